@@ -1,0 +1,29 @@
+/* cli_main.c: the distrosim command line. */
+#include <stdio.h>
+#include <string.h>
+
+#include "bench_mesh.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: distrosim COMMAND [ARGS]\n"
+            "\n"
+            "commands:\n"
+            "  bench mesh [--baseline] N V   engine benchmark (workload MH), optionally against a bare loop\n"
+            "  --help                        this text\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "bench") == 0 && argc >= 3 && strcmp(argv[2], "mesh") == 0) {
+        return bench_mesh_main(argc - 3, argv + 3);
+    }
+    fprintf(stderr, "distrosim: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

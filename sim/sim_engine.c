@@ -1,0 +1,608 @@
+/* sim_engine.c: event pool, 4-ary heap, run loop, node life cycle, trace.
+ *
+ * Design notes.
+ *
+ * Node life cycle:
+ *
+ *        start (after delay)          pause(d)
+ *   DOWN ---------------------> UP -----------> PAUSED
+ *    ^                           |  <-----------   |
+ *    |          crash            |   resume (d)    |
+ *    +---------------------------+-----------------+
+ *                                       crash
+ *
+ *   DOWN   -> UP      [node_start_fire]   incarnation + 1, ops->start
+ *   UP     -> PAUSED  [sim_node_pause]    due events go to the backlog
+ *   PAUSED -> UP      [node_resume_fire]  the backlog re-enters the queue, in order
+ *   UP     -> DOWN    [sim_node_crash]    incarnation + 1, ops->crash
+ *   PAUSED -> DOWN    [sim_node_crash]    the backlog is dropped
+ *
+ * Invariants (checked by sim_engine_check):
+ *   (1) heap[i] is not before any of its children, in (at_ns, seq) order.
+ *   (2) every heap entry names a QUEUED slot whose at_ns and seq match.
+ *   (3) free slots + live slots = capacity; free slots are not QUEUED.
+ *   (4) no queued event is before now_ns, except in a pause backlog.
+ *   (5) a node that is not PAUSED has an empty backlog.
+ *
+ * Cancellation is lazy: a cancelled event is marked and its slot is freed
+ * when it reaches the top of the heap.  A crash cancels a node's timers the
+ * same way, by bumping the incarnation: events whose incarnation is older
+ * than the node's are dropped when popped.  Both cost nothing on the hot
+ * path, and handles stay safe because a cancel bumps the generation at
+ * once. */
+#include "sim_engine_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NO_INDEX UINT32_MAX
+#define HEAP_ARITY 4u
+
+/* --- Pool ---------------------------------------------------------------- */
+
+static sim_status pool_grow(sim_engine *sim, sim_error *err)
+{
+    if (sim->events_cap >= sim->events_max) {
+        return sim_error_set(err, SIM_ERR_LIMIT, "sim_schedule",
+                             "event pool is full (%u events; raise events_max, at most %u)",
+                             sim->events_cap, (unsigned)SIM_EVENTS_MAX);
+    }
+    uint64_t want = sim->events_cap == 0 ? 1024 : (uint64_t)sim->events_cap * 2;
+    uint32_t cap = want > sim->events_max ? sim->events_max : (uint32_t)want;
+    sim_event *events = realloc(sim->events, (size_t)cap * sizeof *events);
+    sim_heap_entry *heap = NULL;
+    if (events != NULL) {
+        sim->events = events;
+        heap = realloc(sim->heap, (size_t)cap * sizeof *heap);
+    }
+    if (events == NULL || heap == NULL) {
+        return sim_error_set(err, SIM_ERR_NOMEM, "sim_schedule", "cannot grow the event pool to %u", cap);
+    }
+    sim->heap = heap;
+    /* New slots join the free list in index order, so allocation order (and
+     * with it every slot index) is the same in every run. */
+    for (uint32_t i = cap; i-- > sim->events_cap;) {
+        memset(&sim->events[i], 0, sizeof sim->events[i]);
+        sim->events[i].generation = 1;
+        sim->events[i].next = sim->free_head;
+        sim->free_head = i;
+    }
+    sim->events_cap = cap;
+    return SIM_OK;
+}
+
+static void slot_free(sim_engine *sim, uint32_t index)
+{
+    sim_event *ev = &sim->events[index];
+    SIM_ASSERT(sim->events_live > 0);
+    ev->flags = 0;
+    ev->generation++;
+    if (ev->generation == 0) ev->generation = 1;   /* 0 means "no event" in handles */
+    ev->next = sim->free_head;
+    sim->free_head = index;
+    sim->events_live--;
+}
+
+/* --- Heap ---------------------------------------------------------------- */
+
+static inline bool entry_before(const sim_heap_entry *a, const sim_heap_entry *b)
+{
+    if (a->at_ns != b->at_ns) return a->at_ns < b->at_ns;
+    return a->seq < b->seq;   /* seq is unique: the order is total */
+}
+
+static void heap_push(sim_engine *sim, sim_heap_entry entry)
+{
+    sim_heap_entry *heap = sim->heap;
+    uint32_t i = sim->heap_len++;
+    SIM_ASSERT(sim->heap_len <= sim->events_cap);
+    while (i > 0) {
+        uint32_t parent = (i - 1) / HEAP_ARITY;
+        if (!entry_before(&entry, &heap[parent])) break;
+        heap[i] = heap[parent];
+        i = parent;
+    }
+    heap[i] = entry;
+}
+
+static sim_heap_entry heap_pop(sim_engine *sim)
+{
+    sim_heap_entry *heap = sim->heap;
+    SIM_ASSERT(sim->heap_len > 0);
+    sim_heap_entry top = heap[0];
+    sim_heap_entry last = heap[--sim->heap_len];
+    uint32_t n = sim->heap_len;
+    uint32_t i = 0;
+    for (;;) {
+        uint32_t first = i * HEAP_ARITY + 1;
+        if (first >= n) break;
+        uint32_t best = first;
+        uint32_t end = first + HEAP_ARITY < n ? first + HEAP_ARITY : n;
+        for (uint32_t c = first + 1; c < end; c++) {
+            if (entry_before(&heap[c], &heap[best])) best = c;
+        }
+        if (!entry_before(&heap[best], &last)) break;
+        heap[i] = heap[best];
+        i = best;
+    }
+    if (n > 0) heap[i] = last;
+    return top;
+}
+
+/* --- Create / destroy ---------------------------------------------------- */
+
+sim_engine *sim_engine_create(const sim_config *config, sim_error *err)
+{
+    if (config == NULL) {
+        sim_error_set(err, SIM_ERR_INVALID, "sim_engine_create", "config is NULL");
+        return NULL;
+    }
+    if (config->node_count == 0 || config->node_count > SIM_NODES_MAX) {
+        sim_error_set(err, SIM_ERR_INVALID, "sim_engine_create",
+                      "node_count %u is outside 1..%u", config->node_count, (unsigned)SIM_NODES_MAX);
+        return NULL;
+    }
+    if (config->events_max > SIM_EVENTS_MAX) {
+        sim_error_set(err, SIM_ERR_INVALID, "sim_engine_create",
+                      "events_max %u is above the limit %u", config->events_max, (unsigned)SIM_EVENTS_MAX);
+        return NULL;
+    }
+    sim_engine *sim = calloc(1, sizeof *sim);
+    if (sim == NULL) goto fail;
+    sim->config = *config;
+    sim->events_max = config->events_max == 0 ? SIM_EVENTS_MAX : config->events_max;
+    sim->free_head = NO_INDEX;
+    sim->trace_hash = 0xcbf29ce484222325ull;
+    sim->node_count = config->node_count;
+    sim->nodes = calloc(config->node_count, sizeof *sim->nodes);
+    if (sim->nodes == NULL) goto fail_free_sim;
+    for (uint32_t i = 0; i < sim->node_count; i++) {
+        sim->nodes[i].state = SIM_NODE_DOWN;
+        sim->nodes[i].backlog_head = NO_INDEX;
+        sim->nodes[i].backlog_tail = NO_INDEX;
+        sim->nodes[i].rng = sim_rng_derive(config->seed, SIM_STREAM_NODE(i, 0));
+    }
+    sim_error local;
+    if (sim__net_init(sim, &local) != SIM_OK) goto fail_free_nodes;
+    return sim;
+
+fail_free_nodes:
+    free(sim->nodes);
+fail_free_sim:
+    sim__net_deinit(sim);
+    free(sim);
+fail:
+    sim_error_set(err, SIM_ERR_NOMEM, "sim_engine_create", "cannot allocate an engine of %u nodes",
+                  config->node_count);
+    return NULL;
+}
+
+void sim_engine_destroy(sim_engine *sim)
+{
+    if (sim == NULL) return;
+    /* Messages still queued hold payload references; the network drops them. */
+    sim__net_deinit(sim);
+    free(sim->events);
+    free(sim->heap);
+    free(sim->nodes);
+    free(sim->trace);
+    free(sim);
+}
+
+sim_time_ns sim_now(const sim_engine *sim) { return sim->now_ns; }
+uint64_t sim_seed(const sim_engine *sim) { return sim->config.seed; }
+uint32_t sim_node_count(const sim_engine *sim) { return sim->node_count; }
+uint64_t sim_events_processed(const sim_engine *sim) { return sim->processed; }
+size_t sim_events_pending(const sim_engine *sim) { return sim->heap_len - sim->cancelled_queued; }
+
+/* --- Scheduling ---------------------------------------------------------- */
+
+sim_status sim__schedule(sim_engine *sim, sim_time_ns at_ns, uint16_t kind, sim_event_fn *fn,
+                         void *ctx, uint64_t arg, uint32_t node, uint8_t flags,
+                         sim_event_id *id_out, sim_error *err)
+{
+    if (sim->free_head == NO_INDEX) {
+        sim_status st = pool_grow(sim, err);
+        if (st != SIM_OK) return st;
+    }
+    uint32_t index = sim->free_head;
+    sim_event *ev = &sim->events[index];
+    sim->free_head = ev->next;
+    sim->events_live++;
+    ev->fn = fn;
+    ev->ctx = ctx;
+    ev->arg = arg;
+    ev->at_ns = at_ns;
+    ev->seq = sim->seq_next++;
+    ev->node = node;
+    ev->incarnation = node == SIM_NODE_NONE ? 0 : sim->nodes[node].incarnation;
+    ev->kind = kind;
+    ev->flags = (uint8_t)(flags | SIM_EV_QUEUED);
+    ev->next = NO_INDEX;
+    heap_push(sim, (sim_heap_entry){ .at_ns = at_ns, .seq = ev->seq, .index = index });
+    if (id_out != NULL) *id_out = (sim_event_id){ .index = index, .generation = ev->generation };
+    return SIM_OK;
+}
+
+sim_status sim_schedule_at(sim_engine *sim, sim_time_ns at_ns, uint16_t kind, sim_event_fn *fn,
+                           void *ctx, uint64_t arg, sim_event_id *id_out, sim_error *err)
+{
+    if (fn == NULL) return sim_error_set(err, SIM_ERR_INVALID, "sim_schedule", "handler is NULL");
+    if (at_ns < sim->now_ns) {
+        return sim_error_set(err, SIM_ERR_INVALID, "sim_schedule",
+                             "cannot schedule into the past (%llu ns < now %llu ns)",
+                             (unsigned long long)at_ns, (unsigned long long)sim->now_ns);
+    }
+    if (at_ns == SIM_TIME_NEVER) {
+        return sim_error_set(err, SIM_ERR_INVALID, "sim_schedule", "event time overflows");
+    }
+    return sim__schedule(sim, at_ns, kind, fn, ctx, arg, SIM_NODE_NONE, 0, id_out, err);
+}
+
+sim_status sim_schedule(sim_engine *sim, sim_time_ns delay_ns, uint16_t kind, sim_event_fn *fn,
+                        void *ctx, uint64_t arg, sim_event_id *id_out, sim_error *err)
+{
+    if (delay_ns >= SIM_TIME_NEVER - sim->now_ns) {
+        return sim_error_set(err, SIM_ERR_INVALID, "sim_schedule", "delay %llu ns overflows the clock",
+                             (unsigned long long)delay_ns);
+    }
+    return sim_schedule_at(sim, sim->now_ns + delay_ns, kind, fn, ctx, arg, id_out, err);
+}
+
+bool sim_event_pending(const sim_engine *sim, sim_event_id id)
+{
+    if (id.generation == 0 || id.index >= sim->events_cap) return false;
+    const sim_event *ev = &sim->events[id.index];
+    return ev->generation == id.generation && (ev->flags & SIM_EV_QUEUED) &&
+           !(ev->flags & SIM_EV_CANCELLED);
+}
+
+bool sim_cancel(sim_engine *sim, sim_event_id id)
+{
+    if (!sim_event_pending(sim, id)) return false;
+    sim_event *ev = &sim->events[id.index];
+    ev->flags |= SIM_EV_CANCELLED;
+    /* Bump now so the handle (and any copy of it) is stale at once; the
+     * slot itself is freed when the entry leaves the heap or backlog. */
+    ev->generation++;
+    if (ev->generation == 0) ev->generation = 1;
+    sim->cancelled_queued++;
+    return true;
+}
+
+/* --- Run loop ------------------------------------------------------------ */
+
+static void trace_note(sim_engine *sim, const sim_event *ev)
+{
+    uint64_t h = sim->trace_hash;
+    const uint64_t prime = 0x100000001b3ull;
+    h = (h ^ ev->at_ns) * prime;
+    h = (h ^ ev->seq) * prime;
+    h = (h ^ ev->kind) * prime;
+    h = (h ^ ev->node) * prime;
+    h = (h ^ ev->incarnation) * prime;
+    sim->trace_hash = h;
+    if (!sim->config.trace_record) return;
+    if (sim->trace_len == sim->trace_cap) {
+        size_t cap = sim->trace_cap == 0 ? 4096 : sim->trace_cap * 2;
+        sim_trace_record *trace = realloc(sim->trace, cap * sizeof *trace);
+        SIM_ASSERT(trace != NULL);   /* tracing is a debugging aid: out of memory is fatal */
+        sim->trace = trace;
+        sim->trace_cap = cap;
+    }
+    sim->trace[sim->trace_len++] = (sim_trace_record){
+        .at_ns = ev->at_ns, .seq = ev->seq, .node = ev->node,
+        .incarnation = ev->incarnation, .kind = ev->kind,
+    };
+}
+
+static void backlog_append(sim_engine *sim, sim_node *node, uint32_t index)
+{
+    sim->events[index].next = NO_INDEX;
+    if (node->backlog_tail == NO_INDEX) {
+        node->backlog_head = index;
+    } else {
+        sim->events[node->backlog_tail].next = index;
+    }
+    node->backlog_tail = index;
+}
+
+/* Pops and runs one event with at_ns <= until_ns.  Returns false when none. */
+static bool step(sim_engine *sim, sim_time_ns until_ns)
+{
+    for (;;) {
+        if (sim->heap_len == 0 || sim->heap[0].at_ns > until_ns) return false;
+        sim_heap_entry top = heap_pop(sim);
+        sim_event *ev = &sim->events[top.index];
+        SIM_ASSERT(top.at_ns >= sim->now_ns);          /* time never goes backwards */
+        SIM_ASSERT(ev->seq == top.seq);
+        if (ev->flags & SIM_EV_CANCELLED) {
+            sim->cancelled_queued--;
+            slot_free(sim, top.index);
+            continue;
+        }
+        sim->now_ns = top.at_ns;
+        if (ev->node != SIM_NODE_NONE) {
+            sim_node *node = &sim->nodes[ev->node];
+            if ((ev->flags & SIM_EV_OWNED) && ev->incarnation != node->incarnation) {
+                slot_free(sim, top.index);             /* an earlier incarnation's timer */
+                continue;
+            }
+            if (node->state == SIM_NODE_PAUSED) {
+                backlog_append(sim, node, top.index);  /* runs at resume, in order */
+                continue;
+            }
+        }
+        trace_note(sim, ev);
+        sim->processed++;
+        sim_event_fn *fn = ev->fn;
+        void *ctx = ev->ctx;
+        uint64_t arg = ev->arg;
+        slot_free(sim, top.index);
+        fn(sim, ctx, arg);
+#ifdef SIM_DEBUG
+        sim_engine_check(sim);
+#endif
+        return true;
+    }
+}
+
+sim_stop_reason sim_run_until(sim_engine *sim, sim_time_ns until_ns)
+{
+    SIM_ASSERT(until_ns >= sim->now_ns);
+    uint64_t budget = sim->config.events_budget;
+    for (;;) {
+        if (budget != 0 && sim->processed >= budget) return SIM_STOP_BUDGET;
+        if (!step(sim, until_ns)) break;
+    }
+    if (until_ns != SIM_TIME_NEVER) sim->now_ns = until_ns;
+    return sim->heap_len == sim->cancelled_queued ? SIM_STOP_DRAINED : SIM_STOP_TIME;
+}
+
+sim_stop_reason sim_run(sim_engine *sim)
+{
+    sim_time_ns until = sim->config.stop_at_ns == 0 ? SIM_TIME_NEVER : sim->config.stop_at_ns;
+    if (until < sim->now_ns) until = sim->now_ns;
+    return sim_run_until(sim, until);
+}
+
+/* --- Nodes --------------------------------------------------------------- */
+
+static sim_status check_node(const sim_engine *sim, sim_node_id node, const char *where,
+                             sim_error *err)
+{
+    if (node >= sim->node_count) {
+        return sim_error_set(err, SIM_ERR_INVALID, where, "unknown node %u (the cluster has %u)",
+                             node, sim->node_count);
+    }
+    return SIM_OK;
+}
+
+sim_status sim_node_attach(sim_engine *sim, sim_node_id node, const sim_node_ops *ops, void *ctx,
+                           sim_error *err)
+{
+    sim_status st = check_node(sim, node, "sim_node_attach", err);
+    if (st != SIM_OK) return st;
+    if (ops == NULL) return sim_error_set(err, SIM_ERR_INVALID, "sim_node_attach", "ops is NULL");
+    sim->nodes[node].ops = ops;
+    sim->nodes[node].ctx = ctx;
+    return SIM_OK;
+}
+
+static void node_start_fire(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)ctx;
+    sim_node_id id = (sim_node_id)arg;
+    sim_node *node = &sim->nodes[id];
+    if (node->state != SIM_NODE_DOWN) return;   /* started twice: the first start wins */
+    node->incarnation++;
+    node->state = SIM_NODE_UP;
+    node->rng = sim_rng_derive(sim->config.seed, SIM_STREAM_NODE(id, node->incarnation));
+    if (node->ops != NULL && node->ops->start != NULL) node->ops->start(sim, id, node->ctx);
+}
+
+sim_status sim_node_start(sim_engine *sim, sim_node_id node, sim_time_ns delay_ns, sim_error *err)
+{
+    sim_status st = check_node(sim, node, "sim_node_start", err);
+    if (st != SIM_OK) return st;
+    return sim_schedule(sim, delay_ns, SIM_KIND_NODE_START, node_start_fire, NULL, node, NULL, err);
+}
+
+sim_status sim_node_crash(sim_engine *sim, sim_node_id id, sim_error *err)
+{
+    sim_status st = check_node(sim, id, "sim_node_crash", err);
+    if (st != SIM_OK) return st;
+    sim_node *node = &sim->nodes[id];
+    if (node->state == SIM_NODE_DOWN) {
+        return sim_error_set(err, SIM_ERR_STATE, "sim_node_crash", "node %u is already down", id);
+    }
+    /* Drop the pause backlog: deliveries are counted as dropped, the rest
+     * are timers of this incarnation. */
+    uint32_t index = node->backlog_head;
+    while (index != NO_INDEX) {
+        sim_event *ev = &sim->events[index];
+        uint32_t next = ev->next;
+        if (ev->flags & SIM_EV_CANCELLED) sim->cancelled_queued--;
+        else if (ev->fn == sim__net_deliver) sim__net_drop_backlogged(sim, ev->arg);
+        slot_free(sim, index);
+        index = next;
+    }
+    node->backlog_head = node->backlog_tail = NO_INDEX;
+    node->state = SIM_NODE_DOWN;
+    node->incarnation++;        /* every queued timer of the old incarnation is now dead */
+    sim__net_on_crash(sim, id);
+    if (node->ops != NULL && node->ops->crash != NULL) node->ops->crash(sim, id, node->ctx);
+    return SIM_OK;
+}
+
+sim_status sim_node_restart(sim_engine *sim, sim_node_id node, sim_time_ns delay_ns, sim_error *err)
+{
+    sim_status st = sim_node_crash(sim, node, err);
+    if (st != SIM_OK) return st;
+    return sim_node_start(sim, node, delay_ns, err);
+}
+
+static void node_resume_fire(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)ctx;
+    sim_node_id id = (sim_node_id)(arg & 0xffffffffu);
+    uint32_t incarnation = (uint32_t)(arg >> 32);
+    sim_node *node = &sim->nodes[id];
+    if (node->state != SIM_NODE_PAUSED || node->incarnation != incarnation) return;
+    node->state = SIM_NODE_UP;
+    /* The backlog re-enters the queue at "now" with fresh sequence numbers,
+     * in the order it fell due: timers fire late, messages arrive late. */
+    uint32_t index = node->backlog_head;
+    node->backlog_head = node->backlog_tail = NO_INDEX;
+    while (index != NO_INDEX) {
+        sim_event *ev = &sim->events[index];
+        uint32_t next = ev->next;
+        ev->at_ns = sim->now_ns;
+        ev->seq = sim->seq_next++;
+        ev->next = NO_INDEX;
+        heap_push(sim, (sim_heap_entry){ .at_ns = ev->at_ns, .seq = ev->seq, .index = index });
+        index = next;
+    }
+}
+
+sim_status sim_node_pause(sim_engine *sim, sim_node_id id, sim_time_ns duration_ns, sim_error *err)
+{
+    sim_status st = check_node(sim, id, "sim_node_pause", err);
+    if (st != SIM_OK) return st;
+    sim_node *node = &sim->nodes[id];
+    if (node->state != SIM_NODE_UP) {
+        return sim_error_set(err, SIM_ERR_STATE, "sim_node_pause", "node %u is %s, not up", id,
+                             sim_node_state_name(node->state));
+    }
+    uint64_t arg = ((uint64_t)node->incarnation << 32) | id;
+    st = sim_schedule(sim, duration_ns, SIM_KIND_NODE_RESUME, node_resume_fire, NULL, arg, NULL, err);
+    if (st != SIM_OK) return st;
+    node->state = SIM_NODE_PAUSED;
+    return SIM_OK;
+}
+
+sim_node_state sim_node_state_get(const sim_engine *sim, sim_node_id node)
+{
+    SIM_ASSERT(node < sim->node_count);
+    return sim->nodes[node].state;
+}
+
+uint32_t sim_node_incarnation(const sim_engine *sim, sim_node_id node)
+{
+    SIM_ASSERT(node < sim->node_count);
+    return sim->nodes[node].incarnation;
+}
+
+const char *sim_node_state_name(sim_node_state state)
+{
+    switch (state) {
+    case SIM_NODE_DOWN: return "down";
+    case SIM_NODE_UP: return "up";
+    case SIM_NODE_PAUSED: return "paused";
+    }
+    return "unknown";
+}
+
+sim_rng *sim_node_rng(sim_engine *sim, sim_node_id node)
+{
+    SIM_ASSERT(node < sim->node_count);
+    return &sim->nodes[node].rng;
+}
+
+/* --- Local clocks -------------------------------------------------------- */
+
+__extension__ typedef __int128 s128;
+
+sim_status sim_node_set_clock(sim_engine *sim, sim_node_id id, int64_t offset_ns, int32_t drift_ppm,
+                              sim_error *err)
+{
+    sim_status st = check_node(sim, id, "sim_node_set_clock", err);
+    if (st != SIM_OK) return st;
+    if (drift_ppm > SIM_DRIFT_PPM_MAX || drift_ppm < -SIM_DRIFT_PPM_MAX) {
+        return sim_error_set(err, SIM_ERR_INVALID, "sim_node_set_clock",
+                             "drift %d ppm is outside +-%d ppm", drift_ppm, SIM_DRIFT_PPM_MAX);
+    }
+    s128 local = (s128)sim->now_ns + offset_ns;
+    if (local < 0) {
+        return sim_error_set(err, SIM_ERR_INVALID, "sim_node_set_clock",
+                             "offset %lld ns would put the clock before 0", (long long)offset_ns);
+    }
+    sim_node *node = &sim->nodes[id];
+    node->clock_base_true_ns = sim->now_ns;
+    node->clock_base_local_ns = (sim_time_ns)local;
+    node->drift_ppm = drift_ppm;
+    return SIM_OK;
+}
+
+sim_time_ns sim_node_now(const sim_engine *sim, sim_node_id id)
+{
+    SIM_ASSERT(id < sim->node_count);
+    const sim_node *node = &sim->nodes[id];
+    if (node->drift_ppm == 0 && node->clock_base_true_ns == node->clock_base_local_ns) {
+        return sim->now_ns;   /* the common case: a perfect clock */
+    }
+    s128 elapsed = (s128)(sim->now_ns - node->clock_base_true_ns);
+    s128 local = (s128)node->clock_base_local_ns + elapsed * (1000000 + node->drift_ppm) / 1000000;
+    SIM_ASSERT(local >= 0);
+    return (sim_time_ns)local;
+}
+
+sim_status sim_timer_start(sim_engine *sim, sim_node_id id, sim_time_ns delay_ns, uint16_t kind,
+                           sim_event_fn *fn, void *ctx, uint64_t arg, sim_event_id *id_out,
+                           sim_error *err)
+{
+    sim_status st = check_node(sim, id, "sim_timer_start", err);
+    if (st != SIM_OK) return st;
+    if (fn == NULL) return sim_error_set(err, SIM_ERR_INVALID, "sim_timer_start", "handler is NULL");
+    const sim_node *node = &sim->nodes[id];
+    if (node->state == SIM_NODE_DOWN) {
+        return sim_error_set(err, SIM_ERR_STATE, "sim_timer_start", "node %u is down", id);
+    }
+    /* A local delay lasts delay * 10^6 / (10^6 + drift) in true time,
+     * rounded up so a timer never fires before its local deadline. */
+    sim_time_ns true_delay = delay_ns;
+    if (node->drift_ppm != 0) {
+        s128 scaled = ((s128)delay_ns * 1000000 + (1000000 + node->drift_ppm) - 1) /
+                      (1000000 + node->drift_ppm);
+        true_delay = (sim_time_ns)scaled;
+    }
+    if (true_delay >= SIM_TIME_NEVER - sim->now_ns) {
+        return sim_error_set(err, SIM_ERR_INVALID, "sim_timer_start", "delay %llu ns overflows the clock",
+                             (unsigned long long)delay_ns);
+    }
+    return sim__schedule(sim, sim->now_ns + true_delay, kind, fn, ctx, arg, id, SIM_EV_OWNED, id_out, err);
+}
+
+/* --- Trace and checks ---------------------------------------------------- */
+
+uint64_t sim_trace_hash(const sim_engine *sim) { return sim->trace_hash; }
+
+const sim_trace_record *sim_trace_records(const sim_engine *sim, size_t *count_out)
+{
+    *count_out = sim->trace_len;
+    return sim->trace;
+}
+
+void sim_engine_check(const sim_engine *sim)
+{
+    for (uint32_t i = 0; i < sim->heap_len; i++) {
+        const sim_heap_entry *e = &sim->heap[i];
+        if (i > 0) SIM_ASSERT(!entry_before(e, &sim->heap[(i - 1) / HEAP_ARITY]));  /* (1) */
+        SIM_ASSERT(e->index < sim->events_cap);
+        const sim_event *ev = &sim->events[e->index];
+        SIM_ASSERT(ev->flags & SIM_EV_QUEUED);                                    /* (2) */
+        SIM_ASSERT(ev->at_ns == e->at_ns);
+        SIM_ASSERT(ev->seq == e->seq);
+        SIM_ASSERT(e->at_ns >= sim->now_ns);                                      /* (4) */
+    }
+    uint32_t free_count = 0;
+    for (uint32_t i = sim->free_head; i != NO_INDEX; i = sim->events[i].next) {
+        SIM_ASSERT(!(sim->events[i].flags & SIM_EV_QUEUED));                      /* (3) */
+        free_count++;
+        SIM_ASSERT(free_count <= sim->events_cap);
+    }
+    SIM_ASSERT(free_count + sim->events_live == sim->events_cap);
+    for (uint32_t n = 0; n < sim->node_count; n++) {
+        if (sim->nodes[n].state != SIM_NODE_PAUSED) SIM_ASSERT(sim->nodes[n].backlog_head == NO_INDEX);  /* (5) */
+    }
+}

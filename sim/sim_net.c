@@ -1,0 +1,716 @@
+/* sim_net.c: links, partitions, message delivery, statistics and requests.
+ *
+ * Invariants:
+ *   (1) a message record is either free or referenced by exactly one queued
+ *       delivery event (a duplicate gets its own record);
+ *   (2) an RPC record is FREE, or IN_FLIGHT / DELIVERED / REPLIED with an
+ *       armed timeout on its caller, and its generation changes when freed;
+ *   (3) on a FIFO link, deliveries are scheduled in send order at
+ *       non-decreasing times, and equal times run in send order (seq).
+ *
+ * Message and RPC records come from pools that grow by doubling; their free
+ * lists hand out the lowest freed slot last-in-first-out, which depends only
+ * on the run's history, so slot numbers never make runs differ. */
+#include "sim_engine_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NO_INDEX UINT32_MAX
+
+sim_payload *sim_payload_retain(sim_payload *payload)
+{
+    if (payload != NULL) {
+        SIM_ASSERT(payload->refs > 0);
+        payload->refs++;
+    }
+    return payload;
+}
+
+void sim_payload_release(sim_payload *payload)
+{
+    if (payload == NULL) return;
+    SIM_ASSERT(payload->refs > 0);
+    if (--payload->refs == 0 && payload->destroy != NULL) payload->destroy(payload);
+}
+
+const char *sim_drop_reason_name(sim_drop_reason reason)
+{
+    switch (reason) {
+    case SIM_DROP_LOSS: return "loss";
+    case SIM_DROP_PARTITION: return "partition";
+    case SIM_DROP_RECEIVER_DOWN: return "receiver_down";
+    case SIM_DROP_RECEIVER_RESTARTED: return "receiver_restarted";
+    case SIM_DROP_LATE_RESPONSE: return "late_response";
+    case SIM_DROP_SENDER_RESTARTED: return "caller_restarted";
+    case SIM_DROP_REASONS: break;
+    }
+    return "unknown";
+}
+
+const char *sim_rpc_status_name(sim_rpc_status status)
+{
+    switch (status) {
+    case SIM_RPC_OK: return "ok";
+    case SIM_RPC_REFUSED: return "refused";
+    case SIM_RPC_TIMEOUT: return "timeout";
+    }
+    return "unknown";
+}
+
+sim_link_params sim_link_params_default(void)
+{
+    sim_link_params p;
+    memset(&p, 0, sizeof p);
+    p.latency = sim_latency_constant(1 * SIM_MS);
+    return p;
+}
+
+/* --- Set-up -------------------------------------------------------------- */
+
+sim_status sim__net_init(sim_engine *sim, sim_error *err)
+{
+    size_t n = sim->node_count;
+    sim->net_default = sim_link_params_default();
+    sim->links = calloc(n * n, sizeof *sim->links);
+    sim->blocked = calloc((n * n + 63) / 64, sizeof *sim->blocked);
+    sim->msgs_free = NO_INDEX;
+    sim->rpcs_free = NO_INDEX;
+    if (sim->links == NULL || sim->blocked == NULL) {
+        return sim_error_set(err, SIM_ERR_NOMEM, "sim_engine_create", "cannot allocate %zu links", n * n);
+    }
+    return SIM_OK;
+}
+
+void sim__net_deinit(sim_engine *sim)
+{
+    /* Release payloads of messages still queued (in the heap or a backlog). */
+    for (uint32_t i = 0; i < sim->events_cap; i++) {
+        const sim_event *ev = &sim->events[i];
+        if ((ev->flags & SIM_EV_QUEUED) && ev->fn == sim__net_deliver && sim->msgs != NULL) {
+            sim_payload_release(sim->msgs[ev->arg].msg.payload);
+        }
+    }
+    if (sim->links != NULL) {
+        size_t n = (size_t)sim->node_count * sim->node_count;
+        for (size_t i = 0; i < n; i++) free(sim->links[i].stats);
+    }
+    free(sim->links);
+    free(sim->overrides);
+    free(sim->blocked);
+    free(sim->msgs);
+    free(sim->rpcs);
+    sim->links = NULL;
+    sim->overrides = NULL;
+    sim->blocked = NULL;
+    sim->msgs = NULL;
+    sim->rpcs = NULL;
+}
+
+static sim_status check_pair(const sim_engine *sim, sim_node_id src, sim_node_id dst, const char *where,
+                             sim_error *err)
+{
+    if (src >= sim->node_count) {
+        return sim_error_set(err, SIM_ERR_INVALID, where, "unknown source node %u (the cluster has %u)",
+                             src, sim->node_count);
+    }
+    if (dst >= sim->node_count) {
+        return sim_error_set(err, SIM_ERR_INVALID, where, "unknown destination node %u (the cluster has %u)",
+                             dst, sim->node_count);
+    }
+    return SIM_OK;
+}
+
+static inline sim_link *link_of(const sim_engine *sim, sim_node_id src, sim_node_id dst)
+{
+    return &sim->links[(size_t)src * sim->node_count + dst];
+}
+
+static sim_status params_validate(const sim_link_params *p, const char *where, sim_error *err)
+{
+    if (p == NULL) return sim_error_set(err, SIM_ERR_INVALID, where, "link parameters are NULL");
+    if (p->loss_ppm > SIM_PPM) {
+        return sim_error_set(err, SIM_ERR_INVALID, where, "loss ratio %u ppm is above 1", p->loss_ppm);
+    }
+    if (p->duplicate_ppm > SIM_PPM) {
+        return sim_error_set(err, SIM_ERR_INVALID, where, "duplication ratio %u ppm is above 1",
+                             p->duplicate_ppm);
+    }
+    return sim_latency_validate(&p->latency, err);
+}
+
+sim_status sim_net_set_default(sim_engine *sim, const sim_link_params *params, sim_error *err)
+{
+    sim_status st = params_validate(params, "sim_net_set_default", err);
+    if (st != SIM_OK) return st;
+    sim->net_default = *params;
+    return SIM_OK;
+}
+
+sim_status sim_net_set_link(sim_engine *sim, sim_node_id src, sim_node_id dst,
+                            const sim_link_params *params, sim_error *err)
+{
+    sim_status st = check_pair(sim, src, dst, "sim_net_set_link", err);
+    if (st != SIM_OK) return st;
+    st = params_validate(params, "sim_net_set_link", err);
+    if (st != SIM_OK) return st;
+    if (sim->overrides == NULL) {
+        size_t n = (size_t)sim->node_count * sim->node_count;
+        sim->overrides = calloc(n, sizeof *sim->overrides);
+        if (sim->overrides == NULL) {
+            return sim_error_set(err, SIM_ERR_NOMEM, "sim_net_set_link", "cannot allocate link overrides");
+        }
+    }
+    size_t index = (size_t)src * sim->node_count + dst;
+    sim->overrides[index] = *params;
+    sim->links[index].params = &sim->overrides[index];
+    return SIM_OK;
+}
+
+sim_status sim_net_clear_link(sim_engine *sim, sim_node_id src, sim_node_id dst, sim_error *err)
+{
+    sim_status st = check_pair(sim, src, dst, "sim_net_clear_link", err);
+    if (st != SIM_OK) return st;
+    link_of(sim, src, dst)->params = NULL;
+    return SIM_OK;
+}
+
+const sim_link_params *sim_net_link(const sim_engine *sim, sim_node_id src, sim_node_id dst)
+{
+    SIM_ASSERT(src < sim->node_count);
+    SIM_ASSERT(dst < sim->node_count);
+    const sim_link *link = link_of(sim, src, dst);
+    return link->params != NULL ? link->params : &sim->net_default;
+}
+
+/* --- Partitions ---------------------------------------------------------- */
+
+static void block_set(sim_engine *sim, sim_node_id src, sim_node_id dst, bool blocked)
+{
+    size_t bit = (size_t)src * sim->node_count + dst;
+    uint64_t mask = 1ull << (bit % 64);
+    bool was = (sim->blocked[bit / 64] & mask) != 0;
+    if (blocked && !was) {
+        sim->blocked[bit / 64] |= mask;
+        sim->blocked_pairs++;
+    } else if (!blocked && was) {
+        sim->blocked[bit / 64] &= ~mask;
+        sim->blocked_pairs--;
+    }
+}
+
+bool sim_net_reachable(const sim_engine *sim, sim_node_id src, sim_node_id dst)
+{
+    if (sim->blocked_pairs == 0) return true;
+    size_t bit = (size_t)src * sim->node_count + dst;
+    return (sim->blocked[bit / 64] & (1ull << (bit % 64))) == 0;
+}
+
+sim_status sim_net_partition(sim_engine *sim, const uint32_t *group_of, uint32_t count, sim_error *err)
+{
+    if (group_of == NULL || count != sim->node_count) {
+        return sim_error_set(err, SIM_ERR_INVALID, "sim_net_partition",
+                             "a partition needs one group per node (%u given, %u nodes)", count,
+                             sim->node_count);
+    }
+    for (uint32_t a = 0; a < count; a++) {
+        for (uint32_t b = 0; b < count; b++) {
+            if (group_of[a] != group_of[b]) block_set(sim, a, b, true);
+        }
+    }
+    return SIM_OK;
+}
+
+sim_status sim_net_block(sim_engine *sim, sim_node_id src, sim_node_id dst, sim_error *err)
+{
+    sim_status st = check_pair(sim, src, dst, "sim_net_block", err);
+    if (st != SIM_OK) return st;
+    if (src == dst) return sim_error_set(err, SIM_ERR_INVALID, "sim_net_block", "a node cannot block itself");
+    block_set(sim, src, dst, true);
+    return SIM_OK;
+}
+
+sim_status sim_net_isolate(sim_engine *sim, sim_node_id node, sim_error *err)
+{
+    sim_status st = check_pair(sim, node, node, "sim_net_isolate", err);
+    if (st != SIM_OK) return st;
+    for (uint32_t other = 0; other < sim->node_count; other++) {
+        if (other == node) continue;
+        block_set(sim, node, other, true);
+        block_set(sim, other, node, true);
+    }
+    return SIM_OK;
+}
+
+void sim_net_heal_all(sim_engine *sim)
+{
+    size_t words = ((size_t)sim->node_count * sim->node_count + 63) / 64;
+    memset(sim->blocked, 0, words * sizeof *sim->blocked);
+    sim->blocked_pairs = 0;
+}
+
+sim_status sim_net_heal(sim_engine *sim, sim_node_id src, sim_node_id dst, sim_error *err)
+{
+    sim_status st = check_pair(sim, src, dst, "sim_net_heal", err);
+    if (st != SIM_OK) return st;
+    block_set(sim, src, dst, false);
+    return SIM_OK;
+}
+
+sim_status sim_net_heal_node(sim_engine *sim, sim_node_id node, sim_error *err)
+{
+    sim_status st = check_pair(sim, node, node, "sim_net_heal_node", err);
+    if (st != SIM_OK) return st;
+    for (uint32_t other = 0; other < sim->node_count; other++) {
+        block_set(sim, node, other, false);
+        block_set(sim, other, node, false);
+    }
+    return SIM_OK;
+}
+
+/* --- Statistics ---------------------------------------------------------- */
+
+static sim_msg_stats *stats_of(sim_engine *sim, sim_link *link, uint16_t type)
+{
+    if (link->stats_count > 0 && link->stats[link->stats_last].type == type) {
+        return &link->stats[link->stats_last].stats;     /* the common case: one type */
+    }
+    uint16_t i = 0;
+    while (i < link->stats_count && link->stats[i].type < type) i++;
+    if (i < link->stats_count && link->stats[i].type == type) {
+        link->stats_last = i;
+        return &link->stats[i].stats;
+    }
+    if (link->stats_count == link->stats_cap) {
+        uint16_t cap = link->stats_cap == 0 ? 2 : (uint16_t)(link->stats_cap * 2);
+        sim_link_stats_entry *grown = realloc(link->stats, cap * sizeof *grown);
+        SIM_ASSERT(grown != NULL);   /* at most SIM_MSG_TYPES_MAX entries: a few KB */
+        link->stats = grown;
+        link->stats_cap = cap;
+    }
+    memmove(&link->stats[i + 1], &link->stats[i], (size_t)(link->stats_count - i) * sizeof *link->stats);
+    memset(&link->stats[i], 0, sizeof link->stats[i]);
+    link->stats[i].type = type;
+    link->stats_count++;
+    link->stats_last = i;
+    (void)sim;
+    return &link->stats[i].stats;
+}
+
+sim_msg_stats sim_net_stats(const sim_engine *sim, sim_node_id src, sim_node_id dst, uint16_t type)
+{
+    sim_msg_stats zero;
+    memset(&zero, 0, sizeof zero);
+    if (src >= sim->node_count || dst >= sim->node_count) return zero;
+    const sim_link *link = link_of(sim, src, dst);
+    for (uint16_t i = 0; i < link->stats_count; i++) {
+        if (link->stats[i].type == type) return link->stats[i].stats;
+    }
+    return zero;
+}
+
+void sim_net_stats_foreach(const sim_engine *sim,
+                           void (*fn)(void *ctx, sim_node_id src, sim_node_id dst, uint16_t type,
+                                      const sim_msg_stats *stats),
+                           void *ctx)
+{
+    for (uint32_t src = 0; src < sim->node_count; src++) {
+        for (uint32_t dst = 0; dst < sim->node_count; dst++) {
+            const sim_link *link = link_of(sim, src, dst);
+            for (uint16_t i = 0; i < link->stats_count; i++) {
+                fn(ctx, src, dst, link->stats[i].type, &link->stats[i].stats);
+            }
+        }
+    }
+}
+
+/* --- Message records ----------------------------------------------------- */
+
+static sim_status msg_alloc(sim_engine *sim, uint32_t *index_out, sim_error *err)
+{
+    if (sim->msgs_free == NO_INDEX) {
+        uint64_t want = sim->msgs_cap == 0 ? 1024 : (uint64_t)sim->msgs_cap * 2;
+        if (want > SIM_EVENTS_MAX) {
+            return sim_error_set(err, SIM_ERR_LIMIT, "sim_net_send", "more than %u messages in flight",
+                                 (unsigned)SIM_EVENTS_MAX);
+        }
+        sim_msg_rec *msgs = realloc(sim->msgs, (size_t)want * sizeof *msgs);
+        if (msgs == NULL) return sim_error_set(err, SIM_ERR_NOMEM, "sim_net_send", "cannot grow messages");
+        for (uint32_t i = (uint32_t)want; i-- > sim->msgs_cap;) {
+            msgs[i].next_free = sim->msgs_free;
+            sim->msgs_free = i;
+        }
+        sim->msgs = msgs;
+        sim->msgs_cap = (uint32_t)want;
+    }
+    *index_out = sim->msgs_free;
+    sim->msgs_free = sim->msgs[*index_out].next_free;
+    return SIM_OK;
+}
+
+static void msg_free(sim_engine *sim, uint32_t index)
+{
+    sim->msgs[index].msg.payload = NULL;
+    sim->msgs[index].next_free = sim->msgs_free;
+    sim->msgs_free = index;
+}
+
+/* Computes the arrival time on `link` for `bytes` sent now, advancing the
+ * transmit queue and the FIFO horizon. */
+static sim_time_ns link_arrival(sim_engine *sim, sim_link *link, const sim_link_params *p,
+                                sim_node_id src, sim_node_id dst, uint32_t bytes, bool transmit)
+{
+    if (!link->rng_ready) {
+        link->rng = sim_rng_derive(sim->config.seed, SIM_STREAM_LINK(src, dst));
+        link->rng_ready = true;
+    }
+    sim_time_ns start = sim->now_ns;
+    if (transmit && p->bandwidth_bytes_per_s > 0) {
+        if (link->tx_free_at_ns > start) start = link->tx_free_at_ns;
+        __extension__ typedef unsigned __int128 u128;
+        u128 tx = ((u128)bytes * SIM_S + p->bandwidth_bytes_per_s - 1) / p->bandwidth_bytes_per_s;
+        start = sim_time_add_sat(start, (sim_time_ns)tx);
+        link->tx_free_at_ns = start;
+    }
+    sim_time_ns at = sim_time_add_sat(start, sim_latency_sample(&p->latency, &link->rng));
+    if (!p->reorder) {
+        if (at < link->fifo_last_at_ns) at = link->fifo_last_at_ns;
+        link->fifo_last_at_ns = at;
+    }
+    return at;
+}
+
+/* Queues one copy of a message; the record takes the given reference. */
+static sim_status enqueue(sim_engine *sim, sim_node_id src, sim_node_id dst, uint16_t type, uint32_t bytes,
+                          sim_payload *payload, sim_time_ns at_ns, uint8_t kind, uint32_t rpc_index,
+                          uint32_t rpc_generation, sim_error *err)
+{
+    uint32_t index = 0;
+    sim_status st = msg_alloc(sim, &index, err);
+    if (st != SIM_OK) return st;
+    sim_msg_rec *rec = &sim->msgs[index];
+    rec->msg = (sim_message){ .src = src, .dst = dst, .type = type, .bytes = bytes,
+                              .sent_at_ns = sim->now_ns, .payload = payload };
+    rec->dst_incarnation = sim->nodes[dst].incarnation;
+    rec->rpc_index = rpc_index;
+    rec->rpc_generation = rpc_generation;
+    rec->kind = kind;
+    st = sim__schedule(sim, at_ns, SIM_KIND_DELIVER, sim__net_deliver, NULL, index, dst, 0, NULL, err);
+    if (st != SIM_OK) msg_free(sim, index);
+    return st;
+}
+
+/* Sends a message of any kind over the link, applying loss and
+ * duplication.  Takes `payload` whatever the outcome. */
+static sim_status transmit(sim_engine *sim, sim_node_id src, sim_node_id dst, uint16_t type, uint32_t bytes,
+                           sim_payload *payload, uint8_t kind, uint32_t rpc_index, uint32_t rpc_generation,
+                           sim_error *err)
+{
+    sim_link *link = link_of(sim, src, dst);
+    const sim_link_params *p = link->params != NULL ? link->params : &sim->net_default;
+    sim_msg_stats *stats = stats_of(sim, link, type);
+    stats->sent++;
+    stats->bytes_sent += bytes;
+    if (p->loss_ppm > 0) {
+        if (!link->rng_ready) {
+            link->rng = sim_rng_derive(sim->config.seed, SIM_STREAM_LINK(src, dst));
+            link->rng_ready = true;
+        }
+        if (sim_rng_chance_ppm(&link->rng, p->loss_ppm)) {
+            stats->dropped[SIM_DROP_LOSS]++;
+            sim_payload_release(payload);
+            return SIM_OK;
+        }
+    }
+    sim_time_ns at = link_arrival(sim, link, p, src, dst, bytes, true);
+    sim_status st = enqueue(sim, src, dst, type, bytes, payload, at, kind, rpc_index, rpc_generation, err);
+    if (st != SIM_OK) {
+        sim_payload_release(payload);
+        return st;
+    }
+    /* Requests and responses ride a connection (TCP, HTTP/2): never doubled. */
+    if (kind == SIM_MSG_ONEWAY && p->duplicate_ppm > 0 && sim_rng_chance_ppm(&link->rng, p->duplicate_ppm)) {
+        stats_of(sim, link, type)->duplicated++;
+        sim_time_ns at2 = link_arrival(sim, link, p, src, dst, bytes, false);
+        st = enqueue(sim, src, dst, type, bytes, sim_payload_retain(payload), at2, kind, 0, 0, err);
+        if (st != SIM_OK) {
+            sim_payload_release(payload);
+            return st;
+        }
+    }
+    return SIM_OK;
+}
+
+sim_status sim_net_send(sim_engine *sim, sim_node_id src, sim_node_id dst, uint16_t type, uint32_t bytes,
+                        sim_payload *payload, sim_error *err)
+{
+    sim_status st = check_pair(sim, src, dst, "sim_net_send", err);
+    if (st == SIM_OK && type >= SIM_MSG_TYPES_MAX) {
+        st = sim_error_set(err, SIM_ERR_INVALID, "sim_net_send", "message type %u is above the limit %u",
+                           type, (unsigned)SIM_MSG_TYPES_MAX - 1);
+    }
+    if (st == SIM_OK && sim->nodes[src].state == SIM_NODE_DOWN) {
+        st = sim_error_set(err, SIM_ERR_STATE, "sim_net_send", "node %u is down and cannot send", src);
+    }
+    if (st != SIM_OK) {
+        sim_payload_release(payload);
+        return st;
+    }
+    return transmit(sim, src, dst, type, bytes, payload, SIM_MSG_ONEWAY, 0, 0, err);
+}
+
+/* --- Requests ------------------------------------------------------------ */
+
+static sim_status rpc_alloc(sim_engine *sim, uint32_t *index_out, sim_error *err)
+{
+    if (sim->rpcs_free == NO_INDEX) {
+        uint64_t want = sim->rpcs_cap == 0 ? 256 : (uint64_t)sim->rpcs_cap * 2;
+        if (want > SIM_RPCS_MAX) {
+            return sim_error_set(err, SIM_ERR_LIMIT, "sim_rpc_call", "more than %u requests pending",
+                                 (unsigned)SIM_RPCS_MAX);
+        }
+        sim_rpc_rec *rpcs = realloc(sim->rpcs, (size_t)want * sizeof *rpcs);
+        if (rpcs == NULL) return sim_error_set(err, SIM_ERR_NOMEM, "sim_rpc_call", "cannot grow requests");
+        for (uint32_t i = (uint32_t)want; i-- > sim->rpcs_cap;) {
+            memset(&rpcs[i], 0, sizeof rpcs[i]);
+            rpcs[i].generation = 1;
+            rpcs[i].next_free = sim->rpcs_free;
+            sim->rpcs_free = i;
+        }
+        sim->rpcs = rpcs;
+        sim->rpcs_cap = (uint32_t)want;
+    }
+    *index_out = sim->rpcs_free;
+    sim->rpcs_free = sim->rpcs[*index_out].next_free;
+    return SIM_OK;
+}
+
+static void rpc_free(sim_engine *sim, uint32_t index)
+{
+    sim_rpc_rec *rec = &sim->rpcs[index];
+    SIM_ASSERT(rec->state != SIM_RPC_FREE);
+    rec->state = SIM_RPC_FREE;
+    rec->generation++;
+    if (rec->generation == 0) rec->generation = 1;
+    rec->next_free = sim->rpcs_free;
+    sim->rpcs_free = index;
+}
+
+/* The outcome event, owned by the caller: arg packs index and generation. */
+static void rpc_outcome_fire(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_status status)
+{
+    (void)ctx;
+    uint32_t index = (uint32_t)(arg & 0xffffffffu);
+    uint32_t generation = (uint32_t)(arg >> 32);
+    sim_rpc_rec *rec = &sim->rpcs[index];
+    if (rec->generation != generation || rec->state == SIM_RPC_FREE) return;   /* already settled */
+    sim_rpc_fn *fn = rec->fn;
+    void *fn_ctx = rec->ctx;
+    uint64_t fn_arg = rec->arg;
+    sim_cancel(sim, rec->timeout);
+    rpc_free(sim, index);
+    fn(sim, fn_ctx, fn_arg, status, NULL);
+}
+
+static void rpc_timeout_fire(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    rpc_outcome_fire(sim, ctx, arg, SIM_RPC_TIMEOUT);
+}
+
+static void rpc_refused_fire(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    rpc_outcome_fire(sim, ctx, arg, SIM_RPC_REFUSED);
+}
+
+static uint64_t rpc_arg(const sim_engine *sim, uint32_t index)
+{
+    return ((uint64_t)sim->rpcs[index].generation << 32) | index;
+}
+
+/* Connection refused: the caller learns it at once (now), as its event. */
+static void rpc_refuse(sim_engine *sim, uint32_t index)
+{
+    sim_rpc_rec *rec = &sim->rpcs[index];
+    sim_node_id caller = rec->caller;
+    if (sim->nodes[caller].incarnation != rec->caller_incarnation) return;
+    sim_error err;
+    sim_status st = sim__schedule(sim, sim->now_ns, SIM_KIND_RPC_REFUSED, rpc_refused_fire, NULL,
+                                  rpc_arg(sim, index), caller, SIM_EV_OWNED, NULL, &err);
+    SIM_ASSERT(st == SIM_OK);   /* the pool has room: the request's own event just left it */
+}
+
+sim_status sim_rpc_call(sim_engine *sim, sim_node_id src, sim_node_id dst, uint16_t type, uint32_t bytes,
+                        sim_payload *payload, sim_time_ns timeout_ns, sim_rpc_fn *fn, void *ctx,
+                        uint64_t arg, sim_error *err)
+{
+    sim_status st = check_pair(sim, src, dst, "sim_rpc_call", err);
+    if (st == SIM_OK && type >= SIM_MSG_TYPES_MAX) {
+        st = sim_error_set(err, SIM_ERR_INVALID, "sim_rpc_call", "message type %u is above the limit %u",
+                           type, (unsigned)SIM_MSG_TYPES_MAX - 1);
+    }
+    if (st == SIM_OK && fn == NULL) st = sim_error_set(err, SIM_ERR_INVALID, "sim_rpc_call", "callback is NULL");
+    if (st == SIM_OK && sim->nodes[src].state == SIM_NODE_DOWN) {
+        st = sim_error_set(err, SIM_ERR_STATE, "sim_rpc_call", "node %u is down and cannot call", src);
+    }
+    if (st == SIM_OK && (timeout_ns == 0 || timeout_ns >= SIM_TIME_NEVER - sim->now_ns)) {
+        st = sim_error_set(err, SIM_ERR_INVALID, "sim_rpc_call", "timeout %llu ns is zero or overflows",
+                           (unsigned long long)timeout_ns);
+    }
+    uint32_t index = 0;
+    if (st == SIM_OK) st = rpc_alloc(sim, &index, err);
+    if (st != SIM_OK) {
+        sim_payload_release(payload);
+        return st;
+    }
+    sim_rpc_rec *rec = &sim->rpcs[index];
+    rec->fn = fn;
+    rec->ctx = ctx;
+    rec->arg = arg;
+    rec->caller = src;
+    rec->callee = dst;
+    rec->caller_incarnation = sim->nodes[src].incarnation;
+    rec->callee_incarnation = 0;
+    rec->state = SIM_RPC_IN_FLIGHT;
+    st = sim__schedule(sim, sim->now_ns + timeout_ns, SIM_KIND_RPC_TIMEOUT, rpc_timeout_fire, NULL,
+                       rpc_arg(sim, index), src, SIM_EV_OWNED, &rec->timeout, err);
+    if (st != SIM_OK) {
+        rpc_free(sim, index);
+        sim_payload_release(payload);
+        return st;
+    }
+    if (sim->nodes[dst].state == SIM_NODE_DOWN) {
+        /* Nothing listens on the port: the kernel answers with a reset. */
+        sim_payload_release(payload);
+        rpc_refuse(sim, index);
+        return SIM_OK;
+    }
+    return transmit(sim, src, dst, type, bytes, payload, SIM_MSG_REQUEST, index, rec->generation, err);
+}
+
+sim_status sim_rpc_reply(sim_engine *sim, sim_rpc_token token, uint16_t type, uint32_t bytes,
+                         sim_payload *payload, sim_error *err)
+{
+    sim_status st = SIM_OK;
+    if (token.index >= sim->rpcs_cap || sim->rpcs[token.index].generation != token.generation ||
+        sim->rpcs[token.index].state != SIM_RPC_DELIVERED) {
+        st = sim_error_set(err, SIM_ERR_STATE, "sim_rpc_reply", "stale or already answered request token");
+    } else if (type >= SIM_MSG_TYPES_MAX) {
+        st = sim_error_set(err, SIM_ERR_INVALID, "sim_rpc_reply", "message type %u is above the limit", type);
+    } else {
+        sim_rpc_rec *rec = &sim->rpcs[token.index];
+        if (sim->nodes[rec->callee].incarnation != rec->callee_incarnation ||
+            sim->nodes[rec->callee].state == SIM_NODE_DOWN) {
+            st = sim_error_set(err, SIM_ERR_STATE, "sim_rpc_reply", "the callee restarted since the request");
+        }
+    }
+    if (st != SIM_OK) {
+        sim_payload_release(payload);
+        return st;
+    }
+    sim_rpc_rec *rec = &sim->rpcs[token.index];
+    rec->state = SIM_RPC_REPLIED;
+    return transmit(sim, rec->callee, rec->caller, type, bytes, payload, SIM_MSG_RESPONSE, token.index,
+                    token.generation, err);
+}
+
+/* --- Delivery ------------------------------------------------------------ */
+
+static void drop(sim_engine *sim, uint32_t index, sim_drop_reason reason)
+{
+    sim_msg_rec *rec = &sim->msgs[index];
+    stats_of(sim, link_of(sim, rec->msg.src, rec->msg.dst), rec->msg.type)->dropped[reason]++;
+    sim_payload_release(rec->msg.payload);
+    msg_free(sim, index);
+}
+
+void sim__net_drop_backlogged(sim_engine *sim, uint64_t msg_index)
+{
+    drop(sim, (uint32_t)msg_index, SIM_DROP_RECEIVER_DOWN);
+}
+
+static bool rpc_live(const sim_engine *sim, const sim_msg_rec *rec)
+{
+    const sim_rpc_rec *rpc = &sim->rpcs[rec->rpc_index];
+    return rpc->generation == rec->rpc_generation && rpc->state != SIM_RPC_FREE;
+}
+
+void sim__net_deliver(sim_engine *sim, void *ctx, uint64_t msg_index)
+{
+    (void)ctx;
+    uint32_t index = (uint32_t)msg_index;
+    sim_msg_rec *rec = &sim->msgs[index];
+    sim_node *dst = &sim->nodes[rec->msg.dst];
+    if (!sim_net_reachable(sim, rec->msg.src, rec->msg.dst)) {
+        drop(sim, index, SIM_DROP_PARTITION);
+        return;
+    }
+    if (rec->kind == SIM_MSG_RESPONSE) {
+        if (!rpc_live(sim, rec)) {
+            drop(sim, index, SIM_DROP_LATE_RESPONSE);   /* it timed out (or was refused) first */
+            return;
+        }
+        sim_rpc_rec *rpc = &sim->rpcs[rec->rpc_index];
+        if (dst->incarnation != rpc->caller_incarnation) {
+            rpc_free(sim, rec->rpc_index);
+            drop(sim, index, SIM_DROP_SENDER_RESTARTED);
+            return;
+        }
+    } else if (dst->state == SIM_NODE_DOWN || dst->incarnation != rec->dst_incarnation) {
+        bool down = dst->state == SIM_NODE_DOWN;
+        if (rec->kind == SIM_MSG_REQUEST && rpc_live(sim, rec)) rpc_refuse(sim, rec->rpc_index);
+        drop(sim, index, down ? SIM_DROP_RECEIVER_DOWN : SIM_DROP_RECEIVER_RESTARTED);
+        return;
+    }
+    sim_link *link = link_of(sim, rec->msg.src, rec->msg.dst);
+    sim_msg_stats *stats = stats_of(sim, link, rec->msg.type);
+    stats->delivered++;
+    stats->bytes_delivered += rec->msg.bytes;
+    sim_message msg = rec->msg;         /* the handler may send: records can move */
+    uint8_t kind = rec->kind;
+    uint32_t rpc_index = rec->rpc_index;
+    uint32_t rpc_generation = rec->rpc_generation;
+    msg_free(sim, index);
+    const sim_node_ops *ops = dst->ops;
+    if (kind == SIM_MSG_ONEWAY) {
+        if (ops != NULL && ops->on_message != NULL) ops->on_message(sim, msg.dst, dst->ctx, &msg);
+    } else if (kind == SIM_MSG_REQUEST) {
+        if (!rpc_live(sim, &(sim_msg_rec){ .rpc_index = rpc_index, .rpc_generation = rpc_generation })) {
+            sim_payload_release(msg.payload);   /* the caller gave up or crashed: nobody listens */
+            return;
+        }
+        sim_rpc_rec *rpc = &sim->rpcs[rpc_index];
+        rpc->state = SIM_RPC_DELIVERED;
+        rpc->callee_incarnation = dst->incarnation;
+        if (ops != NULL && ops->on_request != NULL) {
+            ops->on_request(sim, msg.dst, dst->ctx, &msg,
+                            (sim_rpc_token){ .index = rpc_index, .generation = rpc_generation });
+        }
+    } else {
+        sim_rpc_rec *rpc = &sim->rpcs[rpc_index];
+        sim_rpc_fn *fn = rpc->fn;
+        void *fn_ctx = rpc->ctx;
+        uint64_t fn_arg = rpc->arg;
+        sim_cancel(sim, rpc->timeout);
+        rpc_free(sim, rpc_index);
+        fn(sim, fn_ctx, fn_arg, SIM_RPC_OK, &msg);
+    }
+    sim_payload_release(msg.payload);
+}
+
+void sim__net_on_crash(sim_engine *sim, sim_node_id node)
+{
+    /* Requests the crashed node had received and not answered: its sockets
+     * close, so each caller sees the connection reset now.  Requests the
+     * node had sent: their outcomes belong to the dead incarnation (the
+     * timeout is a dead timer), so the records are freed. */
+    for (uint32_t i = 0; i < sim->rpcs_cap; i++) {
+        sim_rpc_rec *rec = &sim->rpcs[i];
+        if (rec->state == SIM_RPC_FREE) continue;
+        if (rec->caller == node) {
+            rpc_free(sim, i);
+        } else if (rec->callee == node && rec->state == SIM_RPC_DELIVERED) {
+            rec->state = SIM_RPC_REPLIED;   /* no reply can come any more */
+            rpc_refuse(sim, i);
+        }
+    }
+}

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Fails when engine or model code calls something that reads the wall clock,
+# the environment or a global random generator, or defines a mutable global.
+# Usage: lint_determinism.sh SOURCE_DIR LIBSIM LIBMODEL
+set -eu
+top=$1
+status=0
+hits=$(grep -rnE '\b(rand|srand|random|drand48|time|clock_gettime|gettimeofday|getenv|clock|arc4random|getpid)\s*\(' \
+       "$top/sim"/sim_*.c "$top/sim"/sim_*.h "$top/model" 2>/dev/null \
+       | grep -vE ':\s*(//|/\*|\*)' || true)
+if [ -n "$hits" ]; then
+    echo "banned calls in sim/ or model/:"; echo "$hits"; status=1
+fi
+globals=$(nm "$2" "$3" 2>/dev/null | grep -E ' [bBdD] ' || true)
+if [ -n "$globals" ]; then
+    echo "mutable globals in libsim or libmodel:"; echo "$globals"; status=1
+fi
+[ $status -eq 0 ] && echo "lint_determinism: clean"
+exit $status
