@@ -19,7 +19,7 @@
  *
  * Invariants (checked by sim_engine_check):
  *   (1) heap[i] is not before any of its children, in (at_ns, seq) order.
- *   (2) every heap entry names a QUEUED slot whose at_ns and seq match.
+ *   (2) every heap entry names a QUEUED slot, with a seq already handed out.
  *   (3) free slots + live slots = capacity; free slots are not QUEUED.
  *   (4) no queued event is before now_ns, except in a pause backlog.
  *   (5) a node that is not PAUSED has an empty backlog.
@@ -212,14 +212,14 @@ sim_status sim__schedule(sim_engine *sim, sim_time_ns at_ns, uint16_t kind, sim_
     ev->fn = fn;
     ev->ctx = ctx;
     ev->arg = arg;
-    ev->at_ns = at_ns;
-    ev->seq = sim->seq_next++;
+    uint64_t seq = sim->seq_next++;
     ev->node = node;
     ev->incarnation = node == SIM_NODE_NONE ? 0 : sim->nodes[node].incarnation;
     ev->kind = kind;
     ev->flags = (uint8_t)(flags | SIM_EV_QUEUED);
+    ev->msg_kind = 0;
     ev->next = NO_INDEX;
-    heap_push(sim, (sim_heap_entry){ .at_ns = at_ns, .seq = ev->seq, .index = index });
+    heap_push(sim, (sim_heap_entry){ .at_ns = at_ns, .seq = seq, .index = index });
     if (id_out != NULL) *id_out = (sim_event_id){ .index = index, .generation = ev->generation };
     return SIM_OK;
 }
@@ -272,12 +272,12 @@ bool sim_cancel(sim_engine *sim, sim_event_id id)
 
 /* --- Run loop ------------------------------------------------------------ */
 
-static void trace_note(sim_engine *sim, const sim_event *ev)
+static void trace_note(sim_engine *sim, const sim_heap_entry *top, const sim_event *ev)
 {
     uint64_t h = sim->trace_hash;
     const uint64_t prime = 0x100000001b3ull;
-    h = (h ^ ev->at_ns) * prime;
-    h = (h ^ ev->seq) * prime;
+    h = (h ^ top->at_ns) * prime;
+    h = (h ^ top->seq) * prime;
     h = (h ^ ev->kind) * prime;
     h = (h ^ ev->node) * prime;
     h = (h ^ ev->incarnation) * prime;
@@ -291,7 +291,7 @@ static void trace_note(sim_engine *sim, const sim_event *ev)
         sim->trace_cap = cap;
     }
     sim->trace[sim->trace_len++] = (sim_trace_record){
-        .at_ns = ev->at_ns, .seq = ev->seq, .node = ev->node,
+        .at_ns = top->at_ns, .seq = top->seq, .node = ev->node,
         .incarnation = ev->incarnation, .kind = ev->kind,
     };
 }
@@ -315,7 +315,7 @@ static bool step(sim_engine *sim, sim_time_ns until_ns)
         sim_heap_entry top = heap_pop(sim);
         sim_event *ev = &sim->events[top.index];
         SIM_ASSERT(top.at_ns >= sim->now_ns);          /* time never goes backwards */
-        SIM_ASSERT(ev->seq == top.seq);
+        SIM_ASSERT(ev->flags & SIM_EV_QUEUED);
         if (ev->flags & SIM_EV_CANCELLED) {
             sim->cancelled_queued--;
             slot_free(sim, top.index);
@@ -333,13 +333,16 @@ static bool step(sim_engine *sim, sim_time_ns until_ns)
                 continue;
             }
         }
-        trace_note(sim, ev);
+        trace_note(sim, &top, ev);
         sim->processed++;
-        sim_event_fn *fn = ev->fn;
-        void *ctx = ev->ctx;
-        uint64_t arg = ev->arg;
+        /* Copy out before freeing: the handler may grow (move) the pool. */
+        sim_event copy = *ev;
         slot_free(sim, top.index);
-        fn(sim, ctx, arg);
+        if (copy.fn == sim__net_deliver) {
+            sim__net_deliver_event(sim, &copy);
+        } else {
+            copy.fn(sim, copy.ctx, copy.arg);
+        }
 #ifdef SIM_DEBUG
         sim_engine_check(sim);
 #endif
@@ -423,7 +426,7 @@ sim_status sim_node_crash(sim_engine *sim, sim_node_id id, sim_error *err)
         sim_event *ev = &sim->events[index];
         uint32_t next = ev->next;
         if (ev->flags & SIM_EV_CANCELLED) sim->cancelled_queued--;
-        else if (ev->fn == sim__net_deliver) sim__net_drop_backlogged(sim, ev->arg);
+        else if (ev->fn == sim__net_deliver) sim__net_drop_backlogged(sim, ev);
         slot_free(sim, index);
         index = next;
     }
@@ -457,10 +460,8 @@ static void node_resume_fire(sim_engine *sim, void *ctx, uint64_t arg)
     while (index != NO_INDEX) {
         sim_event *ev = &sim->events[index];
         uint32_t next = ev->next;
-        ev->at_ns = sim->now_ns;
-        ev->seq = sim->seq_next++;
         ev->next = NO_INDEX;
-        heap_push(sim, (sim_heap_entry){ .at_ns = ev->at_ns, .seq = ev->seq, .index = index });
+        heap_push(sim, (sim_heap_entry){ .at_ns = sim->now_ns, .seq = sim->seq_next++, .index = index });
         index = next;
     }
 }
@@ -591,8 +592,7 @@ void sim_engine_check(const sim_engine *sim)
         SIM_ASSERT(e->index < sim->events_cap);
         const sim_event *ev = &sim->events[e->index];
         SIM_ASSERT(ev->flags & SIM_EV_QUEUED);                                    /* (2) */
-        SIM_ASSERT(ev->at_ns == e->at_ns);
-        SIM_ASSERT(ev->seq == e->seq);
+        SIM_ASSERT(e->seq < sim->seq_next);
         SIM_ASSERT(e->at_ns >= sim->now_ns);                                      /* (4) */
     }
     uint32_t free_count = 0;

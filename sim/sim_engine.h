@@ -115,9 +115,12 @@ typedef enum sim_node_state {
 } sim_node_state;
 
 typedef struct sim_message sim_message;         /* sim_net.h */
-typedef struct sim_rpc_token {
+typedef struct sim_rpc_token {      /* names one received request */
     uint32_t index;
     uint32_t generation;
+    sim_node_id caller;
+    sim_node_id callee;
+    uint32_t caller_incarnation;
 } sim_rpc_token;
 
 /* What the engine calls on a node's model.  Every pointer argument is

@@ -12,19 +12,28 @@ enum {
     SIM_EV_QUEUED = 1u << 2,     /* in the heap or in a pause backlog */
 };
 
+/* One event: 64 bytes, one cache line.  Its time and sequence number live
+ * in the heap entry (the heap is what compares them); a message in flight is
+ * an event too, so delivery touches no second record. */
 typedef struct sim_event {
     sim_event_fn *fn;
-    void *ctx;
-    uint64_t arg;
-    sim_time_ns at_ns;
-    uint64_t seq;           /* FIFO tie-break; unique per engine */
-    uint32_t node;          /* SIM_NODE_NONE for harness events */
+    void *ctx;              /* a message: its payload */
+    uint64_t arg;           /* a message: the send time */
+    uint32_t node;          /* SIM_NODE_NONE for harness events; a message: dst */
     uint32_t incarnation;   /* the node's incarnation when scheduled */
     uint32_t generation;    /* bumped when the slot is freed; never 0 */
     uint32_t next;          /* free list or pause backlog link */
     uint16_t kind;
     uint8_t flags;
+    uint8_t msg_kind;       /* sim_msg_kind, for deliveries */
+    uint32_t src;           /* message fields, for deliveries */
+    uint32_t bytes;
+    uint16_t type;
+    uint32_t rpc_index;
+    uint32_t rpc_generation;
 } sim_event;
+
+_Static_assert(sizeof(sim_event) <= 64, "an event fits one cache line");
 
 typedef struct sim_heap_entry {  /* the key lives beside the index: fewer misses */
     sim_time_ns at_ns;
@@ -45,33 +54,16 @@ typedef struct sim_node {
     sim_rng rng;
 } sim_node;
 
-typedef struct sim_link_stats_entry {
-    uint16_t type;
-    sim_msg_stats stats;
-} sim_link_stats_entry;
-
 typedef struct sim_link {
     const sim_link_params *params;   /* NULL: the network default */
     sim_time_ns tx_free_at_ns;       /* transmit queue: when the wire is free */
     sim_time_ns fifo_last_at_ns;     /* FIFO: no delivery before this */
-    sim_rng rng;
-    bool rng_ready;                  /* derived on first use */
-    uint16_t stats_count;
-    uint16_t stats_cap;
-    uint16_t stats_last;             /* index of the last entry used */
-    sim_link_stats_entry *stats;     /* ordered by type */
+    uint32_t rng_slot;               /* 1 + index in link_rngs; 0 = not derived yet */
 } sim_link;
 
 typedef enum sim_msg_kind { SIM_MSG_ONEWAY, SIM_MSG_REQUEST, SIM_MSG_RESPONSE } sim_msg_kind;
 
-typedef struct sim_msg_rec {
-    sim_message msg;
-    uint32_t dst_incarnation;    /* the receiver's incarnation at send */
-    uint32_t rpc_index;
-    uint32_t rpc_generation;
-    uint32_t next_free;
-    uint8_t kind;                /* sim_msg_kind */
-} sim_msg_rec;
+
 
 typedef enum sim_rpc_state { SIM_RPC_FREE, SIM_RPC_IN_FLIGHT, SIM_RPC_DELIVERED, SIM_RPC_REPLIED } sim_rpc_state;
 
@@ -119,9 +111,12 @@ struct sim_engine {
     sim_link_params *overrides;  /* one per link with an override, by link */
     uint64_t *blocked;           /* bitset [src * n + dst] */
     uint64_t blocked_pairs;
-    sim_msg_rec *msgs;
-    uint32_t msgs_cap;
-    uint32_t msgs_free;
+    /* Statistics: one table of node_count^2 entries per message type that
+     * has been used, so a counter is a direct index, never a search. */
+    sim_msg_stats *stats_by_type[SIM_MSG_TYPES_MAX];
+    sim_rng *link_rngs;          /* derived on a link's first random draw */
+    uint32_t link_rngs_len;
+    uint32_t link_rngs_cap;
     sim_rpc_rec *rpcs;
     uint32_t rpcs_cap;
     uint32_t rpcs_free;
@@ -138,7 +133,10 @@ SIM_MUST_CHECK sim_status sim__net_init(sim_engine *sim, sim_error *err);
 void sim__net_deinit(sim_engine *sim);
 void sim__net_on_crash(sim_engine *sim, sim_node_id node);
 /* A delivery event dropped from a pause backlog by a crash. */
-void sim__net_drop_backlogged(sim_engine *sim, uint64_t msg_index);
-void sim__net_deliver(sim_engine *sim, void *ctx, uint64_t msg_index);
+void sim__net_drop_backlogged(sim_engine *sim, const sim_event *ev);
+/* Runs a delivery: `ev` is the popped event, still allocated. */
+void sim__net_deliver_event(sim_engine *sim, const sim_event *ev);
+/* The marker handler of delivery events (never called). */
+void sim__net_deliver(sim_engine *sim, void *ctx, uint64_t arg);
 
 #endif

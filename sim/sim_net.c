@@ -1,16 +1,20 @@
 /* sim_net.c: links, partitions, message delivery, statistics and requests.
  *
+ * A message in flight is a delivery event (fn == sim__net_deliver) whose
+ * fields carry the source, type, size, send time and payload; the engine
+ * hands it to sim__net_deliver_event when it is due.
+ *
  * Invariants:
- *   (1) a message record is either free or referenced by exactly one queued
- *       delivery event (a duplicate gets its own record);
+ *   (1) every payload reference is held by exactly one queued delivery
+ *       event (a duplicate holds its own reference);
  *   (2) an RPC record is FREE, or IN_FLIGHT / DELIVERED / REPLIED with an
  *       armed timeout on its caller, and its generation changes when freed;
  *   (3) on a FIFO link, deliveries are scheduled in send order at
  *       non-decreasing times, and equal times run in send order (seq).
  *
- * Message and RPC records come from pools that grow by doubling; their free
- * lists hand out the lowest freed slot last-in-first-out, which depends only
- * on the run's history, so slot numbers never make runs differ. */
+ * RPC records come from a pool that grows by doubling; its free list hands
+ * out slots last-in-first-out, which depends only on the run's history, so
+ * slot numbers never make runs differ. */
 #include "sim_engine_int.h"
 
 #include <stdlib.h>
@@ -74,7 +78,6 @@ sim_status sim__net_init(sim_engine *sim, sim_error *err)
     sim->net_default = sim_link_params_default();
     sim->links = calloc(n * n, sizeof *sim->links);
     sim->blocked = calloc((n * n + 63) / 64, sizeof *sim->blocked);
-    sim->msgs_free = NO_INDEX;
     sim->rpcs_free = NO_INDEX;
     if (sim->links == NULL || sim->blocked == NULL) {
         return sim_error_set(err, SIM_ERR_NOMEM, "sim_engine_create", "cannot allocate %zu links", n * n);
@@ -87,24 +90,28 @@ void sim__net_deinit(sim_engine *sim)
     /* Release payloads of messages still queued (in the heap or a backlog). */
     for (uint32_t i = 0; i < sim->events_cap; i++) {
         const sim_event *ev = &sim->events[i];
-        if ((ev->flags & SIM_EV_QUEUED) && ev->fn == sim__net_deliver && sim->msgs != NULL) {
-            sim_payload_release(sim->msgs[ev->arg].msg.payload);
-        }
+        if ((ev->flags & SIM_EV_QUEUED) && ev->fn == sim__net_deliver) sim_payload_release(ev->ctx);
     }
-    if (sim->links != NULL) {
-        size_t n = (size_t)sim->node_count * sim->node_count;
-        for (size_t i = 0; i < n; i++) free(sim->links[i].stats);
-    }
+    for (uint32_t t = 0; t < SIM_MSG_TYPES_MAX; t++) free(sim->stats_by_type[t]);
     free(sim->links);
     free(sim->overrides);
     free(sim->blocked);
-    free(sim->msgs);
+    free(sim->link_rngs);
     free(sim->rpcs);
+    memset(sim->stats_by_type, 0, sizeof sim->stats_by_type);
     sim->links = NULL;
     sim->overrides = NULL;
     sim->blocked = NULL;
-    sim->msgs = NULL;
+    sim->link_rngs = NULL;
     sim->rpcs = NULL;
+}
+
+void sim__net_deliver(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    (void)ctx;
+    (void)arg;
+    SIM_ASSERT(0 && "delivery events are dispatched by sim__net_deliver_event");
 }
 
 static sim_status check_pair(const sim_engine *sim, sim_node_id src, sim_node_id dst, const char *where,
@@ -270,43 +277,27 @@ sim_status sim_net_heal_node(sim_engine *sim, sim_node_id node, sim_error *err)
 
 /* --- Statistics ---------------------------------------------------------- */
 
-static sim_msg_stats *stats_of(sim_engine *sim, sim_link *link, uint16_t type)
+static sim_msg_stats *stats_of(sim_engine *sim, sim_node_id src, sim_node_id dst, uint16_t type)
 {
-    if (link->stats_count > 0 && link->stats[link->stats_last].type == type) {
-        return &link->stats[link->stats_last].stats;     /* the common case: one type */
+    SIM_ASSERT(type < SIM_MSG_TYPES_MAX);
+    size_t n = sim->node_count;
+    sim_msg_stats *table = sim->stats_by_type[type];
+    if (table == NULL) {
+        /* calloc maps zero pages lazily: only pairs that talk cost memory. */
+        table = calloc(n * n, sizeof *table);
+        SIM_ASSERT(table != NULL);   /* n <= SIM_NODES_MAX; failing here means the host is out of memory */
+        sim->stats_by_type[type] = table;
     }
-    uint16_t i = 0;
-    while (i < link->stats_count && link->stats[i].type < type) i++;
-    if (i < link->stats_count && link->stats[i].type == type) {
-        link->stats_last = i;
-        return &link->stats[i].stats;
-    }
-    if (link->stats_count == link->stats_cap) {
-        uint16_t cap = link->stats_cap == 0 ? 2 : (uint16_t)(link->stats_cap * 2);
-        sim_link_stats_entry *grown = realloc(link->stats, cap * sizeof *grown);
-        SIM_ASSERT(grown != NULL);   /* at most SIM_MSG_TYPES_MAX entries: a few KB */
-        link->stats = grown;
-        link->stats_cap = cap;
-    }
-    memmove(&link->stats[i + 1], &link->stats[i], (size_t)(link->stats_count - i) * sizeof *link->stats);
-    memset(&link->stats[i], 0, sizeof link->stats[i]);
-    link->stats[i].type = type;
-    link->stats_count++;
-    link->stats_last = i;
-    (void)sim;
-    return &link->stats[i].stats;
+    return &table[(size_t)src * n + dst];
 }
 
 sim_msg_stats sim_net_stats(const sim_engine *sim, sim_node_id src, sim_node_id dst, uint16_t type)
 {
     sim_msg_stats zero;
     memset(&zero, 0, sizeof zero);
-    if (src >= sim->node_count || dst >= sim->node_count) return zero;
-    const sim_link *link = link_of(sim, src, dst);
-    for (uint16_t i = 0; i < link->stats_count; i++) {
-        if (link->stats[i].type == type) return link->stats[i].stats;
-    }
-    return zero;
+    if (src >= sim->node_count || dst >= sim->node_count || type >= SIM_MSG_TYPES_MAX) return zero;
+    const sim_msg_stats *table = sim->stats_by_type[type];
+    return table == NULL ? zero : table[(size_t)src * sim->node_count + dst];
 }
 
 void sim_net_stats_foreach(const sim_engine *sim,
@@ -314,56 +305,42 @@ void sim_net_stats_foreach(const sim_engine *sim,
                                       const sim_msg_stats *stats),
                            void *ctx)
 {
-    for (uint32_t src = 0; src < sim->node_count; src++) {
-        for (uint32_t dst = 0; dst < sim->node_count; dst++) {
-            const sim_link *link = link_of(sim, src, dst);
-            for (uint16_t i = 0; i < link->stats_count; i++) {
-                fn(ctx, src, dst, link->stats[i].type, &link->stats[i].stats);
+    size_t n = sim->node_count;
+    for (uint32_t src = 0; src < n; src++) {
+        for (uint32_t dst = 0; dst < n; dst++) {
+            for (uint16_t type = 0; type < SIM_MSG_TYPES_MAX; type++) {
+                const sim_msg_stats *table = sim->stats_by_type[type];
+                if (table == NULL) continue;
+                const sim_msg_stats *st = &table[(size_t)src * n + dst];
+                if (st->sent != 0 || st->delivered != 0) fn(ctx, src, dst, type, st);
             }
         }
     }
 }
 
-/* --- Message records ----------------------------------------------------- */
+/* --- Sending ------------------------------------------------------------ */
 
-static sim_status msg_alloc(sim_engine *sim, uint32_t *index_out, sim_error *err)
+static sim_rng *link_rng(sim_engine *sim, sim_link *link, sim_node_id src, sim_node_id dst)
 {
-    if (sim->msgs_free == NO_INDEX) {
-        uint64_t want = sim->msgs_cap == 0 ? 1024 : (uint64_t)sim->msgs_cap * 2;
-        if (want > SIM_EVENTS_MAX) {
-            return sim_error_set(err, SIM_ERR_LIMIT, "sim_net_send", "more than %u messages in flight",
-                                 (unsigned)SIM_EVENTS_MAX);
+    if (link->rng_slot == 0) {
+        if (sim->link_rngs_len == sim->link_rngs_cap) {
+            uint32_t cap = sim->link_rngs_cap == 0 ? 64 : sim->link_rngs_cap * 2;
+            sim_rng *rngs = realloc(sim->link_rngs, (size_t)cap * sizeof *rngs);
+            SIM_ASSERT(rngs != NULL);   /* at most node_count^2 streams */
+            sim->link_rngs = rngs;
+            sim->link_rngs_cap = cap;
         }
-        sim_msg_rec *msgs = realloc(sim->msgs, (size_t)want * sizeof *msgs);
-        if (msgs == NULL) return sim_error_set(err, SIM_ERR_NOMEM, "sim_net_send", "cannot grow messages");
-        for (uint32_t i = (uint32_t)want; i-- > sim->msgs_cap;) {
-            msgs[i].next_free = sim->msgs_free;
-            sim->msgs_free = i;
-        }
-        sim->msgs = msgs;
-        sim->msgs_cap = (uint32_t)want;
+        sim->link_rngs[sim->link_rngs_len++] = sim_rng_derive(sim->config.seed, SIM_STREAM_LINK(src, dst));
+        link->rng_slot = sim->link_rngs_len;
     }
-    *index_out = sim->msgs_free;
-    sim->msgs_free = sim->msgs[*index_out].next_free;
-    return SIM_OK;
-}
-
-static void msg_free(sim_engine *sim, uint32_t index)
-{
-    sim->msgs[index].msg.payload = NULL;
-    sim->msgs[index].next_free = sim->msgs_free;
-    sim->msgs_free = index;
+    return &sim->link_rngs[link->rng_slot - 1];
 }
 
 /* Computes the arrival time on `link` for `bytes` sent now, advancing the
- * transmit queue and the FIFO horizon. */
+ * transmit queue (unless this is a duplicate) and the FIFO horizon. */
 static sim_time_ns link_arrival(sim_engine *sim, sim_link *link, const sim_link_params *p,
                                 sim_node_id src, sim_node_id dst, uint32_t bytes, bool transmit)
 {
-    if (!link->rng_ready) {
-        link->rng = sim_rng_derive(sim->config.seed, SIM_STREAM_LINK(src, dst));
-        link->rng_ready = true;
-    }
     sim_time_ns start = sim->now_ns;
     if (transmit && p->bandwidth_bytes_per_s > 0) {
         if (link->tx_free_at_ns > start) start = link->tx_free_at_ns;
@@ -372,7 +349,10 @@ static sim_time_ns link_arrival(sim_engine *sim, sim_link *link, const sim_link_
         start = sim_time_add_sat(start, (sim_time_ns)tx);
         link->tx_free_at_ns = start;
     }
-    sim_time_ns at = sim_time_add_sat(start, sim_latency_sample(&p->latency, &link->rng));
+    sim_time_ns latency = p->latency.base.kind == SIM_DIST_CONSTANT && p->latency.tail_ppm == 0
+                              ? p->latency.base.a_ns   /* no draw: constant links need no stream */
+                              : sim_latency_sample(&p->latency, link_rng(sim, link, src, dst));
+    sim_time_ns at = sim_time_add_sat(start, latency);
     if (!p->reorder) {
         if (at < link->fifo_last_at_ns) at = link->fifo_last_at_ns;
         link->fifo_last_at_ns = at;
@@ -380,24 +360,24 @@ static sim_time_ns link_arrival(sim_engine *sim, sim_link *link, const sim_link_
     return at;
 }
 
-/* Queues one copy of a message; the record takes the given reference. */
+/* Queues one copy of a message as a delivery event; the event takes the
+ * given payload reference on success. */
 static sim_status enqueue(sim_engine *sim, sim_node_id src, sim_node_id dst, uint16_t type, uint32_t bytes,
                           sim_payload *payload, sim_time_ns at_ns, uint8_t kind, uint32_t rpc_index,
                           uint32_t rpc_generation, sim_error *err)
 {
-    uint32_t index = 0;
-    sim_status st = msg_alloc(sim, &index, err);
+    sim_event_id id;
+    sim_status st = sim__schedule(sim, at_ns, SIM_KIND_DELIVER, sim__net_deliver, payload, sim->now_ns, dst, 0,
+                                  &id, err);
     if (st != SIM_OK) return st;
-    sim_msg_rec *rec = &sim->msgs[index];
-    rec->msg = (sim_message){ .src = src, .dst = dst, .type = type, .bytes = bytes,
-                              .sent_at_ns = sim->now_ns, .payload = payload };
-    rec->dst_incarnation = sim->nodes[dst].incarnation;
-    rec->rpc_index = rpc_index;
-    rec->rpc_generation = rpc_generation;
-    rec->kind = kind;
-    st = sim__schedule(sim, at_ns, SIM_KIND_DELIVER, sim__net_deliver, NULL, index, dst, 0, NULL, err);
-    if (st != SIM_OK) msg_free(sim, index);
-    return st;
+    sim_event *ev = &sim->events[id.index];
+    ev->msg_kind = kind;
+    ev->src = src;
+    ev->bytes = bytes;
+    ev->type = type;
+    ev->rpc_index = rpc_index;
+    ev->rpc_generation = rpc_generation;
+    return SIM_OK;
 }
 
 /* Sends a message of any kind over the link, applying loss and
@@ -408,19 +388,13 @@ static sim_status transmit(sim_engine *sim, sim_node_id src, sim_node_id dst, ui
 {
     sim_link *link = link_of(sim, src, dst);
     const sim_link_params *p = link->params != NULL ? link->params : &sim->net_default;
-    sim_msg_stats *stats = stats_of(sim, link, type);
+    sim_msg_stats *stats = stats_of(sim, src, dst, type);
     stats->sent++;
     stats->bytes_sent += bytes;
-    if (p->loss_ppm > 0) {
-        if (!link->rng_ready) {
-            link->rng = sim_rng_derive(sim->config.seed, SIM_STREAM_LINK(src, dst));
-            link->rng_ready = true;
-        }
-        if (sim_rng_chance_ppm(&link->rng, p->loss_ppm)) {
-            stats->dropped[SIM_DROP_LOSS]++;
-            sim_payload_release(payload);
-            return SIM_OK;
-        }
+    if (p->loss_ppm > 0 && sim_rng_chance_ppm(link_rng(sim, link, src, dst), p->loss_ppm)) {
+        stats->dropped[SIM_DROP_LOSS]++;
+        sim_payload_release(payload);
+        return SIM_OK;
     }
     sim_time_ns at = link_arrival(sim, link, p, src, dst, bytes, true);
     sim_status st = enqueue(sim, src, dst, type, bytes, payload, at, kind, rpc_index, rpc_generation, err);
@@ -429,8 +403,9 @@ static sim_status transmit(sim_engine *sim, sim_node_id src, sim_node_id dst, ui
         return st;
     }
     /* Requests and responses ride a connection (TCP, HTTP/2): never doubled. */
-    if (kind == SIM_MSG_ONEWAY && p->duplicate_ppm > 0 && sim_rng_chance_ppm(&link->rng, p->duplicate_ppm)) {
-        stats_of(sim, link, type)->duplicated++;
+    if (kind == SIM_MSG_ONEWAY && p->duplicate_ppm > 0 &&
+        sim_rng_chance_ppm(link_rng(sim, link, src, dst), p->duplicate_ppm)) {
+        stats->duplicated++;
         sim_time_ns at2 = link_arrival(sim, link, p, src, dst, bytes, false);
         st = enqueue(sim, src, dst, type, bytes, sim_payload_retain(payload), at2, kind, 0, 0, err);
         if (st != SIM_OK) {
@@ -591,23 +566,37 @@ sim_status sim_rpc_reply(sim_engine *sim, sim_rpc_token token, uint16_t type, ui
                          sim_payload *payload, sim_error *err)
 {
     sim_status st = SIM_OK;
-    if (token.index >= sim->rpcs_cap || sim->rpcs[token.index].generation != token.generation ||
-        sim->rpcs[token.index].state != SIM_RPC_DELIVERED) {
-        st = sim_error_set(err, SIM_ERR_STATE, "sim_rpc_reply", "stale or already answered request token");
+    if (token.index >= sim->rpcs_cap || token.caller >= sim->node_count || token.callee >= sim->node_count ||
+        token.generation == 0) {
+        st = sim_error_set(err, SIM_ERR_INVALID, "sim_rpc_reply", "invalid request token");
     } else if (type >= SIM_MSG_TYPES_MAX) {
         st = sim_error_set(err, SIM_ERR_INVALID, "sim_rpc_reply", "message type %u is above the limit", type);
-    } else {
-        sim_rpc_rec *rec = &sim->rpcs[token.index];
-        if (sim->nodes[rec->callee].incarnation != rec->callee_incarnation ||
-            sim->nodes[rec->callee].state == SIM_NODE_DOWN) {
-            st = sim_error_set(err, SIM_ERR_STATE, "sim_rpc_reply", "the callee restarted since the request");
-        }
     }
     if (st != SIM_OK) {
         sim_payload_release(payload);
         return st;
     }
     sim_rpc_rec *rec = &sim->rpcs[token.index];
+    if (rec->generation != token.generation) {
+        /* The caller settled first: count the response as sent and lost. */
+        bool restarted = sim->nodes[token.caller].incarnation != token.caller_incarnation;
+        sim_msg_stats *stats = stats_of(sim, token.callee, token.caller, type);
+        stats->sent++;
+        stats->bytes_sent += bytes;
+        stats->dropped[restarted ? SIM_DROP_SENDER_RESTARTED : SIM_DROP_LATE_RESPONSE]++;
+        sim_payload_release(payload);
+        return SIM_OK;
+    }
+    if (rec->state != SIM_RPC_DELIVERED) {
+        st = sim_error_set(err, SIM_ERR_STATE, "sim_rpc_reply", "request already answered");
+    } else if (sim->nodes[rec->callee].incarnation != rec->callee_incarnation ||
+               sim->nodes[rec->callee].state == SIM_NODE_DOWN) {
+        st = sim_error_set(err, SIM_ERR_STATE, "sim_rpc_reply", "the callee restarted since the request");
+    }
+    if (st != SIM_OK) {
+        sim_payload_release(payload);
+        return st;
+    }
     rec->state = SIM_RPC_REPLIED;
     return transmit(sim, rec->callee, rec->caller, type, bytes, payload, SIM_MSG_RESPONSE, token.index,
                     token.generation, err);
@@ -615,83 +604,72 @@ sim_status sim_rpc_reply(sim_engine *sim, sim_rpc_token token, uint16_t type, ui
 
 /* --- Delivery ------------------------------------------------------------ */
 
-static void drop(sim_engine *sim, uint32_t index, sim_drop_reason reason)
+static void drop(sim_engine *sim, const sim_event *ev, sim_drop_reason reason)
 {
-    sim_msg_rec *rec = &sim->msgs[index];
-    stats_of(sim, link_of(sim, rec->msg.src, rec->msg.dst), rec->msg.type)->dropped[reason]++;
-    sim_payload_release(rec->msg.payload);
-    msg_free(sim, index);
+    stats_of(sim, ev->src, ev->node, ev->type)->dropped[reason]++;
+    sim_payload_release(ev->ctx);
 }
 
-void sim__net_drop_backlogged(sim_engine *sim, uint64_t msg_index)
+void sim__net_drop_backlogged(sim_engine *sim, const sim_event *ev)
 {
-    drop(sim, (uint32_t)msg_index, SIM_DROP_RECEIVER_DOWN);
+    drop(sim, ev, SIM_DROP_RECEIVER_DOWN);
 }
 
-static bool rpc_live(const sim_engine *sim, const sim_msg_rec *rec)
+static bool rpc_live(const sim_engine *sim, uint32_t index, uint32_t generation)
 {
-    const sim_rpc_rec *rpc = &sim->rpcs[rec->rpc_index];
-    return rpc->generation == rec->rpc_generation && rpc->state != SIM_RPC_FREE;
+    const sim_rpc_rec *rpc = &sim->rpcs[index];
+    return rpc->generation == generation && rpc->state != SIM_RPC_FREE;
 }
 
-void sim__net_deliver(sim_engine *sim, void *ctx, uint64_t msg_index)
+void sim__net_deliver_event(sim_engine *sim, const sim_event *ev)
 {
-    (void)ctx;
-    uint32_t index = (uint32_t)msg_index;
-    sim_msg_rec *rec = &sim->msgs[index];
-    sim_node *dst = &sim->nodes[rec->msg.dst];
-    if (!sim_net_reachable(sim, rec->msg.src, rec->msg.dst)) {
-        drop(sim, index, SIM_DROP_PARTITION);
+    sim_node_id src = ev->src;
+    sim_node_id dst_id = ev->node;
+    sim_node *dst = &sim->nodes[dst_id];
+    if (!sim_net_reachable(sim, src, dst_id)) {
+        drop(sim, ev, SIM_DROP_PARTITION);
         return;
     }
-    if (rec->kind == SIM_MSG_RESPONSE) {
-        if (!rpc_live(sim, rec)) {
-            drop(sim, index, SIM_DROP_LATE_RESPONSE);   /* it timed out (or was refused) first */
+    if (ev->msg_kind == SIM_MSG_RESPONSE) {
+        if (!rpc_live(sim, ev->rpc_index, ev->rpc_generation)) {
+            drop(sim, ev, SIM_DROP_LATE_RESPONSE);   /* it timed out (or was refused) first */
             return;
         }
-        sim_rpc_rec *rpc = &sim->rpcs[rec->rpc_index];
-        if (dst->incarnation != rpc->caller_incarnation) {
-            rpc_free(sim, rec->rpc_index);
-            drop(sim, index, SIM_DROP_SENDER_RESTARTED);
-            return;
-        }
-    } else if (dst->state == SIM_NODE_DOWN || dst->incarnation != rec->dst_incarnation) {
+    } else if (dst->state == SIM_NODE_DOWN || dst->incarnation != ev->incarnation) {
         bool down = dst->state == SIM_NODE_DOWN;
-        if (rec->kind == SIM_MSG_REQUEST && rpc_live(sim, rec)) rpc_refuse(sim, rec->rpc_index);
-        drop(sim, index, down ? SIM_DROP_RECEIVER_DOWN : SIM_DROP_RECEIVER_RESTARTED);
+        if (ev->msg_kind == SIM_MSG_REQUEST && rpc_live(sim, ev->rpc_index, ev->rpc_generation)) {
+            rpc_refuse(sim, ev->rpc_index);
+        }
+        drop(sim, ev, down ? SIM_DROP_RECEIVER_DOWN : SIM_DROP_RECEIVER_RESTARTED);
         return;
     }
-    sim_link *link = link_of(sim, rec->msg.src, rec->msg.dst);
-    sim_msg_stats *stats = stats_of(sim, link, rec->msg.type);
+    sim_msg_stats *stats = stats_of(sim, src, dst_id, ev->type);
     stats->delivered++;
-    stats->bytes_delivered += rec->msg.bytes;
-    sim_message msg = rec->msg;         /* the handler may send: records can move */
-    uint8_t kind = rec->kind;
-    uint32_t rpc_index = rec->rpc_index;
-    uint32_t rpc_generation = rec->rpc_generation;
-    msg_free(sim, index);
+    stats->bytes_delivered += ev->bytes;
+    sim_message msg = { .src = src, .dst = dst_id, .type = ev->type, .bytes = ev->bytes,
+                        .sent_at_ns = ev->arg, .payload = ev->ctx };
     const sim_node_ops *ops = dst->ops;
-    if (kind == SIM_MSG_ONEWAY) {
-        if (ops != NULL && ops->on_message != NULL) ops->on_message(sim, msg.dst, dst->ctx, &msg);
-    } else if (kind == SIM_MSG_REQUEST) {
-        if (!rpc_live(sim, &(sim_msg_rec){ .rpc_index = rpc_index, .rpc_generation = rpc_generation })) {
-            sim_payload_release(msg.payload);   /* the caller gave up or crashed: nobody listens */
-            return;
-        }
-        sim_rpc_rec *rpc = &sim->rpcs[rpc_index];
-        rpc->state = SIM_RPC_DELIVERED;
-        rpc->callee_incarnation = dst->incarnation;
-        if (ops != NULL && ops->on_request != NULL) {
-            ops->on_request(sim, msg.dst, dst->ctx, &msg,
-                            (sim_rpc_token){ .index = rpc_index, .generation = rpc_generation });
-        }
+    if (ev->msg_kind == SIM_MSG_ONEWAY) {
+        if (ops != NULL && ops->on_message != NULL) ops->on_message(sim, dst_id, dst->ctx, &msg);
+    } else if (ev->msg_kind == SIM_MSG_REQUEST) {
+        if (rpc_live(sim, ev->rpc_index, ev->rpc_generation)) {
+            sim_rpc_rec *rpc = &sim->rpcs[ev->rpc_index];
+            rpc->state = SIM_RPC_DELIVERED;
+            rpc->callee_incarnation = dst->incarnation;
+            if (ops != NULL && ops->on_request != NULL) {
+                sim_rpc_token token = { .index = ev->rpc_index, .generation = ev->rpc_generation,
+                                        .caller = rpc->caller, .callee = rpc->callee,
+                                        .caller_incarnation = rpc->caller_incarnation };
+                ops->on_request(sim, dst_id, dst->ctx, &msg, token);
+            }
+        }   /* else the caller gave up or crashed: nobody listens */
     } else {
-        sim_rpc_rec *rpc = &sim->rpcs[rpc_index];
+        sim_rpc_rec *rpc = &sim->rpcs[ev->rpc_index];
         sim_rpc_fn *fn = rpc->fn;
         void *fn_ctx = rpc->ctx;
         uint64_t fn_arg = rpc->arg;
         sim_cancel(sim, rpc->timeout);
-        rpc_free(sim, rpc_index);
+        rpc_free(sim, ev->rpc_index);
         fn(sim, fn_ctx, fn_arg, SIM_RPC_OK, &msg);
     }
     sim_payload_release(msg.payload);

@@ -140,8 +140,11 @@ SIM_MUST_CHECK sim_status sim_rpc_call(sim_engine *sim, sim_node_id src, sim_nod
                                        uint16_t type, uint32_t bytes, sim_payload *payload,
                                        sim_time_ns timeout_ns, sim_rpc_fn *fn, void *ctx,
                                        uint64_t arg, sim_error *err);
-/* Answers a request.  A stale token (the callee restarted, or already
- * answered) is an error. */
+/* Answers a request.  When the caller has already given up (timed out,
+ * was refused, or crashed) the response is counted as sent and dropped
+ * (late_response or caller_restarted) and SIM_OK is returned: a slow
+ * callee is normal, not an error.  Answering twice, or from a later
+ * incarnation of the callee, is an error. */
 SIM_MUST_CHECK sim_status sim_rpc_reply(sim_engine *sim, sim_rpc_token token, uint16_t type,
                                         uint32_t bytes, sim_payload *payload, sim_error *err);
 

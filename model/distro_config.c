@@ -1,0 +1,41 @@
+/* distro_config.c: Nacos 1.4.2's defaults (NACOS-DISTRO.md section 5). */
+#include "distro_config.h"
+
+#include <string.h>
+
+distro_config distro_config_defaults(void)
+{
+    distro_config c;
+    memset(&c, 0, sizeof c);
+    c.task_tick_ns = 100 * SIM_MS;
+    c.sync_delay_ns = 1000 * SIM_MS;           /* taskDispatchPeriod (2000) / 2 */
+    c.sync_batch_delay_ns = 1000 * SIM_MS;     /* taskDispatchPeriod (2000) / 2 */
+    c.batch_sync_key_count = 1000;
+    c.sync_retry_delay_ns = 5000 * SIM_MS;
+    c.http_connect_timeout_ns = 5000 * SIM_MS;
+    c.http_read_timeout_ns = 10000 * SIM_MS;
+    c.load_retry_delay_ns = 30000 * SIM_MS;
+    c.load_poll_ns = 1000 * SIM_MS;
+    c.data_warmup = false;
+    c.server_status_interval_ns = 5000 * SIM_MS;
+    c.verify_interval_ns = 5000 * SIM_MS;
+    c.beat_check_interval_ns = 5000 * SIM_MS;
+    c.heartbeat_timeout_ns = 15000 * SIM_MS;
+    c.ip_delete_timeout_ns = 30000 * SIM_MS;
+    c.expire_instance = true;
+    c.health_check_enabled = true;
+    c.health_sync_initial_ns = 60000 * SIM_MS;
+    c.health_sync_interval_ns = 5000 * SIM_MS;
+    c.client_beat_interval_ns = 5000 * SIM_MS;
+    c.member_report_initial_ns = 5000 * SIM_MS;
+    c.member_report_interval_ns = 2000 * SIM_MS;
+    c.member_fail_access_cnt = 3;
+    c.members_start_down = true;               /* 1.4.2-1.4.8 force new members DOWN (section 1.5) */
+    c.member_report_timeout_ns = 5000 * SIM_MS;
+    c.proxy_timeout_ns = 2000 * SIM_MS;
+    c.distro_enabled = true;
+    c.default_instance_ephemeral = true;
+    c.light_beat_enabled = true;
+    c.verify_guard_racy = false;
+    return c;
+}

@@ -1,0 +1,57 @@
+/* distro_config.h: every Nacos 1.4 constant of NACOS-DISTRO.md section 5,
+ * settable per cluster.  distro_config_defaults() gives Nacos's values. */
+#ifndef DISTRO_CONFIG_H
+#define DISTRO_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sim_time.h"
+
+typedef struct distro_config {
+    /* Delay-task engine (section 1.3). */
+    sim_time_ns task_tick_ns;                /* 100 ms, hard-coded in Nacos */
+    /* Change sync (section 2.3): nacos.naming.distro.taskDispatchPeriod / 2. */
+    sim_time_ns sync_delay_ns;               /* 1000 ms, stage A */
+    sim_time_ns sync_batch_delay_ns;         /* 1000 ms, stage B */
+    uint32_t batch_sync_key_count;           /* 1000 */
+    sim_time_ns sync_retry_delay_ns;         /* 5000 ms, nacos.naming.distro.syncRetryDelay */
+    /* HTTP client timeouts (naming HttpClientManager). */
+    sim_time_ns http_connect_timeout_ns;     /* 5000 ms */
+    sim_time_ns http_read_timeout_ns;        /* 10000 ms */
+    /* Startup load (section 2.4). */
+    sim_time_ns load_retry_delay_ns;         /* 30000 ms */
+    sim_time_ns load_poll_ns;                /* 1000 ms, hard-coded */
+    bool data_warmup;                        /* nacos.naming.data.warmup, false */
+    sim_time_ns server_status_interval_ns;   /* 5000 ms, fixed rate, first at 0 */
+    /* Verify (section 2.5). */
+    sim_time_ns verify_interval_ns;          /* 5000 ms, also the initial delay */
+    /* Health (sections 2.6, 2.7). */
+    sim_time_ns beat_check_interval_ns;      /* 5000 ms, initial 5000 */
+    sim_time_ns heartbeat_timeout_ns;        /* 15000 ms, preserved.heart.beat.timeout */
+    sim_time_ns ip_delete_timeout_ns;        /* 30000 ms, preserved.ip.delete.timeout */
+    bool expire_instance;                    /* nacos.naming.expireInstance, true */
+    bool health_check_enabled;               /* switch healthCheckEnabled, true */
+    sim_time_ns health_sync_initial_ns;      /* 60000 ms, ServiceReporter first run */
+    sim_time_ns health_sync_interval_ns;     /* 5000 ms, serviceStatusSynchronizationPeriodMillis */
+    sim_time_ns client_beat_interval_ns;     /* 5000 ms, clientBeatInterval */
+    /* Members (section 1.5). */
+    sim_time_ns member_report_initial_ns;    /* 5000 ms after web start */
+    sim_time_ns member_report_interval_ns;   /* 2000 ms after each run */
+    uint32_t member_fail_access_cnt;         /* 3: DOWN when failures > 3 */
+    bool members_start_down;                 /* 1.4.2: new members forced DOWN until contact */
+    sim_time_ns member_report_timeout_ns;    /* HTTP timeout of the report call */
+    /* DistroFilter proxy (section 1.7). */
+    sim_time_ns proxy_timeout_ns;            /* 2000 ms connect + 2000 ms read */
+    /* Switches. */
+    bool distro_enabled;                     /* true */
+    bool default_instance_ephemeral;         /* true */
+    bool light_beat_enabled;                 /* true */
+    /* Selectable 1.4.2 behaviours (W14): the racy checksum guard. */
+    bool verify_guard_racy;                  /* false: 1.4.3+ atomic put-if-absent */
+} distro_config;
+
+/* Nacos 1.4.2's defaults.  Pure. */
+distro_config distro_config_defaults(void);
+
+#endif
