@@ -32,6 +32,7 @@ distro_config distro_config_defaults(void)
     c.member_fail_access_cnt = 3;
     c.members_start_down = true;               /* 1.4.2-1.4.8 force new members DOWN (section 1.5) */
     c.member_report_timeout_ns = 5000 * SIM_MS;
+    c.execute_workers = 8;
     c.proxy_timeout_ns = 2000 * SIM_MS;
     c.distro_enabled = true;
     c.default_instance_ephemeral = true;

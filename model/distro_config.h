@@ -41,6 +41,8 @@ typedef struct distro_config {
     uint32_t member_fail_access_cnt;         /* 3: DOWN when failures > 3 */
     bool members_start_down;                 /* 1.4.2: new members forced DOWN until contact */
     sim_time_ns member_report_timeout_ns;    /* HTTP timeout of the report call */
+    /* Execute engine (section 1.4): workers = next power of two >= cores. */
+    uint32_t execute_workers;                /* 8, a typical 8-core server */
     /* DistroFilter proxy (section 1.7). */
     sim_time_ns proxy_timeout_ns;            /* 2000 ms connect + 2000 ms read */
     /* Switches. */

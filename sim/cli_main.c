@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bench_mesh.h"
+#include "cli_nacos.h"
 
 static void usage(FILE *out)
 {
@@ -11,6 +12,8 @@ static void usage(FILE *out)
             "\n"
             "commands:\n"
             "  bench mesh [--baseline] N V   engine benchmark (workload MH), optionally against a bare loop\n"
+            "  nacos owner --members A,B,..  map service names (stdin) to owners as Nacos 1.4 does\n"
+            "  nacos checksum                Nacos 1.4 verify checksums of instance lists (JSON, stdin)\n"
             "  --help                        this text\n");
 }
 
@@ -22,6 +25,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "bench") == 0 && argc >= 3 && strcmp(argv[2], "mesh") == 0) {
         return bench_mesh_main(argc - 3, argv + 3);
+    }
+    if (strcmp(argv[1], "nacos") == 0) {
+        return cli_nacos_main(argc - 2, argv + 2);
     }
     fprintf(stderr, "distrosim: unknown command '%s'\n", argv[1]);
     usage(stderr);

@@ -1,0 +1,349 @@
+/* distro_client.c: a Nacos 1.x naming client process (NamingProxy.reqApi
+ * and BeatReactor), one registered instance per client.
+ *
+ * Server choice.  NamingProxy.reqApi starts at a random server of its list
+ * and, on any failure (refused, timed out, HTTP status other than 200),
+ * tries the next one, round the list once.  The random start is drawn from
+ * the client's own stream, so adding a client never changes another's.
+ *
+ * Beats.  BeatReactor sends the first beat one interval after the
+ * registration is made, then one interval after each beat returns.  The
+ * first beat carries the instance (the body); once a server has answered,
+ * beats are "light" (no body) while lightBeatEnabled.  A 20404 answer makes
+ * the client register again, synchronously, before the next beat.
+ *
+ * The client-server path.  Clients are not engine nodes (a cluster has
+ * thousands of them).  A request reaches its server after a fixed 1 ms as
+ * one of that server's events, so a paused server holds it and a crashed
+ * one never runs it; a server that is down refuses at once, and a crash
+ * resets the connections it was serving.  Server-to-server partitions do
+ * not cut clients off.  The 1.x client's read timeout is 50 s: an answer
+ * later than that counts as a timeout when it arrives, and a request sent
+ * to a paused server arms a timer for it. */
+#include "distro_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CLIENT_READ_TIMEOUT_NS (50000 * SIM_MS)   /* com.alibaba.nacos.client.naming.rtimeout */
+#define REQUEST_ID_MASK 0xffffffu
+#define CODE_REFUSED (-1)
+
+enum { CLIENT_EVENT_REGISTER, CLIENT_EVENT_BEAT };
+
+static uint64_t pack(uint32_t client, uint32_t request_id, uint32_t extra)
+{
+    return ((uint64_t)client << 32) | ((uint64_t)(request_id & REQUEST_ID_MASK) << 8) | (extra & 0xffu);
+}
+
+static void call_server(distro_cluster *c, uint32_t id);
+static void beat_fire(sim_engine *sim, void *ctx, uint64_t arg);
+
+static void client_event(distro_cluster *c, sim_time_ns delay_ns, uint16_t kind, sim_event_fn *fn, uint64_t arg)
+{
+    sim_error err;
+    sim_status st = sim_schedule(c->sim, delay_ns, kind, fn, c, arg, NULL, &err);
+    SIM_ASSERT(st == SIM_OK);
+}
+
+static void schedule_beat(distro_cluster *c, uint32_t id)
+{
+    distro_client *cl = &c->clients[id];
+    client_event(c, cl->beat_interval_ns, DISTRO_KIND_CLIENT_TIMER, beat_fire, id);
+}
+
+static void start_request(distro_cluster *c, uint32_t id, uint8_t op)
+{
+    distro_client *cl = &c->clients[id];
+    cl->op = op;
+    cl->in_request = true;
+    cl->direct = false;
+    cl->request_id = (cl->request_id + 1) & REQUEST_ID_MASK;
+    cl->tries = 0;
+    cl->try_index = (uint32_t)sim_rng_below(&cl->rng, c->n);
+    call_server(c, id);
+}
+
+/* The request finished, for good or after every server failed. */
+static void finish(distro_cluster *c, uint32_t id, int32_t code)
+{
+    distro_client *cl = &c->clients[id];
+    cl->in_request = false;
+    if (!cl->alive || cl->manual) return;
+    switch ((distro_op)cl->op) {
+    case DISTRO_OP_REGISTER:
+    case DISTRO_OP_DEREGISTER:
+        return;
+    case DISTRO_OP_BEAT:
+        if (code == 200) cl->beat_acked = c->config.light_beat_enabled;
+        if (code == 20404 && cl->registered) {
+            start_request(c, id, DISTRO_OP_REGISTER);   /* then the next beat */
+        }
+        if (cl->registered) schedule_beat(c, id);
+        return;
+    }
+}
+
+static void on_response(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    distro_cluster *c = ctx;
+    uint32_t id = (uint32_t)(arg >> 32);
+    uint32_t request_id = (uint32_t)(arg >> 8) & REQUEST_ID_MASK;
+    uint32_t code_index = (uint32_t)(arg & 0xff);
+    static const int32_t codes[] = { 200, 20404, 400, 500, 503, CODE_REFUSED, 0 };
+    int32_t code = codes[code_index < 7 ? code_index : 3];
+    distro_client *cl = &c->clients[id];
+    if (!cl->alive || !cl->in_request || cl->request_id != request_id) return;   /* stale */
+    if (code == 0 || sim_now(sim) - cl->sent_at_ns > CLIENT_READ_TIMEOUT_NS) code = 0;   /* timed out */
+    if (code == 200 || code == 20404) {
+        finish(c, id, code);
+        return;
+    }
+    /* Any other outcome: the next server, once round the list. */
+    cl->tries++;
+    if (cl->direct || cl->tries >= c->n) {
+        finish(c, id, code);
+        return;
+    }
+    cl->try_index = (cl->try_index + 1) % c->n;
+    call_server(c, id);
+}
+
+static uint32_t code_index(int32_t code)
+{
+    switch (code) {
+    case 200: return 0;
+    case 20404: return 1;
+    case 400: return 2;
+    case 500: return 3;
+    case 503: return 4;
+    case CODE_REFUSED: return 5;
+    default: return 3;
+    }
+}
+
+static void server_receive(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    distro_node *node = ctx;
+    uint32_t id = (uint32_t)(arg >> 32);
+    uint32_t request_id = (uint32_t)(arg >> 8) & REQUEST_ID_MASK;
+    uint8_t op = (uint8_t)(arg & 0x3);
+    bool with_body = (arg & 0x4) != 0;
+    distro_filter_on_client_request(node, id, op, with_body, request_id);
+}
+
+static void client_timeout(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    on_response(sim, ctx, (arg & ~(uint64_t)0xff) | 6u);   /* code 0: timed out */
+}
+
+static void call_server(distro_cluster *c, uint32_t id)
+{
+    distro_client *cl = &c->clients[id];
+    uint32_t server = cl->try_index;
+    cl->sent_at_ns = sim_now(c->sim);
+    sim_node_state state = sim_node_state_get(c->sim, server);
+    if (state == SIM_NODE_DOWN || !c->nodes[server].running) {
+        client_event(c, 0, DISTRO_KIND_CLIENT_RESPONSE, on_response, pack(id, cl->request_id, code_index(CODE_REFUSED)));
+        return;
+    }
+    distro_node *node = &c->nodes[server];
+    if (node->pending_count == node->pending_cap) {
+        uint32_t cap = node->pending_cap == 0 ? 16 : node->pending_cap * 2;
+        distro_pending *pending = realloc(node->pending, cap * sizeof *pending);
+        SIM_ASSERT(pending != NULL);
+        node->pending = pending;
+        node->pending_cap = cap;
+    }
+    node->pending[node->pending_count++] = (distro_pending){ .client = id, .request_id = cl->request_id, .live = true };
+    bool with_body = cl->op != DISTRO_OP_BEAT || !cl->beat_acked;
+    uint64_t arg = pack(id, cl->request_id, (uint32_t)cl->op | (with_body ? 4u : 0u));
+    distro_timer(node, c->client_latency_ns, DISTRO_KIND_CLIENT_REQUEST, server_receive, arg);
+    if (state == SIM_NODE_PAUSED) {
+        client_event(c, CLIENT_READ_TIMEOUT_NS, DISTRO_KIND_CLIENT_TIMER, client_timeout, pack(id, cl->request_id, 0));
+    }
+}
+
+void distro_client_respond(distro_cluster *c, uint32_t server, uint32_t client, uint32_t request_id, int32_t code)
+{
+    distro_node *node = &c->nodes[server];
+    for (uint32_t i = 0; i < node->pending_count; i++) {
+        distro_pending *p = &node->pending[i];
+        if (p->client != client || p->request_id != request_id) continue;
+        node->pending[i] = node->pending[--node->pending_count];   /* order is irrelevant: lookup only */
+        break;
+    }
+    client_event(c, c->client_latency_ns, DISTRO_KIND_CLIENT_RESPONSE, on_response,
+                 pack(client, request_id, code_index(code)));
+}
+
+void distro_client_fail_pending(distro_node *node)
+{
+    /* The server's sockets close: every client it was serving sees a reset
+     * now, in the order the requests arrived. */
+    distro_cluster *c = node->cluster;
+    for (uint32_t i = 0; i < node->pending_count; i++) {
+        const distro_pending *p = &node->pending[i];
+        client_event(c, 0, DISTRO_KIND_CLIENT_RESPONSE, on_response,
+                     pack(p->client, p->request_id, code_index(CODE_REFUSED)));
+    }
+    node->pending_count = 0;
+}
+
+static void beat_fire(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    distro_cluster *c = ctx;
+    uint32_t id = (uint32_t)arg;
+    distro_client *cl = &c->clients[id];
+    if (!cl->alive || !cl->registered) return;     /* removeBeatInfo or death */
+    if (cl->in_request) {
+        schedule_beat(c, id);                     /* busy: try again next period */
+        return;
+    }
+    start_request(c, id, DISTRO_OP_BEAT);
+}
+
+static void register_fire(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    distro_cluster *c = ctx;
+    uint32_t id = (uint32_t)arg;
+    distro_client *cl = &c->clients[id];
+    if (!cl->alive) return;
+    /* NacosNamingService.registerInstance: addBeatInfo (first beat one
+     * period later), then the register call. */
+    cl->registered = true;
+    schedule_beat(c, id);
+    start_request(c, id, DISTRO_OP_REGISTER);
+}
+
+static int kv_cmp(const void *a, const void *b)
+{
+    return distro_java_string_compare(((const distro_kv *)a)->key, ((const distro_kv *)b)->key);
+}
+
+sim_status distro_client_add(distro_cluster *c, const distro_client_spec *spec, sim_time_ns start_delay_ns,
+                             uint32_t *id_out, sim_error *err)
+{
+    if (spec == NULL || spec->service == NULL || spec->ip == NULL) {
+        return sim_error_set(err, SIM_ERR_INVALID, "distro_client_add", "a client needs a service and an ip");
+    }
+    if (spec->port > 65535) {
+        return sim_error_set(err, SIM_ERR_INVALID, "distro_client_add", "port %u is above 65535", spec->port);
+    }
+    if (c->client_count == c->client_cap) {
+        uint32_t cap = c->client_cap == 0 ? 64 : c->client_cap * 2;
+        distro_client *clients = realloc(c->clients, cap * sizeof *clients);
+        if (clients == NULL) return sim_error_set(err, SIM_ERR_NOMEM, "distro_client_add", "out of memory");
+        c->clients = clients;
+        c->client_cap = cap;
+    }
+    uint32_t id = c->client_count++;
+    distro_client *cl = &c->clients[id];
+    memset(cl, 0, sizeof *cl);
+    cl->key = distro_cluster_key(c, spec->namespace_id != NULL ? spec->namespace_id : "public",
+                                 spec->group != NULL ? spec->group : "DEFAULT_GROUP", spec->service);
+    cl->ip = distro_intern(c, spec->ip);
+    cl->port = spec->port;
+    cl->weight = spec->weight > 0 ? spec->weight : 1.0;
+    cl->cluster_name = distro_intern(c, spec->cluster_name != NULL ? spec->cluster_name : "DEFAULT");
+    uint32_t pairs = 0;
+    while (spec->metadata != NULL && spec->metadata[2 * pairs] != NULL) pairs++;
+    if (pairs > 0) {
+        distro_kv *kv = calloc(pairs, sizeof *kv);
+        SIM_ASSERT(kv != NULL);
+        for (uint32_t i = 0; i < pairs; i++) {
+            kv[i].key = (char *)distro_intern(c, spec->metadata[2 * i]);
+            kv[i].value = (char *)distro_intern(c, spec->metadata[2 * i + 1] != NULL ? spec->metadata[2 * i + 1] : "");
+        }
+        qsort(kv, pairs, sizeof *kv, kv_cmp);   /* keys are distinct: the order is total */
+        if (c->metadata_sets_count == c->metadata_sets_cap) {
+            uint32_t cap = c->metadata_sets_cap == 0 ? 16 : c->metadata_sets_cap * 2;
+            distro_kv **sets = realloc(c->metadata_sets, cap * sizeof *sets);
+            SIM_ASSERT(sets != NULL);
+            c->metadata_sets = sets;
+            c->metadata_sets_cap = cap;
+        }
+        c->metadata_sets[c->metadata_sets_count++] = kv;
+        cl->metadata = kv;
+        cl->metadata_count = pairs;
+    }
+    snprintf(cl->address, sizeof cl->address, "%s:%u", spec->ip, spec->port);
+    cl->beat_interval_ns = spec->beat_interval_ns != 0 ? spec->beat_interval_ns : c->config.client_beat_interval_ns;
+    cl->alive = true;
+    cl->manual = spec->manual;
+    cl->rng = sim_rng_derive(sim_seed(c->sim), SIM_STREAM_HARNESS((1ull << 40) | id));
+    if (!cl->manual) client_event(c, start_delay_ns, DISTRO_KIND_CLIENT_TIMER, register_fire, id);
+    if (id_out != NULL) *id_out = id;
+    return SIM_OK;
+}
+
+static sim_status client_arg(const distro_cluster *c, uint32_t client, const char *where, sim_error *err)
+{
+    if (client >= c->client_count) {
+        return sim_error_set(err, SIM_ERR_INVALID, where, "unknown client %u (%u clients)", client, c->client_count);
+    }
+    return SIM_OK;
+}
+
+sim_status distro_client_deregister(distro_cluster *c, uint32_t client, sim_error *err)
+{
+    sim_status st = client_arg(c, client, "distro_client_deregister", err);
+    if (st != SIM_OK) return st;
+    distro_client *cl = &c->clients[client];
+    if (!cl->alive || !cl->registered) return SIM_OK;
+    cl->registered = false;                       /* removeBeatInfo, then the DELETE */
+    start_request(c, client, DISTRO_OP_DEREGISTER);
+    return SIM_OK;
+}
+
+sim_status distro_client_kill(distro_cluster *c, uint32_t client, sim_error *err)
+{
+    sim_status st = client_arg(c, client, "distro_client_kill", err);
+    if (st != SIM_OK) return st;
+    c->clients[client].alive = false;
+    c->clients[client].registered = false;
+    c->clients[client].in_request = false;
+    return SIM_OK;
+}
+
+uint32_t distro_client_count(const distro_cluster *c) { return c->client_count; }
+
+bool distro_client_live(const distro_cluster *c, uint32_t client)
+{
+    SIM_ASSERT(client < c->client_count);
+    return c->clients[client].alive && c->clients[client].registered;
+}
+
+uint32_t distro_client_key(const distro_cluster *c, uint32_t client)
+{
+    SIM_ASSERT(client < c->client_count);
+    return c->clients[client].key;
+}
+
+const char *distro_client_address(const distro_cluster *c, uint32_t client)
+{
+    SIM_ASSERT(client < c->client_count);
+    return c->clients[client].address;
+}
+
+sim_status distro_request(distro_cluster *c, uint32_t client, uint32_t server, distro_op op, sim_error *err)
+{
+    sim_status st = client_arg(c, client, "distro_request", err);
+    if (st != SIM_OK) return st;
+    if (server >= c->n) return sim_error_set(err, SIM_ERR_INVALID, "distro_request", "unknown server %u", server);
+    distro_client *cl = &c->clients[client];
+    cl->op = (uint8_t)op;
+    cl->in_request = true;
+    cl->direct = true;
+    cl->request_id = (cl->request_id + 1) & REQUEST_ID_MASK;
+    cl->tries = 0;
+    cl->try_index = server;
+    if (op == DISTRO_OP_REGISTER) cl->registered = true;
+    if (op == DISTRO_OP_DEREGISTER) cl->registered = false;
+    call_server(c, client);
+    return SIM_OK;
+}

@@ -1,0 +1,564 @@
+/* distro_cluster.c: the simulated cluster: servers on engine nodes, keys,
+ * interned strings, message plumbing and the node life cycle.
+ *
+ * Node life cycle (the engine drives it):
+ *
+ *   (down) --start--> running --crash--> (down)
+ *
+ *   start  [distro_node_start]  fresh state: members from cluster.conf,
+ *                               DistroMapper, timers of every component,
+ *                               the load task (NACOS-DISTRO.md 1.1, 2.4)
+ *   crash  [distro_node_crash]  every in-memory structure is dropped (Distro
+ *                               data is ephemeral); clients being served
+ *                               see their connection reset
+ *
+ * Only cluster.conf (which members a node lists) and the measurement
+ * counters survive a crash. */
+#include "distro_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY_PREFIX "com.alibaba.nacos.naming.iplist.ephemeral."
+
+const char *distro_member_state_name(distro_member_state state)
+{
+    switch (state) {
+    case DISTRO_MEMBER_UP: return "UP";
+    case DISTRO_MEMBER_SUSPICIOUS: return "SUSPICIOUS";
+    case DISTRO_MEMBER_DOWN: return "DOWN";
+    case DISTRO_MEMBER_STARTING: return "STARTING";
+    }
+    return "UNKNOWN";
+}
+
+const char *distro_msg_type_name(uint16_t type)
+{
+    static const char *const names[DISTRO_MSG_TYPES] = {
+        [DISTRO_MSG_SYNC_DATUM] = "sync_datum", [DISTRO_MSG_SYNC_DATUM_RESP] = "sync_datum_resp",
+        [DISTRO_MSG_CHECKSUM] = "checksum", [DISTRO_MSG_CHECKSUM_RESP] = "checksum_resp",
+        [DISTRO_MSG_GET_DATUM] = "get_datum", [DISTRO_MSG_GET_DATUM_RESP] = "get_datum_resp",
+        [DISTRO_MSG_GET_DATUMS] = "get_datums", [DISTRO_MSG_GET_DATUMS_RESP] = "get_datums_resp",
+        [DISTRO_MSG_MEMBER_REPORT] = "member_report", [DISTRO_MSG_MEMBER_REPORT_RESP] = "member_report_resp",
+        [DISTRO_MSG_SERVICE_STATUS] = "service_status", [DISTRO_MSG_SERVICE_STATUS_RESP] = "service_status_resp",
+        [DISTRO_MSG_INSTANCE_STATUSES] = "instance_statuses",
+        [DISTRO_MSG_INSTANCE_STATUSES_RESP] = "instance_statuses_resp",
+        [DISTRO_MSG_PROXY] = "proxy", [DISTRO_MSG_PROXY_RESP] = "proxy_resp",
+    };
+    if (type < DISTRO_MSG_TYPES && names[type] != NULL) return names[type];
+    return "unknown";
+}
+
+/* --- Messages -------------------------------------------------------------- */
+
+static void msg_destroy(sim_payload *payload)
+{
+    distro_msg *msg = (distro_msg *)payload;
+    if (msg->values != NULL) {
+        for (uint32_t i = 0; i < msg->count; i++) distro_ilist_release(msg->values[i]);
+    }
+    free(msg->keys);
+    free(msg->values);
+    free(msg->checksums);
+    free(msg->flags);
+    free(msg);
+}
+
+distro_msg *distro_msg_new(uint16_t type, uint32_t count)
+{
+    distro_msg *msg = calloc(1, sizeof *msg);
+    SIM_ASSERT(msg != NULL);
+    msg->base.refs = 1;
+    msg->base.destroy = msg_destroy;
+    msg->type = type;
+    msg->count = count;
+    msg->client = DISTRO_NONE;
+    msg->key = DISTRO_NONE;
+    if (count > 0) {
+        msg->keys = calloc(count, sizeof *msg->keys);
+        SIM_ASSERT(msg->keys != NULL);
+    }
+    return msg;
+}
+
+void distro_msg_unref(distro_msg *msg)
+{
+    sim_payload_release(msg != NULL ? &msg->base : NULL);
+}
+
+/* --- Strings and keys ------------------------------------------------------ */
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s != '\0'; s++) h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+    return h;
+}
+
+/* Open-addressing lookup: index[] holds id + 1, 0 = empty.  Lookup only:
+ * nothing iterates this table. */
+static uint32_t *probe(uint32_t *index, uint32_t cap, const char *s, char *(*name_of)(void *, uint32_t),
+                       void *ctx)
+{
+    uint32_t mask = cap - 1;
+    uint32_t i = (uint32_t)fnv1a(s) & mask;
+    for (uint32_t step = 0; step < cap; step++) {
+        if (index[i] == 0 || strcmp(name_of(ctx, index[i] - 1), s) == 0) return &index[i];
+        i = (i + 1) & mask;
+    }
+    SIM_ASSERT(0 && "hash index full");
+    return NULL;
+}
+
+static char *pool_name(void *ctx, uint32_t id) { return ((distro_strpool *)ctx)->strings[id]; }
+static char *key_name(void *ctx, uint32_t id) { return ((distro_cluster *)ctx)->keys[id].name; }
+
+static uint32_t *rehash(uint32_t *old, uint32_t old_cap, uint32_t new_cap, char *(*name_of)(void *, uint32_t),
+                        void *ctx)
+{
+    uint32_t *index = calloc(new_cap, sizeof *index);
+    SIM_ASSERT(index != NULL);
+    for (uint32_t i = 0; i < old_cap; i++) {
+        if (old[i] != 0) *probe(index, new_cap, name_of(ctx, old[i] - 1), name_of, ctx) = old[i];
+    }
+    free(old);
+    return index;
+}
+
+const char *distro_intern(distro_cluster *c, const char *s)
+{
+    distro_strpool *p = &c->pool;
+    if ((p->count + 1) * 2 > p->index_cap) {
+        uint32_t cap = p->index_cap == 0 ? 256 : p->index_cap * 2;
+        p->index = rehash(p->index, p->index_cap, cap, pool_name, p);
+        p->index_cap = cap;
+    }
+    uint32_t *slot = probe(p->index, p->index_cap, s, pool_name, p);
+    if (*slot != 0) return p->strings[*slot - 1];
+    if (p->count == p->cap) {
+        uint32_t cap = p->cap == 0 ? 256 : p->cap * 2;
+        char **strings = realloc(p->strings, cap * sizeof *strings);
+        SIM_ASSERT(strings != NULL);
+        p->strings = strings;
+        p->cap = cap;
+    }
+    char *copy = strdup(s);
+    SIM_ASSERT(copy != NULL);
+    p->strings[p->count++] = copy;
+    *slot = p->count;
+    return copy;
+}
+
+uint32_t distro_cluster_key(distro_cluster *c, const char *namespace_id, const char *group, const char *service)
+{
+    size_t len = strlen(KEY_PREFIX) + strlen(namespace_id) + 2 + strlen(group) + 2 + strlen(service) + 1;
+    char *name = malloc(len);
+    SIM_ASSERT(name != NULL);
+    snprintf(name, len, "%s%s##%s@@%s", KEY_PREFIX, namespace_id, group, service);
+    if ((c->key_count + 1) * 2 > c->key_index_cap) {
+        uint32_t cap = c->key_index_cap == 0 ? 256 : c->key_index_cap * 2;
+        c->key_index = rehash(c->key_index, c->key_index_cap, cap, key_name, c);
+        c->key_index_cap = cap;
+    }
+    uint32_t *slot = probe(c->key_index, c->key_index_cap, name, key_name, c);
+    if (*slot != 0) {
+        free(name);
+        return *slot - 1;
+    }
+    if (c->key_count == c->key_cap) {
+        uint32_t cap = c->key_cap == 0 ? 64 : c->key_cap * 2;
+        distro_key_info *keys = realloc(c->keys, cap * sizeof *keys);
+        SIM_ASSERT(keys != NULL);
+        c->keys = keys;
+        c->key_cap = cap;
+    }
+    distro_key_info *k = &c->keys[c->key_count];
+    k->name = name;
+    /* KeyBuilder.getServiceName: the part after "##" (section 1.6). */
+    k->tag = strstr(name + strlen(KEY_PREFIX), "##") + 2;
+    k->hash = distro_hash(k->tag);
+    k->name_bytes = strlen(name);
+    *slot = ++c->key_count;
+    return c->key_count - 1;
+}
+
+uint32_t distro_cluster_key_count(const distro_cluster *c) { return c->key_count; }
+const char *distro_cluster_key_name(const distro_cluster *c, uint32_t key)
+{
+    SIM_ASSERT(key < c->key_count);
+    return c->keys[key].name;
+}
+const char *distro_cluster_key_tag(const distro_cluster *c, uint32_t key)
+{
+    SIM_ASSERT(key < c->key_count);
+    return c->keys[key].tag;
+}
+
+/* --- Plumbing ---------------------------------------------------------------- */
+
+int64_t distro_now_ms(const distro_node *node)
+{
+    return (int64_t)(sim_node_now(node->cluster->sim, node->id) / SIM_MS);
+}
+
+void distro_timer(distro_node *node, sim_time_ns delay_ns, uint16_t kind, sim_event_fn *fn, uint64_t arg)
+{
+    sim_error err;
+    sim_status st = sim_timer_start(node->cluster->sim, node->id, delay_ns, kind, fn, node, arg, NULL, &err);
+    SIM_ASSERT(st == SIM_OK);   /* the node runs, so only a full event pool fails: a model storm */
+}
+
+void distro_rpc(distro_node *node, uint32_t target, uint16_t type, uint32_t bytes, distro_msg *msg,
+                sim_time_ns timeout_ns, sim_rpc_fn *fn, uint64_t arg)
+{
+    sim_error err;
+    sim_status st = sim_rpc_call(node->cluster->sim, node->id, target, type, bytes,
+                                 msg != NULL ? &msg->base : NULL, timeout_ns, fn, node, arg, &err);
+    SIM_ASSERT(st == SIM_OK);
+}
+
+void distro_reply(distro_node *node, sim_rpc_token token, uint16_t type, uint32_t bytes, distro_msg *msg)
+{
+    sim_error err;
+    sim_status st = sim_rpc_reply(node->cluster->sim, token, type, bytes, msg != NULL ? &msg->base : NULL, &err);
+    SIM_ASSERT(st == SIM_OK);   /* each request is answered once, by the incarnation that got it */
+}
+
+distro_counters *distro_counters_of(distro_node *node) { return &node->cluster->counters[node->id]; }
+
+void distro_datum_grow(distro_node *node, uint32_t key)
+{
+    if (key < node->datums_cap) return;
+    uint32_t cap = node->datums_cap == 0 ? 64 : node->datums_cap;
+    while (cap <= key) cap *= 2;
+    distro_datum *datums = realloc(node->datums, cap * sizeof *datums);
+    SIM_ASSERT(datums != NULL);
+    memset(datums + node->datums_cap, 0, (cap - node->datums_cap) * sizeof *datums);
+    node->datums = datums;
+    node->datums_cap = cap;
+}
+
+/* --- Node life cycle ----------------------------------------------------------- */
+
+static void node_start(sim_engine *sim, sim_node_id id, void *ctx)
+{
+    (void)sim;
+    distro_cluster *c = ctx;
+    distro_node *node = &c->nodes[id];
+    distro_node_reset(node);
+    node->running = true;
+    node->loaded_from = DISTRO_NONE;
+    node->status_up = !c->config.data_warmup;
+    node->peers = calloc(c->n, sizeof *node->peers);
+    node->healthy = calloc(c->n, sizeof *node->healthy);
+    node->verify_busy = calloc(c->n, sizeof *node->verify_busy);
+    SIM_ASSERT(node->peers != NULL && node->healthy != NULL && node->verify_busy != NULL);
+    distro_member_start(node);
+    distro_mapper_init(node);
+    distro_tasks_start(node);
+    distro_load_start(node);
+    distro_verify_start(node);
+    distro_health_start(node);
+}
+
+static void node_crash(sim_engine *sim, sim_node_id id, void *ctx)
+{
+    (void)sim;
+    distro_cluster *c = ctx;
+    distro_node *node = &c->nodes[id];
+    distro_client_fail_pending(node);
+    distro_node_reset(node);
+}
+
+void distro_node_reset(distro_node *node)
+{
+    distro_store_clear(node);
+    distro_tasks_clear(node);
+    free(node->peers);
+    free(node->healthy);
+    free(node->verify_busy);
+    free(node->stamp);
+    for (uint32_t i = 0; i < node->bucket_count; i++) free(node->owner_bucket[i]);
+    free(node->owner_bucket);
+    free(node->owner_bucket_len);
+    free(node->owner_bucket_cap);
+    free(node->pending);
+    for (uint32_t i = 0; i < node->loopback_cap; i++) distro_msg_unref(node->loopback[i]);
+    free(node->loopback);
+    distro_cluster *c = node->cluster;
+    uint32_t id = node->id;
+    memset(node, 0, sizeof *node);
+    node->cluster = c;
+    node->id = id;
+    node->self_index = -1;
+    node->loaded_from = DISTRO_NONE;
+}
+
+static void node_on_request(sim_engine *sim, sim_node_id id, void *ctx, const sim_message *msg,
+                            sim_rpc_token token)
+{
+    (void)sim;
+    distro_cluster *c = ctx;
+    distro_node *node = &c->nodes[id];
+    SIM_ASSERT(node->running);
+    switch ((enum distro_msg_type)msg->type) {
+    case DISTRO_MSG_SYNC_DATUM: distro_sync_on_datum(node, msg, token); return;
+    case DISTRO_MSG_CHECKSUM: distro_verify_on_checksums(node, msg, token); return;
+    case DISTRO_MSG_GET_DATUM: distro_sync_on_get_datum(node, msg, token); return;
+    case DISTRO_MSG_GET_DATUMS: distro_sync_on_get_datums(node, msg, token); return;
+    case DISTRO_MSG_MEMBER_REPORT: distro_member_on_report(node, msg, token); return;
+    case DISTRO_MSG_SERVICE_STATUS: distro_health_on_service_status(node, msg, token); return;
+    case DISTRO_MSG_INSTANCE_STATUSES: distro_health_on_instance_statuses(node, msg, token); return;
+    case DISTRO_MSG_PROXY: distro_filter_on_proxy(node, msg, token); return;
+    case DISTRO_MSG_SYNC_DATUM_RESP:
+    case DISTRO_MSG_CHECKSUM_RESP:
+    case DISTRO_MSG_GET_DATUM_RESP:
+    case DISTRO_MSG_GET_DATUMS_RESP:
+    case DISTRO_MSG_MEMBER_REPORT_RESP:
+    case DISTRO_MSG_SERVICE_STATUS_RESP:
+    case DISTRO_MSG_INSTANCE_STATUSES_RESP:
+    case DISTRO_MSG_PROXY_RESP:
+    case DISTRO_MSG_TYPES:
+        break;
+    }
+    SIM_ASSERT(0 && "a response type arrived as a request");
+}
+
+static const sim_node_ops distro_node_ops = {
+    .start = node_start,
+    .crash = node_crash,
+    .on_request = node_on_request,
+};
+
+/* --- Create / destroy ------------------------------------------------------------ */
+
+static int address_cmp(const distro_cluster *c, uint32_t a, uint32_t b)
+{
+    int r = distro_java_string_compare(c->address[a], c->address[b]);
+    return r != 0 ? r : (a < b ? -1 : (a > b));
+}
+
+distro_cluster *distro_cluster_create(sim_engine *sim, const distro_config *config,
+                                      const char *const *addresses, sim_error *err)
+{
+    if (sim == NULL || config == NULL) {
+        sim_error_set(err, SIM_ERR_INVALID, "distro_cluster_create", "engine or config is NULL");
+        return NULL;
+    }
+    if (config->task_tick_ns == 0 || config->verify_interval_ns == 0 || config->member_report_interval_ns == 0 ||
+        config->beat_check_interval_ns == 0 || config->load_poll_ns == 0 || config->execute_workers == 0 ||
+        config->batch_sync_key_count == 0 || config->server_status_interval_ns == 0 ||
+        config->health_sync_interval_ns == 0 || config->client_beat_interval_ns == 0) {
+        sim_error_set(err, SIM_ERR_INVALID, "distro_cluster_create",
+                      "periods, worker count and batch size must be positive");
+        return NULL;
+    }
+    distro_cluster *c = calloc(1, sizeof *c);
+    SIM_ASSERT(c != NULL);
+    c->sim = sim;
+    c->config = *config;
+    c->n = sim_node_count(sim);
+    c->client_latency_ns = 1 * SIM_MS;
+    c->address = calloc(c->n, sizeof *c->address);
+    c->rank = calloc(c->n, sizeof *c->rank);
+    c->nodes = calloc(c->n, sizeof *c->nodes);
+    c->counters = calloc(c->n, sizeof *c->counters);
+    c->conf = calloc((size_t)c->n * c->n, sizeof *c->conf);
+    SIM_ASSERT(c->address != NULL && c->rank != NULL && c->nodes != NULL && c->counters != NULL && c->conf != NULL);
+    for (uint32_t i = 0; i < c->n; i++) {
+        char buf[64];
+        if (addresses != NULL) {
+            snprintf(buf, sizeof buf, "%s", addresses[i]);
+        } else {
+            snprintf(buf, sizeof buf, "10.0.%u.%u:8848", (i + 1) / 256, (i + 1) % 256);
+        }
+        c->address[i] = strdup(buf);
+        SIM_ASSERT(c->address[i] != NULL);
+        for (uint32_t j = 0; j < c->n; j++) c->conf[(size_t)i * c->n + j] = true;
+    }
+    for (uint32_t i = 0; i < c->n; i++) {
+        for (uint32_t j = 0; j < i; j++) {
+            if (strcmp(c->address[i], c->address[j]) == 0) {
+                sim_error_set(err, SIM_ERR_INVALID, "distro_cluster_create", "address %s is listed twice",
+                              c->address[i]);
+                distro_cluster_destroy(c);
+                return NULL;
+            }
+        }
+        uint32_t rank = 0;
+        for (uint32_t j = 0; j < c->n; j++) {
+            if (address_cmp(c, j, i) < 0) rank++;
+        }
+        c->rank[i] = rank;
+    }
+    for (uint32_t i = 0; i < c->n; i++) {
+        distro_node *node = &c->nodes[i];
+        node->cluster = c;
+        node->id = i;
+        node->self_index = -1;
+        node->loaded_from = DISTRO_NONE;
+        sim_status st = sim_node_attach(sim, i, &distro_node_ops, c, err);
+        SIM_ASSERT(st == SIM_OK);
+    }
+    return c;
+}
+
+void distro_cluster_destroy(distro_cluster *c)
+{
+    if (c == NULL) return;
+    for (uint32_t i = 0; i < c->n; i++) {
+        if (c->nodes != NULL) distro_node_reset(&c->nodes[i]);
+        if (c->address != NULL) free(c->address[i]);
+    }
+    for (uint32_t i = 0; i < c->key_count; i++) free(c->keys[i].name);
+    for (uint32_t i = 0; i < c->pool.count; i++) free(c->pool.strings[i]);
+    for (uint32_t i = 0; i < c->metadata_sets_count; i++) free(c->metadata_sets[i]);
+    free(c->metadata_sets);
+    free(c->pool.strings);
+    free(c->pool.index);
+    free(c->keys);
+    free(c->key_index);
+    free(c->clients);
+    free(c->conf);
+    free(c->address);
+    free(c->rank);
+    free(c->nodes);
+    free(c->counters);
+    free(c);
+}
+
+sim_status distro_cluster_start_all(distro_cluster *c, sim_error *err)
+{
+    for (uint32_t i = 0; i < c->n; i++) {
+        sim_status st = sim_node_start(c->sim, i, 0, err);
+        if (st != SIM_OK) return st;
+    }
+    return SIM_OK;
+}
+
+void distro_cluster_set_observer(distro_cluster *c, const distro_observer *observer)
+{
+    if (observer == NULL) {
+        memset(&c->observer, 0, sizeof c->observer);
+    } else {
+        c->observer = *observer;
+    }
+}
+
+const distro_config *distro_cluster_config(const distro_cluster *c) { return &c->config; }
+uint32_t distro_cluster_size(const distro_cluster *c) { return c->n; }
+const char *distro_cluster_address(const distro_cluster *c, uint32_t node)
+{
+    SIM_ASSERT(node < c->n);
+    return c->address[node];
+}
+
+/* --- Queries ------------------------------------------------------------------------ */
+
+static const distro_node *running_node(const distro_cluster *c, uint32_t node)
+{
+    SIM_ASSERT(node < c->n);
+    return c->nodes[node].running ? &c->nodes[node] : NULL;
+}
+
+uint32_t distro_node_instance_count(const distro_cluster *c, uint32_t node, uint32_t key)
+{
+    const distro_node *n = running_node(c, node);
+    distro_ilist *v = n != NULL ? distro_store_get(n, key) : NULL;
+    return v != NULL ? v->count : 0;
+}
+
+bool distro_node_has_key(const distro_cluster *c, uint32_t node, uint32_t key)
+{
+    const distro_node *n = running_node(c, node);
+    return n != NULL && distro_store_get(n, key) != NULL;
+}
+
+bool distro_node_has_instance(const distro_cluster *c, uint32_t node, uint32_t key, const char *ip,
+                              uint32_t port, bool *healthy_out)
+{
+    const distro_node *n = running_node(c, node);
+    distro_ilist *v = n != NULL ? distro_store_get(n, key) : NULL;
+    if (v == NULL) return false;
+    for (uint32_t i = 0; i < v->count; i++) {
+        if (v->inst[i].port == port && strcmp(v->inst[i].ip, ip) == 0) {
+            if (healthy_out != NULL) *healthy_out = v->inst[i].healthy;
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *distro_node_checksum(distro_cluster *c, uint32_t node, uint32_t key)
+{
+    const distro_node *n = running_node(c, node);
+    distro_ilist *v = n != NULL ? distro_store_get(n, key) : NULL;
+    return v != NULL ? distro_ilist_checksum(v) : "";
+}
+
+uint32_t distro_node_key_count(const distro_cluster *c, uint32_t node)
+{
+    const distro_node *n = running_node(c, node);
+    return n != NULL ? n->key_present_count : 0;
+}
+
+distro_member_state distro_node_member_state(const distro_cluster *c, uint32_t node, uint32_t peer)
+{
+    const distro_node *n = running_node(c, node);
+    SIM_ASSERT(peer < c->n);
+    return n != NULL ? (distro_member_state)n->peers[peer].state : DISTRO_MEMBER_DOWN;
+}
+
+bool distro_node_has_member(const distro_cluster *c, uint32_t node, uint32_t peer)
+{
+    const distro_node *n = running_node(c, node);
+    return n != NULL && distro_member_has(n, peer);
+}
+
+uint32_t distro_node_fail_count(const distro_cluster *c, uint32_t node, uint32_t peer)
+{
+    const distro_node *n = running_node(c, node);
+    return n != NULL ? n->peers[peer].fail_cnt : 0;
+}
+
+bool distro_node_responsible(const distro_cluster *c, uint32_t node, uint32_t key)
+{
+    const distro_node *n = running_node(c, node);
+    return n != NULL && distro_mapper_responsible(n, key);
+}
+
+uint32_t distro_node_map_srv(const distro_cluster *c, uint32_t node, uint32_t key)
+{
+    const distro_node *n = running_node(c, node);
+    return n != NULL ? distro_mapper_map_srv(n, key) : DISTRO_NONE;
+}
+
+uint32_t distro_node_healthy_count(const distro_cluster *c, uint32_t node)
+{
+    const distro_node *n = running_node(c, node);
+    return n != NULL ? n->healthy_count : 0;
+}
+
+bool distro_node_initialized(const distro_cluster *c, uint32_t node)
+{
+    const distro_node *n = running_node(c, node);
+    return n != NULL && n->initialized;
+}
+
+uint32_t distro_node_loaded_from(const distro_cluster *c, uint32_t node)
+{
+    const distro_node *n = running_node(c, node);
+    return n != NULL ? n->loaded_from : DISTRO_NONE;
+}
+
+const distro_counters *distro_node_counters(const distro_cluster *c, uint32_t node)
+{
+    SIM_ASSERT(node < c->n);
+    return &c->counters[node];
+}
+
+uint32_t distro_node_pending_tasks(const distro_cluster *c, uint32_t node)
+{
+    const distro_node *n = running_node(c, node);
+    return n != NULL ? distro_tasks_pending(n) : 0;
+}

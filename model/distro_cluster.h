@@ -1,0 +1,185 @@
+/* distro_cluster.h: a simulated Nacos 1.4 cluster running Distro on the
+ * engine.  This is the model's public face for the harness and the tests.
+ *
+ * A cluster is N Nacos servers (engine nodes 0..N-1, addresses "ip:port")
+ * plus naming clients (1.x SDK processes, one instance each) that register,
+ * beat, deregister and die.  Every server runs the Distro components of
+ * NACOS-DISTRO.md sections 1, 2 and 4: member management, DistroMapper and
+ * DistroFilter, DataStore, the delay-task and execute engines, change sync,
+ * startup load, verify, the beat check and the health-status channel.
+ *
+ * The cluster is created on an engine the caller owns and attaches itself
+ * to every node; it keeps the engine pointer until distro_cluster_destroy.
+ * Nothing here reads the wall clock, the environment or a global random
+ * generator: time is the engine's, randomness is the engine's streams. */
+#ifndef DISTRO_CLUSTER_H
+#define DISTRO_CLUSTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "distro_config.h"
+#include "sim_engine.h"
+
+typedef struct distro_cluster distro_cluster;   /* opaque: see distro_int.h */
+
+/* Member states of ServerMemberManager (section 1.5). */
+typedef enum distro_member_state {
+    DISTRO_MEMBER_UP,
+    DISTRO_MEMBER_SUSPICIOUS,
+    DISTRO_MEMBER_DOWN,
+    DISTRO_MEMBER_STARTING,
+} distro_member_state;
+
+const char *distro_member_state_name(distro_member_state state);
+
+/* Protocol counters of FAULT-FAMILIES.md "What a run should measure", per
+ * node.  All monotonic. */
+typedef struct distro_counters {
+    uint64_t sync_batches_sent;        /* PUT /distro/datum attempts */
+    uint64_t sync_batches_failed;
+    uint64_t sync_keys_retried;        /* keys re-queued after a failed batch */
+    uint64_t sync_dropped_not_member;  /* target left the member list: silent success */
+    uint64_t sync_empty_batches;       /* {} bodies (all keys deleted): rejected, W11 */
+    uint64_t worker_backlog_max;       /* deepest execute-worker queue seen */
+    uint64_t verify_sent;              /* checksum messages sent */
+    uint64_t verify_discarded;         /* receiver owned a key: whole message dropped (W3) */
+    uint64_t verify_single_flight_drops; /* a second message from a busy source (W14) */
+    uint64_t verify_keys_fetched;
+    uint64_t verify_keys_removed;      /* toRemove deletions */
+    uint64_t snapshot_attempts;
+    uint64_t snapshot_failures;
+    uint64_t snapshot_bytes;
+    uint64_t snapshot_successes;
+    uint64_t load_retries;             /* whole-load retries after 30 s */
+    uint64_t redirects_proxied;
+    uint64_t redirects_rejected;       /* second hop: HTTP 400 (W8) */
+    uint64_t redirects_failed;         /* the owner did not answer */
+    uint64_t beats_received;           /* beats handled by this node as owner */
+    uint64_t beat_reregisters;         /* beat for an unknown instance re-registered it */
+    uint64_t instances_marked_unhealthy;
+    uint64_t instances_expired;        /* beat-check deletions (30 s) */
+    uint64_t health_status_updates;    /* instances whose flag the health channel moved */
+    uint64_t requests_503;             /* warm-up gate answers */
+    uint64_t member_probes;
+    uint64_t member_probe_failures;
+    uint64_t member_state_changes;
+} distro_counters;
+
+/* What the harness sees.  Every callback borrows its arguments for the call
+ * only; any may be NULL. */
+typedef struct distro_observer {
+    void *ctx;
+    /* A key's stored value changed on `node` (applied, written, removed).
+     * Checksums are the section 2.6(a) MD5s; "" means the key is absent. */
+    void (*datum_changed)(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t key,
+                          const char *old_checksum, const char *new_checksum);
+    /* `node`'s healthyList changed: `healthy` lists node ids in address order. */
+    void (*view_changed)(void *ctx, sim_time_ns at_ns, uint32_t node, const uint32_t *healthy,
+                         uint32_t count);
+    /* `node` changed its state of `peer`. */
+    void (*member_changed)(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t peer,
+                           distro_member_state state);
+} distro_observer;
+
+/* Creates a cluster of sim_node_count(sim) servers with the given addresses
+ * (NULL: "10.0.0.<i+1>:8848").  Borrows `addresses`; keeps `sim`.  Servers
+ * are not started: call distro_cluster_start_all or sim_node_start. */
+distro_cluster *distro_cluster_create(sim_engine *sim, const distro_config *config,
+                                      const char *const *addresses, sim_error *err);
+void distro_cluster_destroy(distro_cluster *cluster);   /* NULL is a no-op */
+
+SIM_MUST_CHECK sim_status distro_cluster_start_all(distro_cluster *cluster, sim_error *err);
+void distro_cluster_set_observer(distro_cluster *cluster, const distro_observer *observer);
+const distro_config *distro_cluster_config(const distro_cluster *cluster);
+uint32_t distro_cluster_size(const distro_cluster *cluster);
+const char *distro_cluster_address(const distro_cluster *cluster, uint32_t node);
+
+/* --- Keys (services) ----------------------------------------------------- */
+
+/* Interns the Distro key of namespace/group/service and returns its id.
+ * Ids are dense, in first-use order. */
+uint32_t distro_cluster_key(distro_cluster *cluster, const char *namespace_id, const char *group,
+                            const char *service);
+uint32_t distro_cluster_key_count(const distro_cluster *cluster);
+const char *distro_cluster_key_name(const distro_cluster *cluster, uint32_t key);   /* the datum key */
+const char *distro_cluster_key_tag(const distro_cluster *cluster, uint32_t key);    /* group@@service */
+
+/* --- Clients --------------------------------------------------------------- */
+
+typedef struct distro_client_spec {
+    const char *namespace_id;     /* "public" */
+    const char *group;            /* "DEFAULT_GROUP" */
+    const char *service;
+    const char *ip;
+    uint32_t port;
+    double weight;
+    const char *cluster_name;     /* "DEFAULT" */
+    const char *const *metadata;  /* key, value, key, value, ..., NULL */
+    sim_time_ns beat_interval_ns; /* 0: the server's clientBeatInterval */
+    bool manual;                  /* no automatic register and beats: driven by distro_request */
+} distro_client_spec;
+
+/* Adds a client process; it registers `start_delay_ns` from now, then
+ * beats.  Returns its id. */
+SIM_MUST_CHECK sim_status distro_client_add(distro_cluster *cluster, const distro_client_spec *spec,
+                                            sim_time_ns start_delay_ns, uint32_t *id_out, sim_error *err);
+/* Deregisters (the app shuts down cleanly) and stops beating. */
+SIM_MUST_CHECK sim_status distro_client_deregister(distro_cluster *cluster, uint32_t client, sim_error *err);
+/* The process dies: no more beats, no deregister. */
+SIM_MUST_CHECK sim_status distro_client_kill(distro_cluster *cluster, uint32_t client, sim_error *err);
+uint32_t distro_client_count(const distro_cluster *cluster);
+/* True while the client is registered and alive (the truth a registry
+ * should show). */
+bool distro_client_live(const distro_cluster *cluster, uint32_t client);
+uint32_t distro_client_key(const distro_cluster *cluster, uint32_t client);
+/* "ip:port" of the client's instance. */
+const char *distro_client_address(const distro_cluster *cluster, uint32_t client);
+
+/* --- Direct requests (tests and scripted workloads) ---------------------- */
+
+typedef enum distro_op { DISTRO_OP_REGISTER, DISTRO_OP_DEREGISTER, DISTRO_OP_BEAT } distro_op;
+
+/* Sends a client request for `client`'s instance to `server` (through
+ * DistroFilter, as an HTTP client would), without failover. */
+SIM_MUST_CHECK sim_status distro_request(distro_cluster *cluster, uint32_t client, uint32_t server,
+                                         distro_op op, sim_error *err);
+
+/* --- Faults that are the model's business -------------------------------- */
+
+/* Adds or removes `member` from `node`'s member list (cluster.conf edit on
+ * that node only: a view change without a crash). */
+SIM_MUST_CHECK sim_status distro_member_add(distro_cluster *cluster, uint32_t node, uint32_t member,
+                                            sim_error *err);
+SIM_MUST_CHECK sim_status distro_member_remove(distro_cluster *cluster, uint32_t node, uint32_t member,
+                                               sim_error *err);
+
+/* --- State queries --------------------------------------------------------- */
+
+/* Number of instances `node` stores under `key` (0 when absent or down). */
+uint32_t distro_node_instance_count(const distro_cluster *cluster, uint32_t node, uint32_t key);
+/* True when `node` stores a datum for `key`. */
+bool distro_node_has_key(const distro_cluster *cluster, uint32_t node, uint32_t key);
+/* True when `node` lists an instance ip:port under `key`; *healthy_out its flag. */
+bool distro_node_has_instance(const distro_cluster *cluster, uint32_t node, uint32_t key, const char *ip,
+                              uint32_t port, bool *healthy_out);
+/* The section 2.6(a) checksum `node` holds for `key` ("" when absent). */
+const char *distro_node_checksum(distro_cluster *cluster, uint32_t node, uint32_t key);
+/* Keys stored on the node (datums present). */
+uint32_t distro_node_key_count(const distro_cluster *cluster, uint32_t node);
+/* `node`'s view of `peer`. */
+distro_member_state distro_node_member_state(const distro_cluster *cluster, uint32_t node, uint32_t peer);
+bool distro_node_has_member(const distro_cluster *cluster, uint32_t node, uint32_t peer);
+uint32_t distro_node_fail_count(const distro_cluster *cluster, uint32_t node, uint32_t peer);
+/* DistroMapper on `node`: responsible(tag of key) and mapSrv(tag of key). */
+bool distro_node_responsible(const distro_cluster *cluster, uint32_t node, uint32_t key);
+uint32_t distro_node_map_srv(const distro_cluster *cluster, uint32_t node, uint32_t key);
+uint32_t distro_node_healthy_count(const distro_cluster *cluster, uint32_t node);
+bool distro_node_initialized(const distro_cluster *cluster, uint32_t node);
+/* Which peer the last successful snapshot load came from (UINT32_MAX: none). */
+uint32_t distro_node_loaded_from(const distro_cluster *cluster, uint32_t node);
+const distro_counters *distro_node_counters(const distro_cluster *cluster, uint32_t node);
+/* Pending delay tasks on `node` (both stages). */
+uint32_t distro_node_pending_tasks(const distro_cluster *cluster, uint32_t node);
+
+#endif

@@ -1,0 +1,346 @@
+/* distro_delay_engine.c: NacosDelayTaskExecuteEngine and the execute
+ * workers of NacosExecuteTaskExecuteEngine (NACOS-DISTRO.md sections 1.3,
+ * 1.4), as DistroTaskEngineHolder wires them for the v1 iplist type.
+ *
+ * Delay tasks live in a map pendingKey -> task.  A task is due when
+ * now - lastProcessTime >= interval.  Adding a task for a key that has one
+ * merges them (DistroDelayTask.merge): the new task keeps the old
+ * lastProcessTime, so the first deadline wins and nothing debounces; the new
+ * task's interval applies.  A combined batch task takes the union of keys
+ * and becomes due at once when it reaches batchSyncKeyCount, which also
+ * bumps the node-wide batch sequence.
+ *
+ * The tick runs every 100 ms (fixed delay, first at 100 ms) over a snapshot
+ * of the pending keys in slot order: Nacos walks a ConcurrentHashMap there,
+ * and any fixed order is faithful (section 8.3).
+ *
+ * Execute tasks go to worker (hash(tag) & 0x7fffffff) mod W, each a FIFO
+ * run by one thread.  Adding a key to a batch is instantaneous; sending a
+ * batch is a synchronous HTTP PUT that holds its worker until the response
+ * or the timeout, and everything queued behind waits (W10). */
+#include "distro_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define IPLIST_TYPE "com.alibaba.nacos.naming.iplist."
+#define COMBINED_TYPE "DistroHttpCombinedKeyDelayTask"
+
+static uint64_t task_id(uint8_t kind, uint32_t key, uint32_t target)
+{
+    return ((uint64_t)kind << 60) | ((uint64_t)key << 16) | target;
+}
+
+static uint32_t slot_hash(uint64_t id, uint32_t cap)
+{
+    id ^= id >> 33;
+    id *= 0xff51afd7ed558ccdull;
+    id ^= id >> 33;
+    return (uint32_t)id & (cap - 1);
+}
+
+/* Lookup only (never iterated): id + 1 in task_index, 0 = empty. */
+static void index_rebuild(distro_node *node, uint32_t cap)
+{
+    free(node->task_index);
+    free(node->task_slot);
+    node->task_index = calloc(cap, sizeof *node->task_index);
+    node->task_slot = calloc(cap, sizeof *node->task_slot);
+    SIM_ASSERT(node->task_index != NULL && node->task_slot != NULL);
+    node->task_index_cap = cap;
+    for (uint32_t s = 0; s < node->tasks_cap; s++) {
+        const distro_task *t = &node->tasks[s];
+        if (!t->live) continue;
+        uint64_t id = task_id(t->kind, t->key, t->target) + 1;
+        uint32_t i = slot_hash(id, cap);
+        while (node->task_index[i] != 0) i = (i + 1) & (cap - 1);
+        node->task_index[i] = id;
+        node->task_slot[i] = s;
+    }
+}
+
+static uint32_t index_find(const distro_node *node, uint64_t id)
+{
+    if (node->task_index_cap == 0) return DISTRO_NONE;
+    uint32_t i = slot_hash(id + 1, node->task_index_cap);
+    while (node->task_index[i] != 0) {
+        if (node->task_index[i] == id + 1) return i;
+        i = (i + 1) & (node->task_index_cap - 1);
+    }
+    return DISTRO_NONE;
+}
+
+/* Removes entry i with backward-shift deletion (no tombstones). */
+static void index_erase(distro_node *node, uint32_t i)
+{
+    uint32_t mask = node->task_index_cap - 1;
+    uint32_t j = i;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (node->task_index[j] == 0) break;
+        uint32_t home = slot_hash(node->task_index[j], node->task_index_cap);
+        bool between = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+        if (between) continue;
+        node->task_index[i] = node->task_index[j];
+        node->task_slot[i] = node->task_slot[j];
+        i = j;
+    }
+    node->task_index[i] = 0;
+}
+
+static uint32_t task_alloc(distro_node *node)
+{
+    if (node->tasks_free == DISTRO_NONE) {
+        uint32_t old = node->tasks_cap;
+        uint32_t cap = old == 0 ? 64 : old * 2;
+        distro_task *tasks = realloc(node->tasks, cap * sizeof *tasks);
+        SIM_ASSERT(tasks != NULL);
+        memset(tasks + old, 0, (cap - old) * sizeof *tasks);
+        node->tasks = tasks;
+        node->tasks_cap = cap;
+        for (uint32_t s = cap; s-- > old;) {   /* lowest slot first */
+            tasks[s].next_free = node->tasks_free;
+            node->tasks_free = s;
+        }
+    }
+    uint32_t s = node->tasks_free;
+    node->tasks_free = node->tasks[s].next_free;
+    return s;
+}
+
+static void task_free(distro_node *node, uint32_t s)
+{
+    distro_task *t = &node->tasks[s];
+    uint32_t i = index_find(node, task_id(t->kind, t->key, t->target));
+    SIM_ASSERT(i != DISTRO_NONE);
+    index_erase(node, i);
+    free(t->keys);
+    memset(t, 0, sizeof *t);
+    t->next_free = node->tasks_free;
+    node->tasks_free = s;
+    node->tasks_live--;
+}
+
+static uint32_t task_insert(distro_node *node, const distro_task *task)
+{
+    uint32_t s = task_alloc(node);
+    node->tasks[s] = *task;
+    node->tasks[s].live = true;
+    node->tasks_live++;
+    if (node->tasks_live * 2 > node->task_index_cap) {
+        index_rebuild(node, node->task_index_cap == 0 ? 128 : node->task_index_cap * 2);
+    }
+    uint64_t id = task_id(task->kind, task->key, task->target) + 1;
+    uint32_t i = slot_hash(id, node->task_index_cap);
+    while (node->task_index[i] != 0) i = (i + 1) & (node->task_index_cap - 1);
+    node->task_index[i] = id;
+    node->task_slot[i] = s;
+    return s;
+}
+
+static distro_task *task_find(distro_node *node, uint8_t kind, uint32_t key, uint32_t target)
+{
+    uint32_t i = index_find(node, task_id(kind, key, target));
+    return i == DISTRO_NONE ? NULL : &node->tasks[node->task_slot[i]];
+}
+
+void distro_tasks_add_key(distro_node *node, uint32_t key, uint32_t target, int64_t delay_ms)
+{
+    /* DistroDelayTask(key, CHANGE, delay); v1 naming only ever uses CHANGE,
+     * so the action half of merge() never fires here. */
+    int64_t now = distro_now_ms(node);
+    distro_task *old = task_find(node, DISTRO_TASK_KEY, key, target);
+    if (old != NULL) {
+        old->create_ms = now;               /* the new object replaces the old one */
+        old->interval_ms = delay_ms;        /* ... with its own interval */
+        return;                             /* ... and the old lastProcessTime */
+    }
+    distro_task t = { .kind = DISTRO_TASK_KEY, .key = key, .target = target, .create_ms = now,
+                      .last_process_ms = now, .interval_ms = delay_ms };
+    (void)task_insert(node, &t);
+}
+
+static bool batch_contains(const distro_task *t, uint32_t key)
+{
+    for (uint32_t i = 0; i < t->keys_count; i++) {
+        if (t->keys[i] == key) return true;
+    }
+    return false;
+}
+
+void distro_sync_add_to_batch(distro_node *node, uint32_t key, uint32_t target)
+{
+    /* DistroHttpCombinedKeyExecuteTask: a one-key combined task under the
+     * current sequence, merged into the pending one (union of keys). */
+    const distro_config *cfg = &node->cluster->config;
+    int64_t now = distro_now_ms(node);
+    distro_task *t = task_find(node, DISTRO_TASK_COMBINED, node->combined_seq, target);
+    if (t == NULL) {
+        distro_task fresh = { .kind = DISTRO_TASK_COMBINED, .key = node->combined_seq, .target = target,
+                              .create_ms = now, .last_process_ms = now,
+                              .interval_ms = (int64_t)(cfg->sync_batch_delay_ns / SIM_MS) };
+        t = &node->tasks[task_insert(node, &fresh)];
+    } else {
+        t->create_ms = now;
+    }
+    if (!batch_contains(t, key)) {   /* O(batch): at most batchSyncKeyCount keys */
+        if (t->keys_count == t->keys_cap) {
+            uint32_t cap = t->keys_cap == 0 ? 8 : t->keys_cap * 2;
+            uint32_t *keys = realloc(t->keys, cap * sizeof *keys);
+            SIM_ASSERT(keys != NULL);
+            t->keys = keys;
+            t->keys_cap = cap;
+        }
+        t->keys[t->keys_count++] = key;
+    }
+    if (t->keys_count >= cfg->batch_sync_key_count) {
+        node->combined_seq++;            /* later keys start a new batch */
+        t->last_process_ms = 0;          /* due at the next tick */
+    }
+}
+
+/* --- Execute workers -------------------------------------------------------------- */
+
+static int32_t objects_hash3(const char *a, const char *b, const char *c)
+{
+    /* java.util.Objects.hash(a, b, c): 31-fold starting at 1. */
+    uint32_t h = 1;
+    h = 31 * h + (uint32_t)distro_java_string_hash(a);
+    h = 31 * h + (uint32_t)distro_java_string_hash(b);
+    h = 31 * h + (uint32_t)distro_java_string_hash(c);
+    return (int32_t)h;
+}
+
+static void worker_run(distro_node *node, uint32_t w)
+{
+    distro_worker *worker = &node->workers[w];
+    while (!worker->busy && worker->len > 0 && node->running) {
+        distro_exec exec = worker->queue[worker->head];
+        worker->head = (worker->head + 1) % worker->cap;
+        worker->len--;
+        if (exec.kind == DISTRO_EXEC_ADD_TO_BATCH) {
+            distro_sync_add_to_batch(node, exec.key, exec.target);
+        } else {
+            distro_sync_send_batch(node, w, &exec);   /* takes exec.keys; may set busy */
+        }
+    }
+}
+
+void distro_worker_submit(distro_node *node, distro_exec exec, uint32_t tag_hash)
+{
+    uint32_t w = (tag_hash & 0x7fffffffu) % node->worker_count;
+    distro_worker *worker = &node->workers[w];
+    if (worker->len == worker->cap) {
+        uint32_t cap = worker->cap == 0 ? 16 : worker->cap * 2;
+        distro_exec *queue = malloc(cap * sizeof *queue);
+        SIM_ASSERT(queue != NULL);
+        for (uint32_t i = 0; i < worker->len; i++) queue[i] = worker->queue[(worker->head + i) % worker->cap];
+        free(worker->queue);
+        worker->queue = queue;
+        worker->head = 0;
+        worker->cap = cap;
+    }
+    worker->queue[(worker->head + worker->len) % worker->cap] = exec;
+    worker->len++;
+    distro_counters *counters = distro_counters_of(node);
+    if (worker->len > counters->worker_backlog_max) counters->worker_backlog_max = worker->len;
+    worker_run(node, w);
+}
+
+void distro_worker_done(distro_node *node, uint32_t w)
+{
+    SIM_ASSERT(w < node->worker_count);
+    node->workers[w].busy = false;
+    worker_run(node, w);
+}
+
+/* --- The tick ------------------------------------------------------------------------ */
+
+static void process_task(distro_node *node, distro_task *t)
+{
+    distro_cluster *c = node->cluster;
+    const char *target = c->address[t->target];
+    if (t->kind == DISTRO_TASK_KEY) {
+        /* DistroHttpDelayTaskProcessor: an execute task that adds the key to
+         * the current batch, on the worker of the key's DistroKey. */
+        distro_exec exec = { .kind = DISTRO_EXEC_ADD_TO_BATCH, .key = t->key, .target = t->target };
+        distro_worker_submit(node, exec, (uint32_t)objects_hash3(c->keys[t->key].name, IPLIST_TYPE, target));
+        return;
+    }
+    /* The default processor: DistroSyncChangeTask on the batch. */
+    char seq_key[48];
+    snprintf(seq_key, sizeof seq_key, "DistroHttpCombinedKey-%u", t->key);
+    distro_exec exec = { .kind = DISTRO_EXEC_SYNC_BATCH, .target = t->target, .seq = t->key,
+                         .keys = t->keys, .keys_count = t->keys_count };
+    t->keys = NULL;                      /* the execute task owns the batch now */
+    t->keys_count = t->keys_cap = 0;
+    distro_worker_submit(node, exec, (uint32_t)objects_hash3(seq_key, IPLIST_TYPE, target));
+}
+
+static void tick(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    (void)arg;
+    distro_node *node = ctx;
+    /* Snapshot of the pending keys first (getAllTaskKeys); each is taken
+     * only if it is still there and due when its turn comes (removeTask
+     * re-checks shouldProcess).  Tasks added meanwhile wait a tick. */
+    uint32_t count = 0;
+    uint32_t *slots = malloc((node->tasks_cap + 1) * sizeof *slots);
+    uint64_t *ids = malloc((node->tasks_cap + 1) * sizeof *ids);
+    SIM_ASSERT(slots != NULL && ids != NULL);
+    for (uint32_t s = 0; s < node->tasks_cap; s++) {
+        const distro_task *t = &node->tasks[s];
+        if (!t->live) continue;
+        slots[count] = s;
+        ids[count++] = task_id(t->kind, t->key, t->target);
+    }
+    for (uint32_t i = 0; i < count && node->running; i++) {
+        distro_task *t = &node->tasks[slots[i]];
+        if (!t->live || task_id(t->kind, t->key, t->target) != ids[i]) continue;
+        if (distro_now_ms(node) - t->last_process_ms < t->interval_ms) continue;
+        distro_task task = *t;
+        t->keys = NULL;                  /* moved into `task` */
+        task_free(node, slots[i]);
+        process_task(node, &task);
+        free(task.keys);
+    }
+    free(slots);
+    free(ids);
+    if (node->running) distro_timer(node, node->cluster->config.task_tick_ns, DISTRO_KIND_TICK, tick, 0);
+}
+
+void distro_tasks_start(distro_node *node)
+{
+    node->tasks_free = DISTRO_NONE;
+    node->worker_count = node->cluster->config.execute_workers;
+    node->workers = calloc(node->worker_count, sizeof *node->workers);
+    SIM_ASSERT(node->workers != NULL);
+    distro_timer(node, node->cluster->config.task_tick_ns, DISTRO_KIND_TICK, tick, 0);
+}
+
+void distro_tasks_clear(distro_node *node)
+{
+    for (uint32_t s = 0; s < node->tasks_cap; s++) free(node->tasks[s].keys);
+    free(node->tasks);
+    free(node->task_index);
+    free(node->task_slot);
+    for (uint32_t w = 0; w < node->worker_count; w++) {
+        distro_worker *worker = &node->workers[w];
+        for (uint32_t i = 0; i < worker->len; i++) free(worker->queue[(worker->head + i) % worker->cap].keys);
+        free(worker->queue);
+        free(worker->inflight_keys);
+    }
+    free(node->workers);
+    node->tasks = NULL;
+    node->task_index = NULL;
+    node->task_slot = NULL;
+    node->workers = NULL;
+    node->tasks_cap = node->tasks_live = node->task_index_cap = node->worker_count = 0;
+    node->tasks_free = DISTRO_NONE;
+}
+
+uint32_t distro_tasks_pending(const distro_node *node)
+{
+    return node->tasks_live;
+}

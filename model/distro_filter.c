@@ -1,0 +1,206 @@
+/* distro_filter.c: DistroFilter, InstanceController and the ServiceManager
+ * writes of Nacos 1.4.2 (NACOS-DISTRO.md sections 1.7, 2.2, 2.7).
+ *
+ * A client write or beat reaching a node that is not the owner of the
+ * service (in that node's view) is proxied to mapSrv(tag), with 2 s + 2 s
+ * timeouts; a proxied request reaching a node that is not the owner either
+ * is rejected with HTTP 400, never forwarded twice (W8).  With the warm-up
+ * gate on, a node whose status is not UP answers 503 to client requests.
+ *
+ * Writes on the owner rebuild the service's list (register replaces by
+ * ip:port:cluster and stamps lastBeat = now; deregister removes), store it
+ * and sync it: put -> sync(key, CHANGE, 1000 ms).  A beat for an unknown
+ * instance re-registers it when it carries its body, and answers 20404
+ * otherwise (the client then registers); a beat never syncs. */
+#include "distro_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PROXY_BYTES 420u
+#define PROXY_RESP_BYTES 64u
+
+typedef struct instance_ref {
+    uint32_t client;             /* DISTRO_NONE: identity only */
+    const char *ip;
+    uint32_t port;
+    const char *cluster;
+} instance_ref;
+
+static instance_ref ref_of_client(const distro_cluster *c, uint32_t client)
+{
+    const distro_client *cl = &c->clients[client];
+    return (instance_ref){ .client = client, .ip = cl->ip, .port = cl->port, .cluster = cl->cluster_name };
+}
+
+static double clamp_weight(double w)
+{
+    if (!(w >= 0.0)) return 0.0;            /* negative or NaN */
+    if (w > 10000.0) return 10000.0;
+    if (w > 0.0 && w < 0.01) return 0.01;
+    return w;
+}
+
+/* ServiceManager.addInstance: the instance as the client sent it. */
+static void add_instance(distro_node *node, uint32_t key, uint32_t client)
+{
+    const distro_client *cl = &node->cluster->clients[client];
+    distro_ilist *list = distro_store_get(node, key);
+    distro_ilist *next = list != NULL ? distro_ilist_clone(list) : distro_ilist_new(1);
+    uint32_t i = distro_ilist_find(next, cl->ip, cl->port, cl->cluster_name);
+    if (i == DISTRO_NONE) {
+        if (next->count == next->cap) {
+            uint32_t cap = next->cap == 0 ? 2 : next->cap * 2;
+            distro_instance *inst = realloc(next->inst, cap * sizeof *inst);
+            SIM_ASSERT(inst != NULL);
+            next->inst = inst;
+            next->cap = cap;
+        }
+        i = next->count++;
+    }
+    distro_instance *in = &next->inst[i];
+    memset(in, 0, sizeof *in);
+    in->ip = (char *)cl->ip;
+    in->port = cl->port;
+    in->weight = clamp_weight(cl->weight);
+    in->healthy = true;
+    in->enabled = true;
+    in->ephemeral = true;
+    in->cluster = (char *)cl->cluster_name;
+    in->metadata = cl->metadata;
+    in->metadata_count = cl->metadata_count;
+    in->last_beat_ms = distro_now_ms(node);
+    next->checksum_valid = next->service_checksum_valid = false;
+    distro_store_put(node, key, next);
+    distro_sync_put(node, key);
+}
+
+/* ServiceManager.removeInstance: put the list without it, changed or not. */
+static int32_t remove_instance(distro_node *node, uint32_t key, const instance_ref *ref)
+{
+    distro_datum *d = key < node->datums_cap ? &node->datums[key] : NULL;
+    if (d == NULL || !d->service_exists) return 400;     /* "service not found" */
+    distro_ilist *list = d->value;
+    distro_ilist *next = list != NULL ? distro_ilist_clone(list) : distro_ilist_new(0);
+    uint32_t i = distro_ilist_find(next, ref->ip, ref->port, ref->cluster);
+    if (i != DISTRO_NONE) {
+        memmove(&next->inst[i], &next->inst[i + 1], (next->count - i - 1) * sizeof *next->inst);
+        next->count--;
+        next->checksum_valid = next->service_checksum_valid = false;
+    }
+    distro_store_put(node, key, next);
+    distro_sync_put(node, key);
+    return 200;
+}
+
+static int32_t beat(distro_node *node, uint32_t key, uint32_t client, bool with_body)
+{
+    distro_counters *counters = distro_counters_of(node);
+    const distro_client *cl = &node->cluster->clients[client];
+    distro_ilist *list = distro_store_get(node, key);
+    bool known = list != NULL && distro_ilist_find(list, cl->ip, cl->port, cl->cluster_name) != DISTRO_NONE;
+    if (!known) {
+        if (!with_body) return 20404;        /* RESOURCE_NOT_FOUND: the client re-registers */
+        counters->beat_reregisters++;
+        add_instance(node, key, client);     /* "data compensation" from the beat body */
+    }
+    counters->beats_received++;
+    distro_health_on_beat(node, key, client);
+    return 200;
+}
+
+/* The controller method, on the node DistroFilter let through. */
+static int32_t handle(distro_node *node, uint32_t key, uint8_t op, const instance_ref *ref, bool with_body)
+{
+    switch ((distro_op)op) {
+    case DISTRO_OP_REGISTER:
+        SIM_ASSERT(ref->client != DISTRO_NONE);
+        add_instance(node, key, ref->client);
+        return 200;
+    case DISTRO_OP_DEREGISTER:
+        return remove_instance(node, key, ref);
+    case DISTRO_OP_BEAT:
+        SIM_ASSERT(ref->client != DISTRO_NONE);
+        return beat(node, key, ref->client, with_body);
+    }
+    SIM_ASSERT(0 && "unknown operation");
+    return 500;
+}
+
+static void proxy_done(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_status status, const sim_message *resp)
+{
+    (void)sim;
+    distro_node *node = ctx;
+    if (!node->running) return;
+    uint32_t client = (uint32_t)(arg >> 32);
+    uint32_t request_id = (uint32_t)arg;
+    int32_t code = 500;                       /* the error message is relayed */
+    if (status == SIM_RPC_OK) {
+        code = ((const distro_msg *)resp->payload)->code;
+    } else {
+        distro_counters_of(node)->redirects_failed++;
+    }
+    if (client != DISTRO_NONE) distro_client_respond(node->cluster, node->id, client, request_id, code);
+}
+
+static void proxy(distro_node *node, uint32_t key, uint8_t op, const instance_ref *ref, bool with_body,
+                  uint32_t request_id)
+{
+    distro_counters_of(node)->redirects_proxied++;
+    distro_msg *msg = distro_msg_new(DISTRO_MSG_PROXY, 0);
+    msg->source = node->id;
+    msg->client = ref->client;
+    msg->key = key;
+    msg->ip = ref->ip;
+    msg->port = ref->port;
+    msg->cluster_name = ref->cluster;
+    msg->op = op;
+    msg->with_body = with_body;
+    uint64_t arg = ((uint64_t)ref->client << 32) | request_id;
+    distro_rpc(node, distro_mapper_map_srv(node, key), DISTRO_MSG_PROXY, PROXY_BYTES, msg,
+               2 * node->cluster->config.proxy_timeout_ns, proxy_done, arg);
+}
+
+void distro_filter_on_client_request(distro_node *node, uint32_t client, uint8_t op, bool with_body,
+                                     uint32_t request_id)
+{
+    distro_cluster *c = node->cluster;
+    if (!node->status_up) {                  /* TrafficReviseFilter: warm-up gate */
+        distro_counters_of(node)->requests_503++;
+        distro_client_respond(c, node->id, client, request_id, 503);
+        return;
+    }
+    uint32_t key = c->clients[client].key;
+    instance_ref ref = ref_of_client(c, client);
+    if (distro_mapper_responsible(node, key)) {
+        distro_client_respond(c, node->id, client, request_id, handle(node, key, op, &ref, with_body));
+        return;
+    }
+    proxy(node, key, op, &ref, with_body, request_id);
+}
+
+void distro_filter_on_proxy(distro_node *node, const sim_message *msg, sim_rpc_token token)
+{
+    const distro_msg *m = (const distro_msg *)msg->payload;
+    distro_msg *resp = distro_msg_new(DISTRO_MSG_PROXY_RESP, 0);
+    if (distro_mapper_responsible(node, m->key)) {
+        instance_ref ref = { .client = m->client, .ip = m->ip, .port = m->port, .cluster = m->cluster_name };
+        resp->code = handle(node, m->key, m->op, &ref, m->with_body);
+        if (m->client == DISTRO_NONE && resp->code == 200) distro_counters_of(node)->instances_expired++;
+    } else {
+        /* The User-Agent says Nacos-Server: never proxy twice. */
+        distro_counters_of(node)->redirects_rejected++;
+        resp->code = 400;
+    }
+    distro_reply(node, token, DISTRO_MSG_PROXY_RESP, PROXY_RESP_BYTES, resp);
+}
+
+void distro_filter_local_delete(distro_node *node, uint32_t key, const char *ip, uint32_t port, const char *cluster)
+{
+    instance_ref ref = { .client = DISTRO_NONE, .ip = ip, .port = port, .cluster = cluster };
+    if (distro_mapper_responsible(node, key)) {
+        if (remove_instance(node, key, &ref) == 200) distro_counters_of(node)->instances_expired++;
+        return;
+    }
+    proxy(node, key, DISTRO_OP_DEREGISTER, &ref, false, 0);
+}

@@ -1,0 +1,282 @@
+/* distro_health.c: health of ephemeral instances in Nacos 1.4.2
+ * (NACOS-DISTRO.md sections 2.6(b, c) and 2.7): ClientBeatProcessor,
+ * ClientBeatCheckTask and the health-status channel (ServiceReporter,
+ * ServiceController.serviceStatus, InstanceController.listWithHealthStatus).
+ *
+ * Only the owner acts.  Beats reach the owner through DistroFilter and set
+ * lastBeat in place: no put, no sync, so replicas keep the lastBeat of the
+ * last datum transfer (W1).  The beat check runs every 5 s per service on
+ * every node and returns unless the node is responsible: > 15 s without a
+ * beat marks an instance unhealthy (locally only), > 30 s deletes it through
+ * the node's own HTTP API, which then syncs the shorter list.  Health flags
+ * reach replicas only through the status channel: first at 60 s, then 5 s
+ * after each run, the owner posts {service: service checksum}; a receiver
+ * whose checksum differs fetches ip:port_healthy for the service and sets
+ * every local instance to the listed flag, false when unlisted. */
+#include "distro_int.h"
+
+#include <md5.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* preserved.heart.beat.timeout / preserved.ip.delete.timeout from the
+ * instance metadata, else the configured default. */
+static int64_t metadata_ms(const distro_instance *in, const char *name, sim_time_ns fallback_ns)
+{
+    for (uint32_t i = 0; i < in->metadata_count; i++) {
+        if (strcmp(in->metadata[i].key, name) != 0) continue;
+        char *end = NULL;
+        long long v = strtoll(in->metadata[i].value, &end, 10);
+        if (end != in->metadata[i].value && *end == '\0' && v >= 0) return v;
+    }
+    return (int64_t)(fallback_ns / SIM_MS);
+}
+
+static void local_delete_fire(sim_engine *sim, void *ctx, uint64_t arg);
+
+static void beat_check(sim_engine *sim, void *ctx, uint64_t key64)
+{
+    (void)sim;
+    distro_node *node = ctx;
+    distro_cluster *c = node->cluster;
+    uint32_t key = (uint32_t)key64;
+    distro_timer(node, c->config.beat_check_interval_ns, DISTRO_KIND_BEAT_CHECK, beat_check, key);
+    if (!distro_mapper_responsible(node, key) || !c->config.health_check_enabled) return;
+    distro_ilist *list = distro_store_get(node, key);
+    if (list == NULL) return;
+    int64_t now = distro_now_ms(node);
+    distro_ilist *next = NULL;
+    for (uint32_t i = 0; i < list->count; i++) {
+        const distro_instance *in = &list->inst[i];
+        int64_t timeout = metadata_ms(in, "preserved.heart.beat.timeout", c->config.heartbeat_timeout_ns);
+        if (now - in->last_beat_ms > timeout && !in->marked && in->healthy) {
+            if (next == NULL) next = distro_ilist_clone(list);
+            next->inst[i].healthy = false;
+            next->checksum_valid = next->service_checksum_valid = false;
+            distro_counters_of(node)->instances_marked_unhealthy++;
+        }
+    }
+    if (next != NULL) distro_store_put(node, key, next);   /* in place in Nacos: no sync */
+    if (!c->config.expire_instance) return;
+    list = distro_store_get(node, key);
+    for (uint32_t i = 0; i < list->count; i++) {
+        const distro_instance *in = &list->inst[i];
+        int64_t timeout = metadata_ms(in, "preserved.ip.delete.timeout", c->config.ip_delete_timeout_ns);
+        if (in->marked || now - in->last_beat_ms <= timeout) continue;
+        /* An asynchronous HTTP DELETE to itself: the loopback call runs a
+         * moment later through DistroFilter. */
+        distro_msg *req = distro_msg_new(DISTRO_MSG_PROXY, 0);
+        req->key = key;
+        req->ip = in->ip;
+        req->port = in->port;
+        req->cluster_name = in->cluster;
+        uint32_t slot = 0;
+        while (slot < node->loopback_cap && node->loopback[slot] != NULL) slot++;
+        if (slot == node->loopback_cap) {
+            uint32_t cap = node->loopback_cap == 0 ? 8 : node->loopback_cap * 2;
+            distro_msg **grown = realloc(node->loopback, cap * sizeof *grown);
+            SIM_ASSERT(grown != NULL);
+            memset(grown + node->loopback_cap, 0, (cap - node->loopback_cap) * sizeof *grown);
+            node->loopback = grown;
+            node->loopback_cap = cap;
+        }
+        node->loopback[slot] = req;
+        distro_timer(node, c->client_latency_ns, DISTRO_KIND_LOCAL, local_delete_fire, slot);
+    }
+}
+
+static void local_delete_fire(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    distro_node *node = ctx;
+    distro_msg *req = node->loopback[arg];
+    node->loopback[arg] = NULL;
+    distro_filter_local_delete(node, req->key, req->ip, req->port, req->cluster_name);
+    distro_msg_unref(req);
+}
+
+void distro_health_arm_beat_check(distro_node *node, uint32_t key)
+{
+    /* HealthCheckReactor.scheduleCheck: first run 5 s after the Service is
+     * created, then every 5 s, on every node. */
+    distro_timer(node, node->cluster->config.beat_check_interval_ns, DISTRO_KIND_BEAT_CHECK, beat_check, key);
+}
+
+void distro_health_on_beat(distro_node *node, uint32_t key, uint32_t client)
+{
+    /* ClientBeatProcessor: lastBeat = now on the matching instance; an
+     * unmarked unhealthy instance turns healthy.  No put, no sync. */
+    const distro_client *cl = &node->cluster->clients[client];
+    distro_ilist *list = distro_store_get(node, key);
+    if (list == NULL) return;
+    uint32_t i = distro_ilist_find(list, cl->ip, cl->port, cl->cluster_name);
+    if (i == DISTRO_NONE) return;
+    distro_ilist *next = distro_ilist_clone(list);
+    next->inst[i].last_beat_ms = distro_now_ms(node);
+    if (!next->inst[i].marked && !next->inst[i].healthy) {
+        next->inst[i].healthy = true;
+        next->checksum_valid = next->service_checksum_valid = false;
+    }
+    distro_store_put(node, key, next);
+}
+
+/* --- Health-status channel --------------------------------------------------------- */
+
+typedef struct status_line {
+    char text[96];
+} status_line;
+
+static int status_line_cmp(const void *a, const void *b)
+{
+    return strcmp(((const status_line *)a)->text, ((const status_line *)b)->text);
+}
+
+static const char *service_checksum(distro_node *node, uint32_t key, distro_ilist *list)
+{
+    /* Section 2.6(b): the MD5 of a service summary and the sorted instances
+     * as ip:port_weight_healthy_cluster.  Java's summary is a HashMap's
+     * JSON, opaque; the service name stands in for it.  Cached per list. */
+    if (list->service_checksum_valid) return list->service_checksum;
+    status_line *lines = calloc(list->count + 1, sizeof *lines);
+    SIM_ASSERT(lines != NULL);
+    for (uint32_t i = 0; i < list->count; i++) {
+        const distro_instance *in = &list->inst[i];
+        char weight[32];
+        distro_java_double_to_string(in->weight, weight, sizeof weight);
+        snprintf(lines[i].text, sizeof lines[i].text, "%s:%u_%s_%s_%s,", in->ip, in->port, weight,
+                 in->healthy ? "true" : "false", in->cluster);
+    }
+    qsort(lines, list->count, sizeof *lines, status_line_cmp);   /* equal lines are identical: order moot */
+    MD5_CTX ctx;
+    MD5Init(&ctx);
+    const char *tag = node->cluster->keys[key].tag;
+    MD5Update(&ctx, (const uint8_t *)tag, strlen(tag));
+    for (uint32_t i = 0; i < list->count; i++) {
+        MD5Update(&ctx, (const uint8_t *)lines[i].text, strlen(lines[i].text));
+    }
+    uint8_t digest[16];
+    MD5Final(digest, &ctx);
+    for (int i = 0; i < 16; i++) snprintf(list->service_checksum + 2 * i, 3, "%02x", digest[i]);
+    list->service_checksum_valid = true;
+    free(lines);
+    return list->service_checksum;
+}
+
+static void ignore_reply(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_status status, const sim_message *resp)
+{
+    (void)sim;
+    (void)ctx;
+    (void)arg;
+    (void)status;
+    (void)resp;
+}
+
+static void service_reporter(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    (void)arg;
+    distro_node *node = ctx;
+    distro_cluster *c = node->cluster;
+    uint32_t owned = 0;
+    for (uint32_t k = 0; k < node->datums_cap; k++) {
+        distro_ilist *v = node->datums[k].value;
+        if (v != NULL && v->count > 0 && distro_mapper_responsible(node, k)) owned++;
+    }
+    if (owned > 0) {
+        distro_msg *msg = distro_msg_new(DISTRO_MSG_SERVICE_STATUS, owned);
+        msg->checksums = calloc(owned, sizeof *msg->checksums);
+        SIM_ASSERT(msg->checksums != NULL);
+        msg->source = node->id;
+        uint64_t bytes = 64;
+        uint32_t i = 0;
+        for (uint32_t k = 0; k < node->datums_cap && i < owned; k++) {
+            distro_ilist *v = node->datums[k].value;
+            if (v == NULL || v->count == 0 || !distro_mapper_responsible(node, k)) continue;
+            msg->keys[i] = k;
+            memcpy(msg->checksums[i], service_checksum(node, k, v), 33);
+            bytes += strlen(c->keys[k].tag) + 32 + 6;
+            i++;
+        }
+        uint32_t *peers = malloc(c->n * sizeof *peers);
+        SIM_ASSERT(peers != NULL);
+        uint32_t count = distro_member_all_without_self(node, peers);
+        for (uint32_t p = 0; p < count; p++) {
+            sim_payload_retain(&msg->base);
+            distro_rpc(node, peers[p], DISTRO_MSG_SERVICE_STATUS, bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes,
+                       msg, c->config.http_read_timeout_ns, ignore_reply, 0);
+        }
+        free(peers);
+        distro_msg_unref(msg);
+    }
+    distro_timer(node, c->config.health_sync_interval_ns, DISTRO_KIND_HEALTH_SYNC, service_reporter, 0);
+}
+
+void distro_health_start(distro_node *node)
+{
+    distro_timer(node, node->cluster->config.health_sync_initial_ns, DISTRO_KIND_HEALTH_SYNC, service_reporter, 0);
+}
+
+static void statuses_done(sim_engine *sim, void *ctx, uint64_t key64, sim_rpc_status status, const sim_message *resp)
+{
+    (void)sim;
+    distro_node *node = ctx;
+    if (!node->running || status != SIM_RPC_OK) return;
+    const distro_msg *m = (const distro_msg *)resp->payload;
+    if (m->code != 200 || m->values == NULL || m->values[0] == NULL) return;
+    const distro_ilist *remote = m->values[0];
+    uint32_t key = (uint32_t)key64;
+    distro_ilist *list = distro_store_get(node, key);
+    if (list == NULL) return;
+    /* Every local instance takes the listed flag; unlisted means false.
+     * The list names instances by ip:port only. */
+    distro_ilist *next = NULL;
+    for (uint32_t i = 0; i < list->count; i++) {
+        const distro_instance *in = &list->inst[i];
+        bool healthy = false;
+        for (uint32_t j = 0; j < remote->count; j++) {
+            if (remote->inst[j].port == in->port && strcmp(remote->inst[j].ip, in->ip) == 0) {
+                healthy = remote->inst[j].healthy;
+                break;
+            }
+        }
+        if (healthy == in->healthy) continue;
+        if (next == NULL) next = distro_ilist_clone(list);
+        next->inst[i].healthy = healthy;
+        next->checksum_valid = next->service_checksum_valid = false;
+        distro_counters_of(node)->health_status_updates++;
+    }
+    if (next != NULL) distro_store_put(node, key, next);
+}
+
+void distro_health_on_service_status(distro_node *node, const sim_message *msg, sim_rpc_token token)
+{
+    const distro_msg *m = (const distro_msg *)msg->payload;
+    distro_msg *resp = distro_msg_new(DISTRO_MSG_SERVICE_STATUS_RESP, 0);
+    resp->code = distro_member_has(node, m->source) ? 200 : 400;
+    distro_reply(node, token, DISTRO_MSG_SERVICE_STATUS_RESP, 2, resp);
+    if (!distro_member_has(node, m->source)) return;
+    for (uint32_t i = 0; i < m->count; i++) {
+        uint32_t k = m->keys[i];
+        distro_ilist *local = distro_store_get(node, k);
+        if (local == NULL) continue;        /* only services it knows */
+        if (memcmp(service_checksum(node, k, local), m->checksums[i], 32) == 0) continue;
+        distro_msg *req = distro_msg_new(DISTRO_MSG_INSTANCE_STATUSES, 1);
+        req->keys[0] = k;
+        req->source = node->id;
+        distro_rpc(node, m->source, DISTRO_MSG_INSTANCE_STATUSES, 96, req, node->cluster->config.http_read_timeout_ns,
+                   statuses_done, k);
+    }
+}
+
+void distro_health_on_instance_statuses(distro_node *node, const sim_message *msg, sim_rpc_token token)
+{
+    const distro_msg *m = (const distro_msg *)msg->payload;
+    distro_msg *resp = distro_msg_new(DISTRO_MSG_INSTANCE_STATUSES_RESP, 1);
+    resp->values = calloc(1, sizeof *resp->values);
+    SIM_ASSERT(resp->values != NULL);
+    resp->keys[0] = m->keys[0];
+    resp->values[0] = distro_ilist_retain(distro_store_get(node, m->keys[0]));
+    resp->code = 200;
+    uint32_t count = resp->values[0] != NULL ? resp->values[0]->count : 0;
+    distro_reply(node, token, DISTRO_MSG_INSTANCE_STATUSES_RESP, 32 + 28 * count, resp);
+}

@@ -1,0 +1,399 @@
+/* distro_int.h: the model's internal types, shared by the files of model/.
+ * Never included from outside model/.
+ *
+ * Layout.  A distro_cluster owns N distro_node servers and the clients.
+ * Keys (services) are interned cluster-wide with dense ids, so every
+ * per-node table is a plain array indexed by key id: no hash table decides
+ * anything, and iteration is always in key-id order (Nacos iterates Java
+ * hash maps there; NACOS-DISTRO.md section 8.3 lets a simulator pick any
+ * deterministic order).
+ *
+ * Values.  A key's value is an instance list (distro_ilist), shared
+ * copy-on-write: a message carries a reference to the list as it was when
+ * serialized, the store swaps in a new list on change.  A list's checksum
+ * (section 2.6(a)) is computed at most once per list and cached; Nacos
+ * recomputes it on every call with the same answer.  Instance strings are
+ * interned in the cluster's string pool and live as long as the cluster, so
+ * lists copy instances bitwise. */
+#ifndef DISTRO_INT_H
+#define DISTRO_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "distro_cluster.h"
+#include "distro_hash.h"
+#include "distro_instance.h"
+#include "sim_net.h"
+
+#define DISTRO_NONE UINT32_MAX
+
+/* Wire message types (sim_net type field), one per HTTP endpoint of section
+ * 2.8 plus its response, so statistics read per endpoint. */
+enum distro_msg_type {
+    DISTRO_MSG_SYNC_DATUM = 1,        /* PUT /distro/datum */
+    DISTRO_MSG_SYNC_DATUM_RESP,
+    DISTRO_MSG_CHECKSUM,              /* PUT /distro/checksum */
+    DISTRO_MSG_CHECKSUM_RESP,
+    DISTRO_MSG_GET_DATUM,             /* GET /distro/datum (verify fetch) */
+    DISTRO_MSG_GET_DATUM_RESP,
+    DISTRO_MSG_GET_DATUMS,            /* GET /distro/datums (snapshot) */
+    DISTRO_MSG_GET_DATUMS_RESP,
+    DISTRO_MSG_MEMBER_REPORT,         /* POST /nacos/v1/core/cluster/report */
+    DISTRO_MSG_MEMBER_REPORT_RESP,
+    DISTRO_MSG_SERVICE_STATUS,        /* POST /service/status */
+    DISTRO_MSG_SERVICE_STATUS_RESP,
+    DISTRO_MSG_INSTANCE_STATUSES,     /* GET /instance/statuses */
+    DISTRO_MSG_INSTANCE_STATUSES_RESP,
+    DISTRO_MSG_PROXY,                 /* DistroFilter proxying a client write or beat */
+    DISTRO_MSG_PROXY_RESP,
+    DISTRO_MSG_TYPES
+};
+
+const char *distro_msg_type_name(uint16_t type);
+
+/* Event kinds for the trace. */
+enum distro_kind {
+    DISTRO_KIND_TICK = SIM_KIND_USER + 1,
+    DISTRO_KIND_VERIFY,
+    DISTRO_KIND_LOAD,
+    DISTRO_KIND_REPORT,
+    DISTRO_KIND_BEAT_CHECK,
+    DISTRO_KIND_HEALTH_SYNC,
+    DISTRO_KIND_STATUS,
+    DISTRO_KIND_CLIENT_REQUEST,
+    DISTRO_KIND_CLIENT_RESPONSE,
+    DISTRO_KIND_CLIENT_TIMER,
+    DISTRO_KIND_LOCAL,
+    DISTRO_KIND_BOOT_EVENT,
+};
+
+/* --- Values -------------------------------------------------------------- */
+
+typedef struct distro_ilist {
+    uint32_t refs;
+    uint32_t count;
+    uint32_t cap;
+    bool checksum_valid;
+    char checksum[33];
+    bool service_checksum_valid; /* section 2.6(b), cached like the list checksum */
+    char service_checksum[33];
+    distro_instance *inst;       /* interned strings; bitwise-copyable */
+} distro_ilist;
+
+distro_ilist *distro_ilist_new(uint32_t cap);
+distro_ilist *distro_ilist_retain(distro_ilist *list);
+void distro_ilist_release(distro_ilist *list);
+/* A private copy with refs = 1 (for copy-on-write). */
+distro_ilist *distro_ilist_clone(const distro_ilist *list);
+const char *distro_ilist_checksum(distro_ilist *list);
+/* Index of the instance with this ip, port and cluster, or DISTRO_NONE. */
+uint32_t distro_ilist_find(const distro_ilist *list, const char *ip, uint32_t port, const char *cluster);
+/* Bytes of the JSON Nacos writes for this list inside a Datum. */
+uint64_t distro_ilist_json_bytes(const distro_ilist *list, const char *key);
+
+/* --- Messages ------------------------------------------------------------ */
+
+typedef struct distro_msg {
+    sim_payload base;
+    uint16_t type;
+    int32_t code;                /* HTTP status of a response; beat result code */
+    uint32_t count;
+    uint32_t *keys;              /* datum, checksum, fetch and status messages */
+    distro_ilist **values;       /* datum transfers: one reference each; NULL = absent */
+    char (*checksums)[33];       /* checksum and service-status messages */
+    uint8_t *flags;              /* instance statuses: healthy per instance */
+    uint32_t source;             /* the sender's node id (source= / clientIP=) */
+    /* A proxied client request: the client, or (client = DISTRO_NONE) the
+     * instance named by key, ip, port and cluster (the beat check's DELETE). */
+    uint32_t client;
+    uint32_t key;
+    const char *ip;              /* interned */
+    uint32_t port;
+    const char *cluster_name;    /* interned */
+    uint8_t op;
+    bool with_body;
+    int64_t client_interval_ms;  /* beat reply: clientBeatInterval */
+} distro_msg;
+
+distro_msg *distro_msg_new(uint16_t type, uint32_t count);
+/* Releases the message's own reference (sim_payload_release). */
+void distro_msg_unref(distro_msg *msg);
+
+/* --- Per-node state -------------------------------------------------------- */
+
+typedef struct distro_peer {
+    bool in_view;                /* listed in this node's cluster.conf */
+    uint8_t state;               /* distro_member_state */
+    uint32_t fail_cnt;           /* failAccessCnt */
+} distro_peer;
+
+enum distro_task_kind { DISTRO_TASK_KEY, DISTRO_TASK_COMBINED };
+
+/* A delay task of NacosDelayTaskExecuteEngine (section 1.3). */
+typedef struct distro_task {
+    bool live;
+    uint8_t kind;                /* distro_task_kind */
+    uint32_t key;                /* KEY: key id; COMBINED: sequence number */
+    uint32_t target;
+    int64_t create_ms;
+    int64_t last_process_ms;
+    int64_t interval_ms;
+    uint32_t *keys;              /* COMBINED: the batch, in insertion order */
+    uint32_t keys_count;
+    uint32_t keys_cap;
+    uint32_t next_free;
+} distro_task;
+
+enum distro_exec_kind { DISTRO_EXEC_ADD_TO_BATCH, DISTRO_EXEC_SYNC_BATCH };
+
+/* A task queued on an execute worker (section 1.4). */
+typedef struct distro_exec {
+    uint8_t kind;
+    uint32_t key;                /* ADD_TO_BATCH */
+    uint32_t target;
+    uint32_t seq;                /* SYNC_BATCH: the combined task's sequence number */
+    uint32_t *keys;              /* SYNC_BATCH: owned */
+    uint32_t keys_count;
+} distro_exec;
+
+typedef struct distro_worker {
+    distro_exec *queue;          /* ring buffer */
+    uint32_t head;
+    uint32_t len;
+    uint32_t cap;
+    bool busy;                   /* blocked in a synchronous HTTP call */
+    uint32_t *inflight_keys;     /* the batch being sent (retried per key on failure) */
+    uint32_t inflight_count;
+    uint32_t inflight_target;
+} distro_worker;
+
+typedef struct distro_datum {
+    distro_ilist *value;         /* NULL: no datum */
+    bool service_exists;         /* a local Service object (never replicated) */
+    bool beat_check_armed;       /* ClientBeatCheckTask scheduled for this service */
+    bool in_bucket;              /* listed in owner_bucket under the current view */
+} distro_datum;
+
+/* A client request being served by this node. */
+typedef struct distro_pending {
+    uint32_t client;
+    uint32_t request_id;
+    bool live;
+} distro_pending;
+
+typedef struct distro_node {
+    distro_cluster *cluster;
+    uint32_t id;
+    bool running;                /* start ran and no crash since */
+
+    /* ServerMemberManager (section 1.5). */
+    distro_peer *peers;          /* indexed by node id; self included */
+    uint32_t report_cursor;
+    /* DistroMapper (section 1.6). */
+    uint32_t *healthy;           /* node ids in address order */
+    uint32_t healthy_count;
+    int32_t self_index;          /* -1 when self is not in healthy */
+    uint32_t view_version;
+    /* toRemove buckets: keys by their owner index in the current view. */
+    uint32_t **owner_bucket;
+    uint32_t *owner_bucket_len;
+    uint32_t *owner_bucket_cap;
+    uint32_t bucket_count;       /* healthy_count the buckets were built for */
+    bool buckets_valid;
+
+    /* DataStore (section 2.1), indexed by key id. */
+    distro_datum *datums;
+    uint32_t datums_cap;
+    uint32_t key_present_count;
+
+    /* Delay-task engine. */
+    distro_task *tasks;
+    uint32_t tasks_cap;
+    uint32_t tasks_free;
+    uint32_t tasks_live;
+    uint64_t *task_index;        /* open addressing: (kind,key,target)+1 -> slot */
+    uint32_t *task_slot;
+    uint32_t task_index_cap;
+    uint32_t combined_seq;       /* DistroHttpCombinedKey sequence */
+    /* Execute engine. */
+    distro_worker *workers;
+    uint32_t worker_count;
+
+    /* Startup load (section 2.4). */
+    bool initialized;
+    bool status_up;              /* ServerStatusManager's view (warm-up gate) */
+    uint32_t load_peer_pos;      /* position in allMembersWithoutSelf during a load */
+    uint32_t loaded_from;
+
+    /* Verify receiver guard: syncChecksumTasks, by source node. */
+    bool *verify_busy;
+    /* Scratch marks by key id (verify's "in the message" test). */
+    uint32_t *stamp;
+    uint32_t stamp_cap;
+    uint32_t stamp_gen;
+
+    /* Loopback HTTP calls in flight (the beat check's self-DELETE), by slot. */
+    distro_msg **loopback;
+    uint32_t loopback_cap;
+
+    /* Client requests in service, failed at once if the node crashes. */
+    distro_pending *pending;
+    uint32_t pending_count;
+    uint32_t pending_cap;
+} distro_node;
+
+/* --- Clients ---------------------------------------------------------------- */
+
+typedef struct distro_client {
+    uint32_t key;
+    const char *ip;              /* interned */
+    uint32_t port;
+    double weight;
+    const char *cluster_name;    /* interned */
+    distro_kv *metadata;         /* interned */
+    uint32_t metadata_count;
+    char address[64];            /* "ip:port" */
+    sim_time_ns beat_interval_ns;
+    bool alive;                  /* the process runs */
+    bool registered;             /* it has registered and not deregistered */
+    bool beat_acked;             /* light beat: the server has seen a full beat */
+    uint32_t request_id;         /* current request, to ignore stale replies */
+    uint8_t op;                  /* the operation in progress */
+    bool in_request;
+    uint32_t try_index;          /* NamingProxy.reqApi: next server to try */
+    uint32_t tries;
+    bool manual;
+    bool direct;                 /* the current request goes to one server, no failover */
+    sim_time_ns sent_at_ns;      /* when the current attempt was sent */
+    sim_rng rng;
+} distro_client;
+
+/* --- The cluster ------------------------------------------------------------ */
+
+typedef struct distro_key_info {
+    char *name;                  /* com.alibaba.nacos.naming.iplist.ephemeral.<ns>##<group>@@<svc> */
+    const char *tag;             /* points into name: <group>@@<svc> */
+    uint32_t hash;               /* distro_hash(tag), cached */
+    uint64_t name_bytes;
+} distro_key_info;
+
+typedef struct distro_strpool {
+    char **strings;
+    uint32_t count;
+    uint32_t cap;
+    uint32_t *index;             /* open addressing on FNV-1a of the string */
+    uint32_t index_cap;
+} distro_strpool;
+
+struct distro_cluster {
+    sim_engine *sim;
+    distro_config config;
+    uint32_t n;
+    char **address;              /* by node id */
+    uint32_t *rank;              /* node id -> position in Java String order of addresses */
+    distro_node *nodes;
+    distro_counters *counters;   /* by node id; survive crashes */
+    distro_observer observer;
+
+    distro_key_info *keys;
+    uint32_t key_count;
+    uint32_t key_cap;
+    uint32_t *key_index;         /* open addressing: name -> key id + 1 */
+    uint32_t key_index_cap;
+
+    distro_strpool pool;
+    distro_kv **metadata_sets;   /* interned metadata arrays, freed at destroy */
+    uint32_t metadata_sets_count;
+    uint32_t metadata_sets_cap;
+
+    bool *conf;                  /* [node * n + peer]: cluster.conf of each node (survives restarts) */
+
+    distro_client *clients;
+    uint32_t client_count;
+    uint32_t client_cap;
+    sim_time_ns client_latency_ns;
+};
+
+/* distro_cluster.c */
+const char *distro_intern(distro_cluster *c, const char *s);
+int64_t distro_now_ms(const distro_node *node);
+void distro_timer(distro_node *node, sim_time_ns delay_ns, uint16_t kind, sim_event_fn *fn, uint64_t arg);
+void distro_rpc(distro_node *node, uint32_t target, uint16_t type, uint32_t bytes, distro_msg *msg,
+                sim_time_ns timeout_ns, sim_rpc_fn *fn, uint64_t arg);
+void distro_reply(distro_node *node, sim_rpc_token token, uint16_t type, uint32_t bytes, distro_msg *msg);
+distro_counters *distro_counters_of(distro_node *node);
+void distro_datum_grow(distro_node *node, uint32_t key);
+
+/* distro_member.c: ServerMemberManager, MemberInfoReportTask. */
+void distro_member_start(distro_node *node);
+bool distro_member_has(const distro_node *node, uint32_t peer);  /* hasMember */
+/* allMembersWithoutSelf(): peers in the view in address order; returns the count. */
+uint32_t distro_member_all_without_self(const distro_node *node, uint32_t *out);
+void distro_member_on_report(distro_node *node, const sim_message *msg, sim_rpc_token token);
+void distro_member_on_success(distro_node *node, uint32_t peer);
+void distro_member_on_fail(distro_node *node, uint32_t peer, bool refused);
+
+/* distro_mapper.c: DistroMapper. */
+void distro_mapper_init(distro_node *node);
+void distro_mapper_on_members_change(distro_node *node);
+bool distro_mapper_responsible(const distro_node *node, uint32_t key);
+uint32_t distro_mapper_map_srv(const distro_node *node, uint32_t key);
+/* Keys stored on this node that map to `owner` in the current view. */
+const uint32_t *distro_mapper_keys_of(distro_node *node, uint32_t owner, uint32_t *count_out);
+void distro_mapper_note_key(distro_node *node, uint32_t key);
+
+/* distro_datastore.c: DataStore and the Service view. */
+distro_ilist *distro_store_get(const distro_node *node, uint32_t key);
+/* Stores `value` (takes the reference; NULL removes).  Reports the change. */
+void distro_store_put(distro_node *node, uint32_t key, distro_ilist *value);
+/* DistroConsistencyServiceImpl.processData for one received datum: keeps the
+ * local healthy flag of instances that already exist (section 2.1). */
+void distro_store_apply_remote(distro_node *node, uint32_t key, distro_ilist *received);
+void distro_store_clear(distro_node *node);
+
+/* distro_delay_engine.c: NacosDelayTaskExecuteEngine + execute workers. */
+void distro_tasks_start(distro_node *node);
+void distro_tasks_add_key(distro_node *node, uint32_t key, uint32_t target, int64_t delay_ms);
+void distro_tasks_clear(distro_node *node);
+void distro_worker_submit(distro_node *node, distro_exec exec, uint32_t tag_hash);
+void distro_worker_done(distro_node *node, uint32_t worker);
+uint32_t distro_tasks_pending(const distro_node *node);
+
+/* distro_sync.c: change sync, sender and receiver. */
+void distro_sync_put(distro_node *node, uint32_t key);   /* sync(key, CHANGE, 1000 ms) to every peer */
+void distro_sync_add_to_batch(distro_node *node, uint32_t key, uint32_t target);
+void distro_sync_send_batch(distro_node *node, uint32_t worker, distro_exec *exec);
+void distro_sync_on_datum(distro_node *node, const sim_message *msg, sim_rpc_token token);
+void distro_sync_on_get_datum(distro_node *node, const sim_message *msg, sim_rpc_token token);
+void distro_sync_on_get_datums(distro_node *node, const sim_message *msg, sim_rpc_token token);
+/* processData: apply a datum map; returns true (Nacos's result). */
+void distro_sync_apply_datums(distro_node *node, const distro_msg *msg);
+
+/* distro_load.c */
+void distro_load_start(distro_node *node);
+/* distro_verify.c */
+void distro_verify_start(distro_node *node);
+void distro_verify_on_checksums(distro_node *node, const sim_message *msg, sim_rpc_token token);
+/* distro_health.c */
+void distro_health_start(distro_node *node);
+void distro_health_arm_beat_check(distro_node *node, uint32_t key);
+void distro_health_on_beat(distro_node *node, uint32_t key, uint32_t client);
+void distro_health_on_service_status(distro_node *node, const sim_message *msg, sim_rpc_token token);
+void distro_health_on_instance_statuses(distro_node *node, const sim_message *msg, sim_rpc_token token);
+/* distro_filter.c: DistroFilter, InstanceController, ServiceManager writes. */
+void distro_filter_on_client_request(distro_node *node, uint32_t client, uint8_t op, bool with_body,
+                                     uint32_t request_id);
+/* The node crashed or restarted: its state is gone. */
+void distro_node_reset(distro_node *node);
+void distro_filter_on_proxy(distro_node *node, const sim_message *msg, sim_rpc_token token);
+/* ServiceManager.removeInstance from the beat check's self-DELETE. */
+void distro_filter_local_delete(distro_node *node, uint32_t key, const char *ip, uint32_t port,
+                                const char *cluster);
+/* distro_client.c */
+void distro_client_respond(distro_cluster *c, uint32_t server, uint32_t client, uint32_t request_id,
+                           int32_t code);
+void distro_client_fail_pending(distro_node *node);
+
+#endif

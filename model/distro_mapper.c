@@ -1,0 +1,127 @@
+/* distro_mapper.c: DistroMapper of Nacos 1.4.2 (NACOS-DISTRO.md section 1.6).
+ *
+ * healthyList starts as every member in any state (bean init) and becomes
+ * the UP and SUSPICIOUS members on each MembersChangeEvent, sorted as
+ * address strings.  responsible() and mapSrv() hash the tag group@@service
+ * (the namespace is not part of it) modulo the list's size; a node missing
+ * from its own list is responsible for every tag (W12).
+ *
+ * For verify's toRemove step the mapper also keeps, per node, the stored
+ * keys bucketed by owner index under the current list, so "keys that map
+ * to the source" costs the size of one bucket instead of a scan of every
+ * key.  The buckets are rebuilt lazily after a view change; a deleted key
+ * stays in its bucket until then and callers skip keys with no datum. */
+#include "distro_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void buckets_free(distro_node *node)
+{
+    for (uint32_t i = 0; i < node->bucket_count; i++) free(node->owner_bucket[i]);
+    free(node->owner_bucket);
+    free(node->owner_bucket_len);
+    free(node->owner_bucket_cap);
+    node->owner_bucket = NULL;
+    node->owner_bucket_len = NULL;
+    node->owner_bucket_cap = NULL;
+    node->bucket_count = 0;
+    node->buckets_valid = false;
+    for (uint32_t k = 0; k < node->datums_cap; k++) node->datums[k].in_bucket = false;
+}
+
+static void set_healthy(distro_node *node, bool any_state)
+{
+    distro_cluster *c = node->cluster;
+    uint32_t count = 0;
+    node->self_index = -1;
+    for (uint32_t r = 0; r < c->n; r++) {
+        for (uint32_t m = 0; m < c->n; m++) {
+            if (c->rank[m] != r) continue;
+            const distro_peer *p = &node->peers[m];
+            bool healthy = p->state == DISTRO_MEMBER_UP || p->state == DISTRO_MEMBER_SUSPICIOUS;
+            if (p->in_view && (any_state || healthy)) {
+                if (m == node->id) node->self_index = (int32_t)count;
+                node->healthy[count++] = m;
+            }
+            break;
+        }
+    }
+    bool changed = count != node->healthy_count;
+    node->healthy_count = count;
+    node->view_version++;
+    buckets_free(node);
+    (void)changed;
+    if (c->observer.view_changed != NULL) {
+        c->observer.view_changed(c->observer.ctx, sim_now(c->sim), node->id, node->healthy, count);
+    }
+}
+
+void distro_mapper_init(distro_node *node)
+{
+    set_healthy(node, true);
+}
+
+void distro_mapper_on_members_change(distro_node *node)
+{
+    set_healthy(node, false);
+}
+
+bool distro_mapper_responsible(const distro_node *node, uint32_t key)
+{
+    const distro_cluster *c = node->cluster;
+    if (!c->config.distro_enabled) return true;
+    if (node->healthy_count == 0) return false;
+    if (node->self_index < 0) return true;   /* W12: self missing from its own list */
+    return c->keys[key].hash % node->healthy_count == (uint32_t)node->self_index;
+}
+
+uint32_t distro_mapper_map_srv(const distro_node *node, uint32_t key)
+{
+    const distro_cluster *c = node->cluster;
+    if (node->healthy_count == 0 || !c->config.distro_enabled) return node->id;
+    return node->healthy[c->keys[key].hash % node->healthy_count];
+}
+
+static void bucket_push(distro_node *node, uint32_t bucket, uint32_t key)
+{
+    if (node->owner_bucket_len[bucket] == node->owner_bucket_cap[bucket]) {
+        uint32_t cap = node->owner_bucket_cap[bucket] == 0 ? 16 : node->owner_bucket_cap[bucket] * 2;
+        uint32_t *keys = realloc(node->owner_bucket[bucket], cap * sizeof *keys);
+        SIM_ASSERT(keys != NULL);
+        node->owner_bucket[bucket] = keys;
+        node->owner_bucket_cap[bucket] = cap;
+    }
+    node->owner_bucket[bucket][node->owner_bucket_len[bucket]++] = key;
+    node->datums[key].in_bucket = true;
+}
+
+void distro_mapper_note_key(distro_node *node, uint32_t key)
+{
+    if (!node->buckets_valid || node->datums[key].in_bucket) return;
+    bucket_push(node, node->cluster->keys[key].hash % node->bucket_count, key);
+}
+
+const uint32_t *distro_mapper_keys_of(distro_node *node, uint32_t owner, uint32_t *count_out)
+{
+    *count_out = 0;
+    if (node->healthy_count == 0) return NULL;
+    if (!node->buckets_valid) {
+        node->bucket_count = node->healthy_count;
+        node->owner_bucket = calloc(node->bucket_count, sizeof *node->owner_bucket);
+        node->owner_bucket_len = calloc(node->bucket_count, sizeof *node->owner_bucket_len);
+        node->owner_bucket_cap = calloc(node->bucket_count, sizeof *node->owner_bucket_cap);
+        SIM_ASSERT(node->owner_bucket != NULL && node->owner_bucket_len != NULL && node->owner_bucket_cap != NULL);
+        node->buckets_valid = true;
+        for (uint32_t k = 0; k < node->datums_cap; k++) {
+            if (node->datums[k].value != NULL) bucket_push(node, node->cluster->keys[k].hash % node->bucket_count, k);
+        }
+    }
+    for (uint32_t i = 0; i < node->healthy_count; i++) {
+        if (node->healthy[i] == owner) {
+            *count_out = node->owner_bucket_len[i];
+            return node->owner_bucket[i];
+        }
+    }
+    return NULL;
+}

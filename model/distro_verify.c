@@ -1,0 +1,181 @@
+/* distro_verify.c: DistroVerifyTask and onReceiveChecksums of Nacos 1.4.2
+ * (NACOS-DISTRO.md section 2.5).
+ *
+ * Sender, every 5 s (fixed delay, first at 5 s, not gated on the load):
+ * {key: checksum} of every stored key it is responsible for, to every peer
+ * in allMembersWithoutSelf that passes hasMember; nothing when the map is
+ * empty (W4).  Fire and forget.
+ *
+ * Receiver, per source and behind the syncChecksumTasks guard:
+ *   1. a second message from a source still being processed is dropped;
+ *   2. one key the receiver believes it owns aborts the whole message (W3);
+ *   3. toUpdate: keys missing locally or with another checksum;
+ *   4. toRemove: local keys that map to the source *in the receiver's view*
+ *      and are absent from the message -- deleted at once;
+ *   5. toUpdate is fetched from the source (GET /distro/datum) and applied;
+ *   6. the guard is cleared.
+ * With verify_guard_racy (1.4.2's check-then-put, W14) a second round from
+ * the same source is not dropped.
+ * Inclusion follows the sender's view, removal the receiver's: when they
+ * disagree, valid data is deleted (checklist 5). */
+#include "distro_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void verify_run(sim_engine *sim, void *ctx, uint64_t arg);
+
+static void checksum_sent(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_status status, const sim_message *resp)
+{
+    (void)sim;
+    (void)ctx;
+    (void)arg;
+    (void)status;
+    (void)resp;   /* the async callback only logs */
+}
+
+static void verify_run(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    (void)arg;
+    distro_node *node = ctx;
+    distro_cluster *c = node->cluster;
+    uint32_t owned = 0;
+    for (uint32_t k = 0; k < node->datums_cap; k++) {
+        if (node->datums[k].value != NULL && distro_mapper_responsible(node, k)) owned++;
+    }
+    if (owned > 0) {
+        distro_msg *msg = distro_msg_new(DISTRO_MSG_CHECKSUM, owned);
+        msg->checksums = calloc(owned, sizeof *msg->checksums);
+        SIM_ASSERT(msg->checksums != NULL);
+        msg->source = node->id;
+        uint64_t bytes = 2;
+        uint32_t i = 0;
+        for (uint32_t k = 0; k < node->datums_cap && i < owned; k++) {
+            if (node->datums[k].value == NULL || !distro_mapper_responsible(node, k)) continue;
+            msg->keys[i] = k;
+            memcpy(msg->checksums[i], distro_ilist_checksum(node->datums[k].value), 33);
+            bytes += c->keys[k].name_bytes + 32 + 6;
+            i++;
+        }
+        uint32_t *peers = malloc(c->n * sizeof *peers);
+        SIM_ASSERT(peers != NULL);
+        uint32_t count = distro_member_all_without_self(node, peers);
+        for (uint32_t p = 0; p < count; p++) {
+            if (!distro_member_has(node, peers[p])) continue;
+            distro_counters_of(node)->verify_sent++;
+            sim_payload_retain(&msg->base);
+            distro_rpc(node, peers[p], DISTRO_MSG_CHECKSUM, bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes, msg,
+                       c->config.http_read_timeout_ns, checksum_sent, 0);
+        }
+        free(peers);
+        distro_msg_unref(msg);
+    }
+    distro_timer(node, c->config.verify_interval_ns, DISTRO_KIND_VERIFY, verify_run, 0);
+}
+
+void distro_verify_start(distro_node *node)
+{
+    distro_timer(node, node->cluster->config.verify_interval_ns, DISTRO_KIND_VERIFY, verify_run, 0);
+}
+
+static void finish(distro_node *node, uint32_t source)
+{
+    node->verify_busy[source] = false;
+}
+
+static void fetch_done(sim_engine *sim, void *ctx, uint64_t source, sim_rpc_status status, const sim_message *resp)
+{
+    (void)sim;
+    distro_node *node = ctx;
+    if (!node->running) return;
+    if (status == SIM_RPC_OK) {
+        const distro_msg *m = (const distro_msg *)resp->payload;
+        distro_sync_apply_datums(node, m);
+        distro_counters_of(node)->verify_keys_fetched += m->count;
+    }   /* fetch errors are logged and ignored */
+    finish(node, (uint32_t)source);
+}
+
+static uint32_t next_stamp(distro_node *node)
+{
+    uint32_t need = node->cluster->key_count;
+    if (node->stamp_cap < need) {
+        uint32_t cap = need * 2;
+        uint32_t *stamp = realloc(node->stamp, cap * sizeof *stamp);
+        SIM_ASSERT(stamp != NULL);
+        memset(stamp + node->stamp_cap, 0, (cap - node->stamp_cap) * sizeof *stamp);
+        node->stamp = stamp;
+        node->stamp_cap = cap;
+    }
+    if (++node->stamp_gen == 0) {        /* wrapped: clear every mark */
+        memset(node->stamp, 0, node->stamp_cap * sizeof *node->stamp);
+        node->stamp_gen = 1;
+    }
+    return node->stamp_gen;
+}
+
+void distro_verify_on_checksums(distro_node *node, const sim_message *msg, sim_rpc_token token)
+{
+    const distro_msg *m = (const distro_msg *)msg->payload;
+    uint32_t source = m->source;
+    distro_counters *counters = distro_counters_of(node);
+    /* The sender's asynchronous call only logs the answer, so answering at
+     * once instead of when the handler ends changes nothing it acts on. */
+    distro_msg *resp = distro_msg_new(DISTRO_MSG_CHECKSUM_RESP, 0);
+    resp->code = 200;
+    distro_reply(node, token, DISTRO_MSG_CHECKSUM_RESP, 2, resp);
+    if (node->verify_busy[source] && !node->cluster->config.verify_guard_racy) {
+        counters->verify_single_flight_drops++;
+        return;
+    }
+    node->verify_busy[source] = true;
+    uint32_t gen = next_stamp(node);
+    uint32_t *to_update = malloc((m->count + 1) * sizeof *to_update);
+    SIM_ASSERT(to_update != NULL);
+    uint32_t update_count = 0;
+    for (uint32_t i = 0; i < m->count; i++) {
+        uint32_t k = m->keys[i];
+        if (distro_mapper_responsible(node, k)) {
+            /* "receive responsible key timestamp ... from ...": abort all. */
+            counters->verify_discarded++;
+            free(to_update);
+            finish(node, source);
+            return;
+        }
+        node->stamp[k] = gen;
+        distro_ilist *local = distro_store_get(node, k);
+        if (local == NULL || memcmp(distro_ilist_checksum(local), m->checksums[i], 32) != 0) {
+            to_update[update_count++] = k;
+        }
+    }
+    /* toRemove: local keys the receiver maps to the source, absent from the
+     * message.  Collected first, then removed, as Nacos does. */
+    uint32_t bucket_len = 0;
+    const uint32_t *bucket = distro_mapper_keys_of(node, source, &bucket_len);
+    uint32_t *to_remove = malloc((bucket_len + 1) * sizeof *to_remove);
+    SIM_ASSERT(to_remove != NULL);
+    uint32_t remove_count = 0;
+    for (uint32_t i = 0; i < bucket_len; i++) {
+        uint32_t k = bucket[i];
+        if (distro_store_get(node, k) != NULL && node->stamp[k] != gen) to_remove[remove_count++] = k;
+    }
+    for (uint32_t i = 0; i < remove_count; i++) {
+        distro_store_put(node, to_remove[i], NULL);
+        counters->verify_keys_removed++;
+    }
+    free(to_remove);
+    if (update_count == 0) {
+        free(to_update);
+        finish(node, source);
+        return;
+    }
+    distro_msg *fetch = distro_msg_new(DISTRO_MSG_GET_DATUM, update_count);
+    memcpy(fetch->keys, to_update, update_count * sizeof *to_update);
+    fetch->source = node->id;
+    uint64_t bytes = 12;
+    for (uint32_t i = 0; i < update_count; i++) bytes += node->cluster->keys[to_update[i]].name_bytes + 1;
+    free(to_update);
+    distro_rpc(node, source, DISTRO_MSG_GET_DATUM, bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes, fetch,
+               node->cluster->config.http_read_timeout_ns, fetch_done, source);
+}
