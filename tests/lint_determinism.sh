@@ -11,7 +11,9 @@ hits=$(grep -rnE '\b(rand|srand|random|drand48|time|clock_gettime|gettimeofday|g
 if [ -n "$hits" ]; then
     echo "banned calls in sim/ or model/:"; echo "$hits"; status=1
 fi
-globals=$(nm "$2" "$3" 2>/dev/null | grep -E ' [bBdD] ' || true)
+# Objects in .data or .bss are mutable; .data.rel.ro (const tables of
+# pointers, read-only after relocation) and .rodata are not.
+globals=$(objdump -t "$2" "$3" 2>/dev/null | grep -E ' O \.(data|bss)(\.[^r][^ ]*)?\s' || true)
 if [ -n "$globals" ]; then
     echo "mutable globals in libsim or libmodel:"; echo "$globals"; status=1
 fi
