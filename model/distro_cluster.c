@@ -489,6 +489,17 @@ bool distro_node_has_instance(const distro_cluster *c, uint32_t node, uint32_t k
     return false;
 }
 
+int64_t distro_node_instance_last_beat_ms(const distro_cluster *c, uint32_t node, uint32_t key, const char *ip,
+                                          uint32_t port)
+{
+    const distro_node *n = running_node(c, node);
+    distro_ilist *v = n != NULL ? distro_store_get(n, key) : NULL;
+    for (uint32_t i = 0; v != NULL && i < v->count; i++) {
+        if (v->inst[i].port == port && strcmp(v->inst[i].ip, ip) == 0) return v->inst[i].last_beat_ms;
+    }
+    return -1;
+}
+
 const char *distro_node_checksum(distro_cluster *c, uint32_t node, uint32_t key)
 {
     const distro_node *n = running_node(c, node);

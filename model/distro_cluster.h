@@ -163,6 +163,9 @@ bool distro_node_has_key(const distro_cluster *cluster, uint32_t node, uint32_t 
 /* True when `node` lists an instance ip:port under `key`; *healthy_out its flag. */
 bool distro_node_has_instance(const distro_cluster *cluster, uint32_t node, uint32_t key, const char *ip,
                               uint32_t port, bool *healthy_out);
+/* lastBeat (ms, the holder's clock) of that instance, or -1 when absent. */
+int64_t distro_node_instance_last_beat_ms(const distro_cluster *cluster, uint32_t node, uint32_t key,
+                                          const char *ip, uint32_t port);
 /* The section 2.6(a) checksum `node` holds for `key` ("" when absent). */
 const char *distro_node_checksum(distro_cluster *cluster, uint32_t node, uint32_t key);
 /* Keys stored on the node (datums present). */

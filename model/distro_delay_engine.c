@@ -123,13 +123,14 @@ static void task_free(distro_node *node, uint32_t s)
 
 static uint32_t task_insert(distro_node *node, const distro_task *task)
 {
+    if ((node->tasks_live + 1) * 2 > node->task_index_cap) {
+        /* Rebuilt from the live tasks before the new one is added to them. */
+        index_rebuild(node, node->task_index_cap == 0 ? 128 : node->task_index_cap * 2);
+    }
     uint32_t s = task_alloc(node);
     node->tasks[s] = *task;
     node->tasks[s].live = true;
     node->tasks_live++;
-    if (node->tasks_live * 2 > node->task_index_cap) {
-        index_rebuild(node, node->task_index_cap == 0 ? 128 : node->task_index_cap * 2);
-    }
     uint64_t id = task_id(task->kind, task->key, task->target) + 1;
     uint32_t i = slot_hash(id, node->task_index_cap);
     while (node->task_index[i] != 0) i = (i + 1) & (node->task_index_cap - 1);
