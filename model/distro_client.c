@@ -37,6 +37,11 @@ static uint64_t pack(uint32_t client, uint32_t request_id, uint32_t extra)
 }
 
 static void call_server(distro_cluster *c, uint32_t id);
+
+static void truth(distro_cluster *c, uint32_t id, bool live)
+{
+    if (c->observer.client_changed != NULL) c->observer.client_changed(c->observer.ctx, sim_now(c->sim), id, live);
+}
 static void beat_fire(sim_engine *sim, void *ctx, uint64_t arg);
 
 static void client_event(distro_cluster *c, sim_time_ns delay_ns, uint16_t kind, sim_event_fn *fn, uint64_t arg)
@@ -216,6 +221,7 @@ static void register_fire(sim_engine *sim, void *ctx, uint64_t arg)
     /* NacosNamingService.registerInstance: addBeatInfo (first beat one
      * period later), then the register call. */
     cl->registered = true;
+    truth(c, id, true);
     schedule_beat(c, id);
     start_request(c, id, DISTRO_OP_REGISTER);
 }
@@ -296,6 +302,7 @@ sim_status distro_client_deregister(distro_cluster *c, uint32_t client, sim_erro
     distro_client *cl = &c->clients[client];
     if (!cl->alive || !cl->registered) return SIM_OK;
     cl->registered = false;                       /* removeBeatInfo, then the DELETE */
+    truth(c, client, false);
     start_request(c, client, DISTRO_OP_DEREGISTER);
     return SIM_OK;
 }
@@ -304,6 +311,7 @@ sim_status distro_client_kill(distro_cluster *c, uint32_t client, sim_error *err
 {
     sim_status st = client_arg(c, client, "distro_client_kill", err);
     if (st != SIM_OK) return st;
+    if (c->clients[client].alive && c->clients[client].registered) truth(c, client, false);
     c->clients[client].alive = false;
     c->clients[client].registered = false;
     c->clients[client].in_request = false;
@@ -342,8 +350,14 @@ sim_status distro_request(distro_cluster *c, uint32_t client, uint32_t server, d
     cl->request_id = (cl->request_id + 1) & REQUEST_ID_MASK;
     cl->tries = 0;
     cl->try_index = server;
-    if (op == DISTRO_OP_REGISTER) cl->registered = true;
-    if (op == DISTRO_OP_DEREGISTER) cl->registered = false;
+    if (op == DISTRO_OP_REGISTER && !cl->registered) {
+        cl->registered = true;
+        truth(c, client, true);
+    }
+    if (op == DISTRO_OP_DEREGISTER && cl->registered) {
+        cl->registered = false;
+        truth(c, client, false);
+    }
     call_server(c, client);
     return SIM_OK;
 }

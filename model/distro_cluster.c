@@ -49,6 +49,43 @@ const char *distro_msg_type_name(uint16_t type)
     return "unknown";
 }
 
+uint32_t distro_counters_list(const distro_counters *k, distro_counter_value *out, uint32_t max)
+{
+    const distro_counter_value all[] = {
+        { "sync_batches_sent", k->sync_batches_sent },
+        { "sync_batches_failed", k->sync_batches_failed },
+        { "sync_keys_retried", k->sync_keys_retried },
+        { "sync_dropped_not_member", k->sync_dropped_not_member },
+        { "sync_empty_batches", k->sync_empty_batches },
+        { "worker_backlog_max", k->worker_backlog_max },
+        { "verify_sent", k->verify_sent },
+        { "verify_discarded", k->verify_discarded },
+        { "verify_single_flight_drops", k->verify_single_flight_drops },
+        { "verify_keys_fetched", k->verify_keys_fetched },
+        { "verify_keys_removed", k->verify_keys_removed },
+        { "snapshot_attempts", k->snapshot_attempts },
+        { "snapshot_failures", k->snapshot_failures },
+        { "snapshot_bytes", k->snapshot_bytes },
+        { "snapshot_successes", k->snapshot_successes },
+        { "load_retries", k->load_retries },
+        { "redirects_proxied", k->redirects_proxied },
+        { "redirects_rejected", k->redirects_rejected },
+        { "redirects_failed", k->redirects_failed },
+        { "beats_received", k->beats_received },
+        { "beat_reregisters", k->beat_reregisters },
+        { "instances_marked_unhealthy", k->instances_marked_unhealthy },
+        { "instances_expired", k->instances_expired },
+        { "health_status_updates", k->health_status_updates },
+        { "requests_503", k->requests_503 },
+        { "member_probes", k->member_probes },
+        { "member_probe_failures", k->member_probe_failures },
+        { "member_state_changes", k->member_state_changes },
+    };
+    uint32_t n = (uint32_t)(sizeof all / sizeof all[0]);
+    for (uint32_t i = 0; i < n && i < max && out != NULL; i++) out[i] = all[i];
+    return n;
+}
+
 /* --- Messages -------------------------------------------------------------- */
 
 static void msg_destroy(sim_payload *payload)
@@ -242,11 +279,11 @@ void distro_datum_grow(distro_node *node, uint32_t key)
 
 static void node_start(sim_engine *sim, sim_node_id id, void *ctx)
 {
-    (void)sim;
     distro_cluster *c = ctx;
     distro_node *node = &c->nodes[id];
     distro_node_reset(node);
     node->running = true;
+    if (c->observer.node_changed != NULL) c->observer.node_changed(c->observer.ctx, sim_now(sim), id, true);
     node->loaded_from = DISTRO_NONE;
     node->status_up = !c->config.data_warmup;
     node->peers = calloc(c->n, sizeof *node->peers);
@@ -263,11 +300,11 @@ static void node_start(sim_engine *sim, sim_node_id id, void *ctx)
 
 static void node_crash(sim_engine *sim, sim_node_id id, void *ctx)
 {
-    (void)sim;
     distro_cluster *c = ctx;
     distro_node *node = &c->nodes[id];
     distro_client_fail_pending(node);
     distro_node_reset(node);
+    if (c->observer.node_changed != NULL) c->observer.node_changed(c->observer.ctx, sim_now(sim), id, false);
 }
 
 void distro_node_reset(distro_node *node)
@@ -487,6 +524,15 @@ bool distro_node_has_instance(const distro_cluster *c, uint32_t node, uint32_t k
         }
     }
     return false;
+}
+
+bool distro_node_lists_client(const distro_cluster *c, uint32_t node, uint32_t client)
+{
+    SIM_ASSERT(client < c->client_count);
+    const distro_client *cl = &c->clients[client];
+    const distro_node *n = running_node(c, node);
+    distro_ilist *v = n != NULL ? distro_store_get(n, cl->key) : NULL;
+    return v != NULL && distro_ilist_find(v, cl->ip, cl->port, cl->cluster_name) != DISTRO_NONE;
 }
 
 int64_t distro_node_instance_last_beat_ms(const distro_cluster *c, uint32_t node, uint32_t key, const char *ip,

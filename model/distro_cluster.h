@@ -80,7 +80,22 @@ typedef struct distro_observer {
     /* `node` changed its state of `peer`. */
     void (*member_changed)(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t peer,
                            distro_member_state state);
+    /* `node` started (up = true) or crashed (up = false). */
+    void (*node_changed)(void *ctx, sim_time_ns at_ns, uint32_t node, bool up);
+    /* The truth changed: `client` now is (or no longer is) a live,
+     * registered instance that every registry should list. */
+    void (*client_changed)(void *ctx, sim_time_ns at_ns, uint32_t client, bool live);
 } distro_observer;
+
+/* The wire name of a message type ("sync_datum", "checksum", ...). */
+const char *distro_msg_type_name(uint16_t type);
+/* Counter names and values, in a fixed order, for reports and scenario
+ * bounds: fills up to `max` entries and returns how many there are. */
+typedef struct distro_counter_value {
+    const char *name;
+    uint64_t value;
+} distro_counter_value;
+uint32_t distro_counters_list(const distro_counters *counters, distro_counter_value *out, uint32_t max);
 
 /* Creates a cluster of sim_node_count(sim) servers with the given addresses
  * (NULL: "10.0.0.<i+1>:8848").  Borrows `addresses`; keeps `sim`.  Servers
@@ -163,6 +178,8 @@ bool distro_node_has_key(const distro_cluster *cluster, uint32_t node, uint32_t 
 /* True when `node` lists an instance ip:port under `key`; *healthy_out its flag. */
 bool distro_node_has_instance(const distro_cluster *cluster, uint32_t node, uint32_t key, const char *ip,
                               uint32_t port, bool *healthy_out);
+/* True when `node` lists `client`'s instance under the client's key. */
+bool distro_node_lists_client(const distro_cluster *cluster, uint32_t node, uint32_t client);
 /* lastBeat (ms, the holder's clock) of that instance, or -1 when absent. */
 int64_t distro_node_instance_last_beat_ms(const distro_cluster *cluster, uint32_t node, uint32_t key,
                                           const char *ip, uint32_t port);

@@ -51,7 +51,6 @@ enum distro_msg_type {
     DISTRO_MSG_TYPES
 };
 
-const char *distro_msg_type_name(uint16_t type);
 
 /* Event kinds for the trace. */
 enum distro_kind {

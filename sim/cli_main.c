@@ -4,6 +4,7 @@
 
 #include "bench_mesh.h"
 #include "cli_nacos.h"
+#include "cli_validate.h"
 
 static void usage(FILE *out)
 {
@@ -12,6 +13,7 @@ static void usage(FILE *out)
             "\n"
             "commands:\n"
             "  bench mesh [--baseline] N V   engine benchmark (workload MH), optionally against a bare loop\n"
+            "  validate FILE... [--print]    check scenario files without running them\n"
             "  nacos owner --members A,B,..  map service names (stdin) to owners as Nacos 1.4 does\n"
             "  nacos checksum                Nacos 1.4 verify checksums of instance lists (JSON, stdin)\n"
             "  --help                        this text\n");
@@ -25,6 +27,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "bench") == 0 && argc >= 3 && strcmp(argv[2], "mesh") == 0) {
         return bench_mesh_main(argc - 3, argv + 3);
+    }
+    if (strcmp(argv[1], "validate") == 0) {
+        return cli_validate_main(argc - 2, argv + 2);
     }
     if (strcmp(argv[1], "nacos") == 0) {
         return cli_nacos_main(argc - 2, argv + 2);

@@ -282,6 +282,13 @@ static void trace_note(sim_engine *sim, const sim_heap_entry *top, const sim_eve
     h = (h ^ ev->node) * prime;
     h = (h ^ ev->incarnation) * prime;
     sim->trace_hash = h;
+    if (sim->trace_fn != NULL) {
+        sim_trace_record rec = { .at_ns = top->at_ns, .seq = top->seq, .node = ev->node,
+                                 .incarnation = ev->incarnation, .kind = ev->kind };
+        sim_message msg = { .src = ev->src, .dst = ev->node, .type = ev->type, .bytes = ev->bytes,
+                            .sent_at_ns = ev->arg, .payload = ev->ctx };
+        sim->trace_fn(sim->trace_ctx, &rec, ev->fn == sim__net_deliver ? &msg : NULL);
+    }
     if (!sim->config.trace_record) return;
     if (sim->trace_len == sim->trace_cap) {
         size_t cap = sim->trace_cap == 0 ? 4096 : sim->trace_cap * 2;
@@ -577,6 +584,12 @@ sim_status sim_timer_start(sim_engine *sim, sim_node_id id, sim_time_ns delay_ns
 /* --- Trace and checks ---------------------------------------------------- */
 
 uint64_t sim_trace_hash(const sim_engine *sim) { return sim->trace_hash; }
+
+void sim_set_trace_hook(sim_engine *sim, sim_trace_fn *fn, void *ctx)
+{
+    sim->trace_fn = fn;
+    sim->trace_ctx = ctx;
+}
 
 const sim_trace_record *sim_trace_records(const sim_engine *sim, size_t *count_out)
 {

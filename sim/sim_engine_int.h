@@ -101,6 +101,8 @@ struct sim_engine {
     sim_node *nodes;
     uint32_t node_count;
 
+    sim_trace_fn *trace_fn;
+    void *trace_ctx;
     sim_trace_record *trace;
     size_t trace_len;
     size_t trace_cap;
