@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "bench_mesh.h"
+#include "cli_demo.h"
 #include "cli_nacos.h"
+#include "cli_run.h"
 #include "cli_validate.h"
 
 static void usage(FILE *out)
@@ -12,7 +14,13 @@ static void usage(FILE *out)
             "usage: distrosim COMMAND [ARGS]\n"
             "\n"
             "commands:\n"
+            "  run SCENARIO... [--seeds A-B] [--db FILE] [-j N]   run scenarios, record results in SQLite\n"
+            "  check DIR|FILE... [--seeds A-B] [--junit F] [--markdown F]   CI: exit 0 pass, 1 fail, 2 error\n"
+            "  replay SCENARIO --seed N --trace [--node N] [--type T] [--from D] [--to D]\n"
+            "  sweep SCENARIO --set KEY=V1,V2,... [--seeds A-B] --db FILE\n"
+            "  demo [SEED]                   a 3-node cluster through a crash, restart, partition and heal\n"
             "  bench mesh [--baseline] N V   engine benchmark (workload MH), optionally against a bare loop\n"
+            "  bench distro [--nodes N] [--services S] [--instances I] [--duration D]\n"
             "  validate FILE... [--print]    check scenario files without running them\n"
             "  nacos owner --members A,B,..  map service names (stdin) to owners as Nacos 1.4 does\n"
             "  nacos checksum                Nacos 1.4 verify checksums of instance lists (JSON, stdin)\n"
@@ -28,6 +36,14 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "bench") == 0 && argc >= 3 && strcmp(argv[2], "mesh") == 0) {
         return bench_mesh_main(argc - 3, argv + 3);
     }
+    if (strcmp(argv[1], "bench") == 0 && argc >= 3 && strcmp(argv[2], "distro") == 0) {
+        return bench_distro_main(argc - 3, argv + 3);
+    }
+    if (strcmp(argv[1], "demo") == 0) return cli_demo_main(argc - 2, argv + 2);
+    if (strcmp(argv[1], "run") == 0) return cli_run_main(argc - 2, argv + 2);
+    if (strcmp(argv[1], "check") == 0) return cli_check_main(argc - 2, argv + 2);
+    if (strcmp(argv[1], "replay") == 0) return cli_replay_main(argc - 2, argv + 2);
+    if (strcmp(argv[1], "sweep") == 0) return cli_sweep_main(argc - 2, argv + 2);
     if (strcmp(argv[1], "validate") == 0) {
         return cli_validate_main(argc - 2, argv + 2);
     }

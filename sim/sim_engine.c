@@ -152,6 +152,8 @@ sim_engine *sim_engine_create(const sim_config *config, sim_error *err)
     sim->config = *config;
     sim->events_max = config->events_max == 0 ? SIM_EVENTS_MAX : config->events_max;
     sim->free_head = NO_INDEX;
+    sim->seq_next = SIM_SEQ_NORMAL_BASE;
+    sim->seq_backlog_next = 1;
     sim->trace_hash = 0xcbf29ce484222325ull;
     sim->node_count = config->node_count;
     sim->nodes = calloc(config->node_count, sizeof *sim->nodes);
@@ -193,7 +195,10 @@ sim_time_ns sim_now(const sim_engine *sim) { return sim->now_ns; }
 uint64_t sim_seed(const sim_engine *sim) { return sim->config.seed; }
 uint32_t sim_node_count(const sim_engine *sim) { return sim->node_count; }
 uint64_t sim_events_processed(const sim_engine *sim) { return sim->processed; }
-size_t sim_events_pending(const sim_engine *sim) { return sim->heap_len - sim->cancelled_queued; }
+size_t sim_events_pending(const sim_engine *sim)
+{
+    return sim->heap_len + sim->backlogged - sim->cancelled_queued;
+}
 
 /* --- Scheduling ---------------------------------------------------------- */
 
@@ -253,13 +258,17 @@ bool sim_event_pending(const sim_engine *sim, sim_event_id id)
 {
     if (id.generation == 0 || id.index >= sim->events_cap) return false;
     const sim_event *ev = &sim->events[id.index];
-    return ev->generation == id.generation && (ev->flags & SIM_EV_QUEUED) &&
-           !(ev->flags & SIM_EV_CANCELLED);
+    if (ev->generation != id.generation || !(ev->flags & SIM_EV_QUEUED) || (ev->flags & SIM_EV_CANCELLED)) {
+        return false;
+    }
+    /* A timer of a crashed incarnation is dead although still queued. */
+    if ((ev->flags & SIM_EV_OWNED) && sim->nodes[ev->node].incarnation != ev->incarnation) return false;
+    return true;
 }
 
 bool sim_cancel(sim_engine *sim, sim_event_id id)
 {
-    if (!sim_event_pending(sim, id)) return false;
+    if (!sim_event_pending(sim, id)) return false;   /* ran, cancelled, stale, or died in a crash */
     sim_event *ev = &sim->events[id.index];
     ev->flags |= SIM_EV_CANCELLED;
     /* Bump now so the handle (and any copy of it) is stale at once; the
@@ -337,6 +346,7 @@ static bool step(sim_engine *sim, sim_time_ns until_ns)
             }
             if (node->state == SIM_NODE_PAUSED) {
                 backlog_append(sim, node, top.index);  /* runs at resume, in order */
+                sim->backlogged++;
                 continue;
             }
         }
@@ -366,7 +376,7 @@ sim_stop_reason sim_run_until(sim_engine *sim, sim_time_ns until_ns)
         if (!step(sim, until_ns)) break;
     }
     if (until_ns != SIM_TIME_NEVER) sim->now_ns = until_ns;
-    return sim->heap_len == sim->cancelled_queued ? SIM_STOP_DRAINED : SIM_STOP_TIME;
+    return sim_events_pending(sim) == 0 ? SIM_STOP_DRAINED : SIM_STOP_TIME;
 }
 
 sim_stop_reason sim_run(sim_engine *sim)
@@ -435,11 +445,24 @@ sim_status sim_node_crash(sim_engine *sim, sim_node_id id, sim_error *err)
         if (ev->flags & SIM_EV_CANCELLED) sim->cancelled_queued--;
         else if (ev->fn == sim__net_deliver) sim__net_drop_backlogged(sim, ev);
         slot_free(sim, index);
+        sim->backlogged--;
         index = next;
     }
     node->backlog_head = node->backlog_tail = NO_INDEX;
+    /* Cancel the incarnation's timers still in the queue: O(queue), and a
+     * crash is rare.  Their slots are freed as they reach the top. */
+    for (uint32_t i = 0; i < sim->heap_len; i++) {
+        sim_event *ev = &sim->events[sim->heap[i].index];
+        if ((ev->flags & SIM_EV_OWNED) && !(ev->flags & SIM_EV_CANCELLED) && ev->node == id &&
+            ev->incarnation == node->incarnation) {
+            ev->flags |= SIM_EV_CANCELLED;
+            ev->generation++;
+            if (ev->generation == 0) ev->generation = 1;
+            sim->cancelled_queued++;
+        }
+    }
     node->state = SIM_NODE_DOWN;
-    node->incarnation++;        /* every queued timer of the old incarnation is now dead */
+    node->incarnation++;        /* nothing of the old incarnation reaches the new one */
     sim__net_on_crash(sim, id);
     if (node->ops != NULL && node->ops->crash != NULL) node->ops->crash(sim, id, node->ctx);
     return SIM_OK;
@@ -460,15 +483,18 @@ static void node_resume_fire(sim_engine *sim, void *ctx, uint64_t arg)
     sim_node *node = &sim->nodes[id];
     if (node->state != SIM_NODE_PAUSED || node->incarnation != incarnation) return;
     node->state = SIM_NODE_UP;
-    /* The backlog re-enters the queue at "now" with fresh sequence numbers,
-     * in the order it fell due: timers fire late, messages arrive late. */
+    /* The backlog re-enters the queue at "now", in the order it fell due and
+     * ahead of every other event of this instant (SIM_SEQ_NORMAL_BASE):
+     * timers fire late, messages arrive late, and nothing overtakes them. */
     uint32_t index = node->backlog_head;
     node->backlog_head = node->backlog_tail = NO_INDEX;
     while (index != NO_INDEX) {
         sim_event *ev = &sim->events[index];
         uint32_t next = ev->next;
         ev->next = NO_INDEX;
-        heap_push(sim, (sim_heap_entry){ .at_ns = sim->now_ns, .seq = sim->seq_next++, .index = index });
+        SIM_ASSERT(sim->seq_backlog_next < SIM_SEQ_NORMAL_BASE);
+        heap_push(sim, (sim_heap_entry){ .at_ns = sim->now_ns, .seq = sim->seq_backlog_next++, .index = index });
+        sim->backlogged--;
         index = next;
     }
 }
@@ -606,6 +632,7 @@ void sim_engine_check(const sim_engine *sim)
         const sim_event *ev = &sim->events[e->index];
         SIM_ASSERT(ev->flags & SIM_EV_QUEUED);                                    /* (2) */
         SIM_ASSERT(e->seq < sim->seq_next);
+        SIM_ASSERT(e->seq >= SIM_SEQ_NORMAL_BASE || e->seq < sim->seq_backlog_next);
         SIM_ASSERT(e->at_ns >= sim->now_ns);                                      /* (4) */
     }
     uint32_t free_count = 0;

@@ -35,6 +35,12 @@ typedef struct sim_event {
 
 _Static_assert(sizeof(sim_event) <= 64, "an event fits one cache line");
 
+/* Sequence numbers of ordinary events start here; events re-queued from a
+ * pause backlog take numbers below it, so at their (resume) instant they
+ * run before every other event, in the order they fell due.  2^62 leaves
+ * both ranges far more room than any run can use. */
+#define SIM_SEQ_NORMAL_BASE (1ull << 62)
+
 typedef struct sim_heap_entry {  /* the key lives beside the index: fewer misses */
     sim_time_ns at_ns;
     uint64_t seq;
@@ -78,13 +84,18 @@ typedef struct sim_rpc_rec {
     uint32_t generation;          /* never 0 */
     uint32_t next_free;
     sim_event_id timeout;
+    uint32_t replied_generation;  /* the last generation that was answered, for double-reply checks */
     uint8_t state;                /* sim_rpc_state */
+    bool caller_dead;             /* the caller crashed: nothing reaches it any more */
+    bool refused;                 /* refused, but the pool had no room: the timeout reports it */
 } sim_rpc_rec;
 
 struct sim_engine {
     sim_config config;
     sim_time_ns now_ns;
-    uint64_t seq_next;
+    uint64_t seq_next;           /* from SIM_SEQ_NORMAL_BASE */
+    uint64_t seq_backlog_next;   /* below SIM_SEQ_NORMAL_BASE: resumed backlogs go first */
+    size_t backlogged;           /* events waiting in pause backlogs */
     uint64_t processed;
     uint64_t trace_hash;
     size_t cancelled_queued;     /* cancelled events still in the heap */

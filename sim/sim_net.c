@@ -464,6 +464,9 @@ static void rpc_free(sim_engine *sim, uint32_t index)
 {
     sim_rpc_rec *rec = &sim->rpcs[index];
     SIM_ASSERT(rec->state != SIM_RPC_FREE);
+    rec->replied_generation = rec->state == SIM_RPC_REPLIED ? rec->generation : 0;
+    rec->caller_dead = false;
+    rec->refused = false;
     rec->state = SIM_RPC_FREE;
     rec->generation++;
     if (rec->generation == 0) rec->generation = 1;
@@ -489,7 +492,8 @@ static void rpc_outcome_fire(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_s
 
 static void rpc_timeout_fire(sim_engine *sim, void *ctx, uint64_t arg)
 {
-    rpc_outcome_fire(sim, ctx, arg, SIM_RPC_TIMEOUT);
+    const sim_rpc_rec *rec = &sim->rpcs[arg & 0xffffffffu];
+    rpc_outcome_fire(sim, ctx, arg, rec->refused ? SIM_RPC_REFUSED : SIM_RPC_TIMEOUT);
 }
 
 static void rpc_refused_fire(sim_engine *sim, void *ctx, uint64_t arg)
@@ -502,16 +506,18 @@ static uint64_t rpc_arg(const sim_engine *sim, uint32_t index)
     return ((uint64_t)sim->rpcs[index].generation << 32) | index;
 }
 
-/* Connection refused: the caller learns it at once (now), as its event. */
-static void rpc_refuse(sim_engine *sim, uint32_t index)
+/* Connection refused: the caller learns it at once (now), as its event.
+ * With the event pool full, the armed timeout reports the refusal instead
+ * (later, but never lost); the status says which happened. */
+static sim_status rpc_refuse(sim_engine *sim, uint32_t index, sim_error *err)
 {
     sim_rpc_rec *rec = &sim->rpcs[index];
     sim_node_id caller = rec->caller;
-    if (sim->nodes[caller].incarnation != rec->caller_incarnation) return;
-    sim_error err;
+    if (rec->caller_dead || sim->nodes[caller].incarnation != rec->caller_incarnation) return SIM_OK;
     sim_status st = sim__schedule(sim, sim->now_ns, SIM_KIND_RPC_REFUSED, rpc_refused_fire, NULL,
-                                  rpc_arg(sim, index), caller, SIM_EV_OWNED, NULL, &err);
-    SIM_ASSERT(st == SIM_OK);   /* the pool has room: the request's own event just left it */
+                                  rpc_arg(sim, index), caller, SIM_EV_OWNED, NULL, err);
+    if (st != SIM_OK) rec->refused = true;
+    return st;
 }
 
 sim_status sim_rpc_call(sim_engine *sim, sim_node_id src, sim_node_id dst, uint16_t type, uint32_t bytes,
@@ -545,6 +551,8 @@ sim_status sim_rpc_call(sim_engine *sim, sim_node_id src, sim_node_id dst, uint1
     rec->callee = dst;
     rec->caller_incarnation = sim->nodes[src].incarnation;
     rec->callee_incarnation = 0;
+    rec->caller_dead = false;
+    rec->refused = false;
     rec->state = SIM_RPC_IN_FLIGHT;
     st = sim__schedule(sim, sim->now_ns + timeout_ns, SIM_KIND_RPC_TIMEOUT, rpc_timeout_fire, NULL,
                        rpc_arg(sim, index), src, SIM_EV_OWNED, &rec->timeout, err);
@@ -556,8 +564,12 @@ sim_status sim_rpc_call(sim_engine *sim, sim_node_id src, sim_node_id dst, uint1
     if (sim->nodes[dst].state == SIM_NODE_DOWN) {
         /* Nothing listens on the port: the kernel answers with a reset. */
         sim_payload_release(payload);
-        rpc_refuse(sim, index);
-        return SIM_OK;
+        st = rpc_refuse(sim, index, err);
+        if (st != SIM_OK) {
+            sim_cancel(sim, rec->timeout);
+            rpc_free(sim, index);
+        }
+        return st;
     }
     return transmit(sim, src, dst, type, bytes, payload, SIM_MSG_REQUEST, index, rec->generation, err);
 }
@@ -577,6 +589,20 @@ sim_status sim_rpc_reply(sim_engine *sim, sim_rpc_token token, uint16_t type, ui
         return st;
     }
     sim_rpc_rec *rec = &sim->rpcs[token.index];
+    if (rec->generation != token.generation && rec->replied_generation == token.generation) {
+        sim_payload_release(payload);
+        return sim_error_set(err, SIM_ERR_STATE, "sim_rpc_reply", "request already answered");
+    }
+    if (rec->generation == token.generation && rec->caller_dead && rec->state == SIM_RPC_DELIVERED) {
+        sim_msg_stats *stats = stats_of(sim, token.callee, token.caller, type);
+        stats->sent++;
+        stats->bytes_sent += bytes;
+        stats->dropped[SIM_DROP_SENDER_RESTARTED]++;
+        rec->state = SIM_RPC_REPLIED;
+        rpc_free(sim, token.index);
+        sim_payload_release(payload);
+        return SIM_OK;
+    }
     if (rec->generation != token.generation) {
         /* The caller settled first: count the response as sent and lost. */
         bool restarted = sim->nodes[token.caller].incarnation != token.caller_incarnation;
@@ -626,19 +652,28 @@ void sim__net_deliver_event(sim_engine *sim, const sim_event *ev)
     sim_node_id src = ev->src;
     sim_node_id dst_id = ev->node;
     sim_node *dst = &sim->nodes[dst_id];
+    bool is_rpc = ev->msg_kind != SIM_MSG_ONEWAY;
+    bool live = is_rpc && rpc_live(sim, ev->rpc_index, ev->rpc_generation);
+    if (live && sim->rpcs[ev->rpc_index].caller_dead) {
+        /* The caller crashed: its request or answer has nobody to serve. */
+        rpc_free(sim, ev->rpc_index);
+        drop(sim, ev, SIM_DROP_SENDER_RESTARTED);
+        return;
+    }
     if (!sim_net_reachable(sim, src, dst_id)) {
-        drop(sim, ev, SIM_DROP_PARTITION);
+        drop(sim, ev, SIM_DROP_PARTITION);   /* a live caller times out */
         return;
     }
     if (ev->msg_kind == SIM_MSG_RESPONSE) {
-        if (!rpc_live(sim, ev->rpc_index, ev->rpc_generation)) {
+        if (!live) {
             drop(sim, ev, SIM_DROP_LATE_RESPONSE);   /* it timed out (or was refused) first */
             return;
         }
     } else if (dst->state == SIM_NODE_DOWN || dst->incarnation != ev->incarnation) {
         bool down = dst->state == SIM_NODE_DOWN;
-        if (ev->msg_kind == SIM_MSG_REQUEST && rpc_live(sim, ev->rpc_index, ev->rpc_generation)) {
-            rpc_refuse(sim, ev->rpc_index);
+        if (ev->msg_kind == SIM_MSG_REQUEST && live) {
+            sim_error err;
+            (void)rpc_refuse(sim, ev->rpc_index, &err);   /* a full pool defers it to the timeout */
         }
         drop(sim, ev, down ? SIM_DROP_RECEIVER_DOWN : SIM_DROP_RECEIVER_RESTARTED);
         return;
@@ -685,10 +720,14 @@ void sim__net_on_crash(sim_engine *sim, sim_node_id node)
         sim_rpc_rec *rec = &sim->rpcs[i];
         if (rec->state == SIM_RPC_FREE) continue;
         if (rec->caller == node) {
-            rpc_free(sim, i);
+            /* Kept until its request or answer shows up, to count the drop
+             * as the caller's restart; a request the callee holds is freed
+             * when the callee answers. */
+            rec->caller_dead = true;
         } else if (rec->callee == node && rec->state == SIM_RPC_DELIVERED) {
             rec->state = SIM_RPC_REPLIED;   /* no reply can come any more */
-            rpc_refuse(sim, i);
+            sim_error err;
+            (void)rpc_refuse(sim, i, &err);   /* a full pool defers it to the timeout */
         }
     }
 }

@@ -1,0 +1,506 @@
+/* obs_convergence.c: incremental digests, windows and convergence flips.
+ *
+ * Costs: a datum change on (node, key) costs O(nodes + instances of key);
+ * a truth change on a client costs O(nodes); a view change or a node start
+ * or crash costs O(nodes * keys), as the ownership and divergence of every
+ * key is recomputed.  Faults are rare next to writes, so that is fine.
+ *
+ * Checksums are reduced to 64 bits (the first 16 hex digits of the MD5)
+ * for comparison; 0 means "no datum". */
+#include "obs_convergence.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NONE UINT32_MAX
+
+typedef struct obs_pair {       /* one (client, node) */
+    bool present;
+    bool seen;                  /* listed at least once during this life */
+    uint32_t missing_window;    /* index in windows, NONE when closed */
+    uint32_t zombie_window;
+} obs_pair;
+
+typedef struct obs_client {
+    uint32_t key;
+    bool live;
+    sim_time_ns since_ns;       /* when it became live or dead */
+    uint32_t reached;           /* up nodes that listed it since it became live */
+    sim_time_ns last_reach_ns;  /* the latest of those first listings */
+    bool lag_done;              /* its replication lag is recorded */
+} obs_client;
+
+struct obs {
+    sim_engine *sim;
+    distro_cluster *cluster;
+    uint32_t n;
+    bool *up;
+
+    uint32_t keys_cap;
+    uint64_t *cks;              /* [key * n + node] */
+    uint16_t *count;            /* [key * n + node] instances listed */
+    bool *divergent;            /* [key] */
+    bool *mismatch;             /* [key * n + node]: disagrees with the truth */
+    uint32_t divergent_count;
+    uint32_t mismatch_count;
+    uint32_t *live_count;       /* [key] */
+    uint32_t **key_clients;     /* [key] -> client ids, registration order */
+    uint32_t *key_clients_len;
+    uint32_t *key_clients_cap;
+    uint32_t *instances;        /* [node] */
+
+    obs_client *clients;
+    uint32_t clients_cap;
+    obs_pair *pairs;            /* [client * n + node] */
+
+    uint32_t own_none;
+    uint32_t own_multi;
+    uint32_t none_window;
+    uint32_t multi_window;
+    uint32_t divergent_window;
+
+    bool converged;
+    sim_time_ns converged_since;
+    sim_time_ns *flips;         /* instants converged became true, then false, ... */
+    size_t flips_len;
+    size_t flips_cap;
+    bool first_flip_converged;
+
+    obs_window *windows;
+    size_t windows_len;
+    size_t windows_cap;
+    obs_sample *samples;
+    size_t samples_len;
+    size_t samples_cap;
+    sim_time_ns *lags;
+    size_t lags_len;
+    size_t lags_cap;
+    sim_time_ns sample_interval_ns;
+    bool finished;
+};
+
+const char *obs_window_kind_name(obs_window_kind kind)
+{
+    switch (kind) {
+    case OBS_WINDOW_LOST: return "lost";
+    case OBS_WINDOW_ZOMBIE: return "zombie";
+    case OBS_WINDOW_OWNERSHIP_NONE: return "ownership_none";
+    case OBS_WINDOW_OWNERSHIP_MULTI: return "ownership_multi";
+    case OBS_WINDOW_DIVERGENT: return "divergent";
+    }
+    return "unknown";
+}
+
+#define GROW(ptr, len, cap)                                                   \
+    do {                                                                      \
+        if ((len) == (cap)) {                                                 \
+            size_t grown_cap_ = (cap) == 0 ? 64 : (size_t)(cap) * 2;          \
+            void *grown_ = realloc((ptr), grown_cap_ * sizeof *(ptr));        \
+            SIM_ASSERT(grown_ != NULL);                                       \
+            (ptr) = grown_;                                                   \
+            (cap) = grown_cap_;                                               \
+        }                                                                     \
+    } while (0)
+
+static uint64_t cks64(const char *hex)
+{
+    if (hex == NULL || hex[0] == '\0') return 0;
+    uint64_t v = 0;
+    for (int i = 0; i < 16 && hex[i] != '\0'; i++) {
+        char ch = hex[i];
+        uint64_t d = (uint64_t)(ch >= 'a' ? ch - 'a' + 10 : ch - '0');
+        v = (v << 4) | d;
+    }
+    return v == 0 ? 1 : v;
+}
+
+static uint32_t window_open(obs *o, obs_window_kind kind, int32_t node, uint32_t key, uint32_t client)
+{
+    GROW(o->windows, o->windows_len, o->windows_cap);
+    o->windows[o->windows_len] = (obs_window){ .kind = kind, .node = node, .key = key, .client = client,
+                                              .start_ns = sim_now(o->sim), .end_ns = SIM_TIME_NEVER };
+    return (uint32_t)o->windows_len++;
+}
+
+static void window_close(obs *o, uint32_t *index)
+{
+    if (*index == NONE) return;
+    o->windows[*index].end_ns = sim_now(o->sim);
+    *index = NONE;
+}
+
+static void keys_grow(obs *o, uint32_t key)
+{
+    if (key < o->keys_cap) return;
+    uint32_t cap = o->keys_cap == 0 ? 64 : o->keys_cap;
+    while (cap <= key) cap *= 2;
+    size_t n = o->n;
+    o->cks = realloc(o->cks, cap * n * sizeof *o->cks);
+    o->count = realloc(o->count, cap * n * sizeof *o->count);
+    o->mismatch = realloc(o->mismatch, cap * n * sizeof *o->mismatch);
+    o->divergent = realloc(o->divergent, cap * sizeof *o->divergent);
+    o->live_count = realloc(o->live_count, cap * sizeof *o->live_count);
+    o->key_clients = realloc(o->key_clients, cap * sizeof *o->key_clients);
+    o->key_clients_len = realloc(o->key_clients_len, cap * sizeof *o->key_clients_len);
+    o->key_clients_cap = realloc(o->key_clients_cap, cap * sizeof *o->key_clients_cap);
+    SIM_ASSERT(o->cks && o->count && o->mismatch && o->divergent && o->live_count && o->key_clients &&
+               o->key_clients_len && o->key_clients_cap);
+    size_t old = o->keys_cap;
+    memset(o->cks + old * n, 0, (cap - old) * n * sizeof *o->cks);
+    memset(o->count + old * n, 0, (cap - old) * n * sizeof *o->count);
+    memset(o->mismatch + old * n, 0, (cap - old) * n * sizeof *o->mismatch);
+    memset(o->divergent + old, 0, (cap - old) * sizeof *o->divergent);
+    memset(o->live_count + old, 0, (cap - old) * sizeof *o->live_count);
+    memset(o->key_clients + old, 0, (cap - old) * sizeof *o->key_clients);
+    memset(o->key_clients_len + old, 0, (cap - old) * sizeof *o->key_clients_len);
+    memset(o->key_clients_cap + old, 0, (cap - old) * sizeof *o->key_clients_cap);
+    o->keys_cap = cap;
+}
+
+static void clients_grow(obs *o, uint32_t client)
+{
+    if (client < o->clients_cap) return;
+    uint32_t cap = o->clients_cap == 0 ? 64 : o->clients_cap;
+    while (cap <= client) cap *= 2;
+    o->clients = realloc(o->clients, cap * sizeof *o->clients);
+    o->pairs = realloc(o->pairs, (size_t)cap * o->n * sizeof *o->pairs);
+    SIM_ASSERT(o->clients != NULL && o->pairs != NULL);
+    for (uint32_t c = o->clients_cap; c < cap; c++) {
+        o->clients[c] = (obs_client){ .key = NONE };
+        for (uint32_t n = 0; n < o->n; n++) {
+            o->pairs[(size_t)c * o->n + n] = (obs_pair){ .missing_window = NONE, .zombie_window = NONE };
+        }
+    }
+    o->clients_cap = cap;
+}
+
+/* --- Convergence flips -------------------------------------------------------- */
+
+static void update_converged(obs *o)
+{
+    bool now = o->divergent_count == 0 && o->mismatch_count == 0;
+    if (o->divergent_count > 0 && o->divergent_window == NONE) {
+        o->divergent_window = window_open(o, OBS_WINDOW_DIVERGENT, -1, NONE, NONE);
+    } else if (o->divergent_count == 0) {
+        window_close(o, &o->divergent_window);
+    }
+    if (now == o->converged) return;
+    o->converged = now;
+    if (o->flips_len == 0) o->first_flip_converged = now;
+    GROW(o->flips, o->flips_len, o->flips_cap);
+    o->flips[o->flips_len++] = sim_now(o->sim);
+    o->converged_since = now ? sim_now(o->sim) : SIM_TIME_NEVER;
+}
+
+/* --- Per (client, node) ------------------------------------------------------------ */
+
+static void pair_update(obs *o, uint32_t client, uint32_t node)
+{
+    obs_client *cl = &o->clients[client];
+    obs_pair *p = &o->pairs[(size_t)client * o->n + node];
+    bool up = o->up[node];
+    bool missing = cl->live && up && !p->present;
+    bool zombie = !cl->live && up && p->present;
+    if (missing && p->missing_window == NONE) {
+        p->missing_window = window_open(o, OBS_WINDOW_LOST, (int32_t)node, cl->key, client);
+    } else if (!missing && p->missing_window != NONE) {
+        if (!p->seen && cl->live && up) {          /* the first listing on this node */
+            cl->reached++;
+            cl->last_reach_ns = sim_now(o->sim);
+            uint32_t up_count = 0;
+            for (uint32_t m = 0; m < o->n; m++) up_count += o->up[m];
+            if (!cl->lag_done && cl->reached >= up_count) {
+                /* Registration to the last up node's first listing. */
+                GROW(o->lags, o->lags_len, o->lags_cap);
+                o->lags[o->lags_len++] = cl->last_reach_ns - cl->since_ns;
+                cl->lag_done = true;
+            }
+        }
+        window_close(o, &p->missing_window);
+    }
+    if (zombie && p->zombie_window == NONE) {
+        p->zombie_window = window_open(o, OBS_WINDOW_ZOMBIE, (int32_t)node, cl->key, client);
+    } else if (!zombie) {
+        window_close(o, &p->zombie_window);
+    }
+    if (p->present && cl->live) p->seen = true;
+}
+
+/* Recomputes presence of every client of `key` on `node`, the node's
+ * agreement with the truth for the key, and the key's divergence. */
+static void key_node_update(obs *o, uint32_t key, uint32_t node)
+{
+    size_t kn = (size_t)key * o->n + node;
+    uint32_t live_present = 0;
+    for (uint32_t i = 0; i < o->key_clients_len[key]; i++) {
+        uint32_t c = o->key_clients[key][i];
+        obs_pair *p = &o->pairs[(size_t)c * o->n + node];
+        p->present = o->up[node] && o->count[kn] > 0 && distro_node_lists_client(o->cluster, node, c);
+        pair_update(o, c, node);
+        if (p->present && o->clients[c].live) live_present++;
+    }
+    bool mismatch = o->up[node] && (o->count[kn] != o->live_count[key] || live_present != o->live_count[key]);
+    if (mismatch != o->mismatch[kn]) {
+        o->mismatch[kn] = mismatch;
+        if (mismatch) o->mismatch_count++;
+        else o->mismatch_count--;
+    }
+}
+
+static void key_divergence_update(obs *o, uint32_t key)
+{
+    bool divergent = false;
+    bool first = true;
+    uint64_t value = 0;
+    for (uint32_t n = 0; n < o->n; n++) {
+        if (!o->up[n]) continue;
+        uint64_t v = o->cks[(size_t)key * o->n + n];
+        if (first) {
+            value = v;
+            first = false;
+        } else if (v != value) {
+            divergent = true;
+            break;
+        }
+    }
+    if (divergent != o->divergent[key]) {
+        o->divergent[key] = divergent;
+        if (divergent) o->divergent_count++;
+        else o->divergent_count--;
+    }
+}
+
+static void ownership_update(obs *o)
+{
+    uint32_t none = 0, multi = 0;
+    uint32_t keys = distro_cluster_key_count(o->cluster);
+    for (uint32_t k = 0; k < keys; k++) {
+        uint32_t owners = 0;
+        for (uint32_t n = 0; n < o->n; n++) {
+            if (o->up[n] && distro_node_responsible(o->cluster, n, k)) owners++;
+        }
+        if (owners == 0) none++;
+        if (owners >= 2) multi++;
+    }
+    o->own_none = none;
+    o->own_multi = multi;
+    if (none > 0 && o->none_window == NONE) o->none_window = window_open(o, OBS_WINDOW_OWNERSHIP_NONE, -1, NONE, NONE);
+    if (none == 0) window_close(o, &o->none_window);
+    if (multi > 0 && o->multi_window == NONE) {
+        o->multi_window = window_open(o, OBS_WINDOW_OWNERSHIP_MULTI, -1, NONE, NONE);
+    }
+    if (multi == 0) window_close(o, &o->multi_window);
+}
+
+/* --- Hooks ------------------------------------------------------------------------------ */
+
+static void on_datum(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t key, const char *old_cks,
+                     const char *new_cks)
+{
+    (void)at_ns;
+    (void)old_cks;
+    obs *o = ctx;
+    keys_grow(o, key);
+    size_t kn = (size_t)key * o->n + node;
+    o->cks[kn] = cks64(new_cks);
+    uint32_t count = distro_node_instance_count(o->cluster, node, key);
+    o->instances[node] = o->instances[node] - o->count[kn] + count;
+    o->count[kn] = (uint16_t)(count > UINT16_MAX ? UINT16_MAX : count);
+    key_node_update(o, key, node);
+    key_divergence_update(o, key);
+    update_converged(o);
+}
+
+static void on_view(void *ctx, sim_time_ns at_ns, uint32_t node, const uint32_t *healthy, uint32_t count)
+{
+    (void)at_ns;
+    (void)node;
+    (void)healthy;
+    (void)count;
+    ownership_update(ctx);
+}
+
+static void on_node(void *ctx, sim_time_ns at_ns, uint32_t node, bool up)
+{
+    (void)at_ns;
+    obs *o = ctx;
+    o->up[node] = up;
+    if (!up) {
+        /* Its data is gone with it. */
+        o->instances[node] = 0;
+        for (uint32_t k = 0; k < o->keys_cap; k++) {
+            o->cks[(size_t)k * o->n + node] = 0;
+            o->count[(size_t)k * o->n + node] = 0;
+        }
+    }
+    uint32_t keys = distro_cluster_key_count(o->cluster);
+    keys_grow(o, keys == 0 ? 0 : keys - 1);
+    for (uint32_t k = 0; k < keys; k++) {
+        key_node_update(o, k, node);
+        key_divergence_update(o, k);
+    }
+    ownership_update(o);
+    update_converged(o);
+}
+
+static void on_client(void *ctx, sim_time_ns at_ns, uint32_t client, bool live)
+{
+    obs *o = ctx;
+    clients_grow(o, client);
+    obs_client *cl = &o->clients[client];
+    uint32_t key = distro_client_key(o->cluster, client);
+    keys_grow(o, key);
+    if (cl->key == NONE) {
+        cl->key = key;
+        GROW(o->key_clients[key], o->key_clients_len[key], o->key_clients_cap[key]);
+        o->key_clients[key][o->key_clients_len[key]++] = client;
+    }
+    if (cl->live == live) return;
+    cl->live = live;
+    cl->since_ns = at_ns;
+    if (live) {
+        o->live_count[key]++;
+        cl->reached = 0;
+        cl->lag_done = false;
+        for (uint32_t n = 0; n < o->n; n++) o->pairs[(size_t)client * o->n + n].seen = false;
+    } else {
+        o->live_count[key]--;
+    }
+    for (uint32_t n = 0; n < o->n; n++) key_node_update(o, key, n);
+    update_converged(o);
+}
+
+/* --- Sampling ------------------------------------------------------------------------- */
+
+static void take_sample(obs *o)
+{
+    uint32_t keys = distro_cluster_key_count(o->cluster);
+    for (uint32_t n = 0; n < o->n; n++) {
+        uint32_t owned = 0;
+        if (o->up[n]) {
+            for (uint32_t k = 0; k < keys; k++) owned += distro_node_responsible(o->cluster, n, k);
+        }
+        GROW(o->samples, o->samples_len, o->samples_cap);
+        o->samples[o->samples_len++] = (obs_sample){
+            .at_ns = sim_now(o->sim), .node = n, .up = o->up[n],
+            .keys = distro_node_key_count(o->cluster, n), .instances = o->instances[n], .owned_keys = owned,
+            .healthy_view = distro_node_healthy_count(o->cluster, n), .divergent_keys = o->divergent_count,
+        };
+    }
+}
+
+static void sample_fire(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)arg;
+    obs *o = ctx;
+    take_sample(o);
+    sim_error err;
+    sim_status st = sim_schedule(sim, o->sample_interval_ns, SIM_KIND_USER, sample_fire, o, 0, NULL, &err);
+    SIM_ASSERT(st == SIM_OK);
+}
+
+obs *obs_create(sim_engine *sim, distro_cluster *cluster, sim_time_ns sample_interval_ns)
+{
+    obs *o = calloc(1, sizeof *o);
+    SIM_ASSERT(o != NULL);
+    o->sim = sim;
+    o->cluster = cluster;
+    o->n = distro_cluster_size(cluster);
+    o->up = calloc(o->n, sizeof *o->up);
+    o->instances = calloc(o->n, sizeof *o->instances);
+    SIM_ASSERT(o->up != NULL && o->instances != NULL);
+    o->none_window = o->multi_window = o->divergent_window = NONE;
+    o->converged = true;                 /* nothing up, nothing registered: trivially agreed */
+    o->converged_since = sim_now(sim);
+    o->sample_interval_ns = sample_interval_ns;
+    distro_observer hooks = { .ctx = o, .datum_changed = on_datum, .view_changed = on_view,
+                              .node_changed = on_node, .client_changed = on_client };
+    distro_cluster_set_observer(cluster, &hooks);
+    if (sample_interval_ns > 0) {
+        sim_error err;
+        sim_status st = sim_schedule(sim, 0, SIM_KIND_USER, sample_fire, o, 0, NULL, &err);
+        SIM_ASSERT(st == SIM_OK);
+    }
+    return o;
+}
+
+void obs_destroy(obs *o)
+{
+    if (o == NULL) return;
+    distro_cluster_set_observer(o->cluster, NULL);
+    for (uint32_t k = 0; k < o->keys_cap; k++) free(o->key_clients[k]);
+    free(o->key_clients);
+    free(o->key_clients_len);
+    free(o->key_clients_cap);
+    free(o->cks);
+    free(o->count);
+    free(o->mismatch);
+    free(o->divergent);
+    free(o->live_count);
+    free(o->instances);
+    free(o->up);
+    free(o->clients);
+    free(o->pairs);
+    free(o->flips);
+    free(o->windows);
+    free(o->samples);
+    free(o->lags);
+    free(o);
+}
+
+void obs_finish(obs *o)
+{
+    if (o->finished) return;
+    o->finished = true;
+    if (o->sample_interval_ns > 0) take_sample(o);
+}
+
+bool obs_converged(const obs *o) { return o->converged; }
+sim_time_ns obs_converged_since(const obs *o) { return o->converged ? o->converged_since : SIM_TIME_NEVER; }
+uint32_t obs_divergent_keys(const obs *o) { return o->divergent_count; }
+
+sim_time_ns obs_converged_after(const obs *o, sim_time_ns at_ns)
+{
+    /* flips[i] alternate; flips[0] is a move to first_flip_converged.  The
+     * state before flips[0] is the opposite (converged at creation). */
+    bool state = o->flips_len == 0 ? o->converged : !o->first_flip_converged;
+    size_t i = 0;
+    for (; i < o->flips_len && o->flips[i] <= at_ns; i++) state = !state;
+    if (state) return at_ns;
+    for (; i < o->flips_len; i++) {
+        state = !state;
+        if (state) return o->flips[i];
+    }
+    return SIM_TIME_NEVER;
+}
+
+const obs_window *obs_windows(const obs *o, size_t *count)
+{
+    *count = o->windows_len;
+    return o->windows;
+}
+
+const obs_sample *obs_samples(const obs *o, size_t *count)
+{
+    *count = o->samples_len;
+    return o->samples;
+}
+
+const sim_time_ns *obs_lags(const obs *o, size_t *count)
+{
+    *count = o->lags_len;
+    return o->lags;
+}
+
+sim_time_ns obs_window_max(const obs *o, obs_window_kind kind)
+{
+    sim_time_ns max = 0;
+    sim_time_ns now = sim_now(o->sim);
+    for (size_t i = 0; i < o->windows_len; i++) {
+        const obs_window *w = &o->windows[i];
+        if (w->kind != kind) continue;
+        sim_time_ns end = w->end_ns == SIM_TIME_NEVER ? now : w->end_ns;
+        if (end - w->start_ns > max) max = end - w->start_ns;
+    }
+    return max;
+}

@@ -1,0 +1,91 @@
+/* obs_convergence.h: the convergence observer of a run.
+ *
+ * Fed by the model's observation hook (every data-store change, view
+ * change, node start and crash, and every change of the truth: which
+ * clients are live and registered), it keeps, incrementally:
+ *   - per node and key, the stored checksum, and per key whether the up
+ *     nodes disagree (divergent keys);
+ *   - per node and key, whether the node lists exactly the live instances
+ *     (agreement with the truth);
+ *   - the instants the cluster becomes converged (no divergent key and
+ *     every up node agreeing with the truth) and stops being so;
+ *   - per (client, node), windows in which a live instance is missing from
+ *     an up node (lost) or a dead one is still listed (zombie), and the
+ *     replication lag of each registration to each node;
+ *   - ownership disagreement: keys that no up node, or several, believe
+ *     they own;
+ *   - a time series sampled per node.
+ * A paused node counts as up: it still holds and serves its data.
+ *
+ * The observer reads the model only through its public queries, and time
+ * only through the engine. */
+#ifndef OBS_CONVERGENCE_H
+#define OBS_CONVERGENCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "distro_cluster.h"
+#include "sim_engine.h"
+
+typedef struct obs obs;   /* opaque */
+
+typedef enum obs_window_kind {
+    OBS_WINDOW_LOST,             /* live instance missing on an up node */
+    OBS_WINDOW_ZOMBIE,           /* dead or deregistered instance still listed */
+    OBS_WINDOW_OWNERSHIP_NONE,   /* some key has no owner among up nodes */
+    OBS_WINDOW_OWNERSHIP_MULTI,  /* some key has two or more owners */
+    OBS_WINDOW_DIVERGENT,        /* up nodes disagree on some key */
+} obs_window_kind;
+
+const char *obs_window_kind_name(obs_window_kind kind);
+
+typedef struct obs_window {
+    obs_window_kind kind;
+    int32_t node;                /* -1: cluster-wide */
+    uint32_t key;                /* UINT32_MAX: none */
+    uint32_t client;             /* UINT32_MAX: none */
+    sim_time_ns start_ns;
+    sim_time_ns end_ns;          /* SIM_TIME_NEVER: open at the end */
+} obs_window;
+
+typedef struct obs_sample {
+    sim_time_ns at_ns;
+    uint32_t node;
+    bool up;
+    uint32_t keys;
+    uint32_t instances;
+    uint32_t owned_keys;
+    uint32_t healthy_view;
+    uint32_t divergent_keys;     /* cluster-wide */
+} obs_sample;
+
+/* Creates an observer and installs it as `cluster`'s observer.  Keeps both
+ * pointers; `sample_interval_ns` 0 disables sampling.  Returns owned. */
+obs *obs_create(sim_engine *sim, distro_cluster *cluster, sim_time_ns sample_interval_ns);
+void obs_destroy(obs *o);   /* NULL is a no-op */
+
+/* Closes every open window at the current time (they stay marked open)
+ * and takes the final sample.  Call once, at the end of the run. */
+void obs_finish(obs *o);
+
+/* True when no key is divergent and every up node agrees with the truth. */
+bool obs_converged(const obs *o);
+/* The instant the current converged state began; SIM_TIME_NEVER when not
+ * converged now. */
+sim_time_ns obs_converged_since(const obs *o);
+/* The first instant at or after `at_ns` when the cluster was converged
+ * (SIM_TIME_NEVER: not since).  O(flips). */
+sim_time_ns obs_converged_after(const obs *o, sim_time_ns at_ns);
+
+const obs_window *obs_windows(const obs *o, size_t *count);
+const obs_sample *obs_samples(const obs *o, size_t *count);
+/* Replication lags: for each registration, the time until every up node
+ * listed it (the last replica's first listing), in completion order. */
+const sim_time_ns *obs_lags(const obs *o, size_t *count);
+/* The longest window of `kind` (open windows count up to the end). */
+sim_time_ns obs_window_max(const obs *o, obs_window_kind kind);
+uint32_t obs_divergent_keys(const obs *o);
+
+#endif

@@ -1,0 +1,824 @@
+/* run_scenario.c: builds a run from a scenario, drives its faults and
+ * workload, and checks its expectations.
+ *
+ * Fault ends.  Convergence is measured from the end of each fault: the
+ * end of a duration fault (restart, pause, link) is its start plus its
+ * duration; a partition, block or isolation ends at the next heal that
+ * lifts it (or the end of the chaos phase); a crash ends when the node is
+ * started again; clock and member-list changes end when they are made.
+ * With phases, everything is healed at the end of the chaos phase, which
+ * then is the last fault end.
+ *
+ * Randomness.  The workload draws from SIM_STREAM_HARNESS(1), churn from
+ * (2), the nemesis from (3); each client from its own stream in the model.
+ * None shares a stream with the engine's nodes or links. */
+#include "run_scenario.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "distro_cluster.h"
+#include "obs_convergence.h"
+#include "sim_net.h"
+
+#ifndef DISTROSIM_VERSION
+#define DISTROSIM_VERSION "0.1.0"
+#endif
+#ifndef DISTROSIM_COMMIT
+#define DISTROSIM_COMMIT "unknown"
+#endif
+
+#define STREAM_WORKLOAD 1u
+#define STREAM_CHURN 2u
+#define STREAM_NEMESIS 3u
+#define FAULT_KIND_RESTORE 100u    /* internal: restore a link after a link fault */
+
+const char *run_build_id(void) { return "distrosim " DISTROSIM_VERSION " " DISTROSIM_COMMIT; }
+
+typedef struct run_fault_rec {
+    const char *kind;
+    char description[160];
+    sim_time_ns start_ns;
+    sim_time_ns end_ns;
+} run_fault_rec;
+
+typedef struct run_ctx {
+    const scn_config *cfg;
+    sim_engine *sim;
+    distro_cluster *cluster;
+    obs *observer;
+    sim_rng workload_rng;
+    sim_rng churn_rng;
+    sim_rng nemesis_rng;
+    sim_time_ns chaos_end_ns;
+    uint32_t nodes;
+    uint32_t next_ip;
+    run_fault_rec *faults;
+    size_t faults_len;
+    size_t faults_cap;
+    bool *faulty;                  /* nemesis: node currently under a fault */
+    sim_link_params *saved_links;  /* link parameters before a link fault, by fault */
+    sim_status status;             /* first failure inside an event */
+    sim_error err;
+    const run_trace_filter *trace;
+    const char *const *metadata;
+} run_ctx;
+
+static void fail_in_event(run_ctx *r, sim_status st, const sim_error *err)
+{
+    if (st == SIM_OK || r->status != SIM_OK) return;
+    r->status = st;
+    r->err = *err;
+}
+
+static void schedule(run_ctx *r, sim_time_ns at_ns, sim_event_fn *fn, uint64_t arg)
+{
+    sim_error err;
+    if (at_ns < sim_now(r->sim)) at_ns = sim_now(r->sim);
+    fail_in_event(r, sim_schedule_at(r->sim, at_ns, SIM_KIND_FAULT, fn, r, arg, NULL, &err), &err);
+}
+
+static size_t fault_note(run_ctx *r, const char *kind, sim_time_ns start_ns, sim_time_ns end_ns, const char *fmt, ...)
+    SIM_PRINTF(5, 6);
+static size_t fault_note(run_ctx *r, const char *kind, sim_time_ns start_ns, sim_time_ns end_ns, const char *fmt, ...)
+{
+    if (r->faults_len == r->faults_cap) {
+        r->faults_cap = r->faults_cap == 0 ? 32 : r->faults_cap * 2;
+        r->faults = realloc(r->faults, r->faults_cap * sizeof *r->faults);
+        SIM_ASSERT(r->faults != NULL);
+    }
+    run_fault_rec *f = &r->faults[r->faults_len];
+    f->kind = kind;
+    f->start_ns = start_ns;
+    f->end_ns = end_ns;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(f->description, sizeof f->description, fmt, ap);
+    va_end(ap);
+    return r->faults_len++;
+}
+
+/* --- Workload --------------------------------------------------------------------- */
+
+static void client_ip(run_ctx *r, char *out, size_t size)
+{
+    uint32_t i = r->next_ip++;
+    snprintf(out, size, "172.%u.%u.%u", 16 + (i >> 16) % 16, (i >> 8) & 0xff, (i & 0xff));
+}
+
+static sim_status add_client(run_ctx *r, uint32_t service, sim_time_ns delay_ns, sim_error *err)
+{
+    const scn_workload *w = &r->cfg->workload;
+    char name[SCN_IDENT_BYTES_MAX + 16], ip[32];
+    snprintf(name, sizeof name, "%s-%u", w->service_prefix, service);
+    client_ip(r, ip, sizeof ip);
+    distro_client_spec spec = {
+        .namespace_id = w->namespace_id, .group = w->group, .service = name, .ip = ip, .port = 8080,
+        .weight = 1.0, .metadata = r->metadata, .beat_interval_ns = w->beat_interval_ns,
+    };
+    return distro_client_add(r->cluster, &spec, delay_ns, NULL, err);
+}
+
+static sim_time_ns exp_draw(sim_rng *rng, uint32_t per_min_milli)
+{
+    /* Poisson arrivals: exponential gaps with mean 60 s * 1000 / rate. */
+    double mean_ns = 60.0 * 1e9 * 1000.0 / (double)per_min_milli;
+    double u = sim_rng_unit(rng);
+    return (sim_time_ns)llround(-mean_ns * log(1.0 - u)) + 1;
+}
+
+enum { CHURN_REGISTER, CHURN_DEREGISTER, CHURN_CRASH };
+
+static void churn_fire(sim_engine *sim, void *ctx, uint64_t what)
+{
+    run_ctx *r = ctx;
+    const scn_churn *ch = &r->cfg->workload.churn;
+    uint32_t rate = what == CHURN_REGISTER ? ch->register_per_min_milli
+                    : what == CHURN_DEREGISTER ? ch->deregister_per_min_milli : ch->crash_per_min_milli;
+    sim_error err;
+    uint32_t clients = distro_client_count(r->cluster);
+    if (what == CHURN_REGISTER && r->cfg->workload.services > 0) {
+        uint32_t service = (uint32_t)sim_rng_below(&r->churn_rng, r->cfg->workload.services);
+        fail_in_event(r, add_client(r, service, 0, &err), &err);
+    } else if (clients > 0) {
+        /* A random live client: draw, then walk to the next live one. */
+        uint32_t start = (uint32_t)sim_rng_below(&r->churn_rng, clients);
+        for (uint32_t i = 0; i < clients; i++) {
+            uint32_t c = (start + i) % clients;
+            if (!distro_client_live(r->cluster, c)) continue;
+            sim_status st = what == CHURN_DEREGISTER ? distro_client_deregister(r->cluster, c, &err)
+                                                     : distro_client_kill(r->cluster, c, &err);
+            fail_in_event(r, st, &err);
+            break;
+        }
+    }
+    sim_time_ns next = sim_now(sim) + exp_draw(&r->churn_rng, rate);
+    if (next < r->chaos_end_ns) schedule(r, next, churn_fire, what);
+}
+
+static sim_status start_workload(run_ctx *r, sim_error *err)
+{
+    const scn_workload *w = &r->cfg->workload;
+    for (uint32_t s = 0; s < w->services; s++) {
+        for (uint32_t i = 0; i < w->instances_per_service; i++) {
+            sim_time_ns jitter = w->register_spread_ns == 0 ? 0 : sim_rng_below(&r->workload_rng, w->register_spread_ns);
+            sim_status st = add_client(r, s, w->start_at_ns + jitter, err);
+            if (st != SIM_OK) return st;
+        }
+    }
+    const uint32_t rates[3] = { w->churn.register_per_min_milli, w->churn.deregister_per_min_milli,
+                                w->churn.crash_per_min_milli };
+    for (uint64_t what = 0; what < 3; what++) {
+        if (rates[what] == 0) continue;
+        sim_time_ns first = w->start_at_ns + w->register_spread_ns + exp_draw(&r->churn_rng, rates[what]);
+        if (first < r->chaos_end_ns) schedule(r, first, churn_fire, what);
+    }
+    return SIM_OK;
+}
+
+/* --- Scripted faults ------------------------------------------------------------------- */
+
+static void apply_link(run_ctx *r, uint32_t from, uint32_t to, uint32_t fields, const sim_link_params *p)
+{
+    sim_link_params next = *sim_net_link(r->sim, from, to);
+    if (fields & SCN_LINK_LATENCY) next.latency = p->latency;
+    if (fields & SCN_LINK_LOSS) next.loss_ppm = p->loss_ppm;
+    if (fields & SCN_LINK_DUPLICATE) next.duplicate_ppm = p->duplicate_ppm;
+    if (fields & SCN_LINK_REORDER) next.reorder = p->reorder;
+    if (fields & SCN_LINK_BANDWIDTH) next.bandwidth_bytes_per_s = p->bandwidth_bytes_per_s;
+    sim_error err;
+    fail_in_event(r, sim_net_set_link(r->sim, from, to, &next, &err), &err);
+}
+
+static void restore_links(run_ctx *r)
+{
+    /* The scenario's own link settings: the default plus its overrides. */
+    sim_error err;
+    for (uint32_t a = 0; a < r->nodes; a++) {
+        for (uint32_t b = 0; b < r->nodes; b++) fail_in_event(r, sim_net_clear_link(r->sim, a, b, &err), &err);
+    }
+    for (uint32_t i = 0; i < r->cfg->network.link_count; i++) {
+        const scn_link_override *o = &r->cfg->network.links[i];
+        apply_link(r, o->from, o->to, o->fields, &o->params);
+    }
+}
+
+static void link_restore_fire(sim_engine *sim, void *ctx, uint64_t index)
+{
+    (void)sim;
+    run_ctx *r = ctx;
+    const scn_fault *f = &r->cfg->faults[index];
+    sim_error err;
+    fail_in_event(r, sim_net_set_link(r->sim, f->from, f->to, &r->saved_links[2 * index], &err), &err);
+    if (f->both) fail_in_event(r, sim_net_set_link(r->sim, f->to, f->from, &r->saved_links[2 * index + 1], &err), &err);
+}
+
+static void start_if_down(run_ctx *r, uint32_t node, sim_time_ns delay_ns)
+{
+    if (sim_node_state_get(r->sim, node) != SIM_NODE_DOWN) return;
+    sim_error err;
+    fail_in_event(r, sim_node_start(r->sim, node, delay_ns, &err), &err);
+}
+
+static void fault_fire(sim_engine *sim, void *ctx, uint64_t index)
+{
+    run_ctx *r = ctx;
+    const scn_fault *f = &r->cfg->faults[index];
+    sim_error err;
+    sim_status st = SIM_OK;
+    switch (f->kind) {
+    case SCN_FAULT_PARTITION: {
+        uint32_t group_of[SCN_NODES_MAX];
+        scn_partition_group_of(f, r->nodes, group_of);
+        st = sim_net_partition(sim, group_of, r->nodes, &err);
+        break;
+    }
+    case SCN_FAULT_BLOCK: st = sim_net_block(sim, f->from, f->to, &err); break;
+    case SCN_FAULT_ISOLATE: st = sim_net_isolate(sim, f->node, &err); break;
+    case SCN_FAULT_HEAL_ALL: sim_net_heal_all(sim); break;
+    case SCN_FAULT_HEAL_LINK: st = sim_net_heal(sim, f->from, f->to, &err); break;
+    case SCN_FAULT_HEAL_NODE: st = sim_net_heal_node(sim, f->node, &err); break;
+    case SCN_FAULT_CRASH:
+        if (sim_node_state_get(sim, f->node) != SIM_NODE_DOWN) st = sim_node_crash(sim, f->node, &err);
+        break;
+    case SCN_FAULT_START: start_if_down(r, f->node, 0); break;
+    case SCN_FAULT_RESTART:
+        if (sim_node_state_get(sim, f->node) == SIM_NODE_DOWN) start_if_down(r, f->node, f->duration_ns);
+        else st = sim_node_restart(sim, f->node, f->duration_ns, &err);
+        break;
+    case SCN_FAULT_PAUSE:
+        if (sim_node_state_get(sim, f->node) == SIM_NODE_UP) st = sim_node_pause(sim, f->node, f->duration_ns, &err);
+        break;
+    case SCN_FAULT_LINK:
+        r->saved_links[2 * index] = *sim_net_link(sim, f->from, f->to);
+        apply_link(r, f->from, f->to, f->link_fields, &f->link);
+        if (f->both) {
+            r->saved_links[2 * index + 1] = *sim_net_link(sim, f->to, f->from);
+            apply_link(r, f->to, f->from, f->link_fields, &f->link);
+        }
+        schedule(r, sim_now(sim) + f->duration_ns, link_restore_fire, index);
+        break;
+    case SCN_FAULT_CLOCK:
+        st = sim_node_set_clock(sim, f->node, f->clock_offset_ns, f->clock_drift_ppm, &err);
+        break;
+    case SCN_FAULT_MEMBERS:
+        for (uint32_t on = 0; on < r->nodes && st == SIM_OK; on++) {
+            if (!(f->members_on >> on & 1)) continue;
+            for (uint32_t m = 0; m < r->nodes && st == SIM_OK; m++) {
+                if (m == on) continue;
+                if (f->members_add >> m & 1) st = distro_member_add(r->cluster, on, m, &err);
+                if (f->members_remove >> m & 1) st = distro_member_remove(r->cluster, on, m, &err);
+            }
+        }
+        break;
+    case SCN_FAULT_KINDS: break;
+    }
+    fail_in_event(r, st, &err);
+}
+
+static bool heals(const scn_fault *heal, const scn_fault *f)
+{
+    if (heal->kind == SCN_FAULT_HEAL_ALL) return true;
+    if (heal->kind == SCN_FAULT_HEAL_NODE) {
+        return (f->kind == SCN_FAULT_ISOLATE && f->node == heal->node) ||
+               (f->kind == SCN_FAULT_BLOCK && (f->from == heal->node || f->to == heal->node));
+    }
+    if (heal->kind == SCN_FAULT_HEAL_LINK) return f->kind == SCN_FAULT_BLOCK && f->from == heal->from && f->to == heal->to;
+    return false;
+}
+
+/* When the effect of scripted fault i ends (see the file comment). */
+static sim_time_ns fault_end(const run_ctx *r, uint32_t i)
+{
+    const scn_fault *f = &r->cfg->faults[i];
+    sim_time_ns horizon = r->chaos_end_ns;
+    sim_time_ns best = horizon;
+    switch (f->kind) {
+    case SCN_FAULT_RESTART:
+    case SCN_FAULT_PAUSE:
+    case SCN_FAULT_LINK:
+        return f->at_ns + f->duration_ns;
+    case SCN_FAULT_PARTITION:
+    case SCN_FAULT_BLOCK:
+    case SCN_FAULT_ISOLATE:
+        for (uint32_t j = 0; j < r->cfg->fault_count; j++) {
+            const scn_fault *h = &r->cfg->faults[j];
+            if (h->at_ns >= f->at_ns && j != i && heals(h, f) && h->at_ns < best) best = h->at_ns;
+        }
+        return best;
+    case SCN_FAULT_CRASH:
+        for (uint32_t j = 0; j < r->cfg->fault_count; j++) {
+            const scn_fault *h = &r->cfg->faults[j];
+            bool starts = (h->kind == SCN_FAULT_START || h->kind == SCN_FAULT_RESTART) && h->node == f->node;
+            sim_time_ns at = h->kind == SCN_FAULT_RESTART ? h->at_ns + h->duration_ns : h->at_ns;
+            if (starts && h->at_ns >= f->at_ns && at < best) best = at;
+        }
+        return best;
+    case SCN_FAULT_HEAL_ALL:
+    case SCN_FAULT_HEAL_LINK:
+    case SCN_FAULT_HEAL_NODE:
+    case SCN_FAULT_START:
+    case SCN_FAULT_CLOCK:
+    case SCN_FAULT_MEMBERS:
+    case SCN_FAULT_KINDS:
+        break;
+    }
+    return f->at_ns;
+}
+
+/* --- Nemesis ---------------------------------------------------------------------------- */
+
+enum { NEMESIS_END_HEAL_NODE = 1, NEMESIS_END_START = 2, NEMESIS_END_LINK = 3, NEMESIS_END_CLOCK = 4 };
+
+static uint32_t faulty_count(const run_ctx *r)
+{
+    uint32_t c = 0;
+    for (uint32_t n = 0; n < r->nodes; n++) c += r->faulty[n];
+    return c;
+}
+
+static void nemesis_end(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    run_ctx *r = ctx;
+    uint32_t node = (uint32_t)(arg & 0xffff);
+    uint32_t what = (uint32_t)(arg >> 16) & 0xff;
+    uint32_t peer = (uint32_t)(arg >> 24) & 0xffff;
+    sim_error err;
+    switch (what) {
+    case NEMESIS_END_HEAL_NODE: fail_in_event(r, sim_net_heal_node(sim, node, &err), &err); break;
+    case NEMESIS_END_START: start_if_down(r, node, 0); break;
+    case NEMESIS_END_LINK:
+        fail_in_event(r, sim_net_clear_link(sim, node, peer, &err), &err);
+        for (uint32_t i = 0; i < r->cfg->network.link_count; i++) {
+            const scn_link_override *o = &r->cfg->network.links[i];
+            if (o->from == node && o->to == peer) apply_link(r, o->from, o->to, o->fields, &o->params);
+        }
+        break;
+    case NEMESIS_END_CLOCK: fail_in_event(r, sim_node_set_clock(sim, node, 0, 0, &err), &err); break;
+    default: break;
+    }
+    r->faulty[node] = false;
+}
+
+static void nemesis_fire(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)arg;
+    run_ctx *r = ctx;
+    const scn_nemesis *nm = &r->cfg->nemesis;
+    sim_rng *rng = &r->nemesis_rng;
+    sim_time_ns now = sim_now(sim);
+    sim_time_ns duration = nm->duration.min_ns + sim_rng_below(rng, nm->duration.max_ns - nm->duration.min_ns + 1);
+    if (now + duration > r->chaos_end_ns) duration = r->chaos_end_ns - now;
+    uint32_t kinds[SCN_FAULT_KINDS], nkinds = 0;
+    for (uint32_t k = 0; k < SCN_FAULT_KINDS; k++) {
+        if (nm->kinds >> k & 1) kinds[nkinds++] = k;
+    }
+    scn_fault_kind kind = (scn_fault_kind)kinds[sim_rng_below(rng, nkinds)];
+    uint32_t node = (uint32_t)sim_rng_below(rng, r->nodes);
+    sim_error err;
+    if (duration > 0 && faulty_count(r) < nm->max_down && !r->faulty[node]) {
+        r->faulty[node] = true;
+        sim_time_ns end = now + duration;
+        const char *addr = distro_cluster_address(r->cluster, node);
+        switch (kind) {
+        case SCN_FAULT_PARTITION:
+        case SCN_FAULT_ISOLATE:
+            fail_in_event(r, sim_net_isolate(sim, node, &err), &err);
+            fault_note(r, "isolate", now, end, "nemesis: isolate node %u (%s)", node, addr);
+            schedule(r, end, nemesis_end, node | (NEMESIS_END_HEAL_NODE << 16));
+            break;
+        case SCN_FAULT_CRASH:
+        case SCN_FAULT_RESTART:
+            if (sim_node_state_get(sim, node) != SIM_NODE_DOWN) fail_in_event(r, sim_node_crash(sim, node, &err), &err);
+            fault_note(r, "crash", now, end, "nemesis: crash node %u (%s), start after %.1f s", node, addr,
+                       (double)duration / 1e9);
+            schedule(r, end, nemesis_end, node | (NEMESIS_END_START << 16));
+            break;
+        case SCN_FAULT_PAUSE:
+            if (sim_node_state_get(sim, node) == SIM_NODE_UP) {
+                fail_in_event(r, sim_node_pause(sim, node, duration, &err), &err);
+            }
+            fault_note(r, "pause", now, end, "nemesis: pause node %u (%s) for %.1f s", node, addr, (double)duration / 1e9);
+            schedule(r, end, nemesis_end, node);
+            break;
+        case SCN_FAULT_LINK: {
+            uint32_t peer = (node + 1 + (uint32_t)sim_rng_below(rng, r->nodes - 1)) % r->nodes;
+            sim_link_params p = *sim_net_link(sim, node, peer);
+            p.loss_ppm = 500000;
+            p.latency = sim_latency_constant(200 * SIM_MS);
+            fail_in_event(r, sim_net_set_link(sim, node, peer, &p, &err), &err);
+            fault_note(r, "link", now, end, "nemesis: link %u->%u 200 ms, 50%% loss", node, peer);
+            schedule(r, end, nemesis_end, node | (NEMESIS_END_LINK << 16) | ((uint64_t)peer << 24));
+            break;
+        }
+        case SCN_FAULT_CLOCK: {
+            int64_t offset = (int64_t)sim_rng_below(rng, 20 * SIM_S) - (int64_t)(10 * SIM_S);
+            if ((int64_t)now + offset < 0) offset = 0;
+            fail_in_event(r, sim_node_set_clock(sim, node, offset, 0, &err), &err);
+            fault_note(r, "clock", now, end, "nemesis: node %u clock %+.1f s", node, (double)offset / 1e9);
+            schedule(r, end, nemesis_end, node | (NEMESIS_END_CLOCK << 16));
+            break;
+        }
+        case SCN_FAULT_BLOCK:
+        case SCN_FAULT_HEAL_ALL:
+        case SCN_FAULT_HEAL_LINK:
+        case SCN_FAULT_HEAL_NODE:
+        case SCN_FAULT_START:
+        case SCN_FAULT_MEMBERS:
+        case SCN_FAULT_KINDS:
+            r->faulty[node] = false;
+            break;
+        }
+    }
+    sim_time_ns gap = nm->interval.min_ns + sim_rng_below(rng, nm->interval.max_ns - nm->interval.min_ns + 1);
+    if (now + gap < r->chaos_end_ns) schedule(r, now + gap, nemesis_fire, 0);
+}
+
+static void heal_everything(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)arg;
+    run_ctx *r = ctx;
+    sim_net_heal_all(sim);
+    restore_links(r);
+    sim_error err;
+    for (uint32_t n = 0; n < r->nodes; n++) {
+        start_if_down(r, n, 0);
+        fail_in_event(r, sim_node_set_clock(sim, n, 0, 0, &err), &err);
+        r->faulty[n] = false;
+    }
+}
+
+/* --- Trace (replay) --------------------------------------------------------------------- */
+
+static void trace_event(void *ctx, const sim_trace_record *rec, const sim_message *msg)
+{
+    const run_ctx *r = ctx;
+    const run_trace_filter *t = r->trace;
+    if (rec->at_ns < t->from_ns || rec->at_ns > t->to_ns) return;
+    if (t->node >= 0 && rec->node != (uint32_t)t->node && (msg == NULL || msg->src != (uint32_t)t->node)) return;
+    if (t->type >= 0 && (msg == NULL || msg->type != (uint32_t)t->type)) return;
+    int node = rec->node == SIM_NODE_NONE ? -1 : (int)rec->node;
+    if (msg != NULL) {
+        fprintf(t->out, "%llu.%09llu seq=%llu deliver %s %u->%u bytes=%u sent=%llu.%09llu\n",
+                (unsigned long long)(rec->at_ns / SIM_S), (unsigned long long)(rec->at_ns % SIM_S),
+                (unsigned long long)rec->seq, distro_msg_type_name(msg->type), msg->src, msg->dst, msg->bytes,
+                (unsigned long long)(msg->sent_at_ns / SIM_S), (unsigned long long)(msg->sent_at_ns % SIM_S));
+    } else {
+        fprintf(t->out, "%llu.%09llu seq=%llu event kind=%u node=%d incarnation=%u\n",
+                (unsigned long long)(rec->at_ns / SIM_S), (unsigned long long)(rec->at_ns % SIM_S),
+                (unsigned long long)rec->seq, (unsigned)rec->kind, node, rec->incarnation);
+    }
+}
+
+/* --- Results ------------------------------------------------------------------------------ */
+
+static const char *keep(run_result *res, const char *s)
+{
+    if (s == NULL) return NULL;
+    if (res->strings_len == res->strings_cap) {
+        res->strings_cap = res->strings_cap == 0 ? 64 : res->strings_cap * 2;
+        res->strings = realloc(res->strings, res->strings_cap * sizeof *res->strings);
+        SIM_ASSERT(res->strings != NULL);
+    }
+    char *copy = strdup(s);
+    SIM_ASSERT(copy != NULL);
+    res->strings[res->strings_len++] = copy;
+    return copy;
+}
+
+static void fmt_duration(sim_time_ns ns, char *buf, size_t size)
+{
+    if (ns == SIM_TIME_NEVER) {
+        snprintf(buf, size, "never");
+    } else {
+        snprintf(buf, size, "%.3fs", (double)ns / 1e9);
+    }
+}
+
+static int lag_cmp(const void *a, const void *b)
+{
+    sim_time_ns x = *(const sim_time_ns *)a, y = *(const sim_time_ns *)b;
+    return x < y ? -1 : x > y;
+}
+
+typedef struct stats_ctx {
+    run_result *res;
+    size_t len;
+    size_t cap;
+} stats_ctx;
+
+static void collect_msgstat(void *ctx, sim_node_id src, sim_node_id dst, uint16_t type, const sim_msg_stats *s)
+{
+    stats_ctx *sc = ctx;
+    if (sc->len == sc->cap) {
+        sc->cap = sc->cap == 0 ? 64 : sc->cap * 2;
+        sc->res->msgstats = realloc(sc->res->msgstats, sc->cap * sizeof *sc->res->msgstats);
+        SIM_ASSERT(sc->res->msgstats != NULL);
+    }
+    sc->res->msgstats[sc->len++] = (rpt_msgstat){
+        .src = (int32_t)src, .dst = (int32_t)dst, .type = distro_msg_type_name(type), .sent = s->sent,
+        .delivered = s->delivered, .duplicated = s->duplicated, .bytes_sent = s->bytes_sent,
+        .bytes_delivered = s->bytes_delivered, .dropped_loss = s->dropped[SIM_DROP_LOSS],
+        .dropped_partition = s->dropped[SIM_DROP_PARTITION], .dropped_receiver_down = s->dropped[SIM_DROP_RECEIVER_DOWN],
+        .dropped_receiver_restarted = s->dropped[SIM_DROP_RECEIVER_RESTARTED],
+        .dropped_late_response = s->dropped[SIM_DROP_LATE_RESPONSE],
+        .dropped_caller_restarted = s->dropped[SIM_DROP_SENDER_RESTARTED],
+    };
+}
+
+bool run_counter_known(const char *name)
+{
+    distro_counters zero;
+    memset(&zero, 0, sizeof zero);
+    distro_counter_value list[64];
+    uint32_t n = distro_counters_list(&zero, list, 64);
+    for (uint32_t i = 0; i < n; i++) {
+        if (strcmp(list[i].name, name) == 0) return true;
+    }
+    return false;
+}
+
+static uint64_t counter_total(const run_ctx *r, const char *name)
+{
+    uint64_t total = 0;
+    distro_counter_value list[64];
+    for (uint32_t n = 0; n < r->nodes; n++) {
+        uint32_t count = distro_counters_list(distro_node_counters(r->cluster, n), list, 64);
+        for (uint32_t i = 0; i < count; i++) {
+            if (strcmp(list[i].name, name) == 0) total += list[i].value;
+        }
+    }
+    return total;
+}
+
+static size_t expect_add(run_result *res, size_t len, const char *name, const char *bound, const char *observed, bool ok)
+{
+    res->expects[len] = (rpt_expect){ .name = keep(res, name), .bound = keep(res, bound),
+                                      .observed = keep(res, observed), .ok = ok };
+    if (!ok && res->failure[0] == '\0') {
+        snprintf(res->failure, sizeof res->failure, "%s: observed %s, bound %s", name, observed, bound);
+    }
+    return len + 1;
+}
+
+static void check_bound(run_result *res, size_t *len, const char *name, const scn_bound *b, sim_time_ns observed)
+{
+    if (!b->checked) return;
+    char bound[32], obs_text[32];
+    fmt_duration(b->max_ns, bound, sizeof bound);
+    fmt_duration(observed, obs_text, sizeof obs_text);
+    *len = expect_add(res, *len, name, bound, obs_text, observed != SIM_TIME_NEVER && observed <= b->max_ns);
+}
+
+static void fill_result(run_ctx *r, const run_options *opt, run_result *res, sim_time_ns last_fault_end)
+{
+    const scn_config *cfg = r->cfg;
+    rpt_run *row = &res->row;
+    size_t count = 0;
+    /* Windows. */
+    const obs_window *wins = obs_windows(r->observer, &count);
+    res->windows = calloc(count + 1, sizeof *res->windows);
+    SIM_ASSERT(res->windows != NULL);
+    for (size_t i = 0; i < count; i++) {
+        const obs_window *w = &wins[i];
+        res->windows[i] = (rpt_window){
+            .kind = obs_window_kind_name(w->kind), .node = w->node,
+            .key = w->key == UINT32_MAX ? NULL : keep(res, distro_cluster_key_tag(r->cluster, w->key)),
+            .start_ns = w->start_ns, .end_ns = w->end_ns,
+        };
+    }
+    row->windows = res->windows;
+    row->windows_count = count;
+    /* Faults and convergence after each. */
+    res->faults = calloc(r->faults_len + 1, sizeof *res->faults);
+    res->convergences = calloc(r->faults_len + 1, sizeof *res->convergences);
+    SIM_ASSERT(res->faults != NULL && res->convergences != NULL);
+    for (size_t i = 0; i < r->faults_len; i++) {
+        const run_fault_rec *f = &r->faults[i];
+        res->faults[i] = (rpt_fault){ .index = (int32_t)i, .kind = f->kind, .description = keep(res, f->description),
+                                      .start_ns = f->start_ns, .end_ns = f->end_ns };
+        res->convergences[i] = (rpt_convergence){ .fault_index = (int32_t)i, .fault_end_ns = f->end_ns,
+                                                  .converged_ns = obs_converged_after(r->observer, f->end_ns) };
+    }
+    row->faults = res->faults;
+    row->faults_count = r->faults_len;
+    row->convergences = res->convergences;
+    row->convergences_count = r->faults_len;
+    /* Counters, per node. */
+    distro_counter_value list[64];
+    uint32_t per_node = distro_counters_list(distro_node_counters(r->cluster, 0), list, 64);
+    res->counters = calloc((size_t)per_node * r->nodes + 1, sizeof *res->counters);
+    SIM_ASSERT(res->counters != NULL);
+    size_t nc = 0;
+    for (uint32_t n = 0; n < r->nodes; n++) {
+        uint32_t c = distro_counters_list(distro_node_counters(r->cluster, n), list, 64);
+        for (uint32_t i = 0; i < c; i++) {
+            res->counters[nc++] = (rpt_counter){ .node = (int32_t)n, .name = list[i].name, .value = list[i].value };
+        }
+    }
+    row->counters = res->counters;
+    row->counters_count = nc;
+    /* Samples. */
+    const obs_sample *samples = obs_samples(r->observer, &count);
+    res->samples = calloc(count + 1, sizeof *res->samples);
+    SIM_ASSERT(res->samples != NULL);
+    for (size_t i = 0; i < count; i++) {
+        const obs_sample *s = &samples[i];
+        res->samples[i] = (rpt_sample){ .at_ns = s->at_ns, .node = (int32_t)s->node, .up = s->up, .keys = s->keys,
+                                        .instances = s->instances, .owned_keys = s->owned_keys,
+                                        .healthy_view = s->healthy_view, .divergent_keys = s->divergent_keys };
+    }
+    row->samples = res->samples;
+    row->samples_count = count;
+    /* Message statistics. */
+    stats_ctx sc = { .res = res };
+    sim_net_stats_foreach(r->sim, collect_msgstat, &sc);
+    row->msgstats = res->msgstats;
+    row->msgstats_count = sc.len;
+    /* Replication lag. */
+    const sim_time_ns *lags = obs_lags(r->observer, &count);
+    if (count > 0) {
+        sim_time_ns *sorted = malloc(count * sizeof *sorted);
+        SIM_ASSERT(sorted != NULL);
+        memcpy(sorted, lags, count * sizeof *sorted);
+        qsort(sorted, count, sizeof *sorted, lag_cmp);
+        row->lag = (rpt_lag){ .count = count, .p50_ns = sorted[(count - 1) * 50 / 100],
+                              .p90_ns = sorted[(count - 1) * 90 / 100], .p99_ns = sorted[(count - 1) * 99 / 100],
+                              .max_ns = sorted[count - 1] };
+        free(sorted);
+    }
+    /* Expectations. */
+    res->expects = calloc(8 + cfg->expect.counter_count, sizeof *res->expects);
+    SIM_ASSERT(res->expects != NULL);
+    size_t ne = 0;
+    sim_time_ns converged = obs_converged(r->observer) ? obs_converged_since(r->observer) : SIM_TIME_NEVER;
+    sim_time_ns after = converged == SIM_TIME_NEVER ? SIM_TIME_NEVER
+                        : (converged > last_fault_end ? converged - last_fault_end : 0);
+    check_bound(res, &ne, "converge_within", &cfg->expect.converge_within, after);
+    check_bound(res, &ne, "lost_max", &cfg->expect.lost_max, obs_window_max(r->observer, OBS_WINDOW_LOST));
+    check_bound(res, &ne, "zombie_max", &cfg->expect.zombie_max, obs_window_max(r->observer, OBS_WINDOW_ZOMBIE));
+    sim_time_ns own = obs_window_max(r->observer, OBS_WINDOW_OWNERSHIP_NONE);
+    sim_time_ns multi = obs_window_max(r->observer, OBS_WINDOW_OWNERSHIP_MULTI);
+    check_bound(res, &ne, "ownership_disagreement_max", &cfg->expect.ownership_disagreement_max,
+                own > multi ? own : multi);
+    for (uint32_t i = 0; i < cfg->expect.counter_count; i++) {
+        const scn_counter_bound *cb = &cfg->expect.counters[i];
+        uint64_t v = counter_total(r, cb->name);
+        char bound[96], observed[32];
+        if (cb->min_set && cb->max_set) snprintf(bound, sizeof bound, "%llu..%llu", (unsigned long long)cb->min, (unsigned long long)cb->max);
+        else if (cb->min_set) snprintf(bound, sizeof bound, ">= %llu", (unsigned long long)cb->min);
+        else snprintf(bound, sizeof bound, "<= %llu", (unsigned long long)cb->max);
+        snprintf(observed, sizeof observed, "%llu", (unsigned long long)v);
+        bool ok = (!cb->min_set || v >= cb->min) && (!cb->max_set || v <= cb->max);
+        char name[96];
+        snprintf(name, sizeof name, "counter %s", cb->name);
+        ne = expect_add(res, ne, name, bound, observed, ok);
+    }
+    row->expects = res->expects;
+    row->expects_count = ne;
+    /* The run itself. */
+    snprintf(res->verdict, sizeof res->verdict, "%s", res->failure[0] == '\0' ? "pass" : "fail");
+    snprintf(res->build, sizeof res->build, "%s", run_build_id());
+    snprintf(res->repro, sizeof res->repro, "build/distrosim run %s --seed %llu%s%s",
+             opt->scenario_path != NULL ? opt->scenario_path : cfg->name, (unsigned long long)opt->seed,
+             opt->extra_args != NULL && opt->extra_args[0] != '\0' ? " " : "",
+             opt->extra_args != NULL ? opt->extra_args : "");
+    row->campaign = opt->campaign != NULL ? keep(res, opt->campaign) : "";
+    row->scenario_name = keep(res, cfg->name);
+    row->scenario_path = keep(res, opt->scenario_path != NULL ? opt->scenario_path : "");
+    row->scenario_sha256 = keep(res, opt->scenario_sha256 != NULL ? opt->scenario_sha256 : "");
+    row->effective_yaml = res->effective_yaml;
+    row->seed = opt->seed;
+    row->build = res->build;
+    row->verdict = res->verdict;
+    row->failure = res->failure[0] != '\0' ? res->failure : NULL;
+    row->repro = res->repro;
+    row->end_ns = sim_now(r->sim);
+    row->events = sim_events_processed(r->sim);
+    row->trace_hash = sim_trace_hash(r->sim);
+    row->converged_ns = converged;
+    row->last_fault_end_ns = last_fault_end;
+}
+
+static char *config_yaml(const scn_config *cfg)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    SIM_ASSERT(f != NULL);
+    sim_status st = scn_config_print(cfg, f);
+    fclose(f);
+    if (st != SIM_OK) {
+        free(buf);
+        return strdup("");
+    }
+    return buf;
+}
+
+sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_result *res, sim_error *err)
+{
+    memset(res, 0, sizeof *res);
+    for (uint32_t i = 0; i < cfg->expect.counter_count; i++) {
+        if (!run_counter_known(cfg->expect.counters[i].name)) {
+            return sim_error_set(err, SIM_ERR_SCENARIO, cfg->name, "expect.counters: unknown counter \"%s\"",
+                                 cfg->expect.counters[i].name);
+        }
+    }
+    run_ctx r;
+    memset(&r, 0, sizeof r);
+    r.cfg = cfg;
+    r.nodes = cfg->cluster.nodes;
+    r.chaos_end_ns = scn_config_fault_window_ns(cfg);
+    r.workload_rng = sim_rng_derive(opt->seed, SIM_STREAM_HARNESS(STREAM_WORKLOAD));
+    r.churn_rng = sim_rng_derive(opt->seed, SIM_STREAM_HARNESS(STREAM_CHURN));
+    r.nemesis_rng = sim_rng_derive(opt->seed, SIM_STREAM_HARNESS(STREAM_NEMESIS));
+    r.trace = &opt->trace;
+    sim_config sc = { .seed = opt->seed, .node_count = r.nodes };
+    r.sim = sim_engine_create(&sc, err);
+    if (r.sim == NULL) return err != NULL ? err->status : SIM_ERR_NOMEM;
+    const char *addresses[SCN_NODES_MAX];
+    for (uint32_t i = 0; i < r.nodes; i++) addresses[i] = cfg->cluster.addresses[i];
+    r.faulty = calloc(r.nodes, sizeof *r.faulty);
+    r.saved_links = calloc(2 * (size_t)cfg->fault_count + 2, sizeof *r.saved_links);
+    const char **metadata = calloc(2 * (size_t)cfg->workload.metadata_count + 1, sizeof *metadata);
+    SIM_ASSERT(r.faulty != NULL && r.saved_links != NULL && metadata != NULL);
+    for (uint32_t i = 0; i < cfg->workload.metadata_count; i++) {
+        metadata[2 * i] = cfg->workload.metadata[i].key;
+        metadata[2 * i + 1] = cfg->workload.metadata[i].value;
+    }
+    r.metadata = cfg->workload.metadata_count > 0 ? metadata : NULL;
+    sim_status st = sim_net_set_default(r.sim, &cfg->network.defaults, err);
+    if (st == SIM_OK) {
+        r.cluster = distro_cluster_create(r.sim, &cfg->cluster.distro, addresses, err);
+        if (r.cluster == NULL) st = err != NULL ? err->status : SIM_ERR_INVALID;
+    }
+    if (st == SIM_OK) {
+        restore_links(&r);
+        r.observer = obs_create(r.sim, r.cluster, opt->sample_interval_ns != 0 ? opt->sample_interval_ns : SIM_S);
+        if (opt->trace.out != NULL) sim_set_trace_hook(r.sim, trace_event, &r);
+        st = distro_cluster_start_all(r.cluster, err);
+    }
+    if (st == SIM_OK) st = start_workload(&r, err);
+    sim_time_ns last_fault_end = 0;
+    for (uint32_t i = 0; st == SIM_OK && i < cfg->fault_count; i++) {
+        const scn_fault *f = &cfg->faults[i];
+        sim_time_ns end = fault_end(&r, i);
+        if (end > last_fault_end) last_fault_end = end;
+        char desc[96];
+        snprintf(desc, sizeof desc, "fault %u: %s", i, scn_fault_kind_name(f->kind));
+        fault_note(&r, scn_fault_kind_name(f->kind), f->at_ns, end, "%s", desc);
+        schedule(&r, f->at_ns, fault_fire, i);
+    }
+    if (st == SIM_OK && cfg->nemesis.enabled) {
+        schedule(&r, cfg->nemesis.interval.min_ns, nemesis_fire, 0);
+    }
+    if (st == SIM_OK && cfg->phases.enabled) {
+        schedule(&r, r.chaos_end_ns, heal_everything, 0);
+        fault_note(&r, "heal", r.chaos_end_ns, r.chaos_end_ns, "phases: heal everything, quiet for %.0f s",
+                   (double)cfg->phases.quiet_ns / 1e9);
+    }
+    if (st == SIM_OK && r.status == SIM_OK) {
+        (void)sim_run_until(r.sim, cfg->duration_ns);
+        st = r.status;
+        if (st != SIM_OK && err != NULL) *err = r.err;
+    }
+    if (st == SIM_OK) {
+        /* Nemesis faults end when they end; the phases' heal at the end of
+         * chaos only counts when something was still broken then, which
+         * fault_end already reports as the end of chaos. */
+        for (size_t i = 0; i < r.faults_len; i++) {
+            if (strcmp(r.faults[i].kind, "heal") == 0 && strncmp(r.faults[i].description, "phases", 6) == 0) continue;
+            if (r.faults[i].end_ns > last_fault_end) last_fault_end = r.faults[i].end_ns;
+        }
+        obs_finish(r.observer);
+        res->effective_yaml = config_yaml(cfg);
+        fill_result(&r, opt, res, last_fault_end);
+    }
+    obs_destroy(r.observer);
+    distro_cluster_destroy(r.cluster);
+    sim_engine_destroy(r.sim);
+    free(r.faulty);
+    free(r.saved_links);
+    free(r.faults);
+    free(metadata);
+    if (st != SIM_OK) run_result_deinit(res);
+    return st;
+}
+
+void run_result_deinit(run_result *res)
+{
+    if (res == NULL) return;
+    for (size_t i = 0; i < res->strings_len; i++) free(res->strings[i]);
+    free(res->strings);
+    free(res->effective_yaml);
+    free(res->windows);
+    free(res->convergences);
+    free(res->counters);
+    free(res->samples);
+    free(res->msgstats);
+    free(res->faults);
+    free(res->expects);
+    free(res->params);
+    memset(res, 0, sizeof *res);
+}

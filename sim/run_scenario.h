@@ -1,0 +1,76 @@
+/* run_scenario.h: one run of a scenario with one seed.
+ *
+ * The runner builds the engine, the network, the Nacos cluster, the
+ * workload of clients, the scripted faults, the random nemesis and the
+ * phases of a scn_config; runs it to its end with the convergence
+ * observer attached; checks the scenario's expectations; and returns
+ * everything the results database records, as rpt_* rows.
+ *
+ * Same config, same seed, same binary: the same run, bit for bit (the
+ * trace hash proves it).  The runner keeps no state between runs and
+ * several runs may go on at once in different threads. */
+#ifndef RUN_SCENARIO_H
+#define RUN_SCENARIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "rpt_db.h"
+#include "scn_config.h"
+#include "sim_engine.h"
+
+typedef struct run_trace_filter {   /* replay --trace */
+    FILE *out;                      /* NULL: no trace */
+    int32_t node;                   /* -1: every node */
+    int32_t type;                   /* message type, -1: every event */
+    sim_time_ns from_ns;
+    sim_time_ns to_ns;              /* SIM_TIME_NEVER: to the end */
+} run_trace_filter;
+
+typedef struct run_options {
+    uint64_t seed;
+    sim_time_ns sample_interval_ns; /* 0: 1 s */
+    run_trace_filter trace;
+    const char *scenario_path;      /* for the repro command; may be NULL */
+    const char *scenario_sha256;
+    const char *campaign;
+    const char *extra_args;         /* appended to the repro command ("--set a=b"), may be NULL */
+} run_options;
+
+/* Everything a run produced; owned by the result (run_result_deinit). */
+typedef struct run_result {
+    rpt_run row;                    /* strings and arrays point into this result */
+    char verdict[8];
+    char failure[512];
+    char repro[1024];
+    char build[64];
+    char *effective_yaml;
+    rpt_window *windows;
+    rpt_convergence *convergences;
+    rpt_counter *counters;
+    rpt_sample *samples;
+    rpt_msgstat *msgstats;
+    rpt_fault *faults;
+    rpt_expect *expects;
+    rpt_param *params;
+    char **strings;                 /* every other string the rows point at */
+    size_t strings_len;
+    size_t strings_cap;
+} run_result;
+
+/* Runs `config` with `options->seed`.  Borrows both.  On SIM_OK `*out` is
+ * filled (pass or fail); an error (for example an expectation naming an
+ * unknown counter) returns its status with `err` filled. */
+SIM_MUST_CHECK sim_status run_scenario(const scn_config *config, const run_options *options, run_result *out,
+                                       sim_error *err);
+void run_result_deinit(run_result *result);
+
+/* The build string: "distrosim <version> <commit>". */
+const char *run_build_id(void);
+
+/* Counter names a scenario may bound (the model's counters, summed over
+ * nodes); NULL-terminated. */
+bool run_counter_known(const char *name);
+
+#endif
