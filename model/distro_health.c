@@ -34,14 +34,24 @@ static int64_t metadata_ms(const distro_instance *in, const char *name, sim_time
 
 static void local_delete_fire(sim_engine *sim, void *ctx, uint64_t arg);
 
+/* The check's timer is a chain of fixed delays from the Service's creation.
+ * A run on a node that is not responsible returns at once and changes
+ * nothing, so the model lets the chain lapse there and resumes it, at the
+ * same phase, when a view change makes the node responsible again: the same
+ * checks run at the same instants, without an event per service per node
+ * every 5 s.  (With clock drift the resumed phase can differ from the
+ * chain's by the rounding of each period, under a nanosecond per period.) */
 static void beat_check(sim_engine *sim, void *ctx, uint64_t key64)
 {
     (void)sim;
     distro_node *node = ctx;
     distro_cluster *c = node->cluster;
     uint32_t key = (uint32_t)key64;
+    if (!distro_mapper_responsible(node, key) || !c->config.health_check_enabled) {
+        node->datums[key].beat_check_armed = false;
+        return;
+    }
     distro_timer(node, c->config.beat_check_interval_ns, DISTRO_KIND_BEAT_CHECK, beat_check, key);
-    if (!distro_mapper_responsible(node, key) || !c->config.health_check_enabled) return;
     distro_ilist *list = distro_store_get(node, key);
     if (list == NULL) return;
     int64_t now = distro_now_ms(node);
@@ -99,7 +109,27 @@ void distro_health_arm_beat_check(distro_node *node, uint32_t key)
 {
     /* HealthCheckReactor.scheduleCheck: first run 5 s after the Service is
      * created, then every 5 s, on every node. */
+    distro_datum *d = &node->datums[key];
+    d->check_origin_ns = sim_now(node->cluster->sim);
+    if (!node->cluster->config.health_check_enabled || !distro_mapper_responsible(node, key)) return;
+    d->beat_check_armed = true;
     distro_timer(node, node->cluster->config.beat_check_interval_ns, DISTRO_KIND_BEAT_CHECK, beat_check, key);
+}
+
+void distro_health_on_view_change(distro_node *node)
+{
+    distro_cluster *c = node->cluster;
+    if (!c->config.health_check_enabled) return;
+    sim_time_ns now = sim_now(c->sim);
+    sim_time_ns period = c->config.beat_check_interval_ns;
+    for (uint32_t k = 0; k < node->datums_cap; k++) {
+        distro_datum *d = &node->datums[k];
+        if (!d->service_exists || d->beat_check_armed || !distro_mapper_responsible(node, k)) continue;
+        /* The next instant of the chain: origin + j * period >= now. */
+        sim_time_ns into = (now - d->check_origin_ns) % period;
+        d->beat_check_armed = true;
+        distro_timer(node, into == 0 ? 0 : period - into, DISTRO_KIND_BEAT_CHECK, beat_check, k);
+    }
 }
 
 void distro_health_on_beat(distro_node *node, uint32_t key, uint32_t client)
@@ -111,9 +141,16 @@ void distro_health_on_beat(distro_node *node, uint32_t key, uint32_t client)
     if (list == NULL) return;
     uint32_t i = distro_ilist_find(list, cl->ip, cl->port, cl->cluster_name);
     if (i == DISTRO_NONE) return;
+    distro_instance *in = &list->inst[i];
+    bool revive = !in->marked && !in->healthy;
+    if (list->refs == 1 && !revive) {
+        /* Unshared and checksums unchanged (lastBeat is in neither): in place. */
+        in->last_beat_ms = distro_now_ms(node);
+        return;
+    }
     distro_ilist *next = distro_ilist_clone(list);
     next->inst[i].last_beat_ms = distro_now_ms(node);
-    if (!next->inst[i].marked && !next->inst[i].healthy) {
+    if (revive) {
         next->inst[i].healthy = true;
         next->checksum_valid = next->service_checksum_valid = false;
     }

@@ -171,7 +171,8 @@ typedef struct distro_worker {
 typedef struct distro_datum {
     distro_ilist *value;         /* NULL: no datum */
     bool service_exists;         /* a local Service object (never replicated) */
-    bool beat_check_armed;       /* ClientBeatCheckTask scheduled for this service */
+    bool beat_check_armed;       /* ClientBeatCheckTask's timer is queued */
+    sim_time_ns check_origin_ns; /* when the Service was created: the check's phase */
     bool in_bucket;              /* listed in owner_bucket under the current view */
 } distro_datum;
 
@@ -378,6 +379,8 @@ void distro_verify_on_checksums(distro_node *node, const sim_message *msg, sim_r
 /* distro_health.c */
 void distro_health_start(distro_node *node);
 void distro_health_arm_beat_check(distro_node *node, uint32_t key);
+/* The view changed: resume the checks of services this node now owns. */
+void distro_health_on_view_change(distro_node *node);
 void distro_health_on_beat(distro_node *node, uint32_t key, uint32_t client);
 void distro_health_on_service_status(distro_node *node, const sim_message *msg, sim_rpc_token token);
 void distro_health_on_instance_statuses(distro_node *node, const sim_message *msg, sim_rpc_token token);

@@ -52,6 +52,7 @@ static void set_healthy(distro_node *node, bool any_state)
     node->view_version++;
     buckets_free(node);
     (void)changed;
+    distro_health_on_view_change(node);
     if (c->observer.view_changed != NULL) {
         c->observer.view_changed(c->observer.ctx, sim_now(c->sim), node->id, node->healthy, count);
     }
