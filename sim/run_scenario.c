@@ -453,6 +453,12 @@ static void heal_everything(sim_engine *sim, void *ctx, uint64_t arg)
 
 static void trace_event(void *ctx, const sim_trace_record *rec, const sim_message *msg)
 {
+    /* Ordinary sequence numbers start at 2^62 (below it: events resumed
+     * from a pause backlog, printed with an "r"); show them from 0. */
+    const uint64_t base = 1ull << 62;
+    char seq[32];
+    if (rec->seq >= base) snprintf(seq, sizeof seq, "%llu", (unsigned long long)(rec->seq - base));
+    else snprintf(seq, sizeof seq, "r%llu", (unsigned long long)rec->seq);
     const run_ctx *r = ctx;
     const run_trace_filter *t = r->trace;
     if (rec->at_ns < t->from_ns || rec->at_ns > t->to_ns) return;
@@ -460,14 +466,14 @@ static void trace_event(void *ctx, const sim_trace_record *rec, const sim_messag
     if (t->type >= 0 && (msg == NULL || msg->type != (uint32_t)t->type)) return;
     int node = rec->node == SIM_NODE_NONE ? -1 : (int)rec->node;
     if (msg != NULL) {
-        fprintf(t->out, "%llu.%09llu seq=%llu deliver %s %u->%u bytes=%u sent=%llu.%09llu\n",
+        fprintf(t->out, "%llu.%09llu seq=%s deliver %s %u->%u bytes=%u sent=%llu.%09llu\n",
                 (unsigned long long)(rec->at_ns / SIM_S), (unsigned long long)(rec->at_ns % SIM_S),
-                (unsigned long long)rec->seq, distro_msg_type_name(msg->type), msg->src, msg->dst, msg->bytes,
+                seq, distro_msg_type_name(msg->type), msg->src, msg->dst, msg->bytes,
                 (unsigned long long)(msg->sent_at_ns / SIM_S), (unsigned long long)(msg->sent_at_ns % SIM_S));
     } else {
-        fprintf(t->out, "%llu.%09llu seq=%llu event kind=%u node=%d incarnation=%u\n",
+        fprintf(t->out, "%llu.%09llu seq=%s event kind=%u node=%d incarnation=%u\n",
                 (unsigned long long)(rec->at_ns / SIM_S), (unsigned long long)(rec->at_ns % SIM_S),
-                (unsigned long long)rec->seq, (unsigned)rec->kind, node, rec->incarnation);
+                seq, (unsigned)rec->kind, node, rec->incarnation);
     }
 }
 
