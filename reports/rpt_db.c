@@ -287,6 +287,16 @@ struct rpt_db {
     sqlite3_stmt *stmts[RPT_STMT_COUNT];    /* owned; NULL until prepared */
 };
 
+/* The handle's invariants between public calls: open, every statement
+ * prepared (invariant 3), no transaction open (IDLE). */
+static void rpt_db_check(const rpt_db *db)
+{
+    SIM_ASSERT(db != NULL);
+    SIM_ASSERT(db->conn != NULL);
+    for (int id = 0; id < RPT_STMT_COUNT; id++) SIM_ASSERT(db->stmts[id] != NULL);
+    SIM_ASSERT(sqlite3_get_autocommit(db->conn) != 0);
+}
+
 /* ========================================================================
  * Errors and small helpers
  * ======================================================================== */
@@ -370,11 +380,10 @@ static sim_status rpt_exec(sqlite3 *conn, const char *sql, const char *where,
     return SIM_OK;
 }
 
-/* Runs a query that returns at most one row with one integer column; binds
- * `param` to ?1 when the query has a parameter.  `*found` says whether a row
- * came back. */
-static sim_status rpt_query_i64(sqlite3 *conn, const char *sql, int64_t param, bool *found,
-                                int64_t *out, const char *where, sim_error *err)
+/* Runs a query without parameters that returns at most one row with one
+ * integer column.  `*found` says whether a row came back. */
+static sim_status rpt_query_i64(sqlite3 *conn, const char *sql, bool *found, int64_t *out,
+                                const char *where, sim_error *err)
 {
     SIM_ASSERT(found != NULL);
     SIM_ASSERT(out != NULL);
@@ -384,8 +393,8 @@ static sim_status rpt_query_i64(sqlite3 *conn, const char *sql, int64_t param, b
     int rc = sqlite3_prepare_v2(conn, sql, -1, &stmt, NULL);
     if (rc != SQLITE_OK) return rpt_fail(conn, rc, where, sql, err);
     SIM_ASSERT(stmt != NULL);
-    if (sqlite3_bind_parameter_count(stmt) > 0) rc = sqlite3_bind_int64(stmt, 1, param);
-    if (rc == SQLITE_OK) rc = rpt_step_busy_retry(stmt);
+    SIM_ASSERT(sqlite3_bind_parameter_count(stmt) == 0);
+    rc = rpt_step_busy_retry(stmt);
     if (rc == SQLITE_ROW) {
         *found = true;
         *out = sqlite3_column_int64(stmt, 0);
@@ -656,7 +665,8 @@ static sim_status rpt_validate_stats(const rpt_run *run, sim_error *err)
                       " exceeds INT64_MAX", i, c->name, c->value);
     }
     for (size_t i = 0; i < run->samples_count; i++) {
-        RPT_REJECT_IF(!RPT_I64_OK(run->samples[i].at_ns), "samples[%zu].at_ns exceeds INT64_MAX", i);
+        RPT_REJECT_IF(!RPT_I64_OK(run->samples[i].at_ns), "samples[%zu].at_ns exceeds INT64_MAX",
+                      i);
     }
     for (size_t i = 0; i < run->msgstats_count; i++) {
         const rpt_msgstat *m = &run->msgstats[i];
@@ -877,8 +887,7 @@ static sim_status rpt_check_run_whole(rpt_db *db, int64_t run_id, uint64_t child
 sim_status rpt_db_write_run(rpt_db *db, const rpt_run *run, int64_t *run_id_out, sim_error *err)
 {
     static const char where[] = "rpt_db_write_run";
-    SIM_ASSERT(db != NULL);
-    SIM_ASSERT(sqlite3_get_autocommit(db->conn) != 0);    /* IDLE */
+    rpt_db_check(db);
     uint64_t children = 0;
     sim_status status = rpt_run_validate(run, &children, err);
     if (status != SIM_OK) return status;
@@ -896,7 +905,7 @@ sim_status rpt_db_write_run(rpt_db *db, const rpt_run *run, int64_t *run_id_out,
         rpt_txn_rollback(db);
         return status;
     }
-    SIM_ASSERT(sqlite3_get_autocommit(db->conn) != 0);    /* back to IDLE */
+    rpt_db_check(db);                                     /* back to IDLE */
     if (run_id_out != NULL) *run_id_out = run_id;
     return SIM_OK;
 }
@@ -969,7 +978,7 @@ static sim_status rpt_user_version(rpt_db *db, const char *schema, int *version,
     SIM_ASSERT(n > 0 && (size_t)n < sizeof sql);
     bool found = false;
     int64_t value = 0;
-    sim_status status = rpt_query_i64(db->conn, sql, 0, &found, &value, where, err);
+    sim_status status = rpt_query_i64(db->conn, sql, &found, &value, where, err);
     if (status != SIM_OK) return status;
     SIM_ASSERT(found);                      /* the pragma always answers one row */
     SIM_ASSERT(value >= INT32_MIN && value <= INT32_MAX);   /* stored as a 32-bit header field */
@@ -991,7 +1000,7 @@ static sim_status rpt_migrate(rpt_db *db, const char *path, int version, sim_err
         bool found = false;
         int64_t unused = 0;
         sim_status status = rpt_query_i64(db->conn,
-            "SELECT rowid FROM main.sqlite_master ORDER BY name LIMIT 1", 0, &found, &unused,
+            "SELECT rowid FROM main.sqlite_master ORDER BY rowid LIMIT 1", &found, &unused,
             where, err);
         if (status != SIM_OK) return status;
         if (found) {
@@ -1062,7 +1071,7 @@ sim_status rpt_db_open(const char *path, rpt_db **out, sim_error *err)
     if (status != SIM_OK) goto out_close;
     status = rpt_prepare_range(db, RPT_STMT_FIRST_SCHEMA, RPT_STMT_COUNT, err);
     if (status != SIM_OK) goto out_close;
-    SIM_ASSERT(sqlite3_get_autocommit(db->conn) != 0);
+    rpt_db_check(db);
     *out = db;
     return SIM_OK;
 
@@ -1098,7 +1107,7 @@ const char *rpt_db_schema_v1_sql(void)
 
 void rpt_db_set_reverse_unordered(rpt_db *db, bool reverse)
 {
-    SIM_ASSERT(db != NULL);
+    rpt_db_check(db);
     /* Sets a connection flag; it reads no file and cannot fail except on
      * misuse, so failure is a bug. */
     int rc = sqlite3_exec(db->conn, reverse ? "PRAGMA reverse_unordered_selects=1"
@@ -1147,16 +1156,18 @@ static sim_status rpt_merge_offset(rpt_db *db, const char *other_path, int64_t *
     static const char where[] = "rpt_db_merge";
     bool found = false;
     int64_t last_id = 0, src_first = 0, src_last = 0;
-    sim_status status = rpt_query_i64(db->conn, "SELECT id FROM main.runs ORDER BY id DESC LIMIT 1",
-                                      0, &found, &last_id, where, err);
+    sim_status status = rpt_query_i64(db->conn,
+                                      "SELECT id FROM main.runs ORDER BY id DESC LIMIT 1",
+                                      &found, &last_id, where, err);
     if (status == SIM_OK) {
-        status = rpt_query_i64(db->conn, "SELECT id FROM " RPT_MERGE_SCHEMA ".runs ORDER BY id LIMIT 1",
-                               0, &found, &src_first, where, err);
+        status = rpt_query_i64(db->conn,
+                               "SELECT id FROM " RPT_MERGE_SCHEMA ".runs ORDER BY id LIMIT 1",
+                               &found, &src_first, where, err);
     }
     if (status == SIM_OK) {
         status = rpt_query_i64(db->conn,
                                "SELECT id FROM " RPT_MERGE_SCHEMA ".runs ORDER BY id DESC LIMIT 1",
-                               0, &found, &src_last, where, err);
+                               &found, &src_last, where, err);
     }
     if (status != SIM_OK) return status;
     if (found && (src_first < 1 || src_last > INT64_MAX - last_id)) {
@@ -1233,8 +1244,7 @@ static sim_status rpt_merge_check_path(rpt_db *into, const char *other_path, sim
 sim_status rpt_db_merge(rpt_db *into, const char *other_path, sim_error *err)
 {
     static const char where[] = "rpt_db_merge";
-    SIM_ASSERT(into != NULL);
-    SIM_ASSERT(sqlite3_get_autocommit(into->conn) != 0);    /* IDLE */
+    rpt_db_check(into);
     sim_status status = rpt_merge_check_path(into, other_path, err);
     if (status != SIM_OK) return status;
 
@@ -1261,6 +1271,7 @@ sim_status rpt_db_merge(rpt_db *into, const char *other_path, sim_error *err)
     if (rc != SQLITE_OK && status == SIM_OK) {
         status = rpt_fail(into->conn, rc, where, "detach", err);
     }
+    rpt_db_check(into);
     return status;
 }
 
@@ -1307,19 +1318,21 @@ sim_status rpt_db_exec_rows(rpt_db *db, const char *sql,
                             void *ctx, sim_error *err)
 {
     static const char where[] = "rpt_db_exec_rows";
-    SIM_ASSERT(db != NULL);
-    SIM_ASSERT(sqlite3_get_autocommit(db->conn) != 0);    /* IDLE */
+    rpt_db_check(db);
     if (sql == NULL) return sim_error_set(err, SIM_ERR_INVALID, where, "no SQL given");
     sqlite3_stmt *stmt = NULL;
     const char *tail = NULL;
     int rc = sqlite3_prepare_v2(db->conn, sql, -1, &stmt, &tail);
     if (rc != SQLITE_OK) return rpt_fail(db->conn, rc, where, sql, err);
-    if (stmt == NULL) return sim_error_set(err, SIM_ERR_INVALID, where, "no statement in \"%s\"", sql);
+    if (stmt == NULL) {
+        return sim_error_set(err, SIM_ERR_INVALID, where, "no statement in \"%s\"", sql);
+    }
 
     sim_status status = SIM_OK;
     int ncols = sqlite3_column_count(stmt);
     if (!rpt_only_space(tail)) {
-        status = sim_error_set(err, SIM_ERR_INVALID, where, "more than one statement in \"%s\"", sql);
+        status = sim_error_set(err, SIM_ERR_INVALID, where, "more than one statement in \"%s\"",
+                               sql);
     } else if (ncols > RPT_DB_EXEC_COLUMNS_MAX) {
         status = sim_error_set(err, SIM_ERR_INVALID, where, "%d columns; at most %d", ncols,
                                RPT_DB_EXEC_COLUMNS_MAX);
@@ -1336,5 +1349,6 @@ sim_status rpt_db_exec_rows(rpt_db *db, const char *sql,
         }
         rpt_txn_rollback(db);
     }
+    rpt_db_check(db);
     return status;
 }
