@@ -115,6 +115,7 @@ static void task_free(distro_node *node, uint32_t s)
     SIM_ASSERT(i != DISTRO_NONE);
     index_erase(node, i);
     free(t->keys);
+    free(t->key_set);
     memset(t, 0, sizeof *t);
     t->next_free = node->tasks_free;
     node->tasks_free = s;
@@ -145,6 +146,55 @@ static distro_task *task_find(distro_node *node, uint8_t kind, uint32_t key, uin
     return i == DISTRO_NONE ? NULL : &node->tasks[node->task_slot[i]];
 }
 
+static bool due_before(const distro_due *a, const distro_due *b)
+{
+    if (a->due_ms != b->due_ms) return a->due_ms < b->due_ms;
+    return a->slot < b->slot;
+}
+
+/* Notes a task's (new) due time.  O(log tasks). */
+static void due_push(distro_node *node, uint32_t slot)
+{
+    const distro_task *t = &node->tasks[slot];
+    if (node->due_len == node->due_cap) {
+        uint32_t cap = node->due_cap == 0 ? 256 : node->due_cap * 2;
+        distro_due *grown = realloc(node->due, cap * sizeof *grown);
+        SIM_ASSERT(grown != NULL);
+        node->due = grown;
+        node->due_cap = cap;
+    }
+    distro_due e = { .due_ms = t->last_process_ms + t->interval_ms, .id = task_id(t->kind, t->key, t->target),
+                     .slot = slot };
+    uint32_t i = node->due_len++;
+    while (i > 0 && due_before(&e, &node->due[(i - 1) / 2])) {
+        node->due[i] = node->due[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    node->due[i] = e;
+}
+
+static distro_due due_pop(distro_node *node)
+{
+    distro_due top = node->due[0];
+    distro_due last = node->due[--node->due_len];
+    uint32_t n = node->due_len, i = 0;
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && due_before(&node->due[c + 1], &node->due[c])) c++;
+        if (!due_before(&node->due[c], &last)) break;
+        node->due[i] = node->due[c];
+        i = c;
+    }
+    if (n > 0) node->due[i] = last;
+    return top;
+}
+
+static uint32_t task_slot_of(const distro_node *node, const distro_task *t)
+{
+    return (uint32_t)(t - node->tasks);
+}
+
 void distro_tasks_add_key(distro_node *node, uint32_t key, uint32_t target, int64_t delay_ms)
 {
     /* DistroDelayTask(key, CHANGE, delay); v1 naming only ever uses CHANGE,
@@ -154,19 +204,37 @@ void distro_tasks_add_key(distro_node *node, uint32_t key, uint32_t target, int6
     if (old != NULL) {
         old->create_ms = now;               /* the new object replaces the old one */
         old->interval_ms = delay_ms;        /* ... with its own interval */
-        return;                             /* ... and the old lastProcessTime */
+        due_push(node, task_slot_of(node, old));   /* ... and the old lastProcessTime */
+        return;
     }
     distro_task t = { .kind = DISTRO_TASK_KEY, .key = key, .target = target, .create_ms = now,
                       .last_process_ms = now, .interval_ms = delay_ms };
-    (void)task_insert(node, &t);
+    due_push(node, task_insert(node, &t));
 }
 
-static bool batch_contains(const distro_task *t, uint32_t key)
+/* Adds `key` to the batch's dedupe set; false when it was there.  O(1). */
+static bool batch_set_add(distro_task *t, uint32_t key)
 {
-    for (uint32_t i = 0; i < t->keys_count; i++) {
-        if (t->keys[i] == key) return true;
+    if ((t->keys_count + 1) * 2 > t->key_set_cap) {
+        uint32_t cap = t->key_set_cap == 0 ? 16 : t->key_set_cap * 2;
+        uint32_t *set = calloc(cap, sizeof *set);
+        SIM_ASSERT(set != NULL);
+        for (uint32_t i = 0; i < t->keys_count; i++) {
+            uint32_t h = (t->keys[i] * 2654435761u) & (cap - 1);
+            while (set[h] != 0) h = (h + 1) & (cap - 1);
+            set[h] = t->keys[i] + 1;
+        }
+        free(t->key_set);
+        t->key_set = set;
+        t->key_set_cap = cap;
     }
-    return false;
+    uint32_t h = (key * 2654435761u) & (t->key_set_cap - 1);
+    while (t->key_set[h] != 0) {
+        if (t->key_set[h] == key + 1) return false;
+        h = (h + 1) & (t->key_set_cap - 1);
+    }
+    t->key_set[h] = key + 1;
+    return true;
 }
 
 void distro_sync_add_to_batch(distro_node *node, uint32_t key, uint32_t target)
@@ -180,11 +248,13 @@ void distro_sync_add_to_batch(distro_node *node, uint32_t key, uint32_t target)
         distro_task fresh = { .kind = DISTRO_TASK_COMBINED, .key = node->combined_seq, .target = target,
                               .create_ms = now, .last_process_ms = now,
                               .interval_ms = (int64_t)(cfg->sync_batch_delay_ns / SIM_MS) };
-        t = &node->tasks[task_insert(node, &fresh)];
+        uint32_t slot = task_insert(node, &fresh);
+        due_push(node, slot);
+        t = &node->tasks[slot];
     } else {
         t->create_ms = now;
     }
-    if (!batch_contains(t, key)) {   /* O(batch): at most batchSyncKeyCount keys */
+    if (batch_set_add(t, key)) {
         if (t->keys_count == t->keys_cap) {
             uint32_t cap = t->keys_cap == 0 ? 8 : t->keys_cap * 2;
             uint32_t *keys = realloc(t->keys, cap * sizeof *keys);
@@ -197,6 +267,7 @@ void distro_sync_add_to_batch(distro_node *node, uint32_t key, uint32_t target)
     if (t->keys_count >= cfg->batch_sync_key_count) {
         node->combined_seq++;            /* later keys start a new batch */
         t->last_process_ms = 0;          /* due at the next tick */
+        due_push(node, task_slot_of(node, t));
     }
 }
 
@@ -278,33 +349,59 @@ static void process_task(distro_node *node, distro_task *t)
     distro_worker_submit(node, exec, (uint32_t)objects_hash3(seq_key, IPLIST_TYPE, target));
 }
 
+static int slot_cmp(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 static void tick(sim_engine *sim, void *ctx, uint64_t arg)
 {
     (void)sim;
     (void)arg;
     distro_node *node = ctx;
-    /* Snapshot of the pending keys first (getAllTaskKeys); each is taken
-     * only if it is still there and due when its turn comes (removeTask
-     * re-checks shouldProcess).  Tasks added meanwhile wait a tick. */
-    uint32_t count = 0;
-    uint32_t *slots = malloc((node->tasks_cap + 1) * sizeof *slots);
-    uint64_t *ids = malloc((node->tasks_cap + 1) * sizeof *ids);
-    SIM_ASSERT(slots != NULL && ids != NULL);
-    for (uint32_t s = 0; s < node->tasks_cap; s++) {
-        const distro_task *t = &node->tasks[s];
-        if (!t->live) continue;
-        slots[count] = s;
-        ids[count++] = task_id(t->kind, t->key, t->target);
+    int64_t now = distro_now_ms(node);
+    /* Nacos takes a snapshot of every pending key and processes those due.
+     * The due-time heap yields exactly the tasks due now (stale entries,
+     * whose task changed or left, are dropped); they are processed in slot
+     * order, re-checked one by one as removeTask does, and tasks added
+     * meanwhile wait for the next tick.  Cost: O(due log tasks), not
+     * O(tasks). */
+    uint32_t count = 0, cap = 0;
+    uint32_t *slots = NULL;
+    uint64_t *ids = NULL;
+    while (node->due_len > 0 && node->due[0].due_ms <= now) {
+        distro_due e = due_pop(node);
+        const distro_task *t = &node->tasks[e.slot];
+        if (!t->live || task_id(t->kind, t->key, t->target) != e.id) continue;
+        if (t->last_process_ms + t->interval_ms != e.due_ms) continue;   /* re-timed: another entry stands */
+        if (count == cap) {
+            cap = cap == 0 ? 64 : cap * 2;
+            slots = realloc(slots, cap * sizeof *slots);
+            ids = realloc(ids, cap * sizeof *ids);
+            SIM_ASSERT(slots != NULL && ids != NULL);
+        }
+        slots[count++] = e.slot;
     }
-    for (uint32_t i = 0; i < count && node->running; i++) {
+    qsort(slots, count, sizeof *slots, slot_cmp);
+    uint32_t unique = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        if (unique > 0 && slots[unique - 1] == slots[i]) continue;
+        const distro_task *t = &node->tasks[slots[i]];
+        ids[unique] = task_id(t->kind, t->key, t->target);
+        slots[unique++] = slots[i];
+    }
+    for (uint32_t i = 0; i < unique && node->running; i++) {
         distro_task *t = &node->tasks[slots[i]];
         if (!t->live || task_id(t->kind, t->key, t->target) != ids[i]) continue;
         if (distro_now_ms(node) - t->last_process_ms < t->interval_ms) continue;
         distro_task task = *t;
         t->keys = NULL;                  /* moved into `task` */
+        t->key_set = NULL;
         task_free(node, slots[i]);
         process_task(node, &task);
         free(task.keys);
+        free(task.key_set);
     }
     free(slots);
     free(ids);
@@ -322,8 +419,14 @@ void distro_tasks_start(distro_node *node)
 
 void distro_tasks_clear(distro_node *node)
 {
-    for (uint32_t s = 0; s < node->tasks_cap; s++) free(node->tasks[s].keys);
+    for (uint32_t s = 0; s < node->tasks_cap; s++) {
+        free(node->tasks[s].keys);
+        free(node->tasks[s].key_set);
+    }
     free(node->tasks);
+    free(node->due);
+    node->due = NULL;
+    node->due_len = node->due_cap = 0;
     free(node->task_index);
     free(node->task_slot);
     for (uint32_t w = 0; w < node->worker_count; w++) {

@@ -142,8 +142,18 @@ typedef struct distro_task {
     uint32_t *keys;              /* COMBINED: the batch, in insertion order */
     uint32_t keys_count;
     uint32_t keys_cap;
+    uint32_t *key_set;           /* COMBINED: open-addressing set of key + 1 (dedupe only) */
+    uint32_t key_set_cap;
     uint32_t next_free;
 } distro_task;
+
+/* An entry of the due-time heap that finds the tick's due tasks without
+ * scanning every task.  Lazy: an entry whose task changed is skipped. */
+typedef struct distro_due {
+    int64_t due_ms;
+    uint64_t id;                 /* the task's (kind, key, target) */
+    uint32_t slot;
+} distro_due;
 
 enum distro_exec_kind { DISTRO_EXEC_ADD_TO_BATCH, DISTRO_EXEC_SYNC_BATCH };
 
@@ -217,6 +227,9 @@ typedef struct distro_node {
     uint32_t *task_slot;
     uint32_t task_index_cap;
     uint32_t combined_seq;       /* DistroHttpCombinedKey sequence */
+    distro_due *due;             /* binary heap by (due_ms, slot) */
+    uint32_t due_len;
+    uint32_t due_cap;
     /* Execute engine. */
     distro_worker *workers;
     uint32_t worker_count;

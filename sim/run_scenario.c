@@ -461,6 +461,8 @@ static void trace_event(void *ctx, const sim_trace_record *rec, const sim_messag
     else snprintf(seq, sizeof seq, "r%llu", (unsigned long long)rec->seq);
     const run_ctx *r = ctx;
     const run_trace_filter *t = r->trace;
+    if (t->hook != NULL) t->hook(t->hook_ctx, rec, msg);
+    if (t->out == NULL) return;
     if (rec->at_ns < t->from_ns || rec->at_ns > t->to_ns) return;
     if (t->node >= 0 && rec->node != (uint32_t)t->node && (msg == NULL || msg->src != (uint32_t)t->node)) return;
     if (t->type >= 0 && (msg == NULL || msg->type != (uint32_t)t->type)) return;
@@ -762,7 +764,7 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
     if (st == SIM_OK) {
         restore_links(&r);
         r.observer = obs_create(r.sim, r.cluster, opt->sample_interval_ns != 0 ? opt->sample_interval_ns : SIM_S);
-        if (opt->trace.out != NULL) sim_set_trace_hook(r.sim, trace_event, &r);
+        if (opt->trace.out != NULL || opt->trace.hook != NULL) sim_set_trace_hook(r.sim, trace_event, &r);
         st = distro_cluster_start_all(r.cluster, err);
     }
     if (st == SIM_OK) st = start_workload(&r, err);

@@ -21,7 +21,9 @@
 #include "sim_engine.h"
 
 typedef struct run_trace_filter {   /* replay --trace */
-    FILE *out;                      /* NULL: no trace */
+    FILE *out;                      /* NULL: no text trace */
+    sim_trace_fn *hook;             /* also called for every event (e.g. a Perfetto writer); may be NULL */
+    void *hook_ctx;
     int32_t node;                   /* -1: every node */
     int32_t type;                   /* message type, -1: every event */
     sim_time_ns from_ns;

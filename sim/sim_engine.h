@@ -8,7 +8,11 @@
  * the order they were scheduled (FIFO, by a sequence number unique per
  * engine).  An event scheduled from inside a handler, even for "now", runs
  * after the current handler returns, never re-entrantly.  Time never goes
- * backwards (asserted at every step).
+ * backwards (asserted at every step).  One exception to FIFO, on purpose:
+ * the events a paused node's backlog re-queues at its resume instant take
+ * sequence numbers from a lower range, so they run first at that instant,
+ * in the order they fell due (a timer due during a pause fires before
+ * anything scheduled for the resume instant itself).
  *
  * Storage.  Events live in a pool of slots that grows by doubling up to
  * config.events_max; the queue is a 4-ary heap of (at_ns, seq, slot)

@@ -140,11 +140,13 @@ SIM_MUST_CHECK sim_status sim_rpc_call(sim_engine *sim, sim_node_id src, sim_nod
                                        uint16_t type, uint32_t bytes, sim_payload *payload,
                                        sim_time_ns timeout_ns, sim_rpc_fn *fn, void *ctx,
                                        uint64_t arg, sim_error *err);
-/* Answers a request.  When the caller has already given up (timed out,
- * was refused, or crashed) the response is counted as sent and dropped
- * (late_response or caller_restarted) and SIM_OK is returned: a slow
- * callee is normal, not an error.  Answering twice, or from a later
- * incarnation of the callee, is an error. */
+/* Answers a request, from the incarnation of the callee that received it.
+ * When the caller has already given up (timed out, was refused, or
+ * crashed) the response is counted as sent and dropped (late_response or
+ * caller_restarted) and SIM_OK is returned: a slow callee is normal, not an
+ * error.  Errors: an invalid token, answering a request twice, and
+ * answering from a later incarnation of the callee while the caller still
+ * waits (a restarted process holds no requests). */
 SIM_MUST_CHECK sim_status sim_rpc_reply(sim_engine *sim, sim_rpc_token token, uint16_t type,
                                         uint32_t bytes, sim_payload *payload, sim_error *err);
 
