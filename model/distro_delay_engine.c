@@ -383,7 +383,7 @@ static void tick(sim_engine *sim, void *ctx, uint64_t arg)
         }
         slots[count++] = e.slot;
     }
-    qsort(slots, count, sizeof *slots, slot_cmp);
+    if (count > 1) qsort(slots, count, sizeof *slots, slot_cmp);
     uint32_t unique = 0;
     for (uint32_t i = 0; i < count; i++) {
         if (unique > 0 && slots[unique - 1] == slots[i]) continue;

@@ -561,8 +561,11 @@ sim_status sim_rpc_call(sim_engine *sim, sim_node_id src, sim_node_id dst, uint1
         sim_payload_release(payload);
         return st;
     }
-    if (sim->nodes[dst].state == SIM_NODE_DOWN) {
-        /* Nothing listens on the port: the kernel answers with a reset. */
+    if (sim->nodes[dst].state == SIM_NODE_DOWN && sim_net_reachable(sim, src, dst) &&
+        sim_net_reachable(sim, dst, src)) {
+        /* Nothing listens on the port: the kernel answers with a reset.
+         * Behind a partition the reset cannot come back, and the request
+         * times out like any other lost one. */
         sim_payload_release(payload);
         st = rpc_refuse(sim, index, err);
         if (st != SIM_OK) {
