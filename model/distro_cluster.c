@@ -214,6 +214,7 @@ uint32_t distro_cluster_key(distro_cluster *c, const char *namespace_id, const c
     /* KeyBuilder.getServiceName: the part after "##" (section 1.6). */
     k->tag = strstr(name + strlen(KEY_PREFIX), "##") + 2;
     k->hash = distro_hash(k->tag);
+    k->name_java_hash = distro_java_string_hash(name);
     k->name_bytes = strlen(name);
     *slot = ++c->key_count;
     return c->key_count - 1;
@@ -398,6 +399,7 @@ distro_cluster *distro_cluster_create(sim_engine *sim, const distro_config *conf
     c->client_latency_ns = 1 * SIM_MS;
     c->address = calloc(c->n, sizeof *c->address);
     c->rank = calloc(c->n, sizeof *c->rank);
+    c->address_java_hash = calloc(c->n, sizeof *c->address_java_hash);
     c->nodes = calloc(c->n, sizeof *c->nodes);
     c->counters = calloc(c->n, sizeof *c->counters);
     c->conf = calloc((size_t)c->n * c->n, sizeof *c->conf);
@@ -411,6 +413,8 @@ distro_cluster *distro_cluster_create(sim_engine *sim, const distro_config *conf
         }
         c->address[i] = strdup(buf);
         SIM_ASSERT(c->address[i] != NULL);
+        SIM_ASSERT(c->address_java_hash != NULL);
+        c->address_java_hash[i] = distro_java_string_hash(buf);
         for (uint32_t j = 0; j < c->n; j++) c->conf[(size_t)i * c->n + j] = true;
     }
     for (uint32_t i = 0; i < c->n; i++) {
@@ -459,6 +463,7 @@ void distro_cluster_destroy(distro_cluster *c)
     free(c->conf);
     free(c->address);
     free(c->rank);
+    free(c->address_java_hash);
     free(c->nodes);
     free(c->counters);
     free(c);

@@ -159,6 +159,19 @@ void distro_store_put(distro_node *node, uint32_t key, distro_ilist *value)
 void distro_store_apply_remote(distro_node *node, uint32_t key, distro_ilist *received)
 {
     distro_ilist *old = distro_store_get(node, key);
+    /* Lists are immutable once shared (every writer copies first), so when
+     * no local health flag has to be kept the received list itself is
+     * stored, with the checksums it already carries. */
+    bool keep_local = false;
+    for (uint32_t i = 0; old != NULL && i < received->count && !keep_local; i++) {
+        const distro_instance *in = &received->inst[i];
+        uint32_t j = distro_ilist_find(old, in->ip, in->port, in->cluster);
+        keep_local = j != DISTRO_NONE && !in->marked && in->healthy != old->inst[j].healthy;
+    }
+    if (!keep_local) {
+        distro_store_put(node, key, distro_ilist_retain(received));
+        return;
+    }
     distro_ilist *merged = distro_ilist_clone(received);
     bool changed = false;
     if (old != NULL) {

@@ -273,13 +273,29 @@ void distro_sync_add_to_batch(distro_node *node, uint32_t key, uint32_t target)
 
 /* --- Execute workers -------------------------------------------------------------- */
 
-static int32_t objects_hash3(const char *a, const char *b, const char *c)
+/* java.util.Objects.hash(a, b, c) from the three String.hashCode values:
+ * a 31-fold starting at 1.  The hashes of key names and addresses are
+ * cached in the cluster. */
+static int32_t objects_hash3(int32_t ha, int32_t hb, int32_t hc)
 {
-    /* java.util.Objects.hash(a, b, c): 31-fold starting at 1. */
     uint32_t h = 1;
-    h = 31 * h + (uint32_t)distro_java_string_hash(a);
-    h = 31 * h + (uint32_t)distro_java_string_hash(b);
-    h = 31 * h + (uint32_t)distro_java_string_hash(c);
+    h = 31 * h + (uint32_t)ha;
+    h = 31 * h + (uint32_t)hb;
+    h = 31 * h + (uint32_t)hc;
+    return (int32_t)h;
+}
+
+/* String.hashCode("DistroHttpCombinedKey-<seq>") without building it. */
+static int32_t combined_key_java_hash(uint32_t seq)
+{
+    uint32_t h = (uint32_t)distro_java_string_hash("DistroHttpCombinedKey-");
+    char digits[12];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + seq % 10);
+        seq /= 10;
+    } while (seq > 0);
+    while (n > 0) h = 31 * h + (uint32_t)digits[--n];
     return (int32_t)h;
 }
 
@@ -331,22 +347,21 @@ void distro_worker_done(distro_node *node, uint32_t w)
 static void process_task(distro_node *node, distro_task *t)
 {
     distro_cluster *c = node->cluster;
-    const char *target = c->address[t->target];
+    int32_t type_hash = distro_java_string_hash(IPLIST_TYPE);
+    int32_t target_hash = c->address_java_hash[t->target];
     if (t->kind == DISTRO_TASK_KEY) {
         /* DistroHttpDelayTaskProcessor: an execute task that adds the key to
          * the current batch, on the worker of the key's DistroKey. */
         distro_exec exec = { .kind = DISTRO_EXEC_ADD_TO_BATCH, .key = t->key, .target = t->target };
-        distro_worker_submit(node, exec, (uint32_t)objects_hash3(c->keys[t->key].name, IPLIST_TYPE, target));
+        distro_worker_submit(node, exec, (uint32_t)objects_hash3(c->keys[t->key].name_java_hash, type_hash, target_hash));
         return;
     }
     /* The default processor: DistroSyncChangeTask on the batch. */
-    char seq_key[48];
-    snprintf(seq_key, sizeof seq_key, "DistroHttpCombinedKey-%u", t->key);
     distro_exec exec = { .kind = DISTRO_EXEC_SYNC_BATCH, .target = t->target, .seq = t->key,
                          .keys = t->keys, .keys_count = t->keys_count };
     t->keys = NULL;                      /* the execute task owns the batch now */
     t->keys_count = t->keys_cap = 0;
-    distro_worker_submit(node, exec, (uint32_t)objects_hash3(seq_key, IPLIST_TYPE, target));
+    distro_worker_submit(node, exec, (uint32_t)objects_hash3(combined_key_java_hash(t->key), type_hash, target_hash));
 }
 
 static int slot_cmp(const void *a, const void *b)

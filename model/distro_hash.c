@@ -285,6 +285,23 @@ size_t distro_java_double_to_string(double d, char *buf, size_t size)
         distro_puts(buf, size, &len, d < 0 ? "-Infinity" : "Infinity");
     } else if (d == 0.0) {
         distro_puts(buf, size, &len, signbit(d) ? "-0.0" : "0.0");
+    } else if (d >= 1.0 && d < 1e7 && d == (double)(int64_t)d) {
+        /* Fast path for whole weights (1.0, 2.0, 100.0): the shortest
+         * round-trip digits of an integer below 10^7 are the integer
+         * itself, so Java prints "N.0".  Same output as the general path,
+         * without its printf/strtod search. */
+        char text[16];
+        int64_t v = (int64_t)d;
+        int n = 0;
+        char rev[16];
+        while (v > 0) {
+            rev[n++] = (char)('0' + v % 10);
+            v /= 10;
+        }
+        for (int i = 0; i < n; i++) text[i] = rev[n - 1 - i];
+        text[n] = '\0';
+        distro_puts(buf, size, &len, text);
+        distro_puts(buf, size, &len, ".0");
     } else {
         char digits[18];
         int e = 0;

@@ -193,7 +193,12 @@ static const char *service_checksum(distro_node *node, uint32_t key, distro_ilis
     }
     uint8_t digest[16];
     MD5Final(digest, &ctx);
-    for (int i = 0; i < 16; i++) snprintf(list->service_checksum + 2 * i, 3, "%02x", digest[i]);
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) {
+        list->service_checksum[2 * i] = hex[digest[i] >> 4];
+        list->service_checksum[2 * i + 1] = hex[digest[i] & 15];
+    }
+    list->service_checksum[32] = '\0';
     list->service_checksum_valid = true;
     free(lines);
     return list->service_checksum;

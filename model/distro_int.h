@@ -289,6 +289,7 @@ typedef struct distro_key_info {
     char *name;                  /* com.alibaba.nacos.naming.iplist.ephemeral.<ns>##<group>@@<svc> */
     const char *tag;             /* points into name: <group>@@<svc> */
     uint32_t hash;               /* distro_hash(tag), cached */
+    int32_t name_java_hash;      /* String.hashCode(name), for DistroKey hashes */
     uint64_t name_bytes;
 } distro_key_info;
 
@@ -306,6 +307,7 @@ struct distro_cluster {
     uint32_t n;
     char **address;              /* by node id */
     uint32_t *rank;              /* node id -> position in Java String order of addresses */
+    int32_t *address_java_hash;  /* String.hashCode(address), by node id */
     distro_node *nodes;
     distro_counters *counters;   /* by node id; survive crashes */
     distro_observer observer;

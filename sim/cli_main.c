@@ -6,6 +6,7 @@
 #include "cli_demo.h"
 #include "cli_nacos.h"
 #include "cli_run.h"
+#include "rpt_report.h"
 #include "cli_validate.h"
 
 static void usage(FILE *out)
@@ -16,8 +17,9 @@ static void usage(FILE *out)
             "commands:\n"
             "  run SCENARIO... [--seeds A-B] [--db FILE] [-j N]   run scenarios, record results in SQLite\n"
             "  check DIR|FILE... [--seeds A-B] [--junit F] [--markdown F]   CI: exit 0 pass, 1 fail, 2 error\n"
-            "  replay SCENARIO --seed N --trace [--node N] [--type T] [--from D] [--to D]\n"
+            "  replay SCENARIO --seed N [--trace] [--node N] [--type T] [--from D] [--to D] [--perfetto FILE]\n"
             "  sweep SCENARIO --set KEY=V1,V2,... [--seeds A-B] --db FILE\n"
+            "  report DB -o FILE [--format html|markdown|csv] [--run ID] [--trace FILE]   timing reports\n"
             "  demo [SEED]                   a 3-node cluster through a crash, restart, partition and heal\n"
             "  bench mesh [--baseline] N V   engine benchmark (workload MH), optionally against a bare loop\n"
             "  bench distro [--nodes N] [--services S] [--instances I] [--duration D]\n"
@@ -44,6 +46,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "check") == 0) return cli_check_main(argc - 2, argv + 2);
     if (strcmp(argv[1], "replay") == 0) return cli_replay_main(argc - 2, argv + 2);
     if (strcmp(argv[1], "sweep") == 0) return cli_sweep_main(argc - 2, argv + 2);
+    if (strcmp(argv[1], "report") == 0) return rpt_report_main(argc - 2, argv + 2);
     if (strcmp(argv[1], "validate") == 0) {
         return cli_validate_main(argc - 2, argv + 2);
     }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "rpt_db.h"
+#include "cli_perfetto.h"
 #include "distro_cluster.h"
 #include "run_scenario.h"
 #include "scn_load.h"
@@ -79,6 +80,7 @@ typedef struct cli_args {
     uint32_t jobs;
     const char *junit;
     const char *markdown;
+    const char *perfetto;
     const char *sets[SETS_MAX];  /* "key=v1,v2,..." */
     uint32_t set_count;
     bool quiet;
@@ -163,12 +165,14 @@ static void usage_run(FILE *out, const char *cmd)
     } else if (strcmp(cmd, "replay") == 0) {
         fprintf(out,
                 "usage: distrosim replay SCENARIO --seed N [--trace] [--node N] [--type TYPE]\n"
-                "                       [--from DURATION] [--to DURATION]\n"
+                "                       [--from DURATION] [--to DURATION] [--perfetto FILE]\n"
                 "\n"
                 "Runs one seed again and, with --trace, prints every processed event (time, seq,\n"
                 "kind, node) and every message delivered (type, source, destination, bytes),\n"
                 "filtered by node, message type (sync_datum, checksum, get_datum, get_datums,\n"
-                "member_report, service_status, instance_statuses, proxy and their _resp) and time.\n");
+                "member_report, service_status, instance_statuses, proxy and their _resp) and time.\n"
+                "--perfetto FILE writes the run as Chrome/Perfetto trace JSON (one track per node,\n"
+                "messages as flows) for ui.perfetto.dev or `distrosim report --trace`.\n");
     } else {
         fprintf(out,
                 "usage: distrosim sweep SCENARIO --set KEY=V1,V2,... [--set KEY=...]... [--seeds A-B]\n"
@@ -197,7 +201,7 @@ static int parse_args(int argc, char **argv, const char *cmd, cli_args *a)
         bool takes = strcmp(arg, "--seed") == 0 || strcmp(arg, "--seeds") == 0 || strcmp(arg, "--db") == 0 ||
                      strcmp(arg, "-j") == 0 || strcmp(arg, "--junit") == 0 || strcmp(arg, "--markdown") == 0 ||
                      strcmp(arg, "--set") == 0 || strcmp(arg, "--node") == 0 || strcmp(arg, "--type") == 0 ||
-                     strcmp(arg, "--from") == 0 || strcmp(arg, "--to") == 0;
+                     strcmp(arg, "--from") == 0 || strcmp(arg, "--to") == 0 || strcmp(arg, "--perfetto") == 0;
         if (takes && next == NULL) {
             fprintf(stderr, "distrosim %s: %s needs a value\n", cmd, arg);
             return 2;
@@ -226,6 +230,9 @@ static int parse_args(int argc, char **argv, const char *cmd, cli_args *a)
             i++;
         } else if (strcmp(arg, "--markdown") == 0) {
             a->markdown = next;
+            i++;
+        } else if (strcmp(arg, "--perfetto") == 0) {
+            a->perfetto = next;
             i++;
         } else if (strcmp(arg, "--set") == 0) {
             if (a->set_count == SETS_MAX || strchr(next, '=') == NULL) {
@@ -714,7 +721,28 @@ static int campaign_main(int argc, char **argv, const char *cmd)
                                        .from_ns = a.trace_from, .to_ns = a.trace_to };
         a.jobs = 1;
     }
+    if (a.perfetto != NULL && strcmp(cmd, "replay") != 0) {
+        fprintf(stderr, "distrosim %s: --perfetto is an option of replay\n", cmd);
+        return 2;
+    }
     int status = build_campaign(&c, &a, cmd, sweep);
+    FILE *perfetto_file = NULL;
+    cli_perfetto *perfetto = NULL;
+    if (status == 0 && a.perfetto != NULL) {
+        const scn_config *cfg = &c.scenarios[0].config;
+        const char *names[SCN_NODES_MAX];
+        for (uint32_t i = 0; i < cfg->cluster.nodes; i++) names[i] = cfg->cluster.addresses[i];
+        perfetto_file = fopen(a.perfetto, "w");
+        perfetto = perfetto_file != NULL ? cli_perfetto_open(perfetto_file, cfg->cluster.nodes, names) : NULL;
+        if (perfetto == NULL) {
+            fprintf(stderr, "distrosim replay: cannot write %s: %s\n", a.perfetto, strerror(errno));
+            status = 2;
+        } else {
+            c.filter.hook = cli_perfetto_event;
+            c.filter.hook_ctx = perfetto;
+            a.jobs = 1;
+        }
+    }
     rpt_db *db = NULL;
     if (status == 0 && a.db != NULL) {
         sim_error err;
@@ -733,6 +761,8 @@ static int campaign_main(int argc, char **argv, const char *cmd)
         if (a.junit != NULL && write_junit(&c, a.junit) != 0) status = 2;
         if (a.markdown != NULL && write_markdown(&c, a.markdown) != 0) status = 2;
     }
+    if (perfetto != NULL && cli_perfetto_close(perfetto) != 0) status = 2;
+    if (perfetto_file != NULL && fclose(perfetto_file) != 0) status = 2;
     rpt_db_close(db);
     campaign_free(&c);
     return status;

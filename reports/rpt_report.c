@@ -1,0 +1,1141 @@
+/* rpt_report.c: `distrosim report`: the entry points, the markdown and CSV
+ * writers, and the helpers every report file shares (text buffers, query
+ * results, the one duration formatter).
+ *
+ * The HTML page is assembled in rpt_html.c with the charts of rpt_svg.c;
+ * the space-time diagram reads traces with rpt_trace.c; rpt_fold.c totals
+ * the two big child tables (windows, msgstats) in one scan each.  All SQL goes
+ * through rpt_db_exec_rows (H18: rpt_db.c is the only file that includes
+ * sqlite3.h), and every query ends its ORDER BY in a unique column.
+ *
+ * Output goes to memory first (html, markdown) or to "OUT.tmp" (csv), and is
+ * renamed into place only when it is complete (rpt_report.h (4)). */
+#include "rpt_report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "rpt_report_int.h"
+#include "sim_assert.h"
+
+/* ========================================================================
+ * Text buffer
+ * ======================================================================== */
+
+static bool buf_reserve(rpt_buf *b, size_t extra)
+{
+    if (b->failed) return false;
+    if (extra > SIZE_MAX / 2 - b->len) {
+        b->failed = true;
+        return false;
+    }
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap) return true;
+    size_t cap = b->cap == 0 ? 256 : b->cap;
+    while (cap < need) cap *= 2;                     /* bound: need < SIZE_MAX / 2 */
+    char *data = realloc(b->data, cap);
+    if (data == NULL) {
+        b->failed = true;
+        return false;
+    }
+    b->data = data;
+    b->cap = cap;
+    return true;
+}
+
+void rpt_buf_deinit(rpt_buf *b)
+{
+    if (b == NULL) return;
+    free(b->data);
+    memset(b, 0, sizeof *b);
+}
+
+void rpt_buf_putn(rpt_buf *b, const char *s, size_t n)
+{
+    if (!buf_reserve(b, n)) return;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void rpt_buf_put(rpt_buf *b, const char *s)
+{
+    if (s != NULL) rpt_buf_putn(b, s, strlen(s));
+}
+
+void rpt_buf_vprintf(rpt_buf *b, const char *fmt, va_list ap)
+{
+    va_list copy;
+    va_copy(copy, ap);
+    char small[256];
+    int n = vsnprintf(small, sizeof small, fmt, copy);
+    va_end(copy);
+    SIM_ASSERT(n >= 0);                              /* only bad formats fail */
+    if ((size_t)n < sizeof small) {
+        rpt_buf_putn(b, small, (size_t)n);
+        return;
+    }
+    if (!buf_reserve(b, (size_t)n)) return;
+    int m = vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    SIM_ASSERT(m == n);
+    b->len += (size_t)n;
+}
+
+void rpt_buf_printf(rpt_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    rpt_buf_vprintf(b, fmt, ap);
+    va_end(ap);
+}
+
+void rpt_buf_html(rpt_buf *b, const char *s)
+{
+    if (s == NULL) return;
+    const char *run = s;
+    for (const char *p = s; *p != '\0'; p++) {       /* bound: strlen(s) */
+        const char *rep = NULL;
+        switch (*p) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = "&quot;"; break;
+        case '\'': rep = "&#39;"; break;
+        default: break;
+        }
+        if (rep == NULL) continue;
+        rpt_buf_putn(b, run, (size_t)(p - run));
+        rpt_buf_put(b, rep);
+        run = p + 1;
+    }
+    rpt_buf_put(b, run);
+}
+
+void rpt_buf_sql_str(rpt_buf *b, const char *s)
+{
+    if (s == NULL) {
+        rpt_buf_put(b, "NULL");
+        return;
+    }
+    rpt_buf_put(b, "'");
+    const char *run = s;
+    for (const char *p = s; *p != '\0'; p++) {       /* bound: strlen(s) */
+        if (*p != '\'') continue;
+        rpt_buf_putn(b, run, (size_t)(p - run + 1));
+        rpt_buf_put(b, "'");
+        run = p + 1;
+    }
+    rpt_buf_put(b, run);
+    rpt_buf_put(b, "'");
+}
+
+const char *rpt_buf_str(const rpt_buf *b)
+{
+    return b->data != NULL ? b->data : "";
+}
+
+void rpt_sql(rpt_buf *b, const char *s)
+{
+    rpt_buf_deinit(b);
+    rpt_buf_sql_str(b, s);
+}
+
+/* ========================================================================
+ * Query results
+ * ======================================================================== */
+
+void rpt_rows_deinit(rpt_rows *rows)
+{
+    if (rows == NULL) return;
+    free(rows->cells);
+    rpt_buf_deinit(&rows->text);
+    memset(rows, 0, sizeof *rows);
+}
+
+const char *rpt_cell(const rpt_rows *rows, size_t row, int col)
+{
+    SIM_ASSERT(row < rows->count);
+    SIM_ASSERT(col >= 0 && col < rows->ncols);
+    size_t off = rows->cells[row * (size_t)rows->ncols + (size_t)col];
+    return off == SIZE_MAX ? NULL : rows->text.data + off;
+}
+
+bool rpt_cell_null(const rpt_rows *rows, size_t row, int col)
+{
+    return rpt_cell(rows, row, col) == NULL;
+}
+
+const char *rpt_cell_s(const rpt_rows *rows, size_t row, int col)
+{
+    const char *s = rpt_cell(rows, row, col);
+    return s != NULL ? s : "";
+}
+
+int64_t rpt_cell_i64(const rpt_rows *rows, size_t row, int col)
+{
+    const char *s = rpt_cell(rows, row, col);
+    return s == NULL ? 0 : (int64_t)strtoll(s, NULL, 10);
+}
+
+typedef struct rows_sink {
+    rpt_rows *rows;
+    bool failed;
+} rows_sink;
+
+static void rows_collect(void *user, int ncols, const char *const *values)
+{
+    rows_sink *sink = user;
+    rpt_rows *r = sink->rows;
+    if (sink->failed) return;
+    if (r->count == 0 && r->cap == 0) r->ncols = ncols;
+    SIM_ASSERT(ncols == r->ncols);
+    if (r->count == r->cap) {
+        size_t cap = r->cap == 0 ? 16 : r->cap * 2;
+        size_t *cells = realloc(r->cells, cap * (size_t)ncols * sizeof *cells);
+        if (cells == NULL) {
+            sink->failed = true;
+            return;
+        }
+        r->cells = cells;
+        r->cap = cap;
+    }
+    for (int c = 0; c < ncols; c++) {
+        size_t *cell = &r->cells[r->count * (size_t)ncols + (size_t)c];
+        if (values[c] == NULL) {
+            *cell = SIZE_MAX;
+            continue;
+        }
+        *cell = r->text.len;
+        rpt_buf_putn(&r->text, values[c], strlen(values[c]) + 1);   /* keep the NUL */
+    }
+    if (r->text.failed) sink->failed = true;
+    r->count++;
+}
+
+sim_status rpt_fail(rpt_ctx *ctx, sim_status status, const char *where, const char *fmt, ...)
+{
+    SIM_ASSERT(status != SIM_OK);
+    if (ctx->status != SIM_OK) return ctx->status;   /* keep the first error */
+    ctx->status = status;
+    if (ctx->err != NULL) {
+        char message[sizeof ctx->err->message];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(message, sizeof message, fmt, ap);
+        va_end(ap);
+        (void)sim_error_set(ctx->err, status, where, "%s", message);
+    }
+    return status;
+}
+
+void rpt_query(rpt_ctx *ctx, rpt_rows *rows, const char *fmt, ...)
+{
+    rpt_rows_deinit(rows);
+    if (ctx->status != SIM_OK) return;
+    rpt_buf sql = { 0 };
+    va_list ap;
+    va_start(ap, fmt);
+    rpt_buf_vprintf(&sql, fmt, ap);
+    va_end(ap);
+    if (sql.failed) {
+        rpt_buf_deinit(&sql);
+        (void)rpt_fail(ctx, SIM_ERR_NOMEM, "rpt_query", "cannot build a query");
+        return;
+    }
+    rows_sink sink = { .rows = rows, .failed = false };
+    sim_error qerr;
+    memset(&qerr, 0, sizeof qerr);
+    sim_status st = rpt_db_exec_rows(ctx->db, rpt_buf_str(&sql), rows_collect, &sink, &qerr);
+    rpt_buf_deinit(&sql);
+    if (st != SIM_OK) {
+        (void)rpt_fail(ctx, st, qerr.where, "%s", qerr.message);
+    } else if (sink.failed) {
+        (void)rpt_fail(ctx, SIM_ERR_NOMEM, "rpt_query", "out of memory reading a query result");
+    }
+    if (ctx->status != SIM_OK) rpt_rows_deinit(rows);
+}
+
+void rpt_query_each(rpt_ctx *ctx, const char *sql,
+                    void (*row)(void *user, int ncols, const char *const *values), void *user)
+{
+    if (ctx->status != SIM_OK) return;
+    sim_error qerr;
+    memset(&qerr, 0, sizeof qerr);
+    sim_status st = rpt_db_exec_rows(ctx->db, sql, row, user, &qerr);
+    if (st != SIM_OK) (void)rpt_fail(ctx, st, qerr.where, "%s", qerr.message);
+}
+
+const char *rpt_run_filter(const rpt_ctx *ctx, const char *column, char *buf, size_t size)
+{
+    SIM_ASSERT(size > 0);
+    buf[0] = '\0';
+    if (ctx->opt.run_id > 0) snprintf(buf, size, " AND %s = %" PRId64, column, ctx->opt.run_id);
+    return buf;
+}
+
+void rpt_sort(void *base, size_t count, size_t size, int (*cmp)(const void *, const void *))
+{
+    if (count < 2) return;
+    SIM_ASSERT(base != NULL);
+    qsort(base, count, size, cmp);
+}
+
+/* ========================================================================
+ * Formatting
+ * ======================================================================== */
+
+const char *rpt_fmt_ns_i64(int64_t ns, char *buf, size_t size)
+{
+    /* Integer arithmetic only: the same digits on every host.  Pick the
+     * unit by magnitude, round to three decimals of it, and move up a unit
+     * when rounding reaches 1000 (999.9996 ms prints as 1.000 s). */
+    static const char *const units[] = { "ns", "\xC2\xB5s", "ms", "s" };
+    bool neg = ns < 0;
+    uint64_t mag = neg ? (uint64_t)(-(ns + 1)) + 1 : (uint64_t)ns;
+    if (mag < 1000) {
+        snprintf(buf, size, "%s%" PRIu64 " ns", neg ? "-" : "", mag);
+        return buf;
+    }
+    int unit = 1;
+    uint64_t scale = 1;                               /* ns per thousandth of the unit */
+    while (unit < 3 && mag >= scale * 1000 * 1000) {  /* bound: 3 units */
+        unit++;
+        scale *= 1000;
+    }
+    uint64_t thousandths = (mag + scale / 2) / scale;
+    if (thousandths >= 1000 * 1000 && unit < 3) {
+        unit++;
+        scale *= 1000;
+        thousandths = (mag + scale / 2) / scale;
+    }
+    snprintf(buf, size, "%s%" PRIu64 ".%03" PRIu64 " %s", neg ? "-" : "", thousandths / 1000,
+             thousandths % 1000, units[unit]);
+    return buf;
+}
+
+const char *rpt_fmt_ns(const char *ns_text, char *buf, size_t size)
+{
+    if (ns_text == NULL) {
+        snprintf(buf, size, "never");
+        return buf;
+    }
+    return rpt_fmt_ns_i64((int64_t)strtoll(ns_text, NULL, 10), buf, size);
+}
+
+const char *rpt_fmt_i64(int64_t v, char *buf, size_t size)
+{
+    snprintf(buf, size, "%" PRId64, v);
+    return buf;
+}
+
+const char *rpt_fmt_bytes(double v, char *buf, size_t size)
+{
+    static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+    size_t u = 0;
+    while (v >= 1024.0 && u + 1 < sizeof units / sizeof units[0]) {   /* bound: 4 steps */
+        v /= 1024.0;
+        u++;
+    }
+    if (u == 0) {
+        snprintf(buf, size, "%.0f B", v);
+    } else {
+        snprintf(buf, size, "%.1f %s", v, units[u]);
+    }
+    return buf;
+}
+
+int64_t rpt_rank(int64_t n, int p)
+{
+    SIM_ASSERT(n >= 0);
+    SIM_ASSERT(p >= 0 && p <= 100);
+    int64_t k = (n * p + 99) / 100;
+    return k < 1 ? 1 : k;
+}
+
+/* Parses "<decimal><unit>" into `*value` (the number) and the unit's ns
+ * factor (0 when there is no unit). */
+static bool parse_number_unit(const char *text, double *value, uint64_t *unit_ns)
+{
+    static const struct {
+        const char *name;
+        uint64_t ns;
+    } units[] = { { "ns", 1 }, { "us", SIM_US }, { "\xC2\xB5s", SIM_US }, { "ms", SIM_MS },
+                  { "s", SIM_S }, { "m", 60 * SIM_S }, { "min", 60 * SIM_S }, { "h", 3600 * SIM_S } };
+    const char *p = text;
+    if (*p < '0' || *p > '9') return false;
+    uint64_t whole = 0;
+    for (; *p >= '0' && *p <= '9'; p++) {            /* bound: strlen(text) */
+        if (whole > (UINT64_MAX - 9) / 10) return false;
+        whole = whole * 10 + (uint64_t)(*p - '0');
+    }
+    double frac = 0.0, place = 0.1;
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9') return false;
+        for (; *p >= '0' && *p <= '9'; p++) {        /* bound: strlen(text) */
+            frac += place * (double)(*p - '0');
+            place /= 10.0;
+        }
+    }
+    *value = (double)whole + frac;
+    *unit_ns = 0;
+    if (*p == '\0') return true;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (strcmp(p, units[i].name) == 0) {
+            *unit_ns = units[i].ns;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool rpt_parse_duration(const char *text, sim_time_ns *out_ns)
+{
+    if (text == NULL) return false;
+    double value = 0.0;
+    uint64_t unit_ns = 0;
+    if (!parse_number_unit(text, &value, &unit_ns)) return false;
+    if (unit_ns == 0) unit_ns = SIM_S;               /* a bare number is seconds */
+    double ns = value * (double)unit_ns;
+    if (!(ns < 9.0e18)) return false;                /* also rejects NaN */
+    *out_ns = (sim_time_ns)llround(ns);
+    return true;
+}
+
+bool rpt_param_number(const char *text, double *out, bool *is_duration)
+{
+    double value = 0.0;
+    uint64_t unit_ns = 0;
+    if (text == NULL) return false;
+    const char *p = text;
+    bool neg = *p == '-';
+    if (neg) p++;
+    if (!parse_number_unit(p, &value, &unit_ns)) return false;
+    if (unit_ns != 0 && neg) return false;           /* a negative duration is not a sweep value */
+    *is_duration = unit_ns != 0;
+    *out = unit_ns != 0 ? value * (double)unit_ns / 1e9 : (neg ? -value : value);
+    return true;
+}
+
+/* ========================================================================
+ * Output files
+ * ======================================================================== */
+
+/* Writes `len` bytes to `path` via "path.tmp" and rename, or to stdout for
+ * "-". */
+static void write_whole_file(rpt_ctx *ctx, const char *path, const char *data, size_t len)
+{
+    static const char where[] = "rpt_report_write";
+    if (ctx->status != SIM_OK) return;
+    if (strcmp(path, "-") == 0) {
+        if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0) {
+            (void)rpt_fail(ctx, SIM_ERR_IO, where, "cannot write to standard output: %s", strerror(errno));
+        }
+        return;
+    }
+    rpt_buf tmp = { 0 };
+    rpt_buf_printf(&tmp, "%s.tmp", path);
+    if (tmp.failed) {
+        (void)rpt_fail(ctx, SIM_ERR_NOMEM, where, "out of memory");
+        return;
+    }
+    FILE *f = fopen(rpt_buf_str(&tmp), "wb");
+    if (f == NULL) {
+        (void)rpt_fail(ctx, SIM_ERR_IO, where, "cannot create %s: %s", rpt_buf_str(&tmp), strerror(errno));
+        goto out_free_tmp;
+    }
+    bool ok = fwrite(data, 1, len, f) == len;
+    ok = fclose(f) == 0 && ok;
+    if (!ok) {
+        (void)rpt_fail(ctx, SIM_ERR_IO, where, "cannot write %s: %s", rpt_buf_str(&tmp), strerror(errno));
+        (void)remove(rpt_buf_str(&tmp));
+        goto out_free_tmp;
+    }
+    if (rename(rpt_buf_str(&tmp), path) != 0) {
+        (void)rpt_fail(ctx, SIM_ERR_IO, where, "cannot rename %s to %s: %s", rpt_buf_str(&tmp), path,
+                       strerror(errno));
+        (void)remove(rpt_buf_str(&tmp));
+    }
+out_free_tmp:
+    rpt_buf_deinit(&tmp);
+}
+
+/* ========================================================================
+ * Shared aggregate queries (markdown and html)
+ * ======================================================================== */
+
+void rpt_q_verdicts(rpt_ctx *ctx, rpt_rows *rows)
+{
+    char f[64];
+    rpt_query(ctx, rows,
+              "SELECT scenario_name, count(*), sum(verdict = 'pass'), sum(verdict = 'fail'), "
+              "sum(verdict = 'error'), (SELECT p.scenario_path FROM runs p "
+              "WHERE p.scenario_name = runs.scenario_name ORDER BY p.id LIMIT 1) "
+              "FROM runs WHERE 1 = 1%s GROUP BY scenario_name ORDER BY scenario_name",
+              rpt_run_filter(ctx, "id", f, sizeof f));
+}
+
+void rpt_q_failing(rpt_ctx *ctx, rpt_rows *rows)
+{
+    char f[64];
+    rpt_query(ctx, rows,
+              "SELECT id, scenario_name, seed, verdict, failure, repro FROM runs "
+              "WHERE verdict <> 'pass'%s ORDER BY scenario_name, id LIMIT %u",
+              rpt_run_filter(ctx, "id", f, sizeof f), RPT_REPORT_FAILING_LISTED_MAX + 1);
+}
+
+void rpt_q_convergence(rpt_ctx *ctx, rpt_rows *rows)
+{
+    /* Nearest-rank percentiles over the runs in which a fault ended; a run
+     * that never converged sorts last (as +infinity) and reads -1 (never).
+     * A run that converged before its last fault ended counts as 0. */
+    char f[64];
+    rpt_query(ctx, rows,
+              "WITH d AS (SELECT scenario_name AS s, id, " RPT_SQL_CONVERGENCE " AS v FROM runs "
+              "WHERE last_fault_end_ns IS NOT NULL%s), "
+              "r AS (SELECT s, v, row_number() OVER (PARTITION BY s ORDER BY v IS NULL, v, id) AS k, "
+              "count(*) OVER (PARTITION BY s) AS n FROM d) "
+              "SELECT s, n, sum(v IS NULL), "
+              "max(CASE WHEN k = (n * 50 + 99) / 100 THEN coalesce(v, -1) END), "
+              "max(CASE WHEN k = (n * 90 + 99) / 100 THEN coalesce(v, -1) END), "
+              "max(CASE WHEN k = (n * 99 + 99) / 100 THEN coalesce(v, -1) END), "
+              "max(CASE WHEN k = n THEN coalesce(v, -1) END) "
+              "FROM r GROUP BY s ORDER BY s",
+              rpt_run_filter(ctx, "id", f, sizeof f));
+}
+
+void rpt_q_lag(rpt_ctx *ctx, rpt_rows *rows)
+{
+    char f[64];
+    rpt_query(ctx, rows,
+              "WITH d AS (SELECT scenario_name AS s, id, lag_count AS c, lag_p50_ns AS p50, "
+              "lag_p99_ns AS p99, lag_max_ns AS mx FROM runs WHERE lag_count > 0%s), "
+              "r AS (SELECT s, c, p50, p99, mx, "
+              "row_number() OVER (PARTITION BY s ORDER BY p50 IS NULL, p50, id) AS k50, "
+              "row_number() OVER (PARTITION BY s ORDER BY p99 IS NULL, p99, id) AS k99, "
+              "count(*) OVER (PARTITION BY s) AS n FROM d) "
+              "SELECT s, n, sum(c), max(CASE WHEN k50 = (n * 50 + 99) / 100 THEN p50 END), "
+              "max(CASE WHEN k99 = (n * 50 + 99) / 100 THEN p99 END), max(mx) "
+              "FROM r GROUP BY s ORDER BY s",
+              rpt_run_filter(ctx, "id", f, sizeof f));
+}
+
+void rpt_q_sweep(rpt_ctx *ctx, rpt_rows *rows)
+{
+    /* One row per (key, value, scenario), in the order the values were
+     * first written: p50 and max of the convergence time after the last
+     * fault (-1 = never) and the longest lost window (0 = none). */
+    char f[64];
+    rpt_query(ctx, rows,
+              "WITH d AS (SELECT p.key AS key, p.value AS val, r.scenario_name AS s, r.id AS id, "
+              "p.id AS pid, CASE WHEN r.last_fault_end_ns IS NULL THEN NULL ELSE "
+              "coalesce(max(r.converged_ns - r.last_fault_end_ns, 0), -1) END AS v, "
+              "(SELECT max(coalesce(w.end_ns, r.end_ns) - w.start_ns) FROM windows w "
+              "WHERE w.run_id = r.id AND w.kind = 'lost') AS lost "
+              "FROM run_params p JOIN runs r ON r.id = p.run_id WHERE 1 = 1%s), "
+              "q AS (SELECT key, val, s, id, pid, v, lost, row_number() OVER (PARTITION BY key, val, s "
+              "ORDER BY v IS NULL, v = -1, v, id) AS k, "
+              "count(v) OVER (PARTITION BY key, val, s) AS n FROM d) "
+              "SELECT key, val, s, count(*), max(CASE WHEN k = (n * 50 + 99) / 100 THEN v END), "
+              "max(CASE WHEN k = n THEN v END), coalesce(max(lost), 0), min(pid) AS first, n "
+              "FROM q GROUP BY key, val, s ORDER BY key, s, first",
+              rpt_run_filter(ctx, "r.id", f, sizeof f));
+}
+
+/* ========================================================================
+ * Markdown
+ * ======================================================================== */
+
+/* A table cell: pipes escaped, line breaks flattened (GitHub tables are one
+ * line per row). */
+static void md_cell(rpt_buf *b, const char *s)
+{
+    if (s == NULL) return;
+    for (const char *p = s; *p != '\0'; p++) {       /* bound: strlen(s) */
+        if (*p == '|') {
+            rpt_buf_put(b, "\\|");
+        } else if (*p == '\n' || *p == '\r') {
+            rpt_buf_put(b, " ");
+        } else {
+            rpt_buf_putn(b, p, 1);
+        }
+    }
+}
+
+/* Inline code; a backtick inside is replaced by an apostrophe (repro
+ * commands have none). */
+static void md_code(rpt_buf *b, const char *s)
+{
+    rpt_buf_put(b, "`");
+    for (const char *p = s != NULL ? s : ""; *p != '\0'; p++) {   /* bound: strlen(s) */
+        if (*p == '`') {
+            rpt_buf_put(b, "'");
+        } else if (*p == '|') {
+            rpt_buf_put(b, "\\|");
+        } else if (*p == '\n' || *p == '\r') {
+            rpt_buf_put(b, " ");
+        } else {
+            rpt_buf_putn(b, p, 1);
+        }
+    }
+    rpt_buf_put(b, "`");
+}
+
+/* A convergence cell: "no fault" for NULL, "never" for -1, else a time. */
+static const char *md_conv(const rpt_rows *rows, size_t r, int c, char *buf, size_t size)
+{
+    if (rpt_cell_null(rows, r, c)) return "no fault";
+    int64_t v = rpt_cell_i64(rows, r, c);
+    return v < 0 ? "never" : rpt_fmt_ns_i64(v, buf, size);
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash != NULL ? slash + 1 : path;
+}
+
+/* Returns the number of runs. */
+static int64_t md_summary(rpt_buf *b, const rpt_rows *rows)
+{
+    int64_t total[4] = { 0, 0, 0, 0 };
+    for (size_t r = 0; r < rows->count; r++) {
+        for (int c = 0; c < 4; c++) total[c] += rpt_cell_i64(rows, r, c + 1);
+    }
+    rpt_buf_printf(b, "%" PRId64 " run%s of %zu scenario%s: %" PRId64 " passed, %" PRId64 " failed, %" PRId64
+                      " error%s.\n\n",
+                   total[0], total[0] == 1 ? "" : "s", rows->count, rows->count == 1 ? "" : "s", total[1], total[2],
+                   total[3], total[3] == 1 ? "" : "s");
+    if (rows->count == 0) {
+        rpt_buf_put(b, "There are no runs in this database.\n");
+        return 0;
+    }
+    rpt_buf_put(b, "## Verdicts\n\n| scenario | runs | pass | fail | error |\n|---|---:|---:|---:|---:|\n");
+    for (size_t r = 0; r < rows->count; r++) {
+        rpt_buf_put(b, "| ");
+        md_cell(b, rpt_cell(rows, r, 0));
+        rpt_buf_printf(b, " | %s | %s | %s | %s |\n", rpt_cell_s(rows, r, 1), rpt_cell_s(rows, r, 2),
+                       rpt_cell_s(rows, r, 3), rpt_cell_s(rows, r, 4));
+    }
+    return total[0];
+}
+
+static void md_failing(rpt_ctx *ctx, rpt_buf *b)
+{
+    rpt_rows rows = { 0 };
+    rpt_q_failing(ctx, &rows);
+    rpt_buf_put(b, "\n## Failing runs\n\n");
+    if (rows.count == 0) {
+        rpt_buf_put(b, "None: every run passed.\n");
+        rpt_rows_deinit(&rows);
+        return;
+    }
+    rpt_buf_put(b, "| run | scenario | seed | verdict | failure | repro |\n|---:|---|---:|---|---|---|\n");
+    size_t listed = rows.count > RPT_REPORT_FAILING_LISTED_MAX ? RPT_REPORT_FAILING_LISTED_MAX : rows.count;
+    for (size_t r = 0; r < listed; r++) {
+        rpt_buf_printf(b, "| %s | ", rpt_cell_s(&rows, r, 0));
+        md_cell(b, rpt_cell(&rows, r, 1));
+        rpt_buf_printf(b, " | %s | %s | ", rpt_cell_s(&rows, r, 2), rpt_cell_s(&rows, r, 3));
+        md_cell(b, rpt_cell(&rows, r, 4) != NULL ? rpt_cell(&rows, r, 4) : "");
+        rpt_buf_put(b, " | ");
+        if (rpt_cell(&rows, r, 5) != NULL) md_code(b, rpt_cell(&rows, r, 5));
+        rpt_buf_put(b, " |\n");
+    }
+    if (rows.count > listed) {
+        rpt_buf_printf(b, "\nOnly the first %u failing runs are listed.\n", RPT_REPORT_FAILING_LISTED_MAX);
+    }
+    rpt_rows_deinit(&rows);
+}
+
+static void md_convergence(rpt_ctx *ctx, rpt_buf *b)
+{
+    rpt_rows rows = { 0 };
+    rpt_q_convergence(ctx, &rows);
+    rpt_buf_put(b, "\n## Convergence after the last fault\n\n");
+    if (rows.count == 0) {
+        rpt_buf_put(b, "No run had a fault that ended.\n");
+        rpt_rows_deinit(&rows);
+        return;
+    }
+    rpt_buf_put(b, "Time from the end of the last fault until the cluster converged, over seeds.\n\n"
+                   "| scenario | runs | never converged | p50 | p90 | p99 | max |\n"
+                   "|---|---:|---:|---:|---:|---:|---:|\n");
+    for (size_t r = 0; r < rows.count; r++) {
+        rpt_buf_put(b, "| ");
+        md_cell(b, rpt_cell(&rows, r, 0));
+        rpt_buf_printf(b, " | %s | %s |", rpt_cell_s(&rows, r, 1), rpt_cell_s(&rows, r, 2));
+        for (int c = 3; c <= 6; c++) {
+            char t[32];
+            rpt_buf_printf(b, " %s |", md_conv(&rows, r, c, t, sizeof t));
+        }
+        rpt_buf_put(b, "\n");
+    }
+    rpt_rows_deinit(&rows);
+}
+
+static void md_windows(rpt_ctx *ctx, rpt_buf *b, const rpt_rows *scen)
+{
+    rpt_runmap map;
+    rpt_window_stats *ws = NULL;
+    rpt_runmap_load(ctx, scen, &map);
+    rpt_fold_windows(ctx, &map, scen->count, &ws);
+    rpt_buf_put(b, "\n## Lost and zombie windows\n\n");
+    bool any = false;
+    for (size_t s = 0; ws != NULL && s < scen->count; s++) {
+        for (size_t k = 0; k < RPT_WINDOW_KINDS; k++) {
+            const rpt_window_stats *st = &ws[s * RPT_WINDOW_KINDS + k];
+            const char *kind = rpt_window_kind_name(k);
+            if (st->count == 0 || (strcmp(kind, "lost") != 0 && strcmp(kind, "zombie") != 0)) continue;
+            if (!any) {
+                rpt_buf_put(b, "A window still open at the end of its run counts until the run's end.\n\n"
+                               "| scenario | kind | windows | runs with one | longest | still open |\n"
+                               "|---|---|---:|---:|---:|---:|\n");
+                any = true;
+            }
+            char t[32];
+            rpt_buf_put(b, "| ");
+            md_cell(b, rpt_cell(scen, s, 0));
+            rpt_buf_printf(b, " | %s | %" PRId64 " | %" PRId64 " | %s | %" PRId64 " |\n", kind, st->count, st->runs,
+                           rpt_fmt_ns_i64(st->longest_ns, t, sizeof t), st->open);
+        }
+    }
+    if (!any) rpt_buf_put(b, "No lost or zombie window in any run.\n");
+    free(ws);
+    rpt_runmap_deinit(&map);
+}
+
+static void md_lag(rpt_ctx *ctx, rpt_buf *b)
+{
+    rpt_rows rows = { 0 };
+    rpt_q_lag(ctx, &rows);
+    rpt_buf_put(b, "\n## Replication lag\n\n");
+    if (rows.count == 0) {
+        rpt_buf_put(b, "No run recorded replication-lag samples.\n");
+        rpt_rows_deinit(&rows);
+        return;
+    }
+    rpt_buf_put(b, "Per-run lag percentiles summarised over runs.\n\n"
+                   "| scenario | runs | samples | median of run p50 | median of run p99 | worst max |\n"
+                   "|---|---:|---:|---:|---:|---:|\n");
+    for (size_t r = 0; r < rows.count; r++) {
+        char t1[32], t2[32], t3[32];
+        rpt_buf_put(b, "| ");
+        md_cell(b, rpt_cell(&rows, r, 0));
+        rpt_buf_printf(b, " | %s | %s | %s | %s | %s |\n", rpt_cell_s(&rows, r, 1), rpt_cell_s(&rows, r, 2),
+                       rpt_fmt_ns(rpt_cell_s(&rows, r, 3), t1, sizeof t1),
+                       rpt_fmt_ns(rpt_cell_s(&rows, r, 4), t2, sizeof t2),
+                       rpt_fmt_ns(rpt_cell_s(&rows, r, 5), t3, sizeof t3));
+    }
+    rpt_rows_deinit(&rows);
+}
+
+static void md_sweeps(rpt_ctx *ctx, rpt_buf *b)
+{
+    rpt_rows rows = { 0 };
+    rpt_q_sweep(ctx, &rows);
+    if (rows.count == 0) {
+        rpt_rows_deinit(&rows);
+        return;
+    }
+    rpt_buf_put(b, "\n## Sweeps\n\n"
+                   "| parameter | value | scenario | runs | convergence p50 | convergence max | longest lost |\n"
+                   "|---|---|---|---:|---:|---:|---:|\n");
+    for (size_t r = 0; r < rows.count; r++) {
+        char t1[32], t2[32], t3[32];
+        rpt_buf_put(b, "| ");
+        md_cell(b, rpt_cell(&rows, r, 0));
+        rpt_buf_put(b, " | ");
+        md_cell(b, rpt_cell(&rows, r, 1));
+        rpt_buf_put(b, " | ");
+        md_cell(b, rpt_cell(&rows, r, 2));
+        rpt_buf_printf(b, " | %s | %s | %s | %s |\n", rpt_cell_s(&rows, r, 3), md_conv(&rows, r, 4, t1, sizeof t1),
+                       md_conv(&rows, r, 5, t2, sizeof t2), rpt_fmt_ns_i64(rpt_cell_i64(&rows, r, 6), t3, sizeof t3));
+    }
+    rpt_rows_deinit(&rows);
+}
+
+static void write_markdown(rpt_ctx *ctx, const char *out_path)
+{
+    rpt_buf b = { 0 };
+    rpt_buf_put(&b, "# ");
+    md_cell(&b, ctx->opt.title);
+    rpt_buf_put(&b, "\n\n");
+    if (ctx->opt.run_id > 0) rpt_buf_printf(&b, "Run %" PRId64 " only.\n\n", ctx->opt.run_id);
+    rpt_rows scen = { 0 };
+    rpt_q_verdicts(ctx, &scen);
+    if (md_summary(&b, &scen) > 0) {
+        md_failing(ctx, &b);
+        md_convergence(ctx, &b);
+        md_windows(ctx, &b, &scen);
+        md_lag(ctx, &b);
+        md_sweeps(ctx, &b);
+    }
+    rpt_rows_deinit(&scen);
+    if (b.failed) (void)rpt_fail(ctx, SIM_ERR_NOMEM, "rpt_report_write", "out of memory building the report");
+    write_whole_file(ctx, out_path, rpt_buf_str(&b), b.len);
+    rpt_buf_deinit(&b);
+}
+
+/* ========================================================================
+ * CSV
+ * ======================================================================== */
+
+/* Columns in schema order (reports/SCHEMA.md), named, never `*`. */
+static const struct {
+    const char *table;
+    const char *columns;
+    bool child;                  /* has run_id */
+} csv_tables[] = {
+    { "runs",
+      "id, campaign, scenario_name, scenario_path, scenario_sha256, effective_yaml, seed, build, verdict, "
+      "failure, repro, end_ns, events, trace_hash, converged_ns, last_fault_end_ns, children_count, "
+      "lag_count, lag_p50_ns, lag_p90_ns, lag_p99_ns, lag_max_ns",
+      false },
+    { "run_params", "id, run_id, key, value", true },
+    { "windows", "id, run_id, kind, node, key, start_ns, end_ns", true },
+    { "convergences", "id, run_id, fault_index, fault_end_ns, converged_ns", true },
+    { "counters", "id, run_id, node, name, value", true },
+    { "samples", "id, run_id, at_ns, node, up, keys, instances, owned_keys, healthy_view, divergent_keys", true },
+    { "msgstats",
+      "id, run_id, src, dst, type, sent, delivered, duplicated, bytes_sent, bytes_delivered, dropped_loss, "
+      "dropped_partition, dropped_receiver_down, dropped_receiver_restarted, dropped_late_response, "
+      "dropped_caller_restarted",
+      true },
+    { "faults", "id, run_id, fault_index, kind, description, start_ns, end_ns", true },
+    { "expects", "id, run_id, name, bound, observed, ok", true },
+};
+
+typedef struct csv_sink {
+    FILE *f;
+    bool failed;
+} csv_sink;
+
+/* RFC 4180: fields with a comma, quote, CR or LF are quoted and quotes
+ * doubled; records end in CRLF.  SQL NULL is an empty field; an empty string
+ * is "" so the two stay apart. */
+static void csv_field(csv_sink *s, const char *v)
+{
+    if (v == NULL) return;
+    bool quote = v[0] == '\0' || strpbrk(v, ",\"\r\n") != NULL;
+    if (!quote) {
+        if (fputs(v, s->f) == EOF) s->failed = true;
+        return;
+    }
+    if (fputc('"', s->f) == EOF) s->failed = true;
+    for (const char *p = v; *p != '\0'; p++) {       /* bound: strlen(v) */
+        if (*p == '"' && fputc('"', s->f) == EOF) s->failed = true;
+        if (fputc(*p, s->f) == EOF) s->failed = true;
+    }
+    if (fputc('"', s->f) == EOF) s->failed = true;
+}
+
+static void csv_row(void *user, int ncols, const char *const *values)
+{
+    csv_sink *s = user;
+    for (int c = 0; c < ncols; c++) {
+        if (c > 0 && fputc(',', s->f) == EOF) s->failed = true;
+        csv_field(s, values[c]);
+    }
+    if (fputs("\r\n", s->f) == EOF) s->failed = true;
+}
+
+static void csv_header(csv_sink *s, const char *columns)
+{
+    for (const char *p = columns; *p != '\0'; p++) { /* bound: strlen(columns) */
+        if (*p == ' ') continue;
+        if (fputc(*p, s->f) == EOF) s->failed = true;
+    }
+    if (fputs("\r\n", s->f) == EOF) s->failed = true;
+}
+
+static void write_csv_table(rpt_ctx *ctx, const char *dir, size_t t)
+{
+    static const char where[] = "rpt_report_write";
+    rpt_buf path = { 0 }, tmp = { 0 }, sql = { 0 };
+    rpt_buf_printf(&path, "%s/%s.csv", dir, csv_tables[t].table);
+    rpt_buf_printf(&tmp, "%s/%s.csv.tmp", dir, csv_tables[t].table);
+    char filter[64];
+    rpt_run_filter(ctx, csv_tables[t].child ? "run_id" : "id", filter, sizeof filter);
+    rpt_buf_printf(&sql, "SELECT %s FROM %s WHERE 1 = 1%s ORDER BY id", csv_tables[t].columns,
+                   csv_tables[t].table, filter);
+    if (path.failed || tmp.failed || sql.failed) {
+        (void)rpt_fail(ctx, SIM_ERR_NOMEM, where, "out of memory");
+        goto out_free;
+    }
+    csv_sink sink = { .f = fopen(rpt_buf_str(&tmp), "wb"), .failed = false };
+    if (sink.f == NULL) {
+        (void)rpt_fail(ctx, SIM_ERR_IO, where, "cannot create %s: %s", rpt_buf_str(&tmp), strerror(errno));
+        goto out_free;
+    }
+    (void)setvbuf(sink.f, NULL, _IOFBF, (size_t)1 << 20);   /* a big table is hundreds of MB: fewer writes */
+    csv_header(&sink, csv_tables[t].columns);
+    rpt_query_each(ctx, rpt_buf_str(&sql), csv_row, &sink);
+    bool closed = fclose(sink.f) == 0;
+    if (ctx->status == SIM_OK && (sink.failed || !closed)) {
+        (void)rpt_fail(ctx, SIM_ERR_IO, where, "cannot write %s", rpt_buf_str(&tmp));
+    }
+    if (ctx->status == SIM_OK && rename(rpt_buf_str(&tmp), rpt_buf_str(&path)) != 0) {
+        (void)rpt_fail(ctx, SIM_ERR_IO, where, "cannot rename %s: %s", rpt_buf_str(&tmp), strerror(errno));
+    }
+    if (ctx->status != SIM_OK) (void)remove(rpt_buf_str(&tmp));
+out_free:
+    rpt_buf_deinit(&path);
+    rpt_buf_deinit(&tmp);
+    rpt_buf_deinit(&sql);
+}
+
+static void write_csv(rpt_ctx *ctx, const char *dir)
+{
+    struct stat st;
+    if (strcmp(dir, "-") == 0) {
+        (void)rpt_fail(ctx, SIM_ERR_INVALID, "rpt_report_write",
+                       "--format csv writes one file per table: -o must name a directory");
+        return;
+    }
+    if (stat(dir, &st) != 0) {
+        if (mkdir(dir, 0777) != 0) {
+            (void)rpt_fail(ctx, SIM_ERR_IO, "rpt_report_write", "cannot create directory %s: %s", dir,
+                           strerror(errno));
+            return;
+        }
+    } else if (!S_ISDIR(st.st_mode)) {
+        (void)rpt_fail(ctx, SIM_ERR_IO, "rpt_report_write", "%s exists and is not a directory", dir);
+        return;
+    }
+    for (size_t t = 0; t < sizeof csv_tables / sizeof csv_tables[0]; t++) write_csv_table(ctx, dir, t);
+}
+
+/* ========================================================================
+ * Entry points
+ * ======================================================================== */
+
+static void write_html(rpt_ctx *ctx, const char *out_path)
+{
+    rpt_buf b = { 0 };
+    rpt_html_write(ctx, &b);
+    if (b.failed) (void)rpt_fail(ctx, SIM_ERR_NOMEM, "rpt_report_write", "out of memory building the report");
+    write_whole_file(ctx, out_path, rpt_buf_str(&b), b.len);
+    rpt_buf_deinit(&b);
+}
+
+static sim_status check_options(const char *db_path, rpt_format format, const rpt_report_options *opt,
+                                const char *out_path, sim_error *err)
+{
+    static const char where[] = "rpt_report_write";
+    if (db_path == NULL || db_path[0] == '\0') return sim_error_set(err, SIM_ERR_INVALID, where, "no database given");
+    if (out_path == NULL || out_path[0] == '\0') return sim_error_set(err, SIM_ERR_INVALID, where, "no output given (-o)");
+    if (format != RPT_FORMAT_HTML && format != RPT_FORMAT_MARKDOWN && format != RPT_FORMAT_CSV) {
+        return sim_error_set(err, SIM_ERR_INVALID, where, "unknown format %d", (int)format);
+    }
+    if (opt->run_id < 0) return sim_error_set(err, SIM_ERR_INVALID, where, "run id %" PRId64 " is negative", opt->run_id);
+    if (opt->window_to_ns != 0 && opt->window_to_ns <= opt->window_from_ns) {
+        return sim_error_set(err, SIM_ERR_INVALID, where, "the window ends before it starts");
+    }
+    bool window = opt->window_to_ns != 0 || opt->window_from_ns != 0;
+    if (format != RPT_FORMAT_HTML && (window || opt->trace_path != NULL)) {
+        return sim_error_set(err, SIM_ERR_INVALID, where,
+                             "--window and --trace apply to --format html only (they select what is drawn)");
+    }
+    if (opt->worst_per_scenario > RPT_REPORT_WORST_MAX) {
+        return sim_error_set(err, SIM_ERR_INVALID, where, "--worst %u is above the limit of %u",
+                             opt->worst_per_scenario, RPT_REPORT_WORST_MAX);
+    }
+    struct stat st;
+    if (stat(db_path, &st) != 0) {
+        return sim_error_set(err, SIM_ERR_IO, where, "no database at %s (%s); write one with distrosim run ... --db %s",
+                             db_path, strerror(errno), db_path);
+    }
+    if (!S_ISREG(st.st_mode)) return sim_error_set(err, SIM_ERR_IO, where, "%s is not a file", db_path);
+    return SIM_OK;
+}
+
+sim_status rpt_report_write(const char *db_path, rpt_format format, const rpt_report_options *opt,
+                            const char *out_path, sim_error *err)
+{
+    static const rpt_report_options defaults;        /* zeroed: every default */
+    if (opt == NULL) opt = &defaults;
+    sim_status st = check_options(db_path, format, opt, out_path, err);
+    if (st != SIM_OK) return st;
+
+    rpt_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.opt = *opt;
+    ctx.db_path = db_path;
+    ctx.err = err;
+    ctx.status = SIM_OK;
+    if (ctx.opt.worst_per_scenario == 0) ctx.opt.worst_per_scenario = RPT_REPORT_WORST_DEFAULT;
+    char title[256];
+    if (ctx.opt.title == NULL) {
+        snprintf(title, sizeof title, "distrosim report: %s", base_name(db_path));
+        ctx.opt.title = title;
+    }
+    st = rpt_db_open(db_path, &ctx.db, err);
+    if (st != SIM_OK) return st;
+    if (ctx.opt.reverse_unordered) rpt_db_set_reverse_unordered(ctx.db, true);
+
+    if (ctx.opt.run_id > 0) {
+        rpt_rows rows = { 0 };
+        rpt_query(&ctx, &rows, "SELECT count(*) FROM runs WHERE id = %" PRId64, ctx.opt.run_id);
+        if (ctx.status == SIM_OK && (rows.count != 1 || rpt_cell_i64(&rows, 0, 0) == 0)) {
+            (void)rpt_fail(&ctx, SIM_ERR_INVALID, "rpt_report_write", "no run with id %" PRId64 " in %s",
+                           ctx.opt.run_id, db_path);
+        }
+        rpt_rows_deinit(&rows);
+    }
+    if (ctx.status == SIM_OK) {
+        switch (format) {
+        case RPT_FORMAT_HTML: write_html(&ctx, out_path); break;
+        case RPT_FORMAT_MARKDOWN: write_markdown(&ctx, out_path); break;
+        case RPT_FORMAT_CSV: write_csv(&ctx, out_path); break;
+        }
+    }
+    rpt_db_close(ctx.db);
+    return ctx.status;
+}
+
+/* ========================================================================
+ * Command line
+ * ======================================================================== */
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: distrosim report DB -o OUT [--format html|markdown|csv] [--run ID]\n"
+            "                       [--window FROM-TO] [--trace FILE] [--worst N] [--title TEXT]\n"
+            "\n"
+            "Renders the results database DB (written by run, check and sweep).\n"
+            "  --format html      one self-contained page with charts (default; also for OUT *.html)\n"
+            "  --format markdown  the summary tables, e.g. for a CI step summary (default for OUT *.md)\n"
+            "  --format csv       one RFC 4180 file per table into the directory OUT\n"
+            "  -o OUT             output file (\"-\" = standard output) or, for csv, directory\n"
+            "  --run ID           report on one run (its id in table runs)\n"
+            "  --window FROM-TO   html: time range of the run timelines and the space-time\n"
+            "                     diagram, e.g. 70s-72.5s or 69500ms-71s (a bare number is seconds)\n"
+            "  --trace FILE       html: draw the space-time diagram of messages from a trace of\n"
+            "                     the run, written by distrosim replay SCENARIO --seed N --perfetto FILE\n"
+            "  --worst N          html: timelines for the N worst runs of each scenario (default %u)\n"
+            "  --title TEXT       page title\n"
+            "Exit 0 when the report was written, 2 on bad arguments or any error.\n",
+            RPT_REPORT_WORST_DEFAULT);
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static bool parse_window(const char *text, sim_time_ns *from, sim_time_ns *to)
+{
+    const char *dash = strchr(text, '-');
+    if (dash == NULL || dash == text || strchr(dash + 1, '-') != NULL) return false;
+    char first[64];
+    size_t n = (size_t)(dash - text);
+    if (n >= sizeof first) return false;
+    memcpy(first, text, n);
+    first[n] = '\0';
+    return rpt_parse_duration(first, from) && rpt_parse_duration(dash + 1, to) && *to > *from;
+}
+
+static bool parse_u32(const char *text, uint32_t max, uint32_t *out)
+{
+    char *end = NULL;
+    if (text[0] < '0' || text[0] > '9') return false;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno != 0 || *end != '\0' || v > max) return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+int rpt_report_main(int argc, char **argv)
+{
+    const char *db = NULL, *out = NULL, *format_name = NULL;
+    rpt_report_options opt;
+    memset(&opt, 0, sizeof opt);
+    for (int i = 0; i < argc; i++) {                 /* bound: argc */
+        const char *arg = argv[i];
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        bool takes = strcmp(arg, "-o") == 0 || strcmp(arg, "--output") == 0 || strcmp(arg, "--format") == 0 ||
+                     strcmp(arg, "--run") == 0 || strcmp(arg, "--window") == 0 || strcmp(arg, "--trace") == 0 ||
+                     strcmp(arg, "--worst") == 0 || strcmp(arg, "--title") == 0;
+        if (takes && next == NULL) {
+            fprintf(stderr, "distrosim report: %s needs a value\n", arg);
+            return 2;
+        }
+        if (strcmp(arg, "-o") == 0 || strcmp(arg, "--output") == 0) {
+            out = next;
+        } else if (strcmp(arg, "--format") == 0) {
+            format_name = next;
+        } else if (strcmp(arg, "--run") == 0) {
+            char *end = NULL;
+            errno = 0;
+            long long v = strtoll(next, &end, 10);
+            if (next[0] < '1' || next[0] > '9' || errno != 0 || *end != '\0' || v <= 0) {
+                fprintf(stderr, "distrosim report: --run: expected a run id (1, 2, ...), got \"%s\"\n", next);
+                return 2;
+            }
+            opt.run_id = (int64_t)v;
+        } else if (strcmp(arg, "--window") == 0) {
+            if (!parse_window(next, &opt.window_from_ns, &opt.window_to_ns)) {
+                fprintf(stderr, "distrosim report: --window: expected FROM-TO with FROM < TO, such as 70s-72.5s, "
+                                "got \"%s\"\n", next);
+                return 2;
+            }
+        } else if (strcmp(arg, "--trace") == 0) {
+            opt.trace_path = next;
+        } else if (strcmp(arg, "--worst") == 0) {
+            if (!parse_u32(next, RPT_REPORT_WORST_MAX, &opt.worst_per_scenario) || opt.worst_per_scenario == 0) {
+                fprintf(stderr, "distrosim report: --worst: expected 1..%u, got \"%s\"\n", RPT_REPORT_WORST_MAX, next);
+                return 2;
+            }
+        } else if (strcmp(arg, "--title") == 0) {
+            opt.title = next;
+        } else if (arg[0] == '-' && arg[1] != '\0') {
+            fprintf(stderr, "distrosim report: unknown option %s (see distrosim report --help)\n", arg);
+            return 2;
+        } else if (db == NULL) {
+            db = arg;
+            continue;
+        } else {
+            fprintf(stderr, "distrosim report: one database only; unexpected \"%s\"\n", arg);
+            return 2;
+        }
+        i++;
+    }
+    if (db == NULL || out == NULL) {
+        fprintf(stderr, "distrosim report: %s\n", db == NULL ? "no database given" : "no output given (-o OUT)");
+        usage(stderr);
+        return 2;
+    }
+    rpt_format format = RPT_FORMAT_HTML;
+    if (format_name == NULL) {
+        format = ends_with(out, ".md") || ends_with(out, ".markdown") ? RPT_FORMAT_MARKDOWN : RPT_FORMAT_HTML;
+    } else if (strcmp(format_name, "html") == 0) {
+        format = RPT_FORMAT_HTML;
+    } else if (strcmp(format_name, "markdown") == 0 || strcmp(format_name, "md") == 0) {
+        format = RPT_FORMAT_MARKDOWN;
+    } else if (strcmp(format_name, "csv") == 0) {
+        format = RPT_FORMAT_CSV;
+    } else {
+        fprintf(stderr, "distrosim report: --format: expected html, markdown or csv, got \"%s\"\n", format_name);
+        return 2;
+    }
+    sim_error err;
+    memset(&err, 0, sizeof err);
+    sim_status st = rpt_report_write(db, format, &opt, out, &err);
+    if (st != SIM_OK) {
+        fprintf(stderr, "distrosim report: %s (%s)\n", err.message, sim_status_name(st));
+        return 2;
+    }
+    return 0;
+}

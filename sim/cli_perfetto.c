@@ -1,0 +1,244 @@
+/* cli_perfetto.c: Chrome trace-event JSON from the engine's trace hook.
+ * The format and its choices are described in cli_perfetto.h.
+ *
+ * Invariants:
+ *   (1) The output is a JSON document once cli_perfetto_close has run:
+ *       every event is one object in the "traceEvents" array, separated by
+ *       commas (`first` says whether one is due), and every string goes
+ *       through json_string.
+ *   (2) Flow ids are unique within a file: 1, 2, 3, ... in delivery order.
+ *   (3) Nothing here reads the clock or the host: the bytes depend only on
+ *       the events, so two replays of one seed give the same file. */
+#include "cli_perfetto.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "distro_cluster.h"
+#include "sim_assert.h"
+
+#define CLI_PERFETTO_NAME_MAX 160   /* bytes of one node's thread name */
+
+struct cli_perfetto {
+    FILE *out;                  /* kept; the caller closes it */
+    uint32_t nodes;
+    uint64_t flow_next;         /* (2) */
+    bool first;                 /* no event written yet: no comma due */
+    bool failed;                /* a write failed */
+};
+
+/* --- JSON text ------------------------------------------------------------ */
+
+/* Length of the valid UTF-8 sequence at `s` (1-4), or 0 when the bytes there
+ * are not one (overlong forms, surrogates and code points above U+10FFFF
+ * included). */
+static size_t utf8_valid(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    if (c < 0x80) return 1;
+    size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+    if (n == 0 || c > 0xF4) return 0;
+    for (size_t k = 1; k < n; k++) {
+        if ((s[k] & 0xC0) != 0x80) return 0;       /* also stops at the NUL */
+    }
+    if (c == 0xE0 && s[1] < 0xA0) return 0;         /* overlong */
+    if (c == 0xED && s[1] >= 0xA0) return 0;        /* surrogate */
+    if (c == 0xF0 && s[1] < 0x90) return 0;         /* overlong */
+    if (c == 0xF4 && s[1] >= 0x90) return 0;        /* above U+10FFFF */
+    return n;
+}
+
+static void json_string(cli_perfetto *p, const char *text)
+{
+    FILE *f = p->out;
+    const unsigned char *s = (const unsigned char *)(text != NULL ? text : "");
+    if (fputc('"', f) == EOF) p->failed = true;
+    while (*s != '\0') {                              /* bound: strlen(text) */
+        unsigned char c = *s;
+        int rc = 0;
+        if (c == '"' || c == '\\') {
+            rc = fprintf(f, "\\%c", c);
+            s++;
+        } else if (c < 0x20) {
+            rc = fprintf(f, "\\u%04x", c);
+            s++;
+        } else {
+            size_t n = utf8_valid(s);
+            if (n == 0) {
+                rc = fputs("\\ufffd", f);
+                s++;
+            } else {
+                rc = fwrite(s, 1, n, f) == n ? 0 : EOF;
+                s += n;
+            }
+        }
+        if (rc < 0) p->failed = true;
+    }
+    if (fputc('"', f) == EOF) p->failed = true;
+}
+
+/* Starts one event object: the comma, then `{"name":NAME,"ph":"PH"`. */
+static void event_begin(cli_perfetto *p, const char *name, const char *ph)
+{
+    if (fputs(p->first ? "\n" : ",\n", p->out) == EOF) p->failed = true;
+    p->first = false;
+    if (fputs("{\"name\":", p->out) == EOF) p->failed = true;
+    json_string(p, name);
+    if (fprintf(p->out, ",\"ph\":\"%s\"", ph) < 0) p->failed = true;
+}
+
+static void put_ts(cli_perfetto *p, const char *key, sim_time_ns ns)
+{
+    if (fprintf(p->out, ",\"%s\":%" PRIu64 ".%03u", key, ns / 1000, (unsigned)(ns % 1000)) < 0) p->failed = true;
+}
+
+static void put_raw(cli_perfetto *p, const char *text)
+{
+    if (fputs(text, p->out) == EOF) p->failed = true;
+}
+
+/* The event's sequence number as `distrosim replay --trace` prints it, so
+ * the two traces can be read side by side: ordinary numbers start at 2^62
+ * and are shown from 0; smaller ones are events resumed from a pause
+ * backlog, shown with an "r". */
+static void seq_text(uint64_t seq, char *buf, size_t size)
+{
+    const uint64_t base = 1ull << 62;
+    if (seq >= base) {
+        snprintf(buf, size, "%" PRIu64, seq - base);
+    } else {
+        snprintf(buf, size, "r%" PRIu64, seq);
+    }
+}
+
+/* --- Names ---------------------------------------------------------------- */
+
+/* Event kinds: the engine's (sim_engine.h) and the model's.  The model's
+ * enum distro_kind is internal to model/ (distro_int.h), so its names are
+ * repeated here as labels only: a kind this table does not know is written
+ * as "kind N", never misread. */
+static const char *kind_name(uint16_t kind, char *buf, size_t size)
+{
+    static const char *const engine[] = {
+        [SIM_KIND_NODE_START] = "node_start", [SIM_KIND_NODE_RESUME] = "node_resume",
+        [SIM_KIND_DELIVER] = "deliver",       [SIM_KIND_RPC_TIMEOUT] = "rpc_timeout",
+        [SIM_KIND_RPC_REFUSED] = "rpc_refused", [SIM_KIND_FAULT] = "fault",
+    };
+    static const char *const model[] = {
+        "harness", "tick", "verify", "load", "report", "beat_check", "health_sync", "status",
+        "client_request", "client_response", "client_timer", "local", "boot_event",
+    };
+    if (kind < sizeof engine / sizeof engine[0] && engine[kind] != NULL) return engine[kind];
+    if (kind >= SIM_KIND_USER && kind - SIM_KIND_USER < (int)(sizeof model / sizeof model[0])) {
+        return model[kind - SIM_KIND_USER];
+    }
+    snprintf(buf, size, "kind %u", (unsigned)kind);
+    return buf;
+}
+
+/* --- API ------------------------------------------------------------------- */
+
+cli_perfetto *cli_perfetto_open(FILE *out, uint32_t nodes, const char *const *node_names)
+{
+    if (out == NULL) return NULL;
+    cli_perfetto *p = calloc(1, sizeof *p);
+    if (p == NULL) return NULL;
+    p->out = out;
+    p->nodes = nodes;
+    p->flow_next = 1;
+    p->first = true;
+    put_raw(p, "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"generator\":\"distrosim\"},\"traceEvents\":[");
+    event_begin(p, "process_name", "M");
+    put_raw(p, ",\"pid\":1,\"tid\":1,\"args\":{\"name\":\"distrosim\"}}");
+    for (uint32_t n = 0; n < nodes; n++) {           /* bound: nodes */
+        char name[CLI_PERFETTO_NAME_MAX];
+        const char *address = node_names != NULL ? node_names[n] : NULL;
+        if (address != NULL) {
+            snprintf(name, sizeof name, "node %" PRIu32 " (%s)", n, address);
+        } else {
+            snprintf(name, sizeof name, "node %" PRIu32, n);
+        }
+        event_begin(p, "thread_name", "M");
+        if (fprintf(out, ",\"pid\":1,\"tid\":%" PRIu32 ",\"args\":{\"name\":", n + 1) < 0) p->failed = true;
+        json_string(p, name);
+        put_raw(p, "}}");
+        event_begin(p, "thread_sort_index", "M");
+        if (fprintf(out, ",\"pid\":1,\"tid\":%" PRIu32 ",\"args\":{\"sort_index\":%" PRIu32 "}}", n + 1, n) < 0) {
+            p->failed = true;
+        }
+    }
+    return p;
+}
+
+static void message_event(cli_perfetto *p, const sim_trace_record *rec, const sim_message *msg)
+{
+    SIM_ASSERT(msg->sent_at_ns <= rec->at_ns);       /* a message never arrives before it is sent */
+    const char *type = distro_msg_type_name(msg->type);
+    uint64_t id = p->flow_next++;
+    /* Sender: a 1 ns slice (flows bind to slices) and the flow start. */
+    event_begin(p, type, "X");
+    put_raw(p, ",\"cat\":\"msg\"");
+    put_ts(p, "ts", msg->sent_at_ns);
+    if (fprintf(p->out, ",\"dur\":0.001,\"pid\":1,\"tid\":%" PRIu32 ",\"args\":{\"to\":%" PRIu32 ",\"bytes\":%" PRIu32
+                        ",\"type\":%u}}", msg->src + 1, msg->dst, msg->bytes, (unsigned)msg->type) < 0) {
+        p->failed = true;
+    }
+    event_begin(p, type, "s");
+    put_raw(p, ",\"cat\":\"msg\"");
+    put_ts(p, "ts", msg->sent_at_ns);
+    if (fprintf(p->out, ",\"pid\":1,\"tid\":%" PRIu32 ",\"id\":%" PRIu64 "}", msg->src + 1, id) < 0) p->failed = true;
+    /* Receiver: the slice and the flow end bound to it. */
+    event_begin(p, type, "X");
+    put_raw(p, ",\"cat\":\"msg\"");
+    put_ts(p, "ts", rec->at_ns);
+    char seq[32];
+    seq_text(rec->seq, seq, sizeof seq);
+    if (fprintf(p->out, ",\"dur\":0.001,\"pid\":1,\"tid\":%" PRIu32 ",\"args\":{\"from\":%" PRIu32 ",\"bytes\":%" PRIu32
+                        ",\"in_flight_ns\":%" PRIu64 ",\"seq\":\"%s\"}}",
+                msg->dst + 1, msg->src, msg->bytes, rec->at_ns - msg->sent_at_ns, seq) < 0) {
+        p->failed = true;
+    }
+    event_begin(p, type, "f");
+    put_raw(p, ",\"cat\":\"msg\",\"bp\":\"e\"");
+    put_ts(p, "ts", rec->at_ns);
+    if (fprintf(p->out, ",\"pid\":1,\"tid\":%" PRIu32 ",\"id\":%" PRIu64 "}", msg->dst + 1, id) < 0) p->failed = true;
+}
+
+void cli_perfetto_event(void *ctx, const sim_trace_record *rec, const sim_message *msg)
+{
+    cli_perfetto *p = ctx;
+    SIM_ASSERT(p != NULL);
+    SIM_ASSERT(rec != NULL);
+    if (msg != NULL) {
+        message_event(p, rec, msg);
+        return;
+    }
+    char buf[32];
+    const char *name = kind_name(rec->kind, buf, sizeof buf);
+    bool harness = rec->node == SIM_NODE_NONE;
+    const char *scope = !harness ? "t" : rec->kind == SIM_KIND_FAULT ? "g" : "p";
+    event_begin(p, name, "i");
+    if (fprintf(p->out, ",\"cat\":\"%s\",\"s\":\"%s\"", harness ? "harness" : "event", scope) < 0) p->failed = true;
+    put_ts(p, "ts", rec->at_ns);
+    /* Harness instants go on node 0's thread id: Perfetto files process-
+     * and global-scoped instants by scope, not by thread. */
+    uint32_t tid = harness ? 1 : rec->node + 1;
+    char seq[32];
+    seq_text(rec->seq, seq, sizeof seq);
+    if (fprintf(p->out, ",\"pid\":1,\"tid\":%" PRIu32 ",\"args\":{\"kind\":%u,\"seq\":\"%s\",\"incarnation\":%" PRIu32
+                        "}}", tid, (unsigned)rec->kind, seq, rec->incarnation) < 0) {
+        p->failed = true;
+    }
+}
+
+int cli_perfetto_close(cli_perfetto *p)
+{
+    if (p == NULL) return 0;
+    put_raw(p, "\n]}\n");
+    if (fflush(p->out) != 0 || ferror(p->out)) p->failed = true;
+    int rc = p->failed ? -1 : 0;
+    free(p);
+    return rc;
+}
