@@ -18,6 +18,7 @@
 
 #include "distro_cluster.h"
 #include "obs_convergence.h"
+#include "rpt_report.h"
 #include "sim_net.h"
 
 #define S SIM_S
@@ -163,18 +164,6 @@ static int parse_size(const char *s, uint64_t *out)
     return 0;
 }
 
-static int parse_dur(const char *s, sim_time_ns *out)
-{
-    char *end = NULL;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (end == s || s[0] == '-') return -1;
-    if (strcmp(end, "s") == 0) *out = v * SIM_S;
-    else if (strcmp(end, "m") == 0) *out = v * 60 * SIM_S;
-    else if (strcmp(end, "h") == 0) *out = v * 3600 * SIM_S;
-    else return -1;
-    return 0;
-}
-
 int bench_distro_main(int argc, char **argv)
 {
     uint64_t nodes = 5, services = 10000, instances = 2;
@@ -185,7 +174,7 @@ int bench_distro_main(int argc, char **argv)
         if (strcmp(argv[i], "--nodes") == 0) bad = parse_size(next, &nodes) || nodes < 1 || nodes > 1000;
         else if (strcmp(argv[i], "--services") == 0) bad = parse_size(next, &services) || services > 10000000;
         else if (strcmp(argv[i], "--instances") == 0) bad = parse_size(next, &instances) || instances < 1 || instances > 1000;
-        else if (strcmp(argv[i], "--duration") == 0) bad = parse_dur(next, &duration);
+        else if (strcmp(argv[i], "--duration") == 0) bad = !rpt_parse_duration(next, &duration) || duration == 0;
         else bad = 1;
         if (bad) {
             fprintf(stderr, "usage: distrosim bench distro [--nodes N] [--services S] [--instances I] [--duration 1h|10m|30s]\n"

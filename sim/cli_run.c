@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "rpt_db.h"
+#include "rpt_report.h"
 #include "cli_perfetto.h"
 #include "distro_cluster.h"
 #include "run_scenario.h"
@@ -116,23 +117,6 @@ static int parse_seeds(const char *s, uint64_t *first, uint64_t *last)
     *dash = '\0';
     if (parse_u64(buf, first) != 0 || parse_u64(dash + 1, last) != 0 || *last < *first) return -1;
     if (*last - *first >= SEEDS_MAX) return -1;
-    return 0;
-}
-
-static int parse_duration(const char *s, sim_time_ns *out)
-{
-    char *end = NULL;
-    double v = strtod(s, &end);
-    if (end == s || v < 0) return -1;
-    double unit = 1e9;
-    if (strcmp(end, "ns") == 0) unit = 1;
-    else if (strcmp(end, "us") == 0) unit = 1e3;
-    else if (strcmp(end, "ms") == 0) unit = 1e6;
-    else if (strcmp(end, "s") == 0 || *end == '\0') unit = 1e9;
-    else if (strcmp(end, "m") == 0) unit = 60e9;
-    else if (strcmp(end, "h") == 0) unit = 3600e9;
-    else return -1;
-    *out = (sim_time_ns)(v * unit);
     return 0;
 }
 
@@ -262,7 +246,7 @@ static int parse_args(int argc, char **argv, const char *cmd, cli_args *a)
             i++;
         } else if (strcmp(arg, "--from") == 0 || strcmp(arg, "--to") == 0) {
             sim_time_ns t = 0;
-            if (parse_duration(next, &t) != 0) {
+            if (!rpt_parse_duration(next, &t)) {
                 fprintf(stderr, "distrosim %s: %s: expected a duration such as 250ms or 30s, got \"%s\"\n", cmd, arg,
                         next);
                 return 2;
