@@ -32,7 +32,8 @@ typedef struct obs_client {
 
 struct obs {
     sim_engine *sim;
-    distro_cluster *cluster;
+    distro_cluster *cluster;    /* NULL for a synthetic model */
+    obs_model m;
     uint32_t n;
     bool *up;
 
@@ -126,6 +127,10 @@ static void window_close(obs *o, uint32_t *index)
 {
     if (*index == NONE) return;
     o->windows[*index].end_ns = sim_now(o->sim);
+    /* Several changes at one instant (nodes booting together, a write on
+     * three nodes at once) open and close windows of no length: forget the
+     * ones that are still last in the list, they measure nothing. */
+    if (o->windows[*index].end_ns == o->windows[*index].start_ns && *index + 1 == o->windows_len) o->windows_len--;
     *index = NONE;
 }
 
@@ -235,7 +240,7 @@ static void key_node_update(obs *o, uint32_t key, uint32_t node)
     for (uint32_t i = 0; i < o->key_clients_len[key]; i++) {
         uint32_t c = o->key_clients[key][i];
         obs_pair *p = &o->pairs[(size_t)c * o->n + node];
-        p->present = o->up[node] && o->count[kn] > 0 && distro_node_lists_client(o->cluster, node, c);
+        p->present = o->up[node] && o->count[kn] > 0 && o->m.lists_client(o->m.ctx, node, c);
         pair_update(o, c, node);
         if (p->present && o->clients[c].live) live_present++;
     }
@@ -273,11 +278,11 @@ static void key_divergence_update(obs *o, uint32_t key)
 static void ownership_update(obs *o)
 {
     uint32_t none = 0, multi = 0;
-    uint32_t keys = distro_cluster_key_count(o->cluster);
+    uint32_t keys = o->m.key_count(o->m.ctx);
     for (uint32_t k = 0; k < keys; k++) {
         uint32_t owners = 0;
         for (uint32_t n = 0; n < o->n; n++) {
-            if (o->up[n] && distro_node_responsible(o->cluster, n, k)) owners++;
+            if (o->up[n] && o->m.responsible(o->m.ctx, n, k)) owners++;
         }
         if (owners == 0) none++;
         if (owners >= 2) multi++;
@@ -303,7 +308,7 @@ static void on_datum(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t key, 
     keys_grow(o, key);
     size_t kn = (size_t)key * o->n + node;
     o->cks[kn] = cks64(new_cks);
-    uint32_t count = distro_node_instance_count(o->cluster, node, key);
+    uint32_t count = o->m.instance_count(o->m.ctx, node, key);
     o->instances[node] = o->instances[node] - o->count[kn] + count;
     o->count[kn] = (uint16_t)(count > UINT16_MAX ? UINT16_MAX : count);
     key_node_update(o, key, node);
@@ -333,7 +338,7 @@ static void on_node(void *ctx, sim_time_ns at_ns, uint32_t node, bool up)
             o->count[(size_t)k * o->n + node] = 0;
         }
     }
-    uint32_t keys = distro_cluster_key_count(o->cluster);
+    uint32_t keys = o->m.key_count(o->m.ctx);
     keys_grow(o, keys == 0 ? 0 : keys - 1);
     for (uint32_t k = 0; k < keys; k++) {
         key_node_update(o, k, node);
@@ -348,7 +353,7 @@ static void on_client(void *ctx, sim_time_ns at_ns, uint32_t client, bool live)
     obs *o = ctx;
     clients_grow(o, client);
     obs_client *cl = &o->clients[client];
-    uint32_t key = distro_client_key(o->cluster, client);
+    uint32_t key = o->m.client_key(o->m.ctx, client);
     keys_grow(o, key);
     if (cl->key == NONE) {
         cl->key = key;
@@ -374,17 +379,17 @@ static void on_client(void *ctx, sim_time_ns at_ns, uint32_t client, bool live)
 
 static void take_sample(obs *o)
 {
-    uint32_t keys = distro_cluster_key_count(o->cluster);
+    uint32_t keys = o->m.key_count(o->m.ctx);
     for (uint32_t n = 0; n < o->n; n++) {
         uint32_t owned = 0;
         if (o->up[n]) {
-            for (uint32_t k = 0; k < keys; k++) owned += distro_node_responsible(o->cluster, n, k);
+            for (uint32_t k = 0; k < keys; k++) owned += o->m.responsible(o->m.ctx, n, k);
         }
         GROW(o->samples, o->samples_len, o->samples_cap);
         o->samples[o->samples_len++] = (obs_sample){
             .at_ns = sim_now(o->sim), .node = n, .up = o->up[n],
-            .keys = distro_node_key_count(o->cluster, n), .instances = o->instances[n], .owned_keys = owned,
-            .healthy_view = distro_node_healthy_count(o->cluster, n), .divergent_keys = o->divergent_count,
+            .keys = o->m.node_key_count(o->m.ctx, n), .instances = o->instances[n], .owned_keys = owned,
+            .healthy_view = o->m.healthy_count(o->m.ctx, n), .divergent_keys = o->divergent_count,
         };
     }
 }
@@ -399,13 +404,29 @@ static void sample_fire(sim_engine *sim, void *ctx, uint64_t arg)
     SIM_ASSERT(st == SIM_OK);
 }
 
-obs *obs_create(sim_engine *sim, distro_cluster *cluster, sim_time_ns sample_interval_ns)
+static uint32_t cl_key_count(void *ctx) { return distro_cluster_key_count(ctx); }
+static uint32_t cl_instance_count(void *ctx, uint32_t node, uint32_t key)
+{
+    return distro_node_instance_count(ctx, node, key);
+}
+static bool cl_lists_client(void *ctx, uint32_t node, uint32_t client)
+{
+    return distro_node_lists_client(ctx, node, client);
+}
+static uint32_t cl_client_key(void *ctx, uint32_t client) { return distro_client_key(ctx, client); }
+static bool cl_responsible(void *ctx, uint32_t node, uint32_t key) { return distro_node_responsible(ctx, node, key); }
+static uint32_t cl_node_key_count(void *ctx, uint32_t node) { return distro_node_key_count(ctx, node); }
+static uint32_t cl_healthy_count(void *ctx, uint32_t node) { return distro_node_healthy_count(ctx, node); }
+
+obs *obs_create_model(sim_engine *sim, const obs_model *model, sim_time_ns sample_interval_ns,
+                      distro_observer *hooks)
 {
     obs *o = calloc(1, sizeof *o);
     SIM_ASSERT(o != NULL);
+    SIM_ASSERT(model->nodes > 0);
     o->sim = sim;
-    o->cluster = cluster;
-    o->n = distro_cluster_size(cluster);
+    o->m = *model;
+    o->n = model->nodes;
     o->up = calloc(o->n, sizeof *o->up);
     o->instances = calloc(o->n, sizeof *o->instances);
     SIM_ASSERT(o->up != NULL && o->instances != NULL);
@@ -413,9 +434,8 @@ obs *obs_create(sim_engine *sim, distro_cluster *cluster, sim_time_ns sample_int
     o->converged = true;                 /* nothing up, nothing registered: trivially agreed */
     o->converged_since = sim_now(sim);
     o->sample_interval_ns = sample_interval_ns;
-    distro_observer hooks = { .ctx = o, .datum_changed = on_datum, .view_changed = on_view,
-                              .node_changed = on_node, .client_changed = on_client };
-    distro_cluster_set_observer(cluster, &hooks);
+    *hooks = (distro_observer){ .ctx = o, .datum_changed = on_datum, .view_changed = on_view,
+                                .node_changed = on_node, .client_changed = on_client };
     if (sample_interval_ns > 0) {
         sim_error err;
         sim_status st = sim_schedule(sim, 0, SIM_KIND_USER, sample_fire, o, 0, NULL, &err);
@@ -424,10 +444,24 @@ obs *obs_create(sim_engine *sim, distro_cluster *cluster, sim_time_ns sample_int
     return o;
 }
 
+obs *obs_create(sim_engine *sim, distro_cluster *cluster, sim_time_ns sample_interval_ns)
+{
+    obs_model model = {
+        .ctx = cluster, .nodes = distro_cluster_size(cluster), .key_count = cl_key_count,
+        .instance_count = cl_instance_count, .lists_client = cl_lists_client, .client_key = cl_client_key,
+        .responsible = cl_responsible, .node_key_count = cl_node_key_count, .healthy_count = cl_healthy_count,
+    };
+    distro_observer hooks;
+    obs *o = obs_create_model(sim, &model, sample_interval_ns, &hooks);
+    o->cluster = cluster;
+    distro_cluster_set_observer(cluster, &hooks);
+    return o;
+}
+
 void obs_destroy(obs *o)
 {
     if (o == NULL) return;
-    distro_cluster_set_observer(o->cluster, NULL);
+    if (o->cluster != NULL) distro_cluster_set_observer(o->cluster, NULL);
     for (uint32_t k = 0; k < o->keys_cap; k++) free(o->key_clients[k]);
     free(o->key_clients);
     free(o->key_clients_len);

@@ -61,9 +61,27 @@ typedef struct obs_sample {
     uint32_t divergent_keys;     /* cluster-wide */
 } obs_sample;
 
+/* What the observer asks of the cluster it watches.  obs_create wires it to
+ * a distro_cluster; tests give it a synthetic registry with known answers. */
+typedef struct obs_model {
+    void *ctx;
+    uint32_t nodes;
+    uint32_t (*key_count)(void *ctx);                          /* keys ever seen */
+    uint32_t (*instance_count)(void *ctx, uint32_t node, uint32_t key);
+    bool (*lists_client)(void *ctx, uint32_t node, uint32_t client);
+    uint32_t (*client_key)(void *ctx, uint32_t client);
+    bool (*responsible)(void *ctx, uint32_t node, uint32_t key);
+    uint32_t (*node_key_count)(void *ctx, uint32_t node);
+    uint32_t (*healthy_count)(void *ctx, uint32_t node);
+} obs_model;
+
 /* Creates an observer and installs it as `cluster`'s observer.  Keeps both
  * pointers; `sample_interval_ns` 0 disables sampling.  Returns owned. */
 obs *obs_create(sim_engine *sim, distro_cluster *cluster, sim_time_ns sample_interval_ns);
+/* The same over any model: fills `*hooks` with the callbacks to feed it
+ * (the model's changes, in time order).  Keeps `model`. */
+obs *obs_create_model(sim_engine *sim, const obs_model *model, sim_time_ns sample_interval_ns,
+                      distro_observer *hooks);
 void obs_destroy(obs *o);   /* NULL is a no-op */
 
 /* Closes every open window at the current time (they stay marked open)

@@ -1,0 +1,288 @@
+/* test_obs_convergence.c: the convergence observer on synthetic change
+ * streams with known answers.
+ *
+ * A fake registry (three nodes, two keys, a few clients) stands in for the
+ * model: the test sets what each node lists, then reports the change to
+ * the observer through the same hooks the model calls, at chosen virtual
+ * times.  Every window, lag and convergence instant below is computed by
+ * hand from those times. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "obs_convergence.h"
+#include "sim_engine.h"
+
+#define S SIM_S
+#define MS SIM_MS
+#define NODES 3
+#define KEYS 2
+#define CLIENTS 3
+
+typedef struct fake {
+    uint32_t count[NODES][KEYS];
+    bool lists[NODES][CLIENTS];
+    bool responsible[NODES][KEYS];
+    uint32_t client_key[CLIENTS];
+} fake;
+
+static uint32_t f_key_count(void *ctx) { (void)ctx; return KEYS; }
+static uint32_t f_instance_count(void *ctx, uint32_t node, uint32_t key) { return ((fake *)ctx)->count[node][key]; }
+static bool f_lists(void *ctx, uint32_t node, uint32_t client) { return ((fake *)ctx)->lists[node][client]; }
+static uint32_t f_client_key(void *ctx, uint32_t client) { return ((fake *)ctx)->client_key[client]; }
+static bool f_resp(void *ctx, uint32_t node, uint32_t key) { return ((fake *)ctx)->responsible[node][key]; }
+static uint32_t f_node_keys(void *ctx, uint32_t node)
+{
+    fake *f = ctx;
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < KEYS; k++) n += f->count[node][k] > 0;
+    return n;
+}
+static uint32_t f_healthy(void *ctx, uint32_t node) { (void)ctx; (void)node; return NODES; }
+
+typedef struct world {
+    sim_engine *sim;
+    fake f;
+    obs *o;
+    distro_observer hooks;
+} world;
+
+static const char *const CKS_EMPTY = "d41d8cd98f00b204e9800998ecf8427e";
+static const char *const CKS_A = "7631f88e79d10bf2abf1da0b81748118";
+static const char *const CKS_B = "53faf1250ac748c6acaa66583eeeba2d";
+
+static world *world_new(sim_time_ns sample_ns)
+{
+    world *w = calloc(1, sizeof *w);
+    sim_error err;
+    sim_config sc = { .seed = 1, .node_count = NODES };
+    w->sim = sim_engine_create(&sc, &err);
+    ck_assert_ptr_nonnull(w->sim);
+    for (uint32_t n = 0; n < NODES; n++) w->f.responsible[n][0] = n == 0;   /* key 0: node 0 owns */
+    for (uint32_t n = 0; n < NODES; n++) w->f.responsible[n][1] = n == 1;   /* key 1: node 1 owns */
+    w->f.client_key[0] = 0;
+    w->f.client_key[1] = 0;
+    w->f.client_key[2] = 1;
+    obs_model m = { .ctx = &w->f, .nodes = NODES, .key_count = f_key_count, .instance_count = f_instance_count,
+                    .lists_client = f_lists, .client_key = f_client_key, .responsible = f_resp,
+                    .node_key_count = f_node_keys, .healthy_count = f_healthy };
+    w->o = obs_create_model(w->sim, &m, sample_ns, &w->hooks);
+    for (uint32_t n = 0; n < NODES; n++) w->hooks.node_changed(w->hooks.ctx, 0, n, true);
+    return w;
+}
+
+static void world_free(world *w)
+{
+    obs_destroy(w->o);
+    sim_engine_destroy(w->sim);
+    free(w);
+}
+
+static void at(world *w, sim_time_ns t) { (void)sim_run_until(w->sim, t); }
+
+/* Node `node` now lists `count` instances of `key` with checksum `cks`;
+ * `present` lists which clients it has (-1 ends). */
+static void store(world *w, uint32_t node, uint32_t key, const char *old_cks, const char *cks, uint32_t count,
+                  const int *present)
+{
+    for (uint32_t c = 0; c < CLIENTS; c++) {
+        if (w->f.client_key[c] == key) w->f.lists[node][c] = false;
+    }
+    for (int i = 0; present != NULL && present[i] >= 0; i++) w->f.lists[node][present[i]] = true;
+    w->f.count[node][key] = count;
+    w->hooks.datum_changed(w->hooks.ctx, sim_now(w->sim), node, key, old_cks, cks);
+}
+
+static void live(world *w, uint32_t client, bool is_live)
+{
+    w->hooks.client_changed(w->hooks.ctx, sim_now(w->sim), client, is_live);
+}
+
+static const obs_window *find_window(const obs *o, obs_window_kind kind, int32_t node, size_t skip)
+{
+    size_t count = 0;
+    const obs_window *ws = obs_windows(o, &count);
+    for (size_t i = 0; i < count; i++) {
+        if (ws[i].kind == kind && ws[i].node == node && skip-- == 0) return &ws[i];
+    }
+    return NULL;
+}
+
+START_TEST(test_registration_lag_and_lost_windows)
+{
+    world *w = world_new(0);
+    const int c0[] = { 0, -1 };
+    at(w, 1 * S);
+    live(w, 0, true);
+    ck_assert(!obs_converged(w->o));                 /* the truth moved, nobody lists it yet */
+    at(w, 1001 * MS);
+    store(w, 0, 0, "", CKS_A, 1, c0);
+    at(w, 3100 * MS);
+    store(w, 1, 0, "", CKS_A, 1, c0);
+    ck_assert(!obs_converged(w->o));
+    at(w, 3200 * MS);
+    store(w, 2, 0, "", CKS_A, 1, c0);
+    ck_assert(obs_converged(w->o));
+    ck_assert_uint_eq(obs_converged_since(w->o), 3200 * MS);
+    ck_assert_uint_eq(obs_converged_after(w->o, 1500 * MS), 3200 * MS);
+    ck_assert_uint_eq(obs_converged_after(w->o, 500 * MS), 500 * MS);   /* converged (empty) before the registration */
+    const sim_time_ns expected_end[NODES] = { 1001 * MS, 3100 * MS, 3200 * MS };
+    for (int32_t n = 0; n < NODES; n++) {
+        const obs_window *lw = find_window(w->o, OBS_WINDOW_LOST, n, 0);
+        ck_assert_ptr_nonnull(lw);
+        ck_assert_uint_eq(lw->start_ns, 1 * S);
+        ck_assert_uint_eq(lw->end_ns, expected_end[n]);
+        ck_assert_uint_eq(lw->client, 0);
+    }
+    size_t lags = 0;
+    const sim_time_ns *lag = obs_lags(w->o, &lags);
+    ck_assert_uint_eq(lags, 1);
+    ck_assert_uint_eq(lag[0], 2200 * MS);            /* registration to the last node's first listing */
+    ck_assert_uint_eq(obs_window_max(w->o, OBS_WINDOW_LOST), 2200 * MS);
+    world_free(w);
+}
+END_TEST
+
+START_TEST(test_zombie_windows_after_death)
+{
+    world *w = world_new(0);
+    const int c0[] = { 0, -1 };
+    at(w, 1 * S);
+    live(w, 0, true);
+    for (uint32_t n = 0; n < NODES; n++) store(w, n, 0, "", CKS_A, 1, c0);
+    ck_assert(obs_converged(w->o));
+    at(w, 10 * S);
+    live(w, 0, false);                               /* the process dies; every node still lists it */
+    ck_assert(!obs_converged(w->o));
+    at(w, 40 * S);
+    store(w, 0, 0, CKS_A, CKS_EMPTY, 0, NULL);         /* the owner's beat check deletes it */
+    at(w, 42100 * MS);
+    store(w, 1, 0, CKS_A, CKS_EMPTY, 0, NULL);
+    at(w, 42200 * MS);
+    store(w, 2, 0, CKS_A, CKS_EMPTY, 0, NULL);
+    ck_assert(obs_converged(w->o));
+    ck_assert_uint_eq(obs_converged_after(w->o, 10 * S), 42200 * MS);
+    ck_assert_uint_eq(obs_window_max(w->o, OBS_WINDOW_ZOMBIE), 32200 * MS);
+    const obs_window *z = find_window(w->o, OBS_WINDOW_ZOMBIE, 0, 0);
+    ck_assert_ptr_nonnull(z);
+    ck_assert_uint_eq(z->start_ns, 10 * S);
+    ck_assert_uint_eq(z->end_ns, 40 * S);
+    ck_assert_uint_eq(obs_window_max(w->o, OBS_WINDOW_LOST), 0);
+    world_free(w);
+}
+END_TEST
+
+START_TEST(test_divergence_and_node_down)
+{
+    world *w = world_new(0);
+    const int c0[] = { 0, -1 };
+    at(w, 1 * S);
+    live(w, 0, true);
+    for (uint32_t n = 0; n < NODES; n++) store(w, n, 0, "", CKS_A, 1, c0);
+    at(w, 50 * S);
+    store(w, 1, 0, CKS_A, CKS_B, 1, c0);               /* a health flag differs on node 1 */
+    ck_assert_uint_eq(obs_divergent_keys(w->o), 1);
+    ck_assert(!obs_converged(w->o));
+    at(w, 55 * S);
+    store(w, 1, 0, CKS_B, CKS_A, 1, c0);
+    ck_assert_uint_eq(obs_divergent_keys(w->o), 0);
+    ck_assert(obs_converged(w->o));
+    const obs_window *d = find_window(w->o, OBS_WINDOW_DIVERGENT, -1, 0);
+    ck_assert_ptr_nonnull(d);
+    ck_assert_uint_eq(d->start_ns, 50 * S);
+    ck_assert_uint_eq(d->end_ns, 55 * S);
+    /* Node 2 diverges, then crashes: a down node's data stops counting. */
+    at(w, 60 * S);
+    store(w, 2, 0, CKS_A, CKS_B, 1, c0);
+    ck_assert_uint_eq(obs_divergent_keys(w->o), 1);
+    at(w, 61 * S);
+    w->f.count[2][0] = 0;
+    w->f.lists[2][0] = false;
+    w->hooks.node_changed(w->hooks.ctx, 61 * S, 2, false);
+    ck_assert_uint_eq(obs_divergent_keys(w->o), 0);
+    ck_assert(obs_converged(w->o));
+    ck_assert_uint_eq(obs_converged_since(w->o), 61 * S);
+    /* It restarts empty: its missing instance is a lost window from now. */
+    at(w, 70 * S);
+    w->hooks.node_changed(w->hooks.ctx, 70 * S, 2, true);
+    ck_assert(!obs_converged(w->o));
+    at(w, 72 * S);
+    store(w, 2, 0, "", CKS_A, 1, c0);
+    ck_assert(obs_converged(w->o));
+    const obs_window *lw = find_window(w->o, OBS_WINDOW_LOST, 2, 1);   /* the second on node 2 */
+    ck_assert_ptr_nonnull(lw);
+    ck_assert_uint_eq(lw->start_ns, 70 * S);
+    ck_assert_uint_eq(lw->end_ns, 72 * S);
+    world_free(w);
+}
+END_TEST
+
+START_TEST(test_ownership_disagreement_windows)
+{
+    world *w = world_new(0);
+    at(w, 20 * S);
+    w->f.responsible[2][0] = true;                   /* node 2 also claims key 0 */
+    w->hooks.view_changed(w->hooks.ctx, 20 * S, 2, NULL, 0);
+    at(w, 25 * S);
+    w->f.responsible[2][0] = false;
+    w->f.responsible[1][1] = false;                  /* and nobody owns key 1 */
+    w->hooks.view_changed(w->hooks.ctx, 25 * S, 1, NULL, 0);
+    at(w, 28 * S);
+    w->f.responsible[1][1] = true;
+    w->hooks.view_changed(w->hooks.ctx, 28 * S, 1, NULL, 0);
+    const obs_window *multi = find_window(w->o, OBS_WINDOW_OWNERSHIP_MULTI, -1, 0);
+    const obs_window *none = find_window(w->o, OBS_WINDOW_OWNERSHIP_NONE, -1, 0);
+    ck_assert_ptr_nonnull(multi);
+    ck_assert_ptr_nonnull(none);
+    ck_assert_uint_eq(multi->start_ns, 20 * S);
+    ck_assert_uint_eq(multi->end_ns, 25 * S);
+    ck_assert_uint_eq(none->start_ns, 25 * S);
+    ck_assert_uint_eq(none->end_ns, 28 * S);
+    ck_assert_uint_eq(obs_window_max(w->o, OBS_WINDOW_OWNERSHIP_MULTI), 5 * S);
+    ck_assert_uint_eq(obs_window_max(w->o, OBS_WINDOW_OWNERSHIP_NONE), 3 * S);
+    world_free(w);
+}
+END_TEST
+
+START_TEST(test_open_windows_count_to_the_end_and_samples)
+{
+    world *w = world_new(1 * S);
+    const int c2[] = { 2, -1 };
+    at(w, 2 * S);
+    live(w, 2, true);
+    store(w, 1, 1, "", CKS_A, 1, c2);                 /* only node 1 ever lists client 2 */
+    at(w, 10 * S);
+    obs_finish(w->o);
+    ck_assert_uint_eq(obs_window_max(w->o, OBS_WINDOW_LOST), 8 * S);   /* still open at 10 s */
+    ck_assert(!obs_converged(w->o));
+    ck_assert_uint_eq(obs_converged_after(w->o, 2 * S), SIM_TIME_NEVER);
+    size_t count = 0;
+    const obs_sample *samples = obs_samples(w->o, &count);
+    ck_assert_uint_eq(count, (10 + 1 + 1) * NODES);  /* t = 0..10 s, plus the final one */
+    const obs_sample *last = &samples[count - 2];     /* node 1 at the final sample */
+    ck_assert_uint_eq(last->at_ns, 10 * S);
+    ck_assert_uint_eq(last->node, 1);
+    ck_assert_uint_eq(last->instances, 1);
+    ck_assert_uint_eq(last->keys, 1);
+    ck_assert_uint_eq(last->owned_keys, 1);           /* node 1 owns key 1 */
+    ck_assert_uint_eq(last->divergent_keys, 1);       /* nodes 0 and 2 have nothing for key 1 */
+    world_free(w);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("obs_convergence");
+    TCase *tc = tcase_create("synthetic");
+    tcase_add_test(tc, test_registration_lag_and_lost_windows);
+    tcase_add_test(tc, test_zombie_windows_after_death);
+    tcase_add_test(tc, test_divergence_and_node_down);
+    tcase_add_test(tc, test_ownership_disagreement_windows);
+    tcase_add_test(tc, test_open_windows_count_to_the_end_and_samples);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
