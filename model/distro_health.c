@@ -219,10 +219,10 @@ static void service_reporter(sim_engine *sim, void *ctx, uint64_t arg)
     (void)arg;
     distro_node *node = ctx;
     distro_cluster *c = node->cluster;
-    uint32_t owned = 0;
-    for (uint32_t k = 0; k < node->datums_cap; k++) {
-        distro_ilist *v = node->datums[k].value;
-        if (v != NULL && v->count > 0 && distro_mapper_responsible(node, k)) owned++;
+    uint32_t candidates = 0, owned = 0;
+    uint32_t *owned_keys = distro_mapper_owned_keys(node, &candidates);
+    for (uint32_t i = 0; i < candidates; i++) {
+        if (node->datums[owned_keys[i]].value->count > 0) owned_keys[owned++] = owned_keys[i];   /* non-empty only */
     }
     if (owned > 0) {
         distro_msg *msg = distro_msg_new(DISTRO_MSG_SERVICE_STATUS, owned);
@@ -231,13 +231,11 @@ static void service_reporter(sim_engine *sim, void *ctx, uint64_t arg)
         msg->source = node->id;
         uint64_t bytes = 64;
         uint32_t i = 0;
-        for (uint32_t k = 0; k < node->datums_cap && i < owned; k++) {
-            distro_ilist *v = node->datums[k].value;
-            if (v == NULL || v->count == 0 || !distro_mapper_responsible(node, k)) continue;
+        for (; i < owned; i++) {
+            uint32_t k = owned_keys[i];
             msg->keys[i] = k;
-            memcpy(msg->checksums[i], service_checksum(node, k, v), 33);
+            memcpy(msg->checksums[i], service_checksum(node, k, node->datums[k].value), 33);
             bytes += strlen(c->keys[k].tag) + 32 + 6;
-            i++;
         }
         uint32_t *peers = malloc(c->n * sizeof *peers);
         SIM_ASSERT(peers != NULL);
@@ -250,6 +248,7 @@ static void service_reporter(sim_engine *sim, void *ctx, uint64_t arg)
         free(peers);
         distro_msg_unref(msg);
     }
+    free(owned_keys);
     distro_timer(node, c->config.health_sync_interval_ns, DISTRO_KIND_HEALTH_SYNC, service_reporter, 0);
 }
 

@@ -358,6 +358,10 @@ uint32_t distro_mapper_map_srv(const distro_node *node, uint32_t key);
 /* Keys stored on this node that map to `owner` in the current view. */
 const uint32_t *distro_mapper_keys_of(distro_node *node, uint32_t owner, uint32_t *count_out);
 void distro_mapper_note_key(distro_node *node, uint32_t key);
+/* The stored keys this node is responsible for, in key order: returns
+ * owned (free()) and the count in *count_out.  Uses the owner buckets, so it
+ * costs the node's share of the keys, not all of them. */
+uint32_t *distro_mapper_owned_keys(distro_node *node, uint32_t *count_out);
 
 /* distro_datastore.c: DataStore and the Service view. */
 distro_ilist *distro_store_get(const distro_node *node, uint32_t key);

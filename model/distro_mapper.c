@@ -126,3 +126,37 @@ const uint32_t *distro_mapper_keys_of(distro_node *node, uint32_t owner, uint32_
     }
     return NULL;
 }
+
+static int key_cmp(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+uint32_t *distro_mapper_owned_keys(distro_node *node, uint32_t *count_out)
+{
+    const distro_cluster *c = node->cluster;
+    uint32_t count = 0;
+    uint32_t *keys = NULL;
+    if (c->config.distro_enabled && node->healthy_count > 0 && node->self_index >= 0) {
+        /* responsible(k) is exactly "k's bucket is mine" here. */
+        uint32_t len = 0;
+        const uint32_t *bucket = distro_mapper_keys_of(node, node->id, &len);
+        keys = malloc((len + 1) * sizeof *keys);
+        SIM_ASSERT(keys != NULL);
+        for (uint32_t i = 0; i < len; i++) {
+            if (node->datums[bucket[i]].value != NULL) keys[count++] = bucket[i];
+        }
+        qsort(keys, count, sizeof *keys, key_cmp);   /* key order, as a full scan gives; keys are unique */
+    } else {
+        /* Distro off, an empty list, or self missing from it (W12): every
+         * test of responsible() is the same answer; scan. */
+        keys = malloc((node->datums_cap + 1) * sizeof *keys);
+        SIM_ASSERT(keys != NULL);
+        for (uint32_t k = 0; k < node->datums_cap; k++) {
+            if (node->datums[k].value != NULL && distro_mapper_responsible(node, k)) keys[count++] = k;
+        }
+    }
+    *count_out = count;
+    return keys;
+}

@@ -41,9 +41,7 @@ static void verify_run(sim_engine *sim, void *ctx, uint64_t arg)
     distro_node *node = ctx;
     distro_cluster *c = node->cluster;
     uint32_t owned = 0;
-    for (uint32_t k = 0; k < node->datums_cap; k++) {
-        if (node->datums[k].value != NULL && distro_mapper_responsible(node, k)) owned++;
-    }
+    uint32_t *owned_keys = distro_mapper_owned_keys(node, &owned);
     if (owned > 0) {
         distro_msg *msg = distro_msg_new(DISTRO_MSG_CHECKSUM, owned);
         msg->checksums = calloc(owned, sizeof *msg->checksums);
@@ -51,12 +49,11 @@ static void verify_run(sim_engine *sim, void *ctx, uint64_t arg)
         msg->source = node->id;
         uint64_t bytes = 2;
         uint32_t i = 0;
-        for (uint32_t k = 0; k < node->datums_cap && i < owned; k++) {
-            if (node->datums[k].value == NULL || !distro_mapper_responsible(node, k)) continue;
+        for (; i < owned; i++) {
+            uint32_t k = owned_keys[i];
             msg->keys[i] = k;
             memcpy(msg->checksums[i], distro_ilist_checksum(node->datums[k].value), 33);
             bytes += c->keys[k].name_bytes + 32 + 6;
-            i++;
         }
         uint32_t *peers = malloc(c->n * sizeof *peers);
         SIM_ASSERT(peers != NULL);
@@ -71,6 +68,7 @@ static void verify_run(sim_engine *sim, void *ctx, uint64_t arg)
         free(peers);
         distro_msg_unref(msg);
     }
+    free(owned_keys);
     distro_timer(node, c->config.verify_interval_ns, DISTRO_KIND_VERIFY, verify_run, 0);
 }
 
