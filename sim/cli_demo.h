@@ -4,5 +4,6 @@
 
 int cli_demo_main(int argc, char **argv);
 int bench_distro_main(int argc, char **argv);
+int bench_report_main(int argc, char **argv);
 
 #endif

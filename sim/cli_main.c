@@ -23,6 +23,7 @@ static void usage(FILE *out)
             "  demo [SEED]                   a 3-node cluster through a crash, restart, partition and heal\n"
             "  bench mesh [--baseline] N V   engine benchmark (workload MH), optionally against a bare loop\n"
             "  bench distro [--nodes N] [--services S] [--instances I] [--duration D]\n"
+            "  bench report DB               time the HTML and Markdown reports of a database\n"
             "  validate FILE... [--print]    check scenario files without running them\n"
             "  nacos owner --members A,B,..  map service names (stdin) to owners as Nacos 1.4 does\n"
             "  nacos checksum                Nacos 1.4 verify checksums of instance lists (JSON, stdin)\n"
@@ -40,6 +41,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "bench") == 0 && argc >= 3 && strcmp(argv[2], "distro") == 0) {
         return bench_distro_main(argc - 3, argv + 3);
+    }
+    if (strcmp(argv[1], "bench") == 0 && argc >= 3 && strcmp(argv[2], "report") == 0) {
+        return bench_report_main(argc - 3, argv + 3);
     }
     if (strcmp(argv[1], "demo") == 0) return cli_demo_main(argc - 2, argv + 2);
     if (strcmp(argv[1], "run") == 0) return cli_run_main(argc - 2, argv + 2);
