@@ -1460,8 +1460,8 @@ static void section_spacetime(html *h)
     put(h, "<p class=\"note\">Trace <code>");
     esc(h, h->ctx->opt.trace_path);
     rpt_buf_printf(h->out, "</code>: %zu messages, %zu lanes. Time runs downwards; each arrow goes from the send to "
-                           "the arrival at the receiver (arrivals the network then dropped are included: the trace "
-                           "records every delivery attempt).%s</p>\n",
+                           "the arrival at the receiver; messages the network dropped (partition, loss, a down "
+                           "receiver) have no arrow.%s</p>\n",
                    t.arrows_count, t.lanes_count,
                    sv.has_run ? " Faults of the run are shaded." : " Give --run ID to shade the run's faults.");
     if (t.lanes_count == 0) {

@@ -176,6 +176,25 @@ static void message_event(cli_perfetto *p, const sim_trace_record *rec, const si
 {
     SIM_ASSERT(msg->sent_at_ns <= rec->at_ns);       /* a message never arrives before it is sent */
     const char *type = distro_msg_type_name(msg->type);
+    if (msg->dropped >= 0) {
+        /* Dropped at delivery: the send, and a mark where it was lost; no
+         * flow, so viewers draw no arrow for a message nobody received. */
+        event_begin(p, type, "X");
+        put_raw(p, ",\"cat\":\"msg\"");
+        put_ts(p, "ts", msg->sent_at_ns);
+        if (fprintf(p->out, ",\"dur\":0.001,\"pid\":1,\"tid\":%" PRIu32 ",\"args\":{\"to\":%" PRIu32
+                            ",\"bytes\":%" PRIu32 ",\"dropped\":\"%s\"}}",
+                    msg->src + 1, msg->dst, msg->bytes, sim_drop_reason_name((sim_drop_reason)msg->dropped)) < 0) {
+            p->failed = true;
+        }
+        char name[96];
+        snprintf(name, sizeof name, "%s dropped (%s)", type, sim_drop_reason_name((sim_drop_reason)msg->dropped));
+        event_begin(p, name, "i");
+        put_raw(p, ",\"cat\":\"drop\",\"s\":\"t\"");
+        put_ts(p, "ts", rec->at_ns);
+        if (fprintf(p->out, ",\"pid\":1,\"tid\":%" PRIu32 "}", msg->dst + 1) < 0) p->failed = true;
+        return;
+    }
     uint64_t id = p->flow_next++;
     /* Sender: a 1 ns slice (flows bind to slices) and the flow start. */
     event_begin(p, type, "X");

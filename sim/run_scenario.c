@@ -467,7 +467,13 @@ static void trace_event(void *ctx, const sim_trace_record *rec, const sim_messag
     if (t->node >= 0 && rec->node != (uint32_t)t->node && (msg == NULL || msg->src != (uint32_t)t->node)) return;
     if (t->type >= 0 && (msg == NULL || msg->type != (uint32_t)t->type)) return;
     int node = rec->node == SIM_NODE_NONE ? -1 : (int)rec->node;
-    if (msg != NULL) {
+    if (msg != NULL && msg->dropped >= 0) {
+        fprintf(t->out, "%llu.%09llu seq=%s drop(%s) %s %u->%u bytes=%u sent=%llu.%09llu\n",
+                (unsigned long long)(rec->at_ns / SIM_S), (unsigned long long)(rec->at_ns % SIM_S), seq,
+                sim_drop_reason_name((sim_drop_reason)msg->dropped), distro_msg_type_name(msg->type), msg->src,
+                msg->dst, msg->bytes, (unsigned long long)(msg->sent_at_ns / SIM_S),
+                (unsigned long long)(msg->sent_at_ns % SIM_S));
+    } else if (msg != NULL) {
         fprintf(t->out, "%llu.%09llu seq=%s deliver %s %u->%u bytes=%u sent=%llu.%09llu\n",
                 (unsigned long long)(rec->at_ns / SIM_S), (unsigned long long)(rec->at_ns % SIM_S),
                 seq, distro_msg_type_name(msg->type), msg->src, msg->dst, msg->bytes,

@@ -291,12 +291,10 @@ static void trace_note(sim_engine *sim, const sim_heap_entry *top, const sim_eve
     h = (h ^ ev->node) * prime;
     h = (h ^ ev->incarnation) * prime;
     sim->trace_hash = h;
-    if (sim->trace_fn != NULL) {
+    if (sim->trace_fn != NULL && ev->fn != sim__net_deliver) {   /* deliveries: once their fate is known */
         sim_trace_record rec = { .at_ns = top->at_ns, .seq = top->seq, .node = ev->node,
                                  .incarnation = ev->incarnation, .kind = ev->kind };
-        sim_message msg = { .src = ev->src, .dst = ev->node, .type = ev->type, .bytes = ev->bytes,
-                            .sent_at_ns = ev->arg, .payload = ev->ctx };
-        sim->trace_fn(sim->trace_ctx, &rec, ev->fn == sim__net_deliver ? &msg : NULL);
+        sim->trace_fn(sim->trace_ctx, &rec, NULL);
     }
     if (!sim->config.trace_record) return;
     if (sim->trace_len == sim->trace_cap) {
@@ -356,7 +354,7 @@ static bool step(sim_engine *sim, sim_time_ns until_ns)
         sim_event copy = *ev;
         slot_free(sim, top.index);
         if (copy.fn == sim__net_deliver) {
-            sim__net_deliver_event(sim, &copy);
+            sim__net_deliver_event(sim, &copy, &top);
         } else {
             copy.fn(sim, copy.ctx, copy.arg);
         }

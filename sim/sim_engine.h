@@ -203,7 +203,8 @@ uint64_t sim_trace_hash(const sim_engine *sim);
 const sim_trace_record *sim_trace_records(const sim_engine *sim, size_t *count_out);
 
 /* Called for every processed event, before its handler runs; `msg` is the
- * message being delivered for SIM_KIND_DELIVER events, else NULL.  For
+ * message arriving for SIM_KIND_DELIVER events (msg->dropped says whether
+ * the network dropped it at delivery, and why), else NULL.  For
  * `distrosim replay --trace`.  Keeps `ctx`; NULL `fn` removes the hook. */
 typedef void sim_trace_fn(void *ctx, const sim_trace_record *record, const sim_message *msg);
 void sim_set_trace_hook(sim_engine *sim, sim_trace_fn *fn, void *ctx);

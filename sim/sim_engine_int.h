@@ -147,8 +147,9 @@ void sim__net_deinit(sim_engine *sim);
 void sim__net_on_crash(sim_engine *sim, sim_node_id node);
 /* A delivery event dropped from a pause backlog by a crash. */
 void sim__net_drop_backlogged(sim_engine *sim, const sim_event *ev);
-/* Runs a delivery: `ev` is the popped event, still allocated. */
-void sim__net_deliver_event(sim_engine *sim, const sim_event *ev);
+/* Runs a delivery: `ev` is a copy of the popped event, `top` its queue
+ * entry (for the trace hook). */
+void sim__net_deliver_event(sim_engine *sim, const sim_event *ev, const sim_heap_entry *top);
 /* The marker handler of delivery events (never called). */
 void sim__net_deliver(sim_engine *sim, void *ctx, uint64_t arg);
 

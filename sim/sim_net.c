@@ -633,10 +633,26 @@ sim_status sim_rpc_reply(sim_engine *sim, sim_rpc_token token, uint16_t type, ui
 
 /* --- Delivery ------------------------------------------------------------ */
 
-static void drop(sim_engine *sim, const sim_event *ev, sim_drop_reason reason)
+static void trace_delivery(sim_engine *sim, const sim_event *ev, const sim_heap_entry *top, int reason)
 {
+    if (sim->trace_fn == NULL || top == NULL) return;
+    sim_trace_record rec = { .at_ns = top->at_ns, .seq = top->seq, .node = ev->node,
+                             .incarnation = ev->incarnation, .kind = ev->kind };
+    sim_message msg = { .src = ev->src, .dst = ev->node, .type = ev->type, .bytes = ev->bytes,
+                        .sent_at_ns = ev->arg, .payload = ev->ctx, .dropped = (int8_t)reason };
+    sim->trace_fn(sim->trace_ctx, &rec, &msg);
+}
+
+static void drop_traced(sim_engine *sim, const sim_event *ev, const sim_heap_entry *top, sim_drop_reason reason)
+{
+    trace_delivery(sim, ev, top, (int)reason);
     stats_of(sim, ev->src, ev->node, ev->type)->dropped[reason]++;
     sim_payload_release(ev->ctx);
+}
+
+static void drop(sim_engine *sim, const sim_event *ev, sim_drop_reason reason)
+{
+    drop_traced(sim, ev, NULL, reason);
 }
 
 void sim__net_drop_backlogged(sim_engine *sim, const sim_event *ev)
@@ -650,7 +666,7 @@ static bool rpc_live(const sim_engine *sim, uint32_t index, uint32_t generation)
     return rpc->generation == generation && rpc->state != SIM_RPC_FREE;
 }
 
-void sim__net_deliver_event(sim_engine *sim, const sim_event *ev)
+void sim__net_deliver_event(sim_engine *sim, const sim_event *ev, const sim_heap_entry *top)
 {
     sim_node_id src = ev->src;
     sim_node_id dst_id = ev->node;
@@ -660,16 +676,16 @@ void sim__net_deliver_event(sim_engine *sim, const sim_event *ev)
     if (live && sim->rpcs[ev->rpc_index].caller_dead) {
         /* The caller crashed: its request or answer has nobody to serve. */
         rpc_free(sim, ev->rpc_index);
-        drop(sim, ev, SIM_DROP_SENDER_RESTARTED);
+        drop_traced(sim, ev, top, SIM_DROP_SENDER_RESTARTED);
         return;
     }
     if (!sim_net_reachable(sim, src, dst_id)) {
-        drop(sim, ev, SIM_DROP_PARTITION);   /* a live caller times out */
+        drop_traced(sim, ev, top, SIM_DROP_PARTITION);   /* a live caller times out */
         return;
     }
     if (ev->msg_kind == SIM_MSG_RESPONSE) {
         if (!live) {
-            drop(sim, ev, SIM_DROP_LATE_RESPONSE);   /* it timed out (or was refused) first */
+            drop_traced(sim, ev, top, SIM_DROP_LATE_RESPONSE);   /* it timed out (or was refused) first */
             return;
         }
     } else if (dst->state == SIM_NODE_DOWN || dst->incarnation != ev->incarnation) {
@@ -678,14 +694,15 @@ void sim__net_deliver_event(sim_engine *sim, const sim_event *ev)
             sim_error err;
             (void)rpc_refuse(sim, ev->rpc_index, &err);   /* a full pool defers it to the timeout */
         }
-        drop(sim, ev, down ? SIM_DROP_RECEIVER_DOWN : SIM_DROP_RECEIVER_RESTARTED);
+        drop_traced(sim, ev, top, down ? SIM_DROP_RECEIVER_DOWN : SIM_DROP_RECEIVER_RESTARTED);
         return;
     }
+    trace_delivery(sim, ev, top, -1);
     sim_msg_stats *stats = stats_of(sim, src, dst_id, ev->type);
     stats->delivered++;
     stats->bytes_delivered += ev->bytes;
     sim_message msg = { .src = src, .dst = dst_id, .type = ev->type, .bytes = ev->bytes,
-                        .sent_at_ns = ev->arg, .payload = ev->ctx };
+                        .sent_at_ns = ev->arg, .payload = ev->ctx, .dropped = -1 };
     const sim_node_ops *ops = dst->ops;
     if (ev->msg_kind == SIM_MSG_ONEWAY) {
         if (ops != NULL && ops->on_message != NULL) ops->on_message(sim, dst_id, dst->ctx, &msg);

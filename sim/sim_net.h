@@ -43,6 +43,7 @@ struct sim_message {
     uint32_t bytes;
     sim_time_ns sent_at_ns;        /* true time of the send */
     sim_payload *payload;          /* borrowed by the handler */
+    int8_t dropped;                /* trace hooks only: a sim_drop_reason, or -1 when delivered */
 };
 
 typedef struct sim_link_params {

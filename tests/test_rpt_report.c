@@ -880,7 +880,7 @@ static void tst_perfetto_events(cli_perfetto *p)
         { 1, 1, 1, 80 * SIM_S, 80 * SIM_S },                                     /* after; to itself */
     };
     for (size_t m = 0; m < sizeof msgs / sizeof msgs[0]; m++) {
-        sim_message msg = { .src = msgs[m].src, .dst = msgs[m].dst, .type = msgs[m].type, .bytes = 100,
+        sim_message msg = { .dropped = -1, .src = msgs[m].src, .dst = msgs[m].dst, .type = msgs[m].type, .bytes = 100,
                             .sent_at_ns = msgs[m].sent_ns };
         rec = (sim_trace_record){ .at_ns = msgs[m].at_ns, .seq = 10 + m, .node = msgs[m].dst, .incarnation = 1,
                                   .kind = SIM_KIND_DELIVER };
