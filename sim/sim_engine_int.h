@@ -83,12 +83,33 @@ typedef struct sim_rpc_rec {
     uint32_t callee_incarnation;  /* set on delivery */
     uint32_t generation;          /* never 0 */
     uint32_t next_free;
-    sim_event_id timeout;
     uint32_t replied_generation;  /* the last generation that was answered, for double-reply checks */
     uint8_t state;                /* sim_rpc_state */
     bool caller_dead;             /* the caller crashed: nothing reaches it any more */
     bool refused;                 /* refused, but the pool had no room: the timeout reports it */
 } sim_rpc_rec;
+
+/* Pending request timeouts of one caller with one timeout value.  Their
+ * deadlines are in call order, so one queued event, at the earliest
+ * deadline, serves them all; settled requests are skipped when reached.
+ * This spares the event queue a push and a pop per request, most of which
+ * are answered long before their timeout. */
+typedef struct sim_rpc_deadline {
+    uint32_t index;
+    uint32_t generation;
+    sim_time_ns deadline_ns;
+} sim_rpc_deadline;
+
+typedef struct sim_rpc_fifo {
+    sim_time_ns timeout_ns;
+    uint32_t node;
+    sim_rpc_deadline *ring;
+    uint32_t head;
+    uint32_t len;
+    uint32_t cap;
+    sim_event_id armed;          /* the event at the head's deadline, if queued */
+    bool firing;                 /* its event runs: calls made meanwhile do not arm */
+} sim_rpc_fifo;
 
 struct sim_engine {
     sim_config config;
@@ -133,6 +154,9 @@ struct sim_engine {
     sim_rpc_rec *rpcs;
     uint32_t rpcs_cap;
     uint32_t rpcs_free;
+    sim_rpc_fifo *fifos;         /* few: one per (caller, timeout value) in use */
+    uint32_t fifos_len;
+    uint32_t fifos_cap;
 };
 
 /* Allocates and queues an event; the core of every schedule call. */

@@ -98,6 +98,9 @@ void sim__net_deinit(sim_engine *sim)
     free(sim->blocked);
     free(sim->link_rngs);
     free(sim->rpcs);
+    for (uint32_t i = 0; i < sim->fifos_len; i++) free(sim->fifos[i].ring);
+    free(sim->fifos);
+    sim->fifos = NULL;
     memset(sim->stats_by_type, 0, sizeof sim->stats_by_type);
     sim->links = NULL;
     sim->overrides = NULL;
@@ -485,15 +488,92 @@ static void rpc_outcome_fire(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_s
     sim_rpc_fn *fn = rec->fn;
     void *fn_ctx = rec->ctx;
     uint64_t fn_arg = rec->arg;
-    sim_cancel(sim, rec->timeout);
-    rpc_free(sim, index);
+    rpc_free(sim, index);   /* its deadline entry is now stale and will be skipped */
     fn(sim, fn_ctx, fn_arg, status, NULL);
 }
 
-static void rpc_timeout_fire(sim_engine *sim, void *ctx, uint64_t arg)
+/* --- Timeouts -------------------------------------------------------------- */
+
+static void fifo_fire(sim_engine *sim, void *ctx, uint64_t fifo_index);
+
+static sim_rpc_fifo *fifo_of(sim_engine *sim, sim_node_id node, sim_time_ns timeout_ns, uint32_t *index_out)
 {
-    const sim_rpc_rec *rec = &sim->rpcs[arg & 0xffffffffu];
-    rpc_outcome_fire(sim, ctx, arg, rec->refused ? SIM_RPC_REFUSED : SIM_RPC_TIMEOUT);
+    for (uint32_t i = 0; i < sim->fifos_len; i++) {   /* O(fifos): a few per node */
+        if (sim->fifos[i].node == node && sim->fifos[i].timeout_ns == timeout_ns) {
+            *index_out = i;
+            return &sim->fifos[i];
+        }
+    }
+    if (sim->fifos_len == sim->fifos_cap) {
+        uint32_t cap = sim->fifos_cap == 0 ? 16 : sim->fifos_cap * 2;
+        sim_rpc_fifo *grown = realloc(sim->fifos, cap * sizeof *grown);
+        SIM_ASSERT(grown != NULL);
+        sim->fifos = grown;
+        sim->fifos_cap = cap;
+    }
+    sim_rpc_fifo *f = &sim->fifos[sim->fifos_len];
+    memset(f, 0, sizeof *f);
+    f->node = node;
+    f->timeout_ns = timeout_ns;
+    *index_out = sim->fifos_len++;
+    return f;
+}
+
+static sim_status fifo_arm(sim_engine *sim, uint32_t fifo_index, sim_error *err)
+{
+    sim_rpc_fifo *f = &sim->fifos[fifo_index];
+    if (f->len == 0 || f->firing || sim_event_pending(sim, f->armed)) return SIM_OK;
+    sim_time_ns at = f->ring[f->head].deadline_ns;
+    if (at < sim->now_ns) at = sim->now_ns;   /* the caller was paused past it: fire at once */
+    return sim__schedule(sim, at, SIM_KIND_RPC_TIMEOUT, fifo_fire, NULL, fifo_index, f->node, SIM_EV_OWNED,
+                         &f->armed, err);
+}
+
+static sim_status fifo_push(sim_engine *sim, sim_node_id node, sim_time_ns timeout_ns, uint32_t index,
+                            sim_error *err)
+{
+    uint32_t fi = 0;
+    sim_rpc_fifo *f = fifo_of(sim, node, timeout_ns, &fi);
+    if (f->len == f->cap) {
+        uint32_t cap = f->cap == 0 ? 16 : f->cap * 2;
+        sim_rpc_deadline *ring = malloc(cap * sizeof *ring);
+        SIM_ASSERT(ring != NULL);
+        for (uint32_t i = 0; i < f->len; i++) ring[i] = f->ring[(f->head + i) % f->cap];
+        free(f->ring);
+        f->ring = ring;
+        f->head = 0;
+        f->cap = cap;
+    }
+    f->ring[(f->head + f->len) % f->cap] = (sim_rpc_deadline){
+        .index = index, .generation = sim->rpcs[index].generation, .deadline_ns = sim->now_ns + timeout_ns };
+    f->len++;
+    sim_status st = fifo_arm(sim, fi, err);
+    if (st != SIM_OK) f->len--;   /* not armed: take the entry back */
+    return st;
+}
+
+static void fifo_fire(sim_engine *sim, void *ctx, uint64_t fifo_index)
+{
+    (void)ctx;
+    uint32_t fi = (uint32_t)fifo_index;
+    sim->fifos[fi].firing = true;
+    for (;;) {
+        sim_rpc_fifo *f = &sim->fifos[fi];   /* re-read: a callback may grow the table */
+        if (f->len == 0) break;
+        sim_rpc_deadline e = f->ring[f->head];
+        const sim_rpc_rec *rec = &sim->rpcs[e.index];
+        bool live = rec->generation == e.generation && rec->state != SIM_RPC_FREE;
+        if (live && e.deadline_ns > sim->now_ns) break;
+        f->head = (f->head + 1) % f->cap;
+        f->len--;
+        if (!live) continue;   /* answered or refused already */
+        uint64_t arg = ((uint64_t)e.generation << 32) | e.index;
+        rpc_outcome_fire(sim, NULL, arg, rec->refused ? SIM_RPC_REFUSED : SIM_RPC_TIMEOUT);
+    }
+    sim->fifos[fi].firing = false;
+    sim_error err;
+    sim_status st = fifo_arm(sim, fi, &err);
+    SIM_ASSERT(st == SIM_OK);   /* this event's own slot was just freed: the pool has room */
 }
 
 static void rpc_refused_fire(sim_engine *sim, void *ctx, uint64_t arg)
@@ -554,8 +634,7 @@ sim_status sim_rpc_call(sim_engine *sim, sim_node_id src, sim_node_id dst, uint1
     rec->caller_dead = false;
     rec->refused = false;
     rec->state = SIM_RPC_IN_FLIGHT;
-    st = sim__schedule(sim, sim->now_ns + timeout_ns, SIM_KIND_RPC_TIMEOUT, rpc_timeout_fire, NULL,
-                       rpc_arg(sim, index), src, SIM_EV_OWNED, &rec->timeout, err);
+    st = fifo_push(sim, src, timeout_ns, index, err);
     if (st != SIM_OK) {
         rpc_free(sim, index);
         sim_payload_release(payload);
@@ -568,10 +647,7 @@ sim_status sim_rpc_call(sim_engine *sim, sim_node_id src, sim_node_id dst, uint1
          * times out like any other lost one. */
         sim_payload_release(payload);
         st = rpc_refuse(sim, index, err);
-        if (st != SIM_OK) {
-            sim_cancel(sim, rec->timeout);
-            rpc_free(sim, index);
-        }
+        if (st != SIM_OK) rpc_free(sim, index);   /* its deadline entry is skipped */
         return st;
     }
     return transmit(sim, src, dst, type, bytes, payload, SIM_MSG_REQUEST, index, rec->generation, err);
@@ -723,7 +799,6 @@ void sim__net_deliver_event(sim_engine *sim, const sim_event *ev, const sim_heap
         sim_rpc_fn *fn = rpc->fn;
         void *fn_ctx = rpc->ctx;
         uint64_t fn_arg = rpc->arg;
-        sim_cancel(sim, rpc->timeout);
         rpc_free(sim, ev->rpc_index);
         fn(sim, fn_ctx, fn_arg, SIM_RPC_OK, &msg);
     }
@@ -732,6 +807,15 @@ void sim__net_deliver_event(sim_engine *sim, const sim_event *ev, const sim_heap
 
 void sim__net_on_crash(sim_engine *sim, sim_node_id node)
 {
+    /* The crashed incarnation's deadlines die with it (its armed event is
+     * a dead timer too). */
+    for (uint32_t i = 0; i < sim->fifos_len; i++) {
+        if (sim->fifos[i].node != node) continue;
+        sim->fifos[i].len = 0;
+        sim->fifos[i].head = 0;
+        sim->fifos[i].armed = (sim_event_id){ 0, 0 };
+        sim->fifos[i].firing = false;
+    }
     /* Requests the crashed node had received and not answered: its sockets
      * close, so each caller sees the connection reset now.  Requests the
      * node had sent: their outcomes belong to the dead incarnation (the
