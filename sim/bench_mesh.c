@@ -18,7 +18,7 @@
 #define MH_BYTES 64u
 #define MH_FNV 0x100000001b3ull
 
-static double wall_now(void)
+double bench_wall_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -107,7 +107,7 @@ sim_status bench_mesh_engine(uint32_t nodes, uint32_t seconds, bench_mesh_result
 {
     sim_status st = check_args(nodes, seconds, err);
     if (st != SIM_OK) return st;
-    double t0 = wall_now();
+    double t0 = bench_wall_now();
     mesh_world w;
     memset(&w, 0, sizeof w);
     w.n = nodes;
@@ -133,7 +133,7 @@ sim_status bench_mesh_engine(uint32_t nodes, uint32_t seconds, bench_mesh_result
         st = w.status;
         if (st != SIM_OK && err != NULL) *err = w.err;
     }
-    double t1 = wall_now();
+    double t1 = bench_wall_now();
     memset(out, 0, sizeof *out);
     out->nodes = nodes;
     out->seconds = seconds;
@@ -235,7 +235,7 @@ sim_status bench_mesh_baseline(uint32_t nodes, uint32_t seconds, bench_mesh_resu
 {
     sim_status st = check_args(nodes, seconds, err);
     if (st != SIM_OK) return st;
-    double t0 = wall_now();
+    double t0 = bench_wall_now();
     uint64_t end_ns = (uint64_t)seconds * MH_PERIOD_NS;
     uint64_t *h = calloc(nodes, sizeof *h);
     bare_loop q = { .free_head = UINT32_MAX };
@@ -270,7 +270,7 @@ sim_status bench_mesh_baseline(uint32_t nodes, uint32_t seconds, bench_mesh_resu
             break;
         }
     }
-    double t1 = wall_now();
+    double t1 = bench_wall_now();
     memset(out, 0, sizeof *out);
     out->nodes = nodes;
     out->seconds = seconds;

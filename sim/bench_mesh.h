@@ -33,6 +33,10 @@ SIM_MUST_CHECK sim_status bench_mesh_engine(uint32_t nodes, uint32_t seconds, be
 SIM_MUST_CHECK sim_status bench_mesh_baseline(uint32_t nodes, uint32_t seconds, bench_mesh_result *out,
                                               sim_error *err);
 
+/* Monotonic wall-clock seconds, for the benchmarks' timings only (harness
+ * code: the engine and model never read a clock). */
+double bench_wall_now(void);
+
 /* `distrosim bench mesh [--baseline] N V`: prints RESULT lines; returns the
  * process exit status. */
 int bench_mesh_main(int argc, char **argv);

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
+#include "bench_mesh.h"
 #include "distro_cluster.h"
 #include "obs_convergence.h"
 #include "rpt_report.h"
@@ -143,12 +143,6 @@ int cli_demo_main(int argc, char **argv)
 
 /* --- bench distro --------------------------------------------------------------------- */
 
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int parse_size(const char *s, uint64_t *out)
 {
@@ -183,7 +177,7 @@ int bench_distro_main(int argc, char **argv)
             return 2;
         }
     }
-    double t0 = wall_now();
+    double t0 = bench_wall_now();
     sim_error err;
     sim_config sc = { .seed = 1, .node_count = (uint32_t)nodes };
     sim_engine *sim = sim_engine_create(&sc, &err);
@@ -209,7 +203,7 @@ int bench_distro_main(int argc, char **argv)
         }
     }
     if (status == 0) (void)sim_run_until(sim, duration);
-    double wall = wall_now() - t0;
+    double wall = bench_wall_now() - t0;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     if (status != 0) {
@@ -256,12 +250,12 @@ int bench_report_main(int argc, char **argv)
     int status = 0;
     for (int i = 0; i < 2; i++) {
         sim_error err;
-        double t0 = wall_now();
+        double t0 = bench_wall_now();
         if (rpt_report_write(argv[0], formats[i], &opt, "/dev/null", &err) != SIM_OK) {
             fprintf(stderr, "distrosim bench report: %s: %s\n", err.where, err.message);
             return 2;
         }
-        double wall = wall_now() - t0;
+        double wall = bench_wall_now() - t0;
         printf("RESULT bench=report format=%s db=%s wall_s=%.3f target_s=5.000 verdict=%s\n", names[i], argv[0], wall,
                wall < 5.0 ? "PASS" : "FAIL");
         if (wall >= 5.0) status = 1;
