@@ -1,7 +1,7 @@
 #!/bin/sh
 # Fails when engine or model code calls something that reads the wall clock,
 # the environment or a global random generator, or defines a mutable global.
-# Usage: lint_determinism.sh SOURCE_DIR LIBSIM LIBMODEL
+# Usage: lint_determinism.sh SOURCE_DIR LIBSIM LIBMODEL [LIBHARNESS]
 set -eu
 top=$1
 status=0
@@ -18,7 +18,8 @@ if [ -n "$hits" ]; then
 fi
 # Objects in .data or .bss are mutable; .data.rel.ro (const tables of
 # pointers, read-only after relocation) and .rodata are not.
-globals=$(objdump -t "$2" "$3" 2>/dev/null | grep -E ' O \.(data|bss)(\.[^r][^ ]*)?\s' || true)
+shift
+globals=$(objdump -t "$@" 2>/dev/null | grep -E ' O \.(data|bss)(\.[^r][^ ]*)?\s' || true)
 if [ -n "$globals" ]; then
     echo "mutable globals in libsim or libmodel:"; echo "$globals"; status=1
 fi
