@@ -21,7 +21,7 @@ fi
 shift
 globals=$(objdump -t "$@" 2>/dev/null | grep -E ' O \.(data|bss)(\.[^r][^ ]*)?\s' || true)
 if [ -n "$globals" ]; then
-    echo "mutable globals in libsim or libmodel:"; echo "$globals"; status=1
+    echo "mutable globals in the engine, model or harness libraries:"; echo "$globals"; status=1
 fi
 [ $status -eq 0 ] && echo "lint_determinism: clean"
 exit $status
