@@ -114,6 +114,11 @@ int cli_demo_main(int argc, char **argv)
             sim_time_ns at = obs_converged_after(o, ends[i]);
             if (at == SIM_TIME_NEVER) printf("  %-38s never\n", names[i]);
             else printf("  %-38s %.3f s later (t=%.3fs)\n", names[i], (double)(at - ends[i]) / 1e9, (double)at / 1e9);
+            for (uint32_t n = 0; n < 3; n++) {
+                sim_time_ns node_at = obs_node_agreed_after(o, n, ends[i]);
+                if (node_at == SIM_TIME_NEVER) printf("    node %u lists the live instances: never\n", n);
+                else printf("    node %u lists the live instances: %.3f s later\n", n, (double)(node_at - ends[i]) / 1e9);
+            }
         }
         printf("  lost instance windows (longest)        %.3f s\n", (double)obs_window_max(o, OBS_WINDOW_LOST) / 1e9);
         printf("  ownership disagreement (longest)       %.3f s\n",

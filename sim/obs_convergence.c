@@ -44,6 +44,11 @@ struct obs {
     bool *mismatch;             /* [key * n + node]: disagrees with the truth */
     uint32_t divergent_count;
     uint32_t mismatch_count;
+    uint32_t *node_mismatch;    /* [node]: keys on which the node disagrees with the truth */
+    sim_time_ns *node_stale;    /* intervals a node disagreed: (node, start, end) triples */
+    size_t node_stale_len;      /* in sim_time_ns units: 3 per interval */
+    size_t node_stale_cap;
+    size_t *node_open;          /* [node]: index of its open interval + 1, 0 = none */
     uint32_t *live_count;       /* [key] */
     uint32_t **key_clients;     /* [key] -> client ids, registration order */
     uint32_t *key_clients_len;
@@ -249,6 +254,24 @@ static void key_node_update(obs *o, uint32_t key, uint32_t node)
         o->mismatch[kn] = mismatch;
         if (mismatch) o->mismatch_count++;
         else o->mismatch_count--;
+        /* The node's own agreement with the truth, for per-node convergence. */
+        uint32_t before = o->node_mismatch[node];
+        o->node_mismatch[node] = mismatch ? before + 1 : before - 1;
+        if (before == 0 && mismatch) {
+            if (o->node_stale_len + 3 > o->node_stale_cap) {
+                o->node_stale_cap = o->node_stale_cap == 0 ? 96 : o->node_stale_cap * 2;
+                o->node_stale = realloc(o->node_stale, o->node_stale_cap * sizeof *o->node_stale);
+                SIM_ASSERT(o->node_stale != NULL);
+            }
+            o->node_stale[o->node_stale_len] = node;
+            o->node_stale[o->node_stale_len + 1] = sim_now(o->sim);
+            o->node_stale[o->node_stale_len + 2] = SIM_TIME_NEVER;
+            o->node_open[node] = o->node_stale_len + 1;
+            o->node_stale_len += 3;
+        } else if (before == 1 && !mismatch) {
+            o->node_stale[o->node_open[node] - 1 + 2] = sim_now(o->sim);
+            o->node_open[node] = 0;
+        }
     }
 }
 
@@ -429,7 +452,9 @@ obs *obs_create_model(sim_engine *sim, const obs_model *model, sim_time_ns sampl
     o->n = model->nodes;
     o->up = calloc(o->n, sizeof *o->up);
     o->instances = calloc(o->n, sizeof *o->instances);
-    SIM_ASSERT(o->up != NULL && o->instances != NULL);
+    o->node_mismatch = calloc(o->n, sizeof *o->node_mismatch);
+    o->node_open = calloc(o->n, sizeof *o->node_open);
+    SIM_ASSERT(o->up != NULL && o->instances != NULL && o->node_mismatch != NULL && o->node_open != NULL);
     o->none_window = o->multi_window = o->divergent_window = NONE;
     o->converged = true;                 /* nothing up, nothing registered: trivially agreed */
     o->converged_since = sim_now(sim);
@@ -472,6 +497,9 @@ void obs_destroy(obs *o)
     free(o->divergent);
     free(o->live_count);
     free(o->instances);
+    free(o->node_mismatch);
+    free(o->node_open);
+    free(o->node_stale);
     free(o->up);
     free(o->clients);
     free(o->pairs);
@@ -537,4 +565,15 @@ sim_time_ns obs_window_max(const obs *o, obs_window_kind kind)
         if (end - w->start_ns > max) max = end - w->start_ns;
     }
     return max;
+}
+
+sim_time_ns obs_node_agreed_after(const obs *o, uint32_t node, sim_time_ns at_ns)
+{
+    SIM_ASSERT(node < o->n);
+    for (size_t i = 0; i < o->node_stale_len; i += 3) {
+        if (o->node_stale[i] != node) continue;
+        sim_time_ns start = o->node_stale[i + 1], end = o->node_stale[i + 2];
+        if (start <= at_ns && at_ns < end) return end;   /* SIM_TIME_NEVER while still open */
+    }
+    return at_ns;
 }

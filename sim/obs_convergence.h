@@ -97,6 +97,10 @@ sim_time_ns obs_converged_since(const obs *o);
  * (SIM_TIME_NEVER: not since).  O(flips). */
 sim_time_ns obs_converged_after(const obs *o, sim_time_ns at_ns);
 
+/* The first instant at or after `at_ns` when `node` listed exactly the live
+ * instances of every key (SIM_TIME_NEVER: not since).  O(intervals). */
+sim_time_ns obs_node_agreed_after(const obs *o, uint32_t node, sim_time_ns at_ns);
+
 const obs_window *obs_windows(const obs *o, size_t *count);
 const obs_sample *obs_samples(const obs *o, size_t *count);
 /* Replication lags: for each registration, the time until every up node

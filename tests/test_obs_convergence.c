@@ -126,6 +126,10 @@ START_TEST(test_registration_lag_and_lost_windows)
     ck_assert_uint_eq(obs_converged_since(w->o), 3200 * MS);
     ck_assert_uint_eq(obs_converged_after(w->o, 1500 * MS), 3200 * MS);
     ck_assert_uint_eq(obs_converged_after(w->o, 500 * MS), 500 * MS);   /* converged (empty) before the registration */
+    ck_assert_uint_eq(obs_node_agreed_after(w->o, 0, 1 * S), 1001 * MS);   /* each node on its own */
+    ck_assert_uint_eq(obs_node_agreed_after(w->o, 1, 1500 * MS), 3100 * MS);
+    ck_assert_uint_eq(obs_node_agreed_after(w->o, 2, 1 * S), 3200 * MS);
+    ck_assert_uint_eq(obs_node_agreed_after(w->o, 2, 4 * S), 4 * S);
     const sim_time_ns expected_end[NODES] = { 1001 * MS, 3100 * MS, 3200 * MS };
     for (int32_t n = 0; n < NODES; n++) {
         const obs_window *lw = find_window(w->o, OBS_WINDOW_LOST, n, 0);
@@ -256,6 +260,8 @@ START_TEST(test_open_windows_count_to_the_end_and_samples)
     ck_assert_uint_eq(obs_window_max(w->o, OBS_WINDOW_LOST), 8 * S);   /* still open at 10 s */
     ck_assert(!obs_converged(w->o));
     ck_assert_uint_eq(obs_converged_after(w->o, 2 * S), SIM_TIME_NEVER);
+    ck_assert_uint_eq(obs_node_agreed_after(w->o, 0, 3 * S), SIM_TIME_NEVER);   /* never listed client 2 */
+    ck_assert_uint_eq(obs_node_agreed_after(w->o, 1, 3 * S), 3 * S);           /* node 1 did at once */
     size_t count = 0;
     const obs_sample *samples = obs_samples(w->o, &count);
     ck_assert_uint_eq(count, (10 + 1 + 1) * NODES);  /* t = 0..10 s, plus the final one */
