@@ -392,9 +392,12 @@ static void tick(sim_engine *sim, void *ctx, uint64_t arg)
         if (t->last_process_ms + t->interval_ms != e.due_ms) continue;   /* re-timed: another entry stands */
         if (count == cap) {
             cap = cap == 0 ? 64 : cap * 2;
-            slots = realloc(slots, cap * sizeof *slots);
-            ids = realloc(ids, cap * sizeof *ids);
-            SIM_ASSERT(slots != NULL && ids != NULL);
+            uint32_t *grown_slots = realloc(slots, cap * sizeof *slots);
+            SIM_ASSERT(grown_slots != NULL);   /* out of memory in the model is fatal (H9) */
+            slots = grown_slots;
+            uint64_t *grown_ids = realloc(ids, cap * sizeof *ids);
+            SIM_ASSERT(grown_ids != NULL);
+            ids = grown_ids;
         }
         slots[count++] = e.slot;
     }

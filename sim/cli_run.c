@@ -289,7 +289,9 @@ static int expand_paths(const cli_args *a, char ***out, uint32_t *count)
         if (dir == NULL) {
             if (len == cap) {
                 cap = cap == 0 ? 16 : cap * 2;
-                paths = realloc(paths, cap * sizeof *paths);
+                char **grown = realloc(paths, cap * sizeof *paths);
+                SIM_ASSERT(grown != NULL);   /* a few hundred names: out of memory here is fatal */
+                paths = grown;
             }
             paths[len++] = strdup(a->paths[i]);
             continue;
@@ -301,10 +303,13 @@ static int expand_paths(const cli_args *a, char ***out, uint32_t *count)
             if (n < 6 || strcmp(e->d_name + n - 5, ".yaml") != 0) continue;
             if (len == cap) {
                 cap = cap == 0 ? 16 : cap * 2;
-                paths = realloc(paths, cap * sizeof *paths);
+                char **grown = realloc(paths, cap * sizeof *paths);
+                SIM_ASSERT(grown != NULL);   /* a few hundred names: out of memory here is fatal */
+                paths = grown;
             }
             size_t size = strlen(a->paths[i]) + n + 2;
             paths[len] = malloc(size);
+            SIM_ASSERT(paths[len] != NULL);
             const char *sep = a->paths[i][strlen(a->paths[i]) - 1] == '/' ? "" : "/";
             snprintf(paths[len], size, "%s%s%s", a->paths[i], sep, e->d_name);
             len++;
