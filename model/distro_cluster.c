@@ -398,12 +398,12 @@ distro_cluster *distro_cluster_create(sim_engine *sim, const distro_config *conf
     c->n = sim_node_count(sim);
     c->client_latency_ns = 1 * SIM_MS;
     c->address = calloc(c->n, sizeof *c->address);
-    c->rank = calloc(c->n, sizeof *c->rank);
+    c->by_address = calloc(c->n, sizeof *c->by_address);
     c->address_java_hash = calloc(c->n, sizeof *c->address_java_hash);
     c->nodes = calloc(c->n, sizeof *c->nodes);
     c->counters = calloc(c->n, sizeof *c->counters);
     c->conf = calloc((size_t)c->n * c->n, sizeof *c->conf);
-    SIM_ASSERT(c->address != NULL && c->rank != NULL && c->nodes != NULL && c->counters != NULL && c->conf != NULL);
+    SIM_ASSERT(c->address != NULL && c->by_address != NULL && c->nodes != NULL && c->counters != NULL && c->conf != NULL);
     for (uint32_t i = 0; i < c->n; i++) {
         char buf[64];
         if (addresses != NULL) {
@@ -430,7 +430,7 @@ distro_cluster *distro_cluster_create(sim_engine *sim, const distro_config *conf
         for (uint32_t j = 0; j < c->n; j++) {
             if (address_cmp(c, j, i) < 0) rank++;
         }
-        c->rank[i] = rank;
+        c->by_address[rank] = i;   /* ranks are distinct: address_cmp is a total order */
     }
     for (uint32_t i = 0; i < c->n; i++) {
         distro_node *node = &c->nodes[i];
@@ -462,7 +462,7 @@ void distro_cluster_destroy(distro_cluster *c)
     free(c->clients);
     free(c->conf);
     free(c->address);
-    free(c->rank);
+    free(c->by_address);
     free(c->address_java_hash);
     free(c->nodes);
     free(c->counters);

@@ -205,7 +205,6 @@ typedef struct distro_node {
     uint32_t *healthy;           /* node ids in address order */
     uint32_t healthy_count;
     int32_t self_index;          /* -1 when self is not in healthy */
-    uint32_t view_version;
     /* toRemove buckets: keys by their owner index in the current view. */
     uint32_t **owner_bucket;
     uint32_t *owner_bucket_len;
@@ -306,7 +305,7 @@ struct distro_cluster {
     distro_config config;
     uint32_t n;
     char **address;              /* by node id */
-    uint32_t *rank;              /* node id -> position in Java String order of addresses */
+    uint32_t *by_address;        /* node ids in Java String order of their addresses */
     int32_t *address_java_hash;  /* String.hashCode(address), by node id */
     distro_node *nodes;
     distro_counters *counters;   /* by node id; survive crashes */

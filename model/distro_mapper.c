@@ -36,22 +36,16 @@ static void set_healthy(distro_node *node, bool any_state)
     uint32_t count = 0;
     node->self_index = -1;
     for (uint32_t r = 0; r < c->n; r++) {
-        for (uint32_t m = 0; m < c->n; m++) {
-            if (c->rank[m] != r) continue;
-            const distro_peer *p = &node->peers[m];
-            bool healthy = p->state == DISTRO_MEMBER_UP || p->state == DISTRO_MEMBER_SUSPICIOUS;
-            if (p->in_view && (any_state || healthy)) {
-                if (m == node->id) node->self_index = (int32_t)count;
-                node->healthy[count++] = m;
-            }
-            break;
+        uint32_t m = c->by_address[r];
+        const distro_peer *p = &node->peers[m];
+        bool healthy = p->state == DISTRO_MEMBER_UP || p->state == DISTRO_MEMBER_SUSPICIOUS;
+        if (p->in_view && (any_state || healthy)) {
+            if (m == node->id) node->self_index = (int32_t)count;
+            node->healthy[count++] = m;
         }
     }
-    bool changed = count != node->healthy_count;
     node->healthy_count = count;
-    node->view_version++;
     buckets_free(node);
-    (void)changed;
     distro_health_on_view_change(node);
     if (c->observer.view_changed != NULL) {
         c->observer.view_changed(c->observer.ctx, sim_now(c->sim), node->id, node->healthy, count);

@@ -60,16 +60,12 @@ bool distro_member_has(const distro_node *node, uint32_t peer)
 
 uint32_t distro_member_all_without_self(const distro_node *node, uint32_t *out)
 {
-    /* In address String order: iterate ranks.  O(n^2) with n <= 64 members
-     * in scenarios; callers on hot paths cache nothing that could go stale. */
+    /* In address String order, which the cluster sorted once.  O(n). */
     const distro_cluster *c = node->cluster;
     uint32_t count = 0;
     for (uint32_t r = 0; r < c->n; r++) {
-        for (uint32_t m = 0; m < c->n; m++) {
-            if (c->rank[m] != r) continue;
-            if (m != node->id && node->peers[m].in_view) out[count++] = m;
-            break;
-        }
+        uint32_t m = c->by_address[r];
+        if (m != node->id && node->peers[m].in_view) out[count++] = m;
     }
     return count;
 }
