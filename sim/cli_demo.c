@@ -222,9 +222,9 @@ int bench_distro_main(int argc, char **argv)
         }
         printf("RESULT bench=distro nodes=%" PRIu64 " services=%" PRIu64 " instances=%" PRIu64
                " duration_s=%.0f wall_s=%.3f events=%" PRIu64 " events_per_s=%.0f vsec_per_wall_s=%.1f"
-               " peak_rss_kb=%ld keys_on_every_node=%u\n",
+               " peak_rss_kb=%ld keys_on_every_node=%u trace=%016" PRIx64 "\n",
                nodes, services, instances, (double)duration / 1e9, wall, events, (double)events / wall,
-               (double)duration / 1e9 / wall, ru.ru_maxrss, keys_min);
+               (double)duration / 1e9 / wall, ru.ru_maxrss, keys_min, sim_trace_hash(sim));
         drop_totals totals[64];
         memset(totals, 0, sizeof totals);
         sim_net_stats_foreach(sim, add_stats, totals);

@@ -1,4 +1,4 @@
-/* sim_engine.c: event pool, 4-ary heap, run loop, node life cycle, trace.
+/* sim_engine.c: event pool, calendar queue, run loop, node life cycle, trace.
  *
  * Design notes.
  *
@@ -18,14 +18,15 @@
  *   PAUSED -> DOWN    [sim_node_crash]    the backlog is dropped
  *
  * Invariants (checked by sim_engine_check):
- *   (1) heap[i] is not before any of its children, in (at_ns, seq) order.
- *   (2) every heap entry names a QUEUED slot, with a seq already handed out.
+ *   (1) the queue's parts keep their invariants (sim_engine_int.h): heaps
+ *       in (at_ns, seq) order, each entry in the part its bucket says.
+ *   (2) every queue entry names a QUEUED slot, with a seq already handed out.
  *   (3) free slots + live slots = capacity; free slots are not QUEUED.
  *   (4) no queued event is before now_ns, except in a pause backlog.
  *   (5) a node that is not PAUSED has an empty backlog.
  *
  * Cancellation is lazy: a cancelled event is marked and its slot is freed
- * when it reaches the top of the heap.  A crash cancels a node's timers the
+ * when it reaches the head of the queue.  A crash cancels a node's timers the
  * same way, by bumping the incarnation: events whose incarnation is older
  * than the node's are dropped when popped.  Both cost nothing on the hot
  * path, and handles stay safe because a cancel bumps the generation at
@@ -49,16 +50,18 @@ static sim_status pool_grow(sim_engine *sim, sim_error *err)
     }
     uint64_t want = sim->events_cap == 0 ? 1024 : (uint64_t)sim->events_cap * 2;
     uint32_t cap = want > sim->events_max ? sim->events_max : (uint32_t)want;
+    /* The two heaps can hold every event, so a push into them never fails;
+     * only a ring bucket can, and then the entry goes to `far`. */
     sim_event *events = realloc(sim->events, (size_t)cap * sizeof *events);
-    sim_heap_entry *heap = NULL;
-    if (events != NULL) {
-        sim->events = events;
-        heap = realloc(sim->heap, (size_t)cap * sizeof *heap);
-    }
-    if (events == NULL || heap == NULL) {
+    if (events != NULL) sim->events = events;
+    sim_heap_entry *cur = events != NULL ? realloc(sim->queue.cur.v, (size_t)cap * sizeof *cur) : NULL;
+    if (cur != NULL) sim->queue.cur.v = cur;
+    sim_heap_entry *far = cur != NULL ? realloc(sim->queue.far.v, (size_t)cap * sizeof *far) : NULL;
+    if (far != NULL) sim->queue.far.v = far;
+    if (events == NULL || cur == NULL || far == NULL) {
         return sim_error_set(err, SIM_ERR_NOMEM, "sim_schedule", "cannot grow the event pool to %u", cap);
     }
-    sim->heap = heap;
+    sim->queue.cur.cap = sim->queue.far.cap = cap;
     /* New slots join the free list in index order, so allocation order (and
      * with it every slot index) is the same in every run. */
     for (uint32_t i = cap; i-- > sim->events_cap;) {
@@ -91,11 +94,11 @@ static inline bool entry_before(const sim_heap_entry *a, const sim_heap_entry *b
     return a->seq < b->seq;   /* seq is unique: the order is total */
 }
 
-static void heap_push(sim_engine *sim, sim_heap_entry entry)
+static void heap_push(sim_heap *h, sim_heap_entry entry)
 {
-    sim_heap_entry *heap = sim->heap;
-    uint32_t i = sim->heap_len++;
-    SIM_ASSERT(sim->heap_len <= sim->events_cap);
+    sim_heap_entry *heap = h->v;
+    uint32_t i = h->len++;
+    SIM_ASSERT(h->len <= h->cap);
     while (i > 0) {
         uint32_t parent = (i - 1) / HEAP_ARITY;
         if (!entry_before(&entry, &heap[parent])) break;
@@ -105,13 +108,13 @@ static void heap_push(sim_engine *sim, sim_heap_entry entry)
     heap[i] = entry;
 }
 
-static sim_heap_entry heap_pop(sim_engine *sim)
+static sim_heap_entry heap_pop(sim_heap *h)
 {
-    sim_heap_entry *heap = sim->heap;
-    SIM_ASSERT(sim->heap_len > 0);
+    sim_heap_entry *heap = h->v;
+    SIM_ASSERT(h->len > 0);
     sim_heap_entry top = heap[0];
-    sim_heap_entry last = heap[--sim->heap_len];
-    uint32_t n = sim->heap_len;
+    sim_heap_entry last = heap[--h->len];
+    uint32_t n = h->len;
     uint32_t i = 0;
     for (;;) {
         uint32_t first = i * HEAP_ARITY + 1;
@@ -127,6 +130,164 @@ static sim_heap_entry heap_pop(sim_engine *sim)
     }
     if (n > 0) heap[i] = last;
     return top;
+}
+
+/* --- Calendar queue ------------------------------------------------------ */
+
+static uint32_t queue_len(const sim_queue *q)
+{
+    return (q->run.len - q->run_pos) + q->cur.len + q->far.len + q->ring_len;
+}
+
+static void queue_push(sim_engine *sim, sim_heap_entry entry)
+{
+    sim_queue *q = &sim->queue;
+    uint64_t bucket = entry.at_ns >> SIM_Q_SHIFT;
+    if (bucket <= q->cur_bucket) {
+        heap_push(&q->cur, entry);
+        return;
+    }
+    if (bucket - q->cur_bucket < SIM_Q_RING) {
+        uint32_t slot = (uint32_t)(bucket & (SIM_Q_RING - 1));
+        sim_bucket *b = &q->ring[slot];
+        if (b->cap == 0 && q->spare_len > 0) *b = q->spare[--q->spare_len];   /* a warm array */
+        if (b->len == b->cap) {
+            uint32_t cap = b->cap == 0 ? 16 : b->cap * 2;
+            sim_heap_entry *v = realloc(b->v, (size_t)cap * sizeof *v);
+            if (v == NULL) {
+                heap_push(&q->far, entry);   /* `far` always has room */
+                return;
+            }
+            b->v = v;
+            b->cap = cap;
+        }
+        b->v[b->len++] = entry;
+        q->ring_bits[slot / 64] |= 1ull << (slot % 64);
+        q->ring_len++;
+        return;
+    }
+    heap_push(&q->far, entry);
+}
+
+/* The first non-empty ring bucket after the current one, or UINT64_MAX. */
+static uint64_t ring_next(const sim_queue *q)
+{
+    if (q->ring_len == 0) return UINT64_MAX;
+    uint32_t start = (uint32_t)((q->cur_bucket + 1) & (SIM_Q_RING - 1));
+    /* Scan whole words from start's word, wrapping once; bits before
+     * `start` in its word belong to the far end of the ring. */
+    uint32_t word = start / 64;
+    uint64_t bits = q->ring_bits[word] & (~0ull << (start % 64));
+    for (uint32_t n = 0; n <= SIM_Q_RING / 64; n++) {
+        if (bits != 0) {
+            uint32_t slot = word * 64 + (uint32_t)__builtin_ctzll(bits);
+            uint32_t distance = (slot - start) & (SIM_Q_RING - 1);
+            return q->cur_bucket + 1 + distance;
+        }
+        word = (word + 1) % (SIM_Q_RING / 64);
+        bits = q->ring_bits[word];
+    }
+    SIM_ASSERT(!"ring_len > 0 but no bucket bit is set");
+    return UINT64_MAX;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+    return entry_before(a, b) ? -1 : 1;   /* never equal: seq is unique */
+}
+
+/* Sorts a bucket.  Its entries were appended in scheduling order, which is
+ * often their order already (a burst of messages with one latency). */
+static void bucket_sort(sim_heap_entry *v, uint32_t n)
+{
+    uint32_t i = 1;
+    while (i < n && entry_before(&v[i - 1], &v[i])) i++;
+    if (i >= n) return;
+    if (n > 64) {
+        qsort(v, n, sizeof *v, entry_cmp);
+        return;
+    }
+    for (; i < n; i++) {                  /* insertion sort */
+        sim_heap_entry e = v[i];
+        uint32_t j = i;
+        while (j > 0 && entry_before(&e, &v[j - 1])) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = e;
+    }
+}
+
+/* The first entry in (at_ns, seq) order, or NULL when the queue is empty.
+ * When the current bucket is used up, moves the calendar to the next
+ * bucket that has entries: its ring array becomes `run`, and any `far`
+ * entries of it go into `cur`. */
+static const sim_heap_entry *queue_peek(sim_engine *sim)
+{
+    sim_queue *q = &sim->queue;
+    if (q->run_pos < q->run.len) {
+        const sim_heap_entry *r = &q->run.v[q->run_pos];
+        return q->cur.len > 0 && entry_before(&q->cur.v[0], r) ? &q->cur.v[0] : r;
+    }
+    if (q->cur.len > 0) return &q->cur.v[0];
+    uint64_t next = ring_next(q);
+    if (q->far.len > 0) {
+        uint64_t far_bucket = q->far.v[0].at_ns >> SIM_Q_SHIFT;
+        if (far_bucket < next) next = far_bucket;
+    }
+    if (next == UINT64_MAX) return NULL;
+    q->cur_bucket = next;
+    uint32_t slot = (uint32_t)(next & (SIM_Q_RING - 1));
+    sim_bucket *b = &q->ring[slot];
+    /* The run is used up: the slot's array becomes the run, and the old
+     * run's array is kept for the next bucket that needs one (the most
+     * recently used arrays are the ones still in cache). */
+    q->run.len = 0;
+    q->run_pos = 0;
+    if (b->len > 0 && (b->v[0].at_ns >> SIM_Q_SHIFT) == next) {
+        if (q->run.cap > 0) q->spare[q->spare_len++] = q->run;
+        q->run = *b;
+        *b = (sim_bucket){ .v = NULL, .len = 0, .cap = 0 };
+        q->ring_len -= q->run.len;
+        q->ring_bits[slot / 64] &= ~(1ull << (slot % 64));
+        /* The handlers will read these events soon: start the loads now. */
+        for (uint32_t i = 0; i < q->run.len; i++) __builtin_prefetch(&sim->events[q->run.v[i].index]);
+        bucket_sort(q->run.v, q->run.len);
+    }
+    while (q->far.len > 0 && (q->far.v[0].at_ns >> SIM_Q_SHIFT) <= next) heap_push(&q->cur, heap_pop(&q->far));
+    return queue_peek(sim);   /* one level: the bucket is not empty now */
+}
+
+/* Removes the entry queue_peek returned. */
+static sim_heap_entry queue_pop(sim_queue *q)
+{
+    if (q->run_pos < q->run.len && (q->cur.len == 0 || entry_before(&q->run.v[q->run_pos], &q->cur.v[0]))) {
+        return q->run.v[q->run_pos++];
+    }
+    return heap_pop(&q->cur);
+}
+
+/* The first slot >= from whose bit is set, or SIM_Q_RING (no wrapping). */
+static uint32_t ring_slot_next(const sim_queue *q, uint32_t from)
+{
+    for (uint32_t word = from / 64; word < SIM_Q_RING / 64; word++) {
+        uint64_t bits = q->ring_bits[word];
+        if (word == from / 64) bits &= ~0ull << (from % 64);
+        if (bits != 0) return word * 64 + (uint32_t)__builtin_ctzll(bits);
+    }
+    return SIM_Q_RING;
+}
+
+/* Calls fn on every queued entry (in no particular order). */
+static void queue_foreach(const sim_queue *q, void (*fn)(const sim_engine *, const sim_heap_entry *),
+                          const sim_engine *sim)
+{
+    for (uint32_t i = q->run_pos; i < q->run.len; i++) fn(sim, &q->run.v[i]);
+    for (uint32_t i = 0; i < q->cur.len; i++) fn(sim, &q->cur.v[i]);
+    for (uint32_t i = 0; i < q->far.len; i++) fn(sim, &q->far.v[i]);
+    for (uint32_t slot = ring_slot_next(q, 0); slot < SIM_Q_RING; slot = ring_slot_next(q, slot + 1)) {
+        for (uint32_t i = 0; i < q->ring[slot].len; i++) fn(sim, &q->ring[slot].v[i]);
+    }
 }
 
 /* --- Create / destroy ---------------------------------------------------- */
@@ -156,6 +317,9 @@ sim_engine *sim_engine_create(const sim_config *config, sim_error *err)
     sim->seq_backlog_next = 1;
     sim->trace_hash = 0xcbf29ce484222325ull;
     sim->node_count = config->node_count;
+    sim->queue.ring = calloc(SIM_Q_RING, sizeof *sim->queue.ring);
+    sim->queue.spare = calloc(SIM_Q_RING + 1, sizeof *sim->queue.spare);
+    if (sim->queue.ring == NULL || sim->queue.spare == NULL) goto fail_free_sim;
     sim->nodes = calloc(config->node_count, sizeof *sim->nodes);
     if (sim->nodes == NULL) goto fail_free_sim;
     for (uint32_t i = 0; i < sim->node_count; i++) {
@@ -172,6 +336,8 @@ fail_free_nodes:
     free(sim->nodes);
 fail_free_sim:
     sim__net_deinit(sim);
+    free(sim->queue.ring);
+    free(sim->queue.spare);
     free(sim);
 fail:
     sim_error_set(err, SIM_ERR_NOMEM, "sim_engine_create", "cannot allocate an engine of %u nodes",
@@ -185,7 +351,13 @@ void sim_engine_destroy(sim_engine *sim)
     /* Messages still queued hold payload references; the network drops them. */
     sim__net_deinit(sim);
     free(sim->events);
-    free(sim->heap);
+    free(sim->queue.run.v);
+    free(sim->queue.cur.v);
+    free(sim->queue.far.v);
+    for (uint32_t i = 0; i < SIM_Q_RING; i++) free(sim->queue.ring[i].v);
+    free(sim->queue.ring);
+    for (uint32_t i = 0; i < sim->queue.spare_len; i++) free(sim->queue.spare[i].v);
+    free(sim->queue.spare);
     free(sim->nodes);
     free(sim->trace);
     free(sim);
@@ -197,7 +369,7 @@ uint32_t sim_node_count(const sim_engine *sim) { return sim->node_count; }
 uint64_t sim_events_processed(const sim_engine *sim) { return sim->processed; }
 size_t sim_events_pending(const sim_engine *sim)
 {
-    return sim->heap_len + sim->backlogged - sim->cancelled_queued;
+    return queue_len(&sim->queue) + sim->backlogged - sim->cancelled_queued;
 }
 
 /* --- Scheduling ---------------------------------------------------------- */
@@ -224,7 +396,7 @@ sim_status sim__schedule(sim_engine *sim, sim_time_ns at_ns, uint16_t kind, sim_
     ev->flags = (uint8_t)(flags | SIM_EV_QUEUED);
     ev->msg_kind = 0;
     ev->next = NO_INDEX;
-    heap_push(sim, (sim_heap_entry){ .at_ns = at_ns, .seq = seq, .index = index });
+    queue_push(sim, (sim_heap_entry){ .at_ns = at_ns, .seq = seq, .index = index });
     if (id_out != NULL) *id_out = (sim_event_id){ .index = index, .generation = ev->generation };
     return SIM_OK;
 }
@@ -325,8 +497,9 @@ static void backlog_append(sim_engine *sim, sim_node *node, uint32_t index)
 static bool step(sim_engine *sim, sim_time_ns until_ns)
 {
     for (;;) {
-        if (sim->heap_len == 0 || sim->heap[0].at_ns > until_ns) return false;
-        sim_heap_entry top = heap_pop(sim);
+        const sim_heap_entry *head = queue_peek(sim);
+        if (head == NULL || head->at_ns > until_ns) return false;
+        sim_heap_entry top = queue_pop(&sim->queue);
         sim_event *ev = &sim->events[top.index];
         SIM_ASSERT(top.at_ns >= sim->now_ns);          /* time never goes backwards */
         SIM_ASSERT(ev->flags & SIM_EV_QUEUED);
@@ -447,11 +620,12 @@ sim_status sim_node_crash(sim_engine *sim, sim_node_id id, sim_error *err)
         index = next;
     }
     node->backlog_head = node->backlog_tail = NO_INDEX;
-    /* Cancel the incarnation's timers still in the queue: O(queue), and a
-     * crash is rare.  Their slots are freed as they reach the top. */
-    for (uint32_t i = 0; i < sim->heap_len; i++) {
-        sim_event *ev = &sim->events[sim->heap[i].index];
-        if ((ev->flags & SIM_EV_OWNED) && !(ev->flags & SIM_EV_CANCELLED) && ev->node == id &&
+    /* Cancel the incarnation's timers still in the queue: O(pool), and a
+     * crash is rare.  Their slots are freed as they reach the head.  (The
+     * backlog above is gone, so every QUEUED slot left is in the queue.) */
+    for (uint32_t i = 0; i < sim->events_cap; i++) {
+        sim_event *ev = &sim->events[i];
+        if ((ev->flags & SIM_EV_QUEUED) && (ev->flags & SIM_EV_OWNED) && !(ev->flags & SIM_EV_CANCELLED) && ev->node == id &&
             ev->incarnation == node->incarnation) {
             ev->flags |= SIM_EV_CANCELLED;
             ev->generation++;
@@ -491,7 +665,7 @@ static void node_resume_fire(sim_engine *sim, void *ctx, uint64_t arg)
         uint32_t next = ev->next;
         ev->next = NO_INDEX;
         SIM_ASSERT(sim->seq_backlog_next < SIM_SEQ_NORMAL_BASE);
-        heap_push(sim, (sim_heap_entry){ .at_ns = sim->now_ns, .seq = sim->seq_backlog_next++, .index = index });
+        queue_push(sim, (sim_heap_entry){ .at_ns = sim->now_ns, .seq = sim->seq_backlog_next++, .index = index });
         sim->backlogged--;
         index = next;
     }
@@ -621,18 +795,48 @@ const sim_trace_record *sim_trace_records(const sim_engine *sim, size_t *count_o
     return sim->trace;
 }
 
+static void check_entry(const sim_engine *sim, const sim_heap_entry *e)
+{
+    SIM_ASSERT(e->index < sim->events_cap);
+    const sim_event *ev = &sim->events[e->index];
+    SIM_ASSERT(ev->flags & SIM_EV_QUEUED);                                        /* (2) */
+    SIM_ASSERT(e->seq < sim->seq_next);
+    SIM_ASSERT(e->seq >= SIM_SEQ_NORMAL_BASE || e->seq < sim->seq_backlog_next);
+    SIM_ASSERT(e->at_ns >= sim->now_ns);                                          /* (4) */
+}
+
+static void check_heap(const sim_heap *h)
+{
+    for (uint32_t i = 1; i < h->len; i++) SIM_ASSERT(!entry_before(&h->v[i], &h->v[(i - 1) / HEAP_ARITY]));
+}
+
 void sim_engine_check(const sim_engine *sim)
 {
-    for (uint32_t i = 0; i < sim->heap_len; i++) {
-        const sim_heap_entry *e = &sim->heap[i];
-        if (i > 0) SIM_ASSERT(!entry_before(e, &sim->heap[(i - 1) / HEAP_ARITY]));  /* (1) */
-        SIM_ASSERT(e->index < sim->events_cap);
-        const sim_event *ev = &sim->events[e->index];
-        SIM_ASSERT(ev->flags & SIM_EV_QUEUED);                                    /* (2) */
-        SIM_ASSERT(e->seq < sim->seq_next);
-        SIM_ASSERT(e->seq >= SIM_SEQ_NORMAL_BASE || e->seq < sim->seq_backlog_next);
-        SIM_ASSERT(e->at_ns >= sim->now_ns);                                      /* (4) */
+    const sim_queue *q = &sim->queue;
+    check_heap(&q->cur);                                                          /* (1) */
+    check_heap(&q->far);
+    for (uint32_t i = 0; i < q->cur.len; i++) SIM_ASSERT((q->cur.v[i].at_ns >> SIM_Q_SHIFT) <= q->cur_bucket);
+    for (uint32_t i = q->run_pos; i < q->run.len; i++) {
+        SIM_ASSERT((q->run.v[i].at_ns >> SIM_Q_SHIFT) <= q->cur_bucket);
+        if (i > q->run_pos) SIM_ASSERT(entry_before(&q->run.v[i - 1], &q->run.v[i]));
     }
+    for (uint32_t i = 0; i < q->far.len; i++) SIM_ASSERT((q->far.v[i].at_ns >> SIM_Q_SHIFT) > q->cur_bucket);
+    /* Only the slots whose bit is set are visited (this runs after every
+     * event in debug builds); that their lengths add up to ring_len shows
+     * that the slots whose bit is clear are empty. */
+    uint32_t ring_len = 0;
+    for (uint32_t slot = ring_slot_next(q, 0); slot < SIM_Q_RING; slot = ring_slot_next(q, slot + 1)) {
+        const sim_bucket *b = &q->ring[slot];
+        SIM_ASSERT(b->len > 0);
+        for (uint32_t i = 0; i < b->len; i++) {
+            uint64_t bucket = b->v[i].at_ns >> SIM_Q_SHIFT;
+            SIM_ASSERT(bucket > q->cur_bucket && bucket - q->cur_bucket < SIM_Q_RING);
+            SIM_ASSERT((bucket & (SIM_Q_RING - 1)) == slot);
+        }
+        ring_len += b->len;
+    }
+    SIM_ASSERT(ring_len == q->ring_len);
+    queue_foreach(q, check_entry, sim);
     uint32_t free_count = 0;
     for (uint32_t i = sim->free_head; i != NO_INDEX; i = sim->events[i].next) {
         SIM_ASSERT(!(sim->events[i].flags & SIM_EV_QUEUED));                      /* (3) */

@@ -47,6 +47,52 @@ typedef struct sim_heap_entry {  /* the key lives beside the index: fewer misses
     uint32_t index;
 } sim_heap_entry;
 
+/* A 4-ary min-heap of entries in (at_ns, seq) order. */
+typedef struct sim_heap {
+    sim_heap_entry *v;
+    uint32_t len;
+    uint32_t cap;
+} sim_heap;
+
+/* The event queue is a calendar: time is cut into buckets of 2^SHIFT ns
+ * (about 1 ms), and a ring of SIM_Q_RING buckets (about 8.6 s) holds the
+ * entries of the buckets after the current one, unsorted.  When the
+ * calendar reaches a bucket, its array becomes `run` and is sorted once;
+ * events scheduled into the current bucket meanwhile go to `cur`, a small
+ * heap, and the head of the queue is the earlier of run's next entry and
+ * cur's top.  Entries beyond the ring wait in `far`, a heap.  Each entry is
+ * appended once and sorted once with its bucket, instead of sifting through
+ * a heap of every pending event (tens of thousands of timers in a large
+ * cluster) with a cache miss at each level.  The order of events is
+ * exactly (at_ns, seq) order, as with one heap.
+ *
+ * Invariants: entries of `run` (from run_pos on) and `cur` are in buckets
+ * <= cur_bucket, and run is sorted; ring slot s holds entries of buckets b
+ * with cur_bucket < b < cur_bucket + SIM_Q_RING and b % SIM_Q_RING == s,
+ * and its bit in `ring_bits` is set iff it is not empty; `far` holds
+ * entries of buckets > cur_bucket. */
+#define SIM_Q_SHIFT 20u
+#define SIM_Q_RING (1u << 13)
+
+typedef struct sim_bucket {
+    sim_heap_entry *v;
+    uint32_t len;
+    uint32_t cap;
+} sim_bucket;
+
+typedef struct sim_queue {
+    sim_bucket run;              /* the current bucket, sorted */
+    uint32_t run_pos;            /* its next entry */
+    sim_heap cur;                /* scheduled into the current bucket since */
+    sim_heap far;
+    sim_bucket *ring;            /* SIM_Q_RING buckets */
+    sim_bucket *spare;           /* arrays of emptied buckets, reused last in, first out */
+    uint32_t spare_len;          /* at most SIM_Q_RING + 1: one per bucket, and run's */
+    uint64_t ring_bits[SIM_Q_RING / 64];
+    uint64_t cur_bucket;         /* at_ns >> SIM_Q_SHIFT of the current bucket */
+    uint32_t ring_len;           /* entries in the ring */
+} sim_queue;
+
 typedef struct sim_node {
     const sim_node_ops *ops;
     void *ctx;
@@ -127,8 +173,7 @@ struct sim_engine {
     uint32_t free_head;          /* UINT32_MAX = empty */
     uint32_t events_live;        /* allocated slots */
 
-    sim_heap_entry *heap;
-    uint32_t heap_len;
+    sim_queue queue;
 
     sim_node *nodes;
     uint32_t node_count;

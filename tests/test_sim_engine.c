@@ -54,16 +54,28 @@ typedef struct sweep {
     bool have_last;
     sim_time_ns last_at_ns;
     uint32_t last_order;
+    bool wide;              /* delays across the calendar's scales, not a microsecond grid */
+    sim_time_ns until_step; /* run in steps of this, stopping between events (0: one run) */
     sweep_stats stats;
 } sweep;
 
 static void sweep_fire(sim_engine *sim, void *ctx, uint64_t arg);
 
-/* Delays from a small grid so that many events share a time, and 1 in 4 "now". */
+/* Delays from a small grid so that many events share a time, and 1 in 4 "now".
+ * Wide sweeps also use grids at the scales of the engine's calendar queue
+ * (sim_engine_int.h): the same and the next ~1 ms buckets, bucket edges,
+ * seconds inside its ~8.6 s ring, and past it. */
 static sim_time_ns sweep_delay(sweep *s)
 {
     if (sim_rng_below(&s->rng, 4) == 0) return 0;
-    return sim_rng_below(&s->rng, 12) * SIM_US;
+    if (!s->wide) return sim_rng_below(&s->rng, 12) * SIM_US;
+    switch (sim_rng_below(&s->rng, 5)) {
+    case 0: return sim_rng_below(&s->rng, 12) * SIM_US;
+    case 1: return sim_rng_below(&s->rng, 40) * SIM_MS / 4;
+    case 2: return (sim_rng_below(&s->rng, 8) << 20) + sim_rng_below(&s->rng, 3) - 1 + (1u << 20);
+    case 3: return sim_rng_below(&s->rng, 12) * SIM_S;
+    default: return sim_rng_below(&s->rng, 40) * SIM_S / 2 + sim_rng_below(&s->rng, 2) * SIM_MS;
+    }
 }
 
 static void sweep_add(sweep *s, sim_time_ns delay_ns)
@@ -157,7 +169,8 @@ static void sweep_fire(sim_engine *sim, void *ctx, uint64_t arg)
 
 /* Returns what the run exercised.  `pool_max` bounds the pool (0: the
  * default), which keeps sim_engine_check cheap in the sweep. */
-static sweep_stats sweep_run(uint64_t seed, uint32_t initial, uint32_t limit, uint32_t children_max, uint32_t pool_max)
+static sweep_stats sweep_run_mode(uint64_t seed, uint32_t initial, uint32_t limit, uint32_t children_max,
+                                  uint32_t pool_max, bool wide, sim_time_ns until_step)
 {
     sweep *s = calloc(1, sizeof *s);
     ck_assert_ptr_nonnull(s);
@@ -170,11 +183,20 @@ static sweep_stats sweep_run(uint64_t seed, uint32_t initial, uint32_t limit, ui
     s->seed = seed;
     s->limit = limit;
     s->children_max = children_max;
+    s->wide = wide;
+    s->until_step = until_step;
     for (uint32_t i = 0; i < initial; i++) {
         sweep_add(s, sweep_delay(s));
         if (sim_rng_below(&s->rng, 8) == 0) sweep_cancel_some(s);
     }
     sim_engine_check(s->sim);
+    /* Stepped runs stop between events (the queue may already have moved
+     * to a later bucket) and then schedule before its head. */
+    while (s->until_step != 0 && sim_run_until(s->sim, sim_now(s->sim) + s->until_step) == SIM_STOP_TIME) {
+        sim_engine_check(s->sim);
+        for (uint32_t i = 0; i < 2; i++) sweep_add(s, sweep_delay(s));
+        if (sim_rng_below(&s->rng, 4) == 0) sweep_cancel_some(s);
+    }
     ck_assert_int_eq(sim_run(s->sim), SIM_STOP_DRAINED);
     sim_engine_check(s->sim);
     ck_assert_int_eq(s->depth, 0);
@@ -185,12 +207,17 @@ static sweep_stats sweep_run(uint64_t seed, uint32_t initial, uint32_t limit, ui
     }
     ck_assert_uint_eq(sim_events_pending(s->sim), 0);
     ck_assert_uint_eq(sim_events_processed(s->sim), s->ran);
-    if (s->ran > 0) ck_assert_uint_eq(sim_now(s->sim), s->last_at_ns);   /* drained: the last event's time */
+    if (s->ran > 0 && s->until_step == 0) ck_assert_uint_eq(sim_now(s->sim), s->last_at_ns);   /* drained: the last event's time */
     sweep_stats stats = s->stats;
     sim_engine_destroy(s->sim);
     free(s->ev);
     free(s);
     return stats;
+}
+
+static sweep_stats sweep_run(uint64_t seed, uint32_t initial, uint32_t limit, uint32_t children_max, uint32_t pool_max)
+{
+    return sweep_run_mode(seed, initial, limit, children_max, pool_max, false, 0);
 }
 
 /* 200 seeds, 10 per forked test: under ASan each forked child pays a leak
@@ -217,6 +244,28 @@ START_TEST(test_order_sweep)
     ck_assert_uint_gt(sum.cancels, 20);
     ck_assert_uint_gt(sum.stale, 10);
     ck_assert_uint_gt(sum.stale_reused, 0);
+}
+END_TEST
+
+/* The same over delays from 0 to 20 s, which use every part of the
+ * calendar queue: the current bucket, the ring, its wrap-around and the
+ * far heap; half the seeds also stop between events every 0.7 s. */
+START_TEST(test_order_sweep_calendar)
+{
+    sweep_stats sum = { 0 };
+    for (uint64_t k = 0; k < SWEEP_SEEDS_PER_TEST; k++) {
+        uint64_t seed = 1000 + (uint64_t)_i * SWEEP_SEEDS_PER_TEST + k;
+        sim_time_ns step = k % 2 == 0 ? 0 : 700 * SIM_MS;
+        sweep_stats st = sweep_run_mode(seed, 40, 400, 3, 400, true, step);
+        sum.ties += st.ties;
+        sum.now_runs += st.now_runs;
+        sum.cancels += st.cancels;
+        sum.stale += st.stale;
+    }
+    ck_assert_uint_gt(sum.ties, 100);
+    ck_assert_uint_gt(sum.now_runs, 20);
+    ck_assert_uint_gt(sum.cancels, 20);
+    ck_assert_uint_gt(sum.stale, 10);
 }
 END_TEST
 
@@ -281,6 +330,34 @@ static void schedule_ms(sim_engine *sim, stamp_log *log, const unsigned *ms, siz
         TST_OK(sim_schedule(sim, ms[i] * SIM_MS, SIM_KIND_USER, stamp_fire, log, i, NULL, &err));
     }
 }
+
+/* A run that stops between two events has already looked at the later one,
+ * in a later bucket; events scheduled then, before it, after it and past
+ * the ring, still run in time order. */
+START_TEST(test_order_after_stop_in_gap)
+{
+    sim_config config = tst_config(5, 1);
+    sim_engine *sim = tst_engine(&config);
+    stamp_log log = { .len = 0 };
+    sim_error err;
+    TST_OK(sim_schedule(sim, 5 * SIM_S, SIM_KIND_USER, stamp_fire, &log, 3, NULL, &err));
+    ck_assert_int_eq(sim_run_until(sim, 1 * SIM_S), SIM_STOP_TIME);
+    TST_OK(sim_schedule_at(sim, 30 * SIM_S, SIM_KIND_USER, stamp_fire, &log, 5, NULL, &err));
+    TST_OK(sim_schedule_at(sim, 5 * SIM_S + 1, SIM_KIND_USER, stamp_fire, &log, 4, NULL, &err));
+    TST_OK(sim_schedule_at(sim, 5 * SIM_S - 1, SIM_KIND_USER, stamp_fire, &log, 2, NULL, &err));
+    TST_OK(sim_schedule_at(sim, 2 * SIM_S, SIM_KIND_USER, stamp_fire, &log, 1, NULL, &err));
+    TST_OK(sim_schedule_at(sim, 1 * SIM_S, SIM_KIND_USER, stamp_fire, &log, 0, NULL, &err));
+    sim_engine_check(sim);
+    ck_assert_int_eq(sim_run(sim), SIM_STOP_DRAINED);
+    const sim_time_ns want[] = { 1 * SIM_S, 2 * SIM_S, 5 * SIM_S - 1, 5 * SIM_S, 5 * SIM_S + 1, 30 * SIM_S };
+    ck_assert_uint_eq(log.len, 6);
+    for (uint64_t i = 0; i < 6; i++) {
+        ck_assert_uint_eq(log.arg[i], i);
+        ck_assert_uint_eq(log.at_ns[i], want[i]);
+    }
+    sim_engine_destroy(sim);
+}
+END_TEST
 
 START_TEST(test_stop_at_time)
 {
@@ -1063,11 +1140,13 @@ static Suite *engine_suite(void)
     TCase *order = tcase_create("order");
     tcase_set_timeout(order, 60);
     tcase_add_loop_test(order, test_order_sweep, 0, SWEEP_SEEDS / SWEEP_SEEDS_PER_TEST);
+    tcase_add_loop_test(order, test_order_sweep_calendar, 0, SWEEP_SEEDS / SWEEP_SEEDS_PER_TEST);
     tcase_add_test(order, test_order_pool_growth);
     tcase_add_test(order, test_order_many_pending);
     suite_add_tcase(s, order);
 
     TCase *stop = tcase_create("stop");
+    tcase_add_test(stop, test_order_after_stop_in_gap);
     tcase_add_test(stop, test_stop_at_time);
     tcase_add_test(stop, test_stop_at_time_between_events);
     tcase_add_test(stop, test_stop_budget);
