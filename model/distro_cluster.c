@@ -290,7 +290,10 @@ static void node_start(sim_engine *sim, sim_node_id id, void *ctx)
     node->peers = calloc(c->n, sizeof *node->peers);
     node->healthy = calloc(c->n, sizeof *node->healthy);
     node->verify_busy = calloc(c->n, sizeof *node->verify_busy);
-    SIM_ASSERT(node->peers != NULL && node->healthy != NULL && node->verify_busy != NULL);
+    node->verify_memo = calloc(c->n, sizeof *node->verify_memo);
+    node->status_memo = calloc(c->n, sizeof *node->status_memo);
+    SIM_ASSERT(node->peers != NULL && node->healthy != NULL && node->verify_busy != NULL &&
+               node->verify_memo != NULL && node->status_memo != NULL);
     distro_member_start(node);
     distro_mapper_init(node);
     distro_tasks_start(node);
@@ -315,6 +318,10 @@ void distro_node_reset(distro_node *node)
     free(node->peers);
     free(node->healthy);
     free(node->verify_busy);
+    free(node->verify_memo);
+    free(node->status_memo);
+    if (node->verify_last != NULL) distro_msg_unref(node->verify_last);
+    if (node->status_last != NULL) distro_msg_unref(node->status_last);
     free(node->stamp);
     for (uint32_t i = 0; i < node->bucket_count; i++) free(node->owner_bucket[i]);
     free(node->owner_bucket);

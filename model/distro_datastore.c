@@ -137,6 +137,7 @@ void distro_store_put(distro_node *node, uint32_t key, distro_ilist *value)
         return;
     }
     d->value = value;
+    distro_memo_touch(node);
     if (old == NULL && value != NULL) node->key_present_count++;
     if (old != NULL && value == NULL) node->key_present_count--;
     if (value != NULL) {

@@ -237,6 +237,7 @@ static void service_reporter(sim_engine *sim, void *ctx, uint64_t arg)
             memcpy(msg->checksums[i], service_checksum(node, k, node->datums[k].value), 33);
             bytes += strlen(c->keys[k].tag) + 32 + 6;
         }
+        distro_memo_stamp(node, &node->status_last, msg);
         uint32_t *peers = malloc(c->n * sizeof *peers);
         SIM_ASSERT(peers != NULL);
         uint32_t count = distro_member_all_without_self(node, peers);
@@ -296,17 +297,21 @@ void distro_health_on_service_status(distro_node *node, const sim_message *msg, 
     resp->code = distro_member_has(node, m->source) ? 200 : 400;
     distro_reply(node, token, DISTRO_MSG_SERVICE_STATUS_RESP, 2, resp);
     if (!distro_member_has(node, m->source)) return;
+    if (distro_memo_hit(node, &node->status_memo[m->source], m)) return;   /* nothing to fetch, as last time */
+    bool fetched = false;
     for (uint32_t i = 0; i < m->count; i++) {
         uint32_t k = m->keys[i];
         distro_ilist *local = distro_store_get(node, k);
         if (local == NULL) continue;        /* only services it knows */
         if (memcmp(service_checksum(node, k, local), m->checksums[i], 32) == 0) continue;
+        fetched = true;
         distro_msg *req = distro_msg_new(DISTRO_MSG_INSTANCE_STATUSES, 1);
         req->keys[0] = k;
         req->source = node->id;
         distro_rpc(node, m->source, DISTRO_MSG_INSTANCE_STATUSES, 96, req, node->cluster->config.http_read_timeout_ns,
                    statuses_done, k);
     }
+    if (!fetched) distro_memo_note(node, &node->status_memo[m->source], m);
 }
 
 void distro_health_on_instance_statuses(distro_node *node, const sim_message *msg, sim_rpc_token token)

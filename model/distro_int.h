@@ -114,6 +114,9 @@ typedef struct distro_msg {
     uint8_t op;
     bool with_body;
     int64_t client_interval_ms;  /* beat reply: clientBeatInterval */
+    /* Checksum and service-status messages: equal ids mean equal keys and
+     * checksums (distro_memo_content_id). */
+    uint64_t content_id;
 } distro_msg;
 
 distro_msg *distro_msg_new(uint16_t type, uint32_t count);
@@ -193,6 +196,13 @@ typedef struct distro_pending {
     bool live;
 } distro_pending;
 
+/* A receiver's note that the message with this content id found nothing
+ * to do when memo_epoch had this value. */
+typedef struct distro_memo {
+    uint64_t content_id;         /* 0: none */
+    uint64_t epoch;
+} distro_memo;
+
 typedef struct distro_node {
     distro_cluster *cluster;
     uint32_t id;
@@ -241,6 +251,13 @@ typedef struct distro_node {
 
     /* Verify receiver guard: syncChecksumTasks, by source node. */
     bool *verify_busy;
+    /* Receiver memo (distro_memo_*): bumped by every change a checksum
+     * comparison's outcome depends on, and what each source last sent. */
+    uint64_t memo_epoch;
+    distro_memo *verify_memo;    /* by source node */
+    distro_memo *status_memo;    /* by source node */
+    distro_msg *verify_last;     /* the last checksum message this node sent */
+    distro_msg *status_last;     /* the last service-status message this node sent */
     /* Scratch marks by key id (verify's "in the message" test). */
     uint32_t *stamp;
     uint32_t stamp_cap;
@@ -328,6 +345,8 @@ struct distro_cluster {
     uint32_t client_count;
     uint32_t client_cap;
     sim_time_ns client_latency_ns;
+    uint64_t content_ids;        /* the last content id handed out (distro_memo.c) */
+    uint64_t memo_hits;          /* comparisons skipped, for tests and benchmarks */
 };
 
 /* distro_cluster.c */
@@ -388,6 +407,14 @@ void distro_sync_on_get_datum(distro_node *node, const sim_message *msg, sim_rpc
 void distro_sync_on_get_datums(distro_node *node, const sim_message *msg, sim_rpc_token token);
 /* processData: apply a datum map; returns true (Nacos's result). */
 void distro_sync_apply_datums(distro_node *node, const distro_msg *msg);
+
+/* distro_memo.c: skipping checksum comparisons whose outcome is known. */
+void distro_memo_touch(distro_node *node);   /* the store, member list or view changed */
+/* Gives a checksum or service-status message its content id; `last` holds
+ * the sender's previous message of that kind. */
+void distro_memo_stamp(distro_node *node, distro_msg **last, distro_msg *msg);
+bool distro_memo_hit(distro_node *node, const distro_memo *memo, const distro_msg *msg);
+void distro_memo_note(const distro_node *node, distro_memo *memo, const distro_msg *msg);
 
 /* distro_load.c */
 void distro_load_start(distro_node *node);

@@ -55,6 +55,7 @@ static void verify_run(sim_engine *sim, void *ctx, uint64_t arg)
             memcpy(msg->checksums[i], distro_ilist_checksum(node->datums[k].value), 33);
             bytes += c->keys[k].name_bytes + 32 + 6;
         }
+        distro_memo_stamp(node, &node->verify_last, msg);
         uint32_t *peers = malloc(c->n * sizeof *peers);
         SIM_ASSERT(peers != NULL);
         uint32_t count = distro_member_all_without_self(node, peers);
@@ -127,6 +128,7 @@ void distro_verify_on_checksums(distro_node *node, const sim_message *msg, sim_r
         counters->verify_single_flight_drops++;
         return;
     }
+    if (distro_memo_hit(node, &node->verify_memo[source], m)) return;   /* nothing to do, as last time */
     node->verify_busy[source] = true;
     uint32_t gen = next_stamp(node);
     uint32_t *to_update = malloc((m->count + 1) * sizeof *to_update);
@@ -164,6 +166,7 @@ void distro_verify_on_checksums(distro_node *node, const sim_message *msg, sim_r
     }
     free(to_remove);
     if (update_count == 0) {
+        if (remove_count == 0) distro_memo_note(node, &node->verify_memo[source], m);
         free(to_update);
         finish(node, source);
         return;

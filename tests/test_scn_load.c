@@ -265,7 +265,7 @@ START_TEST(test_defaults)
     distro_config d = distro_config_defaults();
     size_t count = 0;
     const scn_distro_field *fields = scn_distro_fields(&count);
-    ck_assert_uint_eq(count, 30);
+    ck_assert_uint_eq(count, 31);
     for (size_t i = 0; i < count; i++) {
         const char *a = (const char *)&c.cluster.distro + fields[i].offset;
         const char *b = (const char *)&d + fields[i].offset;
@@ -373,6 +373,7 @@ START_TEST(test_every_key_values)
     ck_assert(d->data_warmup);
     ck_assert(!d->expire_instance);
     ck_assert(d->verify_guard_racy);
+    ck_assert(!d->compare_memo);
     ck_assert(!d->members_start_down);
 
     const sim_link_params *n = &c.network.defaults;
