@@ -293,7 +293,9 @@ sim_status distro_client_add(distro_cluster *c, const distro_client_spec *spec, 
         cl->metadata = kv;
         cl->metadata_count = pairs;
     }
-    snprintf(cl->address, sizeof cl->address, "%s:%u", spec->ip, spec->port);
+    char address[96];
+    snprintf(address, sizeof address, "%s:%u", spec->ip, spec->port);
+    cl->address = distro_intern(c, address);
     cl->beat_interval_ns = spec->beat_interval_ns != 0 ? spec->beat_interval_ns : c->config.client_beat_interval_ns;
     cl->alive = true;
     cl->manual = spec->manual;

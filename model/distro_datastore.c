@@ -20,15 +20,23 @@
 
 distro_ilist *distro_ilist_new(uint32_t cap)
 {
-    distro_ilist *list = calloc(1, sizeof *list);
+    distro_ilist *list = calloc(1, sizeof *list + (size_t)cap * sizeof *list->inst);
     SIM_ASSERT(list != NULL);
     list->refs = 1;
     list->cap = cap;
-    if (cap > 0) {
-        list->inst = calloc(cap, sizeof *list->inst);
-        SIM_ASSERT(list->inst != NULL);
-    }
+    list->inst = (distro_instance *)(list + 1);
     return list;
+}
+
+distro_ilist *distro_ilist_reserve(distro_ilist *list, uint32_t cap)
+{
+    SIM_ASSERT(list->refs == 1);
+    if (cap <= list->cap) return list;
+    distro_ilist *grown = realloc(list, sizeof *list + (size_t)cap * sizeof *list->inst);
+    SIM_ASSERT(grown != NULL);   /* out of memory in the model is fatal (H9) */
+    grown->inst = (distro_instance *)(grown + 1);
+    grown->cap = cap;
+    return grown;
 }
 
 distro_ilist *distro_ilist_retain(distro_ilist *list)
@@ -46,7 +54,6 @@ void distro_ilist_release(distro_ilist *list)
     SIM_ASSERT(list->refs > 0);
     if (--list->refs > 0) return;
     /* Strings are interned in the cluster: nothing per instance to free. */
-    free(list->inst);
     free(list);
 }
 
@@ -75,13 +82,9 @@ const char *distro_ilist_checksum(distro_ilist *list)
 
 uint32_t distro_ilist_find(const distro_ilist *list, const char *ip, uint32_t port, const char *cluster)
 {
-    /* Interned strings compare by pointer, but callers may pass others. */
     for (uint32_t i = 0; i < list->count; i++) {
         const distro_instance *in = &list->inst[i];
-        if (in->port == port && (in->ip == ip || strcmp(in->ip, ip) == 0) &&
-            (in->cluster == cluster || strcmp(in->cluster, cluster) == 0)) {
-            return i;
-        }
+        if (in->port == port && in->ip == ip && in->cluster == cluster) return i;
     }
     return DISTRO_NONE;
 }

@@ -49,13 +49,7 @@ static void add_instance(distro_node *node, uint32_t key, uint32_t client)
     distro_ilist *next = list != NULL ? distro_ilist_clone(list) : distro_ilist_new(1);
     uint32_t i = distro_ilist_find(next, cl->ip, cl->port, cl->cluster_name);
     if (i == DISTRO_NONE) {
-        if (next->count == next->cap) {
-            uint32_t cap = next->cap == 0 ? 2 : next->cap * 2;
-            distro_instance *inst = realloc(next->inst, cap * sizeof *inst);
-            SIM_ASSERT(inst != NULL);
-            next->inst = inst;
-            next->cap = cap;
-        }
+        if (next->count == next->cap) next = distro_ilist_reserve(next, next->cap == 0 ? 2 : next->cap * 2);
         i = next->count++;
     }
     distro_instance *in = &next->inst[i];

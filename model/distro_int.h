@@ -70,24 +70,31 @@ enum distro_kind {
 
 /* --- Values -------------------------------------------------------------- */
 
+/* One allocation: the header, then `cap` instances, so that reading a
+ * list (a beat, a beat check) misses cache once, not twice. */
 typedef struct distro_ilist {
     uint32_t refs;
     uint32_t count;
     uint32_t cap;
     bool checksum_valid;
-    char checksum[33];
     bool service_checksum_valid; /* section 2.6(b), cached like the list checksum */
+    distro_instance *inst;       /* right after the header; interned strings, bitwise-copyable */
+    char checksum[33];
     char service_checksum[33];
-    distro_instance *inst;       /* interned strings; bitwise-copyable */
 } distro_ilist;
 
 distro_ilist *distro_ilist_new(uint32_t cap);
+/* Room for `cap` instances in a list nobody else holds (refs == 1); the
+ * list may move.  Returns the list. */
+distro_ilist *distro_ilist_reserve(distro_ilist *list, uint32_t cap);
 distro_ilist *distro_ilist_retain(distro_ilist *list);
 void distro_ilist_release(distro_ilist *list);
 /* A private copy with refs = 1 (for copy-on-write). */
 distro_ilist *distro_ilist_clone(const distro_ilist *list);
 const char *distro_ilist_checksum(distro_ilist *list);
-/* Index of the instance with this ip, port and cluster, or DISTRO_NONE. */
+/* Index of the instance with this ip, port and cluster, or DISTRO_NONE.
+ * The strings must be interned by the list's cluster (every list of a
+ * cluster holds only its interned strings), so pointers are compared. */
 uint32_t distro_ilist_find(const distro_ilist *list, const char *ip, uint32_t port, const char *cluster);
 /* Bytes of the JSON Nacos writes for this list inside a Datum. */
 uint64_t distro_ilist_json_bytes(const distro_ilist *list, const char *key);
@@ -275,29 +282,34 @@ typedef struct distro_node {
 
 /* --- Clients ---------------------------------------------------------------- */
 
+/* Every beat reads its client twice (the client's timer, the server that
+ * takes the beat), at random among thousands: what a beat needs comes
+ * first, in the first 64 bytes, and the whole struct is 128 bytes. */
 typedef struct distro_client {
-    uint32_t key;
-    const char *ip;              /* interned */
-    uint32_t port;
-    double weight;
-    const char *cluster_name;    /* interned */
-    distro_kv *metadata;         /* interned */
-    uint32_t metadata_count;
-    char address[64];            /* "ip:port" */
-    sim_time_ns beat_interval_ns;
     bool alive;                  /* the process runs */
     bool registered;             /* it has registered and not deregistered */
     bool beat_acked;             /* light beat: the server has seen a full beat */
-    uint32_t request_id;         /* current request, to ignore stale replies */
-    uint8_t op;                  /* the operation in progress */
     bool in_request;
-    uint32_t try_index;          /* NamingProxy.reqApi: next server to try */
-    uint32_t tries;
     bool manual;
     bool direct;                 /* the current request goes to one server, no failover */
+    uint8_t op;                  /* the operation in progress */
+    uint32_t request_id;         /* current request, to ignore stale replies */
+    uint32_t try_index;          /* NamingProxy.reqApi: next server to try */
+    uint32_t tries;
+    uint32_t key;
+    uint32_t port;
+    const char *ip;              /* interned */
+    const char *cluster_name;    /* interned */
+    sim_time_ns beat_interval_ns;
     sim_time_ns sent_at_ns;      /* when the current attempt was sent */
     sim_rng rng;
+    double weight;
+    distro_kv *metadata;         /* interned */
+    uint32_t metadata_count;
+    const char *address;         /* "ip:port", interned */
 } distro_client;
+
+_Static_assert(sizeof(distro_client) == 128, "a client is two cache lines");
 
 /* --- The cluster ------------------------------------------------------------ */
 
