@@ -216,6 +216,7 @@ uint32_t distro_cluster_key(distro_cluster *c, const char *namespace_id, const c
     k->hash = distro_hash(k->tag);
     k->name_java_hash = distro_java_string_hash(name);
     k->name_bytes = strlen(name);
+    k->tag_bytes = strlen(k->tag);
     *slot = ++c->key_count;
     return c->key_count - 1;
 }

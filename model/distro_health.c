@@ -235,7 +235,7 @@ static void service_reporter(sim_engine *sim, void *ctx, uint64_t arg)
             uint32_t k = owned_keys[i];
             msg->keys[i] = k;
             memcpy(msg->checksums[i], service_checksum(node, k, node->datums[k].value), 33);
-            bytes += strlen(c->keys[k].tag) + 32 + 6;
+            bytes += c->keys[k].tag_bytes + 32 + 6;
         }
         distro_memo_stamp(node, &node->status_last, msg);
         uint32_t *peers = malloc(c->n * sizeof *peers);

@@ -319,6 +319,7 @@ typedef struct distro_key_info {
     uint32_t hash;               /* distro_hash(tag), cached */
     int32_t name_java_hash;      /* String.hashCode(name), for DistroKey hashes */
     uint64_t name_bytes;
+    uint64_t tag_bytes;
 } distro_key_info;
 
 typedef struct distro_strpool {

@@ -250,8 +250,14 @@ static const sim_heap_entry *queue_peek(sim_engine *sim)
         *b = (sim_bucket){ .v = NULL, .len = 0, .cap = 0 };
         q->ring_len -= q->run.len;
         q->ring_bits[slot / 64] &= ~(1ull << (slot % 64));
-        /* The handlers will read these events soon: start the loads now. */
+        /* The handlers will read these events soon: start the loads now,
+         * and those of the next bucket's array, written seconds ago. */
         for (uint32_t i = 0; i < q->run.len; i++) __builtin_prefetch(&sim->events[q->run.v[i].index]);
+        uint64_t after = ring_next(q);
+        if (after != UINT64_MAX) {
+            const sim_bucket *a = &q->ring[after & (SIM_Q_RING - 1)];
+            for (uint32_t i = 0; i < a->len; i += 64 / sizeof *a->v) __builtin_prefetch(&a->v[i]);
+        }
         bucket_sort(q->run.v, q->run.len);
     }
     while (q->far.len > 0 && (q->far.v[0].at_ns >> SIM_Q_SHIFT) <= next) heap_push(&q->cur, heap_pop(&q->far));
