@@ -88,6 +88,18 @@ uint32_t distro_counters_list(const distro_counters *k, distro_counter_value *ou
 
 /* --- Messages -------------------------------------------------------------- */
 
+/* Message records are recycled: a large cluster sends millions (every
+ * proxied beat is two), and malloc's per-thread caches hold only a few.
+ * A message can outlive its cluster (the engine, destroyed later, drops
+ * messages still in flight), so the pool counts the messages out and is
+ * freed with the last of them.  Debug builds do not recycle, so the
+ * sanitizers still see every use after free. */
+struct distro_msg_pool {
+    distro_msg *free;            /* linked through base.destroy's neighbour, `next_free` */
+    uint64_t live;               /* handed out, not yet destroyed */
+    bool orphaned;               /* the cluster is gone */
+};
+
 static void msg_destroy(sim_payload *payload)
 {
     distro_msg *msg = (distro_msg *)payload;
@@ -98,13 +110,54 @@ static void msg_destroy(sim_payload *payload)
     free(msg->values);
     free(msg->checksums);
     free(msg->flags);
+    distro_msg_pool *pool = msg->pool;
+    pool->live--;
+#ifdef SIM_DEBUG
+    bool keep = false;
+#else
+    bool keep = !pool->orphaned;
+#endif
+    if (keep) {
+        msg->next_free = pool->free;
+        pool->free = msg;
+        return;
+    }
     free(msg);
+    if (pool->orphaned && pool->live == 0) free(pool);
 }
 
-distro_msg *distro_msg_new(uint16_t type, uint32_t count)
+distro_msg_pool *distro_msg_pool_new(void)
 {
-    distro_msg *msg = calloc(1, sizeof *msg);
-    SIM_ASSERT(msg != NULL);
+    distro_msg_pool *pool = calloc(1, sizeof *pool);
+    SIM_ASSERT(pool != NULL);
+    return pool;
+}
+
+void distro_msg_pool_release(distro_msg_pool *pool)
+{
+    if (pool == NULL) return;
+    while (pool->free != NULL) {
+        distro_msg *next = pool->free->next_free;
+        free(pool->free);
+        pool->free = next;
+    }
+    pool->orphaned = true;
+    if (pool->live == 0) free(pool);
+}
+
+distro_msg *distro_msg_new(distro_cluster *c, uint16_t type, uint32_t count)
+{
+    distro_msg_pool *pool = c->msg_pool;
+    distro_msg *msg = pool->free;
+    if (msg != NULL) {
+        pool->free = msg->next_free;
+    } else {
+        msg = malloc(sizeof *msg);
+        SIM_ASSERT(msg != NULL);
+    }
+    memset(msg, 0, sizeof *msg);
+    pool->live++;
+    msg->pool = pool;
     msg->base.refs = 1;
     msg->base.destroy = msg_destroy;
     msg->type = type;
@@ -412,6 +465,7 @@ distro_cluster *distro_cluster_create(sim_engine *sim, const distro_config *conf
     c->counters = calloc(c->n, sizeof *c->counters);
     c->conf = calloc((size_t)c->n * c->n, sizeof *c->conf);
     SIM_ASSERT(c->address != NULL && c->by_address != NULL && c->nodes != NULL && c->counters != NULL && c->conf != NULL);
+    c->msg_pool = distro_msg_pool_new();
     for (uint32_t i = 0; i < c->n; i++) {
         char buf[64];
         if (addresses != NULL) {
@@ -469,6 +523,7 @@ void distro_cluster_destroy(distro_cluster *c)
     free(c->key_index);
     free(c->clients);
     free(c->conf);
+    distro_msg_pool_release(c->msg_pool);   /* after the nodes let go of theirs */
     free(c->address);
     free(c->by_address);
     free(c->address_java_hash);

@@ -141,7 +141,7 @@ static void proxy(distro_node *node, uint32_t key, uint8_t op, const instance_re
                   uint32_t request_id)
 {
     distro_counters_of(node)->redirects_proxied++;
-    distro_msg *msg = distro_msg_new(DISTRO_MSG_PROXY, 0);
+    distro_msg *msg = distro_msg_new(node->cluster, DISTRO_MSG_PROXY, 0);
     msg->source = node->id;
     msg->client = ref->client;
     msg->key = key;
@@ -176,7 +176,7 @@ void distro_filter_on_client_request(distro_node *node, uint32_t client, uint8_t
 void distro_filter_on_proxy(distro_node *node, const sim_message *msg, sim_rpc_token token)
 {
     const distro_msg *m = (const distro_msg *)msg->payload;
-    distro_msg *resp = distro_msg_new(DISTRO_MSG_PROXY_RESP, 0);
+    distro_msg *resp = distro_msg_new(node->cluster, DISTRO_MSG_PROXY_RESP, 0);
     if (distro_mapper_responsible(node, m->key)) {
         instance_ref ref = { .client = m->client, .ip = m->ip, .port = m->port, .cluster = m->cluster_name };
         resp->code = handle(node, m->key, m->op, &ref, m->with_body);

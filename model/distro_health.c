@@ -75,7 +75,7 @@ static void beat_check(sim_engine *sim, void *ctx, uint64_t key64)
         if (in->marked || now - in->last_beat_ms <= timeout) continue;
         /* An asynchronous HTTP DELETE to itself: the loopback call runs a
          * moment later through DistroFilter. */
-        distro_msg *req = distro_msg_new(DISTRO_MSG_PROXY, 0);
+        distro_msg *req = distro_msg_new(node->cluster, DISTRO_MSG_PROXY, 0);
         req->key = key;
         req->ip = in->ip;
         req->port = in->port;
@@ -225,7 +225,7 @@ static void service_reporter(sim_engine *sim, void *ctx, uint64_t arg)
         if (node->datums[owned_keys[i]].value->count > 0) owned_keys[owned++] = owned_keys[i];   /* non-empty only */
     }
     if (owned > 0) {
-        distro_msg *msg = distro_msg_new(DISTRO_MSG_SERVICE_STATUS, owned);
+        distro_msg *msg = distro_msg_new(node->cluster, DISTRO_MSG_SERVICE_STATUS, owned);
         msg->checksums = calloc(owned, sizeof *msg->checksums);
         SIM_ASSERT(msg->checksums != NULL);
         msg->source = node->id;
@@ -293,7 +293,7 @@ static void statuses_done(sim_engine *sim, void *ctx, uint64_t key64, sim_rpc_st
 void distro_health_on_service_status(distro_node *node, const sim_message *msg, sim_rpc_token token)
 {
     const distro_msg *m = (const distro_msg *)msg->payload;
-    distro_msg *resp = distro_msg_new(DISTRO_MSG_SERVICE_STATUS_RESP, 0);
+    distro_msg *resp = distro_msg_new(node->cluster, DISTRO_MSG_SERVICE_STATUS_RESP, 0);
     resp->code = distro_member_has(node, m->source) ? 200 : 400;
     distro_reply(node, token, DISTRO_MSG_SERVICE_STATUS_RESP, 2, resp);
     if (!distro_member_has(node, m->source)) return;
@@ -305,7 +305,7 @@ void distro_health_on_service_status(distro_node *node, const sim_message *msg, 
         if (local == NULL) continue;        /* only services it knows */
         if (memcmp(service_checksum(node, k, local), m->checksums[i], 32) == 0) continue;
         fetched = true;
-        distro_msg *req = distro_msg_new(DISTRO_MSG_INSTANCE_STATUSES, 1);
+        distro_msg *req = distro_msg_new(node->cluster, DISTRO_MSG_INSTANCE_STATUSES, 1);
         req->keys[0] = k;
         req->source = node->id;
         distro_rpc(node, m->source, DISTRO_MSG_INSTANCE_STATUSES, 96, req, node->cluster->config.http_read_timeout_ns,
@@ -317,7 +317,7 @@ void distro_health_on_service_status(distro_node *node, const sim_message *msg, 
 void distro_health_on_instance_statuses(distro_node *node, const sim_message *msg, sim_rpc_token token)
 {
     const distro_msg *m = (const distro_msg *)msg->payload;
-    distro_msg *resp = distro_msg_new(DISTRO_MSG_INSTANCE_STATUSES_RESP, 1);
+    distro_msg *resp = distro_msg_new(node->cluster, DISTRO_MSG_INSTANCE_STATUSES_RESP, 1);
     resp->values = calloc(1, sizeof *resp->values);
     SIM_ASSERT(resp->values != NULL);
     resp->keys[0] = m->keys[0];

@@ -101,8 +101,12 @@ uint64_t distro_ilist_json_bytes(const distro_ilist *list, const char *key);
 
 /* --- Messages ------------------------------------------------------------ */
 
+typedef struct distro_msg_pool distro_msg_pool;
+
 typedef struct distro_msg {
     sim_payload base;
+    distro_msg_pool *pool;       /* where it returns when the last reference goes */
+    struct distro_msg *next_free;
     uint16_t type;
     int32_t code;                /* HTTP status of a response; beat result code */
     uint32_t count;
@@ -126,7 +130,10 @@ typedef struct distro_msg {
     uint64_t content_id;
 } distro_msg;
 
-distro_msg *distro_msg_new(uint16_t type, uint32_t count);
+distro_msg *distro_msg_new(distro_cluster *c, uint16_t type, uint32_t count);
+distro_msg_pool *distro_msg_pool_new(void);
+/* The cluster is going: frees the pool now, or with its last message. */
+void distro_msg_pool_release(distro_msg_pool *pool);
 /* Releases the message's own reference (sim_payload_release). */
 void distro_msg_unref(distro_msg *msg);
 
@@ -360,6 +367,7 @@ struct distro_cluster {
     sim_time_ns client_latency_ns;
     uint64_t content_ids;        /* the last content id handed out (distro_memo.c) */
     uint64_t memo_hits;          /* comparisons skipped, for tests and benchmarks */
+    distro_msg_pool *msg_pool;
 };
 
 /* distro_cluster.c */

@@ -48,7 +48,7 @@ static void try_peer(distro_node *node, uint32_t pos)
         distro_timer(node, c->config.load_retry_delay_ns, DISTRO_KIND_LOAD, load_run, 0);
     } else {
         distro_counters_of(node)->snapshot_attempts++;
-        distro_msg *msg = distro_msg_new(DISTRO_MSG_GET_DATUMS, 0);
+        distro_msg *msg = distro_msg_new(node->cluster, DISTRO_MSG_GET_DATUMS, 0);
         msg->source = node->id;
         distro_rpc(node, peers[pos], DISTRO_MSG_GET_DATUMS, 64, msg, c->config.http_read_timeout_ns,
                    snapshot_done, pos);

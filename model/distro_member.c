@@ -125,7 +125,7 @@ static void report_task(sim_engine *sim, void *ctx, uint64_t arg)
         /* MemberInfoReportTask: cursor = (cursor + 1) % size, then probe. */
         node->report_cursor = (node->report_cursor + 1) % count;
         uint32_t target = peers[node->report_cursor];
-        distro_msg *msg = distro_msg_new(DISTRO_MSG_MEMBER_REPORT, 0);
+        distro_msg *msg = distro_msg_new(node->cluster, DISTRO_MSG_MEMBER_REPORT, 0);
         msg->source = node->id;
         distro_counters_of(node)->member_probes++;
         distro_rpc(node, target, DISTRO_MSG_MEMBER_REPORT, REPORT_BYTES, msg, c->config.member_report_timeout_ns,
@@ -166,7 +166,7 @@ void distro_member_on_report(distro_node *node, const sim_message *msg, sim_rpc_
      * only if it is a member here; update() ignores unknown addresses. */
     const distro_msg *m = (const distro_msg *)msg->payload;
     uint32_t source = m->source;
-    distro_msg *resp = distro_msg_new(DISTRO_MSG_MEMBER_REPORT_RESP, 0);
+    distro_msg *resp = distro_msg_new(node->cluster, DISTRO_MSG_MEMBER_REPORT_RESP, 0);
     resp->code = 200;
     if (node->peers[source].in_view) distro_member_on_success(node, source);
     distro_reply(node, token, DISTRO_MSG_MEMBER_REPORT_RESP, REPORT_RESP_BYTES, resp);

@@ -81,7 +81,7 @@ void distro_sync_send_batch(distro_node *node, uint32_t w, distro_exec *exec)
     distro_cluster *c = node->cluster;
     /* DistroDataStorageImpl.getDistroData: the current datum of each key
      * still in the store. */
-    distro_msg *msg = distro_msg_new(DISTRO_MSG_SYNC_DATUM, exec->keys_count);
+    distro_msg *msg = distro_msg_new(node->cluster, DISTRO_MSG_SYNC_DATUM, exec->keys_count);
     msg->values = calloc(exec->keys_count + 1, sizeof *msg->values);
     SIM_ASSERT(msg->values != NULL);
     uint32_t present = 0;
@@ -130,7 +130,7 @@ void distro_sync_apply_datums(distro_node *node, const distro_msg *msg)
 void distro_sync_on_datum(distro_node *node, const sim_message *msg, sim_rpc_token token)
 {
     const distro_msg *m = (const distro_msg *)msg->payload;
-    distro_msg *resp = distro_msg_new(DISTRO_MSG_SYNC_DATUM_RESP, 0);
+    distro_msg *resp = distro_msg_new(node->cluster, DISTRO_MSG_SYNC_DATUM_RESP, 0);
     if (m->count == 0) {
         resp->code = 400;                 /* "receive empty entity!" */
     } else {
@@ -142,7 +142,7 @@ void distro_sync_on_datum(distro_node *node, const sim_message *msg, sim_rpc_tok
 
 static distro_msg *datums_reply(distro_node *node, uint16_t type, const uint32_t *keys, uint32_t count)
 {
-    distro_msg *resp = distro_msg_new(type, count);
+    distro_msg *resp = distro_msg_new(node->cluster, type, count);
     resp->values = calloc(count + 1, sizeof *resp->values);
     SIM_ASSERT(resp->values != NULL);
     uint32_t present = 0;

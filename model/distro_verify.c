@@ -43,7 +43,7 @@ static void verify_run(sim_engine *sim, void *ctx, uint64_t arg)
     uint32_t owned = 0;
     uint32_t *owned_keys = distro_mapper_owned_keys(node, &owned);
     if (owned > 0) {
-        distro_msg *msg = distro_msg_new(DISTRO_MSG_CHECKSUM, owned);
+        distro_msg *msg = distro_msg_new(node->cluster, DISTRO_MSG_CHECKSUM, owned);
         msg->checksums = calloc(owned, sizeof *msg->checksums);
         SIM_ASSERT(msg->checksums != NULL);
         msg->source = node->id;
@@ -121,7 +121,7 @@ void distro_verify_on_checksums(distro_node *node, const sim_message *msg, sim_r
     distro_counters *counters = distro_counters_of(node);
     /* The sender's asynchronous call only logs the answer, so answering at
      * once instead of when the handler ends changes nothing it acts on. */
-    distro_msg *resp = distro_msg_new(DISTRO_MSG_CHECKSUM_RESP, 0);
+    distro_msg *resp = distro_msg_new(node->cluster, DISTRO_MSG_CHECKSUM_RESP, 0);
     resp->code = 200;
     distro_reply(node, token, DISTRO_MSG_CHECKSUM_RESP, 2, resp);
     if (node->verify_busy[source] && !node->cluster->config.verify_guard_racy) {
@@ -171,7 +171,7 @@ void distro_verify_on_checksums(distro_node *node, const sim_message *msg, sim_r
         finish(node, source);
         return;
     }
-    distro_msg *fetch = distro_msg_new(DISTRO_MSG_GET_DATUM, update_count);
+    distro_msg *fetch = distro_msg_new(node->cluster, DISTRO_MSG_GET_DATUM, update_count);
     memcpy(fetch->keys, to_update, update_count * sizeof *to_update);
     fetch->source = node->id;
     uint64_t bytes = 12;
