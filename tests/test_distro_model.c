@@ -312,6 +312,100 @@ START_TEST(test_checklist_7_beats_do_not_replicate_last_beat)
 }
 END_TEST
 
+/* Checklist items 8 and 9 are 2.x behaviours (revision-based verify with
+ * leases); the model is Nacos 1.4.2's, so these tests pin the 1.4
+ * behaviour in their place, which is what a 2.x-style model would
+ * wrongly change (NACOS-DISTRO.md sections 2.5, 2.6 and W1, W5). */
+
+/* Item 8, 1.4: verify carries checksums only.  It renews nothing (replicas
+ * keep the lastBeat of the last transfer through any number of rounds and
+ * do not expire for want of renewal, where 2.x drops them after 180 s), and
+ * a replica that differs repairs itself by fetching from the source; the
+ * owner sends nothing new. */
+START_TEST(test_checklist_8_v1_verify_renews_nothing_and_the_replica_pulls_repair)
+{
+    distro_config cfg = quiet_config();
+    tst_world *w = tst_world_new(3, 11, &cfg);
+    tst_run_to(w, 9 * S);
+    uint32_t key = tst_key(w, "lease");
+    uint32_t owner = owner_of(w, key);
+    uint32_t peer = (owner + 1) % 3;
+    uint32_t a = tst_client(w, "lease", "10.12.0.1", 80);
+    tst_run_to(w, 10 * S);
+    tst_request(w, a, owner, DISTRO_OP_REGISTER);
+    for (sim_time_ns t = 15 * S; t <= 60 * S; t += 5 * S) {
+        tst_run_to(w, t);
+        tst_request(w, a, owner, DISTRO_OP_BEAT);
+    }
+    tst_run_to(w, 62 * S);
+    ck_assert_uint_ge(distro_node_counters(w->cluster, owner)->verify_sent, 2 * 10);   /* ten rounds, two peers */
+    int64_t at_peer = distro_node_instance_last_beat_ms(w->cluster, peer, key, "10.12.0.1", 80);
+    ck_assert_int_ge(at_peer, 10000);
+    ck_assert_int_lt(at_peer, 10100);              /* still the register's sync */
+    ck_assert_int_ge(distro_node_instance_last_beat_ms(w->cluster, owner, key, "10.12.0.1", 80), 60000);
+
+    /* A lost sync: the replica finds the difference and fetches. */
+    sim_error err;
+    ck_assert_int_eq(sim_net_block(w->sim, owner, peer, &err), SIM_OK);
+    uint32_t b = tst_client(w, "lease", "10.12.0.2", 80);
+    tst_request(w, b, owner, DISTRO_OP_REGISTER);
+    tst_run_to(w, 66 * S);                          /* the PUT at ~64.1 s was lost */
+    ck_assert_int_eq(sim_net_heal(w->sim, owner, peer, &err), SIM_OK);
+    uint64_t sent_before = distro_node_counters(w->cluster, owner)->sync_batches_sent;
+    tst_run_to(w, 71 * S);                          /* the verify at ~70 s, before any retry */
+    ck_assert_uint_eq(distro_node_instance_count(w->cluster, peer, key), 2);
+    ck_assert_uint_ge(distro_node_counters(w->cluster, peer)->verify_keys_fetched, 1);
+    ck_assert_uint_eq(distro_node_counters(w->cluster, owner)->sync_batches_sent, sent_before);
+
+    /* No lease: 200 s after its last transfer the replica still lists A. */
+    tst_run_to(w, 280 * S);
+    ck_assert(distro_node_has_instance(w->cluster, peer, key, "10.12.0.1", 80, NULL));
+    tst_world_free(w);
+}
+END_TEST
+
+/* Item 9, 1.4: the checksum includes `healthy`, so a health flip on the
+ * owner changes it (2.x's revision does not).  Replicas keep their own flag
+ * on apply, so they differ, and re-fetch the key on every verify round,
+ * until the health channel (from 60 s) moves their flag (W5). */
+START_TEST(test_checklist_9_v1_checksum_changes_on_health_flip)
+{
+    distro_config cfg = distro_config_defaults();
+    cfg.ip_delete_timeout_ns = 600 * S;             /* marked unhealthy, never deleted */
+    tst_world *w = tst_world_new(3, 12, &cfg);
+    tst_run_to(w, 9 * S);
+    uint32_t key = tst_key(w, "flip");
+    uint32_t owner = owner_of(w, key);
+    uint32_t peer = (owner + 2) % 3;
+    uint32_t a = tst_client(w, "flip", "10.13.0.1", 80);
+    tst_run_to(w, 10 * S);
+    tst_request(w, a, owner, DISTRO_OP_REGISTER);   /* A never beats */
+    tst_run_to(w, 20 * S);
+    char before[33];
+    snprintf(before, sizeof before, "%s", distro_node_checksum(w->cluster, owner, key));
+    ck_assert_str_eq(before, distro_node_checksum(w->cluster, peer, key));
+    tst_run_to(w, 36 * S);
+    bool healthy = true;
+    ck_assert(distro_node_has_instance(w->cluster, owner, key, "10.13.0.1", 80, &healthy));
+    ck_assert(!healthy);
+    ck_assert_str_ne(distro_node_checksum(w->cluster, owner, key), before);   /* the flip changed it */
+    uint64_t fetched_36 = distro_node_counters(w->cluster, peer)->verify_keys_fetched;
+    tst_run_to(w, 56 * S);
+    ck_assert(distro_node_has_instance(w->cluster, peer, key, "10.13.0.1", 80, &healthy));
+    ck_assert(healthy);                              /* kept on every apply */
+    ck_assert_uint_ge(distro_node_counters(w->cluster, peer)->verify_keys_fetched, fetched_36 + 3);
+    tst_run_to(w, 75 * S);                          /* the health channel ran at 60 s, 65 s, ... */
+    ck_assert(distro_node_has_instance(w->cluster, peer, key, "10.13.0.1", 80, &healthy));
+    ck_assert(!healthy);
+    ck_assert_uint_ge(distro_node_counters(w->cluster, peer)->health_status_updates, 1);
+    ck_assert_str_eq(distro_node_checksum(w->cluster, owner, key), distro_node_checksum(w->cluster, peer, key));
+    uint64_t fetched_75 = distro_node_counters(w->cluster, peer)->verify_keys_fetched;
+    tst_run_to(w, 95 * S);
+    ck_assert_uint_eq(distro_node_counters(w->cluster, peer)->verify_keys_fetched, fetched_75);   /* churn over */
+    tst_world_free(w);
+}
+END_TEST
+
 START_TEST(test_checklist_10_suspicious_members_still_own_tags)
 {
     distro_config cfg = quiet_config();
@@ -670,6 +764,8 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_second_checksum_from_busy_source_is_dropped);
     tcase_add_test(tc, test_checklist_6_replica_keeps_local_health_on_apply);
     tcase_add_test(tc, test_checklist_7_beats_do_not_replicate_last_beat);
+    tcase_add_test(tc, test_checklist_8_v1_verify_renews_nothing_and_the_replica_pulls_repair);
+    tcase_add_test(tc, test_checklist_9_v1_checksum_changes_on_health_flip);
     tcase_add_test(tc, test_checklist_10_suspicious_members_still_own_tags);
     tcase_add_test(tc, test_checklist_11_all_members_without_self_includes_down);
     tcase_add_test(tc, test_lost_sync_is_repaired_by_next_verify);
