@@ -842,6 +842,8 @@ void sim_engine_check(const sim_engine *sim)
         ring_len += b->len;
     }
     SIM_ASSERT(ring_len == q->ring_len);
+    SIM_ASSERT(q->spare_len <= SIM_Q_RING);
+    for (uint32_t i = 0; i < q->spare_len; i++) SIM_ASSERT(q->spare[i].len == 0 && q->spare[i].cap > 0);
     queue_foreach(q, check_entry, sim);
     uint32_t free_count = 0;
     for (uint32_t i = sim->free_head; i != NO_INDEX; i = sim->events[i].next) {

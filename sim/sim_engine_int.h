@@ -87,7 +87,7 @@ typedef struct sim_queue {
     sim_heap far;
     sim_bucket *ring;            /* SIM_Q_RING buckets */
     sim_bucket *spare;           /* arrays of emptied buckets, reused last in, first out */
-    uint32_t spare_len;          /* at most SIM_Q_RING + 1: one per bucket, and run's */
+    uint32_t spare_len;          /* at most SIM_Q_RING: no more arrays ever exist */
     uint64_t ring_bits[SIM_Q_RING / 64];
     uint64_t cur_bucket;         /* at_ns >> SIM_Q_SHIFT of the current bucket */
     uint32_t ring_len;           /* entries in the ring */
