@@ -22,7 +22,7 @@ static void usage(FILE *out)
             "  report DB -o FILE [--format html|markdown|csv] [--run ID] [--trace FILE]   timing reports\n"
             "  demo [SEED]                   a 3-node cluster through a crash, restart, partition and heal\n"
             "  bench mesh [--baseline] N V   engine benchmark (workload MH), optionally against a bare loop\n"
-            "  bench distro [--nodes N] [--services S] [--instances I] [--duration D]\n"
+            "  bench distro [--nodes N] [--services S] [--instances I] [--duration D] [--repeat N]\n"
             "  bench report DB               time the HTML and Markdown reports of a database\n"
             "  validate FILE... [--print]    check scenario files without running them\n"
             "  nacos owner --members A,B,..  map service names (stdin) to owners as Nacos 1.4 does\n"
