@@ -200,7 +200,7 @@ bool distro_node_initialized(const distro_cluster *cluster, uint32_t node);
 uint32_t distro_node_loaded_from(const distro_cluster *cluster, uint32_t node);
 const distro_counters *distro_node_counters(const distro_cluster *cluster, uint32_t node);
 /* Checksum messages whose comparison the receiver skipped because its
- * outcome was known (distro_memo.c); 0 with compare_memo off. */
+ * outcome was known (distro_memo.c); 0 with shortcuts off. */
 uint64_t distro_cluster_memo_hits(const distro_cluster *cluster);
 /* Pending delay tasks on `node` (both stages). */
 uint32_t distro_node_pending_tasks(const distro_cluster *cluster, uint32_t node);

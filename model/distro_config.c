@@ -38,6 +38,6 @@ distro_config distro_config_defaults(void)
     c.default_instance_ephemeral = true;
     c.light_beat_enabled = true;
     c.verify_guard_racy = false;
-    c.compare_memo = true;
+    c.shortcuts = true;
     return c;
 }

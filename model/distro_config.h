@@ -51,9 +51,10 @@ typedef struct distro_config {
     bool light_beat_enabled;                 /* true */
     /* Selectable 1.4.2 behaviours (W14): the racy checksum guard. */
     bool verify_guard_racy;                  /* false: 1.4.3+ atomic put-if-absent */
-    /* Simulator switch, not a Nacos setting: skip checksum comparisons whose
-     * outcome is already known (distro_memo.c).  Runs are the same either way. */
-    bool compare_memo;                       /* true */
+    /* Simulator switch, not a Nacos setting: skip work whose outcome is
+     * already known (the receiver memo of distro_memo.c, the beat check's
+     * deadline in distro_health.c).  Runs are the same either way. */
+    bool shortcuts;                          /* true */
 } distro_config;
 
 /* Nacos 1.4.2's defaults.  Pure. */

@@ -34,6 +34,35 @@ static int64_t metadata_ms(const distro_instance *in, const char *name, sim_time
 
 static void local_delete_fire(sim_engine *sim, void *ctx, uint64_t arg);
 
+/* Most checks find every instance beaten within its timeout, and reading
+ * the list is most of their cost (a cache miss among thousands of
+ * services).  An instance can be acted on only once the local clock passes
+ * lastBeat + its heartbeat timeout (if healthy and not marked) or lastBeat +
+ * its delete timeout (if expiry is on and it is not marked); the earliest of
+ * these over the list is kept with the datum.  It is computed whenever the
+ * datum gets a new list, after each check, and when a beat moves a
+ * lastBeat earlier (the local clock stepped back); any other beat only
+ * moves a lastBeat later, so the kept value stays a lower bound, and a
+ * check at a local time not past it finds nothing, as Nacos's does. */
+int64_t distro_health_deadline_ms(const distro_node *node, const distro_ilist *list)
+{
+    const distro_config *cfg = &node->cluster->config;
+    int64_t deadline = INT64_MAX;
+    for (uint32_t i = 0; i < list->count; i++) {
+        const distro_instance *in = &list->inst[i];
+        if (in->marked) continue;
+        if (in->healthy) {
+            int64_t t = in->last_beat_ms + metadata_ms(in, "preserved.heart.beat.timeout", cfg->heartbeat_timeout_ns);
+            if (t < deadline) deadline = t;
+        }
+        if (cfg->expire_instance) {
+            int64_t t = in->last_beat_ms + metadata_ms(in, "preserved.ip.delete.timeout", cfg->ip_delete_timeout_ns);
+            if (t < deadline) deadline = t;
+        }
+    }
+    return deadline;
+}
+
 /* The check's timer is a chain of fixed delays from the Service's creation.
  * A run on a node that is not responsible returns at once and changes
  * nothing, so the model lets the chain lapse there and resumes it, at the
@@ -52,9 +81,11 @@ static void beat_check(sim_engine *sim, void *ctx, uint64_t key64)
         return;
     }
     distro_timer(node, c->config.beat_check_interval_ns, DISTRO_KIND_BEAT_CHECK, beat_check, key);
-    distro_ilist *list = distro_store_get(node, key);
-    if (list == NULL) return;
     int64_t now = distro_now_ms(node);
+    distro_datum *d = &node->datums[key];
+    if (c->config.shortcuts && now <= d->check_after_ms) return;   /* nothing is due: distro_health_deadline_ms */
+    distro_ilist *list = d->value;
+    if (list == NULL) return;
     distro_ilist *next = NULL;
     for (uint32_t i = 0; i < list->count; i++) {
         const distro_instance *in = &list->inst[i];
@@ -67,8 +98,9 @@ static void beat_check(sim_engine *sim, void *ctx, uint64_t key64)
         }
     }
     if (next != NULL) distro_store_put(node, key, next);   /* in place in Nacos: no sync */
-    if (!c->config.expire_instance) return;
     list = distro_store_get(node, key);
+    node->datums[key].check_after_ms = distro_health_deadline_ms(node, list);
+    if (!c->config.expire_instance) return;
     for (uint32_t i = 0; i < list->count; i++) {
         const distro_instance *in = &list->inst[i];
         int64_t timeout = metadata_ms(in, "preserved.ip.delete.timeout", c->config.ip_delete_timeout_ns);
@@ -145,7 +177,11 @@ void distro_health_on_beat(distro_node *node, uint32_t key, uint32_t client)
     bool revive = !in->marked && !in->healthy;
     if (list->refs == 1 && !revive) {
         /* Unshared and checksums unchanged (lastBeat is in neither): in place. */
+        int64_t before = in->last_beat_ms;
         in->last_beat_ms = distro_now_ms(node);
+        /* A local clock stepped back moves lastBeat earlier: the check's
+         * deadline may come sooner. */
+        if (in->last_beat_ms < before) node->datums[key].check_after_ms = distro_health_deadline_ms(node, list);
         return;
     }
     distro_ilist *next = distro_ilist_clone(list);

@@ -21,9 +21,9 @@
  *
  * The message is still sent, delivered and answered, with its size, and
  * every outcome that does something is computed in full.  Turning the memo
- * off (distro_config.compare_memo = false) must not change a run: the
- * test lint_memo_equivalence compares the trace hashes of the scenario
- * library run both ways. */
+ * off (distro_config.shortcuts = false) must not change a run: the test
+ * test_shortcuts_equivalence compares the scenario library's runs both
+ * ways, trace hashes included. */
 #include "distro_int.h"
 
 #include <string.h>
@@ -50,7 +50,7 @@ void distro_memo_stamp(distro_node *node, distro_msg **last, distro_msg *msg)
 
 bool distro_memo_hit(distro_node *node, const distro_memo *memo, const distro_msg *msg)
 {
-    if (!node->cluster->config.compare_memo || memo->content_id != msg->content_id ||
+    if (!node->cluster->config.shortcuts || memo->content_id != msg->content_id ||
         memo->epoch != node->memo_epoch) {
         return false;
     }

@@ -57,7 +57,7 @@ static const scn_distro_field scn_distro_table[] = {
     BOOLF(default_instance_ephemeral),
     BOOLF(light_beat_enabled),
     BOOLF(verify_guard_racy),
-    BOOLF(compare_memo),
+    BOOLF(shortcuts),
 };
 
 #undef DUR

@@ -635,7 +635,7 @@ END_TEST
 typedef struct churn_ctx {
     uint64_t seed;
     bool perturb;
-    bool memo_off;               /* distro_config.compare_memo = false */
+    bool shortcuts_off;          /* distro_config.shortcuts = false */
     uint64_t memo_hits;          /* of the last run */
 } churn_ctx;
 
@@ -646,7 +646,7 @@ static sim_engine *churn_run(void *ctx, unsigned run_index, sim_error *err)
     sim_engine *sim = sim_engine_create(&sc, err);
     ck_assert_ptr_nonnull(sim);
     distro_config cfg = distro_config_defaults();
-    cfg.compare_memo = !cc->memo_off;
+    cfg.shortcuts = !cc->shortcuts_off;
     distro_cluster *c = distro_cluster_create(sim, &cfg, NULL, err);
     ck_assert_int_eq(distro_cluster_start_all(c, err), SIM_OK);
     sim_link_params link = sim_link_params_default();
@@ -686,15 +686,16 @@ START_TEST(test_model_run_is_deterministic)
 }
 END_TEST
 
-/* The receiver memo skips only comparisons that would find nothing: a run
- * with it is event for event the run without it (with loss, churn and a
- * restart), and it did skip comparisons. */
-START_TEST(test_compare_memo_changes_nothing)
+/* The shortcuts (the receiver memo, the beat check's deadline) skip only
+ * work that would find nothing: a run with them is event for event the run
+ * without them (with loss, churn and a restart), and the memo did skip
+ * comparisons. */
+START_TEST(test_shortcuts_change_nothing)
 {
     sim_error err;
     uint64_t hash[2], hits[2];
     for (int off = 0; off < 2; off++) {
-        churn_ctx ctx = { .seed = 78 + (uint64_t)_i, .memo_off = off == 1 };
+        churn_ctx ctx = { .seed = 78 + (uint64_t)_i, .shortcuts_off = off == 1 };
         sim_engine *sim = churn_run(&ctx, 0, &err);
         hash[off] = sim_trace_hash(sim);
         hits[off] = ctx.memo_hits;
@@ -713,7 +714,7 @@ END_TEST
 static void member_change_run(bool memo, uint64_t *hash, distro_counters *counters, uint64_t *hits)
 {
     distro_config cfg = quiet_config();
-    cfg.compare_memo = memo;
+    cfg.shortcuts = memo;
     tst_world *w = tst_world_new(3, 21, &cfg);
     tst_run_to(w, 10 * S);
     for (uint32_t i = 0; i < 30; i++) {
@@ -733,7 +734,7 @@ static void member_change_run(bool memo, uint64_t *hash, distro_counters *counte
     tst_world_free(w);
 }
 
-START_TEST(test_compare_memo_follows_member_list_changes)
+START_TEST(test_receiver_memo_follows_member_list_changes)
 {
     uint64_t hash[2], hits[2];
     distro_counters counters[2];
@@ -776,8 +777,8 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_crashed_process_refuses_and_goes_down_at_once);
     tcase_add_test(tc, test_forwarding_goes_to_owner_in_forwarding_view);
     tcase_add_test(tc, test_model_run_is_deterministic);
-    tcase_add_loop_test(tc, test_compare_memo_changes_nothing, 0, 4);
-    tcase_add_test(tc, test_compare_memo_follows_member_list_changes);
+    tcase_add_loop_test(tc, test_shortcuts_change_nothing, 0, 4);
+    tcase_add_test(tc, test_receiver_memo_follows_member_list_changes);
     suite_add_tcase(s, tc);
     return s;
 }

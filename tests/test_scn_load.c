@@ -373,7 +373,7 @@ START_TEST(test_every_key_values)
     ck_assert(d->data_warmup);
     ck_assert(!d->expire_instance);
     ck_assert(d->verify_guard_racy);
-    ck_assert(!d->compare_memo);
+    ck_assert(!d->shortcuts);
     ck_assert(!d->members_start_down);
 
     const sim_link_params *n = &c.network.defaults;
