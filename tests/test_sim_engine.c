@@ -304,6 +304,50 @@ START_TEST(test_order_many_pending)
 }
 END_TEST
 
+/* A crowded bucket: 600 events in one ~1 ms calendar bucket seconds ahead,
+ * scheduled in shuffled time order with many ties, are sorted when the
+ * clock reaches the bucket (past the insertion-sort size) and run in
+ * (time, scheduling order). */
+typedef struct crowd {
+    sim_time_ns at_ns[600];
+    uint32_t ran[600];
+    uint32_t len;
+} crowd;
+
+static void crowd_fire(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    crowd *c = ctx;
+    ck_assert_uint_lt(c->len, 600);
+    ck_assert_uint_eq(sim_now(sim), c->at_ns[arg]);
+    c->ran[c->len++] = (uint32_t)arg;
+}
+
+START_TEST(test_order_crowded_bucket)
+{
+    sim_config config = tst_config(11, 1);
+    sim_engine *sim = tst_engine(&config);
+    sim_rng rng = sim_rng_derive(11, SIM_STREAM_HARNESS(2));
+    crowd *c = calloc(1, sizeof *c);
+    ck_assert_ptr_nonnull(c);
+    sim_error err;
+    const sim_time_ns base = 5 * SIM_S + 7 * (1u << 20);   /* the start of a bucket, in the ring */
+    for (uint32_t i = 0; i < 600; i++) {
+        c->at_ns[i] = base + sim_rng_below(&rng, 200) * 5000;   /* 200 distinct times: ties */
+        TST_OK(sim_schedule_at(sim, c->at_ns[i], SIM_KIND_USER, crowd_fire, c, i, NULL, &err));
+    }
+    ck_assert_int_eq(sim_run(sim), SIM_STOP_DRAINED);
+    ck_assert_uint_eq(c->len, 600);
+    for (uint32_t k = 1; k < 600; k++) {
+        uint32_t a = c->ran[k - 1], b = c->ran[k];
+        ck_assert_msg(c->at_ns[a] < c->at_ns[b] || (c->at_ns[a] == c->at_ns[b] && a < b),
+                      "event %u (at %llu) ran before event %u (at %llu)", a, (unsigned long long)c->at_ns[a], b,
+                      (unsigned long long)c->at_ns[b]);
+    }
+    free(c);
+    sim_engine_destroy(sim);
+}
+END_TEST
+
 /* ========================================================================
  * Stop conditions
  * ======================================================================== */
@@ -1143,6 +1187,7 @@ static Suite *engine_suite(void)
     tcase_add_loop_test(order, test_order_sweep_calendar, 0, SWEEP_SEEDS / SWEEP_SEEDS_PER_TEST);
     tcase_add_test(order, test_order_pool_growth);
     tcase_add_test(order, test_order_many_pending);
+    tcase_add_test(order, test_order_crowded_bucket);
     suite_add_tcase(s, order);
 
     TCase *stop = tcase_create("stop");
