@@ -94,7 +94,7 @@ static inline bool entry_before(const sim_heap_entry *a, const sim_heap_entry *b
     return a->seq < b->seq;   /* seq is unique: the order is total */
 }
 
-static void heap_push(sim_heap *h, sim_heap_entry entry)
+static void heap_push(sim_entries *h, sim_heap_entry entry)
 {
     sim_heap_entry *heap = h->v;
     uint32_t i = h->len++;
@@ -108,7 +108,7 @@ static void heap_push(sim_heap *h, sim_heap_entry entry)
     heap[i] = entry;
 }
 
-static sim_heap_entry heap_pop(sim_heap *h)
+static sim_heap_entry heap_pop(sim_entries *h)
 {
     sim_heap_entry *heap = h->v;
     SIM_ASSERT(h->len > 0);
@@ -149,7 +149,7 @@ static void queue_push(sim_engine *sim, sim_heap_entry entry)
     }
     if (bucket - q->cur_bucket < SIM_Q_RING) {
         uint32_t slot = (uint32_t)(bucket & (SIM_Q_RING - 1));
-        sim_bucket *b = &q->ring[slot];
+        sim_entries *b = &q->ring[slot];
         if (b->cap == 0 && q->spare_len > 0) *b = q->spare[--q->spare_len];   /* a warm array */
         if (b->len == b->cap) {
             uint32_t cap = b->cap == 0 ? 16 : b->cap * 2;
@@ -238,7 +238,7 @@ static const sim_heap_entry *queue_peek(sim_engine *sim)
     if (next == UINT64_MAX) return NULL;
     q->cur_bucket = next;
     uint32_t slot = (uint32_t)(next & (SIM_Q_RING - 1));
-    sim_bucket *b = &q->ring[slot];
+    sim_entries *b = &q->ring[slot];
     /* The run is used up: the slot's array becomes the run, and the old
      * run's array is kept for the next bucket that needs one (the most
      * recently used arrays are the ones still in cache). */
@@ -247,7 +247,7 @@ static const sim_heap_entry *queue_peek(sim_engine *sim)
     if (b->len > 0 && (b->v[0].at_ns >> SIM_Q_SHIFT) == next) {
         if (q->run.cap > 0) q->spare[q->spare_len++] = q->run;
         q->run = *b;
-        *b = (sim_bucket){ .v = NULL, .len = 0, .cap = 0 };
+        *b = (sim_entries){ .v = NULL, .len = 0, .cap = 0 };
         q->ring_len -= q->run.len;
         q->ring_bits[slot / 64] &= ~(1ull << (slot % 64));
         /* The handlers will read these events soon: start the loads now,
@@ -255,7 +255,7 @@ static const sim_heap_entry *queue_peek(sim_engine *sim)
         for (uint32_t i = 0; i < q->run.len; i++) __builtin_prefetch(&sim->events[q->run.v[i].index]);
         uint64_t after = ring_next(q);
         if (after != UINT64_MAX) {
-            const sim_bucket *a = &q->ring[after & (SIM_Q_RING - 1)];
+            const sim_entries *a = &q->ring[after & (SIM_Q_RING - 1)];
             for (uint32_t i = 0; i < a->len; i += 64 / sizeof *a->v) __builtin_prefetch(&a->v[i]);
         }
         bucket_sort(q->run.v, q->run.len);
@@ -811,7 +811,7 @@ static void check_entry(const sim_engine *sim, const sim_heap_entry *e)
     SIM_ASSERT(e->at_ns >= sim->now_ns);                                          /* (4) */
 }
 
-static void check_heap(const sim_heap *h)
+static void check_heap(const sim_entries *h)
 {
     for (uint32_t i = 1; i < h->len; i++) SIM_ASSERT(!entry_before(&h->v[i], &h->v[(i - 1) / HEAP_ARITY]));
 }
@@ -832,7 +832,7 @@ void sim_engine_check(const sim_engine *sim)
      * that the slots whose bit is clear are empty. */
     uint32_t ring_len = 0;
     for (uint32_t slot = ring_slot_next(q, 0); slot < SIM_Q_RING; slot = ring_slot_next(q, slot + 1)) {
-        const sim_bucket *b = &q->ring[slot];
+        const sim_entries *b = &q->ring[slot];
         SIM_ASSERT(b->len > 0);
         for (uint32_t i = 0; i < b->len; i++) {
             uint64_t bucket = b->v[i].at_ns >> SIM_Q_SHIFT;

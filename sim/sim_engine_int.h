@@ -47,12 +47,13 @@ typedef struct sim_heap_entry {  /* the key lives beside the index: fewer misses
     uint32_t index;
 } sim_heap_entry;
 
-/* A 4-ary min-heap of entries in (at_ns, seq) order. */
-typedef struct sim_heap {
+/* A growable array of entries: a 4-ary min-heap in (at_ns, seq) order
+ * (`cur`, `far`), a sorted run, or an unsorted calendar bucket. */
+typedef struct sim_entries {
     sim_heap_entry *v;
     uint32_t len;
     uint32_t cap;
-} sim_heap;
+} sim_entries;
 
 /* The event queue is a calendar: time is cut into buckets of 2^SHIFT ns
  * (about 1 ms), and a ring of SIM_Q_RING buckets (about 8.6 s) holds the
@@ -74,19 +75,13 @@ typedef struct sim_heap {
 #define SIM_Q_SHIFT 20u
 #define SIM_Q_RING (1u << 13)
 
-typedef struct sim_bucket {
-    sim_heap_entry *v;
-    uint32_t len;
-    uint32_t cap;
-} sim_bucket;
-
 typedef struct sim_queue {
-    sim_bucket run;              /* the current bucket, sorted */
+    sim_entries run;             /* the current bucket, sorted */
     uint32_t run_pos;            /* its next entry */
-    sim_heap cur;                /* scheduled into the current bucket since */
-    sim_heap far;
-    sim_bucket *ring;            /* SIM_Q_RING buckets */
-    sim_bucket *spare;           /* arrays of emptied buckets, reused last in, first out */
+    sim_entries cur;             /* scheduled into the current bucket since */
+    sim_entries far;
+    sim_entries *ring;           /* SIM_Q_RING buckets */
+    sim_entries *spare;          /* arrays of emptied buckets, reused last in, first out */
     uint32_t spare_len;          /* at most SIM_Q_RING: no more arrays ever exist */
     uint64_t ring_bits[SIM_Q_RING / 64];
     uint64_t cur_bucket;         /* at_ns >> SIM_Q_SHIFT of the current bucket */
