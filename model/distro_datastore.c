@@ -144,7 +144,7 @@ void distro_store_put(distro_node *node, uint32_t key, distro_ilist *value)
     if (old == NULL && value != NULL) node->key_present_count++;
     if (old != NULL && value == NULL) node->key_present_count--;
     if (value != NULL) {
-        d->check_after_ms = distro_health_deadline_ms(node, value);
+        d->check_after_ms = INT64_MIN;   /* a new list: the next beat check reads it */
         distro_mapper_note_key(node, key);
         if (!d->service_exists && c->config.default_instance_ephemeral) {
             d->service_exists = true;              /* ServiceManager.putServiceAndInit */

@@ -39,12 +39,13 @@ static void local_delete_fire(sim_engine *sim, void *ctx, uint64_t arg);
  * services).  An instance can be acted on only once the local clock passes
  * lastBeat + its heartbeat timeout (if healthy and not marked) or lastBeat +
  * its delete timeout (if expiry is on and it is not marked); the earliest of
- * these over the list is kept with the datum.  It is computed whenever the
- * datum gets a new list, after each check, and when a beat moves a
- * lastBeat earlier (the local clock stepped back); any other beat only
- * moves a lastBeat later, so the kept value stays a lower bound, and a
- * check at a local time not past it finds nothing, as Nacos's does. */
-int64_t distro_health_deadline_ms(const distro_node *node, const distro_ilist *list)
+ * these over the list is kept with the datum, computed by each check that
+ * reads the list.  A new list (distro_store_put) or a beat that moves a
+ * lastBeat earlier (the local clock stepped back) resets it, so the next
+ * check reads the list again; any other beat only moves a lastBeat later,
+ * so the kept value stays a lower bound, and a check at a local time not
+ * past it finds nothing, as Nacos's does. */
+static int64_t deadline_ms(const distro_node *node, const distro_ilist *list)
 {
     const distro_config *cfg = &node->cluster->config;
     int64_t deadline = INT64_MAX;
@@ -83,7 +84,7 @@ static void beat_check(sim_engine *sim, void *ctx, uint64_t key64)
     distro_timer(node, c->config.beat_check_interval_ns, DISTRO_KIND_BEAT_CHECK, beat_check, key);
     int64_t now = distro_now_ms(node);
     distro_datum *d = &node->datums[key];
-    if (c->config.shortcuts && now <= d->check_after_ms) return;   /* nothing is due: distro_health_deadline_ms */
+    if (c->config.shortcuts && now <= d->check_after_ms) return;   /* nothing is due: see deadline_ms */
     distro_ilist *list = d->value;
     if (list == NULL) return;
     distro_ilist *next = NULL;
@@ -99,7 +100,7 @@ static void beat_check(sim_engine *sim, void *ctx, uint64_t key64)
     }
     if (next != NULL) distro_store_put(node, key, next);   /* in place in Nacos: no sync */
     list = distro_store_get(node, key);
-    node->datums[key].check_after_ms = distro_health_deadline_ms(node, list);
+    node->datums[key].check_after_ms = deadline_ms(node, list);
     if (!c->config.expire_instance) return;
     for (uint32_t i = 0; i < list->count; i++) {
         const distro_instance *in = &list->inst[i];
@@ -181,7 +182,7 @@ void distro_health_on_beat(distro_node *node, uint32_t key, uint32_t client)
         in->last_beat_ms = distro_now_ms(node);
         /* A local clock stepped back moves lastBeat earlier: the check's
          * deadline may come sooner. */
-        if (in->last_beat_ms < before) node->datums[key].check_after_ms = distro_health_deadline_ms(node, list);
+        if (in->last_beat_ms < before) node->datums[key].check_after_ms = INT64_MIN;
         return;
     }
     distro_ilist *next = distro_ilist_clone(list);

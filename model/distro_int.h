@@ -200,7 +200,7 @@ typedef struct distro_datum {
     bool service_exists;         /* a local Service object (never replicated) */
     bool beat_check_armed;       /* ClientBeatCheckTask's timer is queued */
     sim_time_ns check_origin_ns; /* when the Service was created: the check's phase */
-    int64_t check_after_ms;      /* the beat check finds nothing to do until then (distro_health_deadline_ms) */
+    int64_t check_after_ms;      /* the beat check finds nothing to do until then (INT64_MIN: read the list) */
     bool in_bucket;              /* listed in owner_bucket under the current view */
 } distro_datum;
 
@@ -449,9 +449,6 @@ void distro_health_arm_beat_check(distro_node *node, uint32_t key);
 /* The view changed: resume the checks of services this node now owns. */
 void distro_health_on_view_change(distro_node *node);
 void distro_health_on_beat(distro_node *node, uint32_t key, uint32_t client);
-/* The local time in ms up to which the beat check can do nothing to
- * `list`: no instance is past its heartbeat or delete timeout yet. */
-int64_t distro_health_deadline_ms(const distro_node *node, const distro_ilist *list);
 void distro_health_on_service_status(distro_node *node, const sim_message *msg, sim_rpc_token token);
 void distro_health_on_instance_statuses(distro_node *node, const sim_message *msg, sim_rpc_token token);
 /* distro_filter.c: DistroFilter, InstanceController, ServiceManager writes. */
