@@ -262,26 +262,16 @@ static void service_reporter(sim_engine *sim, void *ctx, uint64_t arg)
         if (node->datums[owned_keys[i]].value->count > 0) owned_keys[owned++] = owned_keys[i];   /* non-empty only */
     }
     if (owned > 0) {
-        distro_msg *msg = distro_msg_new(node->cluster, DISTRO_MSG_SERVICE_STATUS, owned);
-        msg->checksums = calloc(owned, sizeof *msg->checksums);
-        SIM_ASSERT(msg->checksums != NULL);
-        msg->source = node->id;
-        uint64_t bytes = 64;
-        uint32_t i = 0;
-        for (; i < owned; i++) {
-            uint32_t k = owned_keys[i];
-            msg->keys[i] = k;
-            memcpy(msg->checksums[i], service_checksum(node, k, node->datums[k].value), 33);
-            bytes += c->keys[k].tag_bytes + 32 + 6;
-        }
-        distro_memo_stamp(node, &node->status_last, msg);
+        uint32_t bytes = 0;
+        distro_msg *msg = distro_checksum_msg_new(node, DISTRO_MSG_SERVICE_STATUS, owned_keys, owned, service_checksum,
+                                                  true, &node->status_last, &bytes);
         uint32_t *peers = malloc(c->n * sizeof *peers);
         SIM_ASSERT(peers != NULL);
         uint32_t count = distro_member_all_without_self(node, peers);
         for (uint32_t p = 0; p < count; p++) {
             sim_payload_retain(&msg->base);
-            distro_rpc(node, peers[p], DISTRO_MSG_SERVICE_STATUS, bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes,
-                       msg, c->config.http_read_timeout_ns, ignore_reply, 0);
+            distro_rpc(node, peers[p], DISTRO_MSG_SERVICE_STATUS, bytes, msg, c->config.http_read_timeout_ns,
+                       ignore_reply, 0);
         }
         free(peers);
         distro_msg_unref(msg);

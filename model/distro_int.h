@@ -441,6 +441,14 @@ void distro_memo_note(const distro_node *node, distro_memo *memo, const distro_m
 /* distro_load.c */
 void distro_load_start(distro_node *node);
 /* distro_verify.c */
+/* A {key: checksum} body of `keys` (verify: key -> list checksum, by key
+ * name; the health channel: service -> service checksum, by tag), stamped
+ * for the receivers' memo with the sender's previous one in `last`; its
+ * wire size in *bytes_out. */
+typedef const char *distro_checksum_fn(distro_node *node, uint32_t key, distro_ilist *list);
+distro_msg *distro_checksum_msg_new(distro_node *node, uint16_t type, const uint32_t *keys, uint32_t count,
+                                    distro_checksum_fn *checksum, bool by_tag, distro_msg **last,
+                                    uint32_t *bytes_out);
 void distro_verify_start(distro_node *node);
 void distro_verify_on_checksums(distro_node *node, const sim_message *msg, sim_rpc_token token);
 /* distro_health.c */

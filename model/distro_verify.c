@@ -34,6 +34,34 @@ static void checksum_sent(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_stat
     (void)resp;   /* the async callback only logs */
 }
 
+distro_msg *distro_checksum_msg_new(distro_node *node, uint16_t type, const uint32_t *keys, uint32_t count,
+                                    distro_checksum_fn *checksum, bool by_tag, distro_msg **last,
+                                    uint32_t *bytes_out)
+{
+    const distro_cluster *c = node->cluster;
+    distro_msg *msg = distro_msg_new(node->cluster, type, count);
+    msg->checksums = calloc(count, sizeof *msg->checksums);
+    SIM_ASSERT(msg->checksums != NULL);
+    msg->source = node->id;
+    uint64_t bytes = by_tag ? 64 : 2;       /* the body's fixed part */
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t k = keys[i];
+        msg->keys[i] = k;
+        memcpy(msg->checksums[i], checksum(node, k, node->datums[k].value), 33);
+        bytes += (by_tag ? c->keys[k].tag_bytes : c->keys[k].name_bytes) + 32 + 6;
+    }
+    distro_memo_stamp(node, last, msg);
+    *bytes_out = bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes;
+    return msg;
+}
+
+static const char *list_checksum(distro_node *node, uint32_t key, distro_ilist *list)
+{
+    (void)node;
+    (void)key;
+    return distro_ilist_checksum(list);
+}
+
 static void verify_run(sim_engine *sim, void *ctx, uint64_t arg)
 {
     (void)sim;
@@ -43,19 +71,9 @@ static void verify_run(sim_engine *sim, void *ctx, uint64_t arg)
     uint32_t owned = 0;
     uint32_t *owned_keys = distro_mapper_owned_keys(node, &owned);
     if (owned > 0) {
-        distro_msg *msg = distro_msg_new(node->cluster, DISTRO_MSG_CHECKSUM, owned);
-        msg->checksums = calloc(owned, sizeof *msg->checksums);
-        SIM_ASSERT(msg->checksums != NULL);
-        msg->source = node->id;
-        uint64_t bytes = 2;
-        uint32_t i = 0;
-        for (; i < owned; i++) {
-            uint32_t k = owned_keys[i];
-            msg->keys[i] = k;
-            memcpy(msg->checksums[i], distro_ilist_checksum(node->datums[k].value), 33);
-            bytes += c->keys[k].name_bytes + 32 + 6;
-        }
-        distro_memo_stamp(node, &node->verify_last, msg);
+        uint32_t bytes = 0;
+        distro_msg *msg = distro_checksum_msg_new(node, DISTRO_MSG_CHECKSUM, owned_keys, owned, list_checksum, false,
+                                                  &node->verify_last, &bytes);
         uint32_t *peers = malloc(c->n * sizeof *peers);
         SIM_ASSERT(peers != NULL);
         uint32_t count = distro_member_all_without_self(node, peers);
@@ -63,8 +81,7 @@ static void verify_run(sim_engine *sim, void *ctx, uint64_t arg)
             if (!distro_member_has(node, peers[p])) continue;
             distro_counters_of(node)->verify_sent++;
             sim_payload_retain(&msg->base);
-            distro_rpc(node, peers[p], DISTRO_MSG_CHECKSUM, bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes, msg,
-                       c->config.http_read_timeout_ns, checksum_sent, 0);
+            distro_rpc(node, peers[p], DISTRO_MSG_CHECKSUM, bytes, msg, c->config.http_read_timeout_ns, checksum_sent, 0);
         }
         free(peers);
         distro_msg_unref(msg);
