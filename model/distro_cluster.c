@@ -95,7 +95,7 @@ uint32_t distro_counters_list(const distro_counters *k, distro_counter_value *ou
  * freed with the last of them.  Debug builds do not recycle, so the
  * sanitizers still see every use after free. */
 struct distro_msg_pool {
-    distro_msg *free;            /* linked through base.destroy's neighbour, `next_free` */
+    distro_msg *free;            /* linked through next_free */
     uint64_t live;               /* handed out, not yet destroyed */
     bool orphaned;               /* the cluster is gone */
 };
@@ -126,14 +126,15 @@ static void msg_destroy(sim_payload *payload)
     if (pool->orphaned && pool->live == 0) free(pool);
 }
 
-distro_msg_pool *distro_msg_pool_new(void)
+static distro_msg_pool *msg_pool_new(void)
 {
     distro_msg_pool *pool = calloc(1, sizeof *pool);
     SIM_ASSERT(pool != NULL);
     return pool;
 }
 
-void distro_msg_pool_release(distro_msg_pool *pool)
+/* The cluster is going: frees the pool now, or with its last message. */
+static void msg_pool_release(distro_msg_pool *pool)
 {
     if (pool == NULL) return;
     while (pool->free != NULL) {
@@ -374,8 +375,8 @@ void distro_node_reset(distro_node *node)
     free(node->verify_busy);
     free(node->verify_memo);
     free(node->status_memo);
-    if (node->verify_last != NULL) distro_msg_unref(node->verify_last);
-    if (node->status_last != NULL) distro_msg_unref(node->status_last);
+    distro_msg_unref(node->verify_last);   /* NULL is a no-op */
+    distro_msg_unref(node->status_last);
     free(node->stamp);
     for (uint32_t i = 0; i < node->bucket_count; i++) free(node->owner_bucket[i]);
     free(node->owner_bucket);
@@ -465,7 +466,7 @@ distro_cluster *distro_cluster_create(sim_engine *sim, const distro_config *conf
     c->counters = calloc(c->n, sizeof *c->counters);
     c->conf = calloc((size_t)c->n * c->n, sizeof *c->conf);
     SIM_ASSERT(c->address != NULL && c->by_address != NULL && c->nodes != NULL && c->counters != NULL && c->conf != NULL);
-    c->msg_pool = distro_msg_pool_new();
+    c->msg_pool = msg_pool_new();
     for (uint32_t i = 0; i < c->n; i++) {
         char buf[64];
         if (addresses != NULL) {
@@ -523,7 +524,7 @@ void distro_cluster_destroy(distro_cluster *c)
     free(c->key_index);
     free(c->clients);
     free(c->conf);
-    distro_msg_pool_release(c->msg_pool);   /* after the nodes let go of theirs */
+    msg_pool_release(c->msg_pool);   /* after the nodes let go of theirs */
     free(c->address);
     free(c->by_address);
     free(c->address_java_hash);

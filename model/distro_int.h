@@ -131,9 +131,6 @@ typedef struct distro_msg {
 } distro_msg;
 
 distro_msg *distro_msg_new(distro_cluster *c, uint16_t type, uint32_t count);
-distro_msg_pool *distro_msg_pool_new(void);
-/* The cluster is going: frees the pool now, or with its last message. */
-void distro_msg_pool_release(distro_msg_pool *pool);
 /* Releases the message's own reference (sim_payload_release). */
 void distro_msg_unref(distro_msg *msg);
 

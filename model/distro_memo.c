@@ -43,7 +43,7 @@ void distro_memo_stamp(distro_node *node, distro_msg **last, distro_msg *msg)
         return;
     }
     msg->content_id = ++node->cluster->content_ids;
-    if (*last != NULL) distro_msg_unref(*last);
+    distro_msg_unref(*last);   /* NULL is a no-op */
     sim_payload_retain(&msg->base);
     *last = msg;
 }
