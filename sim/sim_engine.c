@@ -169,26 +169,26 @@ static void queue_push(sim_engine *sim, sim_heap_entry entry)
     heap_push(&q->far, entry);
 }
 
+/* The first slot >= from whose bit is set, or SIM_Q_RING (no wrapping). */
+static uint32_t ring_slot_next(const sim_queue *q, uint32_t from)
+{
+    for (uint32_t word = from / 64; word < SIM_Q_RING / 64; word++) {
+        uint64_t bits = q->ring_bits[word];
+        if (word == from / 64) bits &= ~0ull << (from % 64);
+        if (bits != 0) return word * 64 + (uint32_t)__builtin_ctzll(bits);
+    }
+    return SIM_Q_RING;
+}
+
 /* The first non-empty ring bucket after the current one, or UINT64_MAX. */
 static uint64_t ring_next(const sim_queue *q)
 {
     if (q->ring_len == 0) return UINT64_MAX;
     uint32_t start = (uint32_t)((q->cur_bucket + 1) & (SIM_Q_RING - 1));
-    /* Scan whole words from start's word, wrapping once; bits before
-     * `start` in its word belong to the far end of the ring. */
-    uint32_t word = start / 64;
-    uint64_t bits = q->ring_bits[word] & (~0ull << (start % 64));
-    for (uint32_t n = 0; n <= SIM_Q_RING / 64; n++) {
-        if (bits != 0) {
-            uint32_t slot = word * 64 + (uint32_t)__builtin_ctzll(bits);
-            uint32_t distance = (slot - start) & (SIM_Q_RING - 1);
-            return q->cur_bucket + 1 + distance;
-        }
-        word = (word + 1) % (SIM_Q_RING / 64);
-        bits = q->ring_bits[word];
-    }
-    SIM_ASSERT(!"ring_len > 0 but no bucket bit is set");
-    return UINT64_MAX;
+    uint32_t slot = ring_slot_next(q, start);
+    if (slot == SIM_Q_RING) slot = ring_slot_next(q, 0);   /* round the end of the array */
+    SIM_ASSERT(slot < SIM_Q_RING);
+    return q->cur_bucket + 1 + ((slot - start) & (SIM_Q_RING - 1));
 }
 
 static int entry_cmp(const void *a, const void *b)
@@ -244,7 +244,8 @@ static const sim_heap_entry *queue_peek(sim_engine *sim)
      * recently used arrays are the ones still in cache). */
     q->run.len = 0;
     q->run_pos = 0;
-    if (b->len > 0 && (b->v[0].at_ns >> SIM_Q_SHIFT) == next) {
+    if (b->len > 0) {   /* next is this bucket: when it came from `far`, the slot is empty */
+        SIM_ASSERT((b->v[0].at_ns >> SIM_Q_SHIFT) == next);
         if (q->run.cap > 0) q->spare[q->spare_len++] = q->run;
         q->run = *b;
         *b = (sim_entries){ .v = NULL, .len = 0, .cap = 0 };
@@ -271,17 +272,6 @@ static sim_heap_entry queue_pop(sim_queue *q)
         return q->run.v[q->run_pos++];
     }
     return heap_pop(&q->cur);
-}
-
-/* The first slot >= from whose bit is set, or SIM_Q_RING (no wrapping). */
-static uint32_t ring_slot_next(const sim_queue *q, uint32_t from)
-{
-    for (uint32_t word = from / 64; word < SIM_Q_RING / 64; word++) {
-        uint64_t bits = q->ring_bits[word];
-        if (word == from / 64) bits &= ~0ull << (from % 64);
-        if (bits != 0) return word * 64 + (uint32_t)__builtin_ctzll(bits);
-    }
-    return SIM_Q_RING;
 }
 
 /* Calls fn on every queued entry (in no particular order). */
