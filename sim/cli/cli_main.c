@@ -2,7 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bench_distro.h"
 #include "bench_mesh.h"
+#include "bench_report.h"
 #include "cli_demo.h"
 #include "cli_nacos.h"
 #include "cli_run.h"

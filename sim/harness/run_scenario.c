@@ -22,19 +22,10 @@
 #include "obs_convergence.h"
 #include "sim_net.h"
 
-#ifndef DISTROSIM_VERSION
-#define DISTROSIM_VERSION "0.1.0"
-#endif
-#ifndef DISTROSIM_COMMIT
-#define DISTROSIM_COMMIT "unknown"
-#endif
-
 #define STREAM_WORKLOAD 1u
 #define STREAM_CHURN 2u
 #define STREAM_NEMESIS 3u
 #define FAULT_KIND_RESTORE 100u    /* internal: restore a link after a link fault */
-
-const char *run_build_id(void) { return "distrosim " DISTROSIM_VERSION " " DISTROSIM_COMMIT; }
 
 typedef struct run_fault_rec {
     const char *kind;
