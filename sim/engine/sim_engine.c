@@ -33,6 +33,8 @@
  * once. */
 #include "sim_engine_int.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -519,6 +521,7 @@ static bool step(sim_engine *sim, sim_time_ns until_ns)
         }
         trace_note(sim, &top, ev);
         sim->processed++;
+        sim->running_seq = top.seq;
         /* Copy out before freeing: the handler may grow (move) the pool. */
         sim_event copy = *ev;
         slot_free(sim, top.index);
@@ -534,17 +537,55 @@ static bool step(sim_engine *sim, sim_time_ns until_ns)
     }
 }
 
-sim_stop_reason sim_run_until(sim_engine *sim, sim_time_ns until_ns)
+/* The engine whose event is running on this thread, for the words an
+ * assertion failure prints (sim_assert_position).  Thread-local and only
+ * read when the process is about to abort: it never decides anything. */
+static _Thread_local const sim_engine *running_engine;
+
+size_t sim_assert_position(char *buf, size_t size)
 {
-    SIM_ASSERT(until_ns >= sim->now_ns);
+    const sim_engine *sim = running_engine;
+    if (sim == NULL || size == 0) return 0;
+    int n = snprintf(buf, size, "virtual time %" PRIu64 " ns, event #%" PRIu64 " (seq %" PRIu64 "), seed %" PRIu64,
+                     sim->now_ns, sim->processed, sim->running_seq, sim->config.seed);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+static sim_stop_reason run_until(sim_engine *sim, sim_time_ns until_ns)
+{
     uint64_t budget = sim->config.events_budget;
     for (;;) {
+        if (sim->failed) return SIM_STOP_FAILED;
         if (budget != 0 && sim->processed >= budget) return SIM_STOP_BUDGET;
         if (!step(sim, until_ns)) break;
     }
+    if (sim->failed) return SIM_STOP_FAILED;
     if (until_ns != SIM_TIME_NEVER) sim->now_ns = until_ns;
     return sim_events_pending(sim) == 0 ? SIM_STOP_DRAINED : SIM_STOP_TIME;
 }
+
+sim_stop_reason sim_run_until(sim_engine *sim, sim_time_ns until_ns)
+{
+    SIM_ASSERT(until_ns >= sim->now_ns);
+    const sim_engine *outer = running_engine;
+    running_engine = sim;
+    sim_stop_reason reason = run_until(sim, until_ns);
+    running_engine = outer;
+    return reason;
+}
+
+void sim_fail(sim_engine *sim, const sim_error *err)
+{
+    if (sim->failed) return;
+    sim->failed = true;
+    if (err != NULL) {
+        sim->failure = *err;
+    } else {
+        (void)sim_error_set(&sim->failure, SIM_ERR_STATE, "sim_fail", "the run failed (no reason given)");
+    }
+}
+
+const sim_error *sim_failure(const sim_engine *sim) { return sim->failed ? &sim->failure : NULL; }
 
 sim_stop_reason sim_run(sim_engine *sim)
 {

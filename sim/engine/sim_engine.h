@@ -101,7 +101,17 @@ typedef enum sim_stop_reason {
     SIM_STOP_DRAINED,   /* no event left */
     SIM_STOP_TIME,      /* the next event is after the stop time */
     SIM_STOP_BUDGET,    /* the event budget is spent */
+    SIM_STOP_FAILED,    /* a handler called sim_fail(); sim_failure() says why */
 } sim_stop_reason;
+
+/* Ends the run from inside an event handler, which has no caller to return
+ * an error to (an allocation failed, a limit such as the event pool was
+ * reached).  The first failure is kept; the run loop stops before the next
+ * event and returns SIM_STOP_FAILED, and every later sim_run call returns
+ * it at once.  See the out-of-memory policy in sim_vec.h. */
+void sim_fail(sim_engine *sim, const sim_error *err);
+/* The failure sim_fail() recorded, or NULL while there is none. */
+const sim_error *sim_failure(const sim_engine *sim);
 
 /* Runs events until the queue drains, the config's stop time or budget is
  * reached.  At SIM_STOP_TIME the clock is advanced to the stop time. */

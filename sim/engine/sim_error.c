@@ -36,10 +36,19 @@ const char *sim_status_name(sim_status status)
     return "SIM_ERR_UNKNOWN";
 }
 
+/* The harness's words for what this thread runs ("scenario x.yaml seed 3,
+ * build ..."): thread-local, read only on the way to abort(). */
+static _Thread_local const char *assert_context;
+
+void sim_assert_context_set(const char *context) { assert_context = context; }
+
 _Noreturn void sim_assert_fail(const char *expr, const char *file, int line,
                                const char *func)
 {
+    char where[256];
     fprintf(stderr, "%s:%d: %s: assertion failed: %s\n", file, line, func, expr);
+    if (sim_assert_position(where, sizeof where) > 0) fprintf(stderr, "  at %s\n", where);
+    if (assert_context != NULL) fprintf(stderr, "  in %s\n", assert_context);
     fflush(stderr);
     abort();
 }

@@ -161,6 +161,9 @@ struct sim_engine {
     uint64_t processed;
     uint64_t trace_hash;
     size_t cancelled_queued;     /* cancelled events still in the heap */
+    uint64_t running_seq;        /* the sequence number of the event running */
+    bool failed;                 /* sim_fail() was called: `failure` says why */
+    sim_error failure;
 
     sim_event *events;
     uint32_t events_cap;
