@@ -22,6 +22,7 @@
 
 #include "rpt_report_int.h"
 #include "sim_assert.h"
+#include "sim_duration.h"
 
 /* ========================================================================
  * Text buffer
@@ -349,30 +350,29 @@ const char *rpt_fmt_bytes(double v, char *buf, size_t size)
     return buf;
 }
 
-int64_t rpt_rank(int64_t n, int p)
+size_t rpt_percentile_rank(size_t n, unsigned p)
 {
-    SIM_ASSERT(n >= 0);
-    SIM_ASSERT(p >= 0 && p <= 100);
-    int64_t k = (n * p + 99) / 100;
+    SIM_ASSERT(n >= 1);
+    SIM_ASSERT(p <= 100);
+    SIM_ASSERT(n <= SIZE_MAX / 100u);
+    size_t k = (n * p + 99u) / 100u;   /* ceil(n * p / 100) */
     return k < 1 ? 1 : k;
 }
 
-/* Parses "<decimal><unit>" into `*value` (the number) and the unit's ns
- * factor (0 when there is no unit). */
-static bool parse_number_unit(const char *text, double *value, uint64_t *unit_ns)
+uint64_t rpt_percentile_nearest_rank(const uint64_t *sorted, size_t n, unsigned p)
 {
-    static const struct {
-        const char *name;
-        uint64_t ns;
-    } units[] = { { "ns", 1 }, { "us", SIM_US }, { "\xC2\xB5s", SIM_US }, { "ms", SIM_MS },
-                  { "s", SIM_S }, { "m", 60 * SIM_S }, { "min", 60 * SIM_S }, { "h", 3600 * SIM_S } };
+    return sorted[rpt_percentile_rank(n, p) - 1];
+}
+
+/* "[-]<digits>[.<digits>]" and nothing else. */
+static bool parse_plain_number(const char *text, double *value)
+{
     const char *p = text;
+    bool neg = *p == '-';
+    if (neg) p++;
     if (*p < '0' || *p > '9') return false;
-    uint64_t whole = 0;
-    for (; *p >= '0' && *p <= '9'; p++) {            /* bound: strlen(text) */
-        if (whole > (UINT64_MAX - 9) / 10) return false;
-        whole = whole * 10 + (uint64_t)(*p - '0');
-    }
+    double whole = 0.0;
+    for (; *p >= '0' && *p <= '9'; p++) whole = whole * 10.0 + (double)(*p - '0');   /* bound: strlen(text) */
     double frac = 0.0, place = 0.1;
     if (*p == '.') {
         p++;
@@ -382,43 +382,22 @@ static bool parse_number_unit(const char *text, double *value, uint64_t *unit_ns
             place /= 10.0;
         }
     }
-    *value = (double)whole + frac;
-    *unit_ns = 0;
-    if (*p == '\0') return true;
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-        if (strcmp(p, units[i].name) == 0) {
-            *unit_ns = units[i].ns;
-            return true;
-        }
-    }
-    return false;
-}
-
-bool rpt_parse_duration(const char *text, sim_time_ns *out_ns)
-{
-    if (text == NULL) return false;
-    double value = 0.0;
-    uint64_t unit_ns = 0;
-    if (!parse_number_unit(text, &value, &unit_ns)) return false;
-    if (unit_ns == 0) unit_ns = SIM_S;               /* a bare number is seconds */
-    double ns = value * (double)unit_ns;
-    if (!(ns < 9.0e18)) return false;                /* also rejects NaN */
-    *out_ns = (sim_time_ns)llround(ns);
+    if (*p != '\0') return false;
+    *value = neg ? -(whole + frac) : whole + frac;
     return true;
 }
 
 bool rpt_param_number(const char *text, double *out, bool *is_duration)
 {
-    double value = 0.0;
-    uint64_t unit_ns = 0;
     if (text == NULL) return false;
-    const char *p = text;
-    bool neg = *p == '-';
-    if (neg) p++;
-    if (!parse_number_unit(p, &value, &unit_ns)) return false;
-    if (unit_ns != 0 && neg) return false;           /* a negative duration is not a sweep value */
-    *is_duration = unit_ns != 0;
-    *out = unit_ns != 0 ? value * (double)unit_ns / 1e9 : (neg ? -value : value);
+    sim_time_ns ns = 0;
+    if (sim_duration_scan(text, strlen(text), &ns) == SIM_QUANTITY_OK) {
+        *is_duration = true;
+        *out = (double)ns / 1e9;
+        return true;
+    }
+    if (!parse_plain_number(text, out)) return false;
+    *is_duration = false;
     return true;
 }
 
@@ -501,9 +480,9 @@ void rpt_q_convergence(rpt_ctx *ctx, rpt_rows *rows)
               "r AS (SELECT s, v, row_number() OVER (PARTITION BY s ORDER BY v IS NULL, v, id) AS k, "
               "count(*) OVER (PARTITION BY s) AS n FROM d) "
               "SELECT s, n, sum(v IS NULL), "
-              "max(CASE WHEN k = (n * 50 + 99) / 100 THEN coalesce(v, -1) END), "
-              "max(CASE WHEN k = (n * 90 + 99) / 100 THEN coalesce(v, -1) END), "
-              "max(CASE WHEN k = (n * 99 + 99) / 100 THEN coalesce(v, -1) END), "
+              "max(CASE WHEN k = " RPT_SQL_NEAREST_RANK(50) " THEN coalesce(v, -1) END), "
+              "max(CASE WHEN k = " RPT_SQL_NEAREST_RANK(90) " THEN coalesce(v, -1) END), "
+              "max(CASE WHEN k = " RPT_SQL_NEAREST_RANK(99) " THEN coalesce(v, -1) END), "
               "max(CASE WHEN k = n THEN coalesce(v, -1) END) "
               "FROM r GROUP BY s ORDER BY s",
               rpt_run_filter(ctx, "id", f, sizeof f));
@@ -519,8 +498,8 @@ void rpt_q_lag(rpt_ctx *ctx, rpt_rows *rows)
               "row_number() OVER (PARTITION BY s ORDER BY p50 IS NULL, p50, id) AS k50, "
               "row_number() OVER (PARTITION BY s ORDER BY p99 IS NULL, p99, id) AS k99, "
               "count(*) OVER (PARTITION BY s) AS n FROM d) "
-              "SELECT s, n, sum(c), max(CASE WHEN k50 = (n * 50 + 99) / 100 THEN p50 END), "
-              "max(CASE WHEN k99 = (n * 50 + 99) / 100 THEN p99 END), max(mx) "
+              "SELECT s, n, sum(c), max(CASE WHEN k50 = " RPT_SQL_NEAREST_RANK(50) " THEN p50 END), "
+              "max(CASE WHEN k99 = " RPT_SQL_NEAREST_RANK(50) " THEN p99 END), max(mx) "
               "FROM r GROUP BY s ORDER BY s",
               rpt_run_filter(ctx, "id", f, sizeof f));
 }
@@ -541,7 +520,7 @@ void rpt_q_sweep(rpt_ctx *ctx, rpt_rows *rows)
               "q AS (SELECT key, val, s, id, pid, v, lost, row_number() OVER (PARTITION BY key, val, s "
               "ORDER BY v IS NULL, v = -1, v, id) AS k, "
               "count(v) OVER (PARTITION BY key, val, s) AS n FROM d) "
-              "SELECT key, val, s, count(*), max(CASE WHEN k = (n * 50 + 99) / 100 THEN v END), "
+              "SELECT key, val, s, count(*), max(CASE WHEN k = " RPT_SQL_NEAREST_RANK(50) " THEN v END), "
               "max(CASE WHEN k = n THEN v END), coalesce(max(lost), 0), min(pid) AS first, n "
               "FROM q GROUP BY key, val, s ORDER BY key, s, first",
               rpt_run_filter(ctx, "r.id", f, sizeof f));
@@ -1030,16 +1009,31 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-static bool parse_window(const char *text, sim_time_ns *from, sim_time_ns *to)
+/* "FROM-TO", each a duration in the scenario grammar, FROM < TO.  On
+ * failure err says which half is wrong and why. */
+static bool parse_window(const char *text, sim_time_ns *from, sim_time_ns *to, sim_error *err)
 {
     const char *dash = strchr(text, '-');
-    if (dash == NULL || dash == text || strchr(dash + 1, '-') != NULL) return false;
+    if (dash == NULL || dash == text || strchr(dash + 1, '-') != NULL) {
+        (void)sim_error_set(err, SIM_ERR_INVALID, "--window", "expected FROM-TO");
+        return false;
+    }
     char first[64];
     size_t n = (size_t)(dash - text);
-    if (n >= sizeof first) return false;
+    if (n >= sizeof first) {
+        (void)sim_error_set(err, SIM_ERR_INVALID, "--window", "FROM is longer than %zu characters", sizeof first - 1);
+        return false;
+    }
     memcpy(first, text, n);
     first[n] = '\0';
-    return rpt_parse_duration(first, from) && rpt_parse_duration(dash + 1, to) && *to > *from;
+    if (sim_duration_parse(first, from, err) != SIM_OK || sim_duration_parse(dash + 1, to, err) != SIM_OK) {
+        return false;
+    }
+    if (*to <= *from) {
+        (void)sim_error_set(err, SIM_ERR_INVALID, "--window", "FROM is not before TO");
+        return false;
+    }
+    return true;
 }
 
 static bool parse_u32(const char *text, uint32_t max, uint32_t *out)
@@ -1086,9 +1080,10 @@ int rpt_report_main(int argc, char **argv)
             }
             opt.run_id = (int64_t)v;
         } else if (strcmp(arg, "--window") == 0) {
-            if (!parse_window(next, &opt.window_from_ns, &opt.window_to_ns)) {
+            sim_error werr = { 0 };
+            if (!parse_window(next, &opt.window_from_ns, &opt.window_to_ns, &werr)) {
                 fprintf(stderr, "distrosim report: --window: expected FROM-TO with FROM < TO, such as 70s-72.5s, "
-                                "got \"%s\"\n", next);
+                                "got \"%s\": %s\n", next, werr.message);
                 return 2;
             }
         } else if (strcmp(arg, "--trace") == 0) {

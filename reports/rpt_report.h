@@ -35,6 +35,7 @@
 #define RPT_REPORT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sim_error.h"
@@ -104,10 +105,16 @@ SIM_MUST_CHECK sim_status rpt_report_write(const char *db_path, rpt_format forma
  * 0 written, 2 bad arguments or any error (with a message on stderr). */
 int rpt_report_main(int argc, char **argv);
 
-/* Parses a duration such as "70s", "1.5s", "250ms", "2m", "100us", "10ns"
- * or "70" (seconds) into nanoseconds, rounding to the nearest nanosecond.
- * Returns false for anything else, negative values and overflow.  Borrows
- * `text`.  Shared by --window and the sweep axis. */
-bool rpt_parse_duration(const char *text, sim_time_ns *out_ns);
+/* The one percentile definition, nearest rank: the p-th percentile
+ * (0 <= p <= 100) of n >= 1 sorted values is the value at 1-based rank
+ * ceil(p / 100 * n); p = 0 is the minimum (rank 1) and p = 100 the maximum.
+ * The runner's per-run lag, the observer and the report's tables all use it
+ * (the report's SQL through RPT_SQL_NEAREST_RANK).  O(1). */
+size_t rpt_percentile_rank(size_t n, unsigned p);
+uint64_t rpt_percentile_nearest_rank(const uint64_t *sorted, size_t n, unsigned p);
+
+/* The same rank in SQL, for a window whose row count is the column `n`:
+ * "(n * P + 99) / 100", P an integer literal 1..100. */
+#define RPT_SQL_NEAREST_RANK(P) "(n * " #P " + 99) / 100"
 
 #endif

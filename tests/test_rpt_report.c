@@ -693,24 +693,34 @@ START_TEST(test_cli)
 }
 END_TEST
 
-START_TEST(test_parse_duration)
+/* The one percentile definition, nearest rank (rpt_report.h), pinned by
+ * hand on small n.  The values are 10, 20, 30, ... so value = 10 * rank.
+ * The old per-run formula, sorted[(n - 1) * p / 100], differs on most of
+ * these: n = 2, p50 gave 10 (here 10 too, rank 1) but p90 gave 10 (here
+ * 20); n = 10, p50 gave 50 (here 50), p90 gave 90 (here 90), p99 gave 90
+ * (here 100); n = 100, p50 gave 500 (here 500), p99 gave 990 (here 990)
+ * and n = 3, p50 gave 20 (here 20), p90 gave 20 (here 30). */
+START_TEST(test_percentile_nearest_rank)
 {
+    uint64_t v[100];
+    for (size_t i = 0; i < 100; i++) v[i] = 10u * (i + 1u);
     static const struct {
-        const char *text;
-        bool ok;
-        sim_time_ns ns;
+        size_t n;
+        unsigned p;
+        uint64_t want;
     } cases[] = {
-        { "70s", true, 70 * SIM_S }, { "1.5s", true, 1500 * SIM_MS }, { "250ms", true, 250 * SIM_MS },
-        { "2m", true, 120 * SIM_S }, { "100us", true, 100 * SIM_US }, { "10ns", true, 10 },
-        { "70", true, 70 * SIM_S }, { "0.000000001", true, 1 }, { "1h", true, 3600 * SIM_S },
-        { "", false, 0 }, { "-1s", false, 0 }, { "s", false, 0 }, { "1.s", false, 0 }, { "1x", false, 0 },
-        { ".5s", false, 0 }, { "1e3s", false, 0 }, { "99999999999999h", false, 0 },
+        { 1, 0, 10 },   { 1, 50, 10 },  { 1, 90, 10 },   { 1, 99, 10 },   { 1, 100, 10 },
+        { 2, 0, 10 },   { 2, 50, 10 },  { 2, 90, 20 },   { 2, 99, 20 },   { 2, 100, 20 },
+        { 3, 0, 10 },   { 3, 50, 20 },  { 3, 90, 30 },   { 3, 99, 30 },   { 3, 100, 30 },
+        { 10, 0, 10 },  { 10, 50, 50 }, { 10, 90, 90 },  { 10, 99, 100 }, { 10, 100, 100 },
+        { 100, 0, 10 }, { 100, 1, 10 }, { 100, 50, 500 }, { 100, 90, 900 }, { 100, 99, 990 },
+        { 100, 100, 1000 },
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        sim_time_ns ns = 0;
-        bool ok = rpt_parse_duration(cases[c].text, &ns);
-        ck_assert_msg(ok == cases[c].ok, "\"%s\": ok=%d", cases[c].text, ok);
-        if (ok) ck_assert_uint_eq(ns, cases[c].ns);
+        uint64_t got = rpt_percentile_nearest_rank(v, cases[c].n, cases[c].p);
+        ck_assert_msg(got == cases[c].want, "n=%zu p%u: got %" PRIu64 ", want %" PRIu64, cases[c].n, cases[c].p,
+                      got, cases[c].want);
+        ck_assert_uint_eq(rpt_percentile_rank(cases[c].n, cases[c].p), cases[c].want / 10u);
     }
 }
 END_TEST
@@ -1012,7 +1022,7 @@ static Suite *rpt_report_suite(void)
     tcase_set_timeout(cli, 60);
     tcase_add_loop_test(cli, test_errors, 0, 2);
     tcase_add_test(cli, test_cli);
-    tcase_add_test(cli, test_parse_duration);
+    tcase_add_test(cli, test_percentile_nearest_rank);
     suite_add_tcase(s, cli);
 
     TCase *perfetto = tcase_create("perfetto");

@@ -17,6 +17,7 @@
 
 #include "cli_validate.h"
 #include "scn_load.h"
+#include "sim_duration.h"
 
 #define BAD_DIR "tests/scenarios-bad"
 #define GOOD_DIR "tests/scenarios-good"
@@ -360,6 +361,9 @@ START_TEST(test_every_key_values)
     if (scn_load_file(GOOD_DIR "/every-key.yaml", &c, &err) != SIM_OK) ck_abort_msg("%s", tst_error(&err));
     ck_assert_str_eq(c.name, "every-key");
     ck_assert_str_eq(c.incident, "S21 alibaba/nacos#4624: partition longer than the heartbeat timeout");
+    ck_assert_uint_eq(c.tag_count, 2);
+    ck_assert_str_eq(c.tags[0], "every-key");
+    ck_assert_str_eq(c.tags[1], "schema_2");
     ck_assert_uint_eq(c.seed, 42);
     ck_assert_uint_eq(c.duration_ns, 600 * SIM_S);
     ck_assert_uint_eq(c.cluster.nodes, 5);
@@ -620,7 +624,7 @@ START_TEST(test_strings_and_positions)
     /* Keys are matched exactly: case matters. */
     tst_load_fails("name: x\nSeed: 1\n",
                    "inline.yaml:2:1: unknown key \"Seed\" at top level (expected one of: name, description, incident, "
-                   "seed, duration, cluster, network, workload, faults, nemesis, phases, expect)");
+                   "seed, duration, cluster, network, workload, faults, nemesis, phases, expect, tags)");
     /* Sections are read in schema order: cluster before faults, whatever the file order. */
     tst_load_ok("name: x\nfaults: [{at: 1s, crash: 4}]\ncluster: {nodes: 5}\n", &c);
     ck_assert_uint_eq(c.faults[0].node, 4);
@@ -872,6 +876,70 @@ END_TEST
 
 /* --- Validation of hand-built configs --------------------------------------------- */
 
+/* One duration grammar: the scenario file and every command-line flag read
+ * durations with the same parser (sim_duration_parse), so each text is
+ * accepted or rejected the same way, with the same value and the same
+ * words.  A bare number is not a duration (the old flag parser read it as
+ * seconds), and a value finer than a nanosecond is an error, not rounded. */
+START_TEST(test_duration_grammar_shared)
+{
+    static const struct {
+        const char *text;
+        bool ok;
+        sim_time_ns ns;
+        const char *message;   /* when rejected: the words both give */
+    } cases[] = {
+        { "10", false, 0, "expected a duration such as 250ms, 5s or 2m, got 10" },
+        { "10.0000000001s", false, 0, "expected a whole number of nanoseconds, got \"10.0000000001s\"" },
+        { "99999999999999999999s", false, 0, "expected a duration of at most 8760h, got \"99999999999999999999s\"" },
+        { "8761h", false, 0, "expected a duration of at most 8760h, got \"8761h\"" },
+        { "-1s", false, 0, "expected a duration such as 250ms, 5s or 2m, got \"-1s\"" },
+        { "1e3s", false, 0, "expected a duration such as 250ms, 5s or 2m, got \"1e3s\"" },
+        { "5min", false, 0, "expected a duration such as 250ms, 5s or 2m, got \"5min\"" },
+        { "1.s", false, 0, "expected a duration such as 250ms, 5s or 2m, got \"1.s\"" },
+        { "7ns", true, 7, NULL },
+        { "7us", true, 7 * SIM_US, NULL },
+        { "7\xc2\xb5s", true, 7 * SIM_US, NULL },
+        { "7ms", true, 7 * SIM_MS, NULL },
+        { "7s", true, 7 * SIM_S, NULL },
+        { "7m", true, 420 * SIM_S, NULL },
+        { "7h", true, 7 * 3600 * SIM_S, NULL },
+        { "1.5s", true, 1500 * SIM_MS, NULL },
+        { ".5s", true, 500 * SIM_MS, NULL },
+        { "0.000000001s", true, 1, NULL },
+        { "8760h", true, SCN_DURATION_NS_MAX, NULL },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        /* The command line's parser. */
+        sim_error cerr;
+        memset(&cerr, 0, sizeof cerr);
+        sim_time_ns cli_ns = 12345;
+        sim_status cst = sim_duration_parse(cases[i].text, &cli_ns, &cerr);
+        ck_assert_msg((cst == SIM_OK) == cases[i].ok, "flag \"%s\": %s", cases[i].text, cerr.message);
+        /* The scenario file. */
+        char yaml[200];
+        snprintf(yaml, sizeof yaml, "name: x\nworkload: {register_spread: %s}\n", cases[i].text);
+        scn_config c;
+        sim_error yerr;
+        memset(&yerr, 0, sizeof yerr);
+        sim_status yst = scn_load_string("inline.yaml", yaml, strlen(yaml), &c, &yerr);
+        ck_assert_msg((yst == SIM_OK) == cases[i].ok, "yaml \"%s\": %s", cases[i].text, yerr.message);
+        if (cases[i].ok) {
+            ck_assert_uint_eq(cli_ns, cases[i].ns);
+            ck_assert_uint_eq(c.workload.register_spread_ns, cases[i].ns);
+        } else {
+            ck_assert_uint_eq(cli_ns, 12345);   /* unchanged */
+            ck_assert_int_eq(cst, SIM_ERR_INVALID);
+            ck_assert_str_eq(cerr.message, cases[i].message);
+            char want[512];
+            snprintf(want, sizeof want, "workload.register_spread: %s", cases[i].message);
+            ck_assert_str_eq(yerr.message, want);
+        }
+        scn_config_deinit(&c);
+    }
+}
+END_TEST
+
 START_TEST(test_validate_hand_built)
 {
     scn_config c;
@@ -978,6 +1046,7 @@ static Suite *scn_load_suite(void)
 
     TCase *cli = tcase_create("cli");
     tcase_add_test(cli, test_cli_validate);
+    tcase_add_test(cli, test_duration_grammar_shared);
     suite_add_tcase(s, cli);
     return s;
 }

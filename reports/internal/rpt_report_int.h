@@ -198,11 +198,8 @@ const char *rpt_fmt_i64(int64_t v, char *buf, size_t size);
 /* Bytes as "512 B", "1.5 KiB", "3.2 MiB". */
 const char *rpt_fmt_bytes(double v, char *buf, size_t size);
 
-/* Nearest-rank percentile rank: ceil(p * n / 100), at least 1. */
-int64_t rpt_rank(int64_t n, int p);
-
-/* Numeric value of a sweep parameter: a duration with a unit ("500ms",
- * "1s") gives seconds and *is_duration = true; a plain number gives itself.
+/* Numeric value of a sweep parameter: a duration in the scenario grammar
+ * (sim_duration.h: "500ms", "1s") gives seconds and *is_duration = true; a plain number gives itself.
  * False when the text is neither. */
 bool rpt_param_number(const char *text, double *out, bool *is_duration);
 

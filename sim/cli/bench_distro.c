@@ -14,7 +14,7 @@
 
 #include "bench_mesh.h"
 #include "distro_cluster.h"
-#include "rpt_report.h"
+#include "sim_duration.h"
 #include "sim_net.h"
 
 /* Adds each (src, dst, type) entry's sent count into sent[type]. */
@@ -125,7 +125,16 @@ int bench_distro_main(int argc, char **argv)
         if (strcmp(argv[i], "--nodes") == 0) bad = parse_size(next, &a.nodes) || a.nodes < 1 || a.nodes > 1000;
         else if (strcmp(argv[i], "--services") == 0) bad = parse_size(next, &a.services) || a.services > 10000000;
         else if (strcmp(argv[i], "--instances") == 0) bad = parse_size(next, &a.instances) || a.instances < 1 || a.instances > 1000;
-        else if (strcmp(argv[i], "--duration") == 0) bad = !rpt_parse_duration(next, &a.duration) || a.duration == 0;
+        else if (strcmp(argv[i], "--duration") == 0) {
+            sim_error derr = { 0 };
+            if (sim_duration_parse(next, &a.duration, &derr) != SIM_OK) {
+                fprintf(stderr, "distrosim bench distro: --duration: %s\n", derr.message);
+                bad = 1;
+            } else if (a.duration == 0) {
+                fprintf(stderr, "distrosim bench distro: --duration: expected a positive duration, got %s\n", next);
+                bad = 1;
+            }
+        }
         else if (strcmp(argv[i], "--repeat") == 0) bad = parse_size(next, &repeat) || repeat < 1 || repeat > 100;
         else bad = 1;
         if (bad) {

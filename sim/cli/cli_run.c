@@ -25,8 +25,10 @@
 #include "distro_cluster.h"
 #include "run_scenario.h"
 #include "scn_load.h"
+#include "sim_duration.h"
 
 #define SETS_MAX 16u
+#define TAG_ARGS_MAX 16u
 #define SEEDS_MAX 1000000u
 
 typedef struct cli_scenario {
@@ -84,6 +86,8 @@ typedef struct cli_args {
     const char *perfetto;
     const char *sets[SETS_MAX];  /* "key=v1,v2,..." */
     uint32_t set_count;
+    const char *tags[TAG_ARGS_MAX];  /* "--tag a,b": a scenario runs when it has any of them */
+    uint32_t tag_count;
     bool quiet;
     bool trace;
     int32_t trace_node;
@@ -120,6 +124,36 @@ static int parse_seeds(const char *s, uint64_t *first, uint64_t *last)
     return 0;
 }
 
+/* "a,b,c": every piece a tag word ([a-z0-9_-], 1 to SCN_TAG_BYTES_MAX bytes). */
+static bool tag_list_valid(const char *s)
+{
+    for (;;) {
+        size_t len = strcspn(s, ",");
+        if (len == 0 || len > SCN_TAG_BYTES_MAX || strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") < len) {
+            return false;
+        }
+        if (s[len] == '\0') return true;
+        s += len + 1;
+    }
+}
+
+/* True when the scenario has one of the tags asked for, or none was asked for. */
+static bool tags_select(const scn_config *config, const cli_args *a)
+{
+    if (a->tag_count == 0) return true;
+    for (uint32_t i = 0; i < a->tag_count; i++) {
+        for (const char *p = a->tags[i];; p++) {
+            size_t len = strcspn(p, ",");
+            for (uint32_t t = 0; t < config->tag_count; t++) {
+                if (strlen(config->tags[t]) == len && strncmp(config->tags[t], p, len) == 0) return true;
+            }
+            p += len;
+            if (*p == '\0') break;
+        }
+    }
+    return false;
+}
+
 static int32_t message_type_by_name(const char *name)
 {
     for (uint16_t t = 1; t < 64; t++) {
@@ -132,19 +166,23 @@ static void usage_run(FILE *out, const char *cmd)
 {
     if (strcmp(cmd, "run") == 0) {
         fprintf(out,
-                "usage: distrosim run SCENARIO... [--seed N | --seeds A-B] [--db FILE] [-j JOBS] [--set KEY=VALUE]...\n"
+                "usage: distrosim run SCENARIO|DIR... [--seed N | --seeds A-B] [--db FILE] [-j JOBS] [--set KEY=VALUE]...\n"
+                "                    [--tag TAG[,TAG...]]...\n"
                 "\n"
                 "Runs each scenario once per seed and prints one line per run.  Results go to\n"
                 "the SQLite database FILE (default: none).  --set overrides one scenario value\n"
-                "(e.g. --set cluster.distro.verify_interval=2s).  Exit 0 if every expectation\n"
-                "held, 1 if one failed, 2 on bad input or a harness error.\n");
+                "(e.g. --set cluster.distro.verify_interval=2s).  --tag keeps only the scenarios\n"
+                "whose `tags:` list has one of the tags.  Exit 0 if every expectation held, 1 if\n"
+                "one failed, 2 on bad input or a harness error.\n");
     } else if (strcmp(cmd, "check") == 0) {
         fprintf(out,
                 "usage: distrosim check DIR|FILE... [--seeds A-B] [--db FILE] [-j JOBS] [--junit FILE]\n"
-                "                      [--markdown FILE] [--set KEY=VALUE]...\n"
+                "                      [--markdown FILE] [--set KEY=VALUE]... [--tag TAG[,TAG...]]...\n"
                 "\n"
                 "The CI entry point: runs every scenario (*.yaml in DIR, sorted) over the seeds\n"
                 "(default 1-20), prints a summary and one repro command per failing run.\n"
+                "--tag keeps only the scenarios whose `tags:` list has one of the tags (repeat it\n"
+                "or give a comma list); a selection of no scenario is an error.\n"
                 "Exit 0 if every expectation held, 1 if any failed, 2 on bad input or a harness error.\n");
     } else if (strcmp(cmd, "replay") == 0) {
         fprintf(out,
@@ -160,10 +198,11 @@ static void usage_run(FILE *out, const char *cmd)
     } else {
         fprintf(out,
                 "usage: distrosim sweep SCENARIO --set KEY=V1,V2,... [--set KEY=...]... [--seeds A-B]\n"
-                "                      [--db FILE] [-j JOBS]\n"
+                "                      [--db FILE] [-j JOBS] [--tag TAG[,TAG...]]...\n"
                 "\n"
                 "Runs the cross product of the values over the seeds; every run is recorded with\n"
-                "its parameters (table run_params), for `distrosim report`.\n");
+                "its parameters (table run_params), for `distrosim report`.  --tag keeps only the\n"
+                "scenarios whose `tags:` list has one of the tags.\n");
     }
 }
 
@@ -185,7 +224,8 @@ static int parse_args(int argc, char **argv, const char *cmd, cli_args *a)
         bool takes = strcmp(arg, "--seed") == 0 || strcmp(arg, "--seeds") == 0 || strcmp(arg, "--db") == 0 ||
                      strcmp(arg, "-j") == 0 || strcmp(arg, "--junit") == 0 || strcmp(arg, "--markdown") == 0 ||
                      strcmp(arg, "--set") == 0 || strcmp(arg, "--node") == 0 || strcmp(arg, "--type") == 0 ||
-                     strcmp(arg, "--from") == 0 || strcmp(arg, "--to") == 0 || strcmp(arg, "--perfetto") == 0;
+                     strcmp(arg, "--from") == 0 || strcmp(arg, "--to") == 0 || strcmp(arg, "--perfetto") == 0 ||
+                     strcmp(arg, "--tag") == 0;
         if (takes && next == NULL) {
             fprintf(stderr, "distrosim %s: %s needs a value\n", cmd, arg);
             return 2;
@@ -226,6 +266,15 @@ static int parse_args(int argc, char **argv, const char *cmd, cli_args *a)
             }
             a->sets[a->set_count++] = next;
             i++;
+        } else if (strcmp(arg, "--tag") == 0) {
+            if (a->tag_count == TAG_ARGS_MAX || !tag_list_valid(next)) {
+                fprintf(stderr,
+                        "distrosim %s: --tag: expected TAG or TAG,TAG,... of [a-z0-9_-] (at most %u --tag), got \"%s\"\n",
+                        cmd, TAG_ARGS_MAX, next);
+                return 2;
+            }
+            a->tags[a->tag_count++] = next;
+            i++;
         } else if (strcmp(arg, "--trace") == 0) {
             a->trace = true;
         } else if (strcmp(arg, "--quiet") == 0) {
@@ -246,9 +295,9 @@ static int parse_args(int argc, char **argv, const char *cmd, cli_args *a)
             i++;
         } else if (strcmp(arg, "--from") == 0 || strcmp(arg, "--to") == 0) {
             sim_time_ns t = 0;
-            if (!rpt_parse_duration(next, &t)) {
-                fprintf(stderr, "distrosim %s: %s: expected a duration such as 250ms or 30s, got \"%s\"\n", cmd, arg,
-                        next);
+            sim_error derr = { 0 };
+            if (sim_duration_parse(next, &t, &derr) != SIM_OK) {
+                fprintf(stderr, "distrosim %s: %s: %s\n", cmd, arg, derr.message);
                 return 2;
             }
             if (strcmp(arg, "--from") == 0) a->trace_from = t;
@@ -604,11 +653,22 @@ static int build_campaign(cli_campaign *c, const cli_args *a, const char *cmd, b
             status = 2;
             continue;
         }
+        if (!tags_select(&s->config, a)) {
+            scn_config_deinit(&s->config);
+            free(s->path);
+            continue;
+        }
         sha256_file_text(paths[i], s->sha256);
         c->scenario_count++;
     }
     free(paths);
     if (status != 0) return status;
+    if (c->scenario_count == 0) {
+        fprintf(stderr, "distrosim %s: no scenario has the tag%s", cmd, a->tag_count > 1 ? "s" : "");
+        for (uint32_t t = 0; t < a->tag_count; t++) fprintf(stderr, "%s%s", t > 0 ? ", " : " ", a->tags[t]);
+        fprintf(stderr, " (%u scenario files read)\n", count);
+        return 2;
+    }
     /* Parameter combinations: the cross product of every --set's values
      * (plain run/check: one value each, applied to every scenario). */
     uint32_t nvalues[SETS_MAX];
@@ -703,12 +763,19 @@ static int campaign_main(int argc, char **argv, const char *cmd)
     cli_campaign c;
     memset(&c, 0, sizeof c);
     char label[256];
-    snprintf(label, sizeof label, "%s %s%s", cmd, a.paths[0], a.path_count > 1 ? " ..." : "");
-    c.campaign = label;
+    int used = snprintf(label, sizeof label, "%s %s%s", cmd, a.paths[0], a.path_count > 1 ? " ..." : "");
+    for (uint32_t t = 0; t < a.tag_count && used >= 0 && (size_t)used < sizeof label; t++) {
+        used += snprintf(label + used, sizeof label - (size_t)used, " --tag %s", a.tags[t]);
+    }
+    c.campaign = label;   /* "check scenarios --tag ci"; cut short if it does not fit */
     if (a.trace) {
         c.filter = (run_trace_filter){ .out = stdout, .node = a.trace_node, .type = a.trace_type,
                                        .from_ns = a.trace_from, .to_ns = a.trace_to };
         a.jobs = 1;
+    }
+    if (a.tag_count > 0 && strcmp(cmd, "replay") == 0) {
+        fprintf(stderr, "distrosim replay: --tag is an option of run, check and sweep\n");
+        return 2;
     }
     if (a.perfetto != NULL && strcmp(cmd, "replay") != 0) {
         fprintf(stderr, "distrosim %s: --perfetto is an option of replay\n", cmd);

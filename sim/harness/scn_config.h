@@ -38,6 +38,7 @@
 #include <stdio.h>
 
 #include "distro_config.h"
+#include "sim_duration.h"
 #include "sim_error.h"
 #include "sim_limits.h"
 #include "sim_net.h"
@@ -80,6 +81,11 @@
 /* `description`, `incident`: free text, a paragraph or two. */
 #define SCN_TEXT_BYTES_MAX 4096u
 
+/* `tags`: short words that select scenarios on the command line
+ * (`distrosim check DIR --tag ci`).  A file carries a handful. */
+#define SCN_TAGS_MAX 16u
+#define SCN_TAG_BYTES_MAX 32u
+
 /* Namespace, group and service prefix: Nacos identifiers.  Nacos allows
  * service names of 512 bytes; the prefix plus "-<index>" stays far below. */
 #define SCN_IDENT_BYTES_MAX 128u
@@ -107,7 +113,7 @@
 /* Any one duration in a scenario: a year of virtual time.  Sums of a few
  * such values (at + for + after) stay far below 2^64 ns, so the loader's
  * additions cannot wrap. */
-#define SCN_DURATION_NS_MAX (365ull * 24u * 3600u * SIM_S)
+#define SCN_DURATION_NS_MAX SIM_DURATION_NS_MAX   /* the engine's duration grammar's bound */
 
 /* Bandwidth of a link, bytes per second: 1 PB/s is "unlimited" in practice
  * and keeps transmit-time arithmetic (bytes * 10^9 / bandwidth) in 64 bits
@@ -299,6 +305,8 @@ typedef struct scn_config {
     char name[SCN_NAME_BYTES_MAX + 1];  /* [a-z0-9._-]+, required in files */
     char *description;                  /* owned; NULL when empty */
     char *incident;                     /* owned; NULL when empty */
+    char tags[SCN_TAGS_MAX][SCN_TAG_BYTES_MAX + 1];  /* [a-z0-9_-]+, distinct, file order */
+    uint32_t tag_count;                 /* <= SCN_TAGS_MAX */
     uint64_t seed;                      /* default 1 */
     sim_time_ns duration_ns;            /* the whole run; default 5 m; invariant (3) */
     scn_cluster cluster;

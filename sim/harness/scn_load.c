@@ -23,7 +23,7 @@
  *       size, encoding, syntax, structure (anchors, tags, documents, depth);
  *       then per mapping its unknown and duplicate keys in file order, then
  *       its values in field-table order.  Top-level sections are read in the
- *       order cluster, phases, network, workload, faults, nemesis, expect:
+ *       order tags, cluster, phases, network, workload, faults, nemesis, expect:
  *       node indices need cluster.nodes and fault times need the run length.
  *   (3) One conversion function per value type (conv_*), shared by the
  *       loader and scn_config_set, so a value from the command line gets
@@ -42,10 +42,11 @@
 #include <string.h>
 
 #include "sim_assert.h"
+#include "sim_duration.h"
 
 #define NONE UINT32_MAX
 
-#define EXPECT_DURATION "expected a duration such as 250ms, 5s or 2m"
+#define EXPECT_DURATION SIM_DURATION_EXPECTED
 
 /* --- The private YAML tree ------------------------------------------------ */
 
@@ -733,81 +734,19 @@ static sim_status expect_kind(ctx *c, uint32_t n, ynode_kind kind, const char *w
 
 /* --- Numbers ---------------------------------------------------------------- */
 
-typedef enum num_status { NUM_OK, NUM_SYNTAX, NUM_RANGE, NUM_FRACTION } num_status;
+/* Durations and sizes share the engine's exact quantity grammar
+ * (sim_duration.h): one parser for the scenario file and the command line. */
+typedef sim_quantity_status num_status;
+#define NUM_OK SIM_QUANTITY_OK
+#define NUM_SYNTAX SIM_QUANTITY_SYNTAX
+#define NUM_RANGE SIM_QUANTITY_RANGE
+#define NUM_FRACTION SIM_QUANTITY_FRACTION
 
-typedef struct unit_def {
-    const char *suffix;
-    uint64_t mult;
-} unit_def;
-
-static const unit_def duration_units[] = {
-    { "ns", 1u }, { "us", SIM_US }, { "\xc2\xb5s", SIM_US }, { "ms", SIM_MS },
-    { "s", SIM_S }, { "m", 60u * SIM_S }, { "h", 3600u * SIM_S },
-};
-
-static const unit_def size_units[] = {
+static const sim_unit size_units[] = {
     { "B", 1u },
     { "KB", 1000u }, { "MB", 1000000u }, { "GB", 1000000000u }, { "TB", 1000000000000u },
     { "KiB", 1ull << 10 }, { "MiB", 1ull << 20 }, { "GiB", 1ull << 30 }, { "TiB", 1ull << 40 },
 };
-
-static uint64_t gcd_u64(uint64_t a, uint64_t b)
-{
-    while (b != 0) {   /* Euclid: at most ~93 steps for 64-bit values */
-        uint64_t r = a % b;
-        a = b;
-        b = r;
-    }
-    return a;
-}
-
-/* "<digits>[.<digits>]<unit>" (or ".5s"): the exact value times the unit.
- * NUM_FRACTION when the result is not a whole number of base units. */
-static num_status parse_quantity(const char *s, size_t len, const unit_def *units, size_t unit_count,
-                                 uint64_t max, uint64_t *out)
-{
-    size_t i = 0;
-    uint64_t whole = 0, frac = 0, frac_scale = 1;
-    bool digits = false, overflow = false, too_precise = false;
-    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-        uint64_t d = (uint64_t)(s[i] - '0');
-        if (whole > (UINT64_MAX - d) / 10u) overflow = true;
-        if (!overflow) whole = whole * 10u + d;
-        digits = true;
-    }
-    if (i < len && s[i] == '.') {
-        size_t start = ++i;
-        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-            if (frac_scale < 1000000000000000000ull) {
-                frac = frac * 10u + (uint64_t)(s[i] - '0');
-                frac_scale *= 10u;
-            } else if (s[i] != '0') {
-                too_precise = true;
-            }
-        }
-        if (i == start) return NUM_SYNTAX;
-        digits = true;
-    }
-    if (!digits) return NUM_SYNTAX;
-    const unit_def *unit = NULL;
-    for (size_t u = 0; u < unit_count && unit == NULL; u++) {
-        if (text_is(s + i, len - i, units[u].suffix)) unit = &units[u];
-    }
-    if (unit == NULL) return NUM_SYNTAX;
-    if (overflow || whole > max / unit->mult) return NUM_RANGE;
-    uint64_t value = whole * unit->mult;
-    if (too_precise) return NUM_FRACTION;
-    if (frac != 0) {
-        uint64_t g = gcd_u64(frac, frac_scale);
-        uint64_t f = frac / g, scale = frac_scale / g;
-        if (unit->mult % scale != 0) return NUM_FRACTION;
-        uint64_t per = unit->mult / scale;
-        if (f > (max - value) / per) return NUM_RANGE;
-        value += f * per;
-    }
-    *out = value;
-    return NUM_OK;
-}
 
 /* A decimal number scaled by 10^decimals, rounded half up; max inclusive
  * and compared exactly ("1.0000001" is above 1 even though it rounds to 1). */
@@ -891,7 +830,7 @@ static sim_status conv_duration(ctx *c, uint32_t n, sim_time_ns min_ns, sim_time
     uint64_t v = 0;
     sim_status st = scalar_or_fail(c, n, EXPECT_DURATION, &s, &len);
     if (st != SIM_OK) return st;
-    switch (parse_quantity(s, len, duration_units, ARRAY_LEN(duration_units), SCN_DURATION_NS_MAX, &v)) {
+    switch (sim_duration_scan(s, len, &v)) {
     case NUM_OK: break;
     case NUM_SYNTAX: return fail(c, n, EXPECT_DURATION ", got %s", GOT(n));
     case NUM_RANGE: return fail(c, n, "expected a duration of at most 8760h, got %s", GOT(n));
@@ -912,8 +851,7 @@ static sim_status conv_sduration(ctx *c, uint32_t n, int64_t *out)
     if (st != SIM_OK) return st;
     bool negative = len > 0 && s[0] == '-';
     size_t skip = negative ? 1 : 0;
-    switch (parse_quantity(s + skip, len - skip, duration_units, ARRAY_LEN(duration_units),
-                           SCN_DURATION_NS_MAX, &v)) {
+    switch (sim_duration_scan(s + skip, len - skip, &v)) {
     case NUM_OK: break;
     case NUM_SYNTAX: return fail(c, n, EXPECT_DURATION ", possibly negative, got %s", GOT(n));
     case NUM_RANGE: return fail(c, n, "expected a duration within +-8760h, got %s", GOT(n));
@@ -935,7 +873,7 @@ static sim_status conv_bound(ctx *c, uint32_t n, scn_bound *out)
     uint64_t v = 0;
     sim_status st = scalar_or_fail(c, n, EXPECT_DURATION ", or none", &s, &len);
     if (st != SIM_OK) return st;
-    switch (parse_quantity(s, len, duration_units, ARRAY_LEN(duration_units), SCN_DURATION_NS_MAX, &v)) {
+    switch (sim_duration_scan(s, len, &v)) {
     case NUM_OK: break;
     case NUM_SYNTAX: return fail(c, n, EXPECT_DURATION ", or none, got %s", GOT(n));
     case NUM_RANGE: return fail(c, n, "expected a duration of at most 8760h, got %s", GOT(n));
@@ -1055,7 +993,7 @@ static sim_status conv_bandwidth(ctx *c, uint32_t n, uint64_t *out)
         return SIM_OK;
     }
     if (len >= 2 && memcmp(s + len - 2, "/s", 2) == 0) len -= 2;
-    switch (parse_quantity(s, len, size_units, ARRAY_LEN(size_units), SCN_BANDWIDTH_BYTES_PER_S_MAX, &v)) {
+    switch (sim_quantity_parse(s, len, size_units, ARRAY_LEN(size_units), SCN_BANDWIDTH_BYTES_PER_S_MAX, &v)) {
     case NUM_OK: break;
     case NUM_SYNTAX: return fail(c, n, "%s, got %s", expected, GOT(n));
     case NUM_RANGE: return fail(c, n, "expected at most 1000TB per second, got %s", GOT(n));
@@ -1367,7 +1305,7 @@ static const field top_fields[] = {
     FLD("seed", F_U64, CFG(seed), 0, UINT64_MAX),
     FLD("duration", F_DURATION, CFG(duration_ns), 1, 0),
     NEST("cluster"), NEST("network"), NEST("workload"), NEST("faults"), NEST("nemesis"), NEST("phases"),
-    NEST("expect"),
+    NEST("expect"), NEST("tags"),
 };
 enum { TOP_DURATION = 4 };
 
@@ -2146,6 +2084,37 @@ static sim_status parse_expect(ctx *c, uint32_t m)
     return st;
 }
 
+/* --- Tags ------------------------------------------------------------------- */
+
+static sim_status parse_tags(ctx *c, uint32_t seq)
+{
+    char got_buf[256];
+    scn_config *cfg = c->cfg;
+    size_t saved = path_push(c, "tags");
+    sim_status st = SIM_OK;
+    if (node_at(c, seq)->kind != YN_SEQUENCE) {
+        st = fail(c, seq, "expected a list of tags such as [ci, partition], got %s", GOT(seq));
+    } else if (node_at(c, seq)->count > SCN_TAGS_MAX) {
+        st = fail(c, seq, "expected at most %u tags, got %u", SCN_TAGS_MAX, (unsigned)node_at(c, seq)->count);
+    }
+    uint32_t i = 0;
+    for (uint32_t e = st == SIM_OK ? node_at(c, seq)->first : NONE; e != NONE; e = node_at(c, e)->next, i++) {
+        size_t item = path_push_index(c, i);
+        st = conv_word(c, e, SCN_TAG_BYTES_MAX, false, "_-", "expected a tag of 1 to 32 characters from [a-z0-9_-]",
+                       cfg->tags[i]);
+        for (uint32_t j = 0; st == SIM_OK && j < i; j++) {
+            if (strcmp(cfg->tags[i], cfg->tags[j]) == 0) {
+                st = fail(c, e, "tag %s is already tags[%u]", cfg->tags[i], (unsigned)j);
+            }
+        }
+        path_pop(c, item);
+        if (st != SIM_OK) break;
+        cfg->tag_count = i + 1u;
+    }
+    path_pop(c, saved);
+    return st;
+}
+
 /* --- The whole document ------------------------------------------------------ */
 
 static sim_status parse_top(ctx *c)
@@ -2163,7 +2132,9 @@ static sim_status parse_top(ctx *c)
     if (st == SIM_OK) st = parse_fields(c, root, top_fields, ARRAY_LEN(top_fields), c->cfg, &given);
     if (st != SIM_OK) return st;
     uint32_t duration = (given & (1u << TOP_DURATION)) ? map_get(c, root, "duration") : NONE;
-    uint32_t v = map_get(c, root, "cluster");
+    uint32_t v = map_get(c, root, "tags");
+    if (v != NONE && (st = parse_tags(c, v)) != SIM_OK) return st;
+    v = map_get(c, root, "cluster");
     if (v != NONE) {
         size_t saved = path_push(c, "cluster");
         st = parse_cluster(c, v);
