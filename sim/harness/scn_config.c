@@ -322,6 +322,10 @@ static bool top_equal(const scn_config *a, const scn_config *b)
     if (strcmp(a->name, b->name) != 0) return false;
     if (!text_equal(a->description, b->description)) return false;
     if (!text_equal(a->incident, b->incident)) return false;
+    if (a->tag_count != b->tag_count) return false;
+    for (uint32_t i = 0; i < a->tag_count; i++) {
+        if (strcmp(a->tags[i], b->tags[i]) != 0) return false;
+    }
     if (a->seed != b->seed || a->duration_ns != b->duration_ns) return false;
     if (a->cluster.nodes != b->cluster.nodes) return false;
     for (uint32_t i = 0; i < a->cluster.nodes; i++) {
@@ -1075,7 +1079,12 @@ sim_status scn_config_print(const scn_config *c, FILE *out)
     print_quoted(out, c->description);
     fputs("\nincident: ", out);
     print_quoted(out, c->incident);
-    fprintf(out, "\nseed: %" PRIu64 "\nduration: ", c->seed);
+    fputs("\ntags: [", out);
+    for (uint32_t i = 0; i < c->tag_count; i++) {
+        fputs(i > 0 ? ", " : "", out);
+        print_quoted(out, c->tags[i]);
+    }
+    fprintf(out, "]\nseed: %" PRIu64 "\nduration: ", c->seed);
     print_duration(out, c->duration_ns);
     fputc('\n', out);
     print_cluster(out, &c->cluster);
