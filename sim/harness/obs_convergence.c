@@ -9,6 +9,9 @@
  * for comparison; 0 means "no datum". */
 #include "obs_convergence.h"
 
+#include "rpt_report.h"
+#include "sim_vec.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,16 +100,14 @@ const char *obs_window_kind_name(obs_window_kind kind)
     return "unknown";
 }
 
-#define GROW(ptr, len, cap)                                                   \
-    do {                                                                      \
-        if ((len) == (cap)) {                                                 \
-            size_t grown_cap_ = (cap) == 0 ? 64 : (size_t)(cap) * 2;          \
-            void *grown_ = realloc((ptr), grown_cap_ * sizeof *(ptr));        \
-            SIM_ASSERT(grown_ != NULL);                                       \
-            (ptr) = grown_;                                                   \
-            (cap) = grown_cap_;                                               \
-        }                                                                     \
-    } while (0)
+/* Out of memory inside an event hook: the run stops (SIM_STOP_FAILED) and
+ * the harness records it as an ERROR; the caller returns at once. */
+static void obs_nomem(obs *o, const char *what)
+{
+    sim_error err;
+    (void)sim_error_set(&err, SIM_ERR_NOMEM, "obs", "out of memory growing the observer's %s", what);
+    sim_fail(o->sim, &err);
+}
 
 static uint64_t cks64(const char *hex)
 {
@@ -122,7 +123,10 @@ static uint64_t cks64(const char *hex)
 
 static uint32_t window_open(obs *o, obs_window_kind kind, int32_t node, uint32_t key, uint32_t client)
 {
-    GROW(o->windows, o->windows_len, o->windows_cap);
+    if (!SIM_VEC_RESERVE(o->windows, o->windows_len, o->windows_cap, 1)) {
+        obs_nomem(o, "windows");
+        return NONE;
+    }
     o->windows[o->windows_len] = (obs_window){ .kind = kind, .node = node, .key = key, .client = client,
                                               .start_ns = sim_now(o->sim), .end_ns = SIM_TIME_NEVER };
     return (uint32_t)o->windows_len++;
@@ -197,7 +201,10 @@ static void update_converged(obs *o)
     if (now == o->converged) return;
     o->converged = now;
     if (o->flips_len == 0) o->first_flip_converged = now;
-    GROW(o->flips, o->flips_len, o->flips_cap);
+    if (!SIM_VEC_RESERVE(o->flips, o->flips_len, o->flips_cap, 1)) {
+        obs_nomem(o, "convergence flips");
+        return;
+    }
     o->flips[o->flips_len++] = sim_now(o->sim);
     o->converged_since = now ? sim_now(o->sim) : SIM_TIME_NEVER;
 }
@@ -221,7 +228,10 @@ static void pair_update(obs *o, uint32_t client, uint32_t node)
             for (uint32_t m = 0; m < o->n; m++) up_count += o->up[m];
             if (!cl->lag_done && cl->reached >= up_count) {
                 /* Registration to the last up node's first listing. */
-                GROW(o->lags, o->lags_len, o->lags_cap);
+                if (!SIM_VEC_RESERVE(o->lags, o->lags_len, o->lags_cap, 1)) {
+                    obs_nomem(o, "replication lags");
+                    return;
+                }
                 o->lags[o->lags_len++] = cl->last_reach_ns - cl->since_ns;
                 cl->lag_done = true;
             }
@@ -380,7 +390,11 @@ static void on_client(void *ctx, sim_time_ns at_ns, uint32_t client, bool live)
     keys_grow(o, key);
     if (cl->key == NONE) {
         cl->key = key;
-        GROW(o->key_clients[key], o->key_clients_len[key], o->key_clients_cap[key]);
+        size_t kc_len = o->key_clients_len[key];   /* a size_t length keeps the helper's range check plain */
+        if (!SIM_VEC_RESERVE(o->key_clients[key], kc_len, o->key_clients_cap[key], 1)) {
+            obs_nomem(o, "clients of a key");
+            return;
+        }
         o->key_clients[key][o->key_clients_len[key]++] = client;
     }
     if (cl->live == live) return;
@@ -408,7 +422,10 @@ static void take_sample(obs *o)
         if (o->up[n]) {
             for (uint32_t k = 0; k < keys; k++) owned += o->m.responsible(o->m.ctx, n, k);
         }
-        GROW(o->samples, o->samples_len, o->samples_cap);
+        if (!SIM_VEC_RESERVE(o->samples, o->samples_len, o->samples_cap, 1)) {
+            obs_nomem(o, "samples");
+            return;
+        }
         o->samples[o->samples_len++] = (obs_sample){
             .at_ns = sim_now(o->sim), .node = n, .up = o->up[n],
             .keys = o->m.node_key_count(o->m.ctx, n), .instances = o->instances[n], .owned_keys = owned,
@@ -546,6 +563,33 @@ const obs_sample *obs_samples(const obs *o, size_t *count)
 {
     *count = o->samples_len;
     return o->samples;
+}
+
+static int lag_cmp(const void *a, const void *b)
+{
+    sim_time_ns x = *(const sim_time_ns *)a, y = *(const sim_time_ns *)b;
+    return x < y ? -1 : x > y;
+}
+
+sim_status obs_lag_summary(const obs *o, rpt_lag *out, sim_error *err)
+{
+    size_t n = o->lags_len;
+    if (n == 0) {
+        *out = (rpt_lag){ 0 };
+        return SIM_OK;
+    }
+    sim_time_ns *sorted = malloc(n * sizeof *sorted);
+    if (sorted == NULL) {
+        return sim_error_set(err, SIM_ERR_NOMEM, "obs_lag_summary", "out of memory sorting %zu replication lags", n);
+    }
+    memcpy(sorted, o->lags, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, lag_cmp);
+    *out = (rpt_lag){ .count = n, .p50_ns = rpt_percentile_nearest_rank(sorted, n, 50),
+                      .p90_ns = rpt_percentile_nearest_rank(sorted, n, 90),
+                      .p99_ns = rpt_percentile_nearest_rank(sorted, n, 99),
+                      .max_ns = rpt_percentile_nearest_rank(sorted, n, 100) };
+    free(sorted);
+    return SIM_OK;
 }
 
 const sim_time_ns *obs_lags(const obs *o, size_t *count)

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "distro_cluster.h"
+#include "rpt_db.h"
 #include "sim_engine.h"
 
 typedef struct obs obs;   /* opaque */
@@ -106,6 +107,11 @@ const obs_sample *obs_samples(const obs *o, size_t *count);
 /* Replication lags: for each registration, the time until every up node
  * listed it (the last replica's first listing), in completion order. */
 const sim_time_ns *obs_lags(const obs *o, size_t *count);
+/* The lags' count, p50, p90, p99 and max, by nearest rank
+ * (rpt_percentile_nearest_rank, the project's one percentile definition);
+ * all zero when there is none.  SIM_ERR_NOMEM (out unchanged) when the
+ * sorted copy cannot be allocated. */
+SIM_MUST_CHECK sim_status obs_lag_summary(const obs *o, rpt_lag *out, sim_error *err);
 /* The longest window of `kind` (open windows count up to the end). */
 sim_time_ns obs_window_max(const obs *o, obs_window_kind kind);
 uint32_t obs_divergent_keys(const obs *o);

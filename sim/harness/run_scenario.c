@@ -32,6 +32,7 @@ typedef struct run_fault_rec {
     char description[160];
     sim_time_ns start_ns;
     sim_time_ns end_ns;
+    bool phases_heal;        /* the heal at the end of chaos (not a fault of its own) */
 } run_fault_rec;
 
 typedef struct run_ctx {
@@ -83,6 +84,7 @@ static size_t fault_note(run_ctx *r, const char *kind, sim_time_ns start_ns, sim
     f->kind = kind;
     f->start_ns = start_ns;
     f->end_ns = end_ns;
+    f->phases_heal = false;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(f->description, sizeof f->description, fmt, ap);
@@ -501,12 +503,6 @@ static void fmt_duration(sim_time_ns ns, char *buf, size_t size)
     }
 }
 
-static int lag_cmp(const void *a, const void *b)
-{
-    sim_time_ns x = *(const sim_time_ns *)a, y = *(const sim_time_ns *)b;
-    return x < y ? -1 : x > y;
-}
-
 typedef struct stats_ctx {
     run_result *res;
     size_t len;
@@ -642,17 +638,8 @@ static void fill_result(run_ctx *r, const run_options *opt, run_result *res, sim
     row->msgstats = res->msgstats;
     row->msgstats_count = sc.len;
     /* Replication lag. */
-    const sim_time_ns *lags = obs_lags(r->observer, &count);
-    if (count > 0) {
-        sim_time_ns *sorted = malloc(count * sizeof *sorted);
-        SIM_ASSERT(sorted != NULL);
-        memcpy(sorted, lags, count * sizeof *sorted);
-        qsort(sorted, count, sizeof *sorted, lag_cmp);
-        row->lag = (rpt_lag){ .count = count, .p50_ns = sorted[(count - 1) * 50 / 100],
-                              .p90_ns = sorted[(count - 1) * 90 / 100], .p99_ns = sorted[(count - 1) * 99 / 100],
-                              .max_ns = sorted[count - 1] };
-        free(sorted);
-    }
+    sim_error lerr;
+    if (obs_lag_summary(r->observer, &row->lag, &lerr) != SIM_OK) fail_in_event(r, lerr.status, &lerr);
     /* Expectations. */
     res->expects = calloc(8 + cfg->expect.counter_count, sizeof *res->expects);
     SIM_ASSERT(res->expects != NULL);
@@ -780,8 +767,9 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
     }
     if (st == SIM_OK && cfg->phases.enabled) {
         schedule(&r, r.chaos_end_ns, heal_everything, 0);
-        fault_note(&r, "heal", r.chaos_end_ns, r.chaos_end_ns, "phases: heal everything, quiet for %.0f s",
-                   (double)cfg->phases.quiet_ns / 1e9);
+        size_t heal = fault_note(&r, "heal", r.chaos_end_ns, r.chaos_end_ns,
+                                 "phases: heal everything, quiet for %.0f s", (double)cfg->phases.quiet_ns / 1e9);
+        r.faults[heal].phases_heal = true;
     }
     if (st == SIM_OK && r.status == SIM_OK) {
         (void)sim_run_until(r.sim, cfg->duration_ns);
@@ -793,7 +781,7 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
          * chaos only counts when something was still broken then, which
          * fault_end already reports as the end of chaos. */
         for (size_t i = 0; i < r.faults_len; i++) {
-            if (strcmp(r.faults[i].kind, "heal") == 0 && strncmp(r.faults[i].description, "phases", 6) == 0) continue;
+            if (r.faults[i].phases_heal) continue;
             if (r.faults[i].end_ns > last_fault_end) last_fault_end = r.faults[i].end_ns;
         }
         obs_finish(r.observer);
