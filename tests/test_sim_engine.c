@@ -63,7 +63,7 @@ static void sweep_fire(sim_engine *sim, void *ctx, uint64_t arg);
 
 /* Delays from a small grid so that many events share a time, and 1 in 4 "now".
  * Wide sweeps also use grids at the scales of the engine's calendar queue
- * (sim_engine_int.h): the same and the next ~1 ms buckets, bucket edges,
+ * (internal/sim_queue.h): the same and the next ~1 ms buckets, bucket edges,
  * seconds inside its ~8.6 s ring, and past it. */
 static sim_time_ns sweep_delay(sweep *s)
 {

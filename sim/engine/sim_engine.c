@@ -1,25 +1,11 @@
-/* sim_engine.c: event pool, calendar queue, run loop, node life cycle, trace.
+/* sim_engine.c: event pool, scheduling, run loop, trace, failure, and the
+ * whole-engine check.  The queue is in sim_queue.c, the nodes' life cycle,
+ * clocks and timers in sim_node.c, the network in sim_net.c.
  *
  * Design notes.
  *
- * Node life cycle:
- *
- *        start (after delay)          pause(d)
- *   DOWN ---------------------> UP -----------> PAUSED
- *    ^                           |  <-----------   |
- *    |          crash            |   resume (d)    |
- *    +---------------------------+-----------------+
- *                                       crash
- *
- *   DOWN   -> UP      [node_start_fire]   incarnation + 1, ops->start
- *   UP     -> PAUSED  [sim_node_pause]    due events go to the backlog
- *   PAUSED -> UP      [node_resume_fire]  the backlog re-enters the queue, in order
- *   UP     -> DOWN    [sim_node_crash]    incarnation + 1, ops->crash
- *   PAUSED -> DOWN    [sim_node_crash]    the backlog is dropped
- *
  * Invariants (checked by sim_engine_check):
- *   (1) the queue's parts keep their invariants (sim_engine_int.h): heaps
- *       in (at_ns, seq) order, each entry in the part its bucket says.
+ *   (1) the queue keeps its own invariants (sim__queue_check, sim_queue.h).
  *   (2) every queue entry names a QUEUED slot, with a seq already handed out.
  *   (3) free slots + live slots = capacity; free slots are not QUEUED.
  *   (4) no queued event is before now_ns, except in a pause backlog.
@@ -38,8 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NO_INDEX UINT32_MAX
-#define HEAP_ARITY 4u
 
 /* --- Pool ---------------------------------------------------------------- */
 
@@ -76,217 +60,6 @@ static sim_status pool_grow(sim_engine *sim, sim_error *err)
     return SIM_OK;
 }
 
-static void slot_free(sim_engine *sim, uint32_t index)
-{
-    sim_event *ev = &sim->events[index];
-    SIM_ASSERT(sim->events_live > 0);
-    ev->flags = 0;
-    ev->generation++;
-    if (ev->generation == 0) ev->generation = 1;   /* 0 means "no event" in handles */
-    ev->next = sim->free_head;
-    sim->free_head = index;
-    sim->events_live--;
-}
-
-/* --- Heap ---------------------------------------------------------------- */
-
-static inline bool entry_before(const sim_heap_entry *a, const sim_heap_entry *b)
-{
-    if (a->at_ns != b->at_ns) return a->at_ns < b->at_ns;
-    return a->seq < b->seq;   /* seq is unique: the order is total */
-}
-
-static void heap_push(sim_entries *h, sim_heap_entry entry)
-{
-    sim_heap_entry *heap = h->v;
-    uint32_t i = h->len++;
-    SIM_ASSERT(h->len <= h->cap);
-    while (i > 0) {
-        uint32_t parent = (i - 1) / HEAP_ARITY;
-        if (!entry_before(&entry, &heap[parent])) break;
-        heap[i] = heap[parent];
-        i = parent;
-    }
-    heap[i] = entry;
-}
-
-static sim_heap_entry heap_pop(sim_entries *h)
-{
-    sim_heap_entry *heap = h->v;
-    SIM_ASSERT(h->len > 0);
-    sim_heap_entry top = heap[0];
-    sim_heap_entry last = heap[--h->len];
-    uint32_t n = h->len;
-    uint32_t i = 0;
-    for (;;) {
-        uint32_t first = i * HEAP_ARITY + 1;
-        if (first >= n) break;
-        uint32_t best = first;
-        uint32_t end = first + HEAP_ARITY < n ? first + HEAP_ARITY : n;
-        for (uint32_t c = first + 1; c < end; c++) {
-            if (entry_before(&heap[c], &heap[best])) best = c;
-        }
-        if (!entry_before(&heap[best], &last)) break;
-        heap[i] = heap[best];
-        i = best;
-    }
-    if (n > 0) heap[i] = last;
-    return top;
-}
-
-/* --- Calendar queue ------------------------------------------------------ */
-
-static uint32_t queue_len(const sim_queue *q)
-{
-    return (q->run.len - q->run_pos) + q->cur.len + q->far.len + q->ring_len;
-}
-
-static void queue_push(sim_engine *sim, sim_heap_entry entry)
-{
-    sim_queue *q = &sim->queue;
-    uint64_t bucket = entry.at_ns >> SIM_Q_SHIFT;
-    if (bucket <= q->cur_bucket) {
-        heap_push(&q->cur, entry);
-        return;
-    }
-    if (bucket - q->cur_bucket < SIM_Q_RING) {
-        uint32_t slot = (uint32_t)(bucket & (SIM_Q_RING - 1));
-        sim_entries *b = &q->ring[slot];
-        if (b->cap == 0 && q->spare_len > 0) *b = q->spare[--q->spare_len];   /* a warm array */
-        if (b->len == b->cap) {
-            uint32_t cap = b->cap == 0 ? 16 : b->cap * 2;
-            sim_heap_entry *v = realloc(b->v, (size_t)cap * sizeof *v);
-            if (v == NULL) {
-                heap_push(&q->far, entry);   /* `far` always has room */
-                return;
-            }
-            b->v = v;
-            b->cap = cap;
-        }
-        b->v[b->len++] = entry;
-        q->ring_bits[slot / 64] |= 1ull << (slot % 64);
-        q->ring_len++;
-        return;
-    }
-    heap_push(&q->far, entry);
-}
-
-/* The first slot >= from whose bit is set, or SIM_Q_RING (no wrapping). */
-static uint32_t ring_slot_next(const sim_queue *q, uint32_t from)
-{
-    for (uint32_t word = from / 64; word < SIM_Q_RING / 64; word++) {
-        uint64_t bits = q->ring_bits[word];
-        if (word == from / 64) bits &= ~0ull << (from % 64);
-        if (bits != 0) return word * 64 + (uint32_t)__builtin_ctzll(bits);
-    }
-    return SIM_Q_RING;
-}
-
-/* The first non-empty ring bucket after the current one, or UINT64_MAX. */
-static uint64_t ring_next(const sim_queue *q)
-{
-    if (q->ring_len == 0) return UINT64_MAX;
-    uint32_t start = (uint32_t)((q->cur_bucket + 1) & (SIM_Q_RING - 1));
-    uint32_t slot = ring_slot_next(q, start);
-    if (slot == SIM_Q_RING) slot = ring_slot_next(q, 0);   /* round the end of the array */
-    SIM_ASSERT(slot < SIM_Q_RING);
-    return q->cur_bucket + 1 + ((slot - start) & (SIM_Q_RING - 1));
-}
-
-static int entry_cmp(const void *a, const void *b)
-{
-    return entry_before(a, b) ? -1 : 1;   /* never equal: seq is unique */
-}
-
-/* Sorts a bucket.  Its entries were appended in scheduling order, which is
- * often their order already (a burst of messages with one latency). */
-static void bucket_sort(sim_heap_entry *v, uint32_t n)
-{
-    uint32_t i = 1;
-    while (i < n && entry_before(&v[i - 1], &v[i])) i++;
-    if (i >= n) return;
-    if (n > 64) {
-        qsort(v, n, sizeof *v, entry_cmp);
-        return;
-    }
-    for (; i < n; i++) {                  /* insertion sort */
-        sim_heap_entry e = v[i];
-        uint32_t j = i;
-        while (j > 0 && entry_before(&e, &v[j - 1])) {
-            v[j] = v[j - 1];
-            j--;
-        }
-        v[j] = e;
-    }
-}
-
-/* The first entry in (at_ns, seq) order, or NULL when the queue is empty.
- * When the current bucket is used up, moves the calendar to the next
- * bucket that has entries: its ring array becomes `run`, and any `far`
- * entries of it go into `cur`. */
-static const sim_heap_entry *queue_peek(sim_engine *sim)
-{
-    sim_queue *q = &sim->queue;
-    if (q->run_pos < q->run.len) {
-        const sim_heap_entry *r = &q->run.v[q->run_pos];
-        return q->cur.len > 0 && entry_before(&q->cur.v[0], r) ? &q->cur.v[0] : r;
-    }
-    if (q->cur.len > 0) return &q->cur.v[0];
-    uint64_t next = ring_next(q);
-    if (q->far.len > 0) {
-        uint64_t far_bucket = q->far.v[0].at_ns >> SIM_Q_SHIFT;
-        if (far_bucket < next) next = far_bucket;
-    }
-    if (next == UINT64_MAX) return NULL;
-    q->cur_bucket = next;
-    uint32_t slot = (uint32_t)(next & (SIM_Q_RING - 1));
-    sim_entries *b = &q->ring[slot];
-    /* The run is used up: the slot's array becomes the run, and the old
-     * run's array is kept for the next bucket that needs one (the most
-     * recently used arrays are the ones still in cache). */
-    q->run.len = 0;
-    q->run_pos = 0;
-    if (b->len > 0) {   /* next is this bucket: when it came from `far`, the slot is empty */
-        SIM_ASSERT((b->v[0].at_ns >> SIM_Q_SHIFT) == next);
-        if (q->run.cap > 0) q->spare[q->spare_len++] = q->run;
-        q->run = *b;
-        *b = (sim_entries){ .v = NULL, .len = 0, .cap = 0 };
-        q->ring_len -= q->run.len;
-        q->ring_bits[slot / 64] &= ~(1ull << (slot % 64));
-        /* The handlers will read these events soon: start the loads now,
-         * and those of the next bucket's array, written seconds ago. */
-        for (uint32_t i = 0; i < q->run.len; i++) __builtin_prefetch(&sim->events[q->run.v[i].index]);
-        uint64_t after = ring_next(q);
-        if (after != UINT64_MAX) {
-            const sim_entries *a = &q->ring[after & (SIM_Q_RING - 1)];
-            for (uint32_t i = 0; i < a->len; i += 64 / sizeof *a->v) __builtin_prefetch(&a->v[i]);
-        }
-        bucket_sort(q->run.v, q->run.len);
-    }
-    while (q->far.len > 0 && (q->far.v[0].at_ns >> SIM_Q_SHIFT) <= next) heap_push(&q->cur, heap_pop(&q->far));
-    return queue_peek(sim);   /* one level: the bucket is not empty now */
-}
-
-/* Removes the entry queue_peek returned. */
-static sim_heap_entry queue_pop(sim_queue *q)
-{
-    if (q->run_pos < q->run.len && (q->cur.len == 0 || entry_before(&q->run.v[q->run_pos], &q->cur.v[0]))) {
-        return q->run.v[q->run_pos++];
-    }
-    return heap_pop(&q->cur);
-}
-
-/* Calls fn on every queued entry (in no particular order). */
-static void queue_foreach(const sim_queue *q, void (*fn)(const sim_engine *, const sim_heap_entry *),
-                          const sim_engine *sim)
-{
-    for (uint32_t i = q->run_pos; i < q->run.len; i++) fn(sim, &q->run.v[i]);
-    for (uint32_t i = 0; i < q->cur.len; i++) fn(sim, &q->cur.v[i]);
-    for (uint32_t i = 0; i < q->far.len; i++) fn(sim, &q->far.v[i]);
-    for (uint32_t slot = ring_slot_next(q, 0); slot < SIM_Q_RING; slot = ring_slot_next(q, slot + 1)) {
-        for (uint32_t i = 0; i < q->ring[slot].len; i++) fn(sim, &q->ring[slot].v[i]);
-    }
-}
 
 /* --- Create / destroy ---------------------------------------------------- */
 
@@ -310,20 +83,18 @@ sim_engine *sim_engine_create(const sim_config *config, sim_error *err)
     if (sim == NULL) goto fail;
     sim->config = *config;
     sim->events_max = config->events_max == 0 ? SIM_EVENTS_MAX : config->events_max;
-    sim->free_head = NO_INDEX;
+    sim->free_head = SIM_NO_INDEX;
     sim->seq_next = SIM_SEQ_NORMAL_BASE;
     sim->seq_backlog_next = 1;
     sim->trace_hash = 0xcbf29ce484222325ull;
     sim->node_count = config->node_count;
-    sim->queue.ring = calloc(SIM_Q_RING, sizeof *sim->queue.ring);
-    sim->queue.spare = calloc(SIM_Q_RING + 1, sizeof *sim->queue.spare);
-    if (sim->queue.ring == NULL || sim->queue.spare == NULL) goto fail_free_sim;
+    if (!sim__queue_init(&sim->queue)) goto fail_free_sim;
     sim->nodes = calloc(config->node_count, sizeof *sim->nodes);
     if (sim->nodes == NULL) goto fail_free_sim;
     for (uint32_t i = 0; i < sim->node_count; i++) {
         sim->nodes[i].state = SIM_NODE_DOWN;
-        sim->nodes[i].backlog_head = NO_INDEX;
-        sim->nodes[i].backlog_tail = NO_INDEX;
+        sim->nodes[i].backlog_head = SIM_NO_INDEX;
+        sim->nodes[i].backlog_tail = SIM_NO_INDEX;
         sim->nodes[i].rng = sim_rng_derive(config->seed, SIM_STREAM_NODE(i, 0));
     }
     sim_error local;
@@ -334,8 +105,7 @@ fail_free_nodes:
     free(sim->nodes);
 fail_free_sim:
     sim__net_deinit(sim);
-    free(sim->queue.ring);
-    free(sim->queue.spare);
+    sim__queue_deinit(&sim->queue);
     free(sim);
 fail:
     sim_error_set(err, SIM_ERR_NOMEM, "sim_engine_create", "cannot allocate an engine of %u nodes",
@@ -349,13 +119,7 @@ void sim_engine_destroy(sim_engine *sim)
     /* Messages still queued hold payload references; the network drops them. */
     sim__net_deinit(sim);
     free(sim->events);
-    free(sim->queue.run.v);
-    free(sim->queue.cur.v);
-    free(sim->queue.far.v);
-    for (uint32_t i = 0; i < SIM_Q_RING; i++) free(sim->queue.ring[i].v);
-    free(sim->queue.ring);
-    for (uint32_t i = 0; i < sim->queue.spare_len; i++) free(sim->queue.spare[i].v);
-    free(sim->queue.spare);
+    sim__queue_deinit(&sim->queue);
     free(sim->nodes);
     free(sim->trace);
     free(sim);
@@ -367,7 +131,7 @@ uint32_t sim_node_count(const sim_engine *sim) { return sim->node_count; }
 uint64_t sim_events_processed(const sim_engine *sim) { return sim->processed; }
 size_t sim_events_pending(const sim_engine *sim)
 {
-    return queue_len(&sim->queue) + sim->backlogged - sim->cancelled_queued;
+    return sim__queue_len(&sim->queue) + sim->backlogged - sim->cancelled_queued;
 }
 
 /* --- Scheduling ---------------------------------------------------------- */
@@ -376,7 +140,7 @@ sim_status sim__schedule(sim_engine *sim, sim_time_ns at_ns, uint16_t kind, sim_
                          void *ctx, uint64_t arg, uint32_t node, uint8_t flags,
                          sim_event_id *id_out, sim_error *err)
 {
-    if (sim->free_head == NO_INDEX) {
+    if (sim->free_head == SIM_NO_INDEX) {
         sim_status st = pool_grow(sim, err);
         if (st != SIM_OK) return st;
     }
@@ -393,8 +157,8 @@ sim_status sim__schedule(sim_engine *sim, sim_time_ns at_ns, uint16_t kind, sim_
     ev->kind = kind;
     ev->flags = (uint8_t)(flags | SIM_EV_QUEUED);
     ev->msg_kind = 0;
-    ev->next = NO_INDEX;
-    queue_push(sim, (sim_heap_entry){ .at_ns = at_ns, .seq = seq, .index = index });
+    ev->next = SIM_NO_INDEX;
+    sim__queue_push(&sim->queue, (sim_heap_entry){ .at_ns = at_ns, .seq = seq, .index = index });
     if (id_out != NULL) *id_out = (sim_event_id){ .index = index, .generation = ev->generation };
     return SIM_OK;
 }
@@ -482,8 +246,8 @@ static void trace_note(sim_engine *sim, const sim_heap_entry *top, const sim_eve
 
 static void backlog_append(sim_engine *sim, sim_node *node, uint32_t index)
 {
-    sim->events[index].next = NO_INDEX;
-    if (node->backlog_tail == NO_INDEX) {
+    sim->events[index].next = SIM_NO_INDEX;
+    if (node->backlog_tail == SIM_NO_INDEX) {
         node->backlog_head = index;
     } else {
         sim->events[node->backlog_tail].next = index;
@@ -495,22 +259,22 @@ static void backlog_append(sim_engine *sim, sim_node *node, uint32_t index)
 static bool step(sim_engine *sim, sim_time_ns until_ns)
 {
     for (;;) {
-        const sim_heap_entry *head = queue_peek(sim);
+        const sim_heap_entry *head = sim__queue_peek(&sim->queue, sim->events);
         if (head == NULL || head->at_ns > until_ns) return false;
-        sim_heap_entry top = queue_pop(&sim->queue);
+        sim_heap_entry top = sim__queue_pop(&sim->queue);
         sim_event *ev = &sim->events[top.index];
         SIM_ASSERT(top.at_ns >= sim->now_ns);          /* time never goes backwards */
         SIM_ASSERT(ev->flags & SIM_EV_QUEUED);
         if (ev->flags & SIM_EV_CANCELLED) {
             sim->cancelled_queued--;
-            slot_free(sim, top.index);
+            sim__slot_free(sim, top.index);
             continue;
         }
         sim->now_ns = top.at_ns;
         if (ev->node != SIM_NODE_NONE) {
             sim_node *node = &sim->nodes[ev->node];
             if ((ev->flags & SIM_EV_OWNED) && ev->incarnation != node->incarnation) {
-                slot_free(sim, top.index);             /* an earlier incarnation's timer */
+                sim__slot_free(sim, top.index);             /* an earlier incarnation's timer */
                 continue;
             }
             if (node->state == SIM_NODE_PAUSED) {
@@ -524,7 +288,7 @@ static bool step(sim_engine *sim, sim_time_ns until_ns)
         sim->running_seq = top.seq;
         /* Copy out before freeing: the handler may grow (move) the pool. */
         sim_event copy = *ev;
-        slot_free(sim, top.index);
+        sim__slot_free(sim, top.index);
         if (copy.fn == sim__net_deliver) {
             sim__net_deliver_event(sim, &copy, &top);
         } else {
@@ -594,228 +358,6 @@ sim_stop_reason sim_run(sim_engine *sim)
     return sim_run_until(sim, until);
 }
 
-/* --- Nodes --------------------------------------------------------------- */
-
-static sim_status check_node(const sim_engine *sim, sim_node_id node, const char *where,
-                             sim_error *err)
-{
-    if (node >= sim->node_count) {
-        return sim_error_set(err, SIM_ERR_INVALID, where, "unknown node %u (the cluster has %u)",
-                             node, sim->node_count);
-    }
-    return SIM_OK;
-}
-
-sim_status sim_node_attach(sim_engine *sim, sim_node_id node, const sim_node_ops *ops, void *ctx,
-                           sim_error *err)
-{
-    sim_status st = check_node(sim, node, "sim_node_attach", err);
-    if (st != SIM_OK) return st;
-    if (ops == NULL) return sim_error_set(err, SIM_ERR_INVALID, "sim_node_attach", "ops is NULL");
-    sim->nodes[node].ops = ops;
-    sim->nodes[node].ctx = ctx;
-    return SIM_OK;
-}
-
-static void node_start_fire(sim_engine *sim, void *ctx, uint64_t arg)
-{
-    (void)ctx;
-    sim_node_id id = (sim_node_id)arg;
-    sim_node *node = &sim->nodes[id];
-    if (node->state != SIM_NODE_DOWN) return;   /* started twice: the first start wins */
-    node->incarnation++;
-    node->state = SIM_NODE_UP;
-    node->rng = sim_rng_derive(sim->config.seed, SIM_STREAM_NODE(id, node->incarnation));
-    if (node->ops != NULL && node->ops->start != NULL) node->ops->start(sim, id, node->ctx);
-}
-
-sim_status sim_node_start(sim_engine *sim, sim_node_id node, sim_time_ns delay_ns, sim_error *err)
-{
-    sim_status st = check_node(sim, node, "sim_node_start", err);
-    if (st != SIM_OK) return st;
-    return sim_schedule(sim, delay_ns, SIM_KIND_NODE_START, node_start_fire, NULL, node, NULL, err);
-}
-
-sim_status sim_node_crash(sim_engine *sim, sim_node_id id, sim_error *err)
-{
-    sim_status st = check_node(sim, id, "sim_node_crash", err);
-    if (st != SIM_OK) return st;
-    sim_node *node = &sim->nodes[id];
-    if (node->state == SIM_NODE_DOWN) {
-        return sim_error_set(err, SIM_ERR_STATE, "sim_node_crash", "node %u is already down", id);
-    }
-    /* Drop the pause backlog: deliveries are counted as dropped, the rest
-     * are timers of this incarnation. */
-    uint32_t index = node->backlog_head;
-    while (index != NO_INDEX) {
-        sim_event *ev = &sim->events[index];
-        uint32_t next = ev->next;
-        if (ev->flags & SIM_EV_CANCELLED) sim->cancelled_queued--;
-        else if (ev->fn == sim__net_deliver) sim__net_drop_backlogged(sim, ev);
-        slot_free(sim, index);
-        sim->backlogged--;
-        index = next;
-    }
-    node->backlog_head = node->backlog_tail = NO_INDEX;
-    /* Cancel the incarnation's timers still in the queue: O(pool), and a
-     * crash is rare.  Their slots are freed as they reach the head.  (The
-     * backlog above is gone, so every QUEUED slot left is in the queue.) */
-    for (uint32_t i = 0; i < sim->events_cap; i++) {
-        sim_event *ev = &sim->events[i];
-        if ((ev->flags & SIM_EV_QUEUED) && (ev->flags & SIM_EV_OWNED) && !(ev->flags & SIM_EV_CANCELLED) && ev->node == id &&
-            ev->incarnation == node->incarnation) {
-            ev->flags |= SIM_EV_CANCELLED;
-            ev->generation++;
-            if (ev->generation == 0) ev->generation = 1;
-            sim->cancelled_queued++;
-        }
-    }
-    node->state = SIM_NODE_DOWN;
-    node->incarnation++;        /* nothing of the old incarnation reaches the new one */
-    sim__net_on_crash(sim, id);
-    if (node->ops != NULL && node->ops->crash != NULL) node->ops->crash(sim, id, node->ctx);
-    return SIM_OK;
-}
-
-sim_status sim_node_restart(sim_engine *sim, sim_node_id node, sim_time_ns delay_ns, sim_error *err)
-{
-    sim_status st = sim_node_crash(sim, node, err);
-    if (st != SIM_OK) return st;
-    return sim_node_start(sim, node, delay_ns, err);
-}
-
-static void node_resume_fire(sim_engine *sim, void *ctx, uint64_t arg)
-{
-    (void)ctx;
-    sim_node_id id = (sim_node_id)(arg & 0xffffffffu);
-    uint32_t incarnation = (uint32_t)(arg >> 32);
-    sim_node *node = &sim->nodes[id];
-    if (node->state != SIM_NODE_PAUSED || node->incarnation != incarnation) return;
-    node->state = SIM_NODE_UP;
-    /* The backlog re-enters the queue at "now", in the order it fell due and
-     * ahead of every other event of this instant (SIM_SEQ_NORMAL_BASE):
-     * timers fire late, messages arrive late, and nothing overtakes them. */
-    uint32_t index = node->backlog_head;
-    node->backlog_head = node->backlog_tail = NO_INDEX;
-    while (index != NO_INDEX) {
-        sim_event *ev = &sim->events[index];
-        uint32_t next = ev->next;
-        ev->next = NO_INDEX;
-        SIM_ASSERT(sim->seq_backlog_next < SIM_SEQ_NORMAL_BASE);
-        queue_push(sim, (sim_heap_entry){ .at_ns = sim->now_ns, .seq = sim->seq_backlog_next++, .index = index });
-        sim->backlogged--;
-        index = next;
-    }
-}
-
-sim_status sim_node_pause(sim_engine *sim, sim_node_id id, sim_time_ns duration_ns, sim_error *err)
-{
-    sim_status st = check_node(sim, id, "sim_node_pause", err);
-    if (st != SIM_OK) return st;
-    sim_node *node = &sim->nodes[id];
-    if (node->state != SIM_NODE_UP) {
-        return sim_error_set(err, SIM_ERR_STATE, "sim_node_pause", "node %u is %s, not up", id,
-                             sim_node_state_name(node->state));
-    }
-    uint64_t arg = ((uint64_t)node->incarnation << 32) | id;
-    st = sim_schedule(sim, duration_ns, SIM_KIND_NODE_RESUME, node_resume_fire, NULL, arg, NULL, err);
-    if (st != SIM_OK) return st;
-    node->state = SIM_NODE_PAUSED;
-    return SIM_OK;
-}
-
-sim_node_state sim_node_state_get(const sim_engine *sim, sim_node_id node)
-{
-    SIM_ASSERT(node < sim->node_count);
-    return sim->nodes[node].state;
-}
-
-uint32_t sim_node_incarnation(const sim_engine *sim, sim_node_id node)
-{
-    SIM_ASSERT(node < sim->node_count);
-    return sim->nodes[node].incarnation;
-}
-
-const char *sim_node_state_name(sim_node_state state)
-{
-    switch (state) {
-    case SIM_NODE_DOWN: return "down";
-    case SIM_NODE_UP: return "up";
-    case SIM_NODE_PAUSED: return "paused";
-    }
-    return "unknown";
-}
-
-sim_rng *sim_node_rng(sim_engine *sim, sim_node_id node)
-{
-    SIM_ASSERT(node < sim->node_count);
-    return &sim->nodes[node].rng;
-}
-
-/* --- Local clocks -------------------------------------------------------- */
-
-__extension__ typedef __int128 s128;
-
-sim_status sim_node_set_clock(sim_engine *sim, sim_node_id id, int64_t offset_ns, int32_t drift_ppm,
-                              sim_error *err)
-{
-    sim_status st = check_node(sim, id, "sim_node_set_clock", err);
-    if (st != SIM_OK) return st;
-    if (drift_ppm > SIM_DRIFT_PPM_MAX || drift_ppm < -SIM_DRIFT_PPM_MAX) {
-        return sim_error_set(err, SIM_ERR_INVALID, "sim_node_set_clock",
-                             "drift %d ppm is outside +-%d ppm", drift_ppm, SIM_DRIFT_PPM_MAX);
-    }
-    s128 local = (s128)sim->now_ns + offset_ns;
-    if (local < 0) {
-        return sim_error_set(err, SIM_ERR_INVALID, "sim_node_set_clock",
-                             "offset %lld ns would put the clock before 0", (long long)offset_ns);
-    }
-    sim_node *node = &sim->nodes[id];
-    node->clock_base_true_ns = sim->now_ns;
-    node->clock_base_local_ns = (sim_time_ns)local;
-    node->drift_ppm = drift_ppm;
-    return SIM_OK;
-}
-
-sim_time_ns sim_node_now(const sim_engine *sim, sim_node_id id)
-{
-    SIM_ASSERT(id < sim->node_count);
-    const sim_node *node = &sim->nodes[id];
-    if (node->drift_ppm == 0 && node->clock_base_true_ns == node->clock_base_local_ns) {
-        return sim->now_ns;   /* the common case: a perfect clock */
-    }
-    s128 elapsed = (s128)(sim->now_ns - node->clock_base_true_ns);
-    s128 local = (s128)node->clock_base_local_ns + elapsed * (1000000 + node->drift_ppm) / 1000000;
-    SIM_ASSERT(local >= 0);
-    return (sim_time_ns)local;
-}
-
-sim_status sim_timer_start(sim_engine *sim, sim_node_id id, sim_time_ns delay_ns, uint16_t kind,
-                           sim_event_fn *fn, void *ctx, uint64_t arg, sim_event_id *id_out,
-                           sim_error *err)
-{
-    sim_status st = check_node(sim, id, "sim_timer_start", err);
-    if (st != SIM_OK) return st;
-    if (fn == NULL) return sim_error_set(err, SIM_ERR_INVALID, "sim_timer_start", "handler is NULL");
-    const sim_node *node = &sim->nodes[id];
-    if (node->state == SIM_NODE_DOWN) {
-        return sim_error_set(err, SIM_ERR_STATE, "sim_timer_start", "node %u is down", id);
-    }
-    /* A local delay lasts delay * 10^6 / (10^6 + drift) in true time,
-     * rounded up so a timer never fires before its local deadline. */
-    sim_time_ns true_delay = delay_ns;
-    if (node->drift_ppm != 0) {
-        s128 scaled = ((s128)delay_ns * 1000000 + (1000000 + node->drift_ppm) - 1) /
-                      (1000000 + node->drift_ppm);
-        true_delay = (sim_time_ns)scaled;
-    }
-    if (true_delay >= SIM_TIME_NEVER - sim->now_ns) {
-        return sim_error_set(err, SIM_ERR_INVALID, "sim_timer_start", "delay %llu ns overflows the clock",
-                             (unsigned long long)delay_ns);
-    }
-    return sim__schedule(sim, sim->now_ns + true_delay, kind, fn, ctx, arg, id, SIM_EV_OWNED, id_out, err);
-}
-
 /* --- Trace and checks ---------------------------------------------------- */
 
 uint64_t sim_trace_hash(const sim_engine *sim) { return sim->trace_hash; }
@@ -832,8 +374,9 @@ const sim_trace_record *sim_trace_records(const sim_engine *sim, size_t *count_o
     return sim->trace;
 }
 
-static void check_entry(const sim_engine *sim, const sim_heap_entry *e)
+static void check_entry(const void *ctx, const sim_heap_entry *e)
 {
+    const sim_engine *sim = ctx;
     SIM_ASSERT(e->index < sim->events_cap);
     const sim_event *ev = &sim->events[e->index];
     SIM_ASSERT(ev->flags & SIM_EV_QUEUED);                                        /* (2) */
@@ -842,48 +385,18 @@ static void check_entry(const sim_engine *sim, const sim_heap_entry *e)
     SIM_ASSERT(e->at_ns >= sim->now_ns);                                          /* (4) */
 }
 
-static void check_heap(const sim_entries *h)
-{
-    for (uint32_t i = 1; i < h->len; i++) SIM_ASSERT(!entry_before(&h->v[i], &h->v[(i - 1) / HEAP_ARITY]));
-}
-
 void sim_engine_check(const sim_engine *sim)
 {
-    const sim_queue *q = &sim->queue;
-    check_heap(&q->cur);                                                          /* (1) */
-    check_heap(&q->far);
-    for (uint32_t i = 0; i < q->cur.len; i++) SIM_ASSERT((q->cur.v[i].at_ns >> SIM_Q_SHIFT) <= q->cur_bucket);
-    for (uint32_t i = q->run_pos; i < q->run.len; i++) {
-        SIM_ASSERT((q->run.v[i].at_ns >> SIM_Q_SHIFT) <= q->cur_bucket);
-        if (i > q->run_pos) SIM_ASSERT(entry_before(&q->run.v[i - 1], &q->run.v[i]));
-    }
-    for (uint32_t i = 0; i < q->far.len; i++) SIM_ASSERT((q->far.v[i].at_ns >> SIM_Q_SHIFT) > q->cur_bucket);
-    /* Only the slots whose bit is set are visited (this runs after every
-     * event in debug builds); that their lengths add up to ring_len shows
-     * that the slots whose bit is clear are empty. */
-    uint32_t ring_len = 0;
-    for (uint32_t slot = ring_slot_next(q, 0); slot < SIM_Q_RING; slot = ring_slot_next(q, slot + 1)) {
-        const sim_entries *b = &q->ring[slot];
-        SIM_ASSERT(b->len > 0);
-        for (uint32_t i = 0; i < b->len; i++) {
-            uint64_t bucket = b->v[i].at_ns >> SIM_Q_SHIFT;
-            SIM_ASSERT(bucket > q->cur_bucket && bucket - q->cur_bucket < SIM_Q_RING);
-            SIM_ASSERT((bucket & (SIM_Q_RING - 1)) == slot);
-        }
-        ring_len += b->len;
-    }
-    SIM_ASSERT(ring_len == q->ring_len);
-    SIM_ASSERT(q->spare_len <= SIM_Q_RING);
-    for (uint32_t i = 0; i < q->spare_len; i++) SIM_ASSERT(q->spare[i].len == 0 && q->spare[i].cap > 0);
-    queue_foreach(q, check_entry, sim);
+    sim__queue_check(&sim->queue);                                                /* (1) */
+    sim__queue_foreach(&sim->queue, check_entry, sim);
     uint32_t free_count = 0;
-    for (uint32_t i = sim->free_head; i != NO_INDEX; i = sim->events[i].next) {
+    for (uint32_t i = sim->free_head; i != SIM_NO_INDEX; i = sim->events[i].next) {
         SIM_ASSERT(!(sim->events[i].flags & SIM_EV_QUEUED));                      /* (3) */
         free_count++;
         SIM_ASSERT(free_count <= sim->events_cap);
     }
     SIM_ASSERT(free_count + sim->events_live == sim->events_cap);
     for (uint32_t n = 0; n < sim->node_count; n++) {
-        if (sim->nodes[n].state != SIM_NODE_PAUSED) SIM_ASSERT(sim->nodes[n].backlog_head == NO_INDEX);  /* (5) */
+        if (sim->nodes[n].state != SIM_NODE_PAUSED) SIM_ASSERT(sim->nodes[n].backlog_head == SIM_NO_INDEX);  /* (5) */
     }
 }

@@ -1,5 +1,6 @@
-/* sim_engine_int.h: engine internals shared by sim_engine.c and sim_net.c.
- * Never included from outside sim/. */
+/* sim_engine_int.h: the engine's records (event, node, link, request) and
+ * the engine object itself, shared by the engine library's source files.
+ * Private to the library: only files under sim/engine/ include it. */
 #ifndef SIM_ENGINE_INT_H
 #define SIM_ENGINE_INT_H
 
@@ -9,11 +10,11 @@
 enum {
     SIM_EV_OWNED = 1u << 0,      /* a node's timer: dies with the incarnation */
     SIM_EV_CANCELLED = 1u << 1,  /* cancelled while queued: skipped when popped */
-    SIM_EV_QUEUED = 1u << 2,     /* in the heap or in a pause backlog */
+    SIM_EV_QUEUED = 1u << 2,     /* in the queue or in a pause backlog */
 };
 
 /* One event: 64 bytes, one cache line.  Its time and sequence number live
- * in the heap entry (the heap is what compares them); a message in flight is
+ * in the queue entry (sim_queue.h: the queue is what compares them); a message in flight is
  * an event too, so delivery touches no second record. */
 typedef struct sim_event {
     sim_event_fn *fn;
@@ -35,58 +36,13 @@ typedef struct sim_event {
 
 _Static_assert(sizeof(sim_event) <= 64, "an event fits one cache line");
 
+#include "sim_queue.h"   /* after sim_event: the queue prefetches events */
+
 /* Sequence numbers of ordinary events start here; events re-queued from a
  * pause backlog take numbers below it, so at their (resume) instant they
  * run before every other event, in the order they fell due.  2^62 leaves
  * both ranges far more room than any run can use. */
 #define SIM_SEQ_NORMAL_BASE (1ull << 62)
-
-typedef struct sim_heap_entry {  /* the key lives beside the index: fewer misses */
-    sim_time_ns at_ns;
-    uint64_t seq;
-    uint32_t index;
-} sim_heap_entry;
-
-/* A growable array of entries: a 4-ary min-heap in (at_ns, seq) order
- * (`cur`, `far`), a sorted run, or an unsorted calendar bucket. */
-typedef struct sim_entries {
-    sim_heap_entry *v;
-    uint32_t len;
-    uint32_t cap;
-} sim_entries;
-
-/* The event queue is a calendar: time is cut into buckets of 2^SHIFT ns
- * (about 1 ms), and a ring of SIM_Q_RING buckets (about 8.6 s) holds the
- * entries of the buckets after the current one, unsorted.  When the
- * calendar reaches a bucket, its array becomes `run` and is sorted once;
- * events scheduled into the current bucket meanwhile go to `cur`, a small
- * heap, and the head of the queue is the earlier of run's next entry and
- * cur's top.  Entries beyond the ring wait in `far`, a heap.  Each entry is
- * appended once and sorted once with its bucket, instead of sifting through
- * a heap of every pending event (tens of thousands of timers in a large
- * cluster) with a cache miss at each level.  The order of events is
- * exactly (at_ns, seq) order, as with one heap.
- *
- * Invariants: entries of `run` (from run_pos on) and `cur` are in buckets
- * <= cur_bucket, and run is sorted; ring slot s holds entries of buckets b
- * with cur_bucket < b < cur_bucket + SIM_Q_RING and b % SIM_Q_RING == s,
- * and its bit in `ring_bits` is set iff it is not empty; `far` holds
- * entries of buckets > cur_bucket. */
-#define SIM_Q_SHIFT 20u
-#define SIM_Q_RING (1u << 13)
-
-typedef struct sim_queue {
-    sim_entries run;             /* the current bucket, sorted */
-    uint32_t run_pos;            /* its next entry */
-    sim_entries cur;             /* scheduled into the current bucket since */
-    sim_entries far;
-    sim_entries *ring;           /* SIM_Q_RING buckets */
-    sim_entries *spare;          /* arrays of emptied buckets, reused last in, first out */
-    uint32_t spare_len;          /* at most SIM_Q_RING: no more arrays ever exist */
-    uint64_t ring_bits[SIM_Q_RING / 64];
-    uint64_t cur_bucket;         /* at_ns >> SIM_Q_SHIFT of the current bucket */
-    uint32_t ring_len;           /* entries in the ring */
-} sim_queue;
 
 typedef struct sim_node {
     const sim_node_ops *ops;
@@ -160,7 +116,7 @@ struct sim_engine {
     size_t backlogged;           /* events waiting in pause backlogs */
     uint64_t processed;
     uint64_t trace_hash;
-    size_t cancelled_queued;     /* cancelled events still in the heap */
+    size_t cancelled_queued;     /* cancelled events still in the queue */
     uint64_t running_seq;        /* the sequence number of the event running */
     bool failed;                 /* sim_fail() was called: `failure` says why */
     sim_error failure;
@@ -201,6 +157,22 @@ struct sim_engine {
     uint32_t fifos_len;
     uint32_t fifos_cap;
 };
+
+#define SIM_NO_INDEX UINT32_MAX   /* end of a free list or backlog */
+
+/* Frees a slot whose entry has left the queue or a backlog (sim_engine.c's
+ * pool; inline: the run loop frees one per event). */
+static inline void sim__slot_free(sim_engine *sim, uint32_t index)
+{
+    sim_event *ev = &sim->events[index];
+    SIM_ASSERT(sim->events_live > 0);
+    ev->flags = 0;
+    ev->generation++;
+    if (ev->generation == 0) ev->generation = 1;   /* 0 means "no event" in handles */
+    ev->next = sim->free_head;
+    sim->free_head = index;
+    sim->events_live--;
+}
 
 /* Allocates and queues an event; the core of every schedule call. */
 SIM_MUST_CHECK sim_status sim__schedule(sim_engine *sim, sim_time_ns at_ns, uint16_t kind,
