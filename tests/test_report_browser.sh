@@ -6,9 +6,9 @@
 #      screenshot, and every chart <svg> in the rendered DOM has data marks;
 #      the failing runs' repro commands are on the page;
 #   2. the report of an empty database renders and says there are no runs;
-#   3. when `distrosim replay` has --perfetto: the trace is valid JSON
-#      (python3 -m json.tool) with one thread_name per node, and a report
-#      drawn from it (--trace) renders with its space-time diagram.
+#   3. `distrosim replay --perfetto` writes valid JSON (python3 -m json.tool)
+#      with one thread_name per node, and a report drawn from it (--trace)
+#      renders with its space-time diagram.
 # Exit 0 pass, 1 fail, 77 skip (Chromium or python3 missing).
 # Usage: test_report_browser.sh DISTROSIM SOURCE_DIR
 set -eu
@@ -130,21 +130,17 @@ grep -q "There are no runs in this database" "$tmp/empty.dom" || fail "empty: th
 check_dom empty 0
 echo "ok 2: empty database renders"
 
-# 3. Perfetto export and the space-time diagram, once replay has --perfetto.
-if "$bin" replay --help 2>&1 | grep -q -- "--perfetto"; then
-    "$bin" replay tests/scenarios-good/partition-heal.yaml --seed 1 --perfetto "$tmp/trace.json" > /dev/null ||
-        fail "replay --perfetto exited $?"
-    python3 -m json.tool "$tmp/trace.json" > /dev/null || fail "the Perfetto trace is not valid JSON"
-    names=$(python3 -c "import json,sys; e=json.load(open(sys.argv[1]))['traceEvents']; print(sum(1 for x in e if x.get('name') == 'thread_name' and x.get('ph') == 'M'))" "$tmp/trace.json")
-    [ "$names" = 3 ] || fail "expected 3 thread_name events (one per node), got $names"
-    run=$(python3 -c "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT id FROM runs WHERE scenario_name = 'partition-heal' AND seed = '1' ORDER BY id LIMIT 1\").fetchone()[0])" "$tmp/runs.db")
-    "$bin" report "$tmp/runs.db" --run "$run" --trace "$tmp/trace.json" -o "$tmp/spacetime.html" ||
-        fail "report --trace exited $?"
-    render spacetime "$tmp/spacetime.html"
-    grep -q 'marker-end="url(#ah' "$tmp/spacetime.dom" || fail "spacetime: no message arrows"
-    check_dom spacetime 5
-    echo "ok 3: Perfetto trace is JSON and draws a space-time diagram"
-else
-    echo "skip 3: distrosim replay has no --perfetto yet"
-fi
+# 3. Perfetto export and the space-time diagram.
+"$bin" replay tests/scenarios-good/partition-heal.yaml --seed 1 --perfetto "$tmp/trace.json" > /dev/null ||
+    fail "replay --perfetto exited $?"
+python3 -m json.tool "$tmp/trace.json" > /dev/null || fail "the Perfetto trace is not valid JSON"
+names=$(python3 -c "import json,sys; e=json.load(open(sys.argv[1]))['traceEvents']; print(sum(1 for x in e if x.get('name') == 'thread_name' and x.get('ph') == 'M'))" "$tmp/trace.json")
+[ "$names" = 3 ] || fail "expected 3 thread_name events (one per node), got $names"
+run=$(python3 -c "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT id FROM runs WHERE scenario_name = 'partition-heal' AND seed = '1' ORDER BY id LIMIT 1\").fetchone()[0])" "$tmp/runs.db")
+"$bin" report "$tmp/runs.db" --run "$run" --trace "$tmp/trace.json" -o "$tmp/spacetime.html" ||
+    fail "report --trace exited $?"
+render spacetime "$tmp/spacetime.html"
+grep -q 'marker-end="url(#ah' "$tmp/spacetime.dom" || fail "spacetime: no message arrows"
+check_dom spacetime 5
+echo "ok 3: Perfetto trace is JSON and draws a space-time diagram"
 echo "PASS"
