@@ -206,7 +206,7 @@ bool sim_cancel(sim_engine *sim, sim_event_id id)
     sim_event *ev = &sim->events[id.index];
     ev->flags |= SIM_EV_CANCELLED;
     /* Bump now so the handle (and any copy of it) is stale at once; the
-     * slot itself is freed when the entry leaves the heap or backlog. */
+     * slot itself is freed when the entry leaves the queue or backlog. */
     ev->generation++;
     if (ev->generation == 0) ev->generation = 1;
     sim->cancelled_queued++;

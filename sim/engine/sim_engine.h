@@ -15,8 +15,10 @@
  * anything scheduled for the resume instant itself).
  *
  * Storage.  Events live in a pool of slots that grows by doubling up to
- * config.events_max; the queue is a 4-ary heap of (at_ns, seq, slot)
- * entries.  A handle (sim_event_id) carries the slot's generation, which is
+ * config.events_max; the queue is a calendar of (at_ns, seq, slot) entries:
+ * buckets of about 1 ms on a ring of about 8.6 s, each sorted once when the
+ * clock reaches it, with small heaps for the current bucket and for events
+ * beyond the ring (O(1) amortized per event).  A handle (sim_event_id) carries the slot's generation, which is
  * bumped whenever the slot is freed, so a stale handle never cancels a
  * reused slot.
  *

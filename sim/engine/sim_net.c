@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NO_INDEX UINT32_MAX
 
 sim_payload *sim_payload_retain(sim_payload *payload)
 {
@@ -78,7 +77,7 @@ sim_status sim__net_init(sim_engine *sim, sim_error *err)
     sim->net_default = sim_link_params_default();
     sim->links = calloc(n * n, sizeof *sim->links);
     sim->blocked = calloc((n * n + 63) / 64, sizeof *sim->blocked);
-    sim->rpcs_free = NO_INDEX;
+    sim->rpcs_free = SIM_NO_INDEX;
     if (sim->links == NULL || sim->blocked == NULL) {
         return sim_error_set(err, SIM_ERR_NOMEM, "sim_engine_create", "cannot allocate %zu links", n * n);
     }
@@ -87,7 +86,7 @@ sim_status sim__net_init(sim_engine *sim, sim_error *err)
 
 void sim__net_deinit(sim_engine *sim)
 {
-    /* Release payloads of messages still queued (in the heap or a backlog). */
+    /* Release payloads of messages still queued (in the queue or a backlog). */
     for (uint32_t i = 0; i < sim->events_cap; i++) {
         const sim_event *ev = &sim->events[i];
         if ((ev->flags & SIM_EV_QUEUED) && ev->fn == sim__net_deliver) sim_payload_release(ev->ctx);
@@ -441,7 +440,7 @@ sim_status sim_net_send(sim_engine *sim, sim_node_id src, sim_node_id dst, uint1
 
 static sim_status rpc_alloc(sim_engine *sim, uint32_t *index_out, sim_error *err)
 {
-    if (sim->rpcs_free == NO_INDEX) {
+    if (sim->rpcs_free == SIM_NO_INDEX) {
         uint64_t want = sim->rpcs_cap == 0 ? 256 : (uint64_t)sim->rpcs_cap * 2;
         if (want > SIM_RPCS_MAX) {
             return sim_error_set(err, SIM_ERR_LIMIT, "sim_rpc_call", "more than %u requests pending",
