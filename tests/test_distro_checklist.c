@@ -1,0 +1,455 @@
+/* test_distro_checklist.c: tests that kill the mutants of tests/mutation.
+ *
+ * Each test pins one Nacos 1.4.2 behaviour that a plausible wrong version
+ * of the model (a mutant in tests/mutation/mutants.txt, named in the
+ * test's comment) gets wrong and the other suites did not notice.  They
+ * assert what a cluster observably does: what each node lists, which
+ * messages went over which link, and when.  Time windows come from the
+ * protocol's constants (distro_config_defaults), not from one seed's run:
+ * the 100 ms delay-engine tick, the 1000 ms sync delay and batch delay, the
+ * 5000 ms retry delay, the 5 s verify, beat-check and status periods, the
+ * 2 s member report period, the 15 s heartbeat timeout and the 60 s start
+ * of the health-status channel. */
+#include "tst_world.h"
+
+#define S SIM_S
+#define MS SIM_MS
+
+static distro_config quiet_config(void)
+{
+    /* Manual clients never beat: without this their instances expire. */
+    distro_config c = distro_config_defaults();
+    c.health_check_enabled = false;
+    return c;
+}
+
+static uint16_t msg_type(const char *name)
+{
+    for (uint16_t t = 0; t < 256; t++) {
+        if (strcmp(distro_msg_type_name(t), name) == 0) return t;
+    }
+    ck_abort_msg("no message type %s", name);
+    return 0;
+}
+
+/* Messages of type `name` sent src -> dst so far. */
+static uint64_t sent(const tst_world *w, uint32_t src, uint32_t dst, const char *name)
+{
+    return sim_net_stats(w->sim, src, dst, msg_type(name)).sent;
+}
+
+/* Steps the run in `step_ns` slices until `done` holds or `limit_ns`;
+ * returns the time it first held (SIM_TIME_NEVER if it never did). */
+typedef bool tst_pred(tst_world *w, const void *arg);
+static sim_time_ns run_until(tst_world *w, tst_pred *done, const void *arg, sim_time_ns step_ns,
+                             sim_time_ns limit_ns)
+{
+    for (sim_time_ns t = sim_now(w->sim); t <= limit_ns; t += step_ns) {
+        tst_run_to(w, t);
+        if (done(w, arg)) return t;
+    }
+    return SIM_TIME_NEVER;
+}
+
+/* ------------------------------------------------------------------------ */
+/* DistroMapper: healthyList is sorted as address strings.
+ * Kills healthy-list-id-order (and hash-over-datum-key). */
+
+START_TEST(test_owner_is_java_hash_over_address_sorted_list)
+{
+    /* Twelve nodes 10.0.0.1 .. 10.0.0.12: as strings "10.0.0.10:8848"
+     * sorts before "10.0.0.2:8848", so string order is not id order. */
+    enum { N = 12 };
+    distro_config cfg = quiet_config();
+    tst_world *w = tst_world_new(N, 21, &cfg);
+    /* Peers start DOWN; each node probes one peer per 2 s from 5 s and is
+     * marked UP by every peer it reports to: all UP by 5 + 2 * N s. */
+    tst_run_to(w, (5 + 2 * N + 5) * S);
+    for (uint32_t n = 0; n < N; n++) ck_assert_uint_eq(distro_node_healthy_count(w->cluster, n), N);
+    uint32_t sorted[N];
+    for (uint32_t i = 0; i < N; i++) sorted[i] = i;
+    for (uint32_t i = 1; i < N; i++) {   /* insertion sort by address string */
+        for (uint32_t j = i; j > 0; j--) {
+            if (strcmp(distro_cluster_address(w->cluster, sorted[j - 1]),
+                       distro_cluster_address(w->cluster, sorted[j])) <= 0) break;
+            uint32_t tmp = sorted[j];
+            sorted[j] = sorted[j - 1];
+            sorted[j - 1] = tmp;
+        }
+    }
+    ck_assert_uint_ne(sorted[1], 1);   /* the test needs string order != id order */
+    for (uint32_t i = 0; i < 24; i++) {
+        char service[32], tag[64];
+        snprintf(service, sizeof service, "order-%u", i);
+        snprintf(tag, sizeof tag, "DEFAULT_GROUP@@%s", service);
+        uint32_t want = sorted[distro_hash(tag) % N];
+        uint32_t entry = (want + 1) % N;
+        uint32_t key = tst_key(w, service);
+        uint32_t client = tst_client(w, service, "10.20.0.1", 1000 + i);
+        uint64_t before = sent(w, entry, want, "proxy");
+        tst_request(w, client, entry, DISTRO_OP_REGISTER);
+        tst_run_to(w, sim_now(w->sim) + 500 * MS);
+        /* The write was proxied to the Java-hash owner, which stored it. */
+        ck_assert_uint_eq(sent(w, entry, want, "proxy"), before + 1);
+        ck_assert(distro_node_has_instance(w->cluster, want, key, "10.20.0.1", 1000 + i, NULL));
+    }
+    tst_world_free(w);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* The 503 gate (TrafficReviseFilter and ServerStatusManager). */
+
+static bool lists(tst_world *w, uint32_t node, uint32_t client)
+{
+    return distro_node_lists_client(w->cluster, node, client);
+}
+
+START_TEST(test_warmup_off_serves_from_boot)
+{
+    /* Kills gate-ignores-warmup-flag: with nacos.naming.data.warmup off (the
+     * default) a node accepts writes at once, before any status refresh
+     * after its load. */
+    distro_config cfg = quiet_config();
+    ck_assert(!cfg.data_warmup);
+    tst_world *w = tst_world_new(3, 22, &cfg);
+    uint32_t client = tst_client(w, "early", "10.21.0.1", 80);
+    tst_run_to(w, 1 * S);            /* well before the 5 s status refresh */
+    tst_request(w, client, 0, DISTRO_OP_REGISTER);
+    tst_run_to(w, 1100 * MS);
+    /* Node 0 counts only itself right after boot (peers start DOWN), so it
+     * owns the key and stores it. */
+    ck_assert(lists(w, 0, client));
+    ck_assert_uint_eq(distro_node_counters(w->cluster, 0)->requests_503, 0);
+    tst_world_free(w);
+}
+END_TEST
+
+START_TEST(test_warmup_gate_answers_503_until_the_refresh_after_the_load)
+{
+    /* Kills no-warmup-gate and gate-opens-at-load (and an empty snapshot
+     * not counting as a load).  With warm-up on, the status is refreshed at
+     * 0 s (not loaded yet: DOWN) and every 5 s; the load from a peer of an
+     * empty cluster succeeds within milliseconds, so the status turns UP at
+     * the 5 s refresh and not before. */
+    distro_config cfg = quiet_config();
+    cfg.data_warmup = true;
+    tst_world *w = tst_world_new(3, 23, &cfg);
+    uint32_t early = tst_client(w, "gate-early", "10.22.0.1", 80);
+    uint32_t late = tst_client(w, "gate-late", "10.22.0.2", 80);
+    tst_run_to(w, 1 * S);
+    for (uint32_t n = 0; n < 3; n++) ck_assert(distro_node_initialized(w->cluster, n));   /* {} is a load */
+    tst_request(w, early, 0, DISTRO_OP_REGISTER);
+    tst_run_to(w, 4 * S);
+    ck_assert_uint_eq(distro_node_counters(w->cluster, 0)->requests_503, 1);
+    for (uint32_t n = 0; n < 3; n++) ck_assert(!lists(w, n, early));
+    tst_run_to(w, 5 * S + 100 * MS);   /* after the refresh at 5 s */
+    tst_request(w, late, 0, DISTRO_OP_REGISTER);
+    tst_run_to(w, 5 * S + 600 * MS);   /* a proxy hop takes milliseconds */
+    ck_assert_uint_eq(distro_node_counters(w->cluster, 0)->requests_503, 1);
+    bool somewhere = false;
+    for (uint32_t n = 0; n < 3; n++) somewhere = somewhere || lists(w, n, late);
+    ck_assert(somewhere);
+    tst_world_free(w);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Change sync: the retry delay and the merge of a put into a retry. */
+
+typedef struct fail_wait {
+    uint32_t node;
+    uint64_t failed;
+} fail_wait;
+
+static bool batch_failed(tst_world *w, const void *arg)
+{
+    const fail_wait *f = arg;
+    return distro_node_counters(w->cluster, f->node)->sync_batches_failed > f->failed;
+}
+
+/* Registers `a` on the owner of `service` while owner -> peer is blocked,
+ * waits for the PUT to time out, heals, and returns the failure time. */
+static sim_time_ns lose_first_sync(tst_world *w, const char *service, uint32_t a, uint32_t *owner_out,
+                                   uint32_t *peer_out)
+{
+    uint32_t key = tst_key(w, service);
+    uint32_t owner = distro_node_map_srv(w->cluster, 0, key);
+    uint32_t peer = (owner + 1) % 3;
+    sim_error err;
+    ck_assert_int_eq(sim_net_block(w->sim, owner, peer, &err), SIM_OK);
+    sim_time_ns t0 = sim_now(w->sim);
+    tst_request(w, a, owner, DISTRO_OP_REGISTER);
+    fail_wait f = { owner, distro_node_counters(w->cluster, owner)->sync_batches_failed };
+    /* The PUT leaves about 2 s after the write and fails at the 10 s read
+     * timeout. */
+    sim_time_ns failed_at = run_until(w, batch_failed, &f, 10 * MS, t0 + 15 * S);
+    ck_assert_uint_ne(failed_at, SIM_TIME_NEVER);
+    ck_assert_uint_ge(failed_at, t0 + 12 * S);
+    ck_assert_int_eq(sim_net_heal(w->sim, owner, peer, &err), SIM_OK);
+    ck_assert(!distro_node_has_key(w->cluster, peer, key));
+    *owner_out = owner;
+    *peer_out = peer;
+    return failed_at;
+}
+
+static distro_config sync_only_config(void)
+{
+    distro_config cfg = quiet_config();
+    cfg.verify_interval_ns = 3600 * S;   /* only change sync can deliver */
+    return cfg;
+}
+
+START_TEST(test_failed_batch_is_retried_5_s_later_then_batched_1_s)
+{
+    /* Kills retry-after-sync-delay: each key of a failed batch is a new
+     * task due syncRetryDelay = 5000 ms after the failure; then the batch
+     * waits 1000 ms.  Each stage waits for a 100 ms tick. */
+    distro_config cfg = sync_only_config();
+    tst_world *w = tst_world_new(3, 24, &cfg);
+    tst_run_to(w, 15 * S);
+    uint32_t a = tst_client(w, "retry-timing", "10.23.0.1", 80);
+    uint32_t owner = 0, peer = 0;
+    sim_time_ns failed_at = lose_first_sync(w, "retry-timing", a, &owner, &peer);
+    uint32_t key = tst_key(w, "retry-timing");
+    tst_run_to(w, failed_at + 8 * S);
+    sim_time_ns got = tst_first_change(w, peer, key, failed_at, true);
+    ck_assert_uint_ne(got, SIM_TIME_NEVER);
+    ck_assert_msg(got >= failed_at + 6000 * MS - 20 * MS && got <= failed_at + 6000 * MS + 300 * MS,
+                  "the retry arrived %lld ms after the failure", (long long)((got - failed_at) / MS));
+    tst_world_free(w);
+}
+END_TEST
+
+START_TEST(test_put_merged_into_a_pending_retry_takes_its_own_1_s_interval)
+{
+    /* Kills merge-keeps-old-interval (errata E4): the merged task keeps the
+     * retry's lastProcessTime (the failure time) but takes the new task's
+     * 1000 ms interval, so a write 500 ms after the failure reaches the peer
+     * about 2 s after the failure, not 6 s. */
+    distro_config cfg = sync_only_config();
+    tst_world *w = tst_world_new(3, 25, &cfg);
+    tst_run_to(w, 15 * S);
+    uint32_t a = tst_client(w, "retry-merge", "10.24.0.1", 80);
+    uint32_t b = tst_client(w, "retry-merge", "10.24.0.2", 80);
+    uint32_t owner = 0, peer = 0;
+    sim_time_ns failed_at = lose_first_sync(w, "retry-merge", a, &owner, &peer);
+    uint32_t key = tst_key(w, "retry-merge");
+    tst_run_to(w, failed_at + 500 * MS);
+    tst_request(w, b, owner, DISTRO_OP_REGISTER);
+    tst_run_to(w, failed_at + 5 * S);
+    sim_time_ns got = tst_first_change(w, peer, key, failed_at, true);
+    ck_assert_uint_ne(got, SIM_TIME_NEVER);
+    ck_assert_msg(got >= failed_at + 2000 * MS - 20 * MS && got <= failed_at + 2000 * MS + 300 * MS,
+                  "the merged sync arrived %lld ms after the failure", (long long)((got - failed_at) / MS));
+    ck_assert_uint_eq(distro_node_instance_count(w->cluster, peer, key), 2);
+    tst_world_free(w);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Checklist 4: the receiver applies blindly, even a key it owns. */
+
+START_TEST(test_owner_takes_a_stale_replica_list_from_a_split_brain_peer)
+{
+    /* Kills receiver-checks-ownership.  Node 0, isolated, owns every tag
+     * and accepts x for a key node 1 owns; node 1 accepts y meanwhile.
+     * After the heal node 0's retried PUT overwrites node 1's list with
+     * {x}: node 1, the owner, lists x and has lost y (W2). */
+    distro_config cfg = quiet_config();
+    cfg.verify_interval_ns = 3600 * S;   /* node 1's verify would not undo it anyway */
+    tst_world *w = tst_world_new(3, 26, &cfg);
+    tst_run_to(w, 10 * S);
+    char service[32];
+    tst_service_with_hash(service, sizeof service, "brain", 3, 1, 0, 0);
+    uint32_t key = tst_key(w, service);
+    ck_assert_uint_eq(distro_node_map_srv(w->cluster, 1, key), 1);
+    sim_error err;
+    ck_assert_int_eq(sim_net_isolate(w->sim, 0, &err), SIM_OK);
+    tst_run_to(w, 60 * S);
+    ck_assert(distro_node_responsible(w->cluster, 0, key));
+    uint32_t x = tst_client(w, service, "10.25.0.1", 80);
+    uint32_t y = tst_client(w, service, "10.25.0.2", 80);
+    tst_request(w, x, 0, DISTRO_OP_REGISTER);
+    tst_request(w, y, 1, DISTRO_OP_REGISTER);
+    tst_run_to(w, 80 * S);
+    ck_assert(lists(w, 1, y));
+    ck_assert(!lists(w, 1, x));
+    sim_net_heal_all(w->sim);
+    /* Node 0's retries come every ~6 s plus the 10 s timeout of a PUT in
+     * flight at the heal. */
+    tst_run_to(w, 100 * S);
+    ck_assert(distro_node_responsible(w->cluster, 1, key));
+    ck_assert(lists(w, 1, x));
+    ck_assert(!lists(w, 1, y));
+    tst_world_free(w);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Checklist 5: one owned key aborts the whole checksum message. */
+
+START_TEST(test_aborted_checksum_message_removes_nothing)
+{
+    /* Kills verify-owned-key-skipped.  Node 0 sees {0, 1}; node 1 sees all
+     * three.  Node 1's checksums name K, which node 0 owns in its view, so
+     * node 0 drops the whole message, and with it the removal of M (which
+     * node 0 maps to node 1 and node 1, not owning it, leaves out). */
+    distro_config cfg = quiet_config();
+    tst_world *w = tst_world_new(3, 27, &cfg);
+    tst_run_to(w, 10 * S);
+    sim_error err;
+    ck_assert_int_eq(distro_member_remove(w->cluster, 0, 2, &err), SIM_OK);
+    char k[32], m[32];
+    tst_service_with_hash(k, sizeof k, "own", 3, 1, 2, 0);    /* node 1 owns; node 0 in {0,1} */
+    tst_service_with_hash(m, sizeof m, "other", 3, 2, 2, 1);  /* node 2 owns; node 0 maps to node 1 */
+    uint32_t key_m = tst_key(w, m);
+    uint32_t ck = tst_client(w, k, "10.26.0.1", 80);
+    uint32_t cm = tst_client(w, m, "10.26.0.2", 80);
+    tst_request(w, ck, 1, DISTRO_OP_REGISTER);
+    tst_request(w, cm, 2, DISTRO_OP_REGISTER);
+    tst_run_to(w, 14 * S);
+    ck_assert(distro_node_has_key(w->cluster, 0, key_m));
+    tst_run_to(w, 40 * S);   /* five verify rounds of node 1 */
+    ck_assert_uint_ge(distro_node_counters(w->cluster, 0)->verify_discarded, 4);
+    ck_assert_uint_eq(tst_first_change(w, 0, key_m, 14 * S, false), SIM_TIME_NEVER);
+    ck_assert(lists(w, 0, cm));
+    tst_world_free(w);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Members: a member added at run time starts DOWN (1.4.2). */
+
+START_TEST(test_added_member_is_down_until_first_contact)
+{
+    /* Kills added-member-starts-up.  Node 0 drops node 2 from its list and
+     * adds it back: memberChange forces the new member DOWN, so node 0's
+     * healthyList leaves it out until a probe or report succeeds (within
+     * one report round: 2 s per run, two peers). */
+    distro_config cfg = quiet_config();
+    tst_world *w = tst_world_new(3, 28, &cfg);
+    tst_run_to(w, 15 * S);
+    ck_assert_uint_eq(distro_node_healthy_count(w->cluster, 0), 3);
+    sim_error err;
+    ck_assert_int_eq(distro_member_remove(w->cluster, 0, 2, &err), SIM_OK);
+    tst_run_to(w, 20 * S);
+    ck_assert_uint_eq(distro_node_healthy_count(w->cluster, 0), 2);
+    ck_assert_int_eq(distro_member_add(w->cluster, 0, 2, &err), SIM_OK);
+    ck_assert_int_eq(distro_node_member_state(w->cluster, 0, 2), DISTRO_MEMBER_DOWN);
+    ck_assert_uint_eq(distro_node_healthy_count(w->cluster, 0), 2);
+    tst_run_to(w, 20 * S + 100 * MS);
+    ck_assert_uint_eq(distro_node_healthy_count(w->cluster, 0), 2);
+    tst_run_to(w, 30 * S);
+    ck_assert_int_eq(distro_node_member_state(w->cluster, 0, 2), DISTRO_MEMBER_UP);
+    ck_assert_uint_eq(distro_node_healthy_count(w->cluster, 0), 3);
+    tst_world_free(w);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Health-status channel: replicas fetch statuses only on a mismatch. */
+
+START_TEST(test_health_channel_fetches_only_mismatched_services)
+{
+    /* Kills health-fetch-always (and the channel starting early or never).
+     * The owner marks an unbeaten instance unhealthy 15-20 s after its
+     * register; replicas keep their own flag (checklist 6) until the
+     * channel's first round at 60 s makes them fetch the statuses once.
+     * From then on every service checksum agrees: no more fetches. */
+    distro_config cfg = distro_config_defaults();
+    cfg.expire_instance = false;          /* keep the unhealthy instance listed */
+    tst_world *w = tst_world_new(3, 29, &cfg);
+    tst_run_to(w, 10 * S);
+    uint32_t key = tst_key(w, "flags");
+    uint32_t owner = distro_node_map_srv(w->cluster, 0, key);
+    uint32_t steady = tst_client(w, "flags-steady", "10.27.0.9", 80);
+    uint32_t client = tst_client(w, "flags", "10.27.0.1", 80);
+    tst_request(w, steady, 0, DISTRO_OP_REGISTER);
+    tst_request(w, client, owner, DISTRO_OP_REGISTER);
+    tst_run_to(w, 31 * S);
+    bool healthy = true;
+    ck_assert(distro_node_has_instance(w->cluster, owner, key, "10.27.0.1", 80, &healthy));
+    ck_assert(!healthy);
+    for (uint32_t n = 0; n < 3; n++) {
+        if (n == owner) continue;
+        tst_run_to(w, 59900 * MS);
+        ck_assert(distro_node_has_instance(w->cluster, n, key, "10.27.0.1", 80, &healthy));
+        ck_assert(healthy);   /* nothing moved the replica's flag yet */
+        ck_assert_uint_eq(sent(w, n, owner, "instance_statuses"), 0);
+    }
+    tst_run_to(w, 62 * S);
+    uint64_t fetched[3] = { 0 };
+    for (uint32_t n = 0; n < 3; n++) {
+        if (n == owner) continue;
+        ck_assert(distro_node_has_instance(w->cluster, n, key, "10.27.0.1", 80, &healthy));
+        ck_assert(!healthy);
+        fetched[n] = sent(w, n, owner, "instance_statuses");
+        ck_assert_uint_ge(fetched[n], 1);
+    }
+    tst_run_to(w, 92 * S);   /* six more rounds, all in agreement */
+    for (uint32_t n = 0; n < 3; n++) {
+        if (n == owner) continue;
+        ck_assert_uint_eq(sent(w, n, owner, "instance_statuses"), fetched[n]);
+        ck_assert_uint_ge(sent(w, owner, n, "service_status"), 7);
+    }
+    tst_world_free(w);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Clocks: timeouts compare the holder's local clock. */
+
+START_TEST(test_owner_clock_step_makes_instances_look_stale)
+{
+    /* Kills true-time-not-local-clock.  lastBeat is stamped with the
+     * owner's local clock and the beat check compares it against the same
+     * clock: a 12 s forward step makes a 3 s old beat look 15+ s old, so
+     * the next check (within 5 s) marks it unhealthy, long before the 15 s
+     * heartbeat timeout of true time. */
+    distro_config cfg = distro_config_defaults();
+    cfg.expire_instance = false;
+    tst_world *w = tst_world_new(3, 30, &cfg);
+    tst_run_to(w, 15 * S);
+    uint32_t key = tst_key(w, "skewed");
+    uint32_t owner = distro_node_map_srv(w->cluster, 0, key);
+    uint32_t client = tst_client(w, "skewed", "10.28.0.1", 80);
+    tst_request(w, client, owner, DISTRO_OP_REGISTER);
+    tst_run_to(w, 18 * S);
+    sim_error err;
+    ck_assert_int_eq(sim_node_set_clock(w->sim, owner, 12 * (int64_t)S, 0, &err), SIM_OK);
+    tst_run_to(w, 18 * S + 5 * S + 200 * MS);   /* one beat-check period later */
+    bool healthy = true;
+    ck_assert(distro_node_has_instance(w->cluster, owner, key, "10.28.0.1", 80, &healthy));
+    ck_assert(!healthy);
+    tst_world_free(w);
+}
+END_TEST
+
+static Suite *checklist_suite(void)
+{
+    Suite *s = suite_create("distro_checklist");
+    TCase *tc = tcase_create("checklist");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_owner_is_java_hash_over_address_sorted_list);
+    tcase_add_test(tc, test_warmup_off_serves_from_boot);
+    tcase_add_test(tc, test_warmup_gate_answers_503_until_the_refresh_after_the_load);
+    tcase_add_test(tc, test_failed_batch_is_retried_5_s_later_then_batched_1_s);
+    tcase_add_test(tc, test_put_merged_into_a_pending_retry_takes_its_own_1_s_interval);
+    tcase_add_test(tc, test_owner_takes_a_stale_replica_list_from_a_split_brain_peer);
+    tcase_add_test(tc, test_aborted_checksum_message_removes_nothing);
+    tcase_add_test(tc, test_added_member_is_down_until_first_contact);
+    tcase_add_test(tc, test_health_channel_fetches_only_mismatched_services);
+    tcase_add_test(tc, test_owner_clock_step_makes_instances_look_stale);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(checklist_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
