@@ -18,6 +18,7 @@
  * path, and handles stay safe because a cancel bumps the generation at
  * once. */
 #include "sim_engine_int.h"
+#include "sim_vec.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -36,18 +37,17 @@ static sim_status pool_grow(sim_engine *sim, sim_error *err)
     }
     uint64_t want = sim->events_cap == 0 ? 1024 : (uint64_t)sim->events_cap * 2;
     uint32_t cap = want > sim->events_max ? sim->events_max : (uint32_t)want;
-    /* The two heaps can hold every event, so a push into them never fails;
-     * only a ring bucket can, and then the entry goes to `far`. */
-    sim_event *events = realloc(sim->events, (size_t)cap * sizeof *events);
-    if (events != NULL) sim->events = events;
-    sim_heap_entry *cur = events != NULL ? realloc(sim->queue.cur.v, (size_t)cap * sizeof *cur) : NULL;
-    if (cur != NULL) sim->queue.cur.v = cur;
-    sim_heap_entry *far = cur != NULL ? realloc(sim->queue.far.v, (size_t)cap * sizeof *far) : NULL;
-    if (far != NULL) sim->queue.far.v = far;
-    if (events == NULL || cur == NULL || far == NULL) {
+    /* The slot array may be allocated beyond `cap` (SIM_VEC_RESERVE rounds
+     * up to a power of two); only `cap` slots join the free list, so the
+     * limit holds exactly.  The two heaps can hold every event, so a push
+     * into them never fails; only a ring bucket can, and then the entry
+     * goes to `far`.  A failure leaves events_cap as it was: arrays that
+     * did grow keep their contents and are simply larger. */
+    if (!SIM_VEC_RESERVE(sim->events, 0, sim->events_alloc, cap) ||
+        !SIM_VEC_RESERVE(sim->queue.cur.v, 0, sim->queue.cur.cap, cap) ||
+        !SIM_VEC_RESERVE(sim->queue.far.v, 0, sim->queue.far.cap, cap)) {
         return sim_error_set(err, SIM_ERR_NOMEM, "sim_schedule", "cannot grow the event pool to %u", cap);
     }
-    sim->queue.cur.cap = sim->queue.far.cap = cap;
     /* New slots join the free list in index order, so allocation order (and
      * with it every slot index) is the same in every run. */
     for (uint32_t i = cap; i-- > sim->events_cap;) {
@@ -231,12 +231,13 @@ static void trace_note(sim_engine *sim, const sim_heap_entry *top, const sim_eve
         sim->trace_fn(sim->trace_ctx, &rec, NULL);
     }
     if (!sim->config.trace_record) return;
-    if (sim->trace_len == sim->trace_cap) {
-        size_t cap = sim->trace_cap == 0 ? 4096 : sim->trace_cap * 2;
-        sim_trace_record *trace = realloc(sim->trace, cap * sizeof *trace);
-        SIM_ASSERT(trace != NULL);   /* tracing is a debugging aid: out of memory is fatal */
-        sim->trace = trace;
-        sim->trace_cap = cap;
+    if (!SIM_VEC_RESERVE(sim->trace, sim->trace_len, sim->trace_cap, 1)) {
+        /* The event runs without its record; the run stops before the next. */
+        sim_error e;
+        (void)sim_error_set(&e, SIM_ERR_NOMEM, "sim_run", "cannot grow the recorded trace beyond %zu records",
+                            sim->trace_len);
+        sim_fail(sim, &e);
+        return;
     }
     sim->trace[sim->trace_len++] = (sim_trace_record){
         .at_ns = top->at_ns, .seq = top->seq, .node = ev->node,

@@ -16,6 +16,7 @@
  * out slots last-in-first-out, which depends only on the run's history, so
  * slot numbers never make runs differ. */
 #include "sim_engine_int.h"
+#include "sim_vec.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -322,26 +323,33 @@ void sim_net_stats_foreach(const sim_engine *sim,
 
 /* --- Sending ------------------------------------------------------------ */
 
-static sim_rng *link_rng(sim_engine *sim, sim_link *link, sim_node_id src, sim_node_id dst)
+/* Derives the link's random stream on its first use.  The slot a stream
+ * gets in link_rngs is memory layout only: the stream itself depends on
+ * (seed, src, dst), never on when it was derived. */
+static sim_status link_rng_derive(sim_engine *sim, sim_link *link, sim_node_id src, sim_node_id dst,
+                                  sim_error *err)
 {
-    if (link->rng_slot == 0) {
-        if (sim->link_rngs_len == sim->link_rngs_cap) {
-            uint32_t cap = sim->link_rngs_cap == 0 ? 64 : sim->link_rngs_cap * 2;
-            sim_rng *rngs = realloc(sim->link_rngs, (size_t)cap * sizeof *rngs);
-            SIM_ASSERT(rngs != NULL);   /* at most node_count^2 streams */
-            sim->link_rngs = rngs;
-            sim->link_rngs_cap = cap;
-        }
-        sim->link_rngs[sim->link_rngs_len++] = sim_rng_derive(sim->config.seed, SIM_STREAM_LINK(src, dst));
-        link->rng_slot = sim->link_rngs_len;
+    if (link->rng_slot != 0) return SIM_OK;
+    if (!SIM_VEC_RESERVE(sim->link_rngs, sim->link_rngs_len, sim->link_rngs_cap, 1)) {
+        return sim_error_set(err, SIM_ERR_NOMEM, "sim_net_send", "cannot grow the link streams beyond %u",
+                             sim->link_rngs_len);
     }
+    sim->link_rngs[sim->link_rngs_len++] = sim_rng_derive(sim->config.seed, SIM_STREAM_LINK(src, dst));
+    link->rng_slot = sim->link_rngs_len;
+    return SIM_OK;
+}
+
+/* The link's stream, derived already (transmit does it first). */
+static sim_rng *link_rng(sim_engine *sim, const sim_link *link)
+{
+    SIM_ASSERT(link->rng_slot != 0);
     return &sim->link_rngs[link->rng_slot - 1];
 }
 
 /* Computes the arrival time on `link` for `bytes` sent now, advancing the
  * transmit queue (unless this is a duplicate) and the FIFO horizon. */
-static sim_time_ns link_arrival(sim_engine *sim, sim_link *link, const sim_link_params *p,
-                                sim_node_id src, sim_node_id dst, uint32_t bytes, bool transmit)
+static sim_time_ns link_arrival(sim_engine *sim, sim_link *link, const sim_link_params *p, uint32_t bytes,
+                                bool transmit)
 {
     sim_time_ns start = sim->now_ns;
     if (transmit && p->bandwidth_bytes_per_s > 0) {
@@ -353,7 +361,7 @@ static sim_time_ns link_arrival(sim_engine *sim, sim_link *link, const sim_link_
     }
     sim_time_ns latency = p->latency.base.kind == SIM_DIST_CONSTANT && p->latency.tail_ppm == 0
                               ? p->latency.base.a_ns   /* no draw: constant links need no stream */
-                              : sim_latency_sample(&p->latency, link_rng(sim, link, src, dst));
+                              : sim_latency_sample(&p->latency, link_rng(sim, link));
     sim_time_ns at = sim_time_add_sat(start, latency);
     if (!p->reorder) {
         if (at < link->fifo_last_at_ns) at = link->fifo_last_at_ns;
@@ -390,15 +398,26 @@ static sim_status transmit(sim_engine *sim, sim_node_id src, sim_node_id dst, ui
 {
     sim_link *link = link_of(sim, src, dst);
     const sim_link_params *p = link->params != NULL ? link->params : &sim->net_default;
+    /* Derive the link's stream before anything changes, if any draw below
+     * may need it: a failure then leaves the network as it was. */
+    bool draws = p->loss_ppm > 0 || p->latency.base.kind != SIM_DIST_CONSTANT || p->latency.tail_ppm != 0 ||
+                 (kind == SIM_MSG_ONEWAY && p->duplicate_ppm > 0);
+    if (draws) {
+        sim_status st = link_rng_derive(sim, link, src, dst, err);
+        if (st != SIM_OK) {
+            sim_payload_release(payload);
+            return st;
+        }
+    }
     sim_msg_stats *stats = stats_of(sim, src, dst, type);
     stats->sent++;
     stats->bytes_sent += bytes;
-    if (p->loss_ppm > 0 && sim_rng_chance_ppm(link_rng(sim, link, src, dst), p->loss_ppm)) {
+    if (p->loss_ppm > 0 && sim_rng_chance_ppm(link_rng(sim, link), p->loss_ppm)) {
         stats->dropped[SIM_DROP_LOSS]++;
         sim_payload_release(payload);
         return SIM_OK;
     }
-    sim_time_ns at = link_arrival(sim, link, p, src, dst, bytes, true);
+    sim_time_ns at = link_arrival(sim, link, p, bytes, true);
     sim_status st = enqueue(sim, src, dst, type, bytes, payload, at, kind, rpc_index, rpc_generation, err);
     if (st != SIM_OK) {
         sim_payload_release(payload);
@@ -406,9 +425,9 @@ static sim_status transmit(sim_engine *sim, sim_node_id src, sim_node_id dst, ui
     }
     /* Requests and responses ride a connection (TCP, HTTP/2): never doubled. */
     if (kind == SIM_MSG_ONEWAY && p->duplicate_ppm > 0 &&
-        sim_rng_chance_ppm(link_rng(sim, link, src, dst), p->duplicate_ppm)) {
+        sim_rng_chance_ppm(link_rng(sim, link), p->duplicate_ppm)) {
         stats->duplicated++;
-        sim_time_ns at2 = link_arrival(sim, link, p, src, dst, bytes, false);
+        sim_time_ns at2 = link_arrival(sim, link, p, bytes, false);
         st = enqueue(sim, src, dst, type, bytes, sim_payload_retain(payload), at2, kind, 0, 0, err);
         if (st != SIM_OK) {
             sim_payload_release(payload);
@@ -446,16 +465,18 @@ static sim_status rpc_alloc(sim_engine *sim, uint32_t *index_out, sim_error *err
             return sim_error_set(err, SIM_ERR_LIMIT, "sim_rpc_call", "more than %u requests pending",
                                  (unsigned)SIM_RPCS_MAX);
         }
-        sim_rpc_rec *rpcs = realloc(sim->rpcs, (size_t)want * sizeof *rpcs);
-        if (rpcs == NULL) return sim_error_set(err, SIM_ERR_NOMEM, "sim_rpc_call", "cannot grow requests");
-        for (uint32_t i = (uint32_t)want; i-- > sim->rpcs_cap;) {
-            memset(&rpcs[i], 0, sizeof rpcs[i]);
-            rpcs[i].generation = 1;
-            rpcs[i].next_free = sim->rpcs_free;
+        uint32_t old_cap = sim->rpcs_cap;
+        if (!SIM_VEC_RESERVE(sim->rpcs, old_cap, sim->rpcs_cap, want - old_cap)) {
+            return sim_error_set(err, SIM_ERR_NOMEM, "sim_rpc_call", "cannot grow requests to %u",
+                                 (unsigned)want);
+        }
+        SIM_ASSERT(sim->rpcs_cap == want);   /* doubling from 256 or from a power of two: exact */
+        for (uint32_t i = (uint32_t)want; i-- > old_cap;) {
+            memset(&sim->rpcs[i], 0, sizeof sim->rpcs[i]);
+            sim->rpcs[i].generation = 1;
+            sim->rpcs[i].next_free = sim->rpcs_free;
             sim->rpcs_free = i;
         }
-        sim->rpcs = rpcs;
-        sim->rpcs_cap = (uint32_t)want;
     }
     *index_out = sim->rpcs_free;
     sim->rpcs_free = sim->rpcs[*index_out].next_free;
@@ -495,7 +516,10 @@ static void rpc_outcome_fire(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_s
 
 static void fifo_fire(sim_engine *sim, void *ctx, uint64_t fifo_index);
 
-static sim_rpc_fifo *fifo_of(sim_engine *sim, sim_node_id node, sim_time_ns timeout_ns, uint32_t *index_out)
+/* The timeout queue of (node, timeout_ns), created on first use; NULL
+ * with `err` filled when it cannot be created. */
+static sim_rpc_fifo *fifo_of(sim_engine *sim, sim_node_id node, sim_time_ns timeout_ns, uint32_t *index_out,
+                             sim_error *err)
 {
     for (uint32_t i = 0; i < sim->fifos_len; i++) {   /* O(fifos): a few per node */
         if (sim->fifos[i].node == node && sim->fifos[i].timeout_ns == timeout_ns) {
@@ -503,12 +527,10 @@ static sim_rpc_fifo *fifo_of(sim_engine *sim, sim_node_id node, sim_time_ns time
             return &sim->fifos[i];
         }
     }
-    if (sim->fifos_len == sim->fifos_cap) {
-        uint32_t cap = sim->fifos_cap == 0 ? 16 : sim->fifos_cap * 2;
-        sim_rpc_fifo *grown = realloc(sim->fifos, cap * sizeof *grown);
-        SIM_ASSERT(grown != NULL);
-        sim->fifos = grown;
-        sim->fifos_cap = cap;
+    if (!SIM_VEC_RESERVE(sim->fifos, sim->fifos_len, sim->fifos_cap, 1)) {
+        (void)sim_error_set(err, SIM_ERR_NOMEM, "sim_rpc_call", "cannot grow the timeout queues beyond %u",
+                            sim->fifos_len);
+        return NULL;
     }
     sim_rpc_fifo *f = &sim->fifos[sim->fifos_len];
     memset(f, 0, sizeof *f);
@@ -532,16 +554,19 @@ static sim_status fifo_push(sim_engine *sim, sim_node_id node, sim_time_ns timeo
                             sim_error *err)
 {
     uint32_t fi = 0;
-    sim_rpc_fifo *f = fifo_of(sim, node, timeout_ns, &fi);
+    sim_rpc_fifo *f = fifo_of(sim, node, timeout_ns, &fi, err);
+    if (f == NULL) return SIM_ERR_NOMEM;
     if (f->len == f->cap) {
-        uint32_t cap = f->cap == 0 ? 16 : f->cap * 2;
-        sim_rpc_deadline *ring = malloc(cap * sizeof *ring);
-        SIM_ASSERT(ring != NULL);
-        for (uint32_t i = 0; i < f->len; i++) ring[i] = f->ring[(f->head + i) % f->cap];
-        free(f->ring);
-        f->ring = ring;
-        f->head = 0;
-        f->cap = cap;
+        /* A ring: after growing, the entries that wrapped round (before
+         * head) move to just past the old end, keeping their order. */
+        uint32_t old_cap = f->cap;
+        if (!SIM_VEC_RESERVE(f->ring, f->len, f->cap, 1)) {
+            return sim_error_set(err, SIM_ERR_NOMEM, "sim_rpc_call", "cannot grow a timeout queue beyond %u",
+                                 f->len);
+        }
+        SIM_ASSERT(f->cap >= 2 * old_cap);   /* room for the wrapped part past the old end */
+        uint32_t wrapped = f->head + f->len > old_cap ? f->head + f->len - old_cap : 0;
+        memcpy(&f->ring[old_cap], &f->ring[0], (size_t)wrapped * sizeof *f->ring);
     }
     f->ring[(f->head + f->len) % f->cap] = (sim_rpc_deadline){
         .index = index, .generation = sim->rpcs[index].generation, .deadline_ns = sim->now_ns + timeout_ns };

@@ -1,6 +1,7 @@
 /* sim_queue.c: the calendar event queue and its heaps (design notes and
  * invariants in internal/sim_queue.h). */
 #include "sim_engine_int.h"
+#include "sim_vec.h"
 
 #include <stdlib.h>
 
@@ -26,14 +27,10 @@ void sim__queue_deinit(sim_queue *q)
 
 void sim__queue_ring_append_slow(sim_queue *q, sim_entries *b, sim_heap_entry entry)
 {
-    uint32_t cap = b->cap == 0 ? 16 : b->cap * 2;
-    sim_heap_entry *v = realloc(b->v, (size_t)cap * sizeof *v);
-    if (v == NULL) {
+    if (!SIM_VEC_RESERVE(b->v, b->len, b->cap, 1)) {
         sim__heap_push(&q->far, entry);   /* `far` always has room */
         return;
     }
-    b->v = v;
-    b->cap = cap;
     b->v[b->len++] = entry;
     uint32_t slot = (uint32_t)(b - q->ring);
     q->ring_bits[slot / 64] |= 1ull << (slot % 64);

@@ -37,11 +37,17 @@
 bool sim_vec_grow_(void *pptr, size_t elem, size_t need, size_t *cap);
 bool sim_vec_grow32_(void *pptr, size_t elem, size_t need, uint32_t *cap);
 
+/* The macro's two tests, as functions: with a constant `len` or a 32-bit
+ * one, the same tests written inline draw -Wtype-limits and -Wsign-compare
+ * warnings at every use. */
+static inline bool sim_vec_has_room_(size_t len, size_t cap, size_t extra) { return extra <= cap - len; }
+static inline bool sim_vec_fits_(size_t len, size_t extra) { return SIZE_MAX - len >= extra; }
+
 /* True when `ptr` has room for `len + extra` elements (growing it if need
  * be); false when it could not grow. */
 #define SIM_VEC_RESERVE(ptr, len, cap, extra)                                                        \
-    ((size_t)(extra) <= (size_t)(cap) - (size_t)(len) ||                                             \
-     (SIZE_MAX - (size_t)(len) >= (size_t)(extra) &&                                                 \
+    (sim_vec_has_room_((size_t)(len), (size_t)(cap), (size_t)(extra)) ||                             \
+     (sim_vec_fits_((size_t)(len), (size_t)(extra)) &&                                               \
       _Generic((cap), uint32_t: sim_vec_grow32_, default: sim_vec_grow_)(&(ptr), sizeof *(ptr),      \
                                                                           (size_t)(len) + (size_t)(extra), &(cap))))
 

@@ -122,7 +122,8 @@ struct sim_engine {
     sim_error failure;
 
     sim_event *events;
-    uint32_t events_cap;
+    uint32_t events_cap;         /* slots in the pool (free or live), <= events_max */
+    uint32_t events_alloc;       /* slots allocated, >= events_cap */
     uint32_t events_max;
     uint32_t free_head;          /* UINT32_MAX = empty */
     uint32_t events_live;        /* allocated slots */
