@@ -624,7 +624,7 @@ START_TEST(test_strings_and_positions)
     /* Keys are matched exactly: case matters. */
     tst_load_fails("name: x\nSeed: 1\n",
                    "inline.yaml:2:1: unknown key \"Seed\" at top level (expected one of: name, description, incident, "
-                   "seed, duration, cluster, network, workload, faults, nemesis, phases, expect, tags)");
+                   "seed, duration, cluster, network, workload, faults, nemesis, phases, expect, tags, engine)");
     /* Sections are read in schema order: cluster before faults, whatever the file order. */
     tst_load_ok("name: x\nfaults: [{at: 1s, crash: 4}]\ncluster: {nodes: 5}\n", &c);
     ck_assert_uint_eq(c.faults[0].node, 4);

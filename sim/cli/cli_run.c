@@ -430,6 +430,13 @@ static void print_run(const cli_campaign *c, const cli_job *job, bool quiet)
                 job->err.where, job->err.message);
         return;
     }
+    if (strcmp(r->verdict, "error") == 0) {   /* stopped early: a limit or out of memory */
+        printf("ERROR %s seed=%llu%s%s events=%llu trace=%016llx\n  error: %s\n  repro:  %s\n", s->config.name,
+               (unsigned long long)job->seed, c->variants[job->variant].args[0] ? " " : "",
+               c->variants[job->variant].args, (unsigned long long)r->row.events,
+               (unsigned long long)r->row.trace_hash, r->failure, r->repro);
+        return;
+    }
     bool pass = strcmp(r->verdict, "pass") == 0;
     if (quiet && pass) return;
     char converged[32] = "never";
@@ -462,7 +469,7 @@ static int run_campaign(cli_campaign *c, const cli_args *a, rpt_db *db, cli_tall
         while (!c->jobs[i].done) pthread_cond_wait(&c->cond, &c->lock);
         pthread_mutex_unlock(&c->lock);
         cli_job *job = &c->jobs[i];
-        if (job->status != SIM_OK) {
+        if (job->status != SIM_OK || strcmp(job->result.verdict, "error") == 0) {
             tally->error++;
             status = 2;
         } else if (strcmp(job->result.verdict, "pass") == 0) {
@@ -532,7 +539,7 @@ static int write_junit(const cli_campaign *c, const char *path)
         for (size_t i = 0; i < c->job_count; i++) {
             if (c->jobs[i].variant != v) continue;
             tests++;
-            if (c->jobs[i].status != SIM_OK) errors++;
+            if (c->jobs[i].status != SIM_OK || strcmp(c->jobs[i].result.verdict, "error") == 0) errors++;
             else if (strcmp(c->jobs[i].result.verdict, "pass") != 0) failures++;
         }
         fprintf(f, "  <testsuite name=\"");
@@ -548,6 +555,12 @@ static int write_junit(const cli_campaign *c, const char *path)
                 fprintf(f, "<error message=\"");
                 xml_escape(f, job->err.message);
                 fprintf(f, "\"/>");
+            } else if (strcmp(job->result.verdict, "error") == 0) {
+                fprintf(f, "<error message=\"");
+                xml_escape(f, job->result.failure);
+                fprintf(f, "\">repro: ");
+                xml_escape(f, job->result.repro);
+                fprintf(f, "</error>");
             } else if (strcmp(job->result.verdict, "pass") != 0) {
                 fprintf(f, "<failure message=\"");
                 xml_escape(f, job->result.failure);
@@ -576,7 +589,7 @@ static int write_markdown(const cli_campaign *c, const char *path)
         for (size_t i = 0; i < c->job_count; i++) {
             if (c->jobs[i].variant != v) continue;
             runs++;
-            if (c->jobs[i].status != SIM_OK) error++;
+            if (c->jobs[i].status != SIM_OK || strcmp(c->jobs[i].result.verdict, "error") == 0) error++;
             else if (strcmp(c->jobs[i].result.verdict, "pass") == 0) pass++;
             else fail++;
         }

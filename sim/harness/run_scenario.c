@@ -62,6 +62,7 @@ static void fail_in_event(run_ctx *r, sim_status st, const sim_error *err)
     if (st == SIM_OK || r->status != SIM_OK) return;
     r->status = st;
     r->err = *err;
+    sim_fail(r->sim, err);   /* stop the run at once: what follows would build on a broken run */
 }
 
 static void schedule(run_ctx *r, sim_time_ns at_ns, sim_event_fn *fn, uint64_t arg)
@@ -572,7 +573,10 @@ static void check_bound(run_result *res, size_t *len, const char *name, const sc
     *len = expect_add(res, *len, name, bound, obs_text, observed != SIM_TIME_NEVER && observed <= b->max_ns);
 }
 
-static void fill_result(run_ctx *r, const run_options *opt, run_result *res, sim_time_ns last_fault_end)
+/* `error`: why the run stopped early (a limit, out of memory), or NULL.
+ * An early stop makes the run an ERROR whatever the expectations say. */
+static void fill_result(run_ctx *r, const run_options *opt, run_result *res, sim_time_ns last_fault_end,
+                        const char *error)
 {
     const scn_config *cfg = r->cfg;
     rpt_run *row = &res->row;
@@ -670,7 +674,12 @@ static void fill_result(run_ctx *r, const run_options *opt, run_result *res, sim
     row->expects = res->expects;
     row->expects_count = ne;
     /* The run itself. */
-    snprintf(res->verdict, sizeof res->verdict, "%s", res->failure[0] == '\0' ? "pass" : "fail");
+    if (error != NULL) {
+        snprintf(res->failure, sizeof res->failure, "%s", error);
+        snprintf(res->verdict, sizeof res->verdict, "error");
+    } else {
+        snprintf(res->verdict, sizeof res->verdict, "%s", res->failure[0] == '\0' ? "pass" : "fail");
+    }
     snprintf(res->build, sizeof res->build, "%s", run_build_id());
     snprintf(res->repro, sizeof res->repro, "build/distrosim run %s --seed %llu%s%s",
              opt->scenario_path != NULL ? opt->scenario_path : cfg->name, (unsigned long long)opt->seed,
@@ -726,9 +735,21 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
     r.churn_rng = sim_rng_derive(opt->seed, SIM_STREAM_HARNESS(STREAM_CHURN));
     r.nemesis_rng = sim_rng_derive(opt->seed, SIM_STREAM_HARNESS(STREAM_NEMESIS));
     r.trace = &opt->trace;
-    sim_config sc = { .seed = opt->seed, .node_count = r.nodes };
+    sim_config sc = { .seed = opt->seed, .node_count = r.nodes, .events_max = cfg->engine.events_max,
+                      .events_budget = cfg->engine.events_budget };
+    /* An assertion that fails during this run names it, so one run of a
+     * -j campaign can be replayed on its own. */
+    char context[512];
+    int context_len = snprintf(context, sizeof context, "scenario %s seed %llu build %s",
+                               opt->scenario_path != NULL ? opt->scenario_path : cfg->name,
+                               (unsigned long long)opt->seed, run_build_id());
+    if (context_len < 0 || (size_t)context_len >= sizeof context) {
+        snprintf(context, sizeof context, "scenario %s seed %llu build %s", cfg->name, (unsigned long long)opt->seed,
+                 run_build_id());
+    }
     r.sim = sim_engine_create(&sc, err);
     if (r.sim == NULL) return err != NULL ? err->status : SIM_ERR_NOMEM;
+    sim_assert_context_set(context);
     const char *addresses[SCN_NODES_MAX];
     for (uint32_t i = 0; i < r.nodes; i++) addresses[i] = cfg->cluster.addresses[i];
     r.faulty = calloc(r.nodes, sizeof *r.faulty);
@@ -771,10 +792,27 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
                                  "phases: heal everything, quiet for %.0f s", (double)cfg->phases.quiet_ns / 1e9);
         r.faults[heal].phases_heal = true;
     }
+    /* A run that stops early (the engine failed, a limit was reached, or
+     * one of the harness's own events failed) is an ERROR result, not an
+     * error of the call: it is recorded, and the campaign goes on. */
+    char stopped[sizeof res->failure] = "";
     if (st == SIM_OK && r.status == SIM_OK) {
-        (void)sim_run_until(r.sim, cfg->duration_ns);
+        sim_stop_reason why = sim_run_until(r.sim, cfg->duration_ns);
+        const sim_error *failure = sim_failure(r.sim);
+        char at[32];
+        fmt_duration(sim_now(r.sim), at, sizeof at);
+        if (why == SIM_STOP_FAILED && failure != NULL) {
+            snprintf(stopped, sizeof stopped, "the run stopped at %s: %s: %s", at, failure->where, failure->message);
+        } else if (why == SIM_STOP_BUDGET) {
+            snprintf(stopped, sizeof stopped,
+                     "the run stopped at %s: the event budget (engine.events_budget) of %llu events is spent", at,
+                     (unsigned long long)cfg->engine.events_budget);
+        } else if (r.status != SIM_OK) {
+            snprintf(stopped, sizeof stopped, "the run stopped at %s: %s: %s", at, r.err.where, r.err.message);
+        }
+    } else if (st == SIM_OK) {
         st = r.status;
-        if (st != SIM_OK && err != NULL) *err = r.err;
+        if (err != NULL) *err = r.err;
     }
     if (st == SIM_OK) {
         /* Nemesis faults end when they end; the phases' heal at the end of
@@ -786,8 +824,14 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
         }
         obs_finish(r.observer);
         res->effective_yaml = config_yaml(cfg);
-        fill_result(&r, opt, res, last_fault_end);
+        fill_result(&r, opt, res, last_fault_end, stopped[0] != '\0' ? stopped : NULL);
+        if (r.status != SIM_OK && stopped[0] == '\0') {   /* a failure while collecting the results */
+            snprintf(res->failure, sizeof res->failure, "collecting the results: %s: %s", r.err.where,
+                     r.err.message);
+            snprintf(res->verdict, sizeof res->verdict, "error");
+        }
     }
+    sim_assert_context_set(NULL);
     obs_destroy(r.observer);
     distro_cluster_destroy(r.cluster);
     sim_engine_destroy(r.sim);

@@ -383,6 +383,9 @@ bool scn_config_equal(const scn_config *a, const scn_config *b)
         a->phases.quiet_ns != b->phases.quiet_ns) {
         return false;
     }
+    if (a->engine.events_budget != b->engine.events_budget || a->engine.events_max != b->engine.events_max) {
+        return false;
+    }
     const scn_expect *ea = &a->expect, *eb = &b->expect;
     if (!bound_equal(&ea->converge_within, &eb->converge_within) ||
         !bound_equal(&ea->lost_max, &eb->lost_max) || !bound_equal(&ea->zombie_max, &eb->zombie_max) ||
@@ -679,6 +682,10 @@ sim_status scn_config_validate(const scn_config *c, const char *where, sim_error
     }
     if (c->duration_ns == 0 || c->duration_ns > SCN_DURATION_NS_MAX) {
         return INVALID("duration: expected a positive duration of at most 8760h");
+    }
+    if (c->engine.events_max != 0 && (c->engine.events_max < 64 || c->engine.events_max > SIM_EVENTS_MAX)) {
+        return INVALID("engine.events_max: expected 64..%u or 0 (the default), got %" PRIu32, SIM_EVENTS_MAX,
+                       c->engine.events_max);
     }
     if (c->phases.enabled && c->phases.chaos_ns + c->phases.quiet_ns != c->duration_ns) {
         return INVALID("duration: with phases the run lasts phases.chaos + phases.quiet");
@@ -1094,6 +1101,11 @@ sim_status scn_config_print(const scn_config *c, FILE *out)
     for (uint32_t i = 0; i < c->fault_count; i++) print_fault(out, &c->faults[i]);
     print_nemesis_phases(out, c);
     print_expect(out, &c->expect);
+    if (c->engine.events_budget != 0 || c->engine.events_max != 0) {   /* defaults stay unprinted */
+        fprintf(out, "engine:\n");
+        if (c->engine.events_budget != 0) fprintf(out, "  events_budget: %" PRIu64 "\n", c->engine.events_budget);
+        if (c->engine.events_max != 0) fprintf(out, "  events_max: %" PRIu32 "\n", c->engine.events_max);
+    }
     if (fflush(out) != 0 || ferror(out)) return SIM_ERR_IO;
     return SIM_OK;
 }

@@ -301,6 +301,14 @@ typedef struct scn_expect {
     uint32_t counter_count;             /* <= SCN_COUNTERS_MAX */
 } scn_expect;
 
+/* Engine limits (the `engine` section), for scenarios that probe what
+ * happens when a run hits one: the run ends as an ERROR naming the limit.
+ * 0 keeps the engine's default. */
+typedef struct scn_engine {
+    uint64_t events_budget;             /* stop after this many events; 0 = no budget */
+    uint32_t events_max;                /* event pool bound, <= SIM_EVENTS_MAX; 0 = SIM_EVENTS_MAX */
+} scn_engine;
+
 typedef struct scn_config {
     char name[SCN_NAME_BYTES_MAX + 1];  /* [a-z0-9._-]+, required in files */
     char *description;                  /* owned; NULL when empty */
@@ -317,6 +325,7 @@ typedef struct scn_config {
     scn_nemesis nemesis;
     scn_phases phases;
     scn_expect expect;
+    scn_engine engine;
 } scn_config;
 
 /* One settable field of distro_config, by its scenario key: the C field

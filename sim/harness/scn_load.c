@@ -1305,9 +1305,14 @@ static const field top_fields[] = {
     FLD("seed", F_U64, CFG(seed), 0, UINT64_MAX),
     FLD("duration", F_DURATION, CFG(duration_ns), 1, 0),
     NEST("cluster"), NEST("network"), NEST("workload"), NEST("faults"), NEST("nemesis"), NEST("phases"),
-    NEST("expect"), NEST("tags"),
+    NEST("expect"), NEST("tags"), NEST("engine"),
 };
 enum { TOP_DURATION = 4 };
+
+static const field engine_fields[] = {
+    FLD("events_budget", F_U64, CFG(engine.events_budget), 1, UINT64_MAX),
+    FLD("events_max", F_U32, CFG(engine.events_max), 64, SIM_EVENTS_MAX),
+};
 
 static const field cluster_fields[] = {
     FLD("nodes", F_U32, CFG(cluster.nodes), 1, SCN_NODES_MAX),
@@ -2163,6 +2168,14 @@ static sim_status parse_top(ctx *c)
     if (v != NONE && (st = parse_nemesis(c, v)) != SIM_OK) return st;
     v = map_get(c, root, "expect");
     if (v != NONE && (st = parse_expect(c, v)) != SIM_OK) return st;
+    v = map_get(c, root, "engine");
+    if (v != NONE) {
+        size_t saved = path_push(c, "engine");
+        st = parse_section(c, v, engine_fields, ARRAY_LEN(engine_fields), c->cfg, NULL,
+                           "a mapping such as {events_budget: 1000000}");
+        path_pop(c, saved);
+        if (st != SIM_OK) return st;
+    }
     return SIM_OK;
 }
 
@@ -2259,6 +2272,7 @@ static const section set_sections[] = {
     { "nemesis.duration", nemesis_duration_fields, ARRAY_LEN(nemesis_duration_fields) },
     { "phases", phases_fields, ARRAY_LEN(phases_fields) },
     { "expect", expect_fields, ARRAY_LEN(expect_fields) },
+    { "engine", engine_fields, ARRAY_LEN(engine_fields) },
 };
 
 static void link_inherit(sim_link_params *p, uint32_t fields, const sim_link_params *d)
