@@ -426,6 +426,59 @@ START_TEST(test_owner_clock_step_makes_instances_look_stale)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* W11: a batch whose keys are all gone goes out as {}, is rejected, and is
+ * retried for as long as the target is a member. */
+
+START_TEST(test_empty_batch_is_rejected_and_retried_forever)
+{
+    /* Kills empty-batch-accepted.  Node 0 drops node 1 from its list and,
+     * owning K in its view {0, 2}, accepts a write of K; its PUT to node 2
+     * times out (0 -> 2 blocked).  Node 1 is added back and, in node 0's
+     * three-node view, owns K; node 1's checksums do not name K (it never
+     * got it), so node 0's verify removes K.  The retry then reads nothing:
+     * the batch is {}, node 2 answers an error, and the retries go on every
+     * ~6 s.  A fail count limit of 1000 keeps node 2 SUSPICIOUS (still in
+     * the list) while blocked. */
+    distro_config cfg = quiet_config();
+    cfg.member_fail_access_cnt = 1000;
+    tst_world *w = tst_world_new(3, 31, &cfg);
+    tst_run_to(w, 10 * S);
+    sim_error err;
+    ck_assert_int_eq(distro_member_remove(w->cluster, 0, 1, &err), SIM_OK);   /* node 0 sees {0, 2} */
+    char k[32], l[32];
+    tst_service_with_hash(k, sizeof k, "empty", 3, 1, 2, 0);   /* node 1 in {0,1,2}; node 0 in {0,2} */
+    tst_service_with_hash(l, sizeof l, "busy", 3, 1, 0, 0);    /* node 1 owns: it has a checksum to send */
+    uint32_t key = tst_key(w, k);
+    uint32_t ck = tst_client(w, k, "10.29.0.1", 80);
+    uint32_t cl = tst_client(w, l, "10.29.0.2", 80);
+    tst_request(w, cl, 1, DISTRO_OP_REGISTER);
+    tst_run_to(w, 11 * S);
+    ck_assert_int_eq(sim_net_block(w->sim, 0, 2, &err), SIM_OK);
+    tst_request(w, ck, 0, DISTRO_OP_REGISTER);
+    tst_run_to(w, 11100 * MS);
+    ck_assert(lists(w, 0, ck));
+    tst_run_to(w, 14 * S);
+    ck_assert_int_eq(distro_member_add(w->cluster, 0, 1, &err), SIM_OK);
+    /* Node 1 is UP in node 0's view within a report round, and its next
+     * verify (every 5 s) removes K from node 0 before the first retry
+     * (failure at ~23 s, + 5 s). */
+    tst_run_to(w, 24 * S);
+    ck_assert_uint_ge(distro_node_counters(w->cluster, 0)->sync_batches_failed, 1);
+    ck_assert_uint_ne(tst_first_change(w, 0, key, 11 * S, false), SIM_TIME_NEVER);
+    ck_assert(!distro_node_has_key(w->cluster, 0, key));
+    ck_assert_int_eq(sim_net_heal(w->sim, 0, 2, &err), SIM_OK);
+    tst_run_to(w, 30 * S);
+    uint64_t at30 = sent(w, 0, 2, "sync_datum");
+    tst_run_to(w, 60 * S);
+    /* A retry every 5 s + 1 s batch + the tick: at least four in 30 s. */
+    ck_assert_uint_ge(sent(w, 0, 2, "sync_datum") - at30, 4);
+    ck_assert_uint_ge(distro_node_counters(w->cluster, 0)->sync_empty_batches, 4);
+    ck_assert(!distro_node_has_key(w->cluster, 2, key));
+    tst_world_free(w);
+}
+END_TEST
+
 static Suite *checklist_suite(void)
 {
     Suite *s = suite_create("distro_checklist");
@@ -441,6 +494,7 @@ static Suite *checklist_suite(void)
     tcase_add_test(tc, test_added_member_is_down_until_first_contact);
     tcase_add_test(tc, test_health_channel_fetches_only_mismatched_services);
     tcase_add_test(tc, test_owner_clock_step_makes_instances_look_stale);
+    tcase_add_test(tc, test_empty_batch_is_rejected_and_retried_forever);
     suite_add_tcase(s, tc);
     return s;
 }
