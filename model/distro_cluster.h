@@ -7,6 +7,8 @@
  * NACOS-DISTRO.md sections 1, 2 and 4: member management, DistroMapper and
  * DistroFilter, DataStore, the delay-task and execute engines, change sync,
  * startup load, verify, the beat check and the health-status channel.
+ * "NACOS-DISTRO.md" in model comments means model/NACOS-DISTRO.md, and
+ * "FAULT-FAMILIES.md" means scenarios/FAULT-FAMILIES.md.
  *
  * The cluster is created on an engine the caller owns and attaches itself
  * to every node; it keeps the engine pointer until distro_cluster_destroy.
