@@ -143,22 +143,44 @@ static void window_close(obs *o, uint32_t *index)
     *index = NONE;
 }
 
-static void keys_grow(obs *o, uint32_t key)
+/* Grows one per-key (or per-client) array to `cap` rows of `row` bytes.
+ * False, with *p unchanged, when the allocator fails. */
+static bool grow_rows(void *p, size_t cap, size_t row)
 {
-    if (key < o->keys_cap) return;
-    uint32_t cap = o->keys_cap == 0 ? 64 : o->keys_cap;
-    while (cap <= key) cap *= 2;
+    void **pp = p;
+    if (cap > SIZE_MAX / row) return false;
+    void *grown = realloc(*pp, cap * row);
+    if (grown == NULL) return false;
+    *pp = grown;
+    return true;
+}
+
+/* Makes room for key index `key` in every per-key array, doubling.  The
+ * arrays are parallel (one capacity), so a failure part-way leaves some
+ * larger than keys_cap, which is harmless; keys_cap moves only once all have
+ * grown.  False (and the run failed) when out of memory. */
+static bool keys_grow(obs *o, uint32_t key)
+{
+    if (key < o->keys_cap) return true;
+    uint32_t cap = o->keys_cap == 0 ? SIM_VEC_MIN_CAP : o->keys_cap;
+    while (cap <= key) {
+        if (cap > UINT32_MAX / 2) {
+            obs_nomem(o, "keys");
+            return false;
+        }
+        cap *= 2;
+    }
     size_t n = o->n;
-    o->cks = realloc(o->cks, cap * n * sizeof *o->cks);
-    o->count = realloc(o->count, cap * n * sizeof *o->count);
-    o->mismatch = realloc(o->mismatch, cap * n * sizeof *o->mismatch);
-    o->divergent = realloc(o->divergent, cap * sizeof *o->divergent);
-    o->live_count = realloc(o->live_count, cap * sizeof *o->live_count);
-    o->key_clients = realloc(o->key_clients, cap * sizeof *o->key_clients);
-    o->key_clients_len = realloc(o->key_clients_len, cap * sizeof *o->key_clients_len);
-    o->key_clients_cap = realloc(o->key_clients_cap, cap * sizeof *o->key_clients_cap);
-    SIM_ASSERT(o->cks && o->count && o->mismatch && o->divergent && o->live_count && o->key_clients &&
-               o->key_clients_len && o->key_clients_cap);
+    if (!grow_rows(&o->cks, cap, n * sizeof *o->cks) || !grow_rows(&o->count, cap, n * sizeof *o->count) ||
+        !grow_rows(&o->mismatch, cap, n * sizeof *o->mismatch) ||
+        !grow_rows(&o->divergent, cap, sizeof *o->divergent) ||
+        !grow_rows(&o->live_count, cap, sizeof *o->live_count) ||
+        !grow_rows(&o->key_clients, cap, sizeof *o->key_clients) ||
+        !grow_rows(&o->key_clients_len, cap, sizeof *o->key_clients_len) ||
+        !grow_rows(&o->key_clients_cap, cap, sizeof *o->key_clients_cap)) {
+        obs_nomem(o, "keys");
+        return false;
+    }
     size_t old = o->keys_cap;
     memset(o->cks + old * n, 0, (cap - old) * n * sizeof *o->cks);
     memset(o->count + old * n, 0, (cap - old) * n * sizeof *o->count);
@@ -169,16 +191,25 @@ static void keys_grow(obs *o, uint32_t key)
     memset(o->key_clients_len + old, 0, (cap - old) * sizeof *o->key_clients_len);
     memset(o->key_clients_cap + old, 0, (cap - old) * sizeof *o->key_clients_cap);
     o->keys_cap = cap;
+    return true;
 }
 
-static void clients_grow(obs *o, uint32_t client)
+/* The same for client index `client` (clients and their per-node pairs). */
+static bool clients_grow(obs *o, uint32_t client)
 {
-    if (client < o->clients_cap) return;
-    uint32_t cap = o->clients_cap == 0 ? 64 : o->clients_cap;
-    while (cap <= client) cap *= 2;
-    o->clients = realloc(o->clients, cap * sizeof *o->clients);
-    o->pairs = realloc(o->pairs, (size_t)cap * o->n * sizeof *o->pairs);
-    SIM_ASSERT(o->clients != NULL && o->pairs != NULL);
+    if (client < o->clients_cap) return true;
+    uint32_t cap = o->clients_cap == 0 ? SIM_VEC_MIN_CAP : o->clients_cap;
+    while (cap <= client) {
+        if (cap > UINT32_MAX / 2) {
+            obs_nomem(o, "clients");
+            return false;
+        }
+        cap *= 2;
+    }
+    if (!grow_rows(&o->clients, cap, sizeof *o->clients) || !grow_rows(&o->pairs, cap, o->n * sizeof *o->pairs)) {
+        obs_nomem(o, "clients");
+        return false;
+    }
     for (uint32_t c = o->clients_cap; c < cap; c++) {
         o->clients[c] = (obs_client){ .key = NONE };
         for (uint32_t n = 0; n < o->n; n++) {
@@ -186,6 +217,7 @@ static void clients_grow(obs *o, uint32_t client)
         }
     }
     o->clients_cap = cap;
+    return true;
 }
 
 /* --- Convergence flips -------------------------------------------------------- */
@@ -268,10 +300,10 @@ static void key_node_update(obs *o, uint32_t key, uint32_t node)
         uint32_t before = o->node_mismatch[node];
         o->node_mismatch[node] = mismatch ? before + 1 : before - 1;
         if (before == 0 && mismatch) {
-            if (o->node_stale_len + 3 > o->node_stale_cap) {
-                o->node_stale_cap = o->node_stale_cap == 0 ? 96 : o->node_stale_cap * 2;
-                o->node_stale = realloc(o->node_stale, o->node_stale_cap * sizeof *o->node_stale);
-                SIM_ASSERT(o->node_stale != NULL);
+            if (!SIM_VEC_RESERVE(o->node_stale, o->node_stale_len, o->node_stale_cap, 3)) {
+                o->node_mismatch[node] = before;   /* as if the hook had not run: the run stops here */
+                obs_nomem(o, "per-node disagreement intervals");
+                return;
             }
             o->node_stale[o->node_stale_len] = node;
             o->node_stale[o->node_stale_len + 1] = sim_now(o->sim);
@@ -338,7 +370,7 @@ static void on_datum(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t key, 
     (void)at_ns;
     (void)old_cks;
     obs *o = ctx;
-    keys_grow(o, key);
+    if (!keys_grow(o, key)) return;
     size_t kn = (size_t)key * o->n + node;
     o->cks[kn] = cks64(new_cks);
     uint32_t count = o->m.instance_count(o->m.ctx, node, key);
@@ -372,7 +404,7 @@ static void on_node(void *ctx, sim_time_ns at_ns, uint32_t node, bool up)
         }
     }
     uint32_t keys = o->m.key_count(o->m.ctx);
-    keys_grow(o, keys == 0 ? 0 : keys - 1);
+    if (!keys_grow(o, keys == 0 ? 0 : keys - 1)) return;
     for (uint32_t k = 0; k < keys; k++) {
         key_node_update(o, k, node);
         key_divergence_update(o, k);
@@ -384,10 +416,10 @@ static void on_node(void *ctx, sim_time_ns at_ns, uint32_t node, bool up)
 static void on_client(void *ctx, sim_time_ns at_ns, uint32_t client, bool live)
 {
     obs *o = ctx;
-    clients_grow(o, client);
+    if (!clients_grow(o, client)) return;
     obs_client *cl = &o->clients[client];
     uint32_t key = o->m.client_key(o->m.ctx, client);
-    keys_grow(o, key);
+    if (!keys_grow(o, key)) return;
     if (cl->key == NONE) {
         cl->key = key;
         size_t kc_len = o->key_clients_len[key];   /* a size_t length keeps the helper's range check plain */
@@ -440,8 +472,9 @@ static void sample_fire(sim_engine *sim, void *ctx, uint64_t arg)
     obs *o = ctx;
     take_sample(o);
     sim_error err;
-    sim_status st = sim_schedule(sim, o->sample_interval_ns, SIM_KIND_USER, sample_fire, o, 0, NULL, &err);
-    SIM_ASSERT(st == SIM_OK);
+    if (sim_schedule(sim, o->sample_interval_ns, SIM_KIND_USER, sample_fire, o, 0, NULL, &err) != SIM_OK) {
+        sim_fail(sim, &err);   /* the event pool is full: the run stops as an ERROR */
+    }
 }
 
 static uint32_t cl_key_count(void *ctx) { return distro_cluster_key_count(ctx); }
@@ -461,9 +494,9 @@ static uint32_t cl_healthy_count(void *ctx, uint32_t node) { return distro_node_
 obs *obs_create_model(sim_engine *sim, const obs_model *model, sim_time_ns sample_interval_ns,
                       distro_observer *hooks)
 {
-    obs *o = calloc(1, sizeof *o);
-    SIM_ASSERT(o != NULL);
     SIM_ASSERT(model->nodes > 0);
+    obs *o = calloc(1, sizeof *o);
+    if (o == NULL) return NULL;
     o->sim = sim;
     o->m = *model;
     o->n = model->nodes;
@@ -471,7 +504,10 @@ obs *obs_create_model(sim_engine *sim, const obs_model *model, sim_time_ns sampl
     o->instances = calloc(o->n, sizeof *o->instances);
     o->node_mismatch = calloc(o->n, sizeof *o->node_mismatch);
     o->node_open = calloc(o->n, sizeof *o->node_open);
-    SIM_ASSERT(o->up != NULL && o->instances != NULL && o->node_mismatch != NULL && o->node_open != NULL);
+    if (o->up == NULL || o->instances == NULL || o->node_mismatch == NULL || o->node_open == NULL) {
+        obs_destroy(o);
+        return NULL;
+    }
     o->none_window = o->multi_window = o->divergent_window = NONE;
     o->converged = true;                 /* nothing up, nothing registered: trivially agreed */
     o->converged_since = sim_now(sim);
@@ -480,8 +516,10 @@ obs *obs_create_model(sim_engine *sim, const obs_model *model, sim_time_ns sampl
                                 .node_changed = on_node, .client_changed = on_client };
     if (sample_interval_ns > 0) {
         sim_error err;
-        sim_status st = sim_schedule(sim, 0, SIM_KIND_USER, sample_fire, o, 0, NULL, &err);
-        SIM_ASSERT(st == SIM_OK);
+        if (sim_schedule(sim, 0, SIM_KIND_USER, sample_fire, o, 0, NULL, &err) != SIM_OK) {
+            obs_destroy(o);
+            return NULL;
+        }
     }
     return o;
 }
@@ -495,6 +533,7 @@ obs *obs_create(sim_engine *sim, distro_cluster *cluster, sim_time_ns sample_int
     };
     distro_observer hooks;
     obs *o = obs_create_model(sim, &model, sample_interval_ns, &hooks);
+    if (o == NULL) return NULL;
     o->cluster = cluster;
     distro_cluster_set_observer(cluster, &hooks);
     return o;

@@ -77,7 +77,9 @@ typedef struct obs_model {
 } obs_model;
 
 /* Creates an observer and installs it as `cluster`'s observer.  Keeps both
- * pointers; `sample_interval_ns` 0 disables sampling.  Returns owned. */
+ * pointers; `sample_interval_ns` 0 disables sampling.  Returns owned, or
+ * NULL when out of memory (or the first sample cannot be scheduled).  Out
+ * of memory later, inside a hook, stops the run with sim_fail(). */
 obs *obs_create(sim_engine *sim, distro_cluster *cluster, sim_time_ns sample_interval_ns);
 /* The same over any model: fills `*hooks` with the callbacks to feed it
  * (the model's changes, in time order).  Keeps `model`. */

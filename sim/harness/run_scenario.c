@@ -21,6 +21,7 @@
 #include "distro_cluster.h"
 #include "obs_convergence.h"
 #include "sim_net.h"
+#include "sim_vec.h"
 
 #define STREAM_WORKLOAD 1u
 #define STREAM_CHURN 2u
@@ -76,10 +77,11 @@ static size_t fault_note(run_ctx *r, const char *kind, sim_time_ns start_ns, sim
     SIM_PRINTF(5, 6);
 static size_t fault_note(run_ctx *r, const char *kind, sim_time_ns start_ns, sim_time_ns end_ns, const char *fmt, ...)
 {
-    if (r->faults_len == r->faults_cap) {
-        r->faults_cap = r->faults_cap == 0 ? 32 : r->faults_cap * 2;
-        r->faults = realloc(r->faults, r->faults_cap * sizeof *r->faults);
-        SIM_ASSERT(r->faults != NULL);
+    if (!SIM_VEC_RESERVE(r->faults, r->faults_len, r->faults_cap, 1)) {
+        sim_error err;
+        (void)sim_error_set(&err, SIM_ERR_NOMEM, "fault_note", "out of memory recording fault %zu", r->faults_len);
+        fail_in_event(r, SIM_ERR_NOMEM, &err);
+        return SIZE_MAX;
     }
     run_fault_rec *f = &r->faults[r->faults_len];
     f->kind = kind;
@@ -484,13 +486,11 @@ static void trace_event(void *ctx, const sim_trace_record *rec, const sim_messag
 static const char *keep(run_result *res, const char *s)
 {
     if (s == NULL) return NULL;
-    if (res->strings_len == res->strings_cap) {
-        res->strings_cap = res->strings_cap == 0 ? 64 : res->strings_cap * 2;
-        res->strings = realloc(res->strings, res->strings_cap * sizeof *res->strings);
-        SIM_ASSERT(res->strings != NULL);
+    char *copy = NULL;
+    if (!SIM_VEC_RESERVE(res->strings, res->strings_len, res->strings_cap, 1) || (copy = strdup(s)) == NULL) {
+        res->out_of_memory = true;
+        return "";
     }
-    char *copy = strdup(s);
-    SIM_ASSERT(copy != NULL);
     res->strings[res->strings_len++] = copy;
     return copy;
 }
@@ -513,10 +513,9 @@ typedef struct stats_ctx {
 static void collect_msgstat(void *ctx, sim_node_id src, sim_node_id dst, uint16_t type, const sim_msg_stats *s)
 {
     stats_ctx *sc = ctx;
-    if (sc->len == sc->cap) {
-        sc->cap = sc->cap == 0 ? 64 : sc->cap * 2;
-        sc->res->msgstats = realloc(sc->res->msgstats, sc->cap * sizeof *sc->res->msgstats);
-        SIM_ASSERT(sc->res->msgstats != NULL);
+    if (!SIM_VEC_RESERVE(sc->res->msgstats, sc->len, sc->cap, 1)) {
+        sc->res->out_of_memory = true;
+        return;
     }
     sc->res->msgstats[sc->len++] = (rpt_msgstat){
         .src = (int32_t)src, .dst = (int32_t)dst, .type = distro_msg_type_name(type), .sent = s->sent,
@@ -575,6 +574,17 @@ static void check_bound(run_result *res, size_t *len, const char *name, const sc
 
 /* `error`: why the run stopped early (a limit, out of memory), or NULL.
  * An early stop makes the run an ERROR whatever the expectations say. */
+/* An array of the result, or stop filling: run_scenario then returns
+ * SIM_ERR_NOMEM (the out-of-memory policy in sim_vec.h). */
+#define FILL_ALLOC(ptr, n)                                                                                   \
+    do {                                                                                                     \
+        (ptr) = calloc((n), sizeof *(ptr));                                                                  \
+        if ((ptr) == NULL) {                                                                                 \
+            res->out_of_memory = true;                                                                       \
+            return;                                                                                          \
+        }                                                                                                    \
+    } while (0)
+
 static void fill_result(run_ctx *r, const run_options *opt, run_result *res, sim_time_ns last_fault_end,
                         const char *error)
 {
@@ -583,8 +593,7 @@ static void fill_result(run_ctx *r, const run_options *opt, run_result *res, sim
     size_t count = 0;
     /* Windows. */
     const obs_window *wins = obs_windows(r->observer, &count);
-    res->windows = calloc(count + 1, sizeof *res->windows);
-    SIM_ASSERT(res->windows != NULL);
+    FILL_ALLOC(res->windows, count + 1);
     for (size_t i = 0; i < count; i++) {
         const obs_window *w = &wins[i];
         res->windows[i] = (rpt_window){
@@ -596,9 +605,8 @@ static void fill_result(run_ctx *r, const run_options *opt, run_result *res, sim
     row->windows = res->windows;
     row->windows_count = count;
     /* Faults and convergence after each. */
-    res->faults = calloc(r->faults_len + 1, sizeof *res->faults);
-    res->convergences = calloc(r->faults_len + 1, sizeof *res->convergences);
-    SIM_ASSERT(res->faults != NULL && res->convergences != NULL);
+    FILL_ALLOC(res->faults, r->faults_len + 1);
+    FILL_ALLOC(res->convergences, r->faults_len + 1);
     for (size_t i = 0; i < r->faults_len; i++) {
         const run_fault_rec *f = &r->faults[i];
         res->faults[i] = (rpt_fault){ .index = (int32_t)i, .kind = f->kind, .description = keep(res, f->description),
@@ -613,8 +621,7 @@ static void fill_result(run_ctx *r, const run_options *opt, run_result *res, sim
     /* Counters, per node. */
     distro_counter_value list[64];
     uint32_t per_node = distro_counters_list(distro_node_counters(r->cluster, 0), list, 64);
-    res->counters = calloc((size_t)per_node * r->nodes + 1, sizeof *res->counters);
-    SIM_ASSERT(res->counters != NULL);
+    FILL_ALLOC(res->counters, (size_t)per_node * r->nodes + 1);
     size_t nc = 0;
     for (uint32_t n = 0; n < r->nodes; n++) {
         uint32_t c = distro_counters_list(distro_node_counters(r->cluster, n), list, 64);
@@ -626,8 +633,7 @@ static void fill_result(run_ctx *r, const run_options *opt, run_result *res, sim
     row->counters_count = nc;
     /* Samples. */
     const obs_sample *samples = obs_samples(r->observer, &count);
-    res->samples = calloc(count + 1, sizeof *res->samples);
-    SIM_ASSERT(res->samples != NULL);
+    FILL_ALLOC(res->samples, count + 1);
     for (size_t i = 0; i < count; i++) {
         const obs_sample *s = &samples[i];
         res->samples[i] = (rpt_sample){ .at_ns = s->at_ns, .node = (int32_t)s->node, .up = s->up, .keys = s->keys,
@@ -643,10 +649,12 @@ static void fill_result(run_ctx *r, const run_options *opt, run_result *res, sim
     row->msgstats_count = sc.len;
     /* Replication lag. */
     sim_error lerr;
-    if (obs_lag_summary(r->observer, &row->lag, &lerr) != SIM_OK) fail_in_event(r, lerr.status, &lerr);
+    if (obs_lag_summary(r->observer, &row->lag, &lerr) != SIM_OK) {
+        res->out_of_memory = true;
+        return;
+    }
     /* Expectations. */
-    res->expects = calloc(8 + cfg->expect.counter_count, sizeof *res->expects);
-    SIM_ASSERT(res->expects != NULL);
+    FILL_ALLOC(res->expects, 8 + (size_t)cfg->expect.counter_count);
     size_t ne = 0;
     sim_time_ns converged = obs_converged(r->observer) ? obs_converged_since(r->observer) : SIM_TIME_NEVER;
     sim_time_ns after = converged == SIM_TIME_NEVER ? SIM_TIME_NEVER
@@ -707,7 +715,7 @@ static char *config_yaml(const scn_config *cfg)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    SIM_ASSERT(f != NULL);
+    if (f == NULL) return NULL;
     sim_status st = scn_config_print(cfg, f);
     fclose(f);
     if (st != SIM_OK) {
@@ -755,13 +763,16 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
     r.faulty = calloc(r.nodes, sizeof *r.faulty);
     r.saved_links = calloc(2 * (size_t)cfg->fault_count + 2, sizeof *r.saved_links);
     const char **metadata = calloc(2 * (size_t)cfg->workload.metadata_count + 1, sizeof *metadata);
-    SIM_ASSERT(r.faulty != NULL && r.saved_links != NULL && metadata != NULL);
-    for (uint32_t i = 0; i < cfg->workload.metadata_count; i++) {
+    sim_status st = SIM_OK;
+    if (r.faulty == NULL || r.saved_links == NULL || metadata == NULL) {
+        st = sim_error_set(err, SIM_ERR_NOMEM, "run_scenario", "out of memory setting up the run");
+    }
+    for (uint32_t i = 0; st == SIM_OK && i < cfg->workload.metadata_count; i++) {
         metadata[2 * i] = cfg->workload.metadata[i].key;
         metadata[2 * i + 1] = cfg->workload.metadata[i].value;
     }
     r.metadata = cfg->workload.metadata_count > 0 ? metadata : NULL;
-    sim_status st = sim_net_set_default(r.sim, &cfg->network.defaults, err);
+    if (st == SIM_OK) st = sim_net_set_default(r.sim, &cfg->network.defaults, err);
     if (st == SIM_OK) {
         r.cluster = distro_cluster_create(r.sim, &cfg->cluster.distro, addresses, err);
         if (r.cluster == NULL) st = err != NULL ? err->status : SIM_ERR_INVALID;
@@ -769,6 +780,11 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
     if (st == SIM_OK) {
         restore_links(&r);
         r.observer = obs_create(r.sim, r.cluster, opt->sample_interval_ns != 0 ? opt->sample_interval_ns : SIM_S);
+        if (r.observer == NULL) {
+            st = sim_error_set(err, SIM_ERR_NOMEM, "run_scenario", "out of memory creating the observer");
+        }
+    }
+    if (st == SIM_OK) {
         if (opt->trace.out != NULL || opt->trace.hook != NULL) sim_set_trace_hook(r.sim, trace_event, &r);
         st = distro_cluster_start_all(r.cluster, err);
     }
@@ -790,7 +806,7 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
         schedule(&r, r.chaos_end_ns, heal_everything, 0);
         size_t heal = fault_note(&r, "heal", r.chaos_end_ns, r.chaos_end_ns,
                                  "phases: heal everything, quiet for %.0f s", (double)cfg->phases.quiet_ns / 1e9);
-        r.faults[heal].phases_heal = true;
+        if (heal != SIZE_MAX) r.faults[heal].phases_heal = true;   /* SIZE_MAX: out of memory, r.status says */
     }
     /* A run that stops early (the engine failed, a limit was reached, or
      * one of the harness's own events failed) is an ERROR result, not an
@@ -802,13 +818,13 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
         char at[32];
         fmt_duration(sim_now(r.sim), at, sizeof at);
         if (why == SIM_STOP_FAILED && failure != NULL) {
-            snprintf(stopped, sizeof stopped, "the run stopped at %s: %s: %s", at, failure->where, failure->message);
+            snprintf(stopped, sizeof stopped, "the run stopped at %s: %.100s: %.300s", at, failure->where, failure->message);
         } else if (why == SIM_STOP_BUDGET) {
             snprintf(stopped, sizeof stopped,
                      "the run stopped at %s: the event budget (engine.events_budget) of %llu events is spent", at,
                      (unsigned long long)cfg->engine.events_budget);
         } else if (r.status != SIM_OK) {
-            snprintf(stopped, sizeof stopped, "the run stopped at %s: %s: %s", at, r.err.where, r.err.message);
+            snprintf(stopped, sizeof stopped, "the run stopped at %s: %.100s: %.300s", at, r.err.where, r.err.message);
         }
     } else if (st == SIM_OK) {
         st = r.status;
@@ -824,11 +840,11 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
         }
         obs_finish(r.observer);
         res->effective_yaml = config_yaml(cfg);
-        fill_result(&r, opt, res, last_fault_end, stopped[0] != '\0' ? stopped : NULL);
-        if (r.status != SIM_OK && stopped[0] == '\0') {   /* a failure while collecting the results */
-            snprintf(res->failure, sizeof res->failure, "collecting the results: %s: %s", r.err.where,
-                     r.err.message);
-            snprintf(res->verdict, sizeof res->verdict, "error");
+        if (res->effective_yaml == NULL) res->out_of_memory = true;
+        else fill_result(&r, opt, res, last_fault_end, stopped[0] != '\0' ? stopped : NULL);
+        if (res->out_of_memory) {
+            st = sim_error_set(err, SIM_ERR_NOMEM, "run_scenario", "out of memory collecting the results of %s seed %llu",
+                               cfg->name, (unsigned long long)opt->seed);
         }
     }
     sim_assert_context_set(NULL);

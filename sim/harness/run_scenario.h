@@ -59,6 +59,7 @@ typedef struct run_result {
     char **strings;                 /* every other string the rows point at */
     size_t strings_len;
     size_t strings_cap;
+    bool out_of_memory;             /* while filling: an allocation failed (run_scenario returns SIM_ERR_NOMEM) */
 } run_result;
 
 /* Runs `config` with `options->seed`.  Borrows both.  On SIM_OK `*out` is
