@@ -26,6 +26,7 @@
 #include "rpt_report_int.h"
 #include "sim_assert.h"
 #include "sim_limits.h"
+#include "sim_vec.h"
 
 /* In the order the report lists them (alphabetical, as SQL would sort). */
 static const char *const window_kinds[RPT_WINDOW_KINDS] = {
@@ -74,15 +75,9 @@ static void map_row(void *user, int ncols, const char *const *v)
     rpt_runmap *m = s->map;
     SIM_ASSERT(ncols == 3);
     if (s->failed) return;
-    if (m->count == m->cap) {
-        size_t cap = m->cap == 0 ? 1024 : m->cap * 2;
-        rpt_run_entry *e = realloc(m->runs, cap * sizeof *e);
-        if (e == NULL) {
-            s->failed = true;
-            return;
-        }
-        m->runs = e;
-        m->cap = cap;
+    if (!SIM_VEC_RESERVE(m->runs, m->count, m->cap, 1)) {
+        s->failed = true;
+        return;
     }
     rpt_run_entry *e = &m->runs[m->count++];
     e->id = strtoll(v[0], NULL, 10);
@@ -211,15 +206,9 @@ static rpt_type_traffic *type_slot(rpt_traffic *t, const char *type, bool *faile
         if (strcmp(t->types[i].type, type) == 0) return &t->types[i];
     }
     if (t->types_count == RPT_TRAFFIC_TYPES_MAX) return NULL;
-    if (t->types_count == t->types_cap) {
-        size_t cap = t->types_cap == 0 ? 16 : t->types_cap * 2;
-        rpt_type_traffic *types = realloc(t->types, cap * sizeof *types);
-        if (types == NULL) {
-            *failed = true;
-            return NULL;
-        }
-        t->types = types;
-        t->types_cap = cap;
+    if (!SIM_VEC_RESERVE(t->types, t->types_count, t->types_cap, 1)) {
+        *failed = true;
+        return NULL;
     }
     rpt_type_traffic *slot = &t->types[t->types_count];
     memset(slot, 0, sizeof *slot);

@@ -23,6 +23,7 @@
 #include "rpt_report_int.h"
 #include "sim_assert.h"
 #include "sim_duration.h"
+#include "sim_vec.h"
 
 /* ========================================================================
  * Text buffer
@@ -35,17 +36,10 @@ static bool buf_reserve(rpt_buf *b, size_t extra)
         b->failed = true;
         return false;
     }
-    size_t need = b->len + extra + 1;
-    if (need <= b->cap) return true;
-    size_t cap = b->cap == 0 ? 256 : b->cap;
-    while (cap < need) cap *= 2;                     /* bound: need < SIZE_MAX / 2 */
-    char *data = realloc(b->data, cap);
-    if (data == NULL) {
+    if (!SIM_VEC_RESERVE(b->data, b->len, b->cap, extra + 1)) {   /* + 1: the terminating NUL */
         b->failed = true;
         return false;
     }
-    b->data = data;
-    b->cap = cap;
     return true;
 }
 
@@ -195,15 +189,9 @@ static void rows_collect(void *user, int ncols, const char *const *values)
     if (sink->failed) return;
     if (r->count == 0 && r->cap == 0) r->ncols = ncols;
     SIM_ASSERT(ncols == r->ncols);
-    if (r->count == r->cap) {
-        size_t cap = r->cap == 0 ? 16 : r->cap * 2;
-        size_t *cells = realloc(r->cells, cap * (size_t)ncols * sizeof *cells);
-        if (cells == NULL) {
-            sink->failed = true;
-            return;
-        }
-        r->cells = cells;
-        r->cap = cap;
+    if (!SIM_VEC_RESERVE(r->cells, r->count * (size_t)ncols, r->cap, (size_t)ncols)) {
+        sink->failed = true;
+        return;
     }
     for (int c = 0; c < ncols; c++) {
         size_t *cell = &r->cells[r->count * (size_t)ncols + (size_t)c];

@@ -31,6 +31,7 @@
 
 #include "rpt_report_int.h"
 #include "sim_assert.h"
+#include "sim_vec.h"
 
 #define RPT_TRACE_NAMES_MAX 4096u
 #define RPT_TRACE_NAME_BYTES_MAX 95u
@@ -57,13 +58,9 @@ typedef struct vec {
 
 static bool vec_push(vec *v, const void *item, size_t size)
 {
-    if (v->count == v->cap) {
-        size_t cap = v->cap == 0 ? 64 : v->cap * 2;
-        void *data = realloc(v->data, cap * size);
-        if (data == NULL) return false;
-        v->data = data;
-        v->cap = cap;
-    }
+    /* SIM_VEC_RESERVE's helper, called directly: the element size is a
+     * run-time value here. */
+    if (v->count == v->cap && !sim_vec_grow_(&v->data, size, v->count + 1, &v->cap)) return false;
     memcpy((char *)v->data + v->count * size, item, size);
     v->count++;
     return true;

@@ -76,3 +76,14 @@ set -e
 [ "$brc" = 2 ] || fail "bench distro --duration 10: expected exit 2, got $brc"
 grep -qF 'expected a duration such as 250ms, 5s or 2m, got 10' "$tmp/bench.err" || fail "bench distro: wrong message"
 echo "ok 4: duration flags and files share one grammar"
+
+# 5. A command-line value too long for its buffer is rejected with the
+#    limit, never cut short silently.
+long=$(printf '%0120d' 7)
+set +e
+"$bin" run "$dir/steady.yaml" --seed 1 --set "workload.services=$long" > /dev/null 2> "$tmp/long.err"
+lrc=$?
+set -e
+[ "$lrc" = 2 ] || fail "an over-long --set value: expected exit 2, got $lrc"
+grep -qF 'a --set value is longer than the limit of 95 bytes' "$tmp/long.err" || { cat "$tmp/long.err"; fail "no limit named"; }
+echo "ok 5: over-long values are rejected with their limit"

@@ -47,7 +47,7 @@ const char *rpt_buf_str(const rpt_buf *b);           /* "" when empty */
 typedef struct rpt_rows {
     int ncols;
     size_t count;
-    size_t cap;
+    size_t cap;        /* in cells */
     size_t *cells;     /* count * ncols offsets into text */
     rpt_buf text;
 } rpt_rows;

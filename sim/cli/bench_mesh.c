@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "sim_net.h"
+#include "sim_vec.h"
 
 #define MH_PERIOD_NS 1000000000ull
 #define MH_LATENCY_NS 1000000ull
@@ -183,12 +184,12 @@ static inline int bare_before(const bare_entry *a, const bare_entry *b)
 static int bare_push(bare_loop *q, bare_event ev)
 {
     if (q->free_head == UINT32_MAX) {
-        uint32_t cap = q->cap == 0 ? 1024 : q->cap * 2;
-        bare_event *pool = realloc(q->pool, (size_t)cap * sizeof *pool);
-        bare_entry *heap = pool != NULL ? realloc(q->heap, (size_t)cap * sizeof *heap) : NULL;
-        if (pool != NULL) q->pool = pool;
-        if (heap == NULL) return -1;
-        q->heap = heap;
+        /* Two parallel arrays, one capacity: grow each through the
+         * project's helper, then take the smaller capacity. */
+        uint32_t pool_cap = q->cap, heap_cap = q->cap;
+        if (!sim_vec_grow32_(&q->pool, sizeof *q->pool, (size_t)q->cap + 1, &pool_cap)) return -1;
+        if (!sim_vec_grow32_(&q->heap, sizeof *q->heap, (size_t)q->cap + 1, &heap_cap)) return -1;
+        uint32_t cap = pool_cap < heap_cap ? pool_cap : heap_cap;
         for (uint32_t i = cap; i-- > q->cap;) {
             q->pool[i].next_free = q->free_head;
             q->free_head = i;

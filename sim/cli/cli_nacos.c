@@ -38,6 +38,7 @@
 #include "distro_hash.h"
 #include "distro_instance.h"
 #include "sim_error.h" /* SIM_PRINTF */
+#include "sim_vec.h"
 
 #define NACOS_PORT_MAX 65535u
 #define NACOS_ERR_BYTES 256u
@@ -531,13 +532,7 @@ static void nacos_list_clear(nacos_list *list)
 /* Appends a default instance; NULL when out of memory. */
 static distro_instance *nacos_list_push(nacos_list *list)
 {
-    if (list->count == list->cap) {
-        size_t cap = list->cap > 0 ? 2 * list->cap : 16;
-        distro_instance *grown = realloc(list->items, cap * sizeof *grown);
-        if (grown == NULL) return NULL;
-        list->items = grown;
-        list->cap = cap;
-    }
+    if (!SIM_VEC_RESERVE(list->items, list->count, list->cap, 1)) return NULL;
     distro_instance *inst = &list->items[list->count++];
     distro_instance_init_defaults(inst);
     return inst;

@@ -26,6 +26,7 @@
 #include "run_scenario.h"
 #include "scn_load.h"
 #include "sim_duration.h"
+#include "sim_vec.h"
 
 #define SETS_MAX 16u
 #define TAG_ARGS_MAX 16u
@@ -111,7 +112,8 @@ static int parse_u64(const char *s, uint64_t *out)
 static int parse_seeds(const char *s, uint64_t *first, uint64_t *last)
 {
     char buf[64];
-    snprintf(buf, sizeof buf, "%s", s);
+    int n = snprintf(buf, sizeof buf, "%s", s);
+    if (n < 0 || (size_t)n >= sizeof buf) return -1;   /* longer than any two u64 and a dash */
     char *dash = strchr(buf, '-');
     if (dash == NULL) {
         if (parse_u64(buf, first) != 0) return -1;
@@ -328,7 +330,30 @@ static int name_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Expands directories to their *.yaml files, sorted by name. */
+/* Out of memory on the command line: say so; the caller exits 2. */
+static int cli_nomem(const char *what)
+{
+    fprintf(stderr, "distrosim: out of memory %s\n", what);
+    return 2;
+}
+
+/* True when snprintf's result `n` fit a buffer of `size` bytes; otherwise
+ * prints what was too long and the limit, and the caller exits 2. */
+static bool cli_fits(int n, size_t size, const char *cmd, const char *what)
+{
+    if (n >= 0 && (size_t)n < size) return true;
+    fprintf(stderr, "distrosim %s: %s is longer than the limit of %zu bytes\n", cmd, what, size - 1);
+    return false;
+}
+
+static void paths_free(char **paths, uint32_t len)
+{
+    for (uint32_t i = 0; i < len; i++) free(paths[i]);
+    free(paths);
+}
+
+/* Expands directories to their *.yaml files, sorted by name.  0, or 2 (with
+ * a message) when out of memory. */
 static int expand_paths(const cli_args *a, char ***out, uint32_t *count)
 {
     char **paths = NULL;
@@ -336,13 +361,11 @@ static int expand_paths(const cli_args *a, char ***out, uint32_t *count)
     for (uint32_t i = 0; i < a->path_count; i++) {
         DIR *dir = opendir(a->paths[i]);
         if (dir == NULL) {
-            if (len == cap) {
-                cap = cap == 0 ? 16 : cap * 2;
-                char **grown = realloc(paths, cap * sizeof *paths);
-                SIM_ASSERT(grown != NULL);   /* a few hundred names: out of memory here is fatal */
-                paths = grown;
+            if (!SIM_VEC_RESERVE(paths, len, cap, 1) || (paths[len] = strdup(a->paths[i])) == NULL) {
+                paths_free(paths, len);
+                return cli_nomem("listing the scenario files");
             }
-            paths[len++] = strdup(a->paths[i]);
+            len++;
             continue;
         }
         uint32_t first = len;
@@ -350,17 +373,14 @@ static int expand_paths(const cli_args *a, char ***out, uint32_t *count)
         while ((e = readdir(dir)) != NULL) {
             size_t n = strlen(e->d_name);
             if (n < 6 || strcmp(e->d_name + n - 5, ".yaml") != 0) continue;
-            if (len == cap) {
-                cap = cap == 0 ? 16 : cap * 2;
-                char **grown = realloc(paths, cap * sizeof *paths);
-                SIM_ASSERT(grown != NULL);   /* a few hundred names: out of memory here is fatal */
-                paths = grown;
-            }
             size_t size = strlen(a->paths[i]) + n + 2;
-            paths[len] = malloc(size);
-            SIM_ASSERT(paths[len] != NULL);
+            if (!SIM_VEC_RESERVE(paths, len, cap, 1) || (paths[len] = malloc(size)) == NULL) {
+                closedir(dir);
+                paths_free(paths, len);
+                return cli_nomem("listing the scenario files");
+            }
             const char *sep = a->paths[i][strlen(a->paths[i]) - 1] == '/' ? "" : "/";
-            snprintf(paths[len], size, "%s%s%s", a->paths[i], sep, e->d_name);
+            snprintf(paths[len], size, "%s%s%s", a->paths[i], sep, e->d_name);   /* sized to fit */
             len++;
         }
         closedir(dir);
@@ -461,7 +481,26 @@ static int run_campaign(cli_campaign *c, const cli_args *a, rpt_db *db, cli_tall
     uint32_t threads = a->jobs > c->job_count ? (uint32_t)c->job_count : a->jobs;
     if (threads == 0) threads = 1;
     pthread_t *tids = calloc(threads, sizeof *tids);
-    for (uint32_t t = 0; t < threads; t++) pthread_create(&tids[t], NULL, worker, c);
+    if (tids == NULL) {
+        pthread_mutex_destroy(&c->lock);
+        pthread_cond_destroy(&c->cond);
+        return cli_nomem("starting the worker threads");
+    }
+    for (uint32_t t = 0; t < threads; t++) {
+        int rc = pthread_create(&tids[t], NULL, worker, c);
+        if (rc == 0) continue;
+        /* Stop handing out jobs, let the started workers finish theirs, and
+         * give up: waiting for runs no thread will take would hang. */
+        fprintf(stderr, "distrosim: cannot start worker thread %u of %u: %s\n", t + 1, threads, strerror(rc));
+        pthread_mutex_lock(&c->lock);
+        c->next_job = c->job_count;
+        pthread_mutex_unlock(&c->lock);
+        for (uint32_t u = 0; u < t; u++) pthread_join(tids[u], NULL);
+        free(tids);
+        pthread_mutex_destroy(&c->lock);
+        pthread_cond_destroy(&c->cond);
+        return 2;
+    }
     bool progress = isatty(STDERR_FILENO) && !a->trace && c->job_count > 1;
     int status = 0;
     for (size_t i = 0; i < c->job_count; i++) {
@@ -625,17 +664,21 @@ static void campaign_free(cli_campaign *c)
     free(c->jobs);
 }
 
-/* Splits "key=v1,v2" into the key and its values. */
-static uint32_t split_set(const char *set, char *key, size_t key_size, char values[][96], uint32_t max)
+/* Splits "key=v1,v2" into the key and its values.  0 (with a message)
+ * when the key or a value is longer than its buffer. */
+static uint32_t split_set(const char *set, char *key, size_t key_size, char values[][96], uint32_t max,
+                          const char *cmd)
 {
     const char *eq = strchr(set, '=');
-    snprintf(key, key_size, "%.*s", (int)(eq - set), set);
+    if (!cli_fits(snprintf(key, key_size, "%.*s", (int)(eq - set), set), key_size, cmd, "a --set key")) return 0;
     uint32_t n = 0;
     const char *p = eq + 1;
     while (n < max) {
         const char *comma = strchr(p, ',');
         size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
-        snprintf(values[n++], 96, "%.*s", (int)len, p);
+        if (len > INT32_MAX || !cli_fits(snprintf(values[n++], 96, "%.*s", (int)len, p), 96, cmd, "a --set value")) {
+            return 0;
+        }
         if (comma == NULL) break;
         p = comma + 1;
     }
@@ -648,13 +691,17 @@ static int build_campaign(cli_campaign *c, const cli_args *a, const char *cmd, b
 {
     char **paths = NULL;
     uint32_t count = 0;
-    expand_paths(a, &paths, &count);
+    if (expand_paths(a, &paths, &count) != 0) return 2;
     if (count == 0) {
         fprintf(stderr, "distrosim %s: no scenario files found\n", cmd);
         free(paths);
         return 2;
     }
     c->scenarios = calloc(count, sizeof *c->scenarios);
+    if (c->scenarios == NULL) {
+        paths_free(paths, count);
+        return cli_nomem("loading the scenarios");
+    }
     int status = 0;
     for (uint32_t i = 0; i < count; i++) {
         cli_scenario *s = &c->scenarios[c->scenario_count];
@@ -687,10 +734,18 @@ static int build_campaign(cli_campaign *c, const cli_args *a, const char *cmd, b
     uint32_t nvalues[SETS_MAX];
     char keys[SETS_MAX][96];
     char (*values)[SWEEP_VALUES_MAX][96] = calloc(SETS_MAX, sizeof *values);
+    if (values == NULL) return cli_nomem("reading the --set values");
     uint32_t combos = 1;
     for (uint32_t s = 0; s < a->set_count; s++) {
-        nvalues[s] = split_set(a->sets[s], keys[s], sizeof keys[s], values[s], sweep ? SWEEP_VALUES_MAX : 1);
-        if (!sweep) snprintf(values[s][0], 96, "%s", strchr(a->sets[s], '=') + 1);
+        nvalues[s] = split_set(a->sets[s], keys[s], sizeof keys[s], values[s], sweep ? SWEEP_VALUES_MAX : 1, cmd);
+        if (nvalues[s] != 0 && !sweep &&
+            !cli_fits(snprintf(values[s][0], 96, "%s", strchr(a->sets[s], '=') + 1), 96, cmd, "a --set value")) {
+            nvalues[s] = 0;
+        }
+        if (nvalues[s] == 0) {
+            free(values);
+            return 2;
+        }
         combos *= nvalues[s];
         if (combos > 10000) {
             fprintf(stderr, "distrosim %s: more than 10000 parameter combinations\n", cmd);
@@ -699,6 +754,10 @@ static int build_campaign(cli_campaign *c, const cli_args *a, const char *cmd, b
         }
     }
     c->variants = calloc((size_t)c->scenario_count * combos, sizeof *c->variants);
+    if (c->variants == NULL) {
+        free(values);
+        return cli_nomem("building the parameter combinations");
+    }
     for (uint32_t s = 0; s < c->scenario_count && status == 0; s++) {
         for (uint32_t k = 0; k < combos && status == 0; k++) {
             cli_variant *v = &c->variants[c->variant_count];
@@ -721,12 +780,17 @@ static int build_campaign(cli_campaign *c, const cli_args *a, const char *cmd, b
                     status = 2;
                     break;
                 }
-                snprintf(v->keys[p], sizeof v->keys[p], "%s", keys[p]);
-                snprintf(v->values[p], sizeof v->values[p], "%s", value);
+                snprintf(v->keys[p], sizeof v->keys[p], "%s", keys[p]);       /* same size as keys[p] */
+                snprintf(v->values[p], sizeof v->values[p], "%s", value);     /* same size as values[p][] */
                 v->params[p] = (rpt_param){ .key = v->keys[p], .value = v->values[p] };
                 v->params_count++;
-                used += (size_t)snprintf(v->args + used, used < sizeof v->args ? sizeof v->args - used : 0,
-                                         "%s--set %s=%s", p > 0 ? " " : "", keys[p], value);
+                int n = snprintf(v->args + used, sizeof v->args - used, "%s--set %s=%s", p > 0 ? " " : "", keys[p],
+                                 value);
+                if (!cli_fits(n, sizeof v->args - used, cmd, "the --set options together")) {
+                    status = 2;
+                    break;
+                }
+                used += (size_t)n;
             }
         }
     }
@@ -744,6 +808,7 @@ static int build_campaign(cli_campaign *c, const cli_args *a, const char *cmd, b
         per += (size_t)(l - f + 1);
     }
     c->jobs = calloc(per, sizeof *c->jobs);
+    if (c->jobs == NULL) return cli_nomem("listing the runs");
     for (uint32_t v = 0; v < c->variant_count; v++) {
         uint64_t f = first, l = last;
         if (!a->seeds_given) {
@@ -777,10 +842,14 @@ static int campaign_main(int argc, char **argv, const char *cmd)
     memset(&c, 0, sizeof c);
     char label[256];
     int used = snprintf(label, sizeof label, "%s %s%s", cmd, a.paths[0], a.path_count > 1 ? " ..." : "");
-    for (uint32_t t = 0; t < a.tag_count && used >= 0 && (size_t)used < sizeof label; t++) {
-        used += snprintf(label + used, sizeof label - (size_t)used, " --tag %s", a.tags[t]);
+    bool fits = cli_fits(used, sizeof label, cmd, "the campaign label (command and first path)");
+    for (uint32_t t = 0; t < a.tag_count && fits; t++) {
+        int n = snprintf(label + used, sizeof label - (size_t)used, " --tag %s", a.tags[t]);
+        fits = cli_fits(n, sizeof label - (size_t)used, cmd, "the campaign label (command, first path and tags)");
+        used += fits ? n : 0;
     }
-    c.campaign = label;   /* "check scenarios --tag ci"; cut short if it does not fit */
+    if (!fits) return 2;
+    c.campaign = label;   /* "check scenarios --tag ci" */
     if (a.trace) {
         c.filter = (run_trace_filter){ .out = stdout, .node = a.trace_node, .type = a.trace_type,
                                        .from_ns = a.trace_from, .to_ns = a.trace_to };

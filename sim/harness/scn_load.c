@@ -43,6 +43,7 @@
 
 #include "sim_assert.h"
 #include "sim_duration.h"
+#include "sim_vec.h"
 
 #define NONE UINT32_MAX
 
@@ -406,13 +407,8 @@ static sim_status tree_add(ctx *c, builder *b, ynode_kind kind, struct fy_event 
     if (t->node_count == SCN_YAML_NODES_MAX) {
         return fail_pos(c, b->last_line, b->last_column, "more than %u YAML nodes", SCN_YAML_NODES_MAX);
     }
-    if (t->node_count == t->node_cap) {
-        uint32_t cap = t->node_cap == 0 ? 256u : t->node_cap * 2u;
-        ynode *grown = realloc(t->nodes, (size_t)cap * sizeof *grown);
-        if (grown == NULL) return fail_nomem(c);
-        t->nodes = grown;
-        t->node_cap = cap;
-    }
+    size_t have = t->node_count;
+    if (!SIM_VEC_RESERVE(t->nodes, have, t->node_cap, 1)) return fail_nomem(c);
     uint32_t n = t->node_count++;
     ynode *y = &t->nodes[n];
     memset(y, 0, sizeof *y);
