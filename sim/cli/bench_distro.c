@@ -65,9 +65,15 @@ static int bench_distro_once(const bench_distro_args *a, double *wall_out, uint6
     sim_time_ns settle = 2 * SIM_S * a->nodes < 10 * SIM_S ? 10 * SIM_S : 2 * SIM_S * a->nodes;
     for (uint64_t i = 0; status == 0 && i < clients; i++) {
         char service[32], ip[32];
-        snprintf(service, sizeof service, "bench-%" PRIu64, i / a->instances);
-        snprintf(ip, sizeof ip, "10.%u.%u.%u", (unsigned)(64 + i / 65536 % 128), (unsigned)(i / 256 % 256),
-                 (unsigned)(i % 256));
+        int ns = snprintf(service, sizeof service, "bench-%" PRIu64, i / a->instances);
+        int ni = snprintf(ip, sizeof ip, "10.%u.%u.%u", (unsigned)(64 + i / 65536 % 128), (unsigned)(i / 256 % 256),
+                          (unsigned)(i % 256));
+        if (ns < 0 || (size_t)ns >= sizeof service || ni < 0 || (size_t)ni >= sizeof ip) {
+            fprintf(stderr, "distrosim bench distro: a service name or address is longer than the limit of %zu bytes\n",
+                    sizeof service - 1);
+            status = 2;
+            break;
+        }
         distro_client_spec spec = { .service = service, .ip = ip, .port = 8080, .weight = 1.0 };
         /* Registrations spread over the first 30 s, as an app fleet starts. */
         if (distro_client_add(c, &spec, settle + (sim_time_ns)(i * 30 * SIM_S / clients), NULL, &err) != SIM_OK) {

@@ -72,8 +72,14 @@ int cli_demo_main(int argc, char **argv)
     if (sim_net_set_default(sim, &link, &err) != SIM_OK || distro_cluster_start_all(c, &err) != SIM_OK) status = 2;
     for (uint32_t i = 0; status == 0 && i < 300; i++) {
         char service[32], ip[32];
-        snprintf(service, sizeof service, "demo-%u", i / 2);
-        snprintf(ip, sizeof ip, "172.16.%u.%u", i / 250, i % 250 + 1);
+        int ns = snprintf(service, sizeof service, "demo-%u", i / 2);
+        int ni = snprintf(ip, sizeof ip, "172.16.%u.%u", i / 250, i % 250 + 1);
+        if (ns < 0 || (size_t)ns >= sizeof service || ni < 0 || (size_t)ni >= sizeof ip) {
+            fprintf(stderr, "distrosim demo: a service name or address is longer than the limit of %zu bytes\n",
+                    sizeof service - 1);
+            status = 2;
+            break;
+        }
         distro_client_spec spec = { .service = service, .ip = ip, .port = 8080, .weight = 1.0 };
         if (distro_client_add(c, &spec, (sim_time_ns)i * 30 * SIM_MS, NULL, &err) != SIM_OK) status = 2;
     }

@@ -155,10 +155,12 @@ cli_perfetto *cli_perfetto_open(FILE *out, uint32_t nodes, const char *const *no
     for (uint32_t n = 0; n < nodes; n++) {           /* bound: nodes */
         char name[CLI_PERFETTO_NAME_MAX];
         const char *address = node_names != NULL ? node_names[n] : NULL;
-        if (address != NULL) {
-            snprintf(name, sizeof name, "node %" PRIu32 " (%s)", n, address);
-        } else {
-            snprintf(name, sizeof name, "node %" PRIu32, n);
+        int len = address != NULL ? snprintf(name, sizeof name, "node %" PRIu32 " (%s)", n, address)
+                                  : snprintf(name, sizeof name, "node %" PRIu32, n);
+        if (len < 0 || (size_t)len >= sizeof name) {
+            fprintf(stderr, "distrosim: perfetto: the name of node %" PRIu32 " is longer than the limit of %zu bytes\n",
+                    n, sizeof name - 1);
+            p->failed = true;
         }
         event_begin(p, "thread_name", "M");
         if (fprintf(out, ",\"pid\":1,\"tid\":%" PRIu32 ",\"args\":{\"name\":", n + 1) < 0) p->failed = true;
@@ -188,7 +190,9 @@ static void message_event(cli_perfetto *p, const sim_trace_record *rec, const si
             p->failed = true;
         }
         char name[96];
-        snprintf(name, sizeof name, "%s dropped (%s)", type, sim_drop_reason_name((sim_drop_reason)msg->dropped));
+        int len = snprintf(name, sizeof name, "%s dropped (%s)", type,
+                           sim_drop_reason_name((sim_drop_reason)msg->dropped));
+        if (len < 0 || (size_t)len >= sizeof name) p->failed = true;   /* names are short constants: never */
         event_begin(p, name, "i");
         put_raw(p, ",\"cat\":\"drop\",\"s\":\"t\"");
         put_ts(p, "ts", rec->at_ns);
