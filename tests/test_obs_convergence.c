@@ -7,10 +7,18 @@
  * times.  Every window, lag and convergence instant below is computed by
  * hand from those times. */
 #include <check.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "obs_convergence.h"
+#include "run_scenario.h"
+#include "scn_load.h"
+#include "sim_assert.h"
 #include "sim_engine.h"
 
 #define S SIM_S
@@ -142,6 +150,13 @@ START_TEST(test_registration_lag_and_lost_windows)
     const sim_time_ns *lag = obs_lags(w->o, &lags);
     ck_assert_uint_eq(lags, 1);
     ck_assert_uint_eq(lag[0], 2200 * MS);            /* registration to the last node's first listing */
+    rpt_lag summary;
+    sim_error err;
+    ck_assert_int_eq(obs_lag_summary(w->o, &summary, &err), SIM_OK);
+    ck_assert_uint_eq(summary.count, 1);             /* one value: every percentile is it */
+    ck_assert_uint_eq(summary.p50_ns, 2200 * MS);
+    ck_assert_uint_eq(summary.p99_ns, 2200 * MS);
+    ck_assert_uint_eq(summary.max_ns, 2200 * MS);
     ck_assert_uint_eq(obs_window_max(w->o, OBS_WINDOW_LOST), 2200 * MS);
     world_free(w);
 }
@@ -276,6 +291,65 @@ START_TEST(test_open_windows_count_to_the_end_and_samples)
 }
 END_TEST
 
+/* The runner names its run for an assertion that fails inside it (the
+ * scenario file, seed and build), and forgets it when the run is over. */
+static void world_trip(void *ctx, const sim_trace_record *rec, const sim_message *msg)
+{
+    (void)ctx;
+    (void)msg;
+    SIM_ASSERT(rec->at_ns < 2 * S);   /* fails a couple of seconds in */
+}
+
+/* In a child: an assertion inside a run (after_run false) or after a clean
+ * one (true).  Returns what the child wrote to stderr; it must abort. */
+static char *assert_output(bool after_run)
+{
+    static const char yaml[] = "name: ctx\ncluster: {nodes: 3}\nworkload: {services: 1, instances_per_service: 1}\n"
+                               "duration: 10s\n";
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        dup2(fds[1], STDERR_FILENO);
+        close(fds[0]);
+        scn_config cfg;
+        sim_error err;
+        if (scn_load_string("tests/ctx.yaml", yaml, strlen(yaml), &cfg, &err) != SIM_OK) _exit(3);
+        run_options opt = { .seed = 7, .scenario_path = "tests/ctx.yaml",
+                            .trace = { .node = -1, .type = -1, .to_ns = SIM_TIME_NEVER } };
+        if (!after_run) opt.trace.hook = world_trip;
+        run_result res;
+        if (run_scenario(&cfg, &opt, &res, &err) != SIM_OK) _exit(4);
+        SIM_ASSERT(!after_run);   /* after a clean run: fails with no run named */
+        _exit(0);
+    }
+    close(fds[1]);
+    char *out = calloc(1, 8192);
+    ck_assert_ptr_nonnull(out);
+    size_t len = 0;
+    ssize_t n;
+    while (len < 8191 && (n = read(fds[0], out + len, 8191 - len)) > 0) len += (size_t)n;
+    close(fds[0]);
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, "the child did not abort: %s", out);
+    return out;
+}
+
+START_TEST(test_assert_context_names_the_run)
+{
+    char *inside = assert_output(false);
+    char want[256];
+    snprintf(want, sizeof want, "  in scenario tests/ctx.yaml seed 7 build %s\n", run_build_id());
+    ck_assert_msg(strstr(inside, want) != NULL, "no run named in: %s", inside);
+    free(inside);
+    char *after = assert_output(true);
+    ck_assert_msg(strstr(after, "  in scenario") == NULL, "context left set after the run: %s", after);
+    free(after);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("obs_convergence");
@@ -285,6 +359,7 @@ int main(void)
     tcase_add_test(tc, test_divergence_and_node_down);
     tcase_add_test(tc, test_ownership_disagreement_windows);
     tcase_add_test(tc, test_open_windows_count_to_the_end_and_samples);
+    tcase_add_test(tc, test_assert_context_names_the_run);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -87,3 +87,13 @@ set -e
 [ "$lrc" = 2 ] || fail "an over-long --set value: expected exit 2, got $lrc"
 grep -qF 'a --set value is longer than the limit of 95 bytes' "$tmp/long.err" || { cat "$tmp/long.err"; fail "no limit named"; }
 echo "ok 5: over-long values are rejected with their limit"
+
+# 6. The report's --window reads the same grammar: FROM-TO needs units.
+set +e
+"$bin" report "$tmp/e.db" -o "$tmp/w.md" --format markdown --window 70-72 > /dev/null 2> "$tmp/w.err"
+wrc=$?
+set -e
+[ "$wrc" = 2 ] || fail "--window 70-72: expected exit 2, got $wrc"
+grep -qF 'expected a duration such as 250ms, 5s or 2m, got 70' "$tmp/w.err" || { cat "$tmp/w.err"; fail "--window: wrong message"; }
+"$bin" report "$tmp/e.db" -o "$tmp/w.html" --format html --run 1 --window 1s-2.5s > /dev/null || fail "--window 1s-2.5s rejected"
+echo "ok 6: the report's --window shares the grammar"
