@@ -479,6 +479,75 @@ START_TEST(test_empty_batch_is_rejected_and_retried_forever)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* W10: a black-holed peer blocks only the execute worker its PUT runs on. */
+
+/* The worker of the first combined batch to `target`: Objects.hash of the
+ * combined key "DistroHttpCombinedKey-0", the iplist type and the target
+ * address, masked to non-negative, modulo the worker count. */
+static uint32_t batch_worker(const tst_world *w, uint32_t target, uint32_t workers)
+{
+    uint32_t h = 1;
+    h = 31 * h + (uint32_t)distro_java_string_hash("DistroHttpCombinedKey-0");
+    h = 31 * h + (uint32_t)distro_java_string_hash("com.alibaba.nacos.naming.iplist.");
+    h = 31 * h + (uint32_t)distro_java_string_hash(distro_cluster_address(w->cluster, target));
+    return (h & 0x7fffffffu) % workers;
+}
+
+START_TEST(test_black_holed_peer_stalls_only_its_own_worker)
+{
+    /* Kills single-sync-worker.  Node a writes 40 keys, one every 500 ms,
+     * while a -> b is black-holed: each PUT to b holds its worker for the
+     * 10 s read timeout, and retries keep one in flight most of the time.
+     * Batches to c run on another worker, so a key reaches c in about 2 s
+     * (1000 ms + 1000 ms + ticks, less when it joins a pending batch)
+     * unless its per-key step queues on b's worker (one in 8), behind b's
+     * PUT and the batches waiting for it (W10): most keys arrive on time.
+     * With one worker for everything, c waits for b's timeouts too. */
+    distro_config cfg = quiet_config();
+    cfg.member_fail_access_cnt = 1000;   /* b stays in the list: ownership does not move */
+    cfg.verify_interval_ns = 3600 * S;   /* only change sync delivers */
+    tst_world *w = tst_world_new(3, 32, &cfg);
+    uint32_t a = 3, b = 3, c = 3;
+    for (uint32_t i = 0; i < 3 && a == 3; i++) {
+        uint32_t p = (i + 1) % 3, q = (i + 2) % 3;
+        if (batch_worker(w, p, cfg.execute_workers) != batch_worker(w, q, cfg.execute_workers)) {
+            a = i;
+            b = p;
+            c = q;
+        }
+    }
+    ck_assert_uint_lt(a, 3);
+    tst_run_to(w, 15 * S);
+    sim_error err;
+    ck_assert_int_eq(sim_net_block(w->sim, a, b, &err), SIM_OK);
+    enum { KEYS = 40 };
+    uint32_t keys[KEYS];
+    sim_time_ns written[KEYS];
+    for (uint32_t i = 0; i < KEYS; i++) {
+        char prefix[16], service[32];
+        snprintf(prefix, sizeof prefix, "hol%u", i);
+        tst_service_with_hash(service, sizeof service, prefix, 3, a, 0, 0);   /* a owns: ids sort as addresses */
+        keys[i] = tst_key(w, service);
+        uint32_t client = tst_client(w, service, "10.30.0.1", 80 + i);
+        written[i] = 20 * S + (sim_time_ns)i * 500 * MS;
+        tst_run_to(w, written[i]);
+        ck_assert(distro_node_responsible(w->cluster, a, keys[i]));
+        tst_request(w, client, a, DISTRO_OP_REGISTER);
+    }
+    tst_run_to(w, written[KEYS - 1] + 3 * S);
+    uint32_t on_time = 0;
+    for (uint32_t i = 0; i < KEYS; i++) {
+        sim_time_ns got = tst_first_change(w, c, keys[i], written[i], true);
+        if (got != SIM_TIME_NEVER && got - written[i] <= 2500 * MS) on_time++;
+    }
+    ck_assert_msg(on_time * 4 >= KEYS * 3, "only %u of %u keys reached the healthy peer within 2.5 s", on_time,
+                  (unsigned)KEYS);
+    ck_assert_uint_ge(distro_node_counters(w->cluster, a)->sync_batches_failed, 1);   /* b was stalling */
+    tst_world_free(w);
+}
+END_TEST
+
 static Suite *checklist_suite(void)
 {
     Suite *s = suite_create("distro_checklist");
@@ -495,6 +564,7 @@ static Suite *checklist_suite(void)
     tcase_add_test(tc, test_health_channel_fetches_only_mismatched_services);
     tcase_add_test(tc, test_owner_clock_step_makes_instances_look_stale);
     tcase_add_test(tc, test_empty_batch_is_rejected_and_retried_forever);
+    tcase_add_test(tc, test_black_holed_peer_stalls_only_its_own_worker);
     suite_add_tcase(s, tc);
     return s;
 }
