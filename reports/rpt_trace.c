@@ -71,6 +71,7 @@ typedef struct loader {
     vec starts, ends, marks, lanes;
     char **names;
     size_t names_count;
+    size_t names_cap;
     bool nomem;
 } loader;
 
@@ -297,15 +298,11 @@ static uint32_t intern(loader *l, const char *name)
         name = "(other)";
         if (find_name(l, name, &at)) return at;
     }
-    char **names = realloc(l->names, (l->names_count + 1) * sizeof *names);
-    char *copy = strdup(name);
-    if (names == NULL || copy == NULL) {
-        free(copy);
-        if (names != NULL) l->names = names;
+    char *copy = NULL;
+    if (!SIM_VEC_RESERVE(l->names, l->names_count, l->names_cap, 1) || (copy = strdup(name)) == NULL) {
         l->nomem = true;
         return 0;
     }
-    l->names = names;
     l->names[l->names_count] = copy;
     return (uint32_t)l->names_count++;
 }
@@ -646,9 +643,10 @@ static char *read_file(const char *path, size_t *len, sim_error *err, sim_status
         *st = sim_error_set(err, SIM_ERR_IO, where, "cannot open trace %s: %s", path, strerror(errno));
         return NULL;
     }
-    size_t cap = 1 << 16, n = 0;
-    char *data = malloc(cap);
-    while (data != NULL) {                           /* bound: RPT_REPORT_TRACE_BYTES_MAX */
+    size_t cap = 0, n = 0;
+    char *data = NULL;
+    bool nomem = false;
+    for (;;) {                                       /* bound: RPT_REPORT_TRACE_BYTES_MAX */
         if (n == cap) {
             if ((uint64_t)cap * 2 > RPT_REPORT_TRACE_BYTES_MAX) {
                 *st = sim_error_set(err, SIM_ERR_INVALID, where, "trace %s is larger than %llu bytes", path,
@@ -657,20 +655,20 @@ static char *read_file(const char *path, size_t *len, sim_error *err, sim_status
                 fclose(f);
                 return NULL;
             }
-            char *bigger = realloc(data, cap * 2);
-            if (bigger == NULL) break;
-            data = bigger;
-            cap *= 2;
+            if (!SIM_VEC_RESERVE(data, n, cap, cap == 0 ? (size_t)1 << 16 : cap)) {   /* doubling */
+                nomem = true;
+                break;
+            }
         }
         size_t got = fread(data + n, 1, cap - n, f);
         n += got;
         if (got == 0) break;
     }
-    bool bad = data == NULL || ferror(f);
+    bool bad = nomem || ferror(f);
     fclose(f);
     if (bad) {
         free(data);
-        *st = sim_error_set(err, data == NULL ? SIM_ERR_NOMEM : SIM_ERR_IO, where, "cannot read trace %s", path);
+        *st = sim_error_set(err, nomem ? SIM_ERR_NOMEM : SIM_ERR_IO, where, "cannot read trace %s", path);
         return NULL;
     }
     *len = n;

@@ -450,16 +450,9 @@ static sim_status tree_scalar_text(ctx *c, uint32_t n, struct fy_token *value)
     size_t len = 0;
     const char *s = fy_token_get_text(value, &len);
     if (s == NULL) len = 0;
-    if (t->text_len + len + 1 > t->text_cap) {
-        size_t cap = t->text_cap == 0 ? 4096u : t->text_cap;
-        while (cap < t->text_len + len + 1) cap *= 2u;
-        if (cap > UINT32_MAX) return fail_raw(c, n, "scalar text above 4 GiB");
-        char *grown = realloc(t->text_buf, cap);
-        if (grown == NULL) return fail_nomem(c);
-        t->text_buf = grown;
-        t->text = grown;
-        t->text_cap = cap;
-    }
+    if (len >= UINT32_MAX - t->text_len) return fail_raw(c, n, "scalar text above 4 GiB");
+    if (!SIM_VEC_RESERVE(t->text_buf, t->text_len, t->text_cap, len + 1)) return fail_nomem(c);
+    t->text = t->text_buf;
     if (len > 0) memcpy(t->text_buf + t->text_len, s, len);
     t->text_buf[t->text_len + len] = '\0';
     t->nodes[n].text_off = (uint32_t)t->text_len;
