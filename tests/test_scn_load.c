@@ -439,6 +439,8 @@ START_TEST(test_every_key_values)
     ck_assert_str_eq(c.expect.counters[2].name, "snapshot_attempts");
     ck_assert_uint_eq(c.expect.counters[2].min, 1);
     ck_assert_uint_eq(c.expect.counters[2].max, 3);
+    ck_assert_uint_eq(c.engine.events_budget, 1000000000u);
+    ck_assert_uint_eq(c.engine.events_max, 1048576u);
     scn_config_deinit(&c);
 }
 END_TEST
