@@ -548,6 +548,52 @@ START_TEST(test_black_holed_peer_stalls_only_its_own_worker)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* Beat check: unhealthy after the 15 s heartbeat timeout; a beat revives. */
+
+typedef struct instance_ref {
+    uint32_t node;
+    uint32_t key;
+    const char *ip;
+    uint32_t port;
+} instance_ref;
+
+static bool unhealthy(tst_world *w, const void *arg)
+{
+    const instance_ref *r = arg;
+    bool healthy = true;
+    return distro_node_has_instance(w->cluster, r->node, r->key, r->ip, r->port, &healthy) && !healthy;
+}
+
+START_TEST(test_owner_marks_unhealthy_after_15_s_and_a_beat_revives)
+{
+    /* Kills beat-no-revive and unhealthy-after-30s.  The beat check runs
+     * every 5 s from the service's creation, so an instance with no beat
+     * turns unhealthy on the owner between 15 s and 20 s after its
+     * register; the next beat (to the owner, through DistroFilter) sets it
+     * healthy again at once. */
+    distro_config cfg = distro_config_defaults();
+    tst_world *w = tst_world_new(3, 33, &cfg);
+    tst_run_to(w, 15 * S);
+    uint32_t key = tst_key(w, "revive");
+    uint32_t owner = distro_node_map_srv(w->cluster, 0, key);
+    uint32_t client = tst_client(w, "revive", "10.31.0.1", 80);
+    sim_time_ns t0 = 20 * S;
+    tst_run_to(w, t0);
+    tst_request(w, client, owner, DISTRO_OP_REGISTER);
+    instance_ref ref = { owner, key, "10.31.0.1", 80 };
+    sim_time_ns at = run_until(w, unhealthy, &ref, 50 * MS, t0 + 25 * S);
+    ck_assert_uint_ne(at, SIM_TIME_NEVER);
+    ck_assert_msg(at > t0 + 15 * S && at <= t0 + 20 * S + 100 * MS, "unhealthy %lld ms after the register",
+                  (long long)((at - t0) / MS));
+    tst_request(w, client, (owner + 1) % 3, DISTRO_OP_BEAT);   /* proxied to the owner */
+    tst_run_to(w, at + 200 * MS);
+    ck_assert(!unhealthy(w, &ref));
+    ck_assert(lists(w, owner, client));
+    tst_world_free(w);
+}
+END_TEST
+
 static Suite *checklist_suite(void)
 {
     Suite *s = suite_create("distro_checklist");
@@ -565,6 +611,7 @@ static Suite *checklist_suite(void)
     tcase_add_test(tc, test_owner_clock_step_makes_instances_look_stale);
     tcase_add_test(tc, test_empty_batch_is_rejected_and_retried_forever);
     tcase_add_test(tc, test_black_holed_peer_stalls_only_its_own_worker);
+    tcase_add_test(tc, test_owner_marks_unhealthy_after_15_s_and_a_beat_revives);
     suite_add_tcase(s, tc);
     return s;
 }
