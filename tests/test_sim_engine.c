@@ -7,6 +7,8 @@
  *   - sim_run stops on time, on budget or when drained, with the documented
  *     clock afterwards;
  *   - bad arguments and a full pool are errors with a message, never a crash;
+ *   - sim_fail from a handler stops the run before the next event, keeps
+ *     the first failure, and every later run returns SIM_STOP_FAILED;
  *   - cancel handles are generation-checked;
  *   - crash, restart, pause and local clocks behave as documented. */
 #include <check.h>
@@ -626,6 +628,139 @@ START_TEST(test_stale_handle_cannot_cancel_new_occupant)
 END_TEST
 
 /* ========================================================================
+ * Failure from inside a handler (sim_fail)
+ * ======================================================================== */
+
+/* Logs itself like stamp_fire; arg 100 + k fails the run with message k
+ * (twice, so the second call must not replace the first). */
+static void failing_fire(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    stamp_fire(sim, ctx, arg);
+    if (arg < 100) return;
+    sim_error e;
+    (void)sim_error_set(&e, SIM_ERR_NOMEM, "failing_fire", "failure %u", (unsigned)(arg - 100));
+    sim_fail(sim, &e);
+    (void)sim_error_set(&e, SIM_ERR_LIMIT, "failing_fire", "a second failure in the same handler");
+    sim_fail(sim, &e);
+}
+
+START_TEST(test_fail_stops_before_next_event)
+{
+    sim_config config = tst_config(1, 1);
+    config.stop_at_ns = 1 * SIM_S;
+    sim_engine *sim = tst_engine(&config);
+    stamp_log log = { 0 };
+    sim_error err;
+    ck_assert_ptr_null(sim_failure(sim));
+    TST_OK(sim_schedule(sim, 1 * SIM_MS, SIM_KIND_USER, failing_fire, &log, 0, NULL, &err));
+    TST_OK(sim_schedule(sim, 2 * SIM_MS, SIM_KIND_USER, failing_fire, &log, 101, NULL, &err));
+    /* The same instant, scheduled after it: the loop must stop before it. */
+    TST_OK(sim_schedule(sim, 2 * SIM_MS, SIM_KIND_USER, failing_fire, &log, 2, NULL, &err));
+    TST_OK(sim_schedule(sim, 3 * SIM_MS, SIM_KIND_USER, failing_fire, &log, 102, NULL, &err));
+    TST_OK(sim_schedule(sim, 4 * SIM_MS, SIM_KIND_USER, failing_fire, &log, 3, NULL, &err));
+
+    ck_assert_int_eq(sim_run(sim), SIM_STOP_FAILED);
+    ck_assert_uint_eq(log.len, 2);                     /* 0 and 101, nothing after */
+    ck_assert_uint_eq(log.arg[1], 101);
+    ck_assert_uint_eq(sim_events_processed(sim), 2);
+    ck_assert_uint_eq(sim_now(sim), 2 * SIM_MS);       /* not advanced to the stop time */
+    ck_assert_uint_eq(sim_events_pending(sim), 3);
+    const sim_error *failure = sim_failure(sim);
+    ck_assert_ptr_nonnull(failure);
+    ck_assert_int_eq(failure->status, SIM_ERR_NOMEM);  /* the first failure, not the second */
+    ck_assert_str_eq(failure->where, "failing_fire");
+    ck_assert_str_eq(failure->message, "failure 1");
+
+    /* Later runs return at once and run nothing; a later failure (from the
+     * harness, say) does not replace the first either. */
+    (void)sim_error_set(&err, SIM_ERR_STATE, "test", "a later failure");
+    sim_fail(sim, &err);
+    ck_assert_int_eq(sim_run(sim), SIM_STOP_FAILED);
+    ck_assert_int_eq(sim_run_until(sim, 10 * SIM_MS), SIM_STOP_FAILED);
+    ck_assert_uint_eq(log.len, 2);
+    ck_assert_uint_eq(sim_events_processed(sim), 2);
+    ck_assert_uint_eq(sim_now(sim), 2 * SIM_MS);
+    ck_assert_str_eq(sim_failure(sim)->message, "failure 1");
+    sim_engine_check(sim);
+    sim_engine_destroy(sim);
+}
+END_TEST
+
+/* A run on a budget stops for the failure, not the budget, and sim_fail
+ * with no error still records a reason. */
+START_TEST(test_fail_without_reason)
+{
+    sim_config config = tst_config(1, 1);
+    config.events_budget = 1;
+    sim_engine *sim = tst_engine(&config);
+    sim_fail(sim, NULL);
+    ck_assert_int_eq(sim_run(sim), SIM_STOP_FAILED);
+    const sim_error *failure = sim_failure(sim);
+    ck_assert_ptr_nonnull(failure);
+    ck_assert_int_ne(failure->status, SIM_OK);
+    ck_assert_str_ne(failure->message, "");
+    sim_engine_destroy(sim);
+}
+END_TEST
+
+typedef struct flood {
+    uint32_t scheduled;     /* children the handler managed to schedule */
+    uint32_t ran;
+} flood;
+
+static void flood_child(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    (void)arg;
+    ((flood *)ctx)->ran++;
+}
+
+/* Schedules children until the pool refuses, then reports it as the
+ * out-of-memory policy says a handler must: sim_fail, and return. */
+static void flood_fire(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)arg;
+    flood *f = ctx;
+    sim_error err;
+    for (;;) {
+        memset(&err, 0, sizeof err);
+        sim_status st = sim_schedule(sim, 1 * SIM_MS, SIM_KIND_USER, flood_child, f, 0, NULL, &err);
+        if (st != SIM_OK) {
+            sim_fail(sim, &err);
+            return;
+        }
+        f->scheduled++;
+        ck_assert_uint_le(f->scheduled, 64);
+    }
+}
+
+START_TEST(test_fail_on_event_pool_limit_in_handler)
+{
+    sim_config config = tst_config(1, 1);
+    config.events_max = 5;
+    sim_engine *sim = tst_engine(&config);
+    flood f = { 0, 0 };
+    sim_error err;
+    TST_OK(sim_schedule(sim, 1 * SIM_MS, SIM_KIND_USER, flood_fire, &f, 0, NULL, &err));
+    TST_OK(sim_schedule(sim, 1 * SIM_MS, SIM_KIND_USER, flood_child, &f, 0, NULL, &err));
+    ck_assert_int_eq(sim_run(sim), SIM_STOP_FAILED);
+    /* 5 slots: the flood event's own slot is free while it runs, the other
+     * event holds one, so exactly 4 children fit. */
+    ck_assert_uint_eq(f.scheduled, 4);
+    ck_assert_uint_eq(f.ran, 0);                       /* the run stopped before the next event */
+    ck_assert_uint_eq(sim_events_pending(sim), 5);
+    const sim_error *failure = sim_failure(sim);
+    ck_assert_ptr_nonnull(failure);
+    ck_assert_int_eq(failure->status, SIM_ERR_LIMIT);
+    ck_assert_str_eq(failure->where, "sim_schedule");
+    ck_assert_ptr_nonnull(strstr(failure->message, "event pool is full"));
+    ck_assert_ptr_nonnull(strstr(failure->message, "5 events"));
+    sim_engine_check(sim);
+    sim_engine_destroy(sim);
+}
+END_TEST
+
+/* ========================================================================
  * Limits and configuration
  * ======================================================================== */
 
@@ -1206,6 +1341,12 @@ static Suite *engine_suite(void)
     tcase_add_test(sched, test_bad_config_rejected);
     tcase_add_test(sched, test_unknown_node_rejected);
     suite_add_tcase(s, sched);
+
+    TCase *fail = tcase_create("fail");
+    tcase_add_test(fail, test_fail_stops_before_next_event);
+    tcase_add_test(fail, test_fail_without_reason);
+    tcase_add_test(fail, test_fail_on_event_pool_limit_in_handler);
+    suite_add_tcase(s, fail);
 
     TCase *nodes = tcase_create("nodes");
     tcase_add_test(nodes, test_node_start);

@@ -1080,6 +1080,33 @@ START_TEST(test_rpc_timeout_paused_callee)
 }
 END_TEST
 
+/* Pending timeouts of one caller and one timeout value wait in a ring that
+ * grows.  Here it grows while it wraps round (timeouts have fired from its
+ * front and new ones were added at its start): every timeout must still
+ * fire once, at its deadline, in call order. */
+START_TEST(test_rpc_timeouts_survive_ring_growth_when_wrapped)
+{
+    world *w = w_new(1, 2, 0);
+    sim_error err;
+    TST_OK(sim_net_isolate(w->sim, 1, &err));
+    for (uint64_t i = 0; i < 16; i++) {                    /* fills a ring of 16 */
+        sim_run_until(w->sim, i * SIM_MS);
+        w_call(w, 0, 1, 6, 100 * SIM_MS, i);
+    }
+    sim_run_until(w->sim, 105 * SIM_MS);                   /* 0..5 time out: the front moves on */
+    ck_assert_uint_eq(w->out_len, 6);
+    for (uint64_t i = 16; i < 23; i++) w_call(w, 0, 1, 6, 100 * SIM_MS, i);   /* 6 wrap, the 7th grows */
+    ck_assert_int_eq(sim_run(w->sim), SIM_STOP_DRAINED);
+    ck_assert_uint_eq(w->out_len, 23);
+    for (uint64_t i = 0; i < 23; i++) {
+        ck_assert_uint_eq(w->out[i].arg, i);
+        ck_assert_int_eq(w->out[i].status, SIM_RPC_TIMEOUT);
+        ck_assert_uint_eq(w->out[i].at_ns, (i < 16 ? i : 105) * SIM_MS + 100 * SIM_MS);
+    }
+    w_free(w);
+}
+END_TEST
+
 START_TEST(test_rpc_late_response_after_timeout)
 {
     world *w = w_new(1, 2, 0);
@@ -1343,6 +1370,7 @@ static Suite *net_suite(void)
     tcase_add_test(rpc, test_rpc_timeout_partition);
     tcase_add_test(rpc, test_rpc_timeout_paused_callee);
     tcase_add_test(rpc, test_rpc_late_response_after_timeout);
+    tcase_add_test(rpc, test_rpc_timeouts_survive_ring_growth_when_wrapped);
     tcase_add_test(rpc, test_rpc_late_response_in_flight);
     tcase_add_test(rpc, test_rpc_callee_crash_refuses);
     tcase_add_test(rpc, test_rpc_caller_crash_no_callback);
