@@ -280,18 +280,31 @@ sim_status sim_net_heal_node(sim_engine *sim, sim_node_id node, sim_error *err)
 
 /* --- Statistics ---------------------------------------------------------- */
 
+/* Allocates the statistics table of message type `type` if it has none
+ * yet.  Every path that counts a message of a type calls this first, when
+ * it still has a caller to answer (a send or a reply); deliveries and drops
+ * come later and find the table there. */
+static sim_status stats_table(sim_engine *sim, uint16_t type, const char *where, sim_error *err)
+{
+    SIM_ASSERT(type < SIM_MSG_TYPES_MAX);
+    if (sim->stats_by_type[type] != NULL) return SIM_OK;
+    size_t n = sim->node_count;
+    /* calloc maps zero pages lazily: only pairs that talk cost memory. */
+    sim_msg_stats *table = calloc(n * n, sizeof *table);
+    if (table == NULL) {
+        return sim_error_set(err, SIM_ERR_NOMEM, where, "cannot allocate the statistics of message type %u",
+                             type);
+    }
+    sim->stats_by_type[type] = table;
+    return SIM_OK;
+}
+
 static sim_msg_stats *stats_of(sim_engine *sim, sim_node_id src, sim_node_id dst, uint16_t type)
 {
     SIM_ASSERT(type < SIM_MSG_TYPES_MAX);
-    size_t n = sim->node_count;
     sim_msg_stats *table = sim->stats_by_type[type];
-    if (table == NULL) {
-        /* calloc maps zero pages lazily: only pairs that talk cost memory. */
-        table = calloc(n * n, sizeof *table);
-        SIM_ASSERT(table != NULL);   /* n <= SIM_NODES_MAX; failing here means the host is out of memory */
-        sim->stats_by_type[type] = table;
-    }
-    return &table[(size_t)src * n + dst];
+    SIM_ASSERT(table != NULL);   /* stats_table ran when the message was sent */
+    return &table[(size_t)src * sim->node_count + dst];
 }
 
 sim_msg_stats sim_net_stats(const sim_engine *sim, sim_node_id src, sim_node_id dst, uint16_t type)
@@ -398,8 +411,14 @@ static sim_status transmit(sim_engine *sim, sim_node_id src, sim_node_id dst, ui
 {
     sim_link *link = link_of(sim, src, dst);
     const sim_link_params *p = link->params != NULL ? link->params : &sim->net_default;
-    /* Derive the link's stream before anything changes, if any draw below
-     * may need it: a failure then leaves the network as it was. */
+    /* Allocate the type's statistics and derive the link's stream (if a
+     * draw below may need it) before anything changes: a failure then
+     * leaves the network as it was. */
+    sim_status st0 = stats_table(sim, type, "sim_net_send", err);
+    if (st0 != SIM_OK) {
+        sim_payload_release(payload);
+        return st0;
+    }
     bool draws = p->loss_ppm > 0 || p->latency.base.kind != SIM_DIST_CONSTANT || p->latency.tail_ppm != 0 ||
                  (kind == SIM_MSG_ONEWAY && p->duplicate_ppm > 0);
     if (draws) {
@@ -695,6 +714,11 @@ sim_status sim_rpc_reply(sim_engine *sim, sim_rpc_token token, uint16_t type, ui
     if (rec->generation != token.generation && rec->replied_generation == token.generation) {
         sim_payload_release(payload);
         return sim_error_set(err, SIM_ERR_STATE, "sim_rpc_reply", "request already answered");
+    }
+    st = stats_table(sim, type, "sim_rpc_reply", err);
+    if (st != SIM_OK) {
+        sim_payload_release(payload);
+        return st;
     }
     if (rec->generation == token.generation && rec->caller_dead && rec->state == SIM_RPC_DELIVERED) {
         sim_msg_stats *stats = stats_of(sim, token.callee, token.caller, type);
