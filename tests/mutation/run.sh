@@ -98,7 +98,12 @@ my ($rec) = grep { $_->{name} eq $name } @recs;
 die "no mutant named $name\n" unless $rec;
 if ($cmd eq "why") { print "$rec->{why}\n"; exit 0; }
 sub slurp { my $p = shift; open(my $f, "<", $p) or die "cannot read $p: $!\n"; local $/; my $t = <$f>; return $t; }
-sub spew { my ($p, $t) = @_; open(my $f, ">", $p) or die "cannot write $p: $!\n"; print $f $t; close $f or die "$p: $!\n"; }
+sub spew {
+    my ($p, $t) = @_;
+    open(my $f, ">", $p) or die "cannot write $p: $!\n";
+    print $f $t;
+    close $f or die "$p: $!\n";
+}
 if ($cmd eq "apply") {
     my %text;
     for my $e (@{$rec->{edits}}) {
@@ -232,7 +237,8 @@ run_tests() {
         fi
     done
     # shellcheck disable=SC2086 # two words in newer trees
-    if ! (cd "$tree" && timeout 120 "$build/distrosim" check $ci_scenarios --seeds 1-3 -j "$jobs" >"$tmp/out.log" 2>&1); then
+    if ! (cd "$tree" && timeout 120 "$build/distrosim" check $ci_scenarios --seeds 1-3 -j "$jobs" \
+        >"$tmp/out.log" 2>&1); then
         what=$(grep -m1 -E '^(FAIL|ERROR) ' "$tmp/out.log" | awk '{print $2}' || true)
         echo "scenarios_ci:${what:-error}"
         return 1
