@@ -1,0 +1,1022 @@
+/* sim_conn.c: connections and connection pools over the virtual network
+ * (the model is described in sim_conn.h).
+ *
+ * Records.  Connections and requests live in growable arrays of records
+ * reached by index, with free lists; a record's generation is bumped when
+ * it is freed, so a stale token or event never touches a reused record.
+ * A connection has at most one kernel event pending at a time (a segment
+ * arriving, a retransmission timer, a reset travelling back); its epoch,
+ * bumped at every such scheduling and at free, tells a superseded event
+ * to do nothing.  Nothing iterates in any order but index order. */
+#include "sim_conn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_assert.h"
+#include "sim_vec.h"
+
+#define NONE UINT32_MAX
+
+typedef enum conn_state {
+    C_FREE,
+    C_CONNECTING,   /* SYN sent, leased by a request */
+    C_BUSY,         /* established, leased by a request */
+    C_IDLE,         /* established, in its pool */
+    C_ORPHAN,       /* the client closed it (or crashed); data may still be in flight */
+} conn_state;
+
+typedef enum xfer_kind { X_NONE, X_SYN, X_DATA } xfer_kind;
+
+typedef struct conn_rec {
+    uint32_t generation;        /* never 0; bumped at free */
+    uint32_t epoch;             /* the one live kernel event; bumped at every schedule */
+    uint32_t next_free;
+    uint8_t state;              /* conn_state */
+    uint8_t xfer;               /* xfer_kind in progress */
+    uint8_t dir;                /* 0: client -> server, 1: server -> client */
+    bool read_pending;          /* the server process has a request to read */
+    bool replied;               /* the current exchange was answered */
+    uint32_t pool;
+    sim_node_id client;
+    sim_node_id server;
+    uint32_t client_inc;
+    uint32_t server_inc;        /* the server's incarnation that took the SYN */
+    uint32_t req;               /* the request riding it, or NONE */
+    uint32_t exchange;          /* exchanges so far; names the current one */
+    uint32_t bytes_left;        /* of the message in transfer */
+    uint32_t tries;             /* retransmissions of the current transfer */
+    uint64_t tag;               /* the current request's tag */
+    sim_time_ns rto_ns;         /* current RTO */
+    sim_time_ns sent_at_ns;     /* the current transmission */
+    sim_time_ns rtt_ns;         /* the handshake's sample */
+    sim_time_ns expires_at_ns;  /* time to live; 0 = never */
+    sim_rng rng;
+} conn_rec;
+
+typedef enum req_phase { R_FREE, R_LEASING, R_CONNECTING, R_SENT, R_DELIVER } req_phase;
+
+typedef struct req_rec {
+    uint32_t generation;
+    uint32_t next_free;
+    uint8_t phase;              /* req_phase */
+    uint8_t pending;            /* R_DELIVER: the sim_conn_outcome waiting for the process */
+    bool reused;
+    uint32_t pool;
+    sim_node_id dst;
+    uint32_t bytes;
+    uint32_t resp_bytes;
+    uint32_t conn;
+    uint64_t tag;
+    sim_conn_timeouts to;
+    sim_conn_result_fn *fn;
+    void *ctx;
+    uint64_t arg;
+    sim_time_ns started_ns;
+    sim_event_id timer;         /* the phase's timeout, if any */
+} req_rec;
+
+typedef struct pool_rec {
+    sim_node_id client;
+    uint32_t incarnation;
+    uint32_t serial;            /* connections opened: names their random streams */
+    uint32_t total;             /* connecting, busy and idle */
+    sim_conn_pool_params p;
+    uint32_t *route;            /* [node_count]: connections per destination */
+    uint32_t *idle;             /* idle connections, oldest first */
+    uint32_t idle_len, idle_cap;
+    uint32_t *waiters;          /* requests waiting for a lease, FIFO */
+    uint32_t waiters_len, waiters_cap;
+} pool_rec;
+
+typedef struct listener {
+    sim_conn_server_fn *fn;
+    void *ctx;
+} listener;
+
+struct sim_conn_net {
+    sim_engine *sim;
+    sim_conn_params p;
+    uint32_t n;
+    listener *listeners;        /* [n] */
+    sim_time_ns *tx_free;       /* [n * n] when a bandwidth is used, else NULL */
+    conn_rec *conns;
+    uint32_t conns_len, conns_cap, conns_free;
+    req_rec *reqs;
+    uint32_t reqs_len, reqs_cap, reqs_free;
+    pool_rec *pools;
+    uint32_t pools_len, pools_cap;
+    sim_conn_stats stats;
+};
+
+static const char *const outcome_names[SIM_CONN_OUTCOMES] = {
+    "ok", "refused", "connect_timeout", "read_timeout", "lease_timeout", "reset", "retries_exhausted",
+};
+
+const char *sim_conn_outcome_name(sim_conn_outcome outcome)
+{
+    return (unsigned)outcome < SIM_CONN_OUTCOMES ? outcome_names[outcome] : "unknown";
+}
+
+sim_conn_params sim_conn_params_default(void)
+{
+    sim_conn_params p;
+    p.syn_rto_ns = SIM_S;
+    p.syn_retries = 6;
+    p.rto_min_ns = 200 * SIM_MS;
+    p.rto_max_ns = 120 * SIM_S;
+    p.retries2 = 15;
+    p.orphan_retries = 8;
+    p.rcvbuf_bytes = 131072;
+    return p;
+}
+
+sim_conn_pool_params sim_conn_pool_params_default(void)
+{
+    sim_conn_pool_params p;
+    p.max_per_route = 2;
+    p.max_total = 20;
+    p.ttl_ns = 0;
+    return p;
+}
+
+sim_conn_net *sim_conn_net_create(sim_engine *sim, const sim_conn_params *params, sim_error *err)
+{
+    sim_conn_params p = params != NULL ? *params : sim_conn_params_default();
+    if (p.syn_rto_ns == 0 || p.rto_min_ns == 0 || p.rto_max_ns < p.rto_min_ns) {
+        sim_error_set(err, SIM_ERR_INVALID, "sim_conn_net_create",
+                      "retransmission timeouts must be positive, with rto_max >= rto_min");
+        return NULL;
+    }
+    sim_conn_net *cn = calloc(1, sizeof *cn);
+    if (cn == NULL) {
+        sim_error_set(err, SIM_ERR_NOMEM, "sim_conn_net_create", "cannot allocate the connection layer");
+        return NULL;
+    }
+    cn->sim = sim;
+    cn->p = p;
+    cn->n = sim_node_count(sim);
+    cn->listeners = calloc(cn->n, sizeof *cn->listeners);
+    if (cn->listeners == NULL) {
+        free(cn);
+        sim_error_set(err, SIM_ERR_NOMEM, "sim_conn_net_create", "cannot allocate %u listeners", sim_node_count(sim));
+        return NULL;
+    }
+    cn->conns_free = NONE;
+    cn->reqs_free = NONE;
+    return cn;
+}
+
+void sim_conn_net_destroy(sim_conn_net *cn)
+{
+    if (cn == NULL) return;
+    for (uint32_t i = 0; i < cn->pools_len; i++) {
+        free(cn->pools[i].route);
+        free(cn->pools[i].idle);
+        free(cn->pools[i].waiters);
+    }
+    free(cn->pools);
+    free(cn->conns);
+    free(cn->reqs);
+    free(cn->tx_free);
+    free(cn->listeners);
+    free(cn);
+}
+
+sim_status sim_conn_listen(sim_conn_net *cn, sim_node_id node, sim_conn_server_fn *fn, void *ctx, sim_error *err)
+{
+    if (node >= cn->n) return sim_error_set(err, SIM_ERR_INVALID, "sim_conn_listen", "unknown node %u", node);
+    cn->listeners[node].fn = fn;
+    cn->listeners[node].ctx = ctx;
+    return SIM_OK;
+}
+
+sim_status sim_conn_pool_create(sim_conn_net *cn, sim_node_id client, const sim_conn_pool_params *params,
+                                sim_conn_pool_id *id_out, sim_error *err)
+{
+    const char *where = "sim_conn_pool_create";
+    if (client >= cn->n) return sim_error_set(err, SIM_ERR_INVALID, where, "unknown node %u", client);
+    sim_conn_pool_params p = params != NULL ? *params : sim_conn_pool_params_default();
+    if (p.max_per_route == 0 || p.max_total == 0) {
+        return sim_error_set(err, SIM_ERR_INVALID, where, "pool limits must be at least 1");
+    }
+    if (!SIM_VEC_RESERVE(cn->pools, cn->pools_len, cn->pools_cap, 1)) {
+        return sim_error_set(err, SIM_ERR_NOMEM, where, "cannot grow the pool table");
+    }
+    uint32_t *route = calloc(cn->n, sizeof *route);
+    if (route == NULL) return sim_error_set(err, SIM_ERR_NOMEM, where, "cannot allocate route counts");
+    pool_rec *pl = &cn->pools[cn->pools_len];
+    memset(pl, 0, sizeof *pl);
+    pl->client = client;
+    pl->incarnation = sim_node_incarnation(cn->sim, client);
+    pl->p = p;
+    pl->route = route;
+    *id_out = cn->pools_len++;
+    return SIM_OK;
+}
+
+sim_conn_stats sim_conn_net_stats(const sim_conn_net *cn)
+{
+    return cn->stats;
+}
+
+void sim_conn_pool_counts(const sim_conn_net *cn, sim_conn_pool_id pool, uint32_t *leased_out, uint32_t *idle_out)
+{
+    SIM_ASSERT(pool < cn->pools_len);
+    const pool_rec *pl = &cn->pools[pool];
+    *leased_out = pl->total - pl->idle_len;
+    *idle_out = pl->idle_len;
+}
+
+/* --- Records ------------------------------------------------------------- */
+
+static void fail_nomem(sim_conn_net *cn, const char *what)
+{
+    sim_error e;
+    sim_error_set(&e, SIM_ERR_NOMEM, "sim_conn", "cannot allocate %s", what);
+    sim_fail(cn->sim, &e);
+}
+
+static uint64_t pack(uint32_t index, uint32_t tag)
+{
+    return ((uint64_t)index << 32) | tag;
+}
+
+static uint32_t unpack_index(uint64_t arg)
+{
+    return (uint32_t)(arg >> 32);
+}
+
+static uint32_t unpack_tag(uint64_t arg)
+{
+    return (uint32_t)arg;
+}
+
+static uint32_t conn_alloc(sim_conn_net *cn)
+{
+    uint32_t i = cn->conns_free;
+    if (i != NONE) {
+        cn->conns_free = cn->conns[i].next_free;
+    } else {
+        if (!SIM_VEC_RESERVE(cn->conns, cn->conns_len, cn->conns_cap, 1)) return NONE;
+        i = cn->conns_len++;
+        memset(&cn->conns[i], 0, sizeof cn->conns[i]);
+        cn->conns[i].generation = 1;
+    }
+    conn_rec *c = &cn->conns[i];
+    uint32_t generation = c->generation, epoch = c->epoch;
+    memset(c, 0, sizeof *c);
+    c->generation = generation;
+    c->epoch = epoch;
+    c->req = NONE;
+    c->next_free = NONE;
+    return i;
+}
+
+static void conn_free(sim_conn_net *cn, uint32_t i)
+{
+    conn_rec *c = &cn->conns[i];
+    SIM_ASSERT(c->state != C_FREE);
+    c->state = C_FREE;
+    c->generation++;
+    if (c->generation == 0) c->generation = 1;
+    c->epoch++;
+    c->next_free = cn->conns_free;
+    cn->conns_free = i;
+}
+
+static uint32_t req_alloc(sim_conn_net *cn)
+{
+    uint32_t i = cn->reqs_free;
+    if (i != NONE) {
+        cn->reqs_free = cn->reqs[i].next_free;
+    } else {
+        if (!SIM_VEC_RESERVE(cn->reqs, cn->reqs_len, cn->reqs_cap, 1)) return NONE;
+        i = cn->reqs_len++;
+        memset(&cn->reqs[i], 0, sizeof cn->reqs[i]);
+        cn->reqs[i].generation = 1;
+    }
+    req_rec *r = &cn->reqs[i];
+    uint32_t generation = r->generation;
+    memset(r, 0, sizeof *r);
+    r->generation = generation;
+    r->conn = NONE;
+    r->next_free = NONE;
+    return i;
+}
+
+static void req_free(sim_conn_net *cn, uint32_t i)
+{
+    req_rec *r = &cn->reqs[i];
+    SIM_ASSERT(r->phase != R_FREE);
+    if (r->timer.generation != 0) sim_cancel(cn->sim, r->timer);
+    r->timer.generation = 0;
+    r->phase = R_FREE;
+    r->generation++;
+    if (r->generation == 0) r->generation = 1;
+    r->next_free = cn->reqs_free;
+    cn->reqs_free = i;
+}
+
+static bool host_has(const sim_conn_net *cn, sim_node_id node, uint32_t incarnation)
+{
+    return sim_node_state_get(cn->sim, node) != SIM_NODE_DOWN && sim_node_incarnation(cn->sim, node) == incarnation;
+}
+
+/* --- Scheduling helpers -------------------------------------------------- */
+
+static void kernel_at(sim_conn_net *cn, uint32_t ci, sim_time_ns at_ns, sim_event_fn *fn)
+{
+    conn_rec *c = &cn->conns[ci];
+    c->epoch++;
+    sim_error e;
+    sim_time_ns now = sim_now(cn->sim);
+    if (at_ns < now) at_ns = now;
+    if (sim_schedule_at(cn->sim, at_ns, SIM_KIND_CONN_NET, fn, cn, pack(ci, c->epoch), NULL, &e) != SIM_OK) {
+        sim_fail(cn->sim, &e);
+    }
+}
+
+/* A process event of `node`, `delay_ns` of its local time from now. */
+static bool proc_after(sim_conn_net *cn, sim_node_id node, sim_time_ns delay_ns, sim_event_fn *fn, uint64_t arg,
+                       sim_event_id *id_out)
+{
+    sim_error e;
+    if (sim_timer_start(cn->sim, node, delay_ns, SIM_KIND_CONN_PROC, fn, cn, arg, id_out, &e) != SIM_OK) {
+        sim_fail(cn->sim, &e);
+        return false;
+    }
+    return true;
+}
+
+/* When a message of `bytes` sent now from src reaches dst's kernel. */
+static sim_time_ns arrival_at(sim_conn_net *cn, conn_rec *c, sim_node_id src, sim_node_id dst, uint32_t bytes)
+{
+    const sim_link_params *lp = sim_net_link(cn->sim, src, dst);
+    sim_time_ns now = sim_now(cn->sim);
+    sim_time_ns start = now;
+    if (lp->bandwidth_bytes_per_s > 0 && bytes > 0) {
+        if (cn->tx_free == NULL) {
+            cn->tx_free = calloc((size_t)cn->n * cn->n, sizeof *cn->tx_free);
+            if (cn->tx_free == NULL) {
+                fail_nomem(cn, "transmit queues");
+                return now;
+            }
+        }
+        sim_time_ns *q = &cn->tx_free[(size_t)src * cn->n + dst];
+        if (*q > start) start = *q;
+        sim_time_ns ser = (sim_time_ns)((uint64_t)bytes * SIM_S / lp->bandwidth_bytes_per_s);
+        start += ser;
+        *q = start;
+    }
+    return start + sim_latency_sample(&lp->latency, &c->rng);
+}
+
+static bool lost(sim_conn_net *cn, conn_rec *c, sim_node_id src, sim_node_id dst)
+{
+    const sim_link_params *lp = sim_net_link(cn->sim, src, dst);
+    return lp->loss_ppm > 0 && sim_rng_chance_ppm(&c->rng, lp->loss_ppm);
+}
+
+/* --- Outcomes ------------------------------------------------------------ */
+
+static void pool_serve(sim_conn_net *cn, uint32_t pool);
+static void pool_check(sim_conn_net *cn, uint32_t pool);
+
+static void deliver_now(sim_conn_net *cn, uint32_t ri, sim_conn_outcome outcome, uint32_t resp_bytes)
+{
+    req_rec *r = &cn->reqs[ri];
+    sim_conn_result res;
+    memset(&res, 0, sizeof res);
+    res.outcome = outcome;
+    res.client = cn->pools[r->pool].client;
+    res.server = r->dst;
+    res.response_bytes = outcome == SIM_CONN_OK ? resp_bytes : 0;
+    res.started_ns = r->started_ns;
+    res.reused = r->reused;
+    sim_conn_result_fn *fn = r->fn;
+    void *ctx = r->ctx;
+    uint64_t arg = r->arg;
+    cn->stats.outcomes[outcome]++;
+    req_free(cn, ri);
+    fn(cn->sim, ctx, arg, &res);   /* may call back into the layer: no record pointer survives */
+}
+
+static void proc_deliver(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    sim_conn_net *cn = ctx;
+    uint32_t ri = unpack_index(arg);
+    req_rec *r = &cn->reqs[ri];
+    if (r->generation != unpack_tag(arg) || r->phase != R_DELIVER) return;
+    r->timer.generation = 0;
+    deliver_now(cn, ri, (sim_conn_outcome)r->pending, r->resp_bytes);
+}
+
+/* An outcome found by the client's kernel: the process learns it now if it
+ * runs, at resume if paused, never if its host went down. */
+static void finish_from_kernel(sim_conn_net *cn, uint32_t ri, sim_conn_outcome outcome, uint32_t resp_bytes)
+{
+    req_rec *r = &cn->reqs[ri];
+    if (r->timer.generation != 0) sim_cancel(cn->sim, r->timer);
+    r->timer.generation = 0;
+    sim_node_id client = cn->pools[r->pool].client;
+    switch (sim_node_state_get(cn->sim, client)) {
+    case SIM_NODE_UP:
+        deliver_now(cn, ri, outcome, resp_bytes);
+        return;
+    case SIM_NODE_PAUSED:
+        r->phase = R_DELIVER;
+        r->pending = (uint8_t)outcome;
+        r->resp_bytes = resp_bytes;
+        (void)proc_after(cn, client, 0, proc_deliver, pack(ri, r->generation), &r->timer);
+        return;
+    case SIM_NODE_DOWN:
+        req_free(cn, ri);
+        return;
+    }
+}
+
+/* The client process stops using connection `ci`: back to the pool after a
+ * good exchange, else closed.  The pool then serves its waiters. */
+static void conn_release(sim_conn_net *cn, uint32_t ci, bool reusable)
+{
+    conn_rec *c = &cn->conns[ci];
+    uint32_t pool = c->pool;
+    pool_rec *pl = &cn->pools[pool];
+    c->req = NONE;
+    sim_time_ns now = sim_now(cn->sim);
+    if (reusable && (c->expires_at_ns == 0 || now < c->expires_at_ns)) {
+        if (!SIM_VEC_RESERVE(pl->idle, pl->idle_len, pl->idle_cap, 1)) {
+            fail_nomem(cn, "the idle list");
+            return;
+        }
+        c->state = C_IDLE;
+        pl->idle[pl->idle_len++] = ci;
+    } else {
+        SIM_ASSERT(pl->total > 0 && pl->route[c->server] > 0);
+        pl->total--;
+        pl->route[c->server]--;
+        if (c->xfer == X_NONE && !c->read_pending) {
+            conn_free(cn, ci);
+        } else {
+            c->state = C_ORPHAN;
+        }
+    }
+    pool_serve(cn, pool);
+}
+
+/* --- Transfers ----------------------------------------------------------- */
+
+static void ev_arrive(sim_engine *sim, void *ctx, uint64_t arg);
+static void ev_retx(sim_engine *sim, void *ctx, uint64_t arg);
+static void ev_synack(sim_engine *sim, void *ctx, uint64_t arg);
+static void ev_rst(sim_engine *sim, void *ctx, uint64_t arg);
+static void proc_server_read(sim_engine *sim, void *ctx, uint64_t arg);
+static void proc_window(sim_engine *sim, void *ctx, uint64_t arg);
+static void ev_retx_window(sim_engine *sim, void *ctx, uint64_t arg);
+
+static sim_node_id xfer_src(const conn_rec *c)
+{
+    return c->dir == 0 ? c->client : c->server;
+}
+
+static sim_node_id xfer_dst(const conn_rec *c)
+{
+    return c->dir == 0 ? c->server : c->client;
+}
+
+/* Sends (or resends) the current transfer now. */
+static void transmit(sim_conn_net *cn, uint32_t ci)
+{
+    conn_rec *c = &cn->conns[ci];
+    sim_node_id src = xfer_src(c), dst = xfer_dst(c);
+    c->sent_at_ns = sim_now(cn->sim);
+    bool ok = sim_net_reachable(cn->sim, src, dst) && sim_net_reachable(cn->sim, dst, src);
+    /* One loss draw per transmission (two for a handshake: SYN and SYN-ACK). */
+    if (ok && lost(cn, c, src, dst)) ok = false;
+    if (ok && c->xfer == X_SYN && lost(cn, c, dst, src)) ok = false;
+    if (ok) {
+        uint32_t bytes = c->xfer == X_SYN ? 0 : c->bytes_left;
+        kernel_at(cn, ci, arrival_at(cn, c, src, dst, bytes), ev_arrive);
+    } else {
+        kernel_at(cn, ci, c->sent_at_ns + c->rto_ns, ev_retx);
+    }
+}
+
+static void xfer_start(sim_conn_net *cn, uint32_t ci, xfer_kind kind, uint8_t dir, uint32_t bytes)
+{
+    conn_rec *c = &cn->conns[ci];
+    c->xfer = (uint8_t)kind;
+    c->dir = dir;
+    c->bytes_left = bytes;
+    c->tries = 0;
+    if (kind == X_SYN) {
+        c->rto_ns = cn->p.syn_rto_ns;
+    } else {
+        c->rto_ns = c->rtt_ns + cn->p.rto_min_ns;
+        if (c->rto_ns > cn->p.rto_max_ns) c->rto_ns = cn->p.rto_max_ns;
+    }
+    transmit(cn, ci);
+}
+
+/* The current request of connection `ci`, if its caller still waits in
+ * `phase`. */
+static uint32_t waiting_req(const sim_conn_net *cn, const conn_rec *c, req_phase phase)
+{
+    if (c->req == NONE) return NONE;
+    const req_rec *r = &cn->reqs[c->req];
+    return r->phase == phase && r->conn != NONE ? c->req : NONE;
+}
+
+/* The connection is dead on the client's side: the caller (if any still
+ * waits on it) gets `outcome`. */
+static void conn_fail(sim_conn_net *cn, uint32_t ci, sim_conn_outcome outcome)
+{
+    conn_rec *c = &cn->conns[ci];
+    c->xfer = X_NONE;
+    c->read_pending = false;
+    if (c->state == C_ORPHAN) {
+        conn_free(cn, ci);
+        return;
+    }
+    uint32_t ri = c->req;
+    if (c->state == C_IDLE) {
+        /* Not reachable: an idle connection has no transfer. */
+        SIM_ASSERT(0);
+    }
+    conn_release(cn, ci, false);
+    if (ri != NONE && cn->reqs[ri].phase != R_FREE && cn->reqs[ri].conn == ci) {
+        finish_from_kernel(cn, ri, outcome, 0);
+    }
+}
+
+static void ev_retx(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    sim_conn_net *cn = ctx;
+    uint32_t ci = unpack_index(arg);
+    conn_rec *c = &cn->conns[ci];
+    if (c->epoch != unpack_tag(arg) || c->state == C_FREE || c->xfer == X_NONE) return;
+    /* A crashed sender's kernel retransmits nothing. */
+    bool sender_alive = c->dir == 0 ? host_has(cn, c->client, c->client_inc)
+                                    : host_has(cn, c->server, c->server_inc);
+    if (!sender_alive) {
+        if (c->dir == 0) {
+            pool_check(cn, c->pool);
+        } else {
+            cn->stats.late_responses++;
+            c->xfer = X_NONE;
+            if (c->state == C_ORPHAN) conn_free(cn, ci);
+        }
+        return;
+    }
+    uint32_t limit = c->xfer == X_SYN ? cn->p.syn_retries
+                     : (c->state == C_ORPHAN && c->dir == 0) ? cn->p.orphan_retries
+                                                             : cn->p.retries2;
+    if (c->tries >= limit) {
+        if (c->xfer == X_SYN) {
+            conn_fail(cn, ci, SIM_CONN_CONNECT_TIMEOUT);
+        } else if (c->dir == 0) {
+            conn_fail(cn, ci, SIM_CONN_RETRIES_EXHAUSTED);
+        } else {
+            /* The server gives up on a response; its client, idle in a
+             * read, learns nothing (no keepalive). */
+            cn->stats.late_responses++;
+            c->xfer = X_NONE;
+            if (c->state == C_ORPHAN) conn_free(cn, ci);
+        }
+        return;
+    }
+    c->tries++;
+    cn->stats.retransmissions++;
+    c->rto_ns *= 2;
+    if (c->xfer != X_SYN && c->rto_ns > cn->p.rto_max_ns) c->rto_ns = cn->p.rto_max_ns;
+    transmit(cn, ci);
+}
+
+/* The transfer failed to land (a partition caught it in flight): the
+ * sender's timer resends it. */
+static void retry_later(sim_conn_net *cn, uint32_t ci)
+{
+    conn_rec *c = &cn->conns[ci];
+    kernel_at(cn, ci, c->sent_at_ns + c->rto_ns, ev_retx);
+}
+
+/* The receiver's host has no such connection: it answers with a reset,
+ * which reaches the sender unless the way back is blocked or loses it. */
+static void send_rst(sim_conn_net *cn, uint32_t ci)
+{
+    conn_rec *c = &cn->conns[ci];
+    sim_node_id src = xfer_dst(c), dst = xfer_src(c);
+    if (!sim_net_reachable(cn->sim, src, dst) || lost(cn, c, src, dst)) {
+        retry_later(cn, ci);
+        return;
+    }
+    kernel_at(cn, ci, arrival_at(cn, c, src, dst, 0), ev_rst);
+}
+
+static void ev_rst(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    sim_conn_net *cn = ctx;
+    uint32_t ci = unpack_index(arg);
+    conn_rec *c = &cn->conns[ci];
+    if (c->epoch != unpack_tag(arg) || c->state == C_FREE) return;
+    if (c->dir == 0) {
+        conn_fail(cn, ci, c->xfer == X_SYN ? SIM_CONN_REFUSED : SIM_CONN_RESET);
+    } else {
+        /* The server learns its client is gone; the response is lost. */
+        cn->stats.late_responses++;
+        c->xfer = X_NONE;
+        if (c->state == C_ORPHAN) conn_free(cn, ci);
+    }
+}
+
+static void proc_read_timeout(sim_engine *sim, void *ctx, uint64_t arg);
+
+/* The client process writes request `ri` on established connection `ci`. */
+static void exchange_start(sim_conn_net *cn, uint32_t ci, uint32_t ri)
+{
+    conn_rec *c = &cn->conns[ci];
+    req_rec *r = &cn->reqs[ri];
+    if (r->timer.generation != 0) sim_cancel(cn->sim, r->timer);
+    r->timer.generation = 0;
+    r->phase = R_SENT;
+    r->conn = ci;
+    c->req = ri;
+    c->state = C_BUSY;
+    c->exchange++;
+    c->tag = r->tag;
+    c->replied = false;
+    uint32_t bytes = r->bytes;
+    if (r->to.read_ns > 0) {
+        if (!proc_after(cn, c->client, r->to.read_ns, proc_read_timeout, pack(ri, r->generation), &r->timer)) return;
+    }
+    xfer_start(cn, ci, X_DATA, 0, bytes);
+}
+
+static void ev_synack(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    sim_conn_net *cn = ctx;
+    uint32_t ci = unpack_index(arg);
+    conn_rec *c = &cn->conns[ci];
+    if (c->epoch != unpack_tag(arg) || c->state != C_CONNECTING || c->xfer != X_SYN) return;
+    if (!host_has(cn, c->client, c->client_inc)) {
+        pool_check(cn, c->pool);
+        return;
+    }
+    c->xfer = X_NONE;
+    c->rtt_ns = sim_now(sim) - c->sent_at_ns;
+    uint32_t ri = waiting_req(cn, c, R_CONNECTING);
+    SIM_ASSERT(ri != NONE);   /* a connect timeout frees its connection */
+    /* Connected: the request is written at once (a paused client's
+     * process would write it at resume: not modelled, see the header). */
+    exchange_start(cn, ci, ri);
+}
+
+/* Data (or a SYN) reaches the receiver's kernel. */
+static void ev_arrive(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    sim_conn_net *cn = ctx;
+    uint32_t ci = unpack_index(arg);
+    conn_rec *c = &cn->conns[ci];
+    if (c->epoch != unpack_tag(arg) || c->state == C_FREE || c->xfer == X_NONE) return;
+    sim_node_id src = xfer_src(c), dst = xfer_dst(c);
+    if (!sim_net_reachable(sim, src, dst)) {   /* caught by a partition in flight */
+        retry_later(cn, ci);
+        return;
+    }
+    if (c->xfer == X_SYN) {
+        if (sim_node_state_get(sim, dst) == SIM_NODE_DOWN) {
+            send_rst(cn, ci);
+            return;
+        }
+        /* UP or PAUSED: the kernel completes the handshake. */
+        c->server_inc = sim_node_incarnation(sim, dst);
+        kernel_at(cn, ci, arrival_at(cn, c, dst, src, 0), ev_synack);
+        return;
+    }
+    bool alive = c->dir == 0 ? host_has(cn, c->server, c->server_inc)
+                             : host_has(cn, c->client, c->client_inc) && c->state != C_ORPHAN;
+    if (!alive) {
+        send_rst(cn, ci);
+        return;
+    }
+    sim_node_state st = sim_node_state_get(sim, dst);
+    if (st == SIM_NODE_PAUSED && c->bytes_left > cn->p.rcvbuf_bytes) {
+        /* The receive buffer fills; the rest waits for the window update
+         * the process sends when it reads, at resume. */
+        c->bytes_left -= cn->p.rcvbuf_bytes;
+        c->epoch++;
+        (void)proc_after(cn, dst, 0, proc_window, pack(ci, c->epoch), NULL);
+        return;
+    }
+    c->xfer = X_NONE;
+    if (c->dir == 0) {
+        c->read_pending = true;
+        if (st == SIM_NODE_UP) {
+            proc_server_read(sim, cn, pack(ci, c->generation));
+        } else {
+            (void)proc_after(cn, dst, 0, proc_server_read, pack(ci, c->generation), NULL);
+        }
+        return;
+    }
+    /* The response is in the client's socket: the exchange is complete. */
+    uint32_t ri = waiting_req(cn, c, R_SENT);
+    uint32_t bytes = c->bytes_left;
+    conn_release(cn, ci, true);
+    if (ri != NONE) finish_from_kernel(cn, ri, SIM_CONN_OK, bytes);
+}
+
+/* The receiving process read its buffer at resume: the window opens and
+ * the rest of the message follows one window update later. */
+static void proc_window(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    sim_conn_net *cn = ctx;
+    uint32_t ci = unpack_index(arg);
+    conn_rec *c = &cn->conns[ci];
+    if (c->epoch != unpack_tag(arg) || c->state == C_FREE || c->xfer != X_DATA) return;
+    sim_node_id back_src = xfer_dst(c), back_dst = xfer_src(c);
+    sim_time_ns update_at = arrival_at(cn, c, back_src, back_dst, 0);
+    (void)sim;
+    kernel_at(cn, ci, update_at, ev_retx_window);
+}
+
+static void ev_retx_window(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    sim_conn_net *cn = ctx;
+    uint32_t ci = unpack_index(arg);
+    conn_rec *c = &cn->conns[ci];
+    if (c->epoch != unpack_tag(arg) || c->state == C_FREE || c->xfer != X_DATA) return;
+    transmit(cn, ci);
+}
+
+static void proc_server_read(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    sim_conn_net *cn = ctx;
+    uint32_t ci = unpack_index(arg);
+    conn_rec *c = &cn->conns[ci];
+    if (c->generation != unpack_tag(arg) || c->state == C_FREE || !c->read_pending) return;
+    c->read_pending = false;
+    cn->stats.served++;
+    bool gone = c->state == C_ORPHAN;
+    if (gone) cn->stats.late_requests++;
+    sim_conn_token token = {ci, c->generation, c->exchange};
+    sim_node_id server = c->server, client = c->client;
+    uint32_t bytes = c->bytes_left;
+    uint64_t tag = c->tag;
+    listener l = cn->listeners[server];
+    if (gone && c->xfer == X_NONE) conn_free(cn, ci);   /* a later answer is counted late */
+    if (l.fn != NULL) l.fn(sim, server, l.ctx, client, bytes, tag, token);
+}
+
+sim_status sim_conn_respond(sim_conn_net *cn, sim_conn_token token, uint32_t bytes, sim_error *err)
+{
+    const char *where = "sim_conn_respond";
+    if (token.conn >= cn->conns_len) return sim_error_set(err, SIM_ERR_INVALID, where, "unknown connection");
+    conn_rec *c = &cn->conns[token.conn];
+    if (c->generation != token.generation || c->state == C_FREE) {
+        cn->stats.late_responses++;   /* the connection is gone: nobody reads this */
+        return SIM_OK;
+    }
+    if (c->exchange != token.exchange || c->replied) {
+        return sim_error_set(err, SIM_ERR_STATE, where, "request %u on connection %u was already answered",
+                             token.exchange, token.conn);
+    }
+    if (sim_node_incarnation(cn->sim, c->server) != c->server_inc ||
+        sim_node_state_get(cn->sim, c->server) == SIM_NODE_DOWN) {
+        return sim_error_set(err, SIM_ERR_STATE, where,
+                             "node %u answers a request its earlier incarnation received", c->server);
+    }
+    c->replied = true;
+    if (c->state == C_ORPHAN) {
+        /* The client closed: its kernel will reset this response. */
+        cn->stats.late_responses++;
+        if (c->xfer == X_NONE && !c->read_pending) conn_free(cn, token.conn);
+        return SIM_OK;
+    }
+    xfer_start(cn, token.conn, X_DATA, 1, bytes);
+    return SIM_OK;
+}
+
+/* --- Timeouts ------------------------------------------------------------ */
+
+static void proc_connect_timeout(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    sim_conn_net *cn = ctx;
+    uint32_t ri = unpack_index(arg);
+    req_rec *r = &cn->reqs[ri];
+    if (r->generation != unpack_tag(arg) || r->phase != R_CONNECTING) return;
+    r->timer.generation = 0;
+    uint32_t ci = r->conn;
+    cn->conns[ci].xfer = X_NONE;
+    conn_release(cn, ci, false);
+    deliver_now(cn, ri, SIM_CONN_CONNECT_TIMEOUT, 0);
+}
+
+static void proc_read_timeout(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    sim_conn_net *cn = ctx;
+    uint32_t ri = unpack_index(arg);
+    req_rec *r = &cn->reqs[ri];
+    if (r->generation != unpack_tag(arg) || r->phase != R_SENT) return;
+    r->timer.generation = 0;
+    uint32_t ci = r->conn;
+    /* The caller closes the connection; a request still in its send
+     * buffer goes on as an orphan. */
+    conn_release(cn, ci, false);
+    deliver_now(cn, ri, SIM_CONN_READ_TIMEOUT, 0);
+}
+
+static void proc_lease_timeout(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    sim_conn_net *cn = ctx;
+    uint32_t ri = unpack_index(arg);
+    req_rec *r = &cn->reqs[ri];
+    if (r->generation != unpack_tag(arg) || r->phase != R_LEASING) return;
+    r->timer.generation = 0;
+    pool_rec *pl = &cn->pools[r->pool];
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < pl->waiters_len; i++) {
+        if (pl->waiters[i] != ri) pl->waiters[k++] = pl->waiters[i];
+    }
+    pl->waiters_len = k;
+    deliver_now(cn, ri, SIM_CONN_LEASE_TIMEOUT, 0);
+}
+
+/* --- Pools --------------------------------------------------------------- */
+
+static void idle_remove_at(pool_rec *pl, uint32_t at)
+{
+    memmove(&pl->idle[at], &pl->idle[at + 1], (pl->idle_len - at - 1) * sizeof *pl->idle);
+    pl->idle_len--;
+}
+
+/* Closes idle connection idle[at]. */
+static void idle_close(sim_conn_net *cn, pool_rec *pl, uint32_t at)
+{
+    uint32_t ci = pl->idle[at];
+    idle_remove_at(pl, at);
+    pl->total--;
+    pl->route[cn->conns[ci].server]--;
+    conn_free(cn, ci);
+}
+
+/* Leases a connection for request `ri` if the pool can: true when it did
+ * (the request then connects or sends). */
+static bool try_lease(sim_conn_net *cn, uint32_t ri)
+{
+    req_rec *r = &cn->reqs[ri];
+    uint32_t pool = r->pool;
+    pool_rec *pl = &cn->pools[pool];
+    sim_time_ns now = sim_now(cn->sim);
+    sim_node_id dst = r->dst;
+    /* The most recently released live idle connection of the route. */
+    for (uint32_t k = pl->idle_len; k-- > 0;) {
+        uint32_t ci = pl->idle[k];
+        conn_rec *c = &cn->conns[ci];
+        if (c->server != dst) continue;
+        if (c->expires_at_ns != 0 && now >= c->expires_at_ns) {
+            idle_close(cn, pl, k);
+            continue;
+        }
+        idle_remove_at(pl, k);
+        cn->stats.reuses++;
+        r->reused = true;
+        exchange_start(cn, ci, ri);
+        return true;
+    }
+    if (pl->route[dst] >= pl->p.max_per_route) return false;
+    if (pl->total >= pl->p.max_total) {
+        uint32_t k = 0;
+        while (k < pl->idle_len && cn->conns[pl->idle[k]].server == dst) k++;
+        if (k == pl->idle_len) return false;
+        idle_close(cn, pl, k);   /* the oldest idle connection of another route */
+    }
+    uint32_t ci = conn_alloc(cn);
+    if (ci == NONE) {
+        fail_nomem(cn, "a connection");
+        return true;
+    }
+    r = &cn->reqs[ri];
+    conn_rec *c = &cn->conns[ci];
+    c->state = C_CONNECTING;
+    c->pool = pool;
+    c->client = pl->client;
+    c->server = dst;
+    c->client_inc = pl->incarnation;
+    c->req = ri;
+    c->expires_at_ns = pl->p.ttl_ns > 0 ? now + pl->p.ttl_ns : 0;
+    c->rng = sim_rng_derive(sim_seed(cn->sim), SIM_STREAM_CONN(pl->client, dst, pl->serial));
+    pl->serial++;
+    pl->total++;
+    pl->route[dst]++;
+    cn->stats.connects++;
+    if (r->timer.generation != 0) sim_cancel(cn->sim, r->timer);
+    r->timer.generation = 0;
+    r->phase = R_CONNECTING;
+    r->conn = ci;
+    if (r->to.connect_ns > 0) {
+        if (!proc_after(cn, pl->client, r->to.connect_ns, proc_connect_timeout, pack(ri, r->generation), &r->timer)) {
+            return true;
+        }
+    }
+    xfer_start(cn, ci, X_SYN, 0, 0);
+    return true;
+}
+
+/* Hands free capacity to waiting requests, in arrival order. */
+static void pool_serve(sim_conn_net *cn, uint32_t pool)
+{
+    pool_rec *pl = &cn->pools[pool];
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < pl->waiters_len; i++) {
+        uint32_t ri = pl->waiters[i];
+        if (cn->reqs[ri].phase == R_LEASING && !try_lease(cn, ri)) pl->waiters[k++] = ri;
+        pl = &cn->pools[pool];
+    }
+    pl->waiters_len = k;
+}
+
+/* The pool's client crashed since the pool last looked: its connections
+ * and waiting requests vanish (their timers died with the incarnation). */
+static void pool_check(sim_conn_net *cn, uint32_t pool)
+{
+    pool_rec *pl = &cn->pools[pool];
+    uint32_t inc = sim_node_incarnation(cn->sim, pl->client);
+    bool down = sim_node_state_get(cn->sim, pl->client) == SIM_NODE_DOWN;
+    if (inc == pl->incarnation && !down) return;
+    for (uint32_t ci = 0; ci < cn->conns_len; ci++) {
+        conn_rec *c = &cn->conns[ci];
+        if (c->state == C_FREE || c->pool != pool || c->client_inc != pl->incarnation) continue;
+        if (c->state == C_ORPHAN) continue;
+        c->req = NONE;
+        if (c->read_pending || (c->xfer == X_DATA && c->dir == 1)) {
+            c->state = C_ORPHAN;   /* the server side still holds it */
+        } else {
+            conn_free(cn, ci);
+        }
+    }
+    for (uint32_t ri = 0; ri < cn->reqs_len; ri++) {
+        if (cn->reqs[ri].phase != R_FREE && cn->reqs[ri].pool == pool) req_free(cn, ri);
+    }
+    memset(pl->route, 0, cn->n * sizeof *pl->route);
+    pl->total = 0;
+    pl->idle_len = 0;
+    pl->waiters_len = 0;
+    if (!down) pl->incarnation = inc;
+}
+
+sim_status sim_conn_request(sim_conn_net *cn, sim_conn_pool_id pool, sim_node_id dst, uint32_t req_bytes,
+                            uint64_t tag, const sim_conn_timeouts *timeouts, sim_conn_result_fn *fn, void *ctx,
+                            uint64_t arg, sim_error *err)
+{
+    const char *where = "sim_conn_request";
+    if (pool >= cn->pools_len) return sim_error_set(err, SIM_ERR_INVALID, where, "unknown pool %u", pool);
+    if (dst >= cn->n) return sim_error_set(err, SIM_ERR_INVALID, where, "unknown destination node %u", dst);
+    if (fn == NULL) return sim_error_set(err, SIM_ERR_INVALID, where, "no outcome handler");
+    pool_check(cn, pool);
+    sim_node_id client = cn->pools[pool].client;
+    if (sim_node_state_get(cn->sim, client) != SIM_NODE_UP) {
+        return sim_error_set(err, SIM_ERR_STATE, where, "client node %u is not up", client);
+    }
+    pool_rec *pl = &cn->pools[pool];
+    if (!SIM_VEC_RESERVE(pl->waiters, pl->waiters_len, pl->waiters_cap, 1)) {
+        return sim_error_set(err, SIM_ERR_NOMEM, where, "cannot grow the lease queue");
+    }
+    uint32_t ri = req_alloc(cn);
+    if (ri == NONE) return sim_error_set(err, SIM_ERR_NOMEM, where, "cannot allocate a request");
+    req_rec *r = &cn->reqs[ri];
+    r->phase = R_LEASING;
+    r->pool = pool;
+    r->dst = dst;
+    r->bytes = req_bytes;
+    r->tag = tag;
+    if (timeouts != NULL) r->to = *timeouts;
+    r->fn = fn;
+    r->ctx = ctx;
+    r->arg = arg;
+    r->started_ns = sim_now(cn->sim);
+    cn->stats.requests++;
+    /* Earlier waiters go first. */
+    if (pl->waiters_len == 0 && try_lease(cn, ri)) return SIM_OK;
+    r = &cn->reqs[ri];
+    pl = &cn->pools[pool];
+    pl->waiters[pl->waiters_len++] = ri;
+    if (r->to.lease_ns > 0) {
+        sim_status st = sim_timer_start(cn->sim, client, r->to.lease_ns, SIM_KIND_CONN_PROC, proc_lease_timeout, cn,
+                                        pack(ri, r->generation), &r->timer, err);
+        if (st != SIM_OK) {
+            pl->waiters_len--;
+            req_free(cn, ri);
+            cn->stats.requests--;
+            return st;
+        }
+    }
+    return SIM_OK;
+}
