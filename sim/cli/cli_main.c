@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bench_conn.h"
 #include "bench_distro.h"
 #include "bench_mesh.h"
 #include "bench_report.h"
@@ -26,6 +27,7 @@ static void usage(FILE *out)
             "  bench mesh [--baseline] N V   engine benchmark (workload MH), optionally against a bare loop\n"
             "  bench distro [--nodes N] [--services S] [--instances I] [--duration D] [--repeat N]\n"
             "  bench report DB               time the HTML and Markdown reports of a database\n"
+            "  bench conn [N R]              connection layer against datagram requests (workload CR)\n"
             "  validate FILE... [--print]    check scenario files without running them\n"
             "  nacos owner --members A,B,..  map service names (stdin) to owners as Nacos 1.4 does\n"
             "  nacos checksum                Nacos 1.4 verify checksums of instance lists (JSON, stdin)\n"
@@ -43,6 +45,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "bench") == 0 && argc >= 3 && strcmp(argv[2], "distro") == 0) {
         return bench_distro_main(argc - 3, argv + 3);
+    }
+    if (strcmp(argv[1], "bench") == 0 && argc >= 3 && strcmp(argv[2], "conn") == 0) {
+        return bench_conn_main(argc - 3, argv + 3);
     }
     if (strcmp(argv[1], "bench") == 0 && argc >= 3 && strcmp(argv[2], "report") == 0) {
         return bench_report_main(argc - 3, argv + 3);
