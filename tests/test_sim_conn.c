@@ -38,7 +38,7 @@ typedef struct world {
     uint32_t out_len;
     served in[MAX_REC];
     uint32_t in_len;
-    bool hold;                    /* keep tokens instead of answering */
+    bool hold;                    /* node 1 keeps tokens instead of answering */
     sim_conn_token held[MAX_REC];
     uint32_t held_len;
     uint32_t resp_bytes;
@@ -49,12 +49,11 @@ static const sim_node_ops no_ops = {NULL, NULL, NULL, NULL};
 static void on_server(sim_engine *sim, sim_node_id server, void *ctx, sim_node_id client, uint32_t bytes,
                       uint64_t tag, sim_conn_token token)
 {
-    (void)server;
     (void)client;
     world *w = ctx;
     TST_REQUIRE(w->in_len < MAX_REC, "too many requests");
     w->in[w->in_len++] = (served){sim_now(sim), tag, bytes};
-    if (w->hold) {
+    if (w->hold && server == 1) {
         w->held[w->held_len++] = token;
         return;
     }
@@ -355,6 +354,26 @@ START_TEST(pool_third_request_waits_and_reuses)
 }
 END_TEST
 
+START_TEST(pool_other_route_does_not_wait)
+{
+    sim_conn_pool_params pp = sim_conn_pool_params_default();
+    pp.max_per_route = 1;
+    world w;
+    world_init(&w, 1, &pp);
+    w.hold = true;
+    sim_time_ns t0 = sim_now(w.sim);
+    request(&w, 1, 0, NO_TIMEOUTS);
+    request(&w, 1, 1, NO_TIMEOUTS);   /* waits: node 1's route is full */
+    request(&w, 2, 2, NO_TIMEOUTS);   /* node 2's route has room */
+    run_to(&w, t0 + 10 * SIM_S);
+    ck_assert_uint_eq(w.out_len, 1);
+    ck_assert_uint_eq(w.out[0].arg, 2);
+    ck_assert_int_eq(w.out[0].res.outcome, SIM_CONN_OK);
+    ck_assert_uint_eq(w.out[0].at_ns, t0 + 2 * RTT);
+    world_free(&w);
+}
+END_TEST
+
 /* A mixed run: loss, a partition, a crash; returns the trace hash. */
 static uint64_t mixed_run(uint64_t seed, uint64_t *outcome_fold)
 {
@@ -409,6 +428,7 @@ static Suite *conn_suite(void)
     tcase_add_test(tc, paused_server_handshakes_and_answers_after_resume);
     tcase_add_test(tc, pool_third_request_lease_timeout);
     tcase_add_test(tc, pool_third_request_waits_and_reuses);
+    tcase_add_test(tc, pool_other_route_does_not_wait);
     tcase_add_test(tc, same_seed_same_run);
     suite_add_tcase(s, tc);
     return s;

@@ -562,7 +562,9 @@ static void ev_retx(sim_engine *sim, void *ctx, uint64_t arg)
     bool sender_alive = c->dir == 0 ? host_has(cn, c->client, c->client_inc)
                                     : host_has(cn, c->server, c->server_inc);
     if (!sender_alive) {
-        if (c->dir == 0) {
+        if (c->dir == 0 && c->state == C_ORPHAN) {
+            conn_free(cn, ci);
+        } else if (c->dir == 0) {
             pool_check(cn, c->pool);
         } else {
             cn->stats.late_responses++;
@@ -1003,8 +1005,18 @@ sim_status sim_conn_request(sim_conn_net *cn, sim_conn_pool_id pool, sim_node_id
     r->arg = arg;
     r->started_ns = sim_now(cn->sim);
     cn->stats.requests++;
-    /* Earlier waiters go first. */
-    if (pl->waiters_len == 0 && try_lease(cn, ri)) return SIM_OK;
+    /* Earlier waiters go first; a route with room does not wait for
+     * another route's waiters. */
+    if (pl->waiters_len == 0) {
+        if (try_lease(cn, ri)) return SIM_OK;
+    } else {
+        pl->waiters[pl->waiters_len++] = ri;
+        pool_serve(cn, pool);
+        if (cn->reqs[ri].phase != R_LEASING) return SIM_OK;
+        pl = &cn->pools[pool];
+        pl->waiters_len--;   /* still waiting: it is the last one, re-added below */
+        SIM_ASSERT(pl->waiters[pl->waiters_len] == ri);
+    }
     r = &cn->reqs[ri];
     pl = &cn->pools[pool];
     pl->waiters[pl->waiters_len++] = ri;
