@@ -76,6 +76,24 @@ typedef struct req_rec {
     sim_event_id timer;         /* the phase's timeout, if any */
 } req_rec;
 
+/* Read deadlines of one pool's requests with one read timeout.  They fall
+ * due in the order they were set, so one client timer, at the earliest,
+ * serves them all; answered requests are skipped when reached.  This
+ * spares the event queue a schedule and a cancel per request. */
+typedef struct read_deadline {
+    uint32_t req;
+    uint32_t generation;
+    sim_time_ns deadline_ns;
+} read_deadline;
+
+typedef struct read_fifo {
+    sim_time_ns timeout_ns;
+    read_deadline *q;
+    uint32_t head, len, cap;    /* live entries are q[head .. len) */
+    bool armed;                 /* a client timer is pending for the head */
+    bool firing;                /* its handler runs: requests made meanwhile do not arm */
+} read_fifo;
+
 typedef struct pool_rec {
     sim_node_id client;
     uint32_t incarnation;
@@ -87,6 +105,8 @@ typedef struct pool_rec {
     uint32_t idle_len, idle_cap;
     uint32_t *waiters;          /* requests waiting for a lease, FIFO */
     uint32_t waiters_len, waiters_cap;
+    struct read_fifo *fifos;    /* read deadlines, one queue per timeout value */
+    uint32_t fifos_len, fifos_cap;
 } pool_rec;
 
 typedef struct listener {
@@ -174,6 +194,8 @@ void sim_conn_net_destroy(sim_conn_net *cn)
         free(cn->pools[i].route);
         free(cn->pools[i].idle);
         free(cn->pools[i].waiters);
+        for (uint32_t f = 0; f < cn->pools[i].fifos_len; f++) free(cn->pools[i].fifos[f].q);
+        free(cn->pools[i].fifos);
     }
     free(cn->pools);
     free(cn->conns);
@@ -635,7 +657,7 @@ static void ev_rst(sim_engine *sim, void *ctx, uint64_t arg)
     }
 }
 
-static void proc_read_timeout(sim_engine *sim, void *ctx, uint64_t arg);
+static bool read_deadline_add(sim_conn_net *cn, uint32_t ri);
 
 /* The client process writes request `ri` on established connection `ci`. */
 static void exchange_start(sim_conn_net *cn, uint32_t ci, uint32_t ri)
@@ -653,7 +675,7 @@ static void exchange_start(sim_conn_net *cn, uint32_t ci, uint32_t ri)
     c->replied = false;
     uint32_t bytes = r->bytes;
     if (r->to.read_ns > 0) {
-        if (!proc_after(cn, c->client, r->to.read_ns, proc_read_timeout, pack(ri, r->generation), &r->timer)) return;
+        if (!read_deadline_add(cn, ri)) return;
     }
     xfer_start(cn, ci, X_DATA, 0, bytes);
 }
@@ -819,19 +841,71 @@ static void proc_connect_timeout(sim_engine *sim, void *ctx, uint64_t arg)
     deliver_now(cn, ri, SIM_CONN_CONNECT_TIMEOUT, 0);
 }
 
-static void proc_read_timeout(sim_engine *sim, void *ctx, uint64_t arg)
+static void proc_read_fifo(sim_engine *sim, void *ctx, uint64_t arg);
+
+/* Arms fifo `f` of `pool` for its head, if it has one and is not armed. */
+static bool read_fifo_arm(sim_conn_net *cn, uint32_t pool, uint32_t f)
 {
-    (void)sim;
-    sim_conn_net *cn = ctx;
-    uint32_t ri = unpack_index(arg);
+    read_fifo *q = &cn->pools[pool].fifos[f];
+    if (q->armed || q->firing || q->head == q->len) return true;
+    sim_time_ns now = sim_now(cn->sim);
+    sim_time_ns at = q->q[q->head].deadline_ns;
+    q->armed = true;
+    return proc_after(cn, cn->pools[pool].client, at > now ? at - now : 0, proc_read_fifo, pack(pool, f), NULL);
+}
+
+static bool read_deadline_add(sim_conn_net *cn, uint32_t ri)
+{
     req_rec *r = &cn->reqs[ri];
-    if (r->generation != unpack_tag(arg) || r->phase != R_SENT) return;
-    r->timer.generation = 0;
-    uint32_t ci = r->conn;
-    /* The caller closes the connection; a request still in its send
-     * buffer goes on as an orphan. */
-    conn_release(cn, ci, false);
-    deliver_now(cn, ri, SIM_CONN_READ_TIMEOUT, 0);
+    pool_rec *pl = &cn->pools[r->pool];
+    uint32_t f = 0;
+    while (f < pl->fifos_len && pl->fifos[f].timeout_ns != r->to.read_ns) f++;
+    if (f == pl->fifos_len) {
+        if (!SIM_VEC_RESERVE(pl->fifos, pl->fifos_len, pl->fifos_cap, 1)) {
+            fail_nomem(cn, "a read deadline queue");
+            return false;
+        }
+        memset(&pl->fifos[f], 0, sizeof pl->fifos[f]);
+        pl->fifos[f].timeout_ns = r->to.read_ns;
+        pl->fifos_len++;
+    }
+    read_fifo *q = &pl->fifos[f];
+    if (q->head == q->len) q->head = q->len = 0;
+    if (q->head > 64 && q->head * 2 > q->len) {
+        memmove(q->q, q->q + q->head, (q->len - q->head) * sizeof *q->q);
+        q->len -= q->head;
+        q->head = 0;
+    }
+    if (!SIM_VEC_RESERVE(q->q, q->len, q->cap, 1)) {
+        fail_nomem(cn, "a read deadline");
+        return false;
+    }
+    q->q[q->len++] = (read_deadline){ri, r->generation, sim_now(cn->sim) + r->to.read_ns};
+    return read_fifo_arm(cn, r->pool, f);
+}
+
+/* The head of a read deadline queue fell due (late, if the client was
+ * paused): every request whose deadline passed and that still waits gets
+ * READ_TIMEOUT, in the order they were sent. */
+static void proc_read_fifo(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    sim_conn_net *cn = ctx;
+    uint32_t pool = unpack_index(arg), f = unpack_tag(arg);
+    cn->pools[pool].fifos[f].armed = false;
+    cn->pools[pool].fifos[f].firing = true;
+    for (;;) {
+        read_fifo *q = &cn->pools[pool].fifos[f];   /* callbacks may grow the arrays */
+        if (q->head == q->len || q->q[q->head].deadline_ns > sim_now(sim)) break;
+        read_deadline d = q->q[q->head++];
+        req_rec *r = &cn->reqs[d.req];
+        if (r->generation != d.generation || r->phase != R_SENT) continue;
+        /* The caller closes the connection; a request still in its send
+         * buffer goes on as an orphan. */
+        conn_release(cn, r->conn, false);
+        deliver_now(cn, d.req, SIM_CONN_READ_TIMEOUT, 0);
+    }
+    cn->pools[pool].fifos[f].firing = false;
+    (void)read_fifo_arm(cn, pool, f);
 }
 
 static void proc_lease_timeout(sim_engine *sim, void *ctx, uint64_t arg)
@@ -971,6 +1045,10 @@ static void pool_check(sim_conn_net *cn, uint32_t pool)
     pl->total = 0;
     pl->idle_len = 0;
     pl->waiters_len = 0;
+    for (uint32_t f = 0; f < pl->fifos_len; f++) {   /* their timers died with the incarnation */
+        pl->fifos[f].head = pl->fifos[f].len = 0;
+        pl->fifos[f].armed = pl->fifos[f].firing = false;
+    }
     if (!down) pl->incarnation = inc;
 }
 
