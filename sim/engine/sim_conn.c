@@ -44,7 +44,8 @@ typedef struct conn_rec {
     uint32_t server_inc;        /* the server's incarnation that took the SYN */
     uint32_t req;               /* the request riding it, or NONE */
     uint32_t exchange;          /* exchanges so far; names the current one */
-    uint32_t bytes_left;        /* of the message in transfer */
+    uint32_t msg_bytes;         /* the message in transfer */
+    uint32_t bytes_left;        /* of it, not yet in the receiver's buffer */
     uint32_t tries;             /* retransmissions of the current transfer */
     uint64_t tag;               /* the current request's tag */
     sim_time_ns rto_ns;         /* current RTO */
@@ -531,6 +532,7 @@ static void xfer_start(sim_conn_net *cn, uint32_t ci, xfer_kind kind, uint8_t di
     conn_rec *c = &cn->conns[ci];
     c->xfer = (uint8_t)kind;
     c->dir = dir;
+    c->msg_bytes = bytes;
     c->bytes_left = bytes;
     c->tries = 0;
     if (kind == X_SYN) {
@@ -748,7 +750,7 @@ static void ev_arrive(sim_engine *sim, void *ctx, uint64_t arg)
     }
     /* The response is in the client's socket: the exchange is complete. */
     uint32_t ri = waiting_req(cn, c, R_SENT);
-    uint32_t bytes = c->bytes_left;
+    uint32_t bytes = c->msg_bytes;
     conn_release(cn, ci, true);
     if (ri != NONE) finish_from_kernel(cn, ri, SIM_CONN_OK, bytes);
 }
@@ -789,7 +791,7 @@ static void proc_server_read(sim_engine *sim, void *ctx, uint64_t arg)
     if (gone) cn->stats.late_requests++;
     sim_conn_token token = {ci, c->generation, c->exchange};
     sim_node_id server = c->server, client = c->client;
-    uint32_t bytes = c->bytes_left;
+    uint32_t bytes = c->msg_bytes;
     uint64_t tag = c->tag;
     listener l = cn->listeners[server];
     if (gone && c->xfer == X_NONE) conn_free(cn, ci);   /* a later answer is counted late */
