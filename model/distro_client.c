@@ -48,7 +48,7 @@ static void client_event(distro_cluster *c, sim_time_ns delay_ns, uint16_t kind,
 {
     sim_error err;
     sim_status st = sim_schedule(c->sim, delay_ns, kind, fn, c, arg, NULL, &err);
-    SIM_ASSERT(st == SIM_OK);
+    if (st != SIM_OK) sim_fail(c->sim, &err);
 }
 
 static void schedule_beat(distro_cluster *c, uint32_t id)

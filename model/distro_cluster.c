@@ -298,7 +298,7 @@ void distro_timer(distro_node *node, sim_time_ns delay_ns, uint16_t kind, sim_ev
 {
     sim_error err;
     sim_status st = sim_timer_start(node->cluster->sim, node->id, delay_ns, kind, fn, node, arg, NULL, &err);
-    SIM_ASSERT(st == SIM_OK);   /* the node runs, so only a full event pool fails: a model storm */
+    if (st != SIM_OK) sim_fail(node->cluster->sim, &err);   /* the node runs, so a full event pool: a model storm */
 }
 
 void distro_rpc(distro_node *node, uint32_t target, uint16_t type, uint32_t bytes, distro_msg *msg,
@@ -307,14 +307,14 @@ void distro_rpc(distro_node *node, uint32_t target, uint16_t type, uint32_t byte
     sim_error err;
     sim_status st = sim_rpc_call(node->cluster->sim, node->id, target, type, bytes,
                                  msg != NULL ? &msg->base : NULL, timeout_ns, fn, node, arg, &err);
-    SIM_ASSERT(st == SIM_OK);
+    if (st != SIM_OK) sim_fail(node->cluster->sim, &err);
 }
 
 void distro_reply(distro_node *node, sim_rpc_token token, uint16_t type, uint32_t bytes, distro_msg *msg)
 {
     sim_error err;
     sim_status st = sim_rpc_reply(node->cluster->sim, token, type, bytes, msg != NULL ? &msg->base : NULL, &err);
-    SIM_ASSERT(st == SIM_OK);   /* each request is answered once, by the incarnation that got it */
+    if (st != SIM_OK) sim_fail(node->cluster->sim, &err);   /* a full event pool, or a request answered twice */
 }
 
 distro_counters *distro_counters_of(distro_node *node) { return &node->cluster->counters[node->id]; }

@@ -749,6 +749,34 @@ START_TEST(test_receiver_memo_follows_member_list_changes)
 }
 END_TEST
 
+/* A full event pool inside a handler is an operating error: the run ends
+ * as a failure carrying the engine's message, not as an abort. */
+START_TEST(test_full_event_pool_fails_the_run_with_the_engine_message)
+{
+    sim_error err;
+    sim_config sc = { .seed = 1, .node_count = 3, .events_max = 24 };
+    sim_engine *sim = sim_engine_create(&sc, &err);
+    ck_assert_ptr_nonnull(sim);
+    distro_config cfg = distro_config_defaults();
+    distro_cluster *c = distro_cluster_create(sim, &cfg, NULL, &err);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(distro_cluster_start_all(c, &err), SIM_OK);
+    for (uint32_t i = 0; i < 16; i++) {
+        char service[32];
+        snprintf(service, sizeof service, "svc-%u", i);
+        distro_client_spec spec = { .service = service, .ip = "10.0.0.1", .port = 8000 + i, .weight = 1.0 };
+        uint32_t id = 0;
+        if (distro_client_add(c, &spec, 0, &id, &err) != SIM_OK) break;
+    }
+    ck_assert_int_eq(sim_run_until(sim, 120 * S), SIM_STOP_FAILED);
+    const sim_error *failure = sim_failure(sim);
+    ck_assert_ptr_nonnull(failure);
+    ck_assert_msg(strstr(failure->message, "event pool is full") != NULL, "failure: %s", failure->message);
+    distro_cluster_destroy(c);
+    sim_engine_destroy(sim);
+}
+END_TEST
+
 static Suite *model_suite(void)
 {
     Suite *s = suite_create("distro_model");
@@ -779,6 +807,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_model_run_is_deterministic);
     tcase_add_loop_test(tc, test_shortcuts_change_nothing, 0, 4);
     tcase_add_test(tc, test_receiver_memo_follows_member_list_changes);
+    tcase_add_test(tc, test_full_event_pool_fails_the_run_with_the_engine_message);
     suite_add_tcase(s, tc);
     return s;
 }
