@@ -278,8 +278,8 @@ sim_status distro_client_add(distro_cluster *c, const distro_client_spec *spec, 
         distro_kv *kv = calloc(pairs, sizeof *kv);
         SIM_ASSERT(kv != NULL);
         for (uint32_t i = 0; i < pairs; i++) {
-            kv[i].key = (char *)distro_intern(c, spec->metadata[2 * i]);
-            kv[i].value = (char *)distro_intern(c, spec->metadata[2 * i + 1] != NULL ? spec->metadata[2 * i + 1] : "");
+            kv[i].key = distro_intern(c, spec->metadata[2 * i]);
+            kv[i].value = distro_intern(c, spec->metadata[2 * i + 1] != NULL ? spec->metadata[2 * i + 1] : "");
         }
         qsort(kv, pairs, sizeof *kv, kv_cmp);   /* keys are distinct: the order is total */
         if (c->metadata_sets_count == c->metadata_sets_cap) {

@@ -574,6 +574,15 @@ uint32_t distro_node_instance_count(const distro_cluster *c, uint32_t node, uint
     return v != NULL ? v->count : 0;
 }
 
+const distro_instance *distro_node_instance(const distro_cluster *c, uint32_t node, uint32_t key, uint32_t index)
+{
+    const distro_node *n = running_node(c, node);
+    distro_ilist *v = n != NULL ? distro_store_get(n, key) : NULL;
+    return v != NULL && index < v->count ? &v->inst[index] : NULL;
+}
+
+const char *distro_cluster_intern(distro_cluster *c, const char *s) { return distro_intern(c, s); }
+
 bool distro_node_has_key(const distro_cluster *c, uint32_t node, uint32_t key)
 {
     const distro_node *n = running_node(c, node);

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "distro_config.h"
+#include "distro_instance.h"
 #include "sim_engine.h"
 
 typedef struct distro_cluster distro_cluster;   /* opaque: see distro_int.h */
@@ -175,6 +176,15 @@ SIM_MUST_CHECK sim_status distro_member_remove(distro_cluster *cluster, uint32_t
 
 /* Number of instances `node` stores under `key` (0 when absent or down). */
 uint32_t distro_node_instance_count(const distro_cluster *cluster, uint32_t node, uint32_t key);
+/* Entry `index` of the instance list `node` stores under `key`, or NULL
+ * when there is none.  A borrowed entry: its strings are the cluster's
+ * interned ones (see distro_cluster_intern), valid until the list changes. */
+const distro_instance *distro_node_instance(const distro_cluster *cluster, uint32_t node, uint32_t key,
+                                            uint32_t index);
+/* The cluster's one copy of the string `s`: equal strings give the same
+ * pointer, alive as long as the cluster.  Every string of an instance list
+ * is one of these. */
+const char *distro_cluster_intern(distro_cluster *cluster, const char *s);
 /* True when `node` stores a datum for `key`. */
 bool distro_node_has_key(const distro_cluster *cluster, uint32_t node, uint32_t key);
 /* True when `node` lists an instance ip:port under `key`; *healthy_out its flag. */

@@ -54,13 +54,13 @@ static void add_instance(distro_node *node, uint32_t key, uint32_t client)
     }
     distro_instance *in = &next->inst[i];
     memset(in, 0, sizeof *in);
-    in->ip = (char *)cl->ip;
+    in->ip = cl->ip;
     in->port = cl->port;
     in->weight = clamp_weight(cl->weight);
     in->healthy = true;
     in->enabled = true;
     in->ephemeral = true;
-    in->cluster = (char *)cl->cluster_name;
+    in->cluster = cl->cluster_name;
     in->metadata = cl->metadata;
     in->metadata_count = cl->metadata_count;
     in->last_beat_ms = distro_now_ms(node);

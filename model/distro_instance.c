@@ -6,12 +6,14 @@
  * the per-event paths (checksums, ownership) live in distro_hash.c and do
  * not.
  *
- * Invariants of an instance built through this API:
+ * Invariants of an owned instance built through this API:
  *   (1) metadata keys are unique and ascending in Java String order
  *       (distro_java_string_compare), so the checksum can print them as they
  *       are stored (2.6(a));
  *   (2) metadata_count > 0 implies metadata != NULL;
- *   (3) weight is a fixed point of distro_instance_weight_clamp. */
+ *   (3) weight is a fixed point of distro_instance_weight_clamp;
+ *   (4) the view's ip, cluster and metadata are the owned ip, cluster and
+ *       metadata, and metadata_strings holds the same keys and values. */
 #include "distro_instance.h"
 
 #include <stdlib.h>
@@ -60,10 +62,20 @@ static char *distro_strdup(const char *s)
     return copy;
 }
 
-int distro_instance_set(distro_instance *inst, const char *ip, uint32_t port, double weight,
+void distro_instance_owned_init(distro_instance_owned *owned)
+{
+    SIM_ASSERT(owned != NULL);
+    distro_instance_init_defaults(&owned->inst);
+    owned->ip = NULL;
+    owned->cluster = NULL;
+    owned->metadata = NULL;
+    owned->metadata_strings = NULL;
+}
+
+int distro_instance_set(distro_instance_owned *owned, const char *ip, uint32_t port, double weight,
                         const char *cluster)
 {
-    SIM_ASSERT(inst != NULL);
+    SIM_ASSERT(owned != NULL);
     SIM_ASSERT(ip != NULL);
     char *ip_copy = distro_strdup(ip);
     char *cluster_copy = distro_strdup(cluster != NULL ? cluster : "DEFAULT");
@@ -72,12 +84,14 @@ int distro_instance_set(distro_instance *inst, const char *ip, uint32_t port, do
         free(cluster_copy);
         return -1;
     }
-    free(inst->ip);
-    free(inst->cluster);
-    inst->ip = ip_copy;
-    inst->cluster = cluster_copy;
-    inst->port = port;
-    inst->weight = distro_instance_weight_clamp(weight);
+    free(owned->ip);
+    free(owned->cluster);
+    owned->ip = ip_copy;
+    owned->cluster = cluster_copy;
+    owned->inst.ip = ip_copy;
+    owned->inst.cluster = cluster_copy;
+    owned->inst.port = port;
+    owned->inst.weight = distro_instance_weight_clamp(weight);
     return 0;
 }
 
@@ -104,64 +118,86 @@ static bool distro_metadata_find(const distro_instance *inst, const char *key, u
     return false;
 }
 
-int distro_instance_metadata_put(distro_instance *inst, const char *k, const char *v)
+int distro_instance_metadata_put(distro_instance_owned *owned, const char *k, const char *v)
 {
-    SIM_ASSERT(inst != NULL);
+    SIM_ASSERT(owned != NULL);
     SIM_ASSERT(k != NULL);
     SIM_ASSERT(v != NULL);
-    SIM_ASSERT(inst->metadata != NULL || inst->metadata_count == 0);
+    distro_instance *inst = &owned->inst;
+    SIM_ASSERT(inst->metadata == owned->metadata);
+    SIM_ASSERT(owned->metadata != NULL || inst->metadata_count == 0);
     uint32_t at = 0;
     char *value = distro_strdup(v);
     if (value == NULL) return -1;
     if (distro_metadata_find(inst, k, &at)) {
-        free(inst->metadata[at].value);
-        inst->metadata[at].value = value;
+        free(owned->metadata_strings[2 * (size_t)at + 1]);
+        owned->metadata_strings[2 * (size_t)at + 1] = value;
+        owned->metadata[at].value = value;
         return 0;
     }
-    SIM_ASSERT(inst->metadata_count < UINT32_MAX);
+    SIM_ASSERT(inst->metadata_count < UINT32_MAX / 2);
+    size_t count = (size_t)inst->metadata_count + 1;
     char *key = distro_strdup(k);
-    distro_kv *grown = key != NULL
-        ? realloc(inst->metadata, ((size_t)inst->metadata_count + 1) * sizeof *grown)
-        : NULL;
-    if (grown == NULL) {
+    /* Both arrays grow before anything moves, so a failure leaves the
+     * entries as they were (an array may just be larger). */
+    distro_kv *grown = key != NULL ? realloc(owned->metadata, count * sizeof *grown) : NULL;
+    if (grown != NULL) {
+        owned->metadata = grown;
+        inst->metadata = grown;
+    }
+    char **strings = grown != NULL ? realloc(owned->metadata_strings, 2 * count * sizeof *strings) : NULL;
+    if (strings == NULL) {
         free(key);
         free(value);
         return -1;
     }
+    owned->metadata_strings = strings;
     memmove(&grown[at + 1], &grown[at], (inst->metadata_count - at) * sizeof *grown);
+    memmove(&strings[2 * (size_t)at + 2], &strings[2 * (size_t)at],
+            2 * (inst->metadata_count - at) * sizeof *strings);
     grown[at] = (distro_kv){.key = key, .value = value};
-    inst->metadata = grown;
+    strings[2 * (size_t)at] = key;
+    strings[2 * (size_t)at + 1] = value;
     inst->metadata_count++;
     if (at > 0) SIM_ASSERT(distro_java_string_compare(grown[at - 1].key, key) < 0);
     if (at + 1 < inst->metadata_count) SIM_ASSERT(distro_java_string_compare(key, grown[at + 1].key) < 0);
     return 0;
 }
 
-int distro_instance_copy(distro_instance *dst, const distro_instance *src)
+int distro_instance_copy(distro_instance_owned *dst, const distro_instance *src)
 {
     SIM_ASSERT(dst != NULL);
     SIM_ASSERT(src != NULL);
-    SIM_ASSERT(dst != src);
-    *dst = *src;
-    dst->ip = NULL;
-    dst->cluster = NULL;
-    dst->metadata = NULL;
-    dst->metadata_count = 0;
+    SIM_ASSERT(&dst->inst != src);
+    distro_instance_owned_init(dst);
+    dst->inst = *src;
+    dst->inst.ip = NULL;
+    dst->inst.cluster = NULL;
+    dst->inst.metadata = NULL;
+    dst->inst.metadata_count = 0;
     if (src->ip != NULL && (dst->ip = distro_strdup(src->ip)) == NULL) goto fail;
+    dst->inst.ip = dst->ip;
     if (src->cluster != NULL && (dst->cluster = distro_strdup(src->cluster)) == NULL) goto fail;
+    dst->inst.cluster = dst->cluster;
     if (src->metadata_count > 0) {
         SIM_ASSERT(src->metadata != NULL);
-        dst->metadata = calloc(src->metadata_count, sizeof *dst->metadata);
-        if (dst->metadata == NULL) goto fail;
+        size_t m = src->metadata_count;
+        dst->metadata = calloc(m, sizeof *dst->metadata);
+        dst->metadata_strings = calloc(2 * m, sizeof *dst->metadata_strings);
+        dst->inst.metadata = dst->metadata;
+        if (dst->metadata == NULL || dst->metadata_strings == NULL) goto fail;
         /* Counted as filled so that deinit frees the partial copy. */
         for (uint32_t i = 0; i < src->metadata_count; i++) {
-            dst->metadata_count = i + 1;
-            dst->metadata[i].key = distro_strdup(src->metadata[i].key);
-            dst->metadata[i].value = distro_strdup(src->metadata[i].value);
-            if (dst->metadata[i].key == NULL || dst->metadata[i].value == NULL) goto fail;
+            dst->inst.metadata_count = i + 1;
+            char *key = distro_strdup(src->metadata[i].key);
+            char *value = distro_strdup(src->metadata[i].value);
+            dst->metadata_strings[2 * (size_t)i] = key;
+            dst->metadata_strings[2 * (size_t)i + 1] = value;
+            dst->metadata[i] = (distro_kv){.key = key, .value = value};
+            if (key == NULL || value == NULL) goto fail;
         }
     }
-    SIM_ASSERT(dst->metadata_count == src->metadata_count);
+    SIM_ASSERT(dst->inst.metadata_count == src->metadata_count);
     return 0;
 
 fail:
@@ -169,16 +205,31 @@ fail:
     return -1;
 }
 
-void distro_instance_deinit(distro_instance *inst)
+void distro_instance_deinit(distro_instance_owned *owned)
 {
-    if (inst == NULL) return;
-    SIM_ASSERT(inst->metadata != NULL || inst->metadata_count == 0);
-    for (uint32_t i = 0; i < inst->metadata_count; i++) {
-        free(inst->metadata[i].key);
-        free(inst->metadata[i].value);
+    if (owned == NULL) return;
+    SIM_ASSERT(owned->metadata_strings != NULL || owned->inst.metadata_count == 0);
+    for (size_t i = 0; i < 2 * (size_t)owned->inst.metadata_count; i++) free(owned->metadata_strings[i]);
+    free(owned->metadata_strings);
+    free(owned->metadata);
+    free(owned->ip);
+    free(owned->cluster);
+    distro_instance_owned_init(owned);
+}
+
+int distro_instance_owned_checksum(const distro_instance_owned *list, size_t count, char out_hex[33])
+{
+    SIM_ASSERT(list != NULL || count == 0);
+    distro_instance *views = malloc((count > 0 ? count : 1) * sizeof *views);
+    if (views == NULL) return -1;
+    for (size_t i = 0; i < count; i++) views[i] = list[i].inst;
+    const distro_instance **order = malloc((count > 0 ? count : 1) * sizeof *order);
+    if (order == NULL) {
+        free(views);
+        return -1;
     }
-    free(inst->metadata);
-    free(inst->ip);
-    free(inst->cluster);
-    distro_instance_init_defaults(inst);
+    distro_instance_checksum_into(views, count, order, out_hex);
+    free(order);
+    free(views);
+    return 0;
 }

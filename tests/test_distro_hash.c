@@ -22,29 +22,38 @@
 
 /* --- helpers ------------------------------------------------------------- */
 
-/* A list of instances built through the public setters. */
+/* A list of owned instances built through the public setters, and their
+ * borrowed views (what the checksum functions read), refreshed by
+ * tst_view. */
 typedef struct tst_list {
+    distro_instance_owned own[8];
     distro_instance inst[8];
     size_t count;
 } tst_list;
 
-static distro_instance *tst_add(tst_list *l, const char *ip, uint32_t port)
+static distro_instance_owned *tst_add(tst_list *l, const char *ip, uint32_t port)
 {
     ck_assert_uint_lt(l->count, 8);
-    distro_instance *inst = &l->inst[l->count++];
-    distro_instance_init_defaults(inst);
+    distro_instance_owned *inst = &l->own[l->count++];
+    distro_instance_owned_init(inst);
     ck_assert_int_eq(distro_instance_set(inst, ip, port, 1.0, NULL), 0);
     return inst;
 }
 
-static void tst_put(distro_instance *inst, const char *k, const char *v)
+static const distro_instance *tst_view(tst_list *l)
+{
+    for (size_t i = 0; i < l->count; i++) l->inst[i] = l->own[i].inst;
+    return l->inst;
+}
+
+static void tst_put(distro_instance_owned *inst, const char *k, const char *v)
 {
     ck_assert_int_eq(distro_instance_metadata_put(inst, k, v), 0);
 }
 
 static void tst_list_deinit(tst_list *l)
 {
-    for (size_t i = 0; i < l->count; i++) distro_instance_deinit(&l->inst[i]);
+    for (size_t i = 0; i < l->count; i++) distro_instance_deinit(&l->own[i]);
     l->count = 0;
 }
 
@@ -261,18 +270,18 @@ END_TEST
 START_TEST(test_checksum_vectors_9_2)
 {
     tst_list l = {.count = 0};
-    tst_expect(l.inst, 0, "", "d41d8cd98f00b204e9800998ecf8427e");
+    tst_expect(tst_view(&l), 0, "", "d41d8cd98f00b204e9800998ecf8427e");
 
     tst_add(&l, "1.1.1.1", 8080);
-    tst_expect(l.inst, 1, "1.1.1.1:8080_1.0_true_true_DEFAULT_,", "7631f88e79d10bf2abf1da0b81748118");
+    tst_expect(tst_view(&l), 1, "1.1.1.1:8080_1.0_true_true_DEFAULT_,", "7631f88e79d10bf2abf1da0b81748118");
 
-    distro_instance *second = tst_add(&l, "2.2.2.2", 9090);
+    distro_instance_owned *second = tst_add(&l, "2.2.2.2", 9090);
     ck_assert_int_eq(distro_instance_set(second, "2.2.2.2", 9090, 2.0, "DEFAULT"), 0);
-    second->healthy = false;
+    second->inst.healthy = false;
     tst_put(second, "zone", "a");
     tst_put(second, "version", "1.0");
     const char *both = "1.1.1.1:8080_1.0_true_true_DEFAULT_,2.2.2.2:9090_2.0_false_true_DEFAULT_version:1.0,zone:a,,";
-    tst_expect(l.inst, 2, both, "53faf1250ac748c6acaa66583eeeba2d");
+    tst_expect(tst_view(&l), 2, both, "53faf1250ac748c6acaa66583eeeba2d");
 
     /* The sort is on toString(), not on the input order. */
     distro_instance swapped[2] = {l.inst[1], l.inst[0]}; /* shallow: borrowed strings */
@@ -289,14 +298,14 @@ START_TEST(test_checksum_port_zero_order)
     tst_list l = {.count = 0};
     tst_add(&l, "1.1.1.1", 0);
     tst_add(&l, "1.1.1.1", 80);
-    tst_expect(l.inst, 2, "1.1.1.1:80_1.0_true_true_DEFAULT_,1.1.1.1:0_1.0_true_true_DEFAULT_,",
+    tst_expect(tst_view(&l), 2, "1.1.1.1:80_1.0_true_true_DEFAULT_,1.1.1.1:0_1.0_true_true_DEFAULT_,",
                "6edd5382e19bb5fa36f21ba1c5de4f3b");
     tst_list_deinit(&l);
 
     tst_add(&l, "10.0.0.2", 8848);
     tst_add(&l, "10.0.0.10", 8848);
     tst_add(&l, "9.0.0.1", 1);
-    tst_expect(l.inst, 3,
+    tst_expect(tst_view(&l), 3,
                "10.0.0.10:8848_1.0_true_true_DEFAULT_,10.0.0.2:8848_1.0_true_true_DEFAULT_,"
                "9.0.0.1:1_1.0_true_true_DEFAULT_,",
                "295483adcc4b954b0eb52f551c18be8d");
@@ -310,14 +319,14 @@ START_TEST(test_checksum_java_order_not_byte_order)
     tst_list l = {.count = 0};
     ck_assert_int_eq(distro_instance_set(tst_add(&l, "x", 1), "1.1.1.1", 80, 1.0, "\xEE\x80\x80"), 0);
     ck_assert_int_eq(distro_instance_set(tst_add(&l, "x", 1), "1.1.1.1", 80, 1.0, "\xF0\x9F\x98\x80"), 0);
-    tst_expect(l.inst, 2,
+    tst_expect(tst_view(&l), 2,
                "1.1.1.1:80_1.0_true_true_\xF0\x9F\x98\x80_,1.1.1.1:80_1.0_true_true_\xEE\x80\x80_,",
                "c6901fa6b99fe7df76c5d4bc76b92c73");
     tst_list_deinit(&l);
 
     ck_assert_int_eq(distro_instance_set(tst_add(&l, "x", 1), "1.1.1.1", 80, 1.0, "\xE6\x9C\x8D\xE5\x8A\xA1"), 0);
-    tst_put(&l.inst[0], "zone", "caf\xC3\xA9");
-    tst_expect(l.inst, 1, "1.1.1.1:80_1.0_true_true_\xE6\x9C\x8D\xE5\x8A\xA1_zone:caf\xC3\xA9,,",
+    tst_put(&l.own[0], "zone", "caf\xC3\xA9");
+    tst_expect(tst_view(&l), 1, "1.1.1.1:80_1.0_true_true_\xE6\x9C\x8D\xE5\x8A\xA1_zone:caf\xC3\xA9,,",
                "e1358d9ce6fcf5ade72ffbbdb781191b");
     tst_list_deinit(&l);
 }
@@ -328,23 +337,23 @@ START_TEST(test_checksum_flags_and_ties)
     /* healthy and marked are in toString (so they order), marked is not in
      * the checksum string.  JDK values. */
     tst_list l = {.count = 0};
-    distro_instance *a = tst_add(&l, "1.1.1.1", 80);
-    a->marked = true;
+    distro_instance_owned *a = tst_add(&l, "1.1.1.1", 80);
+    a->inst.marked = true;
     tst_put(a, "k", "marked");
     tst_put(tst_add(&l, "1.1.1.1", 80), "k", "unmarked");
-    distro_instance *c = tst_add(&l, "1.1.1.1", 80);
-    c->healthy = false;
-    c->enabled = false;
-    tst_expect(l.inst, 3,
+    distro_instance_owned *c = tst_add(&l, "1.1.1.1", 80);
+    c->inst.healthy = false;
+    c->inst.enabled = false;
+    tst_expect(tst_view(&l), 3,
                "1.1.1.1:80_1.0_false_false_DEFAULT_,1.1.1.1:80_1.0_true_true_DEFAULT_k:unmarked,,"
                "1.1.1.1:80_1.0_true_true_DEFAULT_k:marked,,",
                "14572c9a5f40142f1adab24dad7cd910");
     tst_list_deinit(&l);
 
     /* Equal toString(): the input order decides, as Java's stable sort. */
-    tst_add(&l, "1.1.1.1", 80)->enabled = false;
+    tst_add(&l, "1.1.1.1", 80)->inst.enabled = false;
     tst_put(tst_add(&l, "1.1.1.1", 80), "x", "y");
-    tst_expect(l.inst, 2, "1.1.1.1:80_1.0_true_false_DEFAULT_,1.1.1.1:80_1.0_true_true_DEFAULT_x:y,,",
+    tst_expect(tst_view(&l), 2, "1.1.1.1:80_1.0_true_false_DEFAULT_,1.1.1.1:80_1.0_true_true_DEFAULT_x:y,,",
                "306f1e1d7718fcf946300f52f0b583dc");
     distro_instance swapped[2] = {l.inst[1], l.inst[0]};
     tst_expect(swapped, 2, "1.1.1.1:80_1.0_true_true_DEFAULT_x:y,,1.1.1.1:80_1.0_true_false_DEFAULT_,",
@@ -358,13 +367,16 @@ START_TEST(test_checksum_many_instances)
     /* More than the 64 pointers distro_instance_checksum keeps on the stack:
      * the malloc path must agree with the canonical string. */
     enum { N = 200 };
+    distro_instance_owned *owned = calloc(N, sizeof *owned);
     distro_instance *list = calloc(N, sizeof *list);
+    ck_assert_ptr_nonnull(owned);
     ck_assert_ptr_nonnull(list);
     for (unsigned i = 0; i < N; i++) {
         char ip[32];
         snprintf(ip, sizeof ip, "10.0.%u.%u", (N - i) / 7, (i * 37u) % 251u);
-        distro_instance_init_defaults(&list[i]);
-        ck_assert_int_eq(distro_instance_set(&list[i], ip, 8000 + i % 3, 0.5 * (i % 5), NULL), 0);
+        distro_instance_owned_init(&owned[i]);
+        ck_assert_int_eq(distro_instance_set(&owned[i], ip, 8000 + i % 3, 0.5 * (i % 5), NULL), 0);
+        list[i] = owned[i].inst;
     }
     char *text = NULL;
     size_t len = distro_instance_canonical(list, N, &text);
@@ -382,8 +394,11 @@ START_TEST(test_checksum_many_instances)
     }
     distro_instance_checksum(list, N, got);
     ck_assert_str_eq(got, want);
+    ck_assert_int_eq(distro_instance_owned_checksum(owned, N, got), 0);
+    ck_assert_str_eq(got, want);
     free(text);
-    for (unsigned i = 0; i < N; i++) distro_instance_deinit(&list[i]);
+    for (unsigned i = 0; i < N; i++) distro_instance_deinit(&owned[i]);
+    free(owned);
     free(list);
 }
 END_TEST
@@ -409,8 +424,8 @@ START_TEST(test_weight_clamp)
         snprintf(ip, sizeof ip, "1.0.0.%u", i + 1);
         ck_assert_int_eq(distro_instance_set(tst_add(&l, ip, 1), ip, 1, weights[i], "DEFAULT"), 0);
     }
-    ck_assert_double_eq(l.inst[0].weight, 0.01);
-    tst_expect(l.inst, 5,
+    ck_assert_double_eq(l.own[0].inst.weight, 0.01);
+    tst_expect(tst_view(&l), 5,
                "1.0.0.1:1_0.01_true_true_DEFAULT_,1.0.0.2:1_10000.0_true_true_DEFAULT_,"
                "1.0.0.3:1_0.0_true_true_DEFAULT_,1.0.0.4:1_0.5_true_true_DEFAULT_,"
                "1.0.0.5:1_12.345_true_true_DEFAULT_,",
@@ -426,7 +441,7 @@ START_TEST(test_metadata_order)
     const char *want = "1.1.1.1:80_1.0_true_true_DEFAULT_B:3,a:1,b:2,\xC3\xA9:4,\xF0\x9F\x98\x80:5,\xEE\x80\x80:6,,";
     const char *md5 = "799a82b0cee9741ddf95c0b54958e0ac";
     tst_list l = {.count = 0};
-    distro_instance *inst = tst_add(&l, "1.1.1.1", 80);
+    distro_instance_owned *inst = tst_add(&l, "1.1.1.1", 80);
     tst_put(inst, "b", "old");
     tst_put(inst, "\xEE\x80\x80", "6");
     tst_put(inst, "a", "1");
@@ -434,17 +449,17 @@ START_TEST(test_metadata_order)
     tst_put(inst, "B", "3");
     tst_put(inst, "\xC3\xA9", "4");
     tst_put(inst, "b", "2"); /* replaces */
-    ck_assert_uint_eq(inst->metadata_count, 6);
+    ck_assert_uint_eq(inst->inst.metadata_count, 6);
     static const char *const keys[] = {"B", "a", "b", "\xC3\xA9", "\xF0\x9F\x98\x80", "\xEE\x80\x80"};
     for (unsigned i = 0; i < 6; i++) ck_assert_str_eq(inst->metadata[i].key, keys[i]);
     ck_assert_str_eq(inst->metadata[2].value, "2");
-    tst_expect(l.inst, 1, want, md5);
+    tst_expect(tst_view(&l), 1, want, md5);
 
     /* A struct filled by hand, keys unsorted: the checksum sorts a view. */
     distro_kv shuffled[6];
     static const unsigned perm[6] = {4, 2, 0, 5, 3, 1};
     for (unsigned i = 0; i < 6; i++) shuffled[i] = inst->metadata[perm[i]];
-    distro_instance by_hand = *inst;
+    distro_instance by_hand = inst->inst;
     by_hand.metadata = shuffled;
     tst_expect(&by_hand, 1, want, md5);
     ck_assert_str_eq(shuffled[0].key, inst->metadata[4].key); /* not reordered */
@@ -454,43 +469,43 @@ END_TEST
 
 START_TEST(test_instance_lifecycle)
 {
-    distro_instance inst;
-    distro_instance_init_defaults(&inst);
-    ck_assert_ptr_null(inst.ip);
-    ck_assert_ptr_null(inst.cluster);
-    ck_assert_double_eq(inst.weight, 1.0);
-    ck_assert(inst.healthy);
-    ck_assert(inst.enabled);
-    ck_assert(inst.ephemeral);
-    ck_assert(!inst.marked);
-    ck_assert_uint_eq(inst.metadata_count, 0);
+    distro_instance_owned inst;
+    distro_instance_owned_init(&inst);
+    ck_assert_ptr_null(inst.inst.ip);
+    ck_assert_ptr_null(inst.inst.cluster);
+    ck_assert_double_eq(inst.inst.weight, 1.0);
+    ck_assert(inst.inst.healthy);
+    ck_assert(inst.inst.enabled);
+    ck_assert(inst.inst.ephemeral);
+    ck_assert(!inst.inst.marked);
+    ck_assert_uint_eq(inst.inst.metadata_count, 0);
 
     ck_assert_int_eq(distro_instance_set(&inst, "10.0.0.1", 8848, 3.0, NULL), 0);
-    ck_assert_str_eq(inst.cluster, "DEFAULT");
+    ck_assert_str_eq(inst.inst.cluster, "DEFAULT");
     ck_assert_int_eq(distro_instance_set(&inst, "10.0.0.2", 8849, 4.0, "c1"), 0); /* replaces */
     tst_put(&inst, "k", "v");
 
-    distro_instance copy;
-    ck_assert_int_eq(distro_instance_copy(&copy, &inst), 0);
-    ck_assert_str_eq(copy.ip, "10.0.0.2");
-    ck_assert_ptr_ne(copy.ip, inst.ip);
-    ck_assert_str_eq(copy.cluster, "c1");
-    ck_assert_uint_eq(copy.port, 8849);
-    ck_assert_double_eq(copy.weight, 4.0);
-    ck_assert_uint_eq(copy.metadata_count, 1);
-    ck_assert_ptr_ne(copy.metadata, inst.metadata);
-    ck_assert_str_eq(copy.metadata[0].value, "v");
+    distro_instance_owned copy;
+    ck_assert_int_eq(distro_instance_copy(&copy, &inst.inst), 0);
+    ck_assert_str_eq(copy.inst.ip, "10.0.0.2");
+    ck_assert_ptr_ne(copy.inst.ip, inst.inst.ip);
+    ck_assert_str_eq(copy.inst.cluster, "c1");
+    ck_assert_uint_eq(copy.inst.port, 8849);
+    ck_assert_double_eq(copy.inst.weight, 4.0);
+    ck_assert_uint_eq(copy.inst.metadata_count, 1);
+    ck_assert_ptr_ne(copy.inst.metadata, inst.inst.metadata);
+    ck_assert_str_eq(copy.inst.metadata[0].value, "v");
 
     char a[33];
     char b[33];
-    distro_instance_checksum(&inst, 1, a);
+    distro_instance_checksum(&inst.inst, 1, a);
     distro_instance_deinit(&inst);
-    distro_instance_checksum(&copy, 1, b);
+    distro_instance_checksum(&copy.inst, 1, b);
     ck_assert_str_eq(a, b);
 
     distro_instance_deinit(&copy);
     distro_instance_deinit(&copy); /* twice is fine */
-    ck_assert_ptr_null(copy.ip);
+    ck_assert_ptr_null(copy.inst.ip);
     distro_instance_deinit(NULL);
 
     /* A NULL cluster reads as "DEFAULT" in the checksum. */

@@ -749,6 +749,40 @@ START_TEST(test_receiver_memo_follows_member_list_changes)
 }
 END_TEST
 
+/* Instance lists borrow interned strings (distro_instance.h): every
+ * replica's entry points at the cluster's one copy, so a list is copied
+ * bitwise and nothing frees an entry's strings.  Copies would pass every
+ * content check and fail this one. */
+START_TEST(test_list_entries_hold_the_interned_strings)
+{
+    distro_config cfg = quiet_config();
+    tst_world *w = tst_world_new(3, 11, &cfg);
+    tst_run_to(w, 15 * S);
+    distro_client_spec spec = { .service = "svc-intern", .ip = "192.168.7.7", .port = 8080, .weight = 1.0,
+                                .manual = true, .cluster_name = "c1",
+                                .metadata = (const char *const[]){ "zone", "a", NULL } };
+    uint32_t client = 0;
+    sim_error err;
+    ck_assert_int_eq(distro_client_add(w->cluster, &spec, 0, &client, &err), SIM_OK);
+    uint32_t key = tst_key(w, "svc-intern");
+    tst_request(w, client, owner_of(w, key), DISTRO_OP_REGISTER);
+    tst_run_to(w, 25 * S);
+    const char *ip = distro_cluster_intern(w->cluster, "192.168.7.7");
+    const char *cluster_name = distro_cluster_intern(w->cluster, "c1");
+    for (uint32_t n = 0; n < 3; n++) {
+        const distro_instance *in = distro_node_instance(w->cluster, n, key, 0);
+        ck_assert_ptr_nonnull(in);
+        ck_assert_ptr_eq(in->ip, ip);
+        ck_assert_ptr_eq(in->cluster, cluster_name);
+        ck_assert_uint_eq(in->metadata_count, 1);
+        ck_assert_ptr_eq(in->metadata[0].key, distro_cluster_intern(w->cluster, "zone"));
+        ck_assert_ptr_eq(in->metadata[0].value, distro_cluster_intern(w->cluster, "a"));
+    }
+    ck_assert_ptr_null(distro_node_instance(w->cluster, 0, key, 1));
+    tst_world_free(w);
+}
+END_TEST
+
 /* A full event pool inside a handler is an operating error: the run ends
  * as a failure carrying the engine's message, not as an abort. */
 START_TEST(test_full_event_pool_fails_the_run_with_the_engine_message)
@@ -808,6 +842,7 @@ static Suite *model_suite(void)
     tcase_add_loop_test(tc, test_shortcuts_change_nothing, 0, 4);
     tcase_add_test(tc, test_receiver_memo_follows_member_list_changes);
     tcase_add_test(tc, test_full_event_pool_fails_the_run_with_the_engine_message);
+    tcase_add_test(tc, test_list_entries_hold_the_interned_strings);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -78,7 +78,7 @@ typedef struct distro_ilist {
     uint32_t cap;
     bool checksum_valid;
     bool service_checksum_valid; /* section 2.6(b), cached like the list checksum */
-    distro_instance *inst;       /* right after the header; interned strings, bitwise-copyable */
+    distro_instance *inst;       /* right after the header; borrowed interned strings, bitwise-copyable */
     char checksum[33];
     char service_checksum[33];
 } distro_ilist;
@@ -309,7 +309,7 @@ typedef struct distro_client {
     sim_time_ns sent_at_ns;      /* when the current attempt was sent */
     sim_rng rng;
     double weight;
-    distro_kv *metadata;         /* interned */
+    const distro_kv *metadata;   /* interned */
     uint32_t metadata_count;
     const char *address;         /* "ip:port", interned */
 } distro_client;

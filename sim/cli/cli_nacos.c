@@ -403,7 +403,7 @@ static int nacos_json_skip(nacos_json *j)
     return 0;
 }
 
-static int nacos_json_metadata(nacos_json *j, distro_instance *inst)
+static int nacos_json_metadata(nacos_json *j, distro_instance_owned *inst)
 {
     if (j->ev->type != FYET_MAPPING_START) {
         return nacos_json_fail(j, "expected \"metadata\" to be an object of strings");
@@ -415,10 +415,10 @@ static int nacos_json_metadata(nacos_json *j, distro_instance *inst)
         char *key = nacos_json_string(j, "a metadata key");
         if (key == NULL) return -1;
         char *value = nacos_json_next(j) != NULL ? nacos_json_string(j, "a metadata value") : NULL;
-        uint32_t before = inst->metadata_count;
+        uint32_t before = inst->inst.metadata_count;
         int rc = value != NULL ? distro_instance_metadata_put(inst, key, value) : -1;
         if (value != NULL && rc != 0) nacos_json_fail(j, "out of memory");
-        if (rc == 0 && inst->metadata_count == before) {
+        if (rc == 0 && inst->inst.metadata_count == before) {
             rc = nacos_json_fail_at(j, &key_mark, "expected distinct metadata keys, \"%s\" is repeated", key);
         }
         free(key);
@@ -446,7 +446,7 @@ typedef struct nacos_pending {
 } nacos_pending;
 
 /* Reads the value of field `f` (the current event) into p or inst. */
-static int nacos_json_field(nacos_json *j, enum nacos_field f, nacos_pending *p, distro_instance *inst)
+static int nacos_json_field(nacos_json *j, enum nacos_field f, nacos_pending *p, distro_instance_owned *inst)
 {
     if (f != NACOS_F_COUNT && nacos_scalar_is(j->ev, "null")) return 0; /* null reads as missing */
     switch (f) {
@@ -454,10 +454,10 @@ static int nacos_json_field(nacos_json *j, enum nacos_field f, nacos_pending *p,
     case NACOS_F_CLUSTER: return (p->cluster = nacos_json_string(j, "\"clusterName\"")) != NULL ? 0 : -1;
     case NACOS_F_PORT: return nacos_json_port(j, &p->port);
     case NACOS_F_WEIGHT: return nacos_json_weight(j, &p->weight);
-    case NACOS_F_HEALTHY: return nacos_json_bool(j, "healthy", &inst->healthy);
-    case NACOS_F_ENABLED: return nacos_json_bool(j, "enabled", &inst->enabled);
-    case NACOS_F_MARKED: return nacos_json_bool(j, "marked", &inst->marked);
-    case NACOS_F_EPHEMERAL: return nacos_json_bool(j, "ephemeral", &inst->ephemeral);
+    case NACOS_F_HEALTHY: return nacos_json_bool(j, "healthy", &inst->inst.healthy);
+    case NACOS_F_ENABLED: return nacos_json_bool(j, "enabled", &inst->inst.enabled);
+    case NACOS_F_MARKED: return nacos_json_bool(j, "marked", &inst->inst.marked);
+    case NACOS_F_EPHEMERAL: return nacos_json_bool(j, "ephemeral", &inst->inst.ephemeral);
     case NACOS_F_METADATA: return nacos_json_metadata(j, inst);
     case NACOS_F_COUNT: return nacos_json_skip(j); /* an unknown field */
     }
@@ -476,7 +476,7 @@ static enum nacos_field nacos_field_lookup(const char *key, size_t len)
 
 /* Reads one instance object (the current event is its MAPPING_START) into
  * `inst`, which the caller has set to the defaults. */
-static int nacos_json_instance(nacos_json *j, distro_instance *inst)
+static int nacos_json_instance(nacos_json *j, distro_instance_owned *inst)
 {
     struct fy_mark start = nacos_mark(j->ev);
     nacos_pending p = {.ip = NULL, .cluster = NULL, .port = 0, .weight = 1.0};
@@ -518,7 +518,7 @@ static int nacos_json_instance(nacos_json *j, distro_instance *inst)
 /* --- checksum: the tool ---------------------------------------------------- */
 
 typedef struct nacos_list {
-    distro_instance *items;      /* owned; [0, count) initialised */
+    distro_instance_owned *items; /* owned; [0, count) initialised */
     size_t count;
     size_t cap;
 } nacos_list;
@@ -530,11 +530,11 @@ static void nacos_list_clear(nacos_list *list)
 }
 
 /* Appends a default instance; NULL when out of memory. */
-static distro_instance *nacos_list_push(nacos_list *list)
+static distro_instance_owned *nacos_list_push(nacos_list *list)
 {
     if (!SIM_VEC_RESERVE(list->items, list->count, list->cap, 1)) return NULL;
-    distro_instance *inst = &list->items[list->count++];
-    distro_instance_init_defaults(inst);
+    distro_instance_owned *inst = &list->items[list->count++];
+    distro_instance_owned_init(inst);
     return inst;
 }
 
@@ -550,7 +550,7 @@ static int nacos_json_list(nacos_json *j, nacos_list *list)
         if (nacos_json_next(j) == NULL) return -1;
         if (j->ev->type == FYET_SEQUENCE_END) break;
         if (j->ev->type != FYET_MAPPING_START) return nacos_json_fail(j, "expected an instance object");
-        distro_instance *inst = nacos_list_push(list);
+        distro_instance_owned *inst = nacos_list_push(list);
         if (inst == NULL) return nacos_json_fail(j, "out of memory");
         if (nacos_json_instance(j, inst) != 0) return -1;
     }
@@ -586,8 +586,11 @@ static int nacos_checksum(int argc, char **argv)
             nacos_json_fail_at(&j, NULL, "cannot start the JSON parser");
         } else if (nacos_json_list(&j, &list) == 0) {
             char hex[33];
-            distro_instance_checksum(list.items, list.count, hex);
-            printf("%s\n", hex);
+            if (distro_instance_owned_checksum(list.items, list.count, hex) != 0) {
+                nacos_json_fail_at(&j, NULL, "out of memory");
+            } else {
+                printf("%s\n", hex);
+            }
         }
         if (j.err[0] != '\0') {
             fprintf(stderr, "distrosim: nacos checksum: <stdin>:%lu:%lu: %s\n", j.err_line, j.err_col, j.err);
