@@ -155,12 +155,9 @@ static void call_server(distro_cluster *c, uint32_t id)
         return;
     }
     distro_node *node = &c->nodes[server];
-    if (node->pending_count == node->pending_cap) {
-        uint32_t cap = node->pending_cap == 0 ? 16 : node->pending_cap * 2;
-        distro_pending *pending = realloc(node->pending, cap * sizeof *pending);
-        SIM_ASSERT(pending != NULL);
-        node->pending = pending;
-        node->pending_cap = cap;
+    if (!SIM_VEC_RESERVE(node->pending, node->pending_count, node->pending_cap, 1)) {
+        distro_fail_nomem(c, "client send");
+        return;
     }
     node->pending[node->pending_count++] = (distro_pending){ .client = id, .request_id = cl->request_id, .live = true };
     bool with_body = cl->op != DISTRO_OP_BEAT || !cl->beat_acked;
@@ -256,12 +253,17 @@ sim_status distro_client_add(distro_cluster *c, const distro_client_spec *spec, 
     if (spec->port > 65535) {
         return sim_error_set(err, SIM_ERR_INVALID, "distro_client_add", "port %u is above 65535", spec->port);
     }
-    if (c->client_count == c->client_cap) {
-        uint32_t cap = c->client_cap == 0 ? 64 : c->client_cap * 2;
-        distro_client *clients = realloc(c->clients, cap * sizeof *clients);
-        if (clients == NULL) return sim_error_set(err, SIM_ERR_NOMEM, "distro_client_add", "out of memory");
-        c->clients = clients;
-        c->client_cap = cap;
+    /* Room for the client and its metadata set first, so that running out
+     * of memory leaves the cluster as it was. */
+    if (!SIM_VEC_RESERVE(c->clients, c->client_count, c->client_cap, 1) ||
+        !SIM_VEC_RESERVE(c->metadata_sets, c->metadata_sets_count, c->metadata_sets_cap, 1)) {
+        return sim_error_set(err, SIM_ERR_NOMEM, "distro_client_add", "out of memory");
+    }
+    uint32_t pairs = 0;
+    while (spec->metadata != NULL && spec->metadata[2 * pairs] != NULL) pairs++;
+    distro_kv *kv = NULL;
+    if (pairs > 0 && (kv = calloc(pairs, sizeof *kv)) == NULL) {
+        return sim_error_set(err, SIM_ERR_NOMEM, "distro_client_add", "out of memory");
     }
     uint32_t id = c->client_count++;
     distro_client *cl = &c->clients[id];
@@ -272,23 +274,12 @@ sim_status distro_client_add(distro_cluster *c, const distro_client_spec *spec, 
     cl->port = spec->port;
     cl->weight = spec->weight > 0 ? spec->weight : 1.0;
     cl->cluster_name = distro_intern(c, spec->cluster_name != NULL ? spec->cluster_name : "DEFAULT");
-    uint32_t pairs = 0;
-    while (spec->metadata != NULL && spec->metadata[2 * pairs] != NULL) pairs++;
     if (pairs > 0) {
-        distro_kv *kv = calloc(pairs, sizeof *kv);
-        SIM_ASSERT(kv != NULL);
         for (uint32_t i = 0; i < pairs; i++) {
             kv[i].key = distro_intern(c, spec->metadata[2 * i]);
             kv[i].value = distro_intern(c, spec->metadata[2 * i + 1] != NULL ? spec->metadata[2 * i + 1] : "");
         }
         qsort(kv, pairs, sizeof *kv, kv_cmp);   /* keys are distinct: the order is total */
-        if (c->metadata_sets_count == c->metadata_sets_cap) {
-            uint32_t cap = c->metadata_sets_cap == 0 ? 16 : c->metadata_sets_cap * 2;
-            distro_kv **sets = realloc(c->metadata_sets, cap * sizeof *sets);
-            SIM_ASSERT(sets != NULL);
-            c->metadata_sets = sets;
-            c->metadata_sets_cap = cap;
-        }
         c->metadata_sets[c->metadata_sets_count++] = kv;
         cl->metadata = kv;
         cl->metadata_count = pairs;

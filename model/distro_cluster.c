@@ -319,6 +319,13 @@ void distro_reply(distro_node *node, sim_rpc_token token, uint16_t type, uint32_
 
 distro_counters *distro_counters_of(distro_node *node) { return &node->cluster->counters[node->id]; }
 
+void distro_fail_nomem(distro_cluster *c, const char *where)
+{
+    sim_error err;
+    (void)sim_error_set(&err, SIM_ERR_NOMEM, where, "out of memory");
+    sim_fail(c->sim, &err);
+}
+
 void distro_datum_grow(distro_node *node, uint32_t key)
 {
     if (key < node->datums_cap) return;

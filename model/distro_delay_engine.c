@@ -156,12 +156,9 @@ static bool due_before(const distro_due *a, const distro_due *b)
 static void due_push(distro_node *node, uint32_t slot)
 {
     const distro_task *t = &node->tasks[slot];
-    if (node->due_len == node->due_cap) {
-        uint32_t cap = node->due_cap == 0 ? 256 : node->due_cap * 2;
-        distro_due *grown = realloc(node->due, cap * sizeof *grown);
-        SIM_ASSERT(grown != NULL);
-        node->due = grown;
-        node->due_cap = cap;
+    if (!SIM_VEC_RESERVE(node->due, node->due_len, node->due_cap, 1)) {
+        distro_fail_nomem(node->cluster, "due_push");
+        return;
     }
     distro_due e = { .due_ms = t->last_process_ms + t->interval_ms, .id = task_id(t->kind, t->key, t->target),
                      .slot = slot };
@@ -255,12 +252,9 @@ void distro_sync_add_to_batch(distro_node *node, uint32_t key, uint32_t target)
         t->create_ms = now;
     }
     if (batch_set_add(t, key)) {
-        if (t->keys_count == t->keys_cap) {
-            uint32_t cap = t->keys_cap == 0 ? 8 : t->keys_cap * 2;
-            uint32_t *keys = realloc(t->keys, cap * sizeof *keys);
-            SIM_ASSERT(keys != NULL);
-            t->keys = keys;
-            t->keys_cap = cap;
+        if (!SIM_VEC_RESERVE(t->keys, t->keys_count, t->keys_cap, 1)) {
+            distro_fail_nomem(node->cluster, "add to batch");
+            return;
         }
         t->keys[t->keys_count++] = key;
     }
@@ -382,7 +376,7 @@ static void tick(sim_engine *sim, void *ctx, uint64_t arg)
      * order, re-checked one by one as removeTask does, and tasks added
      * meanwhile wait for the next tick.  Cost: O(due log tasks), not
      * O(tasks). */
-    uint32_t count = 0, cap = 0;
+    uint32_t count = 0, cap = 0, ids_cap = 0;
     uint32_t *slots = NULL;
     uint64_t *ids = NULL;
     while (node->due_len > 0 && node->due[0].due_ms <= now) {
@@ -390,14 +384,11 @@ static void tick(sim_engine *sim, void *ctx, uint64_t arg)
         const distro_task *t = &node->tasks[e.slot];
         if (!t->live || task_id(t->kind, t->key, t->target) != e.id) continue;
         if (t->last_process_ms + t->interval_ms != e.due_ms) continue;   /* re-timed: another entry stands */
-        if (count == cap) {
-            cap = cap == 0 ? 64 : cap * 2;
-            uint32_t *grown_slots = realloc(slots, cap * sizeof *slots);
-            SIM_ASSERT(grown_slots != NULL);   /* out of memory in the model is fatal (H9) */
-            slots = grown_slots;
-            uint64_t *grown_ids = realloc(ids, cap * sizeof *ids);
-            SIM_ASSERT(grown_ids != NULL);
-            ids = grown_ids;
+        if (!SIM_VEC_RESERVE(slots, count, cap, 1) || !SIM_VEC_RESERVE(ids, count, ids_cap, 1)) {
+            free(slots);
+            free(ids);
+            distro_fail_nomem(node->cluster, "tick");
+            return;
         }
         slots[count++] = e.slot;
     }

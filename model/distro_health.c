@@ -116,12 +116,13 @@ static void beat_check(sim_engine *sim, void *ctx, uint64_t key64)
         uint32_t slot = 0;
         while (slot < node->loopback_cap && node->loopback[slot] != NULL) slot++;
         if (slot == node->loopback_cap) {
-            uint32_t cap = node->loopback_cap == 0 ? 8 : node->loopback_cap * 2;
-            distro_msg **grown = realloc(node->loopback, cap * sizeof *grown);
-            SIM_ASSERT(grown != NULL);
-            memset(grown + node->loopback_cap, 0, (cap - node->loopback_cap) * sizeof *grown);
-            node->loopback = grown;
-            node->loopback_cap = cap;
+            uint32_t old = node->loopback_cap;
+            if (!SIM_VEC_RESERVE(node->loopback, old, node->loopback_cap, 1)) {
+                distro_msg_unref(req);
+                distro_fail_nomem(c, "beat check");
+                return;
+            }
+            memset(node->loopback + old, 0, (node->loopback_cap - old) * sizeof *node->loopback);
         }
         node->loopback[slot] = req;
         distro_timer(node, c->client_latency_ns, DISTRO_KIND_LOCAL, local_delete_fire, slot);

@@ -81,12 +81,9 @@ uint32_t distro_mapper_map_srv(const distro_node *node, uint32_t key)
 
 static void bucket_push(distro_node *node, uint32_t bucket, uint32_t key)
 {
-    if (node->owner_bucket_len[bucket] == node->owner_bucket_cap[bucket]) {
-        uint32_t cap = node->owner_bucket_cap[bucket] == 0 ? 16 : node->owner_bucket_cap[bucket] * 2;
-        uint32_t *keys = realloc(node->owner_bucket[bucket], cap * sizeof *keys);
-        SIM_ASSERT(keys != NULL);
-        node->owner_bucket[bucket] = keys;
-        node->owner_bucket_cap[bucket] = cap;
+    if (!SIM_VEC_RESERVE(node->owner_bucket[bucket], node->owner_bucket_len[bucket], node->owner_bucket_cap[bucket], 1)) {
+        distro_fail_nomem(node->cluster, "bucket_push");
+        return;
     }
     node->owner_bucket[bucket][node->owner_bucket_len[bucket]++] = key;
     node->datums[key].in_bucket = true;

@@ -26,6 +26,7 @@
 #include "distro_hash.h"
 #include "distro_instance.h"
 #include "sim_net.h"
+#include "sim_vec.h"
 
 #define DISTRO_NONE UINT32_MAX
 
@@ -376,6 +377,9 @@ void distro_rpc(distro_node *node, uint32_t target, uint16_t type, uint32_t byte
                 sim_time_ns timeout_ns, sim_rpc_fn *fn, uint64_t arg);
 void distro_reply(distro_node *node, sim_rpc_token token, uint16_t type, uint32_t bytes, distro_msg *msg);
 distro_counters *distro_counters_of(distro_node *node);
+/* Ends the run as a failure: an allocation inside an event handler failed
+ * (the out-of-memory policy of sim_vec.h).  `where` names the function. */
+void distro_fail_nomem(distro_cluster *c, const char *where);
 void distro_datum_grow(distro_node *node, uint32_t key);
 
 /* distro_member.c: ServerMemberManager, MemberInfoReportTask. */
