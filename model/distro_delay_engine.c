@@ -289,7 +289,7 @@ static int32_t combined_key_java_hash(uint32_t seq)
         digits[n++] = (char)('0' + seq % 10);
         seq /= 10;
     } while (seq > 0);
-    while (n > 0) h = 31 * h + (uint32_t)digits[--n];
+    while (n > 0) h = 31u * h + (uint32_t)(unsigned char)digits[--n];
     return (int32_t)h;
 }
 
