@@ -15,13 +15,20 @@
  *   UP -> SUSPICIOUS      [distro_member_on_fail]     failAccessCnt = 1
  *   SUSPICIOUS -> DOWN    [distro_member_on_fail]     failAccessCnt > 3, or refused
  *   any -> UP             [distro_member_on_success]  failAccessCnt = 0
- *   any -> UP             [distro_member_on_report]   the peer reported to us
+ *   any -> UP             [distro_member_on_report]   the peer reported to us;
+ *                                                     failAccessCnt unchanged
  *
  * A DOWN peer that fails again is set SUSPICIOUS, then DOWN again once the
  * count check runs: MemberUtil.onFail does exactly that, so a peer forced
  * DOWN at boot (fail count 0) becomes SUSPICIOUS, and an owner, after its
  * first failed probe.  Every state change publishes MembersChangeEvent,
- * which DistroMapper consumes (distro_mapper.c). */
+ * which DistroMapper consumes (distro_mapper.c).
+ *
+ * A report sets the reporter UP but keeps the fail count this node holds
+ * for it: only a successful probe of our own zeroes it.  So with a one-way
+ * link (we cannot reach the peer, it reaches us) the count keeps growing
+ * between reports, and once it is past fail-access-cnt every failed probe
+ * sends the peer straight from UP to DOWN. */
 #include "distro_int.h"
 
 #include <stdlib.h>
@@ -97,6 +104,19 @@ void distro_member_on_fail(distro_node *node, uint32_t peer, bool refused)
     }
 }
 
+/* A report from the peer: UP, fail count kept (MemberUtil.copy does not
+ * carry failAccessCnt into the stored member). */
+static void member_reported(distro_node *node, uint32_t peer)
+{
+    distro_peer *p = &node->peers[peer];
+    uint8_t old = p->state;
+    p->state = DISTRO_MEMBER_UP;
+    if (old != p->state) {
+        notify_peer(node, peer);
+        members_changed(node);
+    }
+}
+
 static void report_done(sim_engine *sim, void *ctx, uint64_t peer, sim_rpc_status status, const sim_message *resp)
 {
     (void)sim;
@@ -162,13 +182,15 @@ void distro_member_start(distro_node *node)
 
 void distro_member_on_report(distro_node *node, const sim_message *msg, sim_rpc_token token)
 {
-    /* NacosClusterController.report: the reporter is UP with count 0, but
-     * only if it is a member here; update() ignores unknown addresses. */
+    /* NacosClusterController.report: the reporter is UP, but only if it is
+     * a member here; update() ignores unknown addresses.  The controller
+     * zeroes the count on the incoming object only, so the stored count
+     * stays (member_reported). */
     const distro_msg *m = (const distro_msg *)msg->payload;
     uint32_t source = m->source;
     distro_msg *resp = distro_msg_new(node->cluster, DISTRO_MSG_MEMBER_REPORT_RESP, 0);
     resp->code = 200;
-    if (node->peers[source].in_view) distro_member_on_success(node, source);
+    if (node->peers[source].in_view) member_reported(node, source);
     distro_reply(node, token, DISTRO_MSG_MEMBER_REPORT_RESP, REPORT_RESP_BYTES, resp);
 }
 

@@ -480,6 +480,85 @@ START_TEST(test_empty_batch_is_rejected_and_retried_forever)
 END_TEST
 
 /* ------------------------------------------------------------------------ */
+/* A received report sets the reporter UP but keeps the stored fail count:
+ * only a successful probe of our own zeroes it. */
+
+START_TEST(test_one_way_link_flaps_the_peer_up_and_down)
+{
+    /* Kills report-resets-fail-count.  Two nodes; a -> b is black-holed,
+     * b -> a works.  a probes b every 2 s (the report period, async, so a
+     * run does not wait for its answer); each probe times out after the
+     * 5 s report timeout, so a counts a failure every 2 s from block + 5 s
+     * (+ up to one period).  b's reports still arrive every 2 s, in
+     * between, and set b UP without touching the count.  So a holds b
+     * SUSPICIOUS (count 1, 2, 3) and UP alternately, and from the 4th
+     * failure (count > fail-access-cnt = 3) DOWN and UP alternately.  Were
+     * the count zeroed by each report, b would only ever flap UP <->
+     * SUSPICIOUS with count 1.  b, which hears nothing from a, holds a DOWN
+     * from its 4th failed probe on. */
+    distro_config cfg = quiet_config();
+    tst_world *w = tst_world_new(2, 41, &cfg);
+    const uint32_t a = 0, b = 1;
+    tst_run_to(w, 20 * S);
+    ck_assert_int_eq(distro_node_member_state(w->cluster, a, b), DISTRO_MEMBER_UP);
+    ck_assert_int_eq(distro_node_member_state(w->cluster, b, a), DISTRO_MEMBER_UP);
+    sim_error err;
+    const sim_time_ns t0 = 20 * S;
+    ck_assert_int_eq(sim_net_block(w->sim, a, b, &err), SIM_OK);
+    tst_run_to(w, t0 + 40 * S);
+    const sim_time_ns period = cfg.member_report_interval_ns;
+    const sim_time_ns timeout = cfg.member_report_timeout_ns;
+    const uint32_t limit = cfg.member_fail_access_cnt;
+    /* a's view of b, event by event: failure k (k = 1, 2, ...) then UP. */
+    size_t seen = 0;
+    sim_time_ns first_fail = SIM_TIME_NEVER;
+    uint32_t fails = 0;
+    distro_member_state expect = DISTRO_MEMBER_SUSPICIOUS;
+    for (size_t i = 0; i < w->members_len; i++) {
+        const tst_member_event *e = &w->members[i];
+        if (e->node != a || e->peer != b || e->at_ns < t0) continue;
+        seen++;
+        if (expect == DISTRO_MEMBER_UP) {
+            ck_assert_msg(e->state == DISTRO_MEMBER_UP, "event %zu: expected UP, got %d", seen, (int)e->state);
+            ck_assert_uint_eq(e->fail_cnt, fails);   /* the report kept the count */
+            expect = DISTRO_MEMBER_SUSPICIOUS;
+            continue;
+        }
+        fails++;
+        distro_member_state want = fails > limit ? DISTRO_MEMBER_DOWN : DISTRO_MEMBER_SUSPICIOUS;
+        ck_assert_msg(e->state == want, "failure %u: expected state %d, got %d", fails, (int)want, (int)e->state);
+        ck_assert_uint_eq(e->fail_cnt, fails);
+        if (first_fail == SIM_TIME_NEVER) {
+            first_fail = e->at_ns;
+            ck_assert_uint_ge(first_fail, t0 + timeout);
+            ck_assert_uint_le(first_fail, t0 + timeout + period);
+        } else {
+            sim_time_ns at = first_fail + (sim_time_ns)(fails - 1) * period;
+            ck_assert_msg(e->at_ns >= at - 10 * MS && e->at_ns <= at + 10 * MS, "failure %u at %lld ms, expected %lld ms",
+                          fails, (long long)(e->at_ns / MS), (long long)(at / MS));
+        }
+        expect = DISTRO_MEMBER_UP;
+    }
+    /* 40 s of block: at least (40 - 5 - 2) / 2 failures, each followed by a
+     * report; several of them DOWN. */
+    ck_assert_uint_ge(fails, (uint32_t)((40 * S - timeout - period) / period));
+    ck_assert_uint_ge(fails, limit + 4);
+    /* b's view of a: SUSPICIOUS once, then DOWN for good. */
+    const tst_member_event *down = NULL;
+    for (size_t i = 0; i < w->members_len; i++) {
+        const tst_member_event *e = &w->members[i];
+        if (e->node != b || e->peer != a || e->at_ns < t0) continue;
+        if (down != NULL) ck_abort_msg("b changed its view of a after DOWN (state %d)", (int)e->state);
+        if (e->state == DISTRO_MEMBER_DOWN) down = e;
+    }
+    ck_assert_ptr_nonnull(down);
+    ck_assert_uint_eq(down->fail_cnt, limit + 1);
+    ck_assert_int_eq(distro_node_member_state(w->cluster, b, a), DISTRO_MEMBER_DOWN);
+    tst_world_free(w);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
 /* W10: a black-holed peer blocks only the execute worker its PUT runs on. */
 
 /* The worker of the first combined batch to `target`, as the model routes
@@ -613,6 +692,7 @@ static Suite *checklist_suite(void)
     tcase_add_test(tc, test_health_channel_fetches_only_mismatched_services);
     tcase_add_test(tc, test_owner_clock_step_makes_instances_look_stale);
     tcase_add_test(tc, test_empty_batch_is_rejected_and_retried_forever);
+    tcase_add_test(tc, test_one_way_link_flaps_the_peer_up_and_down);
     tcase_add_test(tc, test_black_holed_peer_stalls_only_its_own_worker);
     tcase_add_test(tc, test_owner_marks_unhealthy_after_15_s_and_a_beat_revives);
     suite_add_tcase(s, tc);
