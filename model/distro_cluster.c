@@ -21,17 +21,6 @@
 
 #define KEY_PREFIX "com.alibaba.nacos.naming.iplist.ephemeral."
 
-const char *distro_member_state_name(distro_member_state state)
-{
-    switch (state) {
-    case DISTRO_MEMBER_UP: return "UP";
-    case DISTRO_MEMBER_SUSPICIOUS: return "SUSPICIOUS";
-    case DISTRO_MEMBER_DOWN: return "DOWN";
-    case DISTRO_MEMBER_STARTING: return "STARTING";
-    }
-    return "UNKNOWN";
-}
-
 const char *distro_msg_type_name(uint16_t type)
 {
     static const char *const names[DISTRO_MSG_TYPES] = {
@@ -276,11 +265,6 @@ uint32_t distro_cluster_key(distro_cluster *c, const char *namespace_id, const c
 }
 
 uint32_t distro_cluster_key_count(const distro_cluster *c) { return c->key_count; }
-const char *distro_cluster_key_name(const distro_cluster *c, uint32_t key)
-{
-    SIM_ASSERT(key < c->key_count);
-    return c->keys[key].name;
-}
 const char *distro_cluster_key_tag(const distro_cluster *c, uint32_t key)
 {
     SIM_ASSERT(key < c->key_count);
@@ -558,7 +542,6 @@ void distro_cluster_set_observer(distro_cluster *c, const distro_observer *obser
     }
 }
 
-const distro_config *distro_cluster_config(const distro_cluster *c) { return &c->config; }
 uint32_t distro_cluster_size(const distro_cluster *c) { return c->n; }
 const char *distro_cluster_address(const distro_cluster *c, uint32_t node)
 {
@@ -649,12 +632,6 @@ distro_member_state distro_node_member_state(const distro_cluster *c, uint32_t n
     const distro_node *n = running_node(c, node);
     SIM_ASSERT(peer < c->n);
     return n != NULL ? (distro_member_state)n->peers[peer].state : DISTRO_MEMBER_DOWN;
-}
-
-bool distro_node_has_member(const distro_cluster *c, uint32_t node, uint32_t peer)
-{
-    const distro_node *n = running_node(c, node);
-    return n != NULL && distro_member_has(n, peer);
 }
 
 uint32_t distro_node_fail_count(const distro_cluster *c, uint32_t node, uint32_t peer)

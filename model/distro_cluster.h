@@ -24,7 +24,7 @@
 #include "distro_instance.h"
 #include "sim_engine.h"
 
-typedef struct distro_cluster distro_cluster;   /* opaque: see distro_int.h */
+typedef struct distro_cluster distro_cluster;   /* opaque: see model/internal/distro_int.h */
 
 /* Member states of ServerMemberManager (section 1.5). */
 typedef enum distro_member_state {
@@ -33,8 +33,6 @@ typedef enum distro_member_state {
     DISTRO_MEMBER_DOWN,
     DISTRO_MEMBER_STARTING,
 } distro_member_state;
-
-const char *distro_member_state_name(distro_member_state state);
 
 /* Protocol counters of FAULT-FAMILIES.md "What a run should measure", per
  * node.  All monotonic. */
@@ -109,7 +107,6 @@ void distro_cluster_destroy(distro_cluster *cluster);   /* NULL is a no-op */
 
 SIM_MUST_CHECK sim_status distro_cluster_start_all(distro_cluster *cluster, sim_error *err);
 void distro_cluster_set_observer(distro_cluster *cluster, const distro_observer *observer);
-const distro_config *distro_cluster_config(const distro_cluster *cluster);
 uint32_t distro_cluster_size(const distro_cluster *cluster);
 const char *distro_cluster_address(const distro_cluster *cluster, uint32_t node);
 
@@ -120,7 +117,6 @@ const char *distro_cluster_address(const distro_cluster *cluster, uint32_t node)
 uint32_t distro_cluster_key(distro_cluster *cluster, const char *namespace_id, const char *group,
                             const char *service);
 uint32_t distro_cluster_key_count(const distro_cluster *cluster);
-const char *distro_cluster_key_name(const distro_cluster *cluster, uint32_t key);   /* the datum key */
 const char *distro_cluster_key_tag(const distro_cluster *cluster, uint32_t key);    /* group@@service */
 
 /* --- Clients --------------------------------------------------------------- */
@@ -201,7 +197,6 @@ const char *distro_node_checksum(distro_cluster *cluster, uint32_t node, uint32_
 uint32_t distro_node_key_count(const distro_cluster *cluster, uint32_t node);
 /* `node`'s view of `peer`. */
 distro_member_state distro_node_member_state(const distro_cluster *cluster, uint32_t node, uint32_t peer);
-bool distro_node_has_member(const distro_cluster *cluster, uint32_t node, uint32_t peer);
 uint32_t distro_node_fail_count(const distro_cluster *cluster, uint32_t node, uint32_t peer);
 /* DistroMapper on `node`: responsible(tag of key) and mapSrv(tag of key). */
 bool distro_node_responsible(const distro_cluster *cluster, uint32_t node, uint32_t key);

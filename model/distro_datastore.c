@@ -21,7 +21,7 @@
 distro_ilist *distro_ilist_new(uint32_t cap)
 {
     distro_ilist *list = calloc(1, sizeof *list + (size_t)cap * sizeof *list->inst);
-    SIM_ASSERT(list != NULL);
+    if (list == NULL) return NULL;
     list->refs = 1;
     list->cap = cap;
     list->inst = (distro_instance *)(list + 1);
@@ -33,7 +33,7 @@ distro_ilist *distro_ilist_reserve(distro_ilist *list, uint32_t cap)
     SIM_ASSERT(list->refs == 1);
     if (cap <= list->cap) return list;
     distro_ilist *grown = realloc(list, sizeof *list + (size_t)cap * sizeof *list->inst);
-    SIM_ASSERT(grown != NULL);   /* out of memory in the model is fatal (H9) */
+    if (grown == NULL) return NULL;   /* `list` is untouched */
     grown->inst = (distro_instance *)(grown + 1);
     grown->cap = cap;
     return grown;
@@ -60,6 +60,7 @@ void distro_ilist_release(distro_ilist *list)
 distro_ilist *distro_ilist_clone(const distro_ilist *list)
 {
     distro_ilist *copy = distro_ilist_new(list->count + 1);
+    if (copy == NULL) return NULL;
     memcpy(copy->inst, list->inst, list->count * sizeof *list->inst);
     copy->count = list->count;
     copy->checksum_valid = list->checksum_valid;
@@ -178,6 +179,10 @@ void distro_store_apply_remote(distro_node *node, uint32_t key, distro_ilist *re
         return;
     }
     distro_ilist *merged = distro_ilist_clone(received);
+    if (merged == NULL) {
+        distro_fail_nomem(node->cluster, "processData");
+        return;
+    }
     bool changed = false;
     if (old != NULL) {
         for (uint32_t i = 0; i < merged->count; i++) {

@@ -47,9 +47,21 @@ static void add_instance(distro_node *node, uint32_t key, uint32_t client)
     const distro_client *cl = &node->cluster->clients[client];
     distro_ilist *list = distro_store_get(node, key);
     distro_ilist *next = list != NULL ? distro_ilist_clone(list) : distro_ilist_new(1);
+    if (next == NULL) {
+        distro_fail_nomem(node->cluster, "addInstance");
+        return;
+    }
     uint32_t i = distro_ilist_find(next, cl->ip, cl->port, cl->cluster_name);
     if (i == DISTRO_NONE) {
-        if (next->count == next->cap) next = distro_ilist_reserve(next, next->cap == 0 ? 2 : next->cap * 2);
+        if (next->count == next->cap) {
+            distro_ilist *grown = distro_ilist_reserve(next, next->cap == 0 ? 2 : next->cap * 2);
+            if (grown == NULL) {
+                distro_ilist_release(next);
+                distro_fail_nomem(node->cluster, "addInstance");
+                return;
+            }
+            next = grown;
+        }
         i = next->count++;
     }
     distro_instance *in = &next->inst[i];
@@ -76,6 +88,10 @@ static int32_t remove_instance(distro_node *node, uint32_t key, const instance_r
     if (d == NULL || !d->service_exists) return 400;     /* "service not found" */
     distro_ilist *list = d->value;
     distro_ilist *next = list != NULL ? distro_ilist_clone(list) : distro_ilist_new(0);
+    if (next == NULL) {
+        distro_fail_nomem(node->cluster, "removeInstance");
+        return 500;
+    }
     uint32_t i = distro_ilist_find(next, ref->ip, ref->port, ref->cluster);
     if (i != DISTRO_NONE) {
         memmove(&next->inst[i], &next->inst[i + 1], (next->count - i - 1) * sizeof *next->inst);

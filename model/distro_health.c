@@ -92,7 +92,10 @@ static void beat_check(sim_engine *sim, void *ctx, uint64_t key64)
         const distro_instance *in = &list->inst[i];
         int64_t timeout = metadata_ms(in, "preserved.heart.beat.timeout", c->config.heartbeat_timeout_ns);
         if (now - in->last_beat_ms > timeout && !in->marked && in->healthy) {
-            if (next == NULL) next = distro_ilist_clone(list);
+            if (next == NULL && (next = distro_ilist_clone(list)) == NULL) {
+                distro_fail_nomem(c, "beat check");
+                return;
+            }
             next->inst[i].healthy = false;
             next->checksum_valid = next->service_checksum_valid = false;
             distro_counters_of(node)->instances_marked_unhealthy++;
@@ -187,6 +190,10 @@ void distro_health_on_beat(distro_node *node, uint32_t key, uint32_t client)
         return;
     }
     distro_ilist *next = distro_ilist_clone(list);
+    if (next == NULL) {
+        distro_fail_nomem(node->cluster, "beat");
+        return;
+    }
     next->inst[i].last_beat_ms = distro_now_ms(node);
     if (revive) {
         next->inst[i].healthy = true;
@@ -310,7 +317,10 @@ static void statuses_done(sim_engine *sim, void *ctx, uint64_t key64, sim_rpc_st
             }
         }
         if (healthy == in->healthy) continue;
-        if (next == NULL) next = distro_ilist_clone(list);
+        if (next == NULL && (next = distro_ilist_clone(list)) == NULL) {
+            distro_fail_nomem(node->cluster, "service status");
+            return;
+        }
         next->inst[i].healthy = healthy;
         next->checksum_valid = next->service_checksum_valid = false;
         distro_counters_of(node)->health_status_updates++;

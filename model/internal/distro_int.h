@@ -84,9 +84,11 @@ typedef struct distro_ilist {
     char service_checksum[33];
 } distro_ilist;
 
+/* distro_datastore.c.  distro_ilist_new, _reserve and _clone return NULL
+ * when the allocator fails (then nothing changed). */
 distro_ilist *distro_ilist_new(uint32_t cap);
 /* Room for `cap` instances in a list nobody else holds (refs == 1); the
- * list may move.  Returns the list. */
+ * list may move.  Returns the list, or NULL with `list` untouched. */
 distro_ilist *distro_ilist_reserve(distro_ilist *list, uint32_t cap);
 distro_ilist *distro_ilist_retain(distro_ilist *list);
 void distro_ilist_release(distro_ilist *list);
@@ -125,12 +127,12 @@ typedef struct distro_msg {
     const char *cluster_name;    /* interned */
     uint8_t op;
     bool with_body;
-    int64_t client_interval_ms;  /* beat reply: clientBeatInterval */
     /* Checksum and service-status messages: equal ids mean equal keys and
      * checksums (distro_memo_content_id). */
     uint64_t content_id;
 } distro_msg;
 
+/* distro_cluster.c */
 distro_msg *distro_msg_new(distro_cluster *c, uint16_t type, uint32_t count);
 /* Releases the message's own reference (sim_payload_release). */
 void distro_msg_unref(distro_msg *msg);
@@ -259,7 +261,6 @@ typedef struct distro_node {
     /* Startup load (section 2.4). */
     bool initialized;
     bool status_up;              /* ServerStatusManager's view (warm-up gate) */
-    uint32_t load_peer_pos;      /* position in allMembersWithoutSelf during a load */
     uint32_t loaded_from;
 
     /* Verify receiver guard: syncChecksumTasks, by source node. */
@@ -381,6 +382,8 @@ distro_counters *distro_counters_of(distro_node *node);
  * (the out-of-memory policy of sim_vec.h).  `where` names the function. */
 void distro_fail_nomem(distro_cluster *c, const char *where);
 void distro_datum_grow(distro_node *node, uint32_t key);
+/* The node crashed or restarted: its state is gone. */
+void distro_node_reset(distro_node *node);
 
 /* distro_member.c: ServerMemberManager, MemberInfoReportTask. */
 void distro_member_start(distro_node *node);
@@ -420,10 +423,11 @@ void distro_tasks_clear(distro_node *node);
 void distro_worker_submit(distro_node *node, distro_exec exec, uint32_t tag_hash);
 void distro_worker_done(distro_node *node, uint32_t worker);
 uint32_t distro_tasks_pending(const distro_node *node);
+/* The execute worker's job: add `key` to the combined batch for `target`. */
+void distro_sync_add_to_batch(distro_node *node, uint32_t key, uint32_t target);
 
 /* distro_sync.c: change sync, sender and receiver. */
 void distro_sync_put(distro_node *node, uint32_t key);   /* sync(key, CHANGE, 1000 ms) to every peer */
-void distro_sync_add_to_batch(distro_node *node, uint32_t key, uint32_t target);
 void distro_sync_send_batch(distro_node *node, uint32_t worker, distro_exec *exec);
 void distro_sync_on_datum(distro_node *node, const sim_message *msg, sim_rpc_token token);
 void distro_sync_on_get_datum(distro_node *node, const sim_message *msg, sim_rpc_token token);
@@ -463,8 +467,6 @@ void distro_health_on_instance_statuses(distro_node *node, const sim_message *ms
 /* distro_filter.c: DistroFilter, InstanceController, ServiceManager writes. */
 void distro_filter_on_client_request(distro_node *node, uint32_t client, uint8_t op, bool with_body,
                                      uint32_t request_id);
-/* The node crashed or restarted: its state is gone. */
-void distro_node_reset(distro_node *node);
 void distro_filter_on_proxy(distro_node *node, const sim_message *msg, sim_rpc_token token);
 /* ServiceManager.removeInstance from the beat check's self-DELETE. */
 void distro_filter_local_delete(distro_node *node, uint32_t key, const char *ip, uint32_t port,
