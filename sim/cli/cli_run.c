@@ -1,22 +1,34 @@
 /* cli_run.c: campaigns of scenario runs.
  *
- * A campaign is a list of jobs (scenario, seed, parameter set).  Jobs run
- * on -j worker threads (the engine and model keep no global state, so runs
- * are independent), and results are written to SQLite strictly in job
- * order, one transaction per run, whatever the thread count: the database
- * and every printed line are the same with -j 1 and -j 8.
+ * A campaign is a sequence of jobs (scenario, parameter set, seed), in run
+ * order: scenario by scenario, parameter combination by combination, seed
+ * by seed.  Jobs are generated as workers ask for them (a 10^6-seed
+ * campaign never lists its jobs) and run on -j worker threads (the engine
+ * and model keep no global state, so runs are independent); finished
+ * results wait in a ring of 2 x -j slots until they are written.  Results
+ * are printed, written to SQLite (one transaction per run) and to the JUnit
+ * and Markdown files strictly in run order, whatever the thread count: the
+ * output and the database are the same with -j 1 and -j 8, and memory grows
+ * with -j, not with the number of runs.
+ *
+ * Output files are written to a temporary file in the same directory and
+ * renamed into place when complete; an output that is also an input (a
+ * scenario, the database) is refused before anything runs.
  *
  * Exit status: 0 when every expectation held, 1 when one failed, 2 for a
- * harness or input error (bad scenario, bad flag, database failure). */
+ * harness or input error (bad scenario, bad flag, a run whose results could
+ * not be stored, a write error on standard output or an output file). */
 #include "cli_run.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "rpt_db.h"
@@ -31,6 +43,7 @@
 #define SETS_MAX 16u
 #define TAG_ARGS_MAX 16u
 #define SEEDS_MAX 1000000u
+#define SWEEP_VALUES_MAX 32u
 
 typedef struct cli_scenario {
     char *path;
@@ -38,9 +51,11 @@ typedef struct cli_scenario {
     char sha256[65];
 } cli_scenario;
 
+/* One run in flight: a slot of the ring.  A worker fills it; the main
+ * thread writes it out when every earlier run has been written. */
 typedef struct cli_job {
-    uint32_t scenario;
-    uint32_t variant;            /* sweep: index of the parameter combination */
+    size_t index;                /* position in run order */
+    uint32_t variant;            /* index of the (scenario, parameter combination) */
     uint64_t seed;
     bool done;
     sim_status status;
@@ -51,6 +66,8 @@ typedef struct cli_job {
 typedef struct cli_variant {
     scn_config config;           /* the scenario with the sweep's values set */
     uint32_t scenario;
+    uint64_t seed_first;         /* the seeds this variant runs */
+    uint64_t seed_last;
     char args[512];              /* "--set k=v --set k=v" */
     rpt_param params[SETS_MAX];
     char keys[SETS_MAX][96];
@@ -63,10 +80,15 @@ typedef struct cli_campaign {
     uint32_t scenario_count;
     cli_variant *variants;       /* one per (scenario, parameter combination) */
     uint32_t variant_count;
-    cli_job *jobs;
-    size_t job_count;
-    size_t next_job;
-    size_t written;
+    size_t job_count;            /* every (variant, seed): the runs of the campaign */
+    /* Shared with the workers, under `lock`. */
+    cli_job *slots;              /* run i waits in slots[i % window] */
+    size_t window;
+    size_t next_job;             /* the next run to hand out */
+    uint32_t next_variant;       /* ... and its variant and seed */
+    uint64_t next_seed;
+    size_t written;              /* runs written out: their slots are free */
+    bool stop;                   /* hand out no more runs */
     pthread_mutex_t lock;
     pthread_cond_t cond;
     const char *campaign;
@@ -99,29 +121,40 @@ typedef struct cli_args {
 
 /* --- Parsing helpers ----------------------------------------------------------------- */
 
-static int parse_u64(const char *s, uint64_t *out)
+/* Decimal digits only (no sign, space or base prefix), at most UINT64_MAX;
+ * `len` bytes of `s`.  Leading zeros are allowed. */
+static int parse_u64_n(const char *s, size_t len, uint64_t *out)
 {
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (s[0] == '\0' || s[0] == '-' || *end != '\0' || errno != 0) return -1;
+    if (len == 0) return -1;
+    uint64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        uint64_t d = (uint64_t)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10) return -1;
+        v = v * 10 + d;
+    }
     *out = v;
     return 0;
 }
 
+static int parse_u64(const char *s, uint64_t *out)
+{
+    return parse_u64_n(s, strlen(s), out);
+}
+
+/* "N" or "A-B" with A <= B and at most SEEDS_MAX seeds, each a decimal
+ * number up to UINT64_MAX, parsed whole (no length limit, no truncation). */
 static int parse_seeds(const char *s, uint64_t *first, uint64_t *last)
 {
-    char buf[64];
-    int n = snprintf(buf, sizeof buf, "%s", s);
-    if (n < 0 || (size_t)n >= sizeof buf) return -1;   /* longer than any two u64 and a dash */
-    char *dash = strchr(buf, '-');
+    const char *dash = strchr(s, '-');
     if (dash == NULL) {
-        if (parse_u64(buf, first) != 0) return -1;
+        if (parse_u64(s, first) != 0) return -1;
         *last = *first;
         return 0;
     }
-    *dash = '\0';
-    if (parse_u64(buf, first) != 0 || parse_u64(dash + 1, last) != 0 || *last < *first) return -1;
+    if (parse_u64_n(s, (size_t)(dash - s), first) != 0 || parse_u64(dash + 1, last) != 0 || *last < *first) {
+        return -1;
+    }
     if (*last - *first >= SEEDS_MAX) return -1;
     return 0;
 }
@@ -235,8 +268,10 @@ static int parse_args(int argc, char **argv, const char *cmd, cli_args *a)
         uint64_t v = 0;
         if (strcmp(arg, "--seed") == 0 || strcmp(arg, "--seeds") == 0) {
             if (parse_seeds(next, &a->seed_first, &a->seed_last) != 0) {
-                fprintf(stderr, "distrosim %s: %s: expected N or A-B (at most %u seeds), got \"%s\"\n", cmd, arg,
-                        SEEDS_MAX, next);
+                fprintf(stderr,
+                        "distrosim %s: %s: expected N or A-B with A <= B, decimal numbers up to %" PRIu64
+                        ", at most %u seeds, got \"%s\"\n",
+                        cmd, arg, UINT64_MAX, SEEDS_MAX, next);
                 return 2;
             }
             a->seeds_given = true;
@@ -407,149 +442,142 @@ static void sha256_file_text(const char *path, char out[65])
     for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) snprintf(out + 2 * i, 3, "%02x", digest[i]);
 }
 
-/* --- Campaign ------------------------------------------------------------------------- */
+/* --- Output files -------------------------------------------------------------------------- */
 
-static void *worker(void *arg)
+/* True when `a` and `b` name the same file: the same device and inode when
+ * both exist, the same directory and name when neither does. */
+static bool same_file(const char *a, const char *b)
 {
-    cli_campaign *c = arg;
-    for (;;) {
-        pthread_mutex_lock(&c->lock);
-        size_t i = c->next_job;
-        if (i < c->job_count) c->next_job++;
-        pthread_mutex_unlock(&c->lock);
-        if (i >= c->job_count) return NULL;
-        cli_job *job = &c->jobs[i];
-        const cli_variant *v = &c->variants[job->variant];
-        const cli_scenario *s = &c->scenarios[v->scenario];
-        run_options opt = { .seed = job->seed, .scenario_path = s->path, .scenario_sha256 = s->sha256,
-                            .campaign = c->campaign, .extra_args = v->args, .trace = c->filter };
-        job->status = run_scenario(&v->config, &opt, &job->result, &job->err);
-        if (job->status == SIM_OK) {
-            job->result.row.params = v->params;
-            job->result.row.params_count = v->params_count;
-        }
-        pthread_mutex_lock(&c->lock);
-        job->done = true;
-        pthread_cond_broadcast(&c->cond);
-        pthread_mutex_unlock(&c->lock);
-    }
+    struct stat sa, sb;
+    bool ea = stat(a, &sa) == 0, eb = stat(b, &sb) == 0;
+    if (ea && eb) return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    if (ea || eb) return false;
+    const char *na = strrchr(a, '/'), *nb = strrchr(b, '/');
+    const char *base_a = na != NULL ? na + 1 : a, *base_b = nb != NULL ? nb + 1 : b;
+    if (strcmp(base_a, base_b) != 0) return false;
+    char da[4096], db[4096];
+    int la = na != NULL ? snprintf(da, sizeof da, "%.*s", (int)(na - a + 1), a) : snprintf(da, sizeof da, ".");
+    int lb = nb != NULL ? snprintf(db, sizeof db, "%.*s", (int)(nb - b + 1), b) : snprintf(db, sizeof db, ".");
+    if (la < 0 || lb < 0 || (size_t)la >= sizeof da || (size_t)lb >= sizeof db) return strcmp(a, b) == 0;
+    struct stat sda, sdb;
+    if (stat(da, &sda) != 0 || stat(db, &sdb) != 0) return strcmp(a, b) == 0;
+    return sda.st_dev == sdb.st_dev && sda.st_ino == sdb.st_ino;
 }
 
-typedef struct cli_tally {
-    uint32_t pass;
-    uint32_t fail;
-    uint32_t error;
-} cli_tally;
+/* An output file being written: `tmp` (in the directory of `path`) is
+ * renamed over `path` by out_commit when it is complete, and removed by
+ * out_abort otherwise, so `path` is never left half written. */
+typedef struct cli_out {
+    const char *path;
+    const char *flag;            /* "--junit", for messages */
+    char *tmp;
+    FILE *f;
+} cli_out;
 
-static void print_run(const cli_campaign *c, const cli_job *job, bool quiet)
+/* A new file next to `path` ("PATH.XXXXXX"), mode 0666 less the umask like
+ * fopen's; `*tmp_out` is its name (caller frees).  NULL with errno set on
+ * failure. */
+static FILE *temp_beside(const char *path, char **tmp_out)
 {
-    const run_result *r = &job->result;
-    const cli_scenario *s = &c->scenarios[c->variants[job->variant].scenario];
-    if (job->status != SIM_OK) {
-        fprintf(stderr, "ERROR %s seed=%llu: %s: %s\n", s->config.name, (unsigned long long)job->seed,
-                job->err.where, job->err.message);
-        return;
+    size_t len = strlen(path) + sizeof ".XXXXXX";
+    char *tmp = malloc(len);
+    if (tmp == NULL) return NULL;
+    snprintf(tmp, len, "%s.XXXXXX", path);   /* exactly len - 1 bytes */
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        free(tmp);
+        return NULL;
     }
-    if (strcmp(r->verdict, "error") == 0) {   /* stopped early: a limit or out of memory */
-        printf("ERROR %s seed=%llu%s%s events=%llu trace=%016llx\n  error: %s\n  repro:  %s\n", s->config.name,
-               (unsigned long long)job->seed, c->variants[job->variant].args[0] ? " " : "",
-               c->variants[job->variant].args, (unsigned long long)r->row.events,
-               (unsigned long long)r->row.trace_hash, r->failure, r->repro);
-        return;
+    mode_t mask = umask(0);
+    umask(mask);
+    FILE *f = fchmod(fd, 0666 & ~mask) == 0 ? fdopen(fd, "w+b") : NULL;
+    if (f == NULL) {
+        int saved = errno;
+        close(fd);
+        unlink(tmp);
+        free(tmp);
+        errno = saved;
+        return NULL;
     }
-    bool pass = strcmp(r->verdict, "pass") == 0;
-    if (quiet && pass) return;
-    char converged[32] = "never";
-    if (r->row.converged_ns != SIM_TIME_NEVER) {
-        sim_time_ns after = r->row.converged_ns > r->row.last_fault_end_ns ? r->row.converged_ns - r->row.last_fault_end_ns : 0;
-        snprintf(converged, sizeof converged, "%.3fs", (double)after / 1e9);
-    }
-    printf("%s %s seed=%llu%s%s converged_after_last_fault=%s events=%llu trace=%016llx\n", pass ? "PASS" : "FAIL",
-           s->config.name, (unsigned long long)job->seed, c->variants[job->variant].args[0] ? " " : "",
-           c->variants[job->variant].args, converged, (unsigned long long)r->row.events,
-           (unsigned long long)r->row.trace_hash);
-    if (!pass) {
-        printf("  failed: %s\n  repro:  %s\n", r->failure, r->repro);
-    }
+    *tmp_out = tmp;
+    return f;
 }
 
-/* Runs every job; writes and prints results in job order. */
-static int run_campaign(cli_campaign *c, const cli_args *a, rpt_db *db, cli_tally *tally)
+/* Refuses a directory or a file the user may not write, and creates the
+ * temporary file: a path that cannot be written fails before any run.
+ * 0, or 2 after a message. */
+static int out_open(cli_out *o, const char *cmd)
 {
-    pthread_mutex_init(&c->lock, NULL);
-    pthread_cond_init(&c->cond, NULL);
-    uint32_t threads = a->jobs > c->job_count ? (uint32_t)c->job_count : a->jobs;
-    if (threads == 0) threads = 1;
-    pthread_t *tids = calloc(threads, sizeof *tids);
-    if (tids == NULL) {
-        pthread_mutex_destroy(&c->lock);
-        pthread_cond_destroy(&c->cond);
-        return cli_nomem("starting the worker threads");
-    }
-    for (uint32_t t = 0; t < threads; t++) {
-        int rc = pthread_create(&tids[t], NULL, worker, c);
-        if (rc == 0) continue;
-        /* Stop handing out jobs, let the started workers finish theirs, and
-         * give up: waiting for runs no thread will take would hang. */
-        fprintf(stderr, "distrosim: cannot start worker thread %u of %u: %s\n", t + 1, threads, strerror(rc));
-        pthread_mutex_lock(&c->lock);
-        c->next_job = c->job_count;
-        pthread_mutex_unlock(&c->lock);
-        for (uint32_t u = 0; u < t; u++) pthread_join(tids[u], NULL);
-        free(tids);
-        pthread_mutex_destroy(&c->lock);
-        pthread_cond_destroy(&c->cond);
+    struct stat st;
+    if (stat(o->path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "distrosim %s: %s %s: is a directory\n", cmd, o->flag, o->path);
         return 2;
     }
-    bool progress = isatty(STDERR_FILENO) && !a->trace && c->job_count > 1;
-    int status = 0;
-    for (size_t i = 0; i < c->job_count; i++) {
-        pthread_mutex_lock(&c->lock);
-        while (!c->jobs[i].done) pthread_cond_wait(&c->cond, &c->lock);
-        pthread_mutex_unlock(&c->lock);
-        cli_job *job = &c->jobs[i];
-        if (job->status != SIM_OK || strcmp(job->result.verdict, "error") == 0) {
-            tally->error++;
-            status = 2;
-        } else if (strcmp(job->result.verdict, "pass") == 0) {
-            tally->pass++;
-        } else {
-            tally->fail++;
-            if (status == 0) status = 1;
-        }
-        if (progress) fprintf(stderr, "\r%*s\r", 60, "");
-        print_run(c, job, a->quiet);
-        if (db != NULL && job->status == SIM_OK) {
-            sim_error err;
-            int64_t id = 0;
-            if (rpt_db_write_run(db, &job->result.row, &id, &err) != SIM_OK) {
-                fprintf(stderr, "distrosim: %s: %s\n", err.where, err.message);
-                status = 2;
-            }
-        }
-        if (progress) {
-            fprintf(stderr, "[%zu/%zu] pass=%u fail=%u error=%u", i + 1, c->job_count, tally->pass, tally->fail,
-                    tally->error);
-        }
-        /* Keep the verdict for the reports, free the rest. */
-        char verdict[8], failure[512], repro[1024];
-        snprintf(verdict, sizeof verdict, "%s", job->result.verdict);
-        snprintf(failure, sizeof failure, "%s", job->result.failure);
-        snprintf(repro, sizeof repro, "%s", job->result.repro);
-        run_result_deinit(&job->result);
-        memcpy(job->result.verdict, verdict, sizeof verdict);
-        memcpy(job->result.failure, failure, sizeof failure);
-        memcpy(job->result.repro, repro, sizeof repro);
+    if (stat(o->path, &st) == 0 && access(o->path, W_OK) != 0) {
+        fprintf(stderr, "distrosim %s: %s %s: cannot write: %s\n", cmd, o->flag, o->path, strerror(errno));
+        return 2;
     }
-    if (progress) fprintf(stderr, "\r%*s\r", 60, "");
-    for (uint32_t t = 0; t < threads; t++) pthread_join(tids[t], NULL);
-    free(tids);
-    pthread_mutex_destroy(&c->lock);
-    pthread_cond_destroy(&c->cond);
-    return status;
+    o->f = temp_beside(o->path, &o->tmp);
+    if (o->f == NULL) {
+        fprintf(stderr, "distrosim %s: %s %s: cannot create a file beside it: %s\n", cmd, o->flag, o->path,
+                strerror(errno));
+        return 2;
+    }
+    return 0;
 }
 
-/* --- Reports for CI ---------------------------------------------------------------------- */
+static void out_abort(cli_out *o)
+{
+    if (o->f != NULL) fclose(o->f);
+    if (o->tmp != NULL) unlink(o->tmp);
+    free(o->tmp);
+    o->f = NULL;
+    o->tmp = NULL;
+}
+
+/* 0 when everything reached the file and it replaced `path`; 2 after a
+ * message otherwise (the temporary file is removed). */
+static int out_commit(cli_out *o, const char *cmd)
+{
+    if (o->f == NULL) return 0;
+    bool ok = fflush(o->f) == 0 && !ferror(o->f) && fsync(fileno(o->f)) == 0;
+    int saved = errno;
+    ok = fclose(o->f) == 0 && ok;
+    if (ok) saved = errno;
+    o->f = NULL;
+    if (ok && rename(o->tmp, o->path) == 0) {
+        free(o->tmp);
+        o->tmp = NULL;
+        return 0;
+    }
+    fprintf(stderr, "distrosim %s: %s %s: cannot write: %s\n", cmd, o->flag, o->path, strerror(ok ? errno : saved));
+    out_abort(o);
+    return 2;
+}
+
+/* An unnamed scratch file beside `path` (created and unlinked at once). */
+static FILE *scratch_beside(const char *path)
+{
+    char *tmp = NULL;
+    FILE *f = temp_beside(path, &tmp);
+    if (f != NULL) unlink(tmp);
+    free(tmp);
+    return f;
+}
+
+/* Appends the scratch file to `to` and empties it.  False on a read or
+ * write error. */
+static bool scratch_drain(FILE *scratch, FILE *to)
+{
+    if (fflush(scratch) != 0 || fseek(scratch, 0, SEEK_SET) != 0) return false;
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, scratch)) > 0) {
+        if (fwrite(buf, 1, n, to) != n) return false;
+    }
+    if (ferror(scratch) || fseek(scratch, 0, SEEK_SET) != 0) return false;
+    return ftruncate(fileno(scratch), 0) == 0;
+}
 
 static void xml_escape(FILE *f, const char *s)
 {
@@ -564,89 +592,353 @@ static void xml_escape(FILE *f, const char *s)
     }
 }
 
-static int write_junit(const cli_campaign *c, const char *path)
+/* --- Campaign ------------------------------------------------------------------------- */
+
+typedef struct cli_tally {
+    uint64_t pass;
+    uint64_t fail;
+    uint64_t error;
+} cli_tally;
+
+/* The JUnit and Markdown files, written as the runs are: runs of one
+ * variant are consecutive, so a variant's test cases (JUnit) wait in a
+ * scratch file until its counts are known, and the failing runs
+ * (Markdown) until the table of variants is complete. */
+typedef struct cli_ci {
+    cli_out junit;
+    cli_out markdown;
+    FILE *junit_cases;           /* the current variant's <testcase> elements */
+    FILE *markdown_failing;      /* rows of the "Failing runs" table */
+    bool any_failing;
+    bool failed;                 /* a scratch file could not be read or written */
+    uint32_t variant;            /* the variant being counted */
+    uint32_t runs, pass, fail, error;
+} cli_ci;
+
+static void ci_end_variant(cli_ci *ci, const cli_campaign *c)
 {
-    FILE *f = fopen(path, "w");
-    if (f == NULL) {
-        fprintf(stderr, "distrosim check: cannot write %s: %s\n", path, strerror(errno));
-        return 2;
-    }
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"distrosim\">\n");
-    for (uint32_t v = 0; v < c->variant_count; v++) {
-        const cli_scenario *s = &c->scenarios[c->variants[v].scenario];
-        uint32_t tests = 0, failures = 0, errors = 0;
-        for (size_t i = 0; i < c->job_count; i++) {
-            if (c->jobs[i].variant != v) continue;
-            tests++;
-            if (c->jobs[i].status != SIM_OK || strcmp(c->jobs[i].result.verdict, "error") == 0) errors++;
-            else if (strcmp(c->jobs[i].result.verdict, "pass") != 0) failures++;
-        }
+    if (ci->runs == 0) return;
+    const cli_variant *v = &c->variants[ci->variant];
+    const cli_scenario *s = &c->scenarios[v->scenario];
+    if (ci->junit.f != NULL) {
+        FILE *f = ci->junit.f;
         fprintf(f, "  <testsuite name=\"");
         xml_escape(f, s->config.name);
-        fprintf(f, "\" tests=\"%u\" failures=\"%u\" errors=\"%u\">\n", tests, failures, errors);
-        for (size_t i = 0; i < c->job_count; i++) {
-            const cli_job *job = &c->jobs[i];
-            if (job->variant != v) continue;
-            fprintf(f, "    <testcase classname=\"distrosim.");
-            xml_escape(f, s->config.name);
-            fprintf(f, "\" name=\"seed %llu\">", (unsigned long long)job->seed);
-            if (job->status != SIM_OK) {
-                fprintf(f, "<error message=\"");
-                xml_escape(f, job->err.message);
-                fprintf(f, "\"/>");
-            } else if (strcmp(job->result.verdict, "error") == 0) {
-                fprintf(f, "<error message=\"");
-                xml_escape(f, job->result.failure);
-                fprintf(f, "\">repro: ");
-                xml_escape(f, job->result.repro);
-                fprintf(f, "</error>");
-            } else if (strcmp(job->result.verdict, "pass") != 0) {
-                fprintf(f, "<failure message=\"");
-                xml_escape(f, job->result.failure);
-                fprintf(f, "\">repro: ");
-                xml_escape(f, job->result.repro);
-                fprintf(f, "</failure>");
-            }
-            fprintf(f, "</testcase>\n");
-        }
+        fprintf(f, "\" tests=\"%u\" failures=\"%u\" errors=\"%u\">\n", ci->runs, ci->fail, ci->error);
+        if (!scratch_drain(ci->junit_cases, f)) ci->failed = true;
         fprintf(f, "  </testsuite>\n");
     }
-    fprintf(f, "</testsuites>\n");
-    return fclose(f) == 0 ? 0 : 2;
+    if (ci->markdown.f != NULL) {
+        fprintf(ci->markdown.f, "| %s%s%s | %u | %u | %u | %u |\n", s->config.name, v->args[0] ? " " : "", v->args,
+                ci->runs, ci->pass, ci->fail, ci->error);
+    }
+    ci->runs = ci->pass = ci->fail = ci->error = 0;
 }
 
-static int write_markdown(const cli_campaign *c, const char *path)
+typedef enum cli_outcome { CLI_PASS, CLI_FAIL, CLI_ERROR } cli_outcome;
+
+/* Adds one run, in run order.  `message` is the error or failure text;
+ * `repro` may be NULL (a run that did not start has none). */
+static void ci_add(cli_ci *ci, const cli_campaign *c, const cli_job *job, cli_outcome outcome, const char *message,
+                   const char *repro)
 {
-    FILE *f = fopen(path, "w");
-    if (f == NULL) {
-        fprintf(stderr, "distrosim check: cannot write %s: %s\n", path, strerror(errno));
+    if (ci->junit.f == NULL && ci->markdown.f == NULL) return;
+    if (ci->runs > 0 && ci->variant != job->variant) ci_end_variant(ci, c);
+    ci->variant = job->variant;
+    ci->runs++;
+    if (outcome == CLI_PASS) ci->pass++;
+    else if (outcome == CLI_FAIL) ci->fail++;
+    else ci->error++;
+    const char *name = c->scenarios[c->variants[job->variant].scenario].config.name;
+    if (ci->junit.f != NULL) {
+        FILE *f = ci->junit_cases;
+        fprintf(f, "    <testcase classname=\"distrosim.");
+        xml_escape(f, name);
+        fprintf(f, "\" name=\"seed %" PRIu64 "\">", job->seed);
+        if (outcome != CLI_PASS) {
+            const char *element = outcome == CLI_FAIL ? "failure" : "error";
+            fprintf(f, "<%s message=\"", element);
+            xml_escape(f, message);
+            if (repro == NULL) {
+                fprintf(f, "\"/>");
+            } else {
+                fprintf(f, "\">repro: ");
+                xml_escape(f, repro);
+                fprintf(f, "</%s>", element);
+            }
+        }
+        fprintf(f, "</testcase>\n");
+    }
+    if (ci->markdown.f != NULL && outcome != CLI_PASS && repro != NULL) {
+        fprintf(ci->markdown_failing, "| %s | %" PRIu64 " | %s | `%s` |\n", name, job->seed, message, repro);
+        ci->any_failing = true;
+    }
+}
+
+/* Writes the rest of both files and renames them into place.  0, or 2
+ * after a message. */
+static int ci_finish(cli_ci *ci, const cli_campaign *c, const char *cmd)
+{
+    ci_end_variant(ci, c);
+    if (ci->junit.f != NULL) fprintf(ci->junit.f, "</testsuites>\n");
+    if (ci->markdown.f != NULL && ci->any_failing) {
+        fprintf(ci->markdown.f, "\n### Failing runs\n\n| scenario | seed | failure | repro |\n|---|---:|---|---|\n");
+        if (!scratch_drain(ci->markdown_failing, ci->markdown.f)) ci->failed = true;
+    }
+    if (ci->failed) {
+        fprintf(stderr, "distrosim %s: cannot write the scratch files of --junit or --markdown: %s\n", cmd,
+                strerror(errno));
+        out_abort(&ci->junit);
+        out_abort(&ci->markdown);
         return 2;
     }
-    fprintf(f, "## distrosim check\n\n| scenario | runs | pass | fail | error |\n|---|---:|---:|---:|---:|\n");
-    for (uint32_t v = 0; v < c->variant_count; v++) {
-        uint32_t runs = 0, pass = 0, fail = 0, error = 0;
-        for (size_t i = 0; i < c->job_count; i++) {
-            if (c->jobs[i].variant != v) continue;
-            runs++;
-            if (c->jobs[i].status != SIM_OK || strcmp(c->jobs[i].result.verdict, "error") == 0) error++;
-            else if (strcmp(c->jobs[i].result.verdict, "pass") == 0) pass++;
-            else fail++;
+    int status = out_commit(&ci->junit, cmd);
+    if (out_commit(&ci->markdown, cmd) != 0) status = 2;
+    return status;
+}
+
+static void ci_close(cli_ci *ci)
+{
+    out_abort(&ci->junit);
+    out_abort(&ci->markdown);
+    if (ci->junit_cases != NULL) fclose(ci->junit_cases);
+    if (ci->markdown_failing != NULL) fclose(ci->markdown_failing);
+    ci->junit_cases = ci->markdown_failing = NULL;
+}
+
+/* Opens the files asked for (nothing when neither is); 0, or 2 after a
+ * message. */
+static int ci_open(cli_ci *ci, const char *junit, const char *markdown, const char *cmd)
+{
+    memset(ci, 0, sizeof *ci);
+    ci->junit = (cli_out){ .path = junit, .flag = "--junit" };
+    ci->markdown = (cli_out){ .path = markdown, .flag = "--markdown" };
+    if (junit != NULL) {
+        if (out_open(&ci->junit, cmd) != 0) return 2;
+        ci->junit_cases = scratch_beside(junit);
+        if (ci->junit_cases == NULL) {
+            fprintf(stderr, "distrosim %s: --junit %s: cannot create a file beside it: %s\n", cmd, junit,
+                    strerror(errno));
+            return 2;
         }
-        fprintf(f, "| %s%s%s | %u | %u | %u | %u |\n", c->scenarios[c->variants[v].scenario].config.name,
-                c->variants[v].args[0] ? " " : "", c->variants[v].args, runs, pass, fail, error);
+        fprintf(ci->junit.f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"distrosim\">\n");
     }
-    bool header = false;
+    if (markdown != NULL) {
+        if (out_open(&ci->markdown, cmd) != 0) return 2;
+        ci->markdown_failing = scratch_beside(markdown);
+        if (ci->markdown_failing == NULL) {
+            fprintf(stderr, "distrosim %s: --markdown %s: cannot create a file beside it: %s\n", cmd, markdown,
+                    strerror(errno));
+            return 2;
+        }
+        fprintf(ci->markdown.f,
+                "## distrosim check\n\n| scenario | runs | pass | fail | error |\n|---|---:|---:|---:|---:|\n");
+    }
+    return 0;
+}
+
+/* Takes the next run under the lock: its variant and seed, then moves the
+ * cursor on. */
+static void take_job(cli_campaign *c, cli_job *job)
+{
+    job->index = c->next_job++;
+    job->variant = c->next_variant;
+    job->seed = c->next_seed;
+    job->done = false;
+    const cli_variant *v = &c->variants[c->next_variant];
+    if (c->next_seed == v->seed_last) {
+        c->next_variant++;
+        if (c->next_variant < c->variant_count) c->next_seed = c->variants[c->next_variant].seed_first;
+    } else {
+        c->next_seed++;
+    }
+}
+
+static void *worker(void *arg)
+{
+    cli_campaign *c = arg;
+    pthread_mutex_lock(&c->lock);
+    for (;;) {
+        /* Room in the ring: run i may start once run i - window is written. */
+        while (!c->stop && c->next_job < c->job_count && c->next_job - c->written >= c->window) {
+            pthread_cond_wait(&c->cond, &c->lock);
+        }
+        if (c->stop || c->next_job >= c->job_count) break;
+        cli_job *job = &c->slots[c->next_job % c->window];
+        take_job(c, job);
+        pthread_mutex_unlock(&c->lock);
+
+        const cli_variant *v = &c->variants[job->variant];
+        const cli_scenario *s = &c->scenarios[v->scenario];
+        run_options opt = { .seed = job->seed, .scenario_path = s->path, .scenario_sha256 = s->sha256,
+                            .campaign = c->campaign, .extra_args = v->args, .trace = c->filter };
+        memset(&job->result, 0, sizeof job->result);
+        job->status = run_scenario(&v->config, &opt, &job->result, &job->err);
+        if (job->status == SIM_OK) {
+            job->result.row.params = v->params;
+            job->result.row.params_count = v->params_count;
+        }
+
+        pthread_mutex_lock(&c->lock);
+        job->done = true;
+        pthread_cond_broadcast(&c->cond);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
+}
+
+/* Prints one run; `store_error` is the message when its results could not
+ * be written to the database (the run then counts as an error). */
+static void print_run(const cli_campaign *c, const cli_job *job, bool quiet, const char *store_error)
+{
+    const run_result *r = &job->result;
+    const cli_variant *v = &c->variants[job->variant];
+    const cli_scenario *s = &c->scenarios[v->scenario];
+    if (job->status != SIM_OK) {
+        fprintf(stderr, "ERROR %s seed=%" PRIu64 ": %s: %s\n", s->config.name, job->seed, job->err.where,
+                job->err.message);
+        return;
+    }
+    if (strcmp(r->verdict, "error") == 0 || store_error != NULL) {   /* stopped early, or not stored */
+        printf("ERROR %s seed=%" PRIu64 "%s%s events=%" PRIu64 " trace=%016" PRIx64 "\n  error: %s\n  repro:  %s\n",
+               s->config.name, job->seed, v->args[0] ? " " : "", v->args, r->row.events, r->row.trace_hash,
+               store_error != NULL ? store_error : r->failure, r->repro);
+        return;
+    }
+    bool pass = strcmp(r->verdict, "pass") == 0;
+    if (quiet && pass) return;
+    char converged[32] = "never";
+    if (r->row.converged_ns != SIM_TIME_NEVER) {
+        sim_time_ns after = r->row.converged_ns > r->row.last_fault_end_ns ? r->row.converged_ns - r->row.last_fault_end_ns : 0;
+        snprintf(converged, sizeof converged, "%.3fs", (double)after / 1e9);
+    }
+    printf("%s %s seed=%" PRIu64 "%s%s converged_after_last_fault=%s events=%" PRIu64 " trace=%016" PRIx64 "\n",
+           pass ? "PASS" : "FAIL", s->config.name, job->seed, v->args[0] ? " " : "", v->args, converged,
+           r->row.events, r->row.trace_hash);
+    if (!pass) {
+        printf("  failed: %s\n  repro:  %s\n", r->failure, r->repro);
+    }
+}
+
+/* Writes out one finished run: database, then output, tally and CI files.
+ * Returns the run's exit status (0, 1 or 2). */
+static int write_job(cli_campaign *c, const cli_args *a, rpt_db *db, cli_ci *ci, cli_job *job, cli_tally *tally)
+{
+    char store_error[sizeof job->err.where + sizeof job->err.message + 64];
+    bool stored = true;
+    if (db != NULL && job->status == SIM_OK) {
+        sim_error err;
+        int64_t id = 0;
+        if (rpt_db_write_run(db, &job->result.row, &id, &err) != SIM_OK) {
+            snprintf(store_error, sizeof store_error, "results not stored in the database: %s: %s", err.where,
+                     err.message);
+            stored = false;
+        }
+    }
+    print_run(c, job, a->quiet, stored ? NULL : store_error);
+    const run_result *r = &job->result;
+    if (job->status != SIM_OK) {
+        tally->error++;
+        ci_add(ci, c, job, CLI_ERROR, job->err.message, NULL);
+        return 2;
+    }
+    if (!stored) {
+        tally->error++;
+        ci_add(ci, c, job, CLI_ERROR, store_error, r->repro);
+        return 2;
+    }
+    if (strcmp(r->verdict, "error") == 0) {
+        tally->error++;
+        ci_add(ci, c, job, CLI_ERROR, r->failure, r->repro);
+        return 2;
+    }
+    if (strcmp(r->verdict, "pass") == 0) {
+        tally->pass++;
+        ci_add(ci, c, job, CLI_PASS, "", r->repro);
+        return 0;
+    }
+    tally->fail++;
+    ci_add(ci, c, job, CLI_FAIL, r->failure, r->repro);
+    return 1;
+}
+
+/* Runs every job; writes and prints results in job order. */
+static int run_campaign(cli_campaign *c, const cli_args *a, rpt_db *db, cli_ci *ci, cli_tally *tally)
+{
+    uint32_t threads = a->jobs > c->job_count ? (uint32_t)c->job_count : a->jobs;
+    if (threads == 0) threads = 1;
+    /* Two slots per thread keep every worker busy while the main thread
+     * writes; one when tracing, so a run's trace lines never interleave with
+     * the previous run's result. */
+    c->window = c->filter.out != NULL ? 1 : 2 * (size_t)threads;
+    c->slots = calloc(c->window, sizeof *c->slots);
+    pthread_t *tids = calloc(threads, sizeof *tids);
+    if (c->slots == NULL || tids == NULL) {
+        free(tids);
+        return cli_nomem("starting the worker threads");
+    }
+    c->next_job = 0;
+    c->next_variant = 0;
+    c->next_seed = c->variants[0].seed_first;
+    c->written = 0;
+    c->stop = false;
+    int rc = pthread_mutex_init(&c->lock, NULL);
+    if (rc == 0) {
+        rc = pthread_cond_init(&c->cond, NULL);
+        if (rc != 0) pthread_mutex_destroy(&c->lock);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "distrosim: cannot create the campaign's lock: %s\n", strerror(rc));
+        free(tids);
+        return 2;
+    }
+    for (uint32_t t = 0; t < threads; t++) {
+        rc = pthread_create(&tids[t], NULL, worker, c);
+        if (rc == 0) continue;
+        /* Stop handing out jobs, let the started workers finish theirs, and
+         * give up: waiting for runs no thread will take would hang. */
+        fprintf(stderr, "distrosim: cannot start worker thread %u of %u: %s\n", t + 1, threads, strerror(rc));
+        pthread_mutex_lock(&c->lock);
+        c->stop = true;
+        pthread_cond_broadcast(&c->cond);
+        pthread_mutex_unlock(&c->lock);
+        for (uint32_t u = 0; u < t; u++) pthread_join(tids[u], NULL);
+        for (size_t i = 0; i < c->window; i++) {
+            if (c->slots[i].done) run_result_deinit(&c->slots[i].result);
+        }
+        free(tids);
+        pthread_mutex_destroy(&c->lock);
+        pthread_cond_destroy(&c->cond);
+        return 2;
+    }
+    bool progress = isatty(STDERR_FILENO) && !a->trace && c->job_count > 1;
+    int status = 0;
     for (size_t i = 0; i < c->job_count; i++) {
-        const cli_job *job = &c->jobs[i];
-        if (job->status != SIM_OK || strcmp(job->result.verdict, "pass") == 0) continue;
-        if (!header) {
-            fprintf(f, "\n### Failing runs\n\n| scenario | seed | failure | repro |\n|---|---:|---|---|\n");
-            header = true;
+        cli_job *job = &c->slots[i % c->window];
+        pthread_mutex_lock(&c->lock);
+        while (!job->done || job->index != i) pthread_cond_wait(&c->cond, &c->lock);
+        pthread_mutex_unlock(&c->lock);
+        if (progress) fprintf(stderr, "\r%*s\r", 60, "");
+        int st = write_job(c, a, db, ci, job, tally);
+        if (st > status) status = st;
+        if (progress) {
+            fprintf(stderr, "[%zu/%zu] pass=%" PRIu64 " fail=%" PRIu64 " error=%" PRIu64, i + 1, c->job_count,
+                    tally->pass, tally->fail, tally->error);
         }
-        fprintf(f, "| %s | %llu | %s | `%s` |\n", c->scenarios[c->variants[job->variant].scenario].config.name,
-                (unsigned long long)job->seed, job->result.failure, job->result.repro);
+        run_result_deinit(&job->result);
+        memset(&job->result, 0, sizeof job->result);
+        pthread_mutex_lock(&c->lock);
+        job->done = false;
+        c->written = i + 1;
+        pthread_cond_broadcast(&c->cond);
+        pthread_mutex_unlock(&c->lock);
     }
-    return fclose(f) == 0 ? 0 : 2;
+    if (progress) fprintf(stderr, "\r%*s\r", 60, "");
+    for (uint32_t t = 0; t < threads; t++) pthread_join(tids[t], NULL);
+    free(tids);
+    pthread_mutex_destroy(&c->lock);
+    pthread_cond_destroy(&c->cond);
+    return status;
 }
 
 /* --- Commands ------------------------------------------------------------------------------ */
@@ -658,14 +950,40 @@ static void campaign_free(cli_campaign *c)
         scn_config_deinit(&c->scenarios[i].config);
     }
     for (uint32_t i = 0; i < c->variant_count; i++) scn_config_deinit(&c->variants[i].config);
-    for (size_t i = 0; i < c->job_count; i++) run_result_deinit(&c->jobs[i].result);
     free(c->scenarios);
     free(c->variants);
-    free(c->jobs);
+    free(c->slots);
 }
 
-/* Splits "key=v1,v2" into the key and its values.  0 (with a message)
- * when the key or a value is longer than its buffer. */
+/* Refuses an output (--junit, --markdown, --perfetto) that is one of the
+ * inputs (a scenario file, the database) or another output: writing it
+ * would destroy what is read.  0, or 2 after a message. */
+static int check_outputs(const cli_args *a, char *const *paths, uint32_t count, const char *cmd)
+{
+    const char *outs[3] = { a->junit, a->markdown, a->perfetto };
+    const char *flags[3] = { "--junit", "--markdown", "--perfetto" };
+    for (int o = 0; o < 3; o++) {
+        if (outs[o] == NULL) continue;
+        const char *clash = NULL;
+        for (uint32_t i = 0; i < count && clash == NULL; i++) {
+            if (same_file(outs[o], paths[i])) clash = "a scenario file";
+        }
+        if (clash == NULL && a->db != NULL && same_file(outs[o], a->db)) clash = "the database (--db)";
+        for (int p = 0; p < o && clash == NULL; p++) {
+            if (outs[p] != NULL && same_file(outs[o], outs[p])) clash = flags[p];
+        }
+        if (clash != NULL) {
+            fprintf(stderr, "distrosim %s: %s %s is %s: refusing to overwrite it\n", cmd, flags[o], outs[o], clash);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+/* Splits "key=v1,v2" into the key and its values (`max` 1: the first only;
+ * the caller then takes the whole text as one value).  0 (with a message)
+ * when the key or a value is longer than its buffer, or when a sweep lists
+ * more than `max` values. */
 static uint32_t split_set(const char *set, char *key, size_t key_size, char values[][96], uint32_t max,
                           const char *cmd)
 {
@@ -681,17 +999,24 @@ static uint32_t split_set(const char *set, char *key, size_t key_size, char valu
         }
         if (comma == NULL) break;
         p = comma + 1;
+        if (n == max && max > 1) {
+            fprintf(stderr, "distrosim %s: --set %.*s: more than the limit of %u values\n", cmd, (int)(eq - set), set,
+                    max);
+            return 0;
+        }
     }
     return n;
 }
-
-#define SWEEP_VALUES_MAX 32u
 
 static int build_campaign(cli_campaign *c, const cli_args *a, const char *cmd, bool sweep)
 {
     char **paths = NULL;
     uint32_t count = 0;
     if (expand_paths(a, &paths, &count) != 0) return 2;
+    if (check_outputs(a, paths, count, cmd) != 0) {
+        paths_free(paths, count);
+        return 2;
+    }
     if (count == 0) {
         fprintf(stderr, "distrosim %s: no scenario files found\n", cmd);
         free(paths);
@@ -796,30 +1121,23 @@ static int build_campaign(cli_campaign *c, const cli_args *a, const char *cmd, b
     }
     free(values);
     if (status != 0) return status;
-    uint64_t first = a->seeds_given ? a->seed_first : 0, last = a->seeds_given ? a->seed_last : 0;
-    size_t per = 0;
+    /* The seeds of each variant; runs are numbered variant by variant. */
     for (uint32_t v = 0; v < c->variant_count; v++) {
-        uint64_t f = first, l = last;
-        if (!a->seeds_given) {
+        cli_variant *var = &c->variants[v];
+        if (a->seeds_given) {
+            var->seed_first = a->seed_first;
+            var->seed_last = a->seed_last;
+        } else {
             bool many = strcmp(cmd, "check") == 0 || strcmp(cmd, "sweep") == 0;
-            f = many ? 1 : c->scenarios[c->variants[v].scenario].config.seed;
-            l = many ? 20 : f;
+            var->seed_first = many ? 1 : c->scenarios[var->scenario].config.seed;
+            var->seed_last = many ? 20 : var->seed_first;
         }
-        per += (size_t)(l - f + 1);
-    }
-    c->jobs = calloc(per, sizeof *c->jobs);
-    if (c->jobs == NULL) return cli_nomem("listing the runs");
-    for (uint32_t v = 0; v < c->variant_count; v++) {
-        uint64_t f = first, l = last;
-        if (!a->seeds_given) {
-            bool many = strcmp(cmd, "check") == 0 || strcmp(cmd, "sweep") == 0;
-            f = many ? 1 : c->scenarios[c->variants[v].scenario].config.seed;
-            l = many ? 20 : f;
+        uint64_t n = var->seed_last - var->seed_first + 1;   /* at most SEEDS_MAX */
+        if (c->job_count > SIZE_MAX - n) {
+            fprintf(stderr, "distrosim %s: more runs than this machine can count\n", cmd);
+            return 2;
         }
-        for (uint64_t seed = f; seed <= l; seed++) {
-            c->jobs[c->job_count++] = (cli_job){ .scenario = c->variants[v].scenario, .variant = v, .seed = seed };
-            if (seed == UINT64_MAX) break;
-        }
+        c->job_count += (size_t)n;
     }
     return 0;
 }
@@ -864,23 +1182,26 @@ static int campaign_main(int argc, char **argv, const char *cmd)
         return 2;
     }
     int status = build_campaign(&c, &a, cmd, sweep);
-    FILE *perfetto_file = NULL;
+    cli_out perfetto_out = { .path = a.perfetto, .flag = "--perfetto" };
     cli_perfetto *perfetto = NULL;
     if (status == 0 && a.perfetto != NULL) {
         const scn_config *cfg = &c.scenarios[0].config;
         const char *names[SCN_NODES_MAX];
         for (uint32_t i = 0; i < cfg->cluster.nodes; i++) names[i] = cfg->cluster.addresses[i];
-        perfetto_file = fopen(a.perfetto, "w");
-        perfetto = perfetto_file != NULL ? cli_perfetto_open(perfetto_file, cfg->cluster.nodes, names) : NULL;
-        if (perfetto == NULL) {
+        status = out_open(&perfetto_out, cmd);
+        perfetto = status == 0 ? cli_perfetto_open(perfetto_out.f, cfg->cluster.nodes, names) : NULL;
+        if (status == 0 && perfetto == NULL) {
             fprintf(stderr, "distrosim replay: cannot write %s: %s\n", a.perfetto, strerror(errno));
             status = 2;
-        } else {
+        } else if (status == 0) {
             c.filter.hook = cli_perfetto_event;
             c.filter.hook_ctx = perfetto;
             a.jobs = 1;
         }
     }
+    cli_ci ci;
+    if (status == 0) status = ci_open(&ci, a.junit, a.markdown, cmd);
+    else memset(&ci, 0, sizeof ci);
     rpt_db *db = NULL;
     if (status == 0 && a.db != NULL) {
         sim_error err;
@@ -890,19 +1211,33 @@ static int campaign_main(int argc, char **argv, const char *cmd)
         }
     }
     cli_tally tally = { 0 };
-    if (status == 0) {
-        status = run_campaign(&c, &a, db, &tally);
+    bool ran = status == 0;
+    if (ran) {
+        status = run_campaign(&c, &a, db, &ci, &tally);
         if (c.job_count > 1 || strcmp(cmd, "check") == 0) {
-            printf("%s: %zu runs, %u passed, %u failed, %u errors\n", cmd, c.job_count, tally.pass, tally.fail,
-                   tally.error);
+            printf("%s: %zu runs, %" PRIu64 " passed, %" PRIu64 " failed, %" PRIu64 " errors\n", cmd, c.job_count,
+                   tally.pass, tally.fail, tally.error);
         }
-        if (a.junit != NULL && write_junit(&c, a.junit) != 0) status = 2;
-        if (a.markdown != NULL && write_markdown(&c, a.markdown) != 0) status = 2;
+        if (ci_finish(&ci, &c, cmd) != 0) status = 2;
     }
-    if (perfetto != NULL && cli_perfetto_close(perfetto) != 0) status = 2;
-    if (perfetto_file != NULL && fclose(perfetto_file) != 0) status = 2;
+    ci_close(&ci);
+    if (perfetto != NULL) {
+        bool ok = cli_perfetto_close(perfetto) == 0;
+        if (!ok) {
+            fprintf(stderr, "distrosim replay: cannot write %s\n", a.perfetto);
+            status = 2;
+        }
+        if (ok && ran && out_commit(&perfetto_out, cmd) != 0) status = 2;
+    }
+    out_abort(&perfetto_out);                 /* a no-op once committed */
     rpt_db_close(db);
     campaign_free(&c);
+    /* Every line of output is part of the result: a write error on
+     * standard output (a full disk, a closed pipe) is an error too. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "distrosim %s: cannot write to standard output\n", cmd);
+        status = 2;
+    }
     return status;
 }
 
