@@ -40,7 +40,10 @@ static void try_peer(distro_node *node, uint32_t pos)
 {
     distro_cluster *c = node->cluster;
     uint32_t *peers = malloc(c->n * sizeof *peers);
-    SIM_ASSERT(peers != NULL);
+    if (peers == NULL) {
+        distro_fail_nomem(c, "load");
+        return;
+    }
     uint32_t count = distro_member_all_without_self(node, peers);
     if (pos >= count) {
         /* No peer's snapshot applied: the whole load again, later. */
@@ -64,7 +67,10 @@ static void load_run(sim_engine *sim, void *ctx, uint64_t arg)
     distro_cluster *c = node->cluster;
     if (node->initialized) return;
     uint32_t *peers = malloc(c->n * sizeof *peers);
-    SIM_ASSERT(peers != NULL);
+    if (peers == NULL) {
+        distro_fail_nomem(c, "load");
+        return;
+    }
     uint32_t count = distro_member_all_without_self(node, peers);
     free(peers);
     if (count == 0) {

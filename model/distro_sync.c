@@ -43,7 +43,10 @@ void distro_sync_put(distro_node *node, uint32_t key)
      * state (checklist 11). */
     distro_cluster *c = node->cluster;
     uint32_t *peers = malloc(c->n * sizeof *peers);
-    SIM_ASSERT(peers != NULL);
+    if (peers == NULL) {
+        distro_fail_nomem(c, "sync");
+        return;
+    }
     uint32_t count = distro_member_all_without_self(node, peers);
     for (uint32_t i = 0; i < count; i++) {
         distro_tasks_add_key(node, key, peers[i], (int64_t)(c->config.sync_delay_ns / SIM_MS));
@@ -169,7 +172,10 @@ void distro_sync_on_get_datums(distro_node *node, const sim_message *msg, sim_rp
     (void)msg;
     /* The whole DataStore, in key order. */
     uint32_t *keys = malloc((node->datums_cap + 1) * sizeof *keys);
-    SIM_ASSERT(keys != NULL);
+    if (keys == NULL) {
+        distro_fail_nomem(node->cluster, "snapshot");
+        return;
+    }
     uint32_t count = 0;
     for (uint32_t k = 0; k < node->datums_cap; k++) {
         if (node->datums[k].value != NULL) keys[count++] = k;
