@@ -149,14 +149,18 @@ START_TEST(test_registration_lag_and_lost_windows)
     size_t lags = 0;
     const sim_time_ns *lag = obs_lags(w->o, &lags);
     ck_assert_uint_eq(lags, 1);
-    ck_assert_uint_eq(lag[0], 2200 * MS);            /* registration to the last node's first listing */
+    ck_assert_uint_eq(lag[0], 2199 * MS);            /* acceptance (node 0, 1.001 s) to the last node's listing */
+    const sim_time_ns *node_lag = obs_node_lags(w->o, &lags);
+    ck_assert_uint_eq(lags, 2);                      /* the other two nodes */
+    ck_assert_uint_eq(node_lag[0], 2099 * MS);       /* node 1 at 3.1 s */
+    ck_assert_uint_eq(node_lag[1], 2199 * MS);       /* node 2 at 3.2 s */
     rpt_lag summary;
     sim_error err;
     ck_assert_int_eq(obs_lag_summary(w->o, &summary, &err), SIM_OK);
     ck_assert_uint_eq(summary.count, 1);             /* one value: every percentile is it */
-    ck_assert_uint_eq(summary.p50_ns, 2200 * MS);
-    ck_assert_uint_eq(summary.p99_ns, 2200 * MS);
-    ck_assert_uint_eq(summary.max_ns, 2200 * MS);
+    ck_assert_uint_eq(summary.p50_ns, 2199 * MS);
+    ck_assert_uint_eq(summary.p99_ns, 2199 * MS);
+    ck_assert_uint_eq(summary.max_ns, 2199 * MS);
     ck_assert_uint_eq(obs_window_max(w->o, OBS_WINDOW_LOST), 2200 * MS);
     world_free(w);
 }
@@ -187,6 +191,133 @@ START_TEST(test_zombie_windows_after_death)
     ck_assert_uint_eq(z->start_ns, 10 * S);
     ck_assert_uint_eq(z->end_ns, 40 * S);
     ck_assert_uint_eq(obs_window_max(w->o, OBS_WINDOW_LOST), 0);
+    world_free(w);
+}
+END_TEST
+
+static size_t count_windows(const obs *o, obs_window_kind kind)
+{
+    size_t count = 0, n = 0;
+    const obs_window *ws = obs_windows(o, &count);
+    for (size_t i = 0; i < count; i++) n += ws[i].kind == kind;
+    return n;
+}
+
+static void expect_window(const obs *o, obs_window_kind kind, int32_t node, size_t skip, uint32_t client,
+                          sim_time_ns start, sim_time_ns end)
+{
+    const obs_window *win = find_window(o, kind, node, skip);
+    ck_assert_msg(win != NULL, "no %s window %zu on node %d", obs_window_kind_name(kind), skip, (int)node);
+    ck_assert_uint_eq(win->client, client);
+    ck_assert_uint_eq(win->start_ns, start);
+    ck_assert_uint_eq(win->end_ns, end);
+}
+
+/* Lost, with a lag allowance of 5 s: replication within the allowance is
+ * not loss; a node still missing the instance past it is; past it, a node
+ * dropping what it listed is lost from the drop; a drop within it counts
+ * from the allowance's end; a restarted node gets the allowance again; a
+ * spell still open at the end is an open window. */
+START_TEST(test_lost_definition)
+{
+    world *w = world_new(0);
+    obs_set_allowances(w->o, 5 * S, 0);
+    const int c0[] = { 0, -1 }, c01[] = { 0, 1, -1 }, c2[] = { 2, -1 };
+    at(w, 1 * S);
+    live(w, 0, true);                                  /* registered at 1 s: allowed until 6 s */
+    at(w, 1001 * MS);
+    store(w, 0, 0, "", CKS_A, 1, c0);                  /* the owner accepts it */
+    at(w, 3100 * MS);
+    store(w, 1, 0, "", CKS_A, 1, c0);                  /* within the allowance: no window */
+    at(w, 8 * S);
+    store(w, 2, 0, "", CKS_A, 1, c0);                  /* node 2 two seconds late: lost 6 s..8 s */
+    at(w, 20 * S);
+    store(w, 1, 0, CKS_A, CKS_EMPTY, 0, NULL);         /* node 1 drops it long after: lost from 20 s */
+    at(w, 21 * S);
+    store(w, 1, 0, CKS_EMPTY, CKS_A, 1, c0);
+    /* Client 1 (same key) registers at 30 s: allowed until 35 s. */
+    at(w, 30 * S);
+    live(w, 1, true);
+    at(w, 30500 * MS);
+    for (uint32_t n = 0; n < NODES; n++) store(w, n, 0, CKS_A, CKS_B, 2, c01);
+    at(w, 31 * S);
+    store(w, 2, 0, CKS_B, CKS_A, 1, c0);               /* dropped by an overwrite within the allowance */
+    at(w, 33 * S);
+    store(w, 2, 0, CKS_A, CKS_B, 2, c01);              /* back in time: no window */
+    at(w, 33500 * MS);
+    store(w, 2, 0, CKS_B, CKS_A, 1, c0);               /* dropped again, back at 36 s: lost 35 s..36 s */
+    at(w, 36 * S);
+    store(w, 2, 0, CKS_A, CKS_B, 2, c01);
+    /* Node 1 crashes and comes back empty at 45 s: allowed until 50 s. */
+    at(w, 40 * S);
+    w->f.count[1][0] = 0;
+    w->f.lists[1][0] = w->f.lists[1][1] = false;
+    w->hooks.node_changed(w->hooks.ctx, 40 * S, 1, false);
+    at(w, 45 * S);
+    w->hooks.node_changed(w->hooks.ctx, 45 * S, 1, true);
+    at(w, 49 * S);
+    store(w, 1, 0, "", CKS_B, 2, c01);                 /* loaded in time: no window */
+    /* Client 2 (key 1) registers at 60 s; node 2 never lists it. */
+    at(w, 60 * S);
+    live(w, 2, true);
+    at(w, 61 * S);
+    store(w, 1, 1, "", CKS_A, 1, c2);
+    store(w, 0, 1, "", CKS_A, 1, c2);
+    at(w, 70 * S);
+    obs_finish(w->o);
+    ck_assert_uint_eq(count_windows(w->o, OBS_WINDOW_LOST), 4);
+    expect_window(w->o, OBS_WINDOW_LOST, 2, 0, 0, 6 * S, 8 * S);
+    expect_window(w->o, OBS_WINDOW_LOST, 1, 0, 0, 20 * S, 21 * S);
+    expect_window(w->o, OBS_WINDOW_LOST, 2, 1, 1, 35 * S, 36 * S);
+    expect_window(w->o, OBS_WINDOW_LOST, 2, 2, 2, 65 * S, SIM_TIME_NEVER);
+    ck_assert_uint_eq(obs_window_max(w->o, OBS_WINDOW_LOST), 5 * S);   /* the open one, 65 s..70 s */
+    /* Windows are in start order after obs_finish. */
+    size_t count = 0;
+    const obs_window *ws = obs_windows(w->o, &count);
+    for (size_t i = 1; i < count; i++) ck_assert_uint_le(ws[i - 1].start_ns, ws[i].start_ns);
+    /* Lags: client 0 accepted at 1.001 s, node 1 at 3.1 s, node 2 at 8 s;
+     * client 1 accepted at 30.5 s by nodes 0, 1 and 2 at once; client 2 at
+     * 61 s by node 1, node 0 at the same instant, node 2 never. */
+    size_t lags = 0;
+    const sim_time_ns *lag = obs_lags(w->o, &lags);
+    ck_assert_uint_eq(lags, 2);
+    ck_assert_uint_eq(lag[0], 6999 * MS);
+    ck_assert_uint_eq(lag[1], 0);
+    const sim_time_ns *node_lag = obs_node_lags(w->o, &lags);
+    ck_assert_uint_eq(lags, 5);
+    ck_assert_uint_eq(node_lag[0], 2099 * MS);
+    ck_assert_uint_eq(node_lag[1], 6999 * MS);
+    ck_assert_uint_eq(node_lag[2], 0);
+    ck_assert_uint_eq(node_lag[3], 0);
+    ck_assert_uint_eq(node_lag[4], 0);
+    world_free(w);
+}
+END_TEST
+
+/* Zombie, with an allowance of 10 s: a dead instance deleted within the
+ * allowance is normal expiry; past it, the rest is a zombie window; one
+ * never deleted is an open window at the end. */
+START_TEST(test_zombie_definition)
+{
+    world *w = world_new(0);
+    obs_set_allowances(w->o, 0, 10 * S);
+    const int c0[] = { 0, -1 };
+    at(w, 1 * S);
+    live(w, 0, true);
+    for (uint32_t n = 0; n < NODES; n++) store(w, n, 0, "", CKS_A, 1, c0);
+    at(w, 10 * S);
+    live(w, 0, false);                                  /* dies: allowed until 20 s */
+    at(w, 15 * S);
+    store(w, 0, 0, CKS_A, CKS_EMPTY, 0, NULL);           /* the owner expires it in time */
+    at(w, 25 * S);
+    store(w, 1, 0, CKS_A, CKS_EMPTY, 0, NULL);           /* node 1 five seconds late */
+    at(w, 30 * S);
+    obs_finish(w->o);                                   /* node 2 still lists it */
+    ck_assert_uint_eq(count_windows(w->o, OBS_WINDOW_ZOMBIE), 2);
+    expect_window(w->o, OBS_WINDOW_ZOMBIE, 1, 0, 0, 20 * S, 25 * S);
+    expect_window(w->o, OBS_WINDOW_ZOMBIE, 2, 0, 0, 20 * S, SIM_TIME_NEVER);
+    ck_assert_uint_eq(obs_window_max(w->o, OBS_WINDOW_ZOMBIE), 10 * S);
+    ck_assert_uint_eq(count_windows(w->o, OBS_WINDOW_LOST), 0);
     world_free(w);
 }
 END_TEST
@@ -228,7 +359,11 @@ START_TEST(test_divergence_and_node_down)
     at(w, 72 * S);
     store(w, 2, 0, "", CKS_A, 1, c0);
     ck_assert(obs_converged(w->o));
-    const obs_window *lw = find_window(w->o, OBS_WINDOW_LOST, 2, 1);   /* the second on node 2 */
+    obs_finish(w->o);
+    /* The only lost window on node 2 (the spells at the registration lasted
+     * no time, which is no window). */
+    ck_assert_ptr_null(find_window(w->o, OBS_WINDOW_LOST, 2, 1));
+    const obs_window *lw = find_window(w->o, OBS_WINDOW_LOST, 2, 0);
     ck_assert_ptr_nonnull(lw);
     ck_assert_uint_eq(lw->start_ns, 70 * S);
     ck_assert_uint_eq(lw->end_ns, 72 * S);
@@ -356,6 +491,8 @@ int main(void)
     TCase *tc = tcase_create("synthetic");
     tcase_add_test(tc, test_registration_lag_and_lost_windows);
     tcase_add_test(tc, test_zombie_windows_after_death);
+    tcase_add_test(tc, test_lost_definition);
+    tcase_add_test(tc, test_zombie_definition);
     tcase_add_test(tc, test_divergence_and_node_down);
     tcase_add_test(tc, test_ownership_disagreement_windows);
     tcase_add_test(tc, test_open_windows_count_to_the_end_and_samples);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli_validate.h"
+#include "distro_cluster.h"
 #include "scn_load.h"
 #include "sim_duration.h"
 
@@ -309,10 +310,16 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(c.expect.converge_within.max_ns, 60 * SIM_S);
     ck_assert(c.expect.lost_max.checked);
     ck_assert_uint_eq(c.expect.lost_max.max_ns, 0);
-    ck_assert(c.expect.zombie_max.checked);
-    ck_assert_uint_eq(c.expect.zombie_max.max_ns, 60 * SIM_S);
+    ck_assert(c.expect.zombie_max.checked);               /* strict: no zombie past its allowance */
+    ck_assert_uint_eq(c.expect.zombie_max.max_ns, 0);
     ck_assert(!c.expect.ownership_disagreement_max.checked);
     ck_assert_uint_eq(c.expect.counter_count, 0);
+    /* The allowances derive from the protocol's timeouts: one change sync
+     * (1 s + 1 s + 100 ms), two beats (2 x 5 s) and 1 s of slack; the beat
+     * check's deletion (30 s + 5 s), one change sync and the slack. */
+    ck_assert_uint_eq(c.expect.lag_allowance_ns, SCN_ALLOWANCE_DERIVED);
+    ck_assert_uint_eq(scn_lag_allowance(&c), 13100 * SIM_MS);
+    ck_assert_uint_eq(scn_zombie_allowance(&c), 38100 * SIM_MS);
     tst_round_trip(&c);
     scn_config_deinit(&c);
 }
@@ -432,6 +439,8 @@ START_TEST(test_every_key_values)
     ck_assert_uint_eq(c.expect.lost_max.max_ns, 500 * SIM_MS);
     ck_assert(!c.expect.zombie_max.checked);
     ck_assert_uint_eq(c.expect.ownership_disagreement_max.max_ns, 10 * SIM_S);
+    ck_assert_uint_eq(scn_lag_allowance(&c), 20 * SIM_S);
+    ck_assert_uint_eq(scn_zombie_allowance(&c), 45 * SIM_S);
     ck_assert_uint_eq(c.expect.counter_count, 3);
     ck_assert(!c.expect.counters[0].min_set);
     ck_assert(c.expect.counters[0].max_set);
@@ -804,8 +813,17 @@ START_TEST(test_set_scalars)
     ck_assert_str_eq(c.description, "set from the command line");
     tst_set_ok(&c, "description", "");
     ck_assert_ptr_null(c.description);
-    tst_set_ok(&c, "expect.zombie_max", "none");
+    tst_set_ok(&c, "expect.zombie_max", "unchecked");
     ck_assert(!c.expect.zombie_max.checked);
+    tst_set_ok(&c, "expect.zombie_max", "0s");             /* 0s is a bound: none allowed */
+    ck_assert(c.expect.zombie_max.checked);
+    ck_assert_uint_eq(c.expect.zombie_max.max_ns, 0);
+    tst_set_ok(&c, "workload.beat_interval", "3s");        /* a derived allowance follows its inputs */
+    ck_assert_uint_eq(scn_lag_allowance(&c), 9100 * SIM_MS);
+    tst_set_ok(&c, "expect.lag_allowance", "4s");
+    ck_assert_uint_eq(scn_lag_allowance(&c), 4 * SIM_S);
+    tst_set_ok(&c, "expect.zombie_allowance", "0s");
+    ck_assert_uint_eq(scn_zombie_allowance(&c), 0);
     tst_set_ok(&c, "expect.lost_max", "250ms");
     ck_assert_uint_eq(c.expect.lost_max.max_ns, 250 * SIM_MS);
     tst_round_trip(&c);
@@ -822,6 +840,9 @@ START_TEST(test_set_errors)
     tst_set_fails(&c, "cluster.distro.verify_interval", "0s",
                   "command line: cluster.distro.verify_interval: expected a positive duration, got \"0s\"");
     tst_set_fails(&c, "network.loss", "1.5", "command line: network.loss: expected a ratio between 0 and 1, got 1.5");
+    tst_set_fails(&c, "expect.lost_max", "none",
+                  "command line: expect.lost_max: \"none\" is ambiguous: write 0s to allow none, or unchecked to skip "
+                  "this check");
     tst_set_fails(&c, "workload.services", "1000001",
                   "command line: workload.services: expected an integer between 0 and 1000000, got 1000001");
     tst_set_fails(&c, "name", "Bad Name",
@@ -986,6 +1007,34 @@ static int tst_cli(int argc, char **argv)
     return rc;
 }
 
+/* The counters the loader accepts are exactly the model's, in its order,
+ * each with a description; a name the model lacks fails at load time with
+ * its place, so `validate` and `run` refuse the same files. */
+START_TEST(test_counters_table)
+{
+    size_t count = 0;
+    const scn_counter_info *table = scn_counters(&count);
+    distro_counters zero;
+    memset(&zero, 0, sizeof zero);
+    distro_counter_value list[64];
+    uint32_t n = distro_counters_list(&zero, list, 64);
+    ck_assert_uint_eq(count, n);
+    for (uint32_t i = 0; i < n; i++) {
+        ck_assert_str_eq(table[i].name, list[i].name);
+        ck_assert(table[i].what != NULL && table[i].what[0] != '\0');
+        ck_assert(scn_counter_known(list[i].name));
+    }
+    ck_assert(!scn_counter_known("sync_retries"));
+    scn_config c;
+    sim_error err;
+    memset(&err, 0, sizeof err);
+    static const char text[] = "name: x\nexpect:\n  counters: [{name: sync_retries, max: 1}]\n";
+    ck_assert_int_eq(scn_load_string("k.yaml", text, sizeof text - 1, &c, &err), SIM_ERR_SCENARIO);
+    ck_assert_str_eq(tst_error(&err), "k.yaml:3:21: expect.counters[0].name: unknown counter \"sync_retries\" (did you "
+                                      "mean sync_keys_retried? `distrosim counters` lists all 28)");
+}
+END_TEST
+
 START_TEST(test_cli_validate)
 {
     char good[] = GOOD_DIR "/minimal.yaml", every[] = GOOD_DIR "/every-key.yaml";
@@ -1048,6 +1097,7 @@ static Suite *scn_load_suite(void)
 
     TCase *cli = tcase_create("cli");
     tcase_add_test(cli, test_cli_validate);
+    tcase_add_test(cli, test_counters_table);
     tcase_add_test(cli, test_duration_grammar_shared);
     suite_add_tcase(s, cli);
     return s;

@@ -11,6 +11,8 @@
 #include "cli_run.h"
 #include "rpt_report.h"
 #include "cli_validate.h"
+#include "run_scenario.h"
+#include "scn_config.h"
 
 static void usage(FILE *out)
 {
@@ -29,9 +31,26 @@ static void usage(FILE *out)
             "  bench report DB               time the HTML and Markdown reports of a database\n"
             "  bench conn [N R]              connection layer against datagram requests (workload CR)\n"
             "  validate FILE... [--print]    check scenario files without running them\n"
+            "  counters                      the counters expect.counters may bound, with what each counts\n"
             "  nacos owner --members A,B,..  map service names (stdin) to owners as Nacos 1.4 does\n"
             "  nacos checksum                Nacos 1.4 verify checksums of instance lists (JSON, stdin)\n"
+            "  --version                     the build id\n"
             "  --help                        this text\n");
+}
+
+/* `distrosim counters`: the table the loader validates names against. */
+static int counters_main(int argc, char **argv)
+{
+    (void)argv;
+    if (argc > 0) {
+        fprintf(stderr, "usage: distrosim counters\n");
+        return 2;
+    }
+    size_t count = 0;
+    const scn_counter_info *all = scn_counters(&count);
+    printf("Counters expect.counters may bound (per node, summed over nodes):\n");
+    for (size_t i = 0; i < count; i++) printf("  %-28s %s\n", all[i].name, all[i].what);
+    return fflush(stdout) == 0 ? 0 : 2;
 }
 
 int main(int argc, char **argv)
@@ -40,6 +59,11 @@ int main(int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("%s\n", run_build_id());
+        return fflush(stdout) == 0 ? 0 : 2;
+    }
+    if (strcmp(argv[1], "counters") == 0) return counters_main(argc - 2, argv + 2);
     if (strcmp(argv[1], "bench") == 0 && argc >= 3 && strcmp(argv[2], "mesh") == 0) {
         return bench_mesh_main(argc - 3, argv + 3);
     }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "scn_config.h"
 #include "scn_load.h"
 
 static void usage(FILE *out)
@@ -29,6 +30,13 @@ static bool validate_one(const char *path, bool print, bool header)
     memset(&err, 0, sizeof err);
     if (scn_load_file(path, &config, &err) != SIM_OK) {
         fprintf(stderr, "%s: %s\n", err.where, err.message);
+        if (strstr(err.message, "unknown counter") != NULL) {
+            size_t count = 0;
+            const scn_counter_info *all = scn_counters(&count);
+            fprintf(stderr, "  valid counters:");
+            for (size_t i = 0; i < count; i++) fprintf(stderr, "%s %s", i > 0 ? "," : "", all[i].name);
+            fputc('\n', stderr);
+        }
         return false;
     }
     bool ok = true;

@@ -19,15 +19,18 @@
 
 typedef struct obs_pair {       /* one (client, node) */
     bool present;
-    bool seen;                  /* listed at least once during this life */
-    uint32_t missing_window;    /* index in windows, NONE when closed */
-    uint32_t zombie_window;
+    bool listed;                /* listed at least once during this life of the client (lag) */
+    bool missing;               /* live, node up, not listed: a lost window once past its allowance */
+    bool zombie;                /* dead, node up, still listed: a zombie window once past its allowance */
+    sim_time_ns missing_since;
+    sim_time_ns zombie_since;
 } obs_pair;
 
 typedef struct obs_client {
     uint32_t key;
     bool live;
-    sim_time_ns since_ns;       /* when it became live or dead */
+    sim_time_ns since_ns;       /* when it became live (registered) or dead */
+    sim_time_ns accepted_ns;    /* its first listing on any node during this life; NEVER: not yet */
     uint32_t reached;           /* up nodes that listed it since it became live */
     sim_time_ns last_reach_ns;  /* the latest of those first listings */
     bool lag_done;              /* its replication lag is recorded */
@@ -39,6 +42,9 @@ struct obs {
     obs_model m;
     uint32_t n;
     bool *up;
+    sim_time_ns *up_since;      /* [node]: when it last came up */
+    sim_time_ns lag_allowance_ns;
+    sim_time_ns zombie_allowance_ns;
 
     uint32_t keys_cap;
     uint64_t *cks;              /* [key * n + node] */
@@ -84,6 +90,9 @@ struct obs {
     sim_time_ns *lags;
     size_t lags_len;
     size_t lags_cap;
+    sim_time_ns *node_lags;     /* acceptance to each other node's first listing */
+    size_t node_lags_len;
+    size_t node_lags_cap;
     sim_time_ns sample_interval_ns;
     bool finished;
 };
@@ -211,9 +220,9 @@ static bool clients_grow(obs *o, uint32_t client)
         return false;
     }
     for (uint32_t c = o->clients_cap; c < cap; c++) {
-        o->clients[c] = (obs_client){ .key = NONE };
+        o->clients[c] = (obs_client){ .key = NONE, .accepted_ns = SIM_TIME_NEVER };
         for (uint32_t n = 0; n < o->n; n++) {
-            o->pairs[(size_t)c * o->n + n] = (obs_pair){ .missing_window = NONE, .zombie_window = NONE };
+            o->pairs[(size_t)c * o->n + n] = (obs_pair){ .present = false };
         }
     }
     o->clients_cap = cap;
@@ -243,6 +252,69 @@ static void update_converged(obs *o)
 
 /* --- Per (client, node) ------------------------------------------------------------ */
 
+static sim_time_ns later(sim_time_ns a, sim_time_ns b) { return a > b ? a : b; }
+
+/* When the missing spell of (client, node) starts to count as lost: once
+ * the lag allowance has passed since the later of the registration and
+ * the node's start.  Past that instant every absence counts from its
+ * first instant (a node dropping what it listed included); before it, the
+ * registration is still replicating, and in 1.4.2 that includes boot-time
+ * overwrites (every node owns every key until its peers are UP, and the
+ * first syncs replace each other's lists), so a drop there counts only
+ * from the end of the allowance. */
+static sim_time_ns lost_from(const obs *o, const obs_client *cl, const obs_pair *p, uint32_t node)
+{
+    return later(p->missing_since, later(cl->since_ns, o->up_since[node]) + o->lag_allowance_ns);
+}
+
+/* When the listed-while-dead spell starts to count as a zombie: once the
+ * zombie allowance has passed since the death or deregistration. */
+static sim_time_ns zombie_from(const obs *o, const obs_client *cl, const obs_pair *p)
+{
+    return later(p->zombie_since, cl->since_ns + o->zombie_allowance_ns);
+}
+
+/* Records the part of a spell past its allowance as a window ending at
+ * `end` (SIM_TIME_NEVER: still open at the end of the run). */
+static void spell_window(obs *o, obs_window_kind kind, uint32_t client, uint32_t node, sim_time_ns from,
+                         sim_time_ns end)
+{
+    sim_time_ns now = sim_now(o->sim);
+    if (from >= now) return;   /* ended (or the run ended) within its allowance */
+    uint32_t w = window_open(o, kind, (int32_t)node, o->clients[client].key, client);
+    if (w == NONE) return;
+    o->windows[w].start_ns = from;
+    o->windows[w].end_ns = end;
+}
+
+static void record_listing(obs *o, obs_client *cl, obs_pair *p)
+{
+    sim_time_ns now = sim_now(o->sim);
+    p->listed = true;
+    if (cl->accepted_ns == SIM_TIME_NEVER) {
+        cl->accepted_ns = now;                     /* the node that accepted the write */
+    } else {
+        if (!SIM_VEC_RESERVE(o->node_lags, o->node_lags_len, o->node_lags_cap, 1)) {
+            obs_nomem(o, "replication lags");
+            return;
+        }
+        o->node_lags[o->node_lags_len++] = now - cl->accepted_ns;
+    }
+    cl->reached++;
+    cl->last_reach_ns = now;
+    uint32_t up_count = 0;
+    for (uint32_t m = 0; m < o->n; m++) up_count += o->up[m];
+    if (!cl->lag_done && cl->reached >= up_count) {
+        /* Acceptance to the last up node's first listing. */
+        if (!SIM_VEC_RESERVE(o->lags, o->lags_len, o->lags_cap, 1)) {
+            obs_nomem(o, "replication lags");
+            return;
+        }
+        o->lags[o->lags_len++] = cl->last_reach_ns - cl->accepted_ns;
+        cl->lag_done = true;
+    }
+}
+
 static void pair_update(obs *o, uint32_t client, uint32_t node)
 {
     obs_client *cl = &o->clients[client];
@@ -250,32 +322,24 @@ static void pair_update(obs *o, uint32_t client, uint32_t node)
     bool up = o->up[node];
     bool missing = cl->live && up && !p->present;
     bool zombie = !cl->live && up && p->present;
-    if (missing && p->missing_window == NONE) {
-        p->missing_window = window_open(o, OBS_WINDOW_LOST, (int32_t)node, cl->key, client);
-    } else if (!missing && p->missing_window != NONE) {
-        if (!p->seen && cl->live && up) {          /* the first listing on this node */
-            cl->reached++;
-            cl->last_reach_ns = sim_now(o->sim);
-            uint32_t up_count = 0;
-            for (uint32_t m = 0; m < o->n; m++) up_count += o->up[m];
-            if (!cl->lag_done && cl->reached >= up_count) {
-                /* Registration to the last up node's first listing. */
-                if (!SIM_VEC_RESERVE(o->lags, o->lags_len, o->lags_cap, 1)) {
-                    obs_nomem(o, "replication lags");
-                    return;
-                }
-                o->lags[o->lags_len++] = cl->last_reach_ns - cl->since_ns;
-                cl->lag_done = true;
-            }
-        }
-        window_close(o, &p->missing_window);
+    sim_time_ns now = sim_now(o->sim);
+    if (!missing && p->missing) {
+        p->missing = false;
+        spell_window(o, OBS_WINDOW_LOST, client, node, lost_from(o, cl, p, node), now);
     }
-    if (zombie && p->zombie_window == NONE) {
-        p->zombie_window = window_open(o, OBS_WINDOW_ZOMBIE, (int32_t)node, cl->key, client);
-    } else if (!zombie) {
-        window_close(o, &p->zombie_window);
+    if (!zombie && p->zombie) {
+        p->zombie = false;
+        spell_window(o, OBS_WINDOW_ZOMBIE, client, node, zombie_from(o, cl, p), now);
     }
-    if (p->present && cl->live) p->seen = true;
+    if (missing && !p->missing) {
+        p->missing = true;
+        p->missing_since = now;
+    }
+    if (zombie && !p->zombie) {
+        p->zombie = true;
+        p->zombie_since = now;
+    }
+    if (p->present && cl->live && up && !p->listed) record_listing(o, cl, p);
 }
 
 /* Recomputes presence of every client of `key` on `node`, the node's
@@ -395,7 +459,9 @@ static void on_node(void *ctx, sim_time_ns at_ns, uint32_t node, bool up)
     (void)at_ns;
     obs *o = ctx;
     o->up[node] = up;
-    if (!up) {
+    if (up) {
+        o->up_since[node] = sim_now(o->sim);   /* a new life: its allowance starts again */
+    } else {
         /* Its data is gone with it. */
         o->instances[node] = 0;
         for (uint32_t k = 0; k < o->keys_cap; k++) {
@@ -436,7 +502,8 @@ static void on_client(void *ctx, sim_time_ns at_ns, uint32_t client, bool live)
         o->live_count[key]++;
         cl->reached = 0;
         cl->lag_done = false;
-        for (uint32_t n = 0; n < o->n; n++) o->pairs[(size_t)client * o->n + n].seen = false;
+        cl->accepted_ns = SIM_TIME_NEVER;
+        for (uint32_t n = 0; n < o->n; n++) o->pairs[(size_t)client * o->n + n].listed = false;
     } else {
         o->live_count[key]--;
     }
@@ -501,10 +568,11 @@ obs *obs_create_model(sim_engine *sim, const obs_model *model, sim_time_ns sampl
     o->m = *model;
     o->n = model->nodes;
     o->up = calloc(o->n, sizeof *o->up);
+    o->up_since = calloc(o->n, sizeof *o->up_since);
     o->instances = calloc(o->n, sizeof *o->instances);
     o->node_mismatch = calloc(o->n, sizeof *o->node_mismatch);
     o->node_open = calloc(o->n, sizeof *o->node_open);
-    if (o->up == NULL || o->instances == NULL || o->node_mismatch == NULL || o->node_open == NULL) {
+    if (o->up == NULL || o->up_since == NULL || o->instances == NULL || o->node_mismatch == NULL || o->node_open == NULL) {
         obs_destroy(o);
         return NULL;
     }
@@ -557,6 +625,8 @@ void obs_destroy(obs *o)
     free(o->node_open);
     free(o->node_stale);
     free(o->up);
+    free(o->up_since);
+    free(o->node_lags);
     free(o->clients);
     free(o->pairs);
     free(o->flips);
@@ -566,10 +636,43 @@ void obs_destroy(obs *o)
     free(o);
 }
 
+static int window_cmp(const void *a, const void *b)
+{
+    const obs_window *x = a, *y = b;
+    if (x->start_ns != y->start_ns) return x->start_ns < y->start_ns ? -1 : 1;
+    if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;
+    if (x->node != y->node) return x->node < y->node ? -1 : 1;
+    if (x->client != y->client) return x->client < y->client ? -1 : 1;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    if (x->end_ns != y->end_ns) return x->end_ns < y->end_ns ? -1 : 1;
+    return 0;
+}
+
+void obs_set_allowances(obs *o, sim_time_ns lag_allowance_ns, sim_time_ns zombie_allowance_ns)
+{
+    o->lag_allowance_ns = lag_allowance_ns;
+    o->zombie_allowance_ns = zombie_allowance_ns;
+}
+
 void obs_finish(obs *o)
 {
     if (o->finished) return;
     o->finished = true;
+    /* Spells still open: the part past its allowance is an open window. */
+    for (uint32_t c = 0; c < o->clients_cap; c++) {
+        const obs_client *cl = &o->clients[c];
+        if (cl->key == NONE) continue;
+        for (uint32_t n = 0; n < o->n; n++) {
+            const obs_pair *p = &o->pairs[(size_t)c * o->n + n];
+            if (p->missing) spell_window(o, OBS_WINDOW_LOST, c, n, lost_from(o, cl, p, n), SIM_TIME_NEVER);
+            if (p->zombie) spell_window(o, OBS_WINDOW_ZOMBIE, c, n, zombie_from(o, cl, p), SIM_TIME_NEVER);
+        }
+    }
+    /* Lost and zombie windows are recorded when they end: put every window
+     * in start order (a total order, so the result does not depend on the
+     * sort).  No window is open for extension after this. */
+    if (o->windows_len > 1) qsort(o->windows, o->windows_len, sizeof *o->windows, window_cmp);
+    o->none_window = o->multi_window = o->divergent_window = NONE;
     if (o->sample_interval_ns > 0) take_sample(o);
 }
 
@@ -635,6 +738,12 @@ const sim_time_ns *obs_lags(const obs *o, size_t *count)
 {
     *count = o->lags_len;
     return o->lags;
+}
+
+const sim_time_ns *obs_node_lags(const obs *o, size_t *count)
+{
+    *count = o->node_lags_len;
+    return o->node_lags;
 }
 
 sim_time_ns obs_window_max(const obs *o, obs_window_kind kind)

@@ -9,9 +9,9 @@
  *     (agreement with the truth);
  *   - the instants the cluster becomes converged (no divergent key and
  *     every up node agreeing with the truth) and stops being so;
- *   - per (client, node), windows in which a live instance is missing from
- *     an up node (lost) or a dead one is still listed (zombie), and the
- *     replication lag of each registration to each node;
+ *   - per (client, node), windows in which a live instance is lost on an
+ *     up node or a dead one is a zombie there, and the replication lag of
+ *     each registration to each node (definitions below);
  *   - ownership disagreement: keys that no up node, or several, believe
  *     they own;
  *   - a time series sampled per node.
@@ -32,9 +32,28 @@
 
 typedef struct obs obs;   /* opaque */
 
+/* Definitions (reports/SCHEMA.md states them for readers of the database).
+ *
+ * Acceptance: the first instant any node lists a registered instance (the
+ * node that took the write, normally its owner).  Replication lag, per
+ * registration and node: acceptance to that node's first listing; per
+ * registration: acceptance to the last up node's first listing.
+ *
+ * Lost: a live instance is not listed on an up node at an instant more
+ * than `lag allowance` after the later of its registration and the node's
+ * start.  Past that instant every absence counts from its first instant (a
+ * node dropping what it had listed counts at once); within it the
+ * registration is still replicating, so ordinary replication (and 1.4.2's
+ * boot-time overwrites) is not loss.
+ *
+ * Zombie: a dead or deregistered instance still listed on an up node more
+ * than `zombie allowance` after its death or deregistration.
+ *
+ * Both allowances are 0 unless obs_set_allowances sets them; the runner
+ * sets the scenario's (scn_expect). */
 typedef enum obs_window_kind {
-    OBS_WINDOW_LOST,             /* live instance missing on an up node */
-    OBS_WINDOW_ZOMBIE,           /* dead or deregistered instance still listed */
+    OBS_WINDOW_LOST,             /* live instance missing on an up node (see above) */
+    OBS_WINDOW_ZOMBIE,           /* dead or deregistered instance still listed (see above) */
     OBS_WINDOW_OWNERSHIP_NONE,   /* some key has no owner among up nodes */
     OBS_WINDOW_OWNERSHIP_MULTI,  /* some key has two or more owners */
     OBS_WINDOW_DIVERGENT,        /* up nodes disagree on some key */
@@ -87,8 +106,13 @@ obs *obs_create_model(sim_engine *sim, const obs_model *model, sim_time_ns sampl
                       distro_observer *hooks);
 void obs_destroy(obs *o);   /* NULL is a no-op */
 
-/* Closes every open window at the current time (they stay marked open)
- * and takes the final sample.  Call once, at the end of the run. */
+/* The allowances of the lost and zombie definitions above.  Call before
+ * the first change. */
+void obs_set_allowances(obs *o, sim_time_ns lag_allowance_ns, sim_time_ns zombie_allowance_ns);
+
+/* Records the lost and zombie spells still open (end SIM_TIME_NEVER),
+ * puts every window in start order and takes the final sample.  Call once,
+ * at the end of the run, before reading windows. */
 void obs_finish(obs *o);
 
 /* True when no key is divergent and every up node agrees with the truth. */
@@ -106,9 +130,12 @@ sim_time_ns obs_node_agreed_after(const obs *o, uint32_t node, sim_time_ns at_ns
 
 const obs_window *obs_windows(const obs *o, size_t *count);
 const obs_sample *obs_samples(const obs *o, size_t *count);
-/* Replication lags: for each registration, the time until every up node
- * listed it (the last replica's first listing), in completion order. */
+/* Replication lags: for each registration, acceptance to the first listing
+ * on the last up node, in completion order. */
 const sim_time_ns *obs_lags(const obs *o, size_t *count);
+/* For each registration and each node but the accepting one, acceptance
+ * to that node's first listing, in listing order. */
+const sim_time_ns *obs_node_lags(const obs *o, size_t *count);
 /* The lags' count, p50, p90, p99 and max, by nearest rank
  * (rpt_percentile_nearest_rank, the project's one percentile definition);
  * all zero when there is none.  SIM_ERR_NOMEM (out unchanged) when the

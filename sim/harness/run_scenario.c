@@ -528,17 +528,7 @@ static void collect_msgstat(void *ctx, sim_node_id src, sim_node_id dst, uint16_
     };
 }
 
-bool run_counter_known(const char *name)
-{
-    distro_counters zero;
-    memset(&zero, 0, sizeof zero);
-    distro_counter_value list[64];
-    uint32_t n = distro_counters_list(&zero, list, 64);
-    for (uint32_t i = 0; i < n; i++) {
-        if (strcmp(list[i].name, name) == 0) return true;
-    }
-    return false;
-}
+bool run_counter_known(const char *name) { return scn_counter_known(name); }
 
 static uint64_t counter_total(const run_ctx *r, const char *name)
 {
@@ -689,8 +679,8 @@ static void fill_result(run_ctx *r, const run_options *opt, run_result *res, sim
         snprintf(res->verdict, sizeof res->verdict, "%s", res->failure[0] == '\0' ? "pass" : "fail");
     }
     snprintf(res->build, sizeof res->build, "%s", run_build_id());
-    snprintf(res->repro, sizeof res->repro, "build/distrosim run %s --seed %llu%s%s",
-             opt->scenario_path != NULL ? opt->scenario_path : cfg->name, (unsigned long long)opt->seed,
+    snprintf(res->repro, sizeof res->repro, "%s run %s --seed %llu%s%s",
+             opt->program != NULL ? opt->program : "build/distrosim", opt->scenario_path != NULL ? opt->scenario_path : cfg->name, (unsigned long long)opt->seed,
              opt->extra_args != NULL && opt->extra_args[0] != '\0' ? " " : "",
              opt->extra_args != NULL ? opt->extra_args : "");
     row->campaign = opt->campaign != NULL ? keep(res, opt->campaign) : "";
@@ -730,7 +720,8 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
     memset(res, 0, sizeof *res);
     for (uint32_t i = 0; i < cfg->expect.counter_count; i++) {
         if (!run_counter_known(cfg->expect.counters[i].name)) {
-            return sim_error_set(err, SIM_ERR_SCENARIO, cfg->name, "expect.counters: unknown counter \"%s\"",
+            return sim_error_set(err, SIM_ERR_SCENARIO, cfg->name,
+                                 "expect.counters: unknown counter \"%s\" (`distrosim counters` lists them)",
                                  cfg->expect.counters[i].name);
         }
     }
@@ -782,6 +773,8 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
         r.observer = obs_create(r.sim, r.cluster, opt->sample_interval_ns != 0 ? opt->sample_interval_ns : SIM_S);
         if (r.observer == NULL) {
             st = sim_error_set(err, SIM_ERR_NOMEM, "run_scenario", "out of memory creating the observer");
+        } else {
+            obs_set_allowances(r.observer, scn_lag_allowance(cfg), scn_zombie_allowance(cfg));
         }
     }
     if (st == SIM_OK) {

@@ -38,6 +38,7 @@ typedef struct run_options {
     const char *scenario_sha256;
     const char *campaign;
     const char *extra_args;         /* appended to the repro command ("--set a=b"), may be NULL */
+    const char *program;            /* the repro command's program: the CLI's argv[0]; NULL: "build/distrosim" */
 } run_options;
 
 /* Everything a run produced; owned by the result (run_result_deinit). */
@@ -72,8 +73,7 @@ void run_result_deinit(run_result *result);
 /* The build string: "distrosim <version> <commit>". */
 const char *run_build_id(void);
 
-/* Counter names a scenario may bound (the model's counters, summed over
- * nodes); NULL-terminated. */
+/* Whether a scenario may bound counter `name` (scn_counters). */
 bool run_counter_known(const char *name);
 
 #endif

@@ -184,8 +184,10 @@ void scn_config_defaults(scn_config *config)
 
     config->expect.converge_within = (scn_bound){ .checked = true, .max_ns = 60u * SIM_S };
     config->expect.lost_max = (scn_bound){ .checked = true, .max_ns = 0 };
-    config->expect.zombie_max = (scn_bound){ .checked = true, .max_ns = 60u * SIM_S };
+    config->expect.zombie_max = (scn_bound){ .checked = true, .max_ns = 0 };
     config->expect.ownership_disagreement_max = (scn_bound){ .checked = false, .max_ns = 0 };
+    config->expect.lag_allowance_ns = SCN_ALLOWANCE_DERIVED;
+    config->expect.zombie_allowance_ns = SCN_ALLOWANCE_DERIVED;
 }
 
 void scn_config_deinit(scn_config *config)
@@ -390,6 +392,7 @@ bool scn_config_equal(const scn_config *a, const scn_config *b)
     if (!bound_equal(&ea->converge_within, &eb->converge_within) ||
         !bound_equal(&ea->lost_max, &eb->lost_max) || !bound_equal(&ea->zombie_max, &eb->zombie_max) ||
         !bound_equal(&ea->ownership_disagreement_max, &eb->ownership_disagreement_max) ||
+        ea->lag_allowance_ns != eb->lag_allowance_ns || ea->zombie_allowance_ns != eb->zombie_allowance_ns ||
         ea->counter_count != eb->counter_count) {
         return false;
     }
@@ -1053,18 +1056,91 @@ static void print_bound(FILE *out, const char *key, const scn_bound *b)
     if (b->checked) {
         print_duration(out, b->max_ns);
     } else {
-        fputs("none", out);
+        fputs("unchecked", out);
     }
     fputc('\n', out);
 }
 
-static void print_expect(FILE *out, const scn_expect *e)
+static const scn_counter_info counters[] = {
+    { "sync_batches_sent", "change-sync batches sent (PUT /distro/datum attempts)" },
+    { "sync_batches_failed", "change-sync batches that failed (error or timeout)" },
+    { "sync_keys_retried", "keys queued again after a failed batch" },
+    { "sync_dropped_not_member", "syncs dropped because the target left the member list (silent success)" },
+    { "sync_empty_batches", "empty {} batches sent because every key was deleted (rejected, W11)" },
+    { "worker_backlog_max", "deepest execute-worker queue seen" },
+    { "verify_sent", "checksum (verify) messages sent" },
+    { "verify_discarded", "verify messages dropped whole because the receiver owned a key (W3)" },
+    { "verify_single_flight_drops", "verify messages dropped while one from the same source was in progress (W14)" },
+    { "verify_keys_fetched", "keys fetched from a peer after a checksum mismatch" },
+    { "verify_keys_removed", "keys removed because a verify did not list them" },
+    { "snapshot_attempts", "start-up snapshot load attempts" },
+    { "snapshot_failures", "start-up snapshot loads that failed" },
+    { "snapshot_bytes", "bytes of start-up snapshots received" },
+    { "snapshot_successes", "start-up snapshot loads that succeeded" },
+    { "load_retries", "whole start-up load retries (after load_retry_delay)" },
+    { "redirects_proxied", "client requests DistroFilter proxied to the owner" },
+    { "redirects_rejected", "proxied requests rejected on a second hop (HTTP 400, W8)" },
+    { "redirects_failed", "proxied requests the owner did not answer" },
+    { "beats_received", "client beats handled as owner" },
+    { "beat_reregisters", "beats for an unknown instance that registered it again" },
+    { "instances_marked_unhealthy", "instances the beat check marked unhealthy (heartbeat_timeout)" },
+    { "instances_expired", "instances the beat check deleted (ip_delete_timeout)" },
+    { "health_status_updates", "instances whose health flag the health-status channel moved" },
+    { "requests_503", "requests answered 503 by the warm-up gate" },
+    { "member_probes", "member-info reports sent to peers" },
+    { "member_probe_failures", "member-info reports that failed" },
+    { "member_state_changes", "peer state changes (UP, SUSPICIOUS, DOWN) in member lists" },
+};
+
+const scn_counter_info *scn_counters(size_t *count)
 {
+    *count = sizeof counters / sizeof counters[0];
+    return counters;
+}
+
+bool scn_counter_known(const char *name)
+{
+    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
+        if (strcmp(counters[i].name, name) == 0) return true;
+    }
+    return false;
+}
+
+/* One change sync: the delay task, its batch and the execute tick. */
+static sim_time_ns sync_path_ns(const distro_config *d)
+{
+    return d->sync_delay_ns + d->sync_batch_delay_ns + d->task_tick_ns;
+}
+
+sim_time_ns scn_lag_allowance(const scn_config *c)
+{
+    if (c->expect.lag_allowance_ns != SCN_ALLOWANCE_DERIVED) return c->expect.lag_allowance_ns;
+    return sync_path_ns(&c->cluster.distro) + 2u * c->workload.beat_interval_ns + SCN_ALLOWANCE_SLACK_NS;
+}
+
+sim_time_ns scn_zombie_allowance(const scn_config *c)
+{
+    if (c->expect.zombie_allowance_ns != SCN_ALLOWANCE_DERIVED) return c->expect.zombie_allowance_ns;
+    const distro_config *d = &c->cluster.distro;
+    return d->ip_delete_timeout_ns + d->beat_check_interval_ns + sync_path_ns(d) + SCN_ALLOWANCE_SLACK_NS;
+}
+
+static void print_expect(FILE *out, const scn_config *c)
+{
+    const scn_expect *e = &c->expect;
     fputs("expect:\n", out);
     print_bound(out, "converge_within", &e->converge_within);
     print_bound(out, "lost_max", &e->lost_max);
     print_bound(out, "zombie_max", &e->zombie_max);
     print_bound(out, "ownership_disagreement_max", &e->ownership_disagreement_max);
+    /* A derived allowance is shown as a comment, so the printed scenario
+     * still derives it (and loads back equal). */
+    fputs(e->lag_allowance_ns == SCN_ALLOWANCE_DERIVED ? "  # lag_allowance: " : "  lag_allowance: ", out);
+    print_duration(out, scn_lag_allowance(c));
+    fputs(e->lag_allowance_ns == SCN_ALLOWANCE_DERIVED ? "   (derived)\n" : "\n", out);
+    fputs(e->zombie_allowance_ns == SCN_ALLOWANCE_DERIVED ? "  # zombie_allowance: " : "  zombie_allowance: ", out);
+    print_duration(out, scn_zombie_allowance(c));
+    fputs(e->zombie_allowance_ns == SCN_ALLOWANCE_DERIVED ? "   (derived)\n" : "\n", out);
     fputs(e->counter_count == 0 ? "  counters: []\n" : "  counters:\n", out);
     for (uint32_t i = 0; i < e->counter_count; i++) {
         const scn_counter_bound *b = &e->counters[i];
@@ -1100,7 +1176,7 @@ sim_status scn_config_print(const scn_config *c, FILE *out)
     fputs(c->fault_count == 0 ? "faults: []\n" : "faults:\n", out);
     for (uint32_t i = 0; i < c->fault_count; i++) print_fault(out, &c->faults[i]);
     print_nemesis_phases(out, c);
-    print_expect(out, &c->expect);
+    print_expect(out, c);
     if (c->engine.events_budget != 0 || c->engine.events_max != 0) {   /* defaults stay unprinted */
         fprintf(out, "engine:\n");
         if (c->engine.events_budget != 0) fprintf(out, "  events_budget: %" PRIu64 "\n", c->engine.events_budget);

@@ -280,9 +280,20 @@ typedef struct scn_phases {
 } scn_phases;
 
 typedef struct scn_bound {
-    bool checked;                       /* false: "none", not checked */
+    bool checked;                       /* false: written "unchecked", not checked */
     sim_time_ns max_ns;                 /* 0 when not checked */
 } scn_bound;
+
+/* The counters a scenario may bound (expect.counters), each the model's
+ * per-node counter summed over nodes, with what it counts.  The one table
+ * the loader validates names against and `distrosim counters` prints;
+ * test_scn_load checks it names exactly the model's counters. */
+typedef struct scn_counter_info {
+    const char *name;
+    const char *what;
+} scn_counter_info;
+const scn_counter_info *scn_counters(size_t *count);
+bool scn_counter_known(const char *name);
 
 typedef struct scn_counter_bound {
     char name[SCN_COUNTER_NAME_BYTES_MAX + 1];   /* [a-z0-9_]+, unique */
@@ -292,11 +303,19 @@ typedef struct scn_counter_bound {
     uint64_t max;                       /* >= min when both set */
 } scn_counter_bound;
 
+/* Bounds are maxima: 0s means none allowed, `unchecked` turns a check off.
+ * lost and zombie are defined in obs_convergence.h and reports/SCHEMA.md;
+ * their allowances default to values derived from cluster.distro
+ * (scn_lag_allowance, scn_zombie_allowance). */
+#define SCN_ALLOWANCE_DERIVED SIM_TIME_NEVER
+
 typedef struct scn_expect {
     scn_bound converge_within;          /* after the last fault ends; default 60 s */
-    scn_bound lost_max;                 /* live instance missing on an up node; default 0 s */
-    scn_bound zombie_max;               /* dead instance still listed; default 60 s */
-    scn_bound ownership_disagreement_max; /* default none */
+    scn_bound lost_max;                 /* longest lost window; default 0 s */
+    scn_bound zombie_max;               /* longest zombie window; default 0 s */
+    scn_bound ownership_disagreement_max; /* default unchecked: views differ while nodes boot */
+    sim_time_ns lag_allowance_ns;       /* default SCN_ALLOWANCE_DERIVED */
+    sim_time_ns zombie_allowance_ns;    /* default SCN_ALLOWANCE_DERIVED */
     scn_counter_bound *counters;        /* owned; file order */
     uint32_t counter_count;             /* <= SCN_COUNTERS_MAX */
 } scn_expect;
@@ -327,6 +346,29 @@ typedef struct scn_config {
     scn_expect expect;
     scn_engine engine;
 } scn_config;
+
+/* The lag allowance of the lost definition: how long after a registration
+ * (or a node's start) a node may still not list a live instance.  Derived
+ * from the protocol when the scenario does not set it:
+ *   one change sync: sync_delay + sync_batch_delay + task_tick (2.1 s);
+ *   two client beats (workload.beat_interval, 10 s): a write overwritten
+ *     while the cluster boots (every node owns every key until its peers
+ *     are UP, and receivers apply syncs without version checks) comes back
+ *     when a beat finds it missing at the owner and registers it again;
+ *     the first beat may still find it where it landed, the second will;
+ *   SCN_ALLOWANCE_SLACK_NS (1 s) for the client's request, DistroFilter's
+ *     proxying and the network.
+ * 13.1 s by default. */
+#define SCN_ALLOWANCE_SLACK_NS SIM_S
+sim_time_ns scn_lag_allowance(const scn_config *config);
+/* The zombie allowance: how long after a death or deregistration a node may
+ * still list the instance.  Derived: the owner's beat check deletes it at
+ * most ip_delete_timeout + beat_check_interval after its last beat (35 s),
+ * then one change sync (2.1 s) and SCN_ALLOWANCE_SLACK_NS: 38.1 s by
+ * default.  A deregistration is faster (one sync); the one allowance
+ * covers both. */
+sim_time_ns scn_zombie_allowance(const scn_config *config);
+
 
 /* One settable field of distro_config, by its scenario key: the C field
  * name without "_ns".  The table lists every field in header order; the

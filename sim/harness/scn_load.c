@@ -850,21 +850,27 @@ static sim_status conv_sduration(ctx *c, uint32_t n, int64_t *out)
     return SIM_OK;
 }
 
+/* A bound is a maximum: 0s allows none, `unchecked` turns the check off.
+ * `none` used to mean "not checked", which reads as "none allowed": it is
+ * refused, naming both spellings, so no old file silently changes meaning. */
 static sim_status conv_bound(ctx *c, uint32_t n, scn_bound *out)
 {
     char got_buf[256];
-    if (node_at(c, n)->kind == YN_SCALAR && scalar_is(c, n, "none")) {
+    if (node_at(c, n)->kind == YN_SCALAR && scalar_is(c, n, "unchecked")) {
         *out = (scn_bound){ .checked = false, .max_ns = 0 };
         return SIM_OK;
+    }
+    if (node_at(c, n)->kind == YN_SCALAR && scalar_is(c, n, "none")) {
+        return fail(c, n, "\"none\" is ambiguous: write 0s to allow none, or unchecked to skip this check");
     }
     const char *s = NULL;
     size_t len = 0;
     uint64_t v = 0;
-    sim_status st = scalar_or_fail(c, n, EXPECT_DURATION ", or none", &s, &len);
+    sim_status st = scalar_or_fail(c, n, EXPECT_DURATION ", or unchecked", &s, &len);
     if (st != SIM_OK) return st;
     switch (sim_duration_scan(s, len, &v)) {
     case NUM_OK: break;
-    case NUM_SYNTAX: return fail(c, n, EXPECT_DURATION ", or none, got %s", GOT(n));
+    case NUM_SYNTAX: return fail(c, n, EXPECT_DURATION ", or unchecked, got %s", GOT(n));
     case NUM_RANGE: return fail(c, n, "expected a duration of at most 8760h, got %s", GOT(n));
     case NUM_FRACTION: return fail(c, n, "expected a whole number of nanoseconds, got %s", GOT(n));
     }
@@ -1419,6 +1425,8 @@ static const field expect_fields[] = {
     FLD("lost_max", F_BOUND, CFG(expect.lost_max), 0, 0),
     FLD("zombie_max", F_BOUND, CFG(expect.zombie_max), 0, 0),
     FLD("ownership_disagreement_max", F_BOUND, CFG(expect.ownership_disagreement_max), 0, 0),
+    FLD("lag_allowance", F_DURATION, CFG(expect.lag_allowance_ns), 0, 0),
+    FLD("zombie_allowance", F_DURATION, CFG(expect.zombie_allowance_ns), 0, 0),
     NEST("counters"),
 };
 static const field counter_fields[] = {
@@ -1426,6 +1434,35 @@ static const field counter_fields[] = {
     FLD("min", F_U64, offsetof(scn_counter_bound, min), 0, UINT64_MAX),
     FLD("max", F_U64, offsetof(scn_counter_bound, max), 0, UINT64_MAX),
 };
+
+/* A counter name the model does not have: the closest name when one is
+ * near, and where to find them all (the whole list is longer than an
+ * error message; `distrosim validate` prints it after the error). */
+static sim_status unknown_counter(ctx *c, uint32_t n, const char *name)
+{
+    size_t count = 0;
+    const scn_counter_info *all = scn_counters(&count);
+    /* The closest name, preferring those of the same family (the word
+     * before the first '_': sync, verify, snapshot...). */
+    const char *us = strchr(name, '_');
+    size_t family = us != NULL ? (size_t)(us - name) + 1 : 0;
+    size_t best = SIZE_MAX, best_i = 0;
+    for (int pass = family > 0 ? 0 : 1; pass < 2 && best == SIZE_MAX; pass++) {
+        for (size_t i = 0; i < count; i++) {
+            if (pass == 0 && strncmp(all[i].name, name, family) != 0) continue;
+            size_t dist = edit_distance(name, strlen(name), all[i].name, strlen(all[i].name));
+            if (dist < best) {
+                best = dist;
+                best_i = i;
+            }
+        }
+    }
+    if (best <= strlen(name) / 2) {
+        return fail(c, n, "unknown counter \"%s\" (did you mean %s? `distrosim counters` lists all %zu)", name,
+                    all[best_i].name, count);
+    }
+    return fail(c, n, "unknown counter \"%s\" (`distrosim counters` lists all %zu)", name, count);
+}
 
 static sim_status conv_field(ctx *c, uint32_t n, const field *f, void *base)
 {
@@ -1442,8 +1479,10 @@ static sim_status conv_field(ctx *c, uint32_t n, const field *f, void *base)
         return conv_word(c, n, (size_t)f->max, true, "._:-", "expected 1 to 128 characters from [A-Za-z0-9._:-]", p);
     case F_VERSION: return conv_version(c, n, p);
     case F_COUNTER_NAME:
-        return conv_word(c, n, SCN_COUNTER_NAME_BYTES_MAX, false, "_",
-                         "expected a counter name of 1 to 64 characters from [a-z0-9_]", p);
+        st = conv_word(c, n, SCN_COUNTER_NAME_BYTES_MAX, false, "_",
+                       "expected a counter name of 1 to 64 characters from [a-z0-9_]", p);
+        if (st == SIM_OK && !scn_counter_known(p)) return unknown_counter(c, n, p);
+        return st;
     case F_U32:
         st = conv_uint(c, n, (uint64_t)f->min, f->max, &u);
         if (st == SIM_OK) *(uint32_t *)(void *)p = (uint32_t)u;
