@@ -104,7 +104,17 @@ const uint32_t *distro_mapper_keys_of(distro_node *node, uint32_t owner, uint32_
         node->owner_bucket = calloc(node->bucket_count, sizeof *node->owner_bucket);
         node->owner_bucket_len = calloc(node->bucket_count, sizeof *node->owner_bucket_len);
         node->owner_bucket_cap = calloc(node->bucket_count, sizeof *node->owner_bucket_cap);
-        SIM_ASSERT(node->owner_bucket != NULL && node->owner_bucket_len != NULL && node->owner_bucket_cap != NULL);
+        if (node->owner_bucket == NULL || node->owner_bucket_len == NULL || node->owner_bucket_cap == NULL) {
+            free(node->owner_bucket);   /* all empty: nothing else to free */
+            free(node->owner_bucket_len);
+            free(node->owner_bucket_cap);
+            node->owner_bucket = NULL;
+            node->owner_bucket_len = NULL;
+            node->owner_bucket_cap = NULL;
+            node->bucket_count = 0;
+            distro_fail_nomem(node->cluster, "owner buckets");
+            return NULL;
+        }
         node->buckets_valid = true;
         for (uint32_t k = 0; k < node->datums_cap; k++) {
             if (node->datums[k].value != NULL) bucket_push(node, node->cluster->keys[k].hash % node->bucket_count, k);
@@ -130,12 +140,16 @@ uint32_t *distro_mapper_owned_keys(distro_node *node, uint32_t *count_out)
     const distro_cluster *c = node->cluster;
     uint32_t count = 0;
     uint32_t *keys = NULL;
+    *count_out = 0;
     if (c->config.distro_enabled && node->healthy_count > 0 && node->self_index >= 0) {
         /* responsible(k) is exactly "k's bucket is mine" here. */
         uint32_t len = 0;
         const uint32_t *bucket = distro_mapper_keys_of(node, node->id, &len);
-        keys = malloc((len + 1) * sizeof *keys);
-        SIM_ASSERT(keys != NULL);
+        keys = malloc(((size_t)len + 1) * sizeof *keys);
+        if (keys == NULL) {
+            distro_fail_nomem(node->cluster, "owned keys");
+            return NULL;
+        }
         for (uint32_t i = 0; i < len; i++) {
             if (node->datums[bucket[i]].value != NULL) keys[count++] = bucket[i];
         }
@@ -148,8 +162,11 @@ uint32_t *distro_mapper_owned_keys(distro_node *node, uint32_t *count_out)
     } else {
         /* Distro off, an empty list, or self missing from it (W12): every
          * test of responsible() is the same answer; scan. */
-        keys = malloc((node->datums_cap + 1) * sizeof *keys);
-        SIM_ASSERT(keys != NULL);
+        keys = malloc(((size_t)node->datums_cap + 1) * sizeof *keys);
+        if (keys == NULL) {
+            distro_fail_nomem(node->cluster, "owned keys");
+            return NULL;
+        }
         for (uint32_t k = 0; k < node->datums_cap; k++) {
             if (node->datums[k].value != NULL && distro_mapper_responsible(node, k)) keys[count++] = k;
         }

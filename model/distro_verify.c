@@ -41,7 +41,13 @@ distro_msg *distro_checksum_msg_new(distro_node *node, uint16_t type, const uint
     const distro_cluster *c = node->cluster;
     distro_msg *msg = distro_msg_new(node->cluster, type, count);
     msg->checksums = calloc(count, sizeof *msg->checksums);
-    SIM_ASSERT(msg->checksums != NULL);
+    if (msg->checksums == NULL && count > 0) {
+        /* The run ends (sim_vec.h's policy); the caller still gets a valid,
+         * empty message, so nothing downstream reads a missing array. */
+        distro_fail_nomem(node->cluster, "checksum message");
+        msg->count = 0;
+        count = 0;
+    }
     msg->source = node->id;
     uint64_t bytes = by_tag ? 64 : 2;       /* the body's fixed part */
     for (uint32_t i = 0; i < count; i++) {
@@ -75,8 +81,12 @@ static void verify_run(sim_engine *sim, void *ctx, uint64_t arg)
         distro_msg *msg = distro_checksum_msg_new(node, DISTRO_MSG_CHECKSUM, owned_keys, owned, list_checksum, false,
                                                   &node->verify_last, &bytes);
         uint32_t *peers = malloc(c->n * sizeof *peers);
-        SIM_ASSERT(peers != NULL);
-        uint32_t count = distro_member_all_without_self(node, peers);
+        uint32_t count = 0;
+        if (peers == NULL) {
+            distro_fail_nomem(c, "verify peers");
+        } else {
+            count = distro_member_all_without_self(node, peers);
+        }
         for (uint32_t p = 0; p < count; p++) {
             if (!distro_member_has(node, peers[p])) continue;
             distro_counters_of(node)->verify_sent++;
@@ -113,13 +123,15 @@ static void fetch_done(sim_engine *sim, void *ctx, uint64_t source, sim_rpc_stat
     finish(node, (uint32_t)source);
 }
 
+/* The next stamp generation, growing the stamp array to every key; 0 when
+ * it could not grow (out of memory). */
 static uint32_t next_stamp(distro_node *node)
 {
     uint32_t need = node->cluster->key_count;
     if (node->stamp_cap < need) {
-        uint32_t cap = need * 2;
-        uint32_t *stamp = realloc(node->stamp, cap * sizeof *stamp);
-        SIM_ASSERT(stamp != NULL);
+        uint32_t cap = need > UINT32_MAX / 2 ? need : need * 2;
+        uint32_t *stamp = realloc(node->stamp, (size_t)cap * sizeof *stamp);
+        if (stamp == NULL) return 0;
         memset(stamp + node->stamp_cap, 0, (cap - node->stamp_cap) * sizeof *stamp);
         node->stamp = stamp;
         node->stamp_cap = cap;
@@ -148,8 +160,12 @@ void distro_verify_on_checksums(distro_node *node, const sim_message *msg, sim_r
     if (distro_memo_hit(node, &node->verify_memo[source], m)) return;   /* nothing to do, as last time */
     node->verify_busy[source] = true;
     uint32_t gen = next_stamp(node);
-    uint32_t *to_update = malloc((m->count + 1) * sizeof *to_update);
-    SIM_ASSERT(to_update != NULL);
+    uint32_t *to_update = gen != 0 ? malloc(((size_t)m->count + 1) * sizeof *to_update) : NULL;
+    if (to_update == NULL) {
+        distro_fail_nomem(node->cluster, "verify receiver");
+        finish(node, source);
+        return;
+    }
     uint32_t update_count = 0;
     for (uint32_t i = 0; i < m->count; i++) {
         uint32_t k = m->keys[i];
@@ -170,8 +186,13 @@ void distro_verify_on_checksums(distro_node *node, const sim_message *msg, sim_r
      * message.  Collected first, then removed, as Nacos does. */
     uint32_t bucket_len = 0;
     const uint32_t *bucket = distro_mapper_keys_of(node, source, &bucket_len);
-    uint32_t *to_remove = malloc((bucket_len + 1) * sizeof *to_remove);
-    SIM_ASSERT(to_remove != NULL);
+    uint32_t *to_remove = malloc(((size_t)bucket_len + 1) * sizeof *to_remove);
+    if (to_remove == NULL) {
+        distro_fail_nomem(node->cluster, "verify receiver");
+        free(to_update);
+        finish(node, source);
+        return;
+    }
     uint32_t remove_count = 0;
     for (uint32_t i = 0; i < bucket_len; i++) {
         uint32_t k = bucket[i];
