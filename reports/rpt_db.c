@@ -285,15 +285,18 @@ static const char *const rpt_stmt_sql[RPT_STMT_COUNT] = {
 struct rpt_db {
     sqlite3 *conn;                          /* owned; closed by rpt_db_close */
     sqlite3_stmt *stmts[RPT_STMT_COUNT];    /* owned; NULL until prepared */
+    bool readonly;                          /* rpt_db_open_readonly: no insert statements */
 };
 
 /* The handle's invariants between public calls: open, every statement
- * prepared (invariant 3), no transaction open (IDLE). */
+ * prepared (invariant 3; a read-only handle prepares none of the inserts),
+ * no transaction open (IDLE). */
 static void rpt_db_check(const rpt_db *db)
 {
     SIM_ASSERT(db != NULL);
     SIM_ASSERT(db->conn != NULL);
-    for (int id = 0; id < RPT_STMT_COUNT; id++) SIM_ASSERT(db->stmts[id] != NULL);
+    int prepared = db->readonly ? RPT_STMT_FIRST_SCHEMA : RPT_STMT_COUNT;
+    for (int id = 0; id < RPT_STMT_COUNT; id++) SIM_ASSERT((db->stmts[id] != NULL) == (id < prepared));
     SIM_ASSERT(sqlite3_get_autocommit(db->conn) != 0);
 }
 
@@ -888,6 +891,7 @@ sim_status rpt_db_write_run(rpt_db *db, const rpt_run *run, int64_t *run_id_out,
 {
     static const char where[] = "rpt_db_write_run";
     rpt_db_check(db);
+    if (db->readonly) return sim_error_set(err, SIM_ERR_INVALID, where, "the database was opened read-only");
     uint64_t children = 0;
     sim_status status = rpt_run_validate(run, &children, err);
     if (status != SIM_OK) return status;
@@ -954,13 +958,22 @@ static sim_status rpt_set_wal(rpt_db *db, const char *path, sim_error *err)
     return status;
 }
 
-static sim_status rpt_configure(rpt_db *db, const char *path, sim_error *err)
+/* Connection settings that change nothing in the file. */
+static sim_status rpt_configure_conn(rpt_db *db, const char *path, sim_error *err)
 {
     static const char where[] = "rpt_db_open";
     int rc = sqlite3_extended_result_codes(db->conn, 1);
     if (rc != SQLITE_OK) return rpt_fail(db->conn, rc, where, path, err);
     rc = sqlite3_busy_timeout(db->conn, RPT_DB_BUSY_TIMEOUT_MS);
     if (rc != SQLITE_OK) return rpt_fail(db->conn, rc, where, path, err);
+    return SIM_OK;
+}
+
+/* Settings for writing; these change the file (the WAL switch), so they
+ * come after rpt_inspect accepted it. */
+static sim_status rpt_configure(rpt_db *db, const char *path, sim_error *err)
+{
+    static const char where[] = "rpt_db_open";
     sim_status status = rpt_set_wal(db, path, err);
     if (status != SIM_OK) return status;
     /* NORMAL in WAL mode: a power cut may lose the last commits, never
@@ -1025,6 +1038,67 @@ static sim_status rpt_migrate(rpt_db *db, const char *path, int version, sim_err
     return SIM_OK;
 }
 
+/* Reads the file's user_version and table set without changing anything,
+ * and refuses what this build must not touch: a future or negative
+ * version, a file with tables but no distrosim schema (another program's
+ * database), and, when `readonly`, a file with no schema at all.
+ * `*version_out` is the version read. */
+static sim_status rpt_inspect(rpt_db *db, const char *path, bool readonly, int *version_out,
+                              sim_error *err)
+{
+    static const char where[] = "rpt_db_open";
+    /* One statement, so one consistent read: another process may be
+     * creating the schema at this very moment. */
+    static const char sql[] =
+        "SELECT (SELECT user_version FROM main.pragma_user_version),"
+        " (SELECT count(*) FROM main.sqlite_master WHERE type = 'table'"
+        " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'),"
+        " (SELECT count(*) FROM main.sqlite_master WHERE type = 'table' AND name = 'runs')";
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2(db->conn, sql, -1, &stmt, NULL);
+    if (rc != SQLITE_OK) return rpt_fail(db->conn, rc, where, path, err);
+    rc = rpt_step_busy_retry(stmt);
+    if (rc != SQLITE_ROW) {
+        sim_status status = rpt_fail(db->conn, rc, where, path, err);
+        (void)sqlite3_finalize(stmt);       /* repeats the step's rc */
+        return status;
+    }
+    int64_t version64 = sqlite3_column_int64(stmt, 0);
+    int64_t tables = sqlite3_column_int64(stmt, 1);
+    int64_t runs = sqlite3_column_int64(stmt, 2);
+    rc = sqlite3_finalize(stmt);            /* one row only: finalize after it is fine */
+    if (rc != SQLITE_OK) return rpt_fail(db->conn, rc, where, path, err);
+    SIM_ASSERT(version64 >= INT32_MIN && version64 <= INT32_MAX);   /* a 32-bit header field */
+    int version = (int)version64;
+    if (version > RPT_DB_SCHEMA_VERSION) {
+        return sim_error_set(err, SIM_ERR_REPORT, where,
+                             "database schema version %d is newer than this build (%d)", version,
+                             RPT_DB_SCHEMA_VERSION);
+    }
+    if (version < 0) {
+        return sim_error_set(err, SIM_ERR_REPORT, where,
+                             "%s is not a distrosim database (user_version %d); left untouched",
+                             path, version);
+    }
+    if (version == 0 && tables > 0) {
+        /* A foreign SQLite file also says 0: refuse to add tables to it. */
+        return sim_error_set(err, SIM_ERR_REPORT, where,
+                             "%s is not a distrosim database: user_version is 0 but it "
+                             "already holds tables; left untouched", path);
+    }
+    if (version > 0 && runs == 0) {
+        return sim_error_set(err, SIM_ERR_REPORT, where,
+                             "%s is not a distrosim database: user_version is %d but it has "
+                             "no runs table; left untouched", path, version);
+    }
+    if (readonly && version == 0) {
+        return sim_error_set(err, SIM_ERR_REPORT, where,
+                             "%s is not a distrosim database: it holds no tables", path);
+    }
+    *version_out = version;
+    return SIM_OK;
+}
+
 /* One transaction: read the version, migrate, read it again.  Two processes
  * opening a new file at once serialise on BEGIN IMMEDIATE; the second sees
  * the current version and does nothing. */
@@ -1063,6 +1137,11 @@ sim_status rpt_db_open(const char *path, rpt_db **out, sim_error *err)
                                db->conn != NULL ? sqlite3_errmsg(db->conn) : sqlite3_errstr(rc));
         goto out_close;
     }
+    status = rpt_configure_conn(db, path, err);
+    if (status != SIM_OK) goto out_close;
+    int version = 0;
+    status = rpt_inspect(db, path, false, &version, err);
+    if (status != SIM_OK) goto out_close;
     status = rpt_configure(db, path, err);
     if (status != SIM_OK) goto out_close;
     status = rpt_prepare_range(db, 0, RPT_STMT_FIRST_SCHEMA, err);
@@ -1070,6 +1149,103 @@ sim_status rpt_db_open(const char *path, rpt_db **out, sim_error *err)
     status = rpt_schema_upgrade(db, path, err);
     if (status != SIM_OK) goto out_close;
     status = rpt_prepare_range(db, RPT_STMT_FIRST_SCHEMA, RPT_STMT_COUNT, err);
+    if (status != SIM_OK) goto out_close;
+    rpt_db_check(db);
+    *out = db;
+    return SIM_OK;
+
+out_close:
+    rpt_db_close(db);
+    return status;
+}
+
+/* Columns and tables a version-1 file lacks, as empty stand-ins in the
+ * connection's TEMP schema (which unqualified names find first), so every
+ * report query reads a version-1 file without migrating it. */
+static const char rpt_readonly_v1_shims[] =
+    "CREATE TEMP VIEW runs AS SELECT *, NULL AS lag_count, NULL AS lag_p50_ns, "
+    "NULL AS lag_p90_ns, NULL AS lag_p99_ns, NULL AS lag_max_ns FROM main.runs;\n"
+    "CREATE TEMP TABLE run_params (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, "
+    "key TEXT NOT NULL, value TEXT NOT NULL);\n";
+_Static_assert(RPT_DB_SCHEMA_VERSION == 2, "a new schema version needs its read-only stand-ins");
+
+/* A WAL-mode file (header bytes 18 and 19 are 2) with no -wal beside it:
+ * no connection has it open, and everything committed is in the file. */
+static bool rpt_wal_file_at_rest(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return false;
+    unsigned char header[20] = { 0 };
+    bool wal = fread(header, 1, sizeof header, f) == sizeof header && header[18] == 2 && header[19] == 2;
+    (void)fclose(f);                        /* read-only: nothing to flush */
+    if (!wal) return false;
+    size_t n = strlen(path) + sizeof "-wal";
+    char *wal_path = malloc(n);
+    if (wal_path == NULL) return false;
+    snprintf(wal_path, n, "%s-wal", path);  /* exactly n - 1 bytes */
+    struct stat st;
+    bool at_rest = stat(wal_path, &st) != 0 && errno == ENOENT;
+    free(wal_path);
+    return at_rest;
+}
+
+/* "file:" URI of `path` with `query`, every byte outside [A-Za-z0-9/._~-]
+ * percent-encoded.  NULL when out of memory. */
+static char *rpt_file_uri(const char *path, const char *query)
+{
+    size_t len = strlen(path);
+    size_t n = sizeof "file://" + 3 * len + strlen(query) + 1;
+    char *uri = malloc(n);
+    if (uri == NULL) return NULL;
+    size_t at = (size_t)snprintf(uri, n, "%s", path[0] == '/' ? "file://" : "file:");
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)path[i];
+        bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                     ch == '/' || ch == '.' || ch == '_' || ch == '~' || ch == '-';
+        if (plain) uri[at++] = (char)ch;
+        else at += (size_t)snprintf(uri + at, n - at, "%%%02X", ch);
+    }
+    snprintf(uri + at, n - at, "?%s", query);   /* fits: n counts every byte */
+    return uri;
+}
+
+sim_status rpt_db_open_readonly(const char *path, rpt_db **out, sim_error *err)
+{
+    static const char where[] = "rpt_db_open";
+    SIM_ASSERT(out != NULL);
+    *out = NULL;
+    if (path == NULL || path[0] == '\0') {
+        return sim_error_set(err, SIM_ERR_INVALID, where, "no database path given");
+    }
+    rpt_db *db = calloc(1, sizeof *db);
+    if (db == NULL) return sim_error_set(err, SIM_ERR_NOMEM, where, "cannot allocate a handle");
+    db->readonly = true;
+    sim_status status = SIM_OK;
+    /* A WAL-mode file at rest is opened immutable: otherwise even a
+     * read-only connection creates -wal and -shm files beside it (and
+     * cannot on read-only media).  With a -wal present (a writer is at
+     * work) it is opened read-only with the usual locking. */
+    char *uri = rpt_file_uri(path, rpt_wal_file_at_rest(path) ? "immutable=1" : "mode=ro");
+    if (uri == NULL) {
+        free(db);
+        return sim_error_set(err, SIM_ERR_NOMEM, where, "cannot allocate the file name");
+    }
+    int rc = sqlite3_open_v2(uri, &db->conn, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    free(uri);
+    if (rc != SQLITE_OK) {
+        status = sim_error_set(err, rc == SQLITE_NOMEM ? SIM_ERR_NOMEM : SIM_ERR_IO,
+                               where, "cannot open %s: %s", path,
+                               db->conn != NULL ? sqlite3_errmsg(db->conn) : sqlite3_errstr(rc));
+        goto out_close;
+    }
+    status = rpt_configure_conn(db, path, err);
+    if (status != SIM_OK) goto out_close;
+    int version = 0;
+    status = rpt_inspect(db, path, true, &version, err);
+    if (status != SIM_OK) goto out_close;
+    if (version == 1) status = rpt_exec(db->conn, rpt_readonly_v1_shims, where, path, err);
+    if (status != SIM_OK) goto out_close;
+    status = rpt_prepare_range(db, 0, RPT_STMT_FIRST_SCHEMA, err);
     if (status != SIM_OK) goto out_close;
     rpt_db_check(db);
     *out = db;
@@ -1245,6 +1421,7 @@ sim_status rpt_db_merge(rpt_db *into, const char *other_path, sim_error *err)
 {
     static const char where[] = "rpt_db_merge";
     rpt_db_check(into);
+    if (into->readonly) return sim_error_set(err, SIM_ERR_INVALID, where, "the database was opened read-only");
     sim_status status = rpt_merge_check_path(into, other_path, err);
     if (status != SIM_OK) return status;
 

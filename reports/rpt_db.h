@@ -171,8 +171,20 @@ typedef struct rpt_run {
  * caller releases with rpt_db_close(); on failure `*out` is NULL and `err`
  * says why: SIM_ERR_IO when the file cannot be opened (a directory, a
  * missing parent directory, no permission), SIM_ERR_REPORT when it is not a
- * distrosim database or its schema version is newer than this build. */
+ * distrosim database or its schema version is newer than this build.  The
+ * user_version and the table set are read before anything is changed: a
+ * file refused for either (a negative or future version, another program's
+ * tables) is left untouched. */
 SIM_MUST_CHECK sim_status rpt_db_open(const char *path, rpt_db **out, sim_error *err);
+
+/* Opens an existing results database for reading only (SQLite's
+ * SQLITE_OPEN_READONLY): no WAL switch, no migration, nothing written, so it
+ * reads a file on read-only media and leaves the file byte for byte as it
+ * was.  A version-1 file is read through empty stand-ins for what version 2
+ * added.  rpt_db_write_run and rpt_db_merge on this handle fail with
+ * SIM_ERR_INVALID.  Errors as rpt_db_open, plus SIM_ERR_REPORT for a file
+ * with no tables. */
+SIM_MUST_CHECK sim_status rpt_db_open_readonly(const char *path, rpt_db **out, sim_error *err);
 
 /* Releases the handle and its prepared statements.  NULL is a no-op. */
 void rpt_db_close(rpt_db *db);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "rpt_report_int.h"
 #include "sim_assert.h"
@@ -393,8 +394,48 @@ bool rpt_param_number(const char *text, double *out, bool *is_duration)
  * Output files
  * ======================================================================== */
 
-/* Writes `len` bytes to `path` via "path.tmp" and rename, or to stdout for
- * "-". */
+/* A new file next to `path` ("PATH.XXXXXX", a name no other file has),
+ * mode 0666 less the umask as fopen would; its name is left in `tmp`.
+ * NULL with errno set on failure. */
+static FILE *create_temp_beside(const char *path, rpt_buf *tmp)
+{
+    rpt_buf_printf(tmp, "%s.XXXXXX", path);
+    if (tmp->failed) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    char *name = tmp->data;                         /* not empty: mkstemp fills in the X's */
+    int fd = mkstemp(name);
+    if (fd < 0) return NULL;
+    mode_t mask = umask(0);
+    (void)umask(mask);
+    FILE *f = fchmod(fd, 0666 & ~mask) == 0 ? fdopen(fd, "wb") : NULL;
+    if (f == NULL) {
+        int saved = errno;
+        (void)close(fd);
+        (void)unlink(name);
+        errno = saved;
+    }
+    return f;
+}
+
+/* True when `out` names the database or the trace being read (the same
+ * device and inode): writing it would destroy an input. */
+static bool output_is_input(const rpt_ctx *ctx, const char *out)
+{
+    struct stat so, si;
+    if (stat(out, &so) != 0) return false;
+    const char *inputs[2] = { ctx->db_path, ctx->opt.trace_path };
+    for (int i = 0; i < 2; i++) {
+        if (inputs[i] != NULL && stat(inputs[i], &si) == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Writes `len` bytes to `path` via a temporary file beside it and rename,
+ * or to stdout for "-". */
 static void write_whole_file(rpt_ctx *ctx, const char *path, const char *data, size_t len)
 {
     static const char where[] = "rpt_report_write";
@@ -406,17 +447,12 @@ static void write_whole_file(rpt_ctx *ctx, const char *path, const char *data, s
         return;
     }
     rpt_buf tmp = { 0 };
-    rpt_buf_printf(&tmp, "%s.tmp", path);
-    if (tmp.failed) {
-        (void)rpt_fail(ctx, SIM_ERR_NOMEM, where, "out of memory");
-        return;
-    }
-    FILE *f = fopen(rpt_buf_str(&tmp), "wb");
+    FILE *f = create_temp_beside(path, &tmp);
     if (f == NULL) {
         (void)rpt_fail(ctx, SIM_ERR_IO, where, "cannot create %s: %s", rpt_buf_str(&tmp), strerror(errno));
         goto out_free_tmp;
     }
-    bool ok = fwrite(data, 1, len, f) == len;
+    bool ok = fwrite(data, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
     ok = fclose(f) == 0 && ok;
     if (!ok) {
         (void)rpt_fail(ctx, SIM_ERR_IO, where, "cannot write %s: %s", rpt_buf_str(&tmp), strerror(errno));
@@ -825,16 +861,20 @@ static void write_csv_table(rpt_ctx *ctx, const char *dir, size_t t)
     static const char where[] = "rpt_report_write";
     rpt_buf path = { 0 }, tmp = { 0 }, sql = { 0 };
     rpt_buf_printf(&path, "%s/%s.csv", dir, csv_tables[t].table);
-    rpt_buf_printf(&tmp, "%s/%s.csv.tmp", dir, csv_tables[t].table);
     char filter[64];
     rpt_run_filter(ctx, csv_tables[t].child ? "run_id" : "id", filter, sizeof filter);
     rpt_buf_printf(&sql, "SELECT %s FROM %s WHERE 1 = 1%s ORDER BY id", csv_tables[t].columns,
                    csv_tables[t].table, filter);
-    if (path.failed || tmp.failed || sql.failed) {
+    if (path.failed || sql.failed) {
         (void)rpt_fail(ctx, SIM_ERR_NOMEM, where, "out of memory");
         goto out_free;
     }
-    csv_sink sink = { .f = fopen(rpt_buf_str(&tmp), "wb"), .failed = false };
+    if (output_is_input(ctx, rpt_buf_str(&path))) {
+        (void)rpt_fail(ctx, SIM_ERR_INVALID, where, "%s is an input of the report: refusing to overwrite it",
+                       rpt_buf_str(&path));
+        goto out_free;
+    }
+    csv_sink sink = { .f = create_temp_beside(rpt_buf_str(&path), &tmp), .failed = false };
     if (sink.f == NULL) {
         (void)rpt_fail(ctx, SIM_ERR_IO, where, "cannot create %s: %s", rpt_buf_str(&tmp), strerror(errno));
         goto out_free;
@@ -842,7 +882,8 @@ static void write_csv_table(rpt_ctx *ctx, const char *dir, size_t t)
     (void)setvbuf(sink.f, NULL, _IOFBF, (size_t)1 << 20);   /* a big table is hundreds of MB: fewer writes */
     csv_header(&sink, csv_tables[t].columns);
     rpt_query_each(ctx, rpt_buf_str(&sql), csv_row, &sink);
-    bool closed = fclose(sink.f) == 0;
+    bool closed = fflush(sink.f) == 0 && fsync(fileno(sink.f)) == 0;
+    closed = fclose(sink.f) == 0 && closed;
     if (ctx->status == SIM_OK && (sink.failed || !closed)) {
         (void)rpt_fail(ctx, SIM_ERR_IO, where, "cannot write %s", rpt_buf_str(&tmp));
     }
@@ -941,7 +982,11 @@ sim_status rpt_report_write(const char *db_path, rpt_format format, const rpt_re
         snprintf(title, sizeof title, "distrosim report: %s", base_name(db_path));
         ctx.opt.title = title;
     }
-    st = rpt_db_open(db_path, &ctx.db, err);
+    if (format != RPT_FORMAT_CSV && strcmp(out_path, "-") != 0 && output_is_input(&ctx, out_path)) {
+        return sim_error_set(err, SIM_ERR_INVALID, "rpt_report_write",
+                             "-o %s is an input of the report: refusing to overwrite it", out_path);
+    }
+    st = rpt_db_open_readonly(db_path, &ctx.db, err);
     if (st != SIM_OK) return st;
     if (ctx.opt.reverse_unordered) rpt_db_set_reverse_unordered(ctx.db, true);
 

@@ -605,6 +605,134 @@ START_TEST(test_foreign_files_rejected)
 }
 END_TEST
 
+
+/* The whole file, to compare bytes before and after (free). */
+static char *tst_file_bytes(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    char buf[4096];
+    size_t n;
+    size_t total = 0;
+    char *data = NULL;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        data = realloc(data, total + n);
+        ck_assert_ptr_nonnull(data);
+        memcpy(data + total, buf, n);
+        total += n;
+    }
+    ck_assert_int_eq(fclose(f), 0);
+    *len = total;
+    return data;
+}
+
+static bool tst_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* A file rpt_db_open refuses is left exactly as it was: no WAL switch, no
+ * table added, not even a -wal beside it. */
+static void tst_assert_refused_untouched(const tst_dir *dir, const char *name, bool v1_schema,
+                                         const char *extra_sql, int user_version)
+{
+    char *path = tst_dir_file(dir, name);
+    tst_make_db(path, v1_schema, extra_sql, user_version);
+    size_t before_len = 0, after_len = 0;
+    char *before = tst_file_bytes(path, &before_len);
+    sim_error err;
+    rpt_db *db = NULL;
+    TST_ERR(rpt_db_open(path, &db, &err), SIM_ERR_REPORT);
+    ck_assert_ptr_null(db);
+    TST_ERR(rpt_db_open_readonly(path, &db, &err), SIM_ERR_REPORT);
+    ck_assert_ptr_null(db);
+    char *after = tst_file_bytes(path, &after_len);
+    ck_assert_msg(before_len == after_len && memcmp(before, after, before_len) == 0, "%s changed", name);
+    char wal[512];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    ck_assert_msg(!tst_exists(wal), "%s-wal created", name);
+    free(before);
+    free(after);
+    free(path);
+}
+
+START_TEST(test_refused_files_untouched)
+{
+    (void)_i;
+    tst_dir dir;
+    tst_dir_make(&dir);
+    tst_assert_refused_untouched(&dir, "future.db", true, NULL, 3);
+    tst_assert_refused_untouched(&dir, "negative.db", false, "CREATE TABLE notes (body TEXT)", -1);
+    tst_assert_refused_untouched(&dir, "negative-ours.db", true, NULL, -1);
+    tst_assert_refused_untouched(&dir, "foreign0.db", false, "CREATE TABLE notes (body TEXT)", 0);
+    tst_assert_refused_untouched(&dir, "foreign2.db", false, "CREATE TABLE notes (body TEXT)", 2);
+    tst_dir_remove(&dir);
+}
+END_TEST
+
+/* Read-only: queries work, writes are refused, and the file (a WAL file at
+ * rest, and a version-1 file read through the stand-ins) is left byte for
+ * byte as it was, with no -wal or -shm created. */
+START_TEST(test_open_readonly)
+{
+    bool reverse = _i == 1;
+    sim_error err;
+    tst_dir dir;
+    tst_dir_make(&dir);
+    char *path = tst_dir_file(&dir, "runs.db");
+    char *wal = tst_dir_file(&dir, "runs.db-wal");
+    char *shm = tst_dir_file(&dir, "runs.db-shm");
+    rpt_db *db = tst_open(path, reverse);
+    rpt_run run = tst_bare_run(5);
+    TST_OK(rpt_db_write_run(db, &run, NULL, &err));
+    rpt_db_close(db);
+    ck_assert(!tst_exists(wal));
+    size_t before_len = 0, after_len = 0;
+    char *before = tst_file_bytes(path, &before_len);
+
+    TST_OK(rpt_db_open_readonly(path, &db, &err));
+    rpt_db_set_reverse_unordered(db, reverse);
+    tst_query_eq(db, "SELECT seed, verdict FROM runs ORDER BY id", "5|pass\n");
+    TST_ERR(rpt_db_write_run(db, &run, NULL, &err), SIM_ERR_INVALID);
+    ck_assert(!tst_exists(wal));
+    ck_assert(!tst_exists(shm));
+    rpt_db_close(db);
+    char *after = tst_file_bytes(path, &after_len);
+    ck_assert(before_len == after_len && memcmp(before, after, before_len) == 0);
+    ck_assert(!tst_exists(wal));
+    ck_assert(!tst_exists(shm));
+    free(before);
+    free(after);
+
+    /* Version 1: read as version 2 (empty lag columns and run_params), not migrated. */
+    char *old_path = tst_dir_file(&dir, "v1.db");
+    tst_make_db(old_path, true, TST_V1_RUN_SQL, 1);
+    before = tst_file_bytes(old_path, &before_len);
+    TST_OK(rpt_db_open_readonly(old_path, &db, &err));
+    rpt_db_set_reverse_unordered(db, reverse);
+    tst_query_eq(db, "SELECT id, seed, lag_count, lag_max_ns FROM runs ORDER BY id", "1|7|NULL|NULL\n");
+    tst_query_eq(db, "SELECT count(*) FROM run_params", "0\n");
+    rpt_db_close(db);
+    after = tst_file_bytes(old_path, &after_len);
+    ck_assert(before_len == after_len && memcmp(before, after, before_len) == 0);
+    ck_assert_int_eq(tst_raw_user_version(old_path), 1);
+
+    /* An empty or missing file is not a database to read. */
+    char *missing = tst_dir_file(&dir, "missing.db");
+    TST_ERR(rpt_db_open_readonly(missing, &db, &err), SIM_ERR_IO);
+    ck_assert(!tst_exists(missing));
+    free(before);
+    free(after);
+    free(missing);
+    free(old_path);
+    free(path);
+    free(wal);
+    free(shm);
+    tst_dir_remove(&dir);
+}
+END_TEST
+
 /* ========================================================================
  * Errors
  * ======================================================================== */
@@ -1024,6 +1152,8 @@ static Suite *rpt_db_suite(void)
     tcase_add_loop_test(schema, test_migrate_v1, 0, 2);
     tcase_add_loop_test(schema, test_newer_version_rejected, 0, 2);
     tcase_add_loop_test(schema, test_foreign_files_rejected, 0, 2);
+    tcase_add_loop_test(schema, test_refused_files_untouched, 0, 2);
+    tcase_add_loop_test(schema, test_open_readonly, 0, 2);
     suite_add_tcase(s, schema);
 
     TCase *errors = tcase_create("errors");
