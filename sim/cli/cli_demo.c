@@ -7,6 +7,7 @@
 #include "cli_demo.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,13 +49,37 @@ static void print_state(sim_engine *sim, distro_cluster *c, obs *o, const char *
     printf("  divergent=%u\n", obs_divergent_keys(o));
 }
 
+/* Decimal digits only, the whole text, at most UINT64_MAX. */
+static bool parse_seed(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (s[0] == '\0') return false;
+    for (const char *p = s; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9') return false;
+        uint64_t d = (uint64_t)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10) return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
 int cli_demo_main(int argc, char **argv)
 {
     if (argc > 0 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
         printf("usage: distrosim demo [SEED]\n\nA 3-node Nacos 1.4 cluster through a crash, a restart, a partition and a heal.\n");
         return 0;
     }
-    uint64_t seed = argc > 0 ? strtoull(argv[0], NULL, 10) : 1;
+    uint64_t seed = 1;
+    if (argc > 1) {
+        fprintf(stderr, "distrosim demo: one SEED at most; unexpected \"%s\"\n", argv[1]);
+        return 2;
+    }
+    if (argc == 1 && !parse_seed(argv[0], &seed)) {
+        fprintf(stderr, "distrosim demo: SEED: expected a decimal number from 0 to %" PRIu64 ", got \"%s\"\n",
+                UINT64_MAX, argv[0]);
+        return 2;
+    }
     sim_error err;
     sim_config sc = { .seed = seed, .node_count = 3 };
     sim_engine *sim = sim_engine_create(&sc, &err);
@@ -142,6 +167,10 @@ int cli_demo_main(int argc, char **argv)
             printf(" bytes=%" PRIu64 "\n", totals[t].bytes);
         }
         printf("\nevents=%" PRIu64 " trace_hash=%016" PRIx64 "\n", sim_events_processed(sim), sim_trace_hash(sim));
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            fprintf(stderr, "distrosim demo: cannot write to standard output\n");
+            status = 2;
+        }
     }
     obs_destroy(o);
     distro_cluster_destroy(c);
