@@ -437,7 +437,7 @@ distro_cluster *distro_cluster_create(sim_engine *sim, const distro_config *conf
         return NULL;
     }
     if (config->task_tick_ns == 0 || config->verify_interval_ns == 0 || config->member_report_interval_ns == 0 ||
-        config->beat_check_interval_ns == 0 || config->load_poll_ns == 0 || config->execute_workers == 0 ||
+        config->beat_check_interval_ns == 0 || config->load_poll_ns == 0 || config->cpu_cores == 0 ||
         config->batch_sync_key_count == 0 || config->server_status_interval_ns == 0 ||
         config->health_sync_interval_ns == 0 || config->client_beat_interval_ns == 0) {
         sim_error_set(err, SIM_ERR_INVALID, "distro_cluster_create",

@@ -209,6 +209,10 @@ const distro_counters *distro_node_counters(const distro_cluster *cluster, uint3
 /* Checksum messages whose comparison the receiver skipped because its
  * outcome was known (distro_memo.c); 0 with shortcuts off. */
 uint64_t distro_cluster_memo_hits(const distro_cluster *cluster);
+/* Execute workers on `node` (0 when it is down), and the target of the
+ * sync batch worker `worker` is blocked sending (UINT32_MAX: none). */
+uint32_t distro_node_worker_count(const distro_cluster *cluster, uint32_t node);
+uint32_t distro_node_worker_blocked_on(const distro_cluster *cluster, uint32_t node, uint32_t worker);
 /* Pending delay tasks on `node` (both stages). */
 uint32_t distro_node_pending_tasks(const distro_cluster *cluster, uint32_t node);
 

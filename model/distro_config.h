@@ -41,8 +41,9 @@ typedef struct distro_config {
     uint32_t member_fail_access_cnt;         /* 3: DOWN when failures > 3 */
     bool members_start_down;                 /* 1.4.2: new members forced DOWN until contact */
     sim_time_ns member_report_timeout_ns;    /* HTTP timeout of the report call */
-    /* Execute engine (section 1.4): workers = next power of two >= cores. */
-    uint32_t execute_workers;                /* 8, a typical 8-core server */
+    /* Execute engine (section 1.4): workers = the smallest power of two >=
+     * the server's CPU cores (distro_config_execute_workers). */
+    uint32_t cpu_cores;                      /* 4, see distro_config_defaults */
     /* DistroFilter proxy (section 1.7). */
     sim_time_ns proxy_timeout_ns;            /* 2000 ms connect + 2000 ms read */
     /* Switches. */
@@ -59,5 +60,9 @@ typedef struct distro_config {
 
 /* Nacos 1.4.2's defaults.  Pure. */
 distro_config distro_config_defaults(void);
+
+/* NacosExecuteTaskExecuteEngine's worker count: the smallest power of two
+ * >= cpu_cores (1 for 0 or 1 core).  Pure. */
+uint32_t distro_config_execute_workers(const distro_config *config);
 
 #endif

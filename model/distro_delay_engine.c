@@ -15,9 +15,23 @@
  * and any fixed order is faithful (section 8.3).
  *
  * Execute tasks go to worker (hash(tag) & 0x7fffffff) mod W, each a FIFO
- * run by one thread.  Adding a key to a batch is instantaneous; sending a
- * batch is a synchronous HTTP PUT that holds its worker until the response
- * or the timeout, and everything queued behind waits (W10). */
+ * run by one thread; W is the smallest power of two >= the configured CPU
+ * cores.  Adding a key to a batch is instantaneous; sending a batch is a
+ * synchronous HTTP PUT that holds its worker until the response or the
+ * timeout, and everything queued behind waits (W10).
+ *
+ * A batch's tag is a DistroHttpCombinedKey, whose hash covers its key list
+ * as well as (sequence name, type, target).  The list is copied from the
+ * batch task's HashSet, so its order is the HashSet's iteration order:
+ * bucket by bucket ((h ^ h >>> 16) & (capacity - 1), capacity 16 doubled
+ * while size > 3/4 of it), and inside a bucket the most recently added key
+ * first (each merge builds a new set: the new key, then the old set's keys
+ * in their order).  `keys` is kept in that recency order: a key added again
+ * moves to the end.  Successive batches to one target thus land on varying
+ * workers, and one unreachable peer can hold every worker in turn.  (A
+ * bucket of 9 or more keys, which Java would turn into a tree, is ordered
+ * as a list here; with at most 3/4 load that takes a very unlucky key
+ * set.) */
 #include "distro_int.h"
 
 #include <stdlib.h>
@@ -257,6 +271,15 @@ void distro_sync_add_to_batch(distro_node *node, uint32_t key, uint32_t target)
             return;
         }
         t->keys[t->keys_count++] = key;
+    } else {
+        /* Added again: the newest key of the merged HashSet, first in its
+         * bucket (see the header comment).  O(batch). */
+        uint32_t i = t->keys_count;
+        while (i > 0 && t->keys[i - 1] != key) i--;
+        if (i > 0 && i < t->keys_count) {
+            memmove(&t->keys[i - 1], &t->keys[i], (t->keys_count - i) * sizeof *t->keys);
+            t->keys[t->keys_count - 1] = key;
+        }
     }
     if (t->keys_count >= cfg->batch_sync_key_count) {
         node->combined_seq++;            /* later keys start a new batch */
@@ -291,6 +314,60 @@ static int32_t combined_key_java_hash(uint32_t seq)
     } while (seq > 0);
     while (n > 0) h = 31u * h + (uint32_t)(unsigned char)digits[--n];
     return (int32_t)h;
+}
+
+/* java.util.Objects.hash(a, b) of two int hashes: a 31-fold from 1. */
+static int32_t objects_hash2(int32_t ha, int32_t hb)
+{
+    uint32_t h = 1;
+    h = 31 * h + (uint32_t)ha;
+    h = 31 * h + (uint32_t)hb;
+    return (int32_t)h;
+}
+
+/* The table size of a java.util.HashSet built by adding `size` elements to
+ * a new HashSet(): 16, doubled while size exceeds 3/4 of it. */
+static uint32_t hashset_capacity(uint32_t size)
+{
+    uint32_t cap = 16;
+    while (size > cap / 4 * 3) cap *= 2;
+    return cap;
+}
+
+typedef struct set_pos {
+    uint32_t bucket;
+    uint32_t pos;                /* index in the batch: larger = added later */
+} set_pos;
+
+static int set_pos_cmp(const void *a, const void *b)
+{
+    const set_pos *x = a, *y = b;
+    if (x->bucket != y->bucket) return x->bucket < y->bucket ? -1 : 1;
+    return x->pos > y->pos ? -1 : x->pos < y->pos;   /* newest first */
+}
+
+/* List.hashCode of the batch's key list in HashSet iteration order (the
+ * header comment): h = 31 * h + String.hashCode(key), from 1.  False when
+ * out of memory (the run has failed). */
+static bool combined_keys_java_hash(distro_node *node, const uint32_t *keys, uint32_t count, int32_t *out)
+{
+    const distro_cluster *c = node->cluster;
+    set_pos *order = malloc(((size_t)count + 1) * sizeof *order);
+    if (order == NULL) {
+        distro_fail_nomem(node->cluster, "combined_keys_java_hash");
+        return false;
+    }
+    uint32_t cap = hashset_capacity(count);
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t h = (uint32_t)c->keys[keys[i]].name_java_hash;
+        order[i] = (set_pos){ .bucket = (h ^ (h >> 16)) & (cap - 1), .pos = i };
+    }
+    if (count > 1) qsort(order, count, sizeof *order, set_pos_cmp);
+    uint32_t h = 1;
+    for (uint32_t i = 0; i < count; i++) h = 31 * h + (uint32_t)c->keys[keys[order[i].pos]].name_java_hash;
+    free(order);
+    *out = (int32_t)h;
+    return true;
 }
 
 static void worker_run(distro_node *node, uint32_t w)
@@ -350,12 +427,16 @@ static void process_task(distro_node *node, distro_task *t)
         distro_worker_submit(node, exec, (uint32_t)objects_hash3(c->keys[t->key].name_java_hash, type_hash, target_hash));
         return;
     }
-    /* The default processor: DistroSyncChangeTask on the batch. */
+    /* The default processor: DistroSyncChangeTask on the batch, tagged with
+     * its DistroHttpCombinedKey: Objects.hash(DistroKey.hashCode(), keys). */
+    int32_t list_hash = 0;
+    if (!combined_keys_java_hash(node, t->keys, t->keys_count, &list_hash)) return;
+    int32_t super_hash = objects_hash3(combined_key_java_hash(t->key), type_hash, target_hash);
     distro_exec exec = { .kind = DISTRO_EXEC_SYNC_BATCH, .target = t->target, .seq = t->key,
                          .keys = t->keys, .keys_count = t->keys_count };
     t->keys = NULL;                      /* the execute task owns the batch now */
     t->keys_count = t->keys_cap = 0;
-    distro_worker_submit(node, exec, (uint32_t)objects_hash3(combined_key_java_hash(t->key), type_hash, target_hash));
+    distro_worker_submit(node, exec, (uint32_t)objects_hash2(super_hash, list_hash));
 }
 
 static int slot_cmp(const void *a, const void *b)
@@ -420,7 +501,7 @@ static void tick(sim_engine *sim, void *ctx, uint64_t arg)
 void distro_tasks_start(distro_node *node)
 {
     node->tasks_free = DISTRO_NONE;
-    node->worker_count = node->cluster->config.execute_workers;
+    node->worker_count = distro_config_execute_workers(&node->cluster->config);
     node->workers = calloc(node->worker_count, sizeof *node->workers);
     SIM_ASSERT(node->workers != NULL);
     distro_timer(node, node->cluster->config.task_tick_ns, DISTRO_KIND_TICK, tick, 0);
@@ -456,4 +537,17 @@ void distro_tasks_clear(distro_node *node)
 uint32_t distro_tasks_pending(const distro_node *node)
 {
     return node->tasks_live;
+}
+
+uint32_t distro_node_worker_count(const distro_cluster *c, uint32_t node)
+{
+    if (node >= c->n || !c->nodes[node].running) return 0;
+    return c->nodes[node].worker_count;
+}
+
+uint32_t distro_node_worker_blocked_on(const distro_cluster *c, uint32_t node, uint32_t worker)
+{
+    if (node >= c->n || !c->nodes[node].running || worker >= c->nodes[node].worker_count) return UINT32_MAX;
+    const distro_worker *w = &c->nodes[node].workers[worker];
+    return w->busy ? w->inflight_target : UINT32_MAX;
 }

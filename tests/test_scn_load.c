@@ -380,6 +380,7 @@ START_TEST(test_every_key_values)
     ck_assert_uint_eq(d->member_report_interval_ns, 1500 * SIM_MS);
     ck_assert_uint_eq(d->batch_sync_key_count, 500);
     ck_assert_uint_eq(d->member_fail_access_cnt, 5);
+    ck_assert_uint_eq(d->cpu_cores, 6);
     ck_assert_uint_eq(d->health_sync_initial_ns, 0);
     ck_assert(d->data_warmup);
     ck_assert(!d->expire_instance);

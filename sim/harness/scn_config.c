@@ -52,6 +52,7 @@ static const scn_distro_field scn_distro_table[] = {
     U32F(member_fail_access_cnt, 0, SCN_MEMBER_FAIL_ACCESS_CNT_MAX),
     BOOLF(members_start_down),
     DUR(member_report_timeout, 1),
+    U32F(cpu_cores, 1, 1024),       /* execute workers: next power of two >= cores */
     DUR(proxy_timeout, 1),
     BOOLF(distro_enabled),
     BOOLF(default_instance_ephemeral),
