@@ -171,6 +171,7 @@ static void call_server(distro_cluster *c, uint32_t id)
 void distro_client_respond(distro_cluster *c, uint32_t server, uint32_t client, uint32_t request_id, int32_t code)
 {
     distro_node *node = &c->nodes[server];
+    c->clients[client].last_code = code;
     for (uint32_t i = 0; i < node->pending_count; i++) {
         distro_pending *p = &node->pending[i];
         if (p->client != client || p->request_id != request_id) continue;
@@ -339,6 +340,12 @@ uint32_t distro_client_key(const distro_cluster *c, uint32_t client)
 {
     SIM_ASSERT(client < c->client_count);
     return c->clients[client].key;
+}
+
+int32_t distro_client_last_code(const distro_cluster *c, uint32_t client)
+{
+    SIM_ASSERT(client < c->client_count);
+    return c->clients[client].last_code;
 }
 
 const char *distro_client_address(const distro_cluster *c, uint32_t client)

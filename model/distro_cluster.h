@@ -147,6 +147,8 @@ uint32_t distro_client_count(const distro_cluster *cluster);
  * should show). */
 bool distro_client_live(const distro_cluster *cluster, uint32_t client);
 uint32_t distro_client_key(const distro_cluster *cluster, uint32_t client);
+/* The HTTP code the last server to answer `client` sent (0: none yet). */
+int32_t distro_client_last_code(const distro_cluster *cluster, uint32_t client);
 /* "ip:port" of the client's instance. */
 const char *distro_client_address(const distro_cluster *cluster, uint32_t client);
 

@@ -8,8 +8,13 @@
  * gate on, a node whose status is not UP answers 503 to client requests.
  *
  * Writes on the owner rebuild the service's list (register replaces by
- * ip:port:cluster and stamps lastBeat = now; deregister removes), store it
- * and sync it: put -> sync(key, CHANGE, 1000 ms).  A beat for an unknown
+ * ip:port:cluster and stamps lastBeat = now, keeping the healthy flag of an
+ * instance already listed, as Cluster.updateIps does; deregister removes;
+ * a deregister for a service the node does not know answers 200 and
+ * changes nothing), store it and sync it: put -> sync(key, CHANGE, 1000 ms).
+ * The beat check's DELETE to itself carries the Nacos-Server agent, so a
+ * node that lost the tag meanwhile rejects it with 400, as any proxied
+ * request.  A beat for an unknown
  * instance re-registers it when it carries its body, and answers 20404
  * otherwise (the client then registers); a beat never syncs. */
 #include "distro_int.h"
@@ -52,6 +57,7 @@ static void add_instance(distro_node *node, uint32_t key, uint32_t client)
         return;
     }
     uint32_t i = distro_ilist_find(next, cl->ip, cl->port, cl->cluster_name);
+    bool healthy = true;
     if (i == DISTRO_NONE) {
         if (next->count == next->cap) {
             distro_ilist *grown = distro_ilist_reserve(next, next->cap == 0 ? 2 : next->cap * 2);
@@ -63,13 +69,15 @@ static void add_instance(distro_node *node, uint32_t key, uint32_t client)
             next = grown;
         }
         i = next->count++;
+    } else {
+        healthy = next->inst[i].healthy;    /* the checker's flag stands */
     }
     distro_instance *in = &next->inst[i];
     memset(in, 0, sizeof *in);
     in->ip = cl->ip;
     in->port = cl->port;
     in->weight = clamp_weight(cl->weight);
-    in->healthy = true;
+    in->healthy = healthy;
     in->enabled = true;
     in->ephemeral = true;
     in->cluster = cl->cluster_name;
@@ -81,11 +89,13 @@ static void add_instance(distro_node *node, uint32_t key, uint32_t client)
     distro_sync_put(node, key);
 }
 
-/* ServiceManager.removeInstance: put the list without it, changed or not. */
-static int32_t remove_instance(distro_node *node, uint32_t key, const instance_ref *ref)
+/* ServiceManager.removeInstance: put the list without it, changed or not.
+ * *removed: whether the instance was listed. */
+static int32_t remove_instance(distro_node *node, uint32_t key, const instance_ref *ref, bool *removed)
 {
+    *removed = false;
     distro_datum *d = key < node->datums_cap ? &node->datums[key] : NULL;
-    if (d == NULL || !d->service_exists) return 400;     /* "service not found" */
+    if (d == NULL || !d->service_exists) return 200;     /* InstanceController: "ok", nothing done */
     distro_ilist *list = d->value;
     distro_ilist *next = list != NULL ? distro_ilist_clone(list) : distro_ilist_new(0);
     if (next == NULL) {
@@ -97,6 +107,7 @@ static int32_t remove_instance(distro_node *node, uint32_t key, const instance_r
         memmove(&next->inst[i], &next->inst[i + 1], (next->count - i - 1) * sizeof *next->inst);
         next->count--;
         next->checksum_valid = next->service_checksum_valid = false;
+        *removed = true;
     }
     distro_store_put(node, key, next);
     distro_sync_put(node, key);
@@ -120,15 +131,17 @@ static int32_t beat(distro_node *node, uint32_t key, uint32_t client, bool with_
 }
 
 /* The controller method, on the node DistroFilter let through. */
-static int32_t handle(distro_node *node, uint32_t key, uint8_t op, const instance_ref *ref, bool with_body)
+static int32_t handle(distro_node *node, uint32_t key, uint8_t op, const instance_ref *ref, bool with_body,
+                      bool *removed)
 {
+    *removed = false;
     switch ((distro_op)op) {
     case DISTRO_OP_REGISTER:
         SIM_ASSERT(ref->client != DISTRO_NONE);
         add_instance(node, key, ref->client);
         return 200;
     case DISTRO_OP_DEREGISTER:
-        return remove_instance(node, key, ref);
+        return remove_instance(node, key, ref, removed);
     case DISTRO_OP_BEAT:
         SIM_ASSERT(ref->client != DISTRO_NONE);
         return beat(node, key, ref->client, with_body);
@@ -183,7 +196,8 @@ void distro_filter_on_client_request(distro_node *node, uint32_t client, uint8_t
     uint32_t key = c->clients[client].key;
     instance_ref ref = ref_of_client(c, client);
     if (distro_mapper_responsible(node, key)) {
-        distro_client_respond(c, node->id, client, request_id, handle(node, key, op, &ref, with_body));
+        bool removed = false;
+        distro_client_respond(c, node->id, client, request_id, handle(node, key, op, &ref, with_body, &removed));
         return;
     }
     proxy(node, key, op, &ref, with_body, request_id);
@@ -195,8 +209,9 @@ void distro_filter_on_proxy(distro_node *node, const sim_message *msg, sim_rpc_t
     distro_msg *resp = distro_msg_new(node->cluster, DISTRO_MSG_PROXY_RESP, 0);
     if (distro_mapper_responsible(node, m->key)) {
         instance_ref ref = { .client = m->client, .ip = m->ip, .port = m->port, .cluster = m->cluster_name };
-        resp->code = handle(node, m->key, m->op, &ref, m->with_body);
-        if (m->client == DISTRO_NONE && resp->code == 200) distro_counters_of(node)->instances_expired++;
+        bool removed = false;
+        resp->code = handle(node, m->key, m->op, &ref, m->with_body, &removed);
+        if (m->client == DISTRO_NONE && removed) distro_counters_of(node)->instances_expired++;
     } else {
         /* The User-Agent says Nacos-Server: never proxy twice. */
         distro_counters_of(node)->redirects_rejected++;
@@ -209,8 +224,12 @@ void distro_filter_local_delete(distro_node *node, uint32_t key, const char *ip,
 {
     instance_ref ref = { .client = DISTRO_NONE, .ip = ip, .port = port, .cluster = cluster };
     if (distro_mapper_responsible(node, key)) {
-        if (remove_instance(node, key, &ref) == 200) distro_counters_of(node)->instances_expired++;
+        bool removed = false;
+        (void)remove_instance(node, key, &ref, &removed);
+        if (removed) distro_counters_of(node)->instances_expired++;
         return;
     }
-    proxy(node, key, DISTRO_OP_DEREGISTER, &ref, false, 0);
+    /* DistroFilter on this node: not the owner, and the agent is
+     * Nacos-Server, so 400 "invalid redirect"; the DELETE is dropped. */
+    distro_counters_of(node)->redirects_rejected++;
 }

@@ -907,6 +907,103 @@ START_TEST(test_owner_marks_unhealthy_after_15_s_and_a_beat_revives)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* Owner writes (section 2.2) and the beat check's DELETE (section 1.7). */
+
+START_TEST(test_reregister_keeps_an_unhealthy_flag_until_the_next_beat)
+{
+    /* Kills reregister-sets-healthy.  Cluster.updateIps keeps the local
+     * healthy flag of an instance already listed: an instance the owner's
+     * beat check marked unhealthy (15-20 s after its register, no beats)
+     * stays unhealthy when it registers again, with a fresh lastBeat, and
+     * turns healthy only with its next beat. */
+    distro_config cfg = distro_config_defaults();
+    tst_world *w = tst_world_new(3, 35, &cfg);
+    tst_run_to(w, 15 * S);
+    uint32_t key = tst_key(w, "rereg");
+    uint32_t owner = distro_node_map_srv(w->cluster, 0, key);
+    uint32_t client = tst_client(w, "rereg", "10.33.0.1", 80);
+    sim_time_ns t0 = 20 * S;
+    tst_run_to(w, t0);
+    tst_request(w, client, owner, DISTRO_OP_REGISTER);
+    instance_ref ref = { owner, key, "10.33.0.1", 80 };
+    sim_time_ns at = run_until(w, unhealthy, &ref, 50 * MS, t0 + 25 * S);
+    ck_assert_uint_ne(at, SIM_TIME_NEVER);
+    tst_request(w, client, owner, DISTRO_OP_REGISTER);
+    tst_run_to(w, at + 200 * MS);
+    ck_assert_int_eq(distro_client_last_code(w->cluster, client), 200);
+    ck_assert(unhealthy(w, &ref));
+    ck_assert_int_ge(distro_node_instance_last_beat_ms(w->cluster, owner, key, "10.33.0.1", 80), (int64_t)(at / MS));
+    tst_request(w, client, owner, DISTRO_OP_BEAT);
+    tst_run_to(w, at + 400 * MS);
+    ck_assert(!unhealthy(w, &ref));
+    tst_world_free(w);
+}
+END_TEST
+
+START_TEST(test_deregister_from_an_unknown_service_answers_200)
+{
+    /* Kills deregister-unknown-service-400.  InstanceController.deregister
+     * answers "ok" when the service does not exist, and creates nothing. */
+    distro_config cfg = quiet_config();
+    tst_world *w = tst_world_new(3, 36, &cfg);
+    tst_run_to(w, 15 * S);
+    uint32_t key = tst_key(w, "never-registered");
+    uint32_t owner = distro_node_map_srv(w->cluster, 0, key);
+    uint32_t client = tst_client(w, "never-registered", "10.34.0.1", 80);
+    tst_request(w, client, owner, DISTRO_OP_DEREGISTER);
+    tst_run_to(w, 15 * S + 100 * MS);
+    ck_assert_int_eq(distro_client_last_code(w->cluster, client), 200);
+    tst_request(w, client, (owner + 1) % 3, DISTRO_OP_DEREGISTER);   /* proxied: the owner's answer relayed */
+    tst_run_to(w, 15 * S + 200 * MS);
+    ck_assert_int_eq(distro_client_last_code(w->cluster, client), 200);
+    tst_run_to(w, 20 * S);
+    for (uint32_t n = 0; n < 3; n++) ck_assert(!distro_node_has_key(w->cluster, n, key));
+    tst_world_free(w);
+}
+END_TEST
+
+START_TEST(test_beat_check_delete_on_a_node_that_lost_the_tag_is_rejected)
+{
+    /* Kills local-delete-proxied.  The beat check's DELETE to itself
+     * carries the Nacos-Server agent: if the node stopped owning the tag
+     * between the check and the DELETE, its DistroFilter answers 400
+     * instead of proxying it to the new owner.  Node 0 first lists only
+     * {0, 1} and owns the key; the manual instance, registered on node 0
+     * at t0 (processed at t0 + 1 ms, its lastBeat), is past the 30 s delete
+     * timeout at the check 35 s after the service was created (at 30 s
+     * exactly it is not: the test is "more than"), and the loopback DELETE
+     * runs 1 ms after the check.  In between node 2 joins node 0's list (UP)
+     * and owns the key there. */
+    distro_config cfg = distro_config_defaults();
+    cfg.members_start_down = false;
+    tst_world *w = tst_world_new(3, 37, &cfg);
+    sim_error err;
+    ck_assert_int_eq(distro_member_remove(w->cluster, 0, 2, &err), SIM_OK);
+    tst_run_to(w, 15 * S);
+    char service[48];
+    tst_service_with_hash(service, sizeof service, "lost-tag", 2, 0, 3, 2);   /* {0,1}: node 0; {0,1,2}: node 2 */
+    uint32_t key = tst_key(w, service);
+    ck_assert(distro_node_responsible(w->cluster, 0, key));
+    uint32_t client = tst_client(w, service, "10.35.0.1", 80);
+    const sim_time_ns t0 = 20 * S;
+    tst_run_to(w, t0);
+    tst_request(w, client, 0, DISTRO_OP_REGISTER);
+    const sim_time_ns check = t0 + 1 * MS + 7 * cfg.beat_check_interval_ns;
+    tst_run_to(w, check + 500 * 1000);
+    ck_assert(lists(w, 0, client));
+    uint64_t rejected = distro_node_counters(w->cluster, 0)->redirects_rejected;
+    uint64_t proxied = sent(w, 0, 2, "proxy");
+    ck_assert_int_eq(distro_member_add(w->cluster, 0, 2, &err), SIM_OK);
+    ck_assert(!distro_node_responsible(w->cluster, 0, key));
+    tst_run_to(w, check + 500 * MS);
+    ck_assert_uint_eq(sent(w, 0, 2, "proxy"), proxied);
+    ck_assert_uint_eq(distro_node_counters(w->cluster, 0)->redirects_rejected, rejected + 1);
+    ck_assert(lists(w, 0, client));
+    tst_world_free(w);
+}
+END_TEST
+
 static Suite *checklist_suite(void)
 {
     Suite *s = suite_create("distro_checklist");
@@ -929,6 +1026,9 @@ static Suite *checklist_suite(void)
     tcase_add_test(tc, test_batch_key_list_is_hashed_in_hash_set_order);
     tcase_add_test(tc, test_black_holed_peer_takes_every_worker_in_turn_and_stalls_healthy_peers);
     tcase_add_test(tc, test_owner_marks_unhealthy_after_15_s_and_a_beat_revives);
+    tcase_add_test(tc, test_reregister_keeps_an_unhealthy_flag_until_the_next_beat);
+    tcase_add_test(tc, test_deregister_from_an_unknown_service_answers_200);
+    tcase_add_test(tc, test_beat_check_delete_on_a_node_that_lost_the_tag_is_rejected);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -301,6 +301,7 @@ typedef struct distro_client {
     bool direct;                 /* the current request goes to one server, no failover */
     uint8_t op;                  /* the operation in progress */
     uint32_t request_id;         /* current request, to ignore stale replies */
+    int32_t last_code;           /* the last HTTP code a server answered it (0: none) */
     uint32_t try_index;          /* NamingProxy.reqApi: next server to try */
     uint32_t tries;
     uint32_t key;
