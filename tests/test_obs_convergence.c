@@ -322,6 +322,34 @@ START_TEST(test_zombie_definition)
 }
 END_TEST
 
+/* A spell is judged by the life it began in: a lost spell ended by the
+ * client's death keeps the allowance of its registration, and a zombie
+ * spell ended by a new registration keeps the allowance of the death. */
+START_TEST(test_spells_end_with_a_change_of_life)
+{
+    world *w = world_new(0);
+    obs_set_allowances(w->o, 5 * S, 5 * S);
+    const int c0[] = { 0, -1 };
+    at(w, 1 * S);
+    live(w, 0, true);                                  /* allowed until 6 s */
+    store(w, 0, 0, "", CKS_A, 1, c0);
+    store(w, 1, 0, "", CKS_A, 1, c0);                  /* node 2 never gets it */
+    at(w, 20 * S);
+    live(w, 0, false);                                 /* dies: node 2's spell ends, lost 6 s..20 s */
+    at(w, 30 * S);
+    live(w, 0, true);                                  /* registers again: nodes 0 and 1 still list it */
+    at(w, 31 * S);
+    obs_finish(w->o);
+    ck_assert_uint_eq(count_windows(w->o, OBS_WINDOW_LOST), 1);
+    expect_window(w->o, OBS_WINDOW_LOST, 2, 0, 0, 6 * S, 20 * S);
+    /* Nodes 0 and 1 listed it dead from 20 s to 30 s: zombies from 25 s. */
+    ck_assert_uint_eq(count_windows(w->o, OBS_WINDOW_ZOMBIE), 2);
+    expect_window(w->o, OBS_WINDOW_ZOMBIE, 0, 0, 0, 25 * S, 30 * S);
+    expect_window(w->o, OBS_WINDOW_ZOMBIE, 1, 0, 0, 25 * S, 30 * S);
+    world_free(w);
+}
+END_TEST
+
 START_TEST(test_divergence_and_node_down)
 {
     world *w = world_new(0);
@@ -493,6 +521,7 @@ int main(void)
     tcase_add_test(tc, test_zombie_windows_after_death);
     tcase_add_test(tc, test_lost_definition);
     tcase_add_test(tc, test_zombie_definition);
+    tcase_add_test(tc, test_spells_end_with_a_change_of_life);
     tcase_add_test(tc, test_divergence_and_node_down);
     tcase_add_test(tc, test_ownership_disagreement_windows);
     tcase_add_test(tc, test_open_windows_count_to_the_end_and_samples);

@@ -22,8 +22,8 @@ typedef struct obs_pair {       /* one (client, node) */
     bool listed;                /* listed at least once during this life of the client (lag) */
     bool missing;               /* live, node up, not listed: a lost window once past its allowance */
     bool zombie;                /* dead, node up, still listed: a zombie window once past its allowance */
-    sim_time_ns missing_since;
-    sim_time_ns zombie_since;
+    sim_time_ns missing_from;   /* when the open missing spell counts as lost */
+    sim_time_ns zombie_from;    /* when the open zombie spell counts as a zombie */
 } obs_pair;
 
 typedef struct obs_client {
@@ -254,24 +254,26 @@ static void update_converged(obs *o)
 
 static sim_time_ns later(sim_time_ns a, sim_time_ns b) { return a > b ? a : b; }
 
-/* When the missing spell of (client, node) starts to count as lost: once
- * the lag allowance has passed since the later of the registration and
- * the node's start.  Past that instant every absence counts from its
- * first instant (a node dropping what it listed included); before it, the
- * registration is still replicating, and in 1.4.2 that includes boot-time
- * overwrites (every node owns every key until its peers are UP, and the
- * first syncs replace each other's lists), so a drop there counts only
- * from the end of the allowance. */
-static sim_time_ns lost_from(const obs *o, const obs_client *cl, const obs_pair *p, uint32_t node)
+/* When a missing spell of (client, node) opening now starts to count as
+ * lost: once the lag allowance has passed since the later of the
+ * registration and the node's start.  Past that instant every absence
+ * counts from its first instant (a node dropping what it listed included);
+ * before it, the registration is still replicating, and in 1.4.2 that
+ * includes boot-time overwrites (every node owns every key until its peers
+ * are UP, and the first syncs replace each other's lists), so a drop there
+ * counts only from the end of the allowance.  Computed when the spell
+ * opens: the registration and the node's start cannot change before it
+ * closes (a death or a crash closes it first). */
+static sim_time_ns lost_from(const obs *o, const obs_client *cl, uint32_t node)
 {
-    return later(p->missing_since, later(cl->since_ns, o->up_since[node]) + o->lag_allowance_ns);
+    return later(sim_now(o->sim), later(cl->since_ns, o->up_since[node]) + o->lag_allowance_ns);
 }
 
-/* When the listed-while-dead spell starts to count as a zombie: once the
- * zombie allowance has passed since the death or deregistration. */
-static sim_time_ns zombie_from(const obs *o, const obs_client *cl, const obs_pair *p)
+/* When a listed-while-dead spell opening now starts to count as a zombie:
+ * once the zombie allowance has passed since the death or deregistration. */
+static sim_time_ns zombie_from(const obs *o, const obs_client *cl)
 {
-    return later(p->zombie_since, cl->since_ns + o->zombie_allowance_ns);
+    return later(sim_now(o->sim), cl->since_ns + o->zombie_allowance_ns);
 }
 
 /* Records the part of a spell past its allowance as a window ending at
@@ -325,19 +327,19 @@ static void pair_update(obs *o, uint32_t client, uint32_t node)
     sim_time_ns now = sim_now(o->sim);
     if (!missing && p->missing) {
         p->missing = false;
-        spell_window(o, OBS_WINDOW_LOST, client, node, lost_from(o, cl, p, node), now);
+        spell_window(o, OBS_WINDOW_LOST, client, node, p->missing_from, now);
     }
     if (!zombie && p->zombie) {
         p->zombie = false;
-        spell_window(o, OBS_WINDOW_ZOMBIE, client, node, zombie_from(o, cl, p), now);
+        spell_window(o, OBS_WINDOW_ZOMBIE, client, node, p->zombie_from, now);
     }
     if (missing && !p->missing) {
         p->missing = true;
-        p->missing_since = now;
+        p->missing_from = lost_from(o, cl, node);
     }
     if (zombie && !p->zombie) {
         p->zombie = true;
-        p->zombie_since = now;
+        p->zombie_from = zombie_from(o, cl);
     }
     if (p->present && cl->live && up && !p->listed) record_listing(o, cl, p);
 }
@@ -664,8 +666,8 @@ void obs_finish(obs *o)
         if (cl->key == NONE) continue;
         for (uint32_t n = 0; n < o->n; n++) {
             const obs_pair *p = &o->pairs[(size_t)c * o->n + n];
-            if (p->missing) spell_window(o, OBS_WINDOW_LOST, c, n, lost_from(o, cl, p, n), SIM_TIME_NEVER);
-            if (p->zombie) spell_window(o, OBS_WINDOW_ZOMBIE, c, n, zombie_from(o, cl, p), SIM_TIME_NEVER);
+            if (p->missing) spell_window(o, OBS_WINDOW_LOST, c, n, p->missing_from, SIM_TIME_NEVER);
+            if (p->zombie) spell_window(o, OBS_WINDOW_ZOMBIE, c, n, p->zombie_from, SIM_TIME_NEVER);
         }
     }
     /* Lost and zombie windows are recorded when they end: put every window
