@@ -8,8 +8,10 @@
  * through rpt_db_exec_rows (H18: rpt_db.c is the only file that includes
  * sqlite3.h), and every query ends its ORDER BY in a unique column.
  *
- * Output goes to memory first (html, markdown) or to "OUT.tmp" (csv), and is
- * renamed into place only when it is complete (rpt_report.h (4)). */
+ * Output goes to memory first (html, markdown), then to a new file with a
+ * unique name beside OUT ("OUT.XXXXXX", mkstemp), and is renamed into place
+ * only when it is complete (rpt_report.h (4)); an OUT that is the database
+ * or the trace is refused.  The database is opened read-only. */
 #include "rpt_report.h"
 
 #include <errno.h>
@@ -1020,7 +1022,9 @@ static void usage(FILE *out)
             "usage: distrosim report DB -o OUT [--format html|markdown|csv] [--run ID]\n"
             "                       [--window FROM-TO] [--trace FILE] [--worst N] [--title TEXT]\n"
             "\n"
-            "Renders the results database DB (written by run, check and sweep).\n"
+            "Renders the results database DB (written by run, check and sweep).  DB is opened\n"
+            "read-only and left byte for byte unchanged; OUT is written beside its final name\n"
+            "and renamed into place, and may not be DB or the --trace file.\n"
             "  --format html      one self-contained page with charts (default; also for OUT *.html)\n"
             "  --format markdown  the summary tables, e.g. for a CI step summary (default for OUT *.md)\n"
             "  --format csv       one RFC 4180 file per table into the directory OUT\n"

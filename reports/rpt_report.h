@@ -26,7 +26,7 @@
  *       (rpt_fold.c says why not GROUP BY); per-run charts are drawn for at
  *       most `worst_per_scenario` runs per scenario.  Measured: 2.0-2.8 s
  *       for 10,000 runs of partition-heal (509 MB) with a warm page cache.
- *   (4) Output files are written to "OUT.tmp" and renamed, so a failed report
+ *   (4) Output files are written to a unique file beside OUT and renamed, so a failed report
  *       never leaves a partial file under the requested name.
  *
  * Ownership: every pointer argument is borrowed for the duration of the call;

@@ -218,7 +218,13 @@ static void usage_run(FILE *out, const char *cmd)
                 "(default 1-20), prints a summary and one repro command per failing run.\n"
                 "--tag keeps only the scenarios whose `tags:` list has one of the tags (repeat it\n"
                 "or give a comma list); a selection of no scenario is an error.\n"
-                "Exit 0 if every expectation held, 1 if any failed, 2 on bad input or a harness error.\n");
+                "--seeds takes at most %u seeds; runs start at once and memory does not grow with\n"
+                "the range.  --junit and --markdown must be writable before any run starts, are\n"
+                "written beside their final name and renamed into place when complete, and may not\n"
+                "name a scenario or the database.  A run whose results could not be stored is an\n"
+                "error, and so is a write error on standard output.\n"
+                "Exit 0 if every expectation held, 1 if any failed, 2 on bad input or a harness error.\n",
+                SEEDS_MAX);
     } else if (strcmp(cmd, "replay") == 0) {
         fprintf(out,
                 "usage: distrosim replay SCENARIO --seed N [--trace] [--node N] [--type TYPE]\n"
