@@ -258,34 +258,99 @@ static void ignore_reply(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_statu
     (void)resp;
 }
 
+/* The namespace part of a key's name ("<prefix><ns>##<group>@@<svc>"):
+ * after the fixed KeyBuilder prefix, up to the first "##", which the tag
+ * follows. */
+typedef struct ns_span {
+    const char *start;
+    size_t len;
+} ns_span;
+
+#define EPHEMERAL_KEY_PREFIX "com.alibaba.nacos.naming.iplist.ephemeral."
+
+static ns_span namespace_of(const distro_cluster *c, uint32_t key)
+{
+    const distro_key_info *k = &c->keys[key];
+    const char *start = k->name + strlen(EPHEMERAL_KEY_PREFIX);
+    return (ns_span){ start, (size_t)(k->tag - 2 - start) };
+}
+
+static bool ns_equal(ns_span a, ns_span b)
+{
+    return a.len == b.len && memcmp(a.start, b.start, a.len) == 0;
+}
+
+static void send_status(distro_node *node, const uint32_t *keys, uint32_t count, const uint32_t *peers,
+                        uint32_t peer_count)
+{
+    distro_cluster *c = node->cluster;
+    uint32_t bytes = 0;
+    distro_msg *msg = distro_checksum_msg_new(node, DISTRO_MSG_SERVICE_STATUS, keys, count, service_checksum, true,
+                                              &node->status_last, &bytes);
+    for (uint32_t p = 0; p < peer_count; p++) {
+        sim_payload_retain(&msg->base);
+        distro_rpc(node, peers[p], DISTRO_MSG_SERVICE_STATUS, bytes, msg, c->config.http_read_timeout_ns, ignore_reply,
+                   0);
+    }
+    distro_msg_unref(msg);
+}
+
 static void service_reporter(sim_engine *sim, void *ctx, uint64_t arg)
 {
     (void)sim;
     (void)arg;
+    /* ServiceManager.ServiceReporter: nothing when the node has no service
+     * at all; otherwise one message per namespace it has services in, to
+     * every other member, carrying the checksums of the non-empty services
+     * of that namespace it owns -- possibly none, and still sent.
+     * Namespaces go in the order of their first key. */
     distro_node *node = ctx;
     distro_cluster *c = node->cluster;
-    uint32_t candidates = 0, owned = 0;
-    uint32_t *owned_keys = distro_mapper_owned_keys(node, &candidates);
-    for (uint32_t i = 0; i < candidates; i++) {
-        if (node->datums[owned_keys[i]].value->count > 0) owned_keys[owned++] = owned_keys[i];   /* non-empty only */
-    }
-    if (owned > 0) {
-        uint32_t bytes = 0;
-        distro_msg *msg = distro_checksum_msg_new(node, DISTRO_MSG_SERVICE_STATUS, owned_keys, owned, service_checksum,
-                                                  true, &node->status_last, &bytes);
-        uint32_t *peers = malloc(c->n * sizeof *peers);
-        SIM_ASSERT(peers != NULL);
-        uint32_t count = distro_member_all_without_self(node, peers);
-        for (uint32_t p = 0; p < count; p++) {
-            sim_payload_retain(&msg->base);
-            distro_rpc(node, peers[p], DISTRO_MSG_SERVICE_STATUS, bytes, msg, c->config.http_read_timeout_ns,
-                       ignore_reply, 0);
-        }
-        free(peers);
-        distro_msg_unref(msg);
-    }
-    free(owned_keys);
     distro_timer(node, c->config.health_sync_interval_ns, DISTRO_KIND_HEALTH_SYNC, service_reporter, 0);
+    ns_span spaces[8];
+    ns_span *ns = spaces;
+    uint32_t ns_count = 0, ns_cap = 8;
+    for (uint32_t k = 0; k < node->datums_cap; k++) {
+        if (!node->datums[k].service_exists) continue;
+        ns_span s = namespace_of(c, k);
+        uint32_t i = 0;
+        while (i < ns_count && !ns_equal(ns[i], s)) i++;
+        if (i < ns_count) continue;
+        if (ns_count == ns_cap) {
+            ns_span *grown = malloc(2 * ns_cap * sizeof *grown);
+            if (grown == NULL) {
+                if (ns != spaces) free(ns);
+                distro_fail_nomem(c, "service reporter");
+                return;
+            }
+            memcpy(grown, ns, ns_count * sizeof *grown);
+            if (ns != spaces) free(ns);
+            ns = grown;
+            ns_cap *= 2;
+        }
+        ns[ns_count++] = s;
+    }
+    uint32_t candidates = 0;
+    uint32_t *owned_keys = ns_count > 0 ? distro_mapper_owned_keys(node, &candidates) : NULL;
+    uint32_t *peers = ns_count > 0 ? malloc(c->n * sizeof *peers) : NULL;
+    uint32_t *keys = ns_count > 0 ? malloc(((size_t)candidates + 1) * sizeof *keys) : NULL;
+    if (ns_count > 0 && (owned_keys == NULL || peers == NULL || keys == NULL)) {
+        if (owned_keys != NULL) distro_fail_nomem(c, "service reporter");   /* else reported by the mapper */
+        ns_count = 0;
+    }
+    uint32_t peer_count = ns_count > 0 ? distro_member_all_without_self(node, peers) : 0;
+    for (uint32_t i = 0; i < ns_count; i++) {
+        uint32_t count = 0;
+        for (uint32_t j = 0; j < candidates; j++) {
+            uint32_t k = owned_keys[j];
+            if (node->datums[k].value->count > 0 && ns_equal(namespace_of(c, k), ns[i])) keys[count++] = k;
+        }
+        send_status(node, keys, count, peers, peer_count);
+    }
+    free(keys);
+    free(peers);
+    free(owned_keys);
+    if (ns != spaces) free(ns);
 }
 
 void distro_health_start(distro_node *node)

@@ -1004,6 +1004,48 @@ START_TEST(test_beat_check_delete_on_a_node_that_lost_the_tag_is_rejected)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* The health-status channel (section 2.6). */
+
+START_TEST(test_health_channel_sends_one_message_per_namespace_even_empty)
+{
+    /* Kills status-skips-empty and status-one-message.  ServiceReporter
+     * runs 60 s after start, then every 5 s; a node with no service sends
+     * nothing, otherwise one message per namespace it has services in, to
+     * every peer, even when it owns none of them.  Two services, in
+     * namespaces "public" and "dev", both owned by node 0, registered at
+     * 70 s: before, nobody sends; after they reach the replicas (about
+     * 2 s), node 1 sends node 0 two (empty) messages per round. */
+    distro_config cfg = quiet_config();
+    tst_world *w = tst_world_new(3, 38, &cfg);
+    char s1[48], s2[48];
+    tst_service_with_hash(s1, sizeof s1, "ns-pub", 3, 0, 0, 0);
+    tst_service_with_hash(s2, sizeof s2, "ns-dev", 3, 0, 0, 0);
+    uint32_t c1 = tst_client(w, s1, "10.36.0.1", 80);
+    distro_client_spec spec = { .namespace_id = "dev", .service = s2, .ip = "10.36.0.2", .port = 80, .weight = 1.0,
+                                .manual = true };
+    uint32_t c2 = 0;
+    sim_error err;
+    ck_assert_int_eq(distro_client_add(w->cluster, &spec, 0, &c2, &err), SIM_OK);
+    tst_run_to(w, 69500 * MS);
+    for (uint32_t a = 0; a < 3; a++) {
+        for (uint32_t b = 0; b < 3; b++) {
+            if (a != b) ck_assert_uint_eq(sent(w, a, b, "service_status"), 0);   /* rounds at 60, 65 s */
+        }
+    }
+    tst_run_to(w, 70 * S);
+    tst_request(w, c1, 0, DISTRO_OP_REGISTER);
+    tst_request(w, c2, 0, DISTRO_OP_REGISTER);
+    tst_run_to(w, 74500 * MS);
+    ck_assert(distro_node_has_key(w->cluster, 1, distro_client_key(w->cluster, c2)));
+    uint64_t from1 = sent(w, 1, 0, "service_status"), from0 = sent(w, 0, 1, "service_status");
+    tst_run_to(w, 99500 * MS);                                            /* rounds at 75 .. 95 s */
+    ck_assert_uint_eq(sent(w, 1, 0, "service_status") - from1, 2 * 5);   /* two namespaces, both empty */
+    ck_assert_uint_eq(sent(w, 0, 1, "service_status") - from0, 2 * 5);   /* one owned service in each */
+    tst_world_free(w);
+}
+END_TEST
+
 static Suite *checklist_suite(void)
 {
     Suite *s = suite_create("distro_checklist");
@@ -1029,6 +1071,7 @@ static Suite *checklist_suite(void)
     tcase_add_test(tc, test_reregister_keeps_an_unhealthy_flag_until_the_next_beat);
     tcase_add_test(tc, test_deregister_from_an_unknown_service_answers_200);
     tcase_add_test(tc, test_beat_check_delete_on_a_node_that_lost_the_tag_is_rejected);
+    tcase_add_test(tc, test_health_channel_sends_one_message_per_namespace_even_empty);
     suite_add_tcase(s, tc);
     return s;
 }
