@@ -112,7 +112,17 @@ grep -q '<testsuite name="partition-heal" tests="3" failures="0" errors="0">' "$
 [ "$(grep -c '<testcase ' "$tmp/out/j.xml")" = 3 ] || fail "JUnit test cases"
 tail -n 1 "$tmp/out/j.xml" | grep -q '^</testsuites>$' || fail "JUnit not closed"
 grep -q '^| partition-heal | 3 | 3 | 0 | 0 |$' "$tmp/out/s.md" || fail "Markdown table"
-echo "ok 2b: unwritable outputs refused before the campaign; outputs whole"
+# The JUnit and Markdown files are written as the runs finish, through
+# scratch files: the same with -j 1 and -j 3, failures included.
+for j in 1 3; do
+    "$bin" check "$scn" "$src/tests/scenarios-fail/never-heals.yaml" --seeds 1-4 -j "$j" \
+        --junit "$tmp/out/j$j.xml" --markdown "$tmp/out/s$j.md" > "$tmp/out/o$j.txt" 2>&1 || true
+done
+cmp -s "$tmp/out/j1.xml" "$tmp/out/j3.xml" && cmp -s "$tmp/out/s1.md" "$tmp/out/s3.md" &&
+    cmp -s "$tmp/out/o1.txt" "$tmp/out/o3.txt" || fail "JUnit, Markdown or output differ between -j 1 and -j 3"
+grep -q '<testsuite name="never-heals" tests="4" failures="4" errors="0">' "$tmp/out/j1.xml" || fail "JUnit failures"
+[ "$(grep -c '^| never-heals | [1-4] | .* | `.*` |$' "$tmp/out/s1.md")" = 4 ] || fail "Markdown failing runs"
+echo "ok 2b: unwritable outputs refused before the campaign; outputs whole and independent of -j"
 
 # 2c. The database opener leaves a future or foreign SQLite file untouched
 # (no WAL switch, no table added); the report reads without writing.
