@@ -168,7 +168,14 @@ s_long=$?
 s_demo=$?
 "$bin" run "$scn" -j 2x > /dev/null 2>&1
 s_j=$?
+# 2 scenarios x 5120 combinations: each sweep point is built before the
+# first run, so their total is bounded too.
+"$bin" sweep "$scn" "$src/tests/scenarios-fail/never-heals.yaml" --set "cluster.distro.verify_interval=$(seq -s, 1 32)" \
+    --set "network.loss=$(seq -s, 1 32)" --set cluster.nodes=1,2,3,4,5 --seeds 1 > /dev/null 2> "$tmp/combos.err"
+s_combos=$?
 set -e
+[ "$s_combos" = 2 ] && grep -q 'more than the limit of 10000' "$tmp/combos.err" ||
+    fail "2 x 5120 sweep points: exit $s_combos, $(cat "$tmp/combos.err")"
 [ "$s_sweep $s_long $s_demo $s_j" = "2 2 2 2" ] || fail "strict parsing exit statuses: $s_sweep $s_long $s_demo $s_j (want 2 2 2 2)"
 grep -q 'limit of 32 values' "$tmp/sweep.err" || fail "the sweep message does not name the limit: $(cat "$tmp/sweep.err")"
 grep -q 'limit of 95 bytes' "$tmp/long.err" || fail "the --set message does not name the limit: $(cat "$tmp/long.err")"

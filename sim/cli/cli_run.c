@@ -1084,6 +1084,16 @@ static int build_campaign(cli_campaign *c, const cli_args *a, const char *cmd, b
             return 2;
         }
     }
+    /* Every (scenario, combination) is built before the first run (about
+     * 7 KB each): bound their number, not only the combinations per
+     * scenario. */
+    if (combos > 1 && (uint64_t)c->scenario_count * combos > 10000) {
+        fprintf(stderr,
+                "distrosim %s: %u scenarios x %u parameter combinations is more than the limit of 10000\n",
+                cmd, c->scenario_count, combos);
+        free(values);
+        return 2;
+    }
     c->variants = calloc((size_t)c->scenario_count * combos, sizeof *c->variants);
     if (c->variants == NULL) {
         free(values);
