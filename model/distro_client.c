@@ -10,7 +10,8 @@
  * registration is made, then one interval after each beat returns.  The
  * first beat carries the instance (the body); once a server has answered,
  * beats are "light" (no body) while lightBeatEnabled.  A 20404 answer makes
- * the client register again, synchronously, before the next beat.
+ * the client register again, synchronously, before the next beat, and that
+ * beat carries the body again (the reply has no lightBeatEnabled field).
  *
  * The client-server path.  Clients are not engine nodes (a cluster has
  * thousands of them).  A request reaches its server after a fixed 1 ms as
@@ -81,6 +82,9 @@ static void finish(distro_cluster *c, uint32_t id, int32_t code)
         return;
     case DISTRO_OP_BEAT:
         if (code == 200) cl->beat_acked = c->config.light_beat_enabled;
+        /* A 20404 reply has no lightBeatEnabled field, which BeatReactor
+         * reads as false: the next beat carries the body again. */
+        if (code == 20404) cl->beat_acked = false;
         if (code == 20404 && cl->registered) {
             start_request(c, id, DISTRO_OP_REGISTER);   /* then the next beat */
         }

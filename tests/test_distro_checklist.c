@@ -1004,6 +1004,59 @@ START_TEST(test_beat_check_delete_on_a_node_that_lost_the_tag_is_rejected)
 }
 END_TEST
 
+typedef struct listed_ref {
+    uint32_t node;
+    uint32_t client;
+} listed_ref;
+
+static bool listed(tst_world *w, const void *arg)
+{
+    const listed_ref *r = arg;
+    return lists(w, r->node, r->client);
+}
+
+START_TEST(test_beat_after_a_20404_carries_the_body)
+{
+    /* Kills light-beat-after-20404.  A 20404 reply has no lightBeatEnabled
+     * field, so BeatReactor's next beat carries the instance again.  A
+     * beating client's instance is deleted on the owner (by a manual twin
+     * with the same ip:port); its next light beat gets 20404 and it
+     * registers again; the twin deletes it once more; the next beat, with
+     * its body, re-registers it on the owner ("data compensation",
+     * beat_reregisters), where a light beat would only get 20404 again. */
+    distro_config cfg = distro_config_defaults();
+    tst_world *w = tst_world_new(3, 39, &cfg);
+    tst_run_to(w, 15 * S);
+    uint32_t key = tst_key(w, "compensate");
+    uint32_t owner = distro_node_map_srv(w->cluster, 0, key);
+    distro_client_spec spec = { .service = "compensate", .ip = "10.37.0.1", .port = 80, .weight = 1.0 };
+    uint32_t client = 0;
+    sim_error err;
+    ck_assert_int_eq(distro_client_add(w->cluster, &spec, 0, &client, &err), SIM_OK);
+    uint32_t twin = tst_client(w, "compensate", "10.37.0.1", 80);
+    /* Registered at 15 s, beats from 20 s every 5 s, the first with its
+     * body; 32.5 s is between two beats. */
+    tst_run_to(w, 32500 * MS);
+    listed_ref ref = { owner, client };
+    ck_assert(listed(w, &ref));
+    uint64_t rereg = distro_node_counters(w->cluster, owner)->beat_reregisters;
+    tst_request(w, twin, owner, DISTRO_OP_DEREGISTER);
+    tst_run_to(w, 32600 * MS);
+    ck_assert(!listed(w, &ref));
+    /* The next light beat (within one 5 s interval): 20404, then the register. */
+    sim_time_ns back = run_until(w, listed, &ref, 10 * MS, 32600 * MS + 6 * S);
+    ck_assert_uint_ne(back, SIM_TIME_NEVER);
+    ck_assert_uint_eq(distro_node_counters(w->cluster, owner)->beat_reregisters, rereg);   /* a register did it */
+    tst_request(w, twin, owner, DISTRO_OP_DEREGISTER);
+    tst_run_to(w, back + 100 * MS);
+    ck_assert(!listed(w, &ref));
+    sim_time_ns again = run_until(w, listed, &ref, 10 * MS, back + 6 * S);
+    ck_assert_uint_ne(again, SIM_TIME_NEVER);
+    ck_assert_uint_eq(distro_node_counters(w->cluster, owner)->beat_reregisters, rereg + 1);   /* the beat did */
+    tst_world_free(w);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* The health-status channel (section 2.6). */
 
@@ -1071,6 +1124,7 @@ static Suite *checklist_suite(void)
     tcase_add_test(tc, test_reregister_keeps_an_unhealthy_flag_until_the_next_beat);
     tcase_add_test(tc, test_deregister_from_an_unknown_service_answers_200);
     tcase_add_test(tc, test_beat_check_delete_on_a_node_that_lost_the_tag_is_rejected);
+    tcase_add_test(tc, test_beat_after_a_20404_carries_the_body);
     tcase_add_test(tc, test_health_channel_sends_one_message_per_namespace_even_empty);
     suite_add_tcase(s, tc);
     return s;
