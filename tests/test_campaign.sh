@@ -63,7 +63,13 @@ set -e
 [ "$s_fail" = 1 ] || fail "check on a failing scenario exited $s_fail"
 [ "$s_bad" = 2 ] || fail "check on a malformed scenario exited $s_bad"
 [ "$s_flag" = 2 ] || fail "a bad --seeds range exited $s_flag"
-grep -q "repro:  build/distrosim run .*never-heals.yaml --seed 1" "$tmp/fail.out" || fail "no repro command printed"
+grep -qF "repro:  $bin run " "$tmp/fail.out" && grep -q "repro:  .* run .*never-heals.yaml --seed 1" "$tmp/fail.out" || fail "no repro command printed"
+# The repro names the binary as it was invoked, not a fixed build/distrosim.
+ln -s "$bin" "$tmp/other-name"
+set +e
+"$tmp/other-name" run "$src/tests/scenarios-fail/never-heals.yaml" --seed 1 > "$tmp/fail2.out" 2>&1
+set -e
+grep -qF "repro:  $tmp/other-name run " "$tmp/fail2.out" || fail "repro does not name the invoked binary"
 grep -q "loss-above-one.yaml:4:9: network.loss" "$tmp/bad.out" || fail "no file:line:col error"
 grep -q '<failure message="counter member_probes' "$tmp/junit.xml" || fail "JUnit has no failure"
 grep -q "| never-heals | 2 | 0 | 2 | 0 |" "$tmp/sum.md" || fail "Markdown summary wrong"

@@ -29,7 +29,7 @@ cat "$tmp/j2.out"
 [ "$(grep -c '^ERROR budget-spent seed=' "$tmp/j2.out")" = 3 ] || fail "expected 3 ERROR runs of budget-spent"
 [ "$(grep -c 'error: .*event budget (engine.events_budget) of 500 events' "$tmp/j2.out")" = 3 ] ||
     fail "the ERROR does not name the limit"
-grep -q 'repro:  build/distrosim run .*budget-spent.yaml --seed 2$' "$tmp/j2.out" || fail "no repro command for the ERROR"
+grep -qF "repro:  $bin run " "$tmp/j2.out" && grep -q 'repro:  .* run .*budget-spent.yaml --seed 2$' "$tmp/j2.out" || fail "no repro command for the ERROR"
 grep -q '^run: 6 runs, 3 passed, 0 failed, 3 errors$' "$tmp/j2.out" || fail "wrong summary line"
 echo "ok 1: ERROR runs, the campaign goes on, exit 2"
 

@@ -77,10 +77,10 @@ int main(int argc, char **argv)
         return bench_report_main(argc - 3, argv + 3);
     }
     if (strcmp(argv[1], "demo") == 0) return cli_demo_main(argc - 2, argv + 2);
-    if (strcmp(argv[1], "run") == 0) return cli_run_main(argc - 2, argv + 2);
-    if (strcmp(argv[1], "check") == 0) return cli_check_main(argc - 2, argv + 2);
-    if (strcmp(argv[1], "replay") == 0) return cli_replay_main(argc - 2, argv + 2);
-    if (strcmp(argv[1], "sweep") == 0) return cli_sweep_main(argc - 2, argv + 2);
+    if (strcmp(argv[1], "run") == 0) return cli_run_main(argv[0], argc - 2, argv + 2);
+    if (strcmp(argv[1], "check") == 0) return cli_check_main(argv[0], argc - 2, argv + 2);
+    if (strcmp(argv[1], "replay") == 0) return cli_replay_main(argv[0], argc - 2, argv + 2);
+    if (strcmp(argv[1], "sweep") == 0) return cli_sweep_main(argv[0], argc - 2, argv + 2);
     if (strcmp(argv[1], "report") == 0) return rpt_report_main(argc - 2, argv + 2);
     if (strcmp(argv[1], "validate") == 0) {
         return cli_validate_main(argc - 2, argv + 2);

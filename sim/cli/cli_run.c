@@ -92,6 +92,7 @@ typedef struct cli_campaign {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     const char *campaign;
+    const char *program;         /* how the binary was invoked, for repro commands */
     bool trace;
     run_trace_filter filter;
 } cli_campaign;
@@ -777,7 +778,8 @@ static void *worker(void *arg)
         const cli_variant *v = &c->variants[job->variant];
         const cli_scenario *s = &c->scenarios[v->scenario];
         run_options opt = { .seed = job->seed, .scenario_path = s->path, .scenario_sha256 = s->sha256,
-                            .campaign = c->campaign, .extra_args = v->args, .trace = c->filter };
+                            .campaign = c->campaign, .extra_args = v->args, .trace = c->filter,
+                            .program = c->program };
         memset(&job->result, 0, sizeof job->result);
         job->status = run_scenario(&v->config, &opt, &job->result, &job->err);
         if (job->status == SIM_OK) {
@@ -1158,7 +1160,7 @@ static int build_campaign(cli_campaign *c, const cli_args *a, const char *cmd, b
     return 0;
 }
 
-static int campaign_main(int argc, char **argv, const char *cmd)
+static int campaign_main(const char *program, int argc, char **argv, const char *cmd)
 {
     cli_args a;
     int st = parse_args(argc, argv, cmd, &a);
@@ -1174,6 +1176,7 @@ static int campaign_main(int argc, char **argv, const char *cmd)
     }
     cli_campaign c;
     memset(&c, 0, sizeof c);
+    c.program = program;
     char label[256];
     int used = snprintf(label, sizeof label, "%s %s%s", cmd, a.paths[0], a.path_count > 1 ? " ..." : "");
     bool fits = cli_fits(used, sizeof label, cmd, "the campaign label (command and first path)");
@@ -1257,7 +1260,7 @@ static int campaign_main(int argc, char **argv, const char *cmd)
     return status;
 }
 
-int cli_run_main(int argc, char **argv) { return campaign_main(argc, argv, "run"); }
-int cli_check_main(int argc, char **argv) { return campaign_main(argc, argv, "check"); }
-int cli_replay_main(int argc, char **argv) { return campaign_main(argc, argv, "replay"); }
-int cli_sweep_main(int argc, char **argv) { return campaign_main(argc, argv, "sweep"); }
+int cli_run_main(const char *program, int argc, char **argv) { return campaign_main(program, argc, argv, "run"); }
+int cli_check_main(const char *program, int argc, char **argv) { return campaign_main(program, argc, argv, "check"); }
+int cli_replay_main(const char *program, int argc, char **argv) { return campaign_main(program, argc, argv, "replay"); }
+int cli_sweep_main(const char *program, int argc, char **argv) { return campaign_main(program, argc, argv, "sweep"); }
