@@ -208,6 +208,15 @@ if [ -w /dev/full ]; then
     "$bin" report "$tmp/x.db" -o - --format markdown > /dev/full 2> /dev/null
     s_report=$?
     set -e
+    # Every other command too: main() checks standard output at exit.
+    for cmd in "bench mesh 10 60" "counters" "--version" "--help" "bench conn 2 100"; do
+        set +e
+        # shellcheck disable=SC2086
+        "$bin" $cmd > /dev/full 2> /dev/null
+        s_other=$?
+        set -e
+        [ "$s_other" = 2 ] || fail "distrosim $cmd > /dev/full exited $s_other (want 2)"
+    done
     [ "$s_check" != 0 ] && [ "$s_demo" != 0 ] && [ "$s_report" != 0 ] ||
         fail "writes to /dev/full exit $s_check $s_demo $s_report (want non-zero)"
     grep -q 'cannot write to standard output' "$tmp/devfull.err" || fail "no message for the stdout write error"

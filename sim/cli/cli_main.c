@@ -53,7 +53,7 @@ static int counters_main(int argc, char **argv)
     return fflush(stdout) == 0 ? 0 : 2;
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(argc < 2 ? stderr : stdout);
@@ -91,4 +91,16 @@ int main(int argc, char **argv)
     fprintf(stderr, "distrosim: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;
+}
+
+/* Every command's output is checked once more here: a command that printed
+ * into a full disk or a closed pipe must not exit 0. */
+int main(int argc, char **argv)
+{
+    int status = dispatch(argc, argv);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "distrosim: cannot write to standard output\n");
+        return 2;
+    }
+    return status;
 }
