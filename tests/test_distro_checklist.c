@@ -558,6 +558,41 @@ START_TEST(test_one_way_link_flaps_the_peer_up_and_down)
 }
 END_TEST
 
+START_TEST(test_only_a_successful_probe_resets_the_fail_count)
+{
+    /* Kills success-keeps-fail-count.  Two nodes; b is cut off 20-40 s, so
+     * a counts a failed probe every 2 s from 25 s and holds b DOWN.  After
+     * the heal the probes still in flight time out (sent before 40 s, by
+     * 45 s); the first probe sent after the heal succeeds and zeroes the
+     * count (by 47 s).  So when a -> b is cut again at 50 s, a's first
+     * failure sets b SUSPICIOUS with count 1, not DOWN. */
+    distro_config cfg = quiet_config();
+    tst_world *w = tst_world_new(2, 42, &cfg);
+    const uint32_t a = 0, b = 1;
+    sim_error err;
+    tst_run_to(w, 20 * S);
+    ck_assert_int_eq(sim_net_isolate(w->sim, b, &err), SIM_OK);
+    tst_run_to(w, 40 * S);
+    ck_assert_int_eq(distro_node_member_state(w->cluster, a, b), DISTRO_MEMBER_DOWN);
+    ck_assert_uint_gt(distro_node_fail_count(w->cluster, a, b), cfg.member_fail_access_cnt);
+    sim_net_heal_all(w->sim);
+    tst_run_to(w, 48 * S);
+    ck_assert_int_eq(distro_node_member_state(w->cluster, a, b), DISTRO_MEMBER_UP);
+    ck_assert_uint_eq(distro_node_fail_count(w->cluster, a, b), 0);
+    ck_assert_int_eq(sim_net_block(w->sim, a, b, &err), SIM_OK);
+    size_t from = w->members_len;
+    tst_run_to(w, 58 * S);
+    const tst_member_event *first = NULL;
+    for (size_t i = from; i < w->members_len && first == NULL; i++) {
+        if (w->members[i].node == a && w->members[i].peer == b) first = &w->members[i];
+    }
+    ck_assert_ptr_nonnull(first);
+    ck_assert_int_eq(first->state, DISTRO_MEMBER_SUSPICIOUS);
+    ck_assert_uint_eq(first->fail_cnt, 1);
+    tst_world_free(w);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Execute workers (W10, section 1.4).  W = the smallest power of two >= the
  * CPU cores.  A sync batch runs on (hash & 0x7fffffff) mod W, where hash is
@@ -1116,6 +1151,7 @@ static Suite *checklist_suite(void)
     tcase_add_test(tc, test_owner_clock_step_makes_instances_look_stale);
     tcase_add_test(tc, test_empty_batch_is_rejected_and_retried_forever);
     tcase_add_test(tc, test_one_way_link_flaps_the_peer_up_and_down);
+    tcase_add_test(tc, test_only_a_successful_probe_resets_the_fail_count);
     tcase_add_test(tc, test_worker_count_is_the_next_power_of_two_of_the_cores);
     tcase_add_test(tc, test_black_holed_peer_stalls_only_the_worker_its_batch_holds);
     tcase_add_test(tc, test_batch_key_list_is_hashed_in_hash_set_order);
