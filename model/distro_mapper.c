@@ -105,13 +105,8 @@ const uint32_t *distro_mapper_keys_of(distro_node *node, uint32_t owner, uint32_
         node->owner_bucket_len = calloc(node->bucket_count, sizeof *node->owner_bucket_len);
         node->owner_bucket_cap = calloc(node->bucket_count, sizeof *node->owner_bucket_cap);
         if (node->owner_bucket == NULL || node->owner_bucket_len == NULL || node->owner_bucket_cap == NULL) {
-            free(node->owner_bucket);   /* all empty: nothing else to free */
-            free(node->owner_bucket_len);
-            free(node->owner_bucket_cap);
-            node->owner_bucket = NULL;
-            node->owner_bucket_len = NULL;
-            node->owner_bucket_cap = NULL;
-            node->bucket_count = 0;
+            node->bucket_count = 0;      /* no bucket was filled: free only the arrays */
+            buckets_free(node);
             distro_fail_nomem(node->cluster, "owner buckets");
             return NULL;
         }
