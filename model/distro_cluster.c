@@ -115,12 +115,8 @@ static void msg_destroy(sim_payload *payload)
     if (pool->orphaned && pool->live == 0) free(pool);
 }
 
-static distro_msg_pool *msg_pool_new(void)
-{
-    distro_msg_pool *pool = calloc(1, sizeof *pool);
-    SIM_ASSERT(pool != NULL);
-    return pool;
-}
+/* NULL when out of memory. */
+static distro_msg_pool *msg_pool_new(void) { return calloc(1, sizeof(distro_msg_pool)); }
 
 /* The cluster is going: frees the pool now, or with its last message. */
 static void msg_pool_release(distro_msg_pool *pool)
@@ -310,16 +306,20 @@ void distro_fail_nomem(distro_cluster *c, const char *where)
     sim_fail(c->sim, &err);
 }
 
-void distro_datum_grow(distro_node *node, uint32_t key)
+bool distro_datum_grow(distro_node *node, uint32_t key)
 {
-    if (key < node->datums_cap) return;
+    if (key < node->datums_cap) return true;
     uint32_t cap = node->datums_cap == 0 ? 64 : node->datums_cap;
-    while (cap <= key) cap *= 2;
-    distro_datum *datums = realloc(node->datums, cap * sizeof *datums);
-    SIM_ASSERT(datums != NULL);
+    while (cap <= key) {
+        if (cap > UINT32_MAX / 2) return false;
+        cap *= 2;
+    }
+    distro_datum *datums = realloc(node->datums, (size_t)cap * sizeof *datums);
+    if (datums == NULL) return false;
     memset(datums + node->datums_cap, 0, (cap - node->datums_cap) * sizeof *datums);
     node->datums = datums;
     node->datums_cap = cap;
+    return true;
 }
 
 /* --- Node life cycle ----------------------------------------------------------- */
@@ -338,8 +338,11 @@ static void node_start(sim_engine *sim, sim_node_id id, void *ctx)
     node->verify_busy = calloc(c->n, sizeof *node->verify_busy);
     node->verify_memo = calloc(c->n, sizeof *node->verify_memo);
     node->status_memo = calloc(c->n, sizeof *node->status_memo);
-    SIM_ASSERT(node->peers != NULL && node->healthy != NULL && node->verify_busy != NULL &&
-               node->verify_memo != NULL && node->status_memo != NULL);
+    if (node->peers == NULL || node->healthy == NULL || node->verify_busy == NULL || node->verify_memo == NULL ||
+        node->status_memo == NULL) {
+        distro_fail_nomem(c, "node start");   /* the run stops; the crash or destroy frees what was allocated */
+        return;
+    }
     distro_member_start(node);
     distro_mapper_init(node);
     distro_tasks_start(node);
@@ -429,6 +432,14 @@ static int address_cmp(const distro_cluster *c, uint32_t a, uint32_t b)
     return r != 0 ? r : (a < b ? -1 : (a > b));
 }
 
+/* Frees a half-built cluster (nothing attached yet) and reports the failure. */
+static distro_cluster *create_nomem(distro_cluster *c, sim_error *err)
+{
+    distro_cluster_destroy(c);
+    sim_error_set(err, SIM_ERR_NOMEM, "distro_cluster_create", "out of memory");
+    return NULL;
+}
+
 distro_cluster *distro_cluster_create(sim_engine *sim, const distro_config *config,
                                       const char *const *addresses, sim_error *err)
 {
@@ -445,7 +456,10 @@ distro_cluster *distro_cluster_create(sim_engine *sim, const distro_config *conf
         return NULL;
     }
     distro_cluster *c = calloc(1, sizeof *c);
-    SIM_ASSERT(c != NULL);
+    if (c == NULL) {
+        sim_error_set(err, SIM_ERR_NOMEM, "distro_cluster_create", "out of memory");
+        return NULL;
+    }
     c->sim = sim;
     c->config = *config;
     c->n = sim_node_count(sim);
@@ -456,8 +470,11 @@ distro_cluster *distro_cluster_create(sim_engine *sim, const distro_config *conf
     c->nodes = calloc(c->n, sizeof *c->nodes);
     c->counters = calloc(c->n, sizeof *c->counters);
     c->conf = calloc((size_t)c->n * c->n, sizeof *c->conf);
-    SIM_ASSERT(c->address != NULL && c->by_address != NULL && c->nodes != NULL && c->counters != NULL && c->conf != NULL);
     c->msg_pool = msg_pool_new();
+    if (c->address == NULL || c->by_address == NULL || c->address_java_hash == NULL || c->nodes == NULL ||
+        c->counters == NULL || c->conf == NULL || c->msg_pool == NULL) {
+        return create_nomem(c, err);
+    }
     for (uint32_t i = 0; i < c->n; i++) {
         char buf[64];
         if (addresses != NULL) {
@@ -466,8 +483,7 @@ distro_cluster *distro_cluster_create(sim_engine *sim, const distro_config *conf
             snprintf(buf, sizeof buf, "10.0.%u.%u:8848", (i + 1) / 256, (i + 1) % 256);
         }
         c->address[i] = strdup(buf);
-        SIM_ASSERT(c->address[i] != NULL);
-        SIM_ASSERT(c->address_java_hash != NULL);
+        if (c->address[i] == NULL) return create_nomem(c, err);
         c->address_java_hash[i] = distro_java_string_hash(buf);
         for (uint32_t j = 0; j < c->n; j++) c->conf[(size_t)i * c->n + j] = true;
     }

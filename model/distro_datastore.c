@@ -133,7 +133,11 @@ void distro_store_put(distro_node *node, uint32_t key, distro_ilist *value)
 {
     distro_cluster *c = node->cluster;
     SIM_ASSERT(key < c->key_count);
-    distro_datum_grow(node, key);
+    if (!distro_datum_grow(node, key)) {
+        distro_ilist_release(value);   /* the caller's reference; the store keeps its old list */
+        distro_fail_nomem(c, "store put");
+        return;
+    }
     distro_datum *d = &node->datums[key];
     distro_ilist *old = d->value;
     if (old == value) {

@@ -382,7 +382,9 @@ distro_counters *distro_counters_of(distro_node *node);
 /* Ends the run as a failure: an allocation inside an event handler failed
  * (the out-of-memory policy of sim_vec.h).  `where` names the function. */
 void distro_fail_nomem(distro_cluster *c, const char *where);
-void distro_datum_grow(distro_node *node, uint32_t key);
+/* Makes room for `key` in node->datums (new slots zeroed).  False when out
+ * of memory; then the array is unchanged. */
+bool distro_datum_grow(distro_node *node, uint32_t key);
 /* The node crashed or restarted: its state is gone. */
 void distro_node_reset(distro_node *node);
 
