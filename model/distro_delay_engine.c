@@ -53,14 +53,21 @@ static uint32_t slot_hash(uint64_t id, uint32_t cap)
     return (uint32_t)id & (cap - 1);
 }
 
-/* Lookup only (never iterated): id + 1 in task_index, 0 = empty. */
-static void index_rebuild(distro_node *node, uint32_t cap)
+/* Lookup only (never iterated): id + 1 in task_index, 0 = empty.  False
+ * when out of memory; then the old index stays. */
+static bool index_rebuild(distro_node *node, uint32_t cap)
 {
+    uint64_t *index = calloc(cap, sizeof *index);
+    uint32_t *slot = calloc(cap, sizeof *slot);
+    if (index == NULL || slot == NULL) {
+        free(index);
+        free(slot);
+        return false;
+    }
     free(node->task_index);
     free(node->task_slot);
-    node->task_index = calloc(cap, sizeof *node->task_index);
-    node->task_slot = calloc(cap, sizeof *node->task_slot);
-    SIM_ASSERT(node->task_index != NULL && node->task_slot != NULL);
+    node->task_index = index;
+    node->task_slot = slot;
     node->task_index_cap = cap;
     for (uint32_t s = 0; s < node->tasks_cap; s++) {
         const distro_task *t = &node->tasks[s];
@@ -71,6 +78,7 @@ static void index_rebuild(distro_node *node, uint32_t cap)
         node->task_index[i] = id;
         node->task_slot[i] = s;
     }
+    return true;
 }
 
 static uint32_t index_find(const distro_node *node, uint64_t id)
@@ -102,13 +110,15 @@ static void index_erase(distro_node *node, uint32_t i)
     node->task_index[i] = 0;
 }
 
+/* A free task slot; DISTRO_NONE when out of memory (the table unchanged). */
 static uint32_t task_alloc(distro_node *node)
 {
     if (node->tasks_free == DISTRO_NONE) {
         uint32_t old = node->tasks_cap;
+        if (old > UINT32_MAX / 4) return DISTRO_NONE;   /* DISTRO_NONE must stay out of reach */
         uint32_t cap = old == 0 ? 64 : old * 2;
-        distro_task *tasks = realloc(node->tasks, cap * sizeof *tasks);
-        SIM_ASSERT(tasks != NULL);
+        distro_task *tasks = realloc(node->tasks, (size_t)cap * sizeof *tasks);
+        if (tasks == NULL) return DISTRO_NONE;
         memset(tasks + old, 0, (cap - old) * sizeof *tasks);
         node->tasks = tasks;
         node->tasks_cap = cap;
@@ -136,13 +146,15 @@ static void task_free(distro_node *node, uint32_t s)
     node->tasks_live--;
 }
 
+/* The new task's slot; DISTRO_NONE when out of memory (no task added). */
 static uint32_t task_insert(distro_node *node, const distro_task *task)
 {
     if ((node->tasks_live + 1) * 2 > node->task_index_cap) {
         /* Rebuilt from the live tasks before the new one is added to them. */
-        index_rebuild(node, node->task_index_cap == 0 ? 128 : node->task_index_cap * 2);
+        if (!index_rebuild(node, node->task_index_cap == 0 ? 128 : node->task_index_cap * 2)) return DISTRO_NONE;
     }
     uint32_t s = task_alloc(node);
+    if (s == DISTRO_NONE) return DISTRO_NONE;
     node->tasks[s] = *task;
     node->tasks[s].live = true;
     node->tasks_live++;
@@ -220,16 +232,22 @@ void distro_tasks_add_key(distro_node *node, uint32_t key, uint32_t target, int6
     }
     distro_task t = { .kind = DISTRO_TASK_KEY, .key = key, .target = target, .create_ms = now,
                       .last_process_ms = now, .interval_ms = delay_ms };
-    due_push(node, task_insert(node, &t));
+    uint32_t slot = task_insert(node, &t);
+    if (slot == DISTRO_NONE) {
+        distro_fail_nomem(node->cluster, "add task");
+        return;
+    }
+    due_push(node, slot);
 }
 
-/* Adds `key` to the batch's dedupe set; false when it was there.  O(1). */
-static bool batch_set_add(distro_task *t, uint32_t key)
+/* Makes room in the batch's dedupe set for one more key; false when out of
+ * memory (then the set is unchanged). */
+static bool batch_set_reserve(distro_task *t)
 {
     if ((t->keys_count + 1) * 2 > t->key_set_cap) {
         uint32_t cap = t->key_set_cap == 0 ? 16 : t->key_set_cap * 2;
         uint32_t *set = calloc(cap, sizeof *set);
-        SIM_ASSERT(set != NULL);
+        if (set == NULL) return false;
         for (uint32_t i = 0; i < t->keys_count; i++) {
             uint32_t h = (t->keys[i] * 2654435761u) & (cap - 1);
             while (set[h] != 0) h = (h + 1) & (cap - 1);
@@ -239,6 +257,13 @@ static bool batch_set_add(distro_task *t, uint32_t key)
         t->key_set = set;
         t->key_set_cap = cap;
     }
+    return true;
+}
+
+/* Adds `key` to the batch's dedupe set (room reserved by batch_set_reserve);
+ * false when it was there.  O(1). */
+static bool batch_set_add(distro_task *t, uint32_t key)
+{
     uint32_t h = (key * 2654435761u) & (t->key_set_cap - 1);
     while (t->key_set[h] != 0) {
         if (t->key_set[h] == key + 1) return false;
@@ -260,16 +285,21 @@ void distro_sync_add_to_batch(distro_node *node, uint32_t key, uint32_t target)
                               .create_ms = now, .last_process_ms = now,
                               .interval_ms = (int64_t)(cfg->sync_batch_delay_ns / SIM_MS) };
         uint32_t slot = task_insert(node, &fresh);
+        if (slot == DISTRO_NONE) {
+            distro_fail_nomem(node->cluster, "add to batch");
+            return;
+        }
         due_push(node, slot);
         t = &node->tasks[slot];
     } else {
         t->create_ms = now;
     }
+    /* Room first, so a failure leaves the set and the key list agreeing. */
+    if (!SIM_VEC_RESERVE(t->keys, t->keys_count, t->keys_cap, 1) || !batch_set_reserve(t)) {
+        distro_fail_nomem(node->cluster, "add to batch");
+        return;
+    }
     if (batch_set_add(t, key)) {
-        if (!SIM_VEC_RESERVE(t->keys, t->keys_count, t->keys_cap, 1)) {
-            distro_fail_nomem(node->cluster, "add to batch");
-            return;
-        }
         t->keys[t->keys_count++] = key;
     } else {
         /* Added again: the newest key of the merged HashSet, first in its
@@ -387,12 +417,20 @@ static void worker_run(distro_node *node, uint32_t w)
 
 void distro_worker_submit(distro_node *node, distro_exec exec, uint32_t tag_hash)
 {
+    if (node->worker_count == 0) {   /* tasks_start ran out of memory: the run has failed */
+        free(exec.keys);
+        return;
+    }
     uint32_t w = (tag_hash & 0x7fffffffu) % node->worker_count;
     distro_worker *worker = &node->workers[w];
     if (worker->len == worker->cap) {
         uint32_t cap = worker->cap == 0 ? 16 : worker->cap * 2;
-        distro_exec *queue = malloc(cap * sizeof *queue);
-        SIM_ASSERT(queue != NULL);
+        distro_exec *queue = cap > worker->cap ? malloc((size_t)cap * sizeof *queue) : NULL;
+        if (queue == NULL) {
+            free(exec.keys);   /* owned by the dropped work */
+            distro_fail_nomem(node->cluster, "worker submit");
+            return;
+        }
         for (uint32_t i = 0; i < worker->len; i++) queue[i] = worker->queue[(worker->head + i) % worker->cap];
         free(worker->queue);
         worker->queue = queue;
@@ -503,7 +541,11 @@ void distro_tasks_start(distro_node *node)
     node->tasks_free = DISTRO_NONE;
     node->worker_count = distro_config_execute_workers(&node->cluster->config);
     node->workers = calloc(node->worker_count, sizeof *node->workers);
-    SIM_ASSERT(node->workers != NULL);
+    if (node->workers == NULL) {
+        node->worker_count = 0;   /* nothing to clear; submits are dropped (the run has failed) */
+        distro_fail_nomem(node->cluster, "tasks start");
+        return;
+    }
     distro_timer(node, node->cluster->config.task_tick_ns, DISTRO_KIND_TICK, tick, 0);
 }
 

@@ -219,8 +219,8 @@ static const char *service_checksum(distro_node *node, uint32_t key, distro_ilis
      * as ip:port_weight_healthy_cluster.  Java's summary is a HashMap's
      * JSON, opaque; the service name stands in for it.  Cached per list. */
     if (list->service_checksum_valid) return list->service_checksum;
-    status_line *lines = calloc(list->count + 1, sizeof *lines);
-    SIM_ASSERT(lines != NULL);
+    status_line *lines = calloc((size_t)list->count + 1, sizeof *lines);
+    if (lines == NULL) return NULL;   /* out of memory: the list stays uncached */
     for (uint32_t i = 0; i < list->count; i++) {
         const distro_instance *in = &list->inst[i];
         char weight[32];
@@ -406,7 +406,12 @@ void distro_health_on_service_status(distro_node *node, const sim_message *msg, 
         uint32_t k = m->keys[i];
         distro_ilist *local = distro_store_get(node, k);
         if (local == NULL) continue;        /* only services it knows */
-        if (memcmp(service_checksum(node, k, local), m->checksums[i], 32) == 0) continue;
+        const char *sum = service_checksum(node, k, local);
+        if (sum == NULL) {
+            distro_fail_nomem(node->cluster, "service status");
+            return;
+        }
+        if (memcmp(sum, m->checksums[i], 32) == 0) continue;
         fetched = true;
         distro_msg *req = distro_msg_new(node->cluster, DISTRO_MSG_INSTANCE_STATUSES, 1);
         req->keys[0] = k;
@@ -422,7 +427,11 @@ void distro_health_on_instance_statuses(distro_node *node, const sim_message *ms
     const distro_msg *m = (const distro_msg *)msg->payload;
     distro_msg *resp = distro_msg_new(node->cluster, DISTRO_MSG_INSTANCE_STATUSES_RESP, 1);
     resp->values = calloc(1, sizeof *resp->values);
-    SIM_ASSERT(resp->values != NULL);
+    if (resp->values == NULL) {
+        distro_msg_unref(resp);
+        distro_fail_nomem(node->cluster, "instance statuses");
+        return;
+    }
     resp->keys[0] = m->keys[0];
     resp->values[0] = distro_ilist_retain(distro_store_get(node, m->keys[0]));
     resp->code = 200;

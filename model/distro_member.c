@@ -139,7 +139,10 @@ static void report_task(sim_engine *sim, void *ctx, uint64_t arg)
     distro_node *node = ctx;
     distro_cluster *c = node->cluster;
     uint32_t *peers = calloc(c->n, sizeof *peers);
-    SIM_ASSERT(peers != NULL);
+    if (peers == NULL) {
+        distro_fail_nomem(c, "member report");   /* the run stops: no next report */
+        return;
+    }
     uint32_t count = distro_member_all_without_self(node, peers);
     if (count > 0) {
         /* MemberInfoReportTask: cursor = (cursor + 1) % size, then probe. */

@@ -85,8 +85,14 @@ void distro_sync_send_batch(distro_node *node, uint32_t w, distro_exec *exec)
     /* DistroDataStorageImpl.getDistroData: the current datum of each key
      * still in the store. */
     distro_msg *msg = distro_msg_new(node->cluster, DISTRO_MSG_SYNC_DATUM, exec->keys_count);
-    msg->values = calloc(exec->keys_count + 1, sizeof *msg->values);
-    SIM_ASSERT(msg->values != NULL);
+    msg->values = calloc((size_t)exec->keys_count + 1, sizeof *msg->values);
+    if (msg->values == NULL) {
+        distro_msg_unref(msg);
+        free(exec->keys);   /* taken, as on every path */
+        exec->keys = NULL;
+        distro_fail_nomem(c, "sync batch");
+        return;
+    }
     uint32_t present = 0;
     for (uint32_t i = 0; i < exec->keys_count; i++) {
         distro_ilist *v = distro_store_get(node, exec->keys[i]);
@@ -143,11 +149,16 @@ void distro_sync_on_datum(distro_node *node, const sim_message *msg, sim_rpc_tok
     distro_reply(node, token, DISTRO_MSG_SYNC_DATUM_RESP, RESP_BYTES, resp);
 }
 
+/* NULL when out of memory (the run is failed). */
 static distro_msg *datums_reply(distro_node *node, uint16_t type, const uint32_t *keys, uint32_t count)
 {
     distro_msg *resp = distro_msg_new(node->cluster, type, count);
-    resp->values = calloc(count + 1, sizeof *resp->values);
-    SIM_ASSERT(resp->values != NULL);
+    resp->values = calloc((size_t)count + 1, sizeof *resp->values);
+    if (resp->values == NULL) {
+        distro_msg_unref(resp);
+        distro_fail_nomem(node->cluster, "datums reply");
+        return NULL;
+    }
     uint32_t present = 0;
     for (uint32_t i = 0; i < count; i++) {
         distro_ilist *v = distro_store_get(node, keys[i]);
@@ -164,6 +175,7 @@ void distro_sync_on_get_datum(distro_node *node, const sim_message *msg, sim_rpc
 {
     const distro_msg *m = (const distro_msg *)msg->payload;
     distro_msg *resp = datums_reply(node, DISTRO_MSG_GET_DATUM_RESP, m->keys, m->count);
+    if (resp == NULL) return;
     distro_reply(node, token, DISTRO_MSG_GET_DATUM_RESP, wire_bytes(datums_json_bytes(node, resp)), resp);
 }
 
@@ -182,5 +194,6 @@ void distro_sync_on_get_datums(distro_node *node, const sim_message *msg, sim_rp
     }
     distro_msg *resp = datums_reply(node, DISTRO_MSG_GET_DATUMS_RESP, keys, count);
     free(keys);
+    if (resp == NULL) return;
     distro_reply(node, token, DISTRO_MSG_GET_DATUMS_RESP, wire_bytes(datums_json_bytes(node, resp)), resp);
 }
