@@ -134,12 +134,14 @@ static void msg_pool_release(distro_msg_pool *pool)
 distro_msg *distro_msg_new(distro_cluster *c, uint16_t type, uint32_t count)
 {
     distro_msg_pool *pool = c->msg_pool;
+    uint32_t *keys = NULL;
+    if (count > 0 && (keys = calloc(count, sizeof *keys)) == NULL) return NULL;
     distro_msg *msg = pool->free;
     if (msg != NULL) {
         pool->free = msg->next_free;
-    } else {
-        msg = malloc(sizeof *msg);
-        SIM_ASSERT(msg != NULL);
+    } else if ((msg = malloc(sizeof *msg)) == NULL) {
+        free(keys);
+        return NULL;
     }
     memset(msg, 0, sizeof *msg);
     pool->live++;
@@ -150,10 +152,7 @@ distro_msg *distro_msg_new(distro_cluster *c, uint16_t type, uint32_t count)
     msg->count = count;
     msg->client = DISTRO_NONE;
     msg->key = DISTRO_NONE;
-    if (count > 0) {
-        msg->keys = calloc(count, sizeof *msg->keys);
-        SIM_ASSERT(msg->keys != NULL);
-    }
+    msg->keys = keys;
     return msg;
 }
 

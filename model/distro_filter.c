@@ -171,6 +171,10 @@ static void proxy(distro_node *node, uint32_t key, uint8_t op, const instance_re
 {
     distro_counters_of(node)->redirects_proxied++;
     distro_msg *msg = distro_msg_new(node->cluster, DISTRO_MSG_PROXY, 0);
+    if (msg == NULL) {
+        distro_fail_nomem(node->cluster, "proxy");
+        return;
+    }
     msg->source = node->id;
     msg->client = ref->client;
     msg->key = key;
@@ -207,6 +211,10 @@ void distro_filter_on_proxy(distro_node *node, const sim_message *msg, sim_rpc_t
 {
     const distro_msg *m = (const distro_msg *)msg->payload;
     distro_msg *resp = distro_msg_new(node->cluster, DISTRO_MSG_PROXY_RESP, 0);
+    if (resp == NULL) {
+        distro_fail_nomem(node->cluster, "proxy receiver");
+        return;
+    }
     if (distro_mapper_responsible(node, m->key)) {
         instance_ref ref = { .client = m->client, .ip = m->ip, .port = m->port, .cluster = m->cluster_name };
         bool removed = false;

@@ -112,6 +112,10 @@ static void beat_check(sim_engine *sim, void *ctx, uint64_t key64)
         /* An asynchronous HTTP DELETE to itself: the loopback call runs a
          * moment later through DistroFilter. */
         distro_msg *req = distro_msg_new(node->cluster, DISTRO_MSG_PROXY, 0);
+        if (req == NULL) {
+            distro_fail_nomem(c, "beat check");
+            return;
+        }
         req->key = key;
         req->ip = in->ip;
         req->port = in->port;
@@ -293,6 +297,7 @@ static void send_status(distro_node *node, const uint32_t *keys, uint32_t count,
     uint32_t bytes = 0;
     distro_msg *msg = distro_checksum_msg_new(node, DISTRO_MSG_SERVICE_STATUS, keys, count, service_checksum, true,
                                               &node->status_last, &bytes);
+    if (msg == NULL) return;   /* the run has failed */
     for (uint32_t p = 0; p < peer_count; p++) {
         sim_payload_retain(&msg->base);
         distro_rpc(node, peers[p], DISTRO_MSG_SERVICE_STATUS, bytes, msg, c->config.http_read_timeout_ns, ignore_reply,
@@ -403,6 +408,10 @@ void distro_health_on_service_status(distro_node *node, const sim_message *msg, 
 {
     const distro_msg *m = (const distro_msg *)msg->payload;
     distro_msg *resp = distro_msg_new(node->cluster, DISTRO_MSG_SERVICE_STATUS_RESP, 0);
+    if (resp == NULL) {
+        distro_fail_nomem(node->cluster, "service status");
+        return;
+    }
     resp->code = distro_member_has(node, m->source) ? 200 : 400;
     distro_reply(node, token, DISTRO_MSG_SERVICE_STATUS_RESP, 2, resp);
     if (!distro_member_has(node, m->source)) return;
@@ -415,6 +424,10 @@ void distro_health_on_service_status(distro_node *node, const sim_message *msg, 
         if (memcmp(service_checksum(node, k, local), m->checksums[i], 32) == 0) continue;
         fetched = true;
         distro_msg *req = distro_msg_new(node->cluster, DISTRO_MSG_INSTANCE_STATUSES, 1);
+        if (req == NULL) {
+            distro_fail_nomem(node->cluster, "service status");
+            return;
+        }
         req->keys[0] = k;
         req->source = node->id;
         distro_rpc(node, m->source, DISTRO_MSG_INSTANCE_STATUSES, 96, req, node->cluster->config.http_read_timeout_ns,
@@ -427,8 +440,8 @@ void distro_health_on_instance_statuses(distro_node *node, const sim_message *ms
 {
     const distro_msg *m = (const distro_msg *)msg->payload;
     distro_msg *resp = distro_msg_new(node->cluster, DISTRO_MSG_INSTANCE_STATUSES_RESP, 1);
-    resp->values = calloc(1, sizeof *resp->values);
-    if (resp->values == NULL) {
+    if (resp != NULL) resp->values = calloc(1, sizeof *resp->values);
+    if (resp == NULL || resp->values == NULL) {
         distro_msg_unref(resp);
         distro_fail_nomem(node->cluster, "instance statuses");
         return;

@@ -52,6 +52,11 @@ static void try_peer(distro_node *node, uint32_t pos)
     } else {
         distro_counters_of(node)->snapshot_attempts++;
         distro_msg *msg = distro_msg_new(node->cluster, DISTRO_MSG_GET_DATUMS, 0);
+        if (msg == NULL) {
+            free(peers);
+            distro_fail_nomem(c, "load");
+            return;
+        }
         msg->source = node->id;
         distro_rpc(node, peers[pos], DISTRO_MSG_GET_DATUMS, 64, msg, c->config.http_read_timeout_ns,
                    snapshot_done, pos);

@@ -149,6 +149,11 @@ static void report_task(sim_engine *sim, void *ctx, uint64_t arg)
         node->report_cursor = (node->report_cursor + 1) % count;
         uint32_t target = peers[node->report_cursor];
         distro_msg *msg = distro_msg_new(node->cluster, DISTRO_MSG_MEMBER_REPORT, 0);
+        if (msg == NULL) {
+            free(peers);
+            distro_fail_nomem(c, "member report");
+            return;
+        }
         msg->source = node->id;
         distro_counters_of(node)->member_probes++;
         distro_rpc(node, target, DISTRO_MSG_MEMBER_REPORT, REPORT_BYTES, msg, c->config.member_report_timeout_ns,
@@ -192,6 +197,10 @@ void distro_member_on_report(distro_node *node, const sim_message *msg, sim_rpc_
     const distro_msg *m = (const distro_msg *)msg->payload;
     uint32_t source = m->source;
     distro_msg *resp = distro_msg_new(node->cluster, DISTRO_MSG_MEMBER_REPORT_RESP, 0);
+    if (resp == NULL) {
+        distro_fail_nomem(node->cluster, "member report receiver");
+        return;
+    }
     resp->code = 200;
     if (node->peers[source].in_view) member_reported(node, source);
     distro_reply(node, token, DISTRO_MSG_MEMBER_REPORT_RESP, REPORT_RESP_BYTES, resp);

@@ -85,8 +85,8 @@ void distro_sync_send_batch(distro_node *node, uint32_t w, distro_exec *exec)
     /* DistroDataStorageImpl.getDistroData: the current datum of each key
      * still in the store. */
     distro_msg *msg = distro_msg_new(node->cluster, DISTRO_MSG_SYNC_DATUM, exec->keys_count);
-    msg->values = calloc((size_t)exec->keys_count + 1, sizeof *msg->values);
-    if (msg->values == NULL) {
+    if (msg != NULL) msg->values = calloc((size_t)exec->keys_count + 1, sizeof *msg->values);
+    if (msg == NULL || msg->values == NULL) {
         distro_msg_unref(msg);
         free(exec->keys);   /* taken, as on every path */
         exec->keys = NULL;
@@ -140,6 +140,10 @@ void distro_sync_on_datum(distro_node *node, const sim_message *msg, sim_rpc_tok
 {
     const distro_msg *m = (const distro_msg *)msg->payload;
     distro_msg *resp = distro_msg_new(node->cluster, DISTRO_MSG_SYNC_DATUM_RESP, 0);
+    if (resp == NULL) {
+        distro_fail_nomem(node->cluster, "sync receiver");
+        return;
+    }
     if (m->count == 0) {
         resp->code = 400;                 /* "receive empty entity!" */
     } else {
@@ -153,8 +157,8 @@ void distro_sync_on_datum(distro_node *node, const sim_message *msg, sim_rpc_tok
 static distro_msg *datums_reply(distro_node *node, uint16_t type, const uint32_t *keys, uint32_t count)
 {
     distro_msg *resp = distro_msg_new(node->cluster, type, count);
-    resp->values = calloc((size_t)count + 1, sizeof *resp->values);
-    if (resp->values == NULL) {
+    if (resp != NULL) resp->values = calloc((size_t)count + 1, sizeof *resp->values);
+    if (resp == NULL || resp->values == NULL) {
         distro_msg_unref(resp);
         distro_fail_nomem(node->cluster, "datums reply");
         return NULL;

@@ -40,6 +40,10 @@ distro_msg *distro_checksum_msg_new(distro_node *node, uint16_t type, const uint
 {
     const distro_cluster *c = node->cluster;
     distro_msg *msg = distro_msg_new(node->cluster, type, count);
+    if (msg == NULL) {
+        distro_fail_nomem(node->cluster, "checksum message");
+        return NULL;
+    }
     msg->checksums = calloc(count, sizeof *msg->checksums);
     if (msg->checksums == NULL && count > 0) {
         /* The run ends (sim_vec.h's policy); the caller still gets a valid,
@@ -80,6 +84,10 @@ static void verify_run(sim_engine *sim, void *ctx, uint64_t arg)
         uint32_t bytes = 0;
         distro_msg *msg = distro_checksum_msg_new(node, DISTRO_MSG_CHECKSUM, owned_keys, owned, list_checksum, false,
                                                   &node->verify_last, &bytes);
+        if (msg == NULL) {   /* the run has failed */
+            free(owned_keys);
+            return;
+        }
         uint32_t *peers = malloc(c->n * sizeof *peers);
         uint32_t count = 0;
         if (peers == NULL) {
@@ -151,6 +159,10 @@ void distro_verify_on_checksums(distro_node *node, const sim_message *msg, sim_r
     /* The sender's asynchronous call only logs the answer, so answering at
      * once instead of when the handler ends changes nothing it acts on. */
     distro_msg *resp = distro_msg_new(node->cluster, DISTRO_MSG_CHECKSUM_RESP, 0);
+    if (resp == NULL) {
+        distro_fail_nomem(node->cluster, "verify receiver");
+        return;
+    }
     resp->code = 200;
     distro_reply(node, token, DISTRO_MSG_CHECKSUM_RESP, 2, resp);
     if (node->verify_busy[source] && !node->cluster->config.verify_guard_racy) {
@@ -210,6 +222,11 @@ void distro_verify_on_checksums(distro_node *node, const sim_message *msg, sim_r
         return;
     }
     distro_msg *fetch = distro_msg_new(node->cluster, DISTRO_MSG_GET_DATUM, update_count);
+    if (fetch == NULL) {
+        free(to_update);
+        distro_fail_nomem(node->cluster, "verify receiver");
+        return;
+    }
     memcpy(fetch->keys, to_update, update_count * sizeof *to_update);
     fetch->source = node->id;
     uint64_t bytes = 12;

@@ -133,6 +133,8 @@ typedef struct distro_msg {
 } distro_msg;
 
 /* distro_cluster.c */
+/* A message with one reference and `count` zeroed keys; NULL when out of
+ * memory (the caller ends the run with distro_fail_nomem). */
 distro_msg *distro_msg_new(distro_cluster *c, uint16_t type, uint32_t count);
 /* Releases the message's own reference (sim_payload_release). */
 void distro_msg_unref(distro_msg *msg);
