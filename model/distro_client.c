@@ -270,28 +270,41 @@ sim_status distro_client_add(distro_cluster *c, const distro_client_spec *spec, 
     if (pairs > 0 && (kv = calloc(pairs, sizeof *kv)) == NULL) {
         return sim_error_set(err, SIM_ERR_NOMEM, "distro_client_add", "out of memory");
     }
+    /* The strings, then the key last: a failure before the key leaves only
+     * unused interned strings behind, which nothing can observe. */
+    const char *ip = distro_intern(c, spec->ip);
+    const char *cluster_name = distro_intern(c, spec->cluster_name != NULL ? spec->cluster_name : "DEFAULT");
+    bool ok = ip != NULL && cluster_name != NULL;
+    for (uint32_t i = 0; ok && i < pairs; i++) {
+        kv[i].key = distro_intern(c, spec->metadata[2 * i]);
+        kv[i].value = distro_intern(c, spec->metadata[2 * i + 1] != NULL ? spec->metadata[2 * i + 1] : "");
+        ok = kv[i].key != NULL && kv[i].value != NULL;
+    }
+    char address[96];
+    snprintf(address, sizeof address, "%s:%u", spec->ip, spec->port);
+    const char *address_name = ok ? distro_intern(c, address) : NULL;
+    uint32_t key = address_name == NULL ? DISTRO_NONE
+                   : distro_cluster_key(c, spec->namespace_id != NULL ? spec->namespace_id : "public",
+                                        spec->group != NULL ? spec->group : "DEFAULT_GROUP", spec->service);
+    if (key == DISTRO_NONE) {
+        free(kv);
+        return sim_error_set(err, SIM_ERR_NOMEM, "distro_client_add", "out of memory");
+    }
     uint32_t id = c->client_count++;
     distro_client *cl = &c->clients[id];
     memset(cl, 0, sizeof *cl);
-    cl->key = distro_cluster_key(c, spec->namespace_id != NULL ? spec->namespace_id : "public",
-                                 spec->group != NULL ? spec->group : "DEFAULT_GROUP", spec->service);
-    cl->ip = distro_intern(c, spec->ip);
+    cl->key = key;
+    cl->ip = ip;
     cl->port = spec->port;
     cl->weight = spec->weight > 0 ? spec->weight : 1.0;
-    cl->cluster_name = distro_intern(c, spec->cluster_name != NULL ? spec->cluster_name : "DEFAULT");
+    cl->cluster_name = cluster_name;
     if (pairs > 0) {
-        for (uint32_t i = 0; i < pairs; i++) {
-            kv[i].key = distro_intern(c, spec->metadata[2 * i]);
-            kv[i].value = distro_intern(c, spec->metadata[2 * i + 1] != NULL ? spec->metadata[2 * i + 1] : "");
-        }
         qsort(kv, pairs, sizeof *kv, kv_cmp);   /* keys are distinct: the order is total */
         c->metadata_sets[c->metadata_sets_count++] = kv;
         cl->metadata = kv;
         cl->metadata_count = pairs;
     }
-    char address[96];
-    snprintf(address, sizeof address, "%s:%u", spec->ip, spec->port);
-    cl->address = distro_intern(c, address);
+    cl->address = address_name;
     cl->beat_interval_ns = spec->beat_interval_ns != 0 ? spec->beat_interval_ns : c->config.client_beat_interval_ns;
     cl->alive = true;
     cl->manual = spec->manual;

@@ -188,11 +188,13 @@ static uint32_t *probe(uint32_t *index, uint32_t cap, const char *s, char *(*nam
 static char *pool_name(void *ctx, uint32_t id) { return ((distro_strpool *)ctx)->strings[id]; }
 static char *key_name(void *ctx, uint32_t id) { return ((distro_cluster *)ctx)->keys[id].name; }
 
+/* The new index (the old one freed); NULL when out of memory (the old one
+ * kept). */
 static uint32_t *rehash(uint32_t *old, uint32_t old_cap, uint32_t new_cap, char *(*name_of)(void *, uint32_t),
                         void *ctx)
 {
     uint32_t *index = calloc(new_cap, sizeof *index);
-    SIM_ASSERT(index != NULL);
+    if (index == NULL) return NULL;
     for (uint32_t i = 0; i < old_cap; i++) {
         if (old[i] != 0) *probe(index, new_cap, name_of(ctx, old[i] - 1), name_of, ctx) = old[i];
     }
@@ -205,20 +207,16 @@ const char *distro_intern(distro_cluster *c, const char *s)
     distro_strpool *p = &c->pool;
     if ((p->count + 1) * 2 > p->index_cap) {
         uint32_t cap = p->index_cap == 0 ? 256 : p->index_cap * 2;
-        p->index = rehash(p->index, p->index_cap, cap, pool_name, p);
+        uint32_t *index = cap > p->index_cap ? rehash(p->index, p->index_cap, cap, pool_name, p) : NULL;
+        if (index == NULL) return NULL;
+        p->index = index;
         p->index_cap = cap;
     }
     uint32_t *slot = probe(p->index, p->index_cap, s, pool_name, p);
     if (*slot != 0) return p->strings[*slot - 1];
-    if (p->count == p->cap) {
-        uint32_t cap = p->cap == 0 ? 256 : p->cap * 2;
-        char **strings = realloc(p->strings, cap * sizeof *strings);
-        SIM_ASSERT(strings != NULL);
-        p->strings = strings;
-        p->cap = cap;
-    }
+    if (!SIM_VEC_RESERVE(p->strings, p->count, p->cap, 1)) return NULL;
     char *copy = strdup(s);
-    SIM_ASSERT(copy != NULL);
+    if (copy == NULL) return NULL;
     p->strings[p->count++] = copy;
     *slot = p->count;
     return copy;
@@ -228,11 +226,16 @@ uint32_t distro_cluster_key(distro_cluster *c, const char *namespace_id, const c
 {
     size_t len = strlen(KEY_PREFIX) + strlen(namespace_id) + 2 + strlen(group) + 2 + strlen(service) + 1;
     char *name = malloc(len);
-    SIM_ASSERT(name != NULL);
+    if (name == NULL) return DISTRO_NONE;
     snprintf(name, len, "%s%s##%s@@%s", KEY_PREFIX, namespace_id, group, service);
     if ((c->key_count + 1) * 2 > c->key_index_cap) {
         uint32_t cap = c->key_index_cap == 0 ? 256 : c->key_index_cap * 2;
-        c->key_index = rehash(c->key_index, c->key_index_cap, cap, key_name, c);
+        uint32_t *index = cap > c->key_index_cap ? rehash(c->key_index, c->key_index_cap, cap, key_name, c) : NULL;
+        if (index == NULL) {
+            free(name);
+            return DISTRO_NONE;
+        }
+        c->key_index = index;
         c->key_index_cap = cap;
     }
     uint32_t *slot = probe(c->key_index, c->key_index_cap, name, key_name, c);
@@ -240,12 +243,9 @@ uint32_t distro_cluster_key(distro_cluster *c, const char *namespace_id, const c
         free(name);
         return *slot - 1;
     }
-    if (c->key_count == c->key_cap) {
-        uint32_t cap = c->key_cap == 0 ? 64 : c->key_cap * 2;
-        distro_key_info *keys = realloc(c->keys, cap * sizeof *keys);
-        SIM_ASSERT(keys != NULL);
-        c->keys = keys;
-        c->key_cap = cap;
+    if (!SIM_VEC_RESERVE(c->keys, c->key_count, c->key_cap, 1)) {
+        free(name);
+        return DISTRO_NONE;
     }
     distro_key_info *k = &c->keys[c->key_count];
     k->name = name;

@@ -113,7 +113,8 @@ const char *distro_cluster_address(const distro_cluster *cluster, uint32_t node)
 /* --- Keys (services) ----------------------------------------------------- */
 
 /* Interns the Distro key of namespace/group/service and returns its id.
- * Ids are dense, in first-use order. */
+ * Ids are dense, in first-use order.  UINT32_MAX when out of memory (no key
+ * is added). */
 uint32_t distro_cluster_key(distro_cluster *cluster, const char *namespace_id, const char *group,
                             const char *service);
 uint32_t distro_cluster_key_count(const distro_cluster *cluster);
@@ -181,7 +182,7 @@ const distro_instance *distro_node_instance(const distro_cluster *cluster, uint3
                                             uint32_t index);
 /* The cluster's one copy of the string `s`: equal strings give the same
  * pointer, alive as long as the cluster.  Every string of an instance list
- * is one of these. */
+ * is one of these.  NULL when out of memory. */
 const char *distro_cluster_intern(distro_cluster *cluster, const char *s);
 /* True when `node` stores a datum for `key`. */
 bool distro_node_has_key(const distro_cluster *cluster, uint32_t node, uint32_t key);

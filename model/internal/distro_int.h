@@ -374,6 +374,7 @@ struct distro_cluster {
 };
 
 /* distro_cluster.c */
+/* NULL when out of memory (the pool keeps what it had). */
 const char *distro_intern(distro_cluster *c, const char *s);
 int64_t distro_now_ms(const distro_node *node);
 void distro_timer(distro_node *node, sim_time_ns delay_ns, uint16_t kind, sim_event_fn *fn, uint64_t arg);
@@ -454,7 +455,7 @@ void distro_load_start(distro_node *node);
 /* A {key: checksum} body of `keys` (verify: key -> list checksum, by key
  * name; the health channel: service -> service checksum, by tag), stamped
  * for the receivers' memo with the sender's previous one in `last`; its
- * wire size in *bytes_out. */
+ * wire size in *bytes_out.  NULL when out of memory (the run is failed). */
 typedef const char *distro_checksum_fn(distro_node *node, uint32_t key, distro_ilist *list);
 distro_msg *distro_checksum_msg_new(distro_node *node, uint16_t type, const uint32_t *keys, uint32_t count,
                                     distro_checksum_fn *checksum, bool by_tag, distro_msg **last,
