@@ -36,9 +36,12 @@ void distro_memo_touch(distro_node *node)
 void distro_memo_stamp(distro_node *node, distro_msg **last, distro_msg *msg)
 {
     const distro_msg *prev = *last;
+    /* An empty message (the health channel sends one for an empty
+     * namespace) may have NULL arrays, which memcmp must not see. */
     if (prev != NULL && prev->count == msg->count &&
-        memcmp(prev->keys, msg->keys, msg->count * sizeof *msg->keys) == 0 &&
-        memcmp(prev->checksums, msg->checksums, msg->count * sizeof *msg->checksums) == 0) {
+        (msg->count == 0 ||
+         (memcmp(prev->keys, msg->keys, msg->count * sizeof *msg->keys) == 0 &&
+          memcmp(prev->checksums, msg->checksums, msg->count * sizeof *msg->checksums) == 0))) {
         msg->content_id = prev->content_id;
         return;
     }
