@@ -198,6 +198,38 @@ grep -q 'errors="3"' "$tmp/full.xml" || fail "JUnit does not count the unstored 
 grep -q '^| partition-heal | 3 | 0 | 0 | 3 |$' "$tmp/full.md" || fail "Markdown does not count the unstored runs as errors"
 echo "ok 4a: results that could not be stored are errors"
 
+# 4c. Markdown escapes what would break its tables or render as HTML: a
+# --set value with a pipe and a tag, in a directory whose name has both.
+mdir="$tmp/a|<i>b</i>"
+mkdir -p "$mdir"
+cp "$src/tests/scenarios-fail/never-heals.yaml" "$mdir/evil.yaml"
+set +e
+"$bin" check "$mdir/evil.yaml" --seeds 1-1 --set 'description=<b>x|y</b>' --markdown "$tmp/evil.md" > /dev/null 2>&1
+s_md=$?
+set -e
+[ "$s_md" = 1 ] || fail "check on the escaping scenario exited $s_md (want 1)"
+# Outside code spans no raw tag may remain.
+sed 's/`` .* ``//' "$tmp/evil.md" | grep -qF '<b>' && fail "raw HTML outside a code span in the Markdown summary"
+grep -qF 'description=&lt;b&gt;x\|y&lt;/b&gt;' "$tmp/evil.md" || fail "the --set value is not escaped in the Markdown summary"
+grep -qF '`` ' "$tmp/evil.md" || fail "the repro command is not in a code span"
+# Every table row keeps its column count once escaped pipes are set aside.
+rows=0
+while IFS= read -r line; do
+    case "$line" in
+    '|'*)
+        rows=$((rows + 1))
+        cols=$(printf '%s\n' "$line" | sed 's/\\|//g' | tr -cd '|' | wc -c)
+        case "$line" in
+        '| scenario | seed |'*|'|---|---:|---|---|'|'| never-heals | 1 |'*) want=5 ;;
+        *) want=6 ;;
+        esac
+        [ "$cols" = "$want" ] || fail "Markdown row has $cols cell borders, want $want: $line"
+        ;;
+    esac
+done < "$tmp/evil.md"
+[ "$rows" = 6 ] || fail "the Markdown summary has $rows table rows, want 6"
+echo "ok 4c: Markdown escapes pipes and HTML in --set values and repro commands"
+
 # 4b. A write error on standard output fails the command.
 if [ -w /dev/full ]; then
     set +e

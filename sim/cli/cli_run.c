@@ -599,6 +599,31 @@ static void xml_escape(FILE *f, const char *s)
     }
 }
 
+/* Writes `text` as the content of a Markdown table cell: a `|` would end
+ * the cell and HTML would be rendered, so both are escaped, and a line
+ * break (which would end the row) becomes a space.  With `code`, the text
+ * goes in a code span, where HTML is shown as written and only the pipe
+ * (which GitHub's tables split on even there) and line breaks need care;
+ * double backticks let a single backtick through. */
+static void md_cell(FILE *f, const char *text, bool code)
+{
+    if (code) fputs("`` ", f);
+    for (const char *p = text; *p != '\0'; p++) {
+        switch (*p) {
+        case '|': fputs("\\|", f); break;
+        case '\n':
+        case '\r': fputc(' ', f); break;
+        case '<': fputs(code ? "<" : "&lt;", f); break;
+        case '>': fputs(code ? ">" : "&gt;", f); break;
+        case '&': fputs(code ? "&" : "&amp;", f); break;
+        case '\\': fputs(code ? "\\" : "\\\\", f); break;
+        case '`': fputs(code ? "`" : "\\`", f); break;
+        default: fputc(*p, f); break;
+        }
+    }
+    if (code) fputs(" ``", f);
+}
+
 /* --- Campaign ------------------------------------------------------------------------- */
 
 typedef struct cli_tally {
@@ -636,8 +661,14 @@ static void ci_end_variant(cli_ci *ci, const cli_campaign *c)
         fprintf(f, "  </testsuite>\n");
     }
     if (ci->markdown.f != NULL) {
-        fprintf(ci->markdown.f, "| %s%s%s | %u | %u | %u | %u |\n", s->config.name, v->args[0] ? " " : "", v->args,
-                ci->runs, ci->pass, ci->fail, ci->error);
+        FILE *f = ci->markdown.f;
+        fputs("| ", f);
+        md_cell(f, s->config.name, false);
+        if (v->args[0] != '\0') {
+            fputc(' ', f);
+            md_cell(f, v->args, false);
+        }
+        fprintf(f, " | %u | %u | %u | %u |\n", ci->runs, ci->pass, ci->fail, ci->error);
     }
     ci->runs = ci->pass = ci->fail = ci->error = 0;
 }
@@ -677,7 +708,14 @@ static void ci_add(cli_ci *ci, const cli_campaign *c, const cli_job *job, cli_ou
         fprintf(f, "</testcase>\n");
     }
     if (ci->markdown.f != NULL && outcome != CLI_PASS && repro != NULL) {
-        fprintf(ci->markdown_failing, "| %s | %" PRIu64 " | %s | `%s` |\n", name, job->seed, message, repro);
+        FILE *f = ci->markdown_failing;
+        fputs("| ", f);
+        md_cell(f, name, false);
+        fprintf(f, " | %" PRIu64 " | ", job->seed);
+        md_cell(f, message, false);
+        fputs(" | ", f);
+        md_cell(f, repro, true);
+        fputs(" |\n", f);
         ci->any_failing = true;
     }
 }
