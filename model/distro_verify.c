@@ -45,12 +45,10 @@ distro_msg *distro_checksum_msg_new(distro_node *node, uint16_t type, const uint
         return NULL;
     }
     msg->checksums = calloc(count, sizeof *msg->checksums);
-    if (msg->checksums == NULL && count > 0) {
-        /* The run ends (sim_vec.h's policy); the caller still gets a valid,
-         * empty message, so nothing downstream reads a missing array. */
+    if (msg->checksums == NULL && count > 0) {   /* the callers handle NULL, as for the message itself */
+        distro_msg_unref(msg);
         distro_fail_nomem(node->cluster, "checksum message");
-        msg->count = 0;
-        count = 0;
+        return NULL;
     }
     msg->source = node->id;
     uint64_t bytes = by_tag ? 64 : 2;       /* the body's fixed part */

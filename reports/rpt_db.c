@@ -1117,6 +1117,23 @@ static sim_status rpt_schema_upgrade(rpt_db *db, const char *path, sim_error *er
     return status;
 }
 
+/* Opens db->conn on `target` (the path, or a file: URI naming it) with
+ * `flags`, configures the connection and reads the file's schema version
+ * without changing anything (rpt_inspect).  Shared by both openers. */
+static sim_status rpt_connect(rpt_db *db, const char *target, const char *path, int flags, int *version,
+                              sim_error *err)
+{
+    int rc = sqlite3_open_v2(target, &db->conn, flags, NULL);
+    if (rc != SQLITE_OK) {
+        return sim_error_set(err, rc == SQLITE_NOMEM ? SIM_ERR_NOMEM : SIM_ERR_IO, "rpt_db_open",
+                             "cannot open %s: %s", path,
+                             db->conn != NULL ? sqlite3_errmsg(db->conn) : sqlite3_errstr(rc));
+    }
+    sim_status status = rpt_configure_conn(db, path, err);
+    if (status != SIM_OK) return status;
+    return rpt_inspect(db, path, db->readonly, version, err);
+}
+
 sim_status rpt_db_open(const char *path, rpt_db **out, sim_error *err)
 {
     static const char where[] = "rpt_db_open";
@@ -1129,18 +1146,8 @@ sim_status rpt_db_open(const char *path, rpt_db **out, sim_error *err)
     rpt_db *db = calloc(1, sizeof *db);
     if (db == NULL) return sim_error_set(err, SIM_ERR_NOMEM, where, "cannot allocate a handle");
 
-    sim_status status = SIM_OK;
-    int rc = sqlite3_open_v2(path, &db->conn, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-    if (rc != SQLITE_OK) {
-        status = sim_error_set(err, rc == SQLITE_NOMEM ? SIM_ERR_NOMEM : SIM_ERR_IO,
-                               where, "cannot open %s: %s", path,
-                               db->conn != NULL ? sqlite3_errmsg(db->conn) : sqlite3_errstr(rc));
-        goto out_close;
-    }
-    status = rpt_configure_conn(db, path, err);
-    if (status != SIM_OK) goto out_close;
     int version = 0;
-    status = rpt_inspect(db, path, false, &version, err);
+    sim_status status = rpt_connect(db, path, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &version, err);
     if (status != SIM_OK) goto out_close;
     status = rpt_configure(db, path, err);
     if (status != SIM_OK) goto out_close;
@@ -1230,18 +1237,9 @@ sim_status rpt_db_open_readonly(const char *path, rpt_db **out, sim_error *err)
         free(db);
         return sim_error_set(err, SIM_ERR_NOMEM, where, "cannot allocate the file name");
     }
-    int rc = sqlite3_open_v2(uri, &db->conn, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
-    free(uri);
-    if (rc != SQLITE_OK) {
-        status = sim_error_set(err, rc == SQLITE_NOMEM ? SIM_ERR_NOMEM : SIM_ERR_IO,
-                               where, "cannot open %s: %s", path,
-                               db->conn != NULL ? sqlite3_errmsg(db->conn) : sqlite3_errstr(rc));
-        goto out_close;
-    }
-    status = rpt_configure_conn(db, path, err);
-    if (status != SIM_OK) goto out_close;
     int version = 0;
-    status = rpt_inspect(db, path, true, &version, err);
+    status = rpt_connect(db, uri, path, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, &version, err);
+    free(uri);
     if (status != SIM_OK) goto out_close;
     if (version == 1) status = rpt_exec(db->conn, rpt_readonly_v1_shims, where, path, err);
     if (status != SIM_OK) goto out_close;
