@@ -69,6 +69,12 @@ uint32_t distro_counters_list(const distro_counters *k, distro_counter_value *ou
         { "member_probes", k->member_probes },
         { "member_probe_failures", k->member_probe_failures },
         { "member_state_changes", k->member_state_changes },
+        { "http_refused", k->http_refused },
+        { "http_connect_timeouts", k->http_connect_timeouts },
+        { "http_read_timeouts", k->http_read_timeouts },
+        { "http_lease_timeouts", k->http_lease_timeouts },
+        { "http_resets", k->http_resets },
+        { "http_retries_exhausted", k->http_retries_exhausted },
     };
     uint32_t n = (uint32_t)(sizeof all / sizeof all[0]);
     for (uint32_t i = 0; i < n && i < max && out != NULL; i++) out[i] = all[i];
@@ -280,22 +286,6 @@ void distro_timer(distro_node *node, sim_time_ns delay_ns, uint16_t kind, sim_ev
     if (st != SIM_OK) sim_fail(node->cluster->sim, &err);   /* the node runs, so a full event pool: a model storm */
 }
 
-void distro_rpc(distro_node *node, uint32_t target, uint16_t type, uint32_t bytes, distro_msg *msg,
-                sim_time_ns timeout_ns, sim_rpc_fn *fn, uint64_t arg)
-{
-    sim_error err;
-    sim_status st = sim_rpc_call(node->cluster->sim, node->id, target, type, bytes,
-                                 msg != NULL ? &msg->base : NULL, timeout_ns, fn, node, arg, &err);
-    if (st != SIM_OK) sim_fail(node->cluster->sim, &err);
-}
-
-void distro_reply(distro_node *node, sim_rpc_token token, uint16_t type, uint32_t bytes, distro_msg *msg)
-{
-    sim_error err;
-    sim_status st = sim_rpc_reply(node->cluster->sim, token, type, bytes, msg != NULL ? &msg->base : NULL, &err);
-    if (st != SIM_OK) sim_fail(node->cluster->sim, &err);   /* a full event pool, or a request answered twice */
-}
-
 distro_counters *distro_counters_of(distro_node *node) { return &node->cluster->counters[node->id]; }
 
 void distro_fail_nomem(distro_cluster *c, const char *where)
@@ -355,6 +345,7 @@ static void node_crash(sim_engine *sim, sim_node_id id, void *ctx)
     distro_cluster *c = ctx;
     distro_node *node = &c->nodes[id];
     distro_client_fail_pending(node);
+    distro_http_node_crashed(node);
     distro_node_reset(node);
     if (c->observer.node_changed != NULL) c->observer.node_changed(c->observer.ctx, sim_now(sim), id, false);
 }
@@ -392,7 +383,14 @@ static void node_on_request(sim_engine *sim, sim_node_id id, void *ctx, const si
 {
     (void)sim;
     distro_cluster *c = ctx;
-    distro_node *node = &c->nodes[id];
+    distro_token t;
+    memset(&t, 0, sizeof t);
+    t.rpc = token;
+    distro_dispatch_request(&c->nodes[id], msg, t);
+}
+
+void distro_dispatch_request(distro_node *node, const sim_message *msg, distro_token token)
+{
     SIM_ASSERT(node->running);
     switch ((enum distro_msg_type)msg->type) {
     case DISTRO_MSG_SYNC_DATUM: distro_sync_on_datum(node, msg, token); return;
@@ -516,6 +514,7 @@ distro_cluster *distro_cluster_create(sim_engine *sim, const distro_config *conf
 void distro_cluster_destroy(distro_cluster *c)
 {
     if (c == NULL) return;
+    distro_http_destroy(c);   /* first: connections hold messages and instance lists */
     for (uint32_t i = 0; i < c->n; i++) {
         if (c->nodes != NULL) distro_node_reset(&c->nodes[i]);
         if (c->address != NULL) free(c->address[i]);

@@ -22,6 +22,7 @@
 
 #include "distro_config.h"
 #include "distro_instance.h"
+#include "sim_conn.h"
 #include "sim_engine.h"
 
 typedef struct distro_cluster distro_cluster;   /* opaque: see model/internal/distro_int.h */
@@ -65,6 +66,15 @@ typedef struct distro_counters {
     uint64_t member_probes;
     uint64_t member_probe_failures;
     uint64_t member_state_changes;
+    /* Failed HTTP calls by cause, on the caller (connection transport only;
+     * distro_http.c).  Timeouts are the caller's own; "refused" is a reset
+     * answering a connect, "reset" one answering data. */
+    uint64_t http_refused;
+    uint64_t http_connect_timeouts;    /* the caller's connect timeout, or the SYN retries ran out */
+    uint64_t http_read_timeouts;
+    uint64_t http_lease_timeouts;      /* no pooled connection in time */
+    uint64_t http_resets;
+    uint64_t http_retries_exhausted;   /* tcp_retries2 expired with no timeout of the caller's */
 } distro_counters;
 
 /* What the harness sees.  Every callback borrows its arguments for the call
@@ -104,6 +114,14 @@ uint32_t distro_counters_list(const distro_counters *counters, distro_counter_va
 distro_cluster *distro_cluster_create(sim_engine *sim, const distro_config *config,
                                       const char *const *addresses, sim_error *err);
 void distro_cluster_destroy(distro_cluster *cluster);   /* NULL is a no-op */
+
+/* Makes the cluster's HTTP calls ride connections (sim_conn.h, with
+ * `params`, NULL for Linux's defaults) instead of datagram requests: TCP
+ * turns loss into retransmission delay, partitions into stalls, crashes
+ * into resets, and each call gets its Nacos client's timeouts and pool
+ * (model/distro_http.c).  Call once, before the nodes start. */
+SIM_MUST_CHECK sim_status distro_cluster_use_tcp(distro_cluster *cluster, const sim_conn_params *params,
+                                                 sim_error *err);
 
 SIM_MUST_CHECK sim_status distro_cluster_start_all(distro_cluster *cluster, sim_error *err);
 void distro_cluster_set_observer(distro_cluster *cluster, const distro_observer *observer);

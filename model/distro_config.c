@@ -14,6 +14,17 @@ distro_config distro_config_defaults(void)
     c.sync_retry_delay_ns = 5000 * SIM_MS;
     c.http_connect_timeout_ns = 5000 * SIM_MS;
     c.http_read_timeout_ns = 10000 * SIM_MS;
+    /* The Apache sync client sets no timeouts (HttpClientManager.java:
+     * 111-116): 0 stands for none.  Its pool's per-route and total limits
+     * (0) follow cpu_cores. */
+    c.http_sync_connect_timeout_ns = 0;
+    c.http_sync_read_timeout_ns = 0;
+    c.http_sync_lease_timeout_ns = 0;
+    c.http_sync_ttl_ns = 500 * SIM_MS;
+    c.http_sync_max_per_route = 0;
+    c.http_sync_max_total = 0;
+    c.http_async_max_per_route = 128;          /* HttpClientManager.java:126-130 */
+    c.http_async_max_total = 20;               /* setMaxConnTotal(-1) keeps HttpAsyncClientBuilder's 20 */
     c.load_retry_delay_ns = 30000 * SIM_MS;
     c.load_poll_ns = 1000 * SIM_MS;
     c.data_warmup = false;
@@ -31,7 +42,10 @@ distro_config distro_config_defaults(void)
     c.member_report_interval_ns = 2000 * SIM_MS;
     c.member_fail_access_cnt = 3;
     c.members_start_down = true;               /* 1.4.2-1.4.8 force new members DOWN (section 1.5) */
-    c.member_report_timeout_ns = 5000 * SIM_MS;
+    /* DefaultHttpClientFactory.java:28,38: nacos.http.timeout (5000) to
+     * connect, half of it to read. */
+    c.member_report_connect_timeout_ns = 5000 * SIM_MS;
+    c.member_report_timeout_ns = 2500 * SIM_MS;
     /* Nacos reads the core count of the host it runs on.  4 vCPUs is a
      * common size for a Nacos server VM or container, and gives 4 execute
      * workers.  The count matters under faults: the fewer the workers, the

@@ -16,9 +16,17 @@ typedef struct distro_config {
     sim_time_ns sync_batch_delay_ns;         /* 1000 ms, stage B */
     uint32_t batch_sync_key_count;           /* 1000 */
     sim_time_ns sync_retry_delay_ns;         /* 5000 ms, nacos.naming.distro.syncRetryDelay */
-    /* HTTP client timeouts (naming HttpClientManager). */
-    sim_time_ns http_connect_timeout_ns;     /* 5000 ms */
-    sim_time_ns http_read_timeout_ns;        /* 10000 ms */
+    /* HTTP clients (section 1.8, distro_http.c); a timeout of 0 is none. */
+    sim_time_ns http_connect_timeout_ns;     /* 5000 ms: async client, and per request (load, statuses) */
+    sim_time_ns http_read_timeout_ns;        /* 10000 ms: likewise */
+    sim_time_ns http_sync_connect_timeout_ns;/* 0: Apache sync client (sync PUT, repair GET): the kernel's SYN limit */
+    sim_time_ns http_sync_read_timeout_ns;   /* 0: none */
+    sim_time_ns http_sync_lease_timeout_ns;  /* 0: wait for a pooled connection forever */
+    sim_time_ns http_sync_ttl_ns;            /* 500 ms: pooled connection time to live */
+    uint32_t http_sync_max_per_route;        /* 0: cpu_cores */
+    uint32_t http_sync_max_total;            /* 0: 2 x cpu_cores */
+    uint32_t http_async_max_per_route;       /* 128 */
+    uint32_t http_async_max_total;           /* 20, HttpAsyncClientBuilder's default */
     /* Startup load (section 2.4). */
     sim_time_ns load_retry_delay_ns;         /* 30000 ms */
     sim_time_ns load_poll_ns;                /* 1000 ms, hard-coded */
@@ -40,12 +48,13 @@ typedef struct distro_config {
     sim_time_ns member_report_interval_ns;   /* 2000 ms after each run */
     uint32_t member_fail_access_cnt;         /* 3: DOWN when failures > 3 */
     bool members_start_down;                 /* 1.4.2: new members forced DOWN until contact */
-    sim_time_ns member_report_timeout_ns;    /* HTTP timeout of the report call */
+    sim_time_ns member_report_connect_timeout_ns; /* 5000 ms */
+    sim_time_ns member_report_timeout_ns;    /* 2500 ms read timeout of the report (TIMEOUT >> 1) */
     /* Execute engine (section 1.4): workers = the smallest power of two >=
      * the server's CPU cores (distro_config_execute_workers). */
     uint32_t cpu_cores;                      /* 4, see distro_config_defaults */
     /* DistroFilter proxy (section 1.7). */
-    sim_time_ns proxy_timeout_ns;            /* 2000 ms connect + 2000 ms read */
+    sim_time_ns proxy_timeout_ns;            /* 2000 ms connect, and 2000 ms read */
     /* Switches. */
     bool distro_enabled;                     /* true */
     bool default_instance_ephemeral;         /* true */

@@ -184,8 +184,7 @@ static void proxy(distro_node *node, uint32_t key, uint8_t op, const instance_re
     msg->op = op;
     msg->with_body = with_body;
     uint64_t arg = ((uint64_t)ref->client << 32) | request_id;
-    distro_rpc(node, distro_mapper_map_srv(node, key), DISTRO_MSG_PROXY, PROXY_BYTES, msg,
-               2 * node->cluster->config.proxy_timeout_ns, proxy_done, arg);
+    distro_call(node, distro_mapper_map_srv(node, key), DISTRO_MSG_PROXY, PROXY_BYTES, msg, proxy_done, arg);
 }
 
 void distro_filter_on_client_request(distro_node *node, uint32_t client, uint8_t op, bool with_body,
@@ -207,7 +206,7 @@ void distro_filter_on_client_request(distro_node *node, uint32_t client, uint8_t
     proxy(node, key, op, &ref, with_body, request_id);
 }
 
-void distro_filter_on_proxy(distro_node *node, const sim_message *msg, sim_rpc_token token)
+void distro_filter_on_proxy(distro_node *node, const sim_message *msg, distro_token token)
 {
     const distro_msg *m = (const distro_msg *)msg->payload;
     distro_msg *resp = distro_msg_new(node->cluster, DISTRO_MSG_PROXY_RESP, 0);

@@ -293,15 +293,13 @@ static bool ns_equal(ns_span a, ns_span b)
 static void send_status(distro_node *node, const uint32_t *keys, uint32_t count, const uint32_t *peers,
                         uint32_t peer_count)
 {
-    distro_cluster *c = node->cluster;
     uint32_t bytes = 0;
     distro_msg *msg = distro_checksum_msg_new(node, DISTRO_MSG_SERVICE_STATUS, keys, count, service_checksum, true,
                                               &node->status_last, &bytes);
     if (msg == NULL) return;   /* the run has failed */
     for (uint32_t p = 0; p < peer_count; p++) {
         sim_payload_retain(&msg->base);
-        distro_rpc(node, peers[p], DISTRO_MSG_SERVICE_STATUS, bytes, msg, c->config.http_read_timeout_ns, ignore_reply,
-                   0);
+        distro_call(node, peers[p], DISTRO_MSG_SERVICE_STATUS, bytes, msg, ignore_reply, 0);
     }
     distro_msg_unref(msg);
 }
@@ -404,7 +402,7 @@ static void statuses_done(sim_engine *sim, void *ctx, uint64_t key64, sim_rpc_st
     if (next != NULL) distro_store_put(node, key, next);
 }
 
-void distro_health_on_service_status(distro_node *node, const sim_message *msg, sim_rpc_token token)
+void distro_health_on_service_status(distro_node *node, const sim_message *msg, distro_token token)
 {
     const distro_msg *m = (const distro_msg *)msg->payload;
     distro_msg *resp = distro_msg_new(node->cluster, DISTRO_MSG_SERVICE_STATUS_RESP, 0);
@@ -430,13 +428,12 @@ void distro_health_on_service_status(distro_node *node, const sim_message *msg, 
         }
         req->keys[0] = k;
         req->source = node->id;
-        distro_rpc(node, m->source, DISTRO_MSG_INSTANCE_STATUSES, 96, req, node->cluster->config.http_read_timeout_ns,
-                   statuses_done, k);
+        distro_call(node, m->source, DISTRO_MSG_INSTANCE_STATUSES, 96, req, statuses_done, k);
     }
     if (!fetched) distro_memo_note(node, &node->status_memo[m->source], m);
 }
 
-void distro_health_on_instance_statuses(distro_node *node, const sim_message *msg, sim_rpc_token token)
+void distro_health_on_instance_statuses(distro_node *node, const sim_message *msg, distro_token token)
 {
     const distro_msg *m = (const distro_msg *)msg->payload;
     distro_msg *resp = distro_msg_new(node->cluster, DISTRO_MSG_INSTANCE_STATUSES_RESP, 1);

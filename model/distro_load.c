@@ -58,8 +58,7 @@ static void try_peer(distro_node *node, uint32_t pos)
             return;
         }
         msg->source = node->id;
-        distro_rpc(node, peers[pos], DISTRO_MSG_GET_DATUMS, 64, msg, c->config.http_read_timeout_ns,
-                   snapshot_done, pos);
+        distro_call(node, peers[pos], DISTRO_MSG_GET_DATUMS, 64, msg, snapshot_done, pos);
     }
     free(peers);
 }

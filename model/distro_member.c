@@ -156,8 +156,7 @@ static void report_task(sim_engine *sim, void *ctx, uint64_t arg)
         }
         msg->source = node->id;
         distro_counters_of(node)->member_probes++;
-        distro_rpc(node, target, DISTRO_MSG_MEMBER_REPORT, REPORT_BYTES, msg, c->config.member_report_timeout_ns,
-                   report_done, target);
+        distro_call(node, target, DISTRO_MSG_MEMBER_REPORT, REPORT_BYTES, msg, report_done, target);
     }
     free(peers);
     /* Asynchronous post: the next run is 2 s after this one ended. */
@@ -188,7 +187,7 @@ void distro_member_start(distro_node *node)
     distro_timer(node, c->config.member_report_initial_ns, DISTRO_KIND_REPORT, report_task, 0);
 }
 
-void distro_member_on_report(distro_node *node, const sim_message *msg, sim_rpc_token token)
+void distro_member_on_report(distro_node *node, const sim_message *msg, distro_token token)
 {
     /* NacosClusterController.report: the reporter is UP, but only if it is
      * a member here; update() ignores unknown addresses.  The controller

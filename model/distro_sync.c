@@ -122,8 +122,7 @@ void distro_sync_send_batch(distro_node *node, uint32_t w, distro_exec *exec)
     uint64_t bytes = datums_json_bytes(node, msg) / GZIP_RATIO + 20;   /* Content-Encoding: gzip */
     /* Pooled keep-alive connections: a black-holed or paused peer costs the
      * read timeout. */
-    distro_rpc(node, exec->target, DISTRO_MSG_SYNC_DATUM, wire_bytes(bytes), msg, c->config.http_read_timeout_ns,
-               batch_done, w);
+    distro_call(node, exec->target, DISTRO_MSG_SYNC_DATUM, wire_bytes(bytes), msg, batch_done, w);
 }
 
 void distro_sync_apply_datums(distro_node *node, const distro_msg *msg)
@@ -136,7 +135,7 @@ void distro_sync_apply_datums(distro_node *node, const distro_msg *msg)
     }
 }
 
-void distro_sync_on_datum(distro_node *node, const sim_message *msg, sim_rpc_token token)
+void distro_sync_on_datum(distro_node *node, const sim_message *msg, distro_token token)
 {
     const distro_msg *m = (const distro_msg *)msg->payload;
     distro_msg *resp = distro_msg_new(node->cluster, DISTRO_MSG_SYNC_DATUM_RESP, 0);
@@ -175,7 +174,7 @@ static distro_msg *datums_reply(distro_node *node, uint16_t type, const uint32_t
     return resp;
 }
 
-void distro_sync_on_get_datum(distro_node *node, const sim_message *msg, sim_rpc_token token)
+void distro_sync_on_get_datum(distro_node *node, const sim_message *msg, distro_token token)
 {
     const distro_msg *m = (const distro_msg *)msg->payload;
     distro_msg *resp = datums_reply(node, DISTRO_MSG_GET_DATUM_RESP, m->keys, m->count);
@@ -183,7 +182,7 @@ void distro_sync_on_get_datum(distro_node *node, const sim_message *msg, sim_rpc
     distro_reply(node, token, DISTRO_MSG_GET_DATUM_RESP, wire_bytes(datums_json_bytes(node, resp)), resp);
 }
 
-void distro_sync_on_get_datums(distro_node *node, const sim_message *msg, sim_rpc_token token)
+void distro_sync_on_get_datums(distro_node *node, const sim_message *msg, distro_token token)
 {
     (void)msg;
     /* The whole DataStore, in key order. */

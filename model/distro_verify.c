@@ -97,7 +97,7 @@ static void verify_run(sim_engine *sim, void *ctx, uint64_t arg)
             if (!distro_member_has(node, peers[p])) continue;
             distro_counters_of(node)->verify_sent++;
             sim_payload_retain(&msg->base);
-            distro_rpc(node, peers[p], DISTRO_MSG_CHECKSUM, bytes, msg, c->config.http_read_timeout_ns, checksum_sent, 0);
+            distro_call(node, peers[p], DISTRO_MSG_CHECKSUM, bytes, msg, checksum_sent, 0);
         }
         free(peers);
         distro_msg_unref(msg);
@@ -149,7 +149,7 @@ static uint32_t next_stamp(distro_node *node)
     return node->stamp_gen;
 }
 
-void distro_verify_on_checksums(distro_node *node, const sim_message *msg, sim_rpc_token token)
+void distro_verify_on_checksums(distro_node *node, const sim_message *msg, distro_token token)
 {
     const distro_msg *m = (const distro_msg *)msg->payload;
     uint32_t source = m->source;
@@ -230,6 +230,5 @@ void distro_verify_on_checksums(distro_node *node, const sim_message *msg, sim_r
     uint64_t bytes = 12;
     for (uint32_t i = 0; i < update_count; i++) bytes += node->cluster->keys[to_update[i]].name_bytes + 1;
     free(to_update);
-    distro_rpc(node, source, DISTRO_MSG_GET_DATUM, bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes, fetch,
-               node->cluster->config.http_read_timeout_ns, fetch_done, source);
+    distro_call(node, source, DISTRO_MSG_GET_DATUM, bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes, fetch, fetch_done, source);
 }

@@ -32,6 +32,14 @@ static uint16_t msg_type(const char *name)
     return 0;
 }
 
+/* The kernel's SYN limit with Linux's defaults: the initial RTO, doubled
+ * after each of tcp_syn_retries retransmissions (1 + 2 + ... + 64 = 127 s). */
+static sim_time_ns syn_limit_ns(void)
+{
+    sim_conn_params p = sim_conn_params_default();
+    return p.syn_rto_ns * ((UINT64_C(2) << p.syn_retries) - 1);
+}
+
 /* Messages of type `name` sent src -> dst so far. */
 static uint64_t sent(const tst_world *w, uint32_t src, uint32_t dst, const char *name)
 {
@@ -181,11 +189,14 @@ static sim_time_ns lose_first_sync(tst_world *w, const char *service, uint32_t a
     sim_time_ns t0 = sim_now(w->sim);
     tst_request(w, a, owner, DISTRO_OP_REGISTER);
     fail_wait f = { owner, distro_node_counters(w->cluster, owner)->sync_batches_failed };
-    /* The PUT leaves about 2 s after the write and fails at the 10 s read
-     * timeout. */
-    sim_time_ns failed_at = run_until(w, batch_failed, &f, 10 * MS, t0 + 15 * S);
+    /* The PUT leaves about 2 s after the write on a new connection (the
+     * pool's connections live 500 ms), and the Apache sync client has no
+     * connect timeout: it fails when the kernel's SYN retries run out,
+     * 127 s later. */
+    sim_time_ns limit = syn_limit_ns();
+    sim_time_ns failed_at = run_until(w, batch_failed, &f, 10 * MS, t0 + 2 * S + limit + S);
     ck_assert_uint_ne(failed_at, SIM_TIME_NEVER);
-    ck_assert_uint_ge(failed_at, t0 + 12 * S);
+    ck_assert_uint_ge(failed_at, t0 + 2 * S + limit);
     ck_assert_int_eq(sim_net_heal(w->sim, owner, peer, &err), SIM_OK);
     ck_assert(!distro_node_has_key(w->cluster, peer, key));
     *owner_out = owner;
@@ -197,6 +208,9 @@ static distro_config sync_only_config(void)
 {
     distro_config cfg = quiet_config();
     cfg.verify_interval_ns = 3600 * S;   /* only change sync can deliver */
+    /* The owner's reports to the blocked peer fail for two minutes; keep
+     * the peer SUSPICIOUS, in the owner's list, so ownership holds. */
+    cfg.member_fail_access_cnt = 1000;
     return cfg;
 }
 
@@ -436,8 +450,10 @@ START_TEST(test_empty_batch_is_rejected_and_retried_forever)
      * owning K in its view {0, 2}, accepts a write of K; its PUT to node 2
      * times out (0 -> 2 blocked).  Node 1 is added back and, in node 0's
      * three-node view, owns K; node 1's checksums do not name K (it never
-     * got it), so node 0's verify removes K.  The retry then reads nothing:
-     * the batch is {}, node 2 answers an error, and the retries go on every
+     * got it), so node 0's verify removes K.  The PUT fails when the
+     * kernel's SYN retries run out (the sync client has no connect
+     * timeout), 127 s after it left.  The retry then reads nothing: the
+     * batch is {}, node 2 answers an error, and the retries go on every
      * ~6 s.  A fail count limit of 1000 keeps node 2 SUSPICIOUS (still in
      * the list) while blocked. */
     distro_config cfg = quiet_config();
@@ -461,18 +477,19 @@ START_TEST(test_empty_batch_is_rejected_and_retried_forever)
     tst_run_to(w, 14 * S);
     ck_assert_int_eq(distro_member_add(w->cluster, 0, 1, &err), SIM_OK);
     /* Node 1 is UP in node 0's view within a report round, and its next
-     * verify (every 5 s) removes K from node 0 before the first retry
-     * (failure at ~23 s, + 5 s). */
-    tst_run_to(w, 24 * S);
+     * verify (every 5 s) removes K from node 0 long before the first retry
+     * (failure at ~13 s + 127 s, + 5 s). */
+    tst_run_to(w, 13 * S + syn_limit_ns() + S);
     ck_assert_uint_ge(distro_node_counters(w->cluster, 0)->sync_batches_failed, 1);
     ck_assert_uint_ne(tst_first_change(w, 0, key, 11 * S, false), SIM_TIME_NEVER);
     ck_assert(!distro_node_has_key(w->cluster, 0, key));
     ck_assert_int_eq(sim_net_heal(w->sim, 0, 2, &err), SIM_OK);
-    tst_run_to(w, 30 * S);
-    uint64_t at30 = sent(w, 0, 2, "sync_datum");
-    tst_run_to(w, 60 * S);
+    sim_time_ns from = sim_now(w->sim) + 6 * S;
+    tst_run_to(w, from);
+    uint64_t before = sent(w, 0, 2, "sync_datum");
+    tst_run_to(w, from + 30 * S);
     /* A retry every 5 s + 1 s batch + the tick: at least four in 30 s. */
-    ck_assert_uint_ge(sent(w, 0, 2, "sync_datum") - at30, 4);
+    ck_assert_uint_ge(sent(w, 0, 2, "sync_datum") - before, 4);
     ck_assert_uint_ge(distro_node_counters(w->cluster, 0)->sync_empty_batches, 4);
     ck_assert(!distro_node_has_key(w->cluster, 2, key));
     tst_world_free(w);
@@ -485,17 +502,21 @@ END_TEST
 
 START_TEST(test_one_way_link_flaps_the_peer_up_and_down)
 {
-    /* Kills report-resets-fail-count.  Two nodes; a -> b is black-holed,
-     * b -> a works.  a probes b every 2 s (the report period, async, so a
-     * run does not wait for its answer); each probe times out after the
-     * 5 s report timeout, so a counts a failure every 2 s from block + 5 s
-     * (+ up to one period).  b's reports still arrive every 2 s, in
-     * between, and set b UP without touching the count.  So a holds b
-     * SUSPICIOUS (count 1, 2, 3) and UP alternately, and from the 4th
-     * failure (count > fail-access-cnt = 3) DOWN and UP alternately.  Were
-     * the count zeroed by each report, b would only ever flap UP <->
-     * SUSPICIOUS with count 1.  b, which hears nothing from a, holds a DOWN
-     * from its 4th failed probe on. */
+    /* Kills report-resets-fail-count.  Two nodes; a cannot open
+     * connections to b (a one-way block, as a firewall rule makes it),
+     * while b's connections to a work both ways.  a probes b every 2 s
+     * (the report period; the call is async, so a does not wait for its
+     * answer).  The first probe after the block rides the pooled
+     * connection and fails at the 2.5 s read timeout; later ones need new
+     * connections, whose SYNs vanish, and fail at the 5 s connect timeout,
+     * two at a time (the core client's pool allows 2 per route; the rest
+     * wait for a lease).  So failures come between one period and one
+     * connect timeout apart.  b's reports still arrive every 2 s and set b
+     * UP without touching the count.  So a holds b SUSPICIOUS (count 1, 2,
+     * 3) and UP alternately, and from the 4th failure (count >
+     * fail-access-cnt = 3) DOWN and UP alternately.  Were the count zeroed
+     * by each report, b would only ever flap UP <-> SUSPICIOUS with count
+     * 1.  b's probes of a succeed: b holds a UP throughout. */
     distro_config cfg = quiet_config();
     tst_world *w = tst_world_new(2, 41, &cfg);
     const uint32_t a = 0, b = 1;
@@ -507,11 +528,12 @@ START_TEST(test_one_way_link_flaps_the_peer_up_and_down)
     ck_assert_int_eq(sim_net_block(w->sim, a, b, &err), SIM_OK);
     tst_run_to(w, t0 + 40 * S);
     const sim_time_ns period = cfg.member_report_interval_ns;
-    const sim_time_ns timeout = cfg.member_report_timeout_ns;
+    const sim_time_ns timeout = cfg.member_report_timeout_ns;   /* read */
+    const sim_time_ns connect = cfg.member_report_connect_timeout_ns;
     const uint32_t limit = cfg.member_fail_access_cnt;
     /* a's view of b, event by event: failure k (k = 1, 2, ...) then UP. */
     size_t seen = 0;
-    sim_time_ns first_fail = SIM_TIME_NEVER;
+    sim_time_ns first_fail = SIM_TIME_NEVER, last_fail = 0;
     uint32_t fails = 0;
     distro_member_state expect = DISTRO_MEMBER_SUSPICIOUS;
     for (size_t i = 0; i < w->members_len; i++) {
@@ -533,27 +555,23 @@ START_TEST(test_one_way_link_flaps_the_peer_up_and_down)
             ck_assert_uint_ge(first_fail, t0 + timeout);
             ck_assert_uint_le(first_fail, t0 + timeout + period);
         } else {
-            sim_time_ns at = first_fail + (sim_time_ns)(fails - 1) * period;
-            ck_assert_msg(e->at_ns >= at - 10 * MS && e->at_ns <= at + 10 * MS, "failure %u at %lld ms, expected %lld ms",
-                          fails, (long long)(e->at_ns / MS), (long long)(at / MS));
+            sim_time_ns gap = e->at_ns - last_fail;
+            ck_assert_msg(gap >= period - 10 * MS && gap <= connect + 10 * MS, "failure %u %lld ms after the last",
+                          fails, (long long)(gap / MS));
         }
+        last_fail = e->at_ns;
         expect = DISTRO_MEMBER_UP;
     }
-    /* 40 s of block: at least (40 - 5 - 2) / 2 failures, each followed by a
-     * report; several of them DOWN. */
-    ck_assert_uint_ge(fails, (uint32_t)((40 * S - timeout - period) / period));
+    /* 40 s of block: after the first failure, two failures per connect
+     * timeout at least; several of them DOWN. */
+    ck_assert_uint_ge(fails, (uint32_t)(2 * (40 * S - timeout - period - connect) / connect));
     ck_assert_uint_ge(fails, limit + 4);
-    /* b's view of a: SUSPICIOUS once, then DOWN for good. */
-    const tst_member_event *down = NULL;
+    /* b's view of a never changes. */
     for (size_t i = 0; i < w->members_len; i++) {
         const tst_member_event *e = &w->members[i];
-        if (e->node != b || e->peer != a || e->at_ns < t0) continue;
-        if (down != NULL) ck_abort_msg("b changed its view of a after DOWN (state %d)", (int)e->state);
-        if (e->state == DISTRO_MEMBER_DOWN) down = e;
+        if (e->node == b && e->peer == a && e->at_ns >= t0) ck_abort_msg("b's view of a changed to %d", (int)e->state);
     }
-    ck_assert_ptr_nonnull(down);
-    ck_assert_uint_eq(down->fail_cnt, limit + 1);
-    ck_assert_int_eq(distro_node_member_state(w->cluster, b, a), DISTRO_MEMBER_DOWN);
+    ck_assert_int_eq(distro_node_member_state(w->cluster, b, a), DISTRO_MEMBER_UP);
     tst_world_free(w);
 }
 END_TEST

@@ -267,7 +267,7 @@ START_TEST(test_defaults)
     distro_config d = distro_config_defaults();
     size_t count = 0;
     const scn_distro_field *fields = scn_distro_fields(&count);
-    ck_assert_uint_eq(count, 32);   /* the table in scn_config.c, cpu_cores included */
+    ck_assert_uint_eq(count, 41);   /* the table in scn_config.c, cpu_cores and the HTTP clients included */
     for (size_t i = 0; i < count; i++) {
         const char *a = (const char *)&c.cluster.distro + fields[i].offset;
         const char *b = (const char *)&d + fields[i].offset;
@@ -286,6 +286,11 @@ START_TEST(test_defaults)
     ck_assert(!n->reorder);
     ck_assert_uint_eq(n->bandwidth_bytes_per_s, 0);
     ck_assert_uint_eq(c.network.link_count, 0);
+    ck_assert_int_eq(c.network.transport, SCN_TRANSPORT_TCP);
+    ck_assert_uint_eq(c.network.tcp.syn_retries, 6);
+    ck_assert_uint_eq(c.network.tcp.syn_rto_ns, SIM_S);
+    ck_assert_uint_eq(c.network.tcp.rto_min_ns, 200 * SIM_MS);
+    ck_assert_uint_eq(c.network.tcp.retries2, 15);
     const scn_workload *w = &c.workload;
     ck_assert_uint_eq(w->services, 10);
     ck_assert_uint_eq(w->instances_per_service, 2);
@@ -1032,7 +1037,7 @@ START_TEST(test_counters_table)
     static const char text[] = "name: x\nexpect:\n  counters: [{name: sync_retries, max: 1}]\n";
     ck_assert_int_eq(scn_load_string("k.yaml", text, sizeof text - 1, &c, &err), SIM_ERR_SCENARIO);
     ck_assert_str_eq(tst_error(&err), "k.yaml:3:21: expect.counters[0].name: unknown counter \"sync_retries\" (did you "
-                                      "mean sync_keys_retried? `distrosim counters` lists all 28)");
+                                      "mean sync_keys_retried? `distrosim counters` lists all 34)");
 }
 END_TEST
 

@@ -47,9 +47,10 @@ typedef struct world {
 static const sim_node_ops no_ops = {NULL, NULL, NULL, NULL};
 
 static void on_server(sim_engine *sim, sim_node_id server, void *ctx, sim_node_id client, uint32_t bytes,
-                      uint64_t tag, sim_conn_token token)
+                      uint64_t tag, sim_payload *payload, sim_conn_token token)
 {
     (void)client;
+    (void)payload;
     world *w = ctx;
     TST_REQUIRE(w->in_len < MAX_REC, "too many requests");
     w->in[w->in_len++] = (served){sim_now(sim), tag, bytes};
@@ -58,7 +59,7 @@ static void on_server(sim_engine *sim, sim_node_id server, void *ctx, sim_node_i
         return;
     }
     sim_error err;
-    TST_OK(sim_conn_respond(w->cn, token, w->resp_bytes, &err));
+    TST_OK(sim_conn_respond(w->cn, token, 0, w->resp_bytes, NULL, &err));
 }
 
 static void on_result(sim_engine *sim, void *ctx, uint64_t arg, const sim_conn_result *res)
@@ -93,7 +94,7 @@ static void world_free(world *w)
 static void request(world *w, sim_node_id dst, uint64_t tag, sim_conn_timeouts to)
 {
     sim_error err;
-    TST_OK(sim_conn_request(w->cn, w->pool, dst, 1000, tag, &to, on_result, w, tag, &err));
+    TST_OK(sim_conn_request(w->cn, w->pool, dst, 1000, tag, NULL, &to, on_result, w, tag, &err));
 }
 
 static const sim_conn_timeouts NO_TIMEOUTS = {0, 0, 0};
@@ -309,7 +310,7 @@ START_TEST(paused_server_window_stalls_large_request)
     uint32_t rcvbuf = sim_conn_params_default().rcvbuf_bytes;
     sim_time_ns t0 = sim_now(w.sim);
     TST_OK(sim_node_pause(w.sim, 1, 5 * SIM_S, &err));
-    TST_OK(sim_conn_request(w.cn, w.pool, 1, rcvbuf + 1, 1, &NO_TIMEOUTS, on_result, &w, 1, &err));
+    TST_OK(sim_conn_request(w.cn, w.pool, 1, rcvbuf + 1, 1, NULL, &NO_TIMEOUTS, on_result, &w, 1, &err));
     run_to(&w, t0 + 100 * SIM_S);
     /* What fits the buffer waits for the process; the rest follows the
      * window update sent at resume: one more round trip. */
@@ -329,7 +330,7 @@ static void answer_held(sim_engine *sim, void *ctx, uint64_t arg)
     (void)arg;
     world *w = ctx;
     sim_error err;
-    for (uint32_t i = 0; i < w->held_len; i++) TST_OK(sim_conn_respond(w->cn, w->held[i], 10, &err));
+    for (uint32_t i = 0; i < w->held_len; i++) TST_OK(sim_conn_respond(w->cn, w->held[i], 0, 10, NULL, &err));
     w->held_len = 0;
     w->hold = false;
 }

@@ -66,7 +66,9 @@ static void tst_on_member(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t 
         (tst_member_event){ at_ns, node, peer, state, distro_node_fail_count(w->cluster, node, peer) };
 }
 
-static tst_world *tst_world_new(uint32_t nodes, uint64_t seed, const distro_config *config)
+/* A cluster whose HTTP calls ride connections (tcp = true, as scenarios
+ * do by default) or datagram requests. */
+static tst_world *tst_world_new_transport(uint32_t nodes, uint64_t seed, const distro_config *config, bool tcp)
 {
     tst_world *w = calloc(1, sizeof *w);
     ck_assert_ptr_nonnull(w);
@@ -77,10 +79,16 @@ static tst_world *tst_world_new(uint32_t nodes, uint64_t seed, const distro_conf
     distro_config defaults = distro_config_defaults();
     w->cluster = distro_cluster_create(w->sim, config != NULL ? config : &defaults, NULL, &err);
     ck_assert_ptr_nonnull(w->cluster);
+    if (tcp) ck_assert_int_eq(distro_cluster_use_tcp(w->cluster, NULL, &err), SIM_OK);
     distro_observer obs = { .ctx = w, .datum_changed = tst_on_datum, .member_changed = tst_on_member };
     distro_cluster_set_observer(w->cluster, &obs);
     ck_assert_int_eq(distro_cluster_start_all(w->cluster, &err), SIM_OK);
     return w;
+}
+
+static tst_world *tst_world_new(uint32_t nodes, uint64_t seed, const distro_config *config)
+{
+    return tst_world_new_transport(nodes, seed, config, true);
 }
 
 static void tst_world_free(tst_world *w)

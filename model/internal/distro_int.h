@@ -25,8 +25,16 @@
 #include "distro_cluster.h"
 #include "distro_hash.h"
 #include "distro_instance.h"
+#include "sim_conn.h"
 #include "sim_net.h"
 #include "sim_vec.h"
+
+/* Names one request a node received, on either transport (distro_http.c). */
+typedef struct distro_token {
+    bool stream;                 /* rode a connection: `conn`, else `rpc` */
+    sim_rpc_token rpc;
+    sim_conn_token conn;
+} distro_token;
 
 #define DISTRO_NONE UINT32_MAX
 
@@ -371,16 +379,48 @@ struct distro_cluster {
     uint64_t content_ids;        /* the last content id handed out (distro_memo.c) */
     uint64_t memo_hits;          /* comparisons skipped, for tests and benchmarks */
     distro_msg_pool *msg_pool;
+
+    /* HTTP transport (distro_http.c). */
+    sim_conn_net *conn;                  /* NULL: requests ride datagrams */
+    sim_conn_pool_id *pools;             /* [node * DISTRO_HTTP_CLIENTS + client] */
+    struct distro_call_slot *calls;      /* calls in flight on connections */
+    uint32_t calls_len, calls_cap;
+    uint32_t calls_free;                 /* index + 1 of the first free slot; 0: none */
 };
+
+/* distro_http.c: the HTTP clients of 1.4.2 and the transport (section 1.8). */
+typedef enum distro_http_client {
+    DISTRO_HTTP_APACHE_SYNC,     /* naming ApacheSyncHttpClientFactory */
+    DISTRO_HTTP_NAMING_ASYNC,    /* naming AsyncHttpClientFactory */
+    DISTRO_HTTP_CORE_ASYNC,      /* ServerMemberManager's asyncRestTemplate */
+    DISTRO_HTTP_CLIENTS
+} distro_http_client;
+
+typedef struct distro_http_route {
+    distro_http_client client;
+    sim_conn_timeouts to;        /* 0 = none */
+} distro_http_route;
+
+/* Which client a request type rides, with its timeouts.  Pure. */
+distro_http_route distro_http_route_of(const distro_config *cfg, uint16_t type);
+sim_conn_pool_params distro_http_pool_params(const distro_config *cfg, distro_http_client client);
+/* Sends request `msg` (its reference is taken) from `node` to `target` on
+ * the client its type names; `fn` gets the outcome on `node`. */
+void distro_call(distro_node *node, uint32_t target, uint16_t type, uint32_t bytes, distro_msg *msg, sim_rpc_fn *fn,
+                 uint64_t arg);
+/* Answers the request `token` names (the reference to `msg` is taken). */
+void distro_reply(distro_node *node, distro_token token, uint16_t type, uint32_t bytes, distro_msg *msg);
+/* The node crashed: its calls in flight have no one to return to. */
+void distro_http_node_crashed(distro_node *node);
+void distro_http_destroy(distro_cluster *c);
 
 /* distro_cluster.c */
 /* NULL when out of memory (the pool keeps what it had). */
 const char *distro_intern(distro_cluster *c, const char *s);
 int64_t distro_now_ms(const distro_node *node);
 void distro_timer(distro_node *node, sim_time_ns delay_ns, uint16_t kind, sim_event_fn *fn, uint64_t arg);
-void distro_rpc(distro_node *node, uint32_t target, uint16_t type, uint32_t bytes, distro_msg *msg,
-                sim_time_ns timeout_ns, sim_rpc_fn *fn, uint64_t arg);
-void distro_reply(distro_node *node, sim_rpc_token token, uint16_t type, uint32_t bytes, distro_msg *msg);
+/* A request `msg` reached `node`: handled by the endpoint its type names. */
+void distro_dispatch_request(distro_node *node, const sim_message *msg, distro_token token);
 distro_counters *distro_counters_of(distro_node *node);
 /* Ends the run as a failure: an allocation inside an event handler failed
  * (the out-of-memory policy of sim_vec.h).  `where` names the function. */
@@ -396,7 +436,7 @@ void distro_member_start(distro_node *node);
 bool distro_member_has(const distro_node *node, uint32_t peer);  /* hasMember */
 /* allMembersWithoutSelf(): peers in the view in address order; returns the count. */
 uint32_t distro_member_all_without_self(const distro_node *node, uint32_t *out);
-void distro_member_on_report(distro_node *node, const sim_message *msg, sim_rpc_token token);
+void distro_member_on_report(distro_node *node, const sim_message *msg, distro_token token);
 void distro_member_on_success(distro_node *node, uint32_t peer);
 void distro_member_on_fail(distro_node *node, uint32_t peer, bool refused);
 
@@ -435,9 +475,9 @@ void distro_sync_add_to_batch(distro_node *node, uint32_t key, uint32_t target);
 /* distro_sync.c: change sync, sender and receiver. */
 void distro_sync_put(distro_node *node, uint32_t key);   /* sync(key, CHANGE, 1000 ms) to every peer */
 void distro_sync_send_batch(distro_node *node, uint32_t worker, distro_exec *exec);
-void distro_sync_on_datum(distro_node *node, const sim_message *msg, sim_rpc_token token);
-void distro_sync_on_get_datum(distro_node *node, const sim_message *msg, sim_rpc_token token);
-void distro_sync_on_get_datums(distro_node *node, const sim_message *msg, sim_rpc_token token);
+void distro_sync_on_datum(distro_node *node, const sim_message *msg, distro_token token);
+void distro_sync_on_get_datum(distro_node *node, const sim_message *msg, distro_token token);
+void distro_sync_on_get_datums(distro_node *node, const sim_message *msg, distro_token token);
 /* processData: apply a datum map; returns true (Nacos's result). */
 void distro_sync_apply_datums(distro_node *node, const distro_msg *msg);
 
@@ -461,19 +501,19 @@ distro_msg *distro_checksum_msg_new(distro_node *node, uint16_t type, const uint
                                     distro_checksum_fn *checksum, bool by_tag, distro_msg **last,
                                     uint32_t *bytes_out);
 void distro_verify_start(distro_node *node);
-void distro_verify_on_checksums(distro_node *node, const sim_message *msg, sim_rpc_token token);
+void distro_verify_on_checksums(distro_node *node, const sim_message *msg, distro_token token);
 /* distro_health.c */
 void distro_health_start(distro_node *node);
 void distro_health_arm_beat_check(distro_node *node, uint32_t key);
 /* The view changed: resume the checks of services this node now owns. */
 void distro_health_on_view_change(distro_node *node);
 void distro_health_on_beat(distro_node *node, uint32_t key, uint32_t client);
-void distro_health_on_service_status(distro_node *node, const sim_message *msg, sim_rpc_token token);
-void distro_health_on_instance_statuses(distro_node *node, const sim_message *msg, sim_rpc_token token);
+void distro_health_on_service_status(distro_node *node, const sim_message *msg, distro_token token);
+void distro_health_on_instance_statuses(distro_node *node, const sim_message *msg, distro_token token);
 /* distro_filter.c: DistroFilter, InstanceController, ServiceManager writes. */
 void distro_filter_on_client_request(distro_node *node, uint32_t client, uint8_t op, bool with_body,
                                      uint32_t request_id);
-void distro_filter_on_proxy(distro_node *node, const sim_message *msg, sim_rpc_token token);
+void distro_filter_on_proxy(distro_node *node, const sim_message *msg, distro_token token);
 /* ServiceManager.removeInstance from the beat check's self-DELETE. */
 void distro_filter_local_delete(distro_node *node, uint32_t key, const char *ip, uint32_t port,
                                 const char *cluster);

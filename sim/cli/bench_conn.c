@@ -76,7 +76,7 @@ static void cr_issue(cr_world *w, sim_node_id src)
     sim_status st;
     if (w->cn != NULL) {
         sim_conn_timeouts to = {5 * SIM_S, 10 * SIM_S, 0};
-        st = sim_conn_request(w->cn, w->pools[src], dst, CR_REQ_BYTES, 0, &to, cr_conn_done, w, src, &err);
+        st = sim_conn_request(w->cn, w->pools[src], dst, CR_REQ_BYTES, 0, NULL, &to, cr_conn_done, w, src, &err);
     } else {
         st = sim_rpc_call(w->sim, src, dst, CR_TYPE_REQ, CR_REQ_BYTES, NULL, 10 * SIM_S, cr_rpc_done, w, src, &err);
     }
@@ -87,16 +87,17 @@ static void cr_issue(cr_world *w, sim_node_id src)
 }
 
 static void cr_server(sim_engine *sim, sim_node_id server, void *ctx, sim_node_id client, uint32_t bytes,
-                      uint64_t tag, sim_conn_token token)
+                      uint64_t tag, sim_payload *payload, sim_conn_token token)
 {
     (void)sim;
     (void)server;
     (void)client;
     (void)bytes;
     (void)tag;
+    (void)payload;
     cr_world *w = ctx;
     sim_error err;
-    if (sim_conn_respond(w->cn, token, CR_RESP_BYTES, &err) != SIM_OK) w->broken = true;
+    if (sim_conn_respond(w->cn, token, 0, CR_RESP_BYTES, NULL, &err) != SIM_OK) w->broken = true;
 }
 
 static void cr_on_request(sim_engine *sim, sim_node_id node, void *ctx, const sim_message *msg, sim_rpc_token token)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/sim_engine_int.h"
 #include "sim_assert.h"
 #include "sim_vec.h"
 
@@ -47,7 +48,9 @@ typedef struct conn_rec {
     uint32_t msg_bytes;         /* the message in transfer */
     uint32_t bytes_left;        /* of it, not yet in the receiver's buffer */
     uint32_t tries;             /* retransmissions of the current transfer */
-    uint64_t tag;               /* the current request's tag */
+    uint64_t tag;               /* the current request's tag: its message type in the statistics */
+    uint16_t resp_type;         /* the current response's message type */
+    sim_payload *payload;       /* owned: the message in transfer, or read pending */
     sim_time_ns rto_ns;         /* current RTO */
     sim_time_ns sent_at_ns;     /* the current transmission */
     sim_time_ns rtt_ns;         /* the handshake's sample */
@@ -69,6 +72,8 @@ typedef struct req_rec {
     uint32_t resp_bytes;
     uint32_t conn;
     uint64_t tag;
+    sim_payload *payload;       /* owned: the request, until it rides a connection */
+    sim_payload *resp_payload;  /* owned: R_DELIVER's response */
     sim_conn_timeouts to;
     sim_conn_result_fn *fn;
     void *ctx;
@@ -191,6 +196,11 @@ sim_conn_net *sim_conn_net_create(sim_engine *sim, const sim_conn_params *params
 void sim_conn_net_destroy(sim_conn_net *cn)
 {
     if (cn == NULL) return;
+    for (uint32_t i = 0; i < cn->conns_len; i++) sim_payload_release(cn->conns[i].payload);
+    for (uint32_t i = 0; i < cn->reqs_len; i++) {
+        sim_payload_release(cn->reqs[i].payload);
+        sim_payload_release(cn->reqs[i].resp_payload);
+    }
     for (uint32_t i = 0; i < cn->pools_len; i++) {
         free(cn->pools[i].route);
         free(cn->pools[i].idle);
@@ -301,6 +311,8 @@ static void conn_free(sim_conn_net *cn, uint32_t i)
     conn_rec *c = &cn->conns[i];
     SIM_ASSERT(c->state != C_FREE);
     c->state = C_FREE;
+    sim_payload_release(c->payload);
+    c->payload = NULL;
     c->generation++;
     if (c->generation == 0) c->generation = 1;
     c->epoch++;
@@ -334,6 +346,9 @@ static void req_free(sim_conn_net *cn, uint32_t i)
     SIM_ASSERT(r->phase != R_FREE);
     if (r->timer.generation != 0) sim_cancel(cn->sim, r->timer);
     r->timer.generation = 0;
+    sim_payload_release(r->payload);
+    sim_payload_release(r->resp_payload);
+    r->payload = r->resp_payload = NULL;
     r->phase = R_FREE;
     r->generation++;
     if (r->generation == 0) r->generation = 1;
@@ -395,10 +410,62 @@ static sim_time_ns arrival_at(sim_conn_net *cn, conn_rec *c, sim_node_id src, si
     return start + sim_latency_sample(&lp->latency, &c->rng);
 }
 
+/* Whether the connection's packets pass, in both directions.  Blocks act
+ * as a stateful firewall does: a connection is open when its client may
+ * reach its server, and then carries the server's replies too; a block of
+ * server -> client stops only connections the server opens.  So a
+ * partition (both directions blocked) stalls every connection, and a
+ * one-way block a -> b stops a's calls to b while b's calls to a, and
+ * their answers, go through. */
+static bool path_open(const sim_conn_net *cn, const conn_rec *c)
+{
+    return sim_net_reachable(cn->sim, c->client, c->server);
+}
+
 static bool lost(sim_conn_net *cn, conn_rec *c, sim_node_id src, sim_node_id dst)
 {
     const sim_link_params *lp = sim_net_link(cn->sim, src, dst);
     return lp->loss_ppm > 0 && sim_rng_chance_ppm(&c->rng, lp->loss_ppm);
+}
+
+/* --- Message statistics -------------------------------------------------
+ *
+ * Messages of this layer are counted in the network's per-(source,
+ * destination, type) tables (sim_net_stats), the request under its tag,
+ * the response under the type its server gave.  A message is sent when
+ * it is written on an established connection, delivered when its reader
+ * has it (the server process, or the client's socket), and dropped when
+ * the connection dies under it: a reset from a crashed receiver is
+ * receiver_down, an expired retransmission limit is partition, a response
+ * nobody waits for is late_response.  Connection attempts are not
+ * messages; their failures are outcomes (sim_conn_stats). */
+
+static sim_msg_stats *xfer_stats(sim_conn_net *cn, const conn_rec *c)
+{
+    return c->dir == 0 ? sim__net_stats_slot(cn->sim, c->client, c->server, c->tag)
+                       : sim__net_stats_slot(cn->sim, c->server, c->client, c->resp_type);
+}
+
+static void count_sent(sim_conn_net *cn, const conn_rec *c, uint32_t bytes)
+{
+    sim_msg_stats *st = xfer_stats(cn, c);
+    if (st == NULL) return;
+    st->sent++;
+    st->bytes_sent += bytes;
+}
+
+static void count_delivered(sim_conn_net *cn, const conn_rec *c, uint32_t bytes)
+{
+    sim_msg_stats *st = xfer_stats(cn, c);
+    if (st == NULL) return;
+    st->delivered++;
+    st->bytes_delivered += bytes;
+}
+
+static void count_dropped(sim_conn_net *cn, const conn_rec *c, sim_drop_reason reason)
+{
+    sim_msg_stats *st = xfer_stats(cn, c);
+    if (st != NULL) st->dropped[reason]++;
 }
 
 /* --- Outcomes ------------------------------------------------------------ */
@@ -406,7 +473,10 @@ static bool lost(sim_conn_net *cn, conn_rec *c, sim_node_id src, sim_node_id dst
 static void pool_serve(sim_conn_net *cn, uint32_t pool);
 static void pool_check(sim_conn_net *cn, uint32_t pool);
 
-static void deliver_now(sim_conn_net *cn, uint32_t ri, sim_conn_outcome outcome, uint32_t resp_bytes)
+/* Ends request `ri` with `outcome`; `response` (owned, may be NULL) is
+ * lent to the handler and released after it. */
+static void deliver_now(sim_conn_net *cn, uint32_t ri, sim_conn_outcome outcome, uint32_t resp_bytes,
+                        sim_payload *response)
 {
     req_rec *r = &cn->reqs[ri];
     sim_conn_result res;
@@ -417,12 +487,14 @@ static void deliver_now(sim_conn_net *cn, uint32_t ri, sim_conn_outcome outcome,
     res.response_bytes = outcome == SIM_CONN_OK ? resp_bytes : 0;
     res.started_ns = r->started_ns;
     res.reused = r->reused;
+    res.response = outcome == SIM_CONN_OK ? response : NULL;
     sim_conn_result_fn *fn = r->fn;
     void *ctx = r->ctx;
     uint64_t arg = r->arg;
     cn->stats.outcomes[outcome]++;
     req_free(cn, ri);
     fn(cn->sim, ctx, arg, &res);   /* may call back into the layer: no record pointer survives */
+    sim_payload_release(response);
 }
 
 static void proc_deliver(sim_engine *sim, void *ctx, uint64_t arg)
@@ -433,12 +505,15 @@ static void proc_deliver(sim_engine *sim, void *ctx, uint64_t arg)
     req_rec *r = &cn->reqs[ri];
     if (r->generation != unpack_tag(arg) || r->phase != R_DELIVER) return;
     r->timer.generation = 0;
-    deliver_now(cn, ri, (sim_conn_outcome)r->pending, r->resp_bytes);
+    sim_payload *response = r->resp_payload;
+    r->resp_payload = NULL;
+    deliver_now(cn, ri, (sim_conn_outcome)r->pending, r->resp_bytes, response);
 }
 
 /* An outcome found by the client's kernel: the process learns it now if it
  * runs, at resume if paused, never if its host went down. */
-static void finish_from_kernel(sim_conn_net *cn, uint32_t ri, sim_conn_outcome outcome, uint32_t resp_bytes)
+static void finish_from_kernel(sim_conn_net *cn, uint32_t ri, sim_conn_outcome outcome, uint32_t resp_bytes,
+                               sim_payload *response)
 {
     req_rec *r = &cn->reqs[ri];
     if (r->timer.generation != 0) sim_cancel(cn->sim, r->timer);
@@ -446,15 +521,17 @@ static void finish_from_kernel(sim_conn_net *cn, uint32_t ri, sim_conn_outcome o
     sim_node_id client = cn->pools[r->pool].client;
     switch (sim_node_state_get(cn->sim, client)) {
     case SIM_NODE_UP:
-        deliver_now(cn, ri, outcome, resp_bytes);
+        deliver_now(cn, ri, outcome, resp_bytes, response);
         return;
     case SIM_NODE_PAUSED:
         r->phase = R_DELIVER;
         r->pending = (uint8_t)outcome;
         r->resp_bytes = resp_bytes;
+        r->resp_payload = response;
         (void)proc_after(cn, client, 0, proc_deliver, pack(ri, r->generation), &r->timer);
         return;
     case SIM_NODE_DOWN:
+        sim_payload_release(response);
         req_free(cn, ri);
         return;
     }
@@ -515,7 +592,7 @@ static void transmit(sim_conn_net *cn, uint32_t ci)
     conn_rec *c = &cn->conns[ci];
     sim_node_id src = xfer_src(c), dst = xfer_dst(c);
     c->sent_at_ns = sim_now(cn->sim);
-    bool ok = sim_net_reachable(cn->sim, src, dst) && sim_net_reachable(cn->sim, dst, src);
+    bool ok = path_open(cn, c);
     /* One loss draw per transmission (two for a handshake: SYN and SYN-ACK). */
     if (ok && lost(cn, c, src, dst)) ok = false;
     if (ok && c->xfer == X_SYN && lost(cn, c, dst, src)) ok = false;
@@ -558,6 +635,9 @@ static uint32_t waiting_req(const sim_conn_net *cn, const conn_rec *c, req_phase
 static void conn_fail(sim_conn_net *cn, uint32_t ci, sim_conn_outcome outcome)
 {
     conn_rec *c = &cn->conns[ci];
+    if (c->xfer == X_DATA && c->dir == 0) {
+        count_dropped(cn, c, outcome == SIM_CONN_RESET ? SIM_DROP_RECEIVER_DOWN : SIM_DROP_PARTITION);
+    }
     c->xfer = X_NONE;
     c->read_pending = false;
     if (c->state == C_ORPHAN) {
@@ -571,7 +651,7 @@ static void conn_fail(sim_conn_net *cn, uint32_t ci, sim_conn_outcome outcome)
     }
     conn_release(cn, ci, false);
     if (ri != NONE && cn->reqs[ri].phase != R_FREE && cn->reqs[ri].conn == ci) {
-        finish_from_kernel(cn, ri, outcome, 0);
+        finish_from_kernel(cn, ri, outcome, 0, NULL);
     }
 }
 
@@ -592,6 +672,7 @@ static void ev_retx(sim_engine *sim, void *ctx, uint64_t arg)
             pool_check(cn, c->pool);
         } else {
             cn->stats.late_responses++;
+            count_dropped(cn, c, SIM_DROP_LATE_RESPONSE);
             c->xfer = X_NONE;
             if (c->state == C_ORPHAN) conn_free(cn, ci);
         }
@@ -609,6 +690,7 @@ static void ev_retx(sim_engine *sim, void *ctx, uint64_t arg)
             /* The server gives up on a response; its client, idle in a
              * read, learns nothing (no keepalive). */
             cn->stats.late_responses++;
+            count_dropped(cn, c, SIM_DROP_LATE_RESPONSE);
             c->xfer = X_NONE;
             if (c->state == C_ORPHAN) conn_free(cn, ci);
         }
@@ -635,7 +717,7 @@ static void send_rst(sim_conn_net *cn, uint32_t ci)
 {
     conn_rec *c = &cn->conns[ci];
     sim_node_id src = xfer_dst(c), dst = xfer_src(c);
-    if (!sim_net_reachable(cn->sim, src, dst) || lost(cn, c, src, dst)) {
+    if (!path_open(cn, c) || lost(cn, c, src, dst)) {
         retry_later(cn, ci);
         return;
     }
@@ -654,6 +736,7 @@ static void ev_rst(sim_engine *sim, void *ctx, uint64_t arg)
     } else {
         /* The server learns its client is gone; the response is lost. */
         cn->stats.late_responses++;
+        count_dropped(cn, c, SIM_DROP_LATE_RESPONSE);
         c->xfer = X_NONE;
         if (c->state == C_ORPHAN) conn_free(cn, ci);
     }
@@ -674,8 +757,13 @@ static void exchange_start(sim_conn_net *cn, uint32_t ci, uint32_t ri)
     c->state = C_BUSY;
     c->exchange++;
     c->tag = r->tag;
+    sim_payload_release(c->payload);
+    c->payload = r->payload;
+    r->payload = NULL;
     c->replied = false;
+    c->dir = 0;
     uint32_t bytes = r->bytes;
+    count_sent(cn, c, bytes);
     if (r->to.read_ns > 0) {
         if (!read_deadline_add(cn, ri)) return;
     }
@@ -709,7 +797,7 @@ static void ev_arrive(sim_engine *sim, void *ctx, uint64_t arg)
     conn_rec *c = &cn->conns[ci];
     if (c->epoch != unpack_tag(arg) || c->state == C_FREE || c->xfer == X_NONE) return;
     sim_node_id src = xfer_src(c), dst = xfer_dst(c);
-    if (!sim_net_reachable(sim, src, dst)) {   /* caught by a partition in flight */
+    if (!path_open(cn, c)) {   /* caught by a partition in flight */
         retry_later(cn, ci);
         return;
     }
@@ -751,8 +839,19 @@ static void ev_arrive(sim_engine *sim, void *ctx, uint64_t arg)
     /* The response is in the client's socket: the exchange is complete. */
     uint32_t ri = waiting_req(cn, c, R_SENT);
     uint32_t bytes = c->msg_bytes;
+    if (ri != NONE) {
+        count_delivered(cn, c, bytes);
+    } else {
+        count_dropped(cn, c, SIM_DROP_LATE_RESPONSE);
+    }
+    sim_payload *response = c->payload;
+    c->payload = NULL;
     conn_release(cn, ci, true);
-    if (ri != NONE) finish_from_kernel(cn, ri, SIM_CONN_OK, bytes);
+    if (ri != NONE) {
+        finish_from_kernel(cn, ri, SIM_CONN_OK, bytes, response);
+    } else {
+        sim_payload_release(response);
+    }
 }
 
 /* The receiving process read its buffer at resume: the window opens and
@@ -787,44 +886,112 @@ static void proc_server_read(sim_engine *sim, void *ctx, uint64_t arg)
     if (c->generation != unpack_tag(arg) || c->state == C_FREE || !c->read_pending) return;
     c->read_pending = false;
     cn->stats.served++;
+    count_delivered(cn, c, c->msg_bytes);
     bool gone = c->state == C_ORPHAN;
     if (gone) cn->stats.late_requests++;
     sim_conn_token token = {ci, c->generation, c->exchange};
     sim_node_id server = c->server, client = c->client;
     uint32_t bytes = c->msg_bytes;
     uint64_t tag = c->tag;
+    sim_payload *payload = c->payload;
+    c->payload = NULL;
     listener l = cn->listeners[server];
     if (gone && c->xfer == X_NONE) conn_free(cn, ci);   /* a later answer is counted late */
-    if (l.fn != NULL) l.fn(sim, server, l.ctx, client, bytes, tag, token);
+    if (l.fn != NULL) l.fn(sim, server, l.ctx, client, bytes, tag, payload, token);
+    sim_payload_release(payload);
 }
 
-sim_status sim_conn_respond(sim_conn_net *cn, sim_conn_token token, uint32_t bytes, sim_error *err)
+sim_status sim_conn_respond(sim_conn_net *cn, sim_conn_token token, uint16_t type, uint32_t bytes,
+                            sim_payload *payload, sim_error *err)
 {
     const char *where = "sim_conn_respond";
-    if (token.conn >= cn->conns_len) return sim_error_set(err, SIM_ERR_INVALID, where, "unknown connection");
+    if (token.conn >= cn->conns_len) {
+        sim_payload_release(payload);
+        return sim_error_set(err, SIM_ERR_INVALID, where, "unknown connection");
+    }
     conn_rec *c = &cn->conns[token.conn];
     if (c->generation != token.generation || c->state == C_FREE) {
+        sim_payload_release(payload);
         cn->stats.late_responses++;   /* the connection is gone: nobody reads this */
         return SIM_OK;
     }
     if (c->exchange != token.exchange || c->replied) {
+        sim_payload_release(payload);
         return sim_error_set(err, SIM_ERR_STATE, where, "request %u on connection %u was already answered",
                              token.exchange, token.conn);
     }
     if (sim_node_incarnation(cn->sim, c->server) != c->server_inc ||
         sim_node_state_get(cn->sim, c->server) == SIM_NODE_DOWN) {
+        sim_payload_release(payload);
         return sim_error_set(err, SIM_ERR_STATE, where,
                              "node %u answers a request its earlier incarnation received", c->server);
     }
     c->replied = true;
+    c->resp_type = type;
     if (c->state == C_ORPHAN) {
         /* The client closed: its kernel will reset this response. */
+        sim_payload_release(payload);
         cn->stats.late_responses++;
+        c->dir = 1;
+        count_sent(cn, c, bytes);
+        count_dropped(cn, c, SIM_DROP_LATE_RESPONSE);
         if (c->xfer == X_NONE && !c->read_pending) conn_free(cn, token.conn);
         return SIM_OK;
     }
+    sim_payload_release(c->payload);
+    c->payload = payload;
+    c->dir = 1;
+    count_sent(cn, c, bytes);
     xfer_start(cn, token.conn, X_DATA, 1, bytes);
     return SIM_OK;
+}
+
+/* --- Process death -------------------------------------------------------- */
+
+static void idle_close(sim_conn_net *cn, pool_rec *pl, uint32_t at);
+
+static void ev_fin(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    sim_conn_net *cn = ctx;
+    uint32_t ci = unpack_index(arg);
+    conn_rec *c = &cn->conns[ci];
+    if (c->epoch != unpack_tag(arg) || c->state == C_FREE) return;
+    if (c->state == C_ORPHAN) {
+        conn_free(cn, ci);
+        return;
+    }
+    if (c->state == C_IDLE) {
+        pool_rec *pl = &cn->pools[c->pool];
+        for (uint32_t k = 0; k < pl->idle_len; k++) {
+            if (pl->idle[k] == ci) {
+                idle_close(cn, pl, k);
+                return;
+            }
+        }
+        SIM_ASSERT(0 && "an idle connection is in its pool's idle list");
+        return;
+    }
+    conn_fail(cn, ci, SIM_CONN_RESET);
+}
+
+void sim_conn_process_died(sim_conn_net *cn, sim_node_id node)
+{
+    for (uint32_t ci = 0; ci < cn->conns_len; ci++) {
+        conn_rec *c = &cn->conns[ci];
+        if (c->state == C_FREE || c->state == C_CONNECTING || c->server != node) continue;
+        /* The crash has already moved the node to its next incarnation. */
+        if (c->server_inc + 1 != sim_node_incarnation(cn->sim, node)) continue;
+        /* A response on its way left before the FIN and arrives first: the
+         * client then holds a closed connection, which fails at its next
+         * use like a crashed host's. */
+        if (c->xfer == X_DATA && c->dir == 1) continue;
+        if (!path_open(cn, c)) continue;   /* the FIN is lost: the next send meets a reset */
+        if ((c->xfer == X_DATA && c->dir == 0) || c->read_pending) count_dropped(cn, c, SIM_DROP_RECEIVER_DOWN);
+        c->xfer = X_NONE;
+        c->read_pending = false;
+        kernel_at(cn, ci, arrival_at(cn, c, c->server, c->client, 0), ev_fin);
+    }
 }
 
 /* --- Timeouts ------------------------------------------------------------ */
@@ -840,7 +1007,7 @@ static void proc_connect_timeout(sim_engine *sim, void *ctx, uint64_t arg)
     uint32_t ci = r->conn;
     cn->conns[ci].xfer = X_NONE;
     conn_release(cn, ci, false);
-    deliver_now(cn, ri, SIM_CONN_CONNECT_TIMEOUT, 0);
+    deliver_now(cn, ri, SIM_CONN_CONNECT_TIMEOUT, 0, NULL);
 }
 
 static void proc_read_fifo(sim_engine *sim, void *ctx, uint64_t arg);
@@ -904,7 +1071,7 @@ static void proc_read_fifo(sim_engine *sim, void *ctx, uint64_t arg)
         /* The caller closes the connection; a request still in its send
          * buffer goes on as an orphan. */
         conn_release(cn, r->conn, false);
-        deliver_now(cn, d.req, SIM_CONN_READ_TIMEOUT, 0);
+        deliver_now(cn, d.req, SIM_CONN_READ_TIMEOUT, 0, NULL);
     }
     cn->pools[pool].fifos[f].firing = false;
     (void)read_fifo_arm(cn, pool, f);
@@ -924,7 +1091,7 @@ static void proc_lease_timeout(sim_engine *sim, void *ctx, uint64_t arg)
         if (pl->waiters[i] != ri) pl->waiters[k++] = pl->waiters[i];
     }
     pl->waiters_len = k;
-    deliver_now(cn, ri, SIM_CONN_LEASE_TIMEOUT, 0);
+    deliver_now(cn, ri, SIM_CONN_LEASE_TIMEOUT, 0, NULL);
 }
 
 /* --- Pools --------------------------------------------------------------- */
@@ -1054,31 +1221,45 @@ static void pool_check(sim_conn_net *cn, uint32_t pool)
     if (!down) pl->incarnation = inc;
 }
 
+/* Fails a request before it exists: the payload reference is dropped, as
+ * on every path. */
+static sim_status request_refused(sim_payload *payload, sim_status st)
+{
+    sim_payload_release(payload);
+    return st;
+}
+
 sim_status sim_conn_request(sim_conn_net *cn, sim_conn_pool_id pool, sim_node_id dst, uint32_t req_bytes,
-                            uint64_t tag, const sim_conn_timeouts *timeouts, sim_conn_result_fn *fn, void *ctx,
-                            uint64_t arg, sim_error *err)
+                            uint64_t tag, sim_payload *payload, const sim_conn_timeouts *timeouts,
+                            sim_conn_result_fn *fn, void *ctx, uint64_t arg, sim_error *err)
 {
     const char *where = "sim_conn_request";
-    if (pool >= cn->pools_len) return sim_error_set(err, SIM_ERR_INVALID, where, "unknown pool %u", pool);
-    if (dst >= cn->n) return sim_error_set(err, SIM_ERR_INVALID, where, "unknown destination node %u", dst);
-    if (fn == NULL) return sim_error_set(err, SIM_ERR_INVALID, where, "no outcome handler");
+    if (pool >= cn->pools_len) {
+        return request_refused(payload, sim_error_set(err, SIM_ERR_INVALID, where, "unknown pool %u", pool));
+    }
+    if (dst >= cn->n) {
+        return request_refused(payload, sim_error_set(err, SIM_ERR_INVALID, where, "unknown destination node %u", dst));
+    }
+    if (fn == NULL) return request_refused(payload, sim_error_set(err, SIM_ERR_INVALID, where, "no outcome handler"));
     pool_check(cn, pool);
     sim_node_id client = cn->pools[pool].client;
     if (sim_node_state_get(cn->sim, client) != SIM_NODE_UP) {
-        return sim_error_set(err, SIM_ERR_STATE, where, "client node %u is not up", client);
+        return request_refused(payload, sim_error_set(err, SIM_ERR_STATE, where, "client node %u is not up", client));
     }
     pool_rec *pl = &cn->pools[pool];
     if (!SIM_VEC_RESERVE(pl->waiters, pl->waiters_len, pl->waiters_cap, 1)) {
-        return sim_error_set(err, SIM_ERR_NOMEM, where, "cannot grow the lease queue");
+        return request_refused(payload, sim_error_set(err, SIM_ERR_NOMEM, where, "cannot grow the lease queue"));
     }
     uint32_t ri = req_alloc(cn);
-    if (ri == NONE) return sim_error_set(err, SIM_ERR_NOMEM, where, "cannot allocate a request");
+    if (ri == NONE) return request_refused(payload,
+            sim_error_set(err, SIM_ERR_NOMEM, where, "cannot allocate a request"));
     req_rec *r = &cn->reqs[ri];
     r->phase = R_LEASING;
     r->pool = pool;
     r->dst = dst;
     r->bytes = req_bytes;
     r->tag = tag;
+    r->payload = payload;
     if (timeouts != NULL) r->to = *timeouts;
     r->fn = fn;
     r->ctx = ctx;
@@ -1105,7 +1286,7 @@ sim_status sim_conn_request(sim_conn_net *cn, sim_conn_pool_id pool, sim_node_id
                                         pack(ri, r->generation), &r->timer, err);
         if (st != SIM_OK) {
             pl->waiters_len--;
-            req_free(cn, ri);
+            req_free(cn, ri);   /* releases the payload */
             cn->stats.requests--;
             return st;
         }

@@ -13,13 +13,21 @@
  *   - Connect.  A SYN crosses the link (latency sampled from the link's
  *     distribution in sim_net.h, loss from its loss ratio).  A host that is
  *     DOWN answers with a reset: the connect is refused one round trip after
- *     it began.  A SYN that is lost, or meets a partition (either way: the
- *     SYN-ACK must come back), is retransmitted after 1 s, then 2, 4, ...
+ *     it began.  A SYN that is lost, or meets a block, is retransmitted after 1 s, then 2, 4, ...
  *     (initial RTO 1 s, doubling), net.ipv4.tcp_syn_retries = 6 times; the
  *     connect fails 1+2+4+8+16+32+64 = 127 s after it began, unless the
  *     caller's connect timeout fires first.  A PAUSED host's kernel
  *     completes the handshake (its accept queue is not modelled as
  *     bounded); its process reads the request when it resumes.
+ *   - Blocks.  sim_net_block(src, dst) acts as a stateful firewall: a
+ *     connection is blocked, both ways, when its client cannot reach its
+ *     server; replies on a connection the other side opened pass.  So a
+ *     partition stalls every connection between its sides, and a one-way
+ *     block a -> b stops a's calls to b while b's calls to a (and a's
+ *     answers to them) go through: the directional rule of a security
+ *     group or an iptables OUTPUT rule, which is how one-way failures
+ *     between Nacos servers usually arise.  (A block of single packets in
+ *     one direction would stop every TCP connection both ways.)
  *   - Bytes.  An established connection delivers every message, in order
  *     (one exchange at a time per connection, as HTTP/1.1 without
  *     pipelining).  Loss and partitions become retransmission delay: a
@@ -39,16 +47,23 @@
  *     queue per direction shared by every connection of this layer on it
  *     (separate from the datagram network's queue): a message waits for the
  *     wire, then takes bytes / bandwidth to serialize.
- *   - Crash.  A crash is a host crash: the crashed host's connections
- *     vanish and it sends nothing (no FIN, no RST) at the crash instant.
- *     The peer learns of it only when it next sends: the segment reaches a
- *     host with no such connection, which answers with a reset (RESET).  An
- *     idle peer learns nothing until it sends, and a peer waiting for a
- *     response that was fully delivered before the crash waits until its
- *     read timeout (or forever without one), as on Linux without TCP
- *     keepalive, which Apache HttpClient leaves off.  A restarted host has
- *     no connections.  A DOWN host's kernel answers a SYN with a reset
- *     (nothing listens), which makes connect refusal one round trip.
+ *   - Crash.  By default a crash is a host crash: the crashed host's
+ *     connections vanish and it sends nothing (no FIN, no RST) at the
+ *     crash instant.  The peer learns of it only when it next sends: the
+ *     segment reaches a host with no such connection, which answers with a
+ *     reset (RESET).  An idle peer learns nothing until it sends, and a
+ *     peer waiting for a response that was fully delivered before the
+ *     crash waits until its read timeout (or forever without one), as on
+ *     Linux without TCP keepalive, which Apache HttpClient leaves off.
+ *     sim_conn_process_died says instead that only the process died and
+ *     its kernel lives on (a killed or crashed JVM): the kernel closes
+ *     each of the process's connections at once, and the FIN reaches the
+ *     peer one latency later, if the way is open.  A client whose pooled
+ *     idle connection gets it drops the connection (the pool sees it
+ *     closed), and a client waiting on it for a response gets RESET.  A
+ *     restarted host has no connections.  A DOWN host's kernel answers a
+ *     SYN with a reset (nothing listens), which makes connect refusal one
+ *     round trip.
  *   - Pause.  A paused process reads nothing until it resumes; its kernel
  *     still acknowledges what fits its receive buffer (rcvbuf_bytes, like
  *     net.ipv4.tcp_rmem's default 131072 B); the rest of a larger message
@@ -94,7 +109,11 @@
  *
  * Ownership: sim_conn_net_create returns an object the caller owns and
  * frees with sim_conn_net_destroy after the engine stops (before or after
- * sim_engine_destroy).  Handler contexts are borrowed. */
+ * sim_engine_destroy).  Handler contexts are borrowed.  Payloads follow
+ * sim_net.h's rule: sim_conn_request and sim_conn_respond take one
+ * reference whatever the outcome; a handler borrows the payload it is
+ * given for the call.  A payload travels with its message: the server
+ * sees the request's, the caller the response's. */
 #ifndef SIM_CONN_H
 #define SIM_CONN_H
 
@@ -155,6 +174,7 @@ typedef struct sim_conn_result {
     uint32_t response_bytes;     /* SIM_CONN_OK only */
     sim_time_ns started_ns;      /* true time of sim_conn_request */
     bool reused;                 /* rode a pooled idle connection */
+    sim_payload *response;       /* SIM_CONN_OK only, may be NULL; borrowed */
 } sim_conn_result;
 
 typedef struct sim_conn_net sim_conn_net;   /* opaque */
@@ -171,10 +191,11 @@ typedef struct sim_conn_token {
     uint32_t exchange;
 } sim_conn_token;
 
-/* A server process read a request of `bytes` bytes from `client`.  Answer
- * with sim_conn_respond now or later, or never. */
+/* A server process read a request of `bytes` bytes from `client`, with the
+ * caller's `tag` and `payload` (borrowed, may be NULL).  Answer with
+ * sim_conn_respond now or later, or never. */
 typedef void sim_conn_server_fn(sim_engine *sim, sim_node_id server, void *ctx, sim_node_id client,
-                                uint32_t bytes, uint64_t tag, sim_conn_token token);
+                                uint32_t bytes, uint64_t tag, sim_payload *payload, sim_conn_token token);
 
 typedef struct sim_conn_stats {
     uint64_t requests;           /* sim_conn_request calls */
@@ -203,20 +224,28 @@ SIM_MUST_CHECK sim_status sim_conn_pool_create(sim_conn_net *cn, sim_node_id cli
                                                const sim_conn_pool_params *params,
                                                sim_conn_pool_id *id_out, sim_error *err);
 
-/* Sends a request of `req_bytes` (with a caller's `tag`, handed to the
- * server handler) from the pool's client, which must be UP, to `dst`.
- * Exactly one outcome reaches `fn`, unless the client crashes first. */
+/* Sends a request of `req_bytes` (with a caller's `tag` and `payload`,
+ * handed to the server handler) from the pool's client, which must be UP,
+ * to `dst`.  Exactly one outcome reaches `fn`, unless the client crashes
+ * first. */
 SIM_MUST_CHECK sim_status sim_conn_request(sim_conn_net *cn, sim_conn_pool_id pool, sim_node_id dst,
-                                           uint32_t req_bytes, uint64_t tag,
+                                           uint32_t req_bytes, uint64_t tag, sim_payload *payload,
                                            const sim_conn_timeouts *timeouts, sim_conn_result_fn *fn,
                                            void *ctx, uint64_t arg, sim_error *err);
 
-/* Answers a request from the server incarnation that read it.  A response
+/* Answers a request from the server incarnation that read it, with a
+ * response of message type `type` (for the statistics).  A response
  * whose caller has gone, or whose connection died, is counted in
  * late_responses and SIM_OK is returned.  Errors: answering twice, or from
  * a later incarnation of the server. */
-SIM_MUST_CHECK sim_status sim_conn_respond(sim_conn_net *cn, sim_conn_token token, uint32_t bytes,
-                                           sim_error *err);
+SIM_MUST_CHECK sim_status sim_conn_respond(sim_conn_net *cn, sim_conn_token token, uint16_t type,
+                                           uint32_t bytes, sim_payload *payload, sim_error *err);
+
+/* `node`'s process has just died (call it from the node's crash handler)
+ * while its kernel lives: its connections as a server are closed with a
+ * FIN to their clients.  Connections it opened as a client need nothing:
+ * their servers learn of the death when they answer. */
+void sim_conn_process_died(sim_conn_net *cn, sim_node_id node);
 
 sim_conn_stats sim_conn_net_stats(const sim_conn_net *cn);
 

@@ -768,6 +768,9 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
         r.cluster = distro_cluster_create(r.sim, &cfg->cluster.distro, addresses, err);
         if (r.cluster == NULL) st = err != NULL ? err->status : SIM_ERR_INVALID;
     }
+    if (st == SIM_OK && cfg->network.transport == SCN_TRANSPORT_TCP) {
+        st = distro_cluster_use_tcp(r.cluster, &cfg->network.tcp, err);
+    }
     if (st == SIM_OK) {
         restore_links(&r);
         r.observer = obs_create(r.sim, r.cluster, opt->sample_interval_ns != 0 ? opt->sample_interval_ns : SIM_S);

@@ -34,6 +34,14 @@ static const scn_distro_field scn_distro_table[] = {
     DUR(sync_retry_delay, 1),
     DUR(http_connect_timeout, 1),
     DUR(http_read_timeout, 1),
+    DUR(http_sync_connect_timeout, 0),   /* 0: none (the kernel's SYN limit) */
+    DUR(http_sync_read_timeout, 0),      /* 0: none */
+    DUR(http_sync_lease_timeout, 0),     /* 0: none */
+    DUR(http_sync_ttl, 0),               /* 0: connections live forever */
+    U32F(http_sync_max_per_route, 0, 65535),   /* 0: cpu_cores */
+    U32F(http_sync_max_total, 0, 65535),       /* 0: 2 x cpu_cores */
+    U32F(http_async_max_per_route, 1, 65535),
+    U32F(http_async_max_total, 1, 65535),
     DUR(load_retry_delay, 1),
     DUR(load_poll, 1),
     BOOLF(data_warmup),
@@ -51,6 +59,7 @@ static const scn_distro_field scn_distro_table[] = {
     DUR(member_report_interval, 1),
     U32F(member_fail_access_cnt, 0, SCN_MEMBER_FAIL_ACCESS_CNT_MAX),
     BOOLF(members_start_down),
+    DUR(member_report_connect_timeout, 1),
     DUR(member_report_timeout, 1),
     U32F(cpu_cores, 1, 1024),       /* execute workers: next power of two >= cores */
     DUR(proxy_timeout, 1),
@@ -161,6 +170,8 @@ void scn_config_defaults(scn_config *config)
     snprintf(config->cluster.version, sizeof config->cluster.version, "1.4.2");
     config->cluster.distro = distro_config_defaults();
 
+    config->network.transport = SCN_TRANSPORT_TCP;
+    config->network.tcp = sim_conn_params_default();
     config->network.defaults = sim_link_params_default();
 
     scn_workload *w = &config->workload;
@@ -358,11 +369,20 @@ static bool workload_equal(const scn_workload *a, const scn_workload *b)
     return true;
 }
 
+static bool tcp_equal(const sim_conn_params *a, const sim_conn_params *b)
+{
+    return a->syn_rto_ns == b->syn_rto_ns && a->syn_retries == b->syn_retries && a->rto_min_ns == b->rto_min_ns &&
+           a->rto_max_ns == b->rto_max_ns && a->retries2 == b->retries2 && a->orphan_retries == b->orphan_retries &&
+           a->rcvbuf_bytes == b->rcvbuf_bytes;
+}
+
 bool scn_config_equal(const scn_config *a, const scn_config *b)
 {
     SIM_ASSERT(a != NULL);
     SIM_ASSERT(b != NULL);
     if (!top_equal(a, b)) return false;
+    if (a->network.transport != b->network.transport) return false;
+    if (!tcp_equal(&a->network.tcp, &b->network.tcp)) return false;
     if (!link_params_equal(&a->network.defaults, &b->network.defaults)) return false;
     if (a->network.link_count != b->network.link_count) return false;
     for (uint32_t i = 0; i < a->network.link_count; i++) {
@@ -968,7 +988,16 @@ static void print_cluster(FILE *out, const scn_cluster *cl)
 
 static void print_network(FILE *out, const scn_network *n)
 {
-    fputs("network:\n  latency: ", out);
+    const sim_conn_params *t = &n->tcp;
+    fprintf(out, "network:\n  transport: %s\n  tcp:\n    syn_rto: ",
+            n->transport == SCN_TRANSPORT_TCP ? "tcp" : "datagram");
+    print_duration(out, t->syn_rto_ns);
+    fprintf(out, "\n    syn_retries: %u\n    rto_min: ", (unsigned)t->syn_retries);
+    print_duration(out, t->rto_min_ns);
+    fputs("\n    rto_max: ", out);
+    print_duration(out, t->rto_max_ns);
+    fprintf(out, "\n    retries2: %u\n    orphan_retries: %u\n    rcvbuf_bytes: %u\n  latency: ", (unsigned)t->retries2,
+            (unsigned)t->orphan_retries, (unsigned)t->rcvbuf_bytes);
     print_latency(out, &n->defaults.latency);
     fputs("\n  loss: ", out);
     print_fixed(out, n->defaults.loss_ppm, 6);
@@ -1091,6 +1120,12 @@ static const scn_counter_info counters[] = {
     { "member_probes", "member-info reports sent to peers" },
     { "member_probe_failures", "member-info reports that failed" },
     { "member_state_changes", "peer state changes (UP, SUSPICIOUS, DOWN) in member lists" },
+    { "http_refused", "HTTP calls whose connect was refused: nothing listened (network.transport tcp)" },
+    { "http_connect_timeouts", "HTTP calls whose connect timed out, or whose SYN retries ran out" },
+    { "http_read_timeouts", "HTTP calls with no response within the client's read timeout" },
+    { "http_lease_timeouts", "HTTP calls that found no pooled connection within the lease timeout" },
+    { "http_resets", "HTTP calls reset by the peer: its process died, or a pooled connection was dead" },
+    { "http_retries_exhausted", "HTTP calls whose connection gave up after tcp_retries2 retransmissions" },
 };
 
 const scn_counter_info *scn_counters(size_t *count)

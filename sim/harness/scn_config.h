@@ -41,6 +41,7 @@
 #include "sim_duration.h"
 #include "sim_error.h"
 #include "sim_limits.h"
+#include "sim_conn.h"
 #include "sim_net.h"
 #include "sim_rng.h"
 #include "sim_time.h"
@@ -162,7 +163,15 @@ typedef struct scn_link_override {   /* network.links[i]: directed from -> to */
     sim_link_params params;          /* invariant (5) */
 } scn_link_override;
 
+/* How the model's HTTP calls travel (network.transport). */
+typedef enum scn_transport {
+    SCN_TRANSPORT_TCP,               /* connections (sim_conn.h): the default */
+    SCN_TRANSPORT_DATAGRAM,          /* one message each way, lost whole (sim_net.h) */
+} scn_transport;
+
 typedef struct scn_network {
+    scn_transport transport;
+    sim_conn_params tcp;             /* network.tcp: Linux's defaults */
     sim_link_params defaults;        /* default sim_link_params_default(): 1 ms, FIFO */
     scn_link_override *links;        /* owned; file order; pairs unique */
     uint32_t link_count;             /* <= SCN_LINKS_MAX */

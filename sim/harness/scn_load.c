@@ -1080,6 +1080,19 @@ static sim_status conv_version(ctx *c, uint32_t n, char *out)
     return SIM_OK;
 }
 
+static sim_status conv_transport(ctx *c, uint32_t n, scn_transport *out)
+{
+    char got_buf[256];
+    if (node_at(c, n)->kind == YN_SCALAR && scalar_is(c, n, "tcp")) {
+        *out = SCN_TRANSPORT_TCP;
+    } else if (node_at(c, n)->kind == YN_SCALAR && scalar_is(c, n, "datagram")) {
+        *out = SCN_TRANSPORT_DATAGRAM;
+    } else {
+        return fail(c, n, "expected tcp or datagram, got %s", GOT(n));
+    }
+    return SIM_OK;
+}
+
 static bool parse_address(const char *s, size_t len, char out[SCN_ADDRESS_BYTES])
 {
     unsigned part[5] = { 0, 0, 0, 0, 0 };
@@ -1259,6 +1272,7 @@ typedef enum ftype {
     F_TEXT,          /* owned char *, NULL when empty; max = byte limit */
     F_IDENT,         /* char[max + 1], [A-Za-z0-9._:-]+ */
     F_VERSION,       /* char[SCN_VERSION_BYTES], "1.4.2" */
+    F_TRANSPORT,     /* scn_transport: tcp or datagram */
     F_COUNTER_NAME,  /* char[SCN_COUNTER_NAME_BYTES_MAX + 1], [a-z0-9_]+ */
     F_U32,           /* uint32_t in [min, max] */
     F_U64,           /* uint64_t in [min, max] */
@@ -1318,12 +1332,25 @@ static const field cluster_fields[] = {
 enum { CLUSTER_NODES = 0 };
 
 static const field network_fields[] = {
+    FLD("transport", F_TRANSPORT, CFG(network.transport), 0, 0),
+    NEST("tcp"),
     FLD("latency", F_LATENCY, CFG(network.defaults.latency), 0, 0),
     FLD("loss", F_RATIO, CFG(network.defaults.loss_ppm), 0, 0),
     FLD("duplicate", F_RATIO, CFG(network.defaults.duplicate_ppm), 0, 0),
     FLD("reorder", F_BOOL, CFG(network.defaults.reorder), 0, 0),
     FLD("bandwidth", F_BANDWIDTH, CFG(network.defaults.bandwidth_bytes_per_s), 0, 0),
     NEST("links"),
+};
+
+/* The kernel's TCP settings, named after their sysctls (sim_conn.h). */
+static const field tcp_fields[] = {
+    FLD("syn_rto", F_DURATION, CFG(network.tcp.syn_rto_ns), SIM_MS, 0),
+    FLD("syn_retries", F_U32, CFG(network.tcp.syn_retries), 0, 30),
+    FLD("rto_min", F_DURATION, CFG(network.tcp.rto_min_ns), SIM_MS, 0),
+    FLD("rto_max", F_DURATION, CFG(network.tcp.rto_max_ns), SIM_MS, 0),
+    FLD("retries2", F_U32, CFG(network.tcp.retries2), 0, 30),
+    FLD("orphan_retries", F_U32, CFG(network.tcp.orphan_retries), 0, 30),
+    FLD("rcvbuf_bytes", F_U32, CFG(network.tcp.rcvbuf_bytes), 1, UINT32_MAX),
 };
 
 #define LINK_PARAM_FIELDS(type, member)                                                                  \
@@ -1478,6 +1505,7 @@ static sim_status conv_field(ctx *c, uint32_t n, const field *f, void *base)
     case F_IDENT:
         return conv_word(c, n, (size_t)f->max, true, "._:-", "expected 1 to 128 characters from [A-Za-z0-9._:-]", p);
     case F_VERSION: return conv_version(c, n, p);
+    case F_TRANSPORT: return conv_transport(c, n, (scn_transport *)(void *)p);
     case F_COUNTER_NAME:
         st = conv_word(c, n, SCN_COUNTER_NAME_BYTES_MAX, false, "_",
                        "expected a counter name of 1 to 64 characters from [a-z0-9_]", p);
@@ -1676,6 +1704,16 @@ static sim_status parse_network(ctx *c, uint32_t m)
     scn_network *net = &c->cfg->network;
     sim_status st = parse_section(c, m, network_fields, ARRAY_LEN(network_fields), c->cfg, NULL,
                                   "a mapping such as {latency: 1ms, loss: 0}");
+    uint32_t tcp = st == SIM_OK ? map_get(c, m, "tcp") : NONE;
+    if (tcp != NONE) {
+        size_t saved = path_push(c, "tcp");
+        st = parse_section(c, tcp, tcp_fields, ARRAY_LEN(tcp_fields), c->cfg, NULL,
+                           "a mapping of TCP settings such as {syn_retries: 6}");
+        if (st == SIM_OK && net->tcp.rto_max_ns < net->tcp.rto_min_ns) {
+            st = fail(c, tcp, "rto_max is below rto_min");
+        }
+        path_pop(c, saved);
+    }
     uint32_t links = st == SIM_OK ? map_get(c, m, "links") : NONE;
     if (links == NONE) return st;
     size_t saved = path_push(c, "links");
@@ -2293,6 +2331,7 @@ static const section set_sections[] = {
     { "", top_fields, ARRAY_LEN(top_fields) },
     { "cluster", cluster_fields, ARRAY_LEN(cluster_fields) },
     { "network", network_fields, ARRAY_LEN(network_fields) },
+    { "network.tcp", tcp_fields, ARRAY_LEN(tcp_fields) },
     { "workload", workload_fields, ARRAY_LEN(workload_fields) },
     { "workload.churn", churn_fields, ARRAY_LEN(churn_fields) },
     { "nemesis", nemesis_fields, ARRAY_LEN(nemesis_fields) },

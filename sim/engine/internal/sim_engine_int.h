@@ -185,6 +185,11 @@ SIM_MUST_CHECK sim_status sim__schedule(sim_engine *sim, sim_time_ns at_ns, uint
 SIM_MUST_CHECK sim_status sim__net_init(sim_engine *sim, sim_error *err);
 void sim__net_deinit(sim_engine *sim);
 void sim__net_on_crash(sim_engine *sim, sim_node_id node);
+/* The statistics of (src, dst, type), allocating the type's table: for the
+ * connection layer, which counts its messages in the same tables.  NULL
+ * (and the run failed) when out of memory; NULL for a type beyond the
+ * table. */
+sim_msg_stats *sim__net_stats_slot(sim_engine *sim, sim_node_id src, sim_node_id dst, uint64_t type);
 /* A delivery event dropped from a pause backlog by a crash. */
 void sim__net_drop_backlogged(sim_engine *sim, const sim_event *ev);
 /* Runs a delivery: `ev` is a copy of the popped event, `top` its queue
