@@ -8,7 +8,10 @@
 #   3. -j 1 and -j 2 agree, so an ERROR does not depend on the threads;
 #   4. duration flags read the scenario grammar: a bare number and a value
 #      finer than a nanosecond are rejected (exit 2, the loader's words),
-#      as in a scenario file.
+#      as in a scenario file;
+#   7. run refuses the scenarios that cannot run (timer floors, size,
+#      event estimate, a clock before 0) before any run, with validate's
+#      words and position, and --set refuses a value below a floor.
 # Usage: test_run_errors.sh DISTROSIM SOURCE_DIR
 set -eu
 bin=$1
@@ -97,3 +100,24 @@ set -e
 grep -qF 'expected a duration such as 250ms, 5s or 2m, got 70' "$tmp/w.err" || { cat "$tmp/w.err"; fail "--window: wrong message"; }
 "$bin" report "$tmp/e.db" -o "$tmp/w.html" --format html --run 1 --window 1s-2.5s > /dev/null || fail "--window 1s-2.5s rejected"
 echo "ok 6: the report's --window shares the grammar"
+
+# 7. One validation: what validate refuses, run refuses before any run,
+#    with the same line (file:line:column, key, what was expected).
+bad="$src/tests/scenarios-bad"
+for name in timer-task-tick-1ns size-instance-copies events-estimate-over-cap clock-offset-before-zero; do
+    set +e
+    "$bin" run "$bad/$name.yaml" --seed 1 > "$tmp/one.out" 2> "$tmp/one.err"
+    orc=$?
+    set -e
+    [ "$orc" = 2 ] || fail "run $name: expected exit 2, got $orc"
+    grep -q '^[A-Z]* .* seed=' "$tmp/one.out" && fail "run $name: a run started"
+    want=$(sed "s|^tests/scenarios-bad/|$bad/|" "$bad/$name.expected")
+    grep -qxF "$want" "$tmp/one.err" || { cat "$tmp/one.err"; fail "run $name: not validate's message"; }
+done
+set +e
+"$bin" run "$dir/steady.yaml" --seed 1 --set cluster.distro.verify_interval=100us > /dev/null 2> "$tmp/floor.err"
+frc=$?
+set -e
+[ "$frc" = 2 ] || fail "--set verify_interval=100us: expected exit 2, got $frc"
+grep -qF 'cluster.distro.verify_interval: expected at least 1ms' "$tmp/floor.err" || { cat "$tmp/floor.err"; fail "--set: no floor named"; }
+echo "ok 7: run refuses what validate refuses, with the same words"

@@ -17,6 +17,8 @@
 
 #include "cli_validate.h"
 #include "distro_cluster.h"
+#include "run_scenario.h"
+#include "scn_limits.h"
 #include "scn_load.h"
 #include "sim_duration.h"
 
@@ -990,6 +992,147 @@ START_TEST(test_validate_hand_built)
 }
 END_TEST
 
+/* --- Run limits (scn_limits.h) ------------------------------------------------------ */
+
+/* The floors are inclusive, the same through a file (with the key's
+ * position) and through --set (scn_config_validate is the one path). */
+START_TEST(test_timer_floors)
+{
+    scn_config c;
+    tst_load_ok("name: x\ncluster: {distro: {task_tick: 1ms, verify_interval: 1ms}}\nworkload: {beat_interval: 1ms}\n", &c);
+    tst_set_fails(&c, "cluster.distro.task_tick", "999999ns",
+                  "command line: cluster.distro.task_tick: expected at least 1ms (the floor of timer periods: "
+                  "Nacos sets its timers in milliseconds), got 999999ns");
+    tst_set_fails(&c, "workload.churn.crash_per_min", "60000.001",
+                  "command line: workload.churn.crash_per_min: expected at most 60000 per minute (one event per "
+                  "1ms on average, the floor of timer periods), got 60000.001");
+    tst_set_ok(&c, "workload.churn.crash_per_min", "60000");
+    tst_set_fails(&c, "nemesis.interval.min", "1us",
+                  "command line: nemesis.interval.min: expected at least 1ms (the floor of timer periods: "
+                  "Nacos sets its timers in milliseconds), got 1us");
+    scn_config_deinit(&c);
+    tst_load_fails("name: x\ncluster:\n  distro:\n    sync_retry_delay: 10us\n",
+                   "inline.yaml:4:23: cluster.distro.sync_retry_delay: expected at least 1ms (the floor of timer "
+                   "periods: Nacos sets its timers in milliseconds), got 10us");
+}
+END_TEST
+
+/* (nodes + 1) x clients <= SCN_INSTANCE_COPIES_MAX, churn registrations
+ * included; a key left to its default points at its section. */
+START_TEST(test_instance_copies_limit)
+{
+    scn_config c;
+    tst_load_ok("name: x\ncluster: {nodes: 9}\nworkload: {services: 10000, instances_per_service: 100}\n", &c);
+    ck_assert_uint_eq(scn_instance_copies(&c), SCN_INSTANCE_COPIES_MAX);   /* exactly at the limit */
+    tst_set_fails(&c, "cluster.nodes", "10",
+                  "command line: workload.services: 11000000 instance copies ((cluster.nodes + 1) x clients, "
+                  "where clients = 10000 services x 100 instances plus 0 churn registrations) exceed the limit "
+                  "of 10000000 instance copies; use fewer nodes, services or instances");
+    /* 60000 registrations a minute from the end of the initial ones (10 s)
+     * to the end of the run (5 m): 290000 more clients. */
+    tst_set_fails(&c, "workload.churn.register_per_min", "60000",
+                  "command line: workload.services: 12900000 instance copies ((cluster.nodes + 1) x clients, "
+                  "where clients = 10000 services x 100 instances plus 290000 churn registrations) exceed the "
+                  "limit of 10000000 instance copies; use fewer nodes, services or instances");
+    scn_config_deinit(&c);
+    tst_load_fails("name: x\ncluster: {nodes: 64}\nworkload:\n  instances_per_service: 1000\n"
+                   "  churn: {register_per_min: 60000}\n",
+                   "inline.yaml:4:3: workload.services: 19500000 instance copies ((cluster.nodes + 1) x clients, "
+                   "where clients = 10 services x 1000 instances plus 290000 churn registrations) exceed the "
+                   "limit of 10000000 instance copies; use fewer nodes, services or instances");
+}
+END_TEST
+
+/* The estimate follows the real event count: the default scenario, one
+ * with churn and a nemesis, and one with many services and peers each
+ * come within a factor of two of what a run executes. */
+START_TEST(test_events_estimate_tracks_runs)
+{
+    static const char *const texts[] = {
+        "name: steady\nduration: 2m\n",
+        "name: churn\ncluster: {nodes: 5}\nworkload: {services: 40, churn: {register_per_min: 30, "
+        "deregister_per_min: 10, crash_per_min: 10}}\nnemesis: {interval: {min: 5s, max: 10s}}\nduration: 3m\n",
+        "name: wide\ncluster: {nodes: 9, distro: {verify_interval: 1s, task_tick: 20ms}}\n"
+        "workload: {services: 300, instances_per_service: 3, beat_interval: 2s}\nduration: 2m\n",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        scn_config c;
+        tst_load_ok(texts[i], &c);
+        run_options opt;
+        memset(&opt, 0, sizeof opt);
+        opt.seed = 1;
+        run_result res;
+        sim_error err;
+        if (run_scenario(&c, &opt, &res, &err) != SIM_OK) ck_abort_msg("%s: %s", err.where, err.message);
+        double estimate = (double)scn_events_estimate(&c), events = (double)res.row.events;
+        ck_assert_msg(estimate >= events / 2.0 && estimate <= events * 2.0, "%s: estimate %.0f, events %.0f", c.name,
+                      estimate, events);
+        run_result_deinit(&res);
+        scn_config_deinit(&c);
+    }
+}
+END_TEST
+
+/* Above the default cap the scenario is refused with the estimate and the
+ * setting to raise; an explicit engine.events_budget bounds the run itself
+ * (it ends as an ERROR naming the budget), so any budget is accepted. */
+START_TEST(test_events_estimate_cap)
+{
+    const char *big = "name: x\ncluster: {nodes: 5}\nworkload: {services: 20000, instances_per_service: 20}\n"
+                      "duration: 1h\n";
+    scn_config c;
+    sim_error err;
+    memset(&err, 0, sizeof err);
+    ck_assert_int_eq(scn_load_string("big.yaml", big, strlen(big), &c, &err), SIM_ERR_SCENARIO);
+    const char *want = "big.yaml:4:11: duration: the run would take about ";
+    ck_assert_msg(strncmp(tst_error(&err), want, strlen(want)) == 0, "%s", tst_error(&err));
+    ck_assert_ptr_nonnull(strstr(err.message, "above the default cap of 1000000000; set engine.events_budget to "));
+    unsigned long long estimate = strtoull(err.message + strlen("duration: the run would take about "), NULL, 10);
+    ck_assert_uint_gt(estimate, SCN_EVENTS_ESTIMATE_MAX);
+    char raised[512];
+    snprintf(raised, sizeof raised, "%sengine: {events_budget: %llu}\n", big, estimate);
+    tst_load_ok(raised, &c);
+    ck_assert_uint_eq(scn_events_estimate(&c), estimate);
+    tst_set_ok(&c, "engine.events_budget", "500");   /* a budget below the estimate: the run stops there */
+    scn_config_deinit(&c);
+    /* Shorter, the same workload fits under the cap. */
+    tst_load_ok("name: x\ncluster: {nodes: 5}\nworkload: {services: 20000, instances_per_service: 20}\n"
+                "duration: 10m\n", &c);
+    ck_assert_uint_le(scn_events_estimate(&c), SCN_EVENTS_ESTIMATE_MAX);
+    scn_config_deinit(&c);
+}
+END_TEST
+
+/* A clock fault may bring a node's clock to 0, not before; the engine
+ * refuses the latter when the fault fires, validation refuses it first. */
+START_TEST(test_clock_offset_floor)
+{
+    scn_config c;
+    tst_load_ok("name: x\nfaults: [{at: 10s, clock: {node: 1, offset: -10s}}]\n", &c);
+    scn_config_deinit(&c);
+    tst_load_fails("name: x\nfaults: [{at: 10s, clock: {node: 1, offset: -10000000001ns}}]\n",
+                   "inline.yaml:2:45: faults[0].clock.offset: -10000000001ns at 10s would put node 1's clock "
+                   "before 0 (expected an offset of at least -10s)");
+}
+END_TEST
+
+/* An expectation on a counter the model does not have is refused by
+ * scn_config_validate too, as run_scenario refuses it, so a config built
+ * without the loader cannot reach a run with one. */
+START_TEST(test_unknown_counter_hand_built)
+{
+    scn_config c;
+    sim_error err;
+    tst_load_ok("name: x\nexpect: {counters: [{name: sync_keys_retried, max: 3}]}\n", &c);
+    ck_assert_int_eq(scn_config_validate(&c, "api", &err), SIM_OK);
+    snprintf(c.expect.counters[0].name, sizeof c.expect.counters[0].name, "%s", "sync_retries");
+    ck_assert_int_eq(scn_config_validate(&c, "api", &err), SIM_ERR_SCENARIO);
+    ck_assert_str_eq(tst_error(&err),
+                     "api: expect.counters[0].name: unknown counter \"sync_retries\" (`distrosim counters` lists them)");
+    scn_config_deinit(&c);
+}
+END_TEST
+
 /* --- The validate command ---------------------------------------------------------- */
 
 /* Runs cli_validate_main with stdout and stderr sent to /dev/null. */
@@ -1090,6 +1233,12 @@ static Suite *scn_load_suite(void)
 
     TCase *limits = tcase_create("limits");
     tcase_set_timeout(limits, 60);
+    tcase_add_test(limits, test_timer_floors);
+    tcase_add_test(limits, test_instance_copies_limit);
+    tcase_add_test(limits, test_events_estimate_tracks_runs);
+    tcase_add_test(limits, test_events_estimate_cap);
+    tcase_add_test(limits, test_clock_offset_floor);
+    tcase_add_test(limits, test_unknown_counter_hand_built);
     tcase_add_test(limits, test_huge_file);
     tcase_add_test(limits, test_many_faults);
     tcase_add_test(limits, test_io_errors);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scn_limits.h"
 #include "sim_assert.h"
 
 /* --- distro_config table ------------------------------------------------- */
@@ -723,7 +724,10 @@ sim_status scn_config_validate(const scn_config *c, const char *where, sim_error
         st = validate_fault(c, i, where, err);
         if (st != SIM_OK) return st;
     }
-    return validate_rest(c, where, err);
+    st = validate_rest(c, where, err);
+    if (st != SIM_OK) return st;
+    /* Last: the size and timer checks assume every range above holds. */
+    return scn_limits_check(c, where, err);
 }
 
 #undef INVALID

@@ -419,9 +419,12 @@ SIM_MUST_CHECK sim_status scn_config_copy(scn_config *out, const scn_config *src
  * padding is not compared).  Borrows both. */
 bool scn_config_equal(const scn_config *a, const scn_config *b);
 
-/* Checks invariants (1) to (6) and every range, without file positions:
- * err->where is `where` and the message names the key path.  Used after
- * scn_config_set and as the loader's last step.  O(faults + links). */
+/* Checks invariants (1) to (6), every range and then the run limits of
+ * scn_limits.h (timer floors, instance copies, estimated events), without
+ * file positions: err->where is `where` and the message starts with the
+ * key path, which the loader turns into the file position of that key.
+ * Used after scn_config_set and as the loader's last step.
+ * O(faults + links + counters). */
 SIM_MUST_CHECK sim_status scn_config_validate(const scn_config *config, const char *where,
                                               sim_error *err);
 

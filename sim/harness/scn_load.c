@@ -2254,6 +2254,55 @@ static void ctx_init(ctx *c, const char *name, scn_config *cfg, sim_error *err)
     c->tree.root = NONE;
 }
 
+/* The node a key path names ("faults[2].clock.offset"), or its deepest
+ * ancestor the file has (a key left to its default names the section that
+ * holds it, or the top mapping).  NONE without a document. */
+static uint32_t node_of_path(const ctx *c, const char *path, size_t len)
+{
+    uint32_t n = c->tree.root;
+    size_t i = 0;
+    while (n != NONE && i < len) {
+        uint32_t next = NONE;
+        if (path[i] == '[') {
+            char *end = NULL;
+            unsigned long index = strtoul(path + i + 1, &end, 10);
+            if (end == NULL || *end != ']' || node_at(c, n)->kind != YN_SEQUENCE) break;
+            i = (size_t)(end - path) + 1;
+            uint32_t e = node_at(c, n)->first;
+            for (unsigned long k = 0; e != NONE && k < index; k++) e = node_at(c, e)->next;
+            next = e;
+        } else {
+            if (path[i] == '.') i++;
+            size_t start = i;
+            while (i < len && path[i] != '.' && path[i] != '[') i++;
+            char key[64];
+            if (i - start >= sizeof key || node_at(c, n)->kind != YN_MAPPING) break;
+            memcpy(key, path + start, i - start);
+            key[i - start] = '\0';
+            next = map_get(c, n, key);
+        }
+        if (next == NONE) break;
+        n = next;
+    }
+    return n;
+}
+
+/* Gives a failure of scn_config_validate the file position of the key its
+ * message starts with ("cluster.distro.task_tick: ..."), so the checks
+ * made only there (the run limits of scn_limits.h) point into the file as
+ * the loader's own do. */
+static void locate_error(ctx *c)
+{
+    if (c->err == NULL || c->name == NULL) return;
+    const char *msg = c->err->message;
+    size_t len = strspn(msg, "abcdefghijklmnopqrstuvwxyz0123456789_.[]");
+    if (len == 0 || msg[len] != ':') return;
+    uint32_t n = node_of_path(c, msg, len);
+    const ynode *y = n == NONE ? NULL : node_at(c, n);
+    uint32_t line = y != NULL && y->line > 0 ? y->line : 1, column = y != NULL && y->line > 0 ? y->column : 1;
+    snprintf(c->err->where, sizeof c->err->where, "%s:%u:%u", c->name, (unsigned)line, (unsigned)column);
+}
+
 static sim_status load_text(ctx *c, const char *text, size_t len)
 {
     if (len > SCN_FILE_BYTES_MAX) {
@@ -2267,9 +2316,13 @@ static sim_status load_text(ctx *c, const char *text, size_t len)
     }
     st = parse_top(c);
     if (st != SIM_OK) return st;
-    /* Every check below was made above with a position; this is the net
-     * that keeps the loader and scn_config_validate in agreement. */
-    return scn_config_validate(c->cfg, c->name, c->err);
+    /* Most checks below were made above with a position; this is the net
+     * that keeps the loader and scn_config_validate in agreement, and the
+     * only place of the run limits (scn_limits.h), which need the whole
+     * scenario. */
+    st = scn_config_validate(c->cfg, c->name, c->err);
+    if (st == SIM_ERR_SCENARIO) locate_error(c);
+    return st;
 }
 
 sim_status scn_load_string(const char *name, const char *text, size_t len, scn_config *out, sim_error *err)
