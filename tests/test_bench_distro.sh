@@ -11,7 +11,16 @@ status=0
 [ "$(echo "$out" | grep -c '^RESULT ')" -eq 2 ] || { echo "FAIL: expected two RESULT lines"; status=1; }
 echo "$out" | grep -q 'keys_on_every_node=50 ' || { echo "FAIL: not every service on every node"; status=1; }
 echo "$out" | grep -q '^SUMMARY .* same_trace=yes$' || { echo "FAIL: repeats differ"; status=1; }
-for bad in "--repeat 0" "--nodes 0" "--duration never" "--bogus 1"; do
+# Both transports, alternated: each gives its own RESULT and SUMMARY, and
+# the ratio of their medians is printed against the 1.5x target.
+out=$("$bin" bench distro --nodes 3 --services 50 --instances 2 --duration 60s --repeat 2 --transport both)
+echo "$out"
+for t in datagram tcp; do
+    [ "$(echo "$out" | grep -c "^RESULT bench=distro transport=$t ")" -eq 2 ] || { echo "FAIL: expected two $t RESULT lines"; status=1; }
+    echo "$out" | grep -q "^SUMMARY bench=distro transport=$t .* same_trace=yes$" || { echo "FAIL: no $t SUMMARY"; status=1; }
+done
+echo "$out" | grep -Eq '^COMPARE bench=distro tcp_over_datagram=[0-9.]+ target=1.50 (met|MISSED)$' || { echo "FAIL: no COMPARE line"; status=1; }
+for bad in "--repeat 0" "--nodes 0" "--duration never" "--bogus 1" "--transport udp"; do
     # shellcheck disable=SC2086
     if "$bin" bench distro $bad >/dev/null 2>&1; then rc=0; else rc=$?; fi
     [ "$rc" -eq 2 ] || { echo "FAIL: bench distro $bad exited $rc, expected 2"; status=1; }

@@ -45,9 +45,11 @@ typedef struct bench_distro_args {
     sim_time_ns duration;
 } bench_distro_args;
 
+static const char *const transport_names[2] = { "datagram", "tcp" };
+
 /* One run: prints its RESULT and MESSAGES lines; returns 0, or 2 with the
  * error printed. */
-static int bench_distro_once(const bench_distro_args *a, double *wall_out, uint64_t *trace_out)
+static int bench_distro_once(const bench_distro_args *a, bool tcp, double *wall_out, uint64_t *trace_out)
 {
     double t0 = bench_wall_now();
     sim_error err;
@@ -55,7 +57,10 @@ static int bench_distro_once(const bench_distro_args *a, double *wall_out, uint6
     sim_engine *sim = sim_engine_create(&sc, &err);
     distro_config cfg = distro_config_defaults();
     distro_cluster *c = sim != NULL ? distro_cluster_create(sim, &cfg, NULL, &err) : NULL;
-    int status = c == NULL || distro_cluster_start_all(c, &err) != SIM_OK ? 2 : 0;
+    int status = c == NULL || (tcp && distro_cluster_use_tcp(c, NULL, &err) != SIM_OK) ||
+                         distro_cluster_start_all(c, &err) != SIM_OK
+                     ? 2
+                     : 0;
     uint64_t clients = a->services * a->instances;
     /* Clients start once the servers' member views have settled: 1.4.2
      * starts peers DOWN and learns them one probe or report at a time, and
@@ -93,10 +98,10 @@ static int bench_distro_once(const bench_distro_args *a, double *wall_out, uint6
             uint32_t k = distro_node_key_count(c, n);
             if (k < keys_min) keys_min = k;
         }
-        printf("RESULT bench=distro nodes=%" PRIu64 " services=%" PRIu64 " instances=%" PRIu64
+        printf("RESULT bench=distro transport=%s nodes=%" PRIu64 " services=%" PRIu64 " instances=%" PRIu64
                " duration_s=%.0f wall_s=%.3f events=%" PRIu64 " events_per_s=%.0f vsec_per_wall_s=%.1f"
                " peak_rss_kb=%ld keys_on_every_node=%u trace=%016" PRIx64 "\n",
-               a->nodes, a->services, a->instances, (double)a->duration / 1e9, wall, events, (double)events / wall,
+               transport_names[tcp], a->nodes, a->services, a->instances, (double)a->duration / 1e9, wall, events, (double)events / wall,
                (double)a->duration / 1e9 / wall, ru.ru_maxrss, keys_min, sim_trace_hash(sim));
         uint64_t sent[64];
         memset(sent, 0, sizeof sent);
@@ -121,10 +126,17 @@ static int double_cmp(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
+static double median_of(double *walls, uint64_t n)
+{
+    qsort(walls, n, sizeof walls[0], double_cmp);
+    return n % 2 == 1 ? walls[n / 2] : (walls[n / 2 - 1] + walls[n / 2]) / 2;
+}
+
 int bench_distro_main(int argc, char **argv)
 {
     bench_distro_args a = { .nodes = 5, .services = 10000, .instances = 2, .duration = 3600 * SIM_S };
     uint64_t repeat = 1;
+    int transports = 2;   /* bit 0: datagram, bit 1: tcp */
     for (int i = 0; i < argc; i += 2) {   /* flags come in (name, value) pairs */
         const char *next = i + 1 < argc ? argv[i + 1] : "";
         int bad = 0;
@@ -142,31 +154,49 @@ int bench_distro_main(int argc, char **argv)
             }
         }
         else if (strcmp(argv[i], "--repeat") == 0) bad = parse_size(next, &repeat) || repeat < 1 || repeat > 100;
+        else if (strcmp(argv[i], "--transport") == 0) {
+            transports = strcmp(next, "datagram") == 0 ? 1 : strcmp(next, "tcp") == 0 ? 2 : strcmp(next, "both") == 0 ? 3 : 0;
+            bad = transports == 0;
+        }
         else bad = 1;
         if (bad) {
             fprintf(stderr, "usage: distrosim bench distro [--nodes N] [--services S] [--instances I] [--duration 1h|10m|30s]\n"
-                            "                              [--repeat N]\n"
+                            "                              [--repeat N] [--transport tcp|datagram|both]\n"
                             "  defaults: 5 nodes, 10000 services x 2 instances, 1 h of cluster time; clients\n"
                             "  register over 30 s once the member views have settled (2 s per node, at least 10 s).\n"
                             "  --repeat runs it N times (1..100) and prints the wall time's min, median and max,\n"
-                            "  for machines shared with other work; every repeat must give the same trace.\n");
+                            "  for machines shared with other work; every repeat must give the same trace.\n"
+                            "  --transport: the model's HTTP calls ride connections (tcp, the default, as\n"
+                            "  scenarios do) or datagram requests; both alternates the two, run by run, and\n"
+                            "  prints the ratio of their median wall times (target: tcp at most 1.5x).\n");
             return 2;
         }
     }
-    double walls[100];
-    uint64_t first_trace = 0;
+    double walls[2][100];
+    uint64_t first_trace[2] = { 0, 0 };
     bool same = true;
     for (uint64_t r = 0; r < repeat; r++) {
-        uint64_t trace = 0;
-        if (bench_distro_once(&a, &walls[r], &trace) != 0) return 2;
-        if (r == 0) first_trace = trace;
-        same = same && trace == first_trace;
+        for (int t = 0; t < 2; t++) {   /* alternated, so machine noise falls on both alike */
+            if (!(transports & (1 << t))) continue;
+            uint64_t trace = 0;
+            if (bench_distro_once(&a, t == 1, &walls[t][r], &trace) != 0) return 2;
+            if (r == 0) first_trace[t] = trace;
+            same = same && trace == first_trace[t];
+        }
     }
-    if (repeat > 1) {
-        qsort(walls, repeat, sizeof walls[0], double_cmp);
-        double median = repeat % 2 == 1 ? walls[repeat / 2] : (walls[repeat / 2 - 1] + walls[repeat / 2]) / 2;
-        printf("SUMMARY bench=distro runs=%" PRIu64 " wall_min_s=%.3f wall_median_s=%.3f wall_max_s=%.3f"
-               " same_trace=%s\n", repeat, walls[0], median, walls[repeat - 1], same ? "yes" : "NO");
+    double median[2] = { 0, 0 };
+    for (int t = 0; t < 2; t++) {
+        if (!(transports & (1 << t))) continue;
+        median[t] = median_of(walls[t], repeat);
+        if (repeat > 1) {
+            printf("SUMMARY bench=distro transport=%s runs=%" PRIu64 " wall_min_s=%.3f wall_median_s=%.3f"
+                   " wall_max_s=%.3f same_trace=%s\n", transport_names[t], repeat, walls[t][0], median[t],
+                   walls[t][repeat - 1], same ? "yes" : "NO");
+        }
+    }
+    if (transports == 3) {
+        double ratio = median[0] > 0 ? median[1] / median[0] : 0;
+        printf("COMPARE bench=distro tcp_over_datagram=%.2f target=1.50 %s\n", ratio, ratio <= 1.5 ? "met" : "MISSED");
     }
     return same ? 0 : 1;
 }
