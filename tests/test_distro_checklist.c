@@ -853,7 +853,8 @@ START_TEST(test_black_holed_peer_takes_every_worker_in_turn_and_stalls_healthy_p
     /* Kills combined-hash-without-keys (and single-sync-worker).  Node a
      * writes 100 keys, one every 250 ms, while a -> b is black-holed.  Each
      * batch to b has its own key list, hence its own worker, and holds it
-     * for the 10 s read timeout; so b's batches spread over several
+     * until the kernel's SYN retries run out (127 s: the sync client has no
+     * connect timeout); so b's batches spread over several
      * workers until every worker holds one.  While every worker is blocked
      * nothing runs on a's execute engine: a key written then cannot reach
      * the healthy peer c within 2.5 s (its normal ~2 s). */
@@ -910,6 +911,154 @@ START_TEST(test_black_holed_peer_takes_every_worker_in_turn_and_stalls_healthy_p
                       (long long)((got - written[i]) / MS));
     }
     ck_assert_msg(stalled > 0, "never were all %u workers blocked for 2.5 s", workers);
+    tst_world_free(w);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Failure paths over connections: each 1.4.2 HTTP client's own timeouts. */
+
+START_TEST(test_black_holed_peer_holds_a_sync_worker_127_s_per_attempt)
+{
+    /* Kills sync-put-read-timeout and sync-put-connect-timeout.  The
+     * change-sync PUT rides the Apache sync client, which has no connect
+     * or read timeout: a PUT to a black-holed peer opens a connection
+     * whose SYN is retransmitted 1, 2, 4, ..., 64 s apart and fails only
+     * when tcp_syn_retries (6) run out, 127 s after it began, and for all
+     * that time it holds its execute worker.  The failed keys come back
+     * 5 s later and the next attempt holds a worker 127 s again. */
+    distro_config cfg = worker_config();
+    tst_world *w = tst_world_new(3, 51, &cfg);
+    const uint32_t a = 0, b = 1;
+    tst_run_to(w, 15 * S);
+    sim_error err;
+    ck_assert_int_eq(sim_net_isolate(w->sim, b, &err), SIM_OK);
+    uint32_t next = 0;
+    char service[48];
+    uint32_t key = owned_key(w, "hold", a, &next, NULL, NULL, service, sizeof service);
+    uint32_t cl = tst_client(w, service, "10.51.0.1", 80);
+    tst_run_to(w, 16 * S);
+    tst_request(w, cl, a, DISTRO_OP_REGISTER);
+    /* Watch a's workers in 10 ms steps: when one takes b's batch, and
+     * when it lets go. */
+    const sim_time_ns limit = syn_limit_ns();
+    sim_time_ns held_from[2] = { SIM_TIME_NEVER, SIM_TIME_NEVER }, held_to[2] = { 0, 0 };
+    uint32_t attempt = 0;
+    bool was = false;
+    for (sim_time_ns t = 16 * S; t <= 16 * S + 2 * limit + 20 * S && attempt < 2; t += 10 * MS) {
+        tst_run_to(w, t);
+        bool now = blocked_on(w, a, b) != 0;
+        if (now && !was) held_from[attempt] = t;
+        if (!now && was) held_to[attempt++] = t;
+        was = now;
+    }
+    ck_assert_uint_eq(attempt, 2);
+    /* The first attempt starts 1 s (task) + 1 s (batch) after the write,
+     * each stage waiting for a 100 ms tick. */
+    ck_assert_uint_ge(held_from[0], 18 * S);
+    ck_assert_uint_le(held_from[0], 18 * S + 300 * MS);
+    for (uint32_t i = 0; i < 2; i++) {
+        sim_time_ns held = held_to[i] - held_from[i];
+        ck_assert_msg(held >= limit - 10 * MS && held <= limit + 20 * MS, "attempt %u held its worker %lld ms", i,
+                      (long long)(held / MS));
+    }
+    /* The retry: 5 s after the failure, then the 1 s batch delay. */
+    sim_time_ns gap = held_from[1] - held_to[0];
+    ck_assert_msg(gap >= 6 * S - 20 * MS && gap <= 6 * S + 300 * MS, "the retry began %lld ms after the failure",
+                  (long long)(gap / MS));
+    ck_assert(!distro_node_has_key(w->cluster, b, key));
+    tst_world_free(w);
+}
+END_TEST
+
+START_TEST(test_put_stuck_in_a_pause_lands_after_resume_and_overwrites_newer_data)
+{
+    /* Kills sync-receiver-reads-in-pause and conn-pause-no-buffer (W2).
+     * A paused receiver's kernel still completes the handshake and takes
+     * what fits its receive buffer; the process reads at resume.  Node a
+     * owns K and L.  While b is paused, a writes K and L (one batch to b
+     * carrying both, larger than b's receive buffer: only part of it is
+     * in b's socket), then, 10 s later, a second instance of K (a batch
+     * of K alone, small, on another worker and connection: it is wholly
+     * in b's socket).  At resume b reads the small, newer PUT at once and
+     * lists both instances of K; the rest of the large PUT follows one
+     * window update later, and b applies it blindly: K goes back to the
+     * one instance a had read when that PUT began, and keeps it: a has
+     * nothing more to sync, and only a verify round (off here; the
+     * checksum messages a sent during the pause would be read at resume
+     * too) would repair it. */
+    distro_config cfg = worker_config();
+    sim_conn_params tcp = sim_conn_params_default();
+    /* A receive buffer between the two PUTs' sizes on the wire (gzipped
+     * JSON: about 330 bytes for K and L with four instances, 180 for K
+     * with two). */
+    tcp.rcvbuf_bytes = 256;
+    tst_world *w = tst_world_new_tcp(3, 52, &cfg, true, &tcp);
+    const uint32_t a = 0, b = 1;
+    tst_run_to(w, 15 * S);
+    uint32_t next = 0;
+    char ks[48], ls[48];
+    uint32_t k = owned_key(w, "pk", a, &next, NULL, NULL, ks, sizeof ks);
+    uint32_t l = owned_key(w, "pl", a, &next, NULL, NULL, ls, sizeof ls);
+    uint32_t k1 = tst_client(w, ks, "10.52.0.1", 80), k2 = tst_client(w, ks, "10.52.0.2", 80);
+    uint32_t l1 = tst_client(w, ls, "10.52.1.1", 80), l2 = tst_client(w, ls, "10.52.1.2", 80);
+    uint32_t l3 = tst_client(w, ls, "10.52.1.3", 80);
+    sim_error err;
+    ck_assert_int_eq(sim_node_pause(w->sim, b, 40 * S, &err), SIM_OK);   /* until 55 s */
+    tst_run_to(w, 16 * S);
+    tst_request(w, k1, a, DISTRO_OP_REGISTER);
+    tst_request(w, l1, a, DISTRO_OP_REGISTER);
+    tst_request(w, l2, a, DISTRO_OP_REGISTER);
+    tst_request(w, l3, a, DISTRO_OP_REGISTER);
+    tst_run_to(w, 26 * S);
+    tst_request(w, k2, a, DISTRO_OP_REGISTER);
+    tst_run_to(w, 55 * S - MS);
+    ck_assert(!distro_node_has_key(w->cluster, b, k));   /* paused: nothing read */
+    ck_assert_uint_eq(distro_node_instance_count(w->cluster, a, k), 2);
+    tst_run_to(w, 55 * S + MS);
+    ck_assert_uint_eq(distro_node_instance_count(w->cluster, b, k), 2);   /* the newer PUT, read at resume */
+    ck_assert(!distro_node_has_key(w->cluster, b, l));
+    tst_run_to(w, 55 * S + 100 * MS);
+    ck_assert_uint_eq(distro_node_instance_count(w->cluster, b, l), 3);   /* the large PUT landed */
+    ck_assert_uint_eq(distro_node_instance_count(w->cluster, b, k), 1);   /* ... and took K back */
+    ck_assert_uint_eq(distro_node_instance_count(w->cluster, a, k), 2);
+    tst_run_to(w, 55 * S + 30 * S);
+    ck_assert_uint_eq(distro_node_instance_count(w->cluster, b, k), 1);   /* stale for good */
+    tst_world_free(w);
+}
+END_TEST
+
+START_TEST(test_probe_through_a_black_hole_turns_suspicious_2_5_s_after_its_send)
+{
+    /* Kills member-report-read-timeout-5s and conn-no-keepalive-reuse.
+     * The member report rides the core's async client (5 s connect, 2.5 s
+     * read: DefaultHttpClientFactory's TIMEOUT >> 1) on a pooled
+     * keep-alive connection.  Once the peer is black-holed, the next probe
+     * is written on that connection at once; nothing comes back, and the
+     * read timeout fails it 2.5 s after its send: the peer turns
+     * SUSPICIOUS then, not at the 5 s connect timeout. */
+    distro_config cfg = quiet_config();
+    tst_world *w = tst_world_new(3, 53, &cfg);
+    const uint32_t a = 0, b = 2;
+    tst_run_to(w, 20 * S);
+    ck_assert_int_eq(distro_node_member_state(w->cluster, a, b), DISTRO_MEMBER_UP);
+    sim_error err;
+    ck_assert_int_eq(sim_net_isolate(w->sim, b, &err), SIM_OK);
+    const sim_time_ns t0 = 20 * S;
+    uint64_t before = sent(w, a, b, "member_report");
+    sim_time_ns sent_at = SIM_TIME_NEVER;
+    for (sim_time_ns t = t0 + MS; t <= t0 + 10 * S && sent_at == SIM_TIME_NEVER; t += MS) {
+        tst_run_to(w, t);
+        if (sent(w, a, b, "member_report") > before) sent_at = t;   /* within the last ms */
+    }
+    ck_assert_uint_ne(sent_at, SIM_TIME_NEVER);
+    tst_run_to(w, t0 + 20 * S);
+    const tst_member_event *first = tst_member_event_nth(w, a, b, t0, 0);
+    ck_assert_ptr_nonnull(first);
+    ck_assert_int_eq(first->state, DISTRO_MEMBER_SUSPICIOUS);
+    ck_assert_msg(first->at_ns >= sent_at - MS + cfg.member_report_timeout_ns &&
+                      first->at_ns <= sent_at + cfg.member_report_timeout_ns,
+                  "SUSPICIOUS %lld ms after the probe's send", (long long)((first->at_ns - sent_at) / MS));
     tst_world_free(w);
 }
 END_TEST
@@ -1174,6 +1323,9 @@ static Suite *checklist_suite(void)
     tcase_add_test(tc, test_black_holed_peer_stalls_only_the_worker_its_batch_holds);
     tcase_add_test(tc, test_batch_key_list_is_hashed_in_hash_set_order);
     tcase_add_test(tc, test_black_holed_peer_takes_every_worker_in_turn_and_stalls_healthy_peers);
+    tcase_add_test(tc, test_black_holed_peer_holds_a_sync_worker_127_s_per_attempt);
+    tcase_add_test(tc, test_put_stuck_in_a_pause_lands_after_resume_and_overwrites_newer_data);
+    tcase_add_test(tc, test_probe_through_a_black_hole_turns_suspicious_2_5_s_after_its_send);
     tcase_add_test(tc, test_owner_marks_unhealthy_after_15_s_and_a_beat_revives);
     tcase_add_test(tc, test_reregister_keeps_an_unhealthy_flag_until_the_next_beat);
     tcase_add_test(tc, test_deregister_from_an_unknown_service_answers_200);

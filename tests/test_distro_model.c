@@ -578,17 +578,6 @@ START_TEST(test_only_owner_beat_check_deletes_30_s_after_last_beat)
 }
 END_TEST
 
-static const tst_member_event *first_event(const tst_world *w, uint32_t node, uint32_t peer, sim_time_ns from,
-                                           size_t skip)
-{
-    for (size_t i = 0; i < w->members_len; i++) {
-        const tst_member_event *e = &w->members[i];
-        if (e->node != node || e->peer != peer || e->at_ns < from) continue;
-        if (skip-- == 0) return e;
-    }
-    return NULL;
-}
-
 START_TEST(test_unreachable_peer_suspicious_after_one_failure_down_after_four)
 {
     /* A host that died (no RST, every probe times out). */
@@ -598,8 +587,8 @@ START_TEST(test_unreachable_peer_suspicious_after_one_failure_down_after_four)
     sim_error err;
     ck_assert_int_eq(sim_net_isolate(w->sim, 2, &err), SIM_OK);
     tst_run_to(w, 60 * S);
-    const tst_member_event *first = first_event(w, 0, 2, 20 * S, 0);
-    const tst_member_event *second = first_event(w, 0, 2, 20 * S, 1);
+    const tst_member_event *first = tst_member_event_nth(w, 0, 2, 20 * S, 0);
+    const tst_member_event *second = tst_member_event_nth(w, 0, 2, 20 * S, 1);
     ck_assert_ptr_nonnull(first);
     ck_assert_ptr_nonnull(second);
     ck_assert_int_eq(first->state, DISTRO_MEMBER_SUSPICIOUS);
@@ -618,7 +607,7 @@ START_TEST(test_crashed_process_refuses_and_goes_down_at_once)
     sim_error err;
     ck_assert_int_eq(sim_node_crash(w->sim, 2, &err), SIM_OK);
     tst_run_to(w, 30 * S);
-    const tst_member_event *first = first_event(w, 0, 2, 20 * S, 0);
+    const tst_member_event *first = tst_member_event_nth(w, 0, 2, 20 * S, 0);
     ck_assert_ptr_nonnull(first);
     ck_assert_int_eq(first->state, DISTRO_MEMBER_DOWN);   /* "Connection refused" */
     ck_assert_uint_eq(first->fail_cnt, 1);

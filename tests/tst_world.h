@@ -67,8 +67,10 @@ static void tst_on_member(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t 
 }
 
 /* A cluster whose HTTP calls ride connections (tcp = true, as scenarios
- * do by default) or datagram requests. */
-static tst_world *tst_world_new_transport(uint32_t nodes, uint64_t seed, const distro_config *config, bool tcp)
+ * do by default, with `tcp_params`, NULL for Linux's defaults) or datagram
+ * requests. */
+static tst_world *tst_world_new_tcp(uint32_t nodes, uint64_t seed, const distro_config *config, bool tcp,
+                                    const sim_conn_params *tcp_params)
 {
     tst_world *w = calloc(1, sizeof *w);
     ck_assert_ptr_nonnull(w);
@@ -79,7 +81,7 @@ static tst_world *tst_world_new_transport(uint32_t nodes, uint64_t seed, const d
     distro_config defaults = distro_config_defaults();
     w->cluster = distro_cluster_create(w->sim, config != NULL ? config : &defaults, NULL, &err);
     ck_assert_ptr_nonnull(w->cluster);
-    if (tcp) ck_assert_int_eq(distro_cluster_use_tcp(w->cluster, NULL, &err), SIM_OK);
+    if (tcp) ck_assert_int_eq(distro_cluster_use_tcp(w->cluster, tcp_params, &err), SIM_OK);
     distro_observer obs = { .ctx = w, .datum_changed = tst_on_datum, .member_changed = tst_on_member };
     distro_cluster_set_observer(w->cluster, &obs);
     ck_assert_int_eq(distro_cluster_start_all(w->cluster, &err), SIM_OK);
@@ -88,7 +90,7 @@ static tst_world *tst_world_new_transport(uint32_t nodes, uint64_t seed, const d
 
 static tst_world *tst_world_new(uint32_t nodes, uint64_t seed, const distro_config *config)
 {
-    return tst_world_new_transport(nodes, seed, config, true);
+    return tst_world_new_tcp(nodes, seed, config, true, NULL);
 }
 
 static void tst_world_free(tst_world *w)
@@ -146,6 +148,19 @@ static void tst_service_with_hash(char *out, size_t size, const char *prefix, ui
         if (h % m1 == r1 && (m2 == 0 || h % m2 == r2)) return;
     }
     ck_abort_msg("no service name with the wanted hash");
+}
+
+/* The member event of node's view of peer at or after `from`, skipping
+ * `skip` of them; NULL when there is none. */
+static const tst_member_event *tst_member_event_nth(const tst_world *w, uint32_t node, uint32_t peer,
+                                                    sim_time_ns from, size_t skip)
+{
+    for (size_t i = 0; i < w->members_len; i++) {
+        const tst_member_event *e = &w->members[i];
+        if (e->node != node || e->peer != peer || e->at_ns < from) continue;
+        if (skip-- == 0) return e;
+    }
+    return NULL;
 }
 
 static uint32_t tst_key(tst_world *w, const char *service)
