@@ -7,6 +7,7 @@
  * Every expected instant is derived from the layer's default constants. */
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim_conn.h"
@@ -427,6 +428,197 @@ static uint64_t mixed_run(uint64_t seed, uint64_t *outcome_fold)
     return h;
 }
 
+/* --- Payloads, blocks, process death, statistics ------------------------- */
+
+typedef struct counted {
+    sim_payload base;
+    int *destroyed;
+    uint32_t value;
+} counted;
+
+static void counted_destroy(sim_payload *payload)
+{
+    counted *c = (counted *)payload;
+    (*c->destroyed)++;
+    free(c);
+}
+
+static counted *counted_new(int *destroyed, uint32_t value)
+{
+    counted *c = calloc(1, sizeof *c);
+    ck_assert_ptr_nonnull(c);
+    c->base.refs = 1;
+    c->base.destroy = counted_destroy;
+    c->destroyed = destroyed;
+    c->value = value;
+    return c;
+}
+
+typedef struct echo_world {
+    sim_conn_net *cn;
+    int destroyed;
+    uint32_t seen_request;        /* value of the request payload the server saw */
+    uint32_t seen_response;       /* value of the response payload the client saw */
+    sim_conn_outcome outcome;
+    bool done;
+} echo_world;
+
+static void echo_server(sim_engine *sim, sim_node_id server, void *ctx, sim_node_id client, uint32_t bytes,
+                        uint64_t tag, sim_payload *payload, sim_conn_token token)
+{
+    (void)sim;
+    (void)server;
+    (void)client;
+    (void)bytes;
+    echo_world *e = ctx;
+    ck_assert_ptr_nonnull(payload);
+    e->seen_request = ((counted *)payload)->value;
+    sim_error err;
+    counted *resp = counted_new(&e->destroyed, e->seen_request + 1);
+    TST_OK(sim_conn_respond(e->cn, token, (uint16_t)(tag + 1), 40, &resp->base, &err));
+}
+
+static void echo_result(sim_engine *sim, void *ctx, uint64_t arg, const sim_conn_result *res)
+{
+    (void)sim;
+    (void)arg;
+    echo_world *e = ctx;
+    e->outcome = res->outcome;
+    e->done = true;
+    e->seen_response = res->response != NULL ? ((counted *)res->response)->value : 0;
+}
+
+START_TEST(payloads_travel_with_their_messages_and_are_released)
+{
+    sim_config config = tst_config(4, 2);
+    sim_engine *sim = tst_engine(&config);
+    sim_error err;
+    for (uint32_t n = 0; n < 2; n++) TST_OK(sim_node_attach(sim, n, &no_ops, NULL, &err));
+    tst_start_all(sim);
+    echo_world e;
+    memset(&e, 0, sizeof e);
+    e.cn = sim_conn_net_create(sim, NULL, &err);
+    ck_assert_ptr_nonnull(e.cn);
+    TST_OK(sim_conn_listen(e.cn, 1, echo_server, &e, &err));
+    sim_conn_pool_id pool;
+    TST_OK(sim_conn_pool_create(e.cn, 0, NULL, &pool, &err));
+    counted *req = counted_new(&e.destroyed, 41);
+    TST_OK(sim_conn_request(e.cn, pool, 1, 100, 7, &req->base, &NO_TIMEOUTS, echo_result, &e, 0, &err));
+    sim_run_until(sim, SIM_S);
+    ck_assert(e.done);
+    ck_assert_int_eq(e.outcome, SIM_CONN_OK);
+    ck_assert_uint_eq(e.seen_request, 41);
+    ck_assert_uint_eq(e.seen_response, 42);
+    ck_assert_int_eq(e.destroyed, 2);            /* both, once each */
+    /* Counted in the network's tables: the request under its tag, the
+     * response under the type its server gave. */
+    ck_assert_uint_eq(sim_net_stats(sim, 0, 1, 7).sent, 1);
+    ck_assert_uint_eq(sim_net_stats(sim, 0, 1, 7).delivered, 1);
+    ck_assert_uint_eq(sim_net_stats(sim, 0, 1, 7).bytes_sent, 100);
+    ck_assert_uint_eq(sim_net_stats(sim, 1, 0, 8).sent, 1);
+    ck_assert_uint_eq(sim_net_stats(sim, 1, 0, 8).delivered, 1);
+    ck_assert_uint_eq(sim_net_stats(sim, 1, 0, 8).bytes_delivered, 40);
+    /* A request that never finds a server is released too. */
+    TST_OK(sim_net_isolate(sim, 1, &err));
+    req = counted_new(&e.destroyed, 1);
+    sim_conn_timeouts read = {SIM_S, SIM_S, 0};
+    e.done = false;
+    TST_OK(sim_conn_request(e.cn, pool, 1, 100, 7, &req->base, &read, echo_result, &e, 0, &err));
+    sim_run_until(sim, 5 * SIM_S);
+    ck_assert(e.done);
+    ck_assert_int_eq(e.outcome, SIM_CONN_READ_TIMEOUT);   /* on the pooled connection */
+    ck_assert_int_eq(e.destroyed, 2);   /* the orphaned request is still being retransmitted */
+    /* And one more in flight when the layer is destroyed: every payload
+     * goes, once. */
+    TST_OK(sim_net_heal_node(sim, 1, &err));
+    req = counted_new(&e.destroyed, 1);
+    TST_OK(sim_conn_request(e.cn, pool, 1, 100, 7, &req->base, &NO_TIMEOUTS, echo_result, &e, 0, &err));
+    sim_conn_net_destroy(e.cn);
+    ck_assert_int_eq(e.destroyed, 4);
+    sim_engine_destroy(sim);
+}
+END_TEST
+
+START_TEST(one_way_block_stops_only_the_blocked_side_s_connections)
+{
+    /* A block acts as a stateful firewall: 0 -> 1 blocked stops node 0's
+     * connections to node 1, both ways, while node 1's connections to
+     * node 0 (and node 0's answers on them) work. */
+    world w;
+    world_init(&w, 5, NULL);
+    sim_error err;
+    TST_OK(sim_conn_listen(w.cn, 0, on_server, &w, &err));
+    sim_conn_pool_id back;
+    TST_OK(sim_conn_pool_create(w.cn, 1, NULL, &back, &err));
+    TST_OK(sim_net_block(w.sim, 0, 1, &err));
+    sim_time_ns t0 = sim_now(w.sim);
+    sim_conn_timeouts to = {5 * SIM_S, 0, 0};
+    request(&w, 1, 1, to);
+    TST_OK(sim_conn_request(w.cn, back, 0, 1000, 2, NULL, &to, on_result, &w, 2, &err));
+    run_to(&w, t0 + 10 * SIM_S);
+    ck_assert_uint_eq(w.out_len, 2);
+    ck_assert_uint_eq(w.out[0].arg, 2);
+    ck_assert_int_eq(w.out[0].res.outcome, SIM_CONN_OK);
+    ck_assert_uint_eq(w.out[0].at_ns, t0 + 2 * RTT);   /* handshake, then the exchange */
+    ck_assert_uint_eq(w.out[1].arg, 1);
+    ck_assert_int_eq(w.out[1].res.outcome, SIM_CONN_CONNECT_TIMEOUT);
+    world_free(&w);
+}
+END_TEST
+
+typedef struct death_world {
+    world w;
+    bool process_only;
+} death_world;
+
+static void death_crash(sim_engine *sim, sim_node_id id, void *ctx)
+{
+    (void)sim;
+    death_world *d = ctx;
+    if (d->process_only) sim_conn_process_died(d->w.cn, id);
+}
+
+static const sim_node_ops death_ops = {NULL, death_crash, NULL, NULL};
+
+/* Crashes node 1 after a warm-up (an idle pooled connection to it) and
+ * restarts it 1 s later; then node 0 calls it again. */
+static sim_conn_outcome call_after_crash(bool process_only, sim_time_ns *at_out, sim_time_ns *t0_out)
+{
+    death_world d;
+    world_init(&d.w, 6, NULL);
+    d.process_only = process_only;
+    sim_error err;
+    TST_OK(sim_node_attach(d.w.sim, 1, &death_ops, &d, &err));
+    warm_up(&d.w, 1);
+    TST_OK(sim_node_crash(d.w.sim, 1, &err));
+    TST_OK(sim_node_start(d.w.sim, 1, SIM_S, &err));
+    run_to(&d.w, sim_now(d.w.sim) + 2 * SIM_S);
+    sim_time_ns t0 = sim_now(d.w.sim);
+    request(&d.w, 1, 1, NO_TIMEOUTS);
+    run_to(&d.w, t0 + 10 * SIM_S);
+    ck_assert_uint_eq(d.w.out_len, 1);
+    sim_conn_outcome o = d.w.out[0].res.outcome;
+    *at_out = d.w.out[0].at_ns;
+    *t0_out = t0;
+    ck_assert(!d.w.out[0].res.reused || !process_only);
+    world_free(&d.w);
+    return o;
+}
+
+START_TEST(process_death_closes_pooled_connections_with_a_fin)
+{
+    /* A dead process's kernel closes its connections: the client's pool
+     * drops the idle one when the FIN arrives, and the next call opens a
+     * new connection to the restarted server.  A dead host sends nothing:
+     * the pooled connection is reused and meets a reset. */
+    sim_time_ns at = 0, t0 = 0;
+    ck_assert_int_eq(call_after_crash(true, &at, &t0), SIM_CONN_OK);
+    ck_assert_uint_eq(at, t0 + 2 * RTT);   /* a new handshake, then the exchange */
+    ck_assert_int_eq(call_after_crash(false, &at, &t0), SIM_CONN_RESET);
+    ck_assert_uint_eq(at, t0 + RTT);       /* the data, and the reset back */
+}
+END_TEST
+
 START_TEST(same_seed_same_run)
 {
     uint64_t f1, f2, f3;
@@ -454,6 +646,9 @@ static Suite *conn_suite(void)
     tcase_add_test(tc, pool_third_request_lease_timeout);
     tcase_add_test(tc, pool_third_request_waits_and_reuses);
     tcase_add_test(tc, pool_other_route_does_not_wait);
+    tcase_add_test(tc, payloads_travel_with_their_messages_and_are_released);
+    tcase_add_test(tc, one_way_block_stops_only_the_blocked_side_s_connections);
+    tcase_add_test(tc, process_death_closes_pooled_connections_with_a_fin);
     tcase_add_test(tc, same_seed_same_run);
     suite_add_tcase(s, tc);
     return s;
