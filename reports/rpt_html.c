@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rpt_escape.h"
 #include "rpt_report_int.h"
 #include "sim_assert.h"
 
@@ -147,18 +148,36 @@ static bool run_is_drawn(const html *h, const char *id)
 
 static double seconds(int64_t ns) { return (double)ns / NS_PER_S; }
 
+/* The end of the first shell word of `cmd` (repro commands are shell words,
+ * rpt_esc_shell): a quoted program path may itself hold " run ". */
+static const char *first_word_end(const char *cmd)
+{
+    const char *p = cmd;
+    while (*p != '\0' && *p != ' ') {               /* bound: strlen(cmd) */
+        if (*p == '\'') {
+            const char *close = strchr(p + 1, '\'');
+            if (close == NULL) return p + strlen(p);
+            p = close + 1;
+        } else {
+            p += p[1] != '\0' && *p == '\\' ? 2 : 1;
+        }
+    }
+    return p;
+}
+
 /* Replay command for a run: its repro command with "run" replaced by
  * "replay" and a --perfetto output, or one built from path and seed. */
 static void replay_command(rpt_buf *b, const char *repro, const char *path, const char *seed)
 {
-    const char *run = repro != NULL ? strstr(repro, " run ") : NULL;
-    if (run != NULL) {
+    const char *run = repro != NULL ? first_word_end(repro) : NULL;
+    if (run != NULL && strncmp(run, " run ", 5) == 0) {
         rpt_buf_putn(b, repro, (size_t)(run - repro));
         rpt_buf_put(b, " replay ");
         rpt_buf_put(b, run + 5);
     } else {
-        rpt_buf_printf(b, "distrosim replay %s --seed %s", path != NULL ? path : "SCENARIO.yaml",
-                       seed != NULL ? seed : "N");
+        rpt_buf_put(b, "distrosim replay ");
+        rpt_esc_shell(path != NULL ? path : "SCENARIO.yaml", rpt_buf_sink, b);
+        rpt_buf_printf(b, " --seed %s", seed != NULL ? seed : "N");
     }
     rpt_buf_put(b, " --perfetto trace.json");
 }

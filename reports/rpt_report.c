@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rpt_escape.h"
 #include "rpt_report_int.h"
 #include "sim_assert.h"
 #include "sim_duration.h"
@@ -92,26 +93,14 @@ void rpt_buf_printf(rpt_buf *b, const char *fmt, ...)
     va_end(ap);
 }
 
+void rpt_buf_sink(void *sink, const char *s, size_t n)
+{
+    rpt_buf_putn(sink, s, n);
+}
+
 void rpt_buf_html(rpt_buf *b, const char *s)
 {
-    if (s == NULL) return;
-    const char *run = s;
-    for (const char *p = s; *p != '\0'; p++) {       /* bound: strlen(s) */
-        const char *rep = NULL;
-        switch (*p) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&#39;"; break;
-        default: break;
-        }
-        if (rep == NULL) continue;
-        rpt_buf_putn(b, run, (size_t)(p - run));
-        rpt_buf_put(b, rep);
-        run = p + 1;
-    }
-    rpt_buf_put(b, run);
+    rpt_esc_html(s, rpt_buf_sink, b);
 }
 
 void rpt_buf_sql_str(rpt_buf *b, const char *s)
@@ -556,39 +545,16 @@ void rpt_q_sweep(rpt_ctx *ctx, rpt_rows *rows)
  * Markdown
  * ======================================================================== */
 
-/* A table cell: pipes escaped, line breaks flattened (GitHub tables are one
- * line per row). */
+/* A table cell (rpt_esc_md_cell: pipes, HTML and line breaks). */
 static void md_cell(rpt_buf *b, const char *s)
 {
-    if (s == NULL) return;
-    for (const char *p = s; *p != '\0'; p++) {       /* bound: strlen(s) */
-        if (*p == '|') {
-            rpt_buf_put(b, "\\|");
-        } else if (*p == '\n' || *p == '\r') {
-            rpt_buf_put(b, " ");
-        } else {
-            rpt_buf_putn(b, p, 1);
-        }
-    }
+    rpt_esc_md_cell(s, false, rpt_buf_sink, b);
 }
 
-/* Inline code; a backtick inside is replaced by an apostrophe (repro
- * commands have none). */
+/* A repro command: a code span, so it reads as typed. */
 static void md_code(rpt_buf *b, const char *s)
 {
-    rpt_buf_put(b, "`");
-    for (const char *p = s != NULL ? s : ""; *p != '\0'; p++) {   /* bound: strlen(s) */
-        if (*p == '`') {
-            rpt_buf_put(b, "'");
-        } else if (*p == '|') {
-            rpt_buf_put(b, "\\|");
-        } else if (*p == '\n' || *p == '\r') {
-            rpt_buf_put(b, " ");
-        } else {
-            rpt_buf_putn(b, p, 1);
-        }
-    }
-    rpt_buf_put(b, "`");
+    rpt_esc_md_cell(s, true, rpt_buf_sink, b);
 }
 
 /* A convergence cell: "no fault" for NULL, "never" for -1, else a time. */
@@ -815,47 +781,25 @@ static const struct {
     { "expects", "id, run_id, name, bound, observed, ok", true },
 };
 
-typedef struct csv_sink {
-    FILE *f;
-    bool failed;
-} csv_sink;
-
-/* RFC 4180: fields with a comma, quote, CR or LF are quoted and quotes
- * doubled; records end in CRLF.  SQL NULL is an empty field; an empty string
- * is "" so the two stay apart. */
-static void csv_field(csv_sink *s, const char *v)
-{
-    if (v == NULL) return;
-    bool quote = v[0] == '\0' || strpbrk(v, ",\"\r\n") != NULL;
-    if (!quote) {
-        if (fputs(v, s->f) == EOF) s->failed = true;
-        return;
-    }
-    if (fputc('"', s->f) == EOF) s->failed = true;
-    for (const char *p = v; *p != '\0'; p++) {       /* bound: strlen(v) */
-        if (*p == '"' && fputc('"', s->f) == EOF) s->failed = true;
-        if (fputc(*p, s->f) == EOF) s->failed = true;
-    }
-    if (fputc('"', s->f) == EOF) s->failed = true;
-}
-
+/* RFC 4180 with formulas neutralised (rpt_esc_csv, reports/SCHEMA.md);
+ * records end in CRLF.  SQL NULL is an empty field; an empty string is ""
+ * so the two stay apart.  Write errors stay in the stream until the close. */
 static void csv_row(void *user, int ncols, const char *const *values)
 {
-    csv_sink *s = user;
+    FILE *f = user;
     for (int c = 0; c < ncols; c++) {
-        if (c > 0 && fputc(',', s->f) == EOF) s->failed = true;
-        csv_field(s, values[c]);
+        if (c > 0) (void)fputc(',', f);
+        rpt_esc_csv(values[c], rpt_esc_to_file, f);
     }
-    if (fputs("\r\n", s->f) == EOF) s->failed = true;
+    (void)fputs("\r\n", f);
 }
 
-static void csv_header(csv_sink *s, const char *columns)
+static void csv_header(FILE *f, const char *columns)
 {
     for (const char *p = columns; *p != '\0'; p++) { /* bound: strlen(columns) */
-        if (*p == ' ') continue;
-        if (fputc(*p, s->f) == EOF) s->failed = true;
+        if (*p != ' ') (void)fputc(*p, f);
     }
-    if (fputs("\r\n", s->f) == EOF) s->failed = true;
+    (void)fputs("\r\n", f);
 }
 
 static void write_csv_table(rpt_ctx *ctx, const char *dir, size_t t)
@@ -876,17 +820,17 @@ static void write_csv_table(rpt_ctx *ctx, const char *dir, size_t t)
                        rpt_buf_str(&path));
         goto out_free;
     }
-    csv_sink sink = { .f = create_temp_beside(rpt_buf_str(&path), &tmp), .failed = false };
-    if (sink.f == NULL) {
+    FILE *f = create_temp_beside(rpt_buf_str(&path), &tmp);
+    if (f == NULL) {
         (void)rpt_fail(ctx, SIM_ERR_IO, where, "cannot create %s: %s", rpt_buf_str(&tmp), strerror(errno));
         goto out_free;
     }
-    (void)setvbuf(sink.f, NULL, _IOFBF, (size_t)1 << 20);   /* a big table is hundreds of MB: fewer writes */
-    csv_header(&sink, csv_tables[t].columns);
-    rpt_query_each(ctx, rpt_buf_str(&sql), csv_row, &sink);
-    bool closed = fflush(sink.f) == 0 && fsync(fileno(sink.f)) == 0;
-    closed = fclose(sink.f) == 0 && closed;
-    if (ctx->status == SIM_OK && (sink.failed || !closed)) {
+    (void)setvbuf(f, NULL, _IOFBF, (size_t)1 << 20);   /* a big table is hundreds of MB: fewer writes */
+    csv_header(f, csv_tables[t].columns);
+    rpt_query_each(ctx, rpt_buf_str(&sql), csv_row, f);
+    bool written = fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0;
+    written = fclose(f) == 0 && written;
+    if (ctx->status == SIM_OK && !written) {
         (void)rpt_fail(ctx, SIM_ERR_IO, where, "cannot write %s", rpt_buf_str(&tmp));
     }
     if (ctx->status == SIM_OK && rename(rpt_buf_str(&tmp), rpt_buf_str(&path)) != 0) {

@@ -10,7 +10,8 @@
  *             and node, sweep charts, a timeline of the worst runs, and a
  *             space-time diagram of messages read from a Perfetto trace.
  *   markdown  the summary tables only, for a CI step summary.
- *   csv       one RFC 4180 file per table in the directory OUT.
+ *   csv       one RFC 4180 file per table in the directory OUT, with
+ *             spreadsheet formulas neutralised (reports/SCHEMA.md).
  *
  * Invariants:
  *   (1) Same database and options, same bytes out: every query ends its

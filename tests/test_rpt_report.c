@@ -41,6 +41,7 @@
 
 #include "cli_perfetto.h"
 #include "rpt_db.h"
+#include "rpt_escape.h"
 #include "rpt_report.h"
 #include "tst_sim.h"
 
@@ -582,8 +583,8 @@ START_TEST(test_html_only_failed_runs)
     char *md = tst_path(dir.path, "failing.md");
     TST_OK(rpt_report_write(db, RPT_FORMAT_MARKDOWN, &opt, md, &err));
     char *text = tst_read(md, NULL);
-    ck_assert_ptr_nonnull(strstr(text, "`distrosim run scenarios/alpha.yaml --seed 3`"));
-    ck_assert_ptr_nonnull(strstr(text, "`distrosim run scenarios/gamma.yaml --seed 18446744073709551615`"));
+    ck_assert_ptr_nonnull(strstr(text, "`` distrosim run scenarios/alpha.yaml --seed 3 ``"));
+    ck_assert_ptr_nonnull(strstr(text, "`` distrosim run scenarios/gamma.yaml --seed 18446744073709551615 ``"));
     free(text);
     free(md);
     free(html);
@@ -998,6 +999,104 @@ START_TEST(test_spacetime_from_perfetto)
 }
 END_TEST
 
+/* ========================================================================
+ * Escaping by format (rpt_escape.h)
+ * ======================================================================== */
+
+typedef void tst_esc_fn(const char *s, rpt_esc_put_fn *put, void *sink);
+
+/* `fn` applied to `in`, in a static buffer. */
+static const char *tst_esc(tst_esc_fn *fn, const char *in)
+{
+    static char out[512];
+    rpt_esc_mem m = { .buf = out, .size = sizeof out, .len = 0 };
+    out[0] = '\0';
+    fn(in, rpt_esc_to_mem, &m);
+    ck_assert_uint_lt(m.len, sizeof out);
+    return out;
+}
+
+static void tst_md_plain(const char *s, rpt_esc_put_fn *put, void *sink) { rpt_esc_md_cell(s, false, put, sink); }
+static void tst_md_code(const char *s, rpt_esc_put_fn *put, void *sink) { rpt_esc_md_cell(s, true, put, sink); }
+
+START_TEST(test_escape_csv)
+{
+    /* RFC 4180 quoting. */
+    ck_assert_str_eq(tst_esc(rpt_esc_csv, "plain"), "plain");
+    ck_assert_str_eq(tst_esc(rpt_esc_csv, ""), "\"\"");
+    ck_assert_str_eq(tst_esc(rpt_esc_csv, "a,b"), "\"a,b\"");
+    ck_assert_str_eq(tst_esc(rpt_esc_csv, "say \"hi\""), "\"say \"\"hi\"\"\"");
+    ck_assert_str_eq(tst_esc(rpt_esc_csv, "two\nlines"), "\"two\nlines\"");
+    ck_assert_str_eq(tst_esc(rpt_esc_csv, NULL), "");
+    /* Formulas get an apostrophe, before the quoting. */
+    ck_assert_str_eq(tst_esc(rpt_esc_csv, "=1+2"), "'=1+2");
+    ck_assert_str_eq(tst_esc(rpt_esc_csv, "+A1"), "'+A1");
+    ck_assert_str_eq(tst_esc(rpt_esc_csv, "-2+3"), "'-2+3");
+    ck_assert_str_eq(tst_esc(rpt_esc_csv, "-"), "'-");
+    ck_assert_str_eq(tst_esc(rpt_esc_csv, "@SUM(A1)"), "'@SUM(A1)");
+    ck_assert_str_eq(tst_esc(rpt_esc_csv, "\tx"), "'\tx");
+    ck_assert_str_eq(tst_esc(rpt_esc_csv, "\rx"), "\"'\rx\"");
+    ck_assert_str_eq(tst_esc(rpt_esc_csv, "=HYPERLINK(\"u\",\"t\")"), "\"'=HYPERLINK(\"\"u\"\",\"\"t\"\")\"");
+    /* Numbers stay numbers; a formula character later in the cell is text. */
+    ck_assert_str_eq(tst_esc(rpt_esc_csv, "-3"), "-3");
+    ck_assert_str_eq(tst_esc(rpt_esc_csv, "-0.5"), "-0.5");
+    ck_assert_str_eq(tst_esc(rpt_esc_csv, "+1e-9"), "+1e-9");
+    ck_assert_str_eq(tst_esc(rpt_esc_csv, "-.5"), "-.5");
+    ck_assert_str_eq(tst_esc(rpt_esc_csv, "-9223372036854775808"), "-9223372036854775808");
+    ck_assert_str_eq(tst_esc(rpt_esc_csv, "a=b"), "a=b");
+    ck_assert(!rpt_esc_csv_is_number("-1e"));
+    ck_assert(!rpt_esc_csv_is_number("-."));
+    ck_assert(!rpt_esc_csv_is_number("-1 "));
+    ck_assert(!rpt_esc_csv_is_number("-0x1"));
+}
+END_TEST
+
+START_TEST(test_escape_xml)
+{
+    ck_assert_str_eq(tst_esc(rpt_esc_xml, "a&b<c>d\"e'f"), "a&amp;b&lt;c&gt;d&quot;e&apos;f");
+    ck_assert_str_eq(tst_esc(rpt_esc_xml, "bel\x07 esc\x1b vt\x0b ff\x0c"), "bel\\x07 esc\\x1B vt\\x0B ff\\x0C");
+    ck_assert_str_eq(tst_esc(rpt_esc_xml, "t\tn\nr\r"), "t&#9;n&#10;r&#13;");
+    /* Valid UTF-8 passes: e-acute, the euro sign, an emoji. */
+    ck_assert_str_eq(tst_esc(rpt_esc_xml, "\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"), "\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
+    /* Invalid: a stray continuation byte, 0xFF, an overlong '/', a cut
+     * sequence, a surrogate, U+FFFE, above U+10FFFF. */
+    ck_assert_str_eq(tst_esc(rpt_esc_xml, "\x80"), "\\x80");
+    ck_assert_str_eq(tst_esc(rpt_esc_xml, "a\xFF" "b"), "a\\xFFb");
+    ck_assert_str_eq(tst_esc(rpt_esc_xml, "\xC0\xAF"), "\\xC0\\xAF");
+    ck_assert_str_eq(tst_esc(rpt_esc_xml, "\xE2\x82"), "\\xE2\\x82");
+    ck_assert_str_eq(tst_esc(rpt_esc_xml, "\xED\xA0\x80"), "\\xED\\xA0\\x80");
+    ck_assert_str_eq(tst_esc(rpt_esc_xml, "\xEF\xBF\xBE"), "\\xEF\\xBF\\xBE");
+    ck_assert_str_eq(tst_esc(rpt_esc_xml, "\xF4\x90\x80\x80"), "\\xF4\\x90\\x80\\x80");
+}
+END_TEST
+
+START_TEST(test_escape_html_md_shell)
+{
+    ck_assert_str_eq(tst_esc(rpt_esc_html, "<a href=\"x\">'&'</a>"),
+                     "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+    /* Markdown cells: a pipe, HTML, a backslash, a backtick, a newline. */
+    ck_assert_str_eq(tst_esc(tst_md_plain, "a|<b>\\c`d&e\nf"), "a\\|&lt;b&gt;\\\\c\\`d&amp;e f");
+    /* Code spans show text as written; the fence outgrows inner backticks. */
+    ck_assert_str_eq(tst_esc(tst_md_code, "x <b> y|z"), "`` x <b> y\\|z ``");
+    ck_assert_str_eq(tst_esc(tst_md_code, "a``b"), "``` a``b ```");
+    ck_assert_str_eq(tst_esc(tst_md_code, "a\\|b"), "a\\\\\\|b");   /* cannot be a code span */
+    /* Shell words. */
+    ck_assert_str_eq(tst_esc(rpt_esc_shell, "build/distrosim"), "build/distrosim");
+    ck_assert_str_eq(tst_esc(rpt_esc_shell, "key=a,b:c@d%e+f-g_h"), "key=a,b:c@d%e+f-g_h");
+    ck_assert_str_eq(tst_esc(rpt_esc_shell, ""), "''");
+    ck_assert_str_eq(tst_esc(rpt_esc_shell, "a b"), "'a b'");
+    ck_assert_str_eq(tst_esc(rpt_esc_shell, "it's"), "'it'\\''s'");
+    ck_assert_str_eq(tst_esc(rpt_esc_shell, "$(x);`y`"), "'$(x);`y`'");
+    ck_assert_str_eq(tst_esc(rpt_esc_shell, "~"), "'~'");
+    /* The buffer sink counts what it cut, as snprintf does. */
+    char small[4];
+    rpt_esc_mem m = { .buf = small, .size = sizeof small, .len = 0 };
+    rpt_esc_shell("a b", rpt_esc_to_mem, &m);
+    ck_assert_uint_eq(m.len, 5);
+    ck_assert_str_eq(small, "'a ");
+}
+END_TEST
+
 /* ======================================================================== */
 
 static Suite *rpt_report_suite(void)
@@ -1024,6 +1123,12 @@ static Suite *rpt_report_suite(void)
     tcase_add_test(cli, test_cli);
     tcase_add_test(cli, test_percentile_nearest_rank);
     suite_add_tcase(s, cli);
+
+    TCase *escape = tcase_create("escape");
+    tcase_add_test(escape, test_escape_csv);
+    tcase_add_test(escape, test_escape_xml);
+    tcase_add_test(escape, test_escape_html_md_shell);
+    suite_add_tcase(s, escape);
 
     TCase *perfetto = tcase_create("perfetto");
     tcase_set_timeout(perfetto, 60);

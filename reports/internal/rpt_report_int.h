@@ -36,9 +36,10 @@ void rpt_buf_put(rpt_buf *b, const char *s);         /* borrows s */
 void rpt_buf_putn(rpt_buf *b, const char *s, size_t n);
 void rpt_buf_printf(rpt_buf *b, const char *fmt, ...) SIM_PRINTF(2, 3);
 void rpt_buf_vprintf(rpt_buf *b, const char *fmt, va_list ap);
-void rpt_buf_html(rpt_buf *b, const char *s);        /* HTML text/attribute escape; NULL = "" */
+void rpt_buf_html(rpt_buf *b, const char *s);        /* HTML text/attribute escape (rpt_esc_html); NULL = "" */
 void rpt_buf_sql_str(rpt_buf *b, const char *s);     /* 'quoted'' SQL literal; NULL = NULL */
 const char *rpt_buf_str(const rpt_buf *b);           /* "" when empty */
+void rpt_buf_sink(void *sink, const char *s, size_t n);   /* an rpt_escape.h sink; `sink` is an rpt_buf */
 
 /* --- Query results ------------------------------------------------------- */
 

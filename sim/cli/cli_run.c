@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "rpt_db.h"
+#include "rpt_escape.h"
 #include "rpt_report.h"
 #include "cli_perfetto.h"
 #include "distro_cluster.h"
@@ -68,7 +69,7 @@ typedef struct cli_variant {
     uint32_t scenario;
     uint64_t seed_first;         /* the seeds this variant runs */
     uint64_t seed_last;
-    char args[512];              /* "--set k=v --set k=v" */
+    char args[1024];             /* "--set k=v --set 'k=v w'": shell words (rpt_esc_shell) */
     rpt_param params[SETS_MAX];
     char keys[SETS_MAX][96];
     char values[SETS_MAX][96];
@@ -586,42 +587,16 @@ static bool scratch_drain(FILE *scratch, FILE *to)
     return ftruncate(fileno(scratch), 0) == 0;
 }
 
+/* JUnit text and attributes (rpt_esc_xml: forbidden bytes become \xHH). */
 static void xml_escape(FILE *f, const char *s)
 {
-    for (; *s != '\0'; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f); break;
-        }
-    }
+    rpt_esc_xml(s, rpt_esc_to_file, f);
 }
 
-/* Writes `text` as the content of a Markdown table cell: a `|` would end
- * the cell and HTML would be rendered, so both are escaped, and a line
- * break (which would end the row) becomes a space.  With `code`, the text
- * goes in a code span, where HTML is shown as written and only the pipe
- * (which GitHub's tables split on even there) and line breaks need care;
- * double backticks let a single backtick through. */
+/* A Markdown table cell; with `code`, a code span (rpt_esc_md_cell). */
 static void md_cell(FILE *f, const char *text, bool code)
 {
-    if (code) fputs("`` ", f);
-    for (const char *p = text; *p != '\0'; p++) {
-        switch (*p) {
-        case '|': fputs("\\|", f); break;
-        case '\n':
-        case '\r': fputc(' ', f); break;
-        case '<': fputs(code ? "<" : "&lt;", f); break;
-        case '>': fputs(code ? ">" : "&gt;", f); break;
-        case '&': fputs(code ? "&" : "&amp;", f); break;
-        case '\\': fputs(code ? "\\" : "\\\\", f); break;
-        case '`': fputs(code ? "`" : "\\`", f); break;
-        default: fputc(*p, f); break;
-        }
-    }
-    if (code) fputs(" ``", f);
+    rpt_esc_md_cell(text, code, rpt_esc_to_file, f);
 }
 
 /* --- Campaign ------------------------------------------------------------------------- */
@@ -1026,6 +1001,29 @@ static int check_outputs(const cli_args *a, char *const *paths, uint32_t count, 
     return 0;
 }
 
+/* Appends " --set KEY=VALUE" (no space first when *used is 0) to `args`,
+ * with KEY=VALUE as one shell word (rpt_esc_shell): the runner pastes
+ * `args` into repro commands, which must rerun exactly this run.  False
+ * (with a message) when it does not fit. */
+static bool set_arg_append(char *args, size_t size, size_t *used, const char *key, const char *value,
+                           const char *cmd)
+{
+    char raw[2 * 96];                                /* key and value: at most 95 bytes each */
+    snprintf(raw, sizeof raw, "%s=%s", key, value);
+    const char *flag = *used > 0 ? " --set " : "--set ";
+    rpt_esc_mem m = { .buf = args, .size = size, .len = *used };
+    rpt_esc_to_mem(&m, flag, strlen(flag));
+    rpt_esc_shell(raw, rpt_esc_to_mem, &m);
+    if (m.len >= size) {
+        args[*used] = '\0';
+        fprintf(stderr, "distrosim %s: the --set options together are longer than the limit of %zu bytes\n", cmd,
+                size - 1);
+        return false;
+    }
+    *used = m.len;
+    return true;
+}
+
 /* Splits "key=v1,v2" into the key and its values (`max` 1: the first only;
  * the caller then takes the whole text as one value).  0 (with a message)
  * when the key or a value is longer than its buffer, or when a sweep lists
@@ -1165,13 +1163,10 @@ static int build_campaign(cli_campaign *c, const cli_args *a, const char *cmd, b
                 snprintf(v->values[p], sizeof v->values[p], "%s", value);     /* same size as values[p][] */
                 v->params[p] = (rpt_param){ .key = v->keys[p], .value = v->values[p] };
                 v->params_count++;
-                int n = snprintf(v->args + used, sizeof v->args - used, "%s--set %s=%s", p > 0 ? " " : "", keys[p],
-                                 value);
-                if (!cli_fits(n, sizeof v->args - used, cmd, "the --set options together")) {
+                if (!set_arg_append(v->args, sizeof v->args, &used, keys[p], value, cmd)) {
                     status = 2;
                     break;
                 }
-                used += (size_t)n;
             }
         }
     }

@@ -20,6 +20,7 @@
 
 #include "distro_cluster.h"
 #include "obs_convergence.h"
+#include "rpt_escape.h"
 #include "sim_net.h"
 #include "sim_vec.h"
 
@@ -495,6 +496,40 @@ static const char *keep(run_result *res, const char *s)
     return copy;
 }
 
+/* Writes the repro command to `m`: the program and the scenario path as
+ * shell words (rpt_esc_shell), so that pasting it into a shell runs this
+ * run and nothing else; extra_args are shell words already. */
+static void repro_write(rpt_esc_mem *m, const run_options *opt, const char *name)
+{
+    char seed[40];
+    snprintf(seed, sizeof seed, " --seed %llu", (unsigned long long)opt->seed);
+    rpt_esc_shell(opt->program != NULL ? opt->program : "build/distrosim", rpt_esc_to_mem, m);
+    rpt_esc_to_mem(m, " run ", 5);
+    rpt_esc_shell(opt->scenario_path != NULL ? opt->scenario_path : name, rpt_esc_to_mem, m);
+    rpt_esc_to_mem(m, seed, strlen(seed));
+    if (opt->extra_args != NULL && opt->extra_args[0] != '\0') {
+        rpt_esc_to_mem(m, " ", 1);
+        rpt_esc_to_mem(m, opt->extra_args, strlen(opt->extra_args));
+    }
+}
+
+/* The repro command, owned by `res`; "" when out of memory. */
+static const char *repro_command(run_result *res, const run_options *opt, const char *name)
+{
+    rpt_esc_mem m = { .buf = NULL, .size = 0, .len = 0 };
+    repro_write(&m, opt, name);                      /* measure */
+    char *text = m.len < SIZE_MAX ? malloc(m.len + 1) : NULL;
+    if (text == NULL) {
+        res->out_of_memory = true;
+        return "";
+    }
+    m = (rpt_esc_mem){ .buf = text, .size = m.len + 1, .len = 0 };
+    repro_write(&m, opt, name);
+    const char *kept = keep(res, text);
+    free(text);
+    return kept;
+}
+
 static void fmt_duration(sim_time_ns ns, char *buf, size_t size)
 {
     if (ns == SIM_TIME_NEVER) {
@@ -679,10 +714,7 @@ static void fill_result(run_ctx *r, const run_options *opt, run_result *res, sim
         snprintf(res->verdict, sizeof res->verdict, "%s", res->failure[0] == '\0' ? "pass" : "fail");
     }
     snprintf(res->build, sizeof res->build, "%s", run_build_id());
-    snprintf(res->repro, sizeof res->repro, "%s run %s --seed %llu%s%s",
-             opt->program != NULL ? opt->program : "build/distrosim", opt->scenario_path != NULL ? opt->scenario_path : cfg->name, (unsigned long long)opt->seed,
-             opt->extra_args != NULL && opt->extra_args[0] != '\0' ? " " : "",
-             opt->extra_args != NULL ? opt->extra_args : "");
+    res->repro = repro_command(res, opt, cfg->name);
     row->campaign = opt->campaign != NULL ? keep(res, opt->campaign) : "";
     row->scenario_name = keep(res, cfg->name);
     row->scenario_path = keep(res, opt->scenario_path != NULL ? opt->scenario_path : "");

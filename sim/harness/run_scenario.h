@@ -37,7 +37,7 @@ typedef struct run_options {
     const char *scenario_path;      /* for the repro command; may be NULL */
     const char *scenario_sha256;
     const char *campaign;
-    const char *extra_args;         /* appended to the repro command ("--set a=b"), may be NULL */
+    const char *extra_args;         /* appended to the repro command as they are: shell words ("--set 'a=b c'"), may be NULL */
     const char *program;            /* the repro command's program: the CLI's argv[0]; NULL: "build/distrosim" */
 } run_options;
 
@@ -46,7 +46,7 @@ typedef struct run_result {
     rpt_run row;                    /* strings and arrays point into this result */
     char verdict[8];
     char failure[512];
-    char repro[1024];
+    const char *repro;              /* the command that reruns this run, as shell words (rpt_esc_shell) */
     char build[64];
     char *effective_yaml;
     rpt_window *windows;
