@@ -454,8 +454,25 @@ static void count_sent(sim_conn_net *cn, const conn_rec *c, uint32_t bytes)
     st->bytes_sent += bytes;
 }
 
+/* The message in transfer on `c`, for the trace hook (replay --trace and
+ * the Perfetto export): delivered (reason < 0) or dropped. */
+static void trace_xfer(sim_conn_net *cn, const conn_rec *c, uint32_t bytes, int reason)
+{
+    sim_message msg;
+    memset(&msg, 0, sizeof msg);
+    msg.src = c->dir == 0 ? c->client : c->server;
+    msg.dst = c->dir == 0 ? c->server : c->client;
+    msg.type = (uint16_t)(c->dir == 0 ? c->tag : c->resp_type);
+    msg.bytes = bytes;
+    msg.sent_at_ns = c->sent_at_ns;
+    msg.payload = c->payload;
+    msg.dropped = (int8_t)reason;
+    sim__trace_message(cn->sim, msg.dst, &msg);
+}
+
 static void count_delivered(sim_conn_net *cn, const conn_rec *c, uint32_t bytes)
 {
+    trace_xfer(cn, c, bytes, -1);
     sim_msg_stats *st = xfer_stats(cn, c);
     if (st == NULL) return;
     st->delivered++;
@@ -464,6 +481,7 @@ static void count_delivered(sim_conn_net *cn, const conn_rec *c, uint32_t bytes)
 
 static void count_dropped(sim_conn_net *cn, const conn_rec *c, sim_drop_reason reason)
 {
+    trace_xfer(cn, c, c->msg_bytes, (int)reason);
     sim_msg_stats *st = xfer_stats(cn, c);
     if (st != NULL) st->dropped[reason]++;
 }

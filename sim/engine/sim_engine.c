@@ -363,6 +363,14 @@ sim_stop_reason sim_run(sim_engine *sim)
 
 uint64_t sim_trace_hash(const sim_engine *sim) { return sim->trace_hash; }
 
+void sim__trace_message(sim_engine *sim, sim_node_id node, const sim_message *msg)
+{
+    if (sim->trace_fn == NULL) return;
+    sim_trace_record rec = { .at_ns = sim_now(sim), .seq = sim->running_seq, .node = node,
+                             .incarnation = sim_node_incarnation(sim, node), .kind = SIM_KIND_DELIVER };
+    sim->trace_fn(sim->trace_ctx, &rec, msg);
+}
+
 void sim_set_trace_hook(sim_engine *sim, sim_trace_fn *fn, void *ctx)
 {
     sim->trace_fn = fn;

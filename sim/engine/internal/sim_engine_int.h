@@ -189,6 +189,11 @@ void sim__net_on_crash(sim_engine *sim, sim_node_id node);
  * connection layer, which counts its messages in the same tables.  NULL
  * (and the run failed) when out of memory; NULL for a type beyond the
  * table. */
+/* Reports a message of another layer (the connections of sim_conn.c) to the
+ * trace hook, as delivered (msg->dropped < 0) or dropped, under the event
+ * running now, with kind SIM_KIND_DELIVER and `node` as its receiver.
+ * Does not touch the trace hash: the event itself is already in it. */
+void sim__trace_message(sim_engine *sim, sim_node_id node, const sim_message *msg);
 sim_msg_stats *sim__net_stats_slot(sim_engine *sim, sim_node_id src, sim_node_id dst, uint64_t type);
 /* A delivery event dropped from a pause backlog by a crash. */
 void sim__net_drop_backlogged(sim_engine *sim, const sim_event *ev);
