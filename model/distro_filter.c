@@ -188,6 +188,39 @@ static void proxy(distro_node *node, uint32_t key, uint8_t op, const instance_re
                2 * node->cluster->config.proxy_timeout_ns, proxy_done, arg);
 }
 
+/* Constants.DEFAULT_HEART_BEAT_INTERVAL (api/.../common/Constants.java:171). */
+#define DEFAULT_HEART_BEAT_INTERVAL_MS 5000
+
+/* Instance.getInstanceHeartBeatInterval (api/.../naming/pojo/Instance.java:
+ * 217-220, 250-258): the metadata value when it is all digits, else 5000. */
+static sim_time_ns instance_beat_interval_ns(const char *value)
+{
+    if (value[0] == '\0' || strspn(value, "0123456789") != strlen(value)) {
+        return DEFAULT_HEART_BEAT_INTERVAL_MS * SIM_MS;
+    }
+    unsigned long long ms = strtoull(value, NULL, 10);
+    return ms > SIM_TIME_NEVER / SIM_MS ? SIM_TIME_NEVER : (sim_time_ns)ms * SIM_MS;
+}
+
+sim_time_ns distro_filter_beat_reply_interval(const distro_cluster *c, uint32_t client, int32_t code)
+{
+    /* Every beat reply carries the switch's clientBeatInterval, the 20404
+     * one included (InstanceController.java:470, :497-500); a 200 reply
+     * for an instance with preserved.heart.beat.interval metadata carries
+     * that instead (:534-536).  The listed instance's metadata is what its
+     * client sent, so it is read from the client.  Other answers are
+     * errors: the client reads no reply (0). */
+    const distro_client *cl = &c->clients[client];
+    if (code == 20404) return c->config.client_beat_interval_ns;
+    if (code != 200) return 0;
+    for (uint32_t i = 0; i < cl->metadata_count; i++) {
+        if (strcmp(cl->metadata[i].key, "preserved.heart.beat.interval") == 0) {
+            return instance_beat_interval_ns(cl->metadata[i].value);
+        }
+    }
+    return c->config.client_beat_interval_ns;
+}
+
 void distro_filter_on_client_request(distro_node *node, uint32_t client, uint8_t op, bool with_body,
                                      uint32_t request_id)
 {

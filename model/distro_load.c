@@ -92,7 +92,10 @@ static void status_refresh(sim_engine *sim, void *ctx, uint64_t arg)
     (void)arg;
     distro_node *node = ctx;
     const distro_config *cfg = &node->cluster->config;
-    node->status_up = node->initialized || !cfg->data_warmup;
+    /* consistencyService.isAvailable(): the Distro side and the persistent
+     * side (ServerStatusManager.java:61, DelegateConsistencyServiceImpl
+     * .java:82-83). */
+    node->status_up = (node->initialized || !cfg->data_warmup) && distro_raft_available(node);
     distro_timer(node, cfg->server_status_interval_ns, DISTRO_KIND_STATUS, status_refresh, 0);
 }
 

@@ -182,6 +182,7 @@ void distro_member_start(distro_node *node)
         peer->in_view = p == node->id || c->conf[(size_t)node->id * c->n + p];
         peer->state = (p != node->id && c->config.members_start_down) ? DISTRO_MEMBER_DOWN : DISTRO_MEMBER_UP;
         peer->fail_cnt = 0;
+        peer->version_known = p == node->id;   /* self carries its version (ServerMemberManager.java:137) */
     }
     node->report_cursor = 0;
     distro_timer(node, 0, DISTRO_KIND_BOOT_EVENT, boot_members_event, 0);
@@ -202,7 +203,10 @@ void distro_member_on_report(distro_node *node, const sim_message *msg, sim_rpc_
         return;
     }
     resp->code = 200;
-    if (node->peers[source].in_view) member_reported(node, source);
+    if (node->peers[source].in_view) {
+        node->peers[source].version_known = true;   /* MemberUtil.copy takes its extendInfo */
+        member_reported(node, source);
+    }
     distro_reply(node, token, DISTRO_MSG_MEMBER_REPORT_RESP, REPORT_RESP_BYTES, resp);
 }
 
@@ -230,6 +234,7 @@ sim_status distro_member_add(distro_cluster *c, uint32_t node, uint32_t member, 
     n->peers[member].in_view = true;
     n->peers[member].state = c->config.members_start_down ? DISTRO_MEMBER_DOWN : DISTRO_MEMBER_UP;
     n->peers[member].fail_cnt = 0;
+    n->peers[member].version_known = false;   /* parsed from cluster.conf: no version yet */
     notify_peer(n, member);
     members_changed(n);
     return SIM_OK;
