@@ -19,6 +19,7 @@
  * otherwise (the client then registers); a beat never syncs. */
 #include "distro_int.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -192,14 +193,20 @@ static void proxy(distro_node *node, uint32_t key, uint8_t op, const instance_re
 #define DEFAULT_HEART_BEAT_INTERVAL_MS 5000
 
 /* Instance.getInstanceHeartBeatInterval (api/.../naming/pojo/Instance.java:
- * 217-220, 250-258): the metadata value when it is all digits, else 5000. */
+ * 217-220, 250-258): the metadata value when it is all digits, else 5000.
+ * Digits past a Java long make Long.parseLong throw, so the controller
+ * fails and the client reads no reply (0); a value past any run is capped
+ * where the clock cannot overflow. */
 static sim_time_ns instance_beat_interval_ns(const char *value)
 {
     if (value[0] == '\0' || strspn(value, "0123456789") != strlen(value)) {
         return DEFAULT_HEART_BEAT_INTERVAL_MS * SIM_MS;
     }
+    errno = 0;
     unsigned long long ms = strtoull(value, NULL, 10);
-    return ms > SIM_TIME_NEVER / SIM_MS ? SIM_TIME_NEVER : (sim_time_ns)ms * SIM_MS;
+    if (errno == ERANGE || ms > (unsigned long long)INT64_MAX) return 0;
+    const sim_time_ns cap = SIM_TIME_NEVER / 4;
+    return ms > cap / SIM_MS ? cap : (sim_time_ns)ms * SIM_MS;
 }
 
 sim_time_ns distro_filter_beat_reply_interval(const distro_cluster *c, uint32_t client, int32_t code)
