@@ -95,7 +95,8 @@ static void status_refresh(sim_engine *sim, void *ctx, uint64_t arg)
     /* consistencyService.isAvailable(): the Distro side and the persistent
      * side (ServerStatusManager.java:61, DelegateConsistencyServiceImpl
      * .java:82-83). */
-    node->status_up = (node->initialized || !cfg->data_warmup) && distro_raft_available(node);
+    node->status_up = node->initialized || !cfg->data_warmup;
+    if (!distro_raft_available(node)) node->status_up = false;
     distro_timer(node, cfg->server_status_interval_ns, DISTRO_KIND_STATUS, status_refresh, 0);
 }
 

@@ -105,11 +105,13 @@ void distro_member_on_fail(distro_node *node, uint32_t peer, bool refused)
 }
 
 /* A report from the peer: UP, fail count kept (MemberUtil.copy does not
- * carry failAccessCnt into the stored member). */
+ * carry failAccessCnt into the stored member), its metadata, the version
+ * included, taken (MemberUtil.java:53-59). */
 static void member_reported(distro_node *node, uint32_t peer)
 {
     distro_peer *p = &node->peers[peer];
     uint8_t old = p->state;
+    p->version_known = true;
     p->state = DISTRO_MEMBER_UP;
     if (old != p->state) {
         notify_peer(node, peer);
@@ -203,10 +205,7 @@ void distro_member_on_report(distro_node *node, const sim_message *msg, sim_rpc_
         return;
     }
     resp->code = 200;
-    if (node->peers[source].in_view) {
-        node->peers[source].version_known = true;   /* MemberUtil.copy takes its extendInfo */
-        member_reported(node, source);
-    }
+    if (node->peers[source].in_view) member_reported(node, source);
     distro_reply(node, token, DISTRO_MSG_MEMBER_REPORT_RESP, REPORT_RESP_BYTES, resp);
 }
 
