@@ -4,8 +4,9 @@
  * A client write or beat reaching a node that is not the owner of the
  * service (in that node's view) is proxied to mapSrv(tag), with 2 s + 2 s
  * timeouts; a proxied request reaching a node that is not the owner either
- * is rejected with HTTP 400, never forwarded twice (W8).  With the warm-up
- * gate on, a node whose status is not UP answers 503 to client requests.
+ * is rejected with HTTP 400, never forwarded twice (W8).  A node whose
+ * status is not UP (warm-up, distro_load.c; no JRaft leader after the
+ * version switch, distro_raft.c) answers 503 to client requests.
  *
  * Writes on the owner rebuild the service's list (register replaces by
  * ip:port:cluster and stamps lastBeat = now, keeping the healthy flag of an

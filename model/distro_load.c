@@ -8,7 +8,9 @@
  * isInitialized only matters with nacos.naming.data.warmup (default off):
  * then the server status, refreshed every 5 s (fixed rate, first at 0),
  * stays DOWN until the load succeeds and client requests get HTTP 503.
- * Verify is not gated on the load (it starts with the node). */
+ * The refresh also needs the persistent side (distro_raft.c), which can
+ * keep the status DOWN with warm-up off.  Verify is not gated on the load
+ * (it starts with the node). */
 #include "distro_int.h"
 
 #include <stdlib.h>
