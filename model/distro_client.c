@@ -12,6 +12,11 @@
  * beats are "light" (no body) while lightBeatEnabled.  A 20404 answer makes
  * the client register again, synchronously, before the next beat, and that
  * beat carries the body again (the reply has no lightBeatEnabled field).
+ * The configured interval (BeatInfo.period) sets only the first beat and
+ * the one after a failed beat: every reply, 20404 included, names the
+ * delay to the next beat, the server's clientBeatInterval (or the
+ * instance's preserved.heart.beat.interval metadata on a 200), and the
+ * client adopts it (BeatReactor.java:165-176).
  *
  * The client-server path.  Clients are not engine nodes (a cluster has
  * thousands of them).  A request reaches its server after a fixed 1 ms as
@@ -58,6 +63,15 @@ static void schedule_beat(distro_cluster *c, uint32_t id)
     client_event(c, cl->beat_interval_ns, DISTRO_KIND_CLIENT_TIMER, beat_fire, id);
 }
 
+/* BeatTask.run: the next beat goes the reply's clientBeatInterval later
+ * when the reply has a positive one, else the configured period
+ * (BeatReactor.java:165-176, :205).  A failed beat reads no reply. */
+static sim_time_ns next_beat_delay(const distro_cluster *c, uint32_t id, int32_t code)
+{
+    sim_time_ns interval = distro_filter_beat_reply_interval(c, id, code);
+    return interval > 0 ? interval : c->clients[id].beat_interval_ns;
+}
+
 static void start_request(distro_cluster *c, uint32_t id, uint8_t op)
 {
     distro_client *cl = &c->clients[id];
@@ -88,7 +102,9 @@ static void finish(distro_cluster *c, uint32_t id, int32_t code)
         if (code == 20404 && cl->registered) {
             start_request(c, id, DISTRO_OP_REGISTER);   /* then the next beat */
         }
-        if (cl->registered) schedule_beat(c, id);
+        if (cl->registered) {
+            client_event(c, next_beat_delay(c, id, code), DISTRO_KIND_CLIENT_TIMER, beat_fire, id);
+        }
         return;
     }
 }
@@ -194,7 +210,8 @@ void distro_client_respond(distro_cluster *c, uint32_t server, uint32_t client, 
         cl->in_request = false;
         cl->beat_acked = c->config.light_beat_enabled;
         if (cl->registered) {
-            client_event(c, c->client_latency_ns + cl->beat_interval_ns, DISTRO_KIND_CLIENT_TIMER, beat_fire, client);
+            client_event(c, c->client_latency_ns + next_beat_delay(c, client, 200), DISTRO_KIND_CLIENT_TIMER,
+                         beat_fire, client);
         }
         return;
     }

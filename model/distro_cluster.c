@@ -335,6 +335,7 @@ static void node_start(sim_engine *sim, sim_node_id id, void *ctx)
     distro_member_start(node);
     distro_mapper_init(node);
     distro_tasks_start(node);
+    distro_raft_start(node);
     distro_load_start(node);
     distro_verify_start(node);
     distro_health_start(node);

@@ -57,6 +57,8 @@ distro_config distro_config_defaults(void)
     c.default_instance_ephemeral = true;
     c.light_beat_enabled = true;
     c.verify_guard_racy = false;
+    c.raft_gate = true;
+    c.raft_election_delay_ns = 5000 * SIM_MS;   /* RaftSysConstants.java:32, JRaftServer.java:175-176 */
     c.shortcuts = true;
     return c;
 }

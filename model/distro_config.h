@@ -61,6 +61,9 @@ typedef struct distro_config {
     bool light_beat_enabled;                 /* true */
     /* Selectable 1.4.2 behaviours (W14): the racy checksum guard. */
     bool verify_guard_racy;                  /* false: 1.4.3+ atomic put-if-absent */
+    /* The persistent (JRaft) side of the 503 gate (distro_raft.c). */
+    bool raft_gate;                          /* true: the status needs the persistent side too */
+    sim_time_ns raft_election_delay_ns;      /* 5000 ms, JRaft election_timeout_ms (Nacos floors it there) */
     /* Simulator switch, not a Nacos setting: skip work whose outcome is
      * already known (the receiver memo of distro_memo.c, the beat check's
      * deadline in distro_health.c).  Runs are the same either way. */

@@ -4,8 +4,9 @@
  * A client write or beat reaching a node that is not the owner of the
  * service (in that node's view) is proxied to mapSrv(tag), with 2 s + 2 s
  * timeouts; a proxied request reaching a node that is not the owner either
- * is rejected with HTTP 400, never forwarded twice (W8).  With the warm-up
- * gate on, a node whose status is not UP answers 503 to client requests.
+ * is rejected with HTTP 400, never forwarded twice (W8).  A node whose
+ * status is not UP (warm-up, distro_load.c; no JRaft leader after the
+ * version switch, distro_raft.c) answers 503 to client requests.
  *
  * Writes on the owner rebuild the service's list (register replaces by
  * ip:port:cluster and stamps lastBeat = now, keeping the healthy flag of an
@@ -19,6 +20,7 @@
  * otherwise (the client then registers); a beat never syncs. */
 #include "distro_int.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -185,6 +187,45 @@ static void proxy(distro_node *node, uint32_t key, uint8_t op, const instance_re
     msg->with_body = with_body;
     uint64_t arg = ((uint64_t)ref->client << 32) | request_id;
     distro_call(node, distro_mapper_map_srv(node, key), DISTRO_MSG_PROXY, PROXY_BYTES, msg, proxy_done, arg);
+}
+
+/* Constants.DEFAULT_HEART_BEAT_INTERVAL (api/.../common/Constants.java:171). */
+#define DEFAULT_HEART_BEAT_INTERVAL_MS 5000
+
+/* Instance.getInstanceHeartBeatInterval (api/.../naming/pojo/Instance.java:
+ * 217-220, 250-258): the metadata value when it is all digits, else 5000.
+ * Digits past a Java long make Long.parseLong throw, so the controller
+ * fails and the client reads no reply (0); a value past any run is capped
+ * where the clock cannot overflow. */
+static sim_time_ns instance_beat_interval_ns(const char *value)
+{
+    if (value[0] == '\0' || strspn(value, "0123456789") != strlen(value)) {
+        return DEFAULT_HEART_BEAT_INTERVAL_MS * SIM_MS;
+    }
+    errno = 0;
+    unsigned long long ms = strtoull(value, NULL, 10);
+    if (errno == ERANGE || ms > (unsigned long long)INT64_MAX) return 0;
+    const sim_time_ns cap = SIM_TIME_NEVER / 4;
+    return ms > cap / SIM_MS ? cap : (sim_time_ns)ms * SIM_MS;
+}
+
+sim_time_ns distro_filter_beat_reply_interval(const distro_cluster *c, uint32_t client, int32_t code)
+{
+    /* Every beat reply carries the switch's clientBeatInterval, the 20404
+     * one included (InstanceController.java:470, :497-500); a 200 reply
+     * for an instance with preserved.heart.beat.interval metadata carries
+     * that instead (:534-536).  The listed instance's metadata is what its
+     * client sent, so it is read from the client.  Other answers are
+     * errors: the client reads no reply (0). */
+    const distro_client *cl = &c->clients[client];
+    if (code == 20404) return c->config.client_beat_interval_ns;
+    if (code != 200) return 0;
+    for (uint32_t i = 0; i < cl->metadata_count; i++) {
+        if (strcmp(cl->metadata[i].key, "preserved.heart.beat.interval") == 0) {
+            return instance_beat_interval_ns(cl->metadata[i].value);
+        }
+    }
+    return c->config.client_beat_interval_ns;
 }
 
 void distro_filter_on_client_request(distro_node *node, uint32_t client, uint8_t op, bool with_body,

@@ -8,7 +8,9 @@
  * isInitialized only matters with nacos.naming.data.warmup (default off):
  * then the server status, refreshed every 5 s (fixed rate, first at 0),
  * stays DOWN until the load succeeds and client requests get HTTP 503.
- * Verify is not gated on the load (it starts with the node). */
+ * The refresh also needs the persistent side (distro_raft.c), which can
+ * keep the status DOWN with warm-up off.  Verify is not gated on the load
+ * (it starts with the node). */
 #include "distro_int.h"
 
 #include <stdlib.h>
@@ -91,7 +93,11 @@ static void status_refresh(sim_engine *sim, void *ctx, uint64_t arg)
     (void)arg;
     distro_node *node = ctx;
     const distro_config *cfg = &node->cluster->config;
+    /* consistencyService.isAvailable(): the Distro side and the persistent
+     * side (ServerStatusManager.java:61, DelegateConsistencyServiceImpl
+     * .java:82-83). */
     node->status_up = node->initialized || !cfg->data_warmup;
+    if (!distro_raft_available(node)) node->status_up = false;
     distro_timer(node, cfg->server_status_interval_ns, DISTRO_KIND_STATUS, status_refresh, 0);
 }
 

@@ -105,11 +105,13 @@ void distro_member_on_fail(distro_node *node, uint32_t peer, bool refused)
 }
 
 /* A report from the peer: UP, fail count kept (MemberUtil.copy does not
- * carry failAccessCnt into the stored member). */
+ * carry failAccessCnt into the stored member), its metadata, the version
+ * included, taken (MemberUtil.java:53-59). */
 static void member_reported(distro_node *node, uint32_t peer)
 {
     distro_peer *p = &node->peers[peer];
     uint8_t old = p->state;
+    p->version_known = true;
     p->state = DISTRO_MEMBER_UP;
     if (old != p->state) {
         notify_peer(node, peer);
@@ -181,6 +183,7 @@ void distro_member_start(distro_node *node)
         peer->in_view = p == node->id || c->conf[(size_t)node->id * c->n + p];
         peer->state = (p != node->id && c->config.members_start_down) ? DISTRO_MEMBER_DOWN : DISTRO_MEMBER_UP;
         peer->fail_cnt = 0;
+        peer->version_known = p == node->id;   /* self carries its version (ServerMemberManager.java:137) */
     }
     node->report_cursor = 0;
     distro_timer(node, 0, DISTRO_KIND_BOOT_EVENT, boot_members_event, 0);
@@ -229,6 +232,7 @@ sim_status distro_member_add(distro_cluster *c, uint32_t node, uint32_t member, 
     n->peers[member].in_view = true;
     n->peers[member].state = c->config.members_start_down ? DISTRO_MEMBER_DOWN : DISTRO_MEMBER_UP;
     n->peers[member].fail_cnt = 0;
+    n->peers[member].version_known = false;   /* parsed from cluster.conf: no version yet */
     notify_peer(n, member);
     members_changed(n);
     return SIM_OK;

@@ -1301,6 +1301,228 @@ START_TEST(test_health_channel_sends_one_message_per_namespace_even_empty)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* The client adopts the beat reply's clientBeatInterval (BeatReactor). */
+
+/* The lastBeat stamps one owner puts on one client's instance. */
+typedef struct beat_log {
+    uint32_t owner;
+    uint32_t client;
+    int64_t at_ms[16];
+    size_t n;
+    int64_t last;
+} beat_log;
+
+/* Runs to `until`, noting every new lastBeat of each log's instance,
+ * sampled every 10 ms (beats are seconds apart). */
+static void beat_stamps(tst_world *w, beat_log *logs, size_t count, sim_time_ns until)
+{
+    for (size_t i = 0; i < count; i++) {
+        logs[i].n = 0;
+        logs[i].last = -1;
+    }
+    for (sim_time_ns t = sim_now(w->sim); t <= until; t += 10 * MS) {
+        tst_run_to(w, t);
+        for (size_t i = 0; i < count; i++) {
+            beat_log *l = &logs[i];
+            const char *address = distro_client_address(w->cluster, l->client);
+            const char *colon = strchr(address, ':');
+            char ip[64];
+            snprintf(ip, sizeof ip, "%.*s", (int)(colon - address), address);
+            int64_t b = distro_node_instance_last_beat_ms(w->cluster, l->owner, distro_client_key(w->cluster, l->client),
+                                                          ip, (uint32_t)atoi(colon + 1));
+            if (b >= 0 && b != l->last && l->n < 16) l->at_ms[l->n++] = b;
+            l->last = b;
+        }
+    }
+}
+
+static void assert_gaps(const beat_log *l, size_t from, int64_t gap_ms, int64_t slack_ms)
+{
+    for (size_t i = from; i < l->n; i++) {
+        ck_assert_int_ge(l->at_ms[i] - l->at_ms[i - 1], gap_ms - slack_ms);
+        ck_assert_int_le(l->at_ms[i] - l->at_ms[i - 1], gap_ms + slack_ms);
+    }
+}
+
+START_TEST(test_client_adopts_the_reply_beat_interval)
+{
+    /* Kills client-keeps-its-beat-interval and client-ignores-20404-interval.
+     * BeatReactor schedules the first beat one configured period after the
+     * registration, then each next beat the reply's clientBeatInterval
+     * later (BeatReactor.java:165-176): the server's 5 s, or the instance's
+     * preserved.heart.beat.interval metadata on a 200
+     * (InstanceController.java:534-536).  A 20404 reply carries the
+     * server's value too (:470, :497-500).  Both clients are configured for
+     * 2 s; the stamps are the owner's lastBeat, set when a beat (or a
+     * registration) arrives there. */
+    distro_config cfg = distro_config_defaults();
+    const int64_t server_ms = (int64_t)(cfg.client_beat_interval_ns / MS);
+    const int64_t own_ms = 2000, meta_ms = 3000, slack_ms = 50;   /* a proxy hop and the 1 ms client path */
+    tst_world *w = tst_world_new(3, 41, &cfg);
+    tst_run_to(w, 15 * S);                                        /* views settled */
+    distro_client_spec plain = { .service = "adopt", .ip = "10.41.0.1", .port = 80, .weight = 1.0,
+                                 .beat_interval_ns = (sim_time_ns)own_ms * MS };
+    distro_client_spec meta = { .service = "adopt-meta", .ip = "10.41.0.2", .port = 80, .weight = 1.0,
+                                .beat_interval_ns = (sim_time_ns)own_ms * MS,
+                                .metadata = (const char *const[]){ "preserved.heart.beat.interval", "3000", NULL } };
+    beat_log logs[2];
+    sim_error err;
+    ck_assert_int_eq(distro_client_add(w->cluster, &plain, 0, &logs[0].client, &err), SIM_OK);
+    ck_assert_int_eq(distro_client_add(w->cluster, &meta, 0, &logs[1].client, &err), SIM_OK);
+    for (size_t i = 0; i < 2; i++) {
+        logs[i].owner = distro_node_map_srv(w->cluster, 0, distro_client_key(w->cluster, logs[i].client));
+    }
+    beat_stamps(w, logs, 2, 15 * S + 18 * S);
+    /* The registration, the first beat 2 s later, then the reply's interval. */
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_uint_ge(logs[i].n, 4);
+        ck_assert_int_ge(logs[i].at_ms[1] - logs[i].at_ms[0], own_ms);
+        ck_assert_int_le(logs[i].at_ms[1] - logs[i].at_ms[0], own_ms + slack_ms);
+    }
+    assert_gaps(&logs[0], 2, server_ms, slack_ms);
+    assert_gaps(&logs[1], 2, meta_ms, slack_ms);
+    /* A 20404: a twin deletes the plain client's instance between two
+     * beats; the next light beat gets 20404 and the client registers at
+     * once; the beat after comes the server's 5 s later, not 2 s. */
+    uint32_t twin = tst_client(w, "adopt", "10.41.0.1", 80);
+    tst_run_to(w, sim_now(w->sim) + 1 * S);
+    tst_request(w, twin, logs[0].owner, DISTRO_OP_DEREGISTER);
+    tst_run_to(w, sim_now(w->sim) + 100 * MS);
+    ck_assert(!distro_node_lists_client(w->cluster, logs[0].owner, logs[0].client));
+    beat_stamps(w, logs, 1, sim_now(w->sim) + 12 * S);
+    ck_assert_uint_ge(logs[0].n, 2);          /* the registration after the 20404, then beats */
+    assert_gaps(&logs[0], 1, server_ms, slack_ms);
+    tst_world_free(w);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* The persistent (JRaft) side of the 503 gate (distro_raft.c). */
+
+/* What a register sent to `server` at `at` gets back (a service the server
+ * owns in every view the test goes through, so nothing is proxied). */
+static int32_t answer_at(tst_world *w, uint32_t client, uint32_t server, sim_time_ns at)
+{
+    tst_run_to(w, at);
+    tst_request(w, client, server, DISTRO_OP_REGISTER);
+    tst_run_to(w, at + 100 * MS);
+    return distro_client_last_code(w->cluster, client);
+}
+
+/* The first multiple of `period` strictly after `t`: when a timer of that
+ * period started at 0 first runs after t. */
+static sim_time_ns next_tick(sim_time_ns t, sim_time_ns period)
+{
+    return (t / period + 1) * period;
+}
+
+#define VERSION_JUDGE (5 * S)                       /* ClusterVersionJudgement.java:54, :76 */
+#define LATENCY_MARGIN (1 * S)                      /* a report's trip, generously */
+
+START_TEST(test_jraft_gate_answers_503_after_the_switch_until_a_leader)
+{
+    /* Kills raft-gate-ignored, raft-switch-at-start and
+     * raft-leader-without-election-delay.  With an election delay longer
+     * than the version switch takes, a cold cluster answers: 200 on the old
+     * Raft before the switch, 503 on JRaft after it while no leader is
+     * known, 200 again once one is.  The windows, from the constants:
+     * each node reports to its n - 1 peers in turn, the first at
+     * member_report_initial, one every member_report_interval; the switch
+     * is the first 5 s judgement after the last version arrived; the status
+     * refresh reads it within server_status_interval.  The leader is known
+     * an election delay after the first reachability sample (at start),
+     * sampled every delay / 10; the status reads it within one refresh. */
+    distro_config cfg = quiet_config();
+    cfg.raft_election_delay_ns = 40 * S;
+    const uint32_t n = 3;
+    sim_time_ns versions = cfg.member_report_initial_ns + (n - 2) * cfg.member_report_interval_ns + LATENCY_MARGIN;
+    sim_time_ns switched = next_tick(versions, VERSION_JUDGE) + cfg.server_status_interval_ns;
+    sim_time_ns leader_by = cfg.raft_election_delay_ns + cfg.raft_election_delay_ns / 10 + cfg.server_status_interval_ns;
+    ck_assert_uint_lt(switched, cfg.raft_election_delay_ns);    /* the window exists */
+    char name[64];
+    tst_service_with_hash(name, sizeof name, "cold", 6, 0, 0, 0);   /* node 0 owns it in any view */
+    for (int gate = 1; gate >= 0; gate--) {
+        cfg.raft_gate = gate == 1;
+        tst_world *w = tst_world_new(n, 43, &cfg);
+        uint32_t client = tst_client(w, name, "10.43.0.1", 80);
+        /* Before the first judgement no node can have switched. */
+        ck_assert_int_eq(answer_at(w, client, 0, VERSION_JUDGE - 500 * MS), 200);
+        ck_assert_int_eq(answer_at(w, client, 0, switched + 500 * MS), gate ? 503 : 200);
+        ck_assert_int_eq(answer_at(w, client, 0, cfg.raft_election_delay_ns - 500 * MS), gate ? 503 : 200);
+        ck_assert_int_eq(answer_at(w, client, 0, leader_by + 500 * MS), 200);
+        tst_world_free(w);
+    }
+}
+END_TEST
+
+START_TEST(test_jraft_node_restarted_into_a_minority)
+{
+    /* Kills raft-switch-at-start, raft-judge-skips-down-members,
+     * raft-gate-ignored and raft-leader-without-election-delay.  Five
+     * nodes; node 3 restarts while {3, 4} are cut off from {0, 1, 2}.
+     * Restarted, it knows no peer's version but node 4's, so it stays on
+     * the old Raft and answers normally, as does the majority.  After the
+     * heal every peer reports to it within one round of n - 1 reports; the
+     * next judgement switches it to JRaft, which knows no leader until the
+     * majority has been reachable for an election delay: 503 meanwhile,
+     * then normal answers again. */
+    distro_config cfg = quiet_config();
+    cfg.raft_election_delay_ns = 30 * S;
+    const uint32_t n = 5;
+    const sim_time_ns cut = 60 * S, down = 1 * S, heal = 120 * S;
+    sim_time_ns round = (n - 1) * cfg.member_report_interval_ns;
+    sim_time_ns switched = heal + round + LATENCY_MARGIN + VERSION_JUDGE + cfg.server_status_interval_ns;
+    sim_time_ns leader_not_before = heal + cfg.raft_election_delay_ns;
+    sim_time_ns leader_by = leader_not_before + cfg.raft_election_delay_ns / 10 + cfg.server_status_interval_ns;
+    ck_assert_uint_lt(switched, leader_not_before);
+    char mine[64], theirs[64];
+    tst_service_with_hash(mine, sizeof mine, "minority", 10, 8, 0, 0);   /* node 3 in {3}, {3,4}, all five */
+    tst_service_with_hash(theirs, sizeof theirs, "majority", 60, 0, 0, 0);   /* node 0 in any view */
+    tst_world *w = tst_world_new(n, 44, &cfg);
+    uint32_t c3 = tst_client(w, mine, "10.44.0.3", 80);
+    uint32_t c0 = tst_client(w, theirs, "10.44.0.1", 80);
+    tst_run_to(w, cut);
+    sim_error err;
+    uint32_t groups[5] = { 0, 0, 0, 1, 1 };
+    ck_assert_int_eq(sim_net_partition(w->sim, groups, n, &err), SIM_OK);
+    ck_assert_int_eq(sim_node_restart(w->sim, 3, down, &err), SIM_OK);
+    ck_assert_int_eq(answer_at(w, c3, 3, cut + 20 * S), 200);
+    ck_assert_int_eq(answer_at(w, c0, 0, cut + 21 * S), 200);
+    ck_assert_int_eq(answer_at(w, c3, 3, heal - 1 * S), 200);
+    tst_run_to(w, heal);
+    sim_net_heal_all(w->sim);
+    ck_assert_int_eq(answer_at(w, c3, 3, switched + 500 * MS), 503);
+    ck_assert_int_eq(answer_at(w, c0, 0, switched + 1 * S), 200);
+    ck_assert_int_eq(answer_at(w, c3, 3, leader_not_before - 500 * MS), 503);
+    ck_assert_int_eq(answer_at(w, c3, 3, leader_by + 500 * MS), 200);
+    tst_world_free(w);
+}
+END_TEST
+
+START_TEST(test_jraft_leader_stays_known_in_a_minority)
+{
+    /* Kills raft-leader-lost-with-majority.  1.4.2 never clears hasLeader:
+     * JRaftProtocol stores only a non-empty leader (JRaftProtocol.java:140)
+     * and nothing is published when following stops
+     * (NacosStateMachine.java:178-200).  A node that knew a leader and is
+     * then cut into a minority keeps answering. */
+    distro_config cfg = quiet_config();
+    const uint32_t n = 5;
+    char mine[64];
+    tst_service_with_hash(mine, sizeof mine, "sticky", 10, 8, 0, 0);
+    tst_world *w = tst_world_new(n, 45, &cfg);
+    uint32_t c3 = tst_client(w, mine, "10.45.0.3", 80);
+    ck_assert_int_eq(answer_at(w, c3, 3, 40 * S), 200);   /* switched and led by now */
+    sim_error err;
+    uint32_t groups[5] = { 0, 0, 0, 1, 1 };
+    ck_assert_int_eq(sim_net_partition(w->sim, groups, n, &err), SIM_OK);
+    ck_assert_int_eq(answer_at(w, c3, 3, 40 * S + 4 * cfg.raft_election_delay_ns), 200);
+    ck_assert_uint_eq(distro_node_counters(w->cluster, 3)->requests_503, 0);
+    tst_world_free(w);
+}
+END_TEST
+
 static Suite *checklist_suite(void)
 {
     Suite *s = suite_create("distro_checklist");
@@ -1332,6 +1554,10 @@ static Suite *checklist_suite(void)
     tcase_add_test(tc, test_beat_check_delete_on_a_node_that_lost_the_tag_is_rejected);
     tcase_add_test(tc, test_beat_after_a_20404_carries_the_body);
     tcase_add_test(tc, test_health_channel_sends_one_message_per_namespace_even_empty);
+    tcase_add_test(tc, test_client_adopts_the_reply_beat_interval);
+    tcase_add_test(tc, test_jraft_gate_answers_503_after_the_switch_until_a_leader);
+    tcase_add_test(tc, test_jraft_node_restarted_into_a_minority);
+    tcase_add_test(tc, test_jraft_leader_stays_known_in_a_minority);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -269,7 +269,7 @@ START_TEST(test_defaults)
     distro_config d = distro_config_defaults();
     size_t count = 0;
     const scn_distro_field *fields = scn_distro_fields(&count);
-    ck_assert_uint_eq(count, 41);   /* the table in scn_config.c, cpu_cores and the HTTP clients included */
+    ck_assert_uint_eq(count, 43);   /* the table in scn_config.c: cpu_cores, the HTTP clients and JRaft included */
     for (size_t i = 0; i < count; i++) {
         const char *a = (const char *)&c.cluster.distro + fields[i].offset;
         const char *b = (const char *)&d + fields[i].offset;
@@ -392,6 +392,8 @@ START_TEST(test_every_key_values)
     ck_assert(d->data_warmup);
     ck_assert(!d->expire_instance);
     ck_assert(d->verify_guard_racy);
+    ck_assert(!d->raft_gate);
+    ck_assert_uint_eq(d->raft_election_delay_ns, 7 * SIM_S);
     ck_assert(!d->shortcuts);
     ck_assert(!d->members_start_down);
 
@@ -826,8 +828,10 @@ START_TEST(test_set_scalars)
     tst_set_ok(&c, "expect.zombie_max", "0s");             /* 0s is a bound: none allowed */
     ck_assert(c.expect.zombie_max.checked);
     ck_assert_uint_eq(c.expect.zombie_max.max_ns, 0);
-    tst_set_ok(&c, "workload.beat_interval", "3s");        /* a derived allowance follows its inputs */
-    ck_assert_uint_eq(scn_lag_allowance(&c), 9100 * SIM_MS);
+    tst_set_ok(&c, "workload.beat_interval", "3s");        /* a derived allowance follows its inputs: */
+    ck_assert_uint_eq(scn_lag_allowance(&c), 11100 * SIM_MS);   /* the first beat at 3 s, the next at the server's 5 s */
+    tst_set_ok(&c, "cluster.distro.client_beat_interval", "4s");
+    ck_assert_uint_eq(scn_lag_allowance(&c), 10100 * SIM_MS);
     tst_set_ok(&c, "expect.lag_allowance", "4s");
     ck_assert_uint_eq(scn_lag_allowance(&c), 4 * SIM_S);
     tst_set_ok(&c, "expect.zombie_allowance", "0s");

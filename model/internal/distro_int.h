@@ -75,6 +75,7 @@ enum distro_kind {
     DISTRO_KIND_CLIENT_TIMER,
     DISTRO_KIND_LOCAL,
     DISTRO_KIND_BOOT_EVENT,
+    DISTRO_KIND_RAFT,
 };
 
 /* --- Values -------------------------------------------------------------- */
@@ -153,6 +154,7 @@ typedef struct distro_peer {
     bool in_view;                /* listed in this node's cluster.conf */
     uint8_t state;               /* distro_member_state */
     uint32_t fail_cnt;           /* failAccessCnt */
+    bool version_known;          /* its version metadata arrived (a report since our start) */
 } distro_peer;
 
 enum distro_task_kind { DISTRO_TASK_KEY, DISTRO_TASK_COMBINED };
@@ -272,6 +274,11 @@ typedef struct distro_node {
     bool initialized;
     bool status_up;              /* ServerStatusManager's view (warm-up gate) */
     uint32_t loaded_from;
+
+    /* The persistent side of the gate (distro_raft.c). */
+    bool raft_switched;          /* switchNewPersistentService: JRaft, for good */
+    bool raft_has_leader;        /* JRaft's hasLeader: never cleared until a restart */
+    sim_time_ns raft_majority_since_ns;   /* node-local; SIM_TIME_NEVER: no majority at the last sample */
 
     /* Verify receiver guard: syncChecksumTasks, by source node. */
     bool *verify_busy;
@@ -491,6 +498,10 @@ void distro_memo_note(const distro_node *node, distro_memo *memo, const distro_m
 
 /* distro_load.c */
 void distro_load_start(distro_node *node);
+/* distro_raft.c: the persistent consistency service (the version switch,
+ * the old Raft, JRaft's leader). */
+void distro_raft_start(distro_node *node);
+bool distro_raft_available(const distro_node *node);   /* isAvailable() of the persistent side */
 /* distro_verify.c */
 /* A {key: checksum} body of `keys` (verify: key -> list checksum, by key
  * name; the health channel: service -> service checksum, by tag), stamped
@@ -514,6 +525,9 @@ void distro_health_on_instance_statuses(distro_node *node, const sim_message *ms
 void distro_filter_on_client_request(distro_node *node, uint32_t client, uint8_t op, bool with_body,
                                      uint32_t request_id);
 void distro_filter_on_proxy(distro_node *node, const sim_message *msg, distro_token token);
+/* The clientBeatInterval of a beat reply with this code to `client`'s
+ * instance, or 0 when the answer is an error (no reply body read). */
+sim_time_ns distro_filter_beat_reply_interval(const distro_cluster *c, uint32_t client, int32_t code);
 /* ServiceManager.removeInstance from the beat check's self-DELETE. */
 void distro_filter_local_delete(distro_node *node, uint32_t key, const char *ip, uint32_t port,
                                 const char *cluster);

@@ -128,7 +128,7 @@ static const char *kind_name(uint16_t kind, char *buf, size_t size)
     };
     static const char *const model[] = {
         "harness", "tick", "verify", "load", "report", "beat_check", "health_sync", "status",
-        "client_request", "client_response", "client_timer", "local", "boot_event",
+        "client_request", "client_response", "client_timer", "local", "boot_event", "raft",
     };
     if (kind < sizeof engine / sizeof engine[0] && engine[kind] != NULL) return engine[kind];
     if (kind >= SIM_KIND_USER && kind - SIM_KIND_USER < (int)(sizeof model / sizeof model[0])) {

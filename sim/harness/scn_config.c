@@ -68,6 +68,8 @@ static const scn_distro_field scn_distro_table[] = {
     BOOLF(default_instance_ephemeral),
     BOOLF(light_beat_enabled),
     BOOLF(verify_guard_racy),
+    BOOLF(raft_gate),
+    DUR(raft_election_delay, 1),
     BOOLF(shortcuts),
 };
 
@@ -1155,7 +1157,8 @@ static sim_time_ns sync_path_ns(const distro_config *d)
 sim_time_ns scn_lag_allowance(const scn_config *c)
 {
     if (c->expect.lag_allowance_ns != SCN_ALLOWANCE_DERIVED) return c->expect.lag_allowance_ns;
-    return sync_path_ns(&c->cluster.distro) + 2u * c->workload.beat_interval_ns + SCN_ALLOWANCE_SLACK_NS;
+    const distro_config *d = &c->cluster.distro;
+    return sync_path_ns(d) + c->workload.beat_interval_ns + d->client_beat_interval_ns + SCN_ALLOWANCE_SLACK_NS;
 }
 
 sim_time_ns scn_zombie_allowance(const scn_config *c)

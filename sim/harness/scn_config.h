@@ -360,11 +360,15 @@ typedef struct scn_config {
  * (or a node's start) a node may still not list a live instance.  Derived
  * from the protocol when the scenario does not set it:
  *   one change sync: sync_delay + sync_batch_delay + task_tick (2.1 s);
- *   two client beats (workload.beat_interval, 10 s): a write overwritten
- *     while the cluster boots (every node owns every key until its peers
- *     are UP, and receivers apply syncs without version checks) comes back
- *     when a beat finds it missing at the owner and registers it again;
- *     the first beat may still find it where it landed, the second will;
+ *   two client beats (10 s): a write overwritten while the cluster boots
+ *     (every node owns every key until its peers are UP, and receivers
+ *     apply syncs without version checks) comes back when a beat finds it
+ *     missing at the owner and registers it again; the first beat may still
+ *     find it where it landed, the second will.  The first beat goes
+ *     workload.beat_interval after the registration, the second the
+ *     server's client_beat_interval after the first (the client adopts the
+ *     reply's clientBeatInterval; a preserved.heart.beat.interval in the
+ *     workload metadata is not read here);
  *   SCN_ALLOWANCE_SLACK_NS (1 s) for the client's request, DistroFilter's
  *     proxying and the network.
  * 13.1 s by default. */
