@@ -467,7 +467,7 @@ START_TEST(test_every_key_faults)
     scn_config c;
     sim_error err;
     if (scn_load_file(GOOD_DIR "/every-key.yaml", &c, &err) != SIM_OK) ck_abort_msg("%s", tst_error(&err));
-    ck_assert_uint_eq(c.fault_count, 13);
+    ck_assert_uint_eq(c.fault_count, 15);   /* 13 entries and a rolling pause of two steps */
     const scn_fault *f = c.faults;
     static const scn_fault_kind kinds[] = {
         SCN_FAULT_PARTITION, SCN_FAULT_BLOCK,   SCN_FAULT_ISOLATE, SCN_FAULT_HEAL_ALL, SCN_FAULT_HEAL_LINK,
@@ -506,6 +506,17 @@ START_TEST(test_every_key_faults)
     ck_assert_uint_eq(f[12].members_on, 0x3);
     ck_assert_uint_eq(f[12].members_add, 0x8);
     ck_assert_uint_eq(f[12].members_remove, 0x10);
+    for (uint32_t k = 0; k < 2; k++) {
+        ck_assert_int_eq(f[13 + k].kind, SCN_FAULT_PAUSE);
+        ck_assert_uint_eq(f[13 + k].node, 4 - k);
+        ck_assert_uint_eq(f[13 + k].at_ns, (140 + 20 * (uint64_t)k) * SIM_S);
+        ck_assert_uint_eq(f[13 + k].duration_ns, 5 * SIM_S);
+        ck_assert(f[13 + k].recover_within_set);
+        ck_assert_uint_eq(f[13 + k].recover_within.max_ns, 90 * SIM_S);
+    }
+    ck_assert(!f[12].recover_within_set);
+    ck_assert(c.expect.recover_within.checked);
+    ck_assert_uint_eq(c.expect.recover_within.max_ns, 60 * SIM_S);
     scn_config_deinit(&c);
 }
 END_TEST

@@ -20,7 +20,9 @@
  *   (3) With phases enabled, duration_ns == chaos_ns + quiet_ns.
  *   (4) Every fault's at_ns is before the end of the run (and, with phases,
  *       inside the chaos phase).  Faults keep file order: the index in
- *       faults[] is the fault's stable id (H17), also when times are unsorted.
+ *       faults[] is the fault's stable id (H17), also when times are unsorted;
+ *       a rolling entry's steps take consecutive ids (scn_fault_entry maps
+ *       an id back to its entry in the file).
  *   (5) A link override or link fault holds fully usable sim_link_params:
  *       the fields named in its `fields` mask come from the scenario, every
  *       other field equals network.defaults.  The runner applies only the
