@@ -967,7 +967,8 @@ static void run_params_expects(html *h, run_view *v)
     }
     if (v->faults.count > 0) {
         char t1[32], t2[32];
-        put(h, "<table><thead><tr><th>fault</th><th>kind</th><th>from</th><th>to</th></tr></thead><tbody>\n");
+        put(h, "<table><thead><tr><th>fault</th><th>kind</th><th>from</th><th>to</th><th>recovery</th></tr></thead>"
+               "<tbody>\n");
         for (size_t r = 0; r < v->faults.count; r++) {
             put(h, "<tr><td>");
             esc(h, rpt_cell(&v->faults, r, 2) != NULL ? rpt_cell(&v->faults, r, 2) : rpt_cell(&v->faults, r, 0));
@@ -976,6 +977,9 @@ static void run_params_expects(html *h, run_view *v)
             put(h, "</td>");
             td_n(h, rpt_fmt_ns(rpt_cell(&v->faults, r, 3), t1, sizeof t1));
             td_n(h, rpt_cell_null(&v->faults, r, 4) ? "never ended" : rpt_fmt_ns(rpt_cell(&v->faults, r, 4), t2, sizeof t2));
+            td_n(h, rpt_cell_i64(&v->faults, r, 5) == 0 ? "-"
+                    : rpt_cell_null(&v->faults, r, 6)  ? "never"
+                                                       : rpt_fmt_ns(rpt_cell(&v->faults, r, 6), t2, sizeof t2));
             put(h, "</tr>\n");
         }
         put(h, "</tbody></table>\n");
@@ -1195,9 +1199,15 @@ static void draw_run(html *h, int64_t id)
     v.faulted = !rpt_cell_null(&v.run, 0, 11);
     v.last_fault_end_ns = rpt_cell_i64(&v.run, 0, 11);
     run_window(h->ctx, &v);
+    /* Recovery as reports/SCHEMA.md defines it (run_scenario.c checks the
+     * same): heals and starts have none (column 5 is 0); NULL is never. */
     rpt_query(h->ctx, &v.faults,
-              "SELECT fault_index, kind, description, start_ns, end_ns FROM faults WHERE run_id = %" PRId64
-              " ORDER BY start_ns, id", id);
+              "SELECT f.fault_index, f.kind, f.description, f.start_ns, f.end_ns, f.kind NOT IN ('heal', 'start'), "
+              "(SELECT c.converged_ns - c.fault_end_ns FROM convergences c WHERE c.run_id = f.run_id "
+              " AND c.fault_index = f.fault_index AND c.converged_ns IS NOT NULL AND f.end_ns < r.end_ns"
+              " AND c.converged_ns < coalesce((SELECT min(g.start_ns) FROM faults g WHERE g.run_id = f.run_id"
+              "  AND g.kind NOT IN ('heal', 'start') AND g.start_ns > f.end_ns), r.end_ns + 1)) "
+              "FROM faults f JOIN runs r ON r.id = f.run_id WHERE f.run_id = %" PRId64 " ORDER BY f.start_ns, f.id", id);
     rpt_query(h->ctx, &v.samples,
               "SELECT at_ns, node, up, keys, healthy_view, divergent_keys FROM samples WHERE run_id = %" PRId64
               " AND at_ns >= %" PRId64 " AND at_ns <= %" PRId64 " ORDER BY at_ns, node, id",

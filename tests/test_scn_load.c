@@ -469,7 +469,7 @@ START_TEST(test_every_key_faults)
     scn_config c;
     sim_error err;
     if (scn_load_file(GOOD_DIR "/every-key.yaml", &c, &err) != SIM_OK) ck_abort_msg("%s", tst_error(&err));
-    ck_assert_uint_eq(c.fault_count, 13);
+    ck_assert_uint_eq(c.fault_count, 15);   /* 13 entries and a rolling pause of two steps */
     const scn_fault *f = c.faults;
     static const scn_fault_kind kinds[] = {
         SCN_FAULT_PARTITION, SCN_FAULT_BLOCK,   SCN_FAULT_ISOLATE, SCN_FAULT_HEAL_ALL, SCN_FAULT_HEAL_LINK,
@@ -508,6 +508,17 @@ START_TEST(test_every_key_faults)
     ck_assert_uint_eq(f[12].members_on, 0x3);
     ck_assert_uint_eq(f[12].members_add, 0x8);
     ck_assert_uint_eq(f[12].members_remove, 0x10);
+    for (uint32_t k = 0; k < 2; k++) {
+        ck_assert_int_eq(f[13 + k].kind, SCN_FAULT_PAUSE);
+        ck_assert_uint_eq(f[13 + k].node, 4 - k);
+        ck_assert_uint_eq(f[13 + k].at_ns, (140 + 20 * (uint64_t)k) * SIM_S);
+        ck_assert_uint_eq(f[13 + k].duration_ns, 5 * SIM_S);
+        ck_assert(f[13 + k].recover_within_set);
+        ck_assert_uint_eq(f[13 + k].recover_within.max_ns, 90 * SIM_S);
+    }
+    ck_assert(!f[12].recover_within_set);
+    ck_assert(c.expect.recover_within.checked);
+    ck_assert_uint_eq(c.expect.recover_within.max_ns, 60 * SIM_S);
     scn_config_deinit(&c);
 }
 END_TEST
@@ -784,6 +795,70 @@ START_TEST(test_fault_edge_cases)
                    "inline.yaml:2:33: faults[0].members.on: expected at least one node");
     tst_load_fails("name: x\nfaults: [{at: 1s, members: {on: [0, 0], add: [1]}}]\n",
                    "inline.yaml:2:37: faults[0].members.on[1]: node 0 is listed twice");
+}
+END_TEST
+
+/* A rolling entry expands at load time into one restart or pause per
+ * listed node, `every` apart, in list order; it prints back as the entry
+ * (not its steps), and messages name the file's entry, not the step. */
+START_TEST(test_rolling)
+{
+    scn_config c;
+    tst_load_ok("name: x\ncluster: {nodes: 4}\nfaults:\n  - {at: 5s, crash: 3}\n"
+                "  - {at: 30s, rolling: {action: restart, nodes: [2, 0, 1], every: 30s, down: 10s}, "
+                "recover_within: 40s}\n  - {at: 200s, start: 3}\n", &c);
+    ck_assert_uint_eq(c.fault_count, 5);
+    static const uint32_t nodes[] = { 2, 0, 1 };
+    for (uint32_t k = 0; k < 3; k++) {
+        const scn_fault *f = &c.faults[1 + k];
+        ck_assert_int_eq(f->kind, SCN_FAULT_RESTART);
+        ck_assert_uint_eq(f->node, nodes[k]);
+        ck_assert_uint_eq(f->at_ns, (30 + 30 * (uint64_t)k) * SIM_S);
+        ck_assert_uint_eq(f->duration_ns, 10 * SIM_S);
+        ck_assert_uint_eq(f->rolling_step, k);
+        ck_assert_uint_eq(f->rolling_steps, 3);
+        ck_assert(f->recover_within_set && f->recover_within.checked);
+        ck_assert_uint_eq(f->recover_within.max_ns, 40 * SIM_S);
+        ck_assert_uint_eq(scn_fault_entry(&c, 1 + k), 1);
+    }
+    ck_assert(!c.faults[0].recover_within_set);
+    ck_assert_int_eq(c.faults[4].kind, SCN_FAULT_START);
+    ck_assert_uint_eq(scn_fault_entry(&c, 4), 2);
+    ck_assert(!c.expect.recover_within.checked);   /* default: unchecked */
+    size_t len = 0;
+    char *text = tst_print(&c, &len);
+    ck_assert_ptr_nonnull(strstr(text, "rolling: {action: restart, nodes: [2, 0, 1], every: 30s, down: 10s"));
+    ck_assert_ptr_null(strstr(text, "restart: {node"));   /* the entry, not its expansion */
+    free(text);
+    tst_round_trip(&c);
+    /* A step that no longer matches its entry cannot be printed back: refused. */
+    sim_error err;
+    c.faults[2].at_ns += SIM_S;
+    ck_assert_int_eq(scn_config_validate(&c, "api", &err), SIM_ERR_SCENARIO);
+    ck_assert_str_eq(tst_error(&err), "api: faults[1].rolling: step 1 differs from its entry");
+    scn_config_deinit(&c);
+    /* Nodes default to every node in index order; pause pauses for `down`. */
+    tst_load_ok("name: x\ncluster: {nodes: 5}\nexpect: {recover_within: 20s}\n"
+                "faults: [{at: 10s, rolling: {action: pause, every: 5s, down: 2s, wait_converged: false}}]\n", &c);
+    ck_assert_uint_eq(c.fault_count, 5);
+    for (uint32_t k = 0; k < 5; k++) {
+        ck_assert_int_eq(c.faults[k].kind, SCN_FAULT_PAUSE);
+        ck_assert_uint_eq(c.faults[k].node, k);
+        ck_assert_uint_eq(c.faults[k].at_ns, (10 + 5 * (uint64_t)k) * SIM_S);
+        ck_assert_uint_eq(c.faults[k].duration_ns, 2 * SIM_S);
+    }
+    ck_assert(c.expect.recover_within.checked);
+    ck_assert_uint_eq(c.expect.recover_within.max_ns, 20 * SIM_S);
+    tst_round_trip(&c);
+    scn_config_deinit(&c);
+    /* A fault after a rolling entry is named by its entry in the file. */
+    tst_load_fails("name: x\nfaults:\n  - {at: 1s, rolling: {action: pause, every: 1s, down: 1s}}\n"
+                   "  - {at: 2s, clock: {node: 0, offset: -5s}}\n",
+                   "inline.yaml:4:39: faults[1].clock.offset: -5s at 2s would put node 0's clock before 0 "
+                   "(expected an offset of at least -2s)");
+    tst_load_fails("name: x\nfaults: [{at: 1s, crash: 0, recover_within: none}]\n",
+                   "inline.yaml:2:45: faults[0].recover_within: \"none\" is ambiguous: write 0s to allow none, or "
+                   "unchecked to skip this check");
 }
 END_TEST
 
@@ -1232,6 +1307,7 @@ static Suite *scn_load_suite(void)
     tcase_add_test(values, test_strings_and_positions);
     tcase_add_test(values, test_empty_inputs);
     tcase_add_test(values, test_fault_edge_cases);
+    tcase_add_test(values, test_rolling);
     tcase_add_test(values, test_validate_hand_built);
     suite_add_tcase(s, values);
 

@@ -94,6 +94,7 @@ typedef struct cli_campaign {
     pthread_cond_t cond;
     const char *campaign;
     const char *program;         /* how the binary was invoked, for repro commands */
+    bool fault_lines;            /* run and replay: one line per fault under every run */
     bool trace;
     run_trace_filter filter;
 } cli_campaign;
@@ -599,6 +600,27 @@ static void md_cell(FILE *f, const char *text, bool code)
     rpt_esc_md_cell(text, code, rpt_esc_to_file, f);
 }
 
+/* One fault of a run as a line of text: index, kind, nodes, start, end,
+ * recovery (run_recovery) and the lost and zombie windows that began during
+ * the fault or its recovery.  `buf` has at least 192 bytes. */
+static void fault_line(const run_result *r, size_t i, char *buf, size_t size)
+{
+    const rpt_fault *f = &r->row.faults[i];
+    const run_recovery *rec = &r->recoveries[i];
+    char end[32] = "never", recovery[48] = "-";
+    if (f->end_ns != SIM_TIME_NEVER) snprintf(end, sizeof end, "%.3fs", (double)f->end_ns / 1e9);
+    if (rec->applies && rec->recovery_ns == SIM_TIME_NEVER) snprintf(recovery, sizeof recovery, "never");
+    else if (rec->applies) snprintf(recovery, sizeof recovery, "%.3fs", (double)rec->recovery_ns / 1e9);
+    if (rec->applies && rec->bound.checked) {
+        size_t len = strlen(recovery);
+        snprintf(recovery + len, sizeof recovery - len, " (bound %.3fs%s)", (double)rec->bound.max_ns / 1e9,
+                 rec->ok ? "" : ", NOT met");
+    }
+    snprintf(buf, size, "fault %d %s node %s start=%.3fs end=%s recovery=%s lost=%u zombie=%u", (int)f->index,
+             f->kind, rec->nodes, (double)f->start_ns / 1e9, end, recovery, rec->applies ? rec->lost : 0,
+             rec->applies ? rec->zombie : 0);
+}
+
 /* --- Campaign ------------------------------------------------------------------------- */
 
 typedef struct cli_tally {
@@ -616,7 +638,9 @@ typedef struct cli_ci {
     cli_out markdown;
     FILE *junit_cases;           /* the current variant's <testcase> elements */
     FILE *markdown_failing;      /* rows of the "Failing runs" table */
+    FILE *markdown_faults;       /* rows of the "Faults not recovered in time" table */
     bool any_failing;
+    bool any_late;
     bool failed;                 /* a scratch file could not be read or written */
     uint32_t variant;            /* the variant being counted */
     uint32_t runs, pass, fail, error;
@@ -650,6 +674,45 @@ static void ci_end_variant(cli_ci *ci, const cli_campaign *c)
 
 typedef enum cli_outcome { CLI_PASS, CLI_FAIL, CLI_ERROR } cli_outcome;
 
+/* The run's per-fault table as the test case's output, one line per fault. */
+static void junit_faults(FILE *f, const run_result *r)
+{
+    if (r->row.faults_count == 0) return;
+    fputs("<system-out>", f);
+    for (size_t i = 0; i < r->row.faults_count; i++) {
+        char line[256];
+        fault_line(r, i, line, sizeof line);
+        xml_escape(f, line);
+        fputc('\n', f);
+    }
+    fputs("</system-out>", f);
+}
+
+/* Rows for the faults of one run whose recovery bound was not met; true
+ * when there was one. */
+static bool md_late_faults(FILE *f, const char *scenario, uint64_t seed, const run_result *r)
+{
+    bool any = false;
+    for (size_t i = 0; i < r->row.faults_count; i++) {
+        const run_recovery *rec = &r->recoveries[i];
+        const rpt_fault *fl = &r->row.faults[i];
+        if (rec->ok) continue;
+        char end[32] = "never", recovery[32] = "never";
+        if (fl->end_ns != SIM_TIME_NEVER) snprintf(end, sizeof end, "%.3fs", (double)fl->end_ns / 1e9);
+        if (rec->recovery_ns != SIM_TIME_NEVER) snprintf(recovery, sizeof recovery, "%.3fs", (double)rec->recovery_ns / 1e9);
+        fputs("| ", f);
+        md_cell(f, scenario, false);
+        fprintf(f, " | %" PRIu64 " | %d | ", seed, (int)fl->index);
+        md_cell(f, fl->kind, false);
+        fputs(" | ", f);
+        md_cell(f, rec->nodes, false);
+        fprintf(f, " | %.3fs | %s | %s | %.3fs | %u | %u |\n", (double)fl->start_ns / 1e9, end, recovery,
+                (double)rec->bound.max_ns / 1e9, rec->lost, rec->zombie);
+        any = true;
+    }
+    return any;
+}
+
 /* Adds one run, in run order.  `message` is the error or failure text;
  * `repro` may be NULL (a run that did not start has none). */
 static void ci_add(cli_ci *ci, const cli_campaign *c, const cli_job *job, cli_outcome outcome, const char *message,
@@ -680,7 +743,11 @@ static void ci_add(cli_ci *ci, const cli_campaign *c, const cli_job *job, cli_ou
                 fprintf(f, "</%s>", element);
             }
         }
+        if (job->status == SIM_OK) junit_faults(f, &job->result);
         fprintf(f, "</testcase>\n");
+    }
+    if (ci->markdown.f != NULL && job->status == SIM_OK) {
+        ci->any_late |= md_late_faults(ci->markdown_faults, name, job->seed, &job->result);
     }
     if (ci->markdown.f != NULL && outcome != CLI_PASS && repro != NULL) {
         FILE *f = ci->markdown_failing;
@@ -705,6 +772,12 @@ static int ci_finish(cli_ci *ci, const cli_campaign *c, const char *cmd)
         fprintf(ci->markdown.f, "\n### Failing runs\n\n| scenario | seed | failure | repro |\n|---|---:|---|---|\n");
         if (!scratch_drain(ci->markdown_failing, ci->markdown.f)) ci->failed = true;
     }
+    if (ci->markdown.f != NULL && ci->any_late) {
+        fprintf(ci->markdown.f, "\n### Faults not recovered within their bound\n\n"
+                                "| scenario | seed | fault | kind | node(s) | start | end | recovery | bound | lost | zombie |\n"
+                                "|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|\n");
+        if (!scratch_drain(ci->markdown_faults, ci->markdown.f)) ci->failed = true;
+    }
     if (ci->failed) {
         fprintf(stderr, "distrosim %s: cannot write the scratch files of --junit or --markdown: %s\n", cmd,
                 strerror(errno));
@@ -723,7 +796,8 @@ static void ci_close(cli_ci *ci)
     out_abort(&ci->markdown);
     if (ci->junit_cases != NULL) fclose(ci->junit_cases);
     if (ci->markdown_failing != NULL) fclose(ci->markdown_failing);
-    ci->junit_cases = ci->markdown_failing = NULL;
+    if (ci->markdown_faults != NULL) fclose(ci->markdown_faults);
+    ci->junit_cases = ci->markdown_failing = ci->markdown_faults = NULL;
 }
 
 /* Opens the files asked for (nothing when neither is); 0, or 2 after a
@@ -746,7 +820,8 @@ static int ci_open(cli_ci *ci, const char *junit, const char *markdown, const ch
     if (markdown != NULL) {
         if (out_open(&ci->markdown, cmd) != 0) return 2;
         ci->markdown_failing = scratch_beside(markdown);
-        if (ci->markdown_failing == NULL) {
+        ci->markdown_faults = ci->markdown_failing != NULL ? scratch_beside(markdown) : NULL;
+        if (ci->markdown_failing == NULL || ci->markdown_faults == NULL) {
             fprintf(stderr, "distrosim %s: --markdown %s: cannot create a file beside it: %s\n", cmd, markdown,
                     strerror(errno));
             return 2;
@@ -838,6 +913,13 @@ static void print_run(const cli_campaign *c, const cli_job *job, bool quiet, con
            r->row.events, r->row.trace_hash);
     if (!pass) {
         printf("  failed: %s\n  repro:  %s\n", r->failure, r->repro);
+    }
+    if (!pass || c->fault_lines) {   /* check and sweep: only under failing runs, to keep CI logs short */
+        for (size_t i = 0; i < r->row.faults_count; i++) {
+            char line[256];
+            fault_line(r, i, line, sizeof line);
+            printf("  %s\n", line);
+        }
     }
 }
 
@@ -1210,6 +1292,7 @@ static int campaign_main(const char *program, int argc, char **argv, const char 
     cli_campaign c;
     memset(&c, 0, sizeof c);
     c.program = program;
+    c.fault_lines = strcmp(cmd, "run") == 0 || strcmp(cmd, "replay") == 0;
     char label[256];
     int used = snprintf(label, sizeof label, "%s %s%s", cmd, a.paths[0], a.path_count > 1 ? " ..." : "");
     bool fits = cli_fits(used, sizeof label, cmd, "the campaign label (command and first path)");

@@ -35,6 +35,9 @@ typedef struct run_fault_rec {
     sim_time_ns start_ns;
     sim_time_ns end_ns;
     bool phases_heal;        /* the heal at the end of chaos (not a fault of its own) */
+    bool ends_others;        /* a heal or start: it ends faults, has no recovery of its own */
+    int32_t scripted;        /* index in cfg->faults, -1: nemesis or phases */
+    char nodes[32];          /* the nodes it acts on, for the per-fault table */
 } run_fault_rec;
 
 typedef struct run_ctx {
@@ -89,6 +92,9 @@ static size_t fault_note(run_ctx *r, const char *kind, sim_time_ns start_ns, sim
     f->start_ns = start_ns;
     f->end_ns = end_ns;
     f->phases_heal = false;
+    f->ends_others = strcmp(kind, "heal") == 0 || strcmp(kind, "start") == 0;
+    f->scripted = -1;
+    f->nodes[0] = '\0';
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(f->description, sizeof f->description, fmt, ap);
@@ -324,6 +330,46 @@ static sim_time_ns fault_end(const run_ctx *r, uint32_t i)
     return f->at_ns;
 }
 
+/* The nodes scripted fault f acts on, for the per-fault table. */
+static void fault_nodes(const scn_fault *f, uint32_t nodes, char *buf, size_t size)
+{
+    switch (f->kind) {
+    case SCN_FAULT_BLOCK:
+    case SCN_FAULT_HEAL_LINK:
+    case SCN_FAULT_LINK:
+        snprintf(buf, size, f->kind == SCN_FAULT_LINK && f->both ? "%u<->%u" : "%u->%u", (unsigned)f->from,
+                 (unsigned)f->to);
+        return;
+    case SCN_FAULT_PARTITION: {
+        uint32_t group_of[SCN_NODES_MAX];
+        uint32_t groups = scn_partition_group_of(f, nodes, group_of);
+        size_t len = 0;
+        buf[0] = '\0';
+        for (uint32_t g = 0; g < groups && len < size; g++) {
+            for (uint32_t n = 0, first = 1; n < nodes && len < size; n++) {
+                if (group_of[n] != g) continue;
+                int w = snprintf(buf + len, size - len, "%s%u", first ? (g > 0 ? "|" : "") : ",", (unsigned)n);
+                len += w > 0 ? (size_t)w : 0;
+                first = 0;
+            }
+        }
+        return;
+    }
+    case SCN_FAULT_HEAL_ALL: snprintf(buf, size, "all"); return;
+    case SCN_FAULT_MEMBERS: snprintf(buf, size, "views of %u nodes", (unsigned)__builtin_popcountll(f->members_on)); return;
+    case SCN_FAULT_ISOLATE:
+    case SCN_FAULT_HEAL_NODE:
+    case SCN_FAULT_CRASH:
+    case SCN_FAULT_START:
+    case SCN_FAULT_RESTART:
+    case SCN_FAULT_PAUSE:
+    case SCN_FAULT_CLOCK:
+    case SCN_FAULT_KINDS:
+        break;
+    }
+    snprintf(buf, size, "%u", (unsigned)f->node);
+}
+
 /* --- Nemesis ---------------------------------------------------------------------------- */
 
 enum { NEMESIS_END_HEAL_NODE = 1, NEMESIS_END_START = 2, NEMESIS_END_LINK = 3, NEMESIS_END_CLOCK = 4 };
@@ -374,6 +420,8 @@ static void nemesis_fire(sim_engine *sim, void *ctx, uint64_t arg)
     scn_fault_kind kind = (scn_fault_kind)kinds[sim_rng_below(rng, nkinds)];
     uint32_t node = (uint32_t)sim_rng_below(rng, r->nodes);
     sim_error err;
+    size_t noted = r->faults_len;
+    uint32_t peer = node;
     if (duration > 0 && faulty_count(r) < nm->max_down && !r->faulty[node]) {
         r->faulty[node] = true;
         sim_time_ns end = now + duration;
@@ -400,7 +448,7 @@ static void nemesis_fire(sim_engine *sim, void *ctx, uint64_t arg)
             schedule(r, end, nemesis_end, node);
             break;
         case SCN_FAULT_LINK: {
-            uint32_t peer = (node + 1 + (uint32_t)sim_rng_below(rng, r->nodes - 1)) % r->nodes;
+            peer = (node + 1 + (uint32_t)sim_rng_below(rng, r->nodes - 1)) % r->nodes;
             sim_link_params p = *sim_net_link(sim, node, peer);
             p.loss_ppm = 500000;
             p.latency = sim_latency_constant(200 * SIM_MS);
@@ -427,6 +475,11 @@ static void nemesis_fire(sim_engine *sim, void *ctx, uint64_t arg)
             r->faulty[node] = false;
             break;
         }
+    }
+    if (r->faults_len > noted) {
+        char *nodes = r->faults[noted].nodes;
+        if (peer != node) snprintf(nodes, sizeof r->faults[noted].nodes, "%u->%u", (unsigned)node, (unsigned)peer);
+        else snprintf(nodes, sizeof r->faults[noted].nodes, "%u", (unsigned)node);
     }
     sim_time_ns gap = nm->interval.min_ns + sim_rng_below(rng, nm->interval.max_ns - nm->interval.min_ns + 1);
     if (now + gap < r->chaos_end_ns) schedule(r, now + gap, nemesis_fire, 0);
@@ -597,6 +650,64 @@ static void check_bound(run_result *res, size_t *len, const char *name, const sc
     *len = expect_add(res, *len, name, bound, obs_text, observed != SIM_TIME_NEVER && observed <= b->max_ns);
 }
 
+/* The first start of a fault that breaks something (not a heal or start)
+ * after `t`; `run_end` when none does. */
+static sim_time_ns next_fault_start(const run_ctx *r, sim_time_ns t, sim_time_ns run_end)
+{
+    sim_time_ns next = run_end;
+    for (size_t j = 0; j < r->faults_len; j++) {
+        const run_fault_rec *g = &r->faults[j];
+        if (!g->ends_others && g->start_ns > t && g->start_ns < next) next = g->start_ns;
+    }
+    return next;
+}
+
+/* The recovery of fault i (run_recovery in run_scenario.h), with the lost
+ * and zombie windows that began between its start and the recovery (or,
+ * when it never came, the next fault or the end of the run). */
+static run_recovery recovery_of(const run_ctx *r, size_t i, sim_time_ns run_end)
+{
+    const run_fault_rec *f = &r->faults[i];
+    run_recovery rec = { .applies = !f->ends_others && !f->phases_heal, .recovery_ns = SIM_TIME_NEVER, .ok = true };
+    snprintf(rec.nodes, sizeof rec.nodes, "%s", f->nodes[0] != '\0' ? f->nodes : "-");
+    if (!rec.applies) return rec;
+    const scn_fault *sf = f->scripted >= 0 ? &r->cfg->faults[f->scripted] : NULL;
+    rec.bound = sf != NULL && sf->recover_within_set ? sf->recover_within : r->cfg->expect.recover_within;
+    sim_time_ns until = next_fault_start(r, f->end_ns, run_end);
+    if (f->end_ns < run_end) {
+        sim_time_ns conv = obs_converged_after(r->observer, f->end_ns);
+        if (conv != SIM_TIME_NEVER && (conv < until || until == run_end)) {
+            rec.recovery_ns = conv - f->end_ns;
+            until = conv;
+        }
+    }
+    rec.ok = !rec.bound.checked || (rec.recovery_ns != SIM_TIME_NEVER && rec.recovery_ns <= rec.bound.max_ns);
+    size_t count = 0;
+    const obs_window *wins = obs_windows(r->observer, &count);
+    for (size_t w = 0; w < count; w++) {
+        if (wins[w].start_ns < f->start_ns || wins[w].start_ns > until) continue;
+        if (wins[w].kind == OBS_WINDOW_LOST) rec.lost++;
+        if (wins[w].kind == OBS_WINDOW_ZOMBIE) rec.zombie++;
+    }
+    return rec;
+}
+
+/* One expectation per fault whose recovery is bounded, naming the fault. */
+static size_t check_recoveries(run_result *res, size_t ne, size_t faults)
+{
+    for (size_t i = 0; i < faults; i++) {
+        const run_recovery *rec = &res->recoveries[i];
+        if (!rec->applies || !rec->bound.checked) continue;
+        char name[160], bound[32], observed[32];
+        snprintf(name, sizeof name, "recover_within fault %d (%s, node %s)", (int)res->faults[i].index,
+                 res->faults[i].kind, rec->nodes);
+        fmt_duration(rec->bound.max_ns, bound, sizeof bound);
+        fmt_duration(rec->recovery_ns, observed, sizeof observed);
+        ne = expect_add(res, ne, name, bound, observed, rec->ok);
+    }
+    return ne;
+}
+
 /* `error`: why the run stopped early (a limit, out of memory), or NULL.
  * An early stop makes the run an ERROR whatever the expectations say. */
 /* An array of the result, or stop filling: run_scenario then returns
@@ -632,12 +743,14 @@ static void fill_result(run_ctx *r, const run_options *opt, run_result *res, sim
     /* Faults and convergence after each. */
     FILL_ALLOC(res->faults, r->faults_len + 1);
     FILL_ALLOC(res->convergences, r->faults_len + 1);
+    FILL_ALLOC(res->recoveries, r->faults_len + 1);
     for (size_t i = 0; i < r->faults_len; i++) {
         const run_fault_rec *f = &r->faults[i];
         res->faults[i] = (rpt_fault){ .index = (int32_t)i, .kind = f->kind, .description = keep(res, f->description),
                                       .start_ns = f->start_ns, .end_ns = f->end_ns };
         res->convergences[i] = (rpt_convergence){ .fault_index = (int32_t)i, .fault_end_ns = f->end_ns,
                                                   .converged_ns = obs_converged_after(r->observer, f->end_ns) };
+        res->recoveries[i] = recovery_of(r, i, sim_now(r->sim));
     }
     row->faults = res->faults;
     row->faults_count = r->faults_len;
@@ -679,12 +792,13 @@ static void fill_result(run_ctx *r, const run_options *opt, run_result *res, sim
         return;
     }
     /* Expectations. */
-    FILL_ALLOC(res->expects, 8 + (size_t)cfg->expect.counter_count);
+    FILL_ALLOC(res->expects, 8 + (size_t)cfg->expect.counter_count + r->faults_len);
     size_t ne = 0;
     sim_time_ns converged = obs_converged(r->observer) ? obs_converged_since(r->observer) : SIM_TIME_NEVER;
     sim_time_ns after = converged == SIM_TIME_NEVER ? SIM_TIME_NEVER
                         : (converged > last_fault_end ? converged - last_fault_end : 0);
     check_bound(res, &ne, "converge_within", &cfg->expect.converge_within, after);
+    ne = check_recoveries(res, ne, r->faults_len);
     check_bound(res, &ne, "lost_max", &cfg->expect.lost_max, obs_window_max(r->observer, OBS_WINDOW_LOST));
     check_bound(res, &ne, "zombie_max", &cfg->expect.zombie_max, obs_window_max(r->observer, OBS_WINDOW_ZOMBIE));
     sim_time_ns own = obs_window_max(r->observer, OBS_WINDOW_OWNERSHIP_NONE);
@@ -823,8 +937,17 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
         sim_time_ns end = fault_end(&r, i);
         if (end > last_fault_end) last_fault_end = end;
         char desc[96];
-        snprintf(desc, sizeof desc, "fault %u: %s", i, scn_fault_kind_name(f->kind));
-        fault_note(&r, scn_fault_kind_name(f->kind), f->at_ns, end, "%s", desc);
+        if (f->rolling_steps > 0) {
+            snprintf(desc, sizeof desc, "fault %u: %s (rolling step %u of %u)", i, scn_fault_kind_name(f->kind),
+                     (unsigned)f->rolling_step + 1u, (unsigned)f->rolling_steps);
+        } else {
+            snprintf(desc, sizeof desc, "fault %u: %s", i, scn_fault_kind_name(f->kind));
+        }
+        size_t noted = fault_note(&r, scn_fault_kind_name(f->kind), f->at_ns, end, "%s", desc);
+        if (noted != SIZE_MAX) {
+            r.faults[noted].scripted = (int32_t)i;
+            fault_nodes(f, r.nodes, r.faults[noted].nodes, sizeof r.faults[noted].nodes);
+        }
         schedule(&r, f->at_ns, fault_fire, i);
     }
     if (st == SIM_OK && cfg->nemesis.enabled) {
@@ -899,6 +1022,7 @@ void run_result_deinit(run_result *res)
     free(res->samples);
     free(res->msgstats);
     free(res->faults);
+    free(res->recoveries);
     free(res->expects);
     free(res->params);
     memset(res, 0, sizeof *res);

@@ -41,6 +41,22 @@ typedef struct run_options {
     const char *program;            /* the repro command's program: the CLI's argv[0]; NULL: "build/distrosim" */
 } run_options;
 
+/* The recovery of one fault of the run (reports/SCHEMA.md, "Recovery"):
+ * from the fault's end to the first instant the cluster is converged
+ * again (obs_converged_after), provided that comes before the next fault
+ * starts (heals and starts do not count: they end faults) and the fault
+ * ended before the run did; otherwise never.  Heals and starts, which
+ * end other faults, and the heal at the end of chaos have none. */
+typedef struct run_recovery {
+    bool applies;                   /* false: a heal or start */
+    char nodes[32];                 /* "1", "0->2", "0,1|2", "all" */
+    sim_time_ns recovery_ns;        /* SIM_TIME_NEVER: never */
+    scn_bound bound;                /* the fault's recover_within, else expect.recover_within */
+    bool ok;                        /* within the bound, or not checked */
+    uint32_t lost;                  /* lost windows that began during the fault or its recovery */
+    uint32_t zombie;                /* zombie windows likewise */
+} run_recovery;
+
 /* Everything a run produced; owned by the result (run_result_deinit). */
 typedef struct run_result {
     rpt_run row;                    /* strings and arrays point into this result */
@@ -55,6 +71,7 @@ typedef struct run_result {
     rpt_sample *samples;
     rpt_msgstat *msgstats;
     rpt_fault *faults;
+    run_recovery *recoveries;       /* one per row.faults entry, same order */
     rpt_expect *expects;
     rpt_param *params;
     char **strings;                 /* every other string the rows point at */

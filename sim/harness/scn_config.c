@@ -198,6 +198,7 @@ void scn_config_defaults(scn_config *config)
     config->phases.quiet_ns = 2u * 60u * SIM_S;
 
     config->expect.converge_within = (scn_bound){ .checked = true, .max_ns = 60u * SIM_S };
+    config->expect.recover_within = (scn_bound){ .checked = false, .max_ns = 0 };
     config->expect.lost_max = (scn_bound){ .checked = true, .max_ns = 0 };
     config->expect.zombie_max = (scn_bound){ .checked = true, .max_ns = 0 };
     config->expect.ownership_disagreement_max = (scn_bound){ .checked = false, .max_ns = 0 };
@@ -309,6 +310,11 @@ static bool distro_equal(const distro_config *a, const distro_config *b)
     return true;
 }
 
+static bool bound_equal(const scn_bound *a, const scn_bound *b)
+{
+    return a->checked == b->checked && a->max_ns == b->max_ns;
+}
+
 static bool fault_equal(const scn_fault *a, const scn_fault *b)
 {
     if (a->kind != b->kind || a->at_ns != b->at_ns || a->node != b->node || a->from != b->from ||
@@ -316,7 +322,9 @@ static bool fault_equal(const scn_fault *a, const scn_fault *b)
         a->link_fields != b->link_fields || a->group_count != b->group_count ||
         a->clock_offset_ns != b->clock_offset_ns || a->clock_drift_ppm != b->clock_drift_ppm ||
         a->members_on != b->members_on || a->members_add != b->members_add ||
-        a->members_remove != b->members_remove) {
+        a->members_remove != b->members_remove || a->recover_within_set != b->recover_within_set ||
+        !bound_equal(&a->recover_within, &b->recover_within) || a->rolling_step != b->rolling_step ||
+        a->rolling_steps != b->rolling_steps || a->rolling_every_ns != b->rolling_every_ns) {
         return false;
     }
     if (!link_params_equal(&a->link, &b->link)) return false;
@@ -327,11 +335,6 @@ static bool counter_equal(const scn_counter_bound *a, const scn_counter_bound *b
 {
     return strcmp(a->name, b->name) == 0 && a->min_set == b->min_set && a->min == b->min &&
            a->max_set == b->max_set && a->max == b->max;
-}
-
-static bool bound_equal(const scn_bound *a, const scn_bound *b)
-{
-    return a->checked == b->checked && a->max_ns == b->max_ns;
 }
 
 static bool top_equal(const scn_config *a, const scn_config *b)
@@ -414,6 +417,7 @@ bool scn_config_equal(const scn_config *a, const scn_config *b)
     }
     const scn_expect *ea = &a->expect, *eb = &b->expect;
     if (!bound_equal(&ea->converge_within, &eb->converge_within) ||
+        !bound_equal(&ea->recover_within, &eb->recover_within) ||
         !bound_equal(&ea->lost_max, &eb->lost_max) || !bound_equal(&ea->zombie_max, &eb->zombie_max) ||
         !bound_equal(&ea->ownership_disagreement_max, &eb->ownership_disagreement_max) ||
         ea->lag_allowance_ns != eb->lag_allowance_ns || ea->zombie_allowance_ns != eb->zombie_allowance_ns ||
@@ -507,7 +511,9 @@ static sim_status validate_fault_nodes(const scn_fault *f, uint32_t index, uint3
     return SIM_OK;
 }
 
-static sim_status validate_fault(const scn_config *c, uint32_t index, const char *where, sim_error *err)
+/* `entry` is the fault's entry in the file (scn_fault_entry), which messages name. */
+static sim_status validate_fault(const scn_config *c, uint32_t index, uint32_t entry, const char *where,
+                                 sim_error *err)
 {
     const scn_fault *f = &c->faults[index];
     char at[32], end[32];
@@ -517,42 +523,105 @@ static sim_status validate_fault(const scn_config *c, uint32_t index, const char
         scn_format_duration(window_ns, end, sizeof end);
         if (c->phases.enabled) {
             return INVALID("faults[%u].at: %s is not within the chaos phase (%s); faults act only "
-                           "during chaos", (unsigned)index, at, end);
+                           "during chaos", (unsigned)entry, at, end);
         }
-        return INVALID("faults[%u].at: %s is not before the end of the run (%s)", (unsigned)index, at, end);
+        return INVALID("faults[%u].at: %s is not before the end of the run (%s)", (unsigned)entry, at, end);
     }
-    sim_status st = validate_fault_nodes(f, index, c->cluster.nodes, where, err);
+    sim_status st = validate_fault_nodes(f, entry, c->cluster.nodes, where, err);
     if (st != SIM_OK) return st;
     if (f->duration_ns > SCN_DURATION_NS_MAX) {
-        return INVALID("faults[%u]: duration above the limit of one year", (unsigned)index);
+        return INVALID("faults[%u]: duration above the limit of one year", (unsigned)entry);
     }
     if ((f->kind == SCN_FAULT_PAUSE || f->kind == SCN_FAULT_LINK) && f->duration_ns == 0) {
-        return INVALID("faults[%u].%s.for: expected a positive duration", (unsigned)index,
+        return INVALID("faults[%u].%s.for: expected a positive duration", (unsigned)entry,
                        scn_fault_kind_name(f->kind));
+    }
+    if (f->recover_within_set && (f->kind == SCN_FAULT_HEAL_ALL || f->kind == SCN_FAULT_HEAL_LINK ||
+                                  f->kind == SCN_FAULT_HEAL_NODE || f->kind == SCN_FAULT_START)) {
+        return INVALID("faults[%u].recover_within: a %s ends other faults and has no recovery of its own; "
+                       "bound the fault it ends", (unsigned)entry, scn_fault_kind_name(f->kind));
     }
     if (f->kind == SCN_FAULT_LINK) {
         if (f->link_fields == 0 || (f->link_fields & ~(uint32_t)SCN_LINK_ALL) != 0) {
             return INVALID("faults[%u].link: expected at least one of latency, loss, duplicate, "
-                           "reorder, bandwidth", (unsigned)index);
+                           "reorder, bandwidth", (unsigned)entry);
         }
         sim_error lat_err;
         if (sim_latency_validate(&f->link.latency, &lat_err) != SIM_OK) {
-            return INVALID("faults[%u].link.latency: %s", (unsigned)index, lat_err.message);
+            return INVALID("faults[%u].link.latency: %s", (unsigned)entry, lat_err.message);
         }
         if (f->link.loss_ppm > SIM_PPM || f->link.duplicate_ppm > SIM_PPM) {
-            return INVALID("faults[%u].link: ratio above 1", (unsigned)index);
+            return INVALID("faults[%u].link: ratio above 1", (unsigned)entry);
         }
     }
     if (f->kind == SCN_FAULT_CLOCK) {
         if (f->clock_drift_ppm > SIM_DRIFT_PPM_MAX || f->clock_drift_ppm < -SIM_DRIFT_PPM_MAX) {
             return INVALID("faults[%u].clock.drift_ppm: expected an integer between %d and %d, got %d",
-                           (unsigned)index, -SIM_DRIFT_PPM_MAX, SIM_DRIFT_PPM_MAX,
+                           (unsigned)entry, -SIM_DRIFT_PPM_MAX, SIM_DRIFT_PPM_MAX,
                            (int)f->clock_drift_ppm);
         }
         if (f->clock_offset_ns > (int64_t)SCN_DURATION_NS_MAX ||
             f->clock_offset_ns < -(int64_t)SCN_DURATION_NS_MAX) {
-            return INVALID("faults[%u].clock.offset: above the limit of one year", (unsigned)index);
+            return INVALID("faults[%u].clock.offset: above the limit of one year", (unsigned)entry);
         }
+    }
+    return SIM_OK;
+}
+
+uint32_t scn_fault_entry(const scn_config *c, uint32_t index)
+{
+    uint32_t entry = 0;
+    for (uint32_t i = 1; i <= index && i < c->fault_count; i++) {
+        if (c->faults[i].rolling_step == 0) entry++;
+    }
+    return entry;
+}
+
+/* Whether step k of the group at faults[first] is what its entry expands to. */
+static bool rolling_step_ok(const scn_fault *first, const scn_fault *f, uint32_t k)
+{
+    return f->rolling_step == k && f->rolling_steps == first->rolling_steps &&
+           f->rolling_every_ns == first->rolling_every_ns && f->kind == first->kind &&
+           f->duration_ns == first->duration_ns && f->recover_within_set == first->recover_within_set &&
+           bound_equal(&f->recover_within, &first->recover_within) &&
+           f->at_ns == first->at_ns + (sim_time_ns)k * first->rolling_every_ns;
+}
+
+/* Every rolling group is whole and regular, so the printer can write its
+ * entry back; its last step starts inside the fault window. */
+static sim_status validate_rolling(const scn_config *c, const char *where, sim_error *err)
+{
+    for (uint32_t i = 0, entry = 0; i < c->fault_count; entry++) {
+        const scn_fault *first = &c->faults[i];
+        uint32_t steps = first->rolling_steps;
+        if (steps == 0) {
+            if (first->rolling_step != 0) return INVALID("faults[%u]: a rolling step outside its entry", (unsigned)entry);
+            i++;
+            continue;
+        }
+        if (first->kind != SCN_FAULT_RESTART && first->kind != SCN_FAULT_PAUSE) {
+            return INVALID("faults[%u].rolling.action: expected restart or pause", (unsigned)entry);
+        }
+        if (first->rolling_every_ns == 0 || first->rolling_every_ns > SCN_DURATION_NS_MAX) {
+            return INVALID("faults[%u].rolling.every: expected a positive duration of at most 8760h", (unsigned)entry);
+        }
+        if (steps > c->fault_count - i) return INVALID("faults[%u].rolling: steps missing", (unsigned)entry);
+        for (uint32_t k = 0; k < steps; k++) {
+            if (!rolling_step_ok(first, &c->faults[i + k], k)) {
+                return INVALID("faults[%u].rolling: step %u differs from its entry", (unsigned)entry, (unsigned)k);
+            }
+        }
+        const scn_fault *last = &c->faults[i + steps - 1];
+        sim_time_ns window_ns = scn_config_fault_window_ns(c);
+        if (last->at_ns >= window_ns) {
+            char at[32], end[32];
+            scn_format_duration(last->at_ns, at, sizeof at);
+            scn_format_duration(window_ns, end, sizeof end);
+            return INVALID("faults[%u].rolling: step %u (node %u) starts at %s, not %s (%s)", (unsigned)entry,
+                           (unsigned)(steps - 1), (unsigned)last->node, at,
+                           c->phases.enabled ? "within the chaos phase" : "before the end of the run", end);
+        }
+        i += steps;
     }
     return SIM_OK;
 }
@@ -722,8 +791,11 @@ sim_status scn_config_validate(const scn_config *c, const char *where, sim_error
     st = validate_network(c, where, err);
     if (st != SIM_OK) return st;
     if (c->fault_count > SCN_FAULTS_MAX) return INVALID("faults: more than %u faults", SCN_FAULTS_MAX);
-    for (uint32_t i = 0; i < c->fault_count; i++) {
-        st = validate_fault(c, i, where, err);
+    st = validate_rolling(c, where, err);
+    if (st != SIM_OK) return st;
+    for (uint32_t i = 0, entry = 0; i < c->fault_count; i++) {
+        if (i > 0 && c->faults[i].rolling_step == 0) entry++;
+        st = validate_fault(c, i, entry, where, err);
         if (st != SIM_OK) return st;
     }
     st = validate_rest(c, where, err);
@@ -918,6 +990,17 @@ static void print_partition(FILE *out, const scn_fault *f)
     fputc(']', out);
 }
 
+/* The keys after the action, and the end of the entry. */
+static void print_fault_tail(FILE *out, const scn_fault *f)
+{
+    if (f->recover_within_set) {
+        fputs(", recover_within: ", out);
+        if (f->recover_within.checked) print_duration(out, f->recover_within.max_ns);
+        else fputs("unchecked", out);
+    }
+    fputs("}\n", out);
+}
+
 static void print_fault(FILE *out, const scn_fault *f)
 {
     fputs("  - {at: ", out);
@@ -965,7 +1048,23 @@ static void print_fault(FILE *out, const scn_fault *f)
         break;
     case SCN_FAULT_KINDS: SIM_ASSERT(0 && "not a fault kind"); break;
     }
-    fputs("}\n", out);
+    print_fault_tail(out, f);
+}
+
+/* A rolling entry, written back from its steps faults[0, steps). */
+static void print_rolling(FILE *out, const scn_fault *steps)
+{
+    const scn_fault *f = &steps[0];
+    fputs("  - {at: ", out);
+    print_duration(out, f->at_ns);
+    fprintf(out, ", rolling: {action: %s, nodes: [", f->kind == SCN_FAULT_PAUSE ? "pause" : "restart");
+    for (uint32_t k = 0; k < f->rolling_steps; k++) fprintf(out, "%s%u", k > 0 ? ", " : "", (unsigned)steps[k].node);
+    fputs("], every: ", out);
+    print_duration(out, f->rolling_every_ns);
+    fputs(", down: ", out);
+    print_duration(out, f->duration_ns);
+    fputs(", wait_converged: false}", out);
+    print_fault_tail(out, f);
 }
 
 static void print_cluster(FILE *out, const scn_cluster *cl)
@@ -1173,6 +1272,7 @@ static void print_expect(FILE *out, const scn_config *c)
     const scn_expect *e = &c->expect;
     fputs("expect:\n", out);
     print_bound(out, "converge_within", &e->converge_within);
+    print_bound(out, "recover_within", &e->recover_within);
     print_bound(out, "lost_max", &e->lost_max);
     print_bound(out, "zombie_max", &e->zombie_max);
     print_bound(out, "ownership_disagreement_max", &e->ownership_disagreement_max);
@@ -1217,7 +1317,14 @@ sim_status scn_config_print(const scn_config *c, FILE *out)
     print_network(out, &c->network);
     print_workload(out, &c->workload);
     fputs(c->fault_count == 0 ? "faults: []\n" : "faults:\n", out);
-    for (uint32_t i = 0; i < c->fault_count; i++) print_fault(out, &c->faults[i]);
+    for (uint32_t i = 0; i < c->fault_count;) {   /* validated: a rolling group is whole */
+        if (c->faults[i].rolling_steps > 0) {
+            print_rolling(out, &c->faults[i]);
+            i += c->faults[i].rolling_steps;
+        } else {
+            print_fault(out, &c->faults[i++]);
+        }
+    }
     print_nemesis_phases(out, c);
     print_expect(out, c);
     if (c->engine.events_budget != 0 || c->engine.events_max != 0) {   /* defaults stay unprinted */

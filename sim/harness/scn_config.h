@@ -20,7 +20,9 @@
  *   (3) With phases enabled, duration_ns == chaos_ns + quiet_ns.
  *   (4) Every fault's at_ns is before the end of the run (and, with phases,
  *       inside the chaos phase).  Faults keep file order: the index in
- *       faults[] is the fault's stable id (H17), also when times are unsorted.
+ *       faults[] is the fault's stable id (H17), also when times are unsorted;
+ *       a rolling entry's steps take consecutive ids (scn_fault_entry maps
+ *       an id back to its entry in the file).
  *   (5) A link override or link fault holds fully usable sim_link_params:
  *       the fields named in its `fields` mask come from the scenario, every
  *       other field equals network.defaults.  The runner applies only the
@@ -202,6 +204,11 @@ typedef struct scn_workload {
     scn_churn churn;                               /* default all 0 */
 } scn_workload;
 
+typedef struct scn_bound {
+    bool checked;                       /* false: written "unchecked", not checked */
+    sim_time_ns max_ns;                 /* 0 when not checked */
+} scn_bound;
+
 /* How each fault kind uses the fields of scn_fault (unused fields are 0):
  *
  *   kind       YAML                                  fields
@@ -261,6 +268,15 @@ typedef struct scn_fault {
     scn_node_set members_on;            /* MEMBERS: whose member view changes; non-empty */
     scn_node_set members_add;           /* MEMBERS: add and remove are disjoint, */
     scn_node_set members_remove;        /*          not both empty */
+    bool recover_within_set;            /* the entry has its own recover_within */
+    scn_bound recover_within;           /* then: overrides expect.recover_within */
+    /* A `rolling` entry expands into `rolling_steps` consecutive RESTART or
+     * PAUSE faults (rolling_step 0, 1, ...), one per listed node, at
+     * at + step x rolling_every_ns, each for the entry's `down`; the printer
+     * writes the entry back from its steps.  rolling_steps 0: not rolling. */
+    uint32_t rolling_step;
+    uint32_t rolling_steps;
+    sim_time_ns rolling_every_ns;
 } scn_fault;
 
 typedef struct scn_range_ns {
@@ -287,11 +303,6 @@ typedef struct scn_phases {
     sim_time_ns chaos_ns;               /* faults and nemesis act only here; default 3 m */
     sim_time_ns quiet_ns;               /* everything healed, then converge; default 2 m */
 } scn_phases;
-
-typedef struct scn_bound {
-    bool checked;                       /* false: written "unchecked", not checked */
-    sim_time_ns max_ns;                 /* 0 when not checked */
-} scn_bound;
 
 /* The counters a scenario may bound (expect.counters), each the model's
  * per-node counter summed over nodes, with what it counts.  The one table
@@ -320,6 +331,7 @@ typedef struct scn_counter_bound {
 
 typedef struct scn_expect {
     scn_bound converge_within;          /* after the last fault ends; default 60 s */
+    scn_bound recover_within;           /* every fault's recovery (run_scenario.h); default unchecked */
     scn_bound lost_max;                 /* longest lost window; default 0 s */
     scn_bound zombie_max;               /* longest zombie window; default 0 s */
     scn_bound ownership_disagreement_max; /* default unchecked: views differ while nodes boot */
@@ -449,6 +461,10 @@ void scn_default_address(uint32_t index, char out[SCN_ADDRESS_BYTES]);
  * sim_net_partition: listed groups keep their index, unlisted nodes share
  * the group after the last listed one.  Returns the number of groups. */
 uint32_t scn_partition_group_of(const scn_fault *fault, uint32_t nodes, uint32_t *group_of);
+
+/* The entry of the file's `faults` list that faults[index] comes from: the
+ * index itself unless a rolling entry before it expanded into several. */
+uint32_t scn_fault_entry(const scn_config *config, uint32_t index);
 
 /* "partition", "heal" (all three HEAL kinds), "crash", ...; never NULL. */
 const char *scn_fault_kind_name(scn_fault_kind kind);

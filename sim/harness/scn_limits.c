@@ -136,7 +136,7 @@ static sim_status check_clocks(const scn_config *c, const char *where, sim_error
         scn_format_duration(back, offset, sizeof offset);
         scn_format_duration(f->at_ns, at, sizeof at);
         return INVALID("faults[%u].clock.offset: -%s at %s would put node %u's clock before 0 "
-                       "(expected an offset of at least -%s)", (unsigned)i, offset, at, (unsigned)f->node, at);
+                       "(expected an offset of at least -%s)", (unsigned)scn_fault_entry(c, i), offset, at, (unsigned)f->node, at);
     }
     return SIM_OK;
 }

@@ -1389,8 +1389,10 @@ static const field churn_fields[] = {
 #define FLT(member) offsetof(scn_fault, member)
 
 /* `at` and the action keys; the kind of each action follows in fault_actions. */
-static const char *const fault_keys[] = { "at", "partition", "block", "isolate", "heal", "crash", "start",
-                                          "restart", "pause", "link", "clock", "members" };
+static const char *const fault_keys[] = { "at", "recover_within", "partition", "block", "isolate", "heal",
+                                          "crash", "start", "restart", "pause", "link", "clock", "members",
+                                          "rolling" };
+static const char *const rolling_keys[] = { "action", "nodes", "every", "down", "wait_converged" };
 
 static const field from_to_fields[] = {
     REQ("from", F_NODE, FLT(from), 0, 0),
@@ -1449,6 +1451,7 @@ static const field phases_fields[] = {
 
 static const field expect_fields[] = {
     FLD("converge_within", F_BOUND, CFG(expect.converge_within), 0, 0),
+    FLD("recover_within", F_BOUND, CFG(expect.recover_within), 0, 0),
     FLD("lost_max", F_BOUND, CFG(expect.lost_max), 0, 0),
     FLD("zombie_max", F_BOUND, CFG(expect.zombie_max), 0, 0),
     FLD("ownership_disagreement_max", F_BOUND, CFG(expect.ownership_disagreement_max), 0, 0),
@@ -1959,7 +1962,69 @@ static sim_status parse_action(ctx *c, uint32_t k, uint32_t v, scn_fault *f)
     return st;
 }
 
-static sim_status parse_fault(ctx *c, uint32_t item, scn_fault *f)
+/* `rolling: {action, nodes, every, down, wait_converged}`: f becomes the
+ * template of the steps (kind, down as duration, every, steps) and
+ * nodes[0, f->rolling_steps) the nodes in step order; parse_faults expands it. */
+static sim_status parse_rolling(ctx *c, uint32_t v, scn_fault *f, uint32_t *nodes)
+{
+    char got_buf[256];
+    sim_status st = expect_kind(c, v, YN_MAPPING, "a mapping such as {action: restart, every: 30s, down: 10s}");
+    if (st == SIM_OK) st = check_keys(c, v, rolling_keys, ARRAY_LEN(rolling_keys));
+    if (st != SIM_OK) return st;
+    static const char *const required[] = { "action", "every", "down" };
+    for (size_t i = 0; i < ARRAY_LEN(required); i++) {
+        if (map_get(c, v, required[i]) == NONE) return fail(c, v, "missing key \"%s\"", required[i]);
+    }
+    uint32_t n = map_get(c, v, "action");
+    size_t saved = path_push(c, "action");
+    if (scalar_is(c, n, "restart")) f->kind = SCN_FAULT_RESTART;
+    else if (scalar_is(c, n, "pause")) f->kind = SCN_FAULT_PAUSE;
+    else st = fail(c, n, "expected restart or pause, got %s", GOT(n));
+    path_pop(c, saved);
+    if (st != SIM_OK) return st;
+    saved = path_push(c, "every");
+    st = conv_duration(c, map_get(c, v, "every"), 1, &f->rolling_every_ns);
+    path_pop(c, saved);
+    if (st != SIM_OK) return st;
+    saved = path_push(c, "down");
+    st = conv_duration(c, map_get(c, v, "down"), 1, &f->duration_ns);
+    path_pop(c, saved);
+    if (st != SIM_OK) return st;
+    bool wait = false;
+    n = map_get(c, v, "wait_converged");
+    saved = path_push(c, "wait_converged");
+    if (n != NONE) st = conv_bool(c, n, &wait);
+    if (st == SIM_OK && wait) {
+        st = fail(c, n, "true is not supported yet: the steps follow the fixed schedule, `every` "
+                        "apart; write false or leave it out");
+    }
+    path_pop(c, saved);
+    if (st != SIM_OK) return st;
+    n = map_get(c, v, "nodes");
+    if (n == NONE) {   /* default: every node, in index order */
+        for (uint32_t i = 0; i < c->cfg->cluster.nodes; i++) nodes[i] = i;
+        f->rolling_steps = c->cfg->cluster.nodes;
+        return SIM_OK;
+    }
+    saved = path_push(c, "nodes");
+    scn_node_set seen = 0;
+    st = expect_kind(c, n, YN_SEQUENCE, "a non-empty list of node indices such as [0, 1, 2]");
+    if (st == SIM_OK && node_at(c, n)->count == 0) st = fail(c, n, "expected a non-empty list of node indices such as [0, 1, 2]");
+    uint32_t i = 0;
+    for (uint32_t e = st == SIM_OK ? node_at(c, n)->first : NONE; e != NONE; e = node_at(c, e)->next, i++) {
+        size_t inner = path_push_index(c, i);
+        st = conv_node(c, e, &nodes[i]);
+        if (st == SIM_OK && (seen >> nodes[i] & 1u)) st = fail(c, e, "node %u is listed twice", (unsigned)nodes[i]);
+        path_pop(c, inner);
+        if (st != SIM_OK) break;
+        seen |= (scn_node_set)1 << nodes[i];
+    }
+    path_pop(c, saved);
+    f->rolling_steps = i;
+    return st;
+}
+
+static sim_status parse_fault(ctx *c, uint32_t item, scn_fault *f, uint32_t *rolling_nodes)
 {
     sim_status st = expect_kind(c, item, YN_MAPPING, "a mapping such as {at: 30s, crash: 1}");
     if (st == SIM_OK) st = check_keys(c, item, fault_keys, ARRAY_LEN(fault_keys));
@@ -1968,7 +2033,7 @@ static sim_status parse_fault(ctx *c, uint32_t item, scn_fault *f)
     uint32_t action = NONE, action_value = NONE;
     for (uint32_t k = node_at(c, item)->first; k != NONE;) {
         uint32_t v = node_at(c, k)->next;
-        if (!scalar_is(c, k, "at")) {
+        if (!scalar_is(c, k, "at") && !scalar_is(c, k, "recover_within")) {
             if (action != NONE) {
                 size_t l1 = 0, l2 = 0;
                 const char *a1 = text_of(c, action, &l1), *a2 = text_of(c, k, &l2);
@@ -1983,7 +2048,15 @@ static sim_status parse_fault(ctx *c, uint32_t item, scn_fault *f)
     if (at == NONE) return fail(c, item, "missing key \"at\"");
     if (action == NONE) {
         return fail(c, item, "expected one action (one of: partition, block, isolate, heal, crash, start, restart, "
-                             "pause, link, clock, members), got none");
+                             "pause, link, clock, members, rolling), got none");
+    }
+    uint32_t bound = map_get(c, item, "recover_within");
+    if (bound != NONE) {
+        size_t at_bound = path_push(c, "recover_within");
+        st = conv_bound(c, bound, &f->recover_within);
+        path_pop(c, at_bound);
+        if (st != SIM_OK) return st;
+        f->recover_within_set = true;
     }
     size_t saved = path_push(c, "at");
     st = conv_duration(c, at, 0, &f->at_ns);
@@ -2003,31 +2076,50 @@ static sim_status parse_fault(ctx *c, uint32_t item, scn_fault *f)
     char key[16];
     snprintf(key, sizeof key, "%.*s", (int)klen, ktext);   /* a known action key: short */
     saved = path_push(c, key);
-    st = parse_action(c, action, action_value, f);
+    st = scalar_is(c, action, "rolling") ? parse_rolling(c, action_value, f, rolling_nodes)
+                                         : parse_action(c, action, action_value, f);
     path_pop(c, saved);
     return st;
 }
 
-static sim_status parse_faults(ctx *c, uint32_t seq)
+/* Appends fault f, or the steps of the rolling entry f over `nodes`. */
+static sim_status add_fault(ctx *c, uint32_t item, const scn_fault *f, const uint32_t *nodes, size_t *cap)
 {
     scn_config *cfg = c->cfg;
+    uint32_t steps = f->rolling_steps == 0 ? 1u : f->rolling_steps;
+    if (steps > SCN_FAULTS_MAX - cfg->fault_count) {
+        return fail(c, item, "expected at most %u faults (a rolling entry counts one per step)", SCN_FAULTS_MAX);
+    }
+    if (!SIM_VEC_RESERVE(cfg->faults, cfg->fault_count, *cap, steps)) return fail_nomem(c);
+    for (uint32_t k = 0; k < steps; k++) {
+        scn_fault *step = &cfg->faults[cfg->fault_count++];
+        *step = *f;
+        if (f->rolling_steps == 0) continue;
+        step->rolling_step = k;
+        step->node = nodes[k];
+        step->at_ns = f->at_ns + (sim_time_ns)k * f->rolling_every_ns;
+    }
+    return SIM_OK;
+}
+
+static sim_status parse_faults(ctx *c, uint32_t seq)
+{
     size_t saved = path_push(c, "faults");
     sim_status st = expect_kind(c, seq, YN_SEQUENCE, "a list of faults such as [{at: 30s, crash: 1}]");
     uint32_t count = st == SIM_OK ? node_at(c, seq)->count : 0;
     if (st == SIM_OK && count > SCN_FAULTS_MAX) {
         st = fail(c, seq, "expected at most %u faults, got %u", SCN_FAULTS_MAX, (unsigned)count);
     }
-    if (st == SIM_OK && count > 0) {
-        cfg->faults = calloc(count, sizeof *cfg->faults);
-        if (cfg->faults == NULL) st = fail_nomem(c);
-    }
+    size_t cap = 0;
     uint32_t i = 0;
     for (uint32_t e = st == SIM_OK ? node_at(c, seq)->first : NONE; e != NONE; e = node_at(c, e)->next, i++) {
         size_t inner = path_push_index(c, i);
-        st = parse_fault(c, e, &cfg->faults[i]);
+        scn_fault f;
+        uint32_t nodes[SCN_NODES_MAX];
+        st = parse_fault(c, e, &f, nodes);
+        if (st == SIM_OK) st = add_fault(c, e, &f, nodes, &cap);
         path_pop(c, inner);
         if (st != SIM_OK) break;
-        cfg->fault_count = i + 1u;
     }
     path_pop(c, saved);
     return st;
