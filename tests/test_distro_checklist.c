@@ -364,6 +364,51 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 /* Health-status channel: replicas fetch statuses only on a mismatch. */
 
+START_TEST(test_health_channel_marks_an_instance_the_owner_does_not_list_unhealthy)
+{
+    /* Kills health-unlisted-keeps-flag.  A replica that fetches the owner's
+     * statuses gives every local instance the owner's flag, and one the
+     * owner does not list becomes unhealthy (ServiceManager.ServiceUpdater,
+     * updatedHealthStatus: a missing ip:port reads as false).  Node 0 owns
+     * K in both {0,1,2} and {0,2}; node 1 gets {a, b}; node 0 drops node 1
+     * from its list, deregisters b (the sync to a non-member is dropped)
+     * and takes node 1 back.  Verify is off, so only the health channel,
+     * first run at 30 s here, tells node 1: b stays listed there, now
+     * unhealthy, and a stays healthy. */
+    distro_config cfg = quiet_config();
+    cfg.verify_interval_ns = 3600 * S;
+    cfg.health_sync_initial_ns = 30 * S;
+    tst_world *w = tst_world_new(3, 54, &cfg);
+    tst_run_to(w, 10 * S);
+    char ks[32];
+    tst_service_with_hash(ks, sizeof ks, "unlisted", 3, 0, 2, 0);
+    uint32_t key = tst_key(w, ks);
+    uint32_t ca = tst_client(w, ks, "10.54.0.1", 80), cb = tst_client(w, ks, "10.54.0.2", 80);
+    tst_request(w, ca, 0, DISTRO_OP_REGISTER);
+    tst_request(w, cb, 0, DISTRO_OP_REGISTER);
+    tst_run_to(w, 15 * S);
+    ck_assert_uint_eq(distro_node_instance_count(w->cluster, 1, key), 2);
+    sim_error err;
+    ck_assert_int_eq(distro_member_remove(w->cluster, 0, 1, &err), SIM_OK);
+    tst_run_to(w, 16 * S);
+    tst_request(w, cb, 0, DISTRO_OP_DEREGISTER);
+    tst_run_to(w, 20 * S);
+    ck_assert_uint_eq(distro_node_instance_count(w->cluster, 0, key), 1);
+    ck_assert_int_eq(distro_member_add(w->cluster, 0, 1, &err), SIM_OK);
+    tst_run_to(w, 29 * S);
+    bool healthy = false;
+    ck_assert(distro_node_has_instance(w->cluster, 1, key, "10.54.0.2", 80, &healthy));
+    ck_assert(healthy);
+    tst_run_to(w, 32 * S);
+    ck_assert(distro_node_has_instance(w->cluster, 1, key, "10.54.0.2", 80, &healthy));
+    ck_assert(!healthy);
+    ck_assert(distro_node_has_instance(w->cluster, 1, key, "10.54.0.1", 80, &healthy));
+    ck_assert(healthy);
+    ck_assert_uint_ge(sent(w, 1, 0, "instance_statuses"), 1);
+    tst_world_free(w);
+}
+END_TEST
+
 START_TEST(test_health_channel_fetches_only_mismatched_services)
 {
     /* Kills health-fetch-always (and the channel starting early or never).
@@ -1537,6 +1582,7 @@ static Suite *checklist_suite(void)
     tcase_add_test(tc, test_aborted_checksum_message_removes_nothing);
     tcase_add_test(tc, test_added_member_is_down_until_first_contact);
     tcase_add_test(tc, test_health_channel_fetches_only_mismatched_services);
+    tcase_add_test(tc, test_health_channel_marks_an_instance_the_owner_does_not_list_unhealthy);
     tcase_add_test(tc, test_owner_clock_step_makes_instances_look_stale);
     tcase_add_test(tc, test_empty_batch_is_rejected_and_retried_forever);
     tcase_add_test(tc, test_one_way_link_flaps_the_peer_up_and_down);
