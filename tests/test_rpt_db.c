@@ -353,7 +353,7 @@ static int tst_raw_user_version(const char *path)
  * ======================================================================== */
 
 #define TST_TABLES \
-    "convergences\ncounters\nexpects\nfaults\nmsgstats\nrun_params\nruns\nsamples\nwindows\n"
+    "campaigns\nconvergences\ncounters\nexpects\nfaults\nmsgstats\nrun_params\nruns\nsamples\nwindows\n"
 #define TST_RUN_ID_INDEXES                                                                   \
     "convergences_run_id\ncounters_run_id\nexpects_run_id\nfaults_run_id\nmsgstats_run_id\n" \
     "run_params_run_id\nsamples_run_id\nwindows_run_id\n"
@@ -361,7 +361,7 @@ static int tst_raw_user_version(const char *path)
     "id\ncampaign\nscenario_name\nscenario_path\nscenario_sha256\neffective_yaml\nseed\n"    \
     "build\nverdict\nfailure\nrepro\nend_ns\nevents\ntrace_hash\nconverged_ns\n"             \
     "last_fault_end_ns\nchildren_count\nlag_count\nlag_p50_ns\nlag_p90_ns\nlag_p99_ns\n"     \
-    "lag_max_ns\n"
+    "lag_max_ns\ncampaign_id\n"
 
 START_TEST(test_open_new_file)
 {
@@ -369,11 +369,11 @@ START_TEST(test_open_new_file)
     tst_dir dir;
     tst_dir_make(&dir);
     char *path = tst_dir_file(&dir, "runs.db");
-    ck_assert_int_eq(rpt_db_schema_version(), 2);
+    ck_assert_int_eq(rpt_db_schema_version(), 3);
     ck_assert_int_eq(rpt_db_schema_version(), RPT_DB_SCHEMA_VERSION);
 
     rpt_db *db = tst_open(path, reverse);
-    tst_query_eq(db, "PRAGMA user_version", "2\n");
+    tst_query_eq(db, "PRAGMA user_version", "3\n");
     tst_query_eq(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
                  TST_TABLES);
     tst_query_eq(db, "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE "
@@ -391,13 +391,14 @@ START_TEST(test_open_new_file)
                  "convergences|runs|run_id|id|CASCADE\ncounters|runs|run_id|id|CASCADE\n"
                  "expects|runs|run_id|id|CASCADE\nfaults|runs|run_id|id|CASCADE\n"
                  "msgstats|runs|run_id|id|CASCADE\nrun_params|runs|run_id|id|CASCADE\n"
+                 "runs|campaigns|campaign_id|id|SET NULL\n"
                  "samples|runs|run_id|id|CASCADE\nwindows|runs|run_id|id|CASCADE\n");
     tst_query_eq(db, "SELECT count(*) FROM runs", "0\n");
     rpt_db_close(db);
 
     /* Reopening a current file changes nothing. */
     db = tst_open(path, reverse);
-    tst_query_eq(db, "PRAGMA user_version", "2\n");
+    tst_query_eq(db, "PRAGMA user_version", "3\n");
     tst_query_eq(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
                  TST_TABLES);
     rpt_db_close(db);
@@ -504,7 +505,7 @@ START_TEST(test_migrate_v1)
     ck_assert_int_eq(tst_raw_user_version(old_path), 1);
 
     rpt_db *db = tst_open(old_path, reverse);
-    tst_query_eq(db, "PRAGMA user_version", "2\n");
+    tst_query_eq(db, "PRAGMA user_version", "3\n");
     tst_query_eq(db, "SELECT id, campaign, scenario_name, seed, verdict, end_ns, events, "
                      "trace_hash, children_count, lag_count, lag_p50_ns, lag_p90_ns, lag_p99_ns,"
                      " lag_max_ns FROM runs ORDER BY id",
@@ -539,7 +540,7 @@ START_TEST(test_migrate_v1)
     free(fresh_schema);
     rpt_db_close(fresh);
     rpt_db_close(db);
-    ck_assert_int_eq(tst_raw_user_version(old_path), 2);
+    ck_assert_int_eq(tst_raw_user_version(old_path), 3);
     free(d);
     free(old_path);
     free(new_path);
@@ -553,14 +554,14 @@ START_TEST(test_newer_version_rejected)
     sim_error err;
     tst_dir dir;
     tst_dir_make(&dir);
-    char *path = tst_dir_file(&dir, "v3.db");
-    tst_make_db(path, true, NULL, 3);
+    char *path = tst_dir_file(&dir, "v4.db");
+    tst_make_db(path, true, NULL, 4);
     rpt_db *db = NULL;
     TST_ERR(rpt_db_open(path, &db, &err), SIM_ERR_REPORT);
     ck_assert_ptr_null(db);
-    ck_assert_str_eq(err.message, "database schema version 3 is newer than this build (2)");
+    ck_assert_str_eq(err.message, "database schema version 4 is newer than this build (3)");
     ck_assert_str_eq(err.where, "rpt_db_open");
-    ck_assert_int_eq(tst_raw_user_version(path), 3);        /* untouched */
+    ck_assert_int_eq(tst_raw_user_version(path), 4);        /* untouched */
     free(path);
     tst_dir_remove(&dir);
 }
@@ -662,7 +663,7 @@ START_TEST(test_refused_files_untouched)
     (void)_i;
     tst_dir dir;
     tst_dir_make(&dir);
-    tst_assert_refused_untouched(&dir, "future.db", true, NULL, 3);
+    tst_assert_refused_untouched(&dir, "future.db", true, NULL, 4);
     tst_assert_refused_untouched(&dir, "negative.db", false, "CREATE TABLE notes (body TEXT)", -1);
     tst_assert_refused_untouched(&dir, "negative-ours.db", true, NULL, -1);
     tst_assert_refused_untouched(&dir, "foreign0.db", false, "CREATE TABLE notes (body TEXT)", 0);
@@ -968,11 +969,11 @@ START_TEST(test_merge)
     tst_make_db(foreign, false, "CREATE TABLE notes (body TEXT)", 0);
     TST_ERR(rpt_db_merge(c, foreign, &err), SIM_ERR_REPORT);
     ck_assert_ptr_nonnull(strstr(err.message, "is not a distrosim database"));
-    char *newer = tst_dir_file(&dir, "v3.db");
-    tst_make_db(newer, true, NULL, 3);
+    char *newer = tst_dir_file(&dir, "v4.db");
+    tst_make_db(newer, true, NULL, 4);
     TST_ERR(rpt_db_merge(c, newer, &err), SIM_ERR_REPORT);
     ck_assert_ptr_nonnull(strstr(err.message,
-                                 "database schema version 3 is newer than this build (2)"));
+                                 "database schema version 4 is newer than this build (3)"));
     ck_assert_int_eq(tst_count_all_rows(c), rows);
     TST_OK(rpt_db_merge(c, b_path, &err));                   /* detached after each refusal */
     tst_query_eq(c, "SELECT id, campaign FROM runs WHERE id > 5 ORDER BY id", "6|shard-b\n");
@@ -1114,7 +1115,7 @@ START_TEST(test_two_writers)
                   "writer-1 status %d", second_status);
 
     rpt_db *db = tst_open(path, reverse);
-    tst_query_eq(db, "PRAGMA user_version", "2\n");
+    tst_query_eq(db, "PRAGMA user_version", "3\n");
     tst_query_eq(db, "SELECT campaign, count(*) FROM runs GROUP BY campaign ORDER BY campaign",
                  "writer-0|50\nwriter-1|50\n");
     tst_assert_whole_and_sound(db);
