@@ -1495,6 +1495,37 @@ static void st_draw(html *h, const rpt_trace *t, const st_view *sv)
     }
 }
 
+/* A trace that names its run's hash (distrosim replay --perfetto does)
+ * must be of the run reported (--run) or, without --run, of one of the
+ * runs reported: a diagram of another run beside this run's faults would
+ * mislead.  False after rpt_fail. */
+static bool trace_is_of_the_run(html *h, const rpt_trace *t)
+{
+    if (t->trace_hash[0] == '\0') return true;      /* another tool's trace: nothing to check */
+    rpt_rows rows = { 0 };
+    rpt_buf lit = { 0 };
+    rpt_sql(&lit, t->trace_hash);
+    char f[RPT_RUN_FILTER_MAX];
+    rpt_query(h->ctx, &rows, "SELECT count(*) FROM runs WHERE trace_hash = %s%s", rpt_buf_str(&lit),
+              rpt_run_filter(h->ctx, "id", f, sizeof f));
+    rpt_buf_deinit(&lit);
+    bool ok = h->ctx->status == SIM_OK && rows.count == 1 && rpt_cell_i64(&rows, 0, 0) > 0;
+    rpt_rows_deinit(&rows);
+    if (!ok && h->ctx->status == SIM_OK) {
+        if (h->ctx->opt.run_id > 0) {
+            (void)rpt_fail(h->ctx, SIM_ERR_INVALID, "--trace",
+                           "%s is a trace of the run with trace hash %s, not of run %" PRId64
+                           " (see runs.trace_hash; replay that run's seed with --perfetto)",
+                           h->ctx->opt.trace_path, t->trace_hash, h->ctx->opt.run_id);
+        } else {
+            (void)rpt_fail(h->ctx, SIM_ERR_INVALID, "--trace",
+                           "%s is a trace of the run with trace hash %s, which is not a run of this report",
+                           h->ctx->opt.trace_path, t->trace_hash);
+        }
+    }
+    return ok;
+}
+
 static void section_spacetime(html *h)
 {
     put(h, "<section id=\"spacetime\">\n<h2>Space-time diagram</h2>\n");
@@ -1509,6 +1540,10 @@ static void section_spacetime(html *h)
     sim_status st = rpt_trace_load(h->ctx->opt.trace_path, &t, &terr);
     if (st != SIM_OK) {
         (void)rpt_fail(h->ctx, st, terr.where, "%s", terr.message);
+        return;
+    }
+    if (!trace_is_of_the_run(h, &t)) {
+        rpt_trace_deinit(&t);
         return;
     }
     st_view sv;

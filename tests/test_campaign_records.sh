@@ -5,7 +5,8 @@
 #   2. the default report lists the campaigns it pools (ids, command lines);
 #      --campaign ID and --campaign latest keep one campaign's runs only;
 #   3. report refuses an output name whose extension it cannot write, and
-#      names the extensions it can.
+#      names the extensions it can;
+#   4. report --trace refuses a trace whose trace hash is not the run's.
 # Usage: test_campaign_records.sh DISTROSIM SOURCE_DIR
 set -eu
 bin=$1
@@ -87,3 +88,24 @@ grep -q "^# distrosim report" "$tmp/notes.markdown" || fail "-o x.markdown is no
 "$bin" report "$db" -o "$tmp/plain"
 "$bin" report "$db" -o - --format markdown > /dev/null
 echo "ok 3: report refuses extensions it cannot write"
+
+# 4. --trace must be a trace of the run reported: replay --perfetto names the
+#    run's trace hash at the end of the file, and the report checks it.
+"$bin" replay "$good" --seed 2 --perfetto "$tmp/seed2.json" > /dev/null
+"$bin" replay "$good" --seed 7 --perfetto "$tmp/seed7.json" > /dev/null
+h2=$(sqlite3 "$db" "select trace_hash from runs where campaign_id = 1 and seed = '2'")
+grep -qF "\"distrosim\":{\"trace_hash\":\"$h2\"}" "$tmp/seed2.json" || fail "replay --perfetto does not name the run's trace hash"
+id2=$(sqlite3 "$db" "select id from runs where campaign_id = 1 and seed = '2'")
+"$bin" report "$db" --run "$id2" --campaign 1 --trace "$tmp/seed2.json" -o "$tmp/trace-ok.html"
+grep -q "Space-time diagram" "$tmp/trace-ok.html" || fail "no space-time diagram"
+"$bin" report "$db" --trace "$tmp/seed2.json" -o "$tmp/trace-pooled.html"
+set +e
+"$bin" report "$db" --run "$id2" --trace "$tmp/seed7.json" -o "$tmp/trace-bad.html" 2> "$tmp/trace.err"
+s_run=$?
+"$bin" report "$db" --trace "$tmp/seed7.json" -o "$tmp/trace-bad2.html" 2> "$tmp/trace2.err"
+s_any=$?
+set -e
+[ "$s_run" = 2 ] && grep -q "not of run $id2" "$tmp/trace.err" || fail "a trace of seed 7 accepted for run $id2 ($s_run)"
+[ "$s_any" = 2 ] && grep -q "not a run of this report" "$tmp/trace2.err" || fail "a trace of no run in the database accepted"
+[ ! -e "$tmp/trace-bad.html" ] && [ ! -e "$tmp/trace-bad2.html" ] || fail "a refused report left a file"
+echo "ok 4: report --trace refuses a trace of another run"

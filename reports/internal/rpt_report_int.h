@@ -321,6 +321,7 @@ typedef struct rpt_trace {
     rpt_trace_mark *marks; size_t marks_count;       /* sorted by (at, name) */
     char **names; size_t names_count;                /* message and mark names, sorted */
     size_t unpaired;                                 /* flow halves without a partner */
+    char trace_hash[17];         /* the run's trace hash (16 hex digits) when the file names it; "" = unknown */
 } rpt_trace;
 
 /* Reads the trace at `path`.  Borrows `path`; fills `*out` (release with

@@ -112,6 +112,8 @@ typedef struct cli_campaign {
     pthread_cond_t cond;
     const char *campaign;
     int64_t campaign_id;         /* campaigns.id in the database; 0 = none */
+    bool any_hash;               /* a run finished: last_trace_hash is its hash */
+    uint64_t last_trace_hash;    /* for replay --perfetto */
     const char *program;         /* how the binary was invoked, for repro commands */
     bool trace;
     run_trace_filter filter;
@@ -884,6 +886,10 @@ static int write_job(cli_campaign *c, const cli_args *a, rpt_db *db, cli_ci *ci,
     }
     print_run(c, job, a->quiet, stored ? NULL : store_error);
     const run_result *r = &job->result;
+    if (job->status == SIM_OK) {
+        c->any_hash = true;
+        c->last_trace_hash = r->row.trace_hash;
+    }
     if (job->status != SIM_OK) {
         tally->error++;
         ci_add(ci, c, job, CLI_ERROR, job->err.message, NULL);
@@ -1523,6 +1529,7 @@ static int campaign_main(const char *program, int argc, char **argv, const char 
     }
     ci_close(&ci);
     if (perfetto != NULL) {
+        if (c.any_hash) cli_perfetto_set_trace_hash(perfetto, c.last_trace_hash);
         bool ok = cli_perfetto_close(perfetto) == 0;
         if (!ok) {
             fprintf(stderr, "distrosim replay: cannot write %s\n", a.perfetto);
