@@ -1140,6 +1140,83 @@ START_TEST(test_two_writers)
 }
 END_TEST
 
+/* Campaign records: begin and end, runs pointing at them, refusals, the
+ * merge (campaign ids shift with the runs that point at them), and an
+ * older file read through the empty stand-in. */
+START_TEST(test_campaign_records)
+{
+    bool reverse = _i == 1;
+    sim_error err;
+    tst_dir dir;
+    tst_dir_make(&dir);
+    char *a_path = tst_dir_file(&dir, "a.db");
+    char *b_path = tst_dir_file(&dir, "b.db");
+    char *v1_path = tst_dir_file(&dir, "v1.db");
+    rpt_db *a = tst_open(a_path, reverse);
+    rpt_campaign rec = { .command_line = "distrosim run 'x y.yaml'", .build = "b1", .started_unix_ms = 1000,
+                         .runs_planned = 3 };
+    int64_t cid = 0;
+    TST_OK(rpt_db_campaign_begin(a, &rec, &cid, &err));
+    ck_assert_int_eq(cid, 1);
+    tst_query_eq(a, "SELECT id, command_line, build, started_unix_ms, ended_unix_ms, state, signal, runs_planned, "
+                    "runs_done FROM campaigns ORDER BY id",
+                 "1|distrosim run 'x y.yaml'|b1|1000|NULL|running|NULL|3|NULL\n");
+    rpt_run run = tst_bare_run(4);
+    run.campaign_id = cid;
+    TST_OK(rpt_db_write_run(a, &run, NULL, &err));
+    rpt_campaign_end end = { .ended_unix_ms = 2000, .signal = "SIGINT", .runs_done = 1, .passed = 1 };
+    TST_OK(rpt_db_campaign_end(a, cid, &end, &err));
+    tst_query_eq(a, "SELECT ended_unix_ms, state, signal, runs_done, passed, failed, errors FROM campaigns",
+                 "2000|interrupted|SIGINT|1|1|0|0\n");
+    /* Refusals write nothing. */
+    TST_ERR(rpt_db_campaign_end(a, 9, &end, &err), SIM_ERR_INVALID);
+    rpt_campaign no_line = { .command_line = NULL };
+    TST_ERR(rpt_db_campaign_begin(a, &no_line, NULL, &err), SIM_ERR_INVALID);
+    run.campaign_id = -1;
+    TST_ERR(rpt_db_write_run(a, &run, NULL, &err), SIM_ERR_INVALID);
+    run.campaign_id = 42;                                    /* no such campaign: the foreign key refuses */
+    TST_ERR(rpt_db_write_run(a, &run, NULL, &err), SIM_ERR_REPORT);
+    tst_query_eq(a, "SELECT count(*), (SELECT count(*) FROM campaigns) FROM runs", "1|1\n");
+    rpt_run bare = tst_bare_run(5);                          /* no campaign: NULL */
+    TST_OK(rpt_db_write_run(a, &bare, NULL, &err));
+    tst_query_eq(a, "SELECT id, campaign_id FROM runs ORDER BY id", "1|1\n2|NULL\n");
+
+    /* Merge: b has a campaign of its own; a's campaign comes after it and
+     * a's runs point at the copy. */
+    rpt_db *b = tst_open(b_path, reverse);
+    rpt_campaign rec_b = { .command_line = "distrosim check s", .started_unix_ms = 5, .runs_planned = 1 };
+    int64_t cid_b = 0;
+    TST_OK(rpt_db_campaign_begin(b, &rec_b, &cid_b, &err));
+    rpt_run run_b = tst_bare_run(8);
+    run_b.campaign_id = cid_b;
+    TST_OK(rpt_db_write_run(b, &run_b, NULL, &err));
+    TST_OK(rpt_db_merge(b, a_path, &err));
+    tst_query_eq(b, "SELECT id, command_line, state FROM campaigns ORDER BY id",
+                 "1|distrosim check s|running\n2|distrosim run 'x y.yaml'|interrupted\n");
+    tst_query_eq(b, "SELECT id, seed, campaign_id FROM runs ORDER BY id", "1|8|1\n2|4|2\n3|5|NULL\n");
+    /* A version-1 source has no campaigns: its runs have none. */
+    tst_make_db(v1_path, true, TST_V1_RUN_SQL, 1);
+    TST_OK(rpt_db_merge(b, v1_path, &err));
+    tst_query_eq(b, "SELECT id, campaign_id FROM runs WHERE id > 3 ORDER BY id", "4|NULL\n");
+    tst_assert_whole_and_sound(b);
+    rpt_db_close(b);
+    rpt_db_close(a);
+
+    /* Read-only, a version-1 file shows no campaigns and runs without one. */
+    rpt_db *ro = NULL;
+    TST_OK(rpt_db_open_readonly(v1_path, &ro, &err));
+    rpt_db_set_reverse_unordered(ro, reverse);
+    tst_query_eq(ro, "SELECT count(*) FROM campaigns", "0\n");
+    tst_query_eq(ro, "SELECT id, campaign_id FROM runs ORDER BY id", "1|NULL\n");
+    TST_ERR(rpt_db_campaign_begin(ro, &rec, NULL, &err), SIM_ERR_INVALID);
+    rpt_db_close(ro);
+    free(a_path);
+    free(b_path);
+    free(v1_path);
+    tst_dir_remove(&dir);
+}
+END_TEST
+
 /* ======================================================================== */
 
 static Suite *rpt_db_suite(void)
@@ -1167,6 +1244,7 @@ static Suite *rpt_db_suite(void)
     TCase *merge = tcase_create("merge");
     tcase_set_timeout(merge, 60);
     tcase_add_loop_test(merge, test_merge, 0, 2);
+    tcase_add_loop_test(merge, test_campaign_records, 0, 2);
     suite_add_tcase(s, merge);
 
     TCase *processes = tcase_create("processes");
