@@ -220,22 +220,36 @@ static int32_t message_type_by_name(const char *name)
     return -1;
 }
 
+/* What run, check and sweep share: progress, --quiet and the signals. */
+#define CLI_USAGE_COMMON                                                                          \
+    "Progress (runs done of the total, virtual time simulated, time elapsed and an\n"              \
+    "estimate of what is left) goes to standard error: one line rewritten in place on a\n"        \
+    "terminal, otherwise a line every 10 s.  --quiet turns progress off and leaves out\n"         \
+    "the PASS lines.  SIGINT (Ctrl-C) or SIGTERM stops the campaign: no new run starts,\n"        \
+    "the runs in flight finish and are stored, --junit and --markdown describe the runs\n"        \
+    "that completed, and the summary says how many did not run; a second signal ends\n"           \
+    "the process at once (the database holds whole runs only).\n"
+
 static void usage_run(FILE *out, const char *cmd)
 {
     if (strcmp(cmd, "run") == 0) {
         fprintf(out,
                 "usage: distrosim run SCENARIO|DIR... [--seed N | --seeds A-B] [--db FILE] [-j JOBS] [--set KEY=VALUE]...\n"
-                "                    [--tag TAG[,TAG...]]...\n"
+                "                    [--tag TAG[,TAG...]]... [--quiet]\n"
                 "\n"
                 "Runs each scenario once per seed and prints one line per run.  Results go to\n"
                 "the SQLite database FILE (default: none).  --set overrides one scenario value\n"
                 "(e.g. --set cluster.distro.verify_interval=2s).  --tag keeps only the scenarios\n"
-                "whose `tags:` list has one of the tags.  Exit 0 if every expectation held, 1 if\n"
-                "one failed, 2 on bad input or a harness error.\n");
+                "whose `tags:` list has one of the tags.  The database records the campaign\n"
+                "(table campaigns: command line, build, wall-clock start and end, counts).\n"
+                "%s"
+                "Exit 0 if every expectation held, 1 if one failed, 2 on bad input or a harness\n"
+                "error, 130 / 143 when SIGINT / SIGTERM stopped it.\n",
+                CLI_USAGE_COMMON);
     } else if (strcmp(cmd, "check") == 0) {
         fprintf(out,
                 "usage: distrosim check DIR|FILE... [--seeds A-B] [--db FILE] [-j JOBS] [--junit FILE]\n"
-                "                      [--markdown FILE] [--set KEY=VALUE]... [--tag TAG[,TAG...]]...\n"
+                "                      [--markdown FILE] [--set KEY=VALUE]... [--tag TAG[,TAG...]]... [--quiet]\n"
                 "\n"
                 "The CI entry point: runs every scenario (*.yaml in DIR, sorted) over the seeds\n"
                 "(default 1-20), prints a summary and one repro command per failing run.\n"
@@ -246,8 +260,10 @@ static void usage_run(FILE *out, const char *cmd)
                 "written beside their final name and renamed into place when complete, and may not\n"
                 "name a scenario or the database.  A run whose results could not be stored is an\n"
                 "error, and so is a write error on standard output.\n"
-                "Exit 0 if every expectation held, 1 if any failed, 2 on bad input or a harness error.\n",
-                SEEDS_MAX);
+                "%s"
+                "Exit 0 if every expectation held, 1 if any failed, 2 on bad input or a harness error,\n"
+                "130 / 143 when SIGINT / SIGTERM stopped it.\n",
+                SEEDS_MAX, CLI_USAGE_COMMON);
     } else if (strcmp(cmd, "replay") == 0) {
         fprintf(out,
                 "usage: distrosim replay SCENARIO --seed N [--trace] [--node N] [--type TYPE]\n"
@@ -262,11 +278,13 @@ static void usage_run(FILE *out, const char *cmd)
     } else {
         fprintf(out,
                 "usage: distrosim sweep SCENARIO --set KEY=V1,V2,... [--set KEY=...]... [--seeds A-B]\n"
-                "                      [--db FILE] [-j JOBS] [--tag TAG[,TAG...]]...\n"
+                "                      [--db FILE] [-j JOBS] [--tag TAG[,TAG...]]... [--quiet]\n"
                 "\n"
                 "Runs the cross product of the values over the seeds; every run is recorded with\n"
                 "its parameters (table run_params), for `distrosim report`.  --tag keeps only the\n"
-                "scenarios whose `tags:` list has one of the tags.\n");
+                "scenarios whose `tags:` list has one of the tags.\n"
+                "%s",
+                CLI_USAGE_COMMON);
     }
 }
 
