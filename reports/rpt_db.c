@@ -173,6 +173,28 @@ static const char rpt_migration_v2[] =
     ");\n"
     "CREATE INDEX run_params_run_id ON run_params(run_id);\n";
 
+/* Version 3: campaign records.  One row per invocation of run, check or
+ * sweep that writes the file, with wall-clock start and end (the only
+ * wall-clock values in the file; the runs hold virtual time only). */
+static const char rpt_migration_v3[] =
+    "CREATE TABLE campaigns (\n"
+    "    id              INTEGER PRIMARY KEY,\n"
+    "    command_line    TEXT    NOT NULL,\n"
+    "    build           TEXT,\n"
+    "    started_unix_ms INTEGER NOT NULL,\n"
+    "    ended_unix_ms   INTEGER,\n"
+    "    state           TEXT    NOT NULL DEFAULT 'running'\n"
+    "                    CHECK (state IN ('running', 'finished', 'interrupted')),\n"
+    "    signal          TEXT,\n"
+    "    runs_planned    INTEGER NOT NULL CHECK (runs_planned >= 0),\n"
+    "    runs_done       INTEGER CHECK (runs_done >= 0),\n"
+    "    passed          INTEGER CHECK (passed >= 0),\n"
+    "    failed          INTEGER CHECK (failed >= 0),\n"
+    "    errors          INTEGER CHECK (errors >= 0)\n"
+    ");\n"
+    "ALTER TABLE runs ADD COLUMN campaign_id INTEGER REFERENCES campaigns(id) ON DELETE SET NULL;\n"
+    "CREATE INDEX runs_campaign_id ON runs(campaign_id);\n";
+
 typedef struct rpt_migration {
     int to_version;             /* user_version after `sql` ran */
     const char *sql;
@@ -182,6 +204,7 @@ typedef struct rpt_migration {
 static const rpt_migration rpt_migrations[] = {
     { 1, rpt_schema_v1 },
     { 2, rpt_migration_v2 },
+    { 3, rpt_migration_v3 },
 };
 #define RPT_MIGRATIONS_COUNT (sizeof rpt_migrations / sizeof rpt_migrations[0])
 _Static_assert(sizeof rpt_migrations / sizeof rpt_migrations[0] == RPT_DB_SCHEMA_VERSION,
@@ -193,6 +216,9 @@ _Static_assert(sizeof rpt_migrations / sizeof rpt_migrations[0] == RPT_DB_SCHEMA
     "verdict, failure, repro, end_ns, events, trace_hash, converged_ns, last_fault_end_ns, " \
     "children_count"
 #define RPT_RUNS_COLUMNS_V2_EXTRA "lag_count, lag_p50_ns, lag_p90_ns, lag_p99_ns, lag_max_ns"
+#define RPT_CAMPAIGNS_COLUMNS                                                                \
+    "command_line, build, started_unix_ms, ended_unix_ms, state, signal, runs_planned, "      \
+    "runs_done, passed, failed, errors"
 
 /* Child tables, their data columns (without id and run_id) and the schema
  * version that introduced them.  Used by merge and by the wholeness check;
@@ -237,6 +263,8 @@ typedef enum rpt_stmt_id {
     RPT_STMT_FAULT,
     RPT_STMT_EXPECT,
     RPT_STMT_CHECK_RUN,
+    RPT_STMT_CAMPAIGN_BEGIN,
+    RPT_STMT_CAMPAIGN_END,
     RPT_STMT_COUNT
 } rpt_stmt_id;
 
@@ -249,7 +277,7 @@ static const char *const rpt_stmt_sql[RPT_STMT_COUNT] = {
     [RPT_STMT_COMMIT] = "COMMIT",
     [RPT_STMT_ROLLBACK] = "ROLLBACK",
     [RPT_STMT_RUN] = "INSERT INTO runs (" RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA
-                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     ", campaign_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [RPT_STMT_PARAM] = "INSERT INTO run_params (run_id, key, value) VALUES (?, ?, ?)",
     [RPT_STMT_WINDOW] = "INSERT INTO windows (run_id, kind, node, key, start_ns, end_ns) "
                         "VALUES (?, ?, ?, ?, ?, ?)",
@@ -280,6 +308,10 @@ static const char *const rpt_stmt_sql[RPT_STMT_COUNT] = {
         " + (SELECT count(*) FROM faults c WHERE c.run_id = r.id)"
         " + (SELECT count(*) FROM expects c WHERE c.run_id = r.id)"
         " FROM runs r WHERE r.id = ? ORDER BY r.id",
+    [RPT_STMT_CAMPAIGN_BEGIN] = "INSERT INTO campaigns (command_line, build, started_unix_ms, runs_planned) "
+                                "VALUES (?, ?, ?, ?)",
+    [RPT_STMT_CAMPAIGN_END] = "UPDATE campaigns SET ended_unix_ms = ?, state = ?, signal = ?, runs_done = ?, "
+                              "passed = ?, failed = ?, errors = ? WHERE id = ?",
 };
 
 struct rpt_db {
@@ -604,6 +636,7 @@ static sim_status rpt_validate_header(const rpt_run *run, uint64_t *children, si
     RPT_REJECT_IF(!RPT_TIME_OK(run->converged_ns), "converged_ns exceeds INT64_MAX");
     RPT_REJECT_IF(!RPT_TIME_OK(run->last_fault_end_ns), "last_fault_end_ns exceeds INT64_MAX");
     RPT_REJECT_IF(!RPT_I64_OK(run->lag.count), "lag.count exceeds INT64_MAX");
+    RPT_REJECT_IF(run->campaign_id < 0, "campaign_id %" PRId64 " is negative", run->campaign_id);
     RPT_REJECT_IF(!RPT_TIME_OK(run->lag.p50_ns) || !RPT_TIME_OK(run->lag.p90_ns) ||
                       !RPT_TIME_OK(run->lag.p99_ns) || !RPT_TIME_OK(run->lag.max_ns),
                   "a lag percentile exceeds INT64_MAX");
@@ -742,6 +775,8 @@ static sim_status rpt_insert_run_row(rpt_db *db, const rpt_run *run, uint64_t ch
     rpt_bind_time(&b, has_lag ? run->lag.p90_ns : SIM_TIME_NEVER);
     rpt_bind_time(&b, has_lag ? run->lag.p99_ns : SIM_TIME_NEVER);
     rpt_bind_time(&b, has_lag ? run->lag.max_ns : SIM_TIME_NEVER);
+    if (run->campaign_id > 0) rpt_bind_i64(&b, run->campaign_id);
+    else rpt_bind_text(&b, NULL);
     sim_status status = rpt_binder_step(db, &b, "insert into runs", err);
     if (status != SIM_OK) return status;
     *run_id = sqlite3_last_insert_rowid(db->conn);
@@ -911,6 +946,66 @@ sim_status rpt_db_write_run(rpt_db *db, const rpt_run *run, int64_t *run_id_out,
     }
     rpt_db_check(db);                                     /* back to IDLE */
     if (run_id_out != NULL) *run_id_out = run_id;
+    return SIM_OK;
+}
+
+/* ========================================================================
+ * Campaign records
+ * ======================================================================== */
+
+#define RPT_CAMPAIGN_REJECT_IF(cond, ...)                                                    \
+    do {                                                                                     \
+        if (cond) return sim_error_set(err, SIM_ERR_INVALID, where, __VA_ARGS__);             \
+    } while (0)
+
+sim_status rpt_db_campaign_begin(rpt_db *db, const rpt_campaign *campaign, int64_t *id_out, sim_error *err)
+{
+    static const char where[] = "rpt_db_campaign_begin";
+    rpt_db_check(db);
+    if (db->readonly) return sim_error_set(err, SIM_ERR_INVALID, where, "the database was opened read-only");
+    RPT_CAMPAIGN_REJECT_IF(campaign == NULL || campaign->command_line == NULL, "no command line");
+    RPT_CAMPAIGN_REJECT_IF(campaign->started_unix_ms < 0, "started_unix_ms is negative");
+    RPT_CAMPAIGN_REJECT_IF(!RPT_I64_OK(campaign->runs_planned), "runs_planned exceeds INT64_MAX");
+    /* One statement: SQLite commits it on its own, whole or not at all. */
+    rpt_binder b = rpt_binder_start(db->stmts[RPT_STMT_CAMPAIGN_BEGIN]);
+    rpt_bind_text(&b, campaign->command_line);
+    rpt_bind_text(&b, campaign->build);
+    rpt_bind_i64(&b, campaign->started_unix_ms);
+    rpt_bind_u64(&b, campaign->runs_planned);
+    sim_status status = rpt_binder_step(db, &b, "insert into campaigns", err);
+    if (status != SIM_OK) return status;
+    int64_t id = sqlite3_last_insert_rowid(db->conn);
+    SIM_ASSERT(id > 0);
+    if (id_out != NULL) *id_out = id;
+    rpt_db_check(db);
+    return SIM_OK;
+}
+
+sim_status rpt_db_campaign_end(rpt_db *db, int64_t id, const rpt_campaign_end *end, sim_error *err)
+{
+    static const char where[] = "rpt_db_campaign_end";
+    rpt_db_check(db);
+    if (db->readonly) return sim_error_set(err, SIM_ERR_INVALID, where, "the database was opened read-only");
+    RPT_CAMPAIGN_REJECT_IF(end == NULL || id <= 0, "no campaign");
+    RPT_CAMPAIGN_REJECT_IF(end->ended_unix_ms < 0, "ended_unix_ms is negative");
+    RPT_CAMPAIGN_REJECT_IF(!RPT_I64_OK(end->runs_done) || !RPT_I64_OK(end->passed) || !RPT_I64_OK(end->failed) ||
+                      !RPT_I64_OK(end->errors),
+                  "a count exceeds INT64_MAX");
+    rpt_binder b = rpt_binder_start(db->stmts[RPT_STMT_CAMPAIGN_END]);
+    rpt_bind_i64(&b, end->ended_unix_ms);
+    rpt_bind_text(&b, end->signal != NULL ? "interrupted" : "finished");
+    rpt_bind_text(&b, end->signal);
+    rpt_bind_u64(&b, end->runs_done);
+    rpt_bind_u64(&b, end->passed);
+    rpt_bind_u64(&b, end->failed);
+    rpt_bind_u64(&b, end->errors);
+    rpt_bind_i64(&b, id);
+    sim_status status = rpt_binder_step(db, &b, "update campaigns", err);
+    if (status != SIM_OK) return status;
+    if (sqlite3_changes(db->conn) != 1) {
+        return sim_error_set(err, SIM_ERR_INVALID, where, "no campaign with id %" PRId64, id);
+    }
+    rpt_db_check(db);
     return SIM_OK;
 }
 
@@ -1166,15 +1261,21 @@ out_close:
     return status;
 }
 
-/* Columns and tables a version-1 file lacks, as empty stand-ins in the
+/* Columns and tables an older file lacks, as empty stand-ins in the
  * connection's TEMP schema (which unqualified names find first), so every
- * report query reads a version-1 file without migrating it. */
+ * report query reads a version-1 or version-2 file without migrating it. */
 static const char rpt_readonly_v1_shims[] =
     "CREATE TEMP VIEW runs AS SELECT *, NULL AS lag_count, NULL AS lag_p50_ns, "
-    "NULL AS lag_p90_ns, NULL AS lag_p99_ns, NULL AS lag_max_ns FROM main.runs;\n"
+    "NULL AS lag_p90_ns, NULL AS lag_p99_ns, NULL AS lag_max_ns, NULL AS campaign_id FROM main.runs;\n"
     "CREATE TEMP TABLE run_params (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, "
     "key TEXT NOT NULL, value TEXT NOT NULL);\n";
-_Static_assert(RPT_DB_SCHEMA_VERSION == 2, "a new schema version needs its read-only stand-ins");
+static const char rpt_readonly_v2_shims[] =
+    "CREATE TEMP VIEW runs AS SELECT *, NULL AS campaign_id FROM main.runs;\n";
+static const char rpt_readonly_campaigns_shim[] =
+    "CREATE TEMP TABLE campaigns (id INTEGER PRIMARY KEY, command_line TEXT NOT NULL, build TEXT, "
+    "started_unix_ms INTEGER NOT NULL, ended_unix_ms INTEGER, state TEXT NOT NULL, signal TEXT, "
+    "runs_planned INTEGER NOT NULL, runs_done INTEGER, passed INTEGER, failed INTEGER, errors INTEGER);\n";
+_Static_assert(RPT_DB_SCHEMA_VERSION == 3, "a new schema version needs its read-only stand-ins");
 
 /* A WAL-mode file (header bytes 18 and 19 are 2) with no -wal beside it:
  * no connection has it open, and everything committed is in the file. */
@@ -1242,6 +1343,8 @@ sim_status rpt_db_open_readonly(const char *path, rpt_db **out, sim_error *err)
     free(uri);
     if (status != SIM_OK) goto out_close;
     if (version == 1) status = rpt_exec(db->conn, rpt_readonly_v1_shims, where, path, err);
+    if (version == 2) status = rpt_exec(db->conn, rpt_readonly_v2_shims, where, path, err);
+    if (status == SIM_OK && version < 3) status = rpt_exec(db->conn, rpt_readonly_campaigns_shim, where, path, err);
     if (status != SIM_OK) goto out_close;
     status = rpt_prepare_range(db, 0, RPT_STMT_FIRST_SCHEMA, err);
     if (status != SIM_OK) goto out_close;
@@ -1297,23 +1400,31 @@ void rpt_db_set_reverse_unordered(rpt_db *db, bool reverse)
 #define RPT_MERGE_SCHEMA "rpt_merge_src"
 
 /* Copies one table with INSERT ... SELECT ... ORDER BY id: ids shift by
- * `offset` for runs, run_id shifts by it for children (whose own ids are
- * assigned in source order). */
+ * `offset` for runs and campaigns, run_id shifts by it for children (whose
+ * own ids are assigned in source order).  `extra`, when not NULL, is one
+ * more column copied as `extra + ?2` (runs.campaign_id: NULL stays NULL). */
 static sim_status rpt_merge_table(rpt_db *db, const char *table, const char *columns,
-                                  bool is_runs, int64_t offset, sim_error *err)
+                                  bool is_runs, int64_t offset, const char *extra, int64_t extra_offset,
+                                  sim_error *err)
 {
     static const char where[] = "rpt_db_merge";
-    char sql[1024] = { 0 };
+    char sql[1536] = { 0 };
     const char *key = is_runs ? "id" : "run_id";
+    char extra_cols[64] = "", extra_select[64] = "";
+    if (extra != NULL) {
+        snprintf(extra_cols, sizeof extra_cols, ", %s", extra);
+        snprintf(extra_select, sizeof extra_select, ", %s + ?2", extra);
+    }
     int n = snprintf(sql, sizeof sql,
-                     "INSERT INTO main.%s (%s, %s) SELECT %s + ?1, %s FROM " RPT_MERGE_SCHEMA
+                     "INSERT INTO main.%s (%s, %s%s) SELECT %s + ?1, %s%s FROM " RPT_MERGE_SCHEMA
                      ".%s ORDER BY id",
-                     table, key, columns, key, columns, table);
+                     table, key, columns, extra_cols, key, columns, extra_select, table);
     SIM_ASSERT(n > 0 && (size_t)n < sizeof sql);
     sqlite3_stmt *stmt = NULL;
     int rc = sqlite3_prepare_v2(db->conn, sql, -1, &stmt, NULL);
     if (rc != SQLITE_OK) return rpt_fail(db->conn, rc, where, table, err);
     rc = sqlite3_bind_int64(stmt, 1, offset);
+    if (rc == SQLITE_OK && extra != NULL) rc = sqlite3_bind_int64(stmt, 2, extra_offset);
     if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
     sim_status status = SIM_OK;
     if (rc != SQLITE_DONE) status = rpt_fail(db->conn, rc, where, table, err);
@@ -1375,15 +1486,27 @@ static sim_status rpt_merge_attached(rpt_db *db, const char *other_path, sim_err
     if (status != SIM_OK) return status;
     int64_t offset = 0;
     status = rpt_merge_offset(db, other_path, &offset, err);
+    /* Campaign records (version 3) keep their order after those of `into`,
+     * and the copied runs point at the copies. */
+    bool found = false;
+    int64_t campaign_offset = 0;
+    if (status == SIM_OK) {
+        status = rpt_query_i64(db->conn, "SELECT id FROM main.campaigns ORDER BY id DESC LIMIT 1", &found,
+                               &campaign_offset, where, err);
+    }
+    if (status == SIM_OK && version >= 3) {
+        status = rpt_merge_table(db, "campaigns", RPT_CAMPAIGNS_COLUMNS, true, campaign_offset, NULL, 0, err);
+    }
     if (status == SIM_OK) {
         const char *runs_columns = version >= 2 ? RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA
                                                 : RPT_RUNS_COLUMNS_V1;
-        status = rpt_merge_table(db, "runs", runs_columns, true, offset, err);
+        status = rpt_merge_table(db, "runs", runs_columns, true, offset, version >= 3 ? "campaign_id" : NULL,
+                                 campaign_offset, err);
     }
     for (size_t i = 0; status == SIM_OK && i < RPT_CHILD_TABLES_COUNT; i++) {
         const rpt_child_table *t = &rpt_child_tables[i];
         if (t->since_version > version) continue;     /* absent from the source */
-        status = rpt_merge_table(db, t->name, t->columns, false, offset, err);
+        status = rpt_merge_table(db, t->name, t->columns, false, offset, NULL, 0, err);
     }
     if (status == SIM_OK) status = rpt_txn_commit(db, where, err);
     if (status != SIM_OK) rpt_txn_rollback(db);

@@ -37,8 +37,9 @@
 #include "sim_time.h"
 
 /* The schema version this build writes (PRAGMA user_version).  Version 1 is
- * the first release; version 2 adds run_params and the runs.lag_* columns. */
-#define RPT_DB_SCHEMA_VERSION 2
+ * the first release; version 2 adds run_params and the runs.lag_* columns;
+ * version 3 adds the campaigns table and runs.campaign_id. */
+#define RPT_DB_SCHEMA_VERSION 3
 
 /* How long a writer waits for another process's transaction before giving
  * up with SIM_ERR_REPORT ("database is locked").  A minute covers the longest
@@ -153,6 +154,7 @@ typedef struct rpt_run {
     sim_time_ns converged_ns;     /* final convergence instant; SIM_TIME_NEVER = never */
     sim_time_ns last_fault_end_ns;/* SIM_TIME_NEVER = no fault ended */
     rpt_lag lag;
+    int64_t campaign_id;          /* campaigns.id of the writing campaign; 0 = none (NULL) */
     const rpt_param *params; size_t params_count;
     const rpt_window *windows; size_t windows_count;
     const rpt_convergence *convergences; size_t convergences_count;
@@ -180,8 +182,8 @@ SIM_MUST_CHECK sim_status rpt_db_open(const char *path, rpt_db **out, sim_error 
 /* Opens an existing results database for reading only (SQLite's
  * SQLITE_OPEN_READONLY): no WAL switch, no migration, nothing written, so it
  * reads a file on read-only media and leaves the file byte for byte as it
- * was.  A version-1 file is read through empty stand-ins for what version 2
- * added.  rpt_db_write_run and rpt_db_merge on this handle fail with
+ * was.  An older file is read through empty stand-ins for what later
+ * versions added (run_params, the lag_* columns, campaigns, campaign_id).  rpt_db_write_run and rpt_db_merge on this handle fail with
  * SIM_ERR_INVALID.  Errors as rpt_db_open, plus SIM_ERR_REPORT for a file
  * with no tables. */
 SIM_MUST_CHECK sim_status rpt_db_open_readonly(const char *path, rpt_db **out, sim_error *err);
@@ -209,10 +211,41 @@ const char *rpt_db_schema_v1_sql(void);
 SIM_MUST_CHECK sim_status rpt_db_write_run(rpt_db *db, const rpt_run *run,
                                            int64_t *run_id_out, sim_error *err);
 
+/* One invocation of a command that writes runs (run, check, sweep).  The
+ * wall-clock times come from the caller: this module never reads a clock. */
+typedef struct rpt_campaign {
+    const char *command_line;     /* required: the command as POSIX shell words */
+    const char *build;            /* NULL = unknown */
+    int64_t started_unix_ms;      /* wall clock, ms since the Unix epoch, >= 0 */
+    uint64_t runs_planned;        /* runs the campaign meant to make; at most INT64_MAX */
+} rpt_campaign;
+
+/* How a campaign ended.  Counts are at most INT64_MAX. */
+typedef struct rpt_campaign_end {
+    int64_t ended_unix_ms;        /* wall clock, ms since the Unix epoch, >= 0 */
+    const char *signal;           /* NULL = finished; "SIGINT", "SIGTERM" = interrupted by it */
+    uint64_t runs_done, passed, failed, errors;
+} rpt_campaign_end;
+
+/* Records the start of a campaign (state 'running') and sets `*id_out` (may
+ * be NULL) to its campaigns.id, for rpt_run.campaign_id and
+ * rpt_db_campaign_end.  One statement, committed at once.  SIM_ERR_INVALID
+ * for a missing command line or a negative time. */
+SIM_MUST_CHECK sim_status rpt_db_campaign_begin(rpt_db *db, const rpt_campaign *campaign,
+                                                int64_t *id_out, sim_error *err);
+
+/* Records the end of campaign `id`: end time, state 'finished' or
+ * 'interrupted' (with the signal), and the counts.  A campaign whose
+ * process was killed before this call stays 'running' with no end time.
+ * SIM_ERR_INVALID for an unknown id. */
+SIM_MUST_CHECK sim_status rpt_db_campaign_end(rpt_db *db, int64_t id, const rpt_campaign_end *end,
+                                              sim_error *err);
+
 /* Copies every run of the distrosim database at `other_path` (schema version
- * 1 to RPT_DB_SCHEMA_VERSION), with its children, into `into`, in one
- * transaction.  Runs keep their order and get new ids after the last id in
- * `into`; children keep their order.  Borrows `other_path`, which must be an
+ * 1 to RPT_DB_SCHEMA_VERSION), with its children and campaign records, into
+ * `into`, in one transaction.  Runs and campaigns keep their order and get
+ * new ids after the last ids in `into` (runs.campaign_id follows);
+ * children keep their order.  Borrows `other_path`, which must be an
  * existing file other than `into`'s own (SIM_ERR_IO / SIM_ERR_INVALID);
  * SIM_ERR_REPORT when it is not a distrosim database or is newer than this
  * build.  On failure `into` is unchanged. */

@@ -91,7 +91,7 @@ static void map_row(void *user, int ncols, const char *const *v)
 void rpt_runmap_load(rpt_ctx *ctx, const rpt_rows *scen, rpt_runmap *map)
 {
     memset(map, 0, sizeof *map);
-    char sql[160], f[64];
+    char sql[160 + RPT_RUN_FILTER_MAX], f[RPT_RUN_FILTER_MAX];
     snprintf(sql, sizeof sql, "SELECT id, scenario_name, end_ns FROM runs WHERE 1 = 1%s ORDER BY id",
              rpt_run_filter(ctx, "id", f, sizeof f));
     map_sink sink = { .map = map, .scen = scen, .failed = false };
@@ -184,7 +184,7 @@ void rpt_fold_windows(rpt_ctx *ctx, rpt_runmap *map, size_t scenarios, rpt_windo
     }
     for (size_t i = 0; i < scenarios * RPT_WINDOW_KINDS; i++) stats[i].longest_ns = -1;
     for (size_t r = 0; r < map->count; r++) map->runs[r].seen = 0;
-    char sql[160], f[64];
+    char sql[160 + RPT_RUN_FILTER_MAX], f[RPT_RUN_FILTER_MAX];
     snprintf(sql, sizeof sql, "SELECT run_id, kind, start_ns, end_ns FROM windows WHERE 1 = 1%s ORDER BY id",
              rpt_run_filter(ctx, "run_id", f, sizeof f));
     win_sink sink = { .map = map, .stats = stats, .unknown = 0 };
@@ -277,7 +277,7 @@ void rpt_fold_traffic(rpt_ctx *ctx, rpt_runmap *map, size_t scenarios, rpt_traff
         (void)rpt_fail(ctx, SIM_ERR_NOMEM, "rpt_fold_traffic", "out of memory");
         return;
     }
-    char sql[320], f[64];
+    char sql[320 + RPT_RUN_FILTER_MAX], f[RPT_RUN_FILTER_MAX];
     snprintf(sql, sizeof sql,
              "SELECT run_id, src, dst, type, sent, delivered, bytes_sent, dropped_loss, dropped_partition, "
              "dropped_receiver_down, dropped_receiver_restarted, dropped_late_response, dropped_caller_restarted "

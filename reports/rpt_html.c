@@ -191,7 +191,7 @@ static void replay_command(rpt_buf *b, const char *repro, const char *path, cons
  * plus the first and last finite point. */
 static void cdf_query(html *h, rpt_rows *rows, const char *expr, const char *where)
 {
-    char f[64];
+    char f[RPT_RUN_FILTER_MAX];
     rpt_query(h->ctx, rows,
               "WITH d AS (SELECT scenario_name AS s, id, %s AS v FROM runs WHERE %s%s), "
               "r AS (SELECT s, id, v, row_number() OVER (PARTITION BY s ORDER BY v IS NULL, v, id) AS k, "
@@ -351,7 +351,7 @@ static void summary_failing(html *h)
 static void summary_builds(html *h)
 {
     rpt_rows rows = { 0 };
-    char f[64];
+    char f[RPT_RUN_FILTER_MAX];
     rpt_query(h->ctx, &rows,
               "SELECT coalesce(build, '(unknown)') AS b, count(*) FROM runs WHERE 1 = 1%s GROUP BY b ORDER BY b",
               rpt_run_filter(h->ctx, "id", f, sizeof f));
@@ -364,6 +364,46 @@ static void summary_builds(html *h)
             rpt_buf_printf(h->out, "</code> (%s runs)", rpt_cell_s(&rows, r, 1));
         }
         put(h, ".</p>\n");
+    }
+    rpt_rows_deinit(&rows);
+}
+
+/* Which campaigns the page pools (nothing for a file without campaign
+ * records). */
+static void summary_campaigns(html *h)
+{
+    rpt_rows rows = { 0 };
+    rpt_q_campaigns(h->ctx, &rows);
+    if (rows.count > 0) {
+        if (h->ctx->opt.campaign_id > 0) {
+            rpt_buf_printf(h->out, "<p class=\"note\">Campaign %" PRId64 " only:</p>\n", h->ctx->opt.campaign_id);
+        } else {
+            rpt_buf_printf(h->out, "<p class=\"note\">Pools %zu campaign%s:</p>\n", rows.count,
+                           rows.count == 1 ? "" : "s");
+        }
+        put(h, "<table><thead><tr><th class=\"n\">campaign</th><th>command line</th><th>state</th>"
+               "<th class=\"n\">runs</th></tr></thead><tbody>\n");
+        for (size_t r = 0; r < rows.count; r++) {
+            put(h, "<tr>");
+            td_n(h, rpt_cell(&rows, r, 0));
+            put(h, "<td><code>");
+            esc(h, rpt_cell_s(&rows, r, 1));
+            put(h, "</code></td><td>");
+            esc(h, rpt_cell_s(&rows, r, 2));
+            if (rpt_cell(&rows, r, 3) != NULL) {
+                put(h, " (");
+                esc(h, rpt_cell(&rows, r, 3));
+                put(h, ")");
+            }
+            put(h, "</td>");
+            td_n(h, rpt_cell(&rows, r, 4));
+            put(h, "</tr>\n");
+        }
+        put(h, "</tbody></table>\n");
+        int64_t orphans = rpt_q_runs_without_campaign(h->ctx);
+        if (orphans > 0) {
+            rpt_buf_printf(h->out, "<p class=\"note\">And %" PRId64 " runs with no campaign record.</p>\n", orphans);
+        }
     }
     rpt_rows_deinit(&rows);
 }
@@ -400,6 +440,7 @@ static void section_summary(html *h)
     put(h, "</div></div>\n");
     summary_failing(h);
     summary_builds(h);
+    summary_campaigns(h);
     put(h, "</section>\n");
 }
 
@@ -867,14 +908,17 @@ static void pick_runs(html *h)
     if (h->ctx->opt.run_id > 0) {
         rpt_query(h->ctx, &h->picked, "SELECT id, scenario_name FROM runs WHERE id = %" PRId64, h->ctx->opt.run_id);
     } else if (h->runs_total <= (int64_t)RPT_REPORT_ALL_RUNS_MAX) {
-        rpt_query(h->ctx, &h->picked, "SELECT id, scenario_name FROM runs ORDER BY scenario_name, id");
+        char f[RPT_RUN_FILTER_MAX];
+        rpt_query(h->ctx, &h->picked, "SELECT id, scenario_name FROM runs WHERE 1 = 1%s ORDER BY scenario_name, id",
+                  rpt_run_filter(h->ctx, "id", f, sizeof f));
     } else {
+        char f[RPT_RUN_FILTER_MAX];
         rpt_query(h->ctx, &h->picked,
                   "SELECT id, s FROM (SELECT id, scenario_name AS s, row_number() OVER (PARTITION BY scenario_name "
                   "ORDER BY CASE verdict WHEN 'error' THEN 0 WHEN 'fail' THEN 1 ELSE 2 END, "
                   "converged_ns IS NOT NULL, converged_ns - coalesce(last_fault_end_ns, 0) DESC, id) AS k "
-                  "FROM runs) WHERE k <= %u ORDER BY s, k, id",
-                  h->ctx->opt.worst_per_scenario);
+                  "FROM runs WHERE 1 = 1%s) WHERE k <= %u ORDER BY s, k, id",
+                  rpt_run_filter(h->ctx, "id", f, sizeof f), h->ctx->opt.worst_per_scenario);
     }
 }
 
@@ -1461,6 +1505,37 @@ static void st_draw(html *h, const rpt_trace *t, const st_view *sv)
     }
 }
 
+/* A trace that names its run's hash (distrosim replay --perfetto does)
+ * must be of the run reported (--run) or, without --run, of one of the
+ * runs reported: a diagram of another run beside this run's faults would
+ * mislead.  False after rpt_fail. */
+static bool trace_is_of_the_run(html *h, const rpt_trace *t)
+{
+    if (t->trace_hash[0] == '\0') return true;      /* another tool's trace: nothing to check */
+    rpt_rows rows = { 0 };
+    rpt_buf lit = { 0 };
+    rpt_sql(&lit, t->trace_hash);
+    char f[RPT_RUN_FILTER_MAX];
+    rpt_query(h->ctx, &rows, "SELECT count(*) FROM runs WHERE trace_hash = %s%s", rpt_buf_str(&lit),
+              rpt_run_filter(h->ctx, "id", f, sizeof f));
+    rpt_buf_deinit(&lit);
+    bool ok = h->ctx->status == SIM_OK && rows.count == 1 && rpt_cell_i64(&rows, 0, 0) > 0;
+    rpt_rows_deinit(&rows);
+    if (!ok && h->ctx->status == SIM_OK) {
+        if (h->ctx->opt.run_id > 0) {
+            (void)rpt_fail(h->ctx, SIM_ERR_INVALID, "--trace",
+                           "%s is a trace of the run with trace hash %s, not of run %" PRId64
+                           " (see runs.trace_hash; replay that run's seed with --perfetto)",
+                           h->ctx->opt.trace_path, t->trace_hash, h->ctx->opt.run_id);
+        } else {
+            (void)rpt_fail(h->ctx, SIM_ERR_INVALID, "--trace",
+                           "%s is a trace of the run with trace hash %s, which is not a run of this report",
+                           h->ctx->opt.trace_path, t->trace_hash);
+        }
+    }
+    return ok;
+}
+
 static void section_spacetime(html *h)
 {
     put(h, "<section id=\"spacetime\">\n<h2>Space-time diagram</h2>\n");
@@ -1475,6 +1550,10 @@ static void section_spacetime(html *h)
     sim_status st = rpt_trace_load(h->ctx->opt.trace_path, &t, &terr);
     if (st != SIM_OK) {
         (void)rpt_fail(h->ctx, st, terr.where, "%s", terr.message);
+        return;
+    }
+    if (!trace_is_of_the_run(h, &t)) {
+        rpt_trace_deinit(&t);
         return;
     }
     st_view sv;
@@ -1524,7 +1603,7 @@ void rpt_html_write(rpt_ctx *ctx, rpt_buf *out)
                 "SCENARIO --seeds 1-20 --db FILE</code> or <code>distrosim check DIR --db FILE</code>.</p>\n");
     } else {
         rpt_rows sweeps = { 0 };
-        char f[64];
+        char f[RPT_RUN_FILTER_MAX];
         rpt_query(ctx, &sweeps, "SELECT count(*) FROM run_params WHERE 1 = 1%s",
                   rpt_run_filter(ctx, "run_id", f, sizeof f));
         h.has_sweeps = sweeps.count == 1 && rpt_cell_i64(&sweeps, 0, 0) > 0;

@@ -255,7 +255,14 @@ const char *rpt_run_filter(const rpt_ctx *ctx, const char *column, char *buf, si
 {
     SIM_ASSERT(size > 0);
     buf[0] = '\0';
-    if (ctx->opt.run_id > 0) snprintf(buf, size, " AND %s = %" PRId64, column, ctx->opt.run_id);
+    int n = 0;
+    if (ctx->opt.run_id > 0) n = snprintf(buf, size, " AND %s = %" PRId64, column, ctx->opt.run_id);
+    SIM_ASSERT(n >= 0 && (size_t)n < size);
+    if (ctx->opt.campaign_id > 0) {
+        int m = snprintf(buf + n, size - (size_t)n, " AND %s IN (SELECT id FROM runs WHERE campaign_id = %" PRId64 ")",
+                         column, ctx->opt.campaign_id);
+        SIM_ASSERT(m >= 0 && (size_t)m < size - (size_t)n);
+    }
     return buf;
 }
 
@@ -465,7 +472,7 @@ out_free_tmp:
 
 void rpt_q_verdicts(rpt_ctx *ctx, rpt_rows *rows)
 {
-    char f[64];
+    char f[RPT_RUN_FILTER_MAX];
     rpt_query(ctx, rows,
               "SELECT scenario_name, count(*), sum(verdict = 'pass'), sum(verdict = 'fail'), "
               "sum(verdict = 'error'), (SELECT p.scenario_path FROM runs p "
@@ -474,9 +481,29 @@ void rpt_q_verdicts(rpt_ctx *ctx, rpt_rows *rows)
               rpt_run_filter(ctx, "id", f, sizeof f));
 }
 
+void rpt_q_campaigns(rpt_ctx *ctx, rpt_rows *rows)
+{
+    char f[RPT_RUN_FILTER_MAX];
+    rpt_query(ctx, rows,
+              "SELECT c.id, c.command_line, c.state, c.signal, count(*) FROM campaigns c "
+              "JOIN runs r ON r.campaign_id = c.id WHERE 1 = 1%s GROUP BY c.id ORDER BY c.id",
+              rpt_run_filter(ctx, "r.id", f, sizeof f));
+}
+
+int64_t rpt_q_runs_without_campaign(rpt_ctx *ctx)
+{
+    rpt_rows rows = { 0 };
+    char f[RPT_RUN_FILTER_MAX];
+    rpt_query(ctx, &rows, "SELECT count(*) FROM runs WHERE campaign_id IS NULL%s",
+              rpt_run_filter(ctx, "id", f, sizeof f));
+    int64_t n = rows.count == 1 ? rpt_cell_i64(&rows, 0, 0) : 0;
+    rpt_rows_deinit(&rows);
+    return n;
+}
+
 void rpt_q_failing(rpt_ctx *ctx, rpt_rows *rows)
 {
-    char f[64];
+    char f[RPT_RUN_FILTER_MAX];
     rpt_query(ctx, rows,
               "SELECT id, scenario_name, seed, verdict, failure, repro FROM runs "
               "WHERE verdict <> 'pass'%s ORDER BY scenario_name, id LIMIT %u",
@@ -488,7 +515,7 @@ void rpt_q_convergence(rpt_ctx *ctx, rpt_rows *rows)
     /* Nearest-rank percentiles over the runs in which a fault ended; a run
      * that never converged sorts last (as +infinity) and reads -1 (never).
      * A run that converged before its last fault ended counts as 0. */
-    char f[64];
+    char f[RPT_RUN_FILTER_MAX];
     rpt_query(ctx, rows,
               "WITH d AS (SELECT scenario_name AS s, id, " RPT_SQL_CONVERGENCE " AS v FROM runs "
               "WHERE last_fault_end_ns IS NOT NULL%s), "
@@ -505,7 +532,7 @@ void rpt_q_convergence(rpt_ctx *ctx, rpt_rows *rows)
 
 void rpt_q_lag(rpt_ctx *ctx, rpt_rows *rows)
 {
-    char f[64];
+    char f[RPT_RUN_FILTER_MAX];
     rpt_query(ctx, rows,
               "WITH d AS (SELECT scenario_name AS s, id, lag_count AS c, lag_p50_ns AS p50, "
               "lag_p99_ns AS p99, lag_max_ns AS mx FROM runs WHERE lag_count > 0%s), "
@@ -524,7 +551,7 @@ void rpt_q_sweep(rpt_ctx *ctx, rpt_rows *rows)
     /* One row per (key, value, scenario), in the order the values were
      * first written: p50 and max of the convergence time after the last
      * fault (-1 = never) and the longest lost window (0 = none). */
-    char f[64];
+    char f[RPT_RUN_FILTER_MAX];
     rpt_query(ctx, rows,
               "WITH d AS (SELECT p.key AS key, p.value AS val, r.scenario_name AS s, r.id AS id, "
               "p.id AS pid, CASE WHEN r.last_fault_end_ns IS NULL THEN NULL ELSE "
@@ -730,6 +757,35 @@ static void md_sweeps(rpt_ctx *ctx, rpt_buf *b)
     rpt_rows_deinit(&rows);
 }
 
+/* Which campaigns the report pools, so runs of different invocations are
+ * not mistaken for one.  Nothing for a file without campaign records. */
+static void md_campaigns(rpt_ctx *ctx, rpt_buf *b)
+{
+    rpt_rows rows = { 0 };
+    rpt_q_campaigns(ctx, &rows);
+    if (rows.count > 0) {
+        if (ctx->opt.campaign_id > 0) rpt_buf_printf(b, "Campaign %" PRId64 " only.\n\n", ctx->opt.campaign_id);
+        else rpt_buf_printf(b, "Pools %zu campaign%s.\n\n", rows.count, rows.count == 1 ? "" : "s");
+        rpt_buf_put(b, "| campaign | command line | state | runs |\n|---:|---|---|---:|\n");
+        for (size_t r = 0; r < rows.count; r++) {
+            rpt_buf_printf(b, "| %s | ", rpt_cell_s(&rows, r, 0));
+            md_code(b, rpt_cell_s(&rows, r, 1));
+            rpt_buf_put(b, " | ");
+            md_cell(b, rpt_cell_s(&rows, r, 2));
+            if (rpt_cell(&rows, r, 3) != NULL) {
+                rpt_buf_put(b, " (");
+                md_cell(b, rpt_cell(&rows, r, 3));
+                rpt_buf_put(b, ")");
+            }
+            rpt_buf_printf(b, " | %s |\n", rpt_cell_s(&rows, r, 4));
+        }
+        int64_t orphans = rpt_q_runs_without_campaign(ctx);
+        if (orphans > 0) rpt_buf_printf(b, "\nAnd %" PRId64 " runs with no campaign record.\n", orphans);
+        rpt_buf_put(b, "\n");
+    }
+    rpt_rows_deinit(&rows);
+}
+
 static void write_markdown(rpt_ctx *ctx, const char *out_path)
 {
     rpt_buf b = { 0 };
@@ -737,6 +793,7 @@ static void write_markdown(rpt_ctx *ctx, const char *out_path)
     md_cell(&b, ctx->opt.title);
     rpt_buf_put(&b, "\n\n");
     if (ctx->opt.run_id > 0) rpt_buf_printf(&b, "Run %" PRId64 " only.\n\n", ctx->opt.run_id);
+    md_campaigns(ctx, &b);
     rpt_rows scen = { 0 };
     rpt_q_verdicts(ctx, &scen);
     if (md_summary(&b, &scen) > 0) {
@@ -765,7 +822,11 @@ static const struct {
     { "runs",
       "id, campaign, scenario_name, scenario_path, scenario_sha256, effective_yaml, seed, build, verdict, "
       "failure, repro, end_ns, events, trace_hash, converged_ns, last_fault_end_ns, children_count, "
-      "lag_count, lag_p50_ns, lag_p90_ns, lag_p99_ns, lag_max_ns",
+      "lag_count, lag_p50_ns, lag_p90_ns, lag_p99_ns, lag_max_ns, campaign_id",
+      false },
+    { "campaigns",
+      "id, command_line, build, started_unix_ms, ended_unix_ms, state, signal, runs_planned, runs_done, passed, "
+      "failed, errors",
       false },
     { "run_params", "id, run_id, key, value", true },
     { "windows", "id, run_id, kind, node, key, start_ns, end_ns", true },
@@ -807,10 +868,20 @@ static void write_csv_table(rpt_ctx *ctx, const char *dir, size_t t)
     static const char where[] = "rpt_report_write";
     rpt_buf path = { 0 }, tmp = { 0 }, sql = { 0 };
     rpt_buf_printf(&path, "%s/%s.csv", dir, csv_tables[t].table);
-    char filter[64];
+    char filter[RPT_RUN_FILTER_MAX];
     rpt_run_filter(ctx, csv_tables[t].child ? "run_id" : "id", filter, sizeof filter);
-    rpt_buf_printf(&sql, "SELECT %s FROM %s WHERE 1 = 1%s ORDER BY id", csv_tables[t].columns,
-                   csv_tables[t].table, filter);
+    if (strcmp(csv_tables[t].table, "campaigns") == 0) {
+        /* The campaigns of the runs selected; every one when none is. */
+        if (filter[0] == '\0') {
+            rpt_buf_printf(&sql, "SELECT %s FROM campaigns ORDER BY id", csv_tables[t].columns);
+        } else {
+            rpt_buf_printf(&sql, "SELECT %s FROM campaigns WHERE id IN (SELECT campaign_id FROM runs WHERE 1 = 1%s) "
+                                 "ORDER BY id", csv_tables[t].columns, filter);
+        }
+    } else {
+        rpt_buf_printf(&sql, "SELECT %s FROM %s WHERE 1 = 1%s ORDER BY id", csv_tables[t].columns,
+                       csv_tables[t].table, filter);
+    }
     if (path.failed || sql.failed) {
         (void)rpt_fail(ctx, SIM_ERR_NOMEM, where, "out of memory");
         goto out_free;
@@ -887,6 +958,9 @@ static sim_status check_options(const char *db_path, rpt_format format, const rp
         return sim_error_set(err, SIM_ERR_INVALID, where, "unknown format %d", (int)format);
     }
     if (opt->run_id < 0) return sim_error_set(err, SIM_ERR_INVALID, where, "run id %" PRId64 " is negative", opt->run_id);
+    if (opt->campaign_id < 0) {
+        return sim_error_set(err, SIM_ERR_INVALID, where, "campaign id %" PRId64 " is negative", opt->campaign_id);
+    }
     if (opt->window_to_ns != 0 && opt->window_to_ns <= opt->window_from_ns) {
         return sim_error_set(err, SIM_ERR_INVALID, where, "the window ends before it starts");
     }
@@ -906,6 +980,28 @@ static sim_status check_options(const char *db_path, rpt_format format, const rp
     }
     if (!S_ISREG(st.st_mode)) return sim_error_set(err, SIM_ERR_IO, where, "%s is not a file", db_path);
     return SIM_OK;
+}
+
+/* --campaign latest: the highest campaigns.id; --campaign ID: it must
+ * exist. */
+static void resolve_campaign(rpt_ctx *ctx)
+{
+    rpt_rows rows = { 0 };
+    if (ctx->opt.campaign_latest) {
+        rpt_query(ctx, &rows, "SELECT id FROM campaigns ORDER BY id DESC LIMIT 1");
+        if (ctx->status == SIM_OK && rows.count == 0) {
+            (void)rpt_fail(ctx, SIM_ERR_INVALID, "rpt_report_write", "no campaign recorded in %s", ctx->db_path);
+        } else if (ctx->status == SIM_OK) {
+            ctx->opt.campaign_id = rpt_cell_i64(&rows, 0, 0);
+        }
+    } else {
+        rpt_query(ctx, &rows, "SELECT count(*) FROM campaigns WHERE id = %" PRId64, ctx->opt.campaign_id);
+        if (ctx->status == SIM_OK && (rows.count != 1 || rpt_cell_i64(&rows, 0, 0) == 0)) {
+            (void)rpt_fail(ctx, SIM_ERR_INVALID, "rpt_report_write", "no campaign with id %" PRId64 " in %s",
+                           ctx->opt.campaign_id, ctx->db_path);
+        }
+    }
+    rpt_rows_deinit(&rows);
 }
 
 sim_status rpt_report_write(const char *db_path, rpt_format format, const rpt_report_options *opt,
@@ -936,7 +1032,8 @@ sim_status rpt_report_write(const char *db_path, rpt_format format, const rpt_re
     if (st != SIM_OK) return st;
     if (ctx.opt.reverse_unordered) rpt_db_set_reverse_unordered(ctx.db, true);
 
-    if (ctx.opt.run_id > 0) {
+    if (ctx.opt.campaign_latest || ctx.opt.campaign_id > 0) resolve_campaign(&ctx);
+    if (ctx.status == SIM_OK && ctx.opt.run_id > 0) {
         rpt_rows rows = { 0 };
         rpt_query(&ctx, &rows, "SELECT count(*) FROM runs WHERE id = %" PRId64, ctx.opt.run_id);
         if (ctx.status == SIM_OK && (rows.count != 1 || rpt_cell_i64(&rows, 0, 0) == 0)) {
@@ -963,7 +1060,7 @@ sim_status rpt_report_write(const char *db_path, rpt_format format, const rpt_re
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: distrosim report DB -o OUT [--format html|markdown|csv] [--run ID]\n"
+            "usage: distrosim report DB -o OUT [--format html|markdown|csv] [--run ID] [--campaign ID|latest]\n"
             "                       [--window FROM-TO] [--trace FILE] [--worst N] [--title TEXT]\n"
             "\n"
             "Renders the results database DB (written by run, check and sweep).  DB is opened\n"
@@ -972,8 +1069,13 @@ static void usage(FILE *out)
             "  --format html      one self-contained page with charts (default; also for OUT *.html)\n"
             "  --format markdown  the summary tables, e.g. for a CI step summary (default for OUT *.md)\n"
             "  --format csv       one RFC 4180 file per table into the directory OUT\n"
-            "  -o OUT             output file (\"-\" = standard output) or, for csv, directory\n"
+            "  -o OUT             output file (\"-\" = standard output) or, for csv, directory;\n"
+            "                     a file name ends in .html or .htm (html), .md or .markdown\n"
+            "                     (markdown), or has no extension\n"
             "  --run ID           report on one run (its id in table runs)\n"
+            "  --campaign ID      report on the runs of one campaign (its id in table campaigns;\n"
+            "                     \"latest\" = the last one); by default the report pools every\n"
+            "                     campaign in DB and lists them\n"
             "  --window FROM-TO   html: time range of the run timelines and the space-time\n"
             "                     diagram, e.g. 70s-72.5s or 69500ms-71s (a bare number is seconds)\n"
             "  --trace FILE       html: draw the space-time diagram of messages from a trace of\n"
@@ -988,6 +1090,40 @@ static bool ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
     return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* The extension of OUT's file name ("" when it has none; a leading dot,
+ * as in ".report", is no extension). */
+static const char *extension_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *name = slash != NULL ? slash + 1 : path;
+    const char *dot = strrchr(name, '.');
+    return dot != NULL && dot != name ? dot : "";
+}
+
+/* An html or markdown OUT must end in an extension that format writes (or
+ * have none): report.pdf, or --format markdown -o report.html, would give a
+ * file that opens as something else.  The csv output is a directory and
+ * "-" is standard output.  False after a message naming what it can write. */
+static bool output_extension_ok(const char *out, rpt_format format)
+{
+    if (format == RPT_FORMAT_CSV || strcmp(out, "-") == 0) return true;
+    const char *ext = extension_of(out);
+    bool html = strcmp(ext, ".html") == 0 || strcmp(ext, ".htm") == 0;
+    bool md = strcmp(ext, ".md") == 0 || strcmp(ext, ".markdown") == 0;
+    if (ext[0] == '\0' || (format == RPT_FORMAT_HTML && html) || (format == RPT_FORMAT_MARKDOWN && md)) return true;
+    if (!html && !md) {
+        fprintf(stderr,
+                "distrosim report: -o %s: cannot write a %s file; the report writes .html or .htm (html), .md or "
+                ".markdown (markdown), or a directory with --format csv\n",
+                out, ext);
+    } else {
+        fprintf(stderr, "distrosim report: -o %s: a %s file is not what --format %s writes (%s)\n", out, ext,
+                format == RPT_FORMAT_HTML ? "html" : "markdown",
+                format == RPT_FORMAT_HTML ? ".html or .htm" : ".md or .markdown");
+    }
+    return false;
 }
 
 /* "FROM-TO", each a duration in the scenario grammar, FROM < TO.  On
@@ -1042,7 +1178,7 @@ int rpt_report_main(int argc, char **argv)
         }
         bool takes = strcmp(arg, "-o") == 0 || strcmp(arg, "--output") == 0 || strcmp(arg, "--format") == 0 ||
                      strcmp(arg, "--run") == 0 || strcmp(arg, "--window") == 0 || strcmp(arg, "--trace") == 0 ||
-                     strcmp(arg, "--worst") == 0 || strcmp(arg, "--title") == 0;
+                     strcmp(arg, "--worst") == 0 || strcmp(arg, "--title") == 0 || strcmp(arg, "--campaign") == 0;
         if (takes && next == NULL) {
             fprintf(stderr, "distrosim report: %s needs a value\n", arg);
             return 2;
@@ -1060,6 +1196,17 @@ int rpt_report_main(int argc, char **argv)
                 return 2;
             }
             opt.run_id = (int64_t)v;
+        } else if (strcmp(arg, "--campaign") == 0) {
+            char *end = NULL;
+            errno = 0;
+            long long v = strcmp(next, "latest") == 0 ? 0 : strtoll(next, &end, 10);
+            opt.campaign_latest = strcmp(next, "latest") == 0;
+            if (!opt.campaign_latest && (next[0] < '1' || next[0] > '9' || errno != 0 || *end != '\0' || v <= 0)) {
+                fprintf(stderr, "distrosim report: --campaign: expected a campaign id (1, 2, ...) or latest, got \"%s\"\n",
+                        next);
+                return 2;
+            }
+            opt.campaign_id = (int64_t)v;
         } else if (strcmp(arg, "--window") == 0) {
             sim_error werr = { 0 };
             if (!parse_window(next, &opt.window_from_ns, &opt.window_to_ns, &werr)) {
@@ -1106,6 +1253,7 @@ int rpt_report_main(int argc, char **argv)
         fprintf(stderr, "distrosim report: --format: expected html, markdown or csv, got \"%s\"\n", format_name);
         return 2;
     }
+    if (!output_extension_ok(out, format)) return 2;
     sim_error err;
     memset(&err, 0, sizeof err);
     sim_status st = rpt_report_write(db, format, &opt, out, &err);

@@ -75,6 +75,8 @@ typedef enum rpt_format {
 /* Options; a zeroed struct means "the defaults". */
 typedef struct rpt_report_options {
     int64_t run_id;              /* > 0: report on this run only; 0 = every run */
+    int64_t campaign_id;         /* > 0: only the runs of this campaign (campaigns.id); 0 = every campaign */
+    bool campaign_latest;        /* only the runs of the latest campaign (the highest campaigns.id) */
     sim_time_ns window_from_ns;  /* html timelines and space-time diagram: from */
     sim_time_ns window_to_ns;    /* ... to; 0 = no window given (the defaults) */
     const char *trace_path;      /* Perfetto/Chrome trace JSON for the space-time diagram; NULL = none */
@@ -85,7 +87,7 @@ typedef struct rpt_report_options {
 
 /* Writes a report of the database at `db_path` to `out_path` in `format`
  * (for csv, `out_path` is a directory, created if missing, that receives
- * runs.csv, run_params.csv, windows.csv, convergences.csv, counters.csv,
+ * runs.csv, campaigns.csv, run_params.csv, windows.csv, convergences.csv, counters.csv,
  * samples.csv, msgstats.csv, faults.csv and expects.csv).  "-" writes html
  * or markdown to standard output.  `opt` may be NULL (defaults).  Borrows
  * every argument.

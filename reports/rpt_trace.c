@@ -68,6 +68,7 @@ static bool vec_push(vec *v, const void *item, size_t size)
 
 typedef struct loader {
     jr r;
+    char trace_hash[17];         /* "distrosim": {"trace_hash": ...}; "" = none */
     vec starts, ends, marks, lanes;
     char **names;
     size_t names_count;
@@ -439,6 +440,29 @@ static bool read_events_array(loader *l, rpt_buf *scratch, rpt_buf *key, event_f
     }
 }
 
+/* The value of the top-level key "distrosim" (written by cli_perfetto):
+ * an object whose "trace_hash" is the run's hash, 16 hex digits.  Other
+ * members are skipped; a hash of another shape is no hash. */
+static bool read_distrosim(loader *l, rpt_buf *key, rpt_buf *value)
+{
+    jr *r = &l->r;
+    if (!expect(r, '{')) return false;
+    if (expect(r, '}')) return true;
+    for (;;) {                                       /* bound: file size */
+        if (!read_string(r, key) || !expect(r, ':')) return false;
+        skip_ws(r);
+        if (strcmp(rpt_buf_str(key), "trace_hash") == 0 && r->i < r->n && r->s[r->i] == '"') {
+            if (!read_string(r, value)) return false;
+            const char *h = rpt_buf_str(value);
+            if (strlen(h) == 16 && strspn(h, "0123456789abcdef") == 16) memcpy(l->trace_hash, h, 17);
+        } else if (!skip_value(r)) {
+            return false;
+        }
+        if (expect(r, '}')) return true;
+        if (!expect(r, ',')) return false;
+    }
+}
+
 static bool read_document(loader *l)
 {
     jr *r = &l->r;
@@ -461,6 +485,8 @@ static bool read_document(loader *l)
                 if (strcmp(rpt_buf_str(&key), "traceEvents") == 0) {
                     ok = read_events_array(l, &scratch, &key, &e);
                     found = true;
+                } else if (strcmp(rpt_buf_str(&key), "distrosim") == 0) {
+                    ok = read_distrosim(l, &key, &scratch);
                 } else {
                     ok = skip_value(r);
                 }
@@ -694,6 +720,7 @@ sim_status rpt_trace_load(const char *path, rpt_trace *out, sim_error *err)
     } else if (l.nomem || !finish(&l, out)) {
         st = sim_error_set(err, SIM_ERR_NOMEM, where, "out of memory reading trace %s", path);
     }
+    memcpy(out->trace_hash, l.trace_hash, sizeof out->trace_hash);
     for (size_t k = 0; k < l.names_count; k++) free(l.names[k]);
     free(l.names);
     free(l.starts.data);

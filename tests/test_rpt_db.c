@@ -353,7 +353,7 @@ static int tst_raw_user_version(const char *path)
  * ======================================================================== */
 
 #define TST_TABLES \
-    "convergences\ncounters\nexpects\nfaults\nmsgstats\nrun_params\nruns\nsamples\nwindows\n"
+    "campaigns\nconvergences\ncounters\nexpects\nfaults\nmsgstats\nrun_params\nruns\nsamples\nwindows\n"
 #define TST_RUN_ID_INDEXES                                                                   \
     "convergences_run_id\ncounters_run_id\nexpects_run_id\nfaults_run_id\nmsgstats_run_id\n" \
     "run_params_run_id\nsamples_run_id\nwindows_run_id\n"
@@ -361,7 +361,7 @@ static int tst_raw_user_version(const char *path)
     "id\ncampaign\nscenario_name\nscenario_path\nscenario_sha256\neffective_yaml\nseed\n"    \
     "build\nverdict\nfailure\nrepro\nend_ns\nevents\ntrace_hash\nconverged_ns\n"             \
     "last_fault_end_ns\nchildren_count\nlag_count\nlag_p50_ns\nlag_p90_ns\nlag_p99_ns\n"     \
-    "lag_max_ns\n"
+    "lag_max_ns\ncampaign_id\n"
 
 START_TEST(test_open_new_file)
 {
@@ -369,11 +369,11 @@ START_TEST(test_open_new_file)
     tst_dir dir;
     tst_dir_make(&dir);
     char *path = tst_dir_file(&dir, "runs.db");
-    ck_assert_int_eq(rpt_db_schema_version(), 2);
+    ck_assert_int_eq(rpt_db_schema_version(), 3);
     ck_assert_int_eq(rpt_db_schema_version(), RPT_DB_SCHEMA_VERSION);
 
     rpt_db *db = tst_open(path, reverse);
-    tst_query_eq(db, "PRAGMA user_version", "2\n");
+    tst_query_eq(db, "PRAGMA user_version", "3\n");
     tst_query_eq(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
                  TST_TABLES);
     tst_query_eq(db, "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE "
@@ -391,13 +391,14 @@ START_TEST(test_open_new_file)
                  "convergences|runs|run_id|id|CASCADE\ncounters|runs|run_id|id|CASCADE\n"
                  "expects|runs|run_id|id|CASCADE\nfaults|runs|run_id|id|CASCADE\n"
                  "msgstats|runs|run_id|id|CASCADE\nrun_params|runs|run_id|id|CASCADE\n"
+                 "runs|campaigns|campaign_id|id|SET NULL\n"
                  "samples|runs|run_id|id|CASCADE\nwindows|runs|run_id|id|CASCADE\n");
     tst_query_eq(db, "SELECT count(*) FROM runs", "0\n");
     rpt_db_close(db);
 
     /* Reopening a current file changes nothing. */
     db = tst_open(path, reverse);
-    tst_query_eq(db, "PRAGMA user_version", "2\n");
+    tst_query_eq(db, "PRAGMA user_version", "3\n");
     tst_query_eq(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
                  TST_TABLES);
     rpt_db_close(db);
@@ -504,7 +505,7 @@ START_TEST(test_migrate_v1)
     ck_assert_int_eq(tst_raw_user_version(old_path), 1);
 
     rpt_db *db = tst_open(old_path, reverse);
-    tst_query_eq(db, "PRAGMA user_version", "2\n");
+    tst_query_eq(db, "PRAGMA user_version", "3\n");
     tst_query_eq(db, "SELECT id, campaign, scenario_name, seed, verdict, end_ns, events, "
                      "trace_hash, children_count, lag_count, lag_p50_ns, lag_p90_ns, lag_p99_ns,"
                      " lag_max_ns FROM runs ORDER BY id",
@@ -539,7 +540,7 @@ START_TEST(test_migrate_v1)
     free(fresh_schema);
     rpt_db_close(fresh);
     rpt_db_close(db);
-    ck_assert_int_eq(tst_raw_user_version(old_path), 2);
+    ck_assert_int_eq(tst_raw_user_version(old_path), 3);
     free(d);
     free(old_path);
     free(new_path);
@@ -553,14 +554,14 @@ START_TEST(test_newer_version_rejected)
     sim_error err;
     tst_dir dir;
     tst_dir_make(&dir);
-    char *path = tst_dir_file(&dir, "v3.db");
-    tst_make_db(path, true, NULL, 3);
+    char *path = tst_dir_file(&dir, "v4.db");
+    tst_make_db(path, true, NULL, 4);
     rpt_db *db = NULL;
     TST_ERR(rpt_db_open(path, &db, &err), SIM_ERR_REPORT);
     ck_assert_ptr_null(db);
-    ck_assert_str_eq(err.message, "database schema version 3 is newer than this build (2)");
+    ck_assert_str_eq(err.message, "database schema version 4 is newer than this build (3)");
     ck_assert_str_eq(err.where, "rpt_db_open");
-    ck_assert_int_eq(tst_raw_user_version(path), 3);        /* untouched */
+    ck_assert_int_eq(tst_raw_user_version(path), 4);        /* untouched */
     free(path);
     tst_dir_remove(&dir);
 }
@@ -662,7 +663,7 @@ START_TEST(test_refused_files_untouched)
     (void)_i;
     tst_dir dir;
     tst_dir_make(&dir);
-    tst_assert_refused_untouched(&dir, "future.db", true, NULL, 3);
+    tst_assert_refused_untouched(&dir, "future.db", true, NULL, 4);
     tst_assert_refused_untouched(&dir, "negative.db", false, "CREATE TABLE notes (body TEXT)", -1);
     tst_assert_refused_untouched(&dir, "negative-ours.db", true, NULL, -1);
     tst_assert_refused_untouched(&dir, "foreign0.db", false, "CREATE TABLE notes (body TEXT)", 0);
@@ -968,11 +969,11 @@ START_TEST(test_merge)
     tst_make_db(foreign, false, "CREATE TABLE notes (body TEXT)", 0);
     TST_ERR(rpt_db_merge(c, foreign, &err), SIM_ERR_REPORT);
     ck_assert_ptr_nonnull(strstr(err.message, "is not a distrosim database"));
-    char *newer = tst_dir_file(&dir, "v3.db");
-    tst_make_db(newer, true, NULL, 3);
+    char *newer = tst_dir_file(&dir, "v4.db");
+    tst_make_db(newer, true, NULL, 4);
     TST_ERR(rpt_db_merge(c, newer, &err), SIM_ERR_REPORT);
     ck_assert_ptr_nonnull(strstr(err.message,
-                                 "database schema version 3 is newer than this build (2)"));
+                                 "database schema version 4 is newer than this build (3)"));
     ck_assert_int_eq(tst_count_all_rows(c), rows);
     TST_OK(rpt_db_merge(c, b_path, &err));                   /* detached after each refusal */
     tst_query_eq(c, "SELECT id, campaign FROM runs WHERE id > 5 ORDER BY id", "6|shard-b\n");
@@ -1114,7 +1115,7 @@ START_TEST(test_two_writers)
                   "writer-1 status %d", second_status);
 
     rpt_db *db = tst_open(path, reverse);
-    tst_query_eq(db, "PRAGMA user_version", "2\n");
+    tst_query_eq(db, "PRAGMA user_version", "3\n");
     tst_query_eq(db, "SELECT campaign, count(*) FROM runs GROUP BY campaign ORDER BY campaign",
                  "writer-0|50\nwriter-1|50\n");
     tst_assert_whole_and_sound(db);
@@ -1135,6 +1136,83 @@ START_TEST(test_two_writers)
     free(want.data);
     rpt_db_close(db);
     free(path);
+    tst_dir_remove(&dir);
+}
+END_TEST
+
+/* Campaign records: begin and end, runs pointing at them, refusals, the
+ * merge (campaign ids shift with the runs that point at them), and an
+ * older file read through the empty stand-in. */
+START_TEST(test_campaign_records)
+{
+    bool reverse = _i == 1;
+    sim_error err;
+    tst_dir dir;
+    tst_dir_make(&dir);
+    char *a_path = tst_dir_file(&dir, "a.db");
+    char *b_path = tst_dir_file(&dir, "b.db");
+    char *v1_path = tst_dir_file(&dir, "v1.db");
+    rpt_db *a = tst_open(a_path, reverse);
+    rpt_campaign rec = { .command_line = "distrosim run 'x y.yaml'", .build = "b1", .started_unix_ms = 1000,
+                         .runs_planned = 3 };
+    int64_t cid = 0;
+    TST_OK(rpt_db_campaign_begin(a, &rec, &cid, &err));
+    ck_assert_int_eq(cid, 1);
+    tst_query_eq(a, "SELECT id, command_line, build, started_unix_ms, ended_unix_ms, state, signal, runs_planned, "
+                    "runs_done FROM campaigns ORDER BY id",
+                 "1|distrosim run 'x y.yaml'|b1|1000|NULL|running|NULL|3|NULL\n");
+    rpt_run run = tst_bare_run(4);
+    run.campaign_id = cid;
+    TST_OK(rpt_db_write_run(a, &run, NULL, &err));
+    rpt_campaign_end end = { .ended_unix_ms = 2000, .signal = "SIGINT", .runs_done = 1, .passed = 1 };
+    TST_OK(rpt_db_campaign_end(a, cid, &end, &err));
+    tst_query_eq(a, "SELECT ended_unix_ms, state, signal, runs_done, passed, failed, errors FROM campaigns",
+                 "2000|interrupted|SIGINT|1|1|0|0\n");
+    /* Refusals write nothing. */
+    TST_ERR(rpt_db_campaign_end(a, 9, &end, &err), SIM_ERR_INVALID);
+    rpt_campaign no_line = { .command_line = NULL };
+    TST_ERR(rpt_db_campaign_begin(a, &no_line, NULL, &err), SIM_ERR_INVALID);
+    run.campaign_id = -1;
+    TST_ERR(rpt_db_write_run(a, &run, NULL, &err), SIM_ERR_INVALID);
+    run.campaign_id = 42;                                    /* no such campaign: the foreign key refuses */
+    TST_ERR(rpt_db_write_run(a, &run, NULL, &err), SIM_ERR_REPORT);
+    tst_query_eq(a, "SELECT count(*), (SELECT count(*) FROM campaigns) FROM runs", "1|1\n");
+    rpt_run bare = tst_bare_run(5);                          /* no campaign: NULL */
+    TST_OK(rpt_db_write_run(a, &bare, NULL, &err));
+    tst_query_eq(a, "SELECT id, campaign_id FROM runs ORDER BY id", "1|1\n2|NULL\n");
+
+    /* Merge: b has a campaign of its own; a's campaign comes after it and
+     * a's runs point at the copy. */
+    rpt_db *b = tst_open(b_path, reverse);
+    rpt_campaign rec_b = { .command_line = "distrosim check s", .started_unix_ms = 5, .runs_planned = 1 };
+    int64_t cid_b = 0;
+    TST_OK(rpt_db_campaign_begin(b, &rec_b, &cid_b, &err));
+    rpt_run run_b = tst_bare_run(8);
+    run_b.campaign_id = cid_b;
+    TST_OK(rpt_db_write_run(b, &run_b, NULL, &err));
+    TST_OK(rpt_db_merge(b, a_path, &err));
+    tst_query_eq(b, "SELECT id, command_line, state FROM campaigns ORDER BY id",
+                 "1|distrosim check s|running\n2|distrosim run 'x y.yaml'|interrupted\n");
+    tst_query_eq(b, "SELECT id, seed, campaign_id FROM runs ORDER BY id", "1|8|1\n2|4|2\n3|5|NULL\n");
+    /* A version-1 source has no campaigns: its runs have none. */
+    tst_make_db(v1_path, true, TST_V1_RUN_SQL, 1);
+    TST_OK(rpt_db_merge(b, v1_path, &err));
+    tst_query_eq(b, "SELECT id, campaign_id FROM runs WHERE id > 3 ORDER BY id", "4|NULL\n");
+    tst_assert_whole_and_sound(b);
+    rpt_db_close(b);
+    rpt_db_close(a);
+
+    /* Read-only, a version-1 file shows no campaigns and runs without one. */
+    rpt_db *ro = NULL;
+    TST_OK(rpt_db_open_readonly(v1_path, &ro, &err));
+    rpt_db_set_reverse_unordered(ro, reverse);
+    tst_query_eq(ro, "SELECT count(*) FROM campaigns", "0\n");
+    tst_query_eq(ro, "SELECT id, campaign_id FROM runs ORDER BY id", "1|NULL\n");
+    TST_ERR(rpt_db_campaign_begin(ro, &rec, NULL, &err), SIM_ERR_INVALID);
+    rpt_db_close(ro);
+    free(a_path);
+    free(b_path);
+    free(v1_path);
     tst_dir_remove(&dir);
 }
 END_TEST
@@ -1166,6 +1244,7 @@ static Suite *rpt_db_suite(void)
     TCase *merge = tcase_create("merge");
     tcase_set_timeout(merge, 60);
     tcase_add_loop_test(merge, test_merge, 0, 2);
+    tcase_add_loop_test(merge, test_campaign_records, 0, 2);
     suite_add_tcase(s, merge);
 
     TCase *processes = tcase_create("processes");

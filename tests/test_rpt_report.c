@@ -48,8 +48,8 @@
 #define TST_GOLDEN_DIR "tests/report-golden"
 #define TST_JSON_DEPTH_MAX 64
 
-static const char *const tst_tables[] = { "runs",     "run_params", "windows", "convergences", "counters",
-                                          "samples",  "msgstats",   "faults",  "expects" };
+static const char *const tst_tables[] = { "runs",    "campaigns", "run_params", "windows", "convergences",
+                                          "counters", "samples",  "msgstats",   "faults",  "expects" };
 
 /* ========================================================================
  * Files and directories

@@ -87,7 +87,10 @@ void rpt_query_each(rpt_ctx *ctx, const char *sql,
 void rpt_sql(rpt_buf *b, const char *s);
 
 /* Writes " AND <column> = <run id>" into `buf` when one run is selected
- * (--run), else "", and returns `buf`. */
+ * (--run), " AND <column> IN (the runs of the campaign)" when one campaign
+ * is (--campaign), both when both are, else "", and returns `buf`.  `buf`
+ * holds RPT_RUN_FILTER_MAX bytes for any column name up to 24 bytes. */
+#define RPT_RUN_FILTER_MAX 192
 const char *rpt_run_filter(const rpt_ctx *ctx, const char *column, char *buf, size_t size);
 
 /* --- Shared aggregate queries (rpt_report.c) ------------------------------
@@ -103,6 +106,14 @@ const char *rpt_run_filter(const rpt_ctx *ctx, const char *column, char *buf, si
 
 /* scenario, runs, pass, fail, error, scenario_path of its first run */
 void rpt_q_verdicts(rpt_ctx *ctx, rpt_rows *rows);
+
+/* The campaigns whose runs the report pools (within --run / --campaign):
+ * id, command line, state, signal, runs in the report; by id.  Empty for a
+ * file whose runs have no campaign record (written before schema 3). */
+void rpt_q_campaigns(rpt_ctx *ctx, rpt_rows *rows);
+
+/* Count of the reported runs that have no campaign record. */
+int64_t rpt_q_runs_without_campaign(rpt_ctx *ctx);
 /* id, scenario, seed, verdict, failure, repro of non-passing runs; at most
  * RPT_REPORT_FAILING_LISTED_MAX + 1 rows (one more says "there are more") */
 void rpt_q_failing(rpt_ctx *ctx, rpt_rows *rows);
@@ -310,6 +321,7 @@ typedef struct rpt_trace {
     rpt_trace_mark *marks; size_t marks_count;       /* sorted by (at, name) */
     char **names; size_t names_count;                /* message and mark names, sorted */
     size_t unpaired;                                 /* flow halves without a partner */
+    char trace_hash[17];         /* the run's trace hash (16 hex digits) when the file names it; "" = unknown */
 } rpt_trace;
 
 /* Reads the trace at `path`.  Borrows `path`; fills `*out` (release with

@@ -26,6 +26,8 @@ struct cli_perfetto {
     uint32_t nodes;
     uint64_t flow_next;         /* (2) */
     bool first;                 /* no event written yet: no comma due */
+    bool has_hash;              /* cli_perfetto_set_trace_hash was called */
+    uint64_t trace_hash;
     bool failed;                /* a write failed */
 };
 
@@ -256,10 +258,20 @@ void cli_perfetto_event(void *ctx, const sim_trace_record *rec, const sim_messag
     }
 }
 
+void cli_perfetto_set_trace_hash(cli_perfetto *p, uint64_t trace_hash)
+{
+    p->has_hash = true;
+    p->trace_hash = trace_hash;
+}
+
 int cli_perfetto_close(cli_perfetto *p)
 {
     if (p == NULL) return 0;
-    put_raw(p, "\n]}\n");
+    put_raw(p, "\n]");
+    if (p->has_hash && fprintf(p->out, ",\"distrosim\":{\"trace_hash\":\"%016" PRIx64 "\"}", p->trace_hash) < 0) {
+        p->failed = true;
+    }
+    put_raw(p, "}\n");
     if (fflush(p->out) != 0 || ferror(p->out)) p->failed = true;
     int rc = p->failed ? -1 : 0;
     free(p);

@@ -2,7 +2,9 @@
  * which ui.perfetto.dev, chrome://tracing and `distrosim report --trace`
  * read.  Used by `distrosim replay SCENARIO --seed N --perfetto FILE`.
  *
- * The file is one JSON object {"displayTimeUnit": "ns", "traceEvents": [...]}:
+ * The file is one JSON object {"displayTimeUnit": "ns", "traceEvents": [...],
+ * "distrosim": {"trace_hash": "16 hex digits"}} (the last key once the run's
+ * hash is known: `distrosim report --trace` checks it against the run):
  *
  *   - metadata: process 1 is "distrosim"; node N is thread N+1 of process 1,
  *     named "node N (ADDRESS)" (thread_name) and sorted by N
@@ -47,6 +49,10 @@ cli_perfetto *cli_perfetto_open(FILE *out, uint32_t nodes, const char *const *no
  * unless the event delivers a message).  Write errors are remembered and
  * reported by cli_perfetto_close. */
 void cli_perfetto_event(void *ctx, const sim_trace_record *rec, const sim_message *msg);
+
+/* The run's trace hash (runs.trace_hash), written at the end of the file
+ * by cli_perfetto_close so a report can tell which run the trace is of. */
+void cli_perfetto_set_trace_hash(cli_perfetto *p, uint64_t trace_hash);
 
 /* Ends the JSON document, flushes `out` (does not close it) and frees `p`.
  * Returns 0, or -1 when any write failed.  NULL is a no-op returning 0. */

@@ -15,9 +15,23 @@
  * renamed into place when complete; an output that is also an input (a
  * scenario, the database) is refused before anything runs.
  *
+ * SIGINT or SIGTERM stops a campaign cleanly: no new run starts, the runs
+ * in flight finish and are written (each in its own transaction, so the
+ * database holds whole runs only), the JUnit and Markdown files describe
+ * the runs that completed, the summary says how many did not run, and the
+ * exit status is 128 + the signal number.  The handler only sets a flag;
+ * a second signal of the same kind takes its default action (SA_RESETHAND).
+ *
+ * A campaign that writes a database records itself (table campaigns:
+ * command line, build, wall-clock start and end, counts).  Progress goes to
+ * standard error: one line rewritten in place on a terminal, otherwise a
+ * line every CLI_PROGRESS_PLAIN_S seconds; --quiet turns it off.  Wall-clock
+ * time is read here only, never by the runs.
+ *
  * Exit status: 0 when every expectation held, 1 when one failed, 2 for a
  * harness or input error (bad scenario, bad flag, a run whose results could
- * not be stored, a write error on standard output or an output file). */
+ * not be stored, a write error on standard output or an output file),
+ * 130 or 143 when SIGINT or SIGTERM stopped it. */
 #include "cli_run.h"
 
 #include <dirent.h>
@@ -25,10 +39,12 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <sha2.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "rpt_db.h"
@@ -45,6 +61,8 @@
 #define TAG_ARGS_MAX 16u
 #define SEEDS_MAX 1000000u
 #define SWEEP_VALUES_MAX 32u
+#define CLI_PROGRESS_PLAIN_S 10.0  /* seconds between progress lines when stderr is not a terminal */
+#define CLI_TICK_MS 200            /* the main thread looks at signals and progress this often */
 
 typedef struct cli_scenario {
     char *path;
@@ -93,6 +111,9 @@ typedef struct cli_campaign {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     const char *campaign;
+    int64_t campaign_id;         /* campaigns.id in the database; 0 = none */
+    bool any_hash;               /* a run finished: last_trace_hash is its hash */
+    uint64_t last_trace_hash;    /* for replay --perfetto */
     const char *program;         /* how the binary was invoked, for repro commands */
     bool fault_lines;            /* run and replay: one line per fault under every run */
     bool trace;
@@ -200,22 +221,36 @@ static int32_t message_type_by_name(const char *name)
     return -1;
 }
 
+/* What run, check and sweep share: progress, --quiet and the signals. */
+#define CLI_USAGE_COMMON                                                                          \
+    "Progress (runs done of the total, virtual time simulated, time elapsed and an\n"              \
+    "estimate of what is left) goes to standard error: one line rewritten in place on a\n"        \
+    "terminal, otherwise a line every 10 s.  --quiet turns progress off and leaves out\n"         \
+    "the PASS lines.  SIGINT (Ctrl-C) or SIGTERM stops the campaign: no new run starts,\n"        \
+    "the runs in flight finish and are stored, --junit and --markdown describe the runs\n"        \
+    "that completed, and the summary says how many did not run; a second signal ends\n"           \
+    "the process at once (the database holds whole runs only).\n"
+
 static void usage_run(FILE *out, const char *cmd)
 {
     if (strcmp(cmd, "run") == 0) {
         fprintf(out,
                 "usage: distrosim run SCENARIO|DIR... [--seed N | --seeds A-B] [--db FILE] [-j JOBS] [--set KEY=VALUE]...\n"
-                "                    [--tag TAG[,TAG...]]...\n"
+                "                    [--tag TAG[,TAG...]]... [--quiet]\n"
                 "\n"
                 "Runs each scenario once per seed and prints one line per run.  Results go to\n"
                 "the SQLite database FILE (default: none).  --set overrides one scenario value\n"
                 "(e.g. --set cluster.distro.verify_interval=2s).  --tag keeps only the scenarios\n"
-                "whose `tags:` list has one of the tags.  Exit 0 if every expectation held, 1 if\n"
-                "one failed, 2 on bad input or a harness error.\n");
+                "whose `tags:` list has one of the tags.  The database records the campaign\n"
+                "(table campaigns: command line, build, wall-clock start and end, counts).\n"
+                "%s"
+                "Exit 0 if every expectation held, 1 if one failed, 2 on bad input or a harness\n"
+                "error, 130 / 143 when SIGINT / SIGTERM stopped it.\n",
+                CLI_USAGE_COMMON);
     } else if (strcmp(cmd, "check") == 0) {
         fprintf(out,
                 "usage: distrosim check DIR|FILE... [--seeds A-B] [--db FILE] [-j JOBS] [--junit FILE]\n"
-                "                      [--markdown FILE] [--set KEY=VALUE]... [--tag TAG[,TAG...]]...\n"
+                "                      [--markdown FILE] [--set KEY=VALUE]... [--tag TAG[,TAG...]]... [--quiet]\n"
                 "\n"
                 "The CI entry point: runs every scenario (*.yaml in DIR, sorted) over the seeds\n"
                 "(default 1-20), prints a summary and one repro command per failing run.\n"
@@ -226,8 +261,10 @@ static void usage_run(FILE *out, const char *cmd)
                 "written beside their final name and renamed into place when complete, and may not\n"
                 "name a scenario or the database.  A run whose results could not be stored is an\n"
                 "error, and so is a write error on standard output.\n"
-                "Exit 0 if every expectation held, 1 if any failed, 2 on bad input or a harness error.\n",
-                SEEDS_MAX);
+                "%s"
+                "Exit 0 if every expectation held, 1 if any failed, 2 on bad input or a harness error,\n"
+                "130 / 143 when SIGINT / SIGTERM stopped it.\n",
+                SEEDS_MAX, CLI_USAGE_COMMON);
     } else if (strcmp(cmd, "replay") == 0) {
         fprintf(out,
                 "usage: distrosim replay SCENARIO --seed N [--trace] [--node N] [--type TYPE]\n"
@@ -242,11 +279,13 @@ static void usage_run(FILE *out, const char *cmd)
     } else {
         fprintf(out,
                 "usage: distrosim sweep SCENARIO --set KEY=V1,V2,... [--set KEY=...]... [--seeds A-B]\n"
-                "                      [--db FILE] [-j JOBS] [--tag TAG[,TAG...]]...\n"
+                "                      [--db FILE] [-j JOBS] [--tag TAG[,TAG...]]... [--quiet]\n"
                 "\n"
                 "Runs the cross product of the values over the seeds; every run is recorded with\n"
                 "its parameters (table run_params), for `distrosim report`.  --tag keeps only the\n"
-                "scenarios whose `tags:` list has one of the tags.\n");
+                "scenarios whose `tags:` list has one of the tags.\n"
+                "%s",
+                CLI_USAGE_COMMON);
     }
 }
 
@@ -762,11 +801,17 @@ static void ci_add(cli_ci *ci, const cli_campaign *c, const cli_job *job, cli_ou
     }
 }
 
-/* Writes the rest of both files and renames them into place.  0, or 2
- * after a message. */
-static int ci_finish(cli_ci *ci, const cli_campaign *c, const char *cmd)
+/* Writes the rest of both files and renames them into place; `stopped_by`
+ * names the signal that stopped the campaign (NULL: it ran to the end),
+ * and the Markdown says how many runs did not run.  0, or 2 after a
+ * message. */
+static int ci_finish(cli_ci *ci, const cli_campaign *c, const char *cmd, const char *stopped_by, size_t done)
 {
     ci_end_variant(ci, c);
+    if (ci->markdown.f != NULL && stopped_by != NULL) {
+        fprintf(ci->markdown.f, "\n**Interrupted by %s**: %zu of %zu runs done; %zu did not run.\n", stopped_by, done,
+                c->job_count, c->job_count - done);
+    }
     if (ci->junit.f != NULL) fprintf(ci->junit.f, "</testsuites>\n");
     if (ci->markdown.f != NULL && ci->any_failing) {
         fprintf(ci->markdown.f, "\n### Failing runs\n\n| scenario | seed | failure | repro |\n|---|---:|---|---|\n");
@@ -932,6 +977,7 @@ static int write_job(cli_campaign *c, const cli_args *a, rpt_db *db, cli_ci *ci,
     if (db != NULL && job->status == SIM_OK) {
         sim_error err;
         int64_t id = 0;
+        job->result.row.campaign_id = c->campaign_id;
         if (rpt_db_write_run(db, &job->result.row, &id, &err) != SIM_OK) {
             snprintf(store_error, sizeof store_error, "results not stored in the database: %s: %s", err.where,
                      err.message);
@@ -940,6 +986,10 @@ static int write_job(cli_campaign *c, const cli_args *a, rpt_db *db, cli_ci *ci,
     }
     print_run(c, job, a->quiet, stored ? NULL : store_error);
     const run_result *r = &job->result;
+    if (job->status == SIM_OK) {
+        c->any_hash = true;
+        c->last_trace_hash = r->row.trace_hash;
+    }
     if (job->status != SIM_OK) {
         tally->error++;
         ci_add(ci, c, job, CLI_ERROR, job->err.message, NULL);
@@ -963,6 +1013,159 @@ static int write_job(cli_campaign *c, const cli_args *a, rpt_db *db, cli_ci *ci,
     tally->fail++;
     ci_add(ci, c, job, CLI_FAIL, r->failure, r->repro);
     return 1;
+}
+
+/* --- Stop signals and progress ------------------------------------------------------ */
+
+/* The signal (SIGINT, SIGTERM) that asked the campaign to stop; 0 while
+ * none did.  Written by the handler only, read by the main thread. */
+static volatile sig_atomic_t cli_stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    cli_stop_signal = sig;           /* a store to a sig_atomic_t: async-signal-safe */
+}
+
+typedef struct cli_signals {
+    struct sigaction old[2];
+    bool installed[2];
+} cli_signals;
+
+static const int cli_stop_signals[2] = { SIGINT, SIGTERM };
+
+/* Catches SIGINT and SIGTERM for the campaign, unless one was ignored when
+ * distrosim started (nohup, a background job of a shell without job
+ * control): an ignored signal stays ignored.  SA_RESETHAND: a second
+ * signal of the same kind takes its default action and ends the process at
+ * once (the database still holds whole runs: one transaction per run). */
+static void signals_install(cli_signals *s)
+{
+    memset(s, 0, sizeof *s);
+    cli_stop_signal = 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = (int)(SA_RESTART | SA_RESETHAND);   /* SA_RESETHAND is 0x80000000 on Linux */
+    for (int k = 0; k < 2; k++) {
+        if (sigaction(cli_stop_signals[k], NULL, &s->old[k]) != 0 || s->old[k].sa_handler == SIG_IGN) continue;
+        s->installed[k] = sigaction(cli_stop_signals[k], &sa, NULL) == 0;
+    }
+}
+
+static void signals_restore(const cli_signals *s)
+{
+    for (int k = 0; k < 2; k++) {
+        if (s->installed[k]) (void)sigaction(cli_stop_signals[k], &s->old[k], NULL);
+    }
+}
+
+static const char *signal_name(int sig)
+{
+    return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal";
+}
+
+/* Wall-clock time in ms since the epoch, for the campaign record only. */
+static int64_t wall_ms(void)
+{
+    struct timespec t;
+    if (clock_gettime(CLOCK_REALTIME, &t) != 0) return 0;
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static double seconds_since(const struct timespec *start)
+{
+    struct timespec now;
+    if (clock_gettime(CLOCK_MONOTONIC, &now) != 0) return 0.0;
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* Progress on standard error (never standard output, which holds the
+ * results).  Main thread only. */
+typedef struct cli_progress {
+    bool on;                     /* not --quiet, not tracing, more than one run */
+    bool tty;                    /* rewrite one line in place; else a line now and then */
+    const char *cmd;
+    struct timespec start;       /* CLOCK_MONOTONIC */
+    double next_s;               /* seconds since start when the next line is due */
+    int shown;                   /* width of the line on the terminal; 0 = none */
+    size_t total;
+    uint64_t virtual_ns;         /* simulated time of the runs written */
+    const cli_tally *tally;
+} cli_progress;
+
+static void fmt_wall(double s, char *buf, size_t size)
+{
+    uint64_t t = s < 0 ? 0 : (uint64_t)(s + 0.5);
+    if (t < 60) snprintf(buf, size, "%" PRIu64 "s", t);
+    else if (t < 3600) snprintf(buf, size, "%" PRIu64 "m%02" PRIu64 "s", t / 60, t % 60);
+    else snprintf(buf, size, "%" PRIu64 "h%02" PRIu64 "m", t / 3600, t / 60 % 60);
+}
+
+/* Shows the count done, the virtual time simulated and an estimate of the
+ * time left, if a line is due (`force`: now). */
+static void progress_show(cli_progress *p, bool force)
+{
+    if (!p->on) return;
+    double elapsed = seconds_since(&p->start);
+    if (!force && elapsed < p->next_s) return;
+    p->next_s = elapsed + (p->tty ? (double)CLI_TICK_MS / 1000.0 : CLI_PROGRESS_PLAIN_S);
+    size_t done = (size_t)(p->tally->pass + p->tally->fail + p->tally->error);
+    char spent[32], left[32] = "?";
+    fmt_wall(elapsed, spent, sizeof spent);
+    if (done > 0) fmt_wall(elapsed / (double)done * (double)(p->total - done), left, sizeof left);
+    char line[256];
+    int n = snprintf(line, sizeof line,
+                     "%zu/%zu runs, %" PRIu64 " passed, %" PRIu64 " failed, %" PRIu64
+                     " errors; %.1fs simulated; %s elapsed, about %s left",
+                     done, p->total, p->tally->pass, p->tally->fail, p->tally->error, (double)p->virtual_ns / 1e9,
+                     spent, left);
+    if (n < 0) return;
+    if (p->tty) {
+        fprintf(stderr, "\r%s%*s", line, p->shown > n ? p->shown - n : 0, "");
+        p->shown = n;
+    } else {
+        fprintf(stderr, "distrosim %s: %s\n", p->cmd, line);
+    }
+}
+
+/* Takes the terminal line away before a result is printed. */
+static void progress_clear(cli_progress *p)
+{
+    if (!p->tty || p->shown == 0) return;
+    fprintf(stderr, "\r%*s\r", p->shown, "");
+    p->shown = 0;
+}
+
+/* Waits until run i is done, looking every CLI_TICK_MS for a stop signal
+ * (then no new run starts; the runs already handed out finish) and showing
+ * progress meanwhile.  False when the campaign stopped before run i
+ * started. */
+static bool wait_for_job(cli_campaign *c, const cli_job *job, size_t i, cli_progress *pg)
+{
+    pthread_mutex_lock(&c->lock);
+    for (;;) {
+        if (cli_stop_signal != 0 && !c->stop) {
+            c->stop = true;
+            pthread_cond_broadcast(&c->cond);
+        }
+        if (job->done && job->index == i) break;
+        if (c->stop && i >= c->next_job) break;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += (long)CLI_TICK_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        (void)pthread_cond_timedwait(&c->cond, &c->lock, &until);   /* a timeout is the point */
+        pthread_mutex_unlock(&c->lock);
+        progress_show(pg, false);
+        pthread_mutex_lock(&c->lock);
+    }
+    bool ready = job->done && job->index == i;
+    pthread_mutex_unlock(&c->lock);
+    return ready;
 }
 
 /* Runs every job; writes and prints results in job order. */
@@ -1014,20 +1217,19 @@ static int run_campaign(cli_campaign *c, const cli_args *a, rpt_db *db, cli_ci *
         pthread_cond_destroy(&c->cond);
         return 2;
     }
-    bool progress = isatty(STDERR_FILENO) && !a->trace && c->job_count > 1;
+    cli_progress pg = { .on = !a->quiet && !a->trace && c->job_count > 1, .tty = isatty(STDERR_FILENO) != 0,
+                        .cmd = c->campaign, .total = c->job_count, .tally = tally };
+    if (clock_gettime(CLOCK_MONOTONIC, &pg.start) != 0) pg.on = false;
+    pg.next_s = pg.tty ? 0.0 : CLI_PROGRESS_PLAIN_S;
     int status = 0;
     for (size_t i = 0; i < c->job_count; i++) {
         cli_job *job = &c->slots[i % c->window];
-        pthread_mutex_lock(&c->lock);
-        while (!job->done || job->index != i) pthread_cond_wait(&c->cond, &c->lock);
-        pthread_mutex_unlock(&c->lock);
-        if (progress) fprintf(stderr, "\r%*s\r", 60, "");
+        if (!wait_for_job(c, job, i, &pg)) break;        /* stopped by a signal: run i never started */
+        progress_clear(&pg);
         int st = write_job(c, a, db, ci, job, tally);
         if (st > status) status = st;
-        if (progress) {
-            fprintf(stderr, "[%zu/%zu] pass=%" PRIu64 " fail=%" PRIu64 " error=%" PRIu64, i + 1, c->job_count,
-                    tally->pass, tally->fail, tally->error);
-        }
+        if (job->status == SIM_OK) pg.virtual_ns += job->result.row.end_ns;
+        progress_show(&pg, false);
         run_result_deinit(&job->result);
         memset(&job->result, 0, sizeof job->result);
         pthread_mutex_lock(&c->lock);
@@ -1036,7 +1238,7 @@ static int run_campaign(cli_campaign *c, const cli_args *a, rpt_db *db, cli_ci *
         pthread_cond_broadcast(&c->cond);
         pthread_mutex_unlock(&c->lock);
     }
-    if (progress) fprintf(stderr, "\r%*s\r", 60, "");
+    progress_clear(&pg);
     for (uint32_t t = 0; t < threads; t++) pthread_join(tids[t], NULL);
     free(tids);
     pthread_mutex_destroy(&c->lock);
@@ -1275,6 +1477,64 @@ static int build_campaign(cli_campaign *c, const cli_args *a, const char *cmd, b
     return 0;
 }
 
+/* The command line as POSIX shell words (rpt_esc_shell), for the campaign
+ * record.  NULL when out of memory; the caller frees it. */
+static char *command_line_text(const char *program, const char *cmd, int argc, char **argv)
+{
+    rpt_esc_mem m = { .buf = NULL, .size = 0, .len = 0 };
+    for (int pass = 0; pass < 2; pass++) {
+        m.len = 0;
+        rpt_esc_shell(program, rpt_esc_to_mem, &m);
+        rpt_esc_to_mem(&m, " ", 1);
+        rpt_esc_to_mem(&m, cmd, strlen(cmd));
+        for (int i = 0; i < argc; i++) {
+            rpt_esc_to_mem(&m, " ", 1);
+            rpt_esc_shell(argv[i], rpt_esc_to_mem, &m);
+        }
+        if (pass == 0) {
+            m.size = m.len + 1;
+            m.buf = malloc(m.size);
+            if (m.buf == NULL) return NULL;
+        }
+    }
+    return m.buf;
+}
+
+/* Records the campaign in the database (table campaigns) before its first
+ * run; its runs point at the record.  0, or 2 after a message. */
+static int campaign_record_begin(cli_campaign *c, rpt_db *db, const char *program, const char *cmd, int argc,
+                                 char **argv)
+{
+    char *line = command_line_text(program, cmd, argc, argv);
+    if (line == NULL) return cli_nomem("recording the command line");
+    rpt_campaign rec = { .command_line = line, .build = run_build_id(), .started_unix_ms = wall_ms(),
+                         .runs_planned = c->job_count };
+    sim_error err;
+    sim_status st = rpt_db_campaign_begin(db, &rec, &c->campaign_id, &err);
+    free(line);
+    if (st != SIM_OK) {
+        fprintf(stderr, "distrosim %s: %s: %s\n", cmd, err.where, err.message);
+        return 2;
+    }
+    return 0;
+}
+
+/* Completes the campaign record: end time, how it ended, the counts.  0,
+ * or 2 after a message. */
+static int campaign_record_end(const cli_campaign *c, rpt_db *db, const char *cmd, const cli_tally *tally,
+                               const char *stopped_by)
+{
+    rpt_campaign_end end = { .ended_unix_ms = wall_ms(), .signal = stopped_by,
+                             .runs_done = tally->pass + tally->fail + tally->error, .passed = tally->pass,
+                             .failed = tally->fail, .errors = tally->error };
+    sim_error err;
+    if (rpt_db_campaign_end(db, c->campaign_id, &end, &err) != SIM_OK) {
+        fprintf(stderr, "distrosim %s: %s: %s\n", cmd, err.where, err.message);
+        return 2;
+    }
+    return 0;
+}
+
 static int campaign_main(const char *program, int argc, char **argv, const char *cmd)
 {
     cli_args a;
@@ -1345,18 +1605,32 @@ static int campaign_main(const char *program, int argc, char **argv, const char 
             status = 2;
         }
     }
+    if (status == 0 && db != NULL) status = campaign_record_begin(&c, db, program, cmd, argc, argv);
     cli_tally tally = { 0 };
     bool ran = status == 0;
+    int stop_signal = 0;
     if (ran) {
+        cli_signals signals;
+        signals_install(&signals);
         status = run_campaign(&c, &a, db, &ci, &tally);
-        if (c.job_count > 1 || strcmp(cmd, "check") == 0) {
+        stop_signal = cli_stop_signal;
+        size_t done = (size_t)(tally.pass + tally.fail + tally.error);
+        const char *stopped_by = stop_signal != 0 ? signal_name(stop_signal) : NULL;
+        if (stopped_by != NULL) {
+            printf("%s: interrupted by %s: %zu of %zu runs done, %" PRIu64 " passed, %" PRIu64 " failed, %" PRIu64
+                   " errors; %zu runs did not run\n",
+                   cmd, stopped_by, done, c.job_count, tally.pass, tally.fail, tally.error, c.job_count - done);
+        } else if (c.job_count > 1 || strcmp(cmd, "check") == 0) {
             printf("%s: %zu runs, %" PRIu64 " passed, %" PRIu64 " failed, %" PRIu64 " errors\n", cmd, c.job_count,
                    tally.pass, tally.fail, tally.error);
         }
-        if (ci_finish(&ci, &c, cmd) != 0) status = 2;
+        if (ci_finish(&ci, &c, cmd, stopped_by, done) != 0) status = 2;
+        if (db != NULL && campaign_record_end(&c, db, cmd, &tally, stopped_by) != 0) status = 2;
+        signals_restore(&signals);
     }
     ci_close(&ci);
     if (perfetto != NULL) {
+        if (c.any_hash) cli_perfetto_set_trace_hash(perfetto, c.last_trace_hash);
         bool ok = cli_perfetto_close(perfetto) == 0;
         if (!ok) {
             fprintf(stderr, "distrosim replay: cannot write %s\n", a.perfetto);
@@ -1373,6 +1647,8 @@ static int campaign_main(const char *program, int argc, char **argv, const char 
         fprintf(stderr, "distrosim %s: cannot write to standard output\n", cmd);
         status = 2;
     }
+    /* Stopped by a signal: the shell's convention, 128 + its number. */
+    if (stop_signal != 0) status = 128 + stop_signal;
     return status;
 }
 
