@@ -193,7 +193,9 @@ static bool read_number(jr *r, int64_t *ns, double *value)
     size_t digits = r->i;
     while (r->i < r->n && r->s[r->i] >= '0' && r->s[r->i] <= '9') r->i++;   /* bound: file size */
     if (r->i == digits) return false;
-    bool simple = true;
+    /* Exact only while whole * 1000 + 999 fits int64_t: at most 15 integer
+     * digits (a longer one overflowed the exact sum). */
+    bool simple = r->i - digits <= 15;
     if (r->i < r->n && r->s[r->i] == '.') {
         r->i++;
         size_t frac = r->i;
@@ -218,7 +220,7 @@ static bool read_number(jr *r, int64_t *ns, double *value)
     memcpy(text, r->s + start, len);
     text[len] = '\0';
     *value = strtod(text, NULL);
-    if (simple && len < 19) {
+    if (simple) {
         /* Exact: integer microseconds and up to three decimals. */
         bool neg = text[0] == '-';
         int64_t whole = 0, frac = 0;
