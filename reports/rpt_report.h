@@ -102,6 +102,20 @@ SIM_MUST_CHECK sim_status rpt_report_write(const char *db_path, rpt_format forma
                                            const rpt_report_options *opt, const char *out_path,
                                            sim_error *err);
 
+/* What the space-time diagram would draw from a trace. */
+typedef struct rpt_trace_counts {
+    size_t lanes, arrows, marks, names, unpaired;
+} rpt_trace_counts;
+
+/* Reads `len` bytes of trace JSON (need not be NUL-terminated) as --trace
+ * reads a file, named `name` in messages, and checks the promises the
+ * drawing code relies on (sorted names, lanes, arrows and marks; every name
+ * index in range), stopping the process if one is broken.  SIM_ERR_INVALID
+ * for a malformed trace, SIM_ERR_NOMEM.  For the fuzz harness; the report
+ * itself reads files.  O(n log n) in the events. */
+SIM_MUST_CHECK sim_status rpt_trace_read_buffer(const char *name, const char *text, size_t len,
+                                                rpt_trace_counts *counts, sim_error *err);
+
 /* `distrosim report DB -o OUT [--format html|markdown|csv] [--run ID]
  * [--window FROM-TO] [--trace FILE] [--worst N] [--title TEXT]`.
  * argv[0] is the first argument after `report`.  Returns the exit status:

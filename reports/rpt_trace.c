@@ -194,7 +194,9 @@ static bool read_number(jr *r, int64_t *ns, double *value)
     size_t digits = r->i;
     while (r->i < r->n && r->s[r->i] >= '0' && r->s[r->i] <= '9') r->i++;   /* bound: file size */
     if (r->i == digits) return false;
-    bool simple = true;
+    /* Exact only while whole * 1000 + 999 fits int64_t: at most 15 integer
+     * digits (a longer one overflowed the exact sum). */
+    bool simple = r->i - digits <= 15;
     if (r->i < r->n && r->s[r->i] == '.') {
         r->i++;
         size_t frac = r->i;
@@ -219,7 +221,7 @@ static bool read_number(jr *r, int64_t *ns, double *value)
     memcpy(text, r->s + start, len);
     text[len] = '\0';
     *value = strtod(text, NULL);
-    if (simple && len < 19) {
+    if (simple) {
         /* Exact: integer microseconds and up to three decimals. */
         bool neg = text[0] == '-';
         int64_t whole = 0, frac = 0;
@@ -701,14 +703,11 @@ static char *read_file(const char *path, size_t *len, sim_error *err, sim_status
     return data;
 }
 
-sim_status rpt_trace_load(const char *path, rpt_trace *out, sim_error *err)
+sim_status rpt_trace_parse(const char *name, const char *text, size_t len, rpt_trace *out, sim_error *err)
 {
     static const char where[] = "rpt_trace_load";
     memset(out, 0, sizeof *out);
     sim_status st = SIM_OK;
-    size_t len = 0;
-    char *text = read_file(path, &len, err, &st);
-    if (text == NULL) return st;
     loader l;
     memset(&l, 0, sizeof l);
     l.r = (jr){ .s = text, .n = len, .i = 0 };
@@ -716,9 +715,9 @@ sim_status rpt_trace_load(const char *path, rpt_trace *out, sim_error *err)
     if (!parsed && !l.nomem) {
         st = sim_error_set(err, SIM_ERR_INVALID, where,
                            "%s is not a Chrome/Perfetto trace (JSON with \"traceEvents\"): bad input at byte %zu",
-                           path, l.r.i);
+                           name, l.r.i);
     } else if (l.nomem || !finish(&l, out)) {
-        st = sim_error_set(err, SIM_ERR_NOMEM, where, "out of memory reading trace %s", path);
+        st = sim_error_set(err, SIM_ERR_NOMEM, where, "out of memory reading trace %s", name);
     }
     memcpy(out->trace_hash, l.trace_hash, sizeof out->trace_hash);
     for (size_t k = 0; k < l.names_count; k++) free(l.names[k]);
@@ -727,7 +726,51 @@ sim_status rpt_trace_load(const char *path, rpt_trace *out, sim_error *err)
     free(l.ends.data);
     free(l.marks.data);
     free(l.lanes.data);
-    free(text);
     if (st != SIM_OK) rpt_trace_deinit(out);
     return st;
+}
+
+sim_status rpt_trace_load(const char *path, rpt_trace *out, sim_error *err)
+{
+    memset(out, 0, sizeof *out);
+    sim_status st = SIM_OK;
+    size_t len = 0;
+    char *text = read_file(path, &len, err, &st);
+    if (text == NULL) return st;
+    st = rpt_trace_parse(path, text, len, out, err);
+    free(text);
+    return st;
+}
+
+/* The promises of rpt_trace (rpt_report_int.h), checked on a parsed one:
+ * what the diagram's drawing code relies on. */
+static void check_trace(const rpt_trace *t)
+{
+    for (size_t k = 1; k < t->names_count; k++) SIM_ASSERT(strcmp(t->names[k - 1], t->names[k]) < 0);
+    for (size_t k = 0; k < t->lanes_count; k++) {
+        SIM_ASSERT(memchr(t->lanes[k].name, '\0', sizeof t->lanes[k].name) != NULL);
+        SIM_ASSERT(k == 0 || t->lanes[k - 1].tid < t->lanes[k].tid);
+    }
+    for (size_t k = 0; k < t->arrows_count; k++) {
+        SIM_ASSERT(t->arrows[k].name < t->names_count);
+        SIM_ASSERT(k == 0 || arrow_cmp(&t->arrows[k - 1], &t->arrows[k]) <= 0);
+    }
+    for (size_t k = 0; k < t->marks_count; k++) {
+        SIM_ASSERT(t->marks[k].name < t->names_count);
+        SIM_ASSERT(k == 0 || mark_cmp(&t->marks[k - 1], &t->marks[k]) <= 0);
+    }
+}
+
+sim_status rpt_trace_read_buffer(const char *name, const char *text, size_t len, rpt_trace_counts *counts,
+                                 sim_error *err)
+{
+    memset(counts, 0, sizeof *counts);
+    rpt_trace t;
+    sim_status st = rpt_trace_parse(name, text, len, &t, err);
+    if (st != SIM_OK) return st;
+    check_trace(&t);
+    *counts = (rpt_trace_counts){ .lanes = t.lanes_count, .arrows = t.arrows_count, .marks = t.marks_count,
+                                  .names = t.names_count, .unpaired = t.unpaired };
+    rpt_trace_deinit(&t);
+    return SIM_OK;
 }

@@ -328,6 +328,10 @@ typedef struct rpt_trace {
  * rpt_trace_deinit).  SIM_ERR_IO when the file cannot be read,
  * SIM_ERR_INVALID when it is not trace JSON (with the byte offset). */
 SIM_MUST_CHECK sim_status rpt_trace_load(const char *path, rpt_trace *out, sim_error *err);
+/* The same for `len` bytes of `text` (need not be NUL-terminated); `name`
+ * stands for the file in messages. */
+SIM_MUST_CHECK sim_status rpt_trace_parse(const char *name, const char *text, size_t len, rpt_trace *out,
+                                          sim_error *err);
 void rpt_trace_deinit(rpt_trace *trace);
 
 #endif

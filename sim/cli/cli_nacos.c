@@ -75,10 +75,10 @@ static bool nacos_blank(const char *line, size_t len)
     return true;
 }
 
-static int nacos_finish_output(const char *tool)
+static int nacos_finish_output(const char *tool, FILE *out, FILE *errs)
 {
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "distrosim: nacos %s: cannot write the output\n", tool);
+    if (fflush(out) != 0 || ferror(out)) {
+        fprintf(errs, "distrosim: nacos %s: cannot write the output\n", tool);
         return 1;
     }
     return 0;
@@ -94,13 +94,13 @@ static int nacos_member_cmp(const void *a, const void *b)
 /* Splits `list` (modified in place) at commas into a new array of pointers
  * into it, sorted in Java String order.  Returns the count, or 0 after
  * printing why the list is unusable. */
-static size_t nacos_members_parse(char *list, char ***out)
+static size_t nacos_members_parse(char *list, char ***out, FILE *errs)
 {
     size_t count = 1;
     for (const char *c = list; *c != '\0'; c++) count += *c == ',';
     char **members = calloc(count, sizeof *members);
     if (members == NULL) {
-        fprintf(stderr, "distrosim: nacos owner: out of memory\n");
+        fprintf(errs, "distrosim: nacos owner: out of memory\n");
         return 0;
     }
     char *cursor = list;
@@ -108,7 +108,7 @@ static size_t nacos_members_parse(char *list, char ***out)
         char *comma = strchr(cursor, ',');
         if (comma != NULL) *comma = '\0';
         if (*cursor == '\0') {
-            fprintf(stderr, "distrosim: nacos owner: --members: expected an address at position %zu\n", i + 1);
+            fprintf(errs, "distrosim: nacos owner: --members: expected an address at position %zu\n", i + 1);
             free(members);
             return 0;
         }
@@ -118,7 +118,7 @@ static size_t nacos_members_parse(char *list, char ***out)
     qsort(members, count, sizeof *members, nacos_member_cmp);
     for (size_t i = 1; i < count; i++) {
         if (distro_java_string_compare(members[i - 1], members[i]) == 0) {
-            fprintf(stderr, "distrosim: nacos owner: --members: expected distinct addresses, '%s' is repeated\n",
+            fprintf(errs, "distrosim: nacos owner: --members: expected distinct addresses, '%s' is repeated\n",
                     members[i]);
             free(members);
             return 0;
@@ -151,14 +151,19 @@ static int nacos_owner(int argc, char **argv)
         nacos_usage(stderr);
         return 2;
     }
+    return cli_nacos_owner_read(list, stdin, stdout, stderr);
+}
+
+int cli_nacos_owner_read(const char *list, FILE *in, FILE *out, FILE *errs)
+{
     char *list_copy = malloc(strlen(list) + 1);
     if (list_copy == NULL) {
-        fprintf(stderr, "distrosim: nacos owner: out of memory\n");
+        fprintf(errs, "distrosim: nacos owner: out of memory\n");
         return 2;
     }
     memcpy(list_copy, list, strlen(list) + 1);
     char **members = NULL;
-    size_t count = nacos_members_parse(list_copy, &members);
+    size_t count = nacos_members_parse(list_copy, &members, errs);
     if (count == 0) {
         free(list_copy);
         return 2;
@@ -167,16 +172,16 @@ static int nacos_owner(int argc, char **argv)
     char *line = NULL;
     size_t cap = 0;
     ssize_t got = 0;
-    while ((got = getline(&line, &cap, stdin)) >= 0) { /* bound: the input */
+    while ((got = getline(&line, &cap, in)) >= 0) { /* bound: the input */
         size_t len = nacos_chomp(line, (size_t)got);
         if (len == 0) continue;
         size_t owner = distro_mapper_index(line, count);
-        printf("%s\t%" PRIu32 "\t%s\n", line, distro_hash(line), members[owner]);
+        fprintf(out, "%s\t%" PRIu32 "\t%s\n", line, distro_hash(line), members[owner]);
     }
     free(line);
     free(members);
     free(list_copy);
-    return nacos_finish_output("owner");
+    return nacos_finish_output("owner", out, errs);
 }
 
 /* --- checksum: JSON events ------------------------------------------------ */
@@ -571,13 +576,18 @@ static int nacos_checksum(int argc, char **argv)
         nacos_usage(stderr);
         return 2;
     }
+    return cli_nacos_checksum_read(stdin, stdout, stderr);
+}
+
+int cli_nacos_checksum_read(FILE *in, FILE *out, FILE *errs)
+{
     nacos_list list = {.items = NULL, .count = 0, .cap = 0};
     char *line = NULL;
     size_t cap = 0;
     ssize_t got = 0;
     unsigned long line_no = 0;
     int status = 0;
-    while (status == 0 && (got = getline(&line, &cap, stdin)) >= 0) { /* bound: the input */
+    while (status == 0 && (got = getline(&line, &cap, in)) >= 0) { /* bound: the input */
         line_no++;
         size_t len = nacos_chomp(line, (size_t)got);
         if (nacos_blank(line, len)) continue;
@@ -589,11 +599,11 @@ static int nacos_checksum(int argc, char **argv)
             if (distro_instance_owned_checksum(list.items, list.count, hex) != 0) {
                 nacos_json_fail_at(&j, NULL, "out of memory");
             } else {
-                printf("%s\n", hex);
+                fprintf(out, "%s\n", hex);
             }
         }
         if (j.err[0] != '\0') {
-            fprintf(stderr, "distrosim: nacos checksum: <stdin>:%lu:%lu: %s\n", j.err_line, j.err_col, j.err);
+            fprintf(errs, "distrosim: nacos checksum: <stdin>:%lu:%lu: %s\n", j.err_line, j.err_col, j.err);
             status = 2;
         }
         nacos_json_close(&j);
@@ -602,7 +612,7 @@ static int nacos_checksum(int argc, char **argv)
     free(line);
     free(list.items);
     if (status != 0) return status;
-    return nacos_finish_output("checksum");
+    return nacos_finish_output("checksum", out, errs);
 }
 
 int cli_nacos_main(int argc, char **argv)
