@@ -7,10 +7,10 @@
  * violation names the node, the invariant (a short stable name, below in
  * brackets) and the values that broke it.
  *
- * Cost: O(keys + tasks + peers^2) per node and O(keys x nodes^2) for the
- * shared lists, so it runs after every event only in debug builds
- * (SIM_MODEL_CHECK, on for Debug and sanitizer builds) or when asked
- * (distro_cluster_check_every_event). */
+ * Cost: O(keys x nodes + tasks + workers + nodes) per node checked, after
+ * every event the node of the event only (check_event), so it runs after
+ * every event only in debug builds (SIM_MODEL_CHECK, on for Debug and
+ * sanitizer builds) or when asked (distro_cluster_check_every_event). */
 #include "distro_int.h"
 
 #include <stdarg.h>
@@ -50,19 +50,36 @@ static sim_status check_down(const distro_node *node, sim_error *err)
     return SIM_OK;
 }
 
-/* --- DataStore (section 2.1) and the owner buckets (distro_mapper.c) -------------- */
+/* --- DataStore (section 2.1), beat checks, the owner buckets ------------------------ */
 
-/* [datum-key] every stored datum's key is an interned key; [datum-value]
- * its list is referenced and holds no more instances than it has room for;
- * [key-present-count] the count of stored keys is the count kept. */
-static sim_status check_datums(const distro_node *node, sim_error *err)
+static const distro_ilist *stored(const distro_node *node, uint32_t key)
+{
+    return key < node->datums_cap ? node->datums[key].value : NULL;
+}
+
+/* What the pass over the datums counts for the whole-node invariants. */
+typedef struct datum_counts {
+    uint32_t present;            /* stored keys */
+    uint32_t marked;             /* keys marked in_bucket */
+    uint32_t stored_unmarked;    /* stored keys not marked */
+} datum_counts;
+
+/* [datum-key] a stored datum's key is an interned key; [datum-value] its
+ * list is referenced and holds no more instances than it has room for;
+ * [shared-refs] the list has a reference from every store holding it (a
+ * received datum is stored as it arrived, distro_store_apply_remote; lists
+ * are per key, so only the same key elsewhere can share it), messages in
+ * flight hold the others: one too few and the list is freed while a store
+ * still points at it.  [beat-check] ClientBeatCheckTask (section 2.7): a
+ * check is armed only for a Service that exists, and every Service this
+ * node owns has its check armed (the chain lapses only where the node is
+ * not responsible; a view change resumes it, distro_health_on_view_change). */
+static sim_status check_datum(const distro_node *node, uint32_t k, sim_error *err)
 {
     const distro_cluster *c = node->cluster;
-    uint32_t present = 0;
-    for (uint32_t k = 0; k < node->datums_cap; k++) {
-        const distro_ilist *v = node->datums[k].value;
-        if (v == NULL) continue;
-        present++;
+    const distro_datum *d = &node->datums[k];
+    const distro_ilist *v = d->value;
+    if (v != NULL) {
         if (k >= c->key_count) {
             return broken(err, node->id, "datum-key", "a datum is stored under key %u of %u", k, c->key_count);
         }
@@ -70,29 +87,38 @@ static sim_status check_datums(const distro_node *node, sim_error *err)
             return broken(err, node->id, "datum-value", "key %u: list refs=%u count=%u cap=%u", k, v->refs,
                           v->count, v->cap);
         }
+        uint32_t holders = 0;
+        for (uint32_t j = 0; j < c->n; j++) holders += stored(&c->nodes[j], k) == v;
+        if (v->refs < holders) {
+            return broken(err, node->id, "shared-refs", "key %u: list held by %u stores has %u references", k,
+                          holders, v->refs);
+        }
     }
-    if (present != node->key_present_count) {
-        return broken(err, node->id, "key-present-count", "%u keys stored, key_present_count=%u", present,
-                      node->key_present_count);
+    if (d->beat_check_armed && !d->service_exists) {
+        return broken(err, node->id, "beat-check", "key %u: check armed without a Service", k);
+    }
+    if (d->service_exists && !d->beat_check_armed && c->config.health_check_enabled &&
+        distro_mapper_responsible(node, k)) {
+        return broken(err, node->id, "beat-check", "key %u: owned Service without an armed check", k);
     }
     return SIM_OK;
 }
 
-/* [beat-check] ClientBeatCheckTask (section 2.7): a check is armed only
- * for a Service that exists, and every Service this node owns has its
- * check armed (the chain lapses only where the node is not responsible,
- * and a view change resumes it: distro_health_on_view_change). */
-static sim_status check_beat_checks(const distro_node *node, sim_error *err)
+/* [key-present-count] the count of stored keys is the count kept. */
+static sim_status check_datums(const distro_node *node, datum_counts *counts, sim_error *err)
 {
-    bool enabled = node->cluster->config.health_check_enabled;
+    memset(counts, 0, sizeof *counts);
     for (uint32_t k = 0; k < node->datums_cap; k++) {
         const distro_datum *d = &node->datums[k];
-        if (d->beat_check_armed && !d->service_exists) {
-            return broken(err, node->id, "beat-check", "key %u: check armed without a Service", k);
-        }
-        if (enabled && d->service_exists && !d->beat_check_armed && distro_mapper_responsible(node, k)) {
-            return broken(err, node->id, "beat-check", "key %u: owned Service without an armed check", k);
-        }
+        counts->present += d->value != NULL;
+        counts->marked += d->in_bucket;
+        counts->stored_unmarked += d->value != NULL && !d->in_bucket;
+        sim_status st = check_datum(node, k, err);
+        if (st != SIM_OK) return st;
+    }
+    if (counts->present != node->key_present_count) {
+        return broken(err, node->id, "key-present-count", "%u keys stored, key_present_count=%u", counts->present,
+                      node->key_present_count);
     }
     return SIM_OK;
 }
@@ -102,24 +128,19 @@ static sim_status check_beat_checks(const distro_node *node, sim_error *err)
  * them (distro_mapper_note_key), no key twice; invalid buckets are freed
  * and no key is marked (a stale mark would keep a re-stored key out of the
  * rebuilt buckets, and verify's toRemove would miss it). */
-static sim_status check_buckets(const distro_node *node, sim_error *err)
+static sim_status check_buckets(const distro_node *node, const datum_counts *counts, sim_error *err)
 {
     const distro_cluster *c = node->cluster;
-    uint32_t marked = 0, stored_unmarked = 0;
-    for (uint32_t k = 0; k < node->datums_cap; k++) {
-        if (node->datums[k].in_bucket) marked++;
-        else if (node->datums[k].value != NULL) stored_unmarked++;
-    }
     if (!node->buckets_valid) {
-        if (node->bucket_count != 0 || marked != 0) {
+        if (node->bucket_count != 0 || counts->marked != 0) {
             return broken(err, node->id, "bucket", "buckets invalid but bucket_count=%u and %u keys marked",
-                          node->bucket_count, marked);
+                          node->bucket_count, counts->marked);
         }
         return SIM_OK;
     }
-    if (node->bucket_count != node->healthy_count || node->bucket_count == 0 || stored_unmarked != 0) {
+    if (node->bucket_count != node->healthy_count || node->bucket_count == 0 || counts->stored_unmarked != 0) {
         return broken(err, node->id, "bucket", "bucket_count=%u healthy_count=%u, %u stored keys in no bucket",
-                      node->bucket_count, node->healthy_count, stored_unmarked);
+                      node->bucket_count, node->healthy_count, counts->stored_unmarked);
     }
     uint32_t listed = 0;
     for (uint32_t b = 0; b < node->bucket_count; b++) {
@@ -132,8 +153,8 @@ static sim_status check_buckets(const distro_node *node, sim_error *err)
         }
         listed += node->owner_bucket_len[b];
     }
-    if (listed != marked) {
-        return broken(err, node->id, "bucket", "%u bucket entries for %u marked keys", listed, marked);
+    if (listed != counts->marked) {
+        return broken(err, node->id, "bucket", "%u bucket entries for %u marked keys", listed, counts->marked);
     }
     return SIM_OK;
 }
@@ -374,42 +395,28 @@ static sim_status check_misc(const distro_node *node, sim_error *err)
 sim_status distro_node_check(const distro_node *node, sim_error *err)
 {
     if (!node->running) return check_down(node, err);
-    sim_status st = check_datums(node, err);
+    datum_counts counts;
+    sim_status st = check_datums(node, &counts, err);
     if (st == SIM_OK) st = check_members(node, err);
     if (st == SIM_OK) st = check_view(node, err);
-    if (st == SIM_OK) st = check_buckets(node, err);
-    if (st == SIM_OK) st = check_beat_checks(node, err);
+    if (st == SIM_OK) st = check_buckets(node, &counts, err);
     if (st == SIM_OK) st = check_tasks(node, err);
     if (st == SIM_OK) st = check_workers(node, err);
     if (st == SIM_OK) st = check_misc(node, err);
     return st;
 }
 
-/* --- Across nodes -------------------------------------------------------------------- */
+/* --- The cluster ---------------------------------------------------------------------- */
 
-/* [shared-refs] A list stored by several nodes (a received datum is stored
- * as it arrived: distro_store_apply_remote) holds at least one reference
- * per store; messages in flight hold the others.  Lists are per key, so
- * only the same key on other nodes can share one.  With one reference too
- * few, the list is freed while a store still points at it. */
-static sim_status check_shared_lists(const distro_cluster *c, sim_error *err)
+/* [running] The model runs a node exactly while the engine has it up or
+ * paused: start and crash come from the engine. */
+static sim_status check_running(const distro_cluster *c, sim_error *err)
 {
-    for (uint32_t k = 0; k < c->key_count; k++) {
-        for (uint32_t i = 0; i < c->n; i++) {
-            const distro_ilist *v = distro_store_get(&c->nodes[i], k);
-            if (v == NULL) continue;
-            uint32_t holders = 1;
-            bool first = true;
-            for (uint32_t j = 0; j < c->n && first; j++) {
-                if (j != i && distro_store_get(&c->nodes[j], k) == v) {
-                    if (j < i) first = false;   /* counted from the first holder */
-                    holders++;
-                }
-            }
-            if (first && v->refs < holders) {
-                return broken(err, i, "shared-refs", "key %u: list held by %u stores has %u references", k, holders,
-                              v->refs);
-            }
+    for (uint32_t i = 0; i < c->n; i++) {
+        sim_node_state state = sim_node_state_get(c->sim, i);
+        if (c->nodes[i].running != (state != SIM_NODE_DOWN)) {
+            return broken(err, i, "running", "model running=%d, engine %s", (int)c->nodes[i].running,
+                          sim_node_state_name(state));
         }
     }
     return SIM_OK;
@@ -417,25 +424,23 @@ static sim_status check_shared_lists(const distro_cluster *c, sim_error *err)
 
 sim_status distro_cluster_check(const distro_cluster *c, sim_error *err)
 {
-    for (uint32_t i = 0; i < c->n; i++) {
-        const distro_node *node = &c->nodes[i];
-        /* [running] The model runs a node exactly while the engine has it
-         * up or paused: start and crash come from the engine. */
-        bool up = sim_node_state_get(c->sim, i) != SIM_NODE_DOWN;
-        if (node->running != up) {
-            return broken(err, i, "running", "model running=%d, engine %s", (int)node->running,
-                          sim_node_state_name(sim_node_state_get(c->sim, i)));
-        }
-        sim_status st = distro_node_check(node, err);
-        if (st != SIM_OK) return st;
-    }
-    return check_shared_lists(c, err);
+    sim_status st = check_running(c, err);
+    for (uint32_t i = 0; i < c->n && st == SIM_OK; i++) st = distro_node_check(&c->nodes[i], err);
+    return st;
 }
 
-static void check_event(sim_engine *sim, void *ctx)
+/* After a node's event only that node is checked: only its model code ran,
+ * and it changes only its own state (what it sends others arrives in later
+ * events).  A shared list's references are checked by every node storing
+ * it.  A harness event (a fault, a start, a client's timer) may touch any
+ * node: all are checked. */
+static void check_event(sim_engine *sim, void *ctx, sim_node_id node)
 {
+    const distro_cluster *c = ctx;
     sim_error err;
-    if (distro_cluster_check(ctx, &err) != SIM_OK) sim_fail(sim, &err);
+    sim_status st = node == SIM_NODE_NONE ? distro_cluster_check(c, &err) : check_running(c, &err);
+    if (st == SIM_OK && node != SIM_NODE_NONE) st = distro_node_check(&c->nodes[node], &err);
+    if (st != SIM_OK) sim_fail(sim, &err);
 }
 
 void distro_cluster_check_every_event(distro_cluster *c, bool on)

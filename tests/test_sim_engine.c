@@ -1230,18 +1230,21 @@ END_TEST
  * The per-event check (sim_set_event_check)
  * ======================================================================== */
 
-/* What the check saw: at its k-th call, how many handlers had run. */
+/* What the check saw: at its k-th call, how many handlers had run, and
+ * whose event it was. */
 typedef struct check_log {
     stamp_log *events;
     size_t seen[32];
+    sim_node_id node[32];
     size_t calls;
     size_t fail_at_call;     /* 1-based; 0 = never fail */
 } check_log;
 
-static void log_check(sim_engine *sim, void *ctx)
+static void log_check(sim_engine *sim, void *ctx, sim_node_id node)
 {
     check_log *c = ctx;
     ck_assert_uint_lt(c->calls, 32);
+    c->node[c->calls] = node;
     c->seen[c->calls++] = c->events->len;
     if (c->calls == c->fail_at_call) {
         sim_error e;
@@ -1252,17 +1255,23 @@ static void log_check(sim_engine *sim, void *ctx)
 
 /* The check runs once per processed event, after its handler (it sees the
  * handler's effect), never for a cancelled event or a dead incarnation's
- * timer, and no longer once removed. */
+ * timer, and no longer once removed.  It learns whose event it was: a
+ * node's timer, or a harness event (SIM_NODE_NONE), such as a start. */
 START_TEST(test_event_check_after_every_handler)
 {
     node_log nodes;
-    sim_engine *sim = nodes_engine(&nodes, 1);
+    sim_engine *sim = nodes_engine(&nodes, 2);
     stamp_log log = { 0 };
     check_log check = { .events = &log };
     sim_error err;
     sim_set_event_check(sim, log_check, &check);
-    tst_start_all(sim);                                      /* the start event */
-    ck_assert_uint_eq(check.calls, 1);
+    tst_start_all(sim);                                      /* the two start events */
+    ck_assert_uint_eq(check.calls, 2);
+    ck_assert_uint_eq(check.node[0], SIM_NODE_NONE);
+    timer_at(sim, &nodes, 1, 1 * SIM_MS, 7, NULL);
+    ck_assert_int_eq(sim_run(sim), SIM_STOP_DRAINED);
+    ck_assert_uint_eq(check.calls, 3);
+    ck_assert_uint_eq(check.node[2], 1);
     check.calls = 0;
     const unsigned ms[] = { 3, 1, 2 };
     schedule_ms(sim, &log, ms, 3);
@@ -1273,9 +1282,12 @@ START_TEST(test_event_check_after_every_handler)
     TST_OK(sim_node_crash(sim, 0, &err));                    /* its timer dies unrun */
     ck_assert_int_eq(sim_run(sim), SIM_STOP_DRAINED);
     ck_assert_uint_eq(log.len, 3);
-    ck_assert_uint_eq(nodes.fired, 0);
+    ck_assert_uint_eq(nodes.fired, 1);                       /* node 1's, before */
     ck_assert_uint_eq(check.calls, 3);
-    for (size_t i = 0; i < check.calls; i++) ck_assert_uint_eq(check.seen[i], i + 1);
+    for (size_t i = 0; i < check.calls; i++) {
+        ck_assert_uint_eq(check.seen[i], i + 1);
+        ck_assert_uint_eq(check.node[i], SIM_NODE_NONE);
+    }
 
     sim_set_event_check(sim, NULL, NULL);
     schedule_ms(sim, &log, ms, 1);

@@ -298,7 +298,7 @@ static bool step(sim_engine *sim, sim_time_ns until_ns)
 #ifdef SIM_DEBUG
         sim_engine_check(sim);
 #endif
-        if (sim->check_fn != NULL && !sim->failed) sim->check_fn(sim, sim->check_ctx);
+        if (sim->check_fn != NULL && !sim->failed) sim->check_fn(sim, sim->check_ctx, copy.node);
         return true;
     }
 }
