@@ -306,9 +306,11 @@ static sim_status check_workers(const distro_node *node, sim_error *err)
  * in range; self always a member, UP, never failed (nobody probes
  * itself); the view is this node's cluster.conf; a peer out of the view
  * has no fail count (removal zeroes it, and nothing counts it after);
- * SUSPICIOUS only from a failure that did not reach the limit, so its
- * count is 1..fail-access-cnt.  UP and DOWN allow any count (a report
- * keeps the count; a refused connect or a boot sets DOWN at any count). */
+ * in the view, SUSPICIOUS comes only from a failure that did not reach
+ * the limit, so its count is 1..fail-access-cnt (a removed peer keeps the
+ * state it had, with its count zeroed).  UP and DOWN allow any count (a
+ * report keeps the count; a refused connect or a boot sets DOWN at any
+ * count). */
 static sim_status check_members(const distro_node *node, sim_error *err)
 {
     const distro_cluster *c = node->cluster;
@@ -319,7 +321,7 @@ static sim_status check_members(const distro_node *node, sim_error *err)
         bool conf = self || c->conf[(size_t)node->id * c->n + p];
         if (m->state > DISTRO_MEMBER_STARTING || m->in_view != conf ||
             (self && (m->state != DISTRO_MEMBER_UP || m->fail_cnt != 0)) || (!m->in_view && m->fail_cnt != 0) ||
-            (m->state == DISTRO_MEMBER_SUSPICIOUS && (m->fail_cnt == 0 || m->fail_cnt > limit))) {
+            (m->in_view && m->state == DISTRO_MEMBER_SUSPICIOUS && (m->fail_cnt == 0 || m->fail_cnt > limit))) {
             return broken(err, node->id, "member-state", "peer %u: state=%u fail_cnt=%u in_view=%d conf=%d", p,
                           (unsigned)m->state, m->fail_cnt, (int)m->in_view, (int)conf);
         }

@@ -68,9 +68,18 @@ static void run_churn(tst_world *w)
     run_ok(w, 150 * S);
 }
 
+/* Seed 1 with Nacos's settings; the others with batches of 3 keys, so
+ * that batches fill up and go out at once (section 1.3), and a 1-core
+ * server's single execute worker, so that work queues behind a blocked
+ * batch (W10). */
 START_TEST(test_churn_and_faults_keep_every_invariant)
 {
-    tst_world *w = tst_world_new(4, (uint64_t)_i + 1, NULL);
+    distro_config config = distro_config_defaults();
+    if (_i > 0) {
+        config.batch_sync_key_count = 3;
+        config.cpu_cores = 1;
+    }
+    tst_world *w = tst_world_new(4, (uint64_t)_i + 1, &config);
     distro_cluster_check_every_event(w->cluster, true);
     run_churn(w);
     sim_error err;
