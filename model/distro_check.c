@@ -52,11 +52,6 @@ static sim_status check_down(const distro_node *node, sim_error *err)
 
 /* --- DataStore (section 2.1), beat checks, the owner buckets ------------------------ */
 
-static const distro_ilist *stored(const distro_node *node, uint32_t key)
-{
-    return key < node->datums_cap ? node->datums[key].value : NULL;
-}
-
 /* What the pass over the datums counts for the whole-node invariants. */
 typedef struct datum_counts {
     uint32_t present;            /* stored keys */
@@ -88,7 +83,10 @@ static sim_status check_datum(const distro_node *node, uint32_t k, sim_error *er
                           v->count, v->cap);
         }
         uint32_t holders = 0;
-        for (uint32_t j = 0; j < c->n; j++) holders += stored(&c->nodes[j], k) == v;
+        for (uint32_t j = 0; j < c->n && v->refs < c->n; j++) {   /* n references cover any n stores */
+            const distro_node *other = &c->nodes[j];
+            holders += k < other->datums_cap && other->datums[k].value == v;
+        }
         if (v->refs < holders) {
             return broken(err, node->id, "shared-refs", "key %u: list held by %u stores has %u references", k,
                           holders, v->refs);
@@ -182,71 +180,91 @@ static sim_status check_task(const distro_node *node, uint32_t s, const distro_t
     return SIM_OK;
 }
 
-/* [task-count] tasks_live counts the live slots, and the free list holds
- * exactly the others; [task-index] every index entry points at a live task
- * with its id and every live task has exactly one entry; [task-due] the
- * due heap is a heap and every live task has an entry for its current due
- * time (a task without one would never run). */
-static sim_status check_tasks(const distro_node *node, sim_error *err)
+/* The index's entries: each names a live, well-formed task by its id,
+ * none twice (bit 0 of its mark); counts them in *indexed. */
+static sim_status check_task_index(const distro_node *node, uint8_t *mark, uint32_t *indexed, sim_error *err)
 {
-    uint32_t live = 0;
-    for (uint32_t s = 0; s < node->tasks_cap; s++) {
-        if (!node->tasks[s].live) continue;
-        live++;
-        sim_status st = check_task(node, s, &node->tasks[s], err);
-        if (st != SIM_OK) return st;
-    }
-    uint32_t free_count = 0;
-    for (uint32_t s = node->tasks_free; s != DISTRO_NONE && free_count <= node->tasks_cap; s = node->tasks[s].next_free) {
-        if (s >= node->tasks_cap || node->tasks[s].live) break;
-        free_count++;
-    }
-    if (live != node->tasks_live || live + free_count != node->tasks_cap) {
-        return broken(err, node->id, "task-count", "%u live slots, tasks_live=%u, %u free of %u", live,
-                      node->tasks_live, free_count, node->tasks_cap);
-    }
-    if (node->tasks_cap == 0) return SIM_OK;
-    /* Marks by slot: bit 0 indexed, bit 1 due entry current. */
-    uint8_t *mark = calloc(node->tasks_cap, 1);
-    if (mark == NULL) return sim_error_set(err, SIM_ERR_NOMEM, WHERE, "out of memory");
-    sim_status st = SIM_OK;
-    uint32_t indexed = 0;
-    for (uint32_t i = 0; i < node->task_index_cap && st == SIM_OK; i++) {
+    *indexed = 0;
+    for (uint32_t i = 0; i < node->task_index_cap; i++) {
         if (node->task_index[i] == 0) continue;
         uint32_t s = node->task_slot[i];
         const distro_task *t = s < node->tasks_cap ? &node->tasks[s] : NULL;
-        if (t == NULL || !t->live || node->task_index[i] != distro_task_id(t->kind, t->key, t->target) + 1 ||
-            (mark[s] & 1)) {
-            st = broken(err, node->id, "task-index", "index entry %u names slot %u, not its live task once", i, s);
-        } else {
-            mark[s] |= 1;
-            indexed++;
+        if (t != NULL && t->live) {
+            sim_status st = check_task(node, s, t, err);
+            if (st != SIM_OK) return st;
         }
+        if (t == NULL || !t->live || node->task_index[i] != distro_task_id(t->kind, t->key, t->target) + 1 ||
+            mark == NULL || (mark[s] & 1)) {
+            return broken(err, node->id, "task-index", "index entry %u names slot %u, not its live task once", i, s);
+        }
+        mark[s] |= 1;
+        (*indexed)++;
     }
-    if (st == SIM_OK && indexed != live) {
-        st = broken(err, node->id, "task-index", "%u index entries for %u live tasks", indexed, live);
-    }
-    for (uint32_t i = 0; i < node->due_len && st == SIM_OK; i++) {
+    return SIM_OK;
+}
+
+/* The due heap is a heap; an entry current for its task (same id, due at
+ * the task's deadline) sets bit 1 of the task's mark. */
+static sim_status check_due_heap(const distro_node *node, uint8_t *mark, sim_error *err)
+{
+    for (uint32_t i = 0; i < node->due_len; i++) {
         const distro_due *e = &node->due[i];
         const distro_due *up = &node->due[(i - 1) / 2];
         if (i > 0 && (e->due_ms < up->due_ms || (e->due_ms == up->due_ms && e->slot < up->slot))) {
-            st = broken(err, node->id, "task-due", "heap entry %u (due %lld) before its parent", i, (long long)e->due_ms);
-        } else if (e->slot < node->tasks_cap) {
-            const distro_task *t = &node->tasks[e->slot];
-            if (t->live && e->id == distro_task_id(t->kind, t->key, t->target) &&
-                e->due_ms == t->last_process_ms + t->interval_ms) {
-                mark[e->slot] |= 2;
-            }
+            return broken(err, node->id, "task-due", "heap entry %u (due %lld) before its parent", i,
+                          (long long)e->due_ms);
+        }
+        const distro_task *t = mark != NULL && e->slot < node->tasks_cap ? &node->tasks[e->slot] : NULL;
+        if (t != NULL && t->live && e->id == distro_task_id(t->kind, t->key, t->target) &&
+            e->due_ms == t->last_process_ms + t->interval_ms) {
+            mark[e->slot] |= 2;
         }
     }
-    for (uint32_t s = 0; s < node->tasks_cap && st == SIM_OK; s++) {
+    return SIM_OK;
+}
+
+/* [task-count] the free list holds only free slots, and tasks_live counts
+ * the others, which are live; [task-index] every index entry names a live
+ * task by its id and every live task has exactly one entry (so every live
+ * task's fields are checked, check_task); [task-due] the due heap is a
+ * heap and every live task has an entry for its current deadline (a task
+ * without one would never run). */
+static sim_status check_tasks(const distro_node *node, sim_error *err)
+{
+    uint32_t free_count = 0;
+    for (uint32_t s = node->tasks_free; s != DISTRO_NONE; s = node->tasks[s].next_free) {
+        if (s >= node->tasks_cap || node->tasks[s].live || free_count == node->tasks_cap) {
+            return broken(err, node->id, "task-count", "free list reaches slot %u of %u after %u free slots", s,
+                          node->tasks_cap, free_count);
+        }
+        free_count++;
+    }
+    if (node->tasks_live + free_count != node->tasks_cap) {
+        return broken(err, node->id, "task-count", "tasks_live=%u, %u free of %u slots", node->tasks_live,
+                      free_count, node->tasks_cap);
+    }
+    /* Marks by slot (none needed without live tasks, the common case). */
+    uint8_t *mark = node->tasks_live > 0 ? calloc(node->tasks_cap, 1) : NULL;
+    if (node->tasks_live > 0 && mark == NULL) return sim_error_set(err, SIM_ERR_NOMEM, WHERE, "out of memory");
+    uint32_t indexed = 0, live = 0;
+    sim_status st = check_task_index(node, mark, &indexed, err);
+    if (st == SIM_OK && indexed != node->tasks_live) {
+        st = broken(err, node->id, "task-index", "%u index entries for %u live tasks", indexed, node->tasks_live);
+    }
+    if (st == SIM_OK) st = check_due_heap(node, mark, err);
+    for (uint32_t s = 0; s < node->tasks_cap && st == SIM_OK && mark != NULL; s++) {
         const distro_task *t = &node->tasks[s];
-        if (t->live && !(mark[s] & 2)) {
+        if (!t->live) continue;
+        live++;
+        if (!(mark[s] & 2)) {
             st = broken(err, node->id, "task-due", "task slot %u (kind %u key %u target %u) has no entry for due %lld",
                         s, (unsigned)t->kind, t->key, t->target, (long long)(t->last_process_ms + t->interval_ms));
         }
     }
     free(mark);
+    if (st == SIM_OK && live != node->tasks_live) {   /* a slot neither live nor free */
+        st = broken(err, node->id, "task-count", "%u live slots, tasks_live=%u", live, node->tasks_live);
+    }
     return st;
 }
 
@@ -371,15 +389,14 @@ static sim_status check_view(const distro_node *node, sim_error *err)
 
 /* --- The rest of a running node ---------------------------------------------------- */
 
-/* [verify-busy] syncChecksumTasks is keyed by the checksum's source, a
- * peer: a node never sends itself checksums.  [pending] the client
- * requests in service name existing clients.  [loaded-from] the snapshot
- * came from a peer, or from nobody yet. */
-static sim_status check_misc(const distro_node *node, sim_error *err)
+/* [pending] The client requests in service name existing clients, and
+ * only a running node serves any (a crash resets them). */
+static sim_status check_pending(const distro_node *node, sim_error *err)
 {
     const distro_cluster *c = node->cluster;
-    if (node->verify_busy[node->id]) {
-        return broken(err, node->id, "verify-busy", "busy on checksums from itself");
+    if (node->pending_count > node->pending_cap || (!node->running && node->pending_count > 0)) {
+        return broken(err, node->id, "pending", "%u requests in service (room for %u, running=%d)",
+                      node->pending_count, node->pending_cap, (int)node->running);
     }
     for (uint32_t i = 0; i < node->pending_count; i++) {
         const distro_pending *p = &node->pending[i];
@@ -388,6 +405,20 @@ static sim_status check_misc(const distro_node *node, sim_error *err)
                           c->client_count, (int)p->live);
         }
     }
+    return SIM_OK;
+}
+
+/* [verify-busy] syncChecksumTasks is keyed by the checksum's source, a
+ * peer: a node never sends itself checksums.  [loaded-from] the snapshot
+ * came from a peer, or from nobody yet. */
+static sim_status check_misc(const distro_node *node, sim_error *err)
+{
+    const distro_cluster *c = node->cluster;
+    if (node->verify_busy[node->id]) {
+        return broken(err, node->id, "verify-busy", "busy on checksums from itself");
+    }
+    sim_status st = check_pending(node, err);
+    if (st != SIM_OK) return st;
     if (node->loaded_from != DISTRO_NONE && (node->loaded_from >= c->n || node->loaded_from == node->id)) {
         return broken(err, node->id, "loaded-from", "loaded from %u", node->loaded_from);
     }
@@ -431,17 +462,27 @@ sim_status distro_cluster_check(const distro_cluster *c, sim_error *err)
     return st;
 }
 
-/* After a node's event only that node is checked: only its model code ran,
- * and it changes only its own state (what it sends others arrives in later
- * events).  A shared list's references are checked by every node storing
- * it.  A harness event (a fault, a start, a client's timer) may touch any
- * node: all are checked. */
-static void check_event(sim_engine *sim, void *ctx, sim_node_id node)
+/* What an event can have changed is checked, not more: after a node's
+ * event, that node (only its model code ran, and it changes only its own
+ * state: what it sends others arrives in later events; a shared list's
+ * references are checked by every node storing it); after a client's
+ * event (distro_client.c), the requests in service, the one server state
+ * it touches; after any other harness event (a fault, a start), every
+ * node. */
+static void check_event(sim_engine *sim, void *ctx, const sim_trace_record *event)
 {
     const distro_cluster *c = ctx;
     sim_error err;
-    sim_status st = node == SIM_NODE_NONE ? distro_cluster_check(c, &err) : check_running(c, &err);
-    if (st == SIM_OK && node != SIM_NODE_NONE) st = distro_node_check(&c->nodes[node], &err);
+    sim_status st;
+    if (event->node != SIM_NODE_NONE) {
+        st = check_running(c, &err);
+        if (st == SIM_OK) st = distro_node_check(&c->nodes[event->node], &err);
+    } else if (event->kind == DISTRO_KIND_CLIENT_TIMER || event->kind == DISTRO_KIND_CLIENT_RESPONSE) {
+        st = check_running(c, &err);
+        for (uint32_t i = 0; i < c->n && st == SIM_OK; i++) st = check_pending(&c->nodes[i], &err);
+    } else {
+        st = distro_cluster_check(c, &err);
+    }
     if (st != SIM_OK) sim_fail(sim, &err);
 }
 

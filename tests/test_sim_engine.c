@@ -1236,15 +1236,18 @@ typedef struct check_log {
     stamp_log *events;
     size_t seen[32];
     sim_node_id node[32];
+    uint16_t kind[32];
     size_t calls;
     size_t fail_at_call;     /* 1-based; 0 = never fail */
 } check_log;
 
-static void log_check(sim_engine *sim, void *ctx, sim_node_id node)
+static void log_check(sim_engine *sim, void *ctx, const sim_trace_record *event)
 {
     check_log *c = ctx;
     ck_assert_uint_lt(c->calls, 32);
-    c->node[c->calls] = node;
+    ck_assert_uint_eq(event->at_ns, sim_now(sim));
+    c->node[c->calls] = event->node;
+    c->kind[c->calls] = event->kind;
     c->seen[c->calls++] = c->events->len;
     if (c->calls == c->fail_at_call) {
         sim_error e;
@@ -1268,10 +1271,12 @@ START_TEST(test_event_check_after_every_handler)
     tst_start_all(sim);                                      /* the two start events */
     ck_assert_uint_eq(check.calls, 2);
     ck_assert_uint_eq(check.node[0], SIM_NODE_NONE);
-    timer_at(sim, &nodes, 1, 1 * SIM_MS, 7, NULL);
+    ck_assert_uint_eq(check.kind[0], SIM_KIND_NODE_START);
+    TST_OK(sim_timer_start(sim, 1, 1 * SIM_MS, SIM_KIND_USER + 5, log_timer, &nodes, TIMER_ARG(1, 7), NULL, &err));
     ck_assert_int_eq(sim_run(sim), SIM_STOP_DRAINED);
     ck_assert_uint_eq(check.calls, 3);
     ck_assert_uint_eq(check.node[2], 1);
+    ck_assert_uint_eq(check.kind[2], SIM_KIND_USER + 5);
     check.calls = 0;
     const unsigned ms[] = { 3, 1, 2 };
     schedule_ms(sim, &log, ms, 3);

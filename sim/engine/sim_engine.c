@@ -298,7 +298,11 @@ static bool step(sim_engine *sim, sim_time_ns until_ns)
 #ifdef SIM_DEBUG
         sim_engine_check(sim);
 #endif
-        if (sim->check_fn != NULL && !sim->failed) sim->check_fn(sim, sim->check_ctx, copy.node);
+        if (sim->check_fn != NULL && !sim->failed) {
+            sim_trace_record rec = { .at_ns = top.at_ns, .seq = top.seq, .node = copy.node,
+                                     .incarnation = copy.incarnation, .kind = copy.kind };
+            sim->check_fn(sim, sim->check_ctx, &rec);
+        }
         return true;
     }
 }
