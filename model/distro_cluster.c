@@ -509,6 +509,7 @@ distro_cluster *distro_cluster_create(sim_engine *sim, const distro_config *conf
         sim_status st = sim_node_attach(sim, i, &distro_node_ops, c, err);
         SIM_ASSERT(st == SIM_OK);
     }
+    distro_check_install(c);   /* the invariant check after every event, in debug builds */
     return c;
 }
 

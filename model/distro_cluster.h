@@ -237,4 +237,16 @@ uint32_t distro_node_worker_blocked_on(const distro_cluster *cluster, uint32_t n
 /* Pending delay tasks on `node` (both stages). */
 uint32_t distro_node_pending_tasks(const distro_cluster *cluster, uint32_t node);
 
+/* --- Invariant check (model/distro_check.c) -------------------------------- */
+
+/* Checks the invariants of every node's state and of what nodes share
+ * (O(state)).  SIM_OK, or SIM_ERR_STATE with `err` saying "node N:
+ * [invariant] values".  Meaningful between events, not inside one. */
+SIM_MUST_CHECK sim_status distro_cluster_check(const distro_cluster *cluster, sim_error *err);
+/* Runs distro_cluster_check after every engine event (sim_set_event_check:
+ * the engine's one check slot); a violation ends the run with sim_fail and
+ * that message.  On from creation in builds configured with SIM_MODEL_CHECK
+ * (the default for Debug and sanitizer builds). */
+void distro_cluster_check_every_event(distro_cluster *cluster, bool on);
+
 #endif

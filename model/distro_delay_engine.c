@@ -42,7 +42,7 @@
 
 static uint64_t task_id(uint8_t kind, uint32_t key, uint32_t target)
 {
-    return ((uint64_t)kind << 60) | ((uint64_t)key << 16) | target;
+    return distro_task_id(kind, key, target);
 }
 
 static uint32_t slot_hash(uint64_t id, uint32_t cap)

@@ -45,6 +45,7 @@ static void set_healthy(distro_node *node, bool any_state)
         }
     }
     node->healthy_count = count;
+    node->healthy_any_state = any_state;
     distro_memo_touch(node);   /* every change of the member list or view comes here */
     buckets_free(node);
     distro_health_on_view_change(node);

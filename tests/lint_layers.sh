@@ -31,12 +31,15 @@ check model "knows nothing of YAML, SQLite or the command line" reports sim/harn
 check reports "stands below the harness" model sim/harness sim/cli
 check sim/harness "stands below the command line" sim/cli
 
-# Internal headers: only their own library names them.
+# Internal headers: only their own library names them.  One exception: the
+# white-box suite of the model's invariant check includes distro_int.h, to
+# break the model's state on purpose and see the check report it.
 for lib in sim/engine model reports; do
     [ -d "$top/$lib/internal" ] || continue
     for h in $(find "$top/$lib/internal" -name '*.h' -exec basename {} \;); do
         hits=$(grep -rnF "#include \"$h\"" "$top/sim" "$top/model" "$top/reports" "$top/tests" \
-                   --include='*.[ch]' | grep -v "^$top/$lib/" || true)
+                   --include='*.[ch]' | grep -v "^$top/$lib/" |
+                   grep -v "^$top/tests/test_distro_check\.c:[0-9]*:#include \"distro_int\.h\"" || true)
         if [ -n "$hits" ]; then
             echo "internal header $lib/internal/$h named outside $lib:"; echo "$hits"; status=1
         fi

@@ -1227,6 +1227,117 @@ START_TEST(test_cancel_in_pause_backlog)
 END_TEST
 
 /* ========================================================================
+ * The per-event check (sim_set_event_check)
+ * ======================================================================== */
+
+/* What the check saw: at its k-th call, how many handlers had run, and
+ * whose event it was. */
+typedef struct check_log {
+    stamp_log *events;
+    size_t seen[32];
+    sim_node_id node[32];
+    uint16_t kind[32];
+    size_t calls;
+    size_t fail_at_call;     /* 1-based; 0 = never fail */
+} check_log;
+
+static void log_check(sim_engine *sim, void *ctx, const sim_trace_record *event)
+{
+    check_log *c = ctx;
+    ck_assert_uint_lt(c->calls, 32);
+    ck_assert_uint_eq(event->at_ns, sim_now(sim));
+    c->node[c->calls] = event->node;
+    c->kind[c->calls] = event->kind;
+    c->seen[c->calls++] = c->events->len;
+    if (c->calls == c->fail_at_call) {
+        sim_error e;
+        (void)sim_error_set(&e, SIM_ERR_STATE, "log_check", "invariant broken after event %zu", c->events->len);
+        sim_fail(sim, &e);
+    }
+}
+
+/* The check runs once per processed event, after its handler (it sees the
+ * handler's effect), never for a cancelled event or a dead incarnation's
+ * timer, and no longer once removed.  It learns whose event it was: a
+ * node's timer, or a harness event (SIM_NODE_NONE), such as a start. */
+START_TEST(test_event_check_after_every_handler)
+{
+    node_log nodes;
+    sim_engine *sim = nodes_engine(&nodes, 2);
+    stamp_log log = { 0 };
+    check_log check = { .events = &log };
+    sim_error err;
+    sim_set_event_check(sim, log_check, &check);
+    tst_start_all(sim);                                      /* the two start events */
+    ck_assert_uint_eq(check.calls, 2);
+    ck_assert_uint_eq(check.node[0], SIM_NODE_NONE);
+    ck_assert_uint_eq(check.kind[0], SIM_KIND_NODE_START);
+    TST_OK(sim_timer_start(sim, 1, 1 * SIM_MS, SIM_KIND_USER + 5, log_timer, &nodes, TIMER_ARG(1, 7), NULL, &err));
+    ck_assert_int_eq(sim_run(sim), SIM_STOP_DRAINED);
+    ck_assert_uint_eq(check.calls, 3);
+    ck_assert_uint_eq(check.node[2], 1);
+    ck_assert_uint_eq(check.kind[2], SIM_KIND_USER + 5);
+    check.calls = 0;
+    const unsigned ms[] = { 3, 1, 2 };
+    schedule_ms(sim, &log, ms, 3);
+    sim_event_id gone;
+    TST_OK(sim_schedule(sim, 2 * SIM_MS, SIM_KIND_USER, stamp_fire, &log, 9, &gone, &err));
+    ck_assert(sim_cancel(sim, gone));
+    timer_at(sim, &nodes, 0, 1 * SIM_MS, 1, NULL);
+    TST_OK(sim_node_crash(sim, 0, &err));                    /* its timer dies unrun */
+    ck_assert_int_eq(sim_run(sim), SIM_STOP_DRAINED);
+    ck_assert_uint_eq(log.len, 3);
+    ck_assert_uint_eq(nodes.fired, 1);                       /* node 1's, before */
+    ck_assert_uint_eq(check.calls, 3);
+    for (size_t i = 0; i < check.calls; i++) {
+        ck_assert_uint_eq(check.seen[i], i + 1);
+        ck_assert_uint_eq(check.node[i], SIM_NODE_NONE);
+    }
+
+    sim_set_event_check(sim, NULL, NULL);
+    schedule_ms(sim, &log, ms, 1);
+    ck_assert_int_eq(sim_run(sim), SIM_STOP_DRAINED);
+    ck_assert_uint_eq(log.len, 4);
+    ck_assert_uint_eq(check.calls, 3);
+    sim_engine_destroy(sim);
+}
+END_TEST
+
+/* A check that fails the run stops it before the next event, with the
+ * check's reason; after a handler's own failure the check is not called. */
+START_TEST(test_event_check_failure_stops_run)
+{
+    sim_config config = tst_config(1, 1);
+    sim_engine *sim = tst_engine(&config);
+    stamp_log log = { 0 };
+    check_log check = { .events = &log, .fail_at_call = 2 };
+    sim_set_event_check(sim, log_check, &check);
+    const unsigned ms[] = { 1, 2, 2, 3 };
+    schedule_ms(sim, &log, ms, 4);
+    ck_assert_int_eq(sim_run(sim), SIM_STOP_FAILED);
+    ck_assert_uint_eq(log.len, 2);
+    ck_assert_uint_eq(check.calls, 2);
+    ck_assert_uint_eq(sim_events_processed(sim), 2);
+    ck_assert_str_eq(sim_failure(sim)->where, "log_check");
+    ck_assert_str_eq(sim_failure(sim)->message, "invariant broken after event 2");
+    sim_engine_destroy(sim);
+
+    sim = tst_engine(&config);
+    log.len = 0;
+    check = (check_log){ .events = &log };
+    sim_set_event_check(sim, log_check, &check);
+    sim_error err;
+    TST_OK(sim_schedule(sim, 1 * SIM_MS, SIM_KIND_USER, stamp_fire, &log, 0, NULL, &err));
+    TST_OK(sim_schedule(sim, 2 * SIM_MS, SIM_KIND_USER, failing_fire, &log, 101, NULL, &err));
+    ck_assert_int_eq(sim_run(sim), SIM_STOP_FAILED);
+    ck_assert_uint_eq(log.len, 2);
+    ck_assert_uint_eq(check.calls, 1);                       /* not after the failing handler */
+    ck_assert_str_eq(sim_failure(sim)->message, "failure 1");
+    sim_engine_destroy(sim);
+}
+END_TEST
+
+/* ========================================================================
  * Nodes: local clocks
  * ======================================================================== */
 
@@ -1346,6 +1457,8 @@ static Suite *engine_suite(void)
     tcase_add_test(fail, test_fail_stops_before_next_event);
     tcase_add_test(fail, test_fail_without_reason);
     tcase_add_test(fail, test_fail_on_event_pool_limit_in_handler);
+    tcase_add_test(fail, test_event_check_after_every_handler);
+    tcase_add_test(fail, test_event_check_failure_stops_run);
     suite_add_tcase(s, fail);
 
     TCase *nodes = tcase_create("nodes");

@@ -176,6 +176,12 @@ typedef struct distro_task {
     uint32_t next_free;
 } distro_task;
 
+/* A task's identity in the task index and the due heap: (kind, key, target). */
+static inline uint64_t distro_task_id(uint8_t kind, uint32_t key, uint32_t target)
+{
+    return ((uint64_t)kind << 60) | ((uint64_t)key << 16) | target;
+}
+
 /* An entry of the due-time heap that finds the tick's due tasks without
  * scanning every task.  Lazy: an entry whose task changed is skipped. */
 typedef struct distro_due {
@@ -242,6 +248,7 @@ typedef struct distro_node {
     uint32_t *healthy;           /* node ids in address order */
     uint32_t healthy_count;
     int32_t self_index;          /* -1 when self is not in healthy */
+    bool healthy_any_state;      /* healthy is the bean-init list, members in any state (until W7's event) */
     /* toRemove buckets: keys by their owner index in the current view. */
     uint32_t **owner_bucket;
     uint32_t *owner_bucket_len;
@@ -535,5 +542,12 @@ void distro_filter_local_delete(distro_node *node, uint32_t key, const char *ip,
 void distro_client_respond(distro_cluster *c, uint32_t server, uint32_t client, uint32_t request_id,
                            int32_t code);
 void distro_client_fail_pending(distro_node *node);
+/* distro_check.c: the invariants of one node's state (each stated there),
+ * true between events.  SIM_OK, or SIM_ERR_STATE with `err` naming the
+ * node, the invariant and the values that break it. */
+sim_status distro_node_check(const distro_node *node, sim_error *err);
+/* Turns the check after every event on when the build asks for it
+ * (SIM_MODEL_CHECK: Debug and sanitizer builds); called at create. */
+void distro_check_install(distro_cluster *c);
 
 #endif

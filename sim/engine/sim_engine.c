@@ -298,6 +298,11 @@ static bool step(sim_engine *sim, sim_time_ns until_ns)
 #ifdef SIM_DEBUG
         sim_engine_check(sim);
 #endif
+        if (sim->check_fn != NULL && !sim->failed) {
+            sim_trace_record rec = { .at_ns = top.at_ns, .seq = top.seq, .node = copy.node,
+                                     .incarnation = copy.incarnation, .kind = copy.kind };
+            sim->check_fn(sim, sim->check_ctx, &rec);
+        }
         return true;
     }
 }
@@ -375,6 +380,12 @@ void sim_set_trace_hook(sim_engine *sim, sim_trace_fn *fn, void *ctx)
 {
     sim->trace_fn = fn;
     sim->trace_ctx = ctx;
+}
+
+void sim_set_event_check(sim_engine *sim, sim_event_check_fn *fn, void *ctx)
+{
+    sim->check_fn = fn;
+    sim->check_ctx = ctx;
 }
 
 const sim_trace_record *sim_trace_records(const sim_engine *sim, size_t *count_out)

@@ -221,6 +221,20 @@ const sim_trace_record *sim_trace_records(const sim_engine *sim, size_t *count_o
 typedef void sim_trace_fn(void *ctx, const sim_trace_record *record, const sim_message *msg);
 void sim_set_trace_hook(sim_engine *sim, sim_trace_fn *fn, void *ctx);
 
+/* Called after every processed event's handler has returned (and after
+ * the engine's own check in debug builds), while the run has not failed:
+ * the place for a model's invariant checks, which must hold between events
+ * but not inside one.  `event` is the event's trace record: its node is
+ * the one the event belonged to (its timer, a message or RPC outcome
+ * delivered to it), whose model code ran, or SIM_NODE_NONE for a harness
+ * event (a fault, a start, a client), which may have touched any node; its
+ * kind says which.  The check may end the run with sim_fail(); the loop
+ * then stops before the next event.  After a failure it is not called (an
+ * out-of-memory failure may leave the model half-updated).  One per
+ * engine: keeps `ctx`; NULL `fn` removes it. */
+typedef void sim_event_check_fn(sim_engine *sim, void *ctx, const sim_trace_record *event);
+void sim_set_event_check(sim_engine *sim, sim_event_check_fn *fn, void *ctx);
+
 /* Checks every invariant of the queue and pool (O(n)); asserts on failure. */
 void sim_engine_check(const sim_engine *sim);
 

@@ -28,8 +28,9 @@
 # compile, or when the unmutated tree fails the tests; 2 on bad usage.
 #
 # What runs per mutant, stopping at the first failure: the Check suites
-# test_distro_hash, test_distro_model, test_distro_checklist and
-# test_sim_conn (the connection layer the model rides), then
+# test_distro_hash, test_distro_model, test_distro_checklist,
+# test_sim_conn (the connection layer the model rides) and
+# test_distro_check (the model's invariants after every event), then
 # `distrosim check` of the CI scenario set (tag `ci`) over seeds 1-3.
 # (Today every mutant dies in the Check suites; the scenarios are a second
 # net for model edits the suites do not reach.)  The copy is configured once
@@ -218,7 +219,11 @@ if ! cmake -S "$tree" -B "$build" $gen -DCMAKE_BUILD_TYPE=Release >"$tmp/configu
     echo "mutation: configure failed"
     exit 1
 fi
-targets="test_distro_hash test_distro_model test_distro_checklist test_sim_conn distrosim"
+suites="test_distro_hash test_distro_model test_distro_checklist test_sim_conn"
+# The model's invariant check, run after every event of a cluster under
+# churn (newer trees): kills the mutants only a broken invariant reveals.
+if [ -f "$tree/tests/test_distro_check.c" ]; then suites="$suites test_distro_check"; fi
+targets="$suites distrosim"
 # The CI scenario set: a folder in older trees, a tag in newer ones.
 if [ -d "$tree/scenarios/ci" ]; then ci_scenarios=scenarios/ci; else ci_scenarios="scenarios --tag ci"; fi
 
@@ -230,7 +235,7 @@ build_targets() {
 # Runs the tests; prints the first failure as "suite:test" (empty when all
 # pass) and returns 1 on a failure.
 run_tests() {
-    for t in test_distro_hash test_distro_model test_distro_checklist test_sim_conn; do
+    for t in $suites; do
         if ! (cd "$tree" && timeout 120 "$build/$t" >"$tmp/out.log" 2>&1); then
             what=$(grep -m1 -E ':[FE]:' "$tmp/out.log" | awk -F: '{print $5}' || true)
             echo "$t:${what:-crash-or-timeout}"

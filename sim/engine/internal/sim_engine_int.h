@@ -135,6 +135,8 @@ struct sim_engine {
 
     sim_trace_fn *trace_fn;
     void *trace_ctx;
+    sim_event_check_fn *check_fn;   /* after every handler (sim_set_event_check) */
+    void *check_ctx;
     sim_trace_record *trace;
     size_t trace_len;
     size_t trace_cap;
