@@ -152,8 +152,8 @@ static void tst_service_with_hash(char *out, size_t size, const char *prefix, ui
 
 /* The member event of node's view of peer at or after `from`, skipping
  * `skip` of them; NULL when there is none. */
-static const tst_member_event *tst_member_event_nth(const tst_world *w, uint32_t node, uint32_t peer,
-                                                    sim_time_ns from, size_t skip)
+static inline const tst_member_event *tst_member_event_nth(const tst_world *w, uint32_t node, uint32_t peer,
+                                                           sim_time_ns from, size_t skip)
 {
     for (size_t i = 0; i < w->members_len; i++) {
         const tst_member_event *e = &w->members[i];
