@@ -372,7 +372,7 @@ static bool read_event_field(jr *r, event_fields *e, const char *k, rpt_buf *scr
             e->id = strtoull(rpt_buf_str(scratch), NULL, 16);   /* Perfetto reads string ids as hex */
         } else {
             if (!read_number(r, &ns, &v)) return false;
-            e->id = v >= 0.0 ? (uint64_t)v : 0;
+            e->id = v >= 0.0 && v < 18446744073709551616.0 ? (uint64_t)v : 0;   /* out of range: no id */
         }
         e->has_id = true;
     } else if (strcmp(k, "args") == 0) {

@@ -1132,7 +1132,7 @@ START_TEST(test_events_estimate_tracks_runs)
         "name: churn\ncluster: {nodes: 5}\nworkload: {services: 40, churn: {register_per_min: 30, "
         "deregister_per_min: 10, crash_per_min: 10}}\nnemesis: {interval: {min: 5s, max: 10s}}\nduration: 3m\n",
         "name: wide\ncluster: {nodes: 9, distro: {verify_interval: 1s, task_tick: 20ms}}\n"
-        "workload: {services: 300, instances_per_service: 3, beat_interval: 2s}\nduration: 2m\n",
+        "workload: {services: 80, instances_per_service: 3, beat_interval: 2s}\nduration: 1m\n",
     };
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         scn_config c;
