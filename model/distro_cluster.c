@@ -38,6 +38,37 @@ const char *distro_msg_type_name(uint16_t type)
     return "unknown";
 }
 
+const char *distro_event_kind_name(uint16_t kind)
+{
+    switch (kind) {
+    case DISTRO_KIND_TICK: return "tick";
+    case DISTRO_KIND_VERIFY: return "verify";
+    case DISTRO_KIND_LOAD: return "load";
+    case DISTRO_KIND_REPORT: return "report";
+    case DISTRO_KIND_BEAT_CHECK: return "beat_check";
+    case DISTRO_KIND_HEALTH_SYNC: return "health_sync";
+    case DISTRO_KIND_STATUS: return "status";
+    case DISTRO_KIND_CLIENT_REQUEST: return "client_request";
+    case DISTRO_KIND_CLIENT_RESPONSE: return "client_response";
+    case DISTRO_KIND_CLIENT_TIMER: return "client_timer";
+    case DISTRO_KIND_LOCAL: return "local";
+    case DISTRO_KIND_BOOT_EVENT: return "boot_event";
+    case DISTRO_KIND_RAFT: return "raft";
+    default: return NULL;
+    }
+}
+
+const char *distro_member_state_name(distro_member_state state)
+{
+    switch (state) {
+    case DISTRO_MEMBER_UP: return "UP";
+    case DISTRO_MEMBER_SUSPICIOUS: return "SUSPICIOUS";
+    case DISTRO_MEMBER_DOWN: return "DOWN";
+    case DISTRO_MEMBER_STARTING: return "STARTING";
+    }
+    return "unknown";
+}
+
 uint32_t distro_counters_list(const distro_counters *k, distro_counter_value *out, uint32_t max)
 {
     const distro_counter_value all[] = {

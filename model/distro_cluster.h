@@ -88,18 +88,44 @@ typedef struct distro_observer {
     /* `node`'s healthyList changed: `healthy` lists node ids in address order. */
     void (*view_changed)(void *ctx, sim_time_ns at_ns, uint32_t node, const uint32_t *healthy,
                          uint32_t count);
-    /* `node` changed its state of `peer`. */
+    /* `node` changed its state of `peer` from `old_state` to `state` (a
+     * member put back on the list comes from the state it left with). */
     void (*member_changed)(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t peer,
-                           distro_member_state state);
+                           distro_member_state old_state, distro_member_state state);
     /* `node` started (up = true) or crashed (up = false). */
     void (*node_changed)(void *ctx, sim_time_ns at_ns, uint32_t node, bool up);
     /* The truth changed: `client` now is (or no longer is) a live,
      * registered instance that every registry should list. */
     void (*client_changed)(void *ctx, sim_time_ns at_ns, uint32_t client, bool live);
+    /* The beat check of `node` marked the instance ip:port of `key`
+     * unhealthy (section 2.7, ClientBeatCheckTask.java:91-94). */
+    void (*instance_unhealthy)(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t key, const char *ip,
+                               uint32_t port);
+    /* `node`, the owner, deleted the instance ip:port of `key` for want of
+     * beats (section 2.7: the beat check's DELETE to itself,
+     * ClientBeatCheckTask.java:118-144). */
+    void (*instance_expired)(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t key, const char *ip,
+                             uint32_t port);
+    /* `node` dropped a whole checksum message of `source` because it owns
+     * `key`, which the message names (section 2.5, W3). */
+    void (*verify_aborted)(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t source, uint32_t key);
+    /* `node` removed `key`, absent from `source`'s checksum message (toRemove). */
+    void (*verify_removed)(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t source, uint32_t key);
+    /* `node`'s startup snapshot load from `peer` succeeded (ok) or failed
+     * (section 2.4). */
+    void (*snapshot_loaded)(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t peer, bool ok);
+    /* `node`, still warming up, answered `client`'s request with 503
+     * (section 2.4, TrafficReviseFilter.java:82-106). */
+    void (*answered_503)(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t client);
 } distro_observer;
 
 /* The wire name of a message type ("sync_datum", "checksum", ...). */
 const char *distro_msg_type_name(uint16_t type);
+/* The name of an event kind the model schedules ("tick", "verify",
+ * "beat_check", ...), for traces; NULL for a kind that is not the model's. */
+const char *distro_event_kind_name(uint16_t kind);
+/* "UP", "SUSPICIOUS", "DOWN", "STARTING" (NodeState). */
+const char *distro_member_state_name(distro_member_state state);
 /* Counter names and values, in a fixed order, for reports and scenario
  * bounds: fills up to `max` entries and returns how many there are. */
 typedef struct distro_counter_value {

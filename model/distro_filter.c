@@ -228,12 +228,23 @@ sim_time_ns distro_filter_beat_reply_interval(const distro_cluster *c, uint32_t 
     return c->config.client_beat_interval_ns;
 }
 
+/* The beat check's DELETE to itself removed an instance (section 2.7). */
+static void expired(distro_node *node, uint32_t key, const instance_ref *ref)
+{
+    distro_cluster *c = node->cluster;
+    distro_counters_of(node)->instances_expired++;
+    if (c->observer.instance_expired != NULL) {
+        c->observer.instance_expired(c->observer.ctx, sim_now(c->sim), node->id, key, ref->ip, ref->port);
+    }
+}
+
 void distro_filter_on_client_request(distro_node *node, uint32_t client, uint8_t op, bool with_body,
                                      uint32_t request_id)
 {
     distro_cluster *c = node->cluster;
     if (!node->status_up) {                  /* TrafficReviseFilter: warm-up gate */
         distro_counters_of(node)->requests_503++;
+        if (c->observer.answered_503 != NULL) c->observer.answered_503(c->observer.ctx, sim_now(c->sim), node->id, client);
         distro_client_respond(c, node->id, client, request_id, 503);
         return;
     }
@@ -259,7 +270,7 @@ void distro_filter_on_proxy(distro_node *node, const sim_message *msg, distro_to
         instance_ref ref = { .client = m->client, .ip = m->ip, .port = m->port, .cluster = m->cluster_name };
         bool removed = false;
         resp->code = handle(node, m->key, m->op, &ref, m->with_body, &removed);
-        if (m->client == DISTRO_NONE && removed) distro_counters_of(node)->instances_expired++;
+        if (m->client == DISTRO_NONE && removed) expired(node, m->key, &ref);
     } else {
         /* The User-Agent says Nacos-Server: never proxy twice. */
         distro_counters_of(node)->redirects_rejected++;
@@ -274,7 +285,7 @@ void distro_filter_local_delete(distro_node *node, uint32_t key, const char *ip,
     if (distro_mapper_responsible(node, key)) {
         bool removed = false;
         (void)remove_instance(node, key, &ref, &removed);
-        if (removed) distro_counters_of(node)->instances_expired++;
+        if (removed) expired(node, key, &ref);
         return;
     }
     /* DistroFilter on this node: not the owner, and the agent is

@@ -99,6 +99,9 @@ static void beat_check(sim_engine *sim, void *ctx, uint64_t key64)
             next->inst[i].healthy = false;
             next->checksum_valid = next->service_checksum_valid = false;
             distro_counters_of(node)->instances_marked_unhealthy++;
+            if (c->observer.instance_unhealthy != NULL) {
+                c->observer.instance_unhealthy(c->observer.ctx, sim_now(c->sim), node->id, key, in->ip, in->port);
+            }
         }
     }
     if (next != NULL) distro_store_put(node, key, next);   /* in place in Nacos: no sync */

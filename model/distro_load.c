@@ -19,11 +19,19 @@ static void load_run(sim_engine *sim, void *ctx, uint64_t arg);
 
 static void try_peer(distro_node *node, uint32_t pos);
 
-static void snapshot_done(sim_engine *sim, void *ctx, uint64_t pos, sim_rpc_status status, const sim_message *resp)
+static void notify_loaded(distro_node *node, uint32_t peer, bool ok)
+{
+    distro_cluster *c = node->cluster;
+    if (c->observer.snapshot_loaded != NULL) c->observer.snapshot_loaded(c->observer.ctx, sim_now(c->sim), node->id, peer, ok);
+}
+
+/* `arg`: the position in the peer list, and the peer above bit 32. */
+static void snapshot_done(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_status status, const sim_message *resp)
 {
     (void)sim;
     distro_node *node = ctx;
     if (!node->running) return;
+    uint32_t pos = (uint32_t)arg, peer = (uint32_t)(arg >> 32);
     distro_counters *counters = distro_counters_of(node);
     if (status == SIM_RPC_OK && ((const distro_msg *)resp->payload)->code == 200) {
         const distro_msg *m = (const distro_msg *)resp->payload;
@@ -32,10 +40,12 @@ static void snapshot_done(sim_engine *sim, void *ctx, uint64_t pos, sim_rpc_stat
         counters->snapshot_bytes += resp->bytes;
         node->initialized = true;
         node->loaded_from = resp->src;
+        notify_loaded(node, peer, true);
         return;
     }
     counters->snapshot_failures++;
-    try_peer(node, (uint32_t)pos + 1);
+    notify_loaded(node, peer, false);
+    try_peer(node, pos + 1);
 }
 
 static void try_peer(distro_node *node, uint32_t pos)
@@ -60,7 +70,8 @@ static void try_peer(distro_node *node, uint32_t pos)
             return;
         }
         msg->source = node->id;
-        distro_call(node, peers[pos], DISTRO_MSG_GET_DATUMS, 64, msg, snapshot_done, pos);
+        distro_call(node, peers[pos], DISTRO_MSG_GET_DATUMS, 64, msg, snapshot_done,
+                    pos | (uint64_t)peers[pos] << 32);
     }
     free(peers);
 }

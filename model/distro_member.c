@@ -43,11 +43,11 @@ static void members_changed(distro_node *node)
     distro_mapper_on_members_change(node);
 }
 
-static void notify_peer(distro_node *node, uint32_t peer)
+static void notify_peer(distro_node *node, uint32_t peer, uint8_t old)
 {
     distro_cluster *c = node->cluster;
     if (c->observer.member_changed != NULL) {
-        c->observer.member_changed(c->observer.ctx, sim_now(c->sim), node->id, peer,
+        c->observer.member_changed(c->observer.ctx, sim_now(c->sim), node->id, peer, (distro_member_state)old,
                                    (distro_member_state)node->peers[peer].state);
     }
 }
@@ -85,7 +85,7 @@ void distro_member_on_success(distro_node *node, uint32_t peer)
     p->state = DISTRO_MEMBER_UP;
     p->fail_cnt = 0;
     if (old != p->state) {
-        notify_peer(node, peer);
+        notify_peer(node, peer, old);
         members_changed(node);
     }
 }
@@ -99,7 +99,7 @@ void distro_member_on_fail(distro_node *node, uint32_t peer, bool refused)
     p->fail_cnt++;
     if (p->fail_cnt > node->cluster->config.member_fail_access_cnt || refused) p->state = DISTRO_MEMBER_DOWN;
     if (old != p->state) {
-        notify_peer(node, peer);
+        notify_peer(node, peer, old);
         members_changed(node);
     }
 }
@@ -114,7 +114,7 @@ static void member_reported(distro_node *node, uint32_t peer)
     p->version_known = true;
     p->state = DISTRO_MEMBER_UP;
     if (old != p->state) {
-        notify_peer(node, peer);
+        notify_peer(node, peer, old);
         members_changed(node);
     }
 }
@@ -229,11 +229,12 @@ sim_status distro_member_add(distro_cluster *c, uint32_t node, uint32_t member, 
     distro_node *n = &c->nodes[node];
     if (!n->running || n->peers[member].in_view) return SIM_OK;
     /* memberChange: a newly added member is forced DOWN in 1.4.2-1.4.8. */
+    uint8_t old = n->peers[member].state;
     n->peers[member].in_view = true;
     n->peers[member].state = c->config.members_start_down ? DISTRO_MEMBER_DOWN : DISTRO_MEMBER_UP;
     n->peers[member].fail_cnt = 0;
     n->peers[member].version_known = false;   /* parsed from cluster.conf: no version yet */
-    notify_peer(n, member);
+    notify_peer(n, member, old);
     members_changed(n);
     return SIM_OK;
 }

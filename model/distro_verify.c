@@ -182,6 +182,10 @@ void distro_verify_on_checksums(distro_node *node, const sim_message *msg, distr
         if (distro_mapper_responsible(node, k)) {
             /* "receive responsible key timestamp ... from ...": abort all. */
             counters->verify_discarded++;
+            distro_cluster *c = node->cluster;
+            if (c->observer.verify_aborted != NULL) {
+                c->observer.verify_aborted(c->observer.ctx, sim_now(c->sim), node->id, source, k);
+            }
             free(to_update);
             finish(node, source);
             return;
@@ -211,6 +215,10 @@ void distro_verify_on_checksums(distro_node *node, const sim_message *msg, distr
     for (uint32_t i = 0; i < remove_count; i++) {
         distro_store_put(node, to_remove[i], NULL);
         counters->verify_keys_removed++;
+        distro_cluster *c = node->cluster;
+        if (c->observer.verify_removed != NULL) {
+            c->observer.verify_removed(c->observer.ctx, sim_now(c->sim), node->id, source, to_remove[i]);
+        }
     }
     free(to_remove);
     if (update_count == 0) {

@@ -591,8 +591,10 @@ START_TEST(test_unreachable_peer_suspicious_after_one_failure_down_after_four)
     const tst_member_event *second = tst_member_event_nth(w, 0, 2, 20 * S, 1);
     ck_assert_ptr_nonnull(first);
     ck_assert_ptr_nonnull(second);
+    ck_assert_int_eq(first->old_state, DISTRO_MEMBER_UP);
     ck_assert_int_eq(first->state, DISTRO_MEMBER_SUSPICIOUS);
     ck_assert_uint_eq(first->fail_cnt, 1);
+    ck_assert_int_eq(second->old_state, DISTRO_MEMBER_SUSPICIOUS);   /* each event starts where the last ended */
     ck_assert_int_eq(second->state, DISTRO_MEMBER_DOWN);
     ck_assert_uint_eq(second->fail_cnt, 4);
     tst_world_free(w);
@@ -609,6 +611,7 @@ START_TEST(test_crashed_process_refuses_and_goes_down_at_once)
     tst_run_to(w, 30 * S);
     const tst_member_event *first = tst_member_event_nth(w, 0, 2, 20 * S, 0);
     ck_assert_ptr_nonnull(first);
+    ck_assert_int_eq(first->old_state, DISTRO_MEMBER_UP);
     ck_assert_int_eq(first->state, DISTRO_MEMBER_DOWN);   /* "Connection refused" */
     ck_assert_uint_eq(first->fail_cnt, 1);
     tst_world_free(w);

@@ -513,6 +513,62 @@ START_TEST(test_assert_context_names_the_run)
 }
 END_TEST
 
+/* The trace (text, engine hook, notes) only watches: the run is the same
+ * event for event, with the same counters, as without it. */
+typedef struct trace_count {
+    uint64_t events;
+    uint64_t notes[RUN_NOTE_SAMPLE + 1];
+} trace_count;
+
+static void count_event(void *ctx, const sim_trace_record *rec, const sim_message *msg)
+{
+    (void)rec;
+    (void)msg;
+    ((trace_count *)ctx)->events++;
+}
+
+static void count_note(void *ctx, const run_note *note)
+{
+    ck_assert_ptr_nonnull(note->text);
+    ((trace_count *)ctx)->notes[note->kind]++;
+}
+
+START_TEST(test_trace_leaves_the_run_alone)
+{
+    scn_config cfg;
+    sim_error err;
+    ck_assert_int_eq(scn_load_file("tests/scenarios-good/every-key.yaml", &cfg, &err), SIM_OK);
+    run_options plain = { .seed = 1, .trace = { .node = -1, .type = -1, .to_ns = SIM_TIME_NEVER } };
+    run_result a, b;
+    ck_assert_int_eq(run_scenario(&cfg, &plain, &a, &err), SIM_OK);
+    FILE *devnull = fopen("/dev/null", "w");
+    ck_assert_ptr_nonnull(devnull);
+    trace_count count = { 0 };
+    run_options traced = plain;
+    traced.trace = (run_trace_filter){ .out = devnull, .hook = count_event, .hook_ctx = &count, .note = count_note,
+                                       .note_ctx = &count, .node = -1, .type = -1, .to_ns = SIM_TIME_NEVER };
+    ck_assert_int_eq(run_scenario(&cfg, &traced, &b, &err), SIM_OK);
+    fclose(devnull);
+    ck_assert_uint_eq(a.row.trace_hash, b.row.trace_hash);
+    ck_assert_uint_eq(a.row.events, b.row.events);
+    ck_assert_str_eq(a.verdict, b.verdict);
+    ck_assert_uint_eq(a.row.counters_count, b.row.counters_count);
+    for (size_t i = 0; i < a.row.counters_count; i++) {
+        ck_assert_str_eq(a.row.counters[i].name, b.row.counters[i].name);
+        ck_assert_uint_eq(a.row.counters[i].value, b.row.counters[i].value);
+    }
+    /* And it saw the run: every event, every fault, the model, the samples. */
+    ck_assert_uint_ge(count.events, b.row.events);   /* a connection event also shows the message it delivers */
+    ck_assert_uint_eq(count.notes[RUN_NOTE_FAULT], b.row.faults_count);
+    ck_assert_uint_gt(count.notes[RUN_NOTE_MODEL], 0);
+    ck_assert_uint_gt(count.notes[RUN_NOTE_HARNESS], 0);
+    ck_assert_uint_eq(count.notes[RUN_NOTE_SAMPLE], b.row.samples_count);
+    run_result_deinit(&a);
+    run_result_deinit(&b);
+    scn_config_deinit(&cfg);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("obs_convergence");
@@ -526,6 +582,7 @@ int main(void)
     tcase_add_test(tc, test_ownership_disagreement_windows);
     tcase_add_test(tc, test_open_windows_count_to_the_end_and_samples);
     tcase_add_test(tc, test_assert_context_names_the_run);
+    tcase_add_test(tc, test_trace_leaves_the_run_alone);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -26,6 +26,7 @@ typedef struct tst_member_event {
     sim_time_ns at_ns;
     uint32_t node;
     uint32_t peer;
+    distro_member_state old_state;
     distro_member_state state;
     uint32_t fail_cnt;
 } tst_member_event;
@@ -54,7 +55,8 @@ static void tst_on_datum(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t k
     w->changes[w->changes_len++] = (tst_change){ at_ns, node, key, new_cks[0] != '\0' };
 }
 
-static void tst_on_member(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t peer, distro_member_state state)
+static void tst_on_member(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t peer, distro_member_state old_state,
+                          distro_member_state state)
 {
     tst_world *w = ctx;
     if (w->members_len == w->members_cap) {
@@ -63,7 +65,7 @@ static void tst_on_member(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t 
         ck_assert_ptr_nonnull(w->members);
     }
     w->members[w->members_len++] =
-        (tst_member_event){ at_ns, node, peer, state, distro_node_fail_count(w->cluster, node, peer) };
+        (tst_member_event){ at_ns, node, peer, old_state, state, distro_node_fail_count(w->cluster, node, peer) };
 }
 
 /* A cluster whose HTTP calls ride connections (tcp = true, as scenarios

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "distro_cluster.h"
+#include "run_scenario.h"
 #include "sim_assert.h"
 
 #define CLI_PERFETTO_NAME_MAX 160   /* bytes of one node's thread name */
@@ -115,31 +116,6 @@ static void seq_text(uint64_t seq, char *buf, size_t size)
     }
 }
 
-/* --- Names ---------------------------------------------------------------- */
-
-/* Event kinds: the engine's (sim_engine.h) and the model's.  The model's
- * enum distro_kind is internal to model/ (distro_int.h), so its names are
- * repeated here as labels only: a kind this table does not know is written
- * as "kind N", never misread. */
-static const char *kind_name(uint16_t kind, char *buf, size_t size)
-{
-    static const char *const engine[] = {
-        [SIM_KIND_NODE_START] = "node_start", [SIM_KIND_NODE_RESUME] = "node_resume",
-        [SIM_KIND_DELIVER] = "deliver",       [SIM_KIND_RPC_TIMEOUT] = "rpc_timeout",
-        [SIM_KIND_RPC_REFUSED] = "rpc_refused", [SIM_KIND_FAULT] = "fault",
-    };
-    static const char *const model[] = {
-        "harness", "tick", "verify", "load", "report", "beat_check", "health_sync", "status",
-        "client_request", "client_response", "client_timer", "local", "boot_event", "raft",
-    };
-    if (kind < sizeof engine / sizeof engine[0] && engine[kind] != NULL) return engine[kind];
-    if (kind >= SIM_KIND_USER && kind - SIM_KIND_USER < (int)(sizeof model / sizeof model[0])) {
-        return model[kind - SIM_KIND_USER];
-    }
-    snprintf(buf, size, "kind %u", (unsigned)kind);
-    return buf;
-}
-
 /* --- API ------------------------------------------------------------------- */
 
 cli_perfetto *cli_perfetto_open(FILE *out, uint32_t nodes, const char *const *node_names)
@@ -154,6 +130,8 @@ cli_perfetto *cli_perfetto_open(FILE *out, uint32_t nodes, const char *const *no
     put_raw(p, "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"generator\":\"distrosim\"},\"traceEvents\":[");
     event_begin(p, "process_name", "M");
     put_raw(p, ",\"pid\":1,\"tid\":1,\"args\":{\"name\":\"distrosim\"}}");
+    event_begin(p, "process_name", "M");
+    if (fprintf(out, ",\"pid\":2,\"tid\":%" PRIu32 ",\"args\":{\"name\":\"harness\"}}", nodes + 1) < 0) p->failed = true;
     for (uint32_t n = 0; n < nodes; n++) {           /* bound: nodes */
         char name[CLI_PERFETTO_NAME_MAX];
         const char *address = node_names != NULL ? node_names[n] : NULL;
@@ -231,6 +209,15 @@ static void message_event(cli_perfetto *p, const sim_trace_record *rec, const si
     if (fprintf(p->out, ",\"pid\":1,\"tid\":%" PRIu32 ",\"id\":%" PRIu64 "}", msg->dst + 1, id) < 0) p->failed = true;
 }
 
+/* An instant on the harness track (process 2). */
+static void harness_instant(cli_perfetto *p, const char *name, const char *cat, sim_time_ns at_ns)
+{
+    event_begin(p, name, "i");
+    if (fprintf(p->out, ",\"cat\":\"%s\",\"s\":\"t\"", cat) < 0) p->failed = true;
+    put_ts(p, "ts", at_ns);
+    if (fprintf(p->out, ",\"pid\":2,\"tid\":%" PRIu32 "}", p->nodes + 1) < 0) p->failed = true;
+}
+
 void cli_perfetto_event(void *ctx, const sim_trace_record *rec, const sim_message *msg)
 {
     cli_perfetto *p = ctx;
@@ -240,21 +227,72 @@ void cli_perfetto_event(void *ctx, const sim_trace_record *rec, const sim_messag
         message_event(p, rec, msg);
         return;
     }
-    char buf[32];
-    const char *name = kind_name(rec->kind, buf, sizeof buf);
     bool harness = rec->node == SIM_NODE_NONE;
-    const char *scope = !harness ? "t" : rec->kind == SIM_KIND_FAULT ? "g" : "p";
+    char buf[32];
+    const char *name = run_event_kind_name(rec->kind, buf, sizeof buf);
+    if (harness && rec->kind != SIM_KIND_FAULT) {
+        harness_instant(p, name, "harness", rec->at_ns);
+        return;
+    }
+    /* A harness fault event is a global instant, so it draws across every
+     * track (and the report draws it as a mark); its note says what it did. */
     event_begin(p, name, "i");
-    if (fprintf(p->out, ",\"cat\":\"%s\",\"s\":\"%s\"", harness ? "harness" : "event", scope) < 0) p->failed = true;
+    if (fprintf(p->out, ",\"cat\":\"%s\",\"s\":\"%s\"", harness ? "harness" : "event", harness ? "g" : "t") < 0) {
+        p->failed = true;
+    }
     put_ts(p, "ts", rec->at_ns);
-    /* Harness instants go on node 0's thread id: Perfetto files process-
-     * and global-scoped instants by scope, not by thread. */
-    uint32_t tid = harness ? 1 : rec->node + 1;
     char seq[32];
     seq_text(rec->seq, seq, sizeof seq);
     if (fprintf(p->out, ",\"pid\":1,\"tid\":%" PRIu32 ",\"args\":{\"kind\":%u,\"seq\":\"%s\",\"incarnation\":%" PRIu32
-                        "}}", tid, (unsigned)rec->kind, seq, rec->incarnation) < 0) {
+                        "}}", harness ? 1 : rec->node + 1, (unsigned)rec->kind, seq, rec->incarnation) < 0) {
         p->failed = true;
+    }
+}
+
+/* A fault: an instant on the harness track, a slice per node hit. */
+static void fault_note(cli_perfetto *p, const run_note *note)
+{
+    harness_instant(p, note->text, "fault", note->at_ns);
+    sim_time_ns dur = note->end_ns > note->at_ns ? note->end_ns - note->at_ns : 1;
+    for (uint32_t n = 0; n < p->nodes && n < 64; n++) {    /* bound: nodes */
+        if (!(note->nodes >> n & 1u)) continue;
+        event_begin(p, note->text, "X");
+        put_raw(p, ",\"cat\":\"fault\"");
+        put_ts(p, "ts", note->at_ns);
+        put_ts(p, "dur", dur);
+        if (fprintf(p->out, ",\"pid\":1,\"tid\":%" PRIu32 "}", n + 1) < 0) p->failed = true;
+    }
+}
+
+static void counter(cli_perfetto *p, const char *name, sim_time_ns at_ns, uint64_t value)
+{
+    event_begin(p, name, "C");
+    put_ts(p, "ts", at_ns);
+    if (fprintf(p->out, ",\"pid\":1,\"args\":{\"value\":%" PRIu64 "}}", value) < 0) p->failed = true;
+}
+
+void cli_perfetto_note(void *ctx, const run_note *note)
+{
+    cli_perfetto *p = ctx;
+    SIM_ASSERT(p != NULL);
+    SIM_ASSERT(note != NULL);
+    switch (note->kind) {
+    case RUN_NOTE_FAULT: fault_note(p, note); break;
+    case RUN_NOTE_HARNESS: harness_instant(p, note->text, "harness", note->at_ns); break;
+    case RUN_NOTE_MODEL:
+        event_begin(p, note->text, "i");
+        put_raw(p, ",\"cat\":\"model\",\"s\":\"t\"");
+        put_ts(p, "ts", note->at_ns);
+        if (fprintf(p->out, ",\"pid\":1,\"tid\":%" PRId32 "}", note->node + 1) < 0) p->failed = true;
+        break;
+    case RUN_NOTE_SAMPLE: {
+        const obs_sample *s = note->sample;
+        char name[48];
+        snprintf(name, sizeof name, "instances node %" PRIu32, s->node);
+        counter(p, name, s->at_ns, s->up ? s->instances : 0);
+        if (s->node == 0) counter(p, "divergent keys", s->at_ns, s->divergent_keys);
+        break;
+    }
     }
 }
 

@@ -17,9 +17,21 @@
  *     whether to drop a delivery (partition, receiver down), so dropped
  *     arrivals appear too; their args say nothing about it.
  *   - every other event of a node is an instant ("ph":"i", "s":"t") on its
- *     track; harness events (no node) are process-scoped instants
- *     ("s":"p"), except fault events, which are global instants ("s":"g")
- *     named "fault" so they draw across every track.
+ *     track, named after its kind (run_event_kind_name: "tick", "verify",
+ *     "conn_net", ...).
+ *   - harness events (no node) go on a track of their own: process 2,
+ *     "harness", thread NODES+1 (no thread_name, so the report's space-time
+ *     diagram keeps one lane per node); except fault events (SIM_KIND_FAULT:
+ *     faults, the nemesis, churn), which are global instants ("s":"g")
+ *     named "fault", drawn across every track and by the report as marks.
+ *   - the run's notes (run_note, cli_perfetto_note): a fault is an instant
+ *     on the harness track named with what it did ("fault 0: partition
+ *     {0,1}|{2}") and a slice ("ph":"X", "cat":"fault") from its start to
+ *     its end on the track of each node it acts on; other harness events
+ *     are instants on the harness track; model happenings ("member node=0
+ *     peer=2 UP->DOWN", "expired ...") are instants ("cat":"model") on their
+ *     node's track; the observer's samples are counters ("ph":"C") of
+ *     process 1: "instances node N" per node and "divergent keys".
  *
  * Timestamps are microseconds of virtual time printed with three decimals,
  * so nanoseconds are exact.  Every string is escaped, and bytes that are not
@@ -34,6 +46,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "run_scenario.h"
 #include "sim_engine.h"
 #include "sim_net.h"
 
@@ -49,6 +62,9 @@ cli_perfetto *cli_perfetto_open(FILE *out, uint32_t nodes, const char *const *no
  * unless the event delivers a message).  Write errors are remembered and
  * reported by cli_perfetto_close. */
 void cli_perfetto_event(void *ctx, const sim_trace_record *rec, const sim_message *msg);
+
+/* A run_note_fn: `ctx` is the cli_perfetto.  Borrows `note`. */
+void cli_perfetto_note(void *ctx, const run_note *note);
 
 /* The run's trace hash (runs.trace_hash), written at the end of the file
  * by cli_perfetto_close so a report can tell which run the trace is of. */

@@ -1591,6 +1591,8 @@ static int campaign_main(const char *program, int argc, char **argv, const char 
         } else if (status == 0) {
             c.filter.hook = cli_perfetto_event;
             c.filter.hook_ctx = perfetto;
+            c.filter.note = cli_perfetto_note;
+            c.filter.note_ctx = perfetto;
             a.jobs = 1;
         }
     }

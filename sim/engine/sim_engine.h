@@ -66,6 +66,12 @@ enum {
     SIM_KIND_USER = 16,
 };
 
+/* The name of an event kind of the engine's reserved range (the ones
+ * above and sim_conn.h's), for traces: "deliver", "conn_net", ...  NULL for
+ * a kind the engine does not name (the model's and the harness's, from
+ * SIM_KIND_USER up, name their own). */
+const char *sim_kind_name(uint16_t kind);
+
 typedef struct sim_config {
     uint64_t seed;            /* the only source of entropy */
     uint32_t node_count;      /* 1 .. SIM_NODES_MAX */

@@ -22,6 +22,7 @@
  *
  * A crash cancels the node's timers lazily (sim_engine.c's notes): they are
  * marked, and freed when they reach the head of the queue. */
+#include "sim_conn.h"
 #include "sim_engine_int.h"
 
 static sim_status check_node(const sim_engine *sim, sim_node_id node, const char *where,
@@ -162,6 +163,21 @@ uint32_t sim_node_incarnation(const sim_engine *sim, sim_node_id node)
 {
     SIM_ASSERT(node < sim->node_count);
     return sim->nodes[node].incarnation;
+}
+
+const char *sim_kind_name(uint16_t kind)
+{
+    switch (kind) {
+    case SIM_KIND_NODE_START: return "node_start";
+    case SIM_KIND_NODE_RESUME: return "node_resume";
+    case SIM_KIND_DELIVER: return "deliver";
+    case SIM_KIND_RPC_TIMEOUT: return "rpc_timeout";
+    case SIM_KIND_RPC_REFUSED: return "rpc_refused";
+    case SIM_KIND_FAULT: return "fault";
+    case SIM_KIND_CONN_NET: return "conn_net";
+    case SIM_KIND_CONN_PROC: return "conn_proc";
+    default: return NULL;
+    }
 }
 
 const char *sim_node_state_name(sim_node_state state)

@@ -40,6 +40,7 @@ struct obs {
     sim_engine *sim;
     distro_cluster *cluster;    /* NULL for a synthetic model */
     obs_model m;
+    distro_observer hooks;      /* what feeds it (obs_hooks) */
     uint32_t n;
     bool *up;
     sim_time_ns *up_since;      /* [node]: when it last came up */
@@ -582,8 +583,9 @@ obs *obs_create_model(sim_engine *sim, const obs_model *model, sim_time_ns sampl
     o->converged = true;                 /* nothing up, nothing registered: trivially agreed */
     o->converged_since = sim_now(sim);
     o->sample_interval_ns = sample_interval_ns;
-    *hooks = (distro_observer){ .ctx = o, .datum_changed = on_datum, .view_changed = on_view,
-                                .node_changed = on_node, .client_changed = on_client };
+    o->hooks = (distro_observer){ .ctx = o, .datum_changed = on_datum, .view_changed = on_view,
+                                  .node_changed = on_node, .client_changed = on_client };
+    *hooks = o->hooks;
     if (sample_interval_ns > 0) {
         sim_error err;
         if (sim_schedule(sim, 0, SIM_KIND_USER, sample_fire, o, 0, NULL, &err) != SIM_OK) {
@@ -608,6 +610,8 @@ obs *obs_create(sim_engine *sim, distro_cluster *cluster, sim_time_ns sample_int
     distro_cluster_set_observer(cluster, &hooks);
     return o;
 }
+
+distro_observer obs_hooks(const obs *o) { return o->hooks; }
 
 void obs_destroy(obs *o)
 {

@@ -105,6 +105,9 @@ obs *obs_create(sim_engine *sim, distro_cluster *cluster, sim_time_ns sample_int
 obs *obs_create_model(sim_engine *sim, const obs_model *model, sim_time_ns sample_interval_ns,
                       distro_observer *hooks);
 void obs_destroy(obs *o);   /* NULL is a no-op */
+/* The callbacks that feed the observer (the ones obs_create installs), for
+ * a caller that installs an observer of its own and passes the changes on. */
+distro_observer obs_hooks(const obs *o);
 
 /* The allowances of the lost and zombie definitions above.  Call before
  * the first change. */

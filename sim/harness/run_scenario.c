@@ -15,6 +15,7 @@
 #include "run_scenario.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,9 @@ typedef struct run_ctx {
     sim_status status;             /* first failure inside an event */
     sim_error err;
     const run_trace_filter *trace;
+    bool tracing;                  /* a text trace, a hook or a note writer is on */
+    char seq[32];                  /* the current event's sequence number, as the trace prints it */
+    distro_observer inner;         /* the convergence observer's hooks, fed through the trace's */
     const char *const *metadata;
 } run_ctx;
 
@@ -102,6 +106,12 @@ static size_t fault_note(run_ctx *r, const char *kind, sim_time_ns start_ns, sim
     return r->faults_len++;
 }
 
+static void trace_note(run_ctx *r, run_note_kind kind, sim_time_ns end_ns, uint64_t nodes, const char *type,
+                       const char *prefix, const char *text);
+static void trace_harness(run_ctx *r, uint64_t nodes, const char *fmt, ...) SIM_PRINTF(3, 4);
+static uint64_t node_bit(uint32_t node) { return node < 64 ? (uint64_t)1 << node : 0; }
+static uint64_t all_nodes(const run_ctx *r) { return r->nodes >= 64 ? UINT64_MAX : ((uint64_t)1 << r->nodes) - 1u; }
+
 /* --- Workload --------------------------------------------------------------------- */
 
 static void client_ip(run_ctx *r, char *out, size_t size)
@@ -144,17 +154,22 @@ static void churn_fire(sim_engine *sim, void *ctx, uint64_t what)
     if (what == CHURN_REGISTER && r->cfg->workload.services > 0) {
         uint32_t service = (uint32_t)sim_rng_below(&r->churn_rng, r->cfg->workload.services);
         fail_in_event(r, add_client(r, service, 0, &err), &err);
-    } else if (clients > 0) {
+        if (r->tracing) trace_harness(r, 0, "churn: register client %u (service %u)", clients, service);
+    } else {
         /* A random live client: draw, then walk to the next live one. */
-        uint32_t start = (uint32_t)sim_rng_below(&r->churn_rng, clients);
-        for (uint32_t i = 0; i < clients; i++) {
+        const char *verb = what == CHURN_DEREGISTER ? "deregister" : "kill";
+        uint32_t start = clients > 0 ? (uint32_t)sim_rng_below(&r->churn_rng, clients) : 0;
+        uint32_t i = 0;
+        for (; i < clients; i++) {
             uint32_t c = (start + i) % clients;
             if (!distro_client_live(r->cluster, c)) continue;
             sim_status st = what == CHURN_DEREGISTER ? distro_client_deregister(r->cluster, c, &err)
                                                      : distro_client_kill(r->cluster, c, &err);
             fail_in_event(r, st, &err);
+            if (r->tracing) trace_harness(r, 0, "churn: %s client %u", verb, c);
             break;
         }
+        if (i == clients && r->tracing) trace_harness(r, 0, "churn: no live client to %s", verb);
     }
     sim_time_ns next = sim_now(sim) + exp_draw(&r->churn_rng, rate);
     if (next < r->chaos_end_ns) schedule(r, next, churn_fire, what);
@@ -215,6 +230,10 @@ static void link_restore_fire(sim_engine *sim, void *ctx, uint64_t index)
     sim_error err;
     fail_in_event(r, sim_net_set_link(r->sim, f->from, f->to, &r->saved_links[2 * index], &err), &err);
     if (f->both) fail_in_event(r, sim_net_set_link(r->sim, f->to, f->from, &r->saved_links[2 * index + 1], &err), &err);
+    if (r->tracing) {
+        trace_harness(r, node_bit(f->from) | node_bit(f->to), "fault %u: link %u%s%u restored", (unsigned)index,
+                      (unsigned)f->from, f->both ? "<->" : "->", (unsigned)f->to);
+    }
 }
 
 static void start_if_down(run_ctx *r, uint32_t node, sim_time_ns delay_ns)
@@ -224,12 +243,15 @@ static void start_if_down(run_ctx *r, uint32_t node, sim_time_ns delay_ns)
     fail_in_event(r, sim_node_start(r->sim, node, delay_ns, &err), &err);
 }
 
+static void trace_fault(run_ctx *r, uint32_t index);
+
 static void fault_fire(sim_engine *sim, void *ctx, uint64_t index)
 {
     run_ctx *r = ctx;
     const scn_fault *f = &r->cfg->faults[index];
     sim_error err;
     sim_status st = SIM_OK;
+    if (r->tracing) trace_fault(r, (uint32_t)index);
     switch (f->kind) {
     case SCN_FAULT_PARTITION: {
         uint32_t group_of[SCN_NODES_MAX];
@@ -402,6 +424,11 @@ static void nemesis_end(sim_engine *sim, void *ctx, uint64_t arg)
     default: break;
     }
     r->faulty[node] = false;
+    if (r->tracing) {
+        static const char *const ends[] = { "pause over", "healed", "started", "link restored", "clock reset" };
+        trace_harness(r, node_bit(node) | (what == NEMESIS_END_LINK ? node_bit(peer) : 0),
+                      "nemesis: end of the fault on node %u (%s)", node, what < 5 ? ends[what] : "?");
+    }
 }
 
 static void nemesis_fire(sim_engine *sim, void *ctx, uint64_t arg)
@@ -480,6 +507,12 @@ static void nemesis_fire(sim_engine *sim, void *ctx, uint64_t arg)
         char *nodes = r->faults[noted].nodes;
         if (peer != node) snprintf(nodes, sizeof r->faults[noted].nodes, "%u->%u", (unsigned)node, (unsigned)peer);
         else snprintf(nodes, sizeof r->faults[noted].nodes, "%u", (unsigned)node);
+        if (r->tracing) {
+            trace_note(r, RUN_NOTE_FAULT, r->faults[noted].end_ns, node_bit(node) | node_bit(peer), NULL, "",
+                       r->faults[noted].description);
+        }
+    } else if (r->tracing) {
+        trace_harness(r, 0, "nemesis: no fault (drew node %u)", node);
     }
     sim_time_ns gap = nm->interval.min_ns + sim_rng_below(rng, nm->interval.max_ns - nm->interval.min_ns + 1);
     if (now + gap < r->chaos_end_ns) schedule(r, now + gap, nemesis_fire, 0);
@@ -497,41 +530,323 @@ static void heal_everything(sim_engine *sim, void *ctx, uint64_t arg)
         fail_in_event(r, sim_node_set_clock(sim, n, 0, 0, &err), &err);
         r->faulty[n] = false;
     }
+    if (r->tracing) {
+        char text[96];
+        snprintf(text, sizeof text, "phases: heal everything, quiet for %.0f s", (double)r->cfg->phases.quiet_ns / 1e9);
+        trace_note(r, RUN_NOTE_FAULT, sim_now(sim), all_nodes(r), NULL, "", text);
+    }
 }
 
-/* --- Trace (replay) --------------------------------------------------------------------- */
+/* --- Trace (replay) ---------------------------------------------------------------------
+ *
+ * One line per event: a message delivered or dropped, or an event named by
+ * its kind (run_event_kind_name).  The harness's own events (faults, churn,
+ * the nemesis) print what they did from their handlers instead, and the
+ * model's happenings print as `model` lines inside the event that caused
+ * them, with its sequence number.  None of this schedules anything: the
+ * trace hash is the same with the trace on or off. */
+
+const char *run_event_kind_name(uint16_t kind, char *buf, size_t size)
+{
+    const char *name = sim_kind_name(kind);
+    if (name == NULL) name = distro_event_kind_name(kind);
+    if (name == NULL && kind == SIM_KIND_USER) name = "sample";   /* the convergence observer's timer */
+    if (name != NULL) return name;
+    snprintf(buf, size, "kind %u", (unsigned)kind);
+    return buf;
+}
+
+/* Prints `prefix` `text` as a line of the current event when the window,
+ * --node (one of `nodes`) and --type (`type`: the message type the line is
+ * about, NULL for none) let it through. */
+static void trace_print(const run_ctx *r, sim_time_ns at_ns, uint64_t nodes, const char *type, const char *prefix,
+                        const char *text)
+{
+    const run_trace_filter *t = r->trace;
+    if (t->out == NULL || at_ns < t->from_ns || at_ns > t->to_ns) return;
+    if (t->node >= 0 && !(nodes >> (uint32_t)t->node & 1u)) return;
+    if (t->type >= 0 && (type == NULL || strcmp(type, distro_msg_type_name((uint16_t)t->type)) != 0)) return;
+    fprintf(t->out, "%llu.%09llu seq=%s %s%s\n", (unsigned long long)(at_ns / SIM_S),
+            (unsigned long long)(at_ns % SIM_S), r->seq, prefix, text);
+}
+
+/* A line of the text trace and a note for the trace writer, now. */
+static void trace_note(run_ctx *r, run_note_kind kind, sim_time_ns end_ns, uint64_t nodes, const char *type,
+                       const char *prefix, const char *text)
+{
+    sim_time_ns now = sim_now(r->sim);
+    trace_print(r, now, nodes, type, prefix, text);
+    if (r->trace->note == NULL) return;
+    int32_t node = -1;
+    if (kind == RUN_NOTE_MODEL) node = (int32_t)__builtin_ctzll(nodes);
+    run_note n = { .kind = kind, .at_ns = now, .end_ns = end_ns, .nodes = nodes, .node = node, .text = text };
+    r->trace->note(r->trace->note_ctx, &n);
+}
+
+static void trace_harness(run_ctx *r, uint64_t nodes, const char *fmt, ...)
+{
+    char text[192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    /* A harness event about no node in particular shows under any --node. */
+    trace_note(r, RUN_NOTE_HARNESS, sim_now(r->sim), nodes != 0 ? nodes : all_nodes(r), NULL, "", text);
+}
+
+/* "{0,1}" for a set of nodes. */
+static void set_text(uint64_t set, uint32_t nodes, char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (uint32_t n = 0; n < nodes && len + 1 < size; n++) {
+        if (!(set >> n & 1u)) continue;
+        int w = snprintf(buf + len, size - len, "%s%u", len == 0 ? "{" : ",", (unsigned)n);
+        len += w > 0 ? (size_t)w : 0;
+    }
+    if (len < size) snprintf(buf + len, size - len, "%s", len == 0 ? "{}" : "}");
+}
+
+/* What scripted fault f does, to which nodes: "partition {0,1}|{2}",
+ * "crash node 1", "block 0->1". */
+static void fault_what(const run_ctx *r, const scn_fault *f, char *buf, size_t size)
+{
+    const char *kind = scn_fault_kind_name(f->kind);
+    char nodes[160], on[96], add[96], remove[96];
+    fault_nodes(f, r->nodes, nodes, sizeof nodes);
+    double seconds = (double)f->duration_ns / 1e9;
+    switch (f->kind) {
+    case SCN_FAULT_PARTITION: {
+        char sets[200];
+        size_t len = 0;
+        for (const char *p = nodes; *p != '\0' && len + 3 < sizeof sets; p++) {
+            if (p == nodes) sets[len++] = '{';
+            if (*p == '|') {
+                sets[len++] = '}', sets[len++] = '|', sets[len++] = '{';
+            } else {
+                sets[len++] = *p;
+            }
+        }
+        sets[len++] = '}';
+        sets[len] = '\0';
+        snprintf(buf, size, "partition %s", sets);
+        break;
+    }
+    case SCN_FAULT_BLOCK:
+    case SCN_FAULT_HEAL_LINK: snprintf(buf, size, "%s %s", kind, nodes); break;
+    case SCN_FAULT_HEAL_ALL: snprintf(buf, size, "heal all"); break;
+    case SCN_FAULT_LINK: snprintf(buf, size, "link %s changed for %.3f s", nodes, seconds); break;
+    case SCN_FAULT_RESTART: snprintf(buf, size, "restart node %s, down %.3f s", nodes, seconds); break;
+    case SCN_FAULT_PAUSE: snprintf(buf, size, "pause node %s for %.3f s", nodes, seconds); break;
+    case SCN_FAULT_CLOCK:
+        snprintf(buf, size, "clock node %s offset %+.3f s drift %d ppm", nodes, (double)f->clock_offset_ns / 1e9,
+                 (int)f->clock_drift_ppm);
+        break;
+    case SCN_FAULT_MEMBERS:
+        set_text(f->members_on, r->nodes, on, sizeof on);
+        set_text(f->members_add, r->nodes, add, sizeof add);
+        set_text(f->members_remove, r->nodes, remove, sizeof remove);
+        snprintf(buf, size, "members on %s: add %s remove %s", on, add, remove);
+        break;
+    case SCN_FAULT_ISOLATE:
+    case SCN_FAULT_HEAL_NODE:
+    case SCN_FAULT_CRASH:
+    case SCN_FAULT_START:
+    case SCN_FAULT_KINDS:
+        snprintf(buf, size, "%s node %s", kind, nodes);
+        break;
+    }
+}
+
+/* The nodes scripted fault f acts on: every node for a partition (each
+ * side is cut off from the other) and a heal of everything. */
+static uint64_t fault_mask(const run_ctx *r, const scn_fault *f)
+{
+    switch (f->kind) {
+    case SCN_FAULT_PARTITION:
+    case SCN_FAULT_HEAL_ALL: return all_nodes(r);
+    case SCN_FAULT_BLOCK:
+    case SCN_FAULT_HEAL_LINK:
+    case SCN_FAULT_LINK: return node_bit(f->from) | node_bit(f->to);
+    case SCN_FAULT_MEMBERS: return f->members_on;
+    case SCN_FAULT_ISOLATE:
+    case SCN_FAULT_HEAL_NODE:
+    case SCN_FAULT_CRASH:
+    case SCN_FAULT_START:
+    case SCN_FAULT_RESTART:
+    case SCN_FAULT_PAUSE:
+    case SCN_FAULT_CLOCK:
+    case SCN_FAULT_KINDS: break;
+    }
+    return node_bit(f->node);
+}
+
+static void trace_fault(run_ctx *r, uint32_t index)
+{
+    const scn_fault *f = &r->cfg->faults[index];
+    char what[320], text[400];
+    fault_what(r, f, what, sizeof what);
+    if (f->rolling_steps > 0) {
+        snprintf(text, sizeof text, "fault %u: %s (rolling step %u of %u)", index, what, (unsigned)f->rolling_step + 1u,
+                 (unsigned)f->rolling_steps);
+    } else {
+        snprintf(text, sizeof text, "fault %u: %s", index, what);
+    }
+    trace_note(r, RUN_NOTE_FAULT, fault_end(r, index), fault_mask(r, f), NULL, "", text);
+}
 
 static void trace_event(void *ctx, const sim_trace_record *rec, const sim_message *msg)
 {
     /* Ordinary sequence numbers start at 2^62 (below it: events resumed
      * from a pause backlog, printed with an "r"); show them from 0. */
     const uint64_t base = 1ull << 62;
-    char seq[32];
-    if (rec->seq >= base) snprintf(seq, sizeof seq, "%llu", (unsigned long long)(rec->seq - base));
-    else snprintf(seq, sizeof seq, "r%llu", (unsigned long long)rec->seq);
-    const run_ctx *r = ctx;
+    run_ctx *r = ctx;
+    if (rec->seq >= base) snprintf(r->seq, sizeof r->seq, "%llu", (unsigned long long)(rec->seq - base));
+    else snprintf(r->seq, sizeof r->seq, "r%llu", (unsigned long long)rec->seq);
     const run_trace_filter *t = r->trace;
     if (t->hook != NULL) t->hook(t->hook_ctx, rec, msg);
     if (t->out == NULL) return;
+    if (rec->kind == SIM_KIND_FAULT && rec->node == SIM_NODE_NONE) return;   /* its handler says what it does */
     if (rec->at_ns < t->from_ns || rec->at_ns > t->to_ns) return;
     if (t->node >= 0 && rec->node != (uint32_t)t->node && (msg == NULL || msg->src != (uint32_t)t->node)) return;
     if (t->type >= 0 && (msg == NULL || msg->type != (uint32_t)t->type)) return;
     int node = rec->node == SIM_NODE_NONE ? -1 : (int)rec->node;
     if (msg != NULL && msg->dropped >= 0) {
         fprintf(t->out, "%llu.%09llu seq=%s drop(%s) %s %u->%u bytes=%u sent=%llu.%09llu\n",
-                (unsigned long long)(rec->at_ns / SIM_S), (unsigned long long)(rec->at_ns % SIM_S), seq,
+                (unsigned long long)(rec->at_ns / SIM_S), (unsigned long long)(rec->at_ns % SIM_S), r->seq,
                 sim_drop_reason_name((sim_drop_reason)msg->dropped), distro_msg_type_name(msg->type), msg->src,
                 msg->dst, msg->bytes, (unsigned long long)(msg->sent_at_ns / SIM_S),
                 (unsigned long long)(msg->sent_at_ns % SIM_S));
     } else if (msg != NULL) {
         fprintf(t->out, "%llu.%09llu seq=%s deliver %s %u->%u bytes=%u sent=%llu.%09llu\n",
                 (unsigned long long)(rec->at_ns / SIM_S), (unsigned long long)(rec->at_ns % SIM_S),
-                seq, distro_msg_type_name(msg->type), msg->src, msg->dst, msg->bytes,
+                r->seq, distro_msg_type_name(msg->type), msg->src, msg->dst, msg->bytes,
                 (unsigned long long)(msg->sent_at_ns / SIM_S), (unsigned long long)(msg->sent_at_ns % SIM_S));
     } else {
-        fprintf(t->out, "%llu.%09llu seq=%s event kind=%u node=%d incarnation=%u\n",
+        char buf[32];
+        fprintf(t->out, "%llu.%09llu seq=%s event %s node=%d incarnation=%u\n",
                 (unsigned long long)(rec->at_ns / SIM_S), (unsigned long long)(rec->at_ns % SIM_S),
-                seq, (unsigned)rec->kind, node, rec->incarnation);
+                r->seq, run_event_kind_name(rec->kind, buf, sizeof buf), node, rec->incarnation);
+    }
+}
+
+/* --- Model happenings in the trace ----------------------------------------------------------
+ *
+ * While tracing, the runner's observer stands in front of the convergence
+ * observer: it passes every change on (obs_hooks) and prints the model's
+ * happenings.  `type` says which message a line is about, for --type. */
+
+static void model_line(run_ctx *r, uint32_t node, uint32_t other, const char *type, const char *fmt, ...)
+    SIM_PRINTF(5, 6);
+static void model_line(run_ctx *r, uint32_t node, uint32_t other, const char *type, const char *fmt, ...)
+{
+    char text[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    uint64_t nodes = node_bit(node) | (other != UINT32_MAX ? node_bit(other) : 0);
+    trace_note(r, RUN_NOTE_MODEL, sim_now(r->sim), nodes, type, "model ", text);
+}
+
+static const char *key_tag(const run_ctx *r, uint32_t key) { return distro_cluster_key_tag(r->cluster, key); }
+
+static void on_datum(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t key, const char *old_cks, const char *new_cks)
+{
+    const run_ctx *r = ctx;
+    if (r->inner.datum_changed != NULL) r->inner.datum_changed(r->inner.ctx, at_ns, node, key, old_cks, new_cks);
+}
+
+static void on_view(void *ctx, sim_time_ns at_ns, uint32_t node, const uint32_t *healthy, uint32_t count)
+{
+    const run_ctx *r = ctx;
+    if (r->inner.view_changed != NULL) r->inner.view_changed(r->inner.ctx, at_ns, node, healthy, count);
+}
+
+static void on_node(void *ctx, sim_time_ns at_ns, uint32_t node, bool up)
+{
+    const run_ctx *r = ctx;
+    if (r->inner.node_changed != NULL) r->inner.node_changed(r->inner.ctx, at_ns, node, up);
+}
+
+static void on_client(void *ctx, sim_time_ns at_ns, uint32_t client, bool live)
+{
+    const run_ctx *r = ctx;
+    if (r->inner.client_changed != NULL) r->inner.client_changed(r->inner.ctx, at_ns, client, live);
+}
+
+static void on_member(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t peer, distro_member_state old_state,
+                      distro_member_state state)
+{
+    (void)at_ns;
+    model_line(ctx, node, peer, "member_report", "member node=%u peer=%u %s->%s", node, peer,
+               distro_member_state_name(old_state), distro_member_state_name(state));
+}
+
+static void on_unhealthy(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t key, const char *ip, uint32_t port)
+{
+    (void)at_ns;
+    model_line(ctx, node, UINT32_MAX, NULL, "unhealthy node=%u key=%s instance=%s:%u", node, key_tag(ctx, key), ip,
+               port);
+}
+
+static void on_expired(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t key, const char *ip, uint32_t port)
+{
+    (void)at_ns;
+    model_line(ctx, node, UINT32_MAX, NULL, "expired node=%u key=%s instance=%s:%u", node, key_tag(ctx, key), ip,
+               port);
+}
+
+static void on_verify_aborted(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t source, uint32_t key)
+{
+    (void)at_ns;
+    model_line(ctx, node, source, "checksum", "verify_abort node=%u source=%u key=%s (owned here)", node, source,
+               key_tag(ctx, key));
+}
+
+static void on_verify_removed(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t source, uint32_t key)
+{
+    (void)at_ns;
+    model_line(ctx, node, source, "checksum", "verify_remove node=%u source=%u key=%s", node, source,
+               key_tag(ctx, key));
+}
+
+static void on_snapshot(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t peer, bool ok)
+{
+    (void)at_ns;
+    model_line(ctx, node, peer, "get_datums", "snapshot node=%u from=%u %s", node, peer, ok ? "loaded" : "failed");
+}
+
+static void on_503(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t client)
+{
+    (void)at_ns;
+    model_line(ctx, node, UINT32_MAX, NULL, "503 node=%u client=%u (warming up)", node, client);
+}
+
+/* Puts the trace's observer in front of the convergence observer. */
+static void trace_observe(run_ctx *r)
+{
+    r->inner = obs_hooks(r->observer);
+    distro_observer mine = {
+        .ctx = r, .datum_changed = on_datum, .view_changed = on_view, .node_changed = on_node,
+        .client_changed = on_client, .member_changed = on_member, .instance_unhealthy = on_unhealthy,
+        .instance_expired = on_expired, .verify_aborted = on_verify_aborted, .verify_removed = on_verify_removed,
+        .snapshot_loaded = on_snapshot, .answered_503 = on_503,
+    };
+    distro_cluster_set_observer(r->cluster, &mine);
+}
+
+/* The observer's samples, for the trace writer's counters. */
+static void trace_samples(const run_ctx *r)
+{
+    if (r->trace->note == NULL) return;
+    size_t count = 0;
+    const obs_sample *samples = obs_samples(r->observer, &count);
+    for (size_t i = 0; i < count; i++) {
+        run_note n = { .kind = RUN_NOTE_SAMPLE, .at_ns = samples[i].at_ns, .end_ns = samples[i].at_ns,
+                       .nodes = node_bit(samples[i].node), .node = (int32_t)samples[i].node, .text = "",
+                       .sample = &samples[i] };
+        r->trace->note(r->trace->note_ctx, &n);
     }
 }
 
@@ -880,6 +1195,7 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
     r.churn_rng = sim_rng_derive(opt->seed, SIM_STREAM_HARNESS(STREAM_CHURN));
     r.nemesis_rng = sim_rng_derive(opt->seed, SIM_STREAM_HARNESS(STREAM_NEMESIS));
     r.trace = &opt->trace;
+    snprintf(r.seq, sizeof r.seq, "-");   /* before the first event */
     sim_config sc = { .seed = opt->seed, .node_count = r.nodes, .events_max = cfg->engine.events_max,
                       .events_budget = cfg->engine.events_budget };
     /* An assertion that fails during this run names it, so one run of a
@@ -927,7 +1243,11 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
         }
     }
     if (st == SIM_OK) {
-        if (opt->trace.out != NULL || opt->trace.hook != NULL) sim_set_trace_hook(r.sim, trace_event, &r);
+        r.tracing = opt->trace.out != NULL || opt->trace.hook != NULL || opt->trace.note != NULL;
+        if (r.tracing) {
+            sim_set_trace_hook(r.sim, trace_event, &r);
+            trace_observe(&r);
+        }
         st = distro_cluster_start_all(r.cluster, err);
     }
     if (st == SIM_OK) st = start_workload(&r, err);
@@ -990,6 +1310,7 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
             if (r.faults[i].end_ns > last_fault_end) last_fault_end = r.faults[i].end_ns;
         }
         obs_finish(r.observer);
+        if (r.tracing) trace_samples(&r);
         res->effective_yaml = config_yaml(cfg);
         if (res->effective_yaml == NULL) res->out_of_memory = true;
         else fill_result(&r, opt, res, last_fault_end, stopped[0] != '\0' ? stopped : NULL);

@@ -16,14 +16,41 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "obs_convergence.h"
 #include "rpt_db.h"
 #include "scn_config.h"
 #include "sim_engine.h"
+
+/* What a run shows a trace writer besides the engine's events (replay
+ * --perfetto): each fault and harness event as it fires, each model
+ * happening the text trace prints as a `model` line, and, at the end of the
+ * run, the convergence observer's samples.  Strings are borrowed for the
+ * call. */
+typedef enum run_note_kind {
+    RUN_NOTE_FAULT,      /* a fault fired: `text`, the nodes it acts on, at_ns .. end_ns */
+    RUN_NOTE_HARNESS,    /* another harness event: churn, a link restored, a nemesis fault's end */
+    RUN_NOTE_MODEL,      /* a model happening on `node` ("member node=0 peer=2 UP->DOWN") */
+    RUN_NOTE_SAMPLE,     /* a sample of `node` */
+} run_note_kind;
+
+typedef struct run_note {
+    run_note_kind kind;
+    sim_time_ns at_ns;
+    sim_time_ns end_ns;             /* FAULT: when its effect ends (at_ns: at once); else at_ns */
+    uint64_t nodes;                 /* FAULT, HARNESS, MODEL: a bit per node it concerns */
+    int32_t node;                   /* MODEL, SAMPLE: the node; else -1 */
+    const char *text;               /* what the text trace prints after the sequence number */
+    const obs_sample *sample;       /* SAMPLE; else NULL */
+} run_note;
+
+typedef void run_note_fn(void *ctx, const run_note *note);
 
 typedef struct run_trace_filter {   /* replay --trace */
     FILE *out;                      /* NULL: no text trace */
     sim_trace_fn *hook;             /* also called for every event (e.g. a Perfetto writer); may be NULL */
     void *hook_ctx;
+    run_note_fn *note;              /* also called for every note, unfiltered; may be NULL */
+    void *note_ctx;
     int32_t node;                   /* -1: every node */
     int32_t type;                   /* message type, -1: every event */
     sim_time_ns from_ns;
@@ -89,6 +116,11 @@ void run_result_deinit(run_result *result);
 
 /* The build string: "distrosim <version> <commit>". */
 const char *run_build_id(void);
+
+/* The name of event kind `kind` in a run: the engine's (sim_kind_name),
+ * the model's (distro_event_kind_name), or the harness's own ("sample":
+ * the convergence observer's); "kind N" in `buf` for any other. */
+const char *run_event_kind_name(uint16_t kind, char *buf, size_t size);
 
 /* Whether a scenario may bound counter `name` (scn_counters). */
 bool run_counter_known(const char *name);
