@@ -1339,6 +1339,8 @@ static void st_instructions(html *h)
     } else {
         replay_command(&cmd, NULL, NULL, NULL);
     }
+    /* An empty command would read as a valid instruction: fail instead. */
+    if (cmd.failed) (void)rpt_fail(h->ctx, SIM_ERR_NOMEM, "rpt_html", "out of memory writing the replay command");
     put(h, "<code>");
     esc(h, rpt_buf_str(&cmd));
     put(h, "</code></li>\n<li>Render the report with it: <code>distrosim report ");
@@ -1516,6 +1518,7 @@ static bool trace_is_of_the_run(html *h, const rpt_trace *t)
     rpt_rows rows = { 0 };
     rpt_buf lit = { 0 };
     rpt_sql(&lit, t->trace_hash);
+    if (lit.failed) (void)rpt_fail(h->ctx, SIM_ERR_NOMEM, "rpt_html", "out of memory quoting the trace hash");
     char f[RPT_RUN_FILTER_MAX];
     rpt_query(h->ctx, &rows, "SELECT count(*) FROM runs WHERE trace_hash = %s%s", rpt_buf_str(&lit),
               rpt_run_filter(h->ctx, "id", f, sizeof f));

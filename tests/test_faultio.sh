@@ -12,7 +12,8 @@
 # run's (a lock that was busy once is waited for); a database that passes
 # PRAGMA integrity_check and holds whole runs only, each equal to the clean
 # run of its seed; no half-written output and no temporary file left.
-# N goes one by one up to 50, then by a stride, so the test stays short.
+# N goes one by one up to 50 and over the last calls, by a stride in
+# between, so the test stays short.
 # Usage: test_faultio.sh DISTROSIM SOURCE_DIR
 set -eu
 bin=$1
@@ -59,7 +60,8 @@ outcome() {
     fi
     case $st in
     0) ;;
-    2) # A run that failed is a result: its ERROR line and message go to stdout.
+    2) grep -q 'cannot create : ' err && fail "$label: the message names no file: $(cat err)"
+       # A run that failed is a result: its ERROR line and message go to stdout.
        grep -v '^distrosim: DISTROSIM_FAIL_' err | grep -q . || grep -q '^ERROR ' out \
            || fail "$label: exit 2 with no message" ;;
     *) cat err; fail "$label: exit $st (want 0 or 2)" ;;
@@ -115,7 +117,8 @@ sweep() {
     total=$(sed -n 's/.*: not reached (\([0-9]*\) calls)$/\1/p' err)
     [ "$st" -eq 0 ] && [ -n "$total" ] || { cat err; fail "$var $kind: no call count from a clean run"; }
     [ "$total" -gt 0 ] || [ "$kind" = report ] || fail "$var $kind: the seam counted no call"
-    # One by one up to 50, then a stride that covers the rest in about 15 more.
+    # One by one up to 50 and the last 6, a stride that covers the rest in
+    # about 15 in between.
     stride=$(( (total - 50) / 15 ))
     [ "$stride" -ge 1 ] || stride=1
     n=1
@@ -138,8 +141,10 @@ sweep() {
             [ "$n" -gt "$total" ] || fail "$label: not reached, but a clean run makes $total calls"
             break
         fi
-        if [ "$n" -lt 50 ]; then n=$((n + 1)); else n=$((n + stride)); fi
-        [ "$n" -le "$total" ] || n=$((total + 1))
+        # The last calls one by one too: output files are created last.
+        if [ "$n" -lt 50 ] || [ "$n" -ge $((total - 5)) ]; then n=$((n + 1))
+        elif [ $((n + stride)) -gt $((total - 5)) ]; then n=$((total - 5))
+        else n=$((n + stride)); fi
     done
     echo "ok: $var over $kind: $points values of N, $total calls"
 }
