@@ -1,5 +1,6 @@
 /* rpt_db.c: the SQLite results recorder.  The only file that includes
- * sqlite3.h; nothing SQLite-specific leaks through rpt_db.h.
+ * sqlite3.h (with rpt_faultvfs.c, the fault-injection seam under it);
+ * nothing SQLite-specific leaks through rpt_db.h.
  *
  * Design notes
  *
@@ -45,6 +46,7 @@
 
 #include <sqlite3.h>
 
+#include "sim_alloc.h"
 #include "sim_assert.h"
 
 _Static_assert(RPT_DB_BUSY_TIMEOUT_MS > RPT_DB_BUSY_RETRY_SLEEP_MS, "retry sleep fits the timeout");
@@ -1238,7 +1240,7 @@ sim_status rpt_db_open(const char *path, rpt_db **out, sim_error *err)
         /* "" would silently open a private temporary database. */
         return sim_error_set(err, SIM_ERR_INVALID, where, "no database path given");
     }
-    rpt_db *db = calloc(1, sizeof *db);
+    rpt_db *db = sim_calloc(1, sizeof *db);
     if (db == NULL) return sim_error_set(err, SIM_ERR_NOMEM, where, "cannot allocate a handle");
 
     int version = 0;
@@ -1288,7 +1290,7 @@ static bool rpt_wal_file_at_rest(const char *path)
     (void)fclose(f);                        /* read-only: nothing to flush */
     if (!wal) return false;
     size_t n = strlen(path) + sizeof "-wal";
-    char *wal_path = malloc(n);
+    char *wal_path = sim_malloc(n);
     if (wal_path == NULL) return false;
     snprintf(wal_path, n, "%s-wal", path);  /* exactly n - 1 bytes */
     struct stat st;
@@ -1303,7 +1305,7 @@ static char *rpt_file_uri(const char *path, const char *query)
 {
     size_t len = strlen(path);
     size_t n = sizeof "file://" + 3 * len + strlen(query) + 1;
-    char *uri = malloc(n);
+    char *uri = sim_malloc(n);
     if (uri == NULL) return NULL;
     size_t at = (size_t)snprintf(uri, n, "%s", path[0] == '/' ? "file://" : "file:");
     for (size_t i = 0; i < len; i++) {
@@ -1325,7 +1327,7 @@ sim_status rpt_db_open_readonly(const char *path, rpt_db **out, sim_error *err)
     if (path == NULL || path[0] == '\0') {
         return sim_error_set(err, SIM_ERR_INVALID, where, "no database path given");
     }
-    rpt_db *db = calloc(1, sizeof *db);
+    rpt_db *db = sim_calloc(1, sizeof *db);
     if (db == NULL) return sim_error_set(err, SIM_ERR_NOMEM, where, "cannot allocate a handle");
     db->readonly = true;
     sim_status status = SIM_OK;

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "rpt_report_int.h"
+#include "sim_alloc.h"
 #include "sim_assert.h"
 #include "sim_limits.h"
 #include "sim_vec.h"
@@ -177,7 +178,7 @@ void rpt_fold_windows(rpt_ctx *ctx, rpt_runmap *map, size_t scenarios, rpt_windo
     _Static_assert(RPT_WINDOW_KINDS <= 8, "rpt_run_entry.seen is a byte of kind bits");
     *out = NULL;
     if (ctx->status != SIM_OK) return;
-    rpt_window_stats *stats = calloc(scenarios * RPT_WINDOW_KINDS + 1, sizeof *stats);
+    rpt_window_stats *stats = sim_calloc(scenarios * RPT_WINDOW_KINDS + 1, sizeof *stats);
     if (stats == NULL) {
         (void)rpt_fail(ctx, SIM_ERR_NOMEM, "rpt_fold_windows", "out of memory");
         return;
@@ -212,7 +213,7 @@ static rpt_type_traffic *type_slot(rpt_traffic *t, const char *type, bool *faile
     }
     rpt_type_traffic *slot = &t->types[t->types_count];
     memset(slot, 0, sizeof *slot);
-    slot->type = strdup(type);
+    slot->type = sim_strdup(type);
     if (slot->type == NULL) {
         *failed = true;
         return NULL;
@@ -226,7 +227,7 @@ static rpt_node_traffic *node_slot(rpt_traffic *t, int64_t node, bool *failed)
     if (node < 0 || node >= (int64_t)SIM_NODES_MAX) return NULL;
     if ((size_t)node >= t->nodes_count) {
         size_t count = (size_t)node + 1;
-        rpt_node_traffic *nodes = realloc(t->nodes, count * sizeof *nodes);
+        rpt_node_traffic *nodes = sim_realloc(t->nodes, count * sizeof *nodes);
         if (nodes == NULL) {
             *failed = true;
             return NULL;
@@ -272,7 +273,7 @@ void rpt_fold_traffic(rpt_ctx *ctx, rpt_runmap *map, size_t scenarios, rpt_traff
 {
     *out = NULL;
     if (ctx->status != SIM_OK) return;
-    rpt_traffic *t = calloc(scenarios + 1, sizeof *t);
+    rpt_traffic *t = sim_calloc(scenarios + 1, sizeof *t);
     if (t == NULL) {
         (void)rpt_fail(ctx, SIM_ERR_NOMEM, "rpt_fold_traffic", "out of memory");
         return;

@@ -32,6 +32,7 @@
 
 #include "rpt_escape.h"
 #include "rpt_report_int.h"
+#include "sim_alloc.h"
 #include "sim_assert.h"
 
 #define NS_PER_S 1e9
@@ -229,7 +230,7 @@ static void cdf_chart(html *h, const char *title, const char *x_title, const cdf
     for (size_t l = 0; l < n; l++) {                 /* bound: n lines */
         size_t count = lines[l].e - lines[l].b;
         if (count == 0) continue;
-        double *xs = calloc(count + 1, sizeof *xs), *ys = calloc(count + 1, sizeof *ys);
+        double *xs = sim_calloc(count + 1, sizeof *xs), *ys = sim_calloc(count + 1, sizeof *ys);
         if (xs == NULL || ys == NULL) {
             free(xs);
             free(ys);
@@ -287,8 +288,8 @@ static void verdict_chart(html *h)
 {
     size_t n = h->scen.count;
     if (n == 0 || n > 60) return;                    /* a table says it better beyond 60 rows */
-    const char **labels = calloc(n, sizeof *labels);
-    double *values = calloc(n * 3, sizeof *values);
+    const char **labels = sim_calloc(n, sizeof *labels);
+    double *values = sim_calloc(n * 3, sizeof *values);
     if (labels == NULL || values == NULL) {
         free(labels);
         free(values);
@@ -1049,7 +1050,7 @@ static void shade_faults(rpt_chart *c, const run_view *v)
 static void chart_divergent(html *h, const run_view *v)
 {
     const rpt_rows *s = &v->samples;
-    double *xs = calloc(s->count + 1, sizeof *xs), *ys = calloc(s->count + 1, sizeof *ys);
+    double *xs = sim_calloc(s->count + 1, sizeof *xs), *ys = sim_calloc(s->count + 1, sizeof *ys);
     if (xs == NULL || ys == NULL) {
         free(xs);
         free(ys);
@@ -1099,7 +1100,7 @@ static void chart_per_node(html *h, const run_view *v, int col, const char *titl
     rpt_chart_nice(&c, false, true);
     rpt_chart_axes(&c, "time since the run started (s)", y_title);
     shade_faults(&c, v);
-    double *xs = calloc(s->count + 1, sizeof *xs), *ys = calloc(s->count + 1, sizeof *ys);
+    double *xs = sim_calloc(s->count + 1, sizeof *xs), *ys = sim_calloc(s->count + 1, sizeof *ys);
     const char *names[32], *colors[32];
     char name_buf[32][16];
     for (uint32_t node = 0; node < v->nodes && xs != NULL && ys != NULL; node++) {
@@ -1338,6 +1339,8 @@ static void st_instructions(html *h)
     } else {
         replay_command(&cmd, NULL, NULL, NULL);
     }
+    /* An empty command would read as a valid instruction: fail instead. */
+    if (cmd.failed) (void)rpt_fail(h->ctx, SIM_ERR_NOMEM, "rpt_html", "out of memory writing the replay command");
     put(h, "<code>");
     esc(h, rpt_buf_str(&cmd));
     put(h, "</code></li>\n<li>Render the report with it: <code>distrosim report ");
@@ -1386,7 +1389,7 @@ static void st_window(html *h, const rpt_trace *t, st_view *sv)
         }
     }
     int64_t span = 1000000000;
-    int64_t *flight = t->arrows_count > 0 ? calloc(t->arrows_count, sizeof *flight) : NULL;
+    int64_t *flight = t->arrows_count > 0 ? sim_calloc(t->arrows_count, sizeof *flight) : NULL;
     if (flight != NULL) {
         for (size_t a = 0; a < t->arrows_count; a++) flight[a] = t->arrows[a].recv_ns - t->arrows[a].send_ns;
         rpt_sort(flight, t->arrows_count, sizeof *flight, i64_cmp);
@@ -1515,6 +1518,7 @@ static bool trace_is_of_the_run(html *h, const rpt_trace *t)
     rpt_rows rows = { 0 };
     rpt_buf lit = { 0 };
     rpt_sql(&lit, t->trace_hash);
+    if (lit.failed) (void)rpt_fail(h->ctx, SIM_ERR_NOMEM, "rpt_html", "out of memory quoting the trace hash");
     char f[RPT_RUN_FILTER_MAX];
     rpt_query(h->ctx, &rows, "SELECT count(*) FROM runs WHERE trace_hash = %s%s", rpt_buf_str(&lit),
               rpt_run_filter(h->ctx, "id", f, sizeof f));

@@ -447,7 +447,8 @@ static void write_whole_file(rpt_ctx *ctx, const char *path, const char *data, s
     rpt_buf tmp = { 0 };
     FILE *f = create_temp_beside(path, &tmp);
     if (f == NULL) {
-        (void)rpt_fail(ctx, SIM_ERR_IO, where, "cannot create %s: %s", rpt_buf_str(&tmp), strerror(errno));
+        /* Name the output: the temporary name may be the allocation that failed. */
+        (void)rpt_fail(ctx, SIM_ERR_IO, where, "cannot create a file beside %s: %s", path, strerror(errno));
         goto out_free_tmp;
     }
     bool ok = fwrite(data, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
@@ -893,7 +894,8 @@ static void write_csv_table(rpt_ctx *ctx, const char *dir, size_t t)
     }
     FILE *f = create_temp_beside(rpt_buf_str(&path), &tmp);
     if (f == NULL) {
-        (void)rpt_fail(ctx, SIM_ERR_IO, where, "cannot create %s: %s", rpt_buf_str(&tmp), strerror(errno));
+        (void)rpt_fail(ctx, SIM_ERR_IO, where, "cannot create a file beside %s: %s", rpt_buf_str(&path),
+                       strerror(errno));
         goto out_free;
     }
     (void)setvbuf(f, NULL, _IOFBF, (size_t)1 << 20);   /* a big table is hundreds of MB: fewer writes */

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "rpt_report_int.h"
+#include "sim_alloc.h"
 #include "sim_assert.h"
 #include "sim_vec.h"
 
@@ -302,7 +303,7 @@ static uint32_t intern(loader *l, const char *name)
         if (find_name(l, name, &at)) return at;
     }
     char *copy = NULL;
-    if (!SIM_VEC_RESERVE(l->names, l->names_count, l->names_cap, 1) || (copy = strdup(name)) == NULL) {
+    if (!SIM_VEC_RESERVE(l->names, l->names_count, l->names_cap, 1) || (copy = sim_strdup(name)) == NULL) {
         l->nomem = true;
         return 0;
     }
@@ -588,8 +589,8 @@ static bool finish(loader *l, rpt_trace *out)
 
     /* Names in sorted order, so colours and legends do not depend on the
      * order of the file. */
-    name_slot *slots = calloc(l->names_count + 1, sizeof *slots);
-    uint32_t *map = calloc(l->names_count + 1, sizeof *map);
+    name_slot *slots = sim_calloc(l->names_count + 1, sizeof *slots);
+    uint32_t *map = sim_calloc(l->names_count + 1, sizeof *map);
     if (slots == NULL || map == NULL) {
         free(slots);
         free(map);
@@ -597,7 +598,7 @@ static bool finish(loader *l, rpt_trace *out)
     }
     for (size_t k = 0; k < l->names_count; k++) slots[k] = (name_slot){ .name = l->names[k], .old = (uint32_t)k };
     rpt_sort(slots, l->names_count, sizeof *slots, name_slot_cmp);
-    out->names = calloc(l->names_count + 1, sizeof *out->names);
+    out->names = sim_calloc(l->names_count + 1, sizeof *out->names);
     if (out->names == NULL) {
         free(slots);
         free(map);

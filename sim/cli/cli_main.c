@@ -1,5 +1,9 @@
 /* cli_main.c: the distrosim command line. */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bench_conn.h"
@@ -11,8 +15,10 @@
 #include "cli_run.h"
 #include "rpt_report.h"
 #include "cli_validate.h"
+#include "rpt_faultvfs.h"
 #include "run_scenario.h"
 #include "scn_config.h"
+#include "sim_alloc.h"
 
 static void usage(FILE *out)
 {
@@ -95,11 +101,80 @@ static int dispatch(int argc, char **argv)
     return 2;
 }
 
+/* --- Fault injection ------------------------------------------------------------------
+ *
+ * DISTROSIM_FAIL_ALLOC=N fails the N-th allocation of the loader, runner,
+ * campaign and reports (sim_alloc.h); DISTROSIM_FAIL_WRITE, _SYNC, _LOCK and
+ * _BUSY fail the N-th xWrite, xSync or xLock under the database
+ * (rpt_faultvfs.h).  Read here, once, before any command runs: nothing below
+ * the command line reads the environment.  At exit an armed seam says on
+ * standard error whether its call was reached, and how many calls it
+ * counted, so a test can sweep N from 1 until it is not reached. */
+
+typedef struct cli_fault_seam {
+    const char *var;
+    int op;                     /* rpt_fault_op, or -1 for allocations */
+    uint64_t at;                /* 0: not armed */
+} cli_fault_seam;
+
+static cli_fault_seam cli_seams[] = {
+    { "DISTROSIM_FAIL_ALLOC", -1, 0 },
+    { "DISTROSIM_FAIL_WRITE", RPT_FAULT_WRITE, 0 },
+    { "DISTROSIM_FAIL_SYNC", RPT_FAULT_SYNC, 0 },
+    { "DISTROSIM_FAIL_LOCK", RPT_FAULT_LOCK, 0 },
+    { "DISTROSIM_FAIL_BUSY", RPT_FAULT_BUSY, 0 },
+};
+#define CLI_SEAMS (sizeof cli_seams / sizeof cli_seams[0])
+
+/* Arms the seams the environment asks for; false after a message when a
+ * value is not a positive decimal number or a seam cannot be armed. */
+static bool faults_arm(void)
+{
+    for (size_t i = 0; i < CLI_SEAMS; i++) {
+        cli_fault_seam *s = &cli_seams[i];
+        const char *v = getenv(s->var);
+        if (v == NULL || v[0] == '\0') continue;
+        uint64_t n = 0;
+        bool ok = strlen(v) <= 19;
+        for (const char *p = v; ok && *p != '\0'; p++) {
+            ok = *p >= '0' && *p <= '9';
+            n = n * 10 + (uint64_t)(*p - '0');
+        }
+        if (!ok || n == 0) {
+            fprintf(stderr, "distrosim: %s=%s: give a call number from 1\n", s->var, v);
+            return false;
+        }
+        s->at = n;
+        if (s->op < 0) {
+            sim_alloc_fail_at(n);
+        } else if (!rpt_faultvfs_arm((rpt_fault_op)s->op, n)) {
+            fprintf(stderr, "distrosim: %s: cannot install the fault-injection VFS\n", s->var);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* One line per armed seam: whether its call failed, and the calls counted. */
+static void faults_report(void)
+{
+    for (size_t i = 0; i < CLI_SEAMS; i++) {
+        const cli_fault_seam *s = &cli_seams[i];
+        if (s->at == 0) continue;
+        bool failed = s->op < 0 ? sim_alloc_failed() : rpt_faultvfs_failed((rpt_fault_op)s->op);
+        uint64_t calls = s->op < 0 ? sim_alloc_calls() : rpt_faultvfs_calls((rpt_fault_op)s->op);
+        fprintf(stderr, "distrosim: %s=%" PRIu64 ": %s (%" PRIu64 " calls)\n", s->var, s->at,
+                failed ? "injected" : "not reached", calls);
+    }
+}
+
 /* Every command's output is checked once more here: a command that printed
  * into a full disk or a closed pipe must not exit 0. */
 int main(int argc, char **argv)
 {
+    if (!faults_arm()) return 2;
     int status = dispatch(argc, argv);
+    faults_report();
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "distrosim: cannot write to standard output\n");
         return 2;

@@ -54,6 +54,7 @@
 #include "distro_cluster.h"
 #include "run_scenario.h"
 #include "scn_load.h"
+#include "sim_alloc.h"
 #include "sim_duration.h"
 #include "sim_vec.h"
 
@@ -444,7 +445,7 @@ static int expand_paths(const cli_args *a, char ***out, uint32_t *count)
     for (uint32_t i = 0; i < a->path_count; i++) {
         DIR *dir = opendir(a->paths[i]);
         if (dir == NULL) {
-            if (!SIM_VEC_RESERVE(paths, len, cap, 1) || (paths[len] = strdup(a->paths[i])) == NULL) {
+            if (!SIM_VEC_RESERVE(paths, len, cap, 1) || (paths[len] = sim_strdup(a->paths[i])) == NULL) {
                 paths_free(paths, len);
                 return cli_nomem("listing the scenario files");
             }
@@ -457,7 +458,7 @@ static int expand_paths(const cli_args *a, char ***out, uint32_t *count)
             size_t n = strlen(e->d_name);
             if (n < 6 || strcmp(e->d_name + n - 5, ".yaml") != 0) continue;
             size_t size = strlen(a->paths[i]) + n + 2;
-            if (!SIM_VEC_RESERVE(paths, len, cap, 1) || (paths[len] = malloc(size)) == NULL) {
+            if (!SIM_VEC_RESERVE(paths, len, cap, 1) || (paths[len] = sim_malloc(size)) == NULL) {
                 closedir(dir);
                 paths_free(paths, len);
                 return cli_nomem("listing the scenario files");
@@ -528,7 +529,7 @@ typedef struct cli_out {
 static FILE *temp_beside(const char *path, char **tmp_out)
 {
     size_t len = strlen(path) + sizeof ".XXXXXX";
-    char *tmp = malloc(len);
+    char *tmp = sim_malloc(len);
     if (tmp == NULL) return NULL;
     snprintf(tmp, len, "%s.XXXXXX", path);   /* exactly len - 1 bytes */
     int fd = mkstemp(tmp);
@@ -1177,8 +1178,8 @@ static int run_campaign(cli_campaign *c, const cli_args *a, rpt_db *db, cli_ci *
      * writes; one when tracing, so a run's trace lines never interleave with
      * the previous run's result. */
     c->window = c->filter.out != NULL ? 1 : 2 * (size_t)threads;
-    c->slots = calloc(c->window, sizeof *c->slots);
-    pthread_t *tids = calloc(threads, sizeof *tids);
+    c->slots = sim_calloc(c->window, sizeof *c->slots);
+    pthread_t *tids = sim_calloc(threads, sizeof *tids);
     if (c->slots == NULL || tids == NULL) {
         free(tids);
         return cli_nomem("starting the worker threads");
@@ -1350,7 +1351,7 @@ static int build_campaign(cli_campaign *c, const cli_args *a, const char *cmd, b
         free(paths);
         return 2;
     }
-    c->scenarios = calloc(count, sizeof *c->scenarios);
+    c->scenarios = sim_calloc(count, sizeof *c->scenarios);
     if (c->scenarios == NULL) {
         paths_free(paths, count);
         return cli_nomem("loading the scenarios");
@@ -1386,7 +1387,7 @@ static int build_campaign(cli_campaign *c, const cli_args *a, const char *cmd, b
      * (plain run/check: one value each, applied to every scenario). */
     uint32_t nvalues[SETS_MAX];
     char keys[SETS_MAX][96];
-    char (*values)[SWEEP_VALUES_MAX][96] = calloc(SETS_MAX, sizeof *values);
+    char (*values)[SWEEP_VALUES_MAX][96] = sim_calloc(SETS_MAX, sizeof *values);
     if (values == NULL) return cli_nomem("reading the --set values");
     uint32_t combos = 1;
     for (uint32_t s = 0; s < a->set_count; s++) {
@@ -1416,7 +1417,7 @@ static int build_campaign(cli_campaign *c, const cli_args *a, const char *cmd, b
         free(values);
         return 2;
     }
-    c->variants = calloc((size_t)c->scenario_count * combos, sizeof *c->variants);
+    c->variants = sim_calloc((size_t)c->scenario_count * combos, sizeof *c->variants);
     if (c->variants == NULL) {
         free(values);
         return cli_nomem("building the parameter combinations");
@@ -1493,7 +1494,7 @@ static char *command_line_text(const char *program, const char *cmd, int argc, c
         }
         if (pass == 0) {
             m.size = m.len + 1;
-            m.buf = malloc(m.size);
+            m.buf = sim_malloc(m.size);
             if (m.buf == NULL) return NULL;
         }
     }

@@ -1,7 +1,8 @@
 /* sim_vec.c: growth of the arrays of sim_vec.h. */
 #include "sim_vec.h"
 
-#include <stdlib.h>
+#include "sim_alloc.h"
+
 #include <string.h>
 
 bool sim_vec_grow_(void *pptr, size_t elem, size_t need, size_t *cap)
@@ -14,7 +15,7 @@ bool sim_vec_grow_(void *pptr, size_t elem, size_t need, size_t *cap)
     if (elem != 0 && n > SIZE_MAX / elem) return false;
     void *old;
     memcpy(&old, pptr, sizeof old);   /* *pptr is some T *; copy it as bytes */
-    void *grown = realloc(old, n * elem);
+    void *grown = sim_realloc(old, n * elem);
     if (grown == NULL) return false;
     memcpy(pptr, &grown, sizeof grown);
     *cap = n;

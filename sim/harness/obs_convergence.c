@@ -10,6 +10,7 @@
 #include "obs_convergence.h"
 
 #include "rpt_report.h"
+#include "sim_alloc.h"
 #include "sim_vec.h"
 
 #include <stdlib.h>
@@ -159,7 +160,7 @@ static bool grow_rows(void *p, size_t cap, size_t row)
 {
     void **pp = p;
     if (cap > SIZE_MAX / row) return false;
-    void *grown = realloc(*pp, cap * row);
+    void *grown = sim_realloc(*pp, cap * row);
     if (grown == NULL) return false;
     *pp = grown;
     return true;
@@ -565,16 +566,16 @@ obs *obs_create_model(sim_engine *sim, const obs_model *model, sim_time_ns sampl
                       distro_observer *hooks)
 {
     SIM_ASSERT(model->nodes > 0);
-    obs *o = calloc(1, sizeof *o);
+    obs *o = sim_calloc(1, sizeof *o);
     if (o == NULL) return NULL;
     o->sim = sim;
     o->m = *model;
     o->n = model->nodes;
-    o->up = calloc(o->n, sizeof *o->up);
-    o->up_since = calloc(o->n, sizeof *o->up_since);
-    o->instances = calloc(o->n, sizeof *o->instances);
-    o->node_mismatch = calloc(o->n, sizeof *o->node_mismatch);
-    o->node_open = calloc(o->n, sizeof *o->node_open);
+    o->up = sim_calloc(o->n, sizeof *o->up);
+    o->up_since = sim_calloc(o->n, sizeof *o->up_since);
+    o->instances = sim_calloc(o->n, sizeof *o->instances);
+    o->node_mismatch = sim_calloc(o->n, sizeof *o->node_mismatch);
+    o->node_open = sim_calloc(o->n, sizeof *o->node_open);
     if (o->up == NULL || o->up_since == NULL || o->instances == NULL || o->node_mismatch == NULL || o->node_open == NULL) {
         obs_destroy(o);
         return NULL;
@@ -726,7 +727,7 @@ sim_status obs_lag_summary(const obs *o, rpt_lag *out, sim_error *err)
         *out = (rpt_lag){ 0 };
         return SIM_OK;
     }
-    sim_time_ns *sorted = malloc(n * sizeof *sorted);
+    sim_time_ns *sorted = sim_malloc(n * sizeof *sorted);
     if (sorted == NULL) {
         return sim_error_set(err, SIM_ERR_NOMEM, "obs_lag_summary", "out of memory sorting %zu replication lags", n);
     }

@@ -22,6 +22,7 @@
 #include "distro_cluster.h"
 #include "obs_convergence.h"
 #include "rpt_escape.h"
+#include "sim_alloc.h"
 #include "sim_net.h"
 #include "sim_vec.h"
 
@@ -856,7 +857,7 @@ static const char *keep(run_result *res, const char *s)
 {
     if (s == NULL) return NULL;
     char *copy = NULL;
-    if (!SIM_VEC_RESERVE(res->strings, res->strings_len, res->strings_cap, 1) || (copy = strdup(s)) == NULL) {
+    if (!SIM_VEC_RESERVE(res->strings, res->strings_len, res->strings_cap, 1) || (copy = sim_strdup(s)) == NULL) {
         res->out_of_memory = true;
         return "";
     }
@@ -886,7 +887,7 @@ static const char *repro_command(run_result *res, const run_options *opt, const 
 {
     rpt_esc_mem m = { .buf = NULL, .size = 0, .len = 0 };
     repro_write(&m, opt, name);                      /* measure */
-    char *text = m.len < SIZE_MAX ? malloc(m.len + 1) : NULL;
+    char *text = m.len < SIZE_MAX ? sim_malloc(m.len + 1) : NULL;
     if (text == NULL) {
         res->out_of_memory = true;
         return "";
@@ -1029,7 +1030,7 @@ static size_t check_recoveries(run_result *res, size_t ne, size_t faults)
  * SIM_ERR_NOMEM (the out-of-memory policy in sim_vec.h). */
 #define FILL_ALLOC(ptr, n)                                                                                   \
     do {                                                                                                     \
-        (ptr) = calloc((n), sizeof *(ptr));                                                                  \
+        (ptr) = sim_calloc((n), sizeof *(ptr));                                                                  \
         if ((ptr) == NULL) {                                                                                 \
             res->out_of_memory = true;                                                                       \
             return;                                                                                          \
@@ -1171,7 +1172,7 @@ static char *config_yaml(const scn_config *cfg)
     fclose(f);
     if (st != SIM_OK) {
         free(buf);
-        return strdup("");
+        return sim_strdup("");
     }
     return buf;
 }
@@ -1213,9 +1214,9 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
     sim_assert_context_set(context);
     const char *addresses[SCN_NODES_MAX];
     for (uint32_t i = 0; i < r.nodes; i++) addresses[i] = cfg->cluster.addresses[i];
-    r.faulty = calloc(r.nodes, sizeof *r.faulty);
-    r.saved_links = calloc(2 * (size_t)cfg->fault_count + 2, sizeof *r.saved_links);
-    const char **metadata = calloc(2 * (size_t)cfg->workload.metadata_count + 1, sizeof *metadata);
+    r.faulty = sim_calloc(r.nodes, sizeof *r.faulty);
+    r.saved_links = sim_calloc(2 * (size_t)cfg->fault_count + 2, sizeof *r.saved_links);
+    const char **metadata = sim_calloc(2 * (size_t)cfg->workload.metadata_count + 1, sizeof *metadata);
     sim_status st = SIM_OK;
     if (r.faulty == NULL || r.saved_links == NULL || metadata == NULL) {
         st = sim_error_set(err, SIM_ERR_NOMEM, "run_scenario", "out of memory setting up the run");

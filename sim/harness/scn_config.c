@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "scn_limits.h"
+#include "sim_alloc.h"
 #include "sim_assert.h"
 
 /* --- distro_config table ------------------------------------------------- */
@@ -224,7 +225,7 @@ static void *copy_array(const void *src, size_t count, size_t size, bool *failed
 {
     if (count == 0) return NULL;
     SIM_ASSERT(src != NULL);
-    void *dst = malloc(count * size);
+    void *dst = sim_malloc(count * size);
     if (dst == NULL) {
         *failed = true;
         return NULL;

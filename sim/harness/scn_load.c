@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim_alloc.h"
 #include "sim_assert.h"
 #include "sim_duration.h"
 #include "sim_vec.h"
@@ -1025,7 +1026,7 @@ static sim_status conv_text(ctx *c, uint32_t n, size_t max_bytes, char **out)
     if (st != SIM_OK) return st;
     char *copy = NULL;
     if (len > 0) {
-        copy = malloc(len + 1);
+        copy = sim_malloc(len + 1);
         if (copy == NULL) return fail_nomem(c);
         memcpy(copy, s, len);
         copy[len] = '\0';
@@ -1726,7 +1727,7 @@ static sim_status parse_network(ctx *c, uint32_t m)
         st = fail(c, links, "expected at most %u links, got %u", SCN_LINKS_MAX, (unsigned)count);
     }
     if (st == SIM_OK && count > 0) {
-        net->links = calloc(count, sizeof *net->links);
+        net->links = sim_calloc(count, sizeof *net->links);
         if (net->links == NULL) st = fail_nomem(c);
     }
     uint32_t i = 0;
@@ -1749,7 +1750,7 @@ static sim_status parse_metadata(ctx *c, uint32_t m)
     if (pairs > SCN_METADATA_MAX) return fail(c, m, "expected at most %u entries, got %u", SCN_METADATA_MAX, (unsigned)pairs);
     st = check_keys_any(c, m, NULL, sizeof(const char *), 0, true);
     if (st != SIM_OK || pairs == 0) return st;
-    w->metadata = calloc(pairs, sizeof *w->metadata);
+    w->metadata = sim_calloc(pairs, sizeof *w->metadata);
     if (w->metadata == NULL) return fail_nomem(c);
     for (uint32_t k = node_at(c, m)->first; k != NONE;) {
         uint32_t v = node_at(c, k)->next;
@@ -2230,7 +2231,7 @@ static sim_status parse_expect(ctx *c, uint32_t m)
             st = fail(c, counters, "expected at most %u counters, got %u", SCN_COUNTERS_MAX, (unsigned)count);
         }
         if (st == SIM_OK && count > 0) {
-            ex->counters = calloc(count, sizeof *ex->counters);
+            ex->counters = sim_calloc(count, sizeof *ex->counters);
             if (ex->counters == NULL) st = fail_nomem(c);
         }
         uint32_t i = 0;
@@ -2441,7 +2442,7 @@ sim_status scn_load_file(const char *path, scn_config *out, sim_error *err)
     /* One read of up to limit + 1 bytes tells "too large" without stat,
      * which pipes and /dev/stdin do not answer. */
     size_t cap = (size_t)SCN_FILE_BYTES_MAX + 1u, len = 0;
-    char *buf = malloc(cap);
+    char *buf = sim_malloc(cap);
     sim_status st = SIM_OK;
     if (buf == NULL) {
         st = sim_error_set(err, SIM_ERR_NOMEM, path, "cannot allocate %zu bytes", cap);
