@@ -14,10 +14,12 @@
 # run of its seed; no half-written output and no temporary file left.
 # N goes one by one up to 50 and over the last calls, by a stride in
 # between, so the test stays short.
-# Usage: test_faultio.sh DISTROSIM SOURCE_DIR
+# Usage: test_faultio.sh DISTROSIM SOURCE_DIR [DENSE]
+# (DENSE, default 50: the first DENSE values of N are swept one by one.)
 set -eu
 bin=$1
 src=$2
+dense=${3:-50}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -117,9 +119,9 @@ sweep() {
     total=$(sed -n 's/.*: not reached (\([0-9]*\) calls)$/\1/p' err)
     [ "$st" -eq 0 ] && [ -n "$total" ] || { cat err; fail "$var $kind: no call count from a clean run"; }
     [ "$total" -gt 0 ] || [ "$kind" = report ] || fail "$var $kind: the seam counted no call"
-    # One by one up to 50 and the last 6, a stride that covers the rest in
-    # about 15 in between.
-    stride=$(( (total - 50) / 15 ))
+    # One by one up to $dense and the last 6, a stride that covers the rest
+    # in about 15 in between.
+    stride=$(( (total - dense) / 15 ))
     [ "$stride" -ge 1 ] || stride=1
     n=1
     points=0
@@ -142,7 +144,7 @@ sweep() {
             break
         fi
         # The last calls one by one too: output files are created last.
-        if [ "$n" -lt 50 ] || [ "$n" -ge $((total - 5)) ]; then n=$((n + 1))
+        if [ "$n" -lt "$dense" ] || [ "$n" -ge $((total - 5)) ]; then n=$((n + 1))
         elif [ $((n + stride)) -gt $((total - 5)) ]; then n=$((total - 5))
         else n=$((n + stride)); fi
     done
