@@ -241,14 +241,6 @@ void distro_http_node_crashed(distro_node *node)
     }
 }
 
-/* The datagram stand-in for "no connect timeout": the kernel's SYN limit,
- * 1 + 2 + ... + 2^retries initial RTOs (127 s with Linux's defaults). */
-static sim_time_ns syn_limit_ns(void)
-{
-    sim_conn_params p = sim_conn_params_default();
-    return p.syn_rto_ns * ((UINT64_C(2) << p.syn_retries) - 1);
-}
-
 void distro_call(distro_node *node, uint32_t target, uint16_t type, uint32_t bytes, distro_msg *msg, sim_rpc_fn *fn,
                  uint64_t arg)
 {
@@ -257,7 +249,11 @@ void distro_call(distro_node *node, uint32_t target, uint16_t type, uint32_t byt
     sim_error err;
     sim_status st;
     if (c->conn == NULL) {
-        sim_time_ns timeout = (route.to.connect_ns != 0 ? route.to.connect_ns : syn_limit_ns()) + route.to.read_ns;
+        /* The datagram stand-in for "no connect timeout": the kernel's SYN
+         * limit with Linux's defaults. */
+        sim_conn_params linux_tcp = sim_conn_params_default();
+        sim_time_ns connect = route.to.connect_ns != 0 ? route.to.connect_ns : sim_conn_syn_limit_ns(&linux_tcp);
+        sim_time_ns timeout = connect + route.to.read_ns;
         st = sim_rpc_call(c->sim, node->id, target, type, bytes, msg != NULL ? &msg->base : NULL, timeout, fn, node,
                           arg, &err);
         if (st != SIM_OK) sim_fail(c->sim, &err);

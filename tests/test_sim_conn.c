@@ -139,6 +139,7 @@ START_TEST(black_hole_connect_syn_retries)
     sim_time_ns limit = 0;
     for (uint32_t i = 0; i <= p.syn_retries; i++) limit += p.syn_rto_ns << i;
     ck_assert_uint_eq(limit, 127 * SIM_S);
+    ck_assert_uint_eq(sim_conn_syn_limit_ns(&p), limit);
     world w;
     world_init(&w, 1, NULL);
     sim_error err;

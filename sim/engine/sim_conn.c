@@ -157,6 +157,11 @@ sim_conn_params sim_conn_params_default(void)
     return p;
 }
 
+sim_time_ns sim_conn_syn_limit_ns(const sim_conn_params *params)
+{
+    return params->syn_rto_ns * ((UINT64_C(2) << params->syn_retries) - 1);
+}
+
 sim_conn_pool_params sim_conn_pool_params_default(void)
 {
     sim_conn_pool_params p;

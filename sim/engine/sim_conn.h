@@ -140,6 +140,11 @@ typedef struct sim_conn_params {
 
 sim_conn_params sim_conn_params_default(void);
 
+/* How long a connect to a host that never answers lasts: the initial SYN
+ * RTO, doubled after each of syn_retries retransmissions (127 s with
+ * Linux's defaults).  Pure. */
+sim_time_ns sim_conn_syn_limit_ns(const sim_conn_params *params);
+
 typedef struct sim_conn_pool_params {
     uint32_t max_per_route;      /* HttpClient setDefaultMaxPerRoute; default 2 */
     uint32_t max_total;          /* setMaxTotal; default 20 */
