@@ -54,6 +54,7 @@
 #include "distro_cluster.h"
 #include "run_scenario.h"
 #include "scn_load.h"
+#include "scn_swarm.h"
 #include "sim_alloc.h"
 #include "sim_duration.h"
 #include "sim_vec.h"
@@ -81,6 +82,7 @@ typedef struct cli_job {
     sim_status status;
     sim_error err;
     run_result result;
+    char drawn[SCN_SWARM_TEXT_BYTES];   /* a swarm scenario: what this seed drew; else "" */
 } cli_job;
 
 typedef struct cli_variant {
@@ -117,6 +119,11 @@ typedef struct cli_campaign {
     uint64_t last_trace_hash;    /* for replay --perfetto */
     const char *program;         /* how the binary was invoked, for repro commands */
     bool fault_lines;            /* run and replay: one line per fault under every run */
+    bool random_seeds;           /* --seeds random:N: run i's seed is cli_random_seed(random_base, i) */
+    uint64_t random_base;
+    bool until_fail;             /* --until-fail: stop handing out runs after one that did not pass */
+    double budget_s;             /* --budget: stop handing out runs after this much wall time; 0: none */
+    const char *stopped_why;     /* "a run failed", "the budget was spent": why runs were left */
     bool trace;
     run_trace_filter filter;
 } cli_campaign;
@@ -127,6 +134,10 @@ typedef struct cli_args {
     uint64_t seed_first;
     uint64_t seed_last;
     bool seeds_given;
+    bool random_seeds;           /* seed_first..seed_last are indices into the random list */
+    uint64_t random_base;
+    bool until_fail;
+    sim_time_ns budget_ns;       /* --budget; 0: none */
     const char *db;
     uint32_t jobs;
     const char *junit;
@@ -181,6 +192,49 @@ static int parse_seeds(const char *s, uint64_t *first, uint64_t *last)
         return -1;
     }
     if (*last - *first >= SEEDS_MAX) return -1;
+    return 0;
+}
+
+/* The i-th seed of `--seeds random:N@BASE`: splitmix64's output function
+ * over BASE + i, a bijection of 64-bit words, so the N seeds are distinct
+ * and the list is the same wherever BASE is given again. */
+static uint64_t cli_random_seed(uint64_t base, uint64_t i)
+{
+    uint64_t z = base + i * 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* A fresh base for --seeds random:N: the kernel's random bytes (the wall
+ * clock and the process id when there are none).  Read here, in the
+ * command line, only: the runs see the seeds it leads to, printed. */
+static uint64_t cli_random_base(void)
+{
+    uint64_t base = 0;
+    FILE *f = fopen("/dev/urandom", "rb");
+    bool ok = f != NULL && fread(&base, sizeof base, 1, f) == 1;
+    if (f != NULL) fclose(f);
+    if (!ok) {
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        base = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec + ((uint64_t)getpid() << 32);
+    }
+    return base;
+}
+
+/* "random:N" or "random:N@BASE" (1 <= N <= SEEDS_MAX): N seeds drawn from
+ * BASE (a fresh one when not given). */
+static int parse_random_seeds(const char *s, cli_args *a)
+{
+    const char *at = strchr(s, '@');
+    uint64_t n = 0;
+    if (parse_u64_n(s, at != NULL ? (size_t)(at - s) : strlen(s), &n) != 0 || n == 0 || n > SEEDS_MAX) return -1;
+    if (at != NULL && parse_u64(at + 1, &a->random_base) != 0) return -1;
+    if (at == NULL) a->random_base = cli_random_base();
+    a->random_seeds = true;
+    a->seed_first = 0;
+    a->seed_last = n - 1;
     return 0;
 }
 
@@ -306,6 +360,7 @@ static int parse_args(int argc, char **argv, const char *cmd, cli_args *a)
             return 1;
         }
         bool takes = strcmp(arg, "--seed") == 0 || strcmp(arg, "--seeds") == 0 || strcmp(arg, "--db") == 0 ||
+                     strcmp(arg, "--budget") == 0 ||
                      strcmp(arg, "-j") == 0 || strcmp(arg, "--junit") == 0 || strcmp(arg, "--markdown") == 0 ||
                      strcmp(arg, "--set") == 0 || strcmp(arg, "--node") == 0 || strcmp(arg, "--type") == 0 ||
                      strcmp(arg, "--from") == 0 || strcmp(arg, "--to") == 0 || strcmp(arg, "--perfetto") == 0 ||
@@ -315,7 +370,28 @@ static int parse_args(int argc, char **argv, const char *cmd, cli_args *a)
             return 2;
         }
         uint64_t v = 0;
-        if (strcmp(arg, "--seed") == 0 || strcmp(arg, "--seeds") == 0) {
+        if (strcmp(arg, "--seeds") == 0 && strncmp(next, "random:", 7) == 0) {
+            if (parse_random_seeds(next + 7, a) != 0) {
+                fprintf(stderr,
+                        "distrosim %s: --seeds: expected random:N or random:N@BASE with 1 <= N <= %u and BASE a "
+                        "decimal number, got \"%s\"\n",
+                        cmd, SEEDS_MAX, next);
+                return 2;
+            }
+            a->seeds_given = true;
+            i++;
+        } else if (strcmp(arg, "--budget") == 0) {
+            sim_error derr = { 0 };
+            if (sim_duration_parse(next, &a->budget_ns, &derr) != SIM_OK || a->budget_ns == 0) {
+                fprintf(stderr, "distrosim %s: --budget: expected a wall-clock duration such as 10m, got \"%s\"\n",
+                        cmd, next);
+                return 2;
+            }
+            i++;
+        } else if (strcmp(arg, "--until-fail") == 0) {
+            a->until_fail = true;
+        } else if (strcmp(arg, "--seed") == 0 || strcmp(arg, "--seeds") == 0) {
+            a->random_seeds = false;
             if (parse_seeds(next, &a->seed_first, &a->seed_last) != 0) {
                 fprintf(stderr,
                         "distrosim %s: %s: expected N or A-B with A <= B, decimal numbers up to %" PRIu64
@@ -884,7 +960,7 @@ static void take_job(cli_campaign *c, cli_job *job)
 {
     job->index = c->next_job++;
     job->variant = c->next_variant;
-    job->seed = c->next_seed;
+    job->seed = c->random_seeds ? cli_random_seed(c->random_base, c->next_seed) : c->next_seed;
     job->done = false;
     const cli_variant *v = &c->variants[c->next_variant];
     if (c->next_seed == v->seed_last) {
@@ -915,7 +991,17 @@ static void *worker(void *arg)
                             .campaign = c->campaign, .extra_args = v->args, .trace = c->filter,
                             .program = c->program };
         memset(&job->result, 0, sizeof job->result);
-        job->status = run_scenario(&v->config, &opt, &job->result, &job->err);
+        job->drawn[0] = '\0';
+        if (v->config.swarm_count == 0) {
+            job->status = run_scenario(&v->config, &opt, &job->result, &job->err);
+        } else {
+            /* The seed draws its configuration first (scn_swarm.h); the run
+             * records the drawn scenario as its effective one. */
+            scn_config drawn;
+            job->status = scn_swarm_draw(&v->config, job->seed, &drawn, job->drawn, &job->err);
+            if (job->status == SIM_OK) job->status = run_scenario(&drawn, &opt, &job->result, &job->err);
+            scn_config_deinit(&drawn);
+        }
         if (job->status == SIM_OK) {
             job->result.row.params = v->params;
             job->result.row.params_count = v->params_count;
@@ -939,12 +1025,14 @@ static void print_run(const cli_campaign *c, const cli_job *job, bool quiet, con
     if (job->status != SIM_OK) {
         fprintf(stderr, "ERROR %s seed=%" PRIu64 ": %s: %s\n", s->config.name, job->seed, job->err.where,
                 job->err.message);
+        if (job->drawn[0] != '\0') fprintf(stderr, "  swarm: %s\n", job->drawn);
         return;
     }
     if (strcmp(r->verdict, "error") == 0 || store_error != NULL) {   /* stopped early, or not stored */
         printf("ERROR %s seed=%" PRIu64 "%s%s events=%" PRIu64 " trace=%016" PRIx64 "\n  error: %s\n  repro:  %s\n",
                s->config.name, job->seed, v->args[0] ? " " : "", v->args, r->row.events, r->row.trace_hash,
                store_error != NULL ? store_error : r->failure, r->repro);
+        if (job->drawn[0] != '\0') printf("  swarm: %s\n", job->drawn);
         return;
     }
     bool pass = strcmp(r->verdict, "pass") == 0;
@@ -957,6 +1045,7 @@ static void print_run(const cli_campaign *c, const cli_job *job, bool quiet, con
     printf("%s %s seed=%" PRIu64 "%s%s converged_after_last_fault=%s events=%" PRIu64 " trace=%016" PRIx64 "\n",
            pass ? "PASS" : "FAIL", s->config.name, job->seed, v->args[0] ? " " : "", v->args, converged,
            r->row.events, r->row.trace_hash);
+    if (job->drawn[0] != '\0') printf("  swarm: %s\n", job->drawn);
     if (!pass) {
         printf("  failed: %s\n  repro:  %s\n", r->failure, r->repro);
     }
@@ -1150,6 +1239,11 @@ static bool wait_for_job(cli_campaign *c, const cli_job *job, size_t i, cli_prog
             c->stop = true;
             pthread_cond_broadcast(&c->cond);
         }
+        if (!c->stop && c->budget_s > 0 && seconds_since(&pg->start) >= c->budget_s) {
+            c->stop = true;              /* --budget: the runs handed out finish, no new one starts */
+            c->stopped_why = "the --budget was spent";
+            pthread_cond_broadcast(&c->cond);
+        }
         if (job->done && job->index == i) break;
         if (c->stop && i >= c->next_job) break;
         struct timespec until;
@@ -1220,7 +1314,10 @@ static int run_campaign(cli_campaign *c, const cli_args *a, rpt_db *db, cli_ci *
     }
     cli_progress pg = { .on = !a->quiet && !a->trace && c->job_count > 1, .tty = isatty(STDERR_FILENO) != 0,
                         .cmd = c->campaign, .total = c->job_count, .tally = tally };
-    if (clock_gettime(CLOCK_MONOTONIC, &pg.start) != 0) pg.on = false;
+    if (clock_gettime(CLOCK_MONOTONIC, &pg.start) != 0) {
+        pg.on = false;
+        c->budget_s = 0;                 /* no clock, no budget to measure */
+    }
     pg.next_s = pg.tty ? 0.0 : CLI_PROGRESS_PLAIN_S;
     int status = 0;
     for (size_t i = 0; i < c->job_count; i++) {
@@ -1229,6 +1326,13 @@ static int run_campaign(cli_campaign *c, const cli_args *a, rpt_db *db, cli_ci *
         progress_clear(&pg);
         int st = write_job(c, a, db, ci, job, tally);
         if (st > status) status = st;
+        if (st != 0 && c->until_fail) {
+            pthread_mutex_lock(&c->lock);
+            if (!c->stop) c->stopped_why = "a run did not pass";   /* the runs in flight still finish */
+            c->stop = true;
+            pthread_cond_broadcast(&c->cond);
+            pthread_mutex_unlock(&c->lock);
+        }
         if (job->status == SIM_OK) pg.virtual_ns += job->result.row.end_ns;
         progress_show(&pg, false);
         run_result_deinit(&job->result);
@@ -1457,6 +1561,8 @@ static int build_campaign(cli_campaign *c, const cli_args *a, const char *cmd, b
     }
     free(values);
     if (status != 0) return status;
+    c->random_seeds = a->random_seeds;
+    c->random_base = a->random_base;
     /* The seeds of each variant; runs are numbered variant by variant. */
     for (uint32_t v = 0; v < c->variant_count; v++) {
         cli_variant *var = &c->variants[v];
@@ -1577,6 +1683,24 @@ static int campaign_main(const char *program, int argc, char **argv, const char 
         fprintf(stderr, "distrosim %s: --perfetto is an option of replay\n", cmd);
         return 2;
     }
+    if ((a.until_fail || a.budget_ns > 0) && strcmp(cmd, "replay") == 0) {
+        fprintf(stderr, "distrosim replay: --until-fail and --budget are options of run, check and sweep\n");
+        return 2;
+    }
+    if (a.until_fail && !a.seeds_given) {   /* keep drawing: as many fresh seeds as a campaign may have */
+        a.random_seeds = true;
+        a.random_base = cli_random_base();
+        a.seed_first = 0;
+        a.seed_last = SEEDS_MAX - 1;
+        a.seeds_given = true;
+    }
+    c.until_fail = a.until_fail;
+    c.budget_s = (double)a.budget_ns / 1e9;
+    if (a.random_seeds) {
+        /* Printed so the list can be drawn again: each run's line names
+         * its seed, and random:N@BASE gives the same N seeds. */
+        printf("%s: seeds random:%" PRIu64 "@%" PRIu64 "\n", cmd, a.seed_last + 1, a.random_base);
+    }
     int status = build_campaign(&c, &a, cmd, sweep);
     cli_out perfetto_out = { .path = a.perfetto, .flag = "--perfetto" };
     cli_perfetto *perfetto = NULL;
@@ -1623,6 +1747,9 @@ static int campaign_main(const char *program, int argc, char **argv, const char 
             printf("%s: interrupted by %s: %zu of %zu runs done, %" PRIu64 " passed, %" PRIu64 " failed, %" PRIu64
                    " errors; %zu runs did not run\n",
                    cmd, stopped_by, done, c.job_count, tally.pass, tally.fail, tally.error, c.job_count - done);
+        } else if (c.stopped_why != NULL) {
+            printf("%s: stopped because %s: %zu runs, %" PRIu64 " passed, %" PRIu64 " failed, %" PRIu64 " errors\n",
+                   cmd, c.stopped_why, done, tally.pass, tally.fail, tally.error);
         } else if (c.job_count > 1 || strcmp(cmd, "check") == 0) {
             printf("%s: %zu runs, %" PRIu64 " passed, %" PRIu64 " failed, %" PRIu64 " errors\n", cmd, c.job_count,
                    tally.pass, tally.fail, tally.error);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "scn_limits.h"
+#include "scn_swarm.h"
 #include "sim_alloc.h"
 #include "sim_assert.h"
 
@@ -216,6 +217,7 @@ void scn_config_deinit(scn_config *config)
     free(config->workload.metadata);
     free(config->faults);
     free(config->expect.counters);
+    scn_swarm_free(config->swarm, config->swarm_count);
     memset(config, 0, sizeof *config);
 }
 
@@ -255,6 +257,7 @@ sim_status scn_config_copy(scn_config *out, const scn_config *src, sim_error *er
     out->faults = copy_array(src->faults, src->fault_count, sizeof *src->faults, &failed);
     out->expect.counters = copy_array(src->expect.counters, src->expect.counter_count,
                                       sizeof *src->expect.counters, &failed);
+    if (!scn_swarm_copy(&out->swarm, src->swarm, src->swarm_count)) failed = true;
     if (failed) {
         scn_config_deinit(out);
         return sim_error_set(err, SIM_ERR_NOMEM, "scn_config_copy", "cannot copy the scenario");
@@ -428,7 +431,7 @@ bool scn_config_equal(const scn_config *a, const scn_config *b)
     for (uint32_t i = 0; i < ea->counter_count; i++) {
         if (!counter_equal(&ea->counters[i], &eb->counters[i])) return false;
     }
-    return true;
+    return a->swarm_count == b->swarm_count && scn_swarm_equal(a->swarm, b->swarm, a->swarm_count);
 }
 
 /* --- Validation ------------------------------------------------------------ */
@@ -1333,6 +1336,7 @@ sim_status scn_config_print(const scn_config *c, FILE *out)
         if (c->engine.events_budget != 0) fprintf(out, "  events_budget: %" PRIu64 "\n", c->engine.events_budget);
         if (c->engine.events_max != 0) fprintf(out, "  events_max: %" PRIu32 "\n", c->engine.events_max);
     }
+    scn_swarm_print(c->swarm, c->swarm_count, out);
     if (fflush(out) != 0 || ferror(out)) return SIM_ERR_IO;
     return SIM_OK;
 }

@@ -349,6 +349,51 @@ typedef struct scn_engine {
     uint32_t events_max;                /* event pool bound, <= SIM_EVENTS_MAX; 0 = SIM_EVENTS_MAX */
 } scn_engine;
 
+/* --- Swarm: a configuration drawn per seed (scn_swarm.h) ----------------
+ *
+ * A `swarm:` block maps dotted scenario keys (the keys `--set` takes, plus
+ * network.latency and nemesis.kinds) to what each seed may draw for them:
+ *
+ *   kind    YAML                               draws
+ *   RANGE   key: {min: A, max: B}              uniform in [A, B]; integer,
+ *                                              duration (whole ms when both
+ *                                              bounds are) or ratio (ppm) keys
+ *   CHOICE  key: [V1, V2, ...]                 one of the values, uniformly;
+ *                                              a value may be a mapping
+ *   SUBSET  nemesis.kinds: {subset: [K, ...]}  a non-empty subset, each kind
+ *                                              kept with probability 1/2
+ *
+ * Values are kept as the YAML text they are applied with (a scalar's text,
+ * or a flow collection such as "{dist: normal, mean: 2ms, stddev: 500us}"),
+ * NUL-separated in `texts`. */
+#define SCN_SWARM_ENTRIES_MAX 64u
+#define SCN_SWARM_CHOICES_MAX 64u
+#define SCN_SWARM_KEY_BYTES_MAX 95u
+#define SCN_SWARM_VALUE_BYTES_MAX 1023u   /* one value's text: a latency with a slow tail fits */
+
+typedef enum scn_swarm_kind {
+    SCN_SWARM_RANGE,
+    SCN_SWARM_CHOICE,
+    SCN_SWARM_SUBSET,
+} scn_swarm_kind;
+
+typedef enum scn_swarm_type {             /* RANGE: what min and max count */
+    SCN_SWARM_INTEGER,
+    SCN_SWARM_DURATION,                   /* nanoseconds */
+    SCN_SWARM_RATIO,                      /* parts per million */
+} scn_swarm_type;
+
+typedef struct scn_swarm_entry {
+    char key[SCN_SWARM_KEY_BYTES_MAX + 1];    /* "cluster.nodes"; unique in the block */
+    scn_swarm_kind kind;
+    scn_swarm_type type;                  /* RANGE only */
+    uint64_t min;                         /* RANGE: min <= max */
+    uint64_t max;
+    char *texts;                          /* owned; CHOICE, SUBSET: value_count NUL-terminated texts */
+    size_t texts_len;                     /* bytes of `texts`, every NUL included */
+    uint32_t value_count;                 /* CHOICE, SUBSET: 1..SCN_SWARM_CHOICES_MAX */
+} scn_swarm_entry;
+
 typedef struct scn_config {
     char name[SCN_NAME_BYTES_MAX + 1];  /* [a-z0-9._-]+, required in files */
     char *description;                  /* owned; NULL when empty */
@@ -366,6 +411,8 @@ typedef struct scn_config {
     scn_phases phases;
     scn_expect expect;
     scn_engine engine;
+    scn_swarm_entry *swarm;             /* owned; file order; NULL: no swarm block */
+    uint32_t swarm_count;               /* <= SCN_SWARM_ENTRIES_MAX */
 } scn_config;
 
 /* The lag allowance of the lost definition: how long after a registration

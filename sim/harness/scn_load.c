@@ -23,8 +23,9 @@
  *       size, encoding, syntax, structure (anchors, tags, documents, depth);
  *       then per mapping its unknown and duplicate keys in file order, then
  *       its values in field-table order.  Top-level sections are read in the
- *       order tags, cluster, phases, network, workload, faults, nemesis, expect:
- *       node indices need cluster.nodes and fault times need the run length.
+ *       order tags, cluster, phases, network, workload, faults, nemesis, expect,
+ *       engine, swarm: node indices need cluster.nodes, fault times need the
+ *       run length, and a swarm value is tried on everything else.
  *   (3) One conversion function per value type (conv_*), shared by the
  *       loader and scn_config_set, so a value from the command line gets
  *       the same message as the same value in a file.
@@ -41,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scn_swarm.h"
 #include "sim_alloc.h"
 #include "sim_assert.h"
 #include "sim_duration.h"
@@ -1315,7 +1317,7 @@ static const field top_fields[] = {
     FLD("seed", F_U64, CFG(seed), 0, UINT64_MAX),
     FLD("duration", F_DURATION, CFG(duration_ns), 1, 0),
     NEST("cluster"), NEST("network"), NEST("workload"), NEST("faults"), NEST("nemesis"), NEST("phases"),
-    NEST("expect"), NEST("tags"), NEST("engine"),
+    NEST("expect"), NEST("tags"), NEST("engine"), NEST("swarm"),
 };
 enum { TOP_DURATION = 4 };
 
@@ -2281,6 +2283,9 @@ static sim_status parse_tags(ctx *c, uint32_t seq)
 
 /* --- The whole document ------------------------------------------------------ */
 
+static sim_status parse_swarm(ctx *c, uint32_t m);
+
+
 static sim_status parse_top(ctx *c)
 {
     char got_buf[256];
@@ -2335,6 +2340,9 @@ static sim_status parse_top(ctx *c)
         path_pop(c, saved);
         if (st != SIM_OK) return st;
     }
+    /* Last: a swarm value is checked against everything above it. */
+    v = map_get(c, root, "swarm");
+    if (v != NONE && (st = parse_swarm(c, v)) != SIM_OK) return st;
     return SIM_OK;
 }
 
@@ -2415,6 +2423,20 @@ static sim_status load_text(ctx *c, const char *text, size_t len)
      * scenario. */
     st = scn_config_validate(c->cfg, c->name, c->err);
     if (st == SIM_ERR_SCENARIO) locate_error(c);
+    /* A swarm block must give its own seed a configuration: one that never
+     * can is a mistake in the file, reported here rather than as an ERROR
+     * of every run. */
+    if (st == SIM_OK && c->cfg->swarm_count > 0) {
+        scn_config drawn;
+        sim_error derr;
+        st = scn_swarm_draw(c->cfg, c->cfg->seed, &drawn, NULL, &derr);
+        scn_config_deinit(&drawn);
+        if (st == SIM_ERR_SCENARIO) {
+            st = fail(c, map_get(c, c->tree.root, "swarm"), "%s", derr.message);
+        } else if (st != SIM_OK && c->err != NULL) {
+            *c->err = derr;
+        }
+    }
     return st;
 }
 
@@ -2538,51 +2560,124 @@ static sim_status set_follow(ctx *c, const scn_config *old, const char *sec, con
     return SIM_OK;
 }
 
-static sim_status set_unknown(ctx *c, const char *key)
-{
-    char esc[200];
-    escape_text(key, strlen(key), esc, sizeof esc);
-    return fail_raw(c, 0, "unknown key \"%s\" (expected a scalar key such as cluster.distro.verify_interval, "
-                          "network.loss or workload.services)", esc);
-}
+/* What a dotted key sets: a field of a section table, a cluster.distro
+ * field, or nemesis.kinds (a list, read by parse_kinds). */
+typedef struct set_target {
+    const field *f;                  /* a section's field, or NULL */
+    const scn_distro_field *d;       /* a cluster.distro field, or NULL */
+    bool kinds;                      /* nemesis.kinds */
+} set_target;
 
-/* Converts `value` for key sec.leaf into c->cfg. */
-static sim_status set_convert(ctx *c, const char *sec, const char *leaf, const char *key)
+/* Finds the setting sec.leaf; false when there is none. */
+static bool set_resolve(const char *sec, const char *leaf, set_target *t)
 {
+    memset(t, 0, sizeof *t);
     if (strcmp(sec, "cluster.distro") == 0) {
         size_t count = 0;
         const scn_distro_field *fields = scn_distro_fields(&count);
         for (size_t i = 0; i < count; i++) {
-            if (strcmp(fields[i].key, leaf) != 0) continue;
-            char *p = (char *)&c->cfg->cluster.distro + fields[i].offset;
-            uint64_t u = 0;
-            sim_status st = SIM_OK;
-            switch (fields[i].type) {
-            case SCN_DISTRO_DURATION: return conv_duration(c, 0, fields[i].min, (sim_time_ns *)(void *)p);
-            case SCN_DISTRO_BOOL: return conv_bool(c, 0, (bool *)(void *)p);
-            case SCN_DISTRO_U32:
-                st = conv_uint(c, 0, fields[i].min, fields[i].max, &u);
-                if (st == SIM_OK) *(uint32_t *)(void *)p = (uint32_t)u;
-                return st;
+            if (strcmp(fields[i].key, leaf) == 0) {
+                t->d = &fields[i];
+                return true;
             }
         }
-        return set_unknown(c, key);
+        return false;
+    }
+    if (strcmp(sec, "nemesis") == 0 && strcmp(leaf, "kinds") == 0) {
+        t->kinds = true;
+        return true;
     }
     for (size_t s = 0; s < ARRAY_LEN(set_sections); s++) {
         if (strcmp(set_sections[s].path, sec) != 0) continue;
         for (size_t i = 0; i < set_sections[s].count; i++) {
-            const field *f = &set_sections[s].fields[i];
-            if (strcmp(f->key, leaf) != 0) continue;
-            if (f->type == F_NESTED) return fail_raw(c, 0, "\"%s\" is a section or a list, not a scalar setting", key);
-            bool text = f->type == F_NAME || f->type == F_TEXT || f->type == F_IDENT || f->type == F_VERSION;
-            c->tree.nodes[0].quoted = text;   /* a string setting is never YAML null */
-            return conv_field(c, 0, f, c->cfg);
+            if (strcmp(set_sections[s].fields[i].key, leaf) == 0) {
+                t->f = &set_sections[s].fields[i];
+                return true;
+            }
         }
     }
-    return set_unknown(c, key);
+    return false;
 }
 
-sim_status scn_config_set(scn_config *config, const char *dotted_key, const char *value, sim_error *err)
+/* True when the setting takes a YAML collection (a latency mapping, a
+ * list of kinds) rather than a scalar. */
+static bool set_takes_collection(const set_target *t)
+{
+    return t->kinds || (t->f != NULL && t->f->type == F_LATENCY);
+}
+
+/* Converts node n for the resolved setting into c->cfg. */
+static sim_status set_convert_node(ctx *c, const set_target *t, const char *key, uint32_t n)
+{
+    if (t->d != NULL) {
+        char *p = (char *)&c->cfg->cluster.distro + t->d->offset;
+        uint64_t u = 0;
+        sim_status st = SIM_OK;
+        switch (t->d->type) {
+        case SCN_DISTRO_DURATION: return conv_duration(c, n, t->d->min, (sim_time_ns *)(void *)p);
+        case SCN_DISTRO_BOOL: return conv_bool(c, n, (bool *)(void *)p);
+        case SCN_DISTRO_U32:
+            st = conv_uint(c, n, t->d->min, t->d->max, &u);
+            if (st == SIM_OK) *(uint32_t *)(void *)p = (uint32_t)u;
+            return st;
+        }
+        return SIM_ERR_INVALID;
+    }
+    if (t->kinds) return parse_kinds(c, n, &c->cfg->nemesis.kinds);
+    const field *f = t->f;
+    if (f->type == F_NESTED) return fail_raw(c, n, "\"%s\" is a section or a list, not a scalar setting", key);
+    bool text = f->type == F_NAME || f->type == F_TEXT || f->type == F_IDENT || f->type == F_VERSION;
+    if (text && node_at(c, n)->kind == YN_SCALAR) c->tree.nodes[n].quoted = true;   /* a string setting is never YAML null */
+    return conv_field(c, n, f, c->cfg);
+}
+
+/* The number a RANGE of this setting counts, read from `cfg`: false when
+ * the setting is not an integer, duration or ratio. */
+static bool set_number(const scn_config *cfg, const set_target *t, scn_swarm_type *type, uint64_t *value)
+{
+    if (t->d != NULL) {
+        const char *p = (const char *)&cfg->cluster.distro + t->d->offset;
+        if (t->d->type == SCN_DISTRO_DURATION) {
+            *type = SCN_SWARM_DURATION;
+            *value = *(const sim_time_ns *)(const void *)p;
+            return true;
+        }
+        if (t->d->type == SCN_DISTRO_U32) {
+            *type = SCN_SWARM_INTEGER;
+            *value = *(const uint32_t *)(const void *)p;
+            return true;
+        }
+        return false;
+    }
+    if (t->f == NULL) return false;
+    const char *p = (const char *)cfg + t->f->offset;
+    ftype ft = t->f->type;
+    if (ft == F_U32 || ft == F_NODE_COUNT || ft == F_RATIO) {
+        *type = ft == F_RATIO ? SCN_SWARM_RATIO : SCN_SWARM_INTEGER;
+        *value = *(const uint32_t *)(const void *)p;
+        return true;
+    }
+    if (ft == F_U64 || ft == F_DURATION) {
+        *type = ft == F_DURATION ? SCN_SWARM_DURATION : SCN_SWARM_INTEGER;
+        *value = *(const uint64_t *)(const void *)p;
+        return true;
+    }
+    return false;   /* texts, flags, bounds, sizes: choices only */
+}
+
+static sim_status set_unknown_key(ctx *c, const char *key, uint32_t n)
+{
+    char esc[200];
+    escape_text(key, strlen(key), esc, sizeof esc);
+    return fail_raw(c, n, "unknown key \"%s\" (expected a scalar key such as cluster.distro.verify_interval, "
+                          "network.loss or workload.services, or network.latency or nemesis.kinds)", esc);
+}
+
+/* One setting from text: `yaml` reads `value` as a YAML document (a flow
+ * mapping or list, or a scalar with its quoting), otherwise as one plain
+ * scalar's text.  `validate`: revalidate the whole config afterwards. */
+static sim_status set_text(scn_config *config, const char *dotted_key, const char *value, bool yaml, bool validate,
+                           sim_error *err)
 {
     SIM_ASSERT(config != NULL);
     SIM_ASSERT(dotted_key != NULL);
@@ -2603,21 +2698,41 @@ sim_status scn_config_set(scn_config *config, const char *dotted_key, const char
     if (st != SIM_OK) return st;
     ctx c;
     ctx_init(&c, NULL, &work, err);
+    set_target t;
+    bool known = set_resolve(sec, leaf, &t);
+    yaml = yaml || (known && set_takes_collection(&t));
     ynode value_node = { .kind = YN_SCALAR, .quoted = false, .line = 0, .column = 0, .text_off = 0,
                          .text_len = (uint32_t)strlen(value), .first = NONE, .last = NONE, .next = NONE, .count = 0 };
-    c.tree.nodes = &value_node;   /* borrowed: not freed (text_buf stays NULL) */
-    c.tree.node_count = 1;
-    c.tree.text = value;
-    c.tree.root = 0;
     path_push(&c, dotted_key);
     size_t off = 0;
     uint32_t cp = 0;
-    if (text_scan((const unsigned char *)value, strlen(value), true, false, &off, &cp) != TEXT_OK) {
-        st = fail(&c, 0, "expected UTF-8 text without control characters");
+    if (!known) {
+        c.tree.nodes = &value_node;   /* for the message's position only */
+        c.tree.node_count = 1;
+        c.tree.text = value;
+        st = set_unknown_key(&c, dotted_key, 0);
+        c.tree.nodes = NULL;
+        c.tree.node_count = 0;
+    } else if (yaml) {
+        st = value[0] == '\0' ? fail_pos(&c, 0, 0, "%s: expected a value", dotted_key) : tree_build(&c, value, strlen(value));
+        if (st == SIM_OK && c.tree.root == NONE) st = fail_pos(&c, 0, 0, "%s: expected a value", dotted_key);
+        if (st == SIM_OK) st = set_convert_node(&c, &t, dotted_key, c.tree.root);
+    } else {
+        c.tree.nodes = &value_node;   /* borrowed: not freed (text_buf stays NULL) */
+        c.tree.node_count = 1;
+        c.tree.text = value;
+        c.tree.root = 0;
+        if (text_scan((const unsigned char *)value, strlen(value), true, false, &off, &cp) != TEXT_OK) {
+            st = fail(&c, 0, "expected UTF-8 text without control characters");
+        }
+        if (st == SIM_OK) st = set_convert_node(&c, &t, dotted_key, 0);
+        c.tree.nodes = NULL;
+        c.tree.node_count = 0;
+        c.tree.text = NULL;
     }
-    if (st == SIM_OK) st = set_convert(&c, sec, leaf, dotted_key);
     if (st == SIM_OK) st = set_follow(&c, config, sec, leaf);
-    if (st == SIM_OK) st = scn_config_validate(&work, SCN_SET_WHERE, err);
+    if (st == SIM_OK && validate) st = scn_config_validate(&work, SCN_SET_WHERE, err);
+    tree_free(&c.tree);
     if (st != SIM_OK) {
         scn_config_deinit(&work);
         return st;
@@ -2625,4 +2740,253 @@ sim_status scn_config_set(scn_config *config, const char *dotted_key, const char
     scn_config_deinit(config);
     *config = work;
     return SIM_OK;
+}
+
+sim_status scn_config_set(scn_config *config, const char *dotted_key, const char *value, sim_error *err)
+{
+    sim_status st = set_text(config, dotted_key, value, false, true, err);
+    if (st == SIM_OK) scn_swarm_remove(config, dotted_key);   /* a value on the command line pins a swarm key */
+    return st;
+}
+
+sim_status scn_config_apply(scn_config *config, const char *dotted_key, const char *yaml_value, sim_error *err)
+{
+    return set_text(config, dotted_key, yaml_value, true, false, err);
+}
+
+/* --- swarm ---------------------------------------------------------------------- */
+
+/* Writes node n as YAML flow text into buf: scalars as written (a quoted
+ * one double-quoted again), mappings in braces, lists in brackets.  No
+ * recursion (invariant 1): a stack of at most SCN_YAML_DEPTH_MAX frames.
+ * False when the text does not fit `size`. */
+static bool emit_flow(const ctx *c, uint32_t n, char *buf, size_t size)
+{
+    struct frame { uint32_t node; uint32_t child; uint32_t index; } stack[SCN_YAML_DEPTH_MAX + 1];
+    size_t depth = 0, len = 0;
+    bool ok = true;
+#define EMIT(...)                                                                            \
+    do {                                                                                     \
+        int emit_n_ = snprintf(buf + len, len < size ? size - len : 0, __VA_ARGS__);         \
+        if (emit_n_ < 0 || len + (size_t)emit_n_ >= size) ok = false;                        \
+        else len += (size_t)emit_n_;                                                         \
+    } while (0)
+    uint32_t next = n;
+    for (;;) {
+        if (next != NONE && ok) {
+            const ynode *y = node_at(c, next);
+            if (y->kind == YN_SCALAR) {
+                size_t tl = 0;
+                const char *tx = text_of(c, next, &tl);
+                if (!y->quoted) {
+                    if (tl == 0) EMIT("~");
+                    else EMIT("%.*s", (int)tl, tx);
+                } else {
+                    EMIT("\"");
+                    for (size_t i = 0; i < tl && ok; i++) {
+                        if (tx[i] == '"' || tx[i] == '\\') EMIT("\\%c", tx[i]);
+                        else EMIT("%c", tx[i]);
+                    }
+                    EMIT("\"");
+                }
+            } else {
+                SIM_ASSERT(depth <= SCN_YAML_DEPTH_MAX);
+                EMIT(y->kind == YN_MAPPING ? "{" : "[");
+                stack[depth++] = (struct frame){ .node = next, .child = y->first, .index = 0 };
+            }
+            next = NONE;
+        }
+        if (depth == 0 || !ok) break;
+        struct frame *f = &stack[depth - 1];
+        bool mapping = node_at(c, f->node)->kind == YN_MAPPING;
+        if (f->child == NONE) {
+            EMIT(mapping ? "}" : "]");
+            depth--;
+            continue;
+        }
+        if (f->index++ > 0) EMIT(", ");
+        if (mapping) {
+            size_t kl = 0;
+            const char *kt = text_of(c, f->child, &kl);
+            EMIT("%.*s: ", (int)kl, kt);
+            next = node_at(c, f->child)->next;
+            f->child = node_at(c, next)->next;
+        } else {
+            next = f->child;
+            f->child = node_at(c, next)->next;
+        }
+    }
+#undef EMIT
+    return ok;
+}
+
+/* Converts node n for `t` on a scratch copy of the config (a value that
+ * would not load is refused at its own position), and reads back its
+ * number when `number` is not NULL. */
+static sim_status swarm_try(ctx *c, const set_target *t, const char *key, uint32_t n, scn_swarm_type *type,
+                            uint64_t *number)
+{
+    scn_config scratch;
+    sim_status st = scn_config_copy(&scratch, c->cfg, c->err);
+    if (st != SIM_OK) return st;
+    scn_config *saved = c->cfg;
+    c->cfg = &scratch;
+    st = set_convert_node(c, t, key, n);
+    c->cfg = saved;
+    if (st == SIM_OK && number != NULL && !set_number(&scratch, t, type, number)) st = SIM_ERR_INVALID;
+    scn_config_deinit(&scratch);
+    return st;
+}
+
+/* Appends the flow text of node n to e->texts. */
+static sim_status swarm_add_text(ctx *c, scn_swarm_entry *e, uint32_t n)
+{
+    char text[SCN_SWARM_VALUE_BYTES_MAX + 1];
+    if (!emit_flow(c, n, text, sizeof text)) {
+        return fail(c, n, "a value's text is longer than %u bytes", SCN_SWARM_VALUE_BYTES_MAX);
+    }
+    size_t len = strlen(text) + 1;
+    char *grown = realloc(e->texts, e->texts_len + len);
+    if (grown == NULL) return fail_nomem(c);
+    e->texts = grown;
+    memcpy(e->texts + e->texts_len, text, len);
+    e->texts_len += len;
+    e->value_count++;
+    return SIM_OK;
+}
+
+static const char *const swarm_spec_keys[] = { "min", "max", "subset" };
+
+/* {min: A, max: B} or {subset: [...]} at mapping m. */
+static sim_status parse_swarm_mapping(ctx *c, uint32_t m, const set_target *t, const char *key, scn_swarm_entry *e)
+{
+    sim_status st = check_keys(c, m, swarm_spec_keys, ARRAY_LEN(swarm_spec_keys));
+    if (st != SIM_OK) return st;
+    uint32_t lo = map_get(c, m, "min"), hi = map_get(c, m, "max"), sub = map_get(c, m, "subset");
+    if (sub != NONE) {
+        if (lo != NONE || hi != NONE) return fail(c, m, "expected either {min, max} or {subset}, not both");
+        if (!t->kinds) return fail(c, m, "subset is for nemesis.kinds; give {min: A, max: B} or a list of choices");
+        char got_buf[256];
+        if (node_at(c, sub)->kind != YN_SEQUENCE || node_at(c, sub)->count == 0) {
+            return fail(c, sub, "expected a non-empty list of fault kinds such as [crash, partition], got %s",
+                        GOT(sub));
+        }
+        size_t saved = path_push(c, "subset");
+        st = swarm_try(c, t, key, sub, NULL, NULL);
+        for (uint32_t k = node_at(c, sub)->first; st == SIM_OK && k != NONE; k = node_at(c, k)->next) {
+            st = swarm_add_text(c, e, k);
+        }
+        path_pop(c, saved);
+        e->kind = SCN_SWARM_SUBSET;
+        return st;
+    }
+    if (lo == NONE || hi == NONE) return fail(c, m, "missing key \"%s\"", lo == NONE ? "min" : "max");
+    scn_swarm_type type_lo = SCN_SWARM_INTEGER, type_hi = SCN_SWARM_INTEGER;
+    scn_config probe;
+    if (scn_config_copy(&probe, c->cfg, c->err) != SIM_OK) return SIM_ERR_NOMEM;
+    uint64_t dummy = 0;
+    bool numeric = set_number(&probe, t, &type_lo, &dummy);
+    scn_config_deinit(&probe);
+    if (!numeric) {
+        return fail(c, m, "a range needs an integer, duration or ratio key; give a list of choices instead");
+    }
+    size_t saved = path_push(c, "min");
+    st = swarm_try(c, t, key, lo, &type_lo, &e->min);
+    path_pop(c, saved);
+    if (st != SIM_OK) return st;
+    saved = path_push(c, "max");
+    st = swarm_try(c, t, key, hi, &type_hi, &e->max);
+    path_pop(c, saved);
+    if (st != SIM_OK) return st;
+    e->kind = SCN_SWARM_RANGE;
+    e->type = type_lo;
+    if (e->min > e->max) {
+        char a[48], b[48];
+        scn_swarm_format(e->type, e->min, a, sizeof a);
+        scn_swarm_format(e->type, e->max, b, sizeof b);
+        return fail(c, m, "min %s is greater than max %s", a, b);
+    }
+    return SIM_OK;
+}
+
+/* One `key: spec` pair of the swarm block into e. */
+static sim_status parse_swarm_entry(ctx *c, uint32_t k, uint32_t v, scn_swarm_entry *e)
+{
+    char got_buf[256];
+    size_t klen = 0;
+    const char *ktext = text_of(c, k, &klen);
+    if (node_at(c, k)->kind != YN_SCALAR || klen == 0 || klen > SCN_SWARM_KEY_BYTES_MAX) {
+        return fail(c, k, "expected a dotted scenario key such as cluster.nodes, got %s", GOT(k));
+    }
+    memcpy(e->key, ktext, klen);
+    e->key[klen] = '\0';
+    char sec[SCN_SWARM_KEY_BYTES_MAX + 1], leaf[SCN_SWARM_KEY_BYTES_MAX + 1];
+    const char *dot = strrchr(e->key, '.');
+    size_t sec_len = dot != NULL ? (size_t)(dot - e->key) : 0;
+    memcpy(sec, e->key, sec_len);
+    sec[sec_len] = '\0';
+    snprintf(leaf, sizeof leaf, "%s", dot != NULL ? dot + 1 : e->key);
+    set_target t;
+    if (!set_resolve(sec, leaf, &t)) {
+        char esc[200];
+        escape_text(ktext, klen, esc, sizeof esc);
+        return fail(c, k, "unknown key \"%s\" (expected a key `--set` takes, such as cluster.nodes, network.loss, "
+                          "cluster.distro.verify_interval, network.latency or nemesis.kinds)", esc);
+    }
+    if (t.f != NULL && t.f->type == F_NESTED) {
+        return fail(c, k, "\"%s\" is a section or a list; name one of its keys", e->key);
+    }
+    if (strcmp(e->key, "name") == 0 || strcmp(e->key, "seed") == 0) {
+        return fail(c, k, "\"%s\" cannot be drawn: a swarm draws a configuration of one named scenario per seed",
+                    e->key);
+    }
+    size_t saved = path_push(c, e->key);
+    sim_status st = SIM_OK;
+    const ynode *y = node_at(c, v);
+    if (y->kind == YN_MAPPING && !set_takes_collection(&t)) {
+        st = parse_swarm_mapping(c, v, &t, e->key, e);
+    } else if (y->kind == YN_MAPPING && t.kinds) {
+        st = parse_swarm_mapping(c, v, &t, e->key, e);
+    } else if (y->kind == YN_SEQUENCE && y->count > 0 && y->count <= SCN_SWARM_CHOICES_MAX) {
+        e->kind = SCN_SWARM_CHOICE;
+        uint32_t i = 0;
+        for (uint32_t n = y->first; st == SIM_OK && n != NONE; n = node_at(c, n)->next, i++) {
+            size_t inner = path_push_index(c, i);
+            st = swarm_try(c, &t, e->key, n, NULL, NULL);
+            if (st == SIM_OK) st = swarm_add_text(c, e, n);
+            path_pop(c, inner);
+        }
+    } else {
+        st = fail(c, v,
+                  "expected {min: A, max: B}, a list of 1 to %u choices%s, got %s", SCN_SWARM_CHOICES_MAX,
+                  t.kinds ? " (each a list of kinds) or {subset: [KIND, ...]}" : "", GOT(v));
+    }
+    path_pop(c, saved);
+    return st;
+}
+
+static sim_status parse_swarm(ctx *c, uint32_t m)
+{
+    size_t saved = path_push(c, "swarm");
+    sim_status st = expect_kind(c, m, YN_MAPPING, "a mapping of scenario keys to {min: A, max: B} or lists of choices");
+    uint32_t pairs = st == SIM_OK ? node_at(c, m)->count / 2 : 0;
+    if (st == SIM_OK && pairs > SCN_SWARM_ENTRIES_MAX) {
+        st = fail(c, m, "more than %u keys", SCN_SWARM_ENTRIES_MAX);
+    }
+    if (st == SIM_OK && pairs > 0) {
+        c->cfg->swarm = sim_calloc(pairs, sizeof *c->cfg->swarm);
+        if (c->cfg->swarm == NULL) st = fail_nomem(c);
+    }
+    for (uint32_t k = st == SIM_OK ? node_at(c, m)->first : NONE; st == SIM_OK && k != NONE;) {
+        uint32_t v = node_at(c, k)->next;
+        scn_swarm_entry *e = &c->cfg->swarm[c->cfg->swarm_count];
+        st = parse_swarm_entry(c, k, v, e);
+        for (uint32_t i = 0; st == SIM_OK && i < c->cfg->swarm_count; i++) {
+            if (strcmp(c->cfg->swarm[i].key, e->key) == 0) st = fail_raw(c, k, "duplicate key \"%s\" in swarm", e->key);
+        }
+        c->cfg->swarm_count++;   /* counted even on failure: its texts are freed with the config */
+        k = node_at(c, v)->next;
+    }
+    path_pop(c, saved);
+    return st;
 }

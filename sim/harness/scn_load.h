@@ -49,5 +49,16 @@ SIM_MUST_CHECK sim_status scn_load_string(const char *name, const char *text, si
  * Borrows `dotted_key` and `value`; may replace owned strings of *config. */
 SIM_MUST_CHECK sim_status scn_config_set(scn_config *config, const char *dotted_key,
                                          const char *value, sim_error *err);
+/* network.latency and nemesis.kinds take a YAML flow value through
+ * scn_config_set too: "{dist: normal, mean: 2ms, stddev: 500us}", "[crash]".
+ * A key of the scenario's swarm block set this way leaves the block: the
+ * command line pins it. */
+
+/* One key of a swarm draw (scn_swarm.c): like scn_config_set, but the value
+ * is always read as YAML text (a scalar, or a flow mapping or list) and the
+ * whole config is not revalidated, so several keys can change before one
+ * scn_config_validate; the swarm block is left as it is.  Atomic. */
+SIM_MUST_CHECK sim_status scn_config_apply(scn_config *config, const char *dotted_key, const char *yaml_value,
+                                           sim_error *err);
 
 #endif
