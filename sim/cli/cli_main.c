@@ -13,6 +13,7 @@
 #include "cli_demo.h"
 #include "cli_nacos.h"
 #include "cli_run.h"
+#include "cli_shrink.h"
 #include "rpt_report.h"
 #include "cli_validate.h"
 #include "rpt_faultvfs.h"
@@ -31,6 +32,10 @@ static void usage(FILE *out)
             "                                130/143 stopped by SIGINT/SIGTERM (--quiet: no progress on stderr)\n"
             "  replay SCENARIO --seed N [--trace] [--node N] [--type T] [--from D] [--to D] [--perfetto FILE]\n"
             "  sweep SCENARIO --set KEY=V1,V2,... [--seeds A-B] [--tag T] --db FILE\n"
+            "                                run, check and sweep also take --seeds random:N[@BASE],\n"
+            "                                --until-fail and --budget D (wall time)\n"
+            "  shrink SCENARIO --seed N [-o OUT.yaml]   a smaller scenario failing the same expectation\n"
+            "  rerun --db FILE --failed      run every failed run of a database again\n"
             "  report DB -o FILE [--format html|markdown|csv] [--run ID] [--campaign ID|latest] [--trace FILE]\n"
             "                                timing reports\n"
             "  demo [SEED]                   a 3-node cluster through a crash, restart, partition and heal\n"
@@ -90,6 +95,8 @@ static int dispatch(int argc, char **argv)
     if (strcmp(argv[1], "replay") == 0) return cli_replay_main(argv[0], argc - 2, argv + 2);
     if (strcmp(argv[1], "sweep") == 0) return cli_sweep_main(argv[0], argc - 2, argv + 2);
     if (strcmp(argv[1], "report") == 0) return rpt_report_main(argc - 2, argv + 2);
+    if (strcmp(argv[1], "shrink") == 0) return cli_shrink_main(argv[0], argc - 2, argv + 2);
+    if (strcmp(argv[1], "rerun") == 0) return cli_rerun_main(argv[0], argc - 2, argv + 2);
     if (strcmp(argv[1], "validate") == 0) {
         return cli_validate_main(argc - 2, argv + 2);
     }

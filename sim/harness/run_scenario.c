@@ -61,6 +61,8 @@ typedef struct run_ctx {
     sim_status status;             /* first failure inside an event */
     sim_error err;
     const run_trace_filter *trace;
+    void (*nemesis_fault)(void *ctx, const scn_fault *fault);   /* run_options.nemesis_fault */
+    void *nemesis_ctx;
     bool tracing;                  /* a text trace, a hook or a note writer is on */
     char seq[32];                  /* the current event's sequence number, as the trace prints it */
     distro_observer inner;         /* the convergence observer's hooks, fed through the trace's */
@@ -432,6 +434,60 @@ static void nemesis_end(sim_engine *sim, void *ctx, uint64_t arg)
     }
 }
 
+/* The scripted faults that do what the nemesis just did (run_options.nemesis_fault). */
+static void nemesis_as_faults(run_ctx *r, scn_fault_kind kind, uint32_t node, uint32_t peer, sim_time_ns now,
+                              sim_time_ns duration, int64_t clock_offset_ns)
+{
+    scn_fault f;
+    memset(&f, 0, sizeof f);
+    f.at_ns = now;
+    f.node = node;
+    switch (kind) {
+    case SCN_FAULT_PARTITION:
+    case SCN_FAULT_ISOLATE:
+        f.kind = SCN_FAULT_ISOLATE;
+        r->nemesis_fault(r->nemesis_ctx, &f);
+        f.kind = SCN_FAULT_HEAL_NODE;
+        f.at_ns = now + duration;
+        break;
+    case SCN_FAULT_CRASH:
+    case SCN_FAULT_RESTART:
+        f.kind = SCN_FAULT_RESTART;
+        f.duration_ns = duration;
+        break;
+    case SCN_FAULT_PAUSE:
+        f.kind = SCN_FAULT_PAUSE;
+        f.duration_ns = duration;
+        break;
+    case SCN_FAULT_LINK:
+        f.kind = SCN_FAULT_LINK;
+        f.from = node;
+        f.to = peer;
+        f.duration_ns = duration;
+        f.link_fields = SCN_LINK_LATENCY | SCN_LINK_LOSS;
+        f.link = r->cfg->network.defaults;   /* invariant (5) of scn_config.h: the rest inherits */
+        f.link.loss_ppm = 500000;
+        f.link.latency = sim_latency_constant(200 * SIM_MS);
+        break;
+    case SCN_FAULT_CLOCK:
+        f.kind = SCN_FAULT_CLOCK;
+        f.clock_offset_ns = clock_offset_ns;
+        r->nemesis_fault(r->nemesis_ctx, &f);
+        f.clock_offset_ns = 0;
+        f.at_ns = now + duration;
+        break;
+    case SCN_FAULT_BLOCK:
+    case SCN_FAULT_HEAL_ALL:
+    case SCN_FAULT_HEAL_LINK:
+    case SCN_FAULT_HEAL_NODE:
+    case SCN_FAULT_START:
+    case SCN_FAULT_MEMBERS:
+    case SCN_FAULT_KINDS:
+        return;
+    }
+    r->nemesis_fault(r->nemesis_ctx, &f);
+}
+
 static void nemesis_fire(sim_engine *sim, void *ctx, uint64_t arg)
 {
     (void)arg;
@@ -450,6 +506,7 @@ static void nemesis_fire(sim_engine *sim, void *ctx, uint64_t arg)
     sim_error err;
     size_t noted = r->faults_len;
     uint32_t peer = node;
+    int64_t clock_offset_ns = 0;
     if (duration > 0 && faulty_count(r) < nm->max_down && !r->faulty[node]) {
         r->faulty[node] = true;
         sim_time_ns end = now + duration;
@@ -488,6 +545,7 @@ static void nemesis_fire(sim_engine *sim, void *ctx, uint64_t arg)
         case SCN_FAULT_CLOCK: {
             int64_t offset = (int64_t)sim_rng_below(rng, 20 * SIM_S) - (int64_t)(10 * SIM_S);
             if ((int64_t)now + offset < 0) offset = 0;
+            clock_offset_ns = offset;
             fail_in_event(r, sim_node_set_clock(sim, node, offset, 0, &err), &err);
             fault_note(r, "clock", now, end, "nemesis: node %u clock %+.1f s", node, (double)offset / 1e9);
             schedule(r, end, nemesis_end, node | (NEMESIS_END_CLOCK << 16));
@@ -503,6 +561,9 @@ static void nemesis_fire(sim_engine *sim, void *ctx, uint64_t arg)
             r->faulty[node] = false;
             break;
         }
+    }
+    if (r->faults_len > noted && r->nemesis_fault != NULL) {
+        nemesis_as_faults(r, kind, node, peer, now, duration, clock_offset_ns);
     }
     if (r->faults_len > noted) {
         char *nodes = r->faults[noted].nodes;
@@ -1196,6 +1257,8 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
     r.churn_rng = sim_rng_derive(opt->seed, SIM_STREAM_HARNESS(STREAM_CHURN));
     r.nemesis_rng = sim_rng_derive(opt->seed, SIM_STREAM_HARNESS(STREAM_NEMESIS));
     r.trace = &opt->trace;
+    r.nemesis_fault = opt->nemesis_fault;
+    r.nemesis_ctx = opt->nemesis_ctx;
     snprintf(r.seq, sizeof r.seq, "-");   /* before the first event */
     sim_config sc = { .seed = opt->seed, .node_count = r.nodes, .events_max = cfg->engine.events_max,
                       .events_budget = cfg->engine.events_budget };

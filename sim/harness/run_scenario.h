@@ -66,6 +66,13 @@ typedef struct run_options {
     const char *campaign;
     const char *extra_args;         /* appended to the repro command as they are: shell words ("--set 'a=b c'"), may be NULL */
     const char *program;            /* the repro command's program: the CLI's argv[0]; NULL: "build/distrosim" */
+    /* Called for each fault the nemesis injects, as the scripted faults
+     * that do the same (an isolate and its heal, a restart, a pause, a
+     * link fault, a clock offset and its reset), in the order they would
+     * fire; `shrink` turns a nemesis's schedule into explicit faults with
+     * it.  Watching only: the run is the same with or without.  May be NULL. */
+    void (*nemesis_fault)(void *ctx, const scn_fault *fault);
+    void *nemesis_ctx;
 } run_options;
 
 /* The recovery of one fault of the run (reports/SCHEMA.md, "Recovery"):
