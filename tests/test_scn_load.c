@@ -656,7 +656,7 @@ START_TEST(test_strings_and_positions)
     /* Keys are matched exactly: case matters. */
     tst_load_fails("name: x\nSeed: 1\n",
                    "inline.yaml:2:1: unknown key \"Seed\" at top level (expected one of: name, description, incident, "
-                   "seed, duration, cluster, network, workload, faults, nemesis, phases, expect, tags, engine)");
+                   "seed, duration, cluster, network, workload, faults, nemesis, phases, expect, tags, engine, swarm)");
     /* Sections are read in schema order: cluster before faults, whatever the file order. */
     tst_load_ok("name: x\nfaults: [{at: 1s, crash: 4}]\ncluster: {nodes: 5}\n", &c);
     ck_assert_uint_eq(c.faults[0].node, 4);
@@ -941,8 +941,10 @@ START_TEST(test_set_errors)
                   "command line: unknown key \"cluster.distro.verify_intervall\" (expected a scalar key such as "
                   "cluster.distro.verify_interval, network.loss or workload.services)");
     tst_set_fails(&c, "network.links", "1", "command line: \"network.links\" is a section or a list, not a scalar setting");
-    tst_set_fails(&c, "network.latency", "{dist: uniform}",
-                  "command line: network.latency: expected a duration such as 250ms, 5s or 2m, got \"{dist: uniform}\"");
+    /* A latency is a mapping: its value is read as YAML flow text. */
+    tst_set_fails(&c, "network.latency", "{dist: uniform}", "command line: network.latency: missing key \"min\"");
+    tst_set_fails(&c, "network.latency", "{dist: uniform, min: 1ms",
+                  "command line: invalid YAML: missing comma in flow mapping");
     /* Whole-config checks after the change. */
     tst_set_fails(&c, "duration", "1m", "command line: faults[0].at: 2m is not before the end of the run (1m)");
     tst_set_fails(&c, "cluster.nodes", "2",

@@ -2432,7 +2432,7 @@ static sim_status load_text(ctx *c, const char *text, size_t len)
         st = scn_swarm_draw(c->cfg, c->cfg->seed, &drawn, NULL, &derr);
         scn_config_deinit(&drawn);
         if (st == SIM_ERR_SCENARIO) {
-            st = fail(c, map_get(c, c->tree.root, "swarm"), "%s", derr.message);
+            st = fail_raw(c, map_get(c, c->tree.root, "swarm"), "swarm: %s", derr.message);
         } else if (st != SIM_OK && c->err != NULL) {
             *c->err = derr;
         }
@@ -2670,7 +2670,7 @@ static sim_status set_unknown_key(ctx *c, const char *key, uint32_t n)
     char esc[200];
     escape_text(key, strlen(key), esc, sizeof esc);
     return fail_raw(c, n, "unknown key \"%s\" (expected a scalar key such as cluster.distro.verify_interval, "
-                          "network.loss or workload.services, or network.latency or nemesis.kinds)", esc);
+                          "network.loss or workload.services)", esc);
 }
 
 /* One setting from text: `yaml` reads `value` as a YAML document (a flow
@@ -2711,8 +2711,6 @@ static sim_status set_text(scn_config *config, const char *dotted_key, const cha
         c.tree.node_count = 1;
         c.tree.text = value;
         st = set_unknown_key(&c, dotted_key, 0);
-        c.tree.nodes = NULL;
-        c.tree.node_count = 0;
     } else if (yaml) {
         st = value[0] == '\0' ? fail_pos(&c, 0, 0, "%s: expected a value", dotted_key) : tree_build(&c, value, strlen(value));
         if (st == SIM_OK && c.tree.root == NONE) st = fail_pos(&c, 0, 0, "%s: expected a value", dotted_key);
@@ -2726,12 +2724,14 @@ static sim_status set_text(scn_config *config, const char *dotted_key, const cha
             st = fail(&c, 0, "expected UTF-8 text without control characters");
         }
         if (st == SIM_OK) st = set_convert_node(&c, &t, dotted_key, 0);
+    }
+    if (st == SIM_OK) st = set_follow(&c, config, sec, leaf);
+    if (st == SIM_OK && validate) st = scn_config_validate(&work, SCN_SET_WHERE, err);
+    if (c.tree.nodes == &value_node) {   /* borrowed: nothing to free */
         c.tree.nodes = NULL;
         c.tree.node_count = 0;
         c.tree.text = NULL;
     }
-    if (st == SIM_OK) st = set_follow(&c, config, sec, leaf);
-    if (st == SIM_OK && validate) st = scn_config_validate(&work, SCN_SET_WHERE, err);
     tree_free(&c.tree);
     if (st != SIM_OK) {
         scn_config_deinit(&work);

@@ -238,6 +238,6 @@ sim_status scn_swarm_draw(const scn_config *base, uint64_t seed, scn_config *out
     }
     memset(out, 0, sizeof *out);
     return sim_error_set(err, SIM_ERR_SCENARIO, "swarm",
-                         "no valid configuration for seed %" PRIu64 " in %u draws; the last: %s: %s", seed,
-                         SCN_SWARM_ATTEMPTS_MAX, last.where, last.message);
+                         "no valid configuration for seed %" PRIu64 " in %u draws; the last: %s", seed,
+                         SCN_SWARM_ATTEMPTS_MAX, last.message);
 }
