@@ -533,6 +533,10 @@ static void nemesis_fire(sim_engine *sim, void *ctx, uint64_t arg)
             schedule(r, end, nemesis_end, node);
             break;
         case SCN_FAULT_LINK: {
+            if (r->nodes < 2) {          /* a one-node cluster has no link to degrade */
+                r->faulty[node] = false;
+                break;
+            }
             peer = (node + 1 + (uint32_t)sim_rng_below(rng, r->nodes - 1)) % r->nodes;
             sim_link_params p = *sim_net_link(sim, node, peer);
             p.loss_ppm = 500000;
