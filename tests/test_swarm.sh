@@ -32,8 +32,10 @@ head -1 "$tmp/check.out" | grep -qE '^check: seeds random:20@[0-9]+$' || fail "t
 [ "$(grep '^  swarm: ' "$tmp/check.out" | sort -u | wc -l)" -eq 20 ] || fail "the 20 drawn configurations are not distinct"
 [ "$(sqlite3 "$tmp/s.db" 'select count(distinct seed) from runs')" -eq 20 ] || fail "not 20 distinct seeds stored"
 [ "$(sqlite3 "$tmp/s.db" 'select count(distinct effective_yaml) from runs')" -eq 20 ] || fail "not 20 distinct effective scenarios stored"
-[ "$(sqlite3 "$tmp/s.db" "select count(*) from runs where effective_yaml like '%swarm:%'")" -eq 0 ] \
+[ "$(sqlite3 "$tmp/s.db" "select count(*) from runs where instr(effective_yaml, char(10) || 'swarm:') > 0")" -eq 0 ] \
     || fail "an effective scenario still holds its swarm block"
+[ "$(sqlite3 "$tmp/s.db" "select count(*) from runs where effective_yaml like '# swarm: cluster.nodes=%'")" -eq 20 ] \
+    || fail "an effective scenario does not say what its seed drew"
 sqlite3 "$tmp/s.db" 'select seed, trace_hash from runs order by id' > "$tmp/runs.txt"
 while IFS='|' read -r seed hash; do
     "$bin" run "$swarm" --seed "$seed" > "$tmp/one.out" 2>/dev/null || true

@@ -999,6 +999,7 @@ static void *worker(void *arg)
              * records the drawn scenario as its effective one. */
             scn_config drawn;
             job->status = scn_swarm_draw(&v->config, job->seed, &drawn, job->drawn, &job->err);
+            opt.swarm_drawn = job->drawn;
             if (job->status == SIM_OK) job->status = run_scenario(&drawn, &opt, &job->result, &job->err);
             scn_config_deinit(&drawn);
         }

@@ -1227,12 +1227,14 @@ static void fill_result(run_ctx *r, const run_options *opt, run_result *res, sim
     row->last_fault_end_ns = last_fault_end;
 }
 
-static char *config_yaml(const scn_config *cfg)
+static char *config_yaml(const scn_config *cfg, const char *swarm_drawn)
 {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (f == NULL) return NULL;
+    /* A swarm run: what the seed drew, as a comment the loader skips. */
+    if (swarm_drawn != NULL && swarm_drawn[0] != '\0') fprintf(f, "# swarm: %s\n", swarm_drawn);
     sim_status st = scn_config_print(cfg, f);
     fclose(f);
     if (st != SIM_OK) {
@@ -1379,7 +1381,7 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
         }
         obs_finish(r.observer);
         if (r.tracing) trace_samples(&r);
-        res->effective_yaml = config_yaml(cfg);
+        res->effective_yaml = config_yaml(cfg, opt->swarm_drawn);
         if (res->effective_yaml == NULL) res->out_of_memory = true;
         else fill_result(&r, opt, res, last_fault_end, stopped[0] != '\0' ? stopped : NULL);
         if (res->out_of_memory) {

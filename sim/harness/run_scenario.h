@@ -73,6 +73,10 @@ typedef struct run_options {
      * it.  Watching only: the run is the same with or without.  May be NULL. */
     void (*nemesis_fault)(void *ctx, const scn_fault *fault);
     void *nemesis_ctx;
+    /* A swarm run (scn_swarm_draw): what its seed drew, "key=value ...";
+     * the effective scenario starts with it as a `# swarm:` comment line.
+     * NULL or "": not a swarm run. */
+    const char *swarm_drawn;
 } run_options;
 
 /* The recovery of one fault of the run (reports/SCHEMA.md, "Recovery"):
