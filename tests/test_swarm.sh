@@ -1,6 +1,6 @@
 #!/bin/sh
 # Swarm campaigns (scenarios/swarm-explore.yaml):
-#   1. check --seeds random:20 runs 20 distinct seeds, each with its own
+#   1. check --seeds random:N runs N distinct seeds, each with its own
 #      drawn configuration (printed, and stored as the run's effective
 #      scenario), and `run FILE --seed S` gives every run's trace hash again;
 #   2. random:N@BASE gives the same seeds again; bad --seeds values exit 2;
@@ -9,10 +9,11 @@
 #   4. rerun --db --failed runs every failed run again from its stored
 #      effective scenario, with the trace recorded;
 #   5. a one-node cluster may draw a link nemesis (it once aborted the run).
-# Usage: test_swarm.sh DISTROSIM SOURCE_DIR
+# Usage: test_swarm.sh DISTROSIM SOURCE_DIR [N]   (N random seeds, default 20)
 set -eu
 bin=$1
 src=$2
+n=${3:-20}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -22,19 +23,19 @@ swarm=scenarios/swarm-explore.yaml
 printf 'name: calm\nduration: 1m\ncluster: {nodes: 3}\nworkload: {services: 4}\nexpect: {converge_within: unchecked, lost_max: unchecked, zombie_max: unchecked}\n' > "$tmp/calm.yaml"
 calm=$tmp/calm.yaml
 
-# 1. Twenty fresh seeds, twenty configurations, each reproduced by its seed.
+# 1. N fresh seeds, N configurations, each reproduced by its seed.
 st=0
-"$bin" check "$swarm" --seeds random:20 -j 2 --db "$tmp/s.db" > "$tmp/check.out" 2>/dev/null || st=$?
-[ "$st" -le 1 ] || fail "check random:20 exited $st"
-head -1 "$tmp/check.out" | grep -qE '^check: seeds random:20@[0-9]+$' || fail "the random seed base is not printed"
-[ "$(grep -cE '^(PASS|FAIL) swarm-explore seed=' "$tmp/check.out")" -eq 20 ] || fail "not 20 runs printed"
-[ "$(grep -c '^  swarm: cluster.nodes=' "$tmp/check.out")" -eq 20 ] || fail "not 20 drawn configurations printed"
-[ "$(grep '^  swarm: ' "$tmp/check.out" | sort -u | wc -l)" -eq 20 ] || fail "the 20 drawn configurations are not distinct"
-[ "$(sqlite3 "$tmp/s.db" 'select count(distinct seed) from runs')" -eq 20 ] || fail "not 20 distinct seeds stored"
-[ "$(sqlite3 "$tmp/s.db" 'select count(distinct effective_yaml) from runs')" -eq 20 ] || fail "not 20 distinct effective scenarios stored"
+"$bin" check "$swarm" --seeds "random:$n" -j 2 --db "$tmp/s.db" > "$tmp/check.out" 2>/dev/null || st=$?
+[ "$st" -le 1 ] || fail "check random:$n exited $st"
+head -1 "$tmp/check.out" | grep -qE "^check: seeds random:$n@[0-9]+\$" || fail "the random seed base is not printed"
+[ "$(grep -cE '^(PASS|FAIL) swarm-explore seed=' "$tmp/check.out")" -eq "$n" ] || fail "not $n runs printed"
+[ "$(grep -c '^  swarm: cluster.nodes=' "$tmp/check.out")" -eq "$n" ] || fail "not $n drawn configurations printed"
+[ "$(grep '^  swarm: ' "$tmp/check.out" | sort -u | wc -l)" -eq "$n" ] || fail "the $n drawn configurations are not distinct"
+[ "$(sqlite3 "$tmp/s.db" 'select count(distinct seed) from runs')" -eq "$n" ] || fail "not $n distinct seeds stored"
+[ "$(sqlite3 "$tmp/s.db" 'select count(distinct effective_yaml) from runs')" -eq "$n" ] || fail "not $n distinct effective scenarios stored"
 [ "$(sqlite3 "$tmp/s.db" "select count(*) from runs where instr(effective_yaml, char(10) || 'swarm:') > 0")" -eq 0 ] \
     || fail "an effective scenario still holds its swarm block"
-[ "$(sqlite3 "$tmp/s.db" "select count(*) from runs where effective_yaml like '# swarm: cluster.nodes=%'")" -eq 20 ] \
+[ "$(sqlite3 "$tmp/s.db" "select count(*) from runs where effective_yaml like '# swarm: cluster.nodes=%'")" -eq "$n" ] \
     || fail "an effective scenario does not say what its seed drew"
 sqlite3 "$tmp/s.db" 'select seed, trace_hash from runs order by id' > "$tmp/runs.txt"
 while IFS='|' read -r seed hash; do
