@@ -297,6 +297,88 @@ START_TEST(test_swarm_redraws_refused_combinations)
 }
 END_TEST
 
+/* A one-node cluster may draw a link nemesis (swarm-explore's block can
+ * draw cluster.nodes down to its min): there is no link to degrade, and
+ * the nemesis draws no fault rather than a peer from an empty range. */
+START_TEST(test_one_node_link_nemesis)
+{
+    const char *text = "name: one\nduration: 2m\ncluster: {nodes: 1}\n"
+                       "nemesis: {kinds: [link], interval: {min: 5s, max: 10s}}\n";
+    scn_config c;
+    sim_error err;
+    ck_assert_int_eq(scn_load_string("one.yaml", text, strlen(text), &c, &err), SIM_OK);
+    run_options opt = { .seed = 1, .trace = { .node = -1, .type = -1, .to_ns = SIM_TIME_NEVER } };
+    run_result r;
+    memset(&r, 0, sizeof r);
+    ck_assert_int_eq(run_scenario(&c, &opt, &r, &err), SIM_OK);
+    ck_assert_str_ne(r.verdict, "error");
+    for (size_t i = 0; i < r.row.faults_count; i++) ck_assert_str_ne(r.row.faults[i].kind, "link");
+    run_result_deinit(&r);
+    scn_config_deinit(&c);
+}
+END_TEST
+
+/* The nemesis's faults, reported as scripted ones, are what the run did:
+ * one report (two for an isolate or a clock fault: the end is a fault of
+ * its own) per nemesis fault, at its start. */
+static void tst_collect(void *ctx, const scn_fault *f)
+{
+    scn_fault *out = ctx;
+    for (size_t i = 0; i < 64; i++) {
+        if (out[i].kind == SCN_FAULT_KINDS) {
+            out[i] = *f;
+            return;
+        }
+    }
+}
+
+START_TEST(test_nemesis_faults_reported_as_scripted)
+{
+    const char *text = "name: n\nduration: 3m\ncluster: {nodes: 4}\n"
+                       "nemesis: {kinds: [isolate, crash, pause, link, clock], interval: {min: 10s, max: 20s}}\n";
+    scn_config c;
+    sim_error err;
+    ck_assert_int_eq(scn_load_string("n.yaml", text, strlen(text), &c, &err), SIM_OK);
+    scn_fault got[64];
+    for (size_t i = 0; i < 64; i++) got[i].kind = SCN_FAULT_KINDS;
+    run_options opt = { .seed = 4, .trace = { .node = -1, .type = -1, .to_ns = SIM_TIME_NEVER },
+                        .nemesis_fault = tst_collect, .nemesis_ctx = got };
+    run_options plain = { .seed = 4, .trace = { .node = -1, .type = -1, .to_ns = SIM_TIME_NEVER } };
+    run_result r, p;
+    memset(&r, 0, sizeof r);
+    memset(&p, 0, sizeof p);
+    ck_assert_int_eq(run_scenario(&c, &opt, &r, &err), SIM_OK);
+    ck_assert_int_eq(run_scenario(&c, &plain, &p, &err), SIM_OK);
+    ck_assert_uint_eq(r.row.trace_hash, p.row.trace_hash);   /* watching changes nothing */
+    size_t k = 0, starts = 0;
+    for (size_t i = 0; i < r.row.faults_count; i++) {
+        const rpt_fault *f = &r.row.faults[i];
+        if (strcmp(f->kind, "heal") == 0) continue;   /* the end of the run's fault window */
+        /* The report for this fault: the next one starting at its start. */
+        while (k < 64 && got[k].kind != SCN_FAULT_KINDS && got[k].at_ns != f->start_ns) k++;
+        ck_assert_msg(k < 64 && got[k].kind != SCN_FAULT_KINDS, "no report for fault %zu (%s)", i, f->kind);
+        const scn_fault *g = &got[k];
+        if (strcmp(f->kind, "crash") == 0) {
+            ck_assert_int_eq(g->kind, SCN_FAULT_RESTART);
+            ck_assert_uint_eq(g->duration_ns, f->end_ns - f->start_ns);
+        } else if (strcmp(f->kind, "pause") == 0 || strcmp(f->kind, "link") == 0) {
+            ck_assert_int_eq(g->kind, strcmp(f->kind, "pause") == 0 ? SCN_FAULT_PAUSE : SCN_FAULT_LINK);
+            ck_assert_uint_eq(g->duration_ns, f->end_ns - f->start_ns);
+        } else {
+            ck_assert_int_eq(g->kind, strcmp(f->kind, "isolate") == 0 ? SCN_FAULT_ISOLATE : SCN_FAULT_CLOCK);
+            ck_assert(k + 1 < 64 && got[k + 1].at_ns == f->end_ns);   /* its end, as a fault */
+            ck_assert_int_eq(got[k + 1].kind, strcmp(f->kind, "isolate") == 0 ? SCN_FAULT_HEAL_NODE : SCN_FAULT_CLOCK);
+        }
+        starts++;
+        k++;
+    }
+    ck_assert_uint_ge(starts, 5);
+    run_result_deinit(&r);
+    run_result_deinit(&p);
+    scn_config_deinit(&c);
+}
+END_TEST
+
 static Suite *swarm_suite(void)
 {
     Suite *s = suite_create("scn_swarm");
@@ -312,6 +394,8 @@ static Suite *swarm_suite(void)
     tcase_add_test(draw, test_swarm_effective_scenario_reproduces_the_run);
     tcase_add_test(draw, test_swarm_set_pins_a_key);
     tcase_add_test(draw, test_swarm_redraws_refused_combinations);
+    tcase_add_test(draw, test_one_node_link_nemesis);
+    tcase_add_test(draw, test_nemesis_faults_reported_as_scripted);
     suite_add_tcase(s, draw);
     return s;
 }
