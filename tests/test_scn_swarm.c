@@ -303,7 +303,7 @@ END_TEST
 START_TEST(test_one_node_link_nemesis)
 {
     const char *text = "name: one\nduration: 2m\ncluster: {nodes: 1}\n"
-                       "nemesis: {kinds: [link], interval: {min: 5s, max: 10s}}\n";
+                       "nemesis: {kinds: [link, pause], max_down: 1, interval: {min: 5s, max: 10s}}\n";
     scn_config c;
     sim_error err;
     ck_assert_int_eq(scn_load_string("one.yaml", text, strlen(text), &c, &err), SIM_OK);
@@ -312,7 +312,12 @@ START_TEST(test_one_node_link_nemesis)
     memset(&r, 0, sizeof r);
     ck_assert_int_eq(run_scenario(&c, &opt, &r, &err), SIM_OK);
     ck_assert_str_ne(r.verdict, "error");
-    for (size_t i = 0; i < r.row.faults_count; i++) ck_assert_str_ne(r.row.faults[i].kind, "link");
+    size_t pauses = 0;
+    for (size_t i = 0; i < r.row.faults_count; i++) {
+        ck_assert_str_ne(r.row.faults[i].kind, "link");
+        pauses += strcmp(r.row.faults[i].kind, "pause") == 0;
+    }
+    ck_assert_uint_ge(pauses, 1);   /* the nemesis did act: max_down 1 lets the only node be faulty */
     run_result_deinit(&r);
     scn_config_deinit(&c);
 }

@@ -97,7 +97,7 @@ st=0
 [ "$st" -eq 2 ] || fail "rerun without --failed exited $st"
 
 # 5. A one-node cluster with a link nemesis.
-printf 'name: one\ncluster: {nodes: 1}\nduration: 2m\nnemesis: {kinds: [link, pause], interval: {min: 5s, max: 10s}}\n' > "$tmp/one.yaml"
+printf 'name: one\ncluster: {nodes: 1}\nduration: 2m\nnemesis: {kinds: [link, pause], max_down: 1, interval: {min: 5s, max: 10s}}\n' > "$tmp/one.yaml"
 st=0
 "$bin" check "$tmp/one.yaml" --seeds 1-5 > "$tmp/one.out" 2>&1 || st=$?
 [ "$st" -le 1 ] || fail "a one-node link nemesis ended in an error: $(cat "$tmp/one.out")"

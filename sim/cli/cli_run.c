@@ -276,8 +276,15 @@ static int32_t message_type_by_name(const char *name)
     return -1;
 }
 
-/* What run, check and sweep share: progress, --quiet and the signals. */
+/* What run, check and sweep share: random seeds, swarm lines, progress,
+ * --quiet and the signals. */
 #define CLI_USAGE_COMMON                                                                          \
+    "--seeds random:N draws N distinct fresh seeds and prints the BASE they came from;\n"          \
+    "random:N@BASE draws the same ones again.  --until-fail stops after the first run that\n"      \
+    "did not pass (without --seeds it draws random seeds); --budget D (wall time, e.g. 10m)\n"   \
+    "stops once D has passed; the runs already started finish and are stored.  A scenario\n"     \
+    "with a swarm: block draws its configuration per seed: each run prints it on a\n"           \
+    "`  swarm:` line and stores it as its effective scenario.\n"                                 \
     "Progress (runs done of the total, virtual time simulated, time elapsed and an\n"              \
     "estimate of what is left) goes to standard error: one line rewritten in place on a\n"        \
     "terminal, otherwise a line every 10 s.  --quiet turns progress off and leaves out\n"         \
@@ -290,8 +297,8 @@ static void usage_run(FILE *out, const char *cmd)
 {
     if (strcmp(cmd, "run") == 0) {
         fprintf(out,
-                "usage: distrosim run SCENARIO|DIR... [--seed N | --seeds A-B] [--db FILE] [-j JOBS] [--set KEY=VALUE]...\n"
-                "                    [--tag TAG[,TAG...]]... [--quiet]\n"
+                "usage: distrosim run SCENARIO|DIR... [--seed N | --seeds A-B|random:N[@BASE]] [--db FILE] [-j JOBS]\n"
+                "                    [--set KEY=VALUE]... [--tag TAG[,TAG...]]... [--until-fail] [--budget D] [--quiet]\n"
                 "\n"
                 "Runs each scenario once per seed and prints one line per run.  Results go to\n"
                 "the SQLite database FILE (default: none).  --set overrides one scenario value\n"
@@ -304,8 +311,9 @@ static void usage_run(FILE *out, const char *cmd)
                 CLI_USAGE_COMMON);
     } else if (strcmp(cmd, "check") == 0) {
         fprintf(out,
-                "usage: distrosim check DIR|FILE... [--seeds A-B] [--db FILE] [-j JOBS] [--junit FILE]\n"
-                "                      [--markdown FILE] [--set KEY=VALUE]... [--tag TAG[,TAG...]]... [--quiet]\n"
+                "usage: distrosim check DIR|FILE... [--seeds A-B|random:N[@BASE]] [--db FILE] [-j JOBS] [--junit FILE]\n"
+                "                      [--markdown FILE] [--set KEY=VALUE]... [--tag TAG[,TAG...]]... [--until-fail]\n"
+                "                      [--budget D] [--quiet]\n"
                 "\n"
                 "The CI entry point: runs every scenario (*.yaml in DIR, sorted) over the seeds\n"
                 "(default 1-20), prints a summary and one repro command per failing run.\n"
@@ -333,8 +341,8 @@ static void usage_run(FILE *out, const char *cmd)
                 "messages as flows) for ui.perfetto.dev or `distrosim report --trace`.\n");
     } else {
         fprintf(out,
-                "usage: distrosim sweep SCENARIO --set KEY=V1,V2,... [--set KEY=...]... [--seeds A-B]\n"
-                "                      [--db FILE] [-j JOBS] [--tag TAG[,TAG...]]... [--quiet]\n"
+                "usage: distrosim sweep SCENARIO --set KEY=V1,V2,... [--set KEY=...]... [--seeds A-B|random:N[@BASE]]\n"
+                "                      [--db FILE] [-j JOBS] [--tag TAG[,TAG...]]... [--until-fail] [--budget D] [--quiet]\n"
                 "\n"
                 "Runs the cross product of the values over the seeds; every run is recorded with\n"
                 "its parameters (table run_params), for `distrosim report`.  --tag keeps only the\n"
@@ -1706,11 +1714,24 @@ static int campaign_main(const char *program, int argc, char **argv, const char 
     cli_out perfetto_out = { .path = a.perfetto, .flag = "--perfetto" };
     cli_perfetto *perfetto = NULL;
     if (status == 0 && a.perfetto != NULL) {
-        const scn_config *cfg = &c.scenarios[0].config;
+        /* The nodes of the run replayed: a swarm scenario's are those its
+         * seed draws (the worker draws the same configuration). */
+        const scn_config *cfg = &c.variants[0].config;
+        scn_config drawn;
+        memset(&drawn, 0, sizeof drawn);
+        sim_error derr;
+        if (cfg->swarm_count > 0) {
+            if (scn_swarm_draw(cfg, a.seed_first, &drawn, NULL, &derr) != SIM_OK) {
+                fprintf(stderr, "%s: %s: %s\n", c.scenarios[0].path, derr.where, derr.message);
+                status = 2;
+            }
+            cfg = &drawn;
+        }
         const char *names[SCN_NODES_MAX];
         for (uint32_t i = 0; i < cfg->cluster.nodes; i++) names[i] = cfg->cluster.addresses[i];
-        status = out_open(&perfetto_out, cmd);
+        if (status == 0) status = out_open(&perfetto_out, cmd);
         perfetto = status == 0 ? cli_perfetto_open(perfetto_out.f, cfg->cluster.nodes, names) : NULL;
+        scn_config_deinit(&drawn);
         if (status == 0 && perfetto == NULL) {
             fprintf(stderr, "distrosim replay: cannot write %s: %s\n", a.perfetto, strerror(errno));
             status = 2;
