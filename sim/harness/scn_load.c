@@ -2778,14 +2778,24 @@ static bool emit_flow(const ctx *c, uint32_t n, char *buf, size_t size)
             if (y->kind == YN_SCALAR) {
                 size_t tl = 0;
                 const char *tx = text_of(c, next, &tl);
-                if (!y->quoted) {
-                    if (tl == 0) EMIT("~");
-                    else EMIT("%.*s", (int)tl, tx);
+                /* A plain scalar stays plain unless flow context would
+                 * read it otherwise ("a, b" inside [...] is two items). */
+                bool quote = y->quoted || tl == 0 || tx[0] == ' ' || tx[tl - 1] == ' ' || tx[0] == '-' ||
+                             tx[0] == '?';
+                for (size_t i = 0; i < tl && !quote; i++) {
+                    quote = strchr(",[]{}#:\"'\\|>&*!%@`", tx[i]) != NULL || (unsigned char)tx[i] < 0x20;
+                }
+                if (!quote) {
+                    EMIT("%.*s", (int)tl, tx);
                 } else {
                     EMIT("\"");
                     for (size_t i = 0; i < tl && ok; i++) {
-                        if (tx[i] == '"' || tx[i] == '\\') EMIT("\\%c", tx[i]);
-                        else EMIT("%c", tx[i]);
+                        unsigned char ch = (unsigned char)tx[i];
+                        if (ch == '"' || ch == '\\') EMIT("\\%c", ch);
+                        else if (ch == '\n') EMIT("\\n");
+                        else if (ch == '\t') EMIT("\\t");
+                        else if (ch < 0x20 || ch == 0x7f) EMIT("\\x%02x", ch);
+                        else EMIT("%c", ch);
                     }
                     EMIT("\"");
                 }
