@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "rpt_db.h"
+#include "rpt_escape.h"
 #include "run_scenario.h"
 #include "scn_load.h"
 #include "scn_swarm.h"
@@ -56,6 +57,8 @@ typedef struct shrink {
     const char *program;
     const char *path;
     uint64_t seed;
+    const char *const *sets;     /* the --set KEY=VALUE arguments, applied before the draw */
+    uint32_t set_count;
     FILE *log;                   /* the steps */
     char target[192];            /* the expectation kind to keep failing */
     char allowed[1024];          /* the kinds the original failed, each followed by '\n': a candidate fails no other */
@@ -493,7 +496,14 @@ static int write_result(const shrink *sh, const scn_config *cur, const scn_confi
             return 2;
         }
     }
-    fprintf(f, "# Shrunk by `distrosim shrink %s --seed %" PRIu64 "` (%u runs).\n", sh->path, sh->seed, sh->runs);
+    fputs("# Shrunk by `distrosim shrink ", f);
+    rpt_esc_shell(sh->path, rpt_esc_to_file, f);
+    fprintf(f, " --seed %" PRIu64, sh->seed);
+    for (uint32_t i = 0; i < sh->set_count; i++) {
+        fputs(" --set ", f);
+        rpt_esc_shell(sh->sets[i], rpt_esc_to_file, f);
+    }
+    fprintf(f, "` (%u runs).\n", sh->runs);
     fprintf(f, "# Fails %s as the original did: %s\n", sh->target, failure);
     fprintf(f, "# faults %u (originally %u scripted, %zu from the nemesis), nodes %u (%u), services %u (%u),\n"
                "# instances per service %u (%u),",
@@ -611,7 +621,8 @@ int cli_shrink_main(const char *program, int argc, char **argv)
     if (st != 0) return st == 1 ? 0 : 2;
     scn_config orig, cur;
     if (load_for_seed(path, seed, sets, set_count, &orig) != 0) return 2;
-    shrink sh = { .program = program, .path = path, .seed = seed, .log = out_path != NULL ? stdout : stderr };
+    shrink sh = { .program = program, .path = path, .seed = seed, .sets = sets, .set_count = set_count,
+                  .log = out_path != NULL ? stdout : stderr };
     sim_error err;
     if (scn_config_copy(&cur, &orig, &err) != SIM_OK) {
         scn_config_deinit(&orig);

@@ -804,6 +804,16 @@ sim_status scn_config_validate(const scn_config *c, const char *where, sim_error
     }
     st = validate_rest(c, where, err);
     if (st != SIM_OK) return st;
+    /* Invariant (7): the swarm block's shape (its values were checked
+     * against their keys by the loader, and each draw is validated). */
+    if (c->swarm_count > SCN_SWARM_ENTRIES_MAX) return INVALID("swarm: more than %u keys", SCN_SWARM_ENTRIES_MAX);
+    for (uint32_t i = 0; i < c->swarm_count; i++) {
+        const scn_swarm_entry *e = &c->swarm[i];
+        if (e->kind == SCN_SWARM_RANGE && e->min > e->max) return INVALID("swarm.%s: min is greater than max", e->key);
+        if (e->kind != SCN_SWARM_RANGE && (e->value_count == 0 || e->value_count > SCN_SWARM_CHOICES_MAX)) {
+            return INVALID("swarm.%s: expected 1 to %u values", e->key, SCN_SWARM_CHOICES_MAX);
+        }
+    }
     /* Last: the size and timer checks assume every range above holds. */
     return scn_limits_check(c, where, err);
 }

@@ -5,7 +5,8 @@
  * scn_load.c, the only file that knows YAML exists.  Everything after the
  * loader (the runner, the sweep, the report) reads this struct and nothing
  * else.  The struct is a value: no handles, no callbacks, and the only heap
- * memory is the five arrays and two texts listed under "Ownership".
+ * memory is the six arrays (the swarm block's entries each own their
+ * texts) and two texts listed under "Ownership".
  *
  * Ownership (one rule for the whole module, as jq states one): every
  * pointer inside a scn_config is owned by that scn_config and released by
@@ -29,6 +30,9 @@
  *       masked fields; the rest are filled so the struct is never half valid.
  *   (6) Min/max pairs (nemesis ranges, counter bounds, uniform latency) have
  *       min <= max.
+ *   (7) The swarm block has at most SCN_SWARM_ENTRIES_MAX entries, unique
+ *       keys, a RANGE's min <= max, and 1 to SCN_SWARM_CHOICES_MAX values
+ *       in a CHOICE or SUBSET; a config drawn from it has none.
  *
  * Units follow H4: every time is sim_time_ns with _ns last; ratios are parts
  * per million (_ppm); rates are thousandths (_milli); sizes are bytes. */
