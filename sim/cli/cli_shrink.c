@@ -360,7 +360,54 @@ static bool try_set(shrink *sh, scn_config *cur, const char *key, const char *va
     return try_keep(sh, cur, &cand, what);
 }
 
-/* Fewer nodes (smallest first), services, instances, churn. */
+/* The nodes a fault names, as a set; false for a kind that names nodes
+ * in a way renumber_faults does not rewrite (partitions, member lists). */
+static bool fault_nodes(const scn_fault *f, uint64_t *set)
+{
+    switch (f->kind) {
+    case SCN_FAULT_BLOCK:
+    case SCN_FAULT_HEAL_LINK:
+    case SCN_FAULT_LINK: *set |= (uint64_t)1 << f->from | (uint64_t)1 << f->to; return true;
+    case SCN_FAULT_ISOLATE:
+    case SCN_FAULT_HEAL_NODE:
+    case SCN_FAULT_CRASH:
+    case SCN_FAULT_START:
+    case SCN_FAULT_RESTART:
+    case SCN_FAULT_PAUSE:
+    case SCN_FAULT_CLOCK: *set |= (uint64_t)1 << f->node; return true;
+    case SCN_FAULT_HEAL_ALL: return true;
+    case SCN_FAULT_PARTITION:
+    case SCN_FAULT_MEMBERS:
+    case SCN_FAULT_KINDS: break;
+    }
+    return false;
+}
+
+/* Renumbers the nodes the faults name onto 0, 1, ... (in their order), so
+ * a cluster of as many nodes as the faults name can hold them: a restart
+ * of node 4 becomes a restart of node 0.  False (config unchanged) when a
+ * fault names nodes another way, a link override names a node, or the
+ * faults name more than `nodes` nodes. */
+static bool renumber_faults(scn_config *c, uint32_t nodes)
+{
+    uint64_t used = 0;
+    for (uint32_t i = 0; i < c->fault_count; i++) {
+        if (!fault_nodes(&c->faults[i], &used)) return false;
+    }
+    if (c->network.link_count > 0 || (uint32_t)__builtin_popcountll(used) > nodes) return false;
+    uint32_t to[SCN_NODES_MAX], next = 0;
+    for (uint32_t n = 0; n < SCN_NODES_MAX; n++) to[n] = used >> n & 1 ? next++ : n;
+    for (uint32_t i = 0; i < c->fault_count; i++) {
+        scn_fault *f = &c->faults[i];
+        f->node = to[f->node];
+        f->from = to[f->from];
+        f->to = to[f->to];
+    }
+    return true;
+}
+
+/* Fewer nodes (smallest first; the faults' nodes renumbered when they
+ * would not fit), services, instances, churn. */
 static bool shrink_sizes(shrink *sh, scn_config *cur)
 {
     bool changed = false;
@@ -372,6 +419,20 @@ static bool shrink_sizes(shrink *sh, scn_config *cur)
             changed = true;
             break;
         }
+        scn_config renumbered;
+        sim_error err;
+        if (scn_config_copy(&renumbered, cur, &err) != SIM_OK) return sh->nomem = true, changed;
+        if (!renumber_faults(&renumbered, n) || scn_config_equal(&renumbered, cur)) {
+            scn_config_deinit(&renumbered);
+            continue;
+        }
+        snprintf(what, sizeof what, "cluster.nodes %u -> %u, the faults' nodes renumbered from 0", cur->cluster.nodes, n);
+        if (try_set(sh, &renumbered, "cluster.nodes", value, what)) {
+            adopt(cur, &renumbered);
+            changed = true;
+            break;
+        }
+        scn_config_deinit(&renumbered);
     }
     for (uint32_t h = 0; h < SHRINK_HALVINGS_MAX && cur->workload.services > 0 && !sh->nomem; h++) {
         uint32_t to = cur->workload.services / 2;
