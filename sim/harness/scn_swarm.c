@@ -207,8 +207,9 @@ static sim_status draw_once(const scn_config *base, uint64_t seed, sim_rng *rng,
     size_t len = 0;
     if (drawn != NULL) drawn[0] = '\0';
     char value[SCN_SWARM_VALUE_BYTES_MAX + 1];
-    /* Every entry draws before any is applied, so an entry the setter
-     * refuses does not change what the later ones draw (invariant 2). */
+    /* Every entry draws whether or not the ones before it applied, so an
+     * entry the setter refuses does not change what the later ones draw
+     * (invariant 2). */
     for (uint32_t i = 0; i < base->swarm_count; i++) {
         const scn_swarm_entry *e = &base->swarm[i];
         draw_value(e, rng, value, sizeof value);
