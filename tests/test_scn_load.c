@@ -875,6 +875,17 @@ START_TEST(test_set_scalars)
     ck_assert(c.cluster.distro.data_warmup);
     tst_set_ok(&c, "cluster.distro.batch_sync_key_count", "77");
     ck_assert_uint_eq(c.cluster.distro.batch_sync_key_count, 77);
+    /* The HTTP clients' settings are the nested map cluster.distro.http. */
+    tst_set_ok(&c, "cluster.distro.http.sync_read_timeout", "20s");
+    ck_assert_uint_eq(c.cluster.distro.http_sync_read_timeout_ns, 20 * SIM_S);
+    tst_set_ok(&c, "cluster.distro.http.async_max_per_route", "3");
+    ck_assert_uint_eq(c.cluster.distro.http_async_max_per_route, 3);
+    tst_set_fails(&c, "cluster.distro.http_sync_ttl", "1s",
+                  "command line: unknown key \"cluster.distro.http_sync_ttl\" (expected a scalar key such as "
+                  "cluster.distro.verify_interval, network.loss or workload.services)");
+    tst_set_fails(&c, "cluster.distro.http.verify_interval", "1s",
+                  "command line: unknown key \"cluster.distro.http.verify_interval\" (expected a scalar key such as "
+                  "cluster.distro.verify_interval, network.loss or workload.services)");
     tst_set_ok(&c, "network.latency", "5ms");
     ck_assert_uint_eq(c.network.defaults.latency.base.a_ns, 5 * SIM_MS);
     /* Overrides and link faults inherit what they do not set. */

@@ -24,6 +24,12 @@
     { #name, SCN_DISTRO_DURATION, offsetof(distro_config, name##_ns), (min), 0 }
 #define BOOLF(name) { #name, SCN_DISTRO_BOOL, offsetof(distro_config, name), 0, 0 }
 #define U32F(name, min, max) { #name, SCN_DISTRO_U32, offsetof(distro_config, name), (min), (max) }
+/* Keys of the nested `http:` map are named "http.<key>" here, the way
+ * `--set cluster.distro.http.<key>` and error messages spell them; the
+ * struct member is http_<key>. */
+#define HDUR(name, min) \
+    { "http." #name, SCN_DISTRO_DURATION, offsetof(distro_config, http_##name##_ns), (min), 0 }
+#define HU32F(name, min, max) { "http." #name, SCN_DISTRO_U32, offsetof(distro_config, http_##name), (min), (max) }
 
 /* Header order.  Periods, timeouts and retry delays must be positive: a zero
  * period would fire forever at one instant.  Initial delays and the two
@@ -34,16 +40,17 @@ static const scn_distro_field scn_distro_table[] = {
     DUR(sync_batch_delay, 0),
     U32F(batch_sync_key_count, 1, SCN_BATCH_SYNC_KEY_COUNT_MAX),
     DUR(sync_retry_delay, 1),
-    DUR(http_connect_timeout, 1),
-    DUR(http_read_timeout, 1),
-    DUR(http_sync_connect_timeout, 0),   /* 0: none (the kernel's SYN limit) */
-    DUR(http_sync_read_timeout, 0),      /* 0: none */
-    DUR(http_sync_lease_timeout, 0),     /* 0: none */
-    DUR(http_sync_ttl, 0),               /* 0: connections live forever */
-    U32F(http_sync_max_per_route, 0, 65535),   /* 0: cpu_cores */
-    U32F(http_sync_max_total, 0, 65535),       /* 0: 2 x cpu_cores */
-    U32F(http_async_max_per_route, 1, 65535),
-    U32F(http_async_max_total, 1, 65535),
+    /* cluster.distro.http.*: the peer HTTP clients of model/distro_http.c. */
+    HDUR(connect_timeout, 1),
+    HDUR(read_timeout, 1),
+    HDUR(sync_connect_timeout, 0),   /* 0: none (the kernel's SYN limit) */
+    HDUR(sync_read_timeout, 0),      /* 0: none */
+    HDUR(sync_lease_timeout, 0),     /* 0: none */
+    HDUR(sync_ttl, 0),               /* 0: connections live forever */
+    HU32F(sync_max_per_route, 0, 65535),   /* 0: cpu_cores */
+    HU32F(sync_max_total, 0, 65535),       /* 0: 2 x cpu_cores */
+    HU32F(async_max_per_route, 1, 65535),
+    HU32F(async_max_total, 1, 65535),
     DUR(load_retry_delay, 1),
     DUR(load_poll, 1),
     BOOLF(data_warmup),
@@ -77,6 +84,8 @@ static const scn_distro_field scn_distro_table[] = {
 #undef DUR
 #undef BOOLF
 #undef U32F
+#undef HDUR
+#undef HU32F
 
 const scn_distro_field *scn_distro_fields(size_t *count)
 {
@@ -1080,15 +1089,29 @@ static void print_cluster(FILE *out, const scn_cluster *cl)
     fputs("\n  distro:\n", out);
     size_t count = 0;
     const scn_distro_field *fields = scn_distro_fields(&count);
-    for (size_t i = 0; i < count; i++) {
-        const char *p = (const char *)&cl->distro + fields[i].offset;
-        fprintf(out, "    %s: ", fields[i].key);
-        switch (fields[i].type) {
-        case SCN_DISTRO_DURATION: print_duration(out, *(const sim_time_ns *)p); break;
-        case SCN_DISTRO_BOOL: fputs(*(const bool *)p ? "true" : "false", out); break;
-        case SCN_DISTRO_U32: fprintf(out, "%u", (unsigned)*(const uint32_t *)p); break;
+    /* Plain keys first, then the nested maps ("http.x" prints as x under
+     * http:); the table lists each map's keys together. */
+    const char *section = NULL;   /* the map being printed: the first section_len bytes */
+    size_t section_len = 0;
+    for (int nested = 0; nested < 2; nested++) {
+        for (size_t i = 0; i < count; i++) {
+            const char *dot = strchr(fields[i].key, '.');
+            if ((dot != NULL) != (nested == 1)) continue;
+            const char *p = (const char *)&cl->distro + fields[i].offset;
+            size_t len = dot != NULL ? (size_t)(dot - fields[i].key) : 0;
+            if (dot != NULL && (section == NULL || section_len != len || strncmp(section, fields[i].key, len) != 0)) {
+                section = fields[i].key;
+                section_len = len;
+                fprintf(out, "    %.*s:\n", (int)len, fields[i].key);
+            }
+            fprintf(out, dot != NULL ? "      %s: " : "    %s: ", dot != NULL ? dot + 1 : fields[i].key);
+            switch (fields[i].type) {
+            case SCN_DISTRO_DURATION: print_duration(out, *(const sim_time_ns *)p); break;
+            case SCN_DISTRO_BOOL: fputs(*(const bool *)p ? "true" : "false", out); break;
+            case SCN_DISTRO_U32: fprintf(out, "%u", (unsigned)*(const uint32_t *)p); break;
+            }
+            fputc('\n', out);
         }
-        fputc('\n', out);
     }
 }
 

@@ -1617,18 +1617,53 @@ static sim_status parse_addresses(ctx *c, uint32_t seq)
     return SIM_OK;
 }
 
+/* cluster.distro: plain keys, and nested maps whose keys the table names
+ * "map.key" (http: {sync_ttl: 1s} sets "http.sync_ttl"). */
 static sim_status parse_distro(ctx *c, uint32_t m)
 {
     size_t count = 0;
     const scn_distro_field *fields = scn_distro_fields(&count);
+    const char *plain[64], *http[32];
+    size_t plain_count = 0, http_count = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (strncmp(fields[i].key, "http.", 5) == 0) {
+            SIM_ASSERT(http_count < ARRAY_LEN(http));
+            http[http_count++] = fields[i].key + 5;
+        } else {
+            SIM_ASSERT(plain_count + 1 < ARRAY_LEN(plain));
+            SIM_ASSERT(strchr(fields[i].key, '.') == NULL);   /* http is the one nested map */
+            plain[plain_count++] = fields[i].key;
+        }
+    }
+    plain[plain_count++] = "http";
     sim_status st = expect_kind(c, m, YN_MAPPING, "a mapping of Distro settings such as {verify_interval: 5s}");
-    if (st == SIM_OK) st = check_keys_any(c, m, fields, sizeof *fields, count, false);
+    for (uint32_t k = st == SIM_OK ? node_at(c, m)->first : NONE; k != NONE; k = node_at(c, node_at(c, k)->next)->next) {
+        size_t klen = 0;
+        const char *ktext = node_at(c, k)->kind == YN_SCALAR ? text_of(c, k, &klen) : NULL;
+        if (ktext == NULL || klen <= 5 || strncmp(ktext, "http_", 5) != 0) continue;
+        char key[200];
+        escape_text(ktext, klen, key, sizeof key);
+        return fail_raw(c, k, "unknown key \"%s\" in %s (the HTTP client settings are a map: http: {%s: ...})", key,
+                        c->path, key + 5);
+    }
+    if (st == SIM_OK) st = check_keys_any(c, m, plain, sizeof plain[0], plain_count, false);
+    uint32_t hm = st == SIM_OK ? map_get(c, m, "http") : NONE;
+    if (hm != NONE) {
+        size_t saved = path_push(c, "http");
+        st = expect_kind(c, hm, YN_MAPPING, "a mapping of HTTP client settings such as {sync_read_timeout: 10s}");
+        if (st == SIM_OK) st = check_keys_any(c, hm, http, sizeof http[0], http_count, false);
+        path_pop(c, saved);
+    }
     for (size_t i = 0; st == SIM_OK && i < count; i++) {
-        uint32_t v = map_get(c, m, fields[i].key);
+        bool nested = strncmp(fields[i].key, "http.", 5) == 0;
+        if (nested && hm == NONE) continue;
+        const char *key = nested ? fields[i].key + 5 : fields[i].key;
+        uint32_t v = map_get(c, nested ? hm : m, key);
         if (v == NONE) continue;
         char *p = (char *)&c->cfg->cluster.distro + fields[i].offset;
         uint64_t u = 0;
-        size_t saved = path_push(c, fields[i].key);
+        size_t outer = nested ? path_push(c, "http") : 0;
+        size_t saved = path_push(c, key);
         switch (fields[i].type) {
         case SCN_DISTRO_DURATION: st = conv_duration(c, v, fields[i].min, (sim_time_ns *)(void *)p); break;
         case SCN_DISTRO_BOOL: st = conv_bool(c, v, (bool *)(void *)p); break;
@@ -1638,6 +1673,7 @@ static sim_status parse_distro(ctx *c, uint32_t m)
             break;
         }
         path_pop(c, saved);
+        if (nested) path_pop(c, outer);
     }
     return st;
 }
@@ -2549,11 +2585,13 @@ static sim_status set_unknown(ctx *c, const char *key)
 /* Converts `value` for key sec.leaf into c->cfg. */
 static sim_status set_convert(ctx *c, const char *sec, const char *leaf, const char *key)
 {
-    if (strcmp(sec, "cluster.distro") == 0) {
+    if (strcmp(sec, "cluster.distro") == 0 || strcmp(sec, "cluster.distro.http") == 0) {
         size_t count = 0;
         const scn_distro_field *fields = scn_distro_fields(&count);
+        char name[160];
+        snprintf(name, sizeof name, "%s%s", sec[14] == '.' ? "http." : "", leaf);
         for (size_t i = 0; i < count; i++) {
-            if (strcmp(fields[i].key, leaf) != 0) continue;
+            if (strcmp(fields[i].key, name) != 0) continue;
             char *p = (char *)&c->cfg->cluster.distro + fields[i].offset;
             uint64_t u = 0;
             sim_status st = SIM_OK;
