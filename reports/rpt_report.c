@@ -823,7 +823,8 @@ static const struct {
     { "runs",
       "id, campaign, scenario_name, scenario_path, scenario_sha256, effective_yaml, seed, build, verdict, "
       "failure, repro, end_ns, events, trace_hash, converged_ns, last_fault_end_ns, children_count, "
-      "lag_count, lag_p50_ns, lag_p90_ns, lag_p99_ns, lag_max_ns, campaign_id",
+      "lag_count, lag_p50_ns, lag_p90_ns, lag_p99_ns, lag_max_ns, campaign_id, converge_anchor_ns, "
+      "convergence_ns, convergence_never",
       false },
     { "campaigns",
       "id, command_line, build, started_unix_ms, ended_unix_ms, state, signal, runs_planned, runs_done, passed, "

@@ -98,11 +98,14 @@ const char *rpt_run_filter(const rpt_ctx *ctx, const char *column, char *buf, si
  * Each replaces `rows`; all honour --run; rows are ordered by scenario name
  * (which is unique per row after GROUP BY).  Times are ns; -1 means never. */
 
-/* Convergence time after the last fault, as an SQL expression over runs:
- * NULL when the run never converged; 0 when it converged before the fault
- * ended (an isolate that lasts to the end of the run). */
-#define RPT_SQL_CONVERGENCE \
-    "CASE WHEN converged_ns IS NULL THEN NULL ELSE max(converged_ns - last_fault_end_ns, 0) END"
+/* The run's convergence (SCHEMA.md "Convergence of a run"), as an SQL
+ * expression over runs: NULL when never.  A run written before schema 4
+ * has neither convergence_ns nor convergence_never: its convergence is
+ * read the old way, from the end of the last fault. */
+#define RPT_SQL_CONVERGENCE                                                                      \
+    "(CASE WHEN convergence_ns IS NOT NULL THEN convergence_ns WHEN convergence_never IS NOT NULL " \
+    "THEN NULL WHEN converged_ns IS NULL THEN NULL "                                            \
+    "ELSE max(converged_ns - coalesce(last_fault_end_ns, 0), 0) END)"
 
 /* scenario, runs, pass, fail, error, scenario_path of its first run */
 void rpt_q_verdicts(rpt_ctx *ctx, rpt_rows *rows);

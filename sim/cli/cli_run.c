@@ -661,6 +661,13 @@ static void fault_line(const run_result *r, size_t i, char *buf, size_t size)
              rec->applies ? rec->zombie : 0);
 }
 
+/* The run's convergence (reports/SCHEMA.md): "12.345s" or "never". */
+static void convergence_text(const run_result *r, char *buf, size_t size)
+{
+    if (r->row.convergence_ns == SIM_TIME_NEVER) snprintf(buf, size, "never");
+    else snprintf(buf, size, "%.3fs", (double)r->row.convergence_ns / 1e9);
+}
+
 /* --- Campaign ------------------------------------------------------------------------- */
 
 typedef struct cli_tally {
@@ -949,14 +956,12 @@ static void print_run(const cli_campaign *c, const cli_job *job, bool quiet, con
     }
     bool pass = strcmp(r->verdict, "pass") == 0;
     if (quiet && pass) return;
-    char converged[32] = "never";
-    if (r->row.converged_ns != SIM_TIME_NEVER) {
-        sim_time_ns after = r->row.converged_ns > r->row.last_fault_end_ns ? r->row.converged_ns - r->row.last_fault_end_ns : 0;
-        snprintf(converged, sizeof converged, "%.3fs", (double)after / 1e9);
-    }
-    printf("%s %s seed=%" PRIu64 "%s%s converged_after_last_fault=%s events=%" PRIu64 " trace=%016" PRIx64 "\n",
+    char converged[32];
+    convergence_text(r, converged, sizeof converged);
+    printf("%s %s seed=%" PRIu64 "%s%s convergence=%s events=%" PRIu64 " trace=%016" PRIx64 "\n",
            pass ? "PASS" : "FAIL", s->config.name, job->seed, v->args[0] ? " " : "", v->args, converged,
            r->row.events, r->row.trace_hash);
+    if (r->row.convergence_never != NULL) printf("  convergence never: %s\n", r->row.convergence_never);
     if (!pass) {
         printf("  failed: %s\n  repro:  %s\n", r->failure, r->repro);
     }

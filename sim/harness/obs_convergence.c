@@ -96,6 +96,7 @@ struct obs {
     size_t node_lags_len;
     size_t node_lags_cap;
     sim_time_ns sample_interval_ns;
+    sim_time_ns truth_changed_ns;   /* obs_truth_changed_last */
     bool finished;
 };
 
@@ -462,6 +463,7 @@ static void on_node(void *ctx, sim_time_ns at_ns, uint32_t node, bool up)
 {
     (void)at_ns;
     obs *o = ctx;
+    if (o->up[node] != up) o->truth_changed_ns = sim_now(o->sim);
     o->up[node] = up;
     if (up) {
         o->up_since[node] = sim_now(o->sim);   /* a new life: its allowance starts again */
@@ -502,6 +504,7 @@ static void on_client(void *ctx, sim_time_ns at_ns, uint32_t client, bool live)
     if (cl->live == live) return;
     cl->live = live;
     cl->since_ns = at_ns;
+    o->truth_changed_ns = sim_now(o->sim);
     if (live) {
         o->live_count[key]++;
         cl->reached = 0;
@@ -700,6 +703,22 @@ sim_time_ns obs_converged_after(const obs *o, sim_time_ns at_ns)
         if (state) return o->flips[i];
     }
     return SIM_TIME_NEVER;
+}
+
+sim_time_ns obs_truth_changed_last(const obs *o) { return o->truth_changed_ns; }
+
+obs_run_convergence obs_run_convergence_of(const obs *o, sim_time_ns last_fault_end_ns, obs_never unending)
+{
+    obs_run_convergence rc = { .anchor_ns = SIM_TIME_NEVER, .converged_ns = obs_converged_since(o),
+                               .convergence_ns = SIM_TIME_NEVER, .never = unending };
+    if (unending != OBS_NEVER_NOT) return rc;
+    rc.anchor_ns = later(last_fault_end_ns == SIM_TIME_NEVER ? 0 : last_fault_end_ns, o->truth_changed_ns);
+    if (rc.converged_ns == SIM_TIME_NEVER) {
+        rc.never = OBS_NEVER_UNCONVERGED;
+        return rc;
+    }
+    rc.convergence_ns = rc.converged_ns > rc.anchor_ns ? rc.converged_ns - rc.anchor_ns : 0;
+    return rc;
 }
 
 const obs_window *obs_windows(const obs *o, size_t *count)

@@ -1024,6 +1024,39 @@ static size_t check_recoveries(run_result *res, size_t ne, size_t faults)
     return ne;
 }
 
+/* The run's convergence (obs_run_convergence_of, reports/SCHEMA.md): never
+ * when a fault that breaks something did not end before the run did, or
+ * when client churn runs until the end of the run (its window is the whole
+ * run: no phases), or when the run ends unconverged; else from the later
+ * of the last fault's end and the last change of the truth. */
+static void run_convergence(const run_ctx *r, run_result *res, sim_time_ns last_fault_end)
+{
+    sim_time_ns run_end = sim_now(r->sim);
+    obs_never unending = OBS_NEVER_NOT;
+    res->never_reason[0] = '\0';
+    for (size_t i = 0; i < r->faults_len; i++) {
+        const run_fault_rec *f = &r->faults[i];
+        if (f->ends_others || f->phases_heal || f->end_ns < run_end) continue;
+        unending = OBS_NEVER_FAULT;
+        snprintf(res->never_reason, sizeof res->never_reason, "fault %zu (%s, node %s) never ends", i, f->kind,
+                 f->nodes[0] != '\0' ? f->nodes : "-");
+        break;
+    }
+    const scn_churn *ch = &r->cfg->workload.churn;
+    bool churn = ch->register_per_min_milli > 0 || ch->deregister_per_min_milli > 0 || ch->crash_per_min_milli > 0;
+    if (unending == OBS_NEVER_NOT && churn && r->chaos_end_ns >= r->cfg->duration_ns) {
+        unending = OBS_NEVER_CHURN;
+        snprintf(res->never_reason, sizeof res->never_reason, "client churn runs until the end of the run");
+    }
+    res->convergence = obs_run_convergence_of(r->observer, last_fault_end, unending);
+    if (res->convergence.never == OBS_NEVER_UNCONVERGED) {
+        char at[32];
+        fmt_duration(res->convergence.anchor_ns, at, sizeof at);
+        snprintf(res->never_reason, sizeof res->never_reason,
+                 "not converged at the end of the run (last change of the truth or fault end at %s)", at);
+    }
+}
+
 /* `error`: why the run stopped early (a limit, out of memory), or NULL.
  * An early stop makes the run an ERROR whatever the expectations say. */
 /* An array of the result, or stop filling: run_scenario then returns
@@ -1111,9 +1144,19 @@ static void fill_result(run_ctx *r, const run_options *opt, run_result *res, sim
     FILL_ALLOC(res->expects, 8 + (size_t)cfg->expect.counter_count + r->faults_len);
     size_t ne = 0;
     sim_time_ns converged = obs_converged(r->observer) ? obs_converged_since(r->observer) : SIM_TIME_NEVER;
-    sim_time_ns after = converged == SIM_TIME_NEVER ? SIM_TIME_NEVER
-                        : (converged > last_fault_end ? converged - last_fault_end : 0);
-    check_bound(res, &ne, "converge_within", &cfg->expect.converge_within, after);
+    run_convergence(r, res, last_fault_end);
+    if (cfg->expect.converge_within.checked) {
+        char bound[32], observed[sizeof res->never_reason + 16];
+        fmt_duration(cfg->expect.converge_within.max_ns, bound, sizeof bound);
+        if (res->convergence.convergence_ns == SIM_TIME_NEVER) {
+            snprintf(observed, sizeof observed, "never (%s)", res->never_reason);
+        } else {
+            fmt_duration(res->convergence.convergence_ns, observed, sizeof observed);
+        }
+        ne = expect_add(res, ne, "converge_within", bound, observed,
+                        res->convergence.convergence_ns != SIM_TIME_NEVER &&
+                            res->convergence.convergence_ns <= cfg->expect.converge_within.max_ns);
+    }
     ne = check_recoveries(res, ne, r->faults_len);
     check_bound(res, &ne, "lost_max", &cfg->expect.lost_max, obs_window_max(r->observer, OBS_WINDOW_LOST));
     check_bound(res, &ne, "zombie_max", &cfg->expect.zombie_max, obs_window_max(r->observer, OBS_WINDOW_ZOMBIE));
@@ -1160,6 +1203,9 @@ static void fill_result(run_ctx *r, const run_options *opt, run_result *res, sim
     row->trace_hash = sim_trace_hash(r->sim);
     row->converged_ns = converged;
     row->last_fault_end_ns = last_fault_end;
+    row->converge_anchor_ns = res->convergence.anchor_ns;
+    row->convergence_ns = res->convergence.convergence_ns;
+    row->convergence_never = res->never_reason[0] != '\0' ? res->never_reason : NULL;
 }
 
 static char *config_yaml(const scn_config *cfg)

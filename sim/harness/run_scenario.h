@@ -99,6 +99,8 @@ typedef struct run_result {
     rpt_msgstat *msgstats;
     rpt_fault *faults;
     run_recovery *recoveries;       /* one per row.faults entry, same order */
+    obs_run_convergence convergence;/* the run's (obs_run_convergence_of); row.convergence_* hold it too */
+    char never_reason[192];         /* why it is never ("" when it is a number) */
     rpt_expect *expects;
     rpt_param *params;
     char **strings;                 /* every other string the rows point at */
