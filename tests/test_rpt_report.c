@@ -232,6 +232,9 @@ static void tst_write_alpha(rpt_db *db, uint64_t seed, bool pass)
         .trace_hash = 0x0123456789abcdefull + seed,
         .converged_ns = conv[0].converged_ns,
         .last_fault_end_ns = 40 * SIM_S,
+        .converge_anchor_ns = 40 * SIM_S,
+        .convergence_ns = pass ? conv[0].converged_ns - 40 * SIM_S : SIM_TIME_NEVER,
+        .convergence_never = pass ? NULL : "fault 1 (crash, node 2) never ends",
         .lag = { .count = pass ? 4 : 0, .p50_ns = 2 * SIM_MS * seed, .p90_ns = 9 * SIM_MS, .p99_ns = 11 * SIM_MS,
                  .max_ns = 12 * SIM_MS + seed },
         .windows = windows, .windows_count = 4,
@@ -272,6 +275,8 @@ static void tst_write_beta(rpt_db *db, uint64_t seed, const char *interval)
         .trace_hash = seed,
         .converged_ns = strcmp(interval, "1s") == 0 ? 14 * SIM_S : 13 * SIM_S,
         .last_fault_end_ns = 12 * SIM_S,
+        .converge_anchor_ns = 12 * SIM_S,
+        .convergence_ns = strcmp(interval, "1s") == 0 ? 2 * SIM_S : 1 * SIM_S,
         .params = params, .params_count = 1,
         .windows = windows, .windows_count = 1,
         .samples = samples, .samples_count = 2,
@@ -296,6 +301,9 @@ static void tst_write_gamma(rpt_db *db)
         .trace_hash = UINT64_MAX,
         .converged_ns = SIM_TIME_NEVER,
         .last_fault_end_ns = SIM_TIME_NEVER,
+        .converge_anchor_ns = SIM_TIME_NEVER,
+        .convergence_ns = SIM_TIME_NEVER,
+        .convergence_never = "the run stopped early",
     };
     TST_OK(rpt_db_write_run(db, &run, NULL, &err));
 }

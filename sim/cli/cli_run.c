@@ -81,6 +81,7 @@ typedef struct cli_job {
     sim_status status;
     sim_error err;
     run_result result;
+    double wall_s;               /* wall-clock seconds the run took (JUnit `time`) */
 } cli_job;
 
 typedef struct cli_variant {
@@ -668,6 +669,20 @@ static void convergence_text(const run_result *r, char *buf, size_t size)
     else snprintf(buf, size, "%.3fs", (double)r->row.convergence_ns / 1e9);
 }
 
+static double seconds_since(const struct timespec *start);
+
+/* The sweep point of a variant as "key=value, key=value" ("" for none),
+ * for JUnit names. */
+static void variant_point(const cli_variant *v, char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (uint32_t i = 0; i < v->params_count && len < size; i++) {
+        int w = snprintf(buf + len, size - len, "%s%s=%s", i > 0 ? ", " : "", v->params[i].key, v->params[i].value);
+        len += w > 0 ? (size_t)w : 0;
+    }
+}
+
 /* --- Campaign ------------------------------------------------------------------------- */
 
 typedef struct cli_tally {
@@ -691,6 +706,7 @@ typedef struct cli_ci {
     bool failed;                 /* a scratch file could not be read or written */
     uint32_t variant;            /* the variant being counted */
     uint32_t runs, pass, fail, error;
+    double wall_s;               /* the variant's runs' wall-clock seconds */
 } cli_ci;
 
 static void ci_end_variant(cli_ci *ci, const cli_campaign *c)
@@ -700,9 +716,17 @@ static void ci_end_variant(cli_ci *ci, const cli_campaign *c)
     const cli_scenario *s = &c->scenarios[v->scenario];
     if (ci->junit.f != NULL) {
         FILE *f = ci->junit.f;
+        char point[1024];
+        variant_point(v, point, sizeof point);
         fprintf(f, "  <testsuite name=\"");
         xml_escape(f, s->config.name);
-        fprintf(f, "\" tests=\"%u\" failures=\"%u\" errors=\"%u\">\n", ci->runs, ci->fail, ci->error);
+        if (point[0] != '\0') {
+            fputs(" [", f);
+            xml_escape(f, point);
+            fputc(']', f);
+        }
+        fprintf(f, "\" tests=\"%u\" failures=\"%u\" errors=\"%u\" time=\"%.3f\">\n", ci->runs, ci->fail,
+                ci->error, ci->wall_s);
         if (!scratch_drain(ci->junit_cases, f)) ci->failed = true;
         fprintf(f, "  </testsuite>\n");
     }
@@ -717,6 +741,7 @@ static void ci_end_variant(cli_ci *ci, const cli_campaign *c)
         fprintf(f, " | %u | %u | %u | %u |\n", ci->runs, ci->pass, ci->fail, ci->error);
     }
     ci->runs = ci->pass = ci->fail = ci->error = 0;
+    ci->wall_s = 0.0;
 }
 
 typedef enum cli_outcome { CLI_PASS, CLI_FAIL, CLI_ERROR } cli_outcome;
@@ -733,6 +758,83 @@ static void junit_faults(FILE *f, const run_result *r)
         fputc('\n', f);
     }
     fputs("</system-out>", f);
+}
+
+static void junit_property(FILE *f, const char *name, const char *value)
+{
+    fputs("<property name=\"", f);
+    xml_escape(f, name);
+    fputs("\" value=\"", f);
+    xml_escape(f, value);
+    fputs("\"/>", f);
+}
+
+/* One run as a test case: named after its seed and sweep point, with the
+ * run's wall-clock time, its properties (seed, trace hash, convergence and
+ * why it is never, events, the sweep parameters), every failed expectation
+ * (one line each, the first one as the message) and the per-fault table. */
+static void junit_case(cli_ci *ci, const cli_campaign *c, const cli_job *job, cli_outcome outcome,
+                       const char *message, const char *repro)
+{
+    FILE *f = ci->junit_cases;
+    const cli_variant *v = &c->variants[job->variant];
+    const char *name = c->scenarios[v->scenario].config.name;
+    char point[1024];
+    variant_point(v, point, sizeof point);
+    ci->wall_s += job->wall_s;
+    fprintf(f, "    <testcase classname=\"distrosim.");
+    xml_escape(f, name);
+    fprintf(f, "\" name=\"seed %" PRIu64, job->seed);
+    if (point[0] != '\0') {
+        fputs(" [", f);
+        xml_escape(f, point);
+        fputc(']', f);
+    }
+    fprintf(f, "\" time=\"%.3f\">", job->wall_s);
+    const run_result *r = job->status == SIM_OK ? &job->result : NULL;
+    char text[64];
+    fputs("<properties>", f);
+    snprintf(text, sizeof text, "%" PRIu64, job->seed);
+    junit_property(f, "seed", text);
+    if (r != NULL) {
+        snprintf(text, sizeof text, "%016" PRIx64, r->row.trace_hash);
+        junit_property(f, "trace_hash", text);
+        convergence_text(r, text, sizeof text);
+        junit_property(f, "convergence", text);
+        if (r->row.convergence_never != NULL) junit_property(f, "convergence_never", r->row.convergence_never);
+        snprintf(text, sizeof text, "%" PRIu64, r->row.events);
+        junit_property(f, "events", text);
+    }
+    for (uint32_t i = 0; i < v->params_count; i++) {
+        char key[128];
+        snprintf(key, sizeof key, "param %s", v->params[i].key);
+        junit_property(f, key, v->params[i].value);
+    }
+    fputs("</properties>", f);
+    if (outcome != CLI_PASS) {
+        const char *element = outcome == CLI_FAIL ? "failure" : "error";
+        fprintf(f, "<%s message=\"", element);
+        xml_escape(f, message);
+        fputs("\">", f);
+        for (size_t i = 0; r != NULL && outcome == CLI_FAIL && i < r->row.expects_count; i++) {
+            const rpt_expect *e = &r->row.expects[i];
+            if (e->ok) continue;
+            fputs("failed: ", f);
+            xml_escape(f, e->name);
+            fputs(": observed ", f);
+            xml_escape(f, e->observed != NULL ? e->observed : "-");
+            fputs(", bound ", f);
+            xml_escape(f, e->bound != NULL ? e->bound : "-");
+            fputc('\n', f);
+        }
+        if (repro != NULL) {
+            fputs("repro: ", f);
+            xml_escape(f, repro);
+        }
+        fprintf(f, "</%s>", element);
+    }
+    if (r != NULL) junit_faults(f, r);
+    fprintf(f, "</testcase>\n");
 }
 
 /* Rows for the faults of one run whose recovery bound was not met; true
@@ -773,26 +875,7 @@ static void ci_add(cli_ci *ci, const cli_campaign *c, const cli_job *job, cli_ou
     else if (outcome == CLI_FAIL) ci->fail++;
     else ci->error++;
     const char *name = c->scenarios[c->variants[job->variant].scenario].config.name;
-    if (ci->junit.f != NULL) {
-        FILE *f = ci->junit_cases;
-        fprintf(f, "    <testcase classname=\"distrosim.");
-        xml_escape(f, name);
-        fprintf(f, "\" name=\"seed %" PRIu64 "\">", job->seed);
-        if (outcome != CLI_PASS) {
-            const char *element = outcome == CLI_FAIL ? "failure" : "error";
-            fprintf(f, "<%s message=\"", element);
-            xml_escape(f, message);
-            if (repro == NULL) {
-                fprintf(f, "\"/>");
-            } else {
-                fprintf(f, "\">repro: ");
-                xml_escape(f, repro);
-                fprintf(f, "</%s>", element);
-            }
-        }
-        if (job->status == SIM_OK) junit_faults(f, &job->result);
-        fprintf(f, "</testcase>\n");
-    }
+    if (ci->junit.f != NULL) junit_case(ci, c, job, outcome, message, repro);
     if (ci->markdown.f != NULL && job->status == SIM_OK) {
         ci->any_late |= md_late_faults(ci->markdown_faults, name, job->seed, &job->result);
     }
@@ -922,7 +1005,10 @@ static void *worker(void *arg)
                             .campaign = c->campaign, .extra_args = v->args, .trace = c->filter,
                             .program = c->program };
         memset(&job->result, 0, sizeof job->result);
+        struct timespec started;
+        bool timed = clock_gettime(CLOCK_MONOTONIC, &started) == 0;
         job->status = run_scenario(&v->config, &opt, &job->result, &job->err);
+        job->wall_s = timed ? seconds_since(&started) : 0.0;
         if (job->status == SIM_OK) {
             job->result.row.params = v->params;
             job->result.row.params_count = v->params_count;

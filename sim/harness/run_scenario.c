@@ -1324,7 +1324,10 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
         schedule(&r, r.chaos_end_ns, heal_everything, 0);
         size_t heal = fault_note(&r, "heal", r.chaos_end_ns, r.chaos_end_ns,
                                  "phases: heal everything, quiet for %.0f s", (double)cfg->phases.quiet_ns / 1e9);
-        if (heal != SIZE_MAX) r.faults[heal].phases_heal = true;   /* SIZE_MAX: out of memory, r.status says */
+        if (heal != SIZE_MAX) {                                   /* SIZE_MAX: out of memory, r.status says */
+            r.faults[heal].phases_heal = true;
+            snprintf(r.faults[heal].nodes, sizeof r.faults[heal].nodes, "all");
+        }
     }
     /* A run that stops early (the engine failed, a limit was reached, or
      * one of the harness's own events failed) is an ERROR result, not an
