@@ -319,6 +319,8 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(c.expect.lost_max.max_ns, 0);
     ck_assert(c.expect.zombie_max.checked);               /* strict: no zombie past its allowance */
     ck_assert_uint_eq(c.expect.zombie_max.max_ns, 0);
+    ck_assert(!c.expect.lost_p99.checked && !c.expect.lost_count.checked);   /* only the max by default */
+    ck_assert(!c.expect.zombie_p99.checked && !c.expect.zombie_count.checked);
     ck_assert(!c.expect.ownership_disagreement_max.checked);
     ck_assert_uint_eq(c.expect.counter_count, 0);
     /* The allowances derive from the protocol's timeouts: one change sync
@@ -447,7 +449,14 @@ START_TEST(test_every_key_values)
     ck_assert_uint_eq(c.phases.chaos_ns, 360 * SIM_S);
     ck_assert_uint_eq(scn_config_fault_window_ns(&c), 360 * SIM_S);
     ck_assert_uint_eq(c.expect.lost_max.max_ns, 500 * SIM_MS);
+    ck_assert(c.expect.lost_p99.checked);
+    ck_assert_uint_eq(c.expect.lost_p99.max_ns, 250 * SIM_MS);
+    ck_assert(c.expect.lost_count.checked);
+    ck_assert_uint_eq(c.expect.lost_count.max, 40);
     ck_assert(!c.expect.zombie_max.checked);
+    ck_assert(!c.expect.zombie_p99.checked);
+    ck_assert(c.expect.zombie_count.checked);
+    ck_assert_uint_eq(c.expect.zombie_count.max, 0);
     ck_assert_uint_eq(c.expect.ownership_disagreement_max.max_ns, 10 * SIM_S);
     ck_assert_uint_eq(scn_lag_allowance(&c), 20 * SIM_S);
     ck_assert_uint_eq(scn_zombie_allowance(&c), 45 * SIM_S);

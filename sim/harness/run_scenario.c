@@ -22,6 +22,7 @@
 #include "distro_cluster.h"
 #include "obs_convergence.h"
 #include "rpt_escape.h"
+#include "rpt_report.h"
 #include "sim_alloc.h"
 #include "sim_net.h"
 #include "sim_vec.h"
@@ -33,7 +34,7 @@
 
 typedef struct run_fault_rec {
     const char *kind;
-    char description[160];
+    char description[400];
     sim_time_ns start_ns;
     sim_time_ns end_ns;
     bool phases_heal;        /* the heal at the end of chaos (not a fault of its own) */
@@ -1024,6 +1025,53 @@ static size_t check_recoveries(run_result *res, size_t ne, size_t faults)
     return ne;
 }
 
+static int ns_cmp(const void *a, const void *b)
+{
+    sim_time_ns x = *(const sim_time_ns *)a, y = *(const sim_time_ns *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The percentile and count bounds of one window kind (`lost: {p99: 2s,
+ * count: 3}`, reports/SCHEMA.md): p99 is the nearest-rank 99th percentile
+ * of the lengths of the run's windows of that kind, an open window
+ * counting to the end of the run, 0 when there is none; count is how many
+ * there are. */
+static size_t check_windows(const run_ctx *r, run_result *res, size_t ne, obs_window_kind kind, const scn_bound *p99,
+                            const scn_count_bound *count)
+{
+    if (!p99->checked && !count->checked) return ne;
+    size_t total = 0, n = 0;
+    const obs_window *wins = obs_windows(r->observer, &total);
+    sim_time_ns *lengths = sim_malloc((total + 1) * sizeof *lengths);
+    if (lengths == NULL) {
+        res->out_of_memory = true;
+        return ne;
+    }
+    sim_time_ns now = sim_now(r->sim);
+    for (size_t i = 0; i < total; i++) {
+        if (wins[i].kind != kind) continue;
+        lengths[n++] = (wins[i].end_ns == SIM_TIME_NEVER ? now : wins[i].end_ns) - wins[i].start_ns;
+    }
+    const char *name = obs_window_kind_name(kind);
+    char label[64], bound[32], observed[32];
+    if (p99->checked) {
+        if (n > 1) qsort(lengths, n, sizeof *lengths, ns_cmp);
+        sim_time_ns v = n == 0 ? 0 : rpt_percentile_nearest_rank(lengths, n, 99);
+        snprintf(label, sizeof label, "%s p99", name);
+        fmt_duration(p99->max_ns, bound, sizeof bound);
+        fmt_duration(v, observed, sizeof observed);
+        ne = expect_add(res, ne, label, bound, observed, v <= p99->max_ns);
+    }
+    if (count->checked) {
+        snprintf(label, sizeof label, "%s count", name);
+        snprintf(bound, sizeof bound, "<= %llu", (unsigned long long)count->max);
+        snprintf(observed, sizeof observed, "%zu", n);
+        ne = expect_add(res, ne, label, bound, observed, (uint64_t)n <= count->max);
+    }
+    free(lengths);
+    return ne;
+}
+
 /* The run's convergence (obs_run_convergence_of, reports/SCHEMA.md): never
  * when a fault that breaks something did not end before the run did, or
  * when client churn runs until the end of the run (its window is the whole
@@ -1141,7 +1189,7 @@ static void fill_result(run_ctx *r, const run_options *opt, run_result *res, sim
         return;
     }
     /* Expectations. */
-    FILL_ALLOC(res->expects, 8 + (size_t)cfg->expect.counter_count + r->faults_len);
+    FILL_ALLOC(res->expects, 12 + (size_t)cfg->expect.counter_count + r->faults_len);
     size_t ne = 0;
     sim_time_ns converged = obs_converged(r->observer) ? obs_converged_since(r->observer) : SIM_TIME_NEVER;
     run_convergence(r, res, last_fault_end);
@@ -1159,7 +1207,9 @@ static void fill_result(run_ctx *r, const run_options *opt, run_result *res, sim
     }
     ne = check_recoveries(res, ne, r->faults_len);
     check_bound(res, &ne, "lost_max", &cfg->expect.lost_max, obs_window_max(r->observer, OBS_WINDOW_LOST));
+    ne = check_windows(r, res, ne, OBS_WINDOW_LOST, &cfg->expect.lost_p99, &cfg->expect.lost_count);
     check_bound(res, &ne, "zombie_max", &cfg->expect.zombie_max, obs_window_max(r->observer, OBS_WINDOW_ZOMBIE));
+    ne = check_windows(r, res, ne, OBS_WINDOW_ZOMBIE, &cfg->expect.zombie_p99, &cfg->expect.zombie_count);
     sim_time_ns own = obs_window_max(r->observer, OBS_WINDOW_OWNERSHIP_NONE);
     sim_time_ns multi = obs_window_max(r->observer, OBS_WINDOW_OWNERSHIP_MULTI);
     check_bound(res, &ne, "ownership_disagreement_max", &cfg->expect.ownership_disagreement_max,
@@ -1303,12 +1353,15 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
         const scn_fault *f = &cfg->faults[i];
         sim_time_ns end = fault_end(&r, i);
         if (end > last_fault_end) last_fault_end = end;
-        char desc[96];
+        /* What it does to which node, as the trace says it: "fault 3:
+         * restart node 1, down 10.000 s (rolling step 2 of 5)". */
+        char what[320], desc[400];
+        fault_what(&r, f, what, sizeof what);
         if (f->rolling_steps > 0) {
-            snprintf(desc, sizeof desc, "fault %u: %s (rolling step %u of %u)", i, scn_fault_kind_name(f->kind),
+            snprintf(desc, sizeof desc, "fault %u: %s (rolling step %u of %u)", i, what,
                      (unsigned)f->rolling_step + 1u, (unsigned)f->rolling_steps);
         } else {
-            snprintf(desc, sizeof desc, "fault %u: %s", i, scn_fault_kind_name(f->kind));
+            snprintf(desc, sizeof desc, "fault %u: %s", i, what);
         }
         size_t noted = fault_note(&r, scn_fault_kind_name(f->kind), f->at_ns, end, "%s", desc);
         if (noted != SIZE_MAX) {

@@ -420,6 +420,9 @@ bool scn_config_equal(const scn_config *a, const scn_config *b)
     if (!bound_equal(&ea->converge_within, &eb->converge_within) ||
         !bound_equal(&ea->recover_within, &eb->recover_within) ||
         !bound_equal(&ea->lost_max, &eb->lost_max) || !bound_equal(&ea->zombie_max, &eb->zombie_max) ||
+        !bound_equal(&ea->lost_p99, &eb->lost_p99) || !bound_equal(&ea->zombie_p99, &eb->zombie_p99) ||
+        ea->lost_count.checked != eb->lost_count.checked || ea->lost_count.max != eb->lost_count.max ||
+        ea->zombie_count.checked != eb->zombie_count.checked || ea->zombie_count.max != eb->zombie_count.max ||
         !bound_equal(&ea->ownership_disagreement_max, &eb->ownership_disagreement_max) ||
         ea->lag_allowance_ns != eb->lag_allowance_ns || ea->zombie_allowance_ns != eb->zombie_allowance_ns ||
         ea->counter_count != eb->counter_count) {
@@ -1197,6 +1200,19 @@ static void print_bound(FILE *out, const char *key, const scn_bound *b)
     fputc('\n', out);
 }
 
+/* `  lost: {p99: 2s, count: 3}`, the percentile and count bounds of a
+ * window kind (its max is printed as lost_max). */
+static void print_window_bounds(FILE *out, const char *key, const scn_bound *p99, const scn_count_bound *count)
+{
+    fprintf(out, "  %s: {p99: ", key);
+    if (p99->checked) print_duration(out, p99->max_ns);
+    else fputs("unchecked", out);
+    fputs(", count: ", out);
+    if (count->checked) fprintf(out, "%" PRIu64, count->max);
+    else fputs("unchecked", out);
+    fputs("}\n", out);
+}
+
 static const scn_counter_info counters[] = {
     { "sync_batches_sent", "change-sync batches sent (PUT /distro/datum attempts)" },
     { "sync_batches_failed", "change-sync batches that failed (error or timeout)" },
@@ -1275,7 +1291,9 @@ static void print_expect(FILE *out, const scn_config *c)
     print_bound(out, "converge_within", &e->converge_within);
     print_bound(out, "recover_within", &e->recover_within);
     print_bound(out, "lost_max", &e->lost_max);
+    print_window_bounds(out, "lost", &e->lost_p99, &e->lost_count);
     print_bound(out, "zombie_max", &e->zombie_max);
+    print_window_bounds(out, "zombie", &e->zombie_p99, &e->zombie_count);
     print_bound(out, "ownership_disagreement_max", &e->ownership_disagreement_max);
     /* A derived allowance is shown as a comment, so the printed scenario
      * still derives it (and loads back equal). */
