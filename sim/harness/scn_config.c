@@ -56,7 +56,8 @@ static const scn_distro_field scn_distro_table[] = {
     BOOLF(health_check_enabled),
     DUR(health_sync_initial, 0),
     DUR(health_sync_interval, 1),
-    DUR(client_beat_interval, 1),
+    /* client_beat_interval is not a key: it is workload.beat_interval
+     * (scn_config.h, "One beat interval"). */
     DUR(member_report_initial, 0),
     DUR(member_report_interval, 1),
     U32F(member_fail_access_cnt, 0, SCN_MEMBER_FAIL_ACCESS_CNT_MAX),
@@ -738,6 +739,10 @@ static sim_status validate_rest(const scn_config *c, const char *where, sim_erro
                        SCN_INSTANCES_PER_SERVICE_MAX);
     }
     if (w->beat_interval_ns == 0) return INVALID("workload.beat_interval: expected a positive duration");
+    if (c->cluster.distro.client_beat_interval_ns != w->beat_interval_ns) {
+        return INVALID("workload.beat_interval: the servers' clientBeatInterval (cluster.distro."
+                       "client_beat_interval_ns) must equal it: there is one beat interval");
+    }
     if (w->start_at_ns >= c->duration_ns) {
         scn_format_duration(w->start_at_ns, at, sizeof at);
         scn_format_duration(c->duration_ns, end, sizeof end);

@@ -888,8 +888,16 @@ static sim_status conv_count_bound(ctx *c, uint32_t n, scn_count_bound *out)
         *out = (scn_count_bound){ .checked = false, .max = 0 };
         return SIM_OK;
     }
+    char got_buf[256];
+    const char *s = NULL;
+    size_t len = 0;
+    sim_status st = scalar_or_fail(c, n, "a count such as 3, or unchecked", &s, &len);
+    if (st != SIM_OK) return st;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') return fail(c, n, "expected a count such as 3, or unchecked, got %s", GOT(n));
+    }
     uint64_t v = 0;
-    sim_status st = conv_uint(c, n, 0, UINT64_MAX, &v);
+    st = conv_uint(c, n, 0, UINT64_MAX, &v);
     if (st == SIM_OK) *out = (scn_count_bound){ .checked = true, .max = v };
     return st;
 }
@@ -1647,11 +1655,33 @@ static sim_status parse_addresses(ctx *c, uint32_t seq)
     return SIM_OK;
 }
 
+/* One beat interval.  Nacos 1.4.2 has two: the client's own period (the
+ * instance's preserved.heart.beat.interval, 5 s; BeatReactor.java) and the
+ * server's clientBeatInterval switch (5 s; SwitchDomain.java), which every
+ * beat reply carries and the client adopts from its second beat on
+ * (BeatReactor.java:165-176).  A scenario sets workload.beat_interval and
+ * the servers answer the same value, so the two cannot silently differ;
+ * cluster.distro.client_beat_interval is refused with this pointer. */
+#define ONE_BEAT_INTERVAL                                                                         \
+    "not a key: set workload.beat_interval, the one beat interval (the clients beat at it and the " \
+    "servers answer it as clientBeatInterval)"
+
+static void derive_beat_interval(scn_config *cfg)
+{
+    cfg->cluster.distro.client_beat_interval_ns = cfg->workload.beat_interval_ns;
+}
+
 static sim_status parse_distro(ctx *c, uint32_t m)
 {
     size_t count = 0;
     const scn_distro_field *fields = scn_distro_fields(&count);
     sim_status st = expect_kind(c, m, YN_MAPPING, "a mapping of Distro settings such as {verify_interval: 5s}");
+    uint32_t beat = st == SIM_OK ? map_get(c, m, "client_beat_interval") : NONE;
+    if (beat != NONE) {
+        size_t at = path_push(c, "client_beat_interval");
+        st = fail(c, beat, "%s", ONE_BEAT_INTERVAL);
+        path_pop(c, at);
+    }
     if (st == SIM_OK) st = check_keys_any(c, m, fields, sizeof *fields, count, false);
     for (size_t i = 0; st == SIM_OK && i < count; i++) {
         uint32_t v = map_get(c, m, fields[i].key);
@@ -2457,6 +2487,7 @@ static sim_status load_text(ctx *c, const char *text, size_t len)
     }
     st = parse_top(c);
     if (st != SIM_OK) return st;
+    derive_beat_interval(c->cfg);
     /* Most checks below were made above with a position; this is the net
      * that keeps the loader and scn_config_validate in agreement, and the
      * only place of the run limits (scn_limits.h), which need the whole
@@ -2585,6 +2616,7 @@ static sim_status set_follow(ctx *c, const scn_config *old, const char *sec, con
         return fail(c, 0, "the scenario has phases; set phases.chaos or phases.quiet instead");
     }
     if (strncmp(sec, "nemesis", 7) == 0) cfg->nemesis.enabled = true;
+    derive_beat_interval(cfg);
     return SIM_OK;
 }
 
@@ -2599,6 +2631,9 @@ static sim_status set_unknown(ctx *c, const char *key)
 /* Converts `value` for key sec.leaf into c->cfg. */
 static sim_status set_convert(ctx *c, const char *sec, const char *leaf, const char *key)
 {
+    if (strcmp(sec, "cluster.distro") == 0 && strcmp(leaf, "client_beat_interval") == 0) {
+        return fail(c, 0, "%s", ONE_BEAT_INTERVAL);
+    }
     if (strcmp(sec, "cluster.distro") == 0) {
         size_t count = 0;
         const scn_distro_field *fields = scn_distro_fields(&count);
