@@ -487,6 +487,7 @@ START_TEST(test_every_key_faults)
         SCN_FAULT_LINK,      SCN_FAULT_CLOCK,   SCN_FAULT_MEMBERS,
     };
     for (uint32_t i = 0; i < 13; i++) ck_assert_int_eq(f[i].kind, kinds[i]);
+    ck_assert(f[13].rolling_wait && f[14].rolling_wait);   /* the rolling pause waits for convergence */
     /* partition [[0, 1], [2]] with 5 nodes: 3 and 4 form the extra group. */
     ck_assert_uint_eq(f[0].at_ns, 30 * SIM_S);
     ck_assert_uint_eq(f[0].group_count, 2);
@@ -859,7 +860,21 @@ START_TEST(test_rolling)
     }
     ck_assert(c.expect.recover_within.checked);
     ck_assert_uint_eq(c.expect.recover_within.max_ns, 20 * SIM_S);
+    ck_assert(!c.faults[0].rolling_wait);
     tst_round_trip(&c);
+    scn_config_deinit(&c);
+    /* wait_converged: every step carries it, it prints back, and a step
+     * that no longer waits like its entry is refused. */
+    tst_load_ok("name: x\nfaults: [{at: 10s, rolling: {action: restart, every: 5s, down: 2s, wait_converged: true}}]\n",
+                &c);
+    for (uint32_t k = 0; k < 3; k++) ck_assert(c.faults[k].rolling_wait);
+    text = tst_print(&c, &len);
+    ck_assert_ptr_nonnull(strstr(text, "down: 2s, wait_converged: true}"));
+    free(text);
+    tst_round_trip(&c);
+    c.faults[1].rolling_wait = false;
+    ck_assert_int_eq(scn_config_validate(&c, "api", &err), SIM_ERR_SCENARIO);
+    ck_assert_str_eq(tst_error(&err), "api: faults[0].rolling: step 1 differs from its entry");
     scn_config_deinit(&c);
     /* A fault after a rolling entry is named by its entry in the file. */
     tst_load_fails("name: x\nfaults:\n  - {at: 1s, rolling: {action: pause, every: 1s, down: 1s}}\n"

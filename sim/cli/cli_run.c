@@ -650,7 +650,8 @@ static void fault_line(const run_result *r, size_t i, char *buf, size_t size)
     const run_recovery *rec = &r->recoveries[i];
     char end[32] = "never", recovery[48] = "-";
     if (f->end_ns != SIM_TIME_NEVER) snprintf(end, sizeof end, "%.3fs", (double)f->end_ns / 1e9);
-    if (rec->applies && rec->recovery_ns == SIM_TIME_NEVER) snprintf(recovery, sizeof recovery, "never");
+    if (rec->not_started) snprintf(recovery, sizeof recovery, "not started");
+    else if (rec->applies && rec->recovery_ns == SIM_TIME_NEVER) snprintf(recovery, sizeof recovery, "never");
     else if (rec->applies) snprintf(recovery, sizeof recovery, "%.3fs", (double)rec->recovery_ns / 1e9);
     if (rec->applies && rec->bound.checked) {
         size_t len = strlen(recovery);

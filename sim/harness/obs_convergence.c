@@ -97,6 +97,8 @@ struct obs {
     size_t node_lags_cap;
     sim_time_ns sample_interval_ns;
     sim_time_ns truth_changed_ns;   /* obs_truth_changed_last */
+    void (*on_converged)(void *ctx);
+    void *on_converged_ctx;
     bool finished;
 };
 
@@ -251,6 +253,7 @@ static void update_converged(obs *o)
     }
     o->flips[o->flips_len++] = sim_now(o->sim);
     o->converged_since = now ? sim_now(o->sim) : SIM_TIME_NEVER;
+    if (now && o->on_converged != NULL) o->on_converged(o->on_converged_ctx);
 }
 
 /* --- Per (client, node) ------------------------------------------------------------ */
@@ -706,6 +709,12 @@ sim_time_ns obs_converged_after(const obs *o, sim_time_ns at_ns)
 }
 
 sim_time_ns obs_truth_changed_last(const obs *o) { return o->truth_changed_ns; }
+
+void obs_on_converged(obs *o, void (*fn)(void *ctx), void *ctx)
+{
+    o->on_converged = fn;
+    o->on_converged_ctx = ctx;
+}
 
 obs_run_convergence obs_run_convergence_of(const obs *o, sim_time_ns last_fault_end_ns, obs_never unending)
 {

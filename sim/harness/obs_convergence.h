@@ -127,6 +127,11 @@ sim_time_ns obs_converged_since(const obs *o);
  * (SIM_TIME_NEVER: not since).  O(flips). */
 sim_time_ns obs_converged_after(const obs *o, sim_time_ns at_ns);
 
+/* Calls fn(ctx) whenever the cluster becomes converged (from the hook
+ * that made it so; fn may schedule events but must not feed the
+ * observer).  NULL removes it. */
+void obs_on_converged(obs *o, void (*fn)(void *ctx), void *ctx);
+
 /* The last instant the truth, or what may list it, changed: a client
  * became live or dead (registration, deregistration, death), or a node
  * came up or went down (start, crash, restart).  0 when nothing did. */

@@ -40,6 +40,7 @@ typedef struct run_fault_rec {
     bool phases_heal;        /* the heal at the end of chaos (not a fault of its own) */
     bool ends_others;        /* a heal or start: it ends faults, has no recovery of its own */
     int32_t scripted;        /* index in cfg->faults, -1: nemesis or phases */
+    bool not_started;        /* a wait_converged rolling step that never started */
     char nodes[32];          /* the nodes it acts on, for the per-fault table */
 } run_fault_rec;
 
@@ -66,6 +67,8 @@ typedef struct run_ctx {
     char seq[32];                  /* the current event's sequence number, as the trace prints it */
     distro_observer inner;         /* the convergence observer's hooks, fed through the trace's */
     const char *const *metadata;
+    sim_time_ns *fault_at;         /* [scripted fault]: when it starts (a waiting rolling step: NEVER until known) */
+    bool *fault_waiting;           /* [scripted fault]: a wait_converged rolling step due once the cluster converges */
 } run_ctx;
 
 static void fail_in_event(run_ctx *r, sim_status st, const sim_error *err)
@@ -100,6 +103,7 @@ static size_t fault_note(run_ctx *r, const char *kind, sim_time_ns start_ns, sim
     f->phases_heal = false;
     f->ends_others = strcmp(kind, "heal") == 0 || strcmp(kind, "start") == 0;
     f->scripted = -1;
+    f->not_started = false;
     f->nodes[0] = '\0';
     va_list ap;
     va_start(ap, fmt);
@@ -246,6 +250,47 @@ static void start_if_down(run_ctx *r, uint32_t node, sim_time_ns delay_ns)
 }
 
 static void trace_fault(run_ctx *r, uint32_t index);
+static void fault_fire(sim_engine *sim, void *ctx, uint64_t index);
+
+/* --- Rolling steps that wait for convergence -------------------------------------------
+ *
+ * With wait_converged, step k + 1 of a rolling entry starts `every` after
+ * the first instant the cluster is converged once step k has ended (its
+ * node started or resumed): rolling_step_end looks at the end of the step,
+ * and the observer's convergence hook releases a step that waits.  A step
+ * due after the fault window does not start, nor do the ones after it. */
+
+static void rolling_start(run_ctx *r, uint32_t index, sim_time_ns at_ns)
+{
+    if (at_ns >= r->chaos_end_ns) return;   /* past the fault window: not started */
+    r->fault_at[index] = at_ns;
+    if (index < r->faults_len) {            /* its record (scripted faults come first, in order) */
+        r->faults[index].start_ns = at_ns;
+        r->faults[index].end_ns = at_ns + r->cfg->faults[index].duration_ns;
+    }
+    schedule(r, at_ns, fault_fire, index);
+}
+
+static void rolling_step_end(sim_engine *sim, void *ctx, uint64_t index)
+{
+    run_ctx *r = ctx;
+    const scn_fault *f = &r->cfg->faults[index];
+    if (obs_converged(r->observer)) {
+        rolling_start(r, (uint32_t)index + 1, sim_now(sim) + f->rolling_every_ns);
+    } else {
+        r->fault_waiting[index + 1] = true;
+    }
+}
+
+static void rolling_on_converged(void *ctx)
+{
+    run_ctx *r = ctx;
+    for (uint32_t i = 0; i < r->cfg->fault_count; i++) {   /* O(faults), on each convergence: faults are few */
+        if (!r->fault_waiting[i]) continue;
+        r->fault_waiting[i] = false;
+        rolling_start(r, i, sim_now(r->sim) + r->cfg->faults[i].rolling_every_ns);
+    }
+}
 
 static void fault_fire(sim_engine *sim, void *ctx, uint64_t index)
 {
@@ -302,6 +347,11 @@ static void fault_fire(sim_engine *sim, void *ctx, uint64_t index)
     case SCN_FAULT_KINDS: break;
     }
     fail_in_event(r, st, &err);
+    if (f->rolling_wait && f->rolling_step + 1 < f->rolling_steps) {
+        /* After the node's own start or resume, which the fault scheduled
+         * first at the same instant. */
+        schedule(r, sim_now(sim) + f->duration_ns, rolling_step_end, index);
+    }
 }
 
 static bool heals(const scn_fault *heal, const scn_fault *f)
@@ -325,7 +375,7 @@ static sim_time_ns fault_end(const run_ctx *r, uint32_t i)
     case SCN_FAULT_RESTART:
     case SCN_FAULT_PAUSE:
     case SCN_FAULT_LINK:
-        return f->at_ns + f->duration_ns;
+        return r->fault_at[i] + f->duration_ns;   /* a rolling step may start later than its at_ns */
     case SCN_FAULT_PARTITION:
     case SCN_FAULT_BLOCK:
     case SCN_FAULT_ISOLATE:
@@ -985,7 +1035,8 @@ static sim_time_ns next_fault_start(const run_ctx *r, sim_time_ns t, sim_time_ns
 static run_recovery recovery_of(const run_ctx *r, size_t i, sim_time_ns run_end)
 {
     const run_fault_rec *f = &r->faults[i];
-    run_recovery rec = { .applies = !f->ends_others && !f->phases_heal, .recovery_ns = SIM_TIME_NEVER, .ok = true };
+    run_recovery rec = { .applies = !f->ends_others && !f->phases_heal && !f->not_started,
+                         .not_started = f->not_started, .recovery_ns = SIM_TIME_NEVER, .ok = true };
     snprintf(rec.nodes, sizeof rec.nodes, "%s", f->nodes[0] != '\0' ? f->nodes : "-");
     if (!rec.applies) return rec;
     const scn_fault *sf = f->scripted >= 0 ? &r->cfg->faults[f->scripted] : NULL;
@@ -1084,7 +1135,7 @@ static void run_convergence(const run_ctx *r, run_result *res, sim_time_ns last_
     res->never_reason[0] = '\0';
     for (size_t i = 0; i < r->faults_len; i++) {
         const run_fault_rec *f = &r->faults[i];
-        if (f->ends_others || f->phases_heal || f->end_ns < run_end) continue;
+        if (f->ends_others || f->phases_heal || f->not_started || f->end_ns < run_end) continue;
         unending = OBS_NEVER_FAULT;
         snprintf(res->never_reason, sizeof res->never_reason, "fault %zu (%s, node %s) never ends", i, f->kind,
                  f->nodes[0] != '\0' ? f->nodes : "-");
@@ -1258,6 +1309,24 @@ static void fill_result(run_ctx *r, const run_options *opt, run_result *res, sim
     row->convergence_never = res->never_reason[0] != '\0' ? res->never_reason : NULL;
 }
 
+/* Marks the wait_converged rolling steps that never started (the cluster
+ * did not converge after the step before, or they fell due after the fault
+ * window): they start and end with the run and have no recovery. */
+static void rolling_not_started(run_ctx *r)
+{
+    sim_time_ns run_end = sim_now(r->sim);
+    for (uint32_t i = 0; i < r->cfg->fault_count && i < r->faults_len; i++) {
+        if (r->fault_at[i] != SIM_TIME_NEVER) continue;
+        run_fault_rec *f = &r->faults[i];
+        f->not_started = true;
+        f->start_ns = f->end_ns = run_end;
+        size_t len = strlen(f->description);
+        snprintf(f->description + len, sizeof f->description - len, ", not started: %s",
+                 r->fault_waiting[i] ? "the cluster did not converge after the step before"
+                                      : "a step before it did not end in time, or it fell due after the fault window");
+    }
+}
+
 static char *config_yaml(const scn_config *cfg)
 {
     char *buf = NULL;
@@ -1312,9 +1381,11 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
     for (uint32_t i = 0; i < r.nodes; i++) addresses[i] = cfg->cluster.addresses[i];
     r.faulty = sim_calloc(r.nodes, sizeof *r.faulty);
     r.saved_links = sim_calloc(2 * (size_t)cfg->fault_count + 2, sizeof *r.saved_links);
+    r.fault_at = sim_calloc((size_t)cfg->fault_count + 1, sizeof *r.fault_at);
+    r.fault_waiting = sim_calloc((size_t)cfg->fault_count + 1, sizeof *r.fault_waiting);
     const char **metadata = sim_calloc(2 * (size_t)cfg->workload.metadata_count + 1, sizeof *metadata);
     sim_status st = SIM_OK;
-    if (r.faulty == NULL || r.saved_links == NULL || metadata == NULL) {
+    if (r.faulty == NULL || r.saved_links == NULL || r.fault_at == NULL || r.fault_waiting == NULL || metadata == NULL) {
         st = sim_error_set(err, SIM_ERR_NOMEM, "run_scenario", "out of memory setting up the run");
     }
     for (uint32_t i = 0; st == SIM_OK && i < cfg->workload.metadata_count; i++) {
@@ -1337,6 +1408,7 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
             st = sim_error_set(err, SIM_ERR_NOMEM, "run_scenario", "out of memory creating the observer");
         } else {
             obs_set_allowances(r.observer, scn_lag_allowance(cfg), scn_zombie_allowance(cfg));
+            obs_on_converged(r.observer, rolling_on_converged, &r);
         }
     }
     if (st == SIM_OK) {
@@ -1349,10 +1421,14 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
     }
     if (st == SIM_OK) st = start_workload(&r, err);
     sim_time_ns last_fault_end = 0;
+    for (uint32_t i = 0; i < cfg->fault_count; i++) r.fault_at[i] = cfg->faults[i].at_ns;
     for (uint32_t i = 0; st == SIM_OK && i < cfg->fault_count; i++) {
         const scn_fault *f = &cfg->faults[i];
+        /* A rolling step that waits for convergence starts when the run
+         * says (rolling_start); until then its record holds the earliest. */
+        bool waits = f->rolling_wait && f->rolling_step > 0;
         sim_time_ns end = fault_end(&r, i);
-        if (end > last_fault_end) last_fault_end = end;
+        if (end > last_fault_end && !waits) last_fault_end = end;
         /* What it does to which node, as the trace says it: "fault 3:
          * restart node 1, down 10.000 s (rolling step 2 of 5)". */
         char what[320], desc[400];
@@ -1368,7 +1444,8 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
             r.faults[noted].scripted = (int32_t)i;
             fault_nodes(f, r.nodes, r.faults[noted].nodes, sizeof r.faults[noted].nodes);
         }
-        schedule(&r, f->at_ns, fault_fire, i);
+        if (waits) r.fault_at[i] = SIM_TIME_NEVER;
+        else schedule(&r, f->at_ns, fault_fire, i);
     }
     if (st == SIM_OK && cfg->nemesis.enabled) {
         schedule(&r, cfg->nemesis.interval.min_ns, nemesis_fire, 0);
@@ -1408,8 +1485,9 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
         /* Nemesis faults end when they end; the phases' heal at the end of
          * chaos only counts when something was still broken then, which
          * fault_end already reports as the end of chaos. */
+        rolling_not_started(&r);
         for (size_t i = 0; i < r.faults_len; i++) {
-            if (r.faults[i].phases_heal) continue;
+            if (r.faults[i].phases_heal || r.faults[i].not_started) continue;
             if (r.faults[i].end_ns > last_fault_end) last_fault_end = r.faults[i].end_ns;
         }
         obs_finish(r.observer);
@@ -1428,6 +1506,8 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
     sim_engine_destroy(r.sim);
     free(r.faulty);
     free(r.saved_links);
+    free(r.fault_at);
+    free(r.fault_waiting);
     free(r.faults);
     free(metadata);
     if (st != SIM_OK) run_result_deinit(res);

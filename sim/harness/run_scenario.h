@@ -75,7 +75,8 @@ typedef struct run_options {
  * ended before the run did; otherwise never.  Heals and starts, which
  * end other faults, and the heal at the end of chaos have none. */
 typedef struct run_recovery {
-    bool applies;                   /* false: a heal or start */
+    bool applies;                   /* false: a heal or start, or a step that never started */
+    bool not_started;               /* a wait_converged rolling step that never started */
     char nodes[32];                 /* "1", "0->2", "0,1|2", "all" */
     sim_time_ns recovery_ns;        /* SIM_TIME_NEVER: never */
     scn_bound bound;                /* the fault's recover_within, else expect.recover_within */

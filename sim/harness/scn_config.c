@@ -326,7 +326,8 @@ static bool fault_equal(const scn_fault *a, const scn_fault *b)
         a->members_on != b->members_on || a->members_add != b->members_add ||
         a->members_remove != b->members_remove || a->recover_within_set != b->recover_within_set ||
         !bound_equal(&a->recover_within, &b->recover_within) || a->rolling_step != b->rolling_step ||
-        a->rolling_steps != b->rolling_steps || a->rolling_every_ns != b->rolling_every_ns) {
+        a->rolling_steps != b->rolling_steps || a->rolling_every_ns != b->rolling_every_ns ||
+        a->rolling_wait != b->rolling_wait) {
         return false;
     }
     if (!link_params_equal(&a->link, &b->link)) return false;
@@ -588,6 +589,7 @@ static bool rolling_step_ok(const scn_fault *first, const scn_fault *f, uint32_t
     return f->rolling_step == k && f->rolling_steps == first->rolling_steps &&
            f->rolling_every_ns == first->rolling_every_ns && f->kind == first->kind &&
            f->duration_ns == first->duration_ns && f->recover_within_set == first->recover_within_set &&
+           f->rolling_wait == first->rolling_wait &&
            bound_equal(&f->recover_within, &first->recover_within) &&
            f->at_ns == first->at_ns + (sim_time_ns)k * first->rolling_every_ns;
 }
@@ -1072,7 +1074,7 @@ static void print_rolling(FILE *out, const scn_fault *steps)
     print_duration(out, f->rolling_every_ns);
     fputs(", down: ", out);
     print_duration(out, f->duration_ns);
-    fputs(", wait_converged: false}", out);
+    fputs(f->rolling_wait ? ", wait_converged: true}" : ", wait_converged: false}", out);
     print_fault_tail(out, f);
 }
 

@@ -277,6 +277,10 @@ typedef struct scn_fault {
     uint32_t rolling_step;
     uint32_t rolling_steps;
     sim_time_ns rolling_every_ns;
+    /* wait_converged: step k > 0 starts `every` after the cluster first
+     * converged after step k - 1 ended (the runner schedules it), so its
+     * at_ns is only the earliest it can start. */
+    bool rolling_wait;
 } scn_fault;
 
 typedef struct scn_range_ns {

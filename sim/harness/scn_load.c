@@ -2055,10 +2055,7 @@ static sim_status parse_rolling(ctx *c, uint32_t v, scn_fault *f, uint32_t *node
     n = map_get(c, v, "wait_converged");
     saved = path_push(c, "wait_converged");
     if (n != NONE) st = conv_bool(c, n, &wait);
-    if (st == SIM_OK && wait) {
-        st = fail(c, n, "true is not supported yet: the steps follow the fixed schedule, `every` "
-                        "apart; write false or leave it out");
-    }
+    f->rolling_wait = wait;
     path_pop(c, saved);
     if (st != SIM_OK) return st;
     n = map_get(c, v, "nodes");
