@@ -626,7 +626,9 @@ START_TEST(test_trace_leaves_the_run_alone)
     }
     /* And it saw the run: every event, every fault, the model, the samples. */
     ck_assert_uint_ge(count.events, b.row.events);   /* a connection event also shows the message it delivers */
-    ck_assert_uint_eq(count.notes[RUN_NOTE_FAULT], b.row.faults_count);
+    size_t started = 0;   /* a wait_converged rolling step may never start: no note, a record all the same */
+    for (size_t i = 0; i < b.row.faults_count; i++) started += !b.recoveries[i].not_started;
+    ck_assert_uint_eq(count.notes[RUN_NOTE_FAULT], started);
     ck_assert_uint_gt(count.notes[RUN_NOTE_MODEL], 0);
     ck_assert_uint_gt(count.notes[RUN_NOTE_HARNESS], 0);
     ck_assert_uint_eq(count.notes[RUN_NOTE_SAMPLE], b.row.samples_count);

@@ -1421,7 +1421,7 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
     }
     if (st == SIM_OK) st = start_workload(&r, err);
     sim_time_ns last_fault_end = 0;
-    for (uint32_t i = 0; i < cfg->fault_count; i++) r.fault_at[i] = cfg->faults[i].at_ns;
+    for (uint32_t i = 0; st == SIM_OK && i < cfg->fault_count; i++) r.fault_at[i] = cfg->faults[i].at_ns;
     for (uint32_t i = 0; st == SIM_OK && i < cfg->fault_count; i++) {
         const scn_fault *f = &cfg->faults[i];
         /* A rolling step that waits for convergence starts when the run
