@@ -43,6 +43,8 @@
 #define FAULT_FILL "#f6caca"
 #define CHART_W 580.0
 
+struct scenario_data;
+
 typedef struct html {
     rpt_ctx *ctx;
     rpt_buf *out;
@@ -50,6 +52,8 @@ typedef struct html {
     rpt_rows picked;             /* runs drawn: id, scenario_name */
     int64_t runs_total;
     bool has_sweeps;
+    const struct scenario_data *data;   /* the folds of the page, loaded once; NULL outside rpt_html_write */
+    const rpt_window_stats *windows;    /* data's window fold (scenario-major) */
 } html;
 
 static const char PAGE_CSS[] =
@@ -76,6 +80,7 @@ static const char PAGE_CSS[] =
     ".card{background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:10px 12px;box-sizing:border-box;"
     "width:624px;overflow-x:auto}"
     ".card table{margin-top:0}"
+    "table.overview tr.failing td{background:#fff5f5}"
     "section.scenario,section.run{margin-bottom:26px}"
     "svg.chart{display:block;background:#fff;overflow:visible}"
     "svg .ct{font:600 13px sans-serif;fill:#1f2328}"
@@ -279,8 +284,9 @@ static void page_head(html *h)
 
 static void page_toc(html *h)
 {
-    put(h, "<nav><a href=\"#summary\">Summary</a><a href=\"#scenarios\">Scenarios</a>");
-    if (h->has_sweeps) put(h, "<a href=\"#sweeps\">Sweeps</a>");
+    put(h, "<nav><a href=\"#summary\">Summary</a>");
+    if (h->ctx->opt.run_id == 0) put(h, "<a href=\"#scenarios\">Scenarios</a>");
+    if (h->has_sweeps && h->ctx->opt.run_id == 0) put(h, "<a href=\"#sweeps\">Sweeps</a>");
     put(h, "<a href=\"#runs\">Run timelines</a><a href=\"#spacetime\">Space-time diagram</a></nav>\n");
 }
 
@@ -409,6 +415,52 @@ static void summary_campaigns(html *h)
     rpt_rows_deinit(&rows);
 }
 
+/* The overview table (rpt_overview_columns): one row per scenario, those
+ * with a failing run first; the scenario links to its section (when the
+ * page has one) and the scenario file closes the row. */
+static void summary_overview(html *h)
+{
+    rpt_rows verdicts = { 0 };
+    rpt_q_verdicts(h->ctx, &verdicts);
+    rpt_overview ov;
+    rpt_overview_load(h->ctx, &ov, &verdicts, h->windows);
+    size_t ncol = 0;
+    const rpt_overview_column *cols = rpt_overview_columns(&ncol);
+    put(h, "<table class=\"overview\"><thead><tr>");
+    for (size_t c = 0; c < ncol; c++) {
+        put(h, cols[c].numeric ? "<th class=\"n\">" : "<th>");
+        esc(h, cols[c].header);
+        put(h, "</th>");
+    }
+    put(h, "<th>scenario file</th></tr></thead><tbody>\n");
+    for (size_t i = 0; i < ov.count; i++) {
+        size_t s = ov.order[i];
+        put(h, rpt_overview_failing(&ov, s) ? "<tr class=\"failing\">" : "<tr>");
+        for (size_t c = 0; c < ncol; c++) {
+            char cell[256];
+            const char *text = cols[c].cell(&ov, s, cell, sizeof cell);
+            if (c == 0 && h->ctx->opt.run_id == 0) {
+                rpt_buf_printf(h->out, "<td><a href=\"#scenario-%zu\">", s);
+                esc(h, text);
+                put(h, "</a></td>");
+            } else if (cols[c].numeric) {
+                td_n(h, text);
+            } else {
+                put(h, "<td>");
+                esc(h, text);
+                put(h, "</td>");
+            }
+        }
+        put(h, "<td><code>");
+        esc(h, rpt_cell(&ov.verdicts, s, 5) != NULL ? rpt_cell(&ov.verdicts, s, 5) : "(unknown)");
+        put(h, "</code></td></tr>\n");
+    }
+    put(h, "</tbody></table>\n<p class=\"note\">Scenarios with a failing run come first. Convergence is over the runs "
+           "that did not stop early, from the last event that could change the truth (reports/SCHEMA.md, "
+           "&ldquo;Convergence of a run&rdquo;); the worst lost window is the longest over all runs.</p>\n");
+    rpt_overview_deinit(&ov);
+}
+
 static void section_summary(html *h)
 {
     int64_t total[4] = { 0, 0, 0, 0 };
@@ -424,21 +476,13 @@ static void section_summary(html *h)
                    total[2] > 0 ? "fail" : "note", total[2], total[3] > 0 ? "error" : "note", total[3],
                    total[3] == 1 ? "" : "s");
     if (h->ctx->opt.run_id > 0) rpt_buf_printf(h->out, " Only run %" PRId64 " is shown.", h->ctx->opt.run_id);
-    put(h, "</p>\n<div class=\"grid\"><div>\n<table><thead><tr><th>scenario</th><th class=\"n\">runs</th>"
-           "<th class=\"n\">pass</th><th class=\"n\">fail</th><th class=\"n\">error</th><th>scenario file</th>"
-           "</tr></thead><tbody>\n");
-    for (size_t r = 0; r < h->scen.count; r++) {
-        rpt_buf_printf(h->out, "<tr><td><a href=\"#scenario-%zu\">", r);
-        esc(h, rpt_cell(&h->scen, r, 0));
-        put(h, "</a></td>");
-        for (int c = 1; c <= 4; c++) td_n(h, rpt_cell(&h->scen, r, c));
-        put(h, "<td><code>");
-        esc(h, rpt_cell(&h->scen, r, 5) != NULL ? rpt_cell(&h->scen, r, 5) : "(unknown)");
-        put(h, "</code></td></tr>\n");
+    put(h, "</p>\n");
+    summary_overview(h);
+    if (h->ctx->opt.run_id == 0) {   /* one run: no aggregate chart */
+        put(h, "<div class=\"card\">\n");
+        verdict_chart(h);
+        put(h, "</div>\n");
     }
-    put(h, "</tbody></table>\n</div><div class=\"card\">\n");
-    verdict_chart(h);
-    put(h, "</div></div>\n");
     summary_failing(h);
     summary_builds(h);
     summary_campaigns(h);
@@ -460,7 +504,7 @@ typedef struct scenario_data {
 static void scenario_data_load(html *h, scenario_data *d)
 {
     rpt_q_convergence(h->ctx, &d->conv);
-    cdf_query(h, &d->conv_cdf, RPT_SQL_CONVERGENCE, "last_fault_end_ns IS NOT NULL");
+    cdf_query(h, &d->conv_cdf, RPT_SQL_CONVERGENCE, "verdict <> 'error'");
     rpt_q_lag(h->ctx, &d->lag);
     cdf_query(h, &d->lag50, "lag_p50_ns", "lag_count > 0");
     cdf_query(h, &d->lag99, "lag_p99_ns", "lag_count > 0");
@@ -484,13 +528,12 @@ static void card_convergence(html *h, const scenario_data *d, const char *name)
 {
     size_t b, e;
     range_of(&d->conv, 0, name, &b, &e);
-    put(h, "<div class=\"card\"><h4>Convergence after the last fault</h4>\n");
+    put(h, "<div class=\"card\"><h4>Convergence</h4>\n");
     if (b == e) {
-        put(h, "<p class=\"note\">No run of this scenario had a fault that ended, so there is no convergence "
-               "time after the last fault.</p></div>\n");
+        put(h, "<p class=\"note\">Every run of this scenario stopped early: no convergence to show.</p></div>\n");
         return;
     }
-    put(h, "<table><thead><tr><th class=\"n\">runs with a fault</th><th class=\"n\">never converged</th>"
+    put(h, "<table><thead><tr><th class=\"n\">runs</th><th class=\"n\">never converged</th>"
            "<th class=\"n\">p50</th><th class=\"n\">p90</th><th class=\"n\">p99</th><th class=\"n\">max</th>"
            "</tr></thead><tbody><tr>");
     td_n(h, rpt_cell(&d->conv, b, 1));
@@ -500,10 +543,10 @@ static void card_convergence(html *h, const scenario_data *d, const char *name)
     cdf_line line = { .rows = &d->conv_cdf, .name = "convergence time", .color = rpt_color(0) };
     range_of(&d->conv_cdf, 0, name, &line.b, &line.e);
     if (line.b == line.e) {
-        put(h, "<p class=\"note\">No run converged after its last fault: nothing to draw.</p>\n");
+        put(h, "<p class=\"note\">No run converged: nothing to draw.</p>\n");
     } else {
-        cdf_chart(h, "Time to converge after the last fault (CDF over seeds)",
-                  "time from the end of the last fault to convergence (s)", &line, 1);
+        cdf_chart(h, "Time to converge (CDF over seeds)",
+                  "time from the last change of the truth or fault end to convergence (s)", &line, 1);
     }
     int64_t never = rpt_cell_i64(&d->conv, b, 2);
     if (never > 0) {
@@ -688,9 +731,9 @@ static void card_traffic(html *h, const scenario_data *d, size_t s, int64_t runs
 
 static void section_scenarios(html *h)
 {
-    scenario_data d;
-    memset(&d, 0, sizeof d);
-    scenario_data_load(h, &d);
+    const scenario_data *dp = h->data;
+    if (dp == NULL) return;
+    const scenario_data d = *dp;
     put(h, "<section id=\"scenarios\">\n<h2>Scenarios</h2>\n<p class=\"note\">Distributions are over the seeds of "
            "each scenario. Percentiles are nearest-rank; a run that never converged counts as slower than any "
            "that did.</p>\n");
@@ -711,7 +754,6 @@ static void section_scenarios(html *h)
         put(h, "</div>\n</section>\n");
     }
     put(h, "</section>\n");
-    scenario_data_deinit(&d);
 }
 
 /* ========================================================================
@@ -801,7 +843,7 @@ static void sweep_chart(html *h, const rpt_rows *rows, size_t b, size_t e, const
     }
     rpt_chart c;
     rpt_chart_begin(&c, h->out,
-                    metric == 0 ? "Convergence after the last fault: p50 (solid), max (dashed)"
+                    metric == 0 ? "Convergence: p50 (solid), max (dashed)"
                                 : "Longest lost window over the runs",
                     CHART_W, 270.0);
     const char *labels[SWEEP_VALUES_MAX];
@@ -909,16 +951,19 @@ static void pick_runs(html *h)
     if (h->ctx->opt.run_id > 0) {
         rpt_query(h->ctx, &h->picked, "SELECT id, scenario_name FROM runs WHERE id = %" PRId64, h->ctx->opt.run_id);
     } else if (h->runs_total <= (int64_t)RPT_REPORT_ALL_RUNS_MAX) {
+        /* Failing and error runs first, then the passing ones. */
         char f[RPT_RUN_FILTER_MAX];
-        rpt_query(h->ctx, &h->picked, "SELECT id, scenario_name FROM runs WHERE 1 = 1%s ORDER BY scenario_name, id",
+        rpt_query(h->ctx, &h->picked,
+                  "SELECT id, scenario_name FROM runs WHERE 1 = 1%s ORDER BY verdict = 'pass', scenario_name, id",
                   rpt_run_filter(h->ctx, "id", f, sizeof f));
     } else {
         char f[RPT_RUN_FILTER_MAX];
         rpt_query(h->ctx, &h->picked,
-                  "SELECT id, s FROM (SELECT id, scenario_name AS s, row_number() OVER (PARTITION BY scenario_name "
+                  "SELECT id, s FROM (SELECT id, scenario_name AS s, verdict = 'pass' AS passed, "
+                  "row_number() OVER (PARTITION BY scenario_name "
                   "ORDER BY CASE verdict WHEN 'error' THEN 0 WHEN 'fail' THEN 1 ELSE 2 END, "
-                  "converged_ns IS NOT NULL, converged_ns - coalesce(last_fault_end_ns, 0) DESC, id) AS k "
-                  "FROM runs WHERE 1 = 1%s) WHERE k <= %u ORDER BY s, k, id",
+                  RPT_SQL_CONVERGENCE " IS NOT NULL, " RPT_SQL_CONVERGENCE " DESC, id) AS k "
+                  "FROM runs WHERE 1 = 1%s) WHERE k <= %u ORDER BY passed, s, k, id",
                   rpt_run_filter(h->ctx, "id", f, sizeof f), h->ctx->opt.worst_per_scenario);
     }
 }
@@ -1294,11 +1339,11 @@ static void section_runs(html *h)
     if (h->ctx->opt.run_id > 0) {
         put(h, "<p class=\"note\">The run selected with --run.</p>\n");
     } else if (h->runs_total <= (int64_t)RPT_REPORT_ALL_RUNS_MAX) {
-        put(h, "<p class=\"note\">Every run.</p>\n");
+        put(h, "<p class=\"note\">Every run, the failing ones first.</p>\n");
     } else {
         rpt_buf_printf(h->out,
                        "<p class=\"note\">The %u worst runs of each scenario (errors, failures, never converged, then "
-                       "slowest to converge after the last fault). Draw another with <code>distrosim report DB --run ID"
+                       "slowest to converge), the failing ones first. Draw another with <code>distrosim report DB --run ID"
                        "</code>.</p>\n",
                        h->ctx->opt.worst_per_scenario);
     }
@@ -1613,12 +1658,22 @@ void rpt_html_write(rpt_ctx *ctx, rpt_buf *out)
         h.has_sweeps = sweeps.count == 1 && rpt_cell_i64(&sweeps, 0, 0) > 0;
         rpt_rows_deinit(&sweeps);
         pick_runs(&h);
+        scenario_data data;
+        memset(&data, 0, sizeof data);
+        scenario_data_load(&h, &data);
+        h.data = &data;
+        h.windows = data.windows;
         page_toc(&h);
         section_summary(&h);
-        section_scenarios(&h);
-        if (h.has_sweeps) section_sweeps(&h);
+        if (ctx->opt.run_id == 0) {   /* one run (--run): no distributions over seeds, no sweep charts */
+            section_scenarios(&h);
+            if (h.has_sweeps) section_sweeps(&h);
+        }
         section_runs(&h);
         section_spacetime(&h);
+        h.data = NULL;
+        h.windows = NULL;
+        scenario_data_deinit(&data);
     }
     put(&h, "<p class=\"note\">Generated by <code>distrosim report</code> from the results database; times are "
             "virtual (simulated) time.</p>\n</main>\n</body>\n</html>\n");

@@ -485,11 +485,11 @@ START_TEST(test_html_sections_and_charts)
     static const char *const must[] = {
         "<!DOCTYPE html>", "<section id=\"summary\">", "<section id=\"scenarios\">", "<section id=\"sweeps\">",
         "<section id=\"runs\">", "<section id=\"spacetime\">", "Campaign summary", "Failing runs",
-        "Convergence after the last fault", "Anomaly windows", "Replication lag", "Traffic",
+        "Convergence</h4>", "Anomaly windows", "Replication lag", "Traffic",
         "Messages by type and fate", "Bytes sent by type", "Messages by node",
         "Divergent keys (cluster-wide), with faults shaded", "Membership view",
-        "Time to converge after the last fault (CDF over seeds)", "Lost and zombie windows by duration",
-        "Convergence after the last fault: p50 (solid), max (dashed)", "Longest lost window over the runs",
+        "Time to converge (CDF over seeds)", "Lost and zombie windows by duration",
+        "Convergence: p50 (solid), max (dashed)", "Longest lost window over the runs",
         "time since the run started (s)", "runs at or below (%)", "windows (count)",
         "cluster.distro.verify_interval (s)",
         /* repro commands of the failing runs, escaped */
@@ -508,6 +508,24 @@ START_TEST(test_html_sections_and_charts)
         ck_assert_msg(strstr(html, never[m]) == NULL, "the HTML contains \"%s\"", never[m]);
     }
     ck_assert_ptr_null(strstr(html, "beta \"x\""));   /* raw quotes would break attributes */
+    /* The page opens with the overview: one row per scenario, those with a
+     * failing or error run first (alpha, gamma, then beta), with the
+     * convergence percentiles and the worst lost window; the failing
+     * runs' timelines come before the passing ones. */
+    const char *ov = strstr(html, "<table class=\"overview\">");
+    ck_assert_ptr_nonnull(ov);
+    ck_assert(ov < strstr(html, "<h3>Failing runs</h3>"));
+    const char *alpha = strstr(ov, "<tr class=\"failing\"><td><a href=\"#scenario-0\">alpha</a></td>");
+    const char *gamma = strstr(ov, "<tr class=\"failing\"><td><a href=\"#scenario-2\">gamma</a></td>");
+    const char *beta = strstr(ov, "<tr><td><a href=\"#scenario-1\">beta");
+    ck_assert(alpha != NULL && gamma != NULL && beta != NULL && alpha < gamma && gamma < beta);
+    ck_assert_ptr_nonnull(strstr(alpha, "<td class=\"n\">12.500 s</td><td class=\"n\">never</td>"
+                                        "<td class=\"n\">never</td><td class=\"n\">1</td>"
+                                        "<td class=\"n\">10.000 s (3 runs)</td>"));
+    const char *run6 = strstr(html, "<section class=\"run\" id=\"run-6\">");   /* alpha seed 3: failed */
+    const char *run4 = strstr(html, "<section class=\"run\" id=\"run-4\">");   /* gamma: error */
+    const char *run1 = strstr(html, "<section class=\"run\" id=\"run-1\">");   /* alpha seed 1: passed */
+    ck_assert(run6 != NULL && run4 != NULL && run1 != NULL && run6 < run1 && run4 < run1);
     size_t charts = tst_check_charts(html);
     ck_assert_uint_ge(charts, 12);
     free(html);
@@ -533,6 +551,14 @@ START_TEST(test_html_deterministic)
     char *c = tst_html(&dir, db, &one, "c.html");
     ck_assert_ptr_nonnull(strstr(c, "Run 1: alpha, seed 1"));
     ck_assert_ptr_null(strstr(c, "Run 3:"));
+    /* A single-run report has no aggregate charts: no distributions over
+     * seeds, no sweeps, no verdict chart; the overview and the run stay. */
+    ck_assert_ptr_null(strstr(c, "<section id=\"scenarios\">"));
+    ck_assert_ptr_null(strstr(c, "<section id=\"sweeps\">"));
+    ck_assert_ptr_null(strstr(c, "CDF over seeds"));
+    ck_assert_ptr_null(strstr(c, "Verdicts per scenario"));
+    ck_assert_ptr_nonnull(strstr(c, "<table class=\"overview\">"));
+    ck_assert_ptr_nonnull(strstr(c, "<section class=\"run\" id=\"run-1\">"));
     (void)tst_check_charts(c);
     free(a);
     free(b);

@@ -120,7 +120,8 @@ int64_t rpt_q_runs_without_campaign(rpt_ctx *ctx);
 /* id, scenario, seed, verdict, failure, repro of non-passing runs; at most
  * RPT_REPORT_FAILING_LISTED_MAX + 1 rows (one more says "there are more") */
 void rpt_q_failing(rpt_ctx *ctx, rpt_rows *rows);
-/* scenario, runs with a fault that ended, never converged, p50, p90, p99, max */
+/* scenario, runs (errors aside), never converged, p50, p90, p99, max of the
+ * runs' convergence (RPT_SQL_CONVERGENCE; -1 = never) */
 void rpt_q_convergence(rpt_ctx *ctx, rpt_rows *rows);
 /* scenario, runs with lag samples, samples, median run p50, median run p99,
  * worst run max */
@@ -129,6 +130,44 @@ void rpt_q_lag(rpt_ctx *ctx, rpt_rows *rows);
  * fault ended; -1: never), longest lost window, first run_params id, runs
  * with a fault */
 void rpt_q_sweep(rpt_ctx *ctx, rpt_rows *rows);
+
+/* --- The overview (rpt_report.c) -------------------------------------------
+ *
+ * One row per scenario, the scenarios with a failing or error run first
+ * (then by name), one column per entry of rpt_overview_columns(): what the
+ * HTML report opens with and the Markdown report's first table.  A column
+ * is a header and a function that writes its cell; to add one, load what it
+ * reads in rpt_overview_load (a query keyed by scenario name, ordered by
+ * it, found with rpt_overview_find) and add an entry to the table. */
+
+typedef struct rpt_window_stats rpt_window_stats;
+
+typedef struct rpt_overview {
+    rpt_rows verdicts;           /* rpt_q_verdicts */
+    rpt_rows convergence;        /* rpt_q_convergence */
+    const rpt_window_stats *windows;   /* borrowed: rpt_fold_windows over `verdicts`; NULL: not folded */
+    size_t *order;               /* rows of `verdicts` in display order */
+    size_t count;
+} rpt_overview;
+
+typedef struct rpt_overview_column {
+    const char *header;
+    bool numeric;                /* right-aligned */
+    /* Writes the cell for row `s` of ov->verdicts into buf and returns it. */
+    const char *(*cell)(const rpt_overview *ov, size_t s, char *buf, size_t size);
+} rpt_overview_column;
+
+const rpt_overview_column *rpt_overview_columns(size_t *count);
+/* Loads the overview; `verdicts` (an rpt_q_verdicts result, moved into
+ * ov) and `windows` (its rpt_fold_windows, borrowed) are what the caller
+ * already has, so the big tables are scanned once. */
+void rpt_overview_load(rpt_ctx *ctx, rpt_overview *ov, rpt_rows *verdicts, const rpt_window_stats *windows);
+void rpt_overview_deinit(rpt_overview *ov);
+/* The row of `rows` (ordered by column 0) whose column 0 is `scenario`;
+ * rows->count when none. */
+size_t rpt_overview_find(const rpt_rows *rows, const char *scenario);
+/* Whether row `s` of ov->verdicts has a failing or error run. */
+bool rpt_overview_failing(const rpt_overview *ov, size_t s);
 
 /* --- Folds of the big child tables (rpt_fold.c) ---------------------------- */
 
@@ -153,13 +192,13 @@ void rpt_runmap_deinit(rpt_runmap *map);
 #define RPT_WINDOW_KINDS 6       /* the CHECK constraint of windows.kind */
 #define RPT_WINDOW_BUCKETS 8     /* <1 ms, six decades up to >=100 s, open at end */
 
-typedef struct rpt_window_stats {
+struct rpt_window_stats {
     int64_t count;               /* windows */
     int64_t runs;                /* runs with at least one */
     int64_t longest_ns;          /* an open window lasts to its run's end; -1 = no window */
     int64_t open;                /* still open at the end of their run */
     int64_t buckets[RPT_WINDOW_BUCKETS];
-} rpt_window_stats;
+};
 
 const char *rpt_window_kind_name(size_t k);      /* k < RPT_WINDOW_KINDS, alphabetical */
 const char *rpt_window_bucket_name(size_t b);    /* b < RPT_WINDOW_BUCKETS */
