@@ -584,7 +584,7 @@ END_TEST
  * event for event, with the same counters, as without it. */
 typedef struct trace_count {
     uint64_t events;
-    uint64_t notes[RUN_NOTE_SAMPLE + 1];
+    uint64_t notes[RUN_NOTE_LAG + 1];
 } trace_count;
 
 static void count_event(void *ctx, const sim_trace_record *rec, const sim_message *msg)
@@ -632,6 +632,7 @@ START_TEST(test_trace_leaves_the_run_alone)
     ck_assert_uint_gt(count.notes[RUN_NOTE_MODEL], 0);
     ck_assert_uint_gt(count.notes[RUN_NOTE_HARNESS], 0);
     ck_assert_uint_eq(count.notes[RUN_NOTE_SAMPLE], b.row.samples_count);
+    ck_assert_uint_eq(count.notes[RUN_NOTE_LAG], b.row.lag.count);   /* one per replication lag */
     run_result_deinit(&a);
     run_result_deinit(&b);
     scn_config_deinit(&cfg);

@@ -293,6 +293,9 @@ void cli_perfetto_note(void *ctx, const run_note *note)
         if (s->node == 0) counter(p, "divergent keys", s->at_ns, s->divergent_keys);
         break;
     }
+    case RUN_NOTE_LAG:   /* reports/SCHEMA.md: acceptance to the last up node's first listing */
+        counter(p, "replication lag (us)", note->at_ns, note->value_ns / 1000u);
+        break;
     }
 }
 

@@ -92,6 +92,7 @@ struct obs {
     sim_time_ns *lags;
     size_t lags_len;
     size_t lags_cap;
+    sim_time_ns *lag_at;        /* [i]: when lags[i] completed; lags_cap entries */
     sim_time_ns *node_lags;     /* acceptance to each other node's first listing */
     size_t node_lags_len;
     size_t node_lags_cap;
@@ -314,10 +315,20 @@ static void record_listing(obs *o, obs_client *cl, obs_pair *p)
     for (uint32_t m = 0; m < o->n; m++) up_count += o->up[m];
     if (!cl->lag_done && cl->reached >= up_count) {
         /* Acceptance to the last up node's first listing. */
+        size_t cap = o->lags_cap;
         if (!SIM_VEC_RESERVE(o->lags, o->lags_len, o->lags_cap, 1)) {
             obs_nomem(o, "replication lags");
             return;
         }
+        if (o->lags_cap != cap || o->lag_at == NULL) {   /* the instants grow with the lags */
+            sim_time_ns *grown = sim_realloc(o->lag_at, o->lags_cap * sizeof *grown);
+            if (grown == NULL) {
+                obs_nomem(o, "replication lag instants");
+                return;
+            }
+            o->lag_at = grown;
+        }
+        o->lag_at[o->lags_len] = cl->last_reach_ns;
         o->lags[o->lags_len++] = cl->last_reach_ns - cl->accepted_ns;
         cl->lag_done = true;
     }
@@ -646,6 +657,7 @@ void obs_destroy(obs *o)
     free(o->windows);
     free(o->samples);
     free(o->lags);
+    free(o->lag_at);
     free(o);
 }
 
@@ -773,6 +785,12 @@ const sim_time_ns *obs_lags(const obs *o, size_t *count)
 {
     *count = o->lags_len;
     return o->lags;
+}
+
+const sim_time_ns *obs_lag_times(const obs *o, size_t *count)
+{
+    *count = o->lags_len;
+    return o->lag_at;
 }
 
 const sim_time_ns *obs_node_lags(const obs *o, size_t *count)

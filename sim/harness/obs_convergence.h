@@ -171,6 +171,9 @@ const obs_sample *obs_samples(const obs *o, size_t *count);
 /* Replication lags: for each registration, acceptance to the first listing
  * on the last up node, in completion order. */
 const sim_time_ns *obs_lags(const obs *o, size_t *count);
+/* When each of obs_lags completed (the last up node's first listing), in
+ * the same order; `*count` is obs_lags' count. */
+const sim_time_ns *obs_lag_times(const obs *o, size_t *count);
 /* For each registration and each node but the accepting one, acceptance
  * to that node's first listing, in listing order. */
 const sim_time_ns *obs_node_lags(const obs *o, size_t *count);

@@ -900,6 +900,14 @@ static void trace_samples(const run_ctx *r)
                        .sample = &samples[i] };
         r->trace->note(r->trace->note_ctx, &n);
     }
+    /* The replication lags, each at the instant it completed. */
+    const sim_time_ns *lags = obs_lags(r->observer, &count);
+    const sim_time_ns *at = obs_lag_times(r->observer, &count);
+    for (size_t i = 0; i < count; i++) {
+        run_note n = { .kind = RUN_NOTE_LAG, .at_ns = at[i], .end_ns = at[i], .nodes = 0, .node = -1, .text = "",
+                       .value_ns = lags[i] };
+        r->trace->note(r->trace->note_ctx, &n);
+    }
 }
 
 /* --- Results ------------------------------------------------------------------------------ */

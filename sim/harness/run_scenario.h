@@ -31,6 +31,7 @@ typedef enum run_note_kind {
     RUN_NOTE_HARNESS,    /* another harness event: churn, a link restored, a nemesis fault's end */
     RUN_NOTE_MODEL,      /* a model happening on `node` ("member node=0 peer=2 UP->DOWN") */
     RUN_NOTE_SAMPLE,     /* a sample of `node` */
+    RUN_NOTE_LAG,        /* a registration reached the last up node at at_ns; `value_ns` its replication lag */
 } run_note_kind;
 
 typedef struct run_note {
@@ -41,6 +42,7 @@ typedef struct run_note {
     int32_t node;                   /* MODEL, SAMPLE: the node; else -1 */
     const char *text;               /* what the text trace prints after the sequence number */
     const obs_sample *sample;       /* SAMPLE; else NULL */
+    sim_time_ns value_ns;           /* LAG; else 0 */
 } run_note;
 
 typedef void run_note_fn(void *ctx, const run_note *note);
