@@ -39,6 +39,10 @@
 /* Lanes of the space-time diagram and nodes of a run timeline: 64 lanes of
  * 170 px is already an 11,000 px wide picture; Nacos clusters have 3-50. */
 #define RPT_SPACETIME_LANES_MAX 64u
+/* Message types with a colour of their own in the space-time diagram and
+ * its legend: the palette twice (the second round dashed); Nacos 1.4.2 has
+ * fewer request and response types than that. */
+#define RPT_SPACETIME_TYPES_MAX (2u * RPT_PALETTE_SIZE)
 #define RPT_TIMELINE_NODES_MAX 64u
 #define FAULT_FILL "#f6caca"
 #define CHART_W 580.0
@@ -1406,11 +1410,11 @@ static int i64_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The default window: it starts just before the first message sent at or
- * after the end of the run's last fault (or the first message of the
- * trace), and is 40 median flight times long, so a typical arrow falls about
- * 16 px on the 640 px time axis and its direction reads at a glance; at
- * least 10 ms, at most 10 s. */
+/* The default window: around the first fault (a quarter of it before the
+ * fault starts), or from just before the first message of a trace without
+ * faults; 40 median flight times long, so a typical arrow falls about 16 px
+ * on the 640 px time axis and its direction reads at a glance; at least
+ * 10 ms, at most 10 s. */
 static void st_window(html *h, const rpt_trace *t, st_view *sv)
 {
     const rpt_report_options *o = &h->ctx->opt;
@@ -1419,20 +1423,11 @@ static void st_window(html *h, const rpt_trace *t, st_view *sv)
         sv->to_ns = (int64_t)o->window_to_ns;
         return;
     }
-    int64_t after = INT64_MIN;
-    if (sv->has_run) {
-        rpt_rows rows = { 0 };
-        rpt_query(h->ctx, &rows, "SELECT last_fault_end_ns FROM runs WHERE id = %" PRId64, o->run_id);
-        if (rows.count == 1 && !rpt_cell_null(&rows, 0, 0)) after = rpt_cell_i64(&rows, 0, 0);
-        rpt_rows_deinit(&rows);
-    }
+    /* The first fault: the trace's first fault slice, else the run's first
+     * fault in the database; with neither, the first message. */
+    int64_t first_fault = t->spans_count > 0 ? t->spans[0].start_ns : INT64_MIN;
+    if (first_fault == INT64_MIN && sv->faults.count > 0) first_fault = rpt_cell_i64(&sv->faults, 0, 0);
     int64_t from = t->arrows_count > 0 ? t->arrows[0].send_ns : 0;
-    for (size_t a = 0; a < t->arrows_count; a++) {  /* arrows are sorted by send time */
-        if (t->arrows[a].send_ns >= after) {
-            from = t->arrows[a].send_ns;
-            break;
-        }
-    }
     int64_t span = 1000000000;
     int64_t *flight = t->arrows_count > 0 ? sim_calloc(t->arrows_count, sizeof *flight) : NULL;
     if (flight != NULL) {
@@ -1442,8 +1437,37 @@ static void st_window(html *h, const rpt_trace *t, st_view *sv)
         free(flight);
     }
     span = span < 10000000 ? 10000000 : span > 10000000000 ? 10000000000 : span;
-    sv->from_ns = from - span / 20 > 0 ? from - span / 20 : 0;
+    if (first_fault != INT64_MIN) {
+        /* Around the first fault: a quarter of the window before it (what
+         * the cluster did), three quarters after (what the fault did). */
+        sv->from_ns = first_fault - span / 4 > 0 ? first_fault - span / 4 : 0;
+    } else {
+        sv->from_ns = from - span / 20 > 0 ? from - span / 20 : 0;
+    }
     sv->to_ns = sv->from_ns + span;
+}
+
+/* In flight this long or longer is stalled: 50 median flight times, at
+ * least 1 s (a lost packet's first retransmission is 200 ms or more; a
+ * connection held by a partition or a pause waits seconds). */
+static int64_t stalled_threshold(const rpt_trace *t)
+{
+    int64_t threshold = 1000000000;
+    int64_t *flight = t->arrows_count > 0 ? sim_calloc(t->arrows_count, sizeof *flight) : NULL;
+    if (flight == NULL) return threshold;
+    for (size_t a = 0; a < t->arrows_count; a++) flight[a] = t->arrows[a].recv_ns - t->arrows[a].send_ns;
+    rpt_sort(flight, t->arrows_count, sizeof *flight, i64_cmp);
+    int64_t median = flight[t->arrows_count / 2];
+    free(flight);
+    return median > threshold / 50 ? median * 50 : threshold;
+}
+
+/* The dash of a message type's colour index: the palette's second round
+ * is dashed, a stalled message is drawn solid and thick. */
+static const char *type_dash(size_t color, bool stall)
+{
+    if (stall) return "";
+    return color >= RPT_PALETTE_SIZE ? " stroke-dasharray=\"7 2\"" : "";
 }
 
 static void st_draw(html *h, const rpt_trace *t, const st_view *sv)
@@ -1468,30 +1492,64 @@ static void st_draw(html *h, const rpt_trace *t, const st_view *sv)
     for (size_t l = 0; l < lanes; l++) {
         rpt_chart_text(&c, rpt_chart_px(&c, (double)l), c.top - 8, "middle", "ln", labels[l]);
     }
-    for (size_t r = 0; r < sv->faults.count; r++) {
+    /* Faults: on the lanes they hit (the trace's fault slices); a trace
+     * without them gets the run's faults across every lane. */
+    double w_from = seconds(sv->from_ns), w_to = seconds(sv->to_ns);
+    for (size_t k = 0; k < t->spans_count; k++) {
+        const rpt_trace_span *sp = &t->spans[k];
+        size_t l = 0;
+        while (l < lanes && t->lanes[l].tid != sp->tid) l++;   /* bound: lanes */
+        double a = seconds(sp->start_ns), b = seconds(sp->end_ns > sp->start_ns ? sp->end_ns : sp->start_ns + 1);
+        if (l == lanes || b < w_from || a > w_to) continue;
+        rpt_chart_rect(&c, (double)l - 0.45, a < w_from ? w_from : a, (double)l + 0.45, b > w_to ? w_to : b,
+                       FAULT_FILL, t->names[sp->name]);
+    }
+    for (size_t r = 0; t->spans_count == 0 && r < sv->faults.count; r++) {
         double a = seconds(rpt_cell_i64(&sv->faults, r, 0));
-        double b = rpt_cell_null(&sv->faults, r, 1) ? seconds(sv->to_ns) : seconds(rpt_cell_i64(&sv->faults, r, 1));
-        if (b < seconds(sv->from_ns) || a > seconds(sv->to_ns)) continue;
-        a = a < seconds(sv->from_ns) ? seconds(sv->from_ns) : a;
-        b = b > seconds(sv->to_ns) ? seconds(sv->to_ns) : b;
+        double b = rpt_cell_null(&sv->faults, r, 1) ? w_to : seconds(rpt_cell_i64(&sv->faults, r, 1));
+        if (b < w_from || a > w_to) continue;
+        a = a < w_from ? w_from : a;
+        b = b > w_to ? w_to : b;
         rpt_chart_rect(&c, -0.5, a, (double)lanes - 0.5, b, FAULT_FILL, rpt_cell(&sv->faults, r, 2));
     }
     rpt_buf_put(h->out, "<path class=\"ax\" d=\"");
     for (size_t l = 0; l < lanes; l++) {
         rpt_buf_printf(h->out, "M%.1f %.1fV%.1f", rpt_chart_px(&c, (double)l), c.top, c.bottom);
     }
+    /* A distinct colour per message type: the types drawn, in name order,
+     * take the palette in turn, and a second round of it is dashed. */
+    size_t *rank = sim_calloc(t->names_count + 1, sizeof *rank);
+    if (rank == NULL) {
+        (void)rpt_fail(h->ctx, SIM_ERR_NOMEM, "rpt_html", "out of memory colouring %zu message types", t->names_count);
+        return;
+    }
+    for (size_t a = 0; a < t->arrows_count; a++) {
+        const rpt_trace_arrow *ar = &t->arrows[a];
+        if (ar->recv_ns >= sv->from_ns && ar->send_ns <= sv->to_ns) rank[ar->name] = 1;
+    }
+    for (size_t k = 0; k < t->drops_count; k++) {
+        const rpt_trace_drop *d = &t->drops[k];
+        if (d->drop_ns >= sv->from_ns && d->send_ns <= sv->to_ns) rank[d->name] = 1;
+    }
+    size_t types = 0;
+    for (size_t k = 0; k < t->names_count; k++) {
+        if (rank[k] != 0) rank[k] = ++types;   /* 1-based; 0: not drawn */
+    }
     rpt_buf_put(h->out, "\"/>\n<defs>");
-    for (size_t k = 0; k < t->names_count && k < 64; k++) {
+    for (size_t k = 0; k < types && k < RPT_SPACETIME_TYPES_MAX; k++) {
         rpt_buf_printf(h->out, "<marker id=\"ah%zu\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" "
                                "markerHeight=\"7\" orient=\"auto\"><path d=\"M0 0L10 5L0 10z\" fill=\"%s\"/></marker>",
                        k, rpt_color(k));
     }
+    rpt_buf_put(h->out, "<marker id=\"stx\" viewBox=\"0 0 10 10\" refX=\"5\" refY=\"5\" markerWidth=\"9\" "
+                        "markerHeight=\"9\"><path d=\"M1 1L9 9M9 1L1 9\" stroke=\"#c62828\" stroke-width=\"2\"/></marker>");
     rpt_buf_printf(h->out, "<clipPath id=\"stclip\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/></clipPath>"
                            "</defs>\n<g clip-path=\"url(#stclip)\">\n",
                    c.left, c.top, c.right - c.left, c.bottom - c.top);
-    size_t drawn = 0, skipped = 0;
-    bool used[64];
-    memset(used, 0, sizeof used);
+    /* Stalled: in flight far longer than a typical message (a connection
+     * held by a partition or a pause until it healed). */
+    int64_t stall_ns = stalled_threshold(t);
+    size_t drawn = 0, skipped = 0, stalled = 0, dropped = 0;
     for (size_t a = 0; a < t->arrows_count; a++) {
         const rpt_trace_arrow *ar = &t->arrows[a];
         if (ar->recv_ns < sv->from_ns || ar->send_ns > sv->to_ns) continue;
@@ -1503,15 +1561,18 @@ static void st_draw(html *h, const rpt_trace *t, const st_view *sv)
         while (ls < lanes && t->lanes[ls].tid != ar->src_tid) ls++;   /* bound: lanes */
         while (ld < lanes && t->lanes[ld].tid != ar->dst_tid) ld++;
         if (ls == lanes || ld == lanes) continue;
-        size_t color = ar->name < 64 ? ar->name : 63;
-        used[color] = true;
+        size_t color = rank[ar->name] - 1;
+        bool stall = ar->recv_ns - ar->send_ns >= stall_ns;
+        stalled += stall;
         double x1 = rpt_chart_px(&c, (double)ls), x2 = rpt_chart_px(&c, (double)ld);
         if (ls == ld) x2 += 24.0;                  /* a message to itself: a short hook */
         char lat[32], at[32];
-        rpt_buf_printf(h->out, "<path d=\"M%.1f %.1fL%.1f %.1f\" stroke=\"%s\" stroke-width=\"1.2\" "
+        rpt_buf_printf(h->out, "<path d=\"M%.1f %.1fL%.1f %.1f\" stroke=\"%s\" stroke-width=\"%s\"%s "
                                "marker-end=\"url(#ah%zu)\"><title>",
                        x1, rpt_chart_py(&c, seconds(ar->send_ns)), x2, rpt_chart_py(&c, seconds(ar->recv_ns)),
-                       rpt_color(color), color);
+                       rpt_color(color), stall ? "2.4" : "1.2", type_dash(color, stall),
+                       color < RPT_SPACETIME_TYPES_MAX ? color : RPT_SPACETIME_TYPES_MAX - 1);
+        if (stall) rpt_buf_put(h->out, "stalled: ");
         esc(h, t->names[ar->name]);
         rpt_buf_put(h->out, ": ");
         esc(h, t->lanes[ls].name);
@@ -1521,6 +1582,37 @@ static void st_draw(html *h, const rpt_trace *t, const st_view *sv)
                        rpt_fmt_ns_i64(ar->recv_ns - ar->send_ns, lat, sizeof lat));
         c.marks++;
         drawn++;
+    }
+    /* Dropped messages: from the send to where they were lost, dashed, with
+     * a cross. */
+    for (size_t k = 0; k < t->drops_count; k++) {
+        const rpt_trace_drop *d = &t->drops[k];
+        if (d->drop_ns < sv->from_ns || d->send_ns > sv->to_ns) continue;
+        if (drawn == RPT_REPORT_ARROWS_MAX) {
+            skipped++;
+            continue;
+        }
+        size_t ls = 0, ld = 0;
+        while (ls < lanes && t->lanes[ls].tid != d->src_tid) ls++;   /* bound: lanes */
+        while (ld < lanes && t->lanes[ld].tid != d->dst_tid) ld++;
+        if (ls == lanes || ld == lanes) continue;
+        size_t color = rank[d->name] - 1;
+        double x1 = rpt_chart_px(&c, (double)ls), x2 = rpt_chart_px(&c, (double)ld);
+        if (ls == ld) x2 += 24.0;
+        char at[32];
+        rpt_buf_printf(h->out, "<path d=\"M%.1f %.1fL%.1f %.1f\" stroke=\"%s\" stroke-width=\"1.2\" "
+                               "stroke-dasharray=\"2 3\" marker-end=\"url(#stx)\"><title>",
+                       x1, rpt_chart_py(&c, seconds(d->send_ns)), x2, rpt_chart_py(&c, seconds(d->drop_ns)),
+                       rpt_color(color));
+        esc(h, t->names[d->why]);
+        rpt_buf_put(h->out, ": ");
+        esc(h, t->lanes[ls].name);
+        rpt_buf_put(h->out, " \xE2\x86\x92 ");
+        esc(h, t->lanes[ld].name);
+        rpt_buf_printf(h->out, ", sent at %s</title></path>\n", rpt_fmt_ns_i64(d->send_ns, at, sizeof at));
+        c.marks++;
+        drawn++;
+        dropped++;
     }
     for (size_t m = 0; m < t->marks_count; m++) {
         double y = seconds(t->marks[m].at_ns);
@@ -1534,15 +1626,31 @@ static void st_draw(html *h, const rpt_trace *t, const st_view *sv)
         c.marks++;
     }
     rpt_buf_put(h->out, "</g>\n");
-    const char *names[64], *colors[64];
+    const char *names[RPT_SPACETIME_TYPES_MAX + 2], *colors[RPT_SPACETIME_TYPES_MAX + 2];
     size_t nl = 0;
-    for (size_t k = 0; k < t->names_count && k < 64; k++) {
-        if (!used[k]) continue;
+    for (size_t k = 0; k < t->names_count && nl < RPT_SPACETIME_TYPES_MAX; k++) {
+        if (rank[k] == 0) continue;
         names[nl] = t->names[k];
-        colors[nl++] = rpt_color(k);
+        colors[nl++] = rpt_color(rank[k] - 1);
+    }
+    if (dropped > 0) {
+        names[nl] = "dropped (dotted, \xC3\x97)";
+        colors[nl++] = "#c62828";
+    }
+    if (stalled > 0) {
+        names[nl] = "stalled (thick)";
+        colors[nl++] = "#57606a";
     }
     rpt_chart_legend_column(&c, c.right + 18, c.top + 10, names, colors, nl);
     rpt_chart_end(&c);
+    free(rank);
+    if (stalled > 0 || dropped > 0) {
+        char limit[32];
+        rpt_buf_printf(h->out, "<p class=\"note\">%zu dropped message%s drawn dotted to where it was lost; %zu "
+                               "stalled message%s (in flight %s or longer) drawn thick.</p>\n",
+                       dropped, dropped == 1 ? "" : "s", stalled, stalled == 1 ? "" : "s",
+                       rpt_fmt_ns_i64(stall_ns, limit, sizeof limit));
+    }
     if (drawn == 0) {
         put(h, "<p class=\"note\">No message was in flight in this window: choose another with --window.</p>\n");
     }
@@ -1616,11 +1724,12 @@ static void section_spacetime(html *h)
     st_window(h, &t, &sv);
     put(h, "<p class=\"note\">Trace <code>");
     esc(h, h->ctx->opt.trace_path);
-    rpt_buf_printf(h->out, "</code>: %zu messages, %zu lanes. Time runs downwards; each arrow goes from the send to "
-                           "the arrival at the receiver; messages the network dropped (partition, loss, a down "
-                           "receiver) have no arrow.%s</p>\n",
-                   t.arrows_count, t.lanes_count,
-                   sv.has_run ? " Faults of the run are shaded." : " Give --run ID to shade the run's faults.");
+    rpt_buf_printf(h->out, "</code>: %zu messages delivered, %zu dropped, %zu lanes. Time runs downwards; each arrow "
+                           "goes from the send to the arrival at the receiver, one colour per message type; a "
+                           "message the network dropped (partition, loss, a down receiver) is dotted up to where "
+                           "it was lost; one held far longer than the others (stalled) is thick. Faults are "
+                           "shaded on the lanes of the nodes they hit.</p>\n",
+                   t.arrows_count, t.drops_count, t.lanes_count);
     if (t.lanes_count == 0) {
         put(h, "<p class=\"note\">The trace has no tracks with messages.</p>\n");
     } else {

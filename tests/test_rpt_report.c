@@ -933,6 +933,26 @@ static void tst_perfetto_events(cli_perfetto *p)
     }
 }
 
+/* More of a run, for the space-time diagram: a message lost to a
+ * partition, one stalled for 1.5 s, and a crash of node 2 from 70.05 s to
+ * 70.08 s (a fault slice on node 2's track only). */
+static void tst_perfetto_more(cli_perfetto *p)
+{
+    sim_message lost = { .dropped = SIM_DROP_PARTITION, .src = 1, .dst = 2, .type = 3, .bytes = 100,
+                         .sent_at_ns = 70 * SIM_S + 20 * SIM_MS };
+    sim_trace_record rec = { .at_ns = 70 * SIM_S + 30 * SIM_MS, .seq = 20, .node = 2, .incarnation = 1,
+                             .kind = SIM_KIND_DELIVER };
+    cli_perfetto_event(p, &rec, &lost);
+    sim_message slow = { .dropped = -1, .src = 2, .dst = 1, .type = 4, .bytes = 100,
+                         .sent_at_ns = 68 * SIM_S + 560 * SIM_MS };
+    rec = (sim_trace_record){ .at_ns = 70 * SIM_S + 60 * SIM_MS, .seq = 21, .node = 1, .incarnation = 1,
+                              .kind = SIM_KIND_DELIVER };
+    cli_perfetto_event(p, &rec, &slow);
+    run_note crash = { .kind = RUN_NOTE_FAULT, .at_ns = 70 * SIM_S + 50 * SIM_MS, .end_ns = 70 * SIM_S + 80 * SIM_MS,
+                       .nodes = 1u << 2, .node = -1, .text = "fault 9: crash node 2" };
+    cli_perfetto_note(p, &crash);
+}
+
 static char *tst_write_perfetto(const tst_dir *dir, const char *name)
 {
     char *path = tst_path(dir->path, name);
@@ -944,6 +964,7 @@ static char *tst_write_perfetto(const tst_dir *dir, const char *name)
     cli_perfetto *p = cli_perfetto_open(f, 3, names);
     ck_assert_ptr_nonnull(p);
     tst_perfetto_events(p);
+    if (strstr(name, "more") != NULL) tst_perfetto_more(p);
     ck_assert_int_eq(cli_perfetto_close(p), 0);
     ck_assert_int_eq(fclose(f), 0);
     return path;
@@ -1013,19 +1034,48 @@ START_TEST(test_spacetime_from_perfetto)
     char *html = tst_html(&dir, db, &opt, "st.html");
     const char *st = strstr(html, "<section id=\"spacetime\">");
     ck_assert_ptr_nonnull(st);
-    ck_assert_ptr_nonnull(strstr(st, "4 messages, 3 lanes"));
+    ck_assert_ptr_nonnull(strstr(st, "4 messages delivered, 0 dropped, 3 lanes"));
     ck_assert_uint_eq(tst_count(st, "marker-end=\"url(#ah"), 2);
     ck_assert_ptr_nonnull(strstr(st, "node 0 (10.0.0.1:8848)"));
     ck_assert_ptr_nonnull(strstr(st, "checksum: node 0 (10.0.0.1:8848)"));
     ck_assert_ptr_nonnull(strstr(st, "in flight 2.000 ms"));
     ck_assert_ptr_nonnull(strstr(st, "<title>fault</title>"));
     (void)tst_check_charts(html);
-    /* The default window (no --window) starts at the first message after
-     * the run's last fault ended (40 s): the one sent at 69 s. */
+    /* The default window (no --window), for a trace without fault slices:
+     * around the run's first fault in the database (30 s), 40 median
+     * flights (2 ms) long from a quarter of it before. */
     opt.window_from_ns = opt.window_to_ns = 0;
     char *dflt = tst_html(&dir, db, &opt, "st2.html");
-    ck_assert_uint_ge(tst_count(strstr(dflt, "<section id=\"spacetime\">"), "marker-end=\"url(#ah"), 1);
+    ck_assert_ptr_nonnull(strstr(dflt, "Messages between nodes from 29.980 s to 30.060 s"));
     free(dflt);
+    /* A dropped message is drawn dotted to where it was lost, a stalled one
+     * thick, the crash only on node 2's lane, each message type in a colour
+     * of its own; the default window is around the first fault (70.05 s):
+     * 40 median flights (2 ms) = 80 ms, from a quarter of it before. */
+    char *more = tst_write_perfetto(&dir, "more.json");
+    opt.trace_path = more;
+    char *m = tst_html(&dir, db, &opt, "st3.html");
+    const char *ms = strstr(m, "<section id=\"spacetime\">");
+    ck_assert_ptr_nonnull(ms);
+    ck_assert_ptr_nonnull(strstr(ms, "5 messages delivered, 1 dropped, 3 lanes"));
+    ck_assert_ptr_nonnull(strstr(ms, "Messages between nodes from 70.030 s to 70.110 s"));
+    ck_assert_uint_eq(tst_count(ms, "marker-end=\"url(#stx)\""), 1);
+    ck_assert_ptr_nonnull(strstr(ms, "<title>checksum dropped (partition): node 1"));
+    ck_assert_uint_eq(tst_count(ms, "<title>stalled: "), 1);
+    ck_assert_ptr_nonnull(strstr(ms, "stroke-width=\"2.4\""));
+    ck_assert_ptr_nonnull(strstr(ms, "1 dropped message drawn dotted to where it was lost; 1 stalled message"));
+    const char *crash = strstr(ms, "fault 9: crash node 2</title>");
+    ck_assert_ptr_nonnull(crash);
+    ck_assert_uint_eq(tst_count(ms, "fault 9: crash node 2</title>"), 1);   /* one lane, not every lane */
+    ck_assert_ptr_nonnull(strstr(ms, "dropped (dotted, "));
+    ck_assert_ptr_nonnull(strstr(ms, "stalled (thick)"));
+    /* Distinct colours: the two types drawn take the palette's first two. */
+    ck_assert_ptr_nonnull(strstr(ms, "<marker id=\"ah0\""));
+    ck_assert_ptr_nonnull(strstr(ms, "<marker id=\"ah1\""));
+    ck_assert_ptr_null(strstr(ms, "<marker id=\"ah2\""));
+    (void)tst_check_charts(m);
+    free(m);
+    free(more);
     free(html);
     free(trace);
     free(db);

@@ -354,6 +354,25 @@ typedef struct rpt_trace_mark {
     uint32_t name;               /* index into names */
 } rpt_trace_mark;
 
+/* A message lost on the way (distrosim's "drop" instants): sent by
+ * `src_tid` at send_ns, lost at `dst_tid` at drop_ns. */
+typedef struct rpt_trace_drop {
+    int64_t send_ns;
+    int64_t drop_ns;
+    uint32_t src_tid;
+    uint32_t dst_tid;
+    uint32_t name;               /* the message type: index into names */
+    uint32_t why;                /* the whole mark, "TYPE dropped (REASON)": index into names */
+} rpt_trace_drop;
+
+/* A fault on one lane (distrosim's "X" slices of category "fault"). */
+typedef struct rpt_trace_span {
+    int64_t start_ns;
+    int64_t end_ns;
+    uint32_t tid;
+    uint32_t name;               /* index into names */
+} rpt_trace_span;
+
 /* The messages and global marks of a Chrome/Perfetto trace JSON: flows
  * ("s" paired with "f" by id) become arrows, thread_name metadata names
  * lanes, global instants ("s":"g") become marks. */
@@ -361,6 +380,8 @@ typedef struct rpt_trace {
     rpt_trace_lane *lanes; size_t lanes_count;       /* sorted by tid */
     rpt_trace_arrow *arrows; size_t arrows_count;    /* sorted by (send, recv, src, dst, name) */
     rpt_trace_mark *marks; size_t marks_count;       /* sorted by (at, name) */
+    rpt_trace_drop *drops; size_t drops_count;       /* sorted by (drop, send, src, dst, why) */
+    rpt_trace_span *spans; size_t spans_count;       /* sorted by (start, tid, end, name) */
     char **names; size_t names_count;                /* message and mark names, sorted */
     size_t unpaired;                                 /* flow halves without a partner */
     char trace_hash[17];         /* the run's trace hash (16 hex digits) when the file names it; "" = unknown */
