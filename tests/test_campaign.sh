@@ -84,7 +84,7 @@ grep -q '<failure message="converge_within: observed never (fault 0 (isolate, no
     fail "JUnit does not list every failed expectation"
 grep -q '<property name="convergence" value="never"/><property name="convergence_never" value="fault 0 (isolate, node 2) never ends"/>' "$tmp/junit.xml" ||
     fail "JUnit properties lack the convergence"
-grep -q "| never-heals | 2 | 0 | 2 | 0 |" "$tmp/sum.md" || fail "Markdown summary wrong"
+grep -qx "| never-heals | 2 | 0 | 2 | 0 | never (2 runs) |" "$tmp/sum.md" || fail "Markdown summary wrong: $(cat "$tmp/sum.md")"
 echo "ok 3: exit statuses 0/1/2, repro, JUnit, Markdown"
 
 # 4. Same seed, same trace hash; replay filters by type and time.

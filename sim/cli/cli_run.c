@@ -708,6 +708,8 @@ typedef struct cli_ci {
     uint32_t variant;            /* the variant being counted */
     uint32_t runs, pass, fail, error;
     double wall_s;               /* the variant's runs' wall-clock seconds */
+    uint32_t never;              /* the variant's runs whose convergence is never */
+    sim_time_ns convergence_max; /* the longest convergence among the others */
 } cli_ci;
 
 static void ci_end_variant(cli_ci *ci, const cli_campaign *c)
@@ -739,10 +741,15 @@ static void ci_end_variant(cli_ci *ci, const cli_campaign *c)
             fputc(' ', f);
             md_cell(f, v->args, false);
         }
-        fprintf(f, " | %u | %u | %u | %u |\n", ci->runs, ci->pass, ci->fail, ci->error);
+        fprintf(f, " | %u | %u | %u | %u | ", ci->runs, ci->pass, ci->fail, ci->error);
+        if (ci->never > 0) fprintf(f, "never (%u run%s) |\n", ci->never, ci->never == 1 ? "" : "s");
+        else if (ci->error == ci->runs) fputs("- |\n", f);
+        else fprintf(f, "%.3fs |\n", (double)ci->convergence_max / 1e9);
     }
     ci->runs = ci->pass = ci->fail = ci->error = 0;
     ci->wall_s = 0.0;
+    ci->never = 0;
+    ci->convergence_max = 0;
 }
 
 typedef enum cli_outcome { CLI_PASS, CLI_FAIL, CLI_ERROR } cli_outcome;
@@ -875,6 +882,11 @@ static void ci_add(cli_ci *ci, const cli_campaign *c, const cli_job *job, cli_ou
     if (outcome == CLI_PASS) ci->pass++;
     else if (outcome == CLI_FAIL) ci->fail++;
     else ci->error++;
+    if (outcome != CLI_ERROR && job->status == SIM_OK) {   /* an error run has no convergence to speak of */
+        sim_time_ns conv = job->result.row.convergence_ns;
+        if (conv == SIM_TIME_NEVER) ci->never++;
+        else if (conv > ci->convergence_max) ci->convergence_max = conv;
+    }
     const char *name = c->scenarios[c->variants[job->variant].scenario].config.name;
     if (ci->junit.f != NULL) junit_case(ci, c, job, outcome, message, repro);
     if (ci->markdown.f != NULL && job->status == SIM_OK) {
@@ -964,7 +976,8 @@ static int ci_open(cli_ci *ci, const char *junit, const char *markdown, const ch
             return 2;
         }
         fprintf(ci->markdown.f,
-                "## distrosim check\n\n| scenario | runs | pass | fail | error |\n|---|---:|---:|---:|---:|\n");
+                "## distrosim check\n\n| scenario | runs | pass | fail | error | convergence max |\n"
+                "|---|---:|---:|---:|---:|---:|\n");
     }
     return 0;
 }

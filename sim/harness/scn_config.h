@@ -392,9 +392,10 @@ typedef struct scn_config {
  *     missing at the owner and registers it again; the first beat may still
  *     find it where it landed, the second will.  The first beat goes
  *     workload.beat_interval after the registration, the second the
- *     server's client_beat_interval after the first (the client adopts the
- *     reply's clientBeatInterval; a preserved.heart.beat.interval in the
- *     workload metadata is not read here);
+ *     server's clientBeatInterval after the first (the client adopts the
+ *     reply's), which is workload.beat_interval too: one beat interval (a
+ *     preserved.heart.beat.interval in the workload metadata is not read
+ *     here);
  *   SCN_ALLOWANCE_SLACK_NS (1 s) for the client's request, DistroFilter's
  *     proxying and the network.
  * 13.1 s by default. */
