@@ -1008,14 +1008,15 @@ static void run_facts(html *h, run_view *v)
     esc(h, rpt_cell(r, 0, 9));
     put(h, "</code></td></tr>\n<tr><th>converged at</th><td>");
     esc(h, v->converged ? rpt_fmt_ns_i64(v->converged_ns, t, sizeof t) : "never");
-    put(h, "</td><th>after the last fault</th><td class=\"n\">");
-    if (!v->faulted) {
-        put(h, "no fault ended");
-    } else if (!v->converged) {
-        put(h, "never");
+    put(h, "</td><th>convergence</th><td class=\"n\">");
+    if (!rpt_cell_null(r, 0, 14)) {
+        esc(h, rpt_fmt_ns(rpt_cell(r, 0, 14), t, sizeof t));
     } else {
-        esc(h, rpt_fmt_ns_i64(v->converged_ns > v->last_fault_end_ns ? v->converged_ns - v->last_fault_end_ns : 0, t,
-                              sizeof t));
+        put(h, "never");
+        if (rpt_cell(r, 0, 15) != NULL) {
+            put(h, ": ");
+            esc(h, rpt_cell(r, 0, 15));
+        }
     }
     put(h, "</td><th>replication lag p50 / max</th><td class=\"n\">");
     if (rpt_cell_null(r, 0, 12) || rpt_cell_null(r, 0, 13)) {
@@ -1071,8 +1072,9 @@ static void run_params_expects(html *h, run_view *v)
             put(h, "</td>");
             td_n(h, rpt_fmt_ns(rpt_cell(&v->faults, r, 3), t1, sizeof t1));
             td_n(h, rpt_cell_null(&v->faults, r, 4) ? "never ended" : rpt_fmt_ns(rpt_cell(&v->faults, r, 4), t2, sizeof t2));
-            td_n(h, rpt_cell_i64(&v->faults, r, 5) == 0 ? "-"
-                    : rpt_cell_null(&v->faults, r, 6)  ? "never"
+            td_n(h, rpt_cell_i64(&v->faults, r, 5) == 0   ? "-"
+                    : rpt_cell_i64(&v->faults, r, 5) == 2 ? "not started"
+                    : rpt_cell_null(&v->faults, r, 6)    ? "never"
                                                        : rpt_fmt_ns(rpt_cell(&v->faults, r, 6), t2, sizeof t2));
             put(h, "</tr>\n");
         }
@@ -1285,7 +1287,8 @@ static void draw_run(html *h, int64_t id)
     v.id = id;
     rpt_query(h->ctx, &v.run,
               "SELECT id, scenario_name, scenario_path, seed, verdict, failure, repro, end_ns, events, trace_hash, "
-              "converged_ns, last_fault_end_ns, lag_p50_ns, lag_max_ns FROM runs WHERE id = %" PRId64, id);
+              "converged_ns, last_fault_end_ns, lag_p50_ns, lag_max_ns, " RPT_SQL_CONVERGENCE ", "
+              "convergence_never FROM runs WHERE id = %" PRId64, id);
     if (v.run.count != 1) goto out;
     v.end_ns = rpt_cell_i64(&v.run, 0, 7);
     v.converged = !rpt_cell_null(&v.run, 0, 10);
@@ -1294,9 +1297,12 @@ static void draw_run(html *h, int64_t id)
     v.last_fault_end_ns = rpt_cell_i64(&v.run, 0, 11);
     run_window(h->ctx, &v);
     /* Recovery as reports/SCHEMA.md defines it (run_scenario.c checks the
-     * same): heals and starts have none (column 5 is 0); NULL is never. */
+     * same): heals and starts have none (column 5 is 0), nor has a rolling
+     * step that never started (2); NULL is never. */
     rpt_query(h->ctx, &v.faults,
-              "SELECT f.fault_index, f.kind, f.description, f.start_ns, f.end_ns, f.kind NOT IN ('heal', 'start'), "
+              "SELECT f.fault_index, f.kind, f.description, f.start_ns, f.end_ns, "
+              "CASE WHEN f.kind IN ('heal', 'start') THEN 0 WHEN f.description LIKE '%%, not started: %%' THEN 2 "
+              "ELSE 1 END, "
               "(SELECT c.converged_ns - c.fault_end_ns FROM convergences c WHERE c.run_id = f.run_id "
               " AND c.fault_index = f.fault_index AND c.converged_ns IS NOT NULL AND f.end_ns < r.end_ns"
               " AND c.converged_ns < coalesce((SELECT min(g.start_ns) FROM faults g WHERE g.run_id = f.run_id"

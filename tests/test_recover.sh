@@ -109,4 +109,9 @@ printf 'name: rolling-stuck\nduration: 5m\ncluster: {nodes: 3}\nworkload: {servi
 grep -q '^  fault 1 restart node 0 start=60.000s end=70.000s recovery=never' "$tmp/stuck.out" || fail "stuck: step 0: $(cat "$tmp/stuck.out")"
 grep -q '^  fault 2 restart node 1 start=300.000s end=300.000s recovery=not started' "$tmp/stuck.out" ||
     fail "stuck: step 1 started although the cluster never converged: $(cat "$tmp/stuck.out")"
+"$bin" run "$tmp/stuck.yaml" --seed 1 --db "$tmp/stuck.db" > /dev/null
+"$bin" report "$tmp/stuck.db" --run 1 -o "$tmp/stuck.html" || fail "stuck: report"
+grep -q '<td class="n">not started</td>' "$tmp/stuck.html" || fail "stuck: the report does not say the step never started"
+grep -q '<th>convergence</th><td class="n">never: fault 0 (isolate, node 2) never ends' "$tmp/stuck.html" ||
+    fail "stuck: the report does not say why the convergence is never"
 echo "ok 5: wait_converged starts each step every after the cluster converged; a step after no convergence never starts"

@@ -526,6 +526,9 @@ START_TEST(test_html_sections_and_charts)
     const char *run4 = strstr(html, "<section class=\"run\" id=\"run-4\">");   /* gamma: error */
     const char *run1 = strstr(html, "<section class=\"run\" id=\"run-1\">");   /* alpha seed 1: passed */
     ck_assert(run6 != NULL && run4 != NULL && run1 != NULL && run6 < run1 && run4 < run1);
+    /* Each run says its convergence, or never and why. */
+    ck_assert_ptr_nonnull(strstr(run6, "<th>convergence</th><td class=\"n\">never: fault 1 (crash, node 2) never ends"));
+    ck_assert_ptr_nonnull(strstr(run1, "<th>convergence</th><td class=\"n\">12.500 s"));
     size_t charts = tst_check_charts(html);
     ck_assert_uint_ge(charts, 12);
     free(html);
