@@ -231,14 +231,18 @@ static int32_t message_type_by_name(const char *name)
     "the PASS lines.  SIGINT (Ctrl-C) or SIGTERM stops the campaign: no new run starts,\n"        \
     "the runs in flight finish and are stored, --junit and --markdown describe the runs\n"        \
     "that completed, and the summary says how many did not run; a second signal ends\n"           \
-    "the process at once (the database holds whole runs only).\n"
+    "the process at once (the database holds whole runs only).\n"                               \
+    "Each run prints convergence=TIME, or convergence=never and why (reports/SCHEMA.md).\n"          \
+    "--junit FILE writes a test case per run (seed and sweep point in its name; time,\n"            \
+    "properties seed, trace_hash, convergence, events and the parameters; every failed\n"          \
+    "expectation); --markdown FILE a summary table and the failing runs.\n"
 
 static void usage_run(FILE *out, const char *cmd)
 {
     if (strcmp(cmd, "run") == 0) {
         fprintf(out,
                 "usage: distrosim run SCENARIO|DIR... [--seed N | --seeds A-B] [--db FILE] [-j JOBS] [--set KEY=VALUE]...\n"
-                "                    [--tag TAG[,TAG...]]... [--quiet]\n"
+                "                    [--tag TAG[,TAG...]]... [--junit FILE] [--markdown FILE] [--quiet]\n"
                 "\n"
                 "Runs each scenario once per seed and prints one line per run.  Results go to\n"
                 "the SQLite database FILE (default: none).  --set overrides one scenario value\n"
@@ -281,7 +285,8 @@ static void usage_run(FILE *out, const char *cmd)
     } else {
         fprintf(out,
                 "usage: distrosim sweep SCENARIO --set KEY=V1,V2,... [--set KEY=...]... [--seeds A-B]\n"
-                "                      [--db FILE] [-j JOBS] [--tag TAG[,TAG...]]... [--quiet]\n"
+                "                      [--db FILE] [-j JOBS] [--tag TAG[,TAG...]]... [--junit FILE]\n"
+                "                      [--markdown FILE] [--quiet]\n"
                 "\n"
                 "Runs the cross product of the values over the seeds; every run is recorded with\n"
                 "its parameters (table run_params), for `distrosim report`.  --tag keeps only the\n"
