@@ -197,6 +197,13 @@ static const char rpt_migration_v3[] =
     "ALTER TABLE runs ADD COLUMN campaign_id INTEGER REFERENCES campaigns(id) ON DELETE SET NULL;\n"
     "CREATE INDEX runs_campaign_id ON runs(campaign_id);\n";
 
+/* Version 4: the run's convergence, anchored on the last event that could
+ * change the truth, and why it is never when it is (SCHEMA.md). */
+static const char rpt_migration_v4[] =
+    "ALTER TABLE runs ADD COLUMN converge_anchor_ns INTEGER;\n"
+    "ALTER TABLE runs ADD COLUMN convergence_ns     INTEGER CHECK (convergence_ns >= 0);\n"
+    "ALTER TABLE runs ADD COLUMN convergence_never  TEXT;\n";
+
 typedef struct rpt_migration {
     int to_version;             /* user_version after `sql` ran */
     const char *sql;
@@ -207,6 +214,7 @@ static const rpt_migration rpt_migrations[] = {
     { 1, rpt_schema_v1 },
     { 2, rpt_migration_v2 },
     { 3, rpt_migration_v3 },
+    { 4, rpt_migration_v4 },
 };
 #define RPT_MIGRATIONS_COUNT (sizeof rpt_migrations / sizeof rpt_migrations[0])
 _Static_assert(sizeof rpt_migrations / sizeof rpt_migrations[0] == RPT_DB_SCHEMA_VERSION,
@@ -218,6 +226,7 @@ _Static_assert(sizeof rpt_migrations / sizeof rpt_migrations[0] == RPT_DB_SCHEMA
     "verdict, failure, repro, end_ns, events, trace_hash, converged_ns, last_fault_end_ns, " \
     "children_count"
 #define RPT_RUNS_COLUMNS_V2_EXTRA "lag_count, lag_p50_ns, lag_p90_ns, lag_p99_ns, lag_max_ns"
+#define RPT_RUNS_COLUMNS_V4_EXTRA "converge_anchor_ns, convergence_ns, convergence_never"
 #define RPT_CAMPAIGNS_COLUMNS                                                                \
     "command_line, build, started_unix_ms, ended_unix_ms, state, signal, runs_planned, "      \
     "runs_done, passed, failed, errors"
@@ -279,7 +288,8 @@ static const char *const rpt_stmt_sql[RPT_STMT_COUNT] = {
     [RPT_STMT_COMMIT] = "COMMIT",
     [RPT_STMT_ROLLBACK] = "ROLLBACK",
     [RPT_STMT_RUN] = "INSERT INTO runs (" RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA
-                     ", campaign_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     ", campaign_id, " RPT_RUNS_COLUMNS_V4_EXTRA ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                     "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [RPT_STMT_PARAM] = "INSERT INTO run_params (run_id, key, value) VALUES (?, ?, ?)",
     [RPT_STMT_WINDOW] = "INSERT INTO windows (run_id, kind, node, key, start_ns, end_ns) "
                         "VALUES (?, ?, ?, ?, ?, ?)",
@@ -637,6 +647,12 @@ static sim_status rpt_validate_header(const rpt_run *run, uint64_t *children, si
     RPT_REJECT_IF(!RPT_I64_OK(run->events), "events %" PRIu64 " exceeds INT64_MAX", run->events);
     RPT_REJECT_IF(!RPT_TIME_OK(run->converged_ns), "converged_ns exceeds INT64_MAX");
     RPT_REJECT_IF(!RPT_TIME_OK(run->last_fault_end_ns), "last_fault_end_ns exceeds INT64_MAX");
+    RPT_REJECT_IF(!RPT_TIME_OK(run->converge_anchor_ns), "converge_anchor_ns exceeds INT64_MAX");
+    RPT_REJECT_IF(!RPT_TIME_OK(run->convergence_ns), "convergence_ns exceeds INT64_MAX");
+    RPT_REJECT_IF(run->convergence_ns == SIM_TIME_NEVER && run->convergence_never == NULL,
+                  "convergence_ns is never but convergence_never gives no reason");
+    RPT_REJECT_IF(run->convergence_ns != SIM_TIME_NEVER && run->convergence_never != NULL,
+                  "convergence_never is set but convergence_ns is a number");
     RPT_REJECT_IF(!RPT_I64_OK(run->lag.count), "lag.count exceeds INT64_MAX");
     RPT_REJECT_IF(run->campaign_id < 0, "campaign_id %" PRId64 " is negative", run->campaign_id);
     RPT_REJECT_IF(!RPT_TIME_OK(run->lag.p50_ns) || !RPT_TIME_OK(run->lag.p90_ns) ||
@@ -779,6 +795,9 @@ static sim_status rpt_insert_run_row(rpt_db *db, const rpt_run *run, uint64_t ch
     rpt_bind_time(&b, has_lag ? run->lag.max_ns : SIM_TIME_NEVER);
     if (run->campaign_id > 0) rpt_bind_i64(&b, run->campaign_id);
     else rpt_bind_text(&b, NULL);
+    rpt_bind_time(&b, run->converge_anchor_ns);
+    rpt_bind_time(&b, run->convergence_ns);
+    rpt_bind_text(&b, run->convergence_never);
     sim_status status = rpt_binder_step(db, &b, "insert into runs", err);
     if (status != SIM_OK) return status;
     *run_id = sqlite3_last_insert_rowid(db->conn);
@@ -1266,18 +1285,22 @@ out_close:
 /* Columns and tables an older file lacks, as empty stand-ins in the
  * connection's TEMP schema (which unqualified names find first), so every
  * report query reads a version-1 or version-2 file without migrating it. */
+#define RPT_V4_STANDINS "NULL AS converge_anchor_ns, NULL AS convergence_ns, NULL AS convergence_never"
 static const char rpt_readonly_v1_shims[] =
     "CREATE TEMP VIEW runs AS SELECT *, NULL AS lag_count, NULL AS lag_p50_ns, "
-    "NULL AS lag_p90_ns, NULL AS lag_p99_ns, NULL AS lag_max_ns, NULL AS campaign_id FROM main.runs;\n"
+    "NULL AS lag_p90_ns, NULL AS lag_p99_ns, NULL AS lag_max_ns, NULL AS campaign_id, " RPT_V4_STANDINS
+    " FROM main.runs;\n"
     "CREATE TEMP TABLE run_params (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, "
     "key TEXT NOT NULL, value TEXT NOT NULL);\n";
 static const char rpt_readonly_v2_shims[] =
-    "CREATE TEMP VIEW runs AS SELECT *, NULL AS campaign_id FROM main.runs;\n";
+    "CREATE TEMP VIEW runs AS SELECT *, NULL AS campaign_id, " RPT_V4_STANDINS " FROM main.runs;\n";
+static const char rpt_readonly_v3_shims[] =
+    "CREATE TEMP VIEW runs AS SELECT *, " RPT_V4_STANDINS " FROM main.runs;\n";
 static const char rpt_readonly_campaigns_shim[] =
     "CREATE TEMP TABLE campaigns (id INTEGER PRIMARY KEY, command_line TEXT NOT NULL, build TEXT, "
     "started_unix_ms INTEGER NOT NULL, ended_unix_ms INTEGER, state TEXT NOT NULL, signal TEXT, "
     "runs_planned INTEGER NOT NULL, runs_done INTEGER, passed INTEGER, failed INTEGER, errors INTEGER);\n";
-_Static_assert(RPT_DB_SCHEMA_VERSION == 3, "a new schema version needs its read-only stand-ins");
+_Static_assert(RPT_DB_SCHEMA_VERSION == 4, "a new schema version needs its read-only stand-ins");
 
 /* A WAL-mode file (header bytes 18 and 19 are 2) with no -wal beside it:
  * no connection has it open, and everything committed is in the file. */
@@ -1346,6 +1369,7 @@ sim_status rpt_db_open_readonly(const char *path, rpt_db **out, sim_error *err)
     if (status != SIM_OK) goto out_close;
     if (version == 1) status = rpt_exec(db->conn, rpt_readonly_v1_shims, where, path, err);
     if (version == 2) status = rpt_exec(db->conn, rpt_readonly_v2_shims, where, path, err);
+    if (version == 3) status = rpt_exec(db->conn, rpt_readonly_v3_shims, where, path, err);
     if (status == SIM_OK && version < 3) status = rpt_exec(db->conn, rpt_readonly_campaigns_shim, where, path, err);
     if (status != SIM_OK) goto out_close;
     status = rpt_prepare_range(db, 0, RPT_STMT_FIRST_SCHEMA, err);
@@ -1500,8 +1524,10 @@ static sim_status rpt_merge_attached(rpt_db *db, const char *other_path, sim_err
         status = rpt_merge_table(db, "campaigns", RPT_CAMPAIGNS_COLUMNS, true, campaign_offset, NULL, 0, err);
     }
     if (status == SIM_OK) {
-        const char *runs_columns = version >= 2 ? RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA
-                                                : RPT_RUNS_COLUMNS_V1;
+        const char *runs_columns = version >= 4   ? RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA
+                                                      ", " RPT_RUNS_COLUMNS_V4_EXTRA
+                                   : version >= 2 ? RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA
+                                                  : RPT_RUNS_COLUMNS_V1;
         status = rpt_merge_table(db, "runs", runs_columns, true, offset, version >= 3 ? "campaign_id" : NULL,
                                  campaign_offset, err);
     }

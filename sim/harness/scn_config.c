@@ -63,7 +63,8 @@ static const scn_distro_field scn_distro_table[] = {
     BOOLF(health_check_enabled),
     DUR(health_sync_initial, 0),
     DUR(health_sync_interval, 1),
-    DUR(client_beat_interval, 1),
+    /* client_beat_interval is not a key: it is workload.beat_interval
+     * (scn_config.h, "One beat interval"). */
     DUR(member_report_initial, 0),
     DUR(member_report_interval, 1),
     U32F(member_fail_access_cnt, 0, SCN_MEMBER_FAIL_ACCESS_CNT_MAX),
@@ -334,7 +335,8 @@ static bool fault_equal(const scn_fault *a, const scn_fault *b)
         a->members_on != b->members_on || a->members_add != b->members_add ||
         a->members_remove != b->members_remove || a->recover_within_set != b->recover_within_set ||
         !bound_equal(&a->recover_within, &b->recover_within) || a->rolling_step != b->rolling_step ||
-        a->rolling_steps != b->rolling_steps || a->rolling_every_ns != b->rolling_every_ns) {
+        a->rolling_steps != b->rolling_steps || a->rolling_every_ns != b->rolling_every_ns ||
+        a->rolling_wait != b->rolling_wait) {
         return false;
     }
     if (!link_params_equal(&a->link, &b->link)) return false;
@@ -429,6 +431,9 @@ bool scn_config_equal(const scn_config *a, const scn_config *b)
     if (!bound_equal(&ea->converge_within, &eb->converge_within) ||
         !bound_equal(&ea->recover_within, &eb->recover_within) ||
         !bound_equal(&ea->lost_max, &eb->lost_max) || !bound_equal(&ea->zombie_max, &eb->zombie_max) ||
+        !bound_equal(&ea->lost_p99, &eb->lost_p99) || !bound_equal(&ea->zombie_p99, &eb->zombie_p99) ||
+        ea->lost_count.checked != eb->lost_count.checked || ea->lost_count.max != eb->lost_count.max ||
+        ea->zombie_count.checked != eb->zombie_count.checked || ea->zombie_count.max != eb->zombie_count.max ||
         !bound_equal(&ea->ownership_disagreement_max, &eb->ownership_disagreement_max) ||
         ea->lag_allowance_ns != eb->lag_allowance_ns || ea->zombie_allowance_ns != eb->zombie_allowance_ns ||
         ea->counter_count != eb->counter_count) {
@@ -593,6 +598,7 @@ static bool rolling_step_ok(const scn_fault *first, const scn_fault *f, uint32_t
     return f->rolling_step == k && f->rolling_steps == first->rolling_steps &&
            f->rolling_every_ns == first->rolling_every_ns && f->kind == first->kind &&
            f->duration_ns == first->duration_ns && f->recover_within_set == first->recover_within_set &&
+           f->rolling_wait == first->rolling_wait &&
            bound_equal(&f->recover_within, &first->recover_within) &&
            f->at_ns == first->at_ns + (sim_time_ns)k * first->rolling_every_ns;
 }
@@ -744,6 +750,10 @@ static sim_status validate_rest(const scn_config *c, const char *where, sim_erro
                        SCN_INSTANCES_PER_SERVICE_MAX);
     }
     if (w->beat_interval_ns == 0) return INVALID("workload.beat_interval: expected a positive duration");
+    if (c->cluster.distro.client_beat_interval_ns != w->beat_interval_ns) {
+        return INVALID("workload.beat_interval: the servers' clientBeatInterval (cluster.distro."
+                       "client_beat_interval_ns) must equal it: there is one beat interval");
+    }
     if (w->start_at_ns >= c->duration_ns) {
         scn_format_duration(w->start_at_ns, at, sizeof at);
         scn_format_duration(c->duration_ns, end, sizeof end);
@@ -1073,7 +1083,7 @@ static void print_rolling(FILE *out, const scn_fault *steps)
     print_duration(out, f->rolling_every_ns);
     fputs(", down: ", out);
     print_duration(out, f->duration_ns);
-    fputs(", wait_converged: false}", out);
+    fputs(f->rolling_wait ? ", wait_converged: true}" : ", wait_converged: false}", out);
     print_fault_tail(out, f);
 }
 
@@ -1220,6 +1230,19 @@ static void print_bound(FILE *out, const char *key, const scn_bound *b)
     fputc('\n', out);
 }
 
+/* `  lost: {p99: 2s, count: 3}`, the percentile and count bounds of a
+ * window kind (its max is printed as lost_max). */
+static void print_window_bounds(FILE *out, const char *key, const scn_bound *p99, const scn_count_bound *count)
+{
+    fprintf(out, "  %s: {p99: ", key);
+    if (p99->checked) print_duration(out, p99->max_ns);
+    else fputs("unchecked", out);
+    fputs(", count: ", out);
+    if (count->checked) fprintf(out, "%" PRIu64, count->max);
+    else fputs("unchecked", out);
+    fputs("}\n", out);
+}
+
 static const scn_counter_info counters[] = {
     { "sync_batches_sent", "change-sync batches sent (PUT /distro/datum attempts)" },
     { "sync_batches_failed", "change-sync batches that failed (error or timeout)" },
@@ -1298,7 +1321,9 @@ static void print_expect(FILE *out, const scn_config *c)
     print_bound(out, "converge_within", &e->converge_within);
     print_bound(out, "recover_within", &e->recover_within);
     print_bound(out, "lost_max", &e->lost_max);
+    print_window_bounds(out, "lost", &e->lost_p99, &e->lost_count);
     print_bound(out, "zombie_max", &e->zombie_max);
+    print_window_bounds(out, "zombie", &e->zombie_p99, &e->zombie_count);
     print_bound(out, "ownership_disagreement_max", &e->ownership_disagreement_max);
     /* A derived allowance is shown as a comment, so the printed scenario
      * still derives it (and loads back equal). */
