@@ -76,6 +76,10 @@ enum distro_kind {
     DISTRO_KIND_LOCAL,
     DISTRO_KIND_BOOT_EVENT,
     DISTRO_KIND_RAFT,
+    DISTRO_KIND_READ_REQUEST,    /* a list query reaching its server (distro_reads.c) */
+    DISTRO_KIND_READ_RESPONSE,
+    DISTRO_KIND_READ_TIMER,      /* a reader's query tick, UpdateTask, subscribe */
+    DISTRO_KIND_PUSH,            /* PushService's task, and a push reaching its client */
 };
 
 /* --- Values -------------------------------------------------------------- */
@@ -400,6 +404,9 @@ struct distro_cluster {
     struct distro_call_slot *calls;      /* calls in flight on connections */
     uint32_t calls_len, calls_cap;
     uint32_t calls_free;                 /* index + 1 of the first free slot; 0: none */
+
+    /* Readers (distro_reads.c); NULL until the first is added. */
+    struct distro_reads *reads;
 };
 
 /* distro_http.c: the HTTP clients of 1.4.2 and the transport (section 1.8). */
@@ -538,6 +545,15 @@ sim_time_ns distro_filter_beat_reply_interval(const distro_cluster *c, uint32_t 
 /* ServiceManager.removeInstance from the beat check's self-DELETE. */
 void distro_filter_local_delete(distro_node *node, uint32_t key, const char *ip, uint32_t port,
                                 const char *cluster);
+/* distro_reads.c: the list endpoint, PushService, the readers. */
+typedef struct distro_reads distro_reads;
+/* The instance list of `key` on `node` changed (Service.updateIPs or a
+ * health flag): PushService.serviceChanged.  Nothing when no reader
+ * subscribes to the key. */
+void distro_reads_service_changed(distro_node *node, uint32_t key);
+void distro_reads_node_reset(distro_node *node);    /* PushService's state is gone */
+void distro_reads_node_crashed(distro_node *node);  /* the list requests it held are reset */
+void distro_reads_destroy(distro_cluster *c);
 /* distro_client.c */
 void distro_client_respond(distro_cluster *c, uint32_t server, uint32_t client, uint32_t request_id,
                            int32_t code);
