@@ -826,7 +826,12 @@ static sim_status conv_duration(ctx *c, uint32_t n, sim_time_ns min_ns, sim_time
     case NUM_RANGE: return fail(c, n, "expected a duration of at most 8760h, got %s", GOT(n));
     case NUM_FRACTION: return fail(c, n, "expected a whole number of nanoseconds, got %s", GOT(n));
     }
-    if (v < min_ns) return fail(c, n, "expected a positive duration, got %s", GOT(n));
+    if (v < min_ns && min_ns <= 1) return fail(c, n, "expected a positive duration, got %s", GOT(n));
+    if (v < min_ns) {
+        char least[32];
+        scn_format_duration(min_ns, least, sizeof least);
+        return fail(c, n, "expected a duration of at least %s, got %s", least, GOT(n));
+    }
     *out = v;
     return SIM_OK;
 }
