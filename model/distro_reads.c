@@ -1,7 +1,7 @@
 /* distro_reads.c: what 1.x clients read.  The server side is
  * InstanceController.list and PushService of Nacos 1.4.2; the client side
  * is NamingProxy.queryList and HostReactor (with PushReceiver) of the 1.x
- * SDK.  NACOS-DISTRO.md section 1.7 places the list endpoint.
+ * SDK (NACOS-DISTRO.md section 1.9; section 1.7 for DistroFilter).
  *
  * The list endpoint.  GET /nacos/v1/ns/instance/list has no @CanDistro
  * (InstanceController.java:382-405): DistroFilter lets it through on
