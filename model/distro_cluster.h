@@ -137,7 +137,8 @@ typedef struct distro_observer {
      * (section 2.4). */
     void (*snapshot_loaded)(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t peer, bool ok);
     /* `node`, still warming up, answered `client`'s request with 503
-     * (section 2.4, TrafficReviseFilter.java:82-106). */
+     * (section 2.4, TrafficReviseFilter.java:82-106); `client` is
+     * UINT32_MAX for a reader's list query (section 1.9). */
     void (*answered_503)(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t client);
     /* A reader (distro_reader_add) got an answer, failed, or its
      * subscribed view changed: see distro_read. */

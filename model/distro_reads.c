@@ -405,6 +405,7 @@ static void list_receive(sim_engine *sim, void *ctx, uint64_t arg)
     SIM_ASSERT(rd->waiting_on == node->id);
     if (!node->status_up) {
         distro_counters_of(node)->requests_503++;
+        if (c->observer.answered_503 != NULL) c->observer.answered_503(c->observer.ctx, sim_now(c->sim), node->id, UINT32_MAX);
         answer(c, reader, 503);
         return;
     }

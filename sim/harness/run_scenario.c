@@ -873,6 +873,10 @@ static void on_snapshot(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t pe
 static void on_503(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t client)
 {
     (void)at_ns;
+    if (client == UINT32_MAX) {
+        model_line(ctx, node, UINT32_MAX, NULL, "503 node=%u list query (warming up)", node);
+        return;
+    }
     model_line(ctx, node, UINT32_MAX, NULL, "503 node=%u client=%u (warming up)", node, client);
 }
 
