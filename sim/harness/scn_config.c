@@ -1180,8 +1180,8 @@ static void print_workload(FILE *out, const scn_workload *w)
     print_fixed(out, w->churn.deregister_per_min_milli, 3);
     fputs("\n    crash_per_min: ", out);
     print_fixed(out, w->churn.crash_per_min_milli, 3);
-    fprintf(out, "\n  reads:\n    services: %u\n    queriers: %u\n    query_interval: ", (unsigned)w->reads.services,
-            (unsigned)w->reads.queriers);
+    fprintf(out, "\n  reads:\n    services: %u%s\n    queriers: %u\n    query_interval: ", (unsigned)w->reads.services,
+            w->reads.services == 0 ? "   # every service" : "", (unsigned)w->reads.queriers);
     print_duration(out, w->reads.query_interval_ns);
     fprintf(out, "\n    subscribers: %u\n    push_empty_protection: %s\n    start_at: ", (unsigned)w->reads.subscribers,
             w->reads.push_empty_protection ? "true" : "false");
