@@ -821,11 +821,15 @@ static void on_read(void *ctx, sim_time_ns at_ns, const distro_read *read)
 {
     run_ctx *r = ctx;
     if (r->reads != NULL && !obs_reads_read(r->reads, at_ns, read)) reads_failed(r);
-    if (read->source == DISTRO_READ_VIEW && r->tracing) {
-        model_line(r, read->server >= 0 ? (uint32_t)read->server : UINT32_MAX, UINT32_MAX, NULL,
-                   "view reader=%u key=%s hosts=%u %s node=%d", read->reader, key_tag(r, read->key), read->count,
-                   read->pushed ? "pushed by" : "answered by", read->server);
+    if (read->source != DISTRO_READ_VIEW || !r->tracing) return;
+    if (read->server < 0) {   /* the first query failed everywhere: the empty ServiceInfo stays */
+        trace_harness(r, 0, "view reader=%u key=%s hosts=%u (no server answered)", read->reader,
+                      key_tag(r, read->key), read->count);
+        return;
     }
+    model_line(r, (uint32_t)read->server, UINT32_MAX, NULL, "view reader=%u key=%s hosts=%u %s node=%d",
+               read->reader, key_tag(r, read->key), read->count, read->pushed ? "pushed by" : "answered by",
+               read->server);
 }
 
 static void on_member(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t peer, distro_member_state old_state,
