@@ -742,6 +742,40 @@ void distro_reads_destroy(distro_cluster *c)
     c->reads = NULL;
 }
 
+/* --- Invariants (distro_check.c runs this after reader events) ------------------- */
+
+sim_status distro_reads_check(const distro_cluster *c, sim_error *err)
+{
+    const distro_reads *r = c->reads;
+    if (r == NULL) return SIM_OK;
+    for (uint32_t i = 0; i < r->reader_count; i++) {
+        const distro_reader *rd = &r->readers[i];
+        /* [reads-request] a reader waits on a server only inside a request
+         * (on_answer lets go of it before finish ends the request). */
+        if (!rd->in_request && rd->waiting_on != DISTRO_NONE) {
+            return sim_error_set(err, SIM_ERR_STATE, "distro_check", "reads: [reads-request] reader %u waits on "
+                                 "server %u outside a request", i, rd->waiting_on);
+        }
+        if (rd->waiting_on != DISTRO_NONE && rd->waiting_on >= c->n) {
+            return sim_error_set(err, SIM_ERR_STATE, "distro_check", "reads: [reads-request] reader %u waits on "
+                                 "server %u of %u", i, rd->waiting_on, c->n);
+        }
+        /* [reads-view] only a subscriber has a view, and none before its first query ends. */
+        if ((!rd->subscribe || !rd->has_view) && rd->view.count != 0) {
+            return sim_error_set(err, SIM_ERR_STATE, "distro_check", "reads: [reads-view] reader %u lists %u hosts "
+                                 "without a view", i, rd->view.count);
+        }
+    }
+    /* [reads-push-slots] push_count counts the pushes in flight. */
+    uint32_t used = 0;
+    for (uint32_t i = 0; i < r->push_cap; i++) used += r->pushes[i].reader != DISTRO_NONE;
+    if (used != r->push_count) {
+        return sim_error_set(err, SIM_ERR_STATE, "distro_check", "reads: [reads-push-slots] %u slots in use, "
+                             "push_count %u", used, r->push_count);
+    }
+    return SIM_OK;
+}
+
 uint32_t distro_reader_count(const distro_cluster *c) { return c->reads != NULL ? c->reads->reader_count : 0; }
 
 uint32_t distro_reader_view_count(const distro_cluster *c, uint32_t reader)

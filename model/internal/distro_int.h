@@ -554,6 +554,8 @@ void distro_reads_service_changed(distro_node *node, uint32_t key);
 void distro_reads_node_reset(distro_node *node);    /* PushService's state is gone */
 void distro_reads_node_crashed(distro_node *node);  /* the list requests it held are reset */
 void distro_reads_destroy(distro_cluster *c);
+/* The readers' invariants (stated there): SIM_OK or SIM_ERR_STATE. */
+sim_status distro_reads_check(const distro_cluster *c, sim_error *err);
 /* distro_client.c */
 void distro_client_respond(distro_cluster *c, uint32_t server, uint32_t client, uint32_t request_id,
                            int32_t code);
