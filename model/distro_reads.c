@@ -109,71 +109,6 @@ typedef enum read_purpose {
     PURPOSE_SUB_REFRESH, /* UpdateTask: refreshOnly */
 } read_purpose;
 
-/* A snapshot of a host list as the client received it: the client ids of
- * the instances listed, and whether ServiceInfo.validate() holds. */
-typedef struct read_hosts {
-    uint32_t *clients;           /* owned */
-    uint32_t count;
-    uint32_t cap;
-    bool valid;
-} read_hosts;
-
-typedef struct distro_reader {
-    uint32_t key;
-    bool subscribe;
-    bool protection;
-    sim_time_ns interval_ns;
-    sim_rng rng;
-    /* NamingProxy.reqApi in progress. */
-    bool in_request;
-    uint8_t purpose;
-    uint32_t request_id;
-    uint32_t try_index;
-    uint32_t tries;
-    uint32_t waiting_on;         /* the server of the current attempt, DISTRO_NONE */
-    sim_time_ns sent_at_ns;
-    read_hosts answer;           /* the current attempt's 200 answer */
-    /* HostReactor's view of the service (subscribers). */
-    bool has_view;               /* the ServiceInfo exists (after the first query) */
-    read_hosts view;
-    bool pushed_since_task;      /* a push replaced the view since UpdateTask's last run */
-    uint32_t fail_count;
-} distro_reader;
-
-/* A push on its way to a client. */
-typedef struct read_push {
-    uint32_t reader;             /* DISTRO_NONE: the slot is free */
-    uint32_t server;
-    read_hosts hosts;
-} read_push;
-
-struct distro_reads {
-    distro_reader *readers;
-    uint32_t reader_count;
-    uint32_t reader_cap;
-    /* Clients of each key, to name listed instances (built as clients are added). */
-    uint32_t **key_clients;
-    uint32_t *key_clients_len;
-    uint32_t *key_clients_cap;
-    uint32_t key_cap;
-    uint32_t clients_indexed;
-    /* Subscribers of each key, by reader id. */
-    uint32_t **key_subs;
-    uint32_t *key_subs_len;
-    uint32_t *key_subs_cap;
-    /* PushService of each server: registration time (server clock, ms) by
-     * [node * reader_cap + reader], and a pending push by [node * key_cap + key]. */
-    int64_t *push_ref_ms;
-    uint32_t push_ref_cap;       /* reader_cap the array was laid out for */
-    bool *push_pending;
-    uint32_t push_pending_cap;   /* key_cap the array was laid out for */
-    read_push *pushes;
-    uint32_t push_count;
-    uint32_t push_cap;
-    uint64_t pushes_sent;
-    uint64_t answers;
-};
-
 static uint64_t pack(uint32_t reader, uint32_t request_id, uint32_t extra)
 {
     return ((uint64_t)reader << 32) | ((uint64_t)(request_id & REQUEST_ID_MASK) << 8) | (extra & 0xffu);
@@ -239,7 +174,7 @@ static bool index_clients(distro_cluster *c)
 
 /* The answer doSrvIpxt gives from `list` (NULL: no such service), as the
  * client ids of the listed instances.  O(instances x clients of the key). */
-static bool hosts_of(distro_cluster *c, uint32_t key, const distro_ilist *list, read_hosts *out)
+static bool hosts_of(distro_cluster *c, uint32_t key, const distro_ilist *list, distro_read_hosts *out)
 {
     out->count = 0;
     out->valid = false;
@@ -270,7 +205,7 @@ static bool hosts_of(distro_cluster *c, uint32_t key, const distro_ilist *list, 
     return true;
 }
 
-static bool hosts_copy(read_hosts *dst, const read_hosts *src)
+static bool hosts_copy(distro_read_hosts *dst, const distro_read_hosts *src)
 {
     dst->count = 0;
     if (src->count > 0 && !SIM_VEC_RESERVE(dst->clients, dst->count, dst->cap, src->count)) return false;
@@ -280,7 +215,7 @@ static bool hosts_copy(read_hosts *dst, const read_hosts *src)
     return true;
 }
 
-static bool hosts_same(const read_hosts *a, const read_hosts *b)
+static bool hosts_same(const distro_read_hosts *a, const distro_read_hosts *b)
 {
     if (a->count != b->count) return false;
     for (uint32_t i = 0; i < a->count; i++) {
@@ -292,7 +227,7 @@ static bool hosts_same(const read_hosts *a, const read_hosts *b)
 }
 
 static void report(distro_cluster *c, uint32_t reader, distro_read_source source, int32_t server, bool pushed,
-                   const read_hosts *hosts)
+                   const distro_read_hosts *hosts)
 {
     if (c->observer.client_read == NULL) return;
     const distro_reader *rd = &c->reads->readers[reader];
@@ -304,7 +239,7 @@ static void report(distro_cluster *c, uint32_t reader, distro_read_source source
 /* --- HostReactor.processServiceJson ------------------------------------------- */
 
 /* Returns whether the view was replaced. */
-static bool process_service_json(distro_cluster *c, uint32_t reader, const read_hosts *hosts, int32_t server,
+static bool process_service_json(distro_cluster *c, uint32_t reader, const distro_read_hosts *hosts, int32_t server,
                                  bool pushed)
 {
     distro_reader *rd = &c->reads->readers[reader];
@@ -489,7 +424,7 @@ static void finish(distro_cluster *c, uint32_t reader, bool ok, int32_t server)
             /* Failed, or ignored by the protection: the empty ServiceInfo
              * getServiceInfo put in the map stays, and the application
              * reads no hosts (HostReactor.java:314-321). */
-            read_hosts none = { 0 };
+            distro_read_hosts none = { 0 };
             rd->has_view = true;
             report(c, reader, DISTRO_READ_VIEW, -1, false, &none);
         }
@@ -530,7 +465,7 @@ static void push_arrive(sim_engine *sim, void *ctx, uint64_t arg)
     distro_cluster *c = ctx;
     distro_reads *r = c->reads;
     SIM_ASSERT(arg < r->push_cap);
-    read_push *p = &r->pushes[arg];
+    distro_read_push *p = &r->pushes[arg];
     SIM_ASSERT(p->reader != DISTRO_NONE);
     uint32_t reader = p->reader;
     /* PushReceiver: processServiceJson, then the ack (PushReceiver.java:101-106). */
@@ -545,7 +480,7 @@ static bool push_slot(distro_reads *r, uint32_t *slot_out)
 {
     if (r->push_count == r->push_cap) {
         uint32_t cap = r->push_cap == 0 ? 8 : r->push_cap * 2;
-        read_push *grown = realloc(r->pushes, cap * sizeof *grown);
+        distro_read_push *grown = realloc(r->pushes, cap * sizeof *grown);
         if (grown == NULL) return false;
         memset(grown + r->push_cap, 0, (cap - r->push_cap) * sizeof *grown);
         for (uint32_t i = r->push_cap; i < cap; i++) grown[i].reader = DISTRO_NONE;
@@ -585,7 +520,7 @@ static void push_fire(sim_engine *sim, void *ctx, uint64_t key)
             distro_fail_nomem(c, "push");
             return;
         }
-        read_push *p = &r->pushes[slot];
+        distro_read_push *p = &r->pushes[slot];
         p->reader = reader;
         p->server = node->id;
         if (!hosts_of(c, (uint32_t)key, distro_store_get(node, (uint32_t)key), &p->hosts)) {
@@ -787,7 +722,7 @@ uint32_t distro_reader_view_count(const distro_cluster *c, uint32_t reader)
 bool distro_reader_view_lists(const distro_cluster *c, uint32_t reader, uint32_t client)
 {
     SIM_ASSERT(reader < distro_reader_count(c));
-    const read_hosts *v = &c->reads->readers[reader].view;
+    const distro_read_hosts *v = &c->reads->readers[reader].view;
     for (uint32_t i = 0; i < v->count; i++) {
         if (v->clients[i] == client) return true;
     }
