@@ -197,6 +197,41 @@ static const char rpt_migration_v3[] =
     "ALTER TABLE runs ADD COLUMN campaign_id INTEGER REFERENCES campaigns(id) ON DELETE SET NULL;\n"
     "CREATE INDEX runs_campaign_id ON runs(campaign_id);\n";
 
+/* Version 4: the run's convergence, anchored on the last event that could
+ * change the truth, and why it is never when it is (SCHEMA.md). */
+static const char rpt_migration_v4[] =
+    "ALTER TABLE runs ADD COLUMN converge_anchor_ns INTEGER;\n"
+    "ALTER TABLE runs ADD COLUMN convergence_ns     INTEGER CHECK (convergence_ns >= 0);\n"
+    "ALTER TABLE runs ADD COLUMN convergence_never  TEXT;\n";
+/* Version 5: what readers saw (sim/harness/obs_reads.h). */
+static const char rpt_migration_v5[] =
+    "CREATE TABLE client_reads (\n"
+    "    id          INTEGER PRIMARY KEY,\n"
+    "    run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,\n"
+    "    key         TEXT    NOT NULL,\n"
+    "    source      TEXT    NOT NULL CHECK (source IN ('query', 'view')),\n"
+    "    reads       INTEGER NOT NULL CHECK (reads >= 0),\n"
+    "    failed      INTEGER NOT NULL CHECK (failed >= 0),\n"
+    "    empty_reads INTEGER NOT NULL CHECK (empty_reads >= 0),\n"
+    "    short_reads INTEGER NOT NULL CHECK (short_reads >= 0),\n"
+    "    stale_reads INTEGER NOT NULL CHECK (stale_reads >= 0),\n"
+    "    empty_ns    INTEGER NOT NULL CHECK (empty_ns >= 0),\n"
+    "    short_ns    INTEGER NOT NULL CHECK (short_ns >= 0),\n"
+    "    stale_ns    INTEGER NOT NULL CHECK (stale_ns >= 0)\n"
+    ");\n"
+    "CREATE INDEX client_reads_run_id ON client_reads(run_id);\n"
+    "CREATE TABLE client_anomalies (\n"
+    "    id       INTEGER PRIMARY KEY,\n"
+    "    run_id   INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,\n"
+    "    kind     TEXT    NOT NULL CHECK (kind IN ('empty', 'short', 'stale')),\n"
+    "    source   TEXT    NOT NULL CHECK (source IN ('query', 'view')),\n"
+    "    reader   INTEGER,\n"
+    "    key      TEXT    NOT NULL,\n"
+    "    start_ns INTEGER NOT NULL,\n"
+    "    end_ns   INTEGER\n"
+    ");\n"
+    "CREATE INDEX client_anomalies_run_id ON client_anomalies(run_id);\n";
+
 typedef struct rpt_migration {
     int to_version;             /* user_version after `sql` ran */
     const char *sql;
@@ -207,6 +242,8 @@ static const rpt_migration rpt_migrations[] = {
     { 1, rpt_schema_v1 },
     { 2, rpt_migration_v2 },
     { 3, rpt_migration_v3 },
+    { 4, rpt_migration_v4 },
+    { 5, rpt_migration_v5 },
 };
 #define RPT_MIGRATIONS_COUNT (sizeof rpt_migrations / sizeof rpt_migrations[0])
 _Static_assert(sizeof rpt_migrations / sizeof rpt_migrations[0] == RPT_DB_SCHEMA_VERSION,
@@ -218,6 +255,7 @@ _Static_assert(sizeof rpt_migrations / sizeof rpt_migrations[0] == RPT_DB_SCHEMA
     "verdict, failure, repro, end_ns, events, trace_hash, converged_ns, last_fault_end_ns, " \
     "children_count"
 #define RPT_RUNS_COLUMNS_V2_EXTRA "lag_count, lag_p50_ns, lag_p90_ns, lag_p99_ns, lag_max_ns"
+#define RPT_RUNS_COLUMNS_V4_EXTRA "converge_anchor_ns, convergence_ns, convergence_never"
 #define RPT_CAMPAIGNS_COLUMNS                                                                \
     "command_line, build, started_unix_ms, ended_unix_ms, state, signal, runs_planned, "      \
     "runs_done, passed, failed, errors"
@@ -244,6 +282,9 @@ static const rpt_child_table rpt_child_tables[] = {
       1 },
     { "faults", "fault_index, kind, description, start_ns, end_ns", 1 },
     { "expects", "name, bound, observed, ok", 1 },
+    { "client_reads",
+      "key, source, reads, failed, empty_reads, short_reads, stale_reads, empty_ns, short_ns, stale_ns", 4 },
+    { "client_anomalies", "kind, source, reader, key, start_ns, end_ns", 4 },
 };
 #define RPT_CHILD_TABLES_COUNT (sizeof rpt_child_tables / sizeof rpt_child_tables[0])
 
@@ -264,6 +305,8 @@ typedef enum rpt_stmt_id {
     RPT_STMT_MSGSTAT,
     RPT_STMT_FAULT,
     RPT_STMT_EXPECT,
+    RPT_STMT_CLIENT_READS,
+    RPT_STMT_CLIENT_ANOMALY,
     RPT_STMT_CHECK_RUN,
     RPT_STMT_CAMPAIGN_BEGIN,
     RPT_STMT_CAMPAIGN_END,
@@ -279,7 +322,8 @@ static const char *const rpt_stmt_sql[RPT_STMT_COUNT] = {
     [RPT_STMT_COMMIT] = "COMMIT",
     [RPT_STMT_ROLLBACK] = "ROLLBACK",
     [RPT_STMT_RUN] = "INSERT INTO runs (" RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA
-                     ", campaign_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     ", campaign_id, " RPT_RUNS_COLUMNS_V4_EXTRA ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                     "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [RPT_STMT_PARAM] = "INSERT INTO run_params (run_id, key, value) VALUES (?, ?, ?)",
     [RPT_STMT_WINDOW] = "INSERT INTO windows (run_id, kind, node, key, start_ns, end_ns) "
                         "VALUES (?, ?, ?, ?, ?, ?)",
@@ -298,6 +342,11 @@ static const char *const rpt_stmt_sql[RPT_STMT_COUNT] = {
                        "end_ns) VALUES (?, ?, ?, ?, ?, ?)",
     [RPT_STMT_EXPECT] = "INSERT INTO expects (run_id, name, bound, observed, ok) "
                         "VALUES (?, ?, ?, ?, ?)",
+    [RPT_STMT_CLIENT_READS] = "INSERT INTO client_reads (run_id, key, source, reads, failed, empty_reads, "
+                              "short_reads, stale_reads, empty_ns, short_ns, stale_ns) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [RPT_STMT_CLIENT_ANOMALY] = "INSERT INTO client_anomalies (run_id, kind, source, reader, key, start_ns, end_ns) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?)",
     /* Invariant (2).  One row at most (id is the key), ordered anyway. */
     [RPT_STMT_CHECK_RUN] =
         "SELECT r.children_count,"
@@ -309,6 +358,8 @@ static const char *const rpt_stmt_sql[RPT_STMT_COUNT] = {
         " + (SELECT count(*) FROM msgstats c WHERE c.run_id = r.id)"
         " + (SELECT count(*) FROM faults c WHERE c.run_id = r.id)"
         " + (SELECT count(*) FROM expects c WHERE c.run_id = r.id)"
+        " + (SELECT count(*) FROM client_reads c WHERE c.run_id = r.id)"
+        " + (SELECT count(*) FROM client_anomalies c WHERE c.run_id = r.id)"
         " FROM runs r WHERE r.id = ? ORDER BY r.id",
     [RPT_STMT_CAMPAIGN_BEGIN] = "INSERT INTO campaigns (command_line, build, started_unix_ms, runs_planned) "
                                 "VALUES (?, ?, ?, ?)",
@@ -637,6 +688,12 @@ static sim_status rpt_validate_header(const rpt_run *run, uint64_t *children, si
     RPT_REJECT_IF(!RPT_I64_OK(run->events), "events %" PRIu64 " exceeds INT64_MAX", run->events);
     RPT_REJECT_IF(!RPT_TIME_OK(run->converged_ns), "converged_ns exceeds INT64_MAX");
     RPT_REJECT_IF(!RPT_TIME_OK(run->last_fault_end_ns), "last_fault_end_ns exceeds INT64_MAX");
+    RPT_REJECT_IF(!RPT_TIME_OK(run->converge_anchor_ns), "converge_anchor_ns exceeds INT64_MAX");
+    RPT_REJECT_IF(!RPT_TIME_OK(run->convergence_ns), "convergence_ns exceeds INT64_MAX");
+    RPT_REJECT_IF(run->convergence_ns == SIM_TIME_NEVER && run->convergence_never == NULL,
+                  "convergence_ns is never but convergence_never gives no reason");
+    RPT_REJECT_IF(run->convergence_ns != SIM_TIME_NEVER && run->convergence_never != NULL,
+                  "convergence_never is set but convergence_ns is a number");
     RPT_REJECT_IF(!RPT_I64_OK(run->lag.count), "lag.count exceeds INT64_MAX");
     RPT_REJECT_IF(run->campaign_id < 0, "campaign_id %" PRId64 " is negative", run->campaign_id);
     RPT_REJECT_IF(!RPT_TIME_OK(run->lag.p50_ns) || !RPT_TIME_OK(run->lag.p90_ns) ||
@@ -655,6 +712,8 @@ static sim_status rpt_validate_header(const rpt_run *run, uint64_t *children, si
         { run->msgstats, run->msgstats_count, "msgstats" },
         { run->faults, run->faults_count, "faults" },
         { run->expects, run->expects_count, "expects" },
+        { run->client_reads, run->client_reads_count, "client_reads" },
+        { run->client_anomalies, run->client_anomalies_count, "client_anomalies" },
     };
     uint64_t total = 0;
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
@@ -730,6 +789,38 @@ static sim_status rpt_validate_stats(const rpt_run *run, sim_error *err)
 }
 
 /* Checks everything SQLite would otherwise half-write.  O(children). */
+static bool rpt_client_source_known(const char *s)
+{
+    return s != NULL && (strcmp(s, "query") == 0 || strcmp(s, "view") == 0);
+}
+
+static sim_status rpt_validate_client_reads(const rpt_run *run, sim_error *err)
+{
+    for (size_t i = 0; i < run->client_reads_count; i++) {
+        const rpt_client_reads *c = &run->client_reads[i];
+        RPT_REJECT_IF(c->key == NULL, "client_reads[%zu].key is NULL", i);
+        RPT_REJECT_IF(!rpt_client_source_known(c->source), "client_reads[%zu].source: expected query or view", i);
+        RPT_REJECT_IF(!RPT_I64_OK(c->reads) || !RPT_I64_OK(c->failed) || !RPT_I64_OK(c->empty_reads) ||
+                          !RPT_I64_OK(c->short_reads) || !RPT_I64_OK(c->stale_reads),
+                      "client_reads[%zu]: a count exceeds INT64_MAX", i);
+        RPT_REJECT_IF(!RPT_I64_OK(c->empty_ns) || !RPT_I64_OK(c->short_ns) || !RPT_I64_OK(c->stale_ns),
+                      "client_reads[%zu]: a duration exceeds INT64_MAX", i);
+    }
+    for (size_t i = 0; i < run->client_anomalies_count; i++) {
+        const rpt_client_anomaly *a = &run->client_anomalies[i];
+        RPT_REJECT_IF(a->kind == NULL || (strcmp(a->kind, "empty") != 0 && strcmp(a->kind, "short") != 0 &&
+                                          strcmp(a->kind, "stale") != 0),
+                      "client_anomalies[%zu].kind: expected empty, short or stale", i);
+        RPT_REJECT_IF(!rpt_client_source_known(a->source), "client_anomalies[%zu].source: expected query or view", i);
+        RPT_REJECT_IF(a->key == NULL, "client_anomalies[%zu].key is NULL", i);
+        RPT_REJECT_IF(a->reader < -1, "client_anomalies[%zu].reader is %" PRId64, i, a->reader);
+        RPT_REJECT_IF(!RPT_I64_OK(a->start_ns), "client_anomalies[%zu].start_ns exceeds INT64_MAX", i);
+        RPT_REJECT_IF(!RPT_TIME_OK(a->end_ns), "client_anomalies[%zu].end_ns exceeds INT64_MAX", i);
+        RPT_REJECT_IF(a->end_ns < a->start_ns, "client_anomalies[%zu] ends before it starts", i);
+    }
+    return SIM_OK;
+}
+
 static sim_status rpt_run_validate(const rpt_run *run, uint64_t *children, sim_error *err)
 {
     *children = 0;
@@ -737,6 +828,7 @@ static sim_status rpt_run_validate(const rpt_run *run, uint64_t *children, sim_e
     sim_status status = rpt_validate_header(run, children, err);
     if (status == SIM_OK) status = rpt_validate_params_windows(run, err);
     if (status == SIM_OK) status = rpt_validate_stats(run, err);
+    if (status == SIM_OK) status = rpt_validate_client_reads(run, err);
     return status;
 }
 
@@ -779,6 +871,9 @@ static sim_status rpt_insert_run_row(rpt_db *db, const rpt_run *run, uint64_t ch
     rpt_bind_time(&b, has_lag ? run->lag.max_ns : SIM_TIME_NEVER);
     if (run->campaign_id > 0) rpt_bind_i64(&b, run->campaign_id);
     else rpt_bind_text(&b, NULL);
+    rpt_bind_time(&b, run->converge_anchor_ns);
+    rpt_bind_time(&b, run->convergence_ns);
+    rpt_bind_text(&b, run->convergence_never);
     sim_status status = rpt_binder_step(db, &b, "insert into runs", err);
     if (status != SIM_OK) return status;
     *run_id = sqlite3_last_insert_rowid(db->conn);
@@ -894,6 +989,35 @@ static sim_status rpt_insert_faults_expects(rpt_db *db, const rpt_run *run, int6
         rpt_bind_text(&b, e->observed);
         rpt_bind_i64(&b, e->ok ? 1 : 0);
         status = rpt_binder_step(db, &b, "insert into expects", err);
+    }
+    for (size_t i = 0; status == SIM_OK && i < run->client_reads_count; i++) {
+        const rpt_client_reads *c = &run->client_reads[i];
+        rpt_binder b = rpt_binder_start(db->stmts[RPT_STMT_CLIENT_READS]);
+        rpt_bind_i64(&b, run_id);
+        rpt_bind_text(&b, c->key);
+        rpt_bind_text(&b, c->source);
+        rpt_bind_u64(&b, c->reads);
+        rpt_bind_u64(&b, c->failed);
+        rpt_bind_u64(&b, c->empty_reads);
+        rpt_bind_u64(&b, c->short_reads);
+        rpt_bind_u64(&b, c->stale_reads);
+        rpt_bind_u64(&b, c->empty_ns);
+        rpt_bind_u64(&b, c->short_ns);
+        rpt_bind_u64(&b, c->stale_ns);
+        status = rpt_binder_step(db, &b, "insert into client_reads", err);
+    }
+    for (size_t i = 0; status == SIM_OK && i < run->client_anomalies_count; i++) {
+        const rpt_client_anomaly *a = &run->client_anomalies[i];
+        rpt_binder b = rpt_binder_start(db->stmts[RPT_STMT_CLIENT_ANOMALY]);
+        rpt_bind_i64(&b, run_id);
+        rpt_bind_text(&b, a->kind);
+        rpt_bind_text(&b, a->source);
+        if (a->reader >= 0) rpt_bind_i64(&b, a->reader);
+        else rpt_bind_text(&b, NULL);
+        rpt_bind_text(&b, a->key);
+        rpt_bind_time(&b, a->start_ns);
+        rpt_bind_time(&b, a->end_ns);
+        status = rpt_binder_step(db, &b, "insert into client_anomalies", err);
     }
     return status;
 }
@@ -1266,18 +1390,29 @@ out_close:
 /* Columns and tables an older file lacks, as empty stand-ins in the
  * connection's TEMP schema (which unqualified names find first), so every
  * report query reads a version-1 or version-2 file without migrating it. */
+#define RPT_V4_STANDINS "NULL AS converge_anchor_ns, NULL AS convergence_ns, NULL AS convergence_never"
 static const char rpt_readonly_v1_shims[] =
     "CREATE TEMP VIEW runs AS SELECT *, NULL AS lag_count, NULL AS lag_p50_ns, "
-    "NULL AS lag_p90_ns, NULL AS lag_p99_ns, NULL AS lag_max_ns, NULL AS campaign_id FROM main.runs;\n"
+    "NULL AS lag_p90_ns, NULL AS lag_p99_ns, NULL AS lag_max_ns, NULL AS campaign_id, " RPT_V4_STANDINS
+    " FROM main.runs;\n"
     "CREATE TEMP TABLE run_params (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, "
     "key TEXT NOT NULL, value TEXT NOT NULL);\n";
 static const char rpt_readonly_v2_shims[] =
-    "CREATE TEMP VIEW runs AS SELECT *, NULL AS campaign_id FROM main.runs;\n";
+    "CREATE TEMP VIEW runs AS SELECT *, NULL AS campaign_id, " RPT_V4_STANDINS " FROM main.runs;\n";
+static const char rpt_readonly_v3_shims[] =
+    "CREATE TEMP VIEW runs AS SELECT *, " RPT_V4_STANDINS " FROM main.runs;\n";
 static const char rpt_readonly_campaigns_shim[] =
     "CREATE TEMP TABLE campaigns (id INTEGER PRIMARY KEY, command_line TEXT NOT NULL, build TEXT, "
     "started_unix_ms INTEGER NOT NULL, ended_unix_ms INTEGER, state TEXT NOT NULL, signal TEXT, "
     "runs_planned INTEGER NOT NULL, runs_done INTEGER, passed INTEGER, failed INTEGER, errors INTEGER);\n";
-_Static_assert(RPT_DB_SCHEMA_VERSION == 3, "a new schema version needs its read-only stand-ins");
+static const char rpt_readonly_v5_shims[] =
+    "CREATE TEMP TABLE client_reads (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, key TEXT NOT NULL, "
+    "source TEXT NOT NULL, reads INTEGER NOT NULL, failed INTEGER NOT NULL, empty_reads INTEGER NOT NULL, "
+    "short_reads INTEGER NOT NULL, stale_reads INTEGER NOT NULL, empty_ns INTEGER NOT NULL, "
+    "short_ns INTEGER NOT NULL, stale_ns INTEGER NOT NULL);\n"
+    "CREATE TEMP TABLE client_anomalies (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, kind TEXT NOT NULL, "
+    "source TEXT NOT NULL, reader INTEGER, key TEXT NOT NULL, start_ns INTEGER NOT NULL, end_ns INTEGER);\n";
+_Static_assert(RPT_DB_SCHEMA_VERSION == 5, "a new schema version needs its read-only stand-ins");
 
 /* A WAL-mode file (header bytes 18 and 19 are 2) with no -wal beside it:
  * no connection has it open, and everything committed is in the file. */
@@ -1346,7 +1481,9 @@ sim_status rpt_db_open_readonly(const char *path, rpt_db **out, sim_error *err)
     if (status != SIM_OK) goto out_close;
     if (version == 1) status = rpt_exec(db->conn, rpt_readonly_v1_shims, where, path, err);
     if (version == 2) status = rpt_exec(db->conn, rpt_readonly_v2_shims, where, path, err);
+    if (version == 3) status = rpt_exec(db->conn, rpt_readonly_v3_shims, where, path, err);
     if (status == SIM_OK && version < 3) status = rpt_exec(db->conn, rpt_readonly_campaigns_shim, where, path, err);
+    if (status == SIM_OK && version < 5) status = rpt_exec(db->conn, rpt_readonly_v5_shims, where, path, err);
     if (status != SIM_OK) goto out_close;
     status = rpt_prepare_range(db, 0, RPT_STMT_FIRST_SCHEMA, err);
     if (status != SIM_OK) goto out_close;
@@ -1500,8 +1637,10 @@ static sim_status rpt_merge_attached(rpt_db *db, const char *other_path, sim_err
         status = rpt_merge_table(db, "campaigns", RPT_CAMPAIGNS_COLUMNS, true, campaign_offset, NULL, 0, err);
     }
     if (status == SIM_OK) {
-        const char *runs_columns = version >= 2 ? RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA
-                                                : RPT_RUNS_COLUMNS_V1;
+        const char *runs_columns = version >= 4   ? RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA
+                                                      ", " RPT_RUNS_COLUMNS_V4_EXTRA
+                                   : version >= 2 ? RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA
+                                                  : RPT_RUNS_COLUMNS_V1;
         status = rpt_merge_table(db, "runs", runs_columns, true, offset, version >= 3 ? "campaign_id" : NULL,
                                  campaign_offset, err);
     }

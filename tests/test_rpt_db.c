@@ -217,6 +217,9 @@ static void tst_run_data_init(tst_run_data *d, uint32_t samples_count)
         .trace_hash = 0x8000000000000001ull,
         .converged_ns = SIM_TIME_NEVER,
         .last_fault_end_ns = 60 * SIM_S,
+        .converge_anchor_ns = 60 * SIM_S,
+        .convergence_ns = SIM_TIME_NEVER,
+        .convergence_never = "not converged at the end of the run",
         .lag = { .count = 42, .p50_ns = SIM_MS, .p90_ns = 5 * SIM_MS, .p99_ns = 20 * SIM_MS,
                  .max_ns = 31 * SIM_MS },
         .params = d->params, .params_count = 2,
@@ -248,7 +251,8 @@ static rpt_run tst_bare_run(uint64_t seed)
     "SELECT id, want, got FROM (SELECT r.id AS id, r.children_count AS want, 0"            \
     TST_CHILD_COUNT("run_params") TST_CHILD_COUNT("windows") TST_CHILD_COUNT("convergences") \
     TST_CHILD_COUNT("counters") TST_CHILD_COUNT("samples") TST_CHILD_COUNT("msgstats")     \
-    TST_CHILD_COUNT("faults") TST_CHILD_COUNT("expects")                                    \
+    TST_CHILD_COUNT("faults") TST_CHILD_COUNT("expects") TST_CHILD_COUNT("client_reads")    \
+    TST_CHILD_COUNT("client_anomalies")                                                     \
     " AS got FROM runs r) WHERE want <> got ORDER BY id"
 
 static void tst_assert_whole_and_sound(rpt_db *db)
@@ -268,7 +272,9 @@ static int64_t tst_count_all_rows(rpt_db *db)
                              " + (SELECT count(*) FROM samples)"
                              " + (SELECT count(*) FROM msgstats)"
                              " + (SELECT count(*) FROM faults)"
-                             " + (SELECT count(*) FROM expects)");
+                             " + (SELECT count(*) FROM expects)"
+                             " + (SELECT count(*) FROM client_reads)"
+                             " + (SELECT count(*) FROM client_anomalies)");
 }
 
 /* Everything stored about one run except ids, as text. */
@@ -278,7 +284,8 @@ static char *tst_dump_run(rpt_db *db, int64_t run_id)
         "SELECT campaign, scenario_name, scenario_path, scenario_sha256, effective_yaml, seed, "
         "build, verdict, failure, repro, end_ns, events, trace_hash, converged_ns, "
         "last_fault_end_ns, children_count, lag_count, lag_p50_ns, lag_p90_ns, lag_p99_ns, "
-        "lag_max_ns FROM runs WHERE id = %" PRId64 " ORDER BY id",
+        "lag_max_ns, converge_anchor_ns, convergence_ns, convergence_never FROM runs WHERE id = %" PRId64
+        " ORDER BY id",
         "SELECT key, value FROM run_params WHERE run_id = %" PRId64 " ORDER BY id",
         "SELECT kind, node, key, start_ns, end_ns FROM windows WHERE run_id = %" PRId64
         " ORDER BY id",
@@ -294,6 +301,10 @@ static char *tst_dump_run(rpt_db *db, int64_t run_id)
         "SELECT fault_index, kind, description, start_ns, end_ns FROM faults "
         "WHERE run_id = %" PRId64 " ORDER BY id",
         "SELECT name, bound, observed, ok FROM expects WHERE run_id = %" PRId64 " ORDER BY id",
+        "SELECT key, source, reads, failed, empty_reads, short_reads, stale_reads, empty_ns, short_ns, stale_ns "
+        "FROM client_reads WHERE run_id = %" PRId64 " ORDER BY id",
+        "SELECT kind, source, reader, key, start_ns, end_ns FROM client_anomalies WHERE run_id = %" PRId64
+        " ORDER BY id",
     };
     tst_text all = { 0 };
     for (size_t i = 0; i < sizeof selects / sizeof selects[0]; i++) {
@@ -353,15 +364,17 @@ static int tst_raw_user_version(const char *path)
  * ======================================================================== */
 
 #define TST_TABLES \
-    "campaigns\nconvergences\ncounters\nexpects\nfaults\nmsgstats\nrun_params\nruns\nsamples\nwindows\n"
+    "campaigns\nclient_anomalies\nclient_reads\nconvergences\ncounters\nexpects\nfaults\nmsgstats\n"        \
+    "run_params\nruns\nsamples\nwindows\n"
 #define TST_RUN_ID_INDEXES                                                                   \
+    "client_anomalies_run_id\nclient_reads_run_id\n"                                           \
     "convergences_run_id\ncounters_run_id\nexpects_run_id\nfaults_run_id\nmsgstats_run_id\n" \
     "run_params_run_id\nsamples_run_id\nwindows_run_id\n"
 #define TST_RUNS_COLUMNS                                                                     \
     "id\ncampaign\nscenario_name\nscenario_path\nscenario_sha256\neffective_yaml\nseed\n"    \
     "build\nverdict\nfailure\nrepro\nend_ns\nevents\ntrace_hash\nconverged_ns\n"             \
     "last_fault_end_ns\nchildren_count\nlag_count\nlag_p50_ns\nlag_p90_ns\nlag_p99_ns\n"     \
-    "lag_max_ns\ncampaign_id\n"
+    "lag_max_ns\ncampaign_id\nconverge_anchor_ns\nconvergence_ns\nconvergence_never\n"
 
 START_TEST(test_open_new_file)
 {
@@ -369,11 +382,11 @@ START_TEST(test_open_new_file)
     tst_dir dir;
     tst_dir_make(&dir);
     char *path = tst_dir_file(&dir, "runs.db");
-    ck_assert_int_eq(rpt_db_schema_version(), 3);
+    ck_assert_int_eq(rpt_db_schema_version(), 5);
     ck_assert_int_eq(rpt_db_schema_version(), RPT_DB_SCHEMA_VERSION);
 
     rpt_db *db = tst_open(path, reverse);
-    tst_query_eq(db, "PRAGMA user_version", "3\n");
+    tst_query_eq(db, "PRAGMA user_version", "5\n");
     tst_query_eq(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
                  TST_TABLES);
     tst_query_eq(db, "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE "
@@ -388,6 +401,7 @@ START_TEST(test_open_new_file)
     tst_query_eq(db, "SELECT m.name, f.\"table\", f.\"from\", f.\"to\", f.on_delete "
                      "FROM sqlite_master m, pragma_foreign_key_list(m.name) f "
                      "WHERE m.type = 'table' ORDER BY m.name, f.id, f.seq",
+                 "client_anomalies|runs|run_id|id|CASCADE\nclient_reads|runs|run_id|id|CASCADE\n"
                  "convergences|runs|run_id|id|CASCADE\ncounters|runs|run_id|id|CASCADE\n"
                  "expects|runs|run_id|id|CASCADE\nfaults|runs|run_id|id|CASCADE\n"
                  "msgstats|runs|run_id|id|CASCADE\nrun_params|runs|run_id|id|CASCADE\n"
@@ -398,7 +412,7 @@ START_TEST(test_open_new_file)
 
     /* Reopening a current file changes nothing. */
     db = tst_open(path, reverse);
-    tst_query_eq(db, "PRAGMA user_version", "3\n");
+    tst_query_eq(db, "PRAGMA user_version", "5\n");
     tst_query_eq(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
                  TST_TABLES);
     rpt_db_close(db);
@@ -441,6 +455,9 @@ START_TEST(test_write_read_back)
         "500000000|NULL|0|0|NULL|NULL|NULL|NULL\n"
         "3|NULL|bare|NULL|NULL|NULL|0|NULL|pass|NULL|NULL|1000000000|1|0000000000000000|"
         "500000000|NULL|0|0|NULL|NULL|NULL|NULL\n");
+    /* The run's convergence: never, with its reason, or a number. */
+    tst_query_eq(db, "SELECT id, converge_anchor_ns, convergence_ns, convergence_never FROM runs ORDER BY id",
+                 "1|60000000000|NULL|not converged at the end of the run\n2|0|0|NULL\n3|0|0|NULL\n");
     /* The u64s survive as exact text; times are integers. */
     tst_query_eq(db, "SELECT typeof(seed), typeof(trace_hash), typeof(end_ns), typeof(events),"
                      " typeof(converged_ns) FROM runs WHERE id = 1 ORDER BY id",
@@ -505,7 +522,7 @@ START_TEST(test_migrate_v1)
     ck_assert_int_eq(tst_raw_user_version(old_path), 1);
 
     rpt_db *db = tst_open(old_path, reverse);
-    tst_query_eq(db, "PRAGMA user_version", "3\n");
+    tst_query_eq(db, "PRAGMA user_version", "5\n");
     tst_query_eq(db, "SELECT id, campaign, scenario_name, seed, verdict, end_ns, events, "
                      "trace_hash, children_count, lag_count, lag_p50_ns, lag_p90_ns, lag_p99_ns,"
                      " lag_max_ns FROM runs ORDER BY id",
@@ -540,7 +557,7 @@ START_TEST(test_migrate_v1)
     free(fresh_schema);
     rpt_db_close(fresh);
     rpt_db_close(db);
-    ck_assert_int_eq(tst_raw_user_version(old_path), 3);
+    ck_assert_int_eq(tst_raw_user_version(old_path), 5);
     free(d);
     free(old_path);
     free(new_path);
@@ -554,14 +571,14 @@ START_TEST(test_newer_version_rejected)
     sim_error err;
     tst_dir dir;
     tst_dir_make(&dir);
-    char *path = tst_dir_file(&dir, "v4.db");
-    tst_make_db(path, true, NULL, 4);
+    char *path = tst_dir_file(&dir, "v6.db");
+    tst_make_db(path, true, NULL, 6);
     rpt_db *db = NULL;
     TST_ERR(rpt_db_open(path, &db, &err), SIM_ERR_REPORT);
     ck_assert_ptr_null(db);
-    ck_assert_str_eq(err.message, "database schema version 4 is newer than this build (3)");
+    ck_assert_str_eq(err.message, "database schema version 6 is newer than this build (5)");
     ck_assert_str_eq(err.where, "rpt_db_open");
-    ck_assert_int_eq(tst_raw_user_version(path), 4);        /* untouched */
+    ck_assert_int_eq(tst_raw_user_version(path), 6);        /* untouched */
     free(path);
     tst_dir_remove(&dir);
 }
@@ -663,7 +680,7 @@ START_TEST(test_refused_files_untouched)
     (void)_i;
     tst_dir dir;
     tst_dir_make(&dir);
-    tst_assert_refused_untouched(&dir, "future.db", true, NULL, 4);
+    tst_assert_refused_untouched(&dir, "future.db", true, NULL, 6);
     tst_assert_refused_untouched(&dir, "negative.db", false, "CREATE TABLE notes (body TEXT)", -1);
     tst_assert_refused_untouched(&dir, "negative-ours.db", true, NULL, -1);
     tst_assert_refused_untouched(&dir, "foreign0.db", false, "CREATE TABLE notes (body TEXT)", 0);
@@ -801,6 +818,8 @@ static const char *tst_break_run(tst_run_data *d, int which)
     case 17: d->msgstats[1].type = NULL; return "msgstats[1].type";
     case 18: r->lag.p99_ns = (sim_time_ns)INT64_MAX + 1; return "lag percentile";
     case 19: d->faults[0].end_ns = 0; return "faults[0] ends before";
+    case 20: r->convergence_never = NULL; return "convergence_never gives no reason";
+    case 21: r->convergence_ns = SIM_S; return "convergence_never is set but convergence_ns is a number";
     default: return NULL;
     }
 }
@@ -828,7 +847,7 @@ START_TEST(test_invalid_run_rejected)
         ck_assert_int_eq(id, -5);                              /* not set on failure */
         ck_assert_int_eq(tst_count_all_rows(db), 0);           /* nothing written */
     }
-    ck_assert_int_eq(cases, 20);
+    ck_assert_int_eq(cases, 22);
     TST_ERR(rpt_db_write_run(db, NULL, NULL, &err), SIM_ERR_INVALID);
 
     /* A failure inside SQLite, after the run row and a parameter are in:
@@ -910,6 +929,71 @@ static void tst_assert_same_run(rpt_db *a, int64_t a_id, rpt_db *b, int64_t b_id
     free(right);
 }
 
+/* Schema 4: what readers saw goes in with its run, exactly, is counted in
+ * children_count, is refused when malformed, and merges with its run. */
+START_TEST(test_client_reads)
+{
+    bool reverse = _i == 1;
+    sim_error err;
+    tst_dir dir;
+    tst_dir_make(&dir);
+    char *path = tst_dir_file(&dir, "reads.db");
+    char *other_path = tst_dir_file(&dir, "other.db");
+    rpt_client_reads reads[2] = {
+        { .key = "DEFAULT_GROUP@@svc-0", .source = "query", .reads = 120, .failed = 3, .empty_reads = 4,
+          .short_reads = 5, .stale_reads = 6, .empty_ns = 7 * SIM_S, .short_ns = 8 * SIM_S, .stale_ns = 0 },
+        { .key = "DEFAULT_GROUP@@svc-0", .source = "view", .reads = 9, .empty_reads = 1, .empty_ns = 1500 * SIM_MS },
+    };
+    rpt_client_anomaly anomalies[2] = {
+        { .kind = "empty", .source = "view", .reader = 3, .key = "DEFAULT_GROUP@@svc-0", .start_ns = 50 * SIM_S,
+          .end_ns = 51500 * SIM_MS },
+        { .kind = "stale", .source = "query", .reader = -1, .key = "DEFAULT_GROUP@@svc-0", .start_ns = 90 * SIM_S,
+          .end_ns = SIM_TIME_NEVER },
+    };
+    rpt_run run = tst_bare_run(5);
+    run.client_reads = reads;
+    run.client_reads_count = 2;
+    run.client_anomalies = anomalies;
+    run.client_anomalies_count = 2;
+    rpt_db *db = tst_open(path, reverse);
+    int64_t id = 0;
+    TST_OK(rpt_db_write_run(db, &run, &id, &err));
+    tst_query_eq(db, "SELECT children_count FROM runs ORDER BY id", "4\n");
+    tst_query_eq(db, "SELECT key, source, reads, failed, empty_reads, short_reads, stale_reads, empty_ns, short_ns, "
+                     "stale_ns FROM client_reads ORDER BY id",
+                 "DEFAULT_GROUP@@svc-0|query|120|3|4|5|6|7000000000|8000000000|0\n"
+                 "DEFAULT_GROUP@@svc-0|view|9|0|1|0|0|1500000000|0|0\n");
+    tst_query_eq(db, "SELECT kind, source, reader, key, start_ns, end_ns FROM client_anomalies ORDER BY id",
+                 "empty|view|3|DEFAULT_GROUP@@svc-0|50000000000|51500000000\n"
+                 "stale|query|NULL|DEFAULT_GROUP@@svc-0|90000000000|NULL\n");
+    tst_assert_whole_and_sound(db);
+    /* Malformed rows are refused before anything is written. */
+    anomalies[0].kind = "lost";
+    TST_ERR(rpt_db_write_run(db, &run, NULL, &err), SIM_ERR_INVALID);
+    anomalies[0].kind = "empty";
+    anomalies[0].end_ns = 49 * SIM_S;
+    TST_ERR(rpt_db_write_run(db, &run, NULL, &err), SIM_ERR_INVALID);
+    anomalies[0].end_ns = 51500 * SIM_MS;
+    reads[1].source = "push";
+    TST_ERR(rpt_db_write_run(db, &run, NULL, &err), SIM_ERR_INVALID);
+    reads[1].source = "view";
+    ck_assert_int_eq(tst_count_all_rows(db), 5);
+    /* Merged with its run. */
+    rpt_db *other = tst_open(other_path, reverse);
+    rpt_run bare = tst_bare_run(1);
+    TST_OK(rpt_db_write_run(other, &bare, NULL, &err));
+    TST_OK(rpt_db_merge(other, path, &err));
+    tst_assert_same_run(db, id, other, 2);
+    tst_query_eq(other, "SELECT run_id, kind FROM client_anomalies ORDER BY id", "2|empty\n2|stale\n");
+    tst_assert_whole_and_sound(other);
+    rpt_db_close(other);
+    rpt_db_close(db);
+    free(path);
+    free(other_path);
+    tst_dir_remove(&dir);
+}
+END_TEST
+
 START_TEST(test_merge)
 {
     bool reverse = _i == 1;
@@ -969,11 +1053,11 @@ START_TEST(test_merge)
     tst_make_db(foreign, false, "CREATE TABLE notes (body TEXT)", 0);
     TST_ERR(rpt_db_merge(c, foreign, &err), SIM_ERR_REPORT);
     ck_assert_ptr_nonnull(strstr(err.message, "is not a distrosim database"));
-    char *newer = tst_dir_file(&dir, "v4.db");
-    tst_make_db(newer, true, NULL, 4);
+    char *newer = tst_dir_file(&dir, "v6.db");
+    tst_make_db(newer, true, NULL, 6);
     TST_ERR(rpt_db_merge(c, newer, &err), SIM_ERR_REPORT);
     ck_assert_ptr_nonnull(strstr(err.message,
-                                 "database schema version 4 is newer than this build (3)"));
+                                 "database schema version 6 is newer than this build (5)"));
     ck_assert_int_eq(tst_count_all_rows(c), rows);
     TST_OK(rpt_db_merge(c, b_path, &err));                   /* detached after each refusal */
     tst_query_eq(c, "SELECT id, campaign FROM runs WHERE id > 5 ORDER BY id", "6|shard-b\n");
@@ -1115,7 +1199,7 @@ START_TEST(test_two_writers)
                   "writer-1 status %d", second_status);
 
     rpt_db *db = tst_open(path, reverse);
-    tst_query_eq(db, "PRAGMA user_version", "3\n");
+    tst_query_eq(db, "PRAGMA user_version", "5\n");
     tst_query_eq(db, "SELECT campaign, count(*) FROM runs GROUP BY campaign ORDER BY campaign",
                  "writer-0|50\nwriter-1|50\n");
     tst_assert_whole_and_sound(db);
@@ -1244,6 +1328,7 @@ static Suite *rpt_db_suite(void)
     TCase *merge = tcase_create("merge");
     tcase_set_timeout(merge, 60);
     tcase_add_loop_test(merge, test_merge, 0, 2);
+    tcase_add_loop_test(merge, test_client_reads, 0, 2);
     tcase_add_loop_test(merge, test_campaign_records, 0, 2);
     suite_add_tcase(s, merge);
 

@@ -10,7 +10,8 @@
  * then is the last fault end.
  *
  * Randomness.  The workload draws from SIM_STREAM_HARNESS(1), churn from
- * (2), the nemesis from (3); each client from its own stream in the model.
+ * (2), the nemesis from (3), the readers' start times from (4); each
+ * client and each reader from its own stream in the model.
  * None shares a stream with the engine's nodes or links. */
 #include "run_scenario.h"
 
@@ -21,7 +22,9 @@
 
 #include "distro_cluster.h"
 #include "obs_convergence.h"
+#include "obs_reads.h"
 #include "rpt_escape.h"
+#include "rpt_report.h"
 #include "sim_alloc.h"
 #include "sim_net.h"
 #include "sim_vec.h"
@@ -29,16 +32,18 @@
 #define STREAM_WORKLOAD 1u
 #define STREAM_CHURN 2u
 #define STREAM_NEMESIS 3u
+#define STREAM_READS 4u
 #define FAULT_KIND_RESTORE 100u    /* internal: restore a link after a link fault */
 
 typedef struct run_fault_rec {
     const char *kind;
-    char description[160];
+    char description[400];
     sim_time_ns start_ns;
     sim_time_ns end_ns;
     bool phases_heal;        /* the heal at the end of chaos (not a fault of its own) */
     bool ends_others;        /* a heal or start: it ends faults, has no recovery of its own */
     int32_t scripted;        /* index in cfg->faults, -1: nemesis or phases */
+    bool not_started;        /* a wait_converged rolling step that never started */
     char nodes[32];          /* the nodes it acts on, for the per-fault table */
 } run_fault_rec;
 
@@ -47,6 +52,7 @@ typedef struct run_ctx {
     sim_engine *sim;
     distro_cluster *cluster;
     obs *observer;
+    obs_reads *reads;              /* NULL: no reader */
     sim_rng workload_rng;
     sim_rng churn_rng;
     sim_rng nemesis_rng;
@@ -67,6 +73,8 @@ typedef struct run_ctx {
     char seq[32];                  /* the current event's sequence number, as the trace prints it */
     distro_observer inner;         /* the convergence observer's hooks, fed through the trace's */
     const char *const *metadata;
+    sim_time_ns *fault_at;         /* [scripted fault]: when it starts (a waiting rolling step: NEVER until known) */
+    bool *fault_waiting;           /* [scripted fault]: a wait_converged rolling step due once the cluster converges */
 } run_ctx;
 
 static void fail_in_event(run_ctx *r, sim_status st, const sim_error *err)
@@ -101,6 +109,7 @@ static size_t fault_note(run_ctx *r, const char *kind, sim_time_ns start_ns, sim
     f->phases_heal = false;
     f->ends_others = strcmp(kind, "heal") == 0 || strcmp(kind, "start") == 0;
     f->scripted = -1;
+    f->not_started = false;
     f->nodes[0] = '\0';
     va_list ap;
     va_start(ap, fmt);
@@ -198,6 +207,33 @@ static sim_status start_workload(run_ctx *r, sim_error *err)
     return SIM_OK;
 }
 
+/* The readers of workload.reads: per read service, the queriers, then the
+ * subscribers; queriers start at a random phase of their interval,
+ * subscribers within a second of start_at. */
+static sim_status start_readers(run_ctx *r, sim_error *err)
+{
+    const scn_workload *w = &r->cfg->workload;
+    const scn_reads *rd = &w->reads;
+    if (scn_reads_readers(r->cfg) == 0) return SIM_OK;
+    sim_rng rng = sim_rng_derive(sim_seed(r->sim), SIM_STREAM_HARNESS(STREAM_READS));
+    uint32_t services = scn_reads_services(r->cfg);
+    for (uint32_t s = 0; s < services; s++) {
+        char name[SCN_IDENT_BYTES_MAX + 16];
+        snprintf(name, sizeof name, "%s-%u", w->service_prefix, s);
+        uint32_t key = distro_cluster_key(r->cluster, w->namespace_id, w->group, name);
+        if (key == UINT32_MAX) return sim_error_set(err, SIM_ERR_NOMEM, "start_readers", "out of memory");
+        for (uint32_t i = 0; i < rd->queriers + rd->subscribers; i++) {
+            bool subscribe = i >= rd->queriers;
+            sim_time_ns phase = sim_rng_below(&rng, subscribe ? SIM_S : rd->query_interval_ns);
+            distro_reader_spec spec = { .key = key, .subscribe = subscribe, .interval_ns = rd->query_interval_ns,
+                                        .push_empty_protection = rd->push_empty_protection };
+            sim_status st = distro_reader_add(r->cluster, &spec, rd->start_at_ns + phase, NULL, err);
+            if (st != SIM_OK) return st;
+        }
+    }
+    return SIM_OK;
+}
+
 /* --- Scripted faults ------------------------------------------------------------------- */
 
 static void apply_link(run_ctx *r, uint32_t from, uint32_t to, uint32_t fields, const sim_link_params *p)
@@ -247,6 +283,47 @@ static void start_if_down(run_ctx *r, uint32_t node, sim_time_ns delay_ns)
 }
 
 static void trace_fault(run_ctx *r, uint32_t index);
+static void fault_fire(sim_engine *sim, void *ctx, uint64_t index);
+
+/* --- Rolling steps that wait for convergence -------------------------------------------
+ *
+ * With wait_converged, step k + 1 of a rolling entry starts `every` after
+ * the first instant the cluster is converged once step k has ended (its
+ * node started or resumed): rolling_step_end looks at the end of the step,
+ * and the observer's convergence hook releases a step that waits.  A step
+ * due after the fault window does not start, nor do the ones after it. */
+
+static void rolling_start(run_ctx *r, uint32_t index, sim_time_ns at_ns)
+{
+    if (at_ns >= r->chaos_end_ns) return;   /* past the fault window: not started */
+    r->fault_at[index] = at_ns;
+    if (index < r->faults_len) {            /* its record (scripted faults come first, in order) */
+        r->faults[index].start_ns = at_ns;
+        r->faults[index].end_ns = at_ns + r->cfg->faults[index].duration_ns;
+    }
+    schedule(r, at_ns, fault_fire, index);
+}
+
+static void rolling_step_end(sim_engine *sim, void *ctx, uint64_t index)
+{
+    run_ctx *r = ctx;
+    const scn_fault *f = &r->cfg->faults[index];
+    if (obs_converged(r->observer)) {
+        rolling_start(r, (uint32_t)index + 1, sim_now(sim) + f->rolling_every_ns);
+    } else {
+        r->fault_waiting[index + 1] = true;
+    }
+}
+
+static void rolling_on_converged(void *ctx)
+{
+    run_ctx *r = ctx;
+    for (uint32_t i = 0; i < r->cfg->fault_count; i++) {   /* O(faults), on each convergence: faults are few */
+        if (!r->fault_waiting[i]) continue;
+        r->fault_waiting[i] = false;
+        rolling_start(r, i, sim_now(r->sim) + r->cfg->faults[i].rolling_every_ns);
+    }
+}
 
 static void fault_fire(sim_engine *sim, void *ctx, uint64_t index)
 {
@@ -303,6 +380,11 @@ static void fault_fire(sim_engine *sim, void *ctx, uint64_t index)
     case SCN_FAULT_KINDS: break;
     }
     fail_in_event(r, st, &err);
+    if (f->rolling_wait && f->rolling_step + 1 < f->rolling_steps) {
+        /* After the node's own start or resume, which the fault scheduled
+         * first at the same instant. */
+        schedule(r, sim_now(sim) + f->duration_ns, rolling_step_end, index);
+    }
 }
 
 static bool heals(const scn_fault *heal, const scn_fault *f)
@@ -326,7 +408,7 @@ static sim_time_ns fault_end(const run_ctx *r, uint32_t i)
     case SCN_FAULT_RESTART:
     case SCN_FAULT_PAUSE:
     case SCN_FAULT_LINK:
-        return f->at_ns + f->duration_ns;
+        return r->fault_at[i] + f->duration_ns;   /* a rolling step may start later than its at_ns */
     case SCN_FAULT_PARTITION:
     case SCN_FAULT_BLOCK:
     case SCN_FAULT_ISOLATE:
@@ -835,10 +917,35 @@ static void on_node(void *ctx, sim_time_ns at_ns, uint32_t node, bool up)
     if (r->inner.node_changed != NULL) r->inner.node_changed(r->inner.ctx, at_ns, node, up);
 }
 
+static void reads_failed(run_ctx *r)
+{
+    sim_error err;
+    (void)sim_error_set(&err, SIM_ERR_NOMEM, "obs_reads", "out of memory recording a read");
+    fail_in_event(r, SIM_ERR_NOMEM, &err);
+}
+
 static void on_client(void *ctx, sim_time_ns at_ns, uint32_t client, bool live)
 {
-    const run_ctx *r = ctx;
+    run_ctx *r = ctx;
     if (r->inner.client_changed != NULL) r->inner.client_changed(r->inner.ctx, at_ns, client, live);
+    if (r->reads != NULL && !obs_reads_truth(r->reads, at_ns, client, distro_client_key(r->cluster, client), live)) {
+        reads_failed(r);
+    }
+}
+
+static void on_read(void *ctx, sim_time_ns at_ns, const distro_read *read)
+{
+    run_ctx *r = ctx;
+    if (r->reads != NULL && !obs_reads_read(r->reads, at_ns, read)) reads_failed(r);
+    if (read->source != DISTRO_READ_VIEW || !r->tracing) return;
+    if (read->server < 0) {   /* the first query failed everywhere: the empty ServiceInfo stays */
+        trace_harness(r, 0, "view reader=%u key=%s hosts=%u (no server answered)", read->reader,
+                      key_tag(r, read->key), read->count);
+        return;
+    }
+    model_line(r, (uint32_t)read->server, UINT32_MAX, NULL, "view reader=%u key=%s hosts=%u %s node=%d",
+               read->reader, key_tag(r, read->key), read->count, read->pushed ? "pushed by" : "answered by",
+               read->server);
 }
 
 static void on_member(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t peer, distro_member_state old_state,
@@ -886,19 +993,32 @@ static void on_snapshot(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t pe
 static void on_503(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t client)
 {
     (void)at_ns;
+    if (client == UINT32_MAX) {
+        model_line(ctx, node, UINT32_MAX, NULL, "503 node=%u list query (warming up)", node);
+        return;
+    }
     model_line(ctx, node, UINT32_MAX, NULL, "503 node=%u client=%u (warming up)", node, client);
 }
 
-/* Puts the trace's observer in front of the convergence observer. */
+/* Puts the runner's observer in front of the convergence observer: the
+ * trace's lines while tracing, and the readers' observer when there are
+ * readers. */
 static void trace_observe(run_ctx *r)
 {
     r->inner = obs_hooks(r->observer);
     distro_observer mine = {
         .ctx = r, .datum_changed = on_datum, .view_changed = on_view, .node_changed = on_node,
-        .client_changed = on_client, .member_changed = on_member, .instance_unhealthy = on_unhealthy,
-        .instance_expired = on_expired, .verify_aborted = on_verify_aborted, .verify_removed = on_verify_removed,
-        .snapshot_loaded = on_snapshot, .answered_503 = on_503,
+        .client_changed = on_client, .client_read = on_read,
     };
+    if (r->tracing) {
+        mine.member_changed = on_member;
+        mine.instance_unhealthy = on_unhealthy;
+        mine.instance_expired = on_expired;
+        mine.verify_aborted = on_verify_aborted;
+        mine.verify_removed = on_verify_removed;
+        mine.snapshot_loaded = on_snapshot;
+        mine.answered_503 = on_503;
+    }
     distro_cluster_set_observer(r->cluster, &mine);
 }
 
@@ -912,6 +1032,14 @@ static void trace_samples(const run_ctx *r)
         run_note n = { .kind = RUN_NOTE_SAMPLE, .at_ns = samples[i].at_ns, .end_ns = samples[i].at_ns,
                        .nodes = node_bit(samples[i].node), .node = (int32_t)samples[i].node, .text = "",
                        .sample = &samples[i] };
+        r->trace->note(r->trace->note_ctx, &n);
+    }
+    /* The replication lags, each at the instant it completed. */
+    const sim_time_ns *lags = obs_lags(r->observer, &count);
+    const sim_time_ns *at = obs_lag_times(r->observer, &count);
+    for (size_t i = 0; i < count; i++) {
+        run_note n = { .kind = RUN_NOTE_LAG, .at_ns = at[i], .end_ns = at[i], .nodes = 0, .node = -1, .text = "",
+                       .value_ns = lags[i] };
         r->trace->note(r->trace->note_ctx, &n);
     }
 }
@@ -1049,7 +1177,8 @@ static sim_time_ns next_fault_start(const run_ctx *r, sim_time_ns t, sim_time_ns
 static run_recovery recovery_of(const run_ctx *r, size_t i, sim_time_ns run_end)
 {
     const run_fault_rec *f = &r->faults[i];
-    run_recovery rec = { .applies = !f->ends_others && !f->phases_heal, .recovery_ns = SIM_TIME_NEVER, .ok = true };
+    run_recovery rec = { .applies = !f->ends_others && !f->phases_heal && !f->not_started,
+                         .not_started = f->not_started, .recovery_ns = SIM_TIME_NEVER, .ok = true };
     snprintf(rec.nodes, sizeof rec.nodes, "%s", f->nodes[0] != '\0' ? f->nodes : "-");
     if (!rec.applies) return rec;
     const scn_fault *sf = f->scripted >= 0 ? &r->cfg->faults[f->scripted] : NULL;
@@ -1087,6 +1216,86 @@ static size_t check_recoveries(run_result *res, size_t ne, size_t faults)
         ne = expect_add(res, ne, name, bound, observed, rec->ok);
     }
     return ne;
+}
+
+static int ns_cmp(const void *a, const void *b)
+{
+    sim_time_ns x = *(const sim_time_ns *)a, y = *(const sim_time_ns *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The percentile and count bounds of one window kind (`lost: {p99: 2s,
+ * count: 3}`, reports/SCHEMA.md): p99 is the nearest-rank 99th percentile
+ * of the lengths of the run's windows of that kind, an open window
+ * counting to the end of the run, 0 when there is none; count is how many
+ * there are. */
+static size_t check_windows(const run_ctx *r, run_result *res, size_t ne, obs_window_kind kind, const scn_bound *p99,
+                            const scn_count_bound *count)
+{
+    if (!p99->checked && !count->checked) return ne;
+    size_t total = 0, n = 0;
+    const obs_window *wins = obs_windows(r->observer, &total);
+    sim_time_ns *lengths = sim_malloc((total + 1) * sizeof *lengths);
+    if (lengths == NULL) {
+        res->out_of_memory = true;
+        return ne;
+    }
+    sim_time_ns now = sim_now(r->sim);
+    for (size_t i = 0; i < total; i++) {
+        if (wins[i].kind != kind) continue;
+        lengths[n++] = (wins[i].end_ns == SIM_TIME_NEVER ? now : wins[i].end_ns) - wins[i].start_ns;
+    }
+    const char *name = obs_window_kind_name(kind);
+    char label[64], bound[32], observed[32];
+    if (p99->checked) {
+        if (n > 1) qsort(lengths, n, sizeof *lengths, ns_cmp);
+        sim_time_ns v = n == 0 ? 0 : rpt_percentile_nearest_rank(lengths, n, 99);
+        snprintf(label, sizeof label, "%s p99", name);
+        fmt_duration(p99->max_ns, bound, sizeof bound);
+        fmt_duration(v, observed, sizeof observed);
+        ne = expect_add(res, ne, label, bound, observed, v <= p99->max_ns);
+    }
+    if (count->checked) {
+        snprintf(label, sizeof label, "%s count", name);
+        snprintf(bound, sizeof bound, "<= %llu", (unsigned long long)count->max);
+        snprintf(observed, sizeof observed, "%zu", n);
+        ne = expect_add(res, ne, label, bound, observed, (uint64_t)n <= count->max);
+    }
+    free(lengths);
+    return ne;
+}
+
+/* The run's convergence (obs_run_convergence_of, reports/SCHEMA.md): never
+ * when a fault that breaks something did not end before the run did, or
+ * when client churn runs until the end of the run (its window is the whole
+ * run: no phases), or when the run ends unconverged; else from the later
+ * of the last fault's end and the last change of the truth. */
+static void run_convergence(const run_ctx *r, run_result *res, sim_time_ns last_fault_end)
+{
+    sim_time_ns run_end = sim_now(r->sim);
+    obs_never unending = OBS_NEVER_NOT;
+    res->never_reason[0] = '\0';
+    for (size_t i = 0; i < r->faults_len; i++) {
+        const run_fault_rec *f = &r->faults[i];
+        if (f->ends_others || f->phases_heal || f->not_started || f->end_ns < run_end) continue;
+        unending = OBS_NEVER_FAULT;
+        snprintf(res->never_reason, sizeof res->never_reason, "fault %zu (%s, node %s) never ends", i, f->kind,
+                 f->nodes[0] != '\0' ? f->nodes : "-");
+        break;
+    }
+    const scn_churn *ch = &r->cfg->workload.churn;
+    bool churn = ch->register_per_min_milli > 0 || ch->deregister_per_min_milli > 0 || ch->crash_per_min_milli > 0;
+    if (unending == OBS_NEVER_NOT && churn && r->chaos_end_ns >= r->cfg->duration_ns) {
+        unending = OBS_NEVER_CHURN;
+        snprintf(res->never_reason, sizeof res->never_reason, "client churn runs until the end of the run");
+    }
+    res->convergence = obs_run_convergence_of(r->observer, last_fault_end, unending);
+    if (res->convergence.never == OBS_NEVER_UNCONVERGED) {
+        char at[32];
+        fmt_duration(res->convergence.anchor_ns, at, sizeof at);
+        snprintf(res->never_reason, sizeof res->never_reason,
+                 "not converged at the end of the run (last change of the truth or fault end at %s)", at);
+    }
 }
 
 /* `error`: why the run stopped early (a limit, out of memory), or NULL.
@@ -1173,19 +1382,76 @@ static void fill_result(run_ctx *r, const run_options *opt, run_result *res, sim
         return;
     }
     /* Expectations. */
-    FILL_ALLOC(res->expects, 8 + (size_t)cfg->expect.counter_count + r->faults_len);
+    /* What readers saw. */
+    if (r->reads != NULL) {
+        const obs_read_stats *stats = obs_reads_stats(r->reads, &count);
+        FILL_ALLOC(res->client_reads, count + 1);
+        for (size_t i = 0; i < count; i++) {
+            const obs_read_stats *st = &stats[i];
+            res->client_reads[i] = (rpt_client_reads){
+                .key = keep(res, distro_cluster_key_tag(r->cluster, st->key)), .source = st->view ? "view" : "query",
+                .reads = st->reads, .failed = st->failed, .empty_reads = st->kind_reads[OBS_READ_EMPTY],
+                .short_reads = st->kind_reads[OBS_READ_SHORT], .stale_reads = st->kind_reads[OBS_READ_STALE],
+                .empty_ns = st->kind_ns[OBS_READ_EMPTY], .short_ns = st->kind_ns[OBS_READ_SHORT],
+                .stale_ns = st->kind_ns[OBS_READ_STALE],
+            };
+        }
+        row->client_reads = res->client_reads;
+        row->client_reads_count = count;
+        const obs_read_window *rw = obs_reads_windows(r->reads, &count);
+        FILL_ALLOC(res->client_anomalies, count + 1);
+        for (size_t i = 0; i < count; i++) {
+            res->client_anomalies[i] = (rpt_client_anomaly){
+                .kind = obs_read_kind_name(rw[i].kind), .source = rw[i].view ? "view" : "query",
+                .reader = rw[i].view ? (int64_t)rw[i].reader : -1,
+                .key = keep(res, distro_cluster_key_tag(r->cluster, rw[i].key)),
+                .start_ns = rw[i].start_ns, .end_ns = rw[i].end_ns,
+            };
+            res->client_windows[rw[i].kind]++;
+        }
+        row->client_anomalies = res->client_anomalies;
+        row->client_anomalies_count = count;
+        res->has_reads = true;
+        for (int k = 0; k < OBS_READ_KINDS; k++) res->client_window_max_ns[k] = obs_reads_max(r->reads, (obs_read_kind)k);
+    }
+    /* At most 11 bounds below (convergence, lost and zombie with their p99
+     * and count, ownership, three of what clients read), then the counters
+     * and one recovery per fault. */
+    FILL_ALLOC(res->expects, 11 + (size_t)cfg->expect.counter_count + r->faults_len);
     size_t ne = 0;
     sim_time_ns converged = obs_converged(r->observer) ? obs_converged_since(r->observer) : SIM_TIME_NEVER;
-    sim_time_ns after = converged == SIM_TIME_NEVER ? SIM_TIME_NEVER
-                        : (converged > last_fault_end ? converged - last_fault_end : 0);
-    check_bound(res, &ne, "converge_within", &cfg->expect.converge_within, after);
+    run_convergence(r, res, last_fault_end);
+    if (cfg->expect.converge_within.checked) {
+        char bound[32], observed[sizeof res->never_reason + 16];
+        fmt_duration(cfg->expect.converge_within.max_ns, bound, sizeof bound);
+        if (res->convergence.convergence_ns == SIM_TIME_NEVER) {
+            snprintf(observed, sizeof observed, "never (%s)", res->never_reason);
+        } else {
+            fmt_duration(res->convergence.convergence_ns, observed, sizeof observed);
+        }
+        ne = expect_add(res, ne, "converge_within", bound, observed,
+                        res->convergence.convergence_ns != SIM_TIME_NEVER &&
+                            res->convergence.convergence_ns <= cfg->expect.converge_within.max_ns);
+    }
     ne = check_recoveries(res, ne, r->faults_len);
     check_bound(res, &ne, "lost_max", &cfg->expect.lost_max, obs_window_max(r->observer, OBS_WINDOW_LOST));
+    ne = check_windows(r, res, ne, OBS_WINDOW_LOST, &cfg->expect.lost_p99, &cfg->expect.lost_count);
     check_bound(res, &ne, "zombie_max", &cfg->expect.zombie_max, obs_window_max(r->observer, OBS_WINDOW_ZOMBIE));
+    ne = check_windows(r, res, ne, OBS_WINDOW_ZOMBIE, &cfg->expect.zombie_p99, &cfg->expect.zombie_count);
     sim_time_ns own = obs_window_max(r->observer, OBS_WINDOW_OWNERSHIP_NONE);
     sim_time_ns multi = obs_window_max(r->observer, OBS_WINDOW_OWNERSHIP_MULTI);
     check_bound(res, &ne, "ownership_disagreement_max", &cfg->expect.ownership_disagreement_max,
                 own > multi ? own : multi);
+    if (r->reads != NULL) {
+        /* Only with readers: without them these bounds cannot fail, and
+         * every other scenario keeps its rows as they were. */
+        check_bound(res, &ne, "client_empty_max", &cfg->expect.client_empty_max,
+                    obs_reads_max(r->reads, OBS_READ_EMPTY));
+        check_bound(res, &ne, "client_short_max", &cfg->expect.client_short_max,
+                    obs_reads_max(r->reads, OBS_READ_SHORT));
+        check_bound(res, &ne, "client_stale_max", &cfg->expect.client_stale_max,
+                    obs_reads_max(r->reads, OBS_READ_STALE));
+    }
     for (uint32_t i = 0; i < cfg->expect.counter_count; i++) {
         const scn_counter_bound *cb = &cfg->expect.counters[i];
         uint64_t v = counter_total(r, cb->name);
@@ -1225,6 +1491,27 @@ static void fill_result(run_ctx *r, const run_options *opt, run_result *res, sim
     row->trace_hash = sim_trace_hash(r->sim);
     row->converged_ns = converged;
     row->last_fault_end_ns = last_fault_end;
+    row->converge_anchor_ns = res->convergence.anchor_ns;
+    row->convergence_ns = res->convergence.convergence_ns;
+    row->convergence_never = res->never_reason[0] != '\0' ? res->never_reason : NULL;
+}
+
+/* Marks the wait_converged rolling steps that never started (the cluster
+ * did not converge after the step before, or they fell due after the fault
+ * window): they start and end with the run and have no recovery. */
+static void rolling_not_started(run_ctx *r)
+{
+    sim_time_ns run_end = sim_now(r->sim);
+    for (uint32_t i = 0; i < r->cfg->fault_count && i < r->faults_len; i++) {
+        if (r->fault_at[i] != SIM_TIME_NEVER) continue;
+        run_fault_rec *f = &r->faults[i];
+        f->not_started = true;
+        f->start_ns = f->end_ns = run_end;
+        size_t len = strlen(f->description);
+        snprintf(f->description + len, sizeof f->description - len, ", not started: %s",
+                 r->fault_waiting[i] ? "the cluster did not converge after the step before"
+                                      : "a step before it did not end in time, or it fell due after the fault window");
+    }
 }
 
 static char *config_yaml(const scn_config *cfg, const char *swarm_drawn)
@@ -1285,9 +1572,11 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
     for (uint32_t i = 0; i < r.nodes; i++) addresses[i] = cfg->cluster.addresses[i];
     r.faulty = sim_calloc(r.nodes, sizeof *r.faulty);
     r.saved_links = sim_calloc(2 * (size_t)cfg->fault_count + 2, sizeof *r.saved_links);
+    r.fault_at = sim_calloc((size_t)cfg->fault_count + 1, sizeof *r.fault_at);
+    r.fault_waiting = sim_calloc((size_t)cfg->fault_count + 1, sizeof *r.fault_waiting);
     const char **metadata = sim_calloc(2 * (size_t)cfg->workload.metadata_count + 1, sizeof *metadata);
     sim_status st = SIM_OK;
-    if (r.faulty == NULL || r.saved_links == NULL || metadata == NULL) {
+    if (r.faulty == NULL || r.saved_links == NULL || r.fault_at == NULL || r.fault_waiting == NULL || metadata == NULL) {
         st = sim_error_set(err, SIM_ERR_NOMEM, "run_scenario", "out of memory setting up the run");
     }
     for (uint32_t i = 0; st == SIM_OK && i < cfg->workload.metadata_count; i++) {
@@ -1310,35 +1599,47 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
             st = sim_error_set(err, SIM_ERR_NOMEM, "run_scenario", "out of memory creating the observer");
         } else {
             obs_set_allowances(r.observer, scn_lag_allowance(cfg), scn_zombie_allowance(cfg));
+            obs_on_converged(r.observer, rolling_on_converged, &r);
         }
     }
     if (st == SIM_OK) {
         r.tracing = opt->trace.out != NULL || opt->trace.hook != NULL || opt->trace.note != NULL;
-        if (r.tracing) {
-            sim_set_trace_hook(r.sim, trace_event, &r);
-            trace_observe(&r);
+        if (r.tracing) sim_set_trace_hook(r.sim, trace_event, &r);
+        if (scn_reads_readers(cfg) > 0) {
+            r.reads = obs_reads_create(scn_lag_allowance(cfg), scn_zombie_allowance(cfg));
+            if (r.reads == NULL) st = sim_error_set(err, SIM_ERR_NOMEM, "run_scenario", "out of memory creating the readers' observer");
         }
-        st = distro_cluster_start_all(r.cluster, err);
+        if (r.tracing || r.reads != NULL) trace_observe(&r);
+        if (st == SIM_OK) st = distro_cluster_start_all(r.cluster, err);
     }
     if (st == SIM_OK) st = start_workload(&r, err);
+    if (st == SIM_OK) st = start_readers(&r, err);
     sim_time_ns last_fault_end = 0;
+    for (uint32_t i = 0; st == SIM_OK && i < cfg->fault_count; i++) r.fault_at[i] = cfg->faults[i].at_ns;
     for (uint32_t i = 0; st == SIM_OK && i < cfg->fault_count; i++) {
         const scn_fault *f = &cfg->faults[i];
+        /* A rolling step that waits for convergence starts when the run
+         * says (rolling_start); until then its record holds the earliest. */
+        bool waits = f->rolling_wait && f->rolling_step > 0;
         sim_time_ns end = fault_end(&r, i);
-        if (end > last_fault_end) last_fault_end = end;
-        char desc[96];
+        if (end > last_fault_end && !waits) last_fault_end = end;
+        /* What it does to which node, as the trace says it: "fault 3:
+         * restart node 1, down 10.000 s (rolling step 2 of 5)". */
+        char what[320], desc[400];
+        fault_what(&r, f, what, sizeof what);
         if (f->rolling_steps > 0) {
-            snprintf(desc, sizeof desc, "fault %u: %s (rolling step %u of %u)", i, scn_fault_kind_name(f->kind),
+            snprintf(desc, sizeof desc, "fault %u: %s (rolling step %u of %u)", i, what,
                      (unsigned)f->rolling_step + 1u, (unsigned)f->rolling_steps);
         } else {
-            snprintf(desc, sizeof desc, "fault %u: %s", i, scn_fault_kind_name(f->kind));
+            snprintf(desc, sizeof desc, "fault %u: %s", i, what);
         }
         size_t noted = fault_note(&r, scn_fault_kind_name(f->kind), f->at_ns, end, "%s", desc);
         if (noted != SIZE_MAX) {
             r.faults[noted].scripted = (int32_t)i;
             fault_nodes(f, r.nodes, r.faults[noted].nodes, sizeof r.faults[noted].nodes);
         }
-        schedule(&r, f->at_ns, fault_fire, i);
+        if (waits) r.fault_at[i] = SIM_TIME_NEVER;
+        else schedule(&r, f->at_ns, fault_fire, i);
     }
     if (st == SIM_OK && cfg->nemesis.enabled) {
         schedule(&r, cfg->nemesis.interval.min_ns, nemesis_fire, 0);
@@ -1347,7 +1648,10 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
         schedule(&r, r.chaos_end_ns, heal_everything, 0);
         size_t heal = fault_note(&r, "heal", r.chaos_end_ns, r.chaos_end_ns,
                                  "phases: heal everything, quiet for %.0f s", (double)cfg->phases.quiet_ns / 1e9);
-        if (heal != SIZE_MAX) r.faults[heal].phases_heal = true;   /* SIZE_MAX: out of memory, r.status says */
+        if (heal != SIZE_MAX) {                                   /* SIZE_MAX: out of memory, r.status says */
+            r.faults[heal].phases_heal = true;
+            snprintf(r.faults[heal].nodes, sizeof r.faults[heal].nodes, "all");
+        }
     }
     /* A run that stops early (the engine failed, a limit was reached, or
      * one of the harness's own events failed) is an ERROR result, not an
@@ -1375,11 +1679,13 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
         /* Nemesis faults end when they end; the phases' heal at the end of
          * chaos only counts when something was still broken then, which
          * fault_end already reports as the end of chaos. */
+        rolling_not_started(&r);
         for (size_t i = 0; i < r.faults_len; i++) {
-            if (r.faults[i].phases_heal) continue;
+            if (r.faults[i].phases_heal || r.faults[i].not_started) continue;
             if (r.faults[i].end_ns > last_fault_end) last_fault_end = r.faults[i].end_ns;
         }
         obs_finish(r.observer);
+        if (r.reads != NULL && !obs_reads_finish(r.reads, sim_now(r.sim))) res->out_of_memory = true;
         if (r.tracing) trace_samples(&r);
         res->effective_yaml = config_yaml(cfg, opt->swarm_drawn);
         if (res->effective_yaml == NULL) res->out_of_memory = true;
@@ -1391,10 +1697,13 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
     }
     sim_assert_context_set(NULL);
     obs_destroy(r.observer);
+    obs_reads_destroy(r.reads);
     distro_cluster_destroy(r.cluster);
     sim_engine_destroy(r.sim);
     free(r.faulty);
     free(r.saved_links);
+    free(r.fault_at);
+    free(r.fault_waiting);
     free(r.faults);
     free(metadata);
     if (st != SIM_OK) run_result_deinit(res);
@@ -1416,5 +1725,7 @@ void run_result_deinit(run_result *res)
     free(res->recoveries);
     free(res->expects);
     free(res->params);
+    free(res->client_reads);
+    free(res->client_anomalies);
     memset(res, 0, sizeof *res);
 }

@@ -828,7 +828,12 @@ static sim_status conv_duration(ctx *c, uint32_t n, sim_time_ns min_ns, sim_time
     case NUM_RANGE: return fail(c, n, "expected a duration of at most 8760h, got %s", GOT(n));
     case NUM_FRACTION: return fail(c, n, "expected a whole number of nanoseconds, got %s", GOT(n));
     }
-    if (v < min_ns) return fail(c, n, "expected a positive duration, got %s", GOT(n));
+    if (v < min_ns && min_ns <= 1) return fail(c, n, "expected a positive duration, got %s", GOT(n));
+    if (v < min_ns) {
+        char least[32];
+        scn_format_duration(min_ns, least, sizeof least);
+        return fail(c, n, "expected a duration of at least %s, got %s", least, GOT(n));
+    }
     *out = v;
     return SIM_OK;
 }
@@ -879,6 +884,29 @@ static sim_status conv_bound(ctx *c, uint32_t n, scn_bound *out)
     }
     *out = (scn_bound){ .checked = true, .max_ns = v };
     return SIM_OK;
+}
+
+static sim_status conv_uint(ctx *c, uint32_t n, uint64_t min, uint64_t max, uint64_t *out);
+
+/* `count: 3` (at most 3) or `count: unchecked`. */
+static sim_status conv_count_bound(ctx *c, uint32_t n, scn_count_bound *out)
+{
+    if (node_at(c, n)->kind == YN_SCALAR && scalar_is(c, n, "unchecked")) {
+        *out = (scn_count_bound){ .checked = false, .max = 0 };
+        return SIM_OK;
+    }
+    char got_buf[256];
+    const char *s = NULL;
+    size_t len = 0;
+    sim_status st = scalar_or_fail(c, n, "a count such as 3, or unchecked", &s, &len);
+    if (st != SIM_OK) return st;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') return fail(c, n, "expected a count such as 3, or unchecked, got %s", GOT(n));
+    }
+    uint64_t v = 0;
+    st = conv_uint(c, n, 0, UINT64_MAX, &v);
+    if (st == SIM_OK) *out = (scn_count_bound){ .checked = true, .max = v };
+    return st;
 }
 
 static sim_status conv_uint(ctx *c, uint32_t n, uint64_t min, uint64_t max, uint64_t *out)
@@ -1286,6 +1314,7 @@ typedef enum ftype {
     F_DURATION,      /* sim_time_ns >= min */
     F_SDURATION,     /* int64_t ns, may be negative */
     F_BOUND,         /* scn_bound: a duration or none */
+    F_COUNT_BOUND,   /* scn_count_bound: a count or unchecked */
     F_RATIO,         /* uint32_t ppm */
     F_BANDWIDTH,     /* uint64_t bytes per second */
     F_BOOL,          /* bool */
@@ -1380,8 +1409,19 @@ static const field workload_fields[] = {
     FLD("register_spread", F_DURATION, CFG(workload.register_spread_ns), 0, 0),
     FLD("start_at", F_DURATION, CFG(workload.start_at_ns), 0, 0),
     NEST("churn"),
+    NEST("reads"),
 };
 enum { WORKLOAD_START_AT = 8 };
+
+static const field reads_fields[] = {
+    FLD("services", F_U32, CFG(workload.reads.services), 0, SCN_SERVICES_MAX),
+    FLD("queriers", F_U32, CFG(workload.reads.queriers), 0, SCN_READERS_PER_SERVICE_MAX),
+    FLD("query_interval", F_DURATION, CFG(workload.reads.query_interval_ns), SIM_MS, 0),
+    FLD("subscribers", F_U32, CFG(workload.reads.subscribers), 0, SCN_READERS_PER_SERVICE_MAX),
+    FLD("push_empty_protection", F_BOOL, CFG(workload.reads.push_empty_protection), 0, 0),
+    FLD("start_at", F_DURATION, CFG(workload.reads.start_at_ns), 0, 0),
+};
+enum { READS_SERVICES = 0, READS_START_AT = 5 };
 
 static const field churn_fields[] = {
     FLD("register_per_min", F_RATE, CFG(workload.churn.register_per_min_milli), 0, 0),
@@ -1458,9 +1498,25 @@ static const field expect_fields[] = {
     FLD("lost_max", F_BOUND, CFG(expect.lost_max), 0, 0),
     FLD("zombie_max", F_BOUND, CFG(expect.zombie_max), 0, 0),
     FLD("ownership_disagreement_max", F_BOUND, CFG(expect.ownership_disagreement_max), 0, 0),
+    FLD("client_empty_max", F_BOUND, CFG(expect.client_empty_max), 0, 0),
+    FLD("client_short_max", F_BOUND, CFG(expect.client_short_max), 0, 0),
+    FLD("client_stale_max", F_BOUND, CFG(expect.client_stale_max), 0, 0),
     FLD("lag_allowance", F_DURATION, CFG(expect.lag_allowance_ns), 0, 0),
     FLD("zombie_allowance", F_DURATION, CFG(expect.zombie_allowance_ns), 0, 0),
-    NEST("counters"),
+    NEST("counters"), NEST("lost"), NEST("zombie"),
+};
+enum { EXPECT_LOST_MAX = 2, EXPECT_ZOMBIE_MAX = 3 };
+/* `lost: {max: 0s, p99: 2s, count: 3}` and the same for zombie: bounds on
+ * the run's windows of that kind (reports/SCHEMA.md).  `max` is lost_max. */
+static const field lost_fields[] = {
+    FLD("max", F_BOUND, CFG(expect.lost_max), 0, 0),
+    FLD("p99", F_BOUND, CFG(expect.lost_p99), 0, 0),
+    FLD("count", F_COUNT_BOUND, CFG(expect.lost_count), 0, 0),
+};
+static const field zombie_fields[] = {
+    FLD("max", F_BOUND, CFG(expect.zombie_max), 0, 0),
+    FLD("p99", F_BOUND, CFG(expect.zombie_p99), 0, 0),
+    FLD("count", F_COUNT_BOUND, CFG(expect.zombie_count), 0, 0),
 };
 static const field counter_fields[] = {
     REQ("name", F_COUNTER_NAME, offsetof(scn_counter_bound, name), 0, 0),
@@ -1535,6 +1591,7 @@ static sim_status conv_field(ctx *c, uint32_t n, const field *f, void *base)
     case F_DURATION: return conv_duration(c, n, (sim_time_ns)f->min, (sim_time_ns *)(void *)p);
     case F_SDURATION: return conv_sduration(c, n, (int64_t *)(void *)p);
     case F_BOUND: return conv_bound(c, n, (scn_bound *)(void *)p);
+    case F_COUNT_BOUND: return conv_count_bound(c, n, (scn_count_bound *)(void *)p);
     case F_RATIO: return conv_ratio(c, n, (uint32_t *)(void *)p);
     case F_BANDWIDTH: return conv_bandwidth(c, n, (uint64_t *)(void *)p);
     case F_BOOL: return conv_bool(c, n, (bool *)(void *)p);
@@ -1619,18 +1676,75 @@ static sim_status parse_addresses(ctx *c, uint32_t seq)
     return SIM_OK;
 }
 
+/* One beat interval.  Nacos 1.4.2 has two: the client's own period (the
+ * instance's preserved.heart.beat.interval, 5 s; BeatReactor.java) and the
+ * server's clientBeatInterval switch (5 s; SwitchDomain.java), which every
+ * beat reply carries and the client adopts from its second beat on
+ * (BeatReactor.java:165-176).  A scenario sets workload.beat_interval and
+ * the servers answer the same value, so the two cannot silently differ;
+ * cluster.distro.client_beat_interval is refused with this pointer. */
+#define ONE_BEAT_INTERVAL                                                                         \
+    "not a key: set workload.beat_interval, the one beat interval (the clients beat at it and the " \
+    "servers answer it as clientBeatInterval)"
+
+static void derive_beat_interval(scn_config *cfg)
+{
+    cfg->cluster.distro.client_beat_interval_ns = cfg->workload.beat_interval_ns;
+}
+
+/* cluster.distro: plain keys, and nested maps whose keys the table names
+ * "map.key" (http: {sync_ttl: 1s} sets "http.sync_ttl"). */
 static sim_status parse_distro(ctx *c, uint32_t m)
 {
     size_t count = 0;
     const scn_distro_field *fields = scn_distro_fields(&count);
+    const char *plain[64], *http[32];
+    size_t plain_count = 0, http_count = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (strncmp(fields[i].key, "http.", 5) == 0) {
+            SIM_ASSERT(http_count < ARRAY_LEN(http));
+            http[http_count++] = fields[i].key + 5;
+        } else {
+            SIM_ASSERT(plain_count + 1 < ARRAY_LEN(plain));
+            SIM_ASSERT(strchr(fields[i].key, '.') == NULL);   /* http is the one nested map */
+            plain[plain_count++] = fields[i].key;
+        }
+    }
+    plain[plain_count++] = "http";
     sim_status st = expect_kind(c, m, YN_MAPPING, "a mapping of Distro settings such as {verify_interval: 5s}");
-    if (st == SIM_OK) st = check_keys_any(c, m, fields, sizeof *fields, count, false);
+    for (uint32_t k = st == SIM_OK ? node_at(c, m)->first : NONE; k != NONE; k = node_at(c, node_at(c, k)->next)->next) {
+        size_t klen = 0;
+        const char *ktext = node_at(c, k)->kind == YN_SCALAR ? text_of(c, k, &klen) : NULL;
+        if (ktext == NULL || klen <= 5 || strncmp(ktext, "http_", 5) != 0) continue;
+        char key[200];
+        escape_text(ktext, klen, key, sizeof key);
+        return fail_raw(c, k, "unknown key \"%s\" in %s (the HTTP client settings are a map: http: {%s: ...})", key,
+                        c->path, key + 5);
+    }
+    uint32_t beat = st == SIM_OK ? map_get(c, m, "client_beat_interval") : NONE;
+    if (beat != NONE) {
+        size_t at = path_push(c, "client_beat_interval");
+        st = fail(c, beat, "%s", ONE_BEAT_INTERVAL);
+        path_pop(c, at);
+    }
+    if (st == SIM_OK) st = check_keys_any(c, m, plain, sizeof plain[0], plain_count, false);
+    uint32_t hm = st == SIM_OK ? map_get(c, m, "http") : NONE;
+    if (hm != NONE) {
+        size_t saved = path_push(c, "http");
+        st = expect_kind(c, hm, YN_MAPPING, "a mapping of HTTP client settings such as {sync_read_timeout: 10s}");
+        if (st == SIM_OK) st = check_keys_any(c, hm, http, sizeof http[0], http_count, false);
+        path_pop(c, saved);
+    }
     for (size_t i = 0; st == SIM_OK && i < count; i++) {
-        uint32_t v = map_get(c, m, fields[i].key);
+        bool nested = strncmp(fields[i].key, "http.", 5) == 0;
+        if (nested && hm == NONE) continue;
+        const char *key = nested ? fields[i].key + 5 : fields[i].key;
+        uint32_t v = map_get(c, nested ? hm : m, key);
         if (v == NONE) continue;
         char *p = (char *)&c->cfg->cluster.distro + fields[i].offset;
         uint64_t u = 0;
-        size_t saved = path_push(c, fields[i].key);
+        size_t outer = nested ? path_push(c, "http") : 0;
+        size_t saved = path_push(c, key);
         switch (fields[i].type) {
         case SCN_DISTRO_DURATION: st = conv_duration(c, v, fields[i].min, (sim_time_ns *)(void *)p); break;
         case SCN_DISTRO_BOOL: st = conv_bool(c, v, (bool *)(void *)p); break;
@@ -1640,6 +1754,7 @@ static sim_status parse_distro(ctx *c, uint32_t m)
             break;
         }
         path_pop(c, saved);
+        if (nested) path_pop(c, outer);
     }
     return st;
 }
@@ -1776,7 +1891,7 @@ static sim_status parse_workload(ctx *c, uint32_t m)
     sim_status st = parse_section(c, m, workload_fields, ARRAY_LEN(workload_fields), c->cfg, &given,
                                   "a mapping such as {services: 10}");
     if (st != SIM_OK) return st;
-    uint32_t meta = map_get(c, m, "metadata"), churn = map_get(c, m, "churn");
+    uint32_t meta = map_get(c, m, "metadata"), churn = map_get(c, m, "churn"), reads = map_get(c, m, "reads");
     if (meta != NONE) {
         size_t saved = path_push(c, "metadata");
         st = parse_metadata(c, meta);
@@ -1791,6 +1906,30 @@ static sim_status parse_workload(ctx *c, uint32_t m)
         if (st != SIM_OK) return st;
     }
     const scn_config *cfg = c->cfg;
+    if (reads != NONE) {
+        uint64_t reads_given = 0;
+        size_t saved = path_push(c, "reads");
+        st = parse_section(c, reads, reads_fields, ARRAY_LEN(reads_fields), c->cfg, &reads_given,
+                           "a mapping such as {subscribers: 1, queriers: 1, query_interval: 1s}");
+        if (st == SIM_OK && (reads_given & (1u << READS_SERVICES)) &&
+            cfg->workload.reads.services > cfg->workload.services) {
+            size_t inner = path_push(c, "services");
+            st = fail(c, map_get(c, reads, "services"), "%u is more than the %u services of the workload",
+                      (unsigned)cfg->workload.reads.services, (unsigned)cfg->workload.services);
+            path_pop(c, inner);
+        }
+        if (st == SIM_OK && (reads_given & (1u << READS_START_AT)) &&
+            cfg->workload.reads.start_at_ns >= cfg->duration_ns) {
+            char at[32], end[32];
+            scn_format_duration(cfg->workload.reads.start_at_ns, at, sizeof at);
+            scn_format_duration(cfg->duration_ns, end, sizeof end);
+            size_t inner = path_push(c, "start_at");
+            st = fail(c, map_get(c, reads, "start_at"), "%s is not before the end of the run (%s)", at, end);
+            path_pop(c, inner);
+        }
+        path_pop(c, saved);
+        if (st != SIM_OK) return st;
+    }
     if ((given & (1u << WORKLOAD_START_AT)) && cfg->workload.start_at_ns >= cfg->duration_ns) {
         char at[32], end[32];
         scn_format_duration(cfg->workload.start_at_ns, at, sizeof at);
@@ -1997,10 +2136,7 @@ static sim_status parse_rolling(ctx *c, uint32_t v, scn_fault *f, uint32_t *node
     n = map_get(c, v, "wait_converged");
     saved = path_push(c, "wait_converged");
     if (n != NONE) st = conv_bool(c, n, &wait);
-    if (st == SIM_OK && wait) {
-        st = fail(c, n, "true is not supported yet: the steps follow the fixed schedule, `every` "
-                        "apart; write false or leave it out");
-    }
+    f->rolling_wait = wait;
     path_pop(c, saved);
     if (st != SIM_OK) return st;
     n = map_get(c, v, "nodes");
@@ -2222,8 +2358,26 @@ static sim_status parse_expect(ctx *c, uint32_t m)
 {
     scn_expect *ex = &c->cfg->expect;
     size_t saved = path_push(c, "expect");
-    sim_status st = parse_section(c, m, expect_fields, ARRAY_LEN(expect_fields), c->cfg, NULL,
+    uint64_t given = 0;
+    sim_status st = parse_section(c, m, expect_fields, ARRAY_LEN(expect_fields), c->cfg, &given,
                                   "a mapping such as {converge_within: 30s}");
+    static const char *const kinds[2] = { "lost", "zombie" };
+    static const int max_index[2] = { EXPECT_LOST_MAX, EXPECT_ZOMBIE_MAX };
+    for (int k = 0; k < 2 && st == SIM_OK; k++) {
+        uint32_t sub = map_get(c, m, kinds[k]);
+        if (sub == NONE) continue;
+        size_t inner = path_push(c, kinds[k]);
+        uint64_t sub_given = 0;
+        st = parse_section(c, sub, k == 0 ? lost_fields : zombie_fields, 3, c->cfg, &sub_given,
+                           "a mapping such as {max: 10s, p99: 2s, count: 3}");
+        if (st == SIM_OK && (sub_given & 1u) && (given & ((uint64_t)1 << max_index[k]))) {
+            size_t at = path_push(c, "max");
+            st = fail(c, map_get(c, sub, "max"), "expect.%s_max already bounds the longest %s window; write one of them",
+                      kinds[k], kinds[k]);
+            path_pop(c, at);
+        }
+        path_pop(c, inner);
+    }
     uint32_t counters = st == SIM_OK ? map_get(c, m, "counters") : NONE;
     if (counters != NONE) {
         size_t inner = path_push(c, "counters");
@@ -2417,6 +2571,7 @@ static sim_status load_text(ctx *c, const char *text, size_t len)
     }
     st = parse_top(c);
     if (st != SIM_OK) return st;
+    derive_beat_interval(c->cfg);
     /* Most checks below were made above with a position; this is the net
      * that keeps the loader and scn_config_validate in agreement, and the
      * only place of the run limits (scn_limits.h), which need the whole
@@ -2502,11 +2657,14 @@ static const section set_sections[] = {
     { "network.tcp", tcp_fields, ARRAY_LEN(tcp_fields) },
     { "workload", workload_fields, ARRAY_LEN(workload_fields) },
     { "workload.churn", churn_fields, ARRAY_LEN(churn_fields) },
+    { "workload.reads", reads_fields, ARRAY_LEN(reads_fields) },
     { "nemesis", nemesis_fields, ARRAY_LEN(nemesis_fields) },
     { "nemesis.interval", nemesis_interval_fields, ARRAY_LEN(nemesis_interval_fields) },
     { "nemesis.duration", nemesis_duration_fields, ARRAY_LEN(nemesis_duration_fields) },
     { "phases", phases_fields, ARRAY_LEN(phases_fields) },
     { "expect", expect_fields, ARRAY_LEN(expect_fields) },
+    { "expect.lost", lost_fields, ARRAY_LEN(lost_fields) },
+    { "expect.zombie", zombie_fields, ARRAY_LEN(zombie_fields) },
     { "engine", engine_fields, ARRAY_LEN(engine_fields) },
 };
 
@@ -2557,26 +2715,35 @@ static sim_status set_follow(ctx *c, const scn_config *old, const char *sec, con
         return fail(c, 0, "the scenario has phases; set phases.chaos or phases.quiet instead");
     }
     if (strncmp(sec, "nemesis", 7) == 0) cfg->nemesis.enabled = true;
+    derive_beat_interval(cfg);
     return SIM_OK;
 }
 
 /* What a dotted key sets: a field of a section table, a cluster.distro
- * field, or nemesis.kinds (a list, read by parse_kinds). */
+ * (or cluster.distro.http) field, or nemesis.kinds (a list, read by
+ * parse_kinds); or a key that exists but is refused with `refusal`. */
 typedef struct set_target {
     const field *f;                  /* a section's field, or NULL */
     const scn_distro_field *d;       /* a cluster.distro field, or NULL */
     bool kinds;                      /* nemesis.kinds */
+    const char *refusal;             /* set: the key cannot be set, for this reason */
 } set_target;
 
 /* Finds the setting sec.leaf; false when there is none. */
 static bool set_resolve(const char *sec, const char *leaf, set_target *t)
 {
     memset(t, 0, sizeof *t);
-    if (strcmp(sec, "cluster.distro") == 0) {
+    if (strcmp(sec, "cluster.distro") == 0 && strcmp(leaf, "client_beat_interval") == 0) {
+        t->refusal = ONE_BEAT_INTERVAL;
+        return true;
+    }
+    if (strcmp(sec, "cluster.distro") == 0 || strcmp(sec, "cluster.distro.http") == 0) {
         size_t count = 0;
         const scn_distro_field *fields = scn_distro_fields(&count);
+        char name[160];
+        snprintf(name, sizeof name, "%s%s", sec[14] == '.' ? "http." : "", leaf);
         for (size_t i = 0; i < count; i++) {
-            if (strcmp(fields[i].key, leaf) == 0) {
+            if (strcmp(fields[i].key, name) == 0) {
                 t->d = &fields[i];
                 return true;
             }
@@ -2609,6 +2776,7 @@ static bool set_takes_collection(const set_target *t)
 /* Converts node n for the resolved setting into c->cfg. */
 static sim_status set_convert_node(ctx *c, const set_target *t, const char *key, uint32_t n)
 {
+    if (t->refusal != NULL) return fail(c, n, "%s", t->refusal);
     if (t->d != NULL) {
         char *p = (char *)&c->cfg->cluster.distro + t->d->offset;
         uint64_t u = 0;
