@@ -141,6 +141,11 @@ sim_time_ns scn_config_fault_window_ns(const scn_config *config)
     return config->phases.enabled ? config->phases.chaos_ns : config->duration_ns;
 }
 
+distro_version scn_cluster_version(const scn_config *config)
+{
+    return strcmp(config->cluster.version, "2.5.1") == 0 ? DISTRO_VERSION_2_5_1 : DISTRO_VERSION_1_4_2;
+}
+
 uint32_t scn_partition_group_of(const scn_fault *fault, uint32_t nodes, uint32_t *group_of)
 {
     SIM_ASSERT(fault->kind == SCN_FAULT_PARTITION);
@@ -701,8 +706,8 @@ static sim_status validate_cluster(const scn_config *c, const char *where, sim_e
             }
         }
     }
-    if (strcmp(cl->version, "1.4.2") != 0) {
-        return INVALID("cluster.version: expected \"1.4.2\", got \"%s\"", cl->version);
+    if (strcmp(cl->version, "1.4.2") != 0 && strcmp(cl->version, "2.5.1") != 0) {
+        return INVALID("cluster.version: expected \"1.4.2\" or \"2.5.1\", got \"%s\"", cl->version);
     }
     size_t count = 0;
     const scn_distro_field *fields = scn_distro_fields(&count);
