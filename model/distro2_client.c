@@ -172,9 +172,11 @@ bool distro2_client_remove(distro_node *node, uint32_t conn)
 {
     distro2_client *client = distro2_client_get(node, conn);
     if (client == NULL) return false;
+    bool native = client->native;
     distro2_client_publish(node, conn, DISTRO_NONE);
     client->present = false;
     node->v2->client_count--;
+    distro2_on_client_event(node, conn, true, native);   /* ClientDisconnectEvent */
     return true;
 }
 

@@ -37,9 +37,11 @@ void distro2_node_crashed(distro_node *node)
 {
     distro_cluster *c = node->cluster;
     distro2_sdk_server_crashed(c, node->id);
-    /* Every peer's RPC client to it sees its stream break. */
+    /* Every peer's RPC client to it sees its stream break, if the kernel's FIN
+     * can reach it; an isolated peer finds out by its keep-alive. */
     for (uint32_t p = 0; p < c->n; p++) {
-        if (p != node->id && c->nodes[p].running && c->nodes[p].v2 != NULL) distro2_rpc_stream_error(&c->nodes[p], node->id);
+        if (p == node->id || !c->nodes[p].running || c->nodes[p].v2 == NULL) continue;
+        if (sim_net_reachable(c->sim, node->id, p)) distro2_rpc_stream_error(&c->nodes[p], node->id);   /* the FIN arrives */
     }
 }
 

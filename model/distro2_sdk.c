@@ -81,11 +81,11 @@ static void server_op(sim_engine *sim, void *ctx, uint64_t arg)
     distro2_client_publish(node, conn, key);
     client = distro2_client_get(node, conn);
     client->revision++;   /* ConnectionBasedClient.recalculateRevision: +1 */
-    distro2_on_client_event(node, conn, false);
+    distro2_on_client_event(node, conn, false, client->native);
     if (op == SDK_DEREGISTER_AND_CLOSE) {
         /* The shutdown closes the connection: unregister at once. */
         c->conns[conn].open = false;
-        if (distro2_client_remove(node, conn)) distro2_on_client_event(node, conn, true);
+        distro2_client_remove(node, conn);
     }
 }
 
@@ -268,7 +268,7 @@ static void ejector_unregister(sim_engine *sim, void *ctx, uint64_t arg)
             continue;
         }
         k->open = false;
-        if (distro2_client_remove(node, conn)) distro2_on_client_event(node, conn, true);
+        distro2_client_remove(node, conn);
     }
     distro_timer(node, c->config.v2.ejector_interval_ns, DISTRO_KIND_V2_EJECTOR, ejector_run, 0);
 }

@@ -181,17 +181,13 @@ static void sync_all(distro_node *node, uint32_t conn, uint8_t action)
     free(peers);
 }
 
-void distro2_on_client_event(distro_node *node, uint32_t conn, bool disconnect)
+void distro2_on_client_event(distro_node *node, uint32_t conn, bool disconnect, bool native)
 {
-    /* The event carries the client object: for a disconnect, the one just
-     * removed, whose isNative still reads true on its own node. */
-    if (disconnect) {
-        sync_all(node, conn, DISTRO2_DELETE);
-        return;
-    }
-    const distro2_client *client = distro2_client_get(node, conn);
-    if (client == NULL || !distro2_client_responsible(client)) return;
-    sync_all(node, conn, DISTRO2_CHANGE);
+    /* isInvalidClient: the event's client object must be one this node is
+     * responsible for (a connection client: native).  For a disconnect
+     * that is the client just removed. */
+    if (!native) return;
+    sync_all(node, conn, disconnect ? DISTRO2_DELETE : DISTRO2_CHANGE);
 }
 
 void distro2_on_verify_failed(distro_node *node, uint32_t conn, uint32_t target)
@@ -325,16 +321,21 @@ void distro2_apply_sync(distro_node *node, uint32_t conn, int64_t revision, uint
 {
     distro2_client *client = distro2_client_connected(node, conn, false, revision);
     if (client == NULL) return;
+    bool changed = client->key != key;
     distro2_client_publish(node, conn, key);
     client = distro2_client_get(node, conn);
     client->revision = revision;
+    /* addServiceInstance / removeServiceInstance publish ClientChangedEvent
+     * on the receiver too (AbstractClient.java:81,95); the processor
+     * re-tests responsibility there, which a replica fails. */
+    if (changed) distro2_on_client_event(node, conn, false, client->native);
 }
 
 void distro2_sync_on_request(distro_node *node, const sim_message *msg, distro_token token)
 {
     const distro_msg *m = (const distro_msg *)msg->payload;
     if (m->op == DISTRO2_DELETE) {
-        distro2_client_remove(node, m->client);   /* a replica: its disconnect event sends nothing */
+        distro2_client_remove(node, m->client);   /* a replica: its disconnect event syncs nothing */
     } else {
         distro2_apply_sync(node, m->client, m->revision, m->key);
     }

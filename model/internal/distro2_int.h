@@ -145,8 +145,8 @@ distro2_client *distro2_client_connected(distro_node *node, uint32_t conn, bool 
 /* Sets (key) or clears (DISTRO_NONE) the client's publisher; updates the
  * service index and what the node lists. */
 void distro2_client_publish(distro_node *node, uint32_t conn, uint32_t key);
-/* clientDisconnected: removes the client (absent: no-op).  Returns true
- * when a client was removed. */
+/* clientDisconnected: removes the client (absent: no-op) and raises
+ * ClientDisconnectEvent.  Returns true when a client was removed. */
 bool distro2_client_remove(distro_node *node, uint32_t conn);
 /* isResponsibleClient of a connection client: native. */
 bool distro2_client_responsible(const distro2_client *client);
@@ -154,9 +154,11 @@ void distro2_client_cleaner_start(distro_node *node);
 
 /* --- distro2_sync.c -------------------------------------------------------- */
 void distro2_sync_start(distro_node *node);
-/* DistroClientDataProcessor.onEvent for a ClientChangedEvent (DELETE false)
- * or a ClientDisconnectEvent (DELETE true) of `conn` on `node`. */
-void distro2_on_client_event(distro_node *node, uint32_t conn, bool disconnect);
+/* DistroClientDataProcessor.onEvent for a ClientChangedEvent (disconnect
+ * false) or a ClientDisconnectEvent (disconnect true) of `conn` on `node`;
+ * `native` is the event's client's isNative (for a disconnect, the removed
+ * client's). */
+void distro2_on_client_event(distro_node *node, uint32_t conn, bool disconnect, bool native);
 /* ClientVerifyFailedEvent(conn, target). */
 void distro2_on_verify_failed(distro_node *node, uint32_t conn, uint32_t target);
 void distro2_sync_on_request(distro_node *node, const sim_message *msg, distro_token token);
