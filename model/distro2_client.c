@@ -194,6 +194,7 @@ static void cleaner(sim_engine *sim, void *ctx, uint64_t arg)
     for (uint32_t conn = 0; conn < v2->clients_cap; conn++) {
         const distro2_client *client = &v2->clients[conn];
         if (client->present && !client->native && now - client->last_renew_ms > expired_ms) {
+            distro_counters_of(node)->v2_clients_expired++;
             distro2_client_remove(node, conn);
         }
     }

@@ -155,6 +155,7 @@ static void connect_attempt(sim_engine *sim, void *ctx, uint64_t arg)
     c->conns[conn] = (distro2_conn){ .sdk = id, .server = server, .open = true, .last_active_ns = sim_now(sim) };
     if (distro2_client_connected(&c->nodes[server], conn, true, 0) == NULL) return;
     bool first = s->conn == DISTRO_NONE;
+    if (!first) distro_counters_of(&c->nodes[server])->v2_sdk_reconnects++;
     s->conn = conn;
     s->connected = true;
     s->connecting = false;
@@ -268,6 +269,7 @@ static void ejector_unregister(sim_engine *sim, void *ctx, uint64_t arg)
             continue;
         }
         k->open = false;
+        distro_counters_of(node)->v2_connections_ejected++;
         distro2_client_remove(node, conn);
     }
     distro_timer(node, c->config.v2.ejector_interval_ns, DISTRO_KIND_V2_EJECTOR, ejector_run, 0);

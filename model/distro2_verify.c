@@ -36,7 +36,7 @@ static void verify_done(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_status
     if (status != SIM_RPC_OK || resp->payload == NULL) return;   /* onException: metrics only */
     const distro_msg *m = (const distro_msg *)resp->payload;
     if (m->code == DISTRO2_CODE_SUCCESS || m->code == DISTRO2_CODE_ERROR) return;   /* ErrorResponse: onException */
-    distro_counters_of(node)->verify_keys_fetched++;   /* a repair asked for */
+    distro_counters_of(node)->v2_verify_failed++;   /* a repair follows */
     distro2_on_verify_failed(node, conn, target);
 }
 

@@ -120,6 +120,10 @@ uint32_t distro_counters_list(const distro_counters *k, distro_counter_value *ou
         { "http_lease_timeouts", k->http_lease_timeouts },
         { "http_resets", k->http_resets },
         { "http_retries_exhausted", k->http_retries_exhausted },
+        { "v2_sdk_reconnects", k->v2_sdk_reconnects },
+        { "v2_verify_failed", k->v2_verify_failed },
+        { "v2_clients_expired", k->v2_clients_expired },
+        { "v2_connections_ejected", k->v2_connections_ejected },
     };
     uint32_t n = (uint32_t)(sizeof all / sizeof all[0]);
     for (uint32_t i = 0; i < n && i < max && out != NULL; i++) out[i] = all[i];

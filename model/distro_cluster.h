@@ -75,6 +75,11 @@ typedef struct distro_counters {
     uint64_t http_lease_timeouts;      /* no pooled connection in time */
     uint64_t http_resets;
     uint64_t http_retries_exhausted;   /* tcp_retries2 expired with no timeout of the caller's */
+    /* 2.x (cluster.version 2.5.1; model/distro2_*.c). */
+    uint64_t v2_sdk_reconnects;        /* SDK connections this node accepted from a client that had one before */
+    uint64_t v2_verify_failed;         /* VERIFY answered FAIL to this node: a repair ADD follows */
+    uint64_t v2_clients_expired;       /* replicas the expired-client cleaner removed (180 s lease) */
+    uint64_t v2_connections_ejected;   /* SDK connections the ejector unregistered after a failed probe */
 } distro_counters;
 
 /* What the harness sees.  Every callback borrows its arguments for the call

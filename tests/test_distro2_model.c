@@ -150,7 +150,7 @@ START_TEST(test_verify_failure_sends_add)
     ck_assert_ptr_nonnull(r);
     ck_assert_int_eq(r->revision, 1);
     ck_assert(distro_node_lists_client(w->cluster, p, cl));
-    ck_assert_uint_ge(distro_node_counters(w->cluster, s)->verify_keys_fetched, 1);
+    ck_assert_uint_ge(distro_node_counters(w->cluster, s)->v2_verify_failed, 1);
     ck_assert_uint_eq(distro_node_counters(w->cluster, s)->sync_batches_sent, sent_before + 1);   /* p only */
     ck_assert_ptr_nonnull(client_on(w, q, conn));
     tst_world_free(w);

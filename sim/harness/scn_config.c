@@ -1237,6 +1237,10 @@ static const scn_counter_info counters[] = {
     { "http_lease_timeouts", "HTTP calls that found no pooled connection within the lease timeout" },
     { "http_resets", "HTTP calls reset by the peer: its process died, or a pooled connection was dead" },
     { "http_retries_exhausted", "HTTP calls whose connection gave up after tcp_retries2 retransmissions" },
+    { "v2_sdk_reconnects", "2.x: SDK connections accepted from a client that had been connected before (reconnects)" },
+    { "v2_verify_failed", "2.x: verify requests answered FAIL (missing or stale replica; a repair ADD follows)" },
+    { "v2_clients_expired", "2.x: replicas removed by the expired-client cleaner (lease not renewed for 180 s)" },
+    { "v2_connections_ejected", "2.x: SDK connections unregistered by the ejector after an idle probe failed" },
 };
 
 const scn_counter_info *scn_counters(size_t *count)
