@@ -151,6 +151,15 @@ void distro2_rpc_request_failed(distro_node *node, uint32_t peer)
     rpc_attempt(node, peer);
 }
 
+void distro2_rpc_member_added(distro_node *node, uint32_t peer)
+{
+    /* ClusterRpcClientProxy.refresh on MembersChangeEvent: a client for the
+     * new member, connecting. */
+    if (node->v2 == NULL || distro2_rpc_running(node, peer)) return;
+    set_phase(node, peer, DISTRO2_RPC_RECONNECT);
+    rpc_attempt(node, peer);
+}
+
 void distro2_rpc_stream_error(distro_node *node, uint32_t peer)
 {
     if (node->v2 == NULL || node->v2->rpc[peer].phase == DISTRO2_RPC_RECONNECT) return;

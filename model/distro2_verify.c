@@ -57,11 +57,12 @@ static void verify_run(sim_engine *sim, void *ctx, uint64_t arg)
         for (uint32_t p = 0; p < count; p++) {
             uint32_t target = peers[p];
             if (!distro_member_has(node, target)) continue;
-            bool reachable = node->peers[target].state == DISTRO_MEMBER_UP && distro2_rpc_running(node, target);
+            /* Not UP or no running RPC client: every item fails at once,
+             * onFailed(null), metrics only. */
+            if (node->peers[target].state != DISTRO_MEMBER_UP || !distro2_rpc_running(node, target)) continue;
             for (uint32_t conn = 0; conn < v2->clients_cap; conn++) {
                 const distro2_client *client = &v2->clients[conn];
                 if (!client->present || !distro2_client_responsible(client)) continue;
-                if (!reachable) continue;   /* onFailed(null): metrics only */
                 distro_msg *msg = distro_msg_new(c, DISTRO_MSG_V2_VERIFY, 0);
                 if (msg == NULL) {
                     free(peers);

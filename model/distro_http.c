@@ -249,17 +249,21 @@ sim_status distro_cluster_use_tcp(distro_cluster *c, const sim_conn_params *para
     if (c->config.version != DISTRO_VERSION_1_4_2) {
         /* gRPC multiplexes every call to a peer on one long-lived
          * connection; the layer runs one exchange per connection, so a
-         * pool that keeps its connections for ever and opens more as calls
-         * overlap stands for it. */
-        c->grpc_pools = calloc(c->n, sizeof *c->grpc_pools);
+         * pool per (node, peer), ClusterRpcClientProxy's one client per
+         * member, that keeps its connections for ever and opens one more
+         * whenever calls overlap, without limit (gRPC streams do not queue
+         * for each other), stands for it. */
+        c->grpc_pools = calloc((size_t)c->n * c->n, sizeof *c->grpc_pools);
         if (c->grpc_pools == NULL) return sim_error_set(err, SIM_ERR_NOMEM, where, "cannot allocate gRPC pools");
         sim_conn_pool_params p = sim_conn_pool_params_default();
-        p.max_per_route = 1024;
-        p.max_total = 1024 * c->n;
+        p.max_per_route = UINT32_MAX / 2;
+        p.max_total = UINT32_MAX / 2;
         p.ttl_ns = 0;
         for (uint32_t id = 0; id < c->n; id++) {
-            sim_status st = sim_conn_pool_create(c->conn, id, &p, &c->grpc_pools[id], err);
-            if (st != SIM_OK) return st;
+            for (uint32_t peer = 0; peer < c->n; peer++) {
+                sim_status st = sim_conn_pool_create(c->conn, id, &p, &c->grpc_pools[id * c->n + peer], err);
+                if (st != SIM_OK) return st;
+            }
         }
     }
     return SIM_OK;
@@ -320,7 +324,7 @@ void distro_call(distro_node *node, uint32_t target, uint16_t type, uint32_t byt
     s->arg = arg;
     s->next_free = 0;
     uint64_t slot_arg = ((uint64_t)i << 32) | s->generation;
-    sim_conn_pool_id pool = route.client == DISTRO_HTTP_GRPC ? c->grpc_pools[node->id]
+    sim_conn_pool_id pool = route.client == DISTRO_HTTP_GRPC ? c->grpc_pools[node->id * c->n + target]
                                                              : c->pools[node->id * DISTRO_HTTP_CLIENTS + route.client];
     st = sim_conn_request(c->conn, pool, target, bytes, type, msg != NULL ? &msg->base : NULL, &route.to, conn_done,
                           c, slot_arg, &err);

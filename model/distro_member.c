@@ -30,6 +30,7 @@
  * between reports, and once it is past fail-access-cnt every failed probe
  * sends the peer straight from UP to DOWN. */
 #include "distro_int.h"
+#include "distro2_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -243,6 +244,7 @@ sim_status distro_member_add(distro_cluster *c, uint32_t node, uint32_t member, 
     n->peers[member].version_known = false;   /* parsed from cluster.conf: no version yet */
     notify_peer(n, member, old);
     members_changed(n);
+    if (n->v2 != NULL) distro2_rpc_member_added(n, member);
     return SIM_OK;
 }
 

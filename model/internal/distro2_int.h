@@ -185,6 +185,8 @@ void distro2_rpc_request_failed(distro_node *node, uint32_t peer);
  * without a health check (GrpcClient.java:300-308). */
 void distro2_rpc_stream_error(distro_node *node, uint32_t peer);
 void distro2_rpc_on_check(distro_node *node, const sim_message *msg, distro_token token);
+/* A member joined `node`'s list: its RPC client starts connecting. */
+void distro2_rpc_member_added(distro_node *node, uint32_t peer);
 void distro2_member_on_report(distro_node *node, const sim_message *msg, distro_token token);
 
 /* --- distro2_sdk.c --------------------------------------------------------- */

@@ -429,7 +429,7 @@ struct distro_cluster {
     struct distro_call_slot *calls;      /* calls in flight on connections */
     uint32_t calls_len, calls_cap;
     uint32_t calls_free;                 /* index + 1 of the first free slot; 0: none */
-    sim_conn_pool_id *grpc_pools;        /* 2.x: the cluster gRPC client of each node; NULL in 1.4.2 */
+    sim_conn_pool_id *grpc_pools;        /* 2.x: [node * n + peer] the cluster gRPC client; NULL in 1.4.2 */
 
     /* 2.x: connections of 2.x SDK clients and their per-client state
      * (model/distro2_sdk.c); NULL in 1.4.2. */
