@@ -26,6 +26,7 @@ void distro2_node_start(distro_node *node)
     v2->rpc = rpc;
     v2->loaded_from = DISTRO_NONE;
     node->v2 = v2;
+    node->tasks_free = DISTRO_NONE;   /* 1.4.2's delay-task engine stays empty */
     distro_member_start(node);
     distro_mapper_init(node);
     distro2_client_cleaner_start(node);
