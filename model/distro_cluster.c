@@ -764,5 +764,6 @@ const distro_counters *distro_node_counters(const distro_cluster *c, uint32_t no
 uint32_t distro_node_pending_tasks(const distro_cluster *c, uint32_t node)
 {
     const distro_node *n = running_node(c, node);
+    if (n != NULL && n->v2 != NULL) return distro2_tasks_pending(n);   /* 2.x: one per (client, peer) */
     return n != NULL ? distro_tasks_pending(n) : 0;
 }

@@ -1,5 +1,8 @@
 /* distro_cluster.h: a simulated Nacos 1.4 cluster running Distro on the
- * engine.  This is the model's public face for the harness and the tests.
+ * engine (or, with distro_config.version DISTRO_VERSION_2_5_1, a Nacos 2.5.1
+ * cluster and 2.x SDK clients: model/distro2_*.c, NACOS-DISTRO.md section
+ * 3; the same functions below drive and query it).  This is the model's
+ * public face for the harness and the tests.
  *
  * A cluster is N Nacos servers (engine nodes 0..N-1, addresses "ip:port")
  * plus naming clients (1.x SDK processes, one instance each) that register,
@@ -265,7 +268,8 @@ uint64_t distro_cluster_memo_hits(const distro_cluster *cluster);
  * sync batch worker `worker` is blocked sending (UINT32_MAX: none). */
 uint32_t distro_node_worker_count(const distro_cluster *cluster, uint32_t node);
 uint32_t distro_node_worker_blocked_on(const distro_cluster *cluster, uint32_t node, uint32_t worker);
-/* Pending delay tasks on `node` (both stages). */
+/* Pending delay tasks on `node` (both stages; in 2.x, one per client and
+ * peer). */
 uint32_t distro_node_pending_tasks(const distro_cluster *cluster, uint32_t node);
 
 /* --- Invariant check (model/distro_check.c) -------------------------------- */
