@@ -3,10 +3,10 @@
  *
  * Clients.  One table per node, indexed by connection id.  A client is
  * native on the node that holds its connection
- * (N/core/v2/client/manager/impl/ConnectionBasedClientManager.java:78-84,
+ * (N/core/v2/client/manager/impl/ConnectionBasedClientManager.java:71-85,
  * clientConnected: a bare computeIfAbsent, no event) and a replica
- * elsewhere (syncClientConnected :96-104, isNative false, lastRenewTime =
- * now).  clientDisconnected (:107-118) removes it and raises
+ * elsewhere (syncClientConnected :87-97, isNative false, lastRenewTime =
+ * now).  clientDisconnected (:99-118) removes it and raises
  * ClientDisconnectEvent, which DistroClientDataProcessor turns into a
  * DELETE only where the client is native (isResponsibleClient, :127).
  *
@@ -17,7 +17,7 @@
  * what distro_node_lists_client and the observer read) is rebuilt from it
  * on every change.  O(publishers of the service) per change.
  *
- * Cleaner.  ConnectionBasedClientManager.ExpiredClientCleaner (:155-175)
+ * Cleaner.  ConnectionBasedClientManager.ExpiredClientCleaner (:148-170, scheduled at :55)
  * runs every 5 s from 0 on every node and removes each non-native client
  * whose lastRenewTime is more than nacos.naming.client.expired.time
  * (180 s) old; the removal is not native, so no DELETE follows. */

@@ -2,10 +2,10 @@
  * section 3.4).
  *
  * DistroLoadDataTask (C/distributed/distro/task/load/DistroLoadDataTask.java
- * :60-125) tries the members but self in address order, one at a time: a
+ * :61-125) tries the members but self in address order, one at a time: a
  * peer that is not UP, or whose cluster RPC client is not running, is
  * skipped (DistroClientTransportAgent.getDatumSnapshot throws before any
- * send); otherwise a synchronous SNAPSHOT request with the load timeout
+ * send, :186-190); otherwise a synchronous SNAPSHOT request with the load timeout
  * (30000 ms).  The first snapshot that applies, even an empty one, ends the
  * load and calls finishInitial, which lets verify send
  * (DistroClientDataProcessor.processSnapshot applies every client with

@@ -2,7 +2,7 @@
  * with the node, what a crash takes, and which component answers which
  * cluster request (NACOS-DISTRO.md sections 1.1 and 3.9).
  *
- * Start order (C/distributed/distro/DistroProtocol.java:65-90 and the
+ * Start order (C/distributed/distro/DistroProtocol.java:59-90 and the
  * beans before it): members from cluster.conf and DistroMapper (shared
  * with 1.4.2: distro_member.c, distro_mapper.c), the expired-client
  * cleaner, the delay-task engine, the cluster RPC clients (which, once

@@ -23,10 +23,10 @@
  *     fault here is a dead process whose kernel lives, so every peer's
  *     stream breaks at the crash;
  *   - the reconnect loop connects (a server check, 3000 ms), and after each
- *     failure sleeps min(turn + 1, 50) x 100 ms (one server per cluster
- *     client, so every attempt is a turn);
+ *     failure sleeps min(turn + 1, 50) x 100 ms (:562; one server per
+ *     cluster client, so every attempt is a turn);
  *   - keep-alive: a RUNNING client health-checks every 5 s of idleness; 4
- *     failed attempts make it UNHEALTHY and it reconnects.  Here the check
+ *     failed attempts make it UNHEALTHY and it reconnects (:280-295).  Here the check
  *     runs every 5 s (Distro traffic does not count as activity), an
  *     approximation that detects a silent peer at most 5 s later than Nacos.
  *   Async sends (sync, verify) never move the state.
@@ -37,10 +37,10 @@
  * first connect round has ended.
  *
  * Member reports over gRPC (ServerMemberManager.reportByGrpc, C/cluster/
- * ServerMemberManager.java:630-662): one peer every 2 s round-robin, first
+ * ServerMemberManager.java:635-662): one peer every 2 s round-robin, first
  * 5 s after start, synchronous (the next run is 2 s after this one ends,
- * RPC time included), plus UnhealthyMemberInfoReportTask, every non-UP
- * member every 5 s.  A failure is counted (MemberUtil.onFail) only when the
+ * RPC time included), plus UnhealthyMemberInfoReportTask (:691-710), every
+ * non-UP member every 5 s.  A failure is counted (MemberUtil.onFail) only when the
  * RPC client is not running ("No rpc client related to member", never
  * "Connection refused", so never DOWN at once) or the answer is not
  * SUCCESS; an exception or a timeout is only logged, though it flips the

@@ -20,7 +20,7 @@
  *
  * A killed client (the harness's kill) is a host that vanished: no FIN, so
  * its server notices only through the ejector (NacosRuntimeConnectionEjector
- * .java:60-140): every 3 s (first 1 s after start) it collects connections
+ * .java:49-140, the 5 s latch at :133): every 3 s (first 1 s after start) it collects connections
  * idle for 20 s or more, probes each with a ClientDetectionRequest and
  * waits up to 5 s for the answers; those that did not answer are
  * unregistered, and the next run is 3 s after this one ended.  A live SDK

@@ -3,17 +3,17 @@
  * as corrected in the section 3 notes).
  *
  * Events.  DistroClientDataProcessor.onEvent
- * (N/consistency/ephemeral/distro/v2/DistroClientDataProcessor.java:95-131)
+ * (N/consistency/ephemeral/distro/v2/DistroClientDataProcessor.java:94-132)
  * acts on a ClientChangedEvent, ClientDisconnectEvent or
  * ClientVerifyFailedEvent only for a client this node is responsible for
- * (a connection client: native, :127-131): CHANGE or DELETE to every
+ * (a connection client: native, :129-131): CHANGE or DELETE to every
  * member but self, whatever its state (DistroProtocol.sync), after
  * syncDelayMillis (1000 ms); a verify failure is an ADD to that target
- * after 0 ms (:104-112).  Nacos runs onEvent on one event thread; here it
+ * after 0 ms (:105-113).  Nacos runs onEvent on one event thread; here it
  * runs inline in the event that raised it, which keeps the order.
  *
  * Delay tasks (NacosDelayTaskExecuteEngine, common/.../task/engine/
- * NacosDelayTaskExecuteEngine.java; DistroDelayTask.java:62-72).  One
+ * NacosDelayTaskExecuteEngine.java; DistroDelayTask.java:61-72).  One
  * pending task per (client, target).  A new task merges with a pending one:
  * it keeps its own action and interval and takes the pending task's
  * lastProcessTime, so the deadline is the first enqueue time plus the
@@ -28,17 +28,17 @@
  * publisher and revision go out as CHANGE.  The send is asynchronous, so
  * the execute worker is not held: the task runs at the tick.
  *
- * Transport (DistroClientTransportAgent.syncData, :93-110 at 2.5.1): a
+ * Transport (DistroClientTransportAgent.syncData, :89-110, the gate at :213-214): a
  * target that is no longer a member is success; a target that is not UP,
  * or whose cluster RPC client is not running, fails without a send; else
  * an async DistroDataRequest with a 3000 ms timeout.  SUCCESS is success;
  * a FAIL response, an ErrorResponse, a timeout or a broken connection is
- * failure, and DistroClientTaskFailedHandler.retry (:38-44) queues the same
+ * failure, and DistroClientTaskFailedHandler.retry (:40-44) queues the same
  * key, target and operation again after 3000 ms, a failed ADD as CHANGE
  * (the execute task's operation), for as long as the target is a member.
  *
- * Receiver (N/remote/rpc/handler/DistroDataRequestHandler.java:80-100,
- * DistroClientDataProcessor.handlerClientSyncData :160-200): ADD/CHANGE
+ * Receiver (N/remote/rpc/handler/DistroDataRequestHandler.java:57-60, 91-100,
+ * DistroClientDataProcessor.handlerClientSyncData :158-197): ADD/CHANGE
  * creates the client if absent (a replica, revision from the data,
  * lastRenewTime now), brings its publishers in line and sets the revision;
  * no ownership or revision check, the last arrival wins, and an existing

@@ -3,11 +3,11 @@
  *
  * Sender (C/distributed/distro/task/verify/DistroVerifyTimedTask.java,
  * DistroVerifyExecuteTask.java; scheduled with a fixed delay of 5 s, first
- * at 5 s, C/distributed/distro/DistroProtocol.java:77-80).  Each run, for
+ * at 5 s, C/distributed/distro/DistroProtocol.java:87-90).  Each run, for
  * every member but self in any state, and only once the load has finished
  * (finishInitial): one VERIFY {clientId, revision} per client this node is
  * responsible for (native), sent by DistroClientTransportAgent
- * .syncVerifyData (:115-140): not a member -> nothing; not UP or RPC client
+ * .syncVerifyData (:135-155, the gate at :213-214): not a member -> nothing; not UP or RPC client
  * not running -> failure counted in metrics only; else an async request
  * with a 3000 ms timeout.  A non-SUCCESS DistroDataResponse publishes
  * ClientVerifyFailedEvent(client, target) (:294), which the processor turns
@@ -15,7 +15,7 @@
  * or an ErrorResponse is metrics only: no repair (:301-303).
  *
  * Receiver (DistroClientDataProcessor.processVerifyData ->
- * ConnectionBasedClientManager.verifyClient, :133-145): the client exists
+ * ConnectionBasedClientManager.verifyClient, :133-146): the client exists
  * and (the revision is 0, a wildcard, or equals the local one) -> its
  * lastRenewTime is now and the answer is SUCCESS; otherwise FAIL.  No
  * ownership check, no removal of extra clients. */
