@@ -349,6 +349,60 @@ START_TEST(test_delay_task_merge)
 }
 END_TEST
 
+/* DistroClientTransportAgentTest: a target that is not a member is
+ * success with no RPC (the task is dropped); a member that is not UP fails
+ * with no RPC, and the failure is retried 3000 ms later as long as it
+ * stays a member. */
+START_TEST(test_transport_gates)
+{
+    tst_world *w = v2_world(3, 10);
+    uint32_t cl = v2_client(w, "svc-t", "10.1.0.10", 12 * S);
+    uint32_t s = 0;
+    uint32_t conn = registered(w, cl, &s);
+    uint32_t p = (s + 1) % 3, q = (s + 2) % 3;
+    tst_run_to(w, 20 * S + 30 * MS);
+    sim_error err;
+    ck_assert_int_eq(distro_member_remove(w->cluster, s, p, &err), SIM_OK);
+    const distro_counters *k = distro_node_counters(w->cluster, s);
+    uint64_t sent = k->sync_batches_sent, dropped = k->sync_dropped_not_member, failed = k->sync_batches_failed;
+    distro2_on_client_event(node_of(w, s), conn, false, true);
+    ck_assert_ptr_null(task_on(w, s, conn, p));                 /* allMembersWithoutSelf: p is gone */
+    ck_assert_ptr_nonnull(task_on(w, s, conn, q));
+    /* A task already queued for a member that then leaves: dropped as success. */
+    ck_assert_int_eq(distro_member_add(w->cluster, s, p, &err), SIM_OK);
+    distro2_on_client_event(node_of(w, s), conn, false, true);
+    ck_assert_ptr_nonnull(task_on(w, s, conn, p));
+    ck_assert_int_eq(distro_member_remove(w->cluster, s, p, &err), SIM_OK);
+    tst_run_to(w, 21 * S + 200 * MS);
+    ck_assert_uint_eq(k->sync_dropped_not_member, dropped + 1);
+    ck_assert_ptr_null(task_on(w, s, conn, p));                 /* no retry */
+    ck_assert_uint_eq(k->sync_batches_sent, sent + 1);          /* q only */
+    ck_assert_uint_eq(k->sync_batches_failed, failed);
+
+    /* Not UP: no send, a retry as CHANGE 3000 ms later. */
+    ck_assert_int_eq(distro_member_add(w->cluster, s, p, &err), SIM_OK);
+    tst_run_to(w, 30 * S + 30 * MS);
+    sent = k->sync_batches_sent;
+    distro2_on_client_event(node_of(w, s), conn, false, true);
+    tst_run_to(w, 31 * S + 50 * MS);
+    /* Not UP in s's view just for the tick that runs the task (q's own
+     * reports would set it UP again within seconds). */
+    distro_member_on_fail(node_of(w, s), q, true);           /* MemberUtil.onFail: DOWN */
+    ck_assert_int_eq(distro_node_member_state(w->cluster, s, q), DISTRO_MEMBER_DOWN);
+    tst_run_to(w, 31 * S + 150 * MS);
+    distro_member_on_success(node_of(w, s), q);
+    ck_assert_uint_eq(k->sync_batches_sent, sent + 1);          /* p only */
+    const distro2_task *t = task_on(w, s, conn, q);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(t->action, DISTRO2_CHANGE);
+    ck_assert_int_eq(t->interval_ms, 3000);
+    tst_run_to(w, 34 * S + 300 * MS);
+    ck_assert_ptr_null(task_on(w, s, conn, q));                 /* the retry went out */
+    ck_assert_uint_eq(k->sync_batches_sent, sent + 2);
+    tst_world_free(w);
+}
+END_TEST
+
 /* Member reports over gRPC: a crashed peer is never DOWN at once (no
  * "Connection refused" on this path); it goes SUSPICIOUS at the first
  * counted failure and DOWN at the fourth. */
@@ -438,6 +492,7 @@ static Suite *distro2_model_suite(void)
     tcase_add_test(tc, test_dead_client_ejected);
     tcase_add_test(tc, test_load_gates_verify);
     tcase_add_test(tc, test_delay_task_merge);
+    tcase_add_test(tc, test_transport_gates);
     tcase_add_test(tc, test_member_down_after_four_counted_failures);
     tcase_add_test(tc, test_v2_run_is_deterministic);
     suite_add_tcase(s, tc);
