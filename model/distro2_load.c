@@ -42,6 +42,7 @@ static void snapshot_done(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_stat
     uint32_t pos = (uint32_t)arg, peer = (uint32_t)(arg >> 32);
     distro_counters *k = distro_counters_of(node);
     const distro_msg *m = status == SIM_RPC_OK ? (const distro_msg *)resp->payload : NULL;
+    if (m != NULL) distro2_rpc_active(node, peer);
     if (m != NULL && m->code == DISTRO2_CODE_SUCCESS) {
         for (uint32_t i = 0; i < m->count; i++) distro2_apply_sync(node, m->keys[i], m->revisions[i], m->services[i]);
         k->snapshot_successes++;

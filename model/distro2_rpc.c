@@ -25,10 +25,11 @@
  *   - the reconnect loop connects (a server check, 3000 ms), and after each
  *     failure sleeps min(turn + 1, 50) x 100 ms (:562; one server per
  *     cluster client, so every attempt is a turn);
- *   - keep-alive: a RUNNING client health-checks every 5 s of idleness; 4
- *     failed attempts make it UNHEALTHY and it reconnects (:280-295).  Here the check
- *     runs every 5 s (Distro traffic does not count as activity), an
- *     approximation that detects a silent peer at most 5 s later than Nacos.
+ *   - keep-alive: every 5 s a RUNNING client whose last answered
+ *     synchronous request (a member report, a snapshot, a health check:
+ *     lastActiveTimeStamp, :667; async sync and verify do not count) is
+ *     5 s old or more health-checks its peer; 4 failed attempts make it
+ *     UNHEALTHY and it reconnects (:270-300).
  *   Async sends (sync, verify) never move the state.
  *
  * At start the proxy builds and starts a client per member synchronously
@@ -103,6 +104,7 @@ static void attempt_done(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_statu
     const distro2_config *cfg = &node->cluster->config.v2;
     if (ok) {
         set_phase(node, peer, DISTRO2_RPC_RUNNING);
+        r->last_active_ns = sim_now(node->cluster->sim);
         if (!r->started) {
             r->started = true;
             startup_round_done(node);
@@ -144,6 +146,11 @@ static void rpc_attempt(distro_node *node, uint32_t peer)
     distro_call(node, peer, DISTRO_MSG_V2_CHECK, CHECK_BYTES, msg, attempt_done, rpc_arg(node, peer));
 }
 
+void distro2_rpc_active(distro_node *node, uint32_t peer)
+{
+    if (node->v2 != NULL) node->v2->rpc[peer].last_active_ns = sim_now(node->cluster->sim);
+}
+
 void distro2_rpc_request_failed(distro_node *node, uint32_t peer)
 {
     if (!distro2_rpc_running(node, peer)) return;
@@ -174,8 +181,10 @@ static void keepalive(sim_engine *sim, void *ctx, uint64_t arg)
     (void)arg;
     distro_node *node = ctx;
     distro_cluster *c = node->cluster;
+    sim_time_ns now = sim_now(c->sim), keep_alive = 5000 * SIM_MS;
     for (uint32_t p = 0; p < c->n; p++) {
-        if (p == node->id || node->v2->rpc[p].phase != DISTRO2_RPC_RUNNING) continue;
+        const distro2_rpc *r = &node->v2->rpc[p];
+        if (p == node->id || r->phase != DISTRO2_RPC_RUNNING || now - r->last_active_ns < keep_alive) continue;
         set_phase(node, p, DISTRO2_RPC_RUNNING_CHECK);
         rpc_attempt(node, p);
     }
@@ -210,6 +219,7 @@ static void report_done(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_status
     uint32_t kind = (uint32_t)(arg >> 48);
     uint32_t peer = (uint32_t)(arg >> 16) & 0xffffffffu;
     const distro_msg *m = status == SIM_RPC_OK ? (const distro_msg *)resp->payload : NULL;
+    if (m != NULL) distro2_rpc_active(node, peer);
     if (m != NULL && m->code == DISTRO2_CODE_SUCCESS) {
         distro_member_on_success(node, peer);
     } else if (m != NULL) {

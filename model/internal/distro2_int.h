@@ -100,6 +100,7 @@ typedef struct distro2_rpc {
     uint32_t tries;              /* health checks or connects in this phase */
     uint32_t gen;                /* bumped on every phase change */
     bool started;                /* its first connect round (RpcClient.start) has ended */
+    sim_time_ns last_active_ns;  /* lastActiveTimeStamp: the last synchronous request answered */
 } distro2_rpc;
 
 struct distro2_node {
@@ -178,6 +179,9 @@ void distro2_load_on_snapshot(distro_node *node, const sim_message *msg, distro_
 void distro2_rpc_start(distro_node *node);
 /* RpcClient.isRunning for the client to `peer`. */
 bool distro2_rpc_running(const distro_node *node, uint32_t peer);
+/* A synchronous request to `peer` was answered: the client's
+ * lastActiveTimeStamp (RpcClient.java:667). */
+void distro2_rpc_active(distro_node *node, uint32_t peer);
 /* A synchronous request to `peer` failed every attempt: UNHEALTHY, then the
  * reconnect with a health check first (RpcClient.java:690-692, 434-455). */
 void distro2_rpc_request_failed(distro_node *node, uint32_t peer);
