@@ -152,7 +152,9 @@ static void connect_attempt(sim_engine *sim, void *ctx, uint64_t arg)
         return;
     }
     uint32_t conn = c->conn_count++;
-    c->conns[conn] = (distro2_conn){ .sdk = id, .server = server, .open = true, .last_active_ns = sim_now(sim) };
+    c->conns[conn] = (distro2_conn){
+        .sdk = id, .server = server, .open = true, .last_active_ns = sim_node_now(sim, server),
+    };
     if (distro2_client_connected(&c->nodes[server], conn, true, 0) == NULL) return;
     bool first = s->conn == DISTRO_NONE;
     if (!first) distro_counters_of(&c->nodes[server])->v2_sdk_reconnects++;
@@ -229,7 +231,10 @@ void distro2_sdk_kill(distro_cluster *c, uint32_t client)
     cl->registered = false;
     s->gen++;
     s->died_ns = sim_now(c->sim);
-    if (s->conn != DISTRO_NONE) c->conns[s->conn].last_active_ns = s->died_ns;
+    if (s->conn != DISTRO_NONE) {
+        distro2_conn *k = &c->conns[s->conn];
+        k->last_active_ns = sim_node_now(c->sim, k->server);   /* the server's clock, as Nacos stamps it */
+    }
 }
 
 void distro2_sdk_server_crashed(distro_cluster *c, uint32_t node)
@@ -253,19 +258,25 @@ void distro2_sdk_server_crashed(distro_cluster *c, uint32_t node)
 
 static void ejector_run(sim_engine *sim, void *ctx, uint64_t arg);
 
+/* now - lastActiveTime on the server's own clock, which a clock fault can
+ * move back past the stamp (negative: not idle). */
+static int64_t idle_ns(sim_engine *sim, const distro_node *node, const distro2_conn *k)
+{
+    return (int64_t)sim_node_now(sim, node->id) - (int64_t)k->last_active_ns;
+}
+
 static void ejector_unregister(sim_engine *sim, void *ctx, uint64_t arg)
 {
     (void)arg;
     distro_node *node = ctx;
     distro_cluster *c = node->cluster;
-    sim_time_ns now = sim_now(sim);
     /* The probes sent 5 s ago: an SDK that died does not answer. */
     for (uint32_t conn = 0; conn < c->conn_count; conn++) {
         distro2_conn *k = &c->conns[conn];
         if (!k->open || k->server != node->id) continue;
         const distro2_sdk *s = &c->sdk[k->sdk];
-        if (s->died_ns == SIM_TIME_NEVER || now - k->last_active_ns < c->config.v2.connection_idle_ns +
-                                                                          c->config.v2.detection_timeout_ns) {
+        if (s->died_ns == SIM_TIME_NEVER ||
+            idle_ns(sim, node, k) < (int64_t)(c->config.v2.connection_idle_ns + c->config.v2.detection_timeout_ns)) {
             continue;
         }
         k->open = false;
@@ -280,12 +291,11 @@ static void ejector_run(sim_engine *sim, void *ctx, uint64_t arg)
     (void)arg;
     distro_node *node = ctx;
     distro_cluster *c = node->cluster;
-    sim_time_ns now = sim_now(sim);
     bool outdated = false;
     for (uint32_t conn = 0; conn < c->conn_count && !outdated; conn++) {
         const distro2_conn *k = &c->conns[conn];
         if (!k->open || k->server != node->id || c->sdk[k->sdk].died_ns == SIM_TIME_NEVER) continue;
-        outdated = now - k->last_active_ns >= c->config.v2.connection_idle_ns;
+        outdated = idle_ns(sim, node, k) >= (int64_t)c->config.v2.connection_idle_ns;
     }
     if (outdated) {
         /* Probes out, then latch.await(5000): nobody dead answers. */

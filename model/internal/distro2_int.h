@@ -52,7 +52,7 @@ typedef struct distro2_conn {
     uint32_t sdk;                /* the harness client */
     uint32_t server;             /* the node that holds it (its native client's node) */
     bool open;                   /* registered in the server's ConnectionManager */
-    sim_time_ns last_active_ns;  /* the SDK's last request or keep-alive the server saw */
+    sim_time_ns last_active_ns;  /* the SDK's last request or keep-alive, on the server's clock */
 } distro2_conn;
 
 /* The 2.x SDK state of a harness client (distro2_sdk.c). */
