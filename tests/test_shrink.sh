@@ -6,7 +6,9 @@
 #      failing lost_max again, with a comment naming the original and seed,
 #      and prints every candidate it tried;
 #   3. the same input shrinks to the same output (bytes and steps);
-#   4. a passing run has nothing to shrink (exit 1); bad arguments exit 2.
+#   4. a passing run has nothing to shrink (exit 1); bad arguments exit 2;
+#   5. a run that ends in an ERROR shrinks to one that ends in the same
+#      error (whatever instant it names).
 # Usage: test_shrink.sh DISTROSIM SOURCE_DIR [quick]
 #   quick (the sanitizer build, where a shrink takes minutes): 1, 2 and 4
 #   only; the Release pass checks 3 on the same tree.
@@ -68,4 +70,14 @@ for args in "$scn" "--seed 1" "$scn --seed x" "$scn --seed 1 --bogus"; do
     "$bin" shrink $args > /dev/null 2>&1 || st=$?
     [ "$st" -eq 2 ] || fail "shrink $args exited $st, not 2"
 done
+# 5. An ERROR is a target too.
+"$bin" shrink tests/scenarios-errors/budget-spent.yaml --seed 1 -o "$tmp/err.yaml" > "$tmp/err.out" 2>&1 \
+    || fail "shrinking an ERROR run exited $?: $(tail -3 "$tmp/err.out")"
+grep -q '^shrink: target: the run must keep failing error: the event budget (engine.events_budget) of N events is spent$' \
+    "$tmp/err.out" || fail "the error is not the target: $(grep target "$tmp/err.out")"
+st=0
+"$bin" run "$tmp/err.yaml" > "$tmp/err.run" 2>&1 || st=$?
+[ "$st" -eq 2 ] || fail "the shrunk ERROR run exited $st"
+grep -q '^  error: the run stopped at .*: the event budget (engine.events_budget) of 500 events is spent$' "$tmp/err.run" \
+    || fail "the shrunk run ends in another error: $(cat "$tmp/err.run")"
 echo "test_shrink: ok"

@@ -4,7 +4,8 @@
  *
  *   1. The original run (its swarm draw, if any) must fail; the first
  *      failed expectation names the target, by kind: `lost_max`,
- *      `counter sync_retries`, `recover_within` (whichever fault).
+ *      `counter sync_retries`, `recover_within` (whichever fault); a run
+ *      that ends in an ERROR names its error, numbers aside.
  *   2. A nemesis's schedule is made explicit: the run reports each fault
  *      the nemesis injected as the scripted faults that do the same
  *      (run_options.nemesis_fault); the nemesis is turned off and those
@@ -92,6 +93,29 @@ static void on_nemesis_fault(void *ctx, const scn_fault *fault)
     sh->nemesis[sh->nemesis_len++] = *fault;
 }
 
+/* The kind of an ERROR run: its message without the instant it stopped
+ * and with every number as N ("error: sim_conn_request: client node N is
+ * not up"), so the same defect on another node or at another time is the
+ * same target. */
+static void error_kind(const char *failure, char *out, size_t size)
+{
+    const char *p = failure;
+    if (strncmp(p, "the run stopped at ", 19) == 0) {
+        const char *colon = strstr(p, ": ");
+        if (colon != NULL) p = colon + 2;
+    }
+    size_t len = (size_t)snprintf(out, size, "error: ");
+    for (; *p != '\0' && len + 2 < size; p++) {
+        if (*p >= '0' && *p <= '9') {
+            out[len++] = 'N';
+            while ((p[1] >= '0' && p[1] <= '9') || (p[1] == '.' && p[2] >= '0' && p[2] <= '9')) p++;
+        } else {
+            out[len++] = *p;
+        }
+    }
+    out[len < size ? len : size - 1] = '\0';
+}
+
 /* Runs `cfg` with the seed and says how it went, on one line of the log
  * after `what`.  `first`: the original run, which sets the target and
  * collects the nemesis's faults. */
@@ -120,7 +144,18 @@ static shrink_trial try_config(shrink *sh, const scn_config *cfg, const char *wh
         t = TRIAL_PASS;
         snprintf(note, sizeof note, "passes");
     } else if (strcmp(res.verdict, "fail") != 0) {
-        snprintf(note, sizeof note, "error: %s", res.failure);
+        /* An ERROR (the run stopped early: a model assertion, a limit) is
+         * a target too: the same error, whatever node or instant. */
+        char kind[sizeof sh->target];
+        error_kind(res.failure, kind, sizeof kind);
+        if (first && sh->target[0] == '\0') snprintf(sh->target, sizeof sh->target, "%s", kind);
+        if (strcmp(kind, sh->target) == 0) {
+            t = TRIAL_SAME;
+            snprintf(sh->target_text, sizeof sh->target_text, "%s", res.failure);
+            snprintf(note, sizeof note, "ends in the same error (%s)", res.failure);
+        } else {
+            snprintf(note, sizeof note, "error: %s", res.failure);
+        }
     } else {
         /* The same failure: the target fails, and nothing the original
          * kept does (a run cut short can add a convergence failure). */
@@ -528,7 +563,8 @@ static void usage_shrink(FILE *out)
             "usage: distrosim shrink SCENARIO --seed N [-o OUT.yaml] [--set KEY=VALUE]...\n"
             "\n"
             "Takes a failing run (the scenario, its swarm draw for the seed, the --set values)\n"
-            "and searches for a smaller scenario that fails the same expectation with the same\n"
+            "and searches for a smaller scenario that fails the same expectation (or ends in\n"
+            "the same error, numbers aside) with the same\n"
             "seed: the nemesis's faults made explicit, fewer faults (delta debugging), shorter\n"
             "faults, fewer nodes, services, instances and churn, a shorter run.  Every candidate\n"
             "tried is printed; the smallest failing scenario is written as YAML to OUT.yaml (or\n"
@@ -697,7 +733,7 @@ int cli_shrink_main(const char *program, int argc, char **argv)
     int status = 0;
     if (t != TRIAL_SAME || sh.nomem) {
         fprintf(stderr, "distrosim shrink: %s seed %" PRIu64 " %s: nothing to shrink\n", path, seed,
-                t == TRIAL_PASS ? "passes" : "does not fail an expectation (it ends in an error)");
+                t == TRIAL_PASS ? "passes" : "cannot run");
         status = t == TRIAL_PASS ? 1 : 2;
         goto out;
     }

@@ -2,7 +2,8 @@
  * and `distrosim rerun --db FILE --failed`.
  *
  * shrink takes a failing run and searches, deterministically, for a
- * smaller scenario that fails the same expectation with the same seed:
+ * smaller scenario that fails the same expectation (or ends in the same
+ * ERROR) with the same seed:
  * the nemesis's schedule made explicit, fewer faults (delta debugging),
  * shorter fault durations, fewer nodes, services, instances and churn, a
  * shorter run.  It prints every candidate it tries and writes the smallest
