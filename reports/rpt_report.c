@@ -823,11 +823,11 @@ static const struct {
     { "runs",
       "id, campaign, scenario_name, scenario_path, scenario_sha256, effective_yaml, seed, build, verdict, "
       "failure, repro, end_ns, events, trace_hash, converged_ns, last_fault_end_ns, children_count, "
-      "lag_count, lag_p50_ns, lag_p90_ns, lag_p99_ns, lag_max_ns, campaign_id",
+      "lag_count, lag_p50_ns, lag_p90_ns, lag_p99_ns, lag_max_ns, campaign_id, job",
       false },
     { "campaigns",
       "id, command_line, build, started_unix_ms, ended_unix_ms, state, signal, runs_planned, runs_done, passed, "
-      "failed, errors",
+      "failed, errors, shard_index, shard_count, plan",
       false },
     { "run_params", "id, run_id, key, value", true },
     { "windows", "id, run_id, kind, node, key, start_ns, end_ns", true },
