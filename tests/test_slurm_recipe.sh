@@ -21,8 +21,17 @@ tmp=$(mktemp -d)
 fail() { echo "FAIL: $*"; exit 1; }
 pids=""
 cleanup() {
+    status=$?
     for p in $pids; do kill "$p" 2> /dev/null || true; done
-    rm -rf "$tmp"
+    # The daemons write their state as they stop: wait for them (10 s at most).
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        alive=""
+        for p in $pids; do if kill -0 "$p" 2> /dev/null; then alive=1; fi; done
+        [ -n "$alive" ] || break
+        sleep 1
+    done
+    rm -rf "$tmp" || true
+    exit "$status"
 }
 trap cleanup EXIT
 . "$src/tests/shard_compare.sh"
