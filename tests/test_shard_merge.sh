@@ -1,7 +1,8 @@
 #!/bin/sh
 # Shards and merge:
 #   1. a campaign of 201 runs (3 scenarios x 67 seeds, passing and failing
-#      runs) run as 4 shards with GNU parallel (scripts/shard-parallel.sh)
+#      runs; SEEDS seeds instead of 67 when given: the sanitizer build), run
+#      as 4 shards with GNU parallel (scripts/shard-parallel.sh)
 #      and merged gives the same report and the same table contents (ids
 #      aside; they match too) as one `check` over the same jobs; shard K
 #      holds exactly jobs K, K+4, ...; both record the same plan;
@@ -13,10 +14,13 @@
 #      4/0, x; replay --shard; merge of a missing file, a non-distrosim
 #      file, the same file twice, the same shard twice, an existing -o,
 #      different builds and an older schema (both merged with --force).
-# Usage: test_shard_merge.sh DISTROSIM SOURCE_DIR
+# Usage: test_shard_merge.sh DISTROSIM SOURCE_DIR [SEEDS]
 set -eu
 bin=$1
 src=$2
+seeds=${3:-67}
+runs=$((3 * seeds))
+sweep_seeds=$((seeds < 10 ? seeds : 10))
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -31,23 +35,23 @@ scns="$good/minimal.yaml $good/partition-heal.yaml $src/tests/scenarios-fail/nev
 mkdir -p "$tmp/one"
 set +e
 # shellcheck disable=SC2086
-"$bin" check $scns --seeds 1-67 --set expect.converge_within=21s -j 2 --quiet --db "$tmp/one/all.db" > /dev/null
+"$bin" check $scns --seeds "1-$seeds" --set expect.converge_within=21s -j 2 --quiet --db "$tmp/one/all.db" > /dev/null
 s=$?
 # shellcheck disable=SC2086
 DISTROSIM=$bin "$src/scripts/shard-parallel.sh" -n 4 -P 2 "$tmp/par" \
-    check $scns --seeds 1-67 --set expect.converge_within=21s > "$tmp/par.log" 2>&1
+    check $scns --seeds "1-$seeds" --set expect.converge_within=21s > "$tmp/par.log" 2>&1
 p=$?
 set -e
 [ "$s" = 1 ] || fail "one check exited $s, want 1 (some runs fail)"
 [ "$p" = 1 ] || { cat "$tmp/par.log"; fail "shard-parallel.sh exited $p, want 1"; }
-[ "$(sqlite3 "$tmp/one/all.db" "select count(*), sum(verdict = 'pass') > 0, sum(verdict = 'fail') > 0 from runs")" = "201|1|1" ] ||
-    fail "one machine: want 201 runs, passing and failing"
+[ "$(sqlite3 "$tmp/one/all.db" "select count(*), sum(verdict = 'pass') > 0, sum(verdict = 'fail') > 0 from runs")" = "$runs|1|1" ] ||
+    fail "one machine: want $runs runs, passing and failing"
 for k in 1 2 3 4; do
     got=$(sqlite3 "$tmp/par/shard-$k.db" "select count(*), sum((job - 1) % 4 <> $k - 1), min(job) from runs")
-    want="$(( (201 - k) / 4 + 1 ))|0|$k"
+    want="$(( (runs - k) / 4 + 1 ))|0|$k"
     [ "$got" = "$want" ] || fail "shard $k/4 holds count|wrong|first $got, want $want"
     [ "$(sqlite3 "$tmp/par/shard-$k.db" "select shard_index || '/' || shard_count || ' ' || runs_planned from campaigns")" = \
-      "$k/4 $(( (201 - k) / 4 + 1 ))" ] || fail "shard $k/4: campaign record"
+      "$k/4 $(( (runs - k) / 4 + 1 ))" ] || fail "shard $k/4: campaign record"
 done
 dump "$tmp/one/all.db" > "$tmp/one.dump"
 dump "$tmp/par/all.db" > "$tmp/par.dump"
@@ -58,20 +62,20 @@ same "table contents (check)" "$tmp/one.dump" "$tmp/par.dump"
 report_md "$tmp/one/all.db" "$tmp/one/report.md" > "$tmp/one.md"
 report_md "$tmp/par/all.db" "$tmp/par/report-again.md" > "$tmp/par.md"
 same "Markdown reports (check)" "$tmp/one.md" "$tmp/par.md"
-grep -q '^| never-heals | 67 | 0 | 67 | 0 |$' "$tmp/par.md" || fail "merged report: verdict row"
+grep -q "^| never-heals | $seeds | 0 | $seeds | 0 |\$" "$tmp/par.md" || fail "merged report: verdict row"
 grep -q '^| run | scenario | seed |' "$tmp/par.md" || fail "merged report lists no failing run"
 [ "$(sqlite3 "$tmp/one/all.db" "select plan from campaigns")" = \
   "$(sqlite3 "$tmp/par/all.db" "select distinct plan from campaigns")" ] || fail "plans differ"
 [ "$(sqlite3 "$tmp/par/all.db" "select sum(runs_planned), sum(runs_done), sum(passed), sum(failed), sum(errors) from campaigns")" = \
   "$(sqlite3 "$tmp/one/all.db" "select runs_planned, runs_done, passed, failed, errors from campaigns")" ] ||
     fail "campaign counts differ"
-echo "ok 1: 201 runs in 4 shards with GNU parallel, merged = one check (tables and report)"
+echo "ok 1: $runs runs in 4 shards with GNU parallel, merged = one check (tables and report)"
 
 # 2. sweep: 2 values x 10 seeds in 3 shards, merged from an out-of-order list.
 ph="$good/partition-heal.yaml"
-"$bin" sweep "$ph" --set cluster.distro.verify_interval=2s,5s --seeds 1-10 -j 2 --quiet --db "$tmp/sw-one.db" > /dev/null
+"$bin" sweep "$ph" --set cluster.distro.verify_interval=2s,5s --seeds "1-$sweep_seeds" -j 2 --quiet --db "$tmp/sw-one.db" > /dev/null
 for k in 1 2 3; do
-    "$bin" sweep "$ph" --set cluster.distro.verify_interval=2s,5s --seeds 1-10 --shard "$k/3" --quiet \
+    "$bin" sweep "$ph" --set cluster.distro.verify_interval=2s,5s --seeds "1-$sweep_seeds" --shard "$k/3" --quiet \
         --db "$tmp/sw-$k.db" > /dev/null
 done
 "$bin" merge "$tmp/sw-3.db" "$tmp/sw-1.db" "$tmp/sw-2.db" -o "$tmp/sw-all.db" > /dev/null
@@ -128,7 +132,7 @@ cp "$s1" "$tmp/copy1.db"
 refuse "same shard twice" "holds shard 1/4 and .* shard 1/4 of the same campaign" "$bin" merge "$s1" "$tmp/copy1.db" -o "$out"
 set +e
 # shellcheck disable=SC2086
-"$bin" check $scns --seeds 1-67 --set expect.converge_within=21s --shard 1/2 --quiet --db "$tmp/half.db" > /dev/null
+"$bin" check $scns --seeds "1-$seeds" --set expect.converge_within=21s --shard 1/2 --quiet --db "$tmp/half.db" > /dev/null
 set -e
 refuse "shards split differently" "holds shard 1/4 and .* shard 1/2 of the same campaign" "$bin" merge "$s1" "$tmp/half.db" -o "$out"
 refuse "no output" "usage: distrosim merge" "$bin" merge "$s1"

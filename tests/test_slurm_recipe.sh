@@ -13,23 +13,26 @@
 # Slurm sets (SLURM_ARRAY_TASK_ID, _COUNT, _MIN; also from index 0, as
 # --array=0-3 gives), then the merge script.  The daemons are stopped by
 # their process ids at the end.
-# Usage: test_slurm_recipe.sh DISTROSIM SOURCE_DIR
+# Usage: test_slurm_recipe.sh DISTROSIM SOURCE_DIR [SEEDS]  (SEEDS instead of 25: the sanitizer build)
 set -eu
 bin=$1
 src=$2
+seeds=${3:-25}
 tmp=$(mktemp -d)
 fail() { echo "FAIL: $*"; exit 1; }
 pids=""
 cleanup() {
     status=$?
     for p in $pids; do kill "$p" 2> /dev/null || true; done
-    # The daemons write their state as they stop: wait for them (10 s at most).
+    # The daemons write their state as they stop: wait for them (10 s at
+    # most), then kill what is left, so no daemon outlives the test.
     for _ in 1 2 3 4 5 6 7 8 9 10; do
         alive=""
         for p in $pids; do if kill -0 "$p" 2> /dev/null; then alive=1; fi; done
         [ -n "$alive" ] || break
         sleep 1
     done
+    for p in $pids; do kill -KILL "$p" 2> /dev/null || true; done
     rm -rf "$tmp" || true
     exit "$status"
 }
@@ -38,7 +41,7 @@ trap cleanup EXIT
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 good="$src/tests/scenarios-good"
 scns="$good/minimal.yaml $good/partition-heal.yaml $src/tests/scenarios-fail/never-heals.yaml"
-set -- check $scns --seeds 1-25 --set expect.converge_within=21s
+set -- check $scns --seeds "1-$seeds" --set expect.converge_within=21s
 
 mkdir -p "$tmp/one"
 set +e
@@ -49,7 +52,7 @@ set -e
 
 # compare DIR: the merged results in DIR against one machine's.
 compare() {
-    [ "$(sqlite3 "$1/all.db" "select count(*) from runs")" = 75 ] || fail "$1: want 75 runs"
+    [ "$(sqlite3 "$1/all.db" "select count(*) from runs")" = $((3 * seeds)) ] || fail "$1: want $((3 * seeds)) runs"
     for k in 1 2 3 4; do
         [ "$(sqlite3 "$1/shard-$k.db" "select sum((job - 1) % 4 <> $k - 1), min(job) from runs")" = "0|$k" ] ||
             fail "$1: shard-$k.db does not hold shard $k/4"
@@ -72,6 +75,19 @@ for tool in munged munge slurmctld slurmd sbatch sinfo scontrol; do
     command -v "$tool" > /dev/null || { why="$tool is not installed (slurm-wlm and munge)"; break; }
 done
 host=$(hostname -s 2> /dev/null || hostname)
+# daemon_pid NAME: adds the pid in $st/NAME.pid to the daemons to stop; a
+# daemon writes it a moment after it forks, so wait for it (10 s at most).
+daemon_pid() {
+    for _ in $(seq 1 100); do
+        if [ -s "$st/$1.pid" ]; then
+            pids="$pids $(cat "$st/$1.pid")"
+            return 0
+        fi
+        sleep 0.1
+    done
+    why="$1 wrote no pid file"
+    return 1
+}
 if [ -z "$why" ]; then
     st="$tmp/slurm"
     mkdir -p "$st/state" "$st/spool"
@@ -79,7 +95,7 @@ if [ -z "$why" ]; then
     chmod 600 "$st/munge.key"
     if munged --socket="$st/munge.sock" --key-file="$st/munge.key" --pid-file="$st/munged.pid" \
            --log-file="$st/munged.log" --seed-file="$st/munge.seed" --force > "$st/munged.out" 2>&1; then
-        pids="$pids $(cat "$st/munged.pid")"
+        daemon_pid munged
     else
         why="munged did not start: $(tail -n 1 "$st/munged.out")"
     fi
@@ -117,8 +133,8 @@ NodeName=$host CPUs=${cpus:-1} State=UNKNOWN
 PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
     export SLURM_CONF="$st/slurm.conf"
-    if slurmctld > "$st/slurmctld.out" 2>&1 && slurmd > "$st/slurmd.out" 2>&1; then
-        pids="$pids $(cat "$st/slurmctld.pid" 2> /dev/null) $(cat "$st/slurmd.pid" 2> /dev/null)"
+    if slurmctld > "$st/slurmctld.out" 2>&1 && daemon_pid slurmctld && slurmd > "$st/slurmd.out" 2>&1 &&
+        daemon_pid slurmd; then
         why="the node did not become idle within two minutes"
         while [ $(($(date +%s) - start)) -lt 120 ]; do
             if sinfo -h -o '%t' 2> /dev/null | grep -qx idle; then why=""; break; fi
@@ -136,7 +152,7 @@ if [ -z "$why" ]; then
     merge=$(sed -n 's/.*merge job \([0-9]*\):.*/\1/p' "$tmp/submit.out")
     [ -n "$merge" ] || fail "slurm-submit.sh: $(cat "$tmp/submit.out")"
     state=""
-    deadline=$(($(date +%s) + 120))
+    deadline=$(($(date +%s) + 240))
     while [ "$(date +%s)" -lt "$deadline" ]; do
         state=$(scontrol show job "$merge" 2> /dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
         case $state in COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL) break ;; esac
