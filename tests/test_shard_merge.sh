@@ -9,7 +9,7 @@
 #   2. the same for a sweep split 3 ways, merged from a shard list given
 #      out of order, including its parameters table;
 #   3. an empty shard (more shards than jobs) runs nothing and exits 0;
-#      a missing shard is a warning;
+#      a missing or an interrupted shard is a warning;
 #   4. bad input is refused with exit 2 and no output: --shard 0/4, 5/4,
 #      4/0, x; replay --shard; merge of a missing file, a non-distrosim
 #      file, the same file twice, the same shard twice, an existing -o,
@@ -101,7 +101,13 @@ echo "ok 2: a sweep in 3 shards, merged out of order = one sweep"
 grep -q "has 2 of its 4 shards here; missing: 2/4 4/4" "$tmp/part.err" || { cat "$tmp/part.err"; fail "no missing-shard warning"; }
 [ "$(sqlite3 "$tmp/part.db" "select group_concat(job) from (select job from runs order by id limit 4)")" = "1,3,5,7" ] ||
     fail "two shards merged out of job order"
-echo "ok 3: an empty shard; a missing shard is a warning"
+cp "$tmp/par/shard-2.db" "$tmp/stopped.db"
+sqlite3 "$tmp/stopped.db" "update campaigns set state = 'interrupted', signal = 'SIGINT', runs_done = 1"
+"$bin" merge --quiet "$tmp/par/shard-1.db" "$tmp/stopped.db" -o "$tmp/part2.db" > "$tmp/part2.out" 2> "$tmp/part2.err" ||
+    fail "merging an interrupted shard exited $?"
+grep -q "stopped.db: shard 2/4 did not finish: 1 of its" "$tmp/part2.err" || { cat "$tmp/part2.err"; fail "no unfinished-shard warning"; }
+[ ! -s "$tmp/part2.out" ] || fail "merge --quiet printed a summary"
+echo "ok 3: an empty shard; a missing or unfinished shard is a warning"
 
 # 4. Refusals: exit 2, a message, and no output file.
 refuse() {  # refuse WHAT MESSAGE-PATTERN COMMAND...

@@ -197,7 +197,7 @@ static int check_versions_builds(const merge_state *m)
 /* Shards of one campaign (same plan): refuses one held twice or a split
  * into different N; warns about missing and unfinished shards.  0, or 2
  * after a message. */
-static int check_shards(const merge_state *m, bool quiet)
+static int check_shards(const merge_state *m)
 {
     for (size_t i = 0; i < m->shard_count; i++) {
         const merge_shard *a = &m->shards[i];
@@ -215,7 +215,7 @@ static int check_shards(const merge_state *m, bool quiet)
             }
         }
     }
-    for (size_t i = 0; i < m->shard_count && !quiet; i++) {
+    for (size_t i = 0; i < m->shard_count; i++) {
         const merge_shard *a = &m->shards[i];
         bool first_of_plan = true;
         for (size_t j = 0; j < i && first_of_plan; j++) first_of_plan = strcmp(m->shards[j].plan, a->plan) != 0;
@@ -385,7 +385,7 @@ int cli_merge_main(int argc, char **argv)
         }
     }
     if (status == 0 && !force) status = check_versions_builds(&m);
-    if (status == 0) status = check_shards(&m, quiet);
+    if (status == 0) status = check_shards(&m);
     char *scratch = NULL, *tmp = NULL;
     if (status == 0 && (!temp_beside(out, &scratch) || !temp_beside(out, &tmp))) {
         fprintf(stderr, "distrosim merge: -o %s: cannot create a file beside it: %s\n", out, strerror(errno));
