@@ -486,7 +486,8 @@ void rpt_q_campaigns(rpt_ctx *ctx, rpt_rows *rows)
 {
     char f[RPT_RUN_FILTER_MAX];
     rpt_query(ctx, rows,
-              "SELECT c.id, c.command_line, c.state, c.signal, count(*) FROM campaigns c "
+              "SELECT c.id, c.command_line, c.state, c.signal, count(*), CASE WHEN c.shard_count IS NULL THEN NULL "
+              "ELSE 'shard ' || c.shard_index || '/' || c.shard_count END FROM campaigns c "
               "JOIN runs r ON r.campaign_id = c.id WHERE 1 = 1%s GROUP BY c.id ORDER BY c.id",
               rpt_run_filter(ctx, "r.id", f, sizeof f));
 }
@@ -777,6 +778,10 @@ static void md_campaigns(rpt_ctx *ctx, rpt_buf *b)
                 rpt_buf_put(b, " (");
                 md_cell(b, rpt_cell(&rows, r, 3));
                 rpt_buf_put(b, ")");
+            }
+            if (rpt_cell(&rows, r, 5) != NULL) {      /* --shard K/N */
+                rpt_buf_put(b, ", ");
+                md_cell(b, rpt_cell(&rows, r, 5));
             }
             rpt_buf_printf(b, " | %s |\n", rpt_cell_s(&rows, r, 4));
         }

@@ -64,6 +64,8 @@ report_md "$tmp/par/all.db" "$tmp/par/report-again.md" > "$tmp/par.md"
 same "Markdown reports (check)" "$tmp/one.md" "$tmp/par.md"
 grep -q "^| never-heals | $seeds | 0 | $seeds | 0 |\$" "$tmp/par.md" || fail "merged report: verdict row"
 grep -q '^| run | scenario | seed |' "$tmp/par.md" || fail "merged report lists no failing run"
+grep -q " | finished, shard 3/4 | $(( (runs - 3) / 4 + 1 )) |\$" "$tmp/par/report.md" || fail "merged report: shard 3/4 in the campaign list"
+grep -q ", shard 3/4</td>" "$tmp/par/report.html" || fail "merged HTML report: shard 3/4 in the campaign list"
 [ "$(sqlite3 "$tmp/one/all.db" "select plan from campaigns")" = \
   "$(sqlite3 "$tmp/par/all.db" "select distinct plan from campaigns")" ] || fail "plans differ"
 [ "$(sqlite3 "$tmp/par/all.db" "select sum(runs_planned), sum(runs_done), sum(passed), sum(failed), sum(errors) from campaigns")" = \
