@@ -280,12 +280,16 @@ uint32_t distro_cluster_key(distro_cluster *c, const char *namespace_id, const c
         free(name);
         return *slot - 1;
     }
-    if (!SIM_VEC_RESERVE(c->keys, c->key_count, c->key_cap, 1)) {
+    /* The health channel groups keys by namespace every 5 s on every node:
+     * an interned id compares by pointer, without reading the name. */
+    const char *ns = distro_intern(c, namespace_id);
+    if (ns == NULL || !SIM_VEC_RESERVE(c->keys, c->key_count, c->key_cap, 1)) {
         free(name);
         return DISTRO_NONE;
     }
     distro_key_info *k = &c->keys[c->key_count];
     k->name = name;
+    k->ns = ns;
     /* KeyBuilder.getServiceName: the part after "##" (section 1.6). */
     k->tag = strstr(name + strlen(KEY_PREFIX), "##") + 2;
     k->hash = distro_hash(k->tag);

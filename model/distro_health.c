@@ -271,28 +271,6 @@ static void ignore_reply(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_statu
     (void)resp;
 }
 
-/* The namespace part of a key's name ("<prefix><ns>##<group>@@<svc>"):
- * after the fixed KeyBuilder prefix, up to the first "##", which the tag
- * follows. */
-typedef struct ns_span {
-    const char *start;
-    size_t len;
-} ns_span;
-
-#define EPHEMERAL_KEY_PREFIX "com.alibaba.nacos.naming.iplist.ephemeral."
-
-static ns_span namespace_of(const distro_cluster *c, uint32_t key)
-{
-    const distro_key_info *k = &c->keys[key];
-    const char *start = k->name + strlen(EPHEMERAL_KEY_PREFIX);
-    return (ns_span){ start, (size_t)(k->tag - 2 - start) };
-}
-
-static bool ns_equal(ns_span a, ns_span b)
-{
-    return a.len == b.len && memcmp(a.start, b.start, a.len) == 0;
-}
-
 static void send_status(distro_node *node, const uint32_t *keys, uint32_t count, const uint32_t *peers,
                         uint32_t peer_count)
 {
@@ -319,17 +297,17 @@ static void service_reporter(sim_engine *sim, void *ctx, uint64_t arg)
     distro_node *node = ctx;
     distro_cluster *c = node->cluster;
     distro_timer(node, c->config.health_sync_interval_ns, DISTRO_KIND_HEALTH_SYNC, service_reporter, 0);
-    ns_span spaces[8];
-    ns_span *ns = spaces;
+    const char *spaces[8];
+    const char **ns = spaces;
     uint32_t ns_count = 0, ns_cap = 8;
     for (uint32_t k = 0; k < node->datums_cap; k++) {
         if (!node->datums[k].service_exists) continue;
-        ns_span s = namespace_of(c, k);
+        const char *s = c->keys[k].ns;
         uint32_t i = 0;
-        while (i < ns_count && !ns_equal(ns[i], s)) i++;
+        while (i < ns_count && ns[i] != s) i++;
         if (i < ns_count) continue;
         if (ns_count == ns_cap) {
-            ns_span *grown = malloc(2 * ns_cap * sizeof *grown);
+            const char **grown = malloc(2 * ns_cap * sizeof *grown);
             if (grown == NULL) {
                 if (ns != spaces) free(ns);
                 distro_fail_nomem(c, "service reporter");
@@ -355,7 +333,7 @@ static void service_reporter(sim_engine *sim, void *ctx, uint64_t arg)
         uint32_t count = 0;
         for (uint32_t j = 0; j < candidates; j++) {
             uint32_t k = owned_keys[j];
-            if (node->datums[k].value->count > 0 && ns_equal(namespace_of(c, k), ns[i])) keys[count++] = k;
+            if (node->datums[k].value->count > 0 && c->keys[k].ns == ns[i]) keys[count++] = k;
         }
         send_status(node, keys, count, peers, peer_count);
     }

@@ -197,11 +197,18 @@ static const char rpt_migration_v3[] =
     "ALTER TABLE runs ADD COLUMN campaign_id INTEGER REFERENCES campaigns(id) ON DELETE SET NULL;\n"
     "CREATE INDEX runs_campaign_id ON runs(campaign_id);\n";
 
-/* Version 4: shards.  A run's position in its campaign's whole job list
+/* Version 4: the run's convergence, anchored on the last event that could
+ * change the truth, and why it is never when it is (SCHEMA.md). */
+static const char rpt_migration_v4[] =
+    "ALTER TABLE runs ADD COLUMN converge_anchor_ns INTEGER;\n"
+    "ALTER TABLE runs ADD COLUMN convergence_ns     INTEGER CHECK (convergence_ns >= 0);\n"
+    "ALTER TABLE runs ADD COLUMN convergence_never  TEXT;\n";
+
+/* Version 5: shards.  A run's position in its campaign's whole job list
  * (the same whether the campaign ran in one piece or in shards), and which
  * shard of which job list a campaign record ran, so merging the shards can
  * put their runs back in the campaign's order. */
-static const char rpt_migration_v4[] =
+static const char rpt_migration_v5[] =
     "ALTER TABLE runs ADD COLUMN job INTEGER CHECK (job >= 1);\n"
     "ALTER TABLE campaigns ADD COLUMN shard_index INTEGER CHECK (shard_index >= 1);\n"
     "ALTER TABLE campaigns ADD COLUMN shard_count INTEGER CHECK (shard_count >= shard_index);\n"
@@ -218,6 +225,7 @@ static const rpt_migration rpt_migrations[] = {
     { 2, rpt_migration_v2 },
     { 3, rpt_migration_v3 },
     { 4, rpt_migration_v4 },
+    { 5, rpt_migration_v5 },
 };
 #define RPT_MIGRATIONS_COUNT (sizeof rpt_migrations / sizeof rpt_migrations[0])
 _Static_assert(sizeof rpt_migrations / sizeof rpt_migrations[0] == RPT_DB_SCHEMA_VERSION,
@@ -229,11 +237,12 @@ _Static_assert(sizeof rpt_migrations / sizeof rpt_migrations[0] == RPT_DB_SCHEMA
     "verdict, failure, repro, end_ns, events, trace_hash, converged_ns, last_fault_end_ns, " \
     "children_count"
 #define RPT_RUNS_COLUMNS_V2_EXTRA "lag_count, lag_p50_ns, lag_p90_ns, lag_p99_ns, lag_max_ns"
-#define RPT_RUNS_COLUMNS_V4_EXTRA "job"     /* after campaign_id (v3), which merge maps */
+#define RPT_RUNS_COLUMNS_V4_EXTRA "converge_anchor_ns, convergence_ns, convergence_never"
+#define RPT_RUNS_COLUMNS_V5_EXTRA "job"     /* after campaign_id (v3), which merge maps */
 #define RPT_CAMPAIGNS_COLUMNS                                                                \
     "command_line, build, started_unix_ms, ended_unix_ms, state, signal, runs_planned, "      \
     "runs_done, passed, failed, errors"
-#define RPT_CAMPAIGNS_COLUMNS_V4_EXTRA "shard_index, shard_count, plan"
+#define RPT_CAMPAIGNS_COLUMNS_V5_EXTRA "shard_index, shard_count, plan"
 
 /* Child tables, their data columns (without id and run_id) and the schema
  * version that introduced them.  Used by merge and by the wholeness check;
@@ -292,8 +301,8 @@ static const char *const rpt_stmt_sql[RPT_STMT_COUNT] = {
     [RPT_STMT_COMMIT] = "COMMIT",
     [RPT_STMT_ROLLBACK] = "ROLLBACK",
     [RPT_STMT_RUN] = "INSERT INTO runs (" RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA
-                     ", campaign_id, " RPT_RUNS_COLUMNS_V4_EXTRA
-                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     ", campaign_id, " RPT_RUNS_COLUMNS_V4_EXTRA ", " RPT_RUNS_COLUMNS_V5_EXTRA
+                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [RPT_STMT_PARAM] = "INSERT INTO run_params (run_id, key, value) VALUES (?, ?, ?)",
     [RPT_STMT_WINDOW] = "INSERT INTO windows (run_id, kind, node, key, start_ns, end_ns) "
                         "VALUES (?, ?, ?, ?, ?, ?)",
@@ -325,7 +334,7 @@ static const char *const rpt_stmt_sql[RPT_STMT_COUNT] = {
         " + (SELECT count(*) FROM expects c WHERE c.run_id = r.id)"
         " FROM runs r WHERE r.id = ? ORDER BY r.id",
     [RPT_STMT_CAMPAIGN_BEGIN] = "INSERT INTO campaigns (command_line, build, started_unix_ms, runs_planned, "
-                                RPT_CAMPAIGNS_COLUMNS_V4_EXTRA ") VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                RPT_CAMPAIGNS_COLUMNS_V5_EXTRA ") VALUES (?, ?, ?, ?, ?, ?, ?)",
     [RPT_STMT_CAMPAIGN_END] = "UPDATE campaigns SET ended_unix_ms = ?, state = ?, signal = ?, runs_done = ?, "
                               "passed = ?, failed = ?, errors = ? WHERE id = ?",
 };
@@ -652,6 +661,12 @@ static sim_status rpt_validate_header(const rpt_run *run, uint64_t *children, si
     RPT_REJECT_IF(!RPT_I64_OK(run->events), "events %" PRIu64 " exceeds INT64_MAX", run->events);
     RPT_REJECT_IF(!RPT_TIME_OK(run->converged_ns), "converged_ns exceeds INT64_MAX");
     RPT_REJECT_IF(!RPT_TIME_OK(run->last_fault_end_ns), "last_fault_end_ns exceeds INT64_MAX");
+    RPT_REJECT_IF(!RPT_TIME_OK(run->converge_anchor_ns), "converge_anchor_ns exceeds INT64_MAX");
+    RPT_REJECT_IF(!RPT_TIME_OK(run->convergence_ns), "convergence_ns exceeds INT64_MAX");
+    RPT_REJECT_IF(run->convergence_ns == SIM_TIME_NEVER && run->convergence_never == NULL,
+                  "convergence_ns is never but convergence_never gives no reason");
+    RPT_REJECT_IF(run->convergence_ns != SIM_TIME_NEVER && run->convergence_never != NULL,
+                  "convergence_never is set but convergence_ns is a number");
     RPT_REJECT_IF(!RPT_I64_OK(run->lag.count), "lag.count exceeds INT64_MAX");
     RPT_REJECT_IF(run->campaign_id < 0, "campaign_id %" PRId64 " is negative", run->campaign_id);
     RPT_REJECT_IF(!RPT_I64_OK(run->job), "job %" PRIu64 " exceeds INT64_MAX", run->job);
@@ -795,6 +810,9 @@ static sim_status rpt_insert_run_row(rpt_db *db, const rpt_run *run, uint64_t ch
     rpt_bind_time(&b, has_lag ? run->lag.max_ns : SIM_TIME_NEVER);
     if (run->campaign_id > 0) rpt_bind_i64(&b, run->campaign_id);
     else rpt_bind_text(&b, NULL);
+    rpt_bind_time(&b, run->converge_anchor_ns);
+    rpt_bind_time(&b, run->convergence_ns);
+    rpt_bind_text(&b, run->convergence_never);
     if (run->job > 0) rpt_bind_u64(&b, run->job);
     else rpt_bind_text(&b, NULL);
     sim_status status = rpt_binder_step(db, &b, "insert into runs", err);
@@ -1298,24 +1316,29 @@ out_close:
 /* Columns and tables an older file lacks, as empty stand-ins in the
  * connection's TEMP schema (which unqualified names find first), so every
  * report query reads a version-1 or version-2 file without migrating it. */
+#define RPT_V4_STANDINS "NULL AS converge_anchor_ns, NULL AS convergence_ns, NULL AS convergence_never"
 static const char rpt_readonly_v1_shims[] =
     "CREATE TEMP VIEW runs AS SELECT *, NULL AS lag_count, NULL AS lag_p50_ns, "
-    "NULL AS lag_p90_ns, NULL AS lag_p99_ns, NULL AS lag_max_ns, NULL AS campaign_id, NULL AS job "
-    "FROM main.runs;\n"
+    "NULL AS lag_p90_ns, NULL AS lag_p99_ns, NULL AS lag_max_ns, NULL AS campaign_id, " RPT_V4_STANDINS
+    ", NULL AS job FROM main.runs;\n"
     "CREATE TEMP TABLE run_params (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, "
     "key TEXT NOT NULL, value TEXT NOT NULL);\n";
 static const char rpt_readonly_v2_shims[] =
-    "CREATE TEMP VIEW runs AS SELECT *, NULL AS campaign_id, NULL AS job FROM main.runs;\n";
+    "CREATE TEMP VIEW runs AS SELECT *, NULL AS campaign_id, " RPT_V4_STANDINS ", NULL AS job FROM main.runs;\n";
+static const char rpt_readonly_v3_shims[] =
+    "CREATE TEMP VIEW runs AS SELECT *, " RPT_V4_STANDINS ", NULL AS job FROM main.runs;\n"
+    "CREATE TEMP VIEW campaigns AS SELECT *, NULL AS shard_index, NULL AS shard_count, NULL AS plan "
+    "FROM main.campaigns;\n";
+static const char rpt_readonly_v4_shims[] =
+    "CREATE TEMP VIEW runs AS SELECT *, NULL AS job FROM main.runs;\n"
+    "CREATE TEMP VIEW campaigns AS SELECT *, NULL AS shard_index, NULL AS shard_count, NULL AS plan "
+    "FROM main.campaigns;\n";
 static const char rpt_readonly_campaigns_shim[] =
     "CREATE TEMP TABLE campaigns (id INTEGER PRIMARY KEY, command_line TEXT NOT NULL, build TEXT, "
     "started_unix_ms INTEGER NOT NULL, ended_unix_ms INTEGER, state TEXT NOT NULL, signal TEXT, "
     "runs_planned INTEGER NOT NULL, runs_done INTEGER, passed INTEGER, failed INTEGER, errors INTEGER, "
     "shard_index INTEGER, shard_count INTEGER, plan TEXT);\n";
-static const char rpt_readonly_v3_shims[] =
-    "CREATE TEMP VIEW runs AS SELECT *, NULL AS job FROM main.runs;\n"
-    "CREATE TEMP VIEW campaigns AS SELECT *, NULL AS shard_index, NULL AS shard_count, NULL AS plan "
-    "FROM main.campaigns;\n";
-_Static_assert(RPT_DB_SCHEMA_VERSION == 4, "a new schema version needs its read-only stand-ins");
+_Static_assert(RPT_DB_SCHEMA_VERSION == 5, "a new schema version needs its read-only stand-ins");
 
 /* A WAL-mode file (header bytes 18 and 19 are 2) with no -wal beside it:
  * no connection has it open, and everything committed is in the file. */
@@ -1385,6 +1408,7 @@ sim_status rpt_db_open_readonly(const char *path, rpt_db **out, sim_error *err)
     if (version == 1) status = rpt_exec(db->conn, rpt_readonly_v1_shims, where, path, err);
     if (version == 2) status = rpt_exec(db->conn, rpt_readonly_v2_shims, where, path, err);
     if (version == 3) status = rpt_exec(db->conn, rpt_readonly_v3_shims, where, path, err);
+    if (version == 4) status = rpt_exec(db->conn, rpt_readonly_v4_shims, where, path, err);
     if (status == SIM_OK && version < 3) status = rpt_exec(db->conn, rpt_readonly_campaigns_shim, where, path, err);
     if (status != SIM_OK) goto out_close;
     status = rpt_prepare_range(db, 0, RPT_STMT_FIRST_SCHEMA, err);
@@ -1543,13 +1567,15 @@ static sim_status rpt_merge_attached(rpt_db *db, const char *other_path, sim_err
                                &campaign_offset, where, err);
     }
     if (status == SIM_OK && version >= 3) {
-        const char *campaigns_columns = version >= 4 ? RPT_CAMPAIGNS_COLUMNS ", " RPT_CAMPAIGNS_COLUMNS_V4_EXTRA
+        const char *campaigns_columns = version >= 5 ? RPT_CAMPAIGNS_COLUMNS ", " RPT_CAMPAIGNS_COLUMNS_V5_EXTRA
                                                      : RPT_CAMPAIGNS_COLUMNS;
         status = rpt_merge_table(db, "campaigns", campaigns_columns, true, campaign_offset, NULL, 0, err);
     }
     if (status == SIM_OK) {
         const char *runs_columns =
-            version >= 4   ? RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA ", " RPT_RUNS_COLUMNS_V4_EXTRA
+            version >= 5   ? RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA ", " RPT_RUNS_COLUMNS_V4_EXTRA
+                             ", " RPT_RUNS_COLUMNS_V5_EXTRA
+            : version >= 4 ? RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA ", " RPT_RUNS_COLUMNS_V4_EXTRA
             : version >= 2 ? RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA
                            : RPT_RUNS_COLUMNS_V1;
         status = rpt_merge_table(db, "runs", runs_columns, true, offset, version >= 3 ? "campaign_id" : NULL,
@@ -1654,13 +1680,14 @@ static sim_status rpt_merge_ordered_attached(rpt_db *db, const char *other_path,
     }
     if (status == SIM_OK) status = rpt_exec_i64(db->conn, rpt_merge_order_sql, offset, 0, where, "order the runs", err);
     if (status == SIM_OK) {
-        status = rpt_merge_table(db, "campaigns", RPT_CAMPAIGNS_COLUMNS ", " RPT_CAMPAIGNS_COLUMNS_V4_EXTRA, true,
+        status = rpt_merge_table(db, "campaigns", RPT_CAMPAIGNS_COLUMNS ", " RPT_CAMPAIGNS_COLUMNS_V5_EXTRA, true,
                                  campaign_offset, NULL, 0, err);
     }
     char sql[1536] = { 0 };
     if (status == SIM_OK) {
         static const char runs_columns[] =
-            RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA ", " RPT_RUNS_COLUMNS_V4_EXTRA;
+            RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA ", " RPT_RUNS_COLUMNS_V4_EXTRA ", "
+            RPT_RUNS_COLUMNS_V5_EXTRA;
         int n = snprintf(sql, sizeof sql,
                          "INSERT INTO main.runs (id, %s, campaign_id) SELECT m.new, %s, r.campaign_id + ?1 FROM "
                          RPT_MERGE_SCHEMA ".runs r JOIN temp.rpt_merge_order m ON m.old = r.id ORDER BY m.new",

@@ -38,11 +38,12 @@
 
 /* The schema version this build writes (PRAGMA user_version).  Version 1 is
  * the first release; version 2 adds run_params and the runs.lag_* columns;
- * version 3 adds the campaigns table and runs.campaign_id; version 4 adds
- * runs.job and the shard columns of campaigns (shard_index, shard_count,
- * plan), so the shards of one campaign can be merged back into its run
- * order. */
-#define RPT_DB_SCHEMA_VERSION 4
+ * version 3 adds the campaigns table and runs.campaign_id; version 4 the
+ * run's anchored convergence (runs.converge_anchor_ns, convergence_ns,
+ * convergence_never); version 5 adds runs.job and the shard columns of
+ * campaigns (shard_index, shard_count, plan), so the shards of one campaign
+ * can be merged back into its run order. */
+#define RPT_DB_SCHEMA_VERSION 5
 
 /* How long a writer waits for another process's transaction before giving
  * up with SIM_ERR_REPORT ("database is locked").  A minute covers the longest
@@ -156,6 +157,13 @@ typedef struct rpt_run {
     uint64_t trace_hash;          /* any value: stored as 16 hex digits */
     sim_time_ns converged_ns;     /* final convergence instant; SIM_TIME_NEVER = never */
     sim_time_ns last_fault_end_ns;/* SIM_TIME_NEVER = no fault ended */
+    /* The run's convergence (v4, SCHEMA.md "Convergence of a run"): from
+     * the anchor (the last event that could change the truth) to the final
+     * convergence; SIM_TIME_NEVER = never, with the reason in
+     * convergence_never (required then, NULL otherwise). */
+    sim_time_ns converge_anchor_ns;
+    sim_time_ns convergence_ns;
+    const char *convergence_never;
     rpt_lag lag;
     int64_t campaign_id;          /* campaigns.id of the writing campaign; 0 = none (NULL) */
     uint64_t job;                 /* the run's position in its campaign's whole job list, from 1,

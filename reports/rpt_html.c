@@ -39,9 +39,15 @@
 /* Lanes of the space-time diagram and nodes of a run timeline: 64 lanes of
  * 170 px is already an 11,000 px wide picture; Nacos clusters have 3-50. */
 #define RPT_SPACETIME_LANES_MAX 64u
+/* Message types with a colour of their own in the space-time diagram and
+ * its legend: the palette twice (the second round dashed); Nacos 1.4.2 has
+ * fewer request and response types than that. */
+#define RPT_SPACETIME_TYPES_MAX (2u * RPT_PALETTE_SIZE)
 #define RPT_TIMELINE_NODES_MAX 64u
 #define FAULT_FILL "#f6caca"
 #define CHART_W 580.0
+
+struct scenario_data;
 
 typedef struct html {
     rpt_ctx *ctx;
@@ -50,6 +56,8 @@ typedef struct html {
     rpt_rows picked;             /* runs drawn: id, scenario_name */
     int64_t runs_total;
     bool has_sweeps;
+    const struct scenario_data *data;   /* the folds of the page, loaded once; NULL outside rpt_html_write */
+    const rpt_window_stats *windows;    /* data's window fold (scenario-major) */
 } html;
 
 static const char PAGE_CSS[] =
@@ -76,6 +84,7 @@ static const char PAGE_CSS[] =
     ".card{background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:10px 12px;box-sizing:border-box;"
     "width:624px;overflow-x:auto}"
     ".card table{margin-top:0}"
+    "table.overview tr.failing td{background:#fff5f5}"
     "section.scenario,section.run{margin-bottom:26px}"
     "svg.chart{display:block;background:#fff;overflow:visible}"
     "svg .ct{font:600 13px sans-serif;fill:#1f2328}"
@@ -279,8 +288,9 @@ static void page_head(html *h)
 
 static void page_toc(html *h)
 {
-    put(h, "<nav><a href=\"#summary\">Summary</a><a href=\"#scenarios\">Scenarios</a>");
-    if (h->has_sweeps) put(h, "<a href=\"#sweeps\">Sweeps</a>");
+    put(h, "<nav><a href=\"#summary\">Summary</a>");
+    if (h->ctx->opt.run_id == 0) put(h, "<a href=\"#scenarios\">Scenarios</a>");
+    if (h->has_sweeps && h->ctx->opt.run_id == 0) put(h, "<a href=\"#sweeps\">Sweeps</a>");
     put(h, "<a href=\"#runs\">Run timelines</a><a href=\"#spacetime\">Space-time diagram</a></nav>\n");
 }
 
@@ -413,6 +423,52 @@ static void summary_campaigns(html *h)
     rpt_rows_deinit(&rows);
 }
 
+/* The overview table (rpt_overview_columns): one row per scenario, those
+ * with a failing run first; the scenario links to its section (when the
+ * page has one) and the scenario file closes the row. */
+static void summary_overview(html *h)
+{
+    rpt_rows verdicts = { 0 };
+    rpt_q_verdicts(h->ctx, &verdicts);
+    rpt_overview ov;
+    rpt_overview_load(h->ctx, &ov, &verdicts, h->windows);
+    size_t ncol = 0;
+    const rpt_overview_column *cols = rpt_overview_columns(&ncol);
+    put(h, "<table class=\"overview\"><thead><tr>");
+    for (size_t c = 0; c < ncol; c++) {
+        put(h, cols[c].numeric ? "<th class=\"n\">" : "<th>");
+        esc(h, cols[c].header);
+        put(h, "</th>");
+    }
+    put(h, "<th>scenario file</th></tr></thead><tbody>\n");
+    for (size_t i = 0; i < ov.count; i++) {
+        size_t s = ov.order[i];
+        put(h, rpt_overview_failing(&ov, s) ? "<tr class=\"failing\">" : "<tr>");
+        for (size_t c = 0; c < ncol; c++) {
+            char cell[256];
+            const char *text = cols[c].cell(&ov, s, cell, sizeof cell);
+            if (c == 0 && h->ctx->opt.run_id == 0) {
+                rpt_buf_printf(h->out, "<td><a href=\"#scenario-%zu\">", s);
+                esc(h, text);
+                put(h, "</a></td>");
+            } else if (cols[c].numeric) {
+                td_n(h, text);
+            } else {
+                put(h, "<td>");
+                esc(h, text);
+                put(h, "</td>");
+            }
+        }
+        put(h, "<td><code>");
+        esc(h, rpt_cell(&ov.verdicts, s, 5) != NULL ? rpt_cell(&ov.verdicts, s, 5) : "(unknown)");
+        put(h, "</code></td></tr>\n");
+    }
+    put(h, "</tbody></table>\n<p class=\"note\">Scenarios with a failing run come first. Convergence is over the runs "
+           "that did not stop early, from the last event that could change the truth (reports/SCHEMA.md, "
+           "&ldquo;Convergence of a run&rdquo;); the worst lost window is the longest over all runs.</p>\n");
+    rpt_overview_deinit(&ov);
+}
+
 static void section_summary(html *h)
 {
     int64_t total[4] = { 0, 0, 0, 0 };
@@ -428,21 +484,13 @@ static void section_summary(html *h)
                    total[2] > 0 ? "fail" : "note", total[2], total[3] > 0 ? "error" : "note", total[3],
                    total[3] == 1 ? "" : "s");
     if (h->ctx->opt.run_id > 0) rpt_buf_printf(h->out, " Only run %" PRId64 " is shown.", h->ctx->opt.run_id);
-    put(h, "</p>\n<div class=\"grid\"><div>\n<table><thead><tr><th>scenario</th><th class=\"n\">runs</th>"
-           "<th class=\"n\">pass</th><th class=\"n\">fail</th><th class=\"n\">error</th><th>scenario file</th>"
-           "</tr></thead><tbody>\n");
-    for (size_t r = 0; r < h->scen.count; r++) {
-        rpt_buf_printf(h->out, "<tr><td><a href=\"#scenario-%zu\">", r);
-        esc(h, rpt_cell(&h->scen, r, 0));
-        put(h, "</a></td>");
-        for (int c = 1; c <= 4; c++) td_n(h, rpt_cell(&h->scen, r, c));
-        put(h, "<td><code>");
-        esc(h, rpt_cell(&h->scen, r, 5) != NULL ? rpt_cell(&h->scen, r, 5) : "(unknown)");
-        put(h, "</code></td></tr>\n");
+    put(h, "</p>\n");
+    summary_overview(h);
+    if (h->ctx->opt.run_id == 0) {   /* one run: no aggregate chart */
+        put(h, "<div class=\"card\">\n");
+        verdict_chart(h);
+        put(h, "</div>\n");
     }
-    put(h, "</tbody></table>\n</div><div class=\"card\">\n");
-    verdict_chart(h);
-    put(h, "</div></div>\n");
     summary_failing(h);
     summary_builds(h);
     summary_campaigns(h);
@@ -464,7 +512,7 @@ typedef struct scenario_data {
 static void scenario_data_load(html *h, scenario_data *d)
 {
     rpt_q_convergence(h->ctx, &d->conv);
-    cdf_query(h, &d->conv_cdf, RPT_SQL_CONVERGENCE, "last_fault_end_ns IS NOT NULL");
+    cdf_query(h, &d->conv_cdf, RPT_SQL_CONVERGENCE, "verdict <> 'error'");
     rpt_q_lag(h->ctx, &d->lag);
     cdf_query(h, &d->lag50, "lag_p50_ns", "lag_count > 0");
     cdf_query(h, &d->lag99, "lag_p99_ns", "lag_count > 0");
@@ -488,13 +536,12 @@ static void card_convergence(html *h, const scenario_data *d, const char *name)
 {
     size_t b, e;
     range_of(&d->conv, 0, name, &b, &e);
-    put(h, "<div class=\"card\"><h4>Convergence after the last fault</h4>\n");
+    put(h, "<div class=\"card\"><h4>Convergence</h4>\n");
     if (b == e) {
-        put(h, "<p class=\"note\">No run of this scenario had a fault that ended, so there is no convergence "
-               "time after the last fault.</p></div>\n");
+        put(h, "<p class=\"note\">Every run of this scenario stopped early: no convergence to show.</p></div>\n");
         return;
     }
-    put(h, "<table><thead><tr><th class=\"n\">runs with a fault</th><th class=\"n\">never converged</th>"
+    put(h, "<table><thead><tr><th class=\"n\">runs</th><th class=\"n\">never converged</th>"
            "<th class=\"n\">p50</th><th class=\"n\">p90</th><th class=\"n\">p99</th><th class=\"n\">max</th>"
            "</tr></thead><tbody><tr>");
     td_n(h, rpt_cell(&d->conv, b, 1));
@@ -504,10 +551,10 @@ static void card_convergence(html *h, const scenario_data *d, const char *name)
     cdf_line line = { .rows = &d->conv_cdf, .name = "convergence time", .color = rpt_color(0) };
     range_of(&d->conv_cdf, 0, name, &line.b, &line.e);
     if (line.b == line.e) {
-        put(h, "<p class=\"note\">No run converged after its last fault: nothing to draw.</p>\n");
+        put(h, "<p class=\"note\">No run converged: nothing to draw.</p>\n");
     } else {
-        cdf_chart(h, "Time to converge after the last fault (CDF over seeds)",
-                  "time from the end of the last fault to convergence (s)", &line, 1);
+        cdf_chart(h, "Time to converge (CDF over seeds)",
+                  "time from the last change of the truth or fault end to convergence (s)", &line, 1);
     }
     int64_t never = rpt_cell_i64(&d->conv, b, 2);
     if (never > 0) {
@@ -692,9 +739,9 @@ static void card_traffic(html *h, const scenario_data *d, size_t s, int64_t runs
 
 static void section_scenarios(html *h)
 {
-    scenario_data d;
-    memset(&d, 0, sizeof d);
-    scenario_data_load(h, &d);
+    const scenario_data *dp = h->data;
+    if (dp == NULL) return;
+    const scenario_data d = *dp;
     put(h, "<section id=\"scenarios\">\n<h2>Scenarios</h2>\n<p class=\"note\">Distributions are over the seeds of "
            "each scenario. Percentiles are nearest-rank; a run that never converged counts as slower than any "
            "that did.</p>\n");
@@ -715,7 +762,6 @@ static void section_scenarios(html *h)
         put(h, "</div>\n</section>\n");
     }
     put(h, "</section>\n");
-    scenario_data_deinit(&d);
 }
 
 /* ========================================================================
@@ -805,7 +851,7 @@ static void sweep_chart(html *h, const rpt_rows *rows, size_t b, size_t e, const
     }
     rpt_chart c;
     rpt_chart_begin(&c, h->out,
-                    metric == 0 ? "Convergence after the last fault: p50 (solid), max (dashed)"
+                    metric == 0 ? "Convergence: p50 (solid), max (dashed)"
                                 : "Longest lost window over the runs",
                     CHART_W, 270.0);
     const char *labels[SWEEP_VALUES_MAX];
@@ -913,16 +959,19 @@ static void pick_runs(html *h)
     if (h->ctx->opt.run_id > 0) {
         rpt_query(h->ctx, &h->picked, "SELECT id, scenario_name FROM runs WHERE id = %" PRId64, h->ctx->opt.run_id);
     } else if (h->runs_total <= (int64_t)RPT_REPORT_ALL_RUNS_MAX) {
+        /* Failing and error runs first, then the passing ones. */
         char f[RPT_RUN_FILTER_MAX];
-        rpt_query(h->ctx, &h->picked, "SELECT id, scenario_name FROM runs WHERE 1 = 1%s ORDER BY scenario_name, id",
+        rpt_query(h->ctx, &h->picked,
+                  "SELECT id, scenario_name FROM runs WHERE 1 = 1%s ORDER BY verdict = 'pass', scenario_name, id",
                   rpt_run_filter(h->ctx, "id", f, sizeof f));
     } else {
         char f[RPT_RUN_FILTER_MAX];
         rpt_query(h->ctx, &h->picked,
-                  "SELECT id, s FROM (SELECT id, scenario_name AS s, row_number() OVER (PARTITION BY scenario_name "
+                  "SELECT id, s FROM (SELECT id, scenario_name AS s, verdict = 'pass' AS passed, "
+                  "row_number() OVER (PARTITION BY scenario_name "
                   "ORDER BY CASE verdict WHEN 'error' THEN 0 WHEN 'fail' THEN 1 ELSE 2 END, "
-                  "converged_ns IS NOT NULL, converged_ns - coalesce(last_fault_end_ns, 0) DESC, id) AS k "
-                  "FROM runs WHERE 1 = 1%s) WHERE k <= %u ORDER BY s, k, id",
+                  RPT_SQL_CONVERGENCE " IS NOT NULL, " RPT_SQL_CONVERGENCE " DESC, id) AS k "
+                  "FROM runs WHERE 1 = 1%s) WHERE k <= %u ORDER BY passed, s, k, id",
                   rpt_run_filter(h->ctx, "id", f, sizeof f), h->ctx->opt.worst_per_scenario);
     }
 }
@@ -963,14 +1012,15 @@ static void run_facts(html *h, run_view *v)
     esc(h, rpt_cell(r, 0, 9));
     put(h, "</code></td></tr>\n<tr><th>converged at</th><td>");
     esc(h, v->converged ? rpt_fmt_ns_i64(v->converged_ns, t, sizeof t) : "never");
-    put(h, "</td><th>after the last fault</th><td class=\"n\">");
-    if (!v->faulted) {
-        put(h, "no fault ended");
-    } else if (!v->converged) {
-        put(h, "never");
+    put(h, "</td><th>convergence</th><td class=\"n\">");
+    if (!rpt_cell_null(r, 0, 14)) {
+        esc(h, rpt_fmt_ns(rpt_cell(r, 0, 14), t, sizeof t));
     } else {
-        esc(h, rpt_fmt_ns_i64(v->converged_ns > v->last_fault_end_ns ? v->converged_ns - v->last_fault_end_ns : 0, t,
-                              sizeof t));
+        put(h, "never");
+        if (rpt_cell(r, 0, 15) != NULL) {
+            put(h, ": ");
+            esc(h, rpt_cell(r, 0, 15));
+        }
     }
     put(h, "</td><th>replication lag p50 / max</th><td class=\"n\">");
     if (rpt_cell_null(r, 0, 12) || rpt_cell_null(r, 0, 13)) {
@@ -1026,8 +1076,9 @@ static void run_params_expects(html *h, run_view *v)
             put(h, "</td>");
             td_n(h, rpt_fmt_ns(rpt_cell(&v->faults, r, 3), t1, sizeof t1));
             td_n(h, rpt_cell_null(&v->faults, r, 4) ? "never ended" : rpt_fmt_ns(rpt_cell(&v->faults, r, 4), t2, sizeof t2));
-            td_n(h, rpt_cell_i64(&v->faults, r, 5) == 0 ? "-"
-                    : rpt_cell_null(&v->faults, r, 6)  ? "never"
+            td_n(h, rpt_cell_i64(&v->faults, r, 5) == 0   ? "-"
+                    : rpt_cell_i64(&v->faults, r, 5) == 2 ? "not started"
+                    : rpt_cell_null(&v->faults, r, 6)    ? "never"
                                                        : rpt_fmt_ns(rpt_cell(&v->faults, r, 6), t2, sizeof t2));
             put(h, "</tr>\n");
         }
@@ -1240,7 +1291,8 @@ static void draw_run(html *h, int64_t id)
     v.id = id;
     rpt_query(h->ctx, &v.run,
               "SELECT id, scenario_name, scenario_path, seed, verdict, failure, repro, end_ns, events, trace_hash, "
-              "converged_ns, last_fault_end_ns, lag_p50_ns, lag_max_ns FROM runs WHERE id = %" PRId64, id);
+              "converged_ns, last_fault_end_ns, lag_p50_ns, lag_max_ns, " RPT_SQL_CONVERGENCE ", "
+              "convergence_never FROM runs WHERE id = %" PRId64, id);
     if (v.run.count != 1) goto out;
     v.end_ns = rpt_cell_i64(&v.run, 0, 7);
     v.converged = !rpt_cell_null(&v.run, 0, 10);
@@ -1249,9 +1301,12 @@ static void draw_run(html *h, int64_t id)
     v.last_fault_end_ns = rpt_cell_i64(&v.run, 0, 11);
     run_window(h->ctx, &v);
     /* Recovery as reports/SCHEMA.md defines it (run_scenario.c checks the
-     * same): heals and starts have none (column 5 is 0); NULL is never. */
+     * same): heals and starts have none (column 5 is 0), nor has a rolling
+     * step that never started (2); NULL is never. */
     rpt_query(h->ctx, &v.faults,
-              "SELECT f.fault_index, f.kind, f.description, f.start_ns, f.end_ns, f.kind NOT IN ('heal', 'start'), "
+              "SELECT f.fault_index, f.kind, f.description, f.start_ns, f.end_ns, "
+              "CASE WHEN f.kind IN ('heal', 'start') THEN 0 WHEN f.description LIKE '%%, not started: %%' THEN 2 "
+              "ELSE 1 END, "
               "(SELECT c.converged_ns - c.fault_end_ns FROM convergences c WHERE c.run_id = f.run_id "
               " AND c.fault_index = f.fault_index AND c.converged_ns IS NOT NULL AND f.end_ns < r.end_ns"
               " AND c.converged_ns < coalesce((SELECT min(g.start_ns) FROM faults g WHERE g.run_id = f.run_id"
@@ -1298,11 +1353,11 @@ static void section_runs(html *h)
     if (h->ctx->opt.run_id > 0) {
         put(h, "<p class=\"note\">The run selected with --run.</p>\n");
     } else if (h->runs_total <= (int64_t)RPT_REPORT_ALL_RUNS_MAX) {
-        put(h, "<p class=\"note\">Every run.</p>\n");
+        put(h, "<p class=\"note\">Every run, the failing ones first.</p>\n");
     } else {
         rpt_buf_printf(h->out,
                        "<p class=\"note\">The %u worst runs of each scenario (errors, failures, never converged, then "
-                       "slowest to converge after the last fault). Draw another with <code>distrosim report DB --run ID"
+                       "slowest to converge), the failing ones first. Draw another with <code>distrosim report DB --run ID"
                        "</code>.</p>\n",
                        h->ctx->opt.worst_per_scenario);
     }
@@ -1365,11 +1420,11 @@ static int i64_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The default window: it starts just before the first message sent at or
- * after the end of the run's last fault (or the first message of the
- * trace), and is 40 median flight times long, so a typical arrow falls about
- * 16 px on the 640 px time axis and its direction reads at a glance; at
- * least 10 ms, at most 10 s. */
+/* The default window: around the first fault (a quarter of it before the
+ * fault starts), or from just before the first message of a trace without
+ * faults; 40 median flight times long, so a typical arrow falls about 16 px
+ * on the 640 px time axis and its direction reads at a glance; at least
+ * 10 ms, at most 10 s. */
 static void st_window(html *h, const rpt_trace *t, st_view *sv)
 {
     const rpt_report_options *o = &h->ctx->opt;
@@ -1378,20 +1433,11 @@ static void st_window(html *h, const rpt_trace *t, st_view *sv)
         sv->to_ns = (int64_t)o->window_to_ns;
         return;
     }
-    int64_t after = INT64_MIN;
-    if (sv->has_run) {
-        rpt_rows rows = { 0 };
-        rpt_query(h->ctx, &rows, "SELECT last_fault_end_ns FROM runs WHERE id = %" PRId64, o->run_id);
-        if (rows.count == 1 && !rpt_cell_null(&rows, 0, 0)) after = rpt_cell_i64(&rows, 0, 0);
-        rpt_rows_deinit(&rows);
-    }
+    /* The first fault: the trace's first fault slice, else the run's first
+     * fault in the database; with neither, the first message. */
+    int64_t first_fault = t->spans_count > 0 ? t->spans[0].start_ns : INT64_MIN;
+    if (first_fault == INT64_MIN && sv->faults.count > 0) first_fault = rpt_cell_i64(&sv->faults, 0, 0);
     int64_t from = t->arrows_count > 0 ? t->arrows[0].send_ns : 0;
-    for (size_t a = 0; a < t->arrows_count; a++) {  /* arrows are sorted by send time */
-        if (t->arrows[a].send_ns >= after) {
-            from = t->arrows[a].send_ns;
-            break;
-        }
-    }
     int64_t span = 1000000000;
     int64_t *flight = t->arrows_count > 0 ? sim_calloc(t->arrows_count, sizeof *flight) : NULL;
     if (flight != NULL) {
@@ -1401,8 +1447,37 @@ static void st_window(html *h, const rpt_trace *t, st_view *sv)
         free(flight);
     }
     span = span < 10000000 ? 10000000 : span > 10000000000 ? 10000000000 : span;
-    sv->from_ns = from - span / 20 > 0 ? from - span / 20 : 0;
+    if (first_fault != INT64_MIN) {
+        /* Around the first fault: a quarter of the window before it (what
+         * the cluster did), three quarters after (what the fault did). */
+        sv->from_ns = first_fault - span / 4 > 0 ? first_fault - span / 4 : 0;
+    } else {
+        sv->from_ns = from - span / 20 > 0 ? from - span / 20 : 0;
+    }
     sv->to_ns = sv->from_ns + span;
+}
+
+/* In flight this long or longer is stalled: 50 median flight times, at
+ * least 1 s (a lost packet's first retransmission is 200 ms or more; a
+ * connection held by a partition or a pause waits seconds). */
+static int64_t stalled_threshold(const rpt_trace *t)
+{
+    int64_t threshold = 1000000000;
+    int64_t *flight = t->arrows_count > 0 ? sim_calloc(t->arrows_count, sizeof *flight) : NULL;
+    if (flight == NULL) return threshold;
+    for (size_t a = 0; a < t->arrows_count; a++) flight[a] = t->arrows[a].recv_ns - t->arrows[a].send_ns;
+    rpt_sort(flight, t->arrows_count, sizeof *flight, i64_cmp);
+    int64_t median = flight[t->arrows_count / 2];
+    free(flight);
+    return median > threshold / 50 ? median * 50 : threshold;
+}
+
+/* The dash of a message type's colour index: the palette's second round
+ * is dashed, a stalled message is drawn solid and thick. */
+static const char *type_dash(size_t color, bool stall)
+{
+    if (stall) return "";
+    return color >= RPT_PALETTE_SIZE ? " stroke-dasharray=\"7 2\"" : "";
 }
 
 static void st_draw(html *h, const rpt_trace *t, const st_view *sv)
@@ -1427,30 +1502,64 @@ static void st_draw(html *h, const rpt_trace *t, const st_view *sv)
     for (size_t l = 0; l < lanes; l++) {
         rpt_chart_text(&c, rpt_chart_px(&c, (double)l), c.top - 8, "middle", "ln", labels[l]);
     }
-    for (size_t r = 0; r < sv->faults.count; r++) {
+    /* Faults: on the lanes they hit (the trace's fault slices); a trace
+     * without them gets the run's faults across every lane. */
+    double w_from = seconds(sv->from_ns), w_to = seconds(sv->to_ns);
+    for (size_t k = 0; k < t->spans_count; k++) {
+        const rpt_trace_span *sp = &t->spans[k];
+        size_t l = 0;
+        while (l < lanes && t->lanes[l].tid != sp->tid) l++;   /* bound: lanes */
+        double a = seconds(sp->start_ns), b = seconds(sp->end_ns > sp->start_ns ? sp->end_ns : sp->start_ns + 1);
+        if (l == lanes || b < w_from || a > w_to) continue;
+        rpt_chart_rect(&c, (double)l - 0.45, a < w_from ? w_from : a, (double)l + 0.45, b > w_to ? w_to : b,
+                       FAULT_FILL, t->names[sp->name]);
+    }
+    for (size_t r = 0; t->spans_count == 0 && r < sv->faults.count; r++) {
         double a = seconds(rpt_cell_i64(&sv->faults, r, 0));
-        double b = rpt_cell_null(&sv->faults, r, 1) ? seconds(sv->to_ns) : seconds(rpt_cell_i64(&sv->faults, r, 1));
-        if (b < seconds(sv->from_ns) || a > seconds(sv->to_ns)) continue;
-        a = a < seconds(sv->from_ns) ? seconds(sv->from_ns) : a;
-        b = b > seconds(sv->to_ns) ? seconds(sv->to_ns) : b;
+        double b = rpt_cell_null(&sv->faults, r, 1) ? w_to : seconds(rpt_cell_i64(&sv->faults, r, 1));
+        if (b < w_from || a > w_to) continue;
+        a = a < w_from ? w_from : a;
+        b = b > w_to ? w_to : b;
         rpt_chart_rect(&c, -0.5, a, (double)lanes - 0.5, b, FAULT_FILL, rpt_cell(&sv->faults, r, 2));
     }
     rpt_buf_put(h->out, "<path class=\"ax\" d=\"");
     for (size_t l = 0; l < lanes; l++) {
         rpt_buf_printf(h->out, "M%.1f %.1fV%.1f", rpt_chart_px(&c, (double)l), c.top, c.bottom);
     }
+    /* A distinct colour per message type: the types drawn, in name order,
+     * take the palette in turn, and a second round of it is dashed. */
+    size_t *rank = sim_calloc(t->names_count + 1, sizeof *rank);
+    if (rank == NULL) {
+        (void)rpt_fail(h->ctx, SIM_ERR_NOMEM, "rpt_html", "out of memory colouring %zu message types", t->names_count);
+        return;
+    }
+    for (size_t a = 0; a < t->arrows_count; a++) {
+        const rpt_trace_arrow *ar = &t->arrows[a];
+        if (ar->recv_ns >= sv->from_ns && ar->send_ns <= sv->to_ns) rank[ar->name] = 1;
+    }
+    for (size_t k = 0; k < t->drops_count; k++) {
+        const rpt_trace_drop *d = &t->drops[k];
+        if (d->drop_ns >= sv->from_ns && d->send_ns <= sv->to_ns) rank[d->name] = 1;
+    }
+    size_t types = 0;
+    for (size_t k = 0; k < t->names_count; k++) {
+        if (rank[k] != 0) rank[k] = ++types;   /* 1-based; 0: not drawn */
+    }
     rpt_buf_put(h->out, "\"/>\n<defs>");
-    for (size_t k = 0; k < t->names_count && k < 64; k++) {
+    for (size_t k = 0; k < types && k < RPT_SPACETIME_TYPES_MAX; k++) {
         rpt_buf_printf(h->out, "<marker id=\"ah%zu\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" "
                                "markerHeight=\"7\" orient=\"auto\"><path d=\"M0 0L10 5L0 10z\" fill=\"%s\"/></marker>",
                        k, rpt_color(k));
     }
+    rpt_buf_put(h->out, "<marker id=\"stx\" viewBox=\"0 0 10 10\" refX=\"5\" refY=\"5\" markerWidth=\"9\" "
+                        "markerHeight=\"9\"><path d=\"M1 1L9 9M9 1L1 9\" stroke=\"#c62828\" stroke-width=\"2\"/></marker>");
     rpt_buf_printf(h->out, "<clipPath id=\"stclip\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/></clipPath>"
                            "</defs>\n<g clip-path=\"url(#stclip)\">\n",
                    c.left, c.top, c.right - c.left, c.bottom - c.top);
-    size_t drawn = 0, skipped = 0;
-    bool used[64];
-    memset(used, 0, sizeof used);
+    /* Stalled: in flight far longer than a typical message (a connection
+     * held by a partition or a pause until it healed). */
+    int64_t stall_ns = stalled_threshold(t);
+    size_t drawn = 0, skipped = 0, stalled = 0, dropped = 0;
     for (size_t a = 0; a < t->arrows_count; a++) {
         const rpt_trace_arrow *ar = &t->arrows[a];
         if (ar->recv_ns < sv->from_ns || ar->send_ns > sv->to_ns) continue;
@@ -1462,15 +1571,18 @@ static void st_draw(html *h, const rpt_trace *t, const st_view *sv)
         while (ls < lanes && t->lanes[ls].tid != ar->src_tid) ls++;   /* bound: lanes */
         while (ld < lanes && t->lanes[ld].tid != ar->dst_tid) ld++;
         if (ls == lanes || ld == lanes) continue;
-        size_t color = ar->name < 64 ? ar->name : 63;
-        used[color] = true;
+        size_t color = rank[ar->name] - 1;
+        bool stall = ar->recv_ns - ar->send_ns >= stall_ns;
+        stalled += stall;
         double x1 = rpt_chart_px(&c, (double)ls), x2 = rpt_chart_px(&c, (double)ld);
         if (ls == ld) x2 += 24.0;                  /* a message to itself: a short hook */
         char lat[32], at[32];
-        rpt_buf_printf(h->out, "<path d=\"M%.1f %.1fL%.1f %.1f\" stroke=\"%s\" stroke-width=\"1.2\" "
+        rpt_buf_printf(h->out, "<path d=\"M%.1f %.1fL%.1f %.1f\" stroke=\"%s\" stroke-width=\"%s\"%s "
                                "marker-end=\"url(#ah%zu)\"><title>",
                        x1, rpt_chart_py(&c, seconds(ar->send_ns)), x2, rpt_chart_py(&c, seconds(ar->recv_ns)),
-                       rpt_color(color), color);
+                       rpt_color(color), stall ? "2.4" : "1.2", type_dash(color, stall),
+                       color < RPT_SPACETIME_TYPES_MAX ? color : RPT_SPACETIME_TYPES_MAX - 1);
+        if (stall) rpt_buf_put(h->out, "stalled: ");
         esc(h, t->names[ar->name]);
         rpt_buf_put(h->out, ": ");
         esc(h, t->lanes[ls].name);
@@ -1480,6 +1592,37 @@ static void st_draw(html *h, const rpt_trace *t, const st_view *sv)
                        rpt_fmt_ns_i64(ar->recv_ns - ar->send_ns, lat, sizeof lat));
         c.marks++;
         drawn++;
+    }
+    /* Dropped messages: from the send to where they were lost, dashed, with
+     * a cross. */
+    for (size_t k = 0; k < t->drops_count; k++) {
+        const rpt_trace_drop *d = &t->drops[k];
+        if (d->drop_ns < sv->from_ns || d->send_ns > sv->to_ns) continue;
+        if (drawn == RPT_REPORT_ARROWS_MAX) {
+            skipped++;
+            continue;
+        }
+        size_t ls = 0, ld = 0;
+        while (ls < lanes && t->lanes[ls].tid != d->src_tid) ls++;   /* bound: lanes */
+        while (ld < lanes && t->lanes[ld].tid != d->dst_tid) ld++;
+        if (ls == lanes || ld == lanes) continue;
+        size_t color = rank[d->name] - 1;
+        double x1 = rpt_chart_px(&c, (double)ls), x2 = rpt_chart_px(&c, (double)ld);
+        if (ls == ld) x2 += 24.0;
+        char at[32];
+        rpt_buf_printf(h->out, "<path d=\"M%.1f %.1fL%.1f %.1f\" stroke=\"%s\" stroke-width=\"1.2\" "
+                               "stroke-dasharray=\"2 3\" marker-end=\"url(#stx)\"><title>",
+                       x1, rpt_chart_py(&c, seconds(d->send_ns)), x2, rpt_chart_py(&c, seconds(d->drop_ns)),
+                       rpt_color(color));
+        esc(h, t->names[d->why]);
+        rpt_buf_put(h->out, ": ");
+        esc(h, t->lanes[ls].name);
+        rpt_buf_put(h->out, " \xE2\x86\x92 ");
+        esc(h, t->lanes[ld].name);
+        rpt_buf_printf(h->out, ", sent at %s</title></path>\n", rpt_fmt_ns_i64(d->send_ns, at, sizeof at));
+        c.marks++;
+        drawn++;
+        dropped++;
     }
     for (size_t m = 0; m < t->marks_count; m++) {
         double y = seconds(t->marks[m].at_ns);
@@ -1493,15 +1636,31 @@ static void st_draw(html *h, const rpt_trace *t, const st_view *sv)
         c.marks++;
     }
     rpt_buf_put(h->out, "</g>\n");
-    const char *names[64], *colors[64];
+    const char *names[RPT_SPACETIME_TYPES_MAX + 2], *colors[RPT_SPACETIME_TYPES_MAX + 2];
     size_t nl = 0;
-    for (size_t k = 0; k < t->names_count && k < 64; k++) {
-        if (!used[k]) continue;
+    for (size_t k = 0; k < t->names_count && nl < RPT_SPACETIME_TYPES_MAX; k++) {
+        if (rank[k] == 0) continue;
         names[nl] = t->names[k];
-        colors[nl++] = rpt_color(k);
+        colors[nl++] = rpt_color(rank[k] - 1);
+    }
+    if (dropped > 0) {
+        names[nl] = "dropped (dotted, \xC3\x97)";
+        colors[nl++] = "#c62828";
+    }
+    if (stalled > 0) {
+        names[nl] = "stalled (thick)";
+        colors[nl++] = "#57606a";
     }
     rpt_chart_legend_column(&c, c.right + 18, c.top + 10, names, colors, nl);
     rpt_chart_end(&c);
+    free(rank);
+    if (stalled > 0 || dropped > 0) {
+        char limit[32];
+        rpt_buf_printf(h->out, "<p class=\"note\">%zu dropped message%s drawn dotted to where it was lost; %zu "
+                               "stalled message%s (in flight %s or longer) drawn thick.</p>\n",
+                       dropped, dropped == 1 ? "" : "s", stalled, stalled == 1 ? "" : "s",
+                       rpt_fmt_ns_i64(stall_ns, limit, sizeof limit));
+    }
     if (drawn == 0) {
         put(h, "<p class=\"note\">No message was in flight in this window: choose another with --window.</p>\n");
     }
@@ -1575,11 +1734,12 @@ static void section_spacetime(html *h)
     st_window(h, &t, &sv);
     put(h, "<p class=\"note\">Trace <code>");
     esc(h, h->ctx->opt.trace_path);
-    rpt_buf_printf(h->out, "</code>: %zu messages, %zu lanes. Time runs downwards; each arrow goes from the send to "
-                           "the arrival at the receiver; messages the network dropped (partition, loss, a down "
-                           "receiver) have no arrow.%s</p>\n",
-                   t.arrows_count, t.lanes_count,
-                   sv.has_run ? " Faults of the run are shaded." : " Give --run ID to shade the run's faults.");
+    rpt_buf_printf(h->out, "</code>: %zu messages delivered, %zu dropped, %zu lanes. Time runs downwards; each arrow "
+                           "goes from the send to the arrival at the receiver, one colour per message type; a "
+                           "message the network dropped (partition, loss, a down receiver) is dotted up to where "
+                           "it was lost; one held far longer than the others (stalled) is thick. Faults are "
+                           "shaded on the lanes of the nodes they hit.</p>\n",
+                   t.arrows_count, t.drops_count, t.lanes_count);
     if (t.lanes_count == 0) {
         put(h, "<p class=\"note\">The trace has no tracks with messages.</p>\n");
     } else {
@@ -1617,12 +1777,22 @@ void rpt_html_write(rpt_ctx *ctx, rpt_buf *out)
         h.has_sweeps = sweeps.count == 1 && rpt_cell_i64(&sweeps, 0, 0) > 0;
         rpt_rows_deinit(&sweeps);
         pick_runs(&h);
+        scenario_data data;
+        memset(&data, 0, sizeof data);
+        scenario_data_load(&h, &data);
+        h.data = &data;
+        h.windows = data.windows;
         page_toc(&h);
         section_summary(&h);
-        section_scenarios(&h);
-        if (h.has_sweeps) section_sweeps(&h);
+        if (ctx->opt.run_id == 0) {   /* one run (--run): no distributions over seeds, no sweep charts */
+            section_scenarios(&h);
+            if (h.has_sweeps) section_sweeps(&h);
+        }
         section_runs(&h);
         section_spacetime(&h);
+        h.data = NULL;
+        h.windows = NULL;
+        scenario_data_deinit(&data);
     }
     put(&h, "<p class=\"note\">Generated by <code>distrosim report</code> from the results database; times are "
             "virtual (simulated) time.</p>\n</main>\n</body>\n</html>\n");

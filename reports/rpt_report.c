@@ -25,6 +25,7 @@
 
 #include "rpt_escape.h"
 #include "rpt_report_int.h"
+#include "sim_alloc.h"
 #include "sim_assert.h"
 #include "sim_duration.h"
 #include "sim_vec.h"
@@ -514,13 +515,12 @@ void rpt_q_failing(rpt_ctx *ctx, rpt_rows *rows)
 
 void rpt_q_convergence(rpt_ctx *ctx, rpt_rows *rows)
 {
-    /* Nearest-rank percentiles over the runs in which a fault ended; a run
-     * that never converged sorts last (as +infinity) and reads -1 (never).
-     * A run that converged before its last fault ended counts as 0. */
+    /* Nearest-rank percentiles over the runs that did not stop early; a run
+     * whose convergence is never sorts last (as +infinity) and reads -1. */
     char f[RPT_RUN_FILTER_MAX];
     rpt_query(ctx, rows,
               "WITH d AS (SELECT scenario_name AS s, id, " RPT_SQL_CONVERGENCE " AS v FROM runs "
-              "WHERE last_fault_end_ns IS NOT NULL%s), "
+              "WHERE verdict <> 'error'%s), "
               "r AS (SELECT s, v, row_number() OVER (PARTITION BY s ORDER BY v IS NULL, v, id) AS k, "
               "count(*) OVER (PARTITION BY s) AS n FROM d) "
               "SELECT s, n, sum(v IS NULL), "
@@ -551,13 +551,13 @@ void rpt_q_lag(rpt_ctx *ctx, rpt_rows *rows)
 void rpt_q_sweep(rpt_ctx *ctx, rpt_rows *rows)
 {
     /* One row per (key, value, scenario), in the order the values were
-     * first written: p50 and max of the convergence time after the last
-     * fault (-1 = never) and the longest lost window (0 = none). */
+     * first written: p50 and max of the runs' convergence (-1 = never; an
+     * error run has none) and the longest lost window (0 = none). */
     char f[RPT_RUN_FILTER_MAX];
     rpt_query(ctx, rows,
               "WITH d AS (SELECT p.key AS key, p.value AS val, r.scenario_name AS s, r.id AS id, "
-              "p.id AS pid, CASE WHEN r.last_fault_end_ns IS NULL THEN NULL ELSE "
-              "coalesce(max(r.converged_ns - r.last_fault_end_ns, 0), -1) END AS v, "
+              "p.id AS pid, CASE WHEN r.verdict = 'error' THEN NULL ELSE "
+              "coalesce(" RPT_SQL_CONVERGENCE ", -1) END AS v, "
               "(SELECT max(coalesce(w.end_ns, r.end_ns) - w.start_ns) FROM windows w "
               "WHERE w.run_id = r.id AND w.kind = 'lost') AS lost "
               "FROM run_params p JOIN runs r ON r.id = p.run_id WHERE 1 = 1%s), "
@@ -568,6 +568,151 @@ void rpt_q_sweep(rpt_ctx *ctx, rpt_rows *rows)
               "max(CASE WHEN k = n THEN v END), coalesce(max(lost), 0), min(pid) AS first, n "
               "FROM q GROUP BY key, val, s ORDER BY key, s, first",
               rpt_run_filter(ctx, "r.id", f, sizeof f));
+}
+
+/* ========================================================================
+ * The overview
+ * ======================================================================== */
+
+size_t rpt_overview_find(const rpt_rows *rows, const char *scenario)
+{
+    size_t lo = 0, hi = rows->count;   /* rows are ordered by column 0 (BINARY collation: memcmp order) */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const char *name = rpt_cell_s(rows, mid, 0);
+        int c = strcmp(name, scenario);
+        if (c == 0) return mid;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return rows->count;
+}
+
+bool rpt_overview_failing(const rpt_overview *ov, size_t s)
+{
+    return rpt_cell_i64(&ov->verdicts, s, 3) + rpt_cell_i64(&ov->verdicts, s, 4) > 0;
+}
+
+static const char *ov_scenario(const rpt_overview *ov, size_t s, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", rpt_cell_s(&ov->verdicts, s, 0));
+    return buf;
+}
+
+static const char *ov_runs(const rpt_overview *ov, size_t s, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", rpt_cell_s(&ov->verdicts, s, 1));
+    return buf;
+}
+
+static const char *ov_failures(const rpt_overview *ov, size_t s, char *buf, size_t size)
+{
+    int64_t fail = rpt_cell_i64(&ov->verdicts, s, 3), error = rpt_cell_i64(&ov->verdicts, s, 4);
+    if (error > 0) snprintf(buf, size, "%" PRId64 " (%" PRId64 " error%s)", fail + error, error, error == 1 ? "" : "s");
+    else snprintf(buf, size, "%" PRId64, fail);
+    return buf;
+}
+
+/* Column c of the scenario's rpt_q_convergence row: a time, "never", or
+ * "-" when no run of it counts (every one stopped early). */
+static const char *ov_conv(const rpt_overview *ov, size_t s, int c, char *buf, size_t size)
+{
+    size_t r = rpt_overview_find(&ov->convergence, rpt_cell_s(&ov->verdicts, s, 0));
+    if (r == ov->convergence.count || rpt_cell_null(&ov->convergence, r, c)) {
+        snprintf(buf, size, "-");
+        return buf;
+    }
+    int64_t v = rpt_cell_i64(&ov->convergence, r, c);
+    if (v < 0) snprintf(buf, size, "never");
+    else rpt_fmt_ns_i64(v, buf, size);
+    return buf;
+}
+
+static const char *ov_conv_p50(const rpt_overview *ov, size_t s, char *buf, size_t size)
+{
+    return ov_conv(ov, s, 3, buf, size);
+}
+static const char *ov_conv_p99(const rpt_overview *ov, size_t s, char *buf, size_t size)
+{
+    return ov_conv(ov, s, 5, buf, size);
+}
+static const char *ov_conv_max(const rpt_overview *ov, size_t s, char *buf, size_t size)
+{
+    return ov_conv(ov, s, 6, buf, size);
+}
+
+static const char *ov_never(const rpt_overview *ov, size_t s, char *buf, size_t size)
+{
+    size_t r = rpt_overview_find(&ov->convergence, rpt_cell_s(&ov->verdicts, s, 0));
+    snprintf(buf, size, "%s", r == ov->convergence.count ? "-" : rpt_cell_s(&ov->convergence, r, 2));
+    return buf;
+}
+
+/* The longest lost window of the scenario's runs (an open one lasting to
+ * its run's end) and how many runs had one. */
+static const char *ov_lost(const rpt_overview *ov, size_t s, char *buf, size_t size)
+{
+    size_t k = 0;
+    while (k < RPT_WINDOW_KINDS && strcmp(rpt_window_kind_name(k), "lost") != 0) k++;
+    const rpt_window_stats *st = ov->windows != NULL && k < RPT_WINDOW_KINDS ? &ov->windows[s * RPT_WINDOW_KINDS + k]
+                                                                             : NULL;
+    if (st == NULL || st->count == 0) {
+        snprintf(buf, size, "none");
+        return buf;
+    }
+    char t[32];
+    snprintf(buf, size, "%s (%" PRId64 " run%s)", rpt_fmt_ns_i64(st->longest_ns, t, sizeof t), st->runs,
+             st->runs == 1 ? "" : "s");
+    return buf;
+}
+
+static const rpt_overview_column ov_columns[] = {
+    { "scenario", false, ov_scenario },
+    { "runs", true, ov_runs },
+    { "failures", true, ov_failures },
+    { "convergence p50", true, ov_conv_p50 },
+    { "convergence p99", true, ov_conv_p99 },
+    { "convergence max", true, ov_conv_max },
+    { "never converged", true, ov_never },
+    { "worst lost window", true, ov_lost },
+};
+
+const rpt_overview_column *rpt_overview_columns(size_t *count)
+{
+    *count = sizeof ov_columns / sizeof ov_columns[0];
+    return ov_columns;
+}
+
+void rpt_overview_load(rpt_ctx *ctx, rpt_overview *ov, rpt_rows *verdicts, const rpt_window_stats *windows)
+{
+    memset(ov, 0, sizeof *ov);
+    ov->verdicts = *verdicts;
+    memset(verdicts, 0, sizeof *verdicts);
+    ov->windows = windows;
+    rpt_q_convergence(ctx, &ov->convergence);
+    ov->count = ov->verdicts.count;
+    ov->order = ov->count > 0 ? sim_calloc(ov->count, sizeof *ov->order) : NULL;
+    if (ov->count > 0 && ov->order == NULL) {
+        (void)rpt_fail(ctx, SIM_ERR_NOMEM, "rpt_overview", "out of memory ordering %zu scenarios", ov->count);
+        ov->count = 0;
+        return;
+    }
+    /* Failing scenarios first, each group by name (the verdicts' order):
+     * a stable partition, no comparator needed. */
+    size_t n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t s = 0; s < ov->verdicts.count; s++) {
+            if (rpt_overview_failing(ov, s) == (pass == 0)) ov->order[n++] = s;
+        }
+    }
+}
+
+void rpt_overview_deinit(rpt_overview *ov)
+{
+    rpt_rows_deinit(&ov->verdicts);
+    rpt_rows_deinit(&ov->convergence);
+    free(ov->order);
+    memset(ov, 0, sizeof *ov);
 }
 
 /* ========================================================================
@@ -615,14 +760,34 @@ static int64_t md_summary(rpt_buf *b, const rpt_rows *rows)
         rpt_buf_put(b, "There are no runs in this database.\n");
         return 0;
     }
-    rpt_buf_put(b, "## Verdicts\n\n| scenario | runs | pass | fail | error |\n|---|---:|---:|---:|---:|\n");
-    for (size_t r = 0; r < rows->count; r++) {
-        rpt_buf_put(b, "| ");
-        md_cell(b, rpt_cell(rows, r, 0));
-        rpt_buf_printf(b, " | %s | %s | %s | %s |\n", rpt_cell_s(rows, r, 1), rpt_cell_s(rows, r, 2),
-                       rpt_cell_s(rows, r, 3), rpt_cell_s(rows, r, 4));
-    }
     return total[0];
+}
+
+/* The overview table (rpt_overview_columns), failing scenarios first. */
+static void md_overview(rpt_buf *b, const rpt_overview *ov)
+{
+    size_t ncol = 0;
+    const rpt_overview_column *cols = rpt_overview_columns(&ncol);
+    rpt_buf_put(b, "## Overview\n\nScenarios with a failing run first; convergence over the runs that did not stop "
+                   "early (reports/SCHEMA.md, \"Convergence of a run\").\n\n|");
+    for (size_t c = 0; c < ncol; c++) {
+        rpt_buf_put(b, " ");
+        md_cell(b, cols[c].header);
+        rpt_buf_put(b, " |");
+    }
+    rpt_buf_put(b, "\n|");
+    for (size_t c = 0; c < ncol; c++) rpt_buf_put(b, cols[c].numeric ? "---:|" : "---|");
+    rpt_buf_put(b, "\n");
+    for (size_t i = 0; i < ov->count; i++) {
+        rpt_buf_put(b, "|");
+        for (size_t c = 0; c < ncol; c++) {
+            char cell[256];
+            rpt_buf_put(b, " ");
+            md_cell(b, cols[c].cell(ov, ov->order[i], cell, sizeof cell));
+            rpt_buf_put(b, " |");
+        }
+        rpt_buf_put(b, "\n");
+    }
 }
 
 static void md_failing(rpt_ctx *ctx, rpt_buf *b)
@@ -656,13 +821,16 @@ static void md_convergence(rpt_ctx *ctx, rpt_buf *b)
 {
     rpt_rows rows = { 0 };
     rpt_q_convergence(ctx, &rows);
-    rpt_buf_put(b, "\n## Convergence after the last fault\n\n");
+    rpt_buf_put(b, "\n## Convergence\n\n");
     if (rows.count == 0) {
-        rpt_buf_put(b, "No run had a fault that ended.\n");
+        rpt_buf_put(b, "Every run stopped early: no convergence to show.\n");
         rpt_rows_deinit(&rows);
         return;
     }
-    rpt_buf_put(b, "Time from the end of the last fault until the cluster converged, over seeds.\n\n"
+    rpt_buf_put(b, "Time from the last event that could change the truth (the end of the last fault, a "
+                   "registration, deregistration or client death, a node's crash or start) until the cluster "
+                   "converged for good, over seeds; never when a fault or churn lasts to the end of the run or it "
+                   "ended unconverged.\n\n"
                    "| scenario | runs | never converged | p50 | p90 | p99 | max |\n"
                    "|---|---:|---:|---:|---:|---:|---:|\n");
     for (size_t r = 0; r < rows.count; r++) {
@@ -678,12 +846,8 @@ static void md_convergence(rpt_ctx *ctx, rpt_buf *b)
     rpt_rows_deinit(&rows);
 }
 
-static void md_windows(rpt_ctx *ctx, rpt_buf *b, const rpt_rows *scen)
+static void md_windows(rpt_buf *b, const rpt_rows *scen, const rpt_window_stats *ws)
 {
-    rpt_runmap map;
-    rpt_window_stats *ws = NULL;
-    rpt_runmap_load(ctx, scen, &map);
-    rpt_fold_windows(ctx, &map, scen->count, &ws);
     rpt_buf_put(b, "\n## Lost and zombie windows\n\n");
     bool any = false;
     for (size_t s = 0; ws != NULL && s < scen->count; s++) {
@@ -705,8 +869,6 @@ static void md_windows(rpt_ctx *ctx, rpt_buf *b, const rpt_rows *scen)
         }
     }
     if (!any) rpt_buf_put(b, "No lost or zombie window in any run.\n");
-    free(ws);
-    rpt_runmap_deinit(&map);
 }
 
 static void md_lag(rpt_ctx *ctx, rpt_buf *b)
@@ -803,11 +965,21 @@ static void write_markdown(rpt_ctx *ctx, const char *out_path)
     rpt_rows scen = { 0 };
     rpt_q_verdicts(ctx, &scen);
     if (md_summary(&b, &scen) > 0) {
+        rpt_runmap map;
+        rpt_window_stats *ws = NULL;
+        rpt_runmap_load(ctx, &scen, &map);
+        rpt_fold_windows(ctx, &map, scen.count, &ws);
+        rpt_overview ov;
+        rpt_overview_load(ctx, &ov, &scen, ws);
+        md_overview(&b, &ov);
         md_failing(ctx, &b);
-        md_convergence(ctx, &b);
-        md_windows(ctx, &b, &scen);
+        if (ctx->opt.run_id == 0) md_convergence(ctx, &b);   /* a single run has no distribution */
+        md_windows(&b, &ov.verdicts, ws);
         md_lag(ctx, &b);
-        md_sweeps(ctx, &b);
+        if (ctx->opt.run_id == 0) md_sweeps(ctx, &b);
+        rpt_overview_deinit(&ov);
+        free(ws);
+        rpt_runmap_deinit(&map);
     }
     rpt_rows_deinit(&scen);
     if (b.failed) (void)rpt_fail(ctx, SIM_ERR_NOMEM, "rpt_report_write", "out of memory building the report");
@@ -828,7 +1000,8 @@ static const struct {
     { "runs",
       "id, campaign, scenario_name, scenario_path, scenario_sha256, effective_yaml, seed, build, verdict, "
       "failure, repro, end_ns, events, trace_hash, converged_ns, last_fault_end_ns, children_count, "
-      "lag_count, lag_p50_ns, lag_p90_ns, lag_p99_ns, lag_max_ns, campaign_id, job",
+      "lag_count, lag_p50_ns, lag_p90_ns, lag_p99_ns, lag_max_ns, campaign_id, converge_anchor_ns, "
+      "convergence_ns, convergence_never, job",
       false },
     { "campaigns",
       "id, command_line, build, started_unix_ms, ended_unix_ms, state, signal, runs_planned, runs_done, passed, "

@@ -12,6 +12,9 @@
  *                                start of an id with its k-th end) into an
  *                                arrow from (start ts, tid) to (end ts, tid)
  *   ph "i" / "I" with s "g"      a global instant: a horizontal mark
+ *   ph "i", cat "drop"           a lost message (distrosim writes args.from,
+ *                                the sender's tid, and args.sent_ns)
+ *   ph "X", cat "fault"          a fault on the lane `tid`, ts .. ts + dur
  *
  * The parser is a small iterative scanner, not a general JSON library: it
  * decodes strings (with \u escapes) and numbers, and skips every other
@@ -70,7 +73,7 @@ static bool vec_push(vec *v, const void *item, size_t size)
 typedef struct loader {
     jr r;
     char trace_hash[17];         /* "distrosim": {"trace_hash": ...}; "" = none */
-    vec starts, ends, marks, lanes;
+    vec starts, ends, marks, lanes, drops, spans;
     char **names;
     size_t names_count;
     size_t names_cap;
@@ -313,11 +316,15 @@ static uint32_t intern(loader *l, const char *name)
 
 typedef struct event_fields {
     char ph;
-    bool has_ts, has_tid, has_id;
+    bool has_ts, has_tid, has_id, has_dur, has_from, has_sent;
     int64_t ts_ns;
+    int64_t dur_ns;
     uint32_t tid;
     uint64_t id;
     char scope;
+    char cat[8];                 /* "drop", "fault", ...: the first bytes */
+    uint32_t from;               /* args.from */
+    int64_t sent_ns;             /* args.sent_ns, in ns as written */
     rpt_buf name;
     rpt_buf args_name;
 } event_fields;
@@ -337,8 +344,23 @@ static bool read_args(jr *r, event_fields *e, rpt_buf *key)
         if (!read_string(r, key) || !expect(r, ':')) return false;
         skip_ws(r);
         bool is_string = r->i < r->n && r->s[r->i] == '"';
-        bool ok = strcmp(rpt_buf_str(key), "name") == 0 && is_string ? read_string(r, &e->args_name)
-                                                                     : skip_value(r);
+        const char *k = rpt_buf_str(key);
+        bool ok = true;
+        int64_t ns = 0;
+        double v = 0.0;
+        if (strcmp(k, "name") == 0 && is_string) {
+            ok = read_string(r, &e->args_name);
+        } else if (strcmp(k, "from") == 0 && !is_string) {
+            ok = read_number(r, &ns, &v);
+            e->from = v >= 0.0 && v < 4294967296.0 ? (uint32_t)v : 0;
+            e->has_from = ok;
+        } else if (strcmp(k, "sent_ns") == 0 && !is_string) {
+            ok = read_number(r, &ns, &v);   /* written in ns: the number itself, not microseconds */
+            e->sent_ns = v >= 0.0 && v < 9.2e18 ? (int64_t)v : 0;
+            e->has_sent = ok;
+        } else {
+            ok = skip_value(r);
+        }
         if (!ok) return false;
         if (expect(r, '}')) return true;
         if (!expect(r, ',')) return false;
@@ -357,6 +379,13 @@ static bool read_event_field(jr *r, event_fields *e, const char *k, rpt_buf *scr
     } else if (strcmp(k, "s") == 0 && is_string) {
         if (!read_string(r, scratch)) return false;
         e->scope = scratch->len > 0 ? scratch->data[0] : '\0';
+    } else if (strcmp(k, "cat") == 0 && is_string) {
+        if (!read_string(r, scratch)) return false;
+        snprintf(e->cat, sizeof e->cat, "%s", rpt_buf_str(scratch));
+    } else if (strcmp(k, "dur") == 0 && !is_string) {
+        if (!read_number(r, &ns, &v)) return false;
+        e->dur_ns = ns;
+        e->has_dur = true;
     } else if (strcmp(k, "name") == 0 && is_string) {
         if (!read_string(r, &e->name)) return false;
     } else if (strcmp(k, "ts") == 0 && !is_string) {
@@ -396,6 +425,19 @@ static void keep_event(loader *l, event_fields *e)
     } else if ((e->ph == 'i' || e->ph == 'I') && e->scope == 'g' && e->has_ts) {
         rpt_trace_mark m = { .at_ns = e->ts_ns, .name = intern(l, name) };
         ok = vec_push(&l->marks, &m, sizeof m);
+    } else if (e->ph == 'i' && strcmp(e->cat, "drop") == 0 && e->has_ts && e->has_tid && e->has_from && e->has_sent) {
+        /* "TYPE dropped (REASON)": the type colours it, the whole names it. */
+        char type[RPT_TRACE_NAME_BYTES_MAX + 1];
+        snprintf(type, sizeof type, "%s", name);
+        char *cut = strstr(type, " dropped");
+        if (cut != NULL) *cut = '\0';
+        rpt_trace_drop d = { .send_ns = e->sent_ns, .drop_ns = e->ts_ns, .src_tid = e->from, .dst_tid = e->tid,
+                             .name = intern(l, type), .why = intern(l, name) };
+        ok = vec_push(&l->drops, &d, sizeof d);
+    } else if (e->ph == 'X' && strcmp(e->cat, "fault") == 0 && e->has_ts && e->has_tid) {
+        rpt_trace_span sp = { .start_ns = e->ts_ns, .end_ns = e->ts_ns + (e->has_dur ? e->dur_ns : 0), .tid = e->tid,
+                              .name = intern(l, name) };
+        ok = vec_push(&l->spans, &sp, sizeof sp);
     } else if (e->ph == 'M' && strcmp(name, "thread_name") == 0 && e->has_tid) {
         rpt_trace_lane lane;
         memset(&lane, 0, sizeof lane);
@@ -415,7 +457,8 @@ static bool read_event(loader *l, rpt_buf *scratch, rpt_buf *key, event_fields *
     r->i++;
     e->ph = '\0';
     e->scope = '\0';
-    e->has_ts = e->has_tid = e->has_id = false;
+    e->cat[0] = '\0';
+    e->has_ts = e->has_tid = e->has_id = e->has_dur = e->has_from = e->has_sent = false;
     e->name.len = 0;
     if (e->name.data != NULL) e->name.data[0] = '\0';
     e->args_name.len = 0;
@@ -540,6 +583,25 @@ static int mark_cmp(const void *a, const void *b)
     return x->name < y->name ? -1 : x->name > y->name;
 }
 
+static int drop_cmp(const void *a, const void *b)
+{
+    const rpt_trace_drop *x = a, *y = b;
+    if (x->drop_ns != y->drop_ns) return x->drop_ns < y->drop_ns ? -1 : 1;
+    if (x->send_ns != y->send_ns) return x->send_ns < y->send_ns ? -1 : 1;
+    if (x->src_tid != y->src_tid) return x->src_tid < y->src_tid ? -1 : 1;
+    if (x->dst_tid != y->dst_tid) return x->dst_tid < y->dst_tid ? -1 : 1;
+    return x->why < y->why ? -1 : x->why > y->why;
+}
+
+static int span_cmp(const void *a, const void *b)
+{
+    const rpt_trace_span *x = a, *y = b;
+    if (x->start_ns != y->start_ns) return x->start_ns < y->start_ns ? -1 : 1;
+    if (x->tid != y->tid) return x->tid < y->tid ? -1 : 1;
+    if (x->end_ns != y->end_ns) return x->end_ns < y->end_ns ? -1 : 1;
+    return x->name < y->name ? -1 : x->name > y->name;
+}
+
 static int lane_cmp(const void *a, const void *b)
 {
     const rpt_trace_lane *x = a, *y = b;
@@ -616,12 +678,27 @@ static bool finish(loader *l, rpt_trace *out)
     for (size_t k = 0; k < out->arrows_count; k++) out->arrows[k].name = map[out->arrows[k].name];
     rpt_trace_mark *m = l->marks.data;
     for (size_t k = 0; k < l->marks.count; k++) m[k].name = map[m[k].name];
-    free(map);
     rpt_sort(out->arrows, out->arrows_count, sizeof *out->arrows, arrow_cmp);
     rpt_sort(m, l->marks.count, sizeof *m, mark_cmp);
     out->marks = m;
     out->marks_count = l->marks.count;
     l->marks.data = NULL;
+    rpt_trace_drop *d = l->drops.data;
+    for (size_t k = 0; k < l->drops.count; k++) {
+        d[k].name = map[d[k].name];
+        d[k].why = map[d[k].why];
+    }
+    rpt_sort(d, l->drops.count, sizeof *d, drop_cmp);
+    out->drops = d;
+    out->drops_count = l->drops.count;
+    l->drops.data = NULL;
+    rpt_trace_span *sp = l->spans.data;
+    for (size_t k = 0; k < l->spans.count; k++) sp[k].name = map[sp[k].name];
+    rpt_sort(sp, l->spans.count, sizeof *sp, span_cmp);
+    out->spans = sp;
+    out->spans_count = l->spans.count;
+    l->spans.data = NULL;
+    free(map);
 
     /* Lanes: every named thread, plus every tid an arrow touches. */
     for (size_t k = 0; k < out->arrows_count; k++) {
@@ -661,6 +738,8 @@ void rpt_trace_deinit(rpt_trace *t)
     free(t->lanes);
     free(t->arrows);
     free(t->marks);
+    free(t->drops);
+    free(t->spans);
     memset(t, 0, sizeof *t);
 }
 
@@ -727,6 +806,8 @@ sim_status rpt_trace_parse(const char *name, const char *text, size_t len, rpt_t
     free(l.ends.data);
     free(l.marks.data);
     free(l.lanes.data);
+    free(l.drops.data);
+    free(l.spans.data);
     if (st != SIM_OK) rpt_trace_deinit(out);
     return st;
 }

@@ -76,8 +76,15 @@ set +e
 set -e
 grep -qF "repro:  $tmp/other-name run " "$tmp/fail2.out" || fail "repro does not name the invoked binary"
 grep -q "loss-above-one.yaml:4:9: network.loss" "$tmp/bad.out" || fail "no file:line:col error"
-grep -q '<failure message="counter member_probes' "$tmp/junit.xml" || fail "JUnit has no failure"
-grep -q "| never-heals | 2 | 0 | 2 | 0 |" "$tmp/sum.md" || fail "Markdown summary wrong"
+# Every failed expectation, not only the first: the isolate never heals
+# (convergence never) and the member probes go on.
+grep -q '<failure message="converge_within: observed never (fault 0 (isolate, node 2) never ends)' "$tmp/junit.xml" ||
+    fail "JUnit has no failure"
+[ "$(grep -c '^failed: counter member_probes: observed [0-9]*, bound &lt;= 0$' "$tmp/junit.xml")" = 2 ] ||
+    fail "JUnit does not list every failed expectation"
+grep -q '<property name="convergence" value="never"/><property name="convergence_never" value="fault 0 (isolate, node 2) never ends"/>' "$tmp/junit.xml" ||
+    fail "JUnit properties lack the convergence"
+grep -qx "| never-heals | 2 | 0 | 2 | 0 | never (2 runs) |" "$tmp/sum.md" || fail "Markdown summary wrong: $(cat "$tmp/sum.md")"
 echo "ok 3: exit statuses 0/1/2, repro, JUnit, Markdown"
 
 # 4. Same seed, same trace hash; replay filters by type and time.
@@ -92,3 +99,23 @@ if grep -v "deliver sync_datum" "$tmp/trace.out" | grep -q "^[0-9]"; then fail "
 awk '/^[0-9]/ { split($1, t, "."); if (t[1] < 10 || t[1] >= 20) bad = 1 } END { exit bad }' "$tmp/trace.out" ||
     fail "replay --from/--to let events outside the window through"
 echo "ok 4: deterministic trace hash, replay filters"
+
+# 5. JUnit of a sweep: a test case per run, named after its seed and sweep
+# point (two points, two seeds: four distinct names), with its wall-clock
+# time and properties (seed, trace hash, convergence, the parameter).
+"$bin" sweep "$src/tests/scenarios-good/partition-heal.yaml" --set cluster.distro.verify_interval=2s,5s --seeds 1-2 \
+    -j 2 --quiet --junit "$tmp/sweep.xml" > "$tmp/sweep.out" 2>&1 || fail "sweep exited $?"
+[ "$(grep -c '<testcase ' "$tmp/sweep.xml")" = 4 ] || fail "sweep JUnit: not one test case per run"
+[ "$(grep -o '<testcase [^>]*name="[^"]*"' "$tmp/sweep.xml" | sort -u | wc -l)" = 4 ] ||
+    fail "sweep JUnit: test case names repeat across sweep points"
+grep -Eq '<testcase classname="distrosim.partition-heal" name="seed 2 \[cluster.distro.verify_interval=5s\]" time="[0-9]+\.[0-9]{3}">' \
+    "$tmp/sweep.xml" || fail "sweep JUnit: no test case named after seed and point, with a time"
+grep -q '<testsuite name="partition-heal \[cluster.distro.verify_interval=2s\]" tests="2"' "$tmp/sweep.xml" ||
+    fail "sweep JUnit: suites not named after their point"
+h=$("$bin" run "$src/tests/scenarios-good/partition-heal.yaml" --seed 2 --set cluster.distro.verify_interval=5s |
+    sed -n 's/^PASS.* convergence=\([0-9.]*s\) .*trace=\([0-9a-f]*\).*/\2 \1/p')
+want="<property name=\"seed\" value=\"2\"/><property name=\"trace_hash\" value=\"${h% *}\"/><property name=\"convergence\" value=\"${h#* }\"/>"
+grep -qF "$want" "$tmp/sweep.xml" || fail "sweep JUnit: properties differ from the run's ($want)"
+grep -qF '<property name="param cluster.distro.verify_interval" value="5s"/>' "$tmp/sweep.xml" ||
+    fail "sweep JUnit: no parameter property"
+echo "ok 5: JUnit of a sweep: names, times, properties"

@@ -108,26 +108,28 @@ mkdir "$tmp/out"
 "$bin" check "$scn" --seeds 1-3 -j 2 --junit "$tmp/out/j.xml" --markdown "$tmp/out/s.md" > /dev/null
 "$bin" report "$tmp/x.db" -o "$tmp/out/r.html" > /dev/null
 [ "$(ls "$tmp/out" | tr '\n' ' ')" = "j.xml r.html s.md " ] || fail "output directory holds: $(ls "$tmp/out")"
-grep -q '<testsuite name="partition-heal" tests="3" failures="0" errors="0">' "$tmp/out/j.xml" || fail "JUnit counts"
+grep -Eq '<testsuite name="partition-heal" tests="3" failures="0" errors="0" time="[0-9]+\.[0-9]{3}">' "$tmp/out/j.xml" || fail "JUnit counts"
 [ "$(grep -c '<testcase ' "$tmp/out/j.xml")" = 3 ] || fail "JUnit test cases"
 tail -n 1 "$tmp/out/j.xml" | grep -q '^</testsuites>$' || fail "JUnit not closed"
-grep -q '^| partition-heal | 3 | 3 | 0 | 0 |$' "$tmp/out/s.md" || fail "Markdown table"
+grep -Eq '^\| partition-heal \| 3 \| 3 \| 0 \| 0 \| [0-9]+\.[0-9]{3}s \|$' "$tmp/out/s.md" || fail "Markdown table"
 # The JUnit and Markdown files are written as the runs finish, through
 # scratch files: the same with -j 1 and -j 3, failures included.
 for j in 1 3; do
     "$bin" check "$scn" "$src/tests/scenarios-fail/never-heals.yaml" --seeds 1-4 -j "$j" \
         --junit "$tmp/out/j$j.xml" --markdown "$tmp/out/s$j.md" > "$tmp/out/o$j.txt" 2>&1 || true
 done
-cmp -s "$tmp/out/j1.xml" "$tmp/out/j3.xml" && cmp -s "$tmp/out/s1.md" "$tmp/out/s3.md" &&
+# JUnit's `time` attributes are wall-clock seconds, the one thing -j may change.
+for j in 1 3; do sed -E 's/ time="[0-9.]+"//g' "$tmp/out/j$j.xml" > "$tmp/out/j$j.notime"; done
+cmp -s "$tmp/out/j1.notime" "$tmp/out/j3.notime" && cmp -s "$tmp/out/s1.md" "$tmp/out/s3.md" &&
     cmp -s "$tmp/out/o1.txt" "$tmp/out/o3.txt" || fail "JUnit, Markdown or output differ between -j 1 and -j 3"
-grep -q '<testsuite name="never-heals" tests="4" failures="4" errors="0">' "$tmp/out/j1.xml" || fail "JUnit failures"
+grep -Eq '<testsuite name="never-heals" tests="4" failures="4" errors="0" time="[0-9.]+">' "$tmp/out/j1.xml" || fail "JUnit failures"
 [ "$(grep -c '^| never-heals | [1-4] | .* | `.*` |$' "$tmp/out/s1.md")" = 4 ] || fail "Markdown failing runs"
 echo "ok 2b: unwritable outputs refused before the campaign; outputs whole and independent of -j"
 
 # 2c. The database opener leaves a future or foreign SQLite file untouched
 # (no WAL switch, no table added); the report reads without writing.
 cp "$tmp/x.db" "$tmp/future.db"
-sqlite3 "$tmp/future.db" 'PRAGMA journal_mode=DELETE; PRAGMA user_version=5;' > /dev/null
+sqlite3 "$tmp/future.db" 'PRAGMA journal_mode=DELETE; PRAGMA user_version=6;' > /dev/null
 sqlite3 "$tmp/foreign.db" 'CREATE TABLE notes (body TEXT); PRAGMA user_version=-1;'
 sqlite3 "$tmp/foreign0.db" 'CREATE TABLE notes (body TEXT);'
 for f in future foreign foreign0; do
@@ -195,7 +197,7 @@ set -e
 [ "$s_full" = 2 ] || { cat "$tmp/full.out"; fail "unstored results: exit $s_full (want 2)"; }
 grep -q '^check: 3 runs, 0 passed, 0 failed, 3 errors$' "$tmp/full.out" || { cat "$tmp/full.out"; fail "unstored results not counted as errors"; }
 grep -q 'errors="3"' "$tmp/full.xml" || fail "JUnit does not count the unstored runs as errors"
-grep -q '^| partition-heal | 3 | 0 | 0 | 3 |$' "$tmp/full.md" || fail "Markdown does not count the unstored runs as errors"
+grep -q '^| partition-heal | 3 | 0 | 0 | 3 | - |$' "$tmp/full.md" || fail "Markdown does not count the unstored runs as errors"
 echo "ok 4a: results that could not be stored are errors"
 
 # 4c. Markdown escapes what would break its tables or render as HTML: a
@@ -221,7 +223,7 @@ while IFS= read -r line; do
         cols=$(printf '%s\n' "$line" | sed 's/\\|//g' | tr -cd '|' | wc -c)
         case "$line" in
         '| scenario | seed |'*|'|---|---:|---|---|'|'| never-heals | 1 |'*) want=5 ;;
-        *) want=6 ;;
+        *) want=7 ;;
         esac
         [ "$cols" = "$want" ] || fail "Markdown row has $cols cell borders, want $want: $line"
         ;;

@@ -195,6 +195,73 @@ START_TEST(test_zombie_windows_after_death)
 }
 END_TEST
 
+/* The run's convergence is anchored on the last event that could change
+ * the truth (reports/SCHEMA.md, "Convergence of a run"): a registration at
+ * 1 s replicated by 2 s; a fault that ends at 10 s and breaks nothing; the
+ * client dies at 20 s and the last node drops it at 55 s.  Anchor 20 s,
+ * convergence 35 s (not 45 s from the fault's end, not 55 s from t = 0).
+ * A fault or churn that never stops is never, and so is a run that ends
+ * unconverged (a registration at 70 s nobody lists). */
+START_TEST(test_run_convergence_anchored_on_the_truth)
+{
+    world *w = world_new(0);
+    const int c0[] = { 0, -1 };
+    ck_assert_uint_eq(obs_truth_changed_last(w->o), 0);   /* the nodes' start */
+    at(w, 1 * S);
+    live(w, 0, true);
+    ck_assert_uint_eq(obs_truth_changed_last(w->o), 1 * S);
+    at(w, 2 * S);
+    for (uint32_t n = 0; n < NODES; n++) store(w, n, 0, "", CKS_A, 1, c0);
+    at(w, 10 * S);
+    obs_run_convergence rc = obs_run_convergence_of(w->o, 10 * S, OBS_NEVER_NOT);
+    ck_assert_uint_eq(rc.anchor_ns, 10 * S);               /* the fault's end is later than the truth's change */
+    ck_assert_uint_eq(rc.converged_ns, 2 * S);
+    ck_assert_uint_eq(rc.convergence_ns, 0);               /* converged before the anchor: at once */
+    ck_assert_int_eq(rc.never, OBS_NEVER_NOT);
+    at(w, 20 * S);
+    live(w, 0, false);
+    at(w, 40 * S);
+    store(w, 0, 0, CKS_A, CKS_EMPTY, 0, NULL);
+    at(w, 50 * S);
+    store(w, 1, 0, CKS_A, CKS_EMPTY, 0, NULL);
+    at(w, 55 * S);
+    store(w, 2, 0, CKS_A, CKS_EMPTY, 0, NULL);
+    ck_assert(obs_converged(w->o));
+    ck_assert_uint_eq(obs_truth_changed_last(w->o), 20 * S);   /* datum changes are not the truth */
+    rc = obs_run_convergence_of(w->o, 10 * S, OBS_NEVER_NOT);
+    ck_assert_uint_eq(rc.anchor_ns, 20 * S);
+    ck_assert_uint_eq(rc.converged_ns, 55 * S);
+    ck_assert_uint_eq(rc.convergence_ns, 35 * S);
+    rc = obs_run_convergence_of(w->o, SIM_TIME_NEVER, OBS_NEVER_NOT);   /* no fault ended */
+    ck_assert_uint_eq(rc.convergence_ns, 35 * S);
+    rc = obs_run_convergence_of(w->o, 50 * S, OBS_NEVER_NOT);   /* a fault ending after the death */
+    ck_assert_uint_eq(rc.anchor_ns, 50 * S);
+    ck_assert_uint_eq(rc.convergence_ns, 5 * S);
+    rc = obs_run_convergence_of(w->o, 10 * S, OBS_NEVER_FAULT);
+    ck_assert_uint_eq(rc.convergence_ns, SIM_TIME_NEVER);
+    ck_assert_uint_eq(rc.anchor_ns, SIM_TIME_NEVER);
+    ck_assert_int_eq(rc.never, OBS_NEVER_FAULT);
+    rc = obs_run_convergence_of(w->o, 10 * S, OBS_NEVER_CHURN);
+    ck_assert_uint_eq(rc.convergence_ns, SIM_TIME_NEVER);
+    ck_assert_int_eq(rc.never, OBS_NEVER_CHURN);
+    at(w, 60 * S);
+    w->hooks.node_changed(w->hooks.ctx, sim_now(w->sim), 2, false);   /* a crash changes what may list it */
+    ck_assert_uint_eq(obs_truth_changed_last(w->o), 60 * S);
+    rc = obs_run_convergence_of(w->o, 10 * S, OBS_NEVER_NOT);
+    ck_assert_uint_eq(rc.anchor_ns, 60 * S);
+    ck_assert_uint_eq(rc.convergence_ns, 0);   /* the remaining nodes still agree */
+    at(w, 70 * S);
+    live(w, 2, true);                          /* nobody ever lists it */
+    at(w, 90 * S);
+    rc = obs_run_convergence_of(w->o, 10 * S, OBS_NEVER_NOT);
+    ck_assert_uint_eq(rc.anchor_ns, 70 * S);
+    ck_assert_uint_eq(rc.converged_ns, SIM_TIME_NEVER);
+    ck_assert_uint_eq(rc.convergence_ns, SIM_TIME_NEVER);
+    ck_assert_int_eq(rc.never, OBS_NEVER_UNCONVERGED);
+    world_free(w);
+}
+END_TEST
+
 static size_t count_windows(const obs *o, obs_window_kind kind)
 {
     size_t count = 0, n = 0;
@@ -517,7 +584,7 @@ END_TEST
  * event for event, with the same counters, as without it. */
 typedef struct trace_count {
     uint64_t events;
-    uint64_t notes[RUN_NOTE_SAMPLE + 1];
+    uint64_t notes[RUN_NOTE_LAG + 1];
 } trace_count;
 
 static void count_event(void *ctx, const sim_trace_record *rec, const sim_message *msg)
@@ -559,10 +626,13 @@ START_TEST(test_trace_leaves_the_run_alone)
     }
     /* And it saw the run: every event, every fault, the model, the samples. */
     ck_assert_uint_ge(count.events, b.row.events);   /* a connection event also shows the message it delivers */
-    ck_assert_uint_eq(count.notes[RUN_NOTE_FAULT], b.row.faults_count);
+    size_t started = 0;   /* a wait_converged rolling step may never start: no note, a record all the same */
+    for (size_t i = 0; i < b.row.faults_count; i++) started += !b.recoveries[i].not_started;
+    ck_assert_uint_eq(count.notes[RUN_NOTE_FAULT], started);
     ck_assert_uint_gt(count.notes[RUN_NOTE_MODEL], 0);
     ck_assert_uint_gt(count.notes[RUN_NOTE_HARNESS], 0);
     ck_assert_uint_eq(count.notes[RUN_NOTE_SAMPLE], b.row.samples_count);
+    ck_assert_uint_eq(count.notes[RUN_NOTE_LAG], b.row.lag.count);   /* one per replication lag */
     run_result_deinit(&a);
     run_result_deinit(&b);
     scn_config_deinit(&cfg);
@@ -575,6 +645,7 @@ int main(void)
     TCase *tc = tcase_create("synthetic");
     tcase_add_test(tc, test_registration_lag_and_lost_windows);
     tcase_add_test(tc, test_zombie_windows_after_death);
+    tcase_add_test(tc, test_run_convergence_anchored_on_the_truth);
     tcase_add_test(tc, test_lost_definition);
     tcase_add_test(tc, test_zombie_definition);
     tcase_add_test(tc, test_spells_end_with_a_change_of_life);

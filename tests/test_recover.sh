@@ -57,9 +57,9 @@ grep -q '^  fault 2 start node 2 .* recovery=- ' "$tmp/preempt.out" || fail "a s
 # The report's fault table shows the same recovery: never, a time, none for a start.
 "$bin" run "$tmp/preempt.yaml" --seed 1 --db "$tmp/pre.db" > /dev/null || true
 "$bin" report "$tmp/pre.db" -o "$tmp/pre.html" --run 1 || fail "report of the pre-empted run"
-grep -q '<tr><td>fault 0: restart</td><td>restart</td><td class="n">30.000 s</td><td class="n">40.000 s</td><td class="n">never</td></tr>' \
+grep -q '<tr><td>fault 0: restart node 1, down 10.000 s</td><td>restart</td><td class="n">30.000 s</td><td class="n">40.000 s</td><td class="n">never</td></tr>' \
     "$tmp/pre.html" || fail "the report does not show never for fault 0"
-grep -q '<tr><td>fault 2: start</td><td>start</td>.*<td class="n">-</td></tr>' "$tmp/pre.html" \
+grep -q '<tr><td>fault 2: start node 2</td><td>start</td>.*<td class="n">-</td></tr>' "$tmp/pre.html" \
     || fail "the report shows a recovery for a start"
 echo "ok 2: a fault that never recovers before the next fault or the end of the run fails its bound"
 
@@ -81,3 +81,37 @@ grep -q '^  fault 0 restart node 2 start=20.000s end=25.000s recovery=' "$tmp/ro
 grep -q '^  fault 1 restart node 0 start=50.000s end=55.000s recovery=' "$tmp/roll.out" || fail "rolling step 1: $(cat "$tmp/roll.out")"
 [ "$(grep -c '^  fault ' "$tmp/roll.out")" -eq 2 ] || fail "rolling: not two steps: $(cat "$tmp/roll.out")"
 echo "ok 4: a rolling restart runs one restart per node, every apart"
+
+# 5. wait_converged: step k + 1 starts `every` after the first instant the
+# cluster converged once step k had ended (the database's convergences row
+# of step k), not at a fixed `every`; and when the cluster never converges
+# after a step (a node isolated for good), the steps after it never start.
+cat > "$tmp/wait.yaml" <<'YAML'
+name: rolling-wait
+duration: 6m
+cluster: {nodes: 3}
+workload: {services: 20, instances_per_service: 2, start_at: 5s}
+faults:
+  - {at: 60s, rolling: {action: restart, every: 15s, down: 10s, wait_converged: true}}
+expect: {lost_max: unchecked}
+YAML
+"$bin" validate --print "$tmp/wait.yaml" | grep -q 'wait_converged: true' || fail "wait: validate --print lost wait_converged"
+"$bin" run "$tmp/wait.yaml" --seed 1 --db "$tmp/wait.db" > "$tmp/wait.out" || fail "wait: $(cat "$tmp/wait.out")"
+[ "$(sqlite3 "$tmp/wait.db" "select count(*) from faults")" = 3 ] || fail "wait: not three steps"
+bad=$(sqlite3 "$tmp/wait.db" "select f.fault_index from faults f join convergences c on c.fault_index = f.fault_index - 1
+    where f.fault_index > 0 and (c.converged_ns is null or f.start_ns <> c.converged_ns + 15000000000
+    or c.converged_ns < c.fault_end_ns) order by f.id")
+[ -z "$bad" ] || fail "wait: steps $bad do not start 15 s after the step before converged: $(sqlite3 "$tmp/wait.db" 'select * from faults; select * from convergences')"
+[ "$(sqlite3 "$tmp/wait.db" "select count(*) from faults where fault_index > 0 and start_ns > 60000000000 + fault_index * 15000000000 + fault_index * 10000000000")" = 2 ] ||
+    fail "wait: the steps did not wait for the restarted node to come back (down) and converge"
+printf 'name: rolling-stuck\nduration: 5m\ncluster: {nodes: 3}\nworkload: {services: 20, instances_per_service: 2}\nfaults:\n  - {at: 20s, isolate: 2}\n  - {at: 60s, rolling: {action: restart, nodes: [0, 1], every: 15s, down: 10s, wait_converged: true}}\nexpect: {lost_max: unchecked, converge_within: unchecked}\n' > "$tmp/stuck.yaml"
+"$bin" run "$tmp/stuck.yaml" --seed 1 > "$tmp/stuck.out" || fail "stuck: $(cat "$tmp/stuck.out")"
+grep -q '^  fault 1 restart node 0 start=60.000s end=70.000s recovery=never' "$tmp/stuck.out" || fail "stuck: step 0: $(cat "$tmp/stuck.out")"
+grep -q '^  fault 2 restart node 1 start=300.000s end=300.000s recovery=not started' "$tmp/stuck.out" ||
+    fail "stuck: step 1 started although the cluster never converged: $(cat "$tmp/stuck.out")"
+"$bin" run "$tmp/stuck.yaml" --seed 1 --db "$tmp/stuck.db" > /dev/null
+"$bin" report "$tmp/stuck.db" --run 1 -o "$tmp/stuck.html" || fail "stuck: report"
+grep -q '<td class="n">not started</td>' "$tmp/stuck.html" || fail "stuck: the report does not say the step never started"
+grep -q '<th>convergence</th><td class="n">never: fault 0 (isolate, node 2) never ends' "$tmp/stuck.html" ||
+    fail "stuck: the report does not say why the convergence is never"
+echo "ok 5: wait_converged starts each step every after the cluster converged; a step after no convergence never starts"

@@ -118,7 +118,9 @@ echo "ok 5: the trace does not change the run"
 # 6. Perfetto.
 replay "$rr" --seed 1 --perfetto "$tmp/rr.json" > /dev/null
 "$bin" replay "$ph" --seed 3 --perfetto "$tmp/ph.json" > /dev/null
-python3 - "$tmp/rr.json" "$tmp/ph.json" "$tmp/ek.json" <<'EOF' || fail "Perfetto export"
+"$bin" run "$ph" --seed 3 --db "$tmp/ph.db" > /dev/null
+lag=$(sqlite3 "$tmp/ph.db" "select lag_count || ' ' || lag_max_ns from runs")
+python3 - "$tmp/rr.json" "$tmp/ph.json" "$tmp/ek.json" $lag <<'EOF' || fail "Perfetto export"
 import json, sys
 
 def load(path):
@@ -159,6 +161,12 @@ check(slices(ek, "fault 1: block 0->1") == [1, 2], "the block 0->1 is not on nod
 check(slices(ek, "fault 10: link 0<->4") == [1, 5], "the link fault is not on nodes 0 and 4")
 check(any(e["ph"] == "i" and e.get("pid") == 2 and e["name"] == "fault 0: partition {0,1}|{2}" for e in ph),
       "no instant naming the partition on the harness track")
+# The replication-lag counter: one value per registration that reached
+# every up node, at the instant it did, as the run's lag_count and lag_max_ns.
+lags = [e for e in ph if e["ph"] == "C" and e["name"] == "replication lag (us)"]
+check(len(lags) == int(sys.argv[4]), "%d lag counter values, the run has %s lags" % (len(lags), sys.argv[4]))
+check(max(e["args"]["value"] for e in lags) == int(sys.argv[5]) // 1000, "the lag counter's max is not lag_max_ns")
+check(all(a["ts"] <= b["ts"] for a, b in zip(lags, lags[1:])), "lag values are not in time order")
 EOF
-echo "ok 6: Perfetto counters, fault slices per node, harness track"
+echo "ok 6: Perfetto counters (instances, divergent keys, replication lag), fault slices per node, harness track"
 echo "PASS"

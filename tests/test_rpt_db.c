@@ -217,6 +217,9 @@ static void tst_run_data_init(tst_run_data *d, uint32_t samples_count)
         .trace_hash = 0x8000000000000001ull,
         .converged_ns = SIM_TIME_NEVER,
         .last_fault_end_ns = 60 * SIM_S,
+        .converge_anchor_ns = 60 * SIM_S,
+        .convergence_ns = SIM_TIME_NEVER,
+        .convergence_never = "not converged at the end of the run",
         .lag = { .count = 42, .p50_ns = SIM_MS, .p90_ns = 5 * SIM_MS, .p99_ns = 20 * SIM_MS,
                  .max_ns = 31 * SIM_MS },
         .params = d->params, .params_count = 2,
@@ -278,7 +281,8 @@ static char *tst_dump_run(rpt_db *db, int64_t run_id)
         "SELECT campaign, scenario_name, scenario_path, scenario_sha256, effective_yaml, seed, "
         "build, verdict, failure, repro, end_ns, events, trace_hash, converged_ns, "
         "last_fault_end_ns, children_count, lag_count, lag_p50_ns, lag_p90_ns, lag_p99_ns, "
-        "lag_max_ns, job FROM runs WHERE id = %" PRId64 " ORDER BY id",
+        "lag_max_ns, converge_anchor_ns, convergence_ns, convergence_never, job FROM runs WHERE id = %" PRId64
+        " ORDER BY id",
         "SELECT key, value FROM run_params WHERE run_id = %" PRId64 " ORDER BY id",
         "SELECT kind, node, key, start_ns, end_ns FROM windows WHERE run_id = %" PRId64
         " ORDER BY id",
@@ -361,7 +365,7 @@ static int tst_raw_user_version(const char *path)
     "id\ncampaign\nscenario_name\nscenario_path\nscenario_sha256\neffective_yaml\nseed\n"    \
     "build\nverdict\nfailure\nrepro\nend_ns\nevents\ntrace_hash\nconverged_ns\n"             \
     "last_fault_end_ns\nchildren_count\nlag_count\nlag_p50_ns\nlag_p90_ns\nlag_p99_ns\n"     \
-    "lag_max_ns\ncampaign_id\njob\n"
+    "lag_max_ns\ncampaign_id\nconverge_anchor_ns\nconvergence_ns\nconvergence_never\njob\n"
 
 START_TEST(test_open_new_file)
 {
@@ -369,11 +373,11 @@ START_TEST(test_open_new_file)
     tst_dir dir;
     tst_dir_make(&dir);
     char *path = tst_dir_file(&dir, "runs.db");
-    ck_assert_int_eq(rpt_db_schema_version(), 4);
+    ck_assert_int_eq(rpt_db_schema_version(), 5);
     ck_assert_int_eq(rpt_db_schema_version(), RPT_DB_SCHEMA_VERSION);
 
     rpt_db *db = tst_open(path, reverse);
-    tst_query_eq(db, "PRAGMA user_version", "4\n");
+    tst_query_eq(db, "PRAGMA user_version", "5\n");
     tst_query_eq(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
                  TST_TABLES);
     tst_query_eq(db, "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE "
@@ -398,7 +402,7 @@ START_TEST(test_open_new_file)
 
     /* Reopening a current file changes nothing. */
     db = tst_open(path, reverse);
-    tst_query_eq(db, "PRAGMA user_version", "4\n");
+    tst_query_eq(db, "PRAGMA user_version", "5\n");
     tst_query_eq(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
                  TST_TABLES);
     rpt_db_close(db);
@@ -441,6 +445,9 @@ START_TEST(test_write_read_back)
         "500000000|NULL|0|0|NULL|NULL|NULL|NULL\n"
         "3|NULL|bare|NULL|NULL|NULL|0|NULL|pass|NULL|NULL|1000000000|1|0000000000000000|"
         "500000000|NULL|0|0|NULL|NULL|NULL|NULL\n");
+    /* The run's convergence: never, with its reason, or a number. */
+    tst_query_eq(db, "SELECT id, converge_anchor_ns, convergence_ns, convergence_never FROM runs ORDER BY id",
+                 "1|60000000000|NULL|not converged at the end of the run\n2|0|0|NULL\n3|0|0|NULL\n");
     /* The u64s survive as exact text; times are integers. */
     tst_query_eq(db, "SELECT typeof(seed), typeof(trace_hash), typeof(end_ns), typeof(events),"
                      " typeof(converged_ns) FROM runs WHERE id = 1 ORDER BY id",
@@ -505,7 +512,7 @@ START_TEST(test_migrate_v1)
     ck_assert_int_eq(tst_raw_user_version(old_path), 1);
 
     rpt_db *db = tst_open(old_path, reverse);
-    tst_query_eq(db, "PRAGMA user_version", "4\n");
+    tst_query_eq(db, "PRAGMA user_version", "5\n");
     tst_query_eq(db, "SELECT id, campaign, scenario_name, seed, verdict, end_ns, events, "
                      "trace_hash, children_count, lag_count, lag_p50_ns, lag_p90_ns, lag_p99_ns,"
                      " lag_max_ns FROM runs ORDER BY id",
@@ -540,7 +547,7 @@ START_TEST(test_migrate_v1)
     free(fresh_schema);
     rpt_db_close(fresh);
     rpt_db_close(db);
-    ck_assert_int_eq(tst_raw_user_version(old_path), 4);
+    ck_assert_int_eq(tst_raw_user_version(old_path), 5);
     free(d);
     free(old_path);
     free(new_path);
@@ -554,14 +561,14 @@ START_TEST(test_newer_version_rejected)
     sim_error err;
     tst_dir dir;
     tst_dir_make(&dir);
-    char *path = tst_dir_file(&dir, "v5.db");
-    tst_make_db(path, true, NULL, 5);
+    char *path = tst_dir_file(&dir, "v6.db");
+    tst_make_db(path, true, NULL, 6);
     rpt_db *db = NULL;
     TST_ERR(rpt_db_open(path, &db, &err), SIM_ERR_REPORT);
     ck_assert_ptr_null(db);
-    ck_assert_str_eq(err.message, "database schema version 5 is newer than this build (4)");
+    ck_assert_str_eq(err.message, "database schema version 6 is newer than this build (5)");
     ck_assert_str_eq(err.where, "rpt_db_open");
-    ck_assert_int_eq(tst_raw_user_version(path), 5);        /* untouched */
+    ck_assert_int_eq(tst_raw_user_version(path), 6);        /* untouched */
     free(path);
     tst_dir_remove(&dir);
 }
@@ -663,7 +670,7 @@ START_TEST(test_refused_files_untouched)
     (void)_i;
     tst_dir dir;
     tst_dir_make(&dir);
-    tst_assert_refused_untouched(&dir, "future.db", true, NULL, 5);
+    tst_assert_refused_untouched(&dir, "future.db", true, NULL, 6);
     tst_assert_refused_untouched(&dir, "negative.db", false, "CREATE TABLE notes (body TEXT)", -1);
     tst_assert_refused_untouched(&dir, "negative-ours.db", true, NULL, -1);
     tst_assert_refused_untouched(&dir, "foreign0.db", false, "CREATE TABLE notes (body TEXT)", 0);
@@ -801,6 +808,8 @@ static const char *tst_break_run(tst_run_data *d, int which)
     case 17: d->msgstats[1].type = NULL; return "msgstats[1].type";
     case 18: r->lag.p99_ns = (sim_time_ns)INT64_MAX + 1; return "lag percentile";
     case 19: d->faults[0].end_ns = 0; return "faults[0] ends before";
+    case 20: r->convergence_never = NULL; return "convergence_never gives no reason";
+    case 21: r->convergence_ns = SIM_S; return "convergence_never is set but convergence_ns is a number";
     default: return NULL;
     }
 }
@@ -828,7 +837,7 @@ START_TEST(test_invalid_run_rejected)
         ck_assert_int_eq(id, -5);                              /* not set on failure */
         ck_assert_int_eq(tst_count_all_rows(db), 0);           /* nothing written */
     }
-    ck_assert_int_eq(cases, 20);
+    ck_assert_int_eq(cases, 22);
     TST_ERR(rpt_db_write_run(db, NULL, NULL, &err), SIM_ERR_INVALID);
 
     /* A failure inside SQLite, after the run row and a parameter are in:
@@ -969,11 +978,11 @@ START_TEST(test_merge)
     tst_make_db(foreign, false, "CREATE TABLE notes (body TEXT)", 0);
     TST_ERR(rpt_db_merge(c, foreign, &err), SIM_ERR_REPORT);
     ck_assert_ptr_nonnull(strstr(err.message, "is not a distrosim database"));
-    char *newer = tst_dir_file(&dir, "v5.db");
-    tst_make_db(newer, true, NULL, 5);
+    char *newer = tst_dir_file(&dir, "v6.db");
+    tst_make_db(newer, true, NULL, 6);
     TST_ERR(rpt_db_merge(c, newer, &err), SIM_ERR_REPORT);
     ck_assert_ptr_nonnull(strstr(err.message,
-                                 "database schema version 5 is newer than this build (4)"));
+                                 "database schema version 6 is newer than this build (5)"));
     ck_assert_int_eq(tst_count_all_rows(c), rows);
     TST_OK(rpt_db_merge(c, b_path, &err));                   /* detached after each refusal */
     tst_query_eq(c, "SELECT id, campaign FROM runs WHERE id > 5 ORDER BY id", "6|shard-b\n");
@@ -1085,7 +1094,7 @@ START_TEST(test_merge_in_job_order)
     char *v1_path = tst_dir_file(&dir, "v1.db");
     tst_make_db(v1_path, true, TST_V1_RUN_SQL, 1);
     TST_ERR(rpt_db_merge_in_job_order(out, v1_path, &err), SIM_ERR_REPORT);
-    ck_assert_ptr_nonnull(strstr(err.message, "schema version 1, expected 4"));
+    ck_assert_ptr_nonnull(strstr(err.message, "schema version 1, expected 5"));
     ck_assert_int_eq(tst_count_all_rows(out), rows);
     TST_OK(rpt_db_merge_in_job_order(out, shard_path[1], &err));
     tst_query_eq(out, "SELECT group_concat(job, ',') FROM (SELECT job FROM runs WHERE id > 8 ORDER BY id)", "2,5\n");
@@ -1240,7 +1249,7 @@ START_TEST(test_two_writers)
                   "writer-1 status %d", second_status);
 
     rpt_db *db = tst_open(path, reverse);
-    tst_query_eq(db, "PRAGMA user_version", "4\n");
+    tst_query_eq(db, "PRAGMA user_version", "5\n");
     tst_query_eq(db, "SELECT campaign, count(*) FROM runs GROUP BY campaign ORDER BY campaign",
                  "writer-0|50\nwriter-1|50\n");
     tst_assert_whole_and_sound(db);

@@ -232,6 +232,9 @@ static void tst_write_alpha(rpt_db *db, uint64_t seed, bool pass)
         .trace_hash = 0x0123456789abcdefull + seed,
         .converged_ns = conv[0].converged_ns,
         .last_fault_end_ns = 40 * SIM_S,
+        .converge_anchor_ns = 40 * SIM_S,
+        .convergence_ns = pass ? conv[0].converged_ns - 40 * SIM_S : SIM_TIME_NEVER,
+        .convergence_never = pass ? NULL : "fault 1 (crash, node 2) never ends",
         .lag = { .count = pass ? 4 : 0, .p50_ns = 2 * SIM_MS * seed, .p90_ns = 9 * SIM_MS, .p99_ns = 11 * SIM_MS,
                  .max_ns = 12 * SIM_MS + seed },
         .windows = windows, .windows_count = 4,
@@ -272,6 +275,8 @@ static void tst_write_beta(rpt_db *db, uint64_t seed, const char *interval)
         .trace_hash = seed,
         .converged_ns = strcmp(interval, "1s") == 0 ? 14 * SIM_S : 13 * SIM_S,
         .last_fault_end_ns = 12 * SIM_S,
+        .converge_anchor_ns = 12 * SIM_S,
+        .convergence_ns = strcmp(interval, "1s") == 0 ? 2 * SIM_S : 1 * SIM_S,
         .params = params, .params_count = 1,
         .windows = windows, .windows_count = 1,
         .samples = samples, .samples_count = 2,
@@ -296,6 +301,9 @@ static void tst_write_gamma(rpt_db *db)
         .trace_hash = UINT64_MAX,
         .converged_ns = SIM_TIME_NEVER,
         .last_fault_end_ns = SIM_TIME_NEVER,
+        .converge_anchor_ns = SIM_TIME_NEVER,
+        .convergence_ns = SIM_TIME_NEVER,
+        .convergence_never = "the run stopped early",
     };
     TST_OK(rpt_db_write_run(db, &run, NULL, &err));
 }
@@ -477,11 +485,11 @@ START_TEST(test_html_sections_and_charts)
     static const char *const must[] = {
         "<!DOCTYPE html>", "<section id=\"summary\">", "<section id=\"scenarios\">", "<section id=\"sweeps\">",
         "<section id=\"runs\">", "<section id=\"spacetime\">", "Campaign summary", "Failing runs",
-        "Convergence after the last fault", "Anomaly windows", "Replication lag", "Traffic",
+        "Convergence</h4>", "Anomaly windows", "Replication lag", "Traffic",
         "Messages by type and fate", "Bytes sent by type", "Messages by node",
         "Divergent keys (cluster-wide), with faults shaded", "Membership view",
-        "Time to converge after the last fault (CDF over seeds)", "Lost and zombie windows by duration",
-        "Convergence after the last fault: p50 (solid), max (dashed)", "Longest lost window over the runs",
+        "Time to converge (CDF over seeds)", "Lost and zombie windows by duration",
+        "Convergence: p50 (solid), max (dashed)", "Longest lost window over the runs",
         "time since the run started (s)", "runs at or below (%)", "windows (count)",
         "cluster.distro.verify_interval (s)",
         /* repro commands of the failing runs, escaped */
@@ -500,6 +508,27 @@ START_TEST(test_html_sections_and_charts)
         ck_assert_msg(strstr(html, never[m]) == NULL, "the HTML contains \"%s\"", never[m]);
     }
     ck_assert_ptr_null(strstr(html, "beta \"x\""));   /* raw quotes would break attributes */
+    /* The page opens with the overview: one row per scenario, those with a
+     * failing or error run first (alpha, gamma, then beta), with the
+     * convergence percentiles and the worst lost window; the failing
+     * runs' timelines come before the passing ones. */
+    const char *ov = strstr(html, "<table class=\"overview\">");
+    ck_assert_ptr_nonnull(ov);
+    ck_assert(ov < strstr(html, "<h3>Failing runs</h3>"));
+    const char *alpha = strstr(ov, "<tr class=\"failing\"><td><a href=\"#scenario-0\">alpha</a></td>");
+    const char *gamma = strstr(ov, "<tr class=\"failing\"><td><a href=\"#scenario-2\">gamma</a></td>");
+    const char *beta = strstr(ov, "<tr><td><a href=\"#scenario-1\">beta");
+    ck_assert(alpha != NULL && gamma != NULL && beta != NULL && alpha < gamma && gamma < beta);
+    ck_assert_ptr_nonnull(strstr(alpha, "<td class=\"n\">12.500 s</td><td class=\"n\">never</td>"
+                                        "<td class=\"n\">never</td><td class=\"n\">1</td>"
+                                        "<td class=\"n\">10.000 s (3 runs)</td>"));
+    const char *run6 = strstr(html, "<section class=\"run\" id=\"run-6\">");   /* alpha seed 3: failed */
+    const char *run4 = strstr(html, "<section class=\"run\" id=\"run-4\">");   /* gamma: error */
+    const char *run1 = strstr(html, "<section class=\"run\" id=\"run-1\">");   /* alpha seed 1: passed */
+    ck_assert(run6 != NULL && run4 != NULL && run1 != NULL && run6 < run1 && run4 < run1);
+    /* Each run says its convergence, or never and why. */
+    ck_assert_ptr_nonnull(strstr(run6, "<th>convergence</th><td class=\"n\">never: fault 1 (crash, node 2) never ends"));
+    ck_assert_ptr_nonnull(strstr(run1, "<th>convergence</th><td class=\"n\">12.500 s"));
     size_t charts = tst_check_charts(html);
     ck_assert_uint_ge(charts, 12);
     free(html);
@@ -525,6 +554,14 @@ START_TEST(test_html_deterministic)
     char *c = tst_html(&dir, db, &one, "c.html");
     ck_assert_ptr_nonnull(strstr(c, "Run 1: alpha, seed 1"));
     ck_assert_ptr_null(strstr(c, "Run 3:"));
+    /* A single-run report has no aggregate charts: no distributions over
+     * seeds, no sweeps, no verdict chart; the overview and the run stay. */
+    ck_assert_ptr_null(strstr(c, "<section id=\"scenarios\">"));
+    ck_assert_ptr_null(strstr(c, "<section id=\"sweeps\">"));
+    ck_assert_ptr_null(strstr(c, "CDF over seeds"));
+    ck_assert_ptr_null(strstr(c, "Verdicts per scenario"));
+    ck_assert_ptr_nonnull(strstr(c, "<table class=\"overview\">"));
+    ck_assert_ptr_nonnull(strstr(c, "<section class=\"run\" id=\"run-1\">"));
     (void)tst_check_charts(c);
     free(a);
     free(b);
@@ -899,6 +936,26 @@ static void tst_perfetto_events(cli_perfetto *p)
     }
 }
 
+/* More of a run, for the space-time diagram: a message lost to a
+ * partition, one stalled for 1.5 s, and a crash of node 2 from 70.05 s to
+ * 70.08 s (a fault slice on node 2's track only). */
+static void tst_perfetto_more(cli_perfetto *p)
+{
+    sim_message lost = { .dropped = SIM_DROP_PARTITION, .src = 1, .dst = 2, .type = 3, .bytes = 100,
+                         .sent_at_ns = 70 * SIM_S + 20 * SIM_MS };
+    sim_trace_record rec = { .at_ns = 70 * SIM_S + 30 * SIM_MS, .seq = 20, .node = 2, .incarnation = 1,
+                             .kind = SIM_KIND_DELIVER };
+    cli_perfetto_event(p, &rec, &lost);
+    sim_message slow = { .dropped = -1, .src = 2, .dst = 1, .type = 4, .bytes = 100,
+                         .sent_at_ns = 68 * SIM_S + 560 * SIM_MS };
+    rec = (sim_trace_record){ .at_ns = 70 * SIM_S + 60 * SIM_MS, .seq = 21, .node = 1, .incarnation = 1,
+                              .kind = SIM_KIND_DELIVER };
+    cli_perfetto_event(p, &rec, &slow);
+    run_note crash = { .kind = RUN_NOTE_FAULT, .at_ns = 70 * SIM_S + 50 * SIM_MS, .end_ns = 70 * SIM_S + 80 * SIM_MS,
+                       .nodes = 1u << 2, .node = -1, .text = "fault 9: crash node 2" };
+    cli_perfetto_note(p, &crash);
+}
+
 static char *tst_write_perfetto(const tst_dir *dir, const char *name)
 {
     char *path = tst_path(dir->path, name);
@@ -910,6 +967,7 @@ static char *tst_write_perfetto(const tst_dir *dir, const char *name)
     cli_perfetto *p = cli_perfetto_open(f, 3, names);
     ck_assert_ptr_nonnull(p);
     tst_perfetto_events(p);
+    if (strstr(name, "more") != NULL) tst_perfetto_more(p);
     ck_assert_int_eq(cli_perfetto_close(p), 0);
     ck_assert_int_eq(fclose(f), 0);
     return path;
@@ -979,19 +1037,48 @@ START_TEST(test_spacetime_from_perfetto)
     char *html = tst_html(&dir, db, &opt, "st.html");
     const char *st = strstr(html, "<section id=\"spacetime\">");
     ck_assert_ptr_nonnull(st);
-    ck_assert_ptr_nonnull(strstr(st, "4 messages, 3 lanes"));
+    ck_assert_ptr_nonnull(strstr(st, "4 messages delivered, 0 dropped, 3 lanes"));
     ck_assert_uint_eq(tst_count(st, "marker-end=\"url(#ah"), 2);
     ck_assert_ptr_nonnull(strstr(st, "node 0 (10.0.0.1:8848)"));
     ck_assert_ptr_nonnull(strstr(st, "checksum: node 0 (10.0.0.1:8848)"));
     ck_assert_ptr_nonnull(strstr(st, "in flight 2.000 ms"));
     ck_assert_ptr_nonnull(strstr(st, "<title>fault</title>"));
     (void)tst_check_charts(html);
-    /* The default window (no --window) starts at the first message after
-     * the run's last fault ended (40 s): the one sent at 69 s. */
+    /* The default window (no --window), for a trace without fault slices:
+     * around the run's first fault in the database (30 s), 40 median
+     * flights (2 ms) long from a quarter of it before. */
     opt.window_from_ns = opt.window_to_ns = 0;
     char *dflt = tst_html(&dir, db, &opt, "st2.html");
-    ck_assert_uint_ge(tst_count(strstr(dflt, "<section id=\"spacetime\">"), "marker-end=\"url(#ah"), 1);
+    ck_assert_ptr_nonnull(strstr(dflt, "Messages between nodes from 29.980 s to 30.060 s"));
     free(dflt);
+    /* A dropped message is drawn dotted to where it was lost, a stalled one
+     * thick, the crash only on node 2's lane, each message type in a colour
+     * of its own; the default window is around the first fault (70.05 s):
+     * 40 median flights (2 ms) = 80 ms, from a quarter of it before. */
+    char *more = tst_write_perfetto(&dir, "more.json");
+    opt.trace_path = more;
+    char *m = tst_html(&dir, db, &opt, "st3.html");
+    const char *ms = strstr(m, "<section id=\"spacetime\">");
+    ck_assert_ptr_nonnull(ms);
+    ck_assert_ptr_nonnull(strstr(ms, "5 messages delivered, 1 dropped, 3 lanes"));
+    ck_assert_ptr_nonnull(strstr(ms, "Messages between nodes from 70.030 s to 70.110 s"));
+    ck_assert_uint_eq(tst_count(ms, "marker-end=\"url(#stx)\""), 1);
+    ck_assert_ptr_nonnull(strstr(ms, "<title>checksum dropped (partition): node 1"));
+    ck_assert_uint_eq(tst_count(ms, "<title>stalled: "), 1);
+    ck_assert_ptr_nonnull(strstr(ms, "stroke-width=\"2.4\""));
+    ck_assert_ptr_nonnull(strstr(ms, "1 dropped message drawn dotted to where it was lost; 1 stalled message"));
+    const char *crash = strstr(ms, "fault 9: crash node 2</title>");
+    ck_assert_ptr_nonnull(crash);
+    ck_assert_uint_eq(tst_count(ms, "fault 9: crash node 2</title>"), 1);   /* one lane, not every lane */
+    ck_assert_ptr_nonnull(strstr(ms, "dropped (dotted, "));
+    ck_assert_ptr_nonnull(strstr(ms, "stalled (thick)"));
+    /* Distinct colours: the two types drawn take the palette's first two. */
+    ck_assert_ptr_nonnull(strstr(ms, "<marker id=\"ah0\""));
+    ck_assert_ptr_nonnull(strstr(ms, "<marker id=\"ah1\""));
+    ck_assert_ptr_null(strstr(ms, "<marker id=\"ah2\""));
+    (void)tst_check_charts(m);
+    free(m);
+    free(more);
     free(html);
     free(trace);
     free(db);

@@ -269,7 +269,8 @@ START_TEST(test_defaults)
     distro_config d = distro_config_defaults();
     size_t count = 0;
     const scn_distro_field *fields = scn_distro_fields(&count);
-    ck_assert_uint_eq(count, 43);   /* the table in scn_config.c: cpu_cores, the HTTP clients and JRaft included */
+    ck_assert_uint_eq(count, 42);   /* the table in scn_config.c: cpu_cores, the HTTP clients and JRaft included;
+                                     * not client_beat_interval, which is workload.beat_interval */
     for (size_t i = 0; i < count; i++) {
         const char *a = (const char *)&c.cluster.distro + fields[i].offset;
         const char *b = (const char *)&d + fields[i].offset;
@@ -319,6 +320,8 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(c.expect.lost_max.max_ns, 0);
     ck_assert(c.expect.zombie_max.checked);               /* strict: no zombie past its allowance */
     ck_assert_uint_eq(c.expect.zombie_max.max_ns, 0);
+    ck_assert(!c.expect.lost_p99.checked && !c.expect.lost_count.checked);   /* only the max by default */
+    ck_assert(!c.expect.zombie_p99.checked && !c.expect.zombie_count.checked);
     ck_assert(!c.expect.ownership_disagreement_max.checked);
     ck_assert_uint_eq(c.expect.counter_count, 0);
     /* The allowances derive from the protocol's timeouts: one change sync
@@ -447,7 +450,14 @@ START_TEST(test_every_key_values)
     ck_assert_uint_eq(c.phases.chaos_ns, 360 * SIM_S);
     ck_assert_uint_eq(scn_config_fault_window_ns(&c), 360 * SIM_S);
     ck_assert_uint_eq(c.expect.lost_max.max_ns, 500 * SIM_MS);
+    ck_assert(c.expect.lost_p99.checked);
+    ck_assert_uint_eq(c.expect.lost_p99.max_ns, 250 * SIM_MS);
+    ck_assert(c.expect.lost_count.checked);
+    ck_assert_uint_eq(c.expect.lost_count.max, 40);
     ck_assert(!c.expect.zombie_max.checked);
+    ck_assert(!c.expect.zombie_p99.checked);
+    ck_assert(c.expect.zombie_count.checked);
+    ck_assert_uint_eq(c.expect.zombie_count.max, 0);
     ck_assert_uint_eq(c.expect.ownership_disagreement_max.max_ns, 10 * SIM_S);
     ck_assert_uint_eq(scn_lag_allowance(&c), 20 * SIM_S);
     ck_assert_uint_eq(scn_zombie_allowance(&c), 45 * SIM_S);
@@ -477,6 +487,7 @@ START_TEST(test_every_key_faults)
         SCN_FAULT_LINK,      SCN_FAULT_CLOCK,   SCN_FAULT_MEMBERS,
     };
     for (uint32_t i = 0; i < 13; i++) ck_assert_int_eq(f[i].kind, kinds[i]);
+    ck_assert(f[13].rolling_wait && f[14].rolling_wait);   /* the rolling pause waits for convergence */
     /* partition [[0, 1], [2]] with 5 nodes: 3 and 4 form the extra group. */
     ck_assert_uint_eq(f[0].at_ns, 30 * SIM_S);
     ck_assert_uint_eq(f[0].group_count, 2);
@@ -849,7 +860,21 @@ START_TEST(test_rolling)
     }
     ck_assert(c.expect.recover_within.checked);
     ck_assert_uint_eq(c.expect.recover_within.max_ns, 20 * SIM_S);
+    ck_assert(!c.faults[0].rolling_wait);
     tst_round_trip(&c);
+    scn_config_deinit(&c);
+    /* wait_converged: every step carries it, it prints back, and a step
+     * that no longer waits like its entry is refused. */
+    tst_load_ok("name: x\nfaults: [{at: 10s, rolling: {action: restart, every: 5s, down: 2s, wait_converged: true}}]\n",
+                &c);
+    for (uint32_t k = 0; k < 3; k++) ck_assert(c.faults[k].rolling_wait);
+    text = tst_print(&c, &len);
+    ck_assert_ptr_nonnull(strstr(text, "down: 2s, wait_converged: true}"));
+    free(text);
+    tst_round_trip(&c);
+    c.faults[1].rolling_wait = false;
+    ck_assert_int_eq(scn_config_validate(&c, "api", &err), SIM_ERR_SCENARIO);
+    ck_assert_str_eq(tst_error(&err), "api: faults[0].rolling: step 1 differs from its entry");
     scn_config_deinit(&c);
     /* A fault after a rolling entry is named by its entry in the file. */
     tst_load_fails("name: x\nfaults:\n  - {at: 1s, rolling: {action: pause, every: 1s, down: 1s}}\n"
@@ -875,6 +900,17 @@ START_TEST(test_set_scalars)
     ck_assert(c.cluster.distro.data_warmup);
     tst_set_ok(&c, "cluster.distro.batch_sync_key_count", "77");
     ck_assert_uint_eq(c.cluster.distro.batch_sync_key_count, 77);
+    /* The HTTP clients' settings are the nested map cluster.distro.http. */
+    tst_set_ok(&c, "cluster.distro.http.sync_read_timeout", "20s");
+    ck_assert_uint_eq(c.cluster.distro.http_sync_read_timeout_ns, 20 * SIM_S);
+    tst_set_ok(&c, "cluster.distro.http.async_max_per_route", "3");
+    ck_assert_uint_eq(c.cluster.distro.http_async_max_per_route, 3);
+    tst_set_fails(&c, "cluster.distro.http_sync_ttl", "1s",
+                  "command line: unknown key \"cluster.distro.http_sync_ttl\" (expected a scalar key such as "
+                  "cluster.distro.verify_interval, network.loss or workload.services)");
+    tst_set_fails(&c, "cluster.distro.http.verify_interval", "1s",
+                  "command line: unknown key \"cluster.distro.http.verify_interval\" (expected a scalar key such as "
+                  "cluster.distro.verify_interval, network.loss or workload.services)");
     tst_set_ok(&c, "network.latency", "5ms");
     ck_assert_uint_eq(c.network.defaults.latency.base.a_ns, 5 * SIM_MS);
     /* Overrides and link faults inherit what they do not set. */
@@ -904,9 +940,8 @@ START_TEST(test_set_scalars)
     ck_assert(c.expect.zombie_max.checked);
     ck_assert_uint_eq(c.expect.zombie_max.max_ns, 0);
     tst_set_ok(&c, "workload.beat_interval", "3s");        /* a derived allowance follows its inputs: */
-    ck_assert_uint_eq(scn_lag_allowance(&c), 11100 * SIM_MS);   /* the first beat at 3 s, the next at the server's 5 s */
-    tst_set_ok(&c, "cluster.distro.client_beat_interval", "4s");
-    ck_assert_uint_eq(scn_lag_allowance(&c), 10100 * SIM_MS);
+    ck_assert_uint_eq(scn_lag_allowance(&c), 9100 * SIM_MS);    /* two beats at 3 s: one beat interval */
+    ck_assert_uint_eq(c.cluster.distro.client_beat_interval_ns, 3 * SIM_S);   /* the servers answer the same */
     tst_set_ok(&c, "expect.lag_allowance", "4s");
     ck_assert_uint_eq(scn_lag_allowance(&c), 4 * SIM_S);
     tst_set_ok(&c, "expect.zombie_allowance", "0s");
@@ -927,6 +962,11 @@ START_TEST(test_set_errors)
     tst_set_fails(&c, "cluster.distro.verify_interval", "0s",
                   "command line: cluster.distro.verify_interval: expected a positive duration, got \"0s\"");
     tst_set_fails(&c, "network.loss", "1.5", "command line: network.loss: expected a ratio between 0 and 1, got 1.5");
+    tst_set_fails(&c, "cluster.distro.client_beat_interval", "4s",
+                  "command line: cluster.distro.client_beat_interval: not a key: set workload.beat_interval, the one "
+                  "beat interval (the clients beat at it and the servers answer it as clientBeatInterval)");
+    tst_set_fails(&c, "expect.lost.count", "many",
+                  "command line: expect.lost.count: expected a count such as 3, or unchecked, got \"many\"");
     tst_set_fails(&c, "expect.lost_max", "none",
                   "command line: expect.lost_max: \"none\" is ambiguous: write 0s to allow none, or unchecked to skip "
                   "this check");

@@ -43,6 +43,8 @@ typedef struct world {
     sim_conn_token held[MAX_REC];
     uint32_t held_len;
     uint32_t resp_bytes;
+    uint64_t small_tag;           /* a request with this tag gets small_bytes (0: none) */
+    uint32_t small_bytes;
 } world;
 
 static const sim_node_ops no_ops = {NULL, NULL, NULL, NULL};
@@ -60,7 +62,8 @@ static void on_server(sim_engine *sim, sim_node_id server, void *ctx, sim_node_i
         return;
     }
     sim_error err;
-    TST_OK(sim_conn_respond(w->cn, token, 0, w->resp_bytes, NULL, &err));
+    uint32_t resp = w->small_tag != 0 && tag == w->small_tag ? w->small_bytes : w->resp_bytes;
+    TST_OK(sim_conn_respond(w->cn, token, 0, resp, NULL, &err));
 }
 
 static void on_result(sim_engine *sim, void *ctx, uint64_t arg, const sim_conn_result *res)
@@ -620,6 +623,65 @@ START_TEST(process_death_closes_pooled_connections_with_a_fin)
 }
 END_TEST
 
+/* Two requests to node 1 on two connections; the way back is 2000 B/s.
+ * The first gets 20000 bytes (10 s on the wire), the second, sent 100 ms
+ * later, 100 bytes (50 ms) queued behind it.  Returns the second's
+ * arrival; the first's outcome and time go to *first. */
+static sim_time_ns queued_behind(sim_time_ns first_read_timeout, got *first, sim_conn_stats *st)
+{
+    world w;
+    sim_conn_pool_params pp = sim_conn_pool_params_default();
+    pp.max_per_route = 2;
+    world_init(&w, 1, &pp);
+    sim_error err;
+    warm_up(&w, 1);
+    sim_link_params lp = sim_link_params_default();
+    lp.bandwidth_bytes_per_s = 2000;
+    TST_OK(sim_net_set_link(w.sim, 1, 0, &lp, &err));
+    w.resp_bytes = 20000;
+    w.small_tag = 2;
+    w.small_bytes = 100;
+    sim_time_ns t0 = sim_now(w.sim);
+    sim_conn_timeouts to = {0, first_read_timeout, 0};
+    request(&w, 1, 1, to);
+    run_to(&w, t0 + 100 * SIM_MS);
+    request(&w, 1, 2, NO_TIMEOUTS);
+    run_to(&w, t0 + 60 * SIM_S);
+    ck_assert_uint_eq(w.out_len, 2);
+    ck_assert_uint_eq(w.out[0].arg, 1);
+    ck_assert_uint_eq(w.out[1].arg, 2);
+    ck_assert_int_eq(w.out[1].res.outcome, SIM_CONN_OK);
+    *first = w.out[0];
+    *st = sim_conn_net_stats(w.cn);
+    sim_time_ns at = w.out[1].at_ns - t0;
+    first->at_ns -= t0;
+    world_free(&w);
+    return at;
+}
+
+START_TEST(abandoned_response_frees_the_link_at_the_reset)
+{
+    /* The caller of the large response gives up after 1 s and closes the
+     * connection; its kernel's reset reaches the server one latency later,
+     * which drops the rest of the response: the link is free from then,
+     * and the small response goes out at once. */
+    got first;
+    sim_conn_stats st;
+    sim_time_ns second = queued_behind(SIM_S, &first, &st);
+    ck_assert_int_eq(first.res.outcome, SIM_CONN_READ_TIMEOUT);
+    ck_assert_uint_eq(first.at_ns, SIM_S);
+    ck_assert_uint_eq(second, first.at_ns + LAT + 50 * SIM_MS + LAT);
+    ck_assert_uint_eq(st.late_responses, 1);
+    /* A caller that waits keeps the link busy to the end: the small
+     * response lands after the large one's last byte. */
+    second = queued_behind(0, &first, &st);
+    ck_assert_int_eq(first.res.outcome, SIM_CONN_OK);
+    ck_assert_uint_ge(first.at_ns, 10 * SIM_S);
+    ck_assert_uint_eq(second, first.at_ns + 50 * SIM_MS);
+    ck_assert_uint_eq(st.late_responses, 0);
+}
+END_TEST
+
 START_TEST(same_seed_same_run)
 {
     uint64_t f1, f2, f3;
@@ -650,6 +712,7 @@ static Suite *conn_suite(void)
     tcase_add_test(tc, payloads_travel_with_their_messages_and_are_released);
     tcase_add_test(tc, one_way_block_stops_only_the_blocked_side_s_connections);
     tcase_add_test(tc, process_death_closes_pooled_connections_with_a_fin);
+    tcase_add_test(tc, abandoned_response_frees_the_link_at_the_reset);
     tcase_add_test(tc, same_seed_same_run);
     suite_add_tcase(s, tc);
     return s;

@@ -87,3 +87,36 @@ echo "ok 4: validate and run refuse the same counters; every good file validates
 v=$("$bin" --version) || fail "--version failed"
 echo "$v" | grep -qE '^distrosim [0-9]+\.[0-9]+\.[0-9]+ [0-9a-f]+(-dirty)?$' || fail "--version printed '$v'"
 echo "ok 5: --version prints $v"
+
+# 6. Percentile and count bounds of windows (reports/SCHEMA.md): `lost:
+# {p99, count}` bounds the nearest-rank 99th percentile of the lengths of
+# the run's lost windows (an open one counting to the end) and their
+# number.  The observed figures must be those the database's windows give.
+cat > "$tmp/pct.yaml" <<'YAML'
+name: pct
+cluster: {nodes: 3}
+workload: {services: 20, instances_per_service: 2}
+faults:
+  - {at: 30s, partition: [[0, 1], [2]]}
+  - {at: 70s, heal: all}
+phases: {chaos: 2m, quiet: 1m}
+expect:
+  lost: {max: 60s, p99: 1s, count: 3}
+  zombie: {p99: 0s, count: 0}
+YAML
+if "$bin" run "$tmp/pct.yaml" --seed 1 --db "$tmp/pct.db" > "$tmp/pct.out"; then fail "pct: the tight p99 and count passed"; fi
+n=$(sqlite3 "$tmp/pct.db" "select count(*) from windows where kind = 'lost'")
+[ "$n" -gt 3 ] || fail "pct: only $n lost windows; the test needs more than 3"
+# Nearest rank: the value at 1-based rank ceil(0.99 n) of the sorted lengths.
+p99=$(sqlite3 "$tmp/pct.db" "select printf('%.3fs', (coalesce(end_ns, (select end_ns from runs)) - start_ns) / 1e9)
+    from windows where kind = 'lost' order by coalesce(end_ns, (select end_ns from runs)) - start_ns, id
+    limit 1 offset (($n * 99 + 99) / 100) - 1")
+[ "$(sqlite3 "$tmp/pct.db" "select observed || '|' || bound || '|' || ok from expects where name = 'lost p99'")" = "$p99|1.000s|0" ] ||
+    fail "pct: lost p99 is not the nearest-rank p99 of the windows ($p99): $(sqlite3 "$tmp/pct.db" 'select * from expects')"
+[ "$(sqlite3 "$tmp/pct.db" "select observed || '|' || bound || '|' || ok from expects where name = 'lost count'")" = "$n|<= 3|0" ] ||
+    fail "pct: lost count is not the number of windows"
+[ "$(sqlite3 "$tmp/pct.db" "select observed || '|' || ok from expects where name in ('zombie p99', 'zombie count') order by id")" = "0.000s|1
+0|1" ] || fail "pct: no zombie window must give p99 0 and count 0"
+"$bin" run "$tmp/pct.yaml" --seed 1 --set "expect.lost.p99=$p99" --set "expect.lost.count=$n" > "$tmp/pct2.out" ||
+    fail "pct: bounds equal to the observed figures failed: $(grep failed: "$tmp/pct2.out")"
+echo "ok 6: lost p99 ($p99) and count ($n) are the windows' nearest-rank p99 and number"

@@ -348,6 +348,7 @@ _Static_assert(sizeof(distro_client) == 128, "a client is two cache lines");
 typedef struct distro_key_info {
     char *name;                  /* com.alibaba.nacos.naming.iplist.ephemeral.<ns>##<group>@@<svc> */
     const char *tag;             /* points into name: <group>@@<svc> */
+    const char *ns;              /* the namespace id, interned (distro_intern): equal ids are equal pointers */
     uint32_t hash;               /* distro_hash(tag), cached */
     int32_t name_java_hash;      /* String.hashCode(name), for DistroKey hashes */
     uint64_t name_bytes;

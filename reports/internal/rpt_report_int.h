@@ -98,11 +98,14 @@ const char *rpt_run_filter(const rpt_ctx *ctx, const char *column, char *buf, si
  * Each replaces `rows`; all honour --run; rows are ordered by scenario name
  * (which is unique per row after GROUP BY).  Times are ns; -1 means never. */
 
-/* Convergence time after the last fault, as an SQL expression over runs:
- * NULL when the run never converged; 0 when it converged before the fault
- * ended (an isolate that lasts to the end of the run). */
-#define RPT_SQL_CONVERGENCE \
-    "CASE WHEN converged_ns IS NULL THEN NULL ELSE max(converged_ns - last_fault_end_ns, 0) END"
+/* The run's convergence (SCHEMA.md "Convergence of a run"), as an SQL
+ * expression over runs: NULL when never.  A run written before schema 4
+ * has neither convergence_ns nor convergence_never: its convergence is
+ * read the old way, from the end of the last fault. */
+#define RPT_SQL_CONVERGENCE                                                                      \
+    "(CASE WHEN convergence_ns IS NOT NULL THEN convergence_ns WHEN convergence_never IS NOT NULL " \
+    "THEN NULL WHEN converged_ns IS NULL THEN NULL "                                            \
+    "ELSE max(converged_ns - coalesce(last_fault_end_ns, 0), 0) END)"
 
 /* scenario, runs, pass, fail, error, scenario_path of its first run */
 void rpt_q_verdicts(rpt_ctx *ctx, rpt_rows *rows);
@@ -118,7 +121,8 @@ int64_t rpt_q_runs_without_campaign(rpt_ctx *ctx);
 /* id, scenario, seed, verdict, failure, repro of non-passing runs; at most
  * RPT_REPORT_FAILING_LISTED_MAX + 1 rows (one more says "there are more") */
 void rpt_q_failing(rpt_ctx *ctx, rpt_rows *rows);
-/* scenario, runs with a fault that ended, never converged, p50, p90, p99, max */
+/* scenario, runs (errors aside), never converged, p50, p90, p99, max of the
+ * runs' convergence (RPT_SQL_CONVERGENCE; -1 = never) */
 void rpt_q_convergence(rpt_ctx *ctx, rpt_rows *rows);
 /* scenario, runs with lag samples, samples, median run p50, median run p99,
  * worst run max */
@@ -127,6 +131,44 @@ void rpt_q_lag(rpt_ctx *ctx, rpt_rows *rows);
  * fault ended; -1: never), longest lost window, first run_params id, runs
  * with a fault */
 void rpt_q_sweep(rpt_ctx *ctx, rpt_rows *rows);
+
+/* --- The overview (rpt_report.c) -------------------------------------------
+ *
+ * One row per scenario, the scenarios with a failing or error run first
+ * (then by name), one column per entry of rpt_overview_columns(): what the
+ * HTML report opens with and the Markdown report's first table.  A column
+ * is a header and a function that writes its cell; to add one, load what it
+ * reads in rpt_overview_load (a query keyed by scenario name, ordered by
+ * it, found with rpt_overview_find) and add an entry to the table. */
+
+typedef struct rpt_window_stats rpt_window_stats;
+
+typedef struct rpt_overview {
+    rpt_rows verdicts;           /* rpt_q_verdicts */
+    rpt_rows convergence;        /* rpt_q_convergence */
+    const rpt_window_stats *windows;   /* borrowed: rpt_fold_windows over `verdicts`; NULL: not folded */
+    size_t *order;               /* rows of `verdicts` in display order */
+    size_t count;
+} rpt_overview;
+
+typedef struct rpt_overview_column {
+    const char *header;
+    bool numeric;                /* right-aligned */
+    /* Writes the cell for row `s` of ov->verdicts into buf and returns it. */
+    const char *(*cell)(const rpt_overview *ov, size_t s, char *buf, size_t size);
+} rpt_overview_column;
+
+const rpt_overview_column *rpt_overview_columns(size_t *count);
+/* Loads the overview; `verdicts` (an rpt_q_verdicts result, moved into
+ * ov) and `windows` (its rpt_fold_windows, borrowed) are what the caller
+ * already has, so the big tables are scanned once. */
+void rpt_overview_load(rpt_ctx *ctx, rpt_overview *ov, rpt_rows *verdicts, const rpt_window_stats *windows);
+void rpt_overview_deinit(rpt_overview *ov);
+/* The row of `rows` (ordered by column 0) whose column 0 is `scenario`;
+ * rows->count when none. */
+size_t rpt_overview_find(const rpt_rows *rows, const char *scenario);
+/* Whether row `s` of ov->verdicts has a failing or error run. */
+bool rpt_overview_failing(const rpt_overview *ov, size_t s);
 
 /* --- Folds of the big child tables (rpt_fold.c) ---------------------------- */
 
@@ -151,13 +193,13 @@ void rpt_runmap_deinit(rpt_runmap *map);
 #define RPT_WINDOW_KINDS 6       /* the CHECK constraint of windows.kind */
 #define RPT_WINDOW_BUCKETS 8     /* <1 ms, six decades up to >=100 s, open at end */
 
-typedef struct rpt_window_stats {
+struct rpt_window_stats {
     int64_t count;               /* windows */
     int64_t runs;                /* runs with at least one */
     int64_t longest_ns;          /* an open window lasts to its run's end; -1 = no window */
     int64_t open;                /* still open at the end of their run */
     int64_t buckets[RPT_WINDOW_BUCKETS];
-} rpt_window_stats;
+};
 
 const char *rpt_window_kind_name(size_t k);      /* k < RPT_WINDOW_KINDS, alphabetical */
 const char *rpt_window_bucket_name(size_t b);    /* b < RPT_WINDOW_BUCKETS */
@@ -313,6 +355,25 @@ typedef struct rpt_trace_mark {
     uint32_t name;               /* index into names */
 } rpt_trace_mark;
 
+/* A message lost on the way (distrosim's "drop" instants): sent by
+ * `src_tid` at send_ns, lost at `dst_tid` at drop_ns. */
+typedef struct rpt_trace_drop {
+    int64_t send_ns;
+    int64_t drop_ns;
+    uint32_t src_tid;
+    uint32_t dst_tid;
+    uint32_t name;               /* the message type: index into names */
+    uint32_t why;                /* the whole mark, "TYPE dropped (REASON)": index into names */
+} rpt_trace_drop;
+
+/* A fault on one lane (distrosim's "X" slices of category "fault"). */
+typedef struct rpt_trace_span {
+    int64_t start_ns;
+    int64_t end_ns;
+    uint32_t tid;
+    uint32_t name;               /* index into names */
+} rpt_trace_span;
+
 /* The messages and global marks of a Chrome/Perfetto trace JSON: flows
  * ("s" paired with "f" by id) become arrows, thread_name metadata names
  * lanes, global instants ("s":"g") become marks. */
@@ -320,6 +381,8 @@ typedef struct rpt_trace {
     rpt_trace_lane *lanes; size_t lanes_count;       /* sorted by tid */
     rpt_trace_arrow *arrows; size_t arrows_count;    /* sorted by (send, recv, src, dst, name) */
     rpt_trace_mark *marks; size_t marks_count;       /* sorted by (at, name) */
+    rpt_trace_drop *drops; size_t drops_count;       /* sorted by (drop, send, src, dst, why) */
+    rpt_trace_span *spans; size_t spans_count;       /* sorted by (start, tid, end, name) */
     char **names; size_t names_count;                /* message and mark names, sorted */
     size_t unpaired;                                 /* flow halves without a partner */
     char trace_hash[17];         /* the run's trace hash (16 hex digits) when the file names it; "" = unknown */

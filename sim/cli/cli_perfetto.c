@@ -173,10 +173,15 @@ static void message_event(cli_perfetto *p, const sim_trace_record *rec, const si
         int len = snprintf(name, sizeof name, "%s dropped (%s)", type,
                            sim_drop_reason_name((sim_drop_reason)msg->dropped));
         if (len < 0 || (size_t)len >= sizeof name) p->failed = true;   /* names are short constants: never */
+        /* The mark names its sender's track and the send instant (ns), so
+         * a reader can draw the lost message (the report's diagram does). */
         event_begin(p, name, "i");
         put_raw(p, ",\"cat\":\"drop\",\"s\":\"t\"");
         put_ts(p, "ts", rec->at_ns);
-        if (fprintf(p->out, ",\"pid\":1,\"tid\":%" PRIu32 "}", msg->dst + 1) < 0) p->failed = true;
+        if (fprintf(p->out, ",\"pid\":1,\"tid\":%" PRIu32 ",\"args\":{\"from\":%" PRIu32 ",\"sent_ns\":%" PRIu64 "}}",
+                    msg->dst + 1, msg->src + 1, msg->sent_at_ns) < 0) {
+            p->failed = true;
+        }
         return;
     }
     uint64_t id = p->flow_next++;
@@ -293,6 +298,9 @@ void cli_perfetto_note(void *ctx, const run_note *note)
         if (s->node == 0) counter(p, "divergent keys", s->at_ns, s->divergent_keys);
         break;
     }
+    case RUN_NOTE_LAG:   /* reports/SCHEMA.md: acceptance to the last up node's first listing */
+        counter(p, "replication lag (us)", note->at_ns, note->value_ns / 1000u);
+        break;
     }
 }
 

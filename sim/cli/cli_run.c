@@ -83,6 +83,7 @@ typedef struct cli_job {
     sim_status status;
     sim_error err;
     run_result result;
+    double wall_s;               /* wall-clock seconds the run took (JUnit `time`) */
 } cli_job;
 
 typedef struct cli_variant {
@@ -237,7 +238,11 @@ static int32_t message_type_by_name(const char *name)
     "the PASS lines.  SIGINT (Ctrl-C) or SIGTERM stops the campaign: no new run starts,\n"        \
     "the runs in flight finish and are stored, --junit and --markdown describe the runs\n"        \
     "that completed, and the summary says how many did not run; a second signal ends\n"           \
-    "the process at once (the database holds whole runs only).\n"                                 \
+    "the process at once (the database holds whole runs only).\n"                               \
+    "Each run prints convergence=TIME, or convergence=never and why (reports/SCHEMA.md).\n"          \
+    "--junit FILE writes a test case per run (seed and sweep point in its name; time,\n"            \
+    "properties seed, trace_hash, convergence, events and the parameters; every failed\n"          \
+    "expectation); --markdown FILE a summary table and the failing runs.\n"                         \
     "--shard K/N runs only shard K of N of the campaign: its jobs (scenario, --set\n"             \
     "combination, seed) are numbered from 1 in run order and shard K takes jobs K, K+N,\n"        \
     "K+2N, ...; give each shard its own --db and join them with `distrosim merge`.\n"
@@ -247,7 +252,7 @@ static void usage_run(FILE *out, const char *cmd)
     if (strcmp(cmd, "run") == 0) {
         fprintf(out,
                 "usage: distrosim run SCENARIO|DIR... [--seed N | --seeds A-B] [--db FILE] [-j JOBS] [--set KEY=VALUE]...\n"
-                "                    [--tag TAG[,TAG...]]... [--shard K/N] [--quiet]\n"
+                "                    [--tag TAG[,TAG...]]... [--junit FILE] [--markdown FILE] [--shard K/N] [--quiet]\n"
                 "\n"
                 "Runs each scenario once per seed and prints one line per run.  Results go to\n"
                 "the SQLite database FILE (default: none).  --set overrides one scenario value\n"
@@ -291,7 +296,8 @@ static void usage_run(FILE *out, const char *cmd)
     } else {
         fprintf(out,
                 "usage: distrosim sweep SCENARIO --set KEY=V1,V2,... [--set KEY=...]... [--seeds A-B]\n"
-                "                      [--db FILE] [-j JOBS] [--tag TAG[,TAG...]]... [--shard K/N] [--quiet]\n"
+                "                      [--db FILE] [-j JOBS] [--tag TAG[,TAG...]]... [--junit FILE]\n"
+                "                      [--markdown FILE] [--shard K/N] [--quiet]\n"
                 "\n"
                 "Runs the cross product of the values over the seeds; every run is recorded with\n"
                 "its parameters (table run_params), for `distrosim report`.  --tag keeps only the\n"
@@ -667,7 +673,8 @@ static void fault_line(const run_result *r, size_t i, char *buf, size_t size)
     const run_recovery *rec = &r->recoveries[i];
     char end[32] = "never", recovery[48] = "-";
     if (f->end_ns != SIM_TIME_NEVER) snprintf(end, sizeof end, "%.3fs", (double)f->end_ns / 1e9);
-    if (rec->applies && rec->recovery_ns == SIM_TIME_NEVER) snprintf(recovery, sizeof recovery, "never");
+    if (rec->not_started) snprintf(recovery, sizeof recovery, "not started");
+    else if (rec->applies && rec->recovery_ns == SIM_TIME_NEVER) snprintf(recovery, sizeof recovery, "never");
     else if (rec->applies) snprintf(recovery, sizeof recovery, "%.3fs", (double)rec->recovery_ns / 1e9);
     if (rec->applies && rec->bound.checked) {
         size_t len = strlen(recovery);
@@ -677,6 +684,27 @@ static void fault_line(const run_result *r, size_t i, char *buf, size_t size)
     snprintf(buf, size, "fault %d %s node %s start=%.3fs end=%s recovery=%s lost=%u zombie=%u", (int)f->index,
              f->kind, rec->nodes, (double)f->start_ns / 1e9, end, recovery, rec->applies ? rec->lost : 0,
              rec->applies ? rec->zombie : 0);
+}
+
+/* The run's convergence (reports/SCHEMA.md): "12.345s" or "never". */
+static void convergence_text(const run_result *r, char *buf, size_t size)
+{
+    if (r->row.convergence_ns == SIM_TIME_NEVER) snprintf(buf, size, "never");
+    else snprintf(buf, size, "%.3fs", (double)r->row.convergence_ns / 1e9);
+}
+
+static double seconds_since(const struct timespec *start);
+
+/* The sweep point of a variant as "key=value, key=value" ("" for none),
+ * for JUnit names. */
+static void variant_point(const cli_variant *v, char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (uint32_t i = 0; i < v->params_count && len < size; i++) {
+        int w = snprintf(buf + len, size - len, "%s%s=%s", i > 0 ? ", " : "", v->params[i].key, v->params[i].value);
+        len += w > 0 ? (size_t)w : 0;
+    }
 }
 
 /* --- Campaign ------------------------------------------------------------------------- */
@@ -702,6 +730,9 @@ typedef struct cli_ci {
     bool failed;                 /* a scratch file could not be read or written */
     uint32_t variant;            /* the variant being counted */
     uint32_t runs, pass, fail, error;
+    double wall_s;               /* the variant's runs' wall-clock seconds */
+    uint32_t never;              /* the variant's runs whose convergence is never */
+    sim_time_ns convergence_max; /* the longest convergence among the others */
 } cli_ci;
 
 static void ci_end_variant(cli_ci *ci, const cli_campaign *c)
@@ -711,9 +742,17 @@ static void ci_end_variant(cli_ci *ci, const cli_campaign *c)
     const cli_scenario *s = &c->scenarios[v->scenario];
     if (ci->junit.f != NULL) {
         FILE *f = ci->junit.f;
+        char point[1024];
+        variant_point(v, point, sizeof point);
         fprintf(f, "  <testsuite name=\"");
         xml_escape(f, s->config.name);
-        fprintf(f, "\" tests=\"%u\" failures=\"%u\" errors=\"%u\">\n", ci->runs, ci->fail, ci->error);
+        if (point[0] != '\0') {
+            fputs(" [", f);
+            xml_escape(f, point);
+            fputc(']', f);
+        }
+        fprintf(f, "\" tests=\"%u\" failures=\"%u\" errors=\"%u\" time=\"%.3f\">\n", ci->runs, ci->fail,
+                ci->error, ci->wall_s);
         if (!scratch_drain(ci->junit_cases, f)) ci->failed = true;
         fprintf(f, "  </testsuite>\n");
     }
@@ -725,9 +764,15 @@ static void ci_end_variant(cli_ci *ci, const cli_campaign *c)
             fputc(' ', f);
             md_cell(f, v->args, false);
         }
-        fprintf(f, " | %u | %u | %u | %u |\n", ci->runs, ci->pass, ci->fail, ci->error);
+        fprintf(f, " | %u | %u | %u | %u | ", ci->runs, ci->pass, ci->fail, ci->error);
+        if (ci->never > 0) fprintf(f, "never (%u run%s) |\n", ci->never, ci->never == 1 ? "" : "s");
+        else if (ci->error == ci->runs) fputs("- |\n", f);
+        else fprintf(f, "%.3fs |\n", (double)ci->convergence_max / 1e9);
     }
     ci->runs = ci->pass = ci->fail = ci->error = 0;
+    ci->wall_s = 0.0;
+    ci->never = 0;
+    ci->convergence_max = 0;
 }
 
 typedef enum cli_outcome { CLI_PASS, CLI_FAIL, CLI_ERROR } cli_outcome;
@@ -744,6 +789,83 @@ static void junit_faults(FILE *f, const run_result *r)
         fputc('\n', f);
     }
     fputs("</system-out>", f);
+}
+
+static void junit_property(FILE *f, const char *name, const char *value)
+{
+    fputs("<property name=\"", f);
+    xml_escape(f, name);
+    fputs("\" value=\"", f);
+    xml_escape(f, value);
+    fputs("\"/>", f);
+}
+
+/* One run as a test case: named after its seed and sweep point, with the
+ * run's wall-clock time, its properties (seed, trace hash, convergence and
+ * why it is never, events, the sweep parameters), every failed expectation
+ * (one line each, the first one as the message) and the per-fault table. */
+static void junit_case(cli_ci *ci, const cli_campaign *c, const cli_job *job, cli_outcome outcome,
+                       const char *message, const char *repro)
+{
+    FILE *f = ci->junit_cases;
+    const cli_variant *v = &c->variants[job->variant];
+    const char *name = c->scenarios[v->scenario].config.name;
+    char point[1024];
+    variant_point(v, point, sizeof point);
+    ci->wall_s += job->wall_s;
+    fprintf(f, "    <testcase classname=\"distrosim.");
+    xml_escape(f, name);
+    fprintf(f, "\" name=\"seed %" PRIu64, job->seed);
+    if (point[0] != '\0') {
+        fputs(" [", f);
+        xml_escape(f, point);
+        fputc(']', f);
+    }
+    fprintf(f, "\" time=\"%.3f\">", job->wall_s);
+    const run_result *r = job->status == SIM_OK ? &job->result : NULL;
+    char text[64];
+    fputs("<properties>", f);
+    snprintf(text, sizeof text, "%" PRIu64, job->seed);
+    junit_property(f, "seed", text);
+    if (r != NULL) {
+        snprintf(text, sizeof text, "%016" PRIx64, r->row.trace_hash);
+        junit_property(f, "trace_hash", text);
+        convergence_text(r, text, sizeof text);
+        junit_property(f, "convergence", text);
+        if (r->row.convergence_never != NULL) junit_property(f, "convergence_never", r->row.convergence_never);
+        snprintf(text, sizeof text, "%" PRIu64, r->row.events);
+        junit_property(f, "events", text);
+    }
+    for (uint32_t i = 0; i < v->params_count; i++) {
+        char key[128];
+        snprintf(key, sizeof key, "param %s", v->params[i].key);
+        junit_property(f, key, v->params[i].value);
+    }
+    fputs("</properties>", f);
+    if (outcome != CLI_PASS) {
+        const char *element = outcome == CLI_FAIL ? "failure" : "error";
+        fprintf(f, "<%s message=\"", element);
+        xml_escape(f, message);
+        fputs("\">", f);
+        for (size_t i = 0; r != NULL && outcome == CLI_FAIL && i < r->row.expects_count; i++) {
+            const rpt_expect *e = &r->row.expects[i];
+            if (e->ok) continue;
+            fputs("failed: ", f);
+            xml_escape(f, e->name);
+            fputs(": observed ", f);
+            xml_escape(f, e->observed != NULL ? e->observed : "-");
+            fputs(", bound ", f);
+            xml_escape(f, e->bound != NULL ? e->bound : "-");
+            fputc('\n', f);
+        }
+        if (repro != NULL) {
+            fputs("repro: ", f);
+            xml_escape(f, repro);
+        }
+        fprintf(f, "</%s>", element);
+    }
+    if (r != NULL) junit_faults(f, r);
+    fprintf(f, "</testcase>\n");
 }
 
 /* Rows for the faults of one run whose recovery bound was not met; true
@@ -783,27 +905,13 @@ static void ci_add(cli_ci *ci, const cli_campaign *c, const cli_job *job, cli_ou
     if (outcome == CLI_PASS) ci->pass++;
     else if (outcome == CLI_FAIL) ci->fail++;
     else ci->error++;
-    const char *name = c->scenarios[c->variants[job->variant].scenario].config.name;
-    if (ci->junit.f != NULL) {
-        FILE *f = ci->junit_cases;
-        fprintf(f, "    <testcase classname=\"distrosim.");
-        xml_escape(f, name);
-        fprintf(f, "\" name=\"seed %" PRIu64 "\">", job->seed);
-        if (outcome != CLI_PASS) {
-            const char *element = outcome == CLI_FAIL ? "failure" : "error";
-            fprintf(f, "<%s message=\"", element);
-            xml_escape(f, message);
-            if (repro == NULL) {
-                fprintf(f, "\"/>");
-            } else {
-                fprintf(f, "\">repro: ");
-                xml_escape(f, repro);
-                fprintf(f, "</%s>", element);
-            }
-        }
-        if (job->status == SIM_OK) junit_faults(f, &job->result);
-        fprintf(f, "</testcase>\n");
+    if (outcome != CLI_ERROR && job->status == SIM_OK) {   /* an error run has no convergence to speak of */
+        sim_time_ns conv = job->result.row.convergence_ns;
+        if (conv == SIM_TIME_NEVER) ci->never++;
+        else if (conv > ci->convergence_max) ci->convergence_max = conv;
     }
+    const char *name = c->scenarios[c->variants[job->variant].scenario].config.name;
+    if (ci->junit.f != NULL) junit_case(ci, c, job, outcome, message, repro);
     if (ci->markdown.f != NULL && job->status == SIM_OK) {
         ci->any_late |= md_late_faults(ci->markdown_faults, name, job->seed, &job->result);
     }
@@ -891,7 +999,8 @@ static int ci_open(cli_ci *ci, const char *junit, const char *markdown, const ch
             return 2;
         }
         fprintf(ci->markdown.f,
-                "## distrosim check\n\n| scenario | runs | pass | fail | error |\n|---|---:|---:|---:|---:|\n");
+                "## distrosim check\n\n| scenario | runs | pass | fail | error | convergence max |\n"
+                "|---|---:|---:|---:|---:|---:|\n");
     }
     return 0;
 }
@@ -946,7 +1055,10 @@ static void *worker(void *arg)
                             .campaign = c->campaign, .extra_args = v->args, .trace = c->filter,
                             .program = c->program };
         memset(&job->result, 0, sizeof job->result);
+        struct timespec started;
+        bool timed = clock_gettime(CLOCK_MONOTONIC, &started) == 0;
         job->status = run_scenario(&v->config, &opt, &job->result, &job->err);
+        job->wall_s = timed ? seconds_since(&started) : 0.0;
         if (job->status == SIM_OK) {
             job->result.row.params = v->params;
             job->result.row.params_count = v->params_count;
@@ -981,14 +1093,12 @@ static void print_run(const cli_campaign *c, const cli_job *job, bool quiet, con
     }
     bool pass = strcmp(r->verdict, "pass") == 0;
     if (quiet && pass) return;
-    char converged[32] = "never";
-    if (r->row.converged_ns != SIM_TIME_NEVER) {
-        sim_time_ns after = r->row.converged_ns > r->row.last_fault_end_ns ? r->row.converged_ns - r->row.last_fault_end_ns : 0;
-        snprintf(converged, sizeof converged, "%.3fs", (double)after / 1e9);
-    }
-    printf("%s %s seed=%" PRIu64 "%s%s converged_after_last_fault=%s events=%" PRIu64 " trace=%016" PRIx64 "\n",
+    char converged[32];
+    convergence_text(r, converged, sizeof converged);
+    printf("%s %s seed=%" PRIu64 "%s%s convergence=%s events=%" PRIu64 " trace=%016" PRIx64 "\n",
            pass ? "PASS" : "FAIL", s->config.name, job->seed, v->args[0] ? " " : "", v->args, converged,
            r->row.events, r->row.trace_hash);
+    if (r->row.convergence_never != NULL) printf("  convergence never: %s\n", r->row.convergence_never);
     if (!pass) {
         printf("  failed: %s\n  repro:  %s\n", r->failure, r->repro);
     }

@@ -115,6 +115,23 @@ typedef struct pool_rec {
     uint32_t fifos_len, fifos_cap;
 } pool_rec;
 
+/* A transfer that holds a bandwidth-limited link: it was handed to the
+ * link at send_ns and is on the wire during [start_ns, end_ns); its
+ * kernel event (epoch) lands it at arrive_ns.  A link's entries are in
+ * queue order, each starting when the one before ends or at its own send,
+ * so freeing the link early moves the ones queued behind up (txq_cut). */
+typedef struct tx_entry {
+    uint32_t conn;
+    uint32_t generation;
+    uint32_t epoch;
+    sim_time_ns send_ns, start_ns, end_ns, arrive_ns;
+} tx_entry;
+
+typedef struct tx_queue {
+    tx_entry *e;
+    uint32_t head, len, cap;    /* live entries are e[head .. len) */
+} tx_queue;
+
 typedef struct listener {
     sim_conn_server_fn *fn;
     void *ctx;
@@ -126,6 +143,9 @@ struct sim_conn_net {
     uint32_t n;
     listener *listeners;        /* [n] */
     sim_time_ns *tx_free;       /* [n * n] when a bandwidth is used, else NULL */
+    struct tx_queue *txq;       /* [n * n], beside tx_free: the transfers that hold each link */
+    sim_time_ns tx_start_ns;    /* the last arrival_at's time on the wire: [start, end) */
+    sim_time_ns tx_end_ns;      /* ... both 0 when it used no bandwidth */
     conn_rec *conns;
     uint32_t conns_len, conns_cap, conns_free;
     req_rec *reqs;
@@ -217,6 +237,10 @@ void sim_conn_net_destroy(sim_conn_net *cn)
     free(cn->conns);
     free(cn->reqs);
     free(cn->tx_free);
+    if (cn->txq != NULL) {
+        for (size_t i = 0; i < (size_t)cn->n * cn->n; i++) free(cn->txq[i].e);
+        free(cn->txq);
+    }
     free(cn->listeners);
     free(cn);
 }
@@ -398,19 +422,27 @@ static sim_time_ns arrival_at(sim_conn_net *cn, conn_rec *c, sim_node_id src, si
     const sim_link_params *lp = sim_net_link(cn->sim, src, dst);
     sim_time_ns now = sim_now(cn->sim);
     sim_time_ns start = now;
+    cn->tx_start_ns = cn->tx_end_ns = 0;
     if (lp->bandwidth_bytes_per_s > 0 && bytes > 0) {
         if (cn->tx_free == NULL) {
             cn->tx_free = calloc((size_t)cn->n * cn->n, sizeof *cn->tx_free);
-            if (cn->tx_free == NULL) {
+            cn->txq = calloc((size_t)cn->n * cn->n, sizeof *cn->txq);
+            if (cn->tx_free == NULL || cn->txq == NULL) {
+                free(cn->tx_free);
+                free(cn->txq);
+                cn->tx_free = NULL;
+                cn->txq = NULL;
                 fail_nomem(cn, "transmit queues");
                 return now;
             }
         }
         sim_time_ns *q = &cn->tx_free[(size_t)src * cn->n + dst];
         if (*q > start) start = *q;
+        cn->tx_start_ns = start;
         sim_time_ns ser = (sim_time_ns)((uint64_t)bytes * SIM_S / lp->bandwidth_bytes_per_s);
         start += ser;
         *q = start;
+        cn->tx_end_ns = start;
     }
     return start + sim_latency_sample(&lp->latency, &c->rng);
 }
@@ -560,6 +592,8 @@ static void finish_from_kernel(sim_conn_net *cn, uint32_t ri, sim_conn_outcome o
     }
 }
 
+static void txq_cut(sim_conn_net *cn, uint32_t ci);
+
 /* The client process stops using connection `ci`: back to the pool after a
  * good exchange, else closed.  The pool then serves its waiters. */
 static void conn_release(sim_conn_net *cn, uint32_t ci, bool reusable)
@@ -584,6 +618,7 @@ static void conn_release(sim_conn_net *cn, uint32_t ci, bool reusable)
             conn_free(cn, ci);
         } else {
             c->state = C_ORPHAN;
+            txq_cut(cn, ci);
         }
     }
     pool_serve(cn, pool);
@@ -609,6 +644,73 @@ static sim_node_id xfer_dst(const conn_rec *c)
     return c->dir == 0 ? c->server : c->client;
 }
 
+/* Notes that connection `ci`'s transfer, just given to the link, holds it
+ * during the window arrival_at computed.  Entries whose window has passed
+ * are dropped from the head first. */
+static void txq_push(sim_conn_net *cn, uint32_t ci, size_t link, sim_time_ns arrive_ns)
+{
+    tx_queue *q = &cn->txq[link];
+    sim_time_ns now = sim_now(cn->sim);
+    while (q->head < q->len && q->e[q->head].end_ns <= now) q->head++;
+    if (q->head == q->len) q->head = q->len = 0;
+    if (q->head > 0 && q->len == q->cap) {
+        memmove(q->e, q->e + q->head, (q->len - q->head) * sizeof *q->e);
+        q->len -= q->head;
+        q->head = 0;
+    }
+    if (!SIM_VEC_RESERVE(q->e, q->len, q->cap, 1)) {
+        fail_nomem(cn, "transmit queues");
+        return;
+    }
+    const conn_rec *c = &cn->conns[ci];
+    q->e[q->len++] = (tx_entry){ ci, c->generation, c->epoch, now, cn->tx_start_ns, cn->tx_end_ns, arrive_ns };
+}
+
+/* The client of connection `ci` closed it while the server's response was
+ * still being serialized onto a bandwidth-limited link.  The client's
+ * kernel answers the next segment with a reset; when that reaches the
+ * server, its kernel discards the unsent rest of the send buffer
+ * (RFC 793 section 3.4; Linux tcp_reset -> tcp_done), so the link is free
+ * from then on and the transfers queued behind move up.  The server learns
+ * of the reset then (a late response, as ev_rst counts it).  Without this
+ * a timed-out 49 KB snapshot over a 2 KiB/s link held every later message
+ * on it for 25 s.  Nothing happens when the reset cannot reach the server
+ * (the path is cut) or arrives after the response's last byte left. */
+static void txq_cut(sim_conn_net *cn, uint32_t ci)
+{
+    conn_rec *c = &cn->conns[ci];
+    if (cn->txq == NULL || c->xfer != X_DATA || c->dir != 1 || !path_open(cn, c)) return;
+    size_t link = (size_t)c->server * cn->n + c->client;
+    tx_queue *q = &cn->txq[link];
+    uint32_t i = q->head;
+    while (i < q->len && !(q->e[i].conn == ci && q->e[i].generation == c->generation && q->e[i].epoch == c->epoch)) i++;
+    if (i == q->len) return;   /* not on the wire: waiting for a retransmission or a window */
+    sim_time_ns rst_at = arrival_at(cn, c, c->client, c->server, 0);
+    tx_entry *cut = &q->e[i];
+    if (rst_at >= cut->end_ns) return;
+    sim_time_ns end = rst_at > cut->start_ns ? rst_at : cut->start_ns;
+    sim_time_ns old_end = cut->end_ns;
+    cut->end_ns = end;
+    kernel_at(cn, ci, rst_at, ev_rst);
+    cut->epoch = c->epoch;
+    /* Everything after it on the link was handed over before now, while
+     * it held the link, so queued right behind it: all move up by what
+     * the cut freed. */
+    for (uint32_t j = i + 1; j < q->len; j++) {
+        tx_entry *e = &q->e[j];
+        SIM_ASSERT(e->send_ns < end && e->start_ns >= old_end);
+        e->start_ns -= old_end - end;
+        e->end_ns -= old_end - end;
+        e->arrive_ns -= old_end - end;
+        conn_rec *o = &cn->conns[e->conn];
+        if (o->state != C_FREE && o->generation == e->generation && o->epoch == e->epoch) {
+            kernel_at(cn, e->conn, e->arrive_ns, ev_arrive);
+            e->epoch = o->epoch;
+        }
+    }
+    cn->tx_free[link] = q->e[q->len - 1].end_ns;   /* every transfer on the link is in its queue */
+}
+
 /* Sends (or resends) the current transfer now. */
 static void transmit(sim_conn_net *cn, uint32_t ci)
 {
@@ -621,7 +723,9 @@ static void transmit(sim_conn_net *cn, uint32_t ci)
     if (ok && c->xfer == X_SYN && lost(cn, c, dst, src)) ok = false;
     if (ok) {
         uint32_t bytes = c->xfer == X_SYN ? 0 : c->bytes_left;
-        kernel_at(cn, ci, arrival_at(cn, c, src, dst, bytes), ev_arrive);
+        sim_time_ns at = arrival_at(cn, c, src, dst, bytes);
+        kernel_at(cn, ci, at, ev_arrive);
+        if (cn->tx_end_ns != 0) txq_push(cn, ci, (size_t)src * cn->n + dst, at);
     } else {
         kernel_at(cn, ci, c->sent_at_ns + c->rto_ns, ev_retx);
     }

@@ -92,10 +92,14 @@ struct obs {
     sim_time_ns *lags;
     size_t lags_len;
     size_t lags_cap;
+    sim_time_ns *lag_at;        /* [i]: when lags[i] completed; lags_cap entries */
     sim_time_ns *node_lags;     /* acceptance to each other node's first listing */
     size_t node_lags_len;
     size_t node_lags_cap;
     sim_time_ns sample_interval_ns;
+    sim_time_ns truth_changed_ns;   /* obs_truth_changed_last */
+    void (*on_converged)(void *ctx);
+    void *on_converged_ctx;
     bool finished;
 };
 
@@ -250,6 +254,7 @@ static void update_converged(obs *o)
     }
     o->flips[o->flips_len++] = sim_now(o->sim);
     o->converged_since = now ? sim_now(o->sim) : SIM_TIME_NEVER;
+    if (now && o->on_converged != NULL) o->on_converged(o->on_converged_ctx);
 }
 
 /* --- Per (client, node) ------------------------------------------------------------ */
@@ -310,10 +315,20 @@ static void record_listing(obs *o, obs_client *cl, obs_pair *p)
     for (uint32_t m = 0; m < o->n; m++) up_count += o->up[m];
     if (!cl->lag_done && cl->reached >= up_count) {
         /* Acceptance to the last up node's first listing. */
+        size_t cap = o->lags_cap;
         if (!SIM_VEC_RESERVE(o->lags, o->lags_len, o->lags_cap, 1)) {
             obs_nomem(o, "replication lags");
             return;
         }
+        if (o->lags_cap != cap || o->lag_at == NULL) {   /* the instants grow with the lags */
+            sim_time_ns *grown = sim_realloc(o->lag_at, o->lags_cap * sizeof *grown);
+            if (grown == NULL) {
+                obs_nomem(o, "replication lag instants");
+                return;
+            }
+            o->lag_at = grown;
+        }
+        o->lag_at[o->lags_len] = cl->last_reach_ns;
         o->lags[o->lags_len++] = cl->last_reach_ns - cl->accepted_ns;
         cl->lag_done = true;
     }
@@ -462,6 +477,7 @@ static void on_node(void *ctx, sim_time_ns at_ns, uint32_t node, bool up)
 {
     (void)at_ns;
     obs *o = ctx;
+    if (o->up[node] != up) o->truth_changed_ns = sim_now(o->sim);
     o->up[node] = up;
     if (up) {
         o->up_since[node] = sim_now(o->sim);   /* a new life: its allowance starts again */
@@ -502,6 +518,7 @@ static void on_client(void *ctx, sim_time_ns at_ns, uint32_t client, bool live)
     if (cl->live == live) return;
     cl->live = live;
     cl->since_ns = at_ns;
+    o->truth_changed_ns = sim_now(o->sim);
     if (live) {
         o->live_count[key]++;
         cl->reached = 0;
@@ -640,6 +657,7 @@ void obs_destroy(obs *o)
     free(o->windows);
     free(o->samples);
     free(o->lags);
+    free(o->lag_at);
     free(o);
 }
 
@@ -702,6 +720,28 @@ sim_time_ns obs_converged_after(const obs *o, sim_time_ns at_ns)
     return SIM_TIME_NEVER;
 }
 
+sim_time_ns obs_truth_changed_last(const obs *o) { return o->truth_changed_ns; }
+
+void obs_on_converged(obs *o, void (*fn)(void *ctx), void *ctx)
+{
+    o->on_converged = fn;
+    o->on_converged_ctx = ctx;
+}
+
+obs_run_convergence obs_run_convergence_of(const obs *o, sim_time_ns last_fault_end_ns, obs_never unending)
+{
+    obs_run_convergence rc = { .anchor_ns = SIM_TIME_NEVER, .converged_ns = obs_converged_since(o),
+                               .convergence_ns = SIM_TIME_NEVER, .never = unending };
+    if (unending != OBS_NEVER_NOT) return rc;
+    rc.anchor_ns = later(last_fault_end_ns == SIM_TIME_NEVER ? 0 : last_fault_end_ns, o->truth_changed_ns);
+    if (rc.converged_ns == SIM_TIME_NEVER) {
+        rc.never = OBS_NEVER_UNCONVERGED;
+        return rc;
+    }
+    rc.convergence_ns = rc.converged_ns > rc.anchor_ns ? rc.converged_ns - rc.anchor_ns : 0;
+    return rc;
+}
+
 const obs_window *obs_windows(const obs *o, size_t *count)
 {
     *count = o->windows_len;
@@ -745,6 +785,12 @@ const sim_time_ns *obs_lags(const obs *o, size_t *count)
 {
     *count = o->lags_len;
     return o->lags;
+}
+
+const sim_time_ns *obs_lag_times(const obs *o, size_t *count)
+{
+    *count = o->lags_len;
+    return o->lag_at;
 }
 
 const sim_time_ns *obs_node_lags(const obs *o, size_t *count)

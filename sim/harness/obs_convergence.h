@@ -127,6 +127,41 @@ sim_time_ns obs_converged_since(const obs *o);
  * (SIM_TIME_NEVER: not since).  O(flips). */
 sim_time_ns obs_converged_after(const obs *o, sim_time_ns at_ns);
 
+/* Calls fn(ctx) whenever the cluster becomes converged (from the hook
+ * that made it so; fn may schedule events but must not feed the
+ * observer).  NULL removes it. */
+void obs_on_converged(obs *o, void (*fn)(void *ctx), void *ctx);
+
+/* The last instant the truth, or what may list it, changed: a client
+ * became live or dead (registration, deregistration, death), or a node
+ * came up or went down (start, crash, restart).  0 when nothing did. */
+sim_time_ns obs_truth_changed_last(const obs *o);
+
+/* Why a run's convergence is `never` (reports/SCHEMA.md, "Convergence of
+ * a run"). */
+typedef enum obs_never {
+    OBS_NEVER_NOT,               /* it is a number */
+    OBS_NEVER_FAULT,             /* a fault never ends before the run does */
+    OBS_NEVER_CHURN,             /* client churn runs until the end of the run */
+    OBS_NEVER_UNCONVERGED,       /* not converged at the end of the run */
+} obs_never;
+
+/* The convergence of a run, anchored on the last event that could change
+ * the truth: the later of `last_fault_end_ns` (the end of the last fault
+ * that ended) and obs_truth_changed_last.  The convergence is from that
+ * anchor to the start of the converged state the run ends in (0 when that
+ * began before the anchor); it is never when `unending` says a fault or
+ * churn goes on to the end of the run (OBS_NEVER_FAULT, OBS_NEVER_CHURN;
+ * the caller knows the schedule), or when the run ends unconverged. */
+typedef struct obs_run_convergence {
+    sim_time_ns anchor_ns;       /* SIM_TIME_NEVER with OBS_NEVER_FAULT or OBS_NEVER_CHURN */
+    sim_time_ns converged_ns;    /* start of the final converged state; SIM_TIME_NEVER: unconverged */
+    sim_time_ns convergence_ns;  /* SIM_TIME_NEVER: never (see `never`) */
+    obs_never never;
+} obs_run_convergence;
+
+obs_run_convergence obs_run_convergence_of(const obs *o, sim_time_ns last_fault_end_ns, obs_never unending);
+
 /* The first instant at or after `at_ns` when `node` listed exactly the live
  * instances of every key (SIM_TIME_NEVER: not since).  O(intervals). */
 sim_time_ns obs_node_agreed_after(const obs *o, uint32_t node, sim_time_ns at_ns);
@@ -136,6 +171,9 @@ const obs_sample *obs_samples(const obs *o, size_t *count);
 /* Replication lags: for each registration, acceptance to the first listing
  * on the last up node, in completion order. */
 const sim_time_ns *obs_lags(const obs *o, size_t *count);
+/* When each of obs_lags completed (the last up node's first listing), in
+ * the same order; `*count` is obs_lags' count. */
+const sim_time_ns *obs_lag_times(const obs *o, size_t *count);
 /* For each registration and each node but the accepting one, acceptance
  * to that node's first listing, in listing order. */
 const sim_time_ns *obs_node_lags(const obs *o, size_t *count);

@@ -22,6 +22,7 @@
 #include "distro_cluster.h"
 #include "obs_convergence.h"
 #include "rpt_escape.h"
+#include "rpt_report.h"
 #include "sim_alloc.h"
 #include "sim_net.h"
 #include "sim_vec.h"
@@ -33,12 +34,13 @@
 
 typedef struct run_fault_rec {
     const char *kind;
-    char description[160];
+    char description[400];
     sim_time_ns start_ns;
     sim_time_ns end_ns;
     bool phases_heal;        /* the heal at the end of chaos (not a fault of its own) */
     bool ends_others;        /* a heal or start: it ends faults, has no recovery of its own */
     int32_t scripted;        /* index in cfg->faults, -1: nemesis or phases */
+    bool not_started;        /* a wait_converged rolling step that never started */
     char nodes[32];          /* the nodes it acts on, for the per-fault table */
 } run_fault_rec;
 
@@ -65,6 +67,8 @@ typedef struct run_ctx {
     char seq[32];                  /* the current event's sequence number, as the trace prints it */
     distro_observer inner;         /* the convergence observer's hooks, fed through the trace's */
     const char *const *metadata;
+    sim_time_ns *fault_at;         /* [scripted fault]: when it starts (a waiting rolling step: NEVER until known) */
+    bool *fault_waiting;           /* [scripted fault]: a wait_converged rolling step due once the cluster converges */
 } run_ctx;
 
 static void fail_in_event(run_ctx *r, sim_status st, const sim_error *err)
@@ -99,6 +103,7 @@ static size_t fault_note(run_ctx *r, const char *kind, sim_time_ns start_ns, sim
     f->phases_heal = false;
     f->ends_others = strcmp(kind, "heal") == 0 || strcmp(kind, "start") == 0;
     f->scripted = -1;
+    f->not_started = false;
     f->nodes[0] = '\0';
     va_list ap;
     va_start(ap, fmt);
@@ -245,6 +250,47 @@ static void start_if_down(run_ctx *r, uint32_t node, sim_time_ns delay_ns)
 }
 
 static void trace_fault(run_ctx *r, uint32_t index);
+static void fault_fire(sim_engine *sim, void *ctx, uint64_t index);
+
+/* --- Rolling steps that wait for convergence -------------------------------------------
+ *
+ * With wait_converged, step k + 1 of a rolling entry starts `every` after
+ * the first instant the cluster is converged once step k has ended (its
+ * node started or resumed): rolling_step_end looks at the end of the step,
+ * and the observer's convergence hook releases a step that waits.  A step
+ * due after the fault window does not start, nor do the ones after it. */
+
+static void rolling_start(run_ctx *r, uint32_t index, sim_time_ns at_ns)
+{
+    if (at_ns >= r->chaos_end_ns) return;   /* past the fault window: not started */
+    r->fault_at[index] = at_ns;
+    if (index < r->faults_len) {            /* its record (scripted faults come first, in order) */
+        r->faults[index].start_ns = at_ns;
+        r->faults[index].end_ns = at_ns + r->cfg->faults[index].duration_ns;
+    }
+    schedule(r, at_ns, fault_fire, index);
+}
+
+static void rolling_step_end(sim_engine *sim, void *ctx, uint64_t index)
+{
+    run_ctx *r = ctx;
+    const scn_fault *f = &r->cfg->faults[index];
+    if (obs_converged(r->observer)) {
+        rolling_start(r, (uint32_t)index + 1, sim_now(sim) + f->rolling_every_ns);
+    } else {
+        r->fault_waiting[index + 1] = true;
+    }
+}
+
+static void rolling_on_converged(void *ctx)
+{
+    run_ctx *r = ctx;
+    for (uint32_t i = 0; i < r->cfg->fault_count; i++) {   /* O(faults), on each convergence: faults are few */
+        if (!r->fault_waiting[i]) continue;
+        r->fault_waiting[i] = false;
+        rolling_start(r, i, sim_now(r->sim) + r->cfg->faults[i].rolling_every_ns);
+    }
+}
 
 static void fault_fire(sim_engine *sim, void *ctx, uint64_t index)
 {
@@ -301,6 +347,11 @@ static void fault_fire(sim_engine *sim, void *ctx, uint64_t index)
     case SCN_FAULT_KINDS: break;
     }
     fail_in_event(r, st, &err);
+    if (f->rolling_wait && f->rolling_step + 1 < f->rolling_steps) {
+        /* After the node's own start or resume, which the fault scheduled
+         * first at the same instant. */
+        schedule(r, sim_now(sim) + f->duration_ns, rolling_step_end, index);
+    }
 }
 
 static bool heals(const scn_fault *heal, const scn_fault *f)
@@ -324,7 +375,7 @@ static sim_time_ns fault_end(const run_ctx *r, uint32_t i)
     case SCN_FAULT_RESTART:
     case SCN_FAULT_PAUSE:
     case SCN_FAULT_LINK:
-        return f->at_ns + f->duration_ns;
+        return r->fault_at[i] + f->duration_ns;   /* a rolling step may start later than its at_ns */
     case SCN_FAULT_PARTITION:
     case SCN_FAULT_BLOCK:
     case SCN_FAULT_ISOLATE:
@@ -849,6 +900,14 @@ static void trace_samples(const run_ctx *r)
                        .sample = &samples[i] };
         r->trace->note(r->trace->note_ctx, &n);
     }
+    /* The replication lags, each at the instant it completed. */
+    const sim_time_ns *lags = obs_lags(r->observer, &count);
+    const sim_time_ns *at = obs_lag_times(r->observer, &count);
+    for (size_t i = 0; i < count; i++) {
+        run_note n = { .kind = RUN_NOTE_LAG, .at_ns = at[i], .end_ns = at[i], .nodes = 0, .node = -1, .text = "",
+                       .value_ns = lags[i] };
+        r->trace->note(r->trace->note_ctx, &n);
+    }
 }
 
 /* --- Results ------------------------------------------------------------------------------ */
@@ -984,7 +1043,8 @@ static sim_time_ns next_fault_start(const run_ctx *r, sim_time_ns t, sim_time_ns
 static run_recovery recovery_of(const run_ctx *r, size_t i, sim_time_ns run_end)
 {
     const run_fault_rec *f = &r->faults[i];
-    run_recovery rec = { .applies = !f->ends_others && !f->phases_heal, .recovery_ns = SIM_TIME_NEVER, .ok = true };
+    run_recovery rec = { .applies = !f->ends_others && !f->phases_heal && !f->not_started,
+                         .not_started = f->not_started, .recovery_ns = SIM_TIME_NEVER, .ok = true };
     snprintf(rec.nodes, sizeof rec.nodes, "%s", f->nodes[0] != '\0' ? f->nodes : "-");
     if (!rec.applies) return rec;
     const scn_fault *sf = f->scripted >= 0 ? &r->cfg->faults[f->scripted] : NULL;
@@ -1022,6 +1082,86 @@ static size_t check_recoveries(run_result *res, size_t ne, size_t faults)
         ne = expect_add(res, ne, name, bound, observed, rec->ok);
     }
     return ne;
+}
+
+static int ns_cmp(const void *a, const void *b)
+{
+    sim_time_ns x = *(const sim_time_ns *)a, y = *(const sim_time_ns *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The percentile and count bounds of one window kind (`lost: {p99: 2s,
+ * count: 3}`, reports/SCHEMA.md): p99 is the nearest-rank 99th percentile
+ * of the lengths of the run's windows of that kind, an open window
+ * counting to the end of the run, 0 when there is none; count is how many
+ * there are. */
+static size_t check_windows(const run_ctx *r, run_result *res, size_t ne, obs_window_kind kind, const scn_bound *p99,
+                            const scn_count_bound *count)
+{
+    if (!p99->checked && !count->checked) return ne;
+    size_t total = 0, n = 0;
+    const obs_window *wins = obs_windows(r->observer, &total);
+    sim_time_ns *lengths = sim_malloc((total + 1) * sizeof *lengths);
+    if (lengths == NULL) {
+        res->out_of_memory = true;
+        return ne;
+    }
+    sim_time_ns now = sim_now(r->sim);
+    for (size_t i = 0; i < total; i++) {
+        if (wins[i].kind != kind) continue;
+        lengths[n++] = (wins[i].end_ns == SIM_TIME_NEVER ? now : wins[i].end_ns) - wins[i].start_ns;
+    }
+    const char *name = obs_window_kind_name(kind);
+    char label[64], bound[32], observed[32];
+    if (p99->checked) {
+        if (n > 1) qsort(lengths, n, sizeof *lengths, ns_cmp);
+        sim_time_ns v = n == 0 ? 0 : rpt_percentile_nearest_rank(lengths, n, 99);
+        snprintf(label, sizeof label, "%s p99", name);
+        fmt_duration(p99->max_ns, bound, sizeof bound);
+        fmt_duration(v, observed, sizeof observed);
+        ne = expect_add(res, ne, label, bound, observed, v <= p99->max_ns);
+    }
+    if (count->checked) {
+        snprintf(label, sizeof label, "%s count", name);
+        snprintf(bound, sizeof bound, "<= %llu", (unsigned long long)count->max);
+        snprintf(observed, sizeof observed, "%zu", n);
+        ne = expect_add(res, ne, label, bound, observed, (uint64_t)n <= count->max);
+    }
+    free(lengths);
+    return ne;
+}
+
+/* The run's convergence (obs_run_convergence_of, reports/SCHEMA.md): never
+ * when a fault that breaks something did not end before the run did, or
+ * when client churn runs until the end of the run (its window is the whole
+ * run: no phases), or when the run ends unconverged; else from the later
+ * of the last fault's end and the last change of the truth. */
+static void run_convergence(const run_ctx *r, run_result *res, sim_time_ns last_fault_end)
+{
+    sim_time_ns run_end = sim_now(r->sim);
+    obs_never unending = OBS_NEVER_NOT;
+    res->never_reason[0] = '\0';
+    for (size_t i = 0; i < r->faults_len; i++) {
+        const run_fault_rec *f = &r->faults[i];
+        if (f->ends_others || f->phases_heal || f->not_started || f->end_ns < run_end) continue;
+        unending = OBS_NEVER_FAULT;
+        snprintf(res->never_reason, sizeof res->never_reason, "fault %zu (%s, node %s) never ends", i, f->kind,
+                 f->nodes[0] != '\0' ? f->nodes : "-");
+        break;
+    }
+    const scn_churn *ch = &r->cfg->workload.churn;
+    bool churn = ch->register_per_min_milli > 0 || ch->deregister_per_min_milli > 0 || ch->crash_per_min_milli > 0;
+    if (unending == OBS_NEVER_NOT && churn && r->chaos_end_ns >= r->cfg->duration_ns) {
+        unending = OBS_NEVER_CHURN;
+        snprintf(res->never_reason, sizeof res->never_reason, "client churn runs until the end of the run");
+    }
+    res->convergence = obs_run_convergence_of(r->observer, last_fault_end, unending);
+    if (res->convergence.never == OBS_NEVER_UNCONVERGED) {
+        char at[32];
+        fmt_duration(res->convergence.anchor_ns, at, sizeof at);
+        snprintf(res->never_reason, sizeof res->never_reason,
+                 "not converged at the end of the run (last change of the truth or fault end at %s)", at);
+    }
 }
 
 /* `error`: why the run stopped early (a limit, out of memory), or NULL.
@@ -1108,15 +1248,27 @@ static void fill_result(run_ctx *r, const run_options *opt, run_result *res, sim
         return;
     }
     /* Expectations. */
-    FILL_ALLOC(res->expects, 8 + (size_t)cfg->expect.counter_count + r->faults_len);
+    FILL_ALLOC(res->expects, 12 + (size_t)cfg->expect.counter_count + r->faults_len);
     size_t ne = 0;
     sim_time_ns converged = obs_converged(r->observer) ? obs_converged_since(r->observer) : SIM_TIME_NEVER;
-    sim_time_ns after = converged == SIM_TIME_NEVER ? SIM_TIME_NEVER
-                        : (converged > last_fault_end ? converged - last_fault_end : 0);
-    check_bound(res, &ne, "converge_within", &cfg->expect.converge_within, after);
+    run_convergence(r, res, last_fault_end);
+    if (cfg->expect.converge_within.checked) {
+        char bound[32], observed[sizeof res->never_reason + 16];
+        fmt_duration(cfg->expect.converge_within.max_ns, bound, sizeof bound);
+        if (res->convergence.convergence_ns == SIM_TIME_NEVER) {
+            snprintf(observed, sizeof observed, "never (%s)", res->never_reason);
+        } else {
+            fmt_duration(res->convergence.convergence_ns, observed, sizeof observed);
+        }
+        ne = expect_add(res, ne, "converge_within", bound, observed,
+                        res->convergence.convergence_ns != SIM_TIME_NEVER &&
+                            res->convergence.convergence_ns <= cfg->expect.converge_within.max_ns);
+    }
     ne = check_recoveries(res, ne, r->faults_len);
     check_bound(res, &ne, "lost_max", &cfg->expect.lost_max, obs_window_max(r->observer, OBS_WINDOW_LOST));
+    ne = check_windows(r, res, ne, OBS_WINDOW_LOST, &cfg->expect.lost_p99, &cfg->expect.lost_count);
     check_bound(res, &ne, "zombie_max", &cfg->expect.zombie_max, obs_window_max(r->observer, OBS_WINDOW_ZOMBIE));
+    ne = check_windows(r, res, ne, OBS_WINDOW_ZOMBIE, &cfg->expect.zombie_p99, &cfg->expect.zombie_count);
     sim_time_ns own = obs_window_max(r->observer, OBS_WINDOW_OWNERSHIP_NONE);
     sim_time_ns multi = obs_window_max(r->observer, OBS_WINDOW_OWNERSHIP_MULTI);
     check_bound(res, &ne, "ownership_disagreement_max", &cfg->expect.ownership_disagreement_max,
@@ -1160,6 +1312,27 @@ static void fill_result(run_ctx *r, const run_options *opt, run_result *res, sim
     row->trace_hash = sim_trace_hash(r->sim);
     row->converged_ns = converged;
     row->last_fault_end_ns = last_fault_end;
+    row->converge_anchor_ns = res->convergence.anchor_ns;
+    row->convergence_ns = res->convergence.convergence_ns;
+    row->convergence_never = res->never_reason[0] != '\0' ? res->never_reason : NULL;
+}
+
+/* Marks the wait_converged rolling steps that never started (the cluster
+ * did not converge after the step before, or they fell due after the fault
+ * window): they start and end with the run and have no recovery. */
+static void rolling_not_started(run_ctx *r)
+{
+    sim_time_ns run_end = sim_now(r->sim);
+    for (uint32_t i = 0; i < r->cfg->fault_count && i < r->faults_len; i++) {
+        if (r->fault_at[i] != SIM_TIME_NEVER) continue;
+        run_fault_rec *f = &r->faults[i];
+        f->not_started = true;
+        f->start_ns = f->end_ns = run_end;
+        size_t len = strlen(f->description);
+        snprintf(f->description + len, sizeof f->description - len, ", not started: %s",
+                 r->fault_waiting[i] ? "the cluster did not converge after the step before"
+                                      : "a step before it did not end in time, or it fell due after the fault window");
+    }
 }
 
 static char *config_yaml(const scn_config *cfg)
@@ -1216,9 +1389,11 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
     for (uint32_t i = 0; i < r.nodes; i++) addresses[i] = cfg->cluster.addresses[i];
     r.faulty = sim_calloc(r.nodes, sizeof *r.faulty);
     r.saved_links = sim_calloc(2 * (size_t)cfg->fault_count + 2, sizeof *r.saved_links);
+    r.fault_at = sim_calloc((size_t)cfg->fault_count + 1, sizeof *r.fault_at);
+    r.fault_waiting = sim_calloc((size_t)cfg->fault_count + 1, sizeof *r.fault_waiting);
     const char **metadata = sim_calloc(2 * (size_t)cfg->workload.metadata_count + 1, sizeof *metadata);
     sim_status st = SIM_OK;
-    if (r.faulty == NULL || r.saved_links == NULL || metadata == NULL) {
+    if (r.faulty == NULL || r.saved_links == NULL || r.fault_at == NULL || r.fault_waiting == NULL || metadata == NULL) {
         st = sim_error_set(err, SIM_ERR_NOMEM, "run_scenario", "out of memory setting up the run");
     }
     for (uint32_t i = 0; st == SIM_OK && i < cfg->workload.metadata_count; i++) {
@@ -1241,6 +1416,7 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
             st = sim_error_set(err, SIM_ERR_NOMEM, "run_scenario", "out of memory creating the observer");
         } else {
             obs_set_allowances(r.observer, scn_lag_allowance(cfg), scn_zombie_allowance(cfg));
+            obs_on_converged(r.observer, rolling_on_converged, &r);
         }
     }
     if (st == SIM_OK) {
@@ -1253,23 +1429,31 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
     }
     if (st == SIM_OK) st = start_workload(&r, err);
     sim_time_ns last_fault_end = 0;
+    for (uint32_t i = 0; st == SIM_OK && i < cfg->fault_count; i++) r.fault_at[i] = cfg->faults[i].at_ns;
     for (uint32_t i = 0; st == SIM_OK && i < cfg->fault_count; i++) {
         const scn_fault *f = &cfg->faults[i];
+        /* A rolling step that waits for convergence starts when the run
+         * says (rolling_start); until then its record holds the earliest. */
+        bool waits = f->rolling_wait && f->rolling_step > 0;
         sim_time_ns end = fault_end(&r, i);
-        if (end > last_fault_end) last_fault_end = end;
-        char desc[96];
+        if (end > last_fault_end && !waits) last_fault_end = end;
+        /* What it does to which node, as the trace says it: "fault 3:
+         * restart node 1, down 10.000 s (rolling step 2 of 5)". */
+        char what[320], desc[400];
+        fault_what(&r, f, what, sizeof what);
         if (f->rolling_steps > 0) {
-            snprintf(desc, sizeof desc, "fault %u: %s (rolling step %u of %u)", i, scn_fault_kind_name(f->kind),
+            snprintf(desc, sizeof desc, "fault %u: %s (rolling step %u of %u)", i, what,
                      (unsigned)f->rolling_step + 1u, (unsigned)f->rolling_steps);
         } else {
-            snprintf(desc, sizeof desc, "fault %u: %s", i, scn_fault_kind_name(f->kind));
+            snprintf(desc, sizeof desc, "fault %u: %s", i, what);
         }
         size_t noted = fault_note(&r, scn_fault_kind_name(f->kind), f->at_ns, end, "%s", desc);
         if (noted != SIZE_MAX) {
             r.faults[noted].scripted = (int32_t)i;
             fault_nodes(f, r.nodes, r.faults[noted].nodes, sizeof r.faults[noted].nodes);
         }
-        schedule(&r, f->at_ns, fault_fire, i);
+        if (waits) r.fault_at[i] = SIM_TIME_NEVER;
+        else schedule(&r, f->at_ns, fault_fire, i);
     }
     if (st == SIM_OK && cfg->nemesis.enabled) {
         schedule(&r, cfg->nemesis.interval.min_ns, nemesis_fire, 0);
@@ -1278,7 +1462,10 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
         schedule(&r, r.chaos_end_ns, heal_everything, 0);
         size_t heal = fault_note(&r, "heal", r.chaos_end_ns, r.chaos_end_ns,
                                  "phases: heal everything, quiet for %.0f s", (double)cfg->phases.quiet_ns / 1e9);
-        if (heal != SIZE_MAX) r.faults[heal].phases_heal = true;   /* SIZE_MAX: out of memory, r.status says */
+        if (heal != SIZE_MAX) {                                   /* SIZE_MAX: out of memory, r.status says */
+            r.faults[heal].phases_heal = true;
+            snprintf(r.faults[heal].nodes, sizeof r.faults[heal].nodes, "all");
+        }
     }
     /* A run that stops early (the engine failed, a limit was reached, or
      * one of the harness's own events failed) is an ERROR result, not an
@@ -1306,8 +1493,9 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
         /* Nemesis faults end when they end; the phases' heal at the end of
          * chaos only counts when something was still broken then, which
          * fault_end already reports as the end of chaos. */
+        rolling_not_started(&r);
         for (size_t i = 0; i < r.faults_len; i++) {
-            if (r.faults[i].phases_heal) continue;
+            if (r.faults[i].phases_heal || r.faults[i].not_started) continue;
             if (r.faults[i].end_ns > last_fault_end) last_fault_end = r.faults[i].end_ns;
         }
         obs_finish(r.observer);
@@ -1326,6 +1514,8 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
     sim_engine_destroy(r.sim);
     free(r.faulty);
     free(r.saved_links);
+    free(r.fault_at);
+    free(r.fault_waiting);
     free(r.faults);
     free(metadata);
     if (st != SIM_OK) run_result_deinit(res);

@@ -31,6 +31,7 @@ typedef enum run_note_kind {
     RUN_NOTE_HARNESS,    /* another harness event: churn, a link restored, a nemesis fault's end */
     RUN_NOTE_MODEL,      /* a model happening on `node` ("member node=0 peer=2 UP->DOWN") */
     RUN_NOTE_SAMPLE,     /* a sample of `node` */
+    RUN_NOTE_LAG,        /* a registration reached the last up node at at_ns; `value_ns` its replication lag */
 } run_note_kind;
 
 typedef struct run_note {
@@ -41,6 +42,7 @@ typedef struct run_note {
     int32_t node;                   /* MODEL, SAMPLE: the node; else -1 */
     const char *text;               /* what the text trace prints after the sequence number */
     const obs_sample *sample;       /* SAMPLE; else NULL */
+    sim_time_ns value_ns;           /* LAG; else 0 */
 } run_note;
 
 typedef void run_note_fn(void *ctx, const run_note *note);
@@ -75,7 +77,8 @@ typedef struct run_options {
  * ended before the run did; otherwise never.  Heals and starts, which
  * end other faults, and the heal at the end of chaos have none. */
 typedef struct run_recovery {
-    bool applies;                   /* false: a heal or start */
+    bool applies;                   /* false: a heal or start, or a step that never started */
+    bool not_started;               /* a wait_converged rolling step that never started */
     char nodes[32];                 /* "1", "0->2", "0,1|2", "all" */
     sim_time_ns recovery_ns;        /* SIM_TIME_NEVER: never */
     scn_bound bound;                /* the fault's recover_within, else expect.recover_within */
@@ -99,6 +102,8 @@ typedef struct run_result {
     rpt_msgstat *msgstats;
     rpt_fault *faults;
     run_recovery *recoveries;       /* one per row.faults entry, same order */
+    obs_run_convergence convergence;/* the run's (obs_run_convergence_of); row.convergence_* hold it too */
+    char never_reason[192];         /* why it is never ("" when it is a number) */
     rpt_expect *expects;
     rpt_param *params;
     char **strings;                 /* every other string the rows point at */

@@ -24,6 +24,12 @@
     { #name, SCN_DISTRO_DURATION, offsetof(distro_config, name##_ns), (min), 0 }
 #define BOOLF(name) { #name, SCN_DISTRO_BOOL, offsetof(distro_config, name), 0, 0 }
 #define U32F(name, min, max) { #name, SCN_DISTRO_U32, offsetof(distro_config, name), (min), (max) }
+/* Keys of the nested `http:` map are named "http.<key>" here, the way
+ * `--set cluster.distro.http.<key>` and error messages spell them; the
+ * struct member is http_<key>. */
+#define HDUR(name, min) \
+    { "http." #name, SCN_DISTRO_DURATION, offsetof(distro_config, http_##name##_ns), (min), 0 }
+#define HU32F(name, min, max) { "http." #name, SCN_DISTRO_U32, offsetof(distro_config, http_##name), (min), (max) }
 
 /* Header order.  Periods, timeouts and retry delays must be positive: a zero
  * period would fire forever at one instant.  Initial delays and the two
@@ -34,16 +40,17 @@ static const scn_distro_field scn_distro_table[] = {
     DUR(sync_batch_delay, 0),
     U32F(batch_sync_key_count, 1, SCN_BATCH_SYNC_KEY_COUNT_MAX),
     DUR(sync_retry_delay, 1),
-    DUR(http_connect_timeout, 1),
-    DUR(http_read_timeout, 1),
-    DUR(http_sync_connect_timeout, 0),   /* 0: none (the kernel's SYN limit) */
-    DUR(http_sync_read_timeout, 0),      /* 0: none */
-    DUR(http_sync_lease_timeout, 0),     /* 0: none */
-    DUR(http_sync_ttl, 0),               /* 0: connections live forever */
-    U32F(http_sync_max_per_route, 0, 65535),   /* 0: cpu_cores */
-    U32F(http_sync_max_total, 0, 65535),       /* 0: 2 x cpu_cores */
-    U32F(http_async_max_per_route, 1, 65535),
-    U32F(http_async_max_total, 1, 65535),
+    /* cluster.distro.http.*: the peer HTTP clients of model/distro_http.c. */
+    HDUR(connect_timeout, 1),
+    HDUR(read_timeout, 1),
+    HDUR(sync_connect_timeout, 0),   /* 0: none (the kernel's SYN limit) */
+    HDUR(sync_read_timeout, 0),      /* 0: none */
+    HDUR(sync_lease_timeout, 0),     /* 0: none */
+    HDUR(sync_ttl, 0),               /* 0: connections live forever */
+    HU32F(sync_max_per_route, 0, 65535),   /* 0: cpu_cores */
+    HU32F(sync_max_total, 0, 65535),       /* 0: 2 x cpu_cores */
+    HU32F(async_max_per_route, 1, 65535),
+    HU32F(async_max_total, 1, 65535),
     DUR(load_retry_delay, 1),
     DUR(load_poll, 1),
     BOOLF(data_warmup),
@@ -56,7 +63,8 @@ static const scn_distro_field scn_distro_table[] = {
     BOOLF(health_check_enabled),
     DUR(health_sync_initial, 0),
     DUR(health_sync_interval, 1),
-    DUR(client_beat_interval, 1),
+    /* client_beat_interval is not a key: it is workload.beat_interval
+     * (scn_config.h, "One beat interval"). */
     DUR(member_report_initial, 0),
     DUR(member_report_interval, 1),
     U32F(member_fail_access_cnt, 0, SCN_MEMBER_FAIL_ACCESS_CNT_MAX),
@@ -77,6 +85,8 @@ static const scn_distro_field scn_distro_table[] = {
 #undef DUR
 #undef BOOLF
 #undef U32F
+#undef HDUR
+#undef HU32F
 
 const scn_distro_field *scn_distro_fields(size_t *count)
 {
@@ -325,7 +335,8 @@ static bool fault_equal(const scn_fault *a, const scn_fault *b)
         a->members_on != b->members_on || a->members_add != b->members_add ||
         a->members_remove != b->members_remove || a->recover_within_set != b->recover_within_set ||
         !bound_equal(&a->recover_within, &b->recover_within) || a->rolling_step != b->rolling_step ||
-        a->rolling_steps != b->rolling_steps || a->rolling_every_ns != b->rolling_every_ns) {
+        a->rolling_steps != b->rolling_steps || a->rolling_every_ns != b->rolling_every_ns ||
+        a->rolling_wait != b->rolling_wait) {
         return false;
     }
     if (!link_params_equal(&a->link, &b->link)) return false;
@@ -420,6 +431,9 @@ bool scn_config_equal(const scn_config *a, const scn_config *b)
     if (!bound_equal(&ea->converge_within, &eb->converge_within) ||
         !bound_equal(&ea->recover_within, &eb->recover_within) ||
         !bound_equal(&ea->lost_max, &eb->lost_max) || !bound_equal(&ea->zombie_max, &eb->zombie_max) ||
+        !bound_equal(&ea->lost_p99, &eb->lost_p99) || !bound_equal(&ea->zombie_p99, &eb->zombie_p99) ||
+        ea->lost_count.checked != eb->lost_count.checked || ea->lost_count.max != eb->lost_count.max ||
+        ea->zombie_count.checked != eb->zombie_count.checked || ea->zombie_count.max != eb->zombie_count.max ||
         !bound_equal(&ea->ownership_disagreement_max, &eb->ownership_disagreement_max) ||
         ea->lag_allowance_ns != eb->lag_allowance_ns || ea->zombie_allowance_ns != eb->zombie_allowance_ns ||
         ea->counter_count != eb->counter_count) {
@@ -584,6 +598,7 @@ static bool rolling_step_ok(const scn_fault *first, const scn_fault *f, uint32_t
     return f->rolling_step == k && f->rolling_steps == first->rolling_steps &&
            f->rolling_every_ns == first->rolling_every_ns && f->kind == first->kind &&
            f->duration_ns == first->duration_ns && f->recover_within_set == first->recover_within_set &&
+           f->rolling_wait == first->rolling_wait &&
            bound_equal(&f->recover_within, &first->recover_within) &&
            f->at_ns == first->at_ns + (sim_time_ns)k * first->rolling_every_ns;
 }
@@ -735,6 +750,10 @@ static sim_status validate_rest(const scn_config *c, const char *where, sim_erro
                        SCN_INSTANCES_PER_SERVICE_MAX);
     }
     if (w->beat_interval_ns == 0) return INVALID("workload.beat_interval: expected a positive duration");
+    if (c->cluster.distro.client_beat_interval_ns != w->beat_interval_ns) {
+        return INVALID("workload.beat_interval: the servers' clientBeatInterval (cluster.distro."
+                       "client_beat_interval_ns) must equal it: there is one beat interval");
+    }
     if (w->start_at_ns >= c->duration_ns) {
         scn_format_duration(w->start_at_ns, at, sizeof at);
         scn_format_duration(c->duration_ns, end, sizeof end);
@@ -1064,7 +1083,7 @@ static void print_rolling(FILE *out, const scn_fault *steps)
     print_duration(out, f->rolling_every_ns);
     fputs(", down: ", out);
     print_duration(out, f->duration_ns);
-    fputs(", wait_converged: false}", out);
+    fputs(f->rolling_wait ? ", wait_converged: true}" : ", wait_converged: false}", out);
     print_fault_tail(out, f);
 }
 
@@ -1080,15 +1099,29 @@ static void print_cluster(FILE *out, const scn_cluster *cl)
     fputs("\n  distro:\n", out);
     size_t count = 0;
     const scn_distro_field *fields = scn_distro_fields(&count);
-    for (size_t i = 0; i < count; i++) {
-        const char *p = (const char *)&cl->distro + fields[i].offset;
-        fprintf(out, "    %s: ", fields[i].key);
-        switch (fields[i].type) {
-        case SCN_DISTRO_DURATION: print_duration(out, *(const sim_time_ns *)p); break;
-        case SCN_DISTRO_BOOL: fputs(*(const bool *)p ? "true" : "false", out); break;
-        case SCN_DISTRO_U32: fprintf(out, "%u", (unsigned)*(const uint32_t *)p); break;
+    /* Plain keys first, then the nested maps ("http.x" prints as x under
+     * http:); the table lists each map's keys together. */
+    const char *section = NULL;   /* the map being printed: the first section_len bytes */
+    size_t section_len = 0;
+    for (int nested = 0; nested < 2; nested++) {
+        for (size_t i = 0; i < count; i++) {
+            const char *dot = strchr(fields[i].key, '.');
+            if ((dot != NULL) != (nested == 1)) continue;
+            const char *p = (const char *)&cl->distro + fields[i].offset;
+            size_t len = dot != NULL ? (size_t)(dot - fields[i].key) : 0;
+            if (dot != NULL && (section == NULL || section_len != len || strncmp(section, fields[i].key, len) != 0)) {
+                section = fields[i].key;
+                section_len = len;
+                fprintf(out, "    %.*s:\n", (int)len, fields[i].key);
+            }
+            fprintf(out, dot != NULL ? "      %s: " : "    %s: ", dot != NULL ? dot + 1 : fields[i].key);
+            switch (fields[i].type) {
+            case SCN_DISTRO_DURATION: print_duration(out, *(const sim_time_ns *)p); break;
+            case SCN_DISTRO_BOOL: fputs(*(const bool *)p ? "true" : "false", out); break;
+            case SCN_DISTRO_U32: fprintf(out, "%u", (unsigned)*(const uint32_t *)p); break;
+            }
+            fputc('\n', out);
         }
-        fputc('\n', out);
     }
 }
 
@@ -1197,6 +1230,19 @@ static void print_bound(FILE *out, const char *key, const scn_bound *b)
     fputc('\n', out);
 }
 
+/* `  lost: {p99: 2s, count: 3}`, the percentile and count bounds of a
+ * window kind (its max is printed as lost_max). */
+static void print_window_bounds(FILE *out, const char *key, const scn_bound *p99, const scn_count_bound *count)
+{
+    fprintf(out, "  %s: {p99: ", key);
+    if (p99->checked) print_duration(out, p99->max_ns);
+    else fputs("unchecked", out);
+    fputs(", count: ", out);
+    if (count->checked) fprintf(out, "%" PRIu64, count->max);
+    else fputs("unchecked", out);
+    fputs("}\n", out);
+}
+
 static const scn_counter_info counters[] = {
     { "sync_batches_sent", "change-sync batches sent (PUT /distro/datum attempts)" },
     { "sync_batches_failed", "change-sync batches that failed (error or timeout)" },
@@ -1275,7 +1321,9 @@ static void print_expect(FILE *out, const scn_config *c)
     print_bound(out, "converge_within", &e->converge_within);
     print_bound(out, "recover_within", &e->recover_within);
     print_bound(out, "lost_max", &e->lost_max);
+    print_window_bounds(out, "lost", &e->lost_p99, &e->lost_count);
     print_bound(out, "zombie_max", &e->zombie_max);
+    print_window_bounds(out, "zombie", &e->zombie_p99, &e->zombie_count);
     print_bound(out, "ownership_disagreement_max", &e->ownership_disagreement_max);
     /* A derived allowance is shown as a comment, so the printed scenario
      * still derives it (and loads back equal). */

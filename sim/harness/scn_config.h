@@ -277,6 +277,10 @@ typedef struct scn_fault {
     uint32_t rolling_step;
     uint32_t rolling_steps;
     sim_time_ns rolling_every_ns;
+    /* wait_converged: step k > 0 starts `every` after the cluster first
+     * converged after step k - 1 ended (the runner schedules it), so its
+     * at_ns is only the earliest it can start. */
+    bool rolling_wait;
 } scn_fault;
 
 typedef struct scn_range_ns {
@@ -329,11 +333,21 @@ typedef struct scn_counter_bound {
  * (scn_lag_allowance, scn_zombie_allowance). */
 #define SCN_ALLOWANCE_DERIVED SIM_TIME_NEVER
 
+/* A bound on a count (`lost: {count: 3}`): at most max, or unchecked. */
+typedef struct scn_count_bound {
+    bool checked;
+    uint64_t max;                       /* 0 when not checked */
+} scn_count_bound;
+
 typedef struct scn_expect {
-    scn_bound converge_within;          /* after the last fault ends; default 60 s */
+    scn_bound converge_within;          /* the run's convergence (SCHEMA.md); default 60 s */
     scn_bound recover_within;           /* every fault's recovery (run_scenario.h); default unchecked */
-    scn_bound lost_max;                 /* longest lost window; default 0 s */
-    scn_bound zombie_max;               /* longest zombie window; default 0 s */
+    scn_bound lost_max;                 /* longest lost window; default 0 s (also `lost: {max}`) */
+    scn_bound lost_p99;                 /* p99 of the run's lost window lengths (nearest rank); unchecked */
+    scn_count_bound lost_count;         /* lost windows in the run; default unchecked */
+    scn_bound zombie_max;               /* longest zombie window; default 0 s (also `zombie: {max}`) */
+    scn_bound zombie_p99;               /* as lost_p99, for zombie windows */
+    scn_count_bound zombie_count;
     scn_bound ownership_disagreement_max; /* default unchecked: views differ while nodes boot */
     sim_time_ns lag_allowance_ns;       /* default SCN_ALLOWANCE_DERIVED */
     sim_time_ns zombie_allowance_ns;    /* default SCN_ALLOWANCE_DERIVED */
@@ -378,9 +392,10 @@ typedef struct scn_config {
  *     missing at the owner and registers it again; the first beat may still
  *     find it where it landed, the second will.  The first beat goes
  *     workload.beat_interval after the registration, the second the
- *     server's client_beat_interval after the first (the client adopts the
- *     reply's clientBeatInterval; a preserved.heart.beat.interval in the
- *     workload metadata is not read here);
+ *     server's clientBeatInterval after the first (the client adopts the
+ *     reply's), which is workload.beat_interval too: one beat interval (a
+ *     preserved.heart.beat.interval in the workload metadata is not read
+ *     here);
  *   SCN_ALLOWANCE_SLACK_NS (1 s) for the client's request, DistroFilter's
  *     proxying and the network.
  * 13.1 s by default. */

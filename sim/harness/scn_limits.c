@@ -34,8 +34,8 @@ typedef struct timer_field {
 static const timer_field distro_timers[] = {
     TIMER(task_tick),           TIMER(sync_retry_delay),     TIMER(load_retry_delay),
     TIMER(load_poll),           TIMER(server_status_interval), TIMER(verify_interval),
-    TIMER(beat_check_interval), TIMER(health_sync_interval), TIMER(client_beat_interval),
-    TIMER(member_report_interval),
+    TIMER(beat_check_interval), TIMER(health_sync_interval), TIMER(member_report_interval),
+    /* client_beat_interval is workload.beat_interval, checked below. */
 };
 #undef TIMER
 

@@ -879,6 +879,29 @@ static sim_status conv_bound(ctx *c, uint32_t n, scn_bound *out)
     return SIM_OK;
 }
 
+static sim_status conv_uint(ctx *c, uint32_t n, uint64_t min, uint64_t max, uint64_t *out);
+
+/* `count: 3` (at most 3) or `count: unchecked`. */
+static sim_status conv_count_bound(ctx *c, uint32_t n, scn_count_bound *out)
+{
+    if (node_at(c, n)->kind == YN_SCALAR && scalar_is(c, n, "unchecked")) {
+        *out = (scn_count_bound){ .checked = false, .max = 0 };
+        return SIM_OK;
+    }
+    char got_buf[256];
+    const char *s = NULL;
+    size_t len = 0;
+    sim_status st = scalar_or_fail(c, n, "a count such as 3, or unchecked", &s, &len);
+    if (st != SIM_OK) return st;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') return fail(c, n, "expected a count such as 3, or unchecked, got %s", GOT(n));
+    }
+    uint64_t v = 0;
+    st = conv_uint(c, n, 0, UINT64_MAX, &v);
+    if (st == SIM_OK) *out = (scn_count_bound){ .checked = true, .max = v };
+    return st;
+}
+
 static sim_status conv_uint(ctx *c, uint32_t n, uint64_t min, uint64_t max, uint64_t *out)
 {
     char expected[96], got_buf[256];
@@ -1284,6 +1307,7 @@ typedef enum ftype {
     F_DURATION,      /* sim_time_ns >= min */
     F_SDURATION,     /* int64_t ns, may be negative */
     F_BOUND,         /* scn_bound: a duration or none */
+    F_COUNT_BOUND,   /* scn_count_bound: a count or unchecked */
     F_RATIO,         /* uint32_t ppm */
     F_BANDWIDTH,     /* uint64_t bytes per second */
     F_BOOL,          /* bool */
@@ -1458,7 +1482,20 @@ static const field expect_fields[] = {
     FLD("ownership_disagreement_max", F_BOUND, CFG(expect.ownership_disagreement_max), 0, 0),
     FLD("lag_allowance", F_DURATION, CFG(expect.lag_allowance_ns), 0, 0),
     FLD("zombie_allowance", F_DURATION, CFG(expect.zombie_allowance_ns), 0, 0),
-    NEST("counters"),
+    NEST("counters"), NEST("lost"), NEST("zombie"),
+};
+enum { EXPECT_LOST_MAX = 2, EXPECT_ZOMBIE_MAX = 3 };
+/* `lost: {max: 0s, p99: 2s, count: 3}` and the same for zombie: bounds on
+ * the run's windows of that kind (reports/SCHEMA.md).  `max` is lost_max. */
+static const field lost_fields[] = {
+    FLD("max", F_BOUND, CFG(expect.lost_max), 0, 0),
+    FLD("p99", F_BOUND, CFG(expect.lost_p99), 0, 0),
+    FLD("count", F_COUNT_BOUND, CFG(expect.lost_count), 0, 0),
+};
+static const field zombie_fields[] = {
+    FLD("max", F_BOUND, CFG(expect.zombie_max), 0, 0),
+    FLD("p99", F_BOUND, CFG(expect.zombie_p99), 0, 0),
+    FLD("count", F_COUNT_BOUND, CFG(expect.zombie_count), 0, 0),
 };
 static const field counter_fields[] = {
     REQ("name", F_COUNTER_NAME, offsetof(scn_counter_bound, name), 0, 0),
@@ -1533,6 +1570,7 @@ static sim_status conv_field(ctx *c, uint32_t n, const field *f, void *base)
     case F_DURATION: return conv_duration(c, n, (sim_time_ns)f->min, (sim_time_ns *)(void *)p);
     case F_SDURATION: return conv_sduration(c, n, (int64_t *)(void *)p);
     case F_BOUND: return conv_bound(c, n, (scn_bound *)(void *)p);
+    case F_COUNT_BOUND: return conv_count_bound(c, n, (scn_count_bound *)(void *)p);
     case F_RATIO: return conv_ratio(c, n, (uint32_t *)(void *)p);
     case F_BANDWIDTH: return conv_bandwidth(c, n, (uint64_t *)(void *)p);
     case F_BOOL: return conv_bool(c, n, (bool *)(void *)p);
@@ -1617,18 +1655,75 @@ static sim_status parse_addresses(ctx *c, uint32_t seq)
     return SIM_OK;
 }
 
+/* One beat interval.  Nacos 1.4.2 has two: the client's own period (the
+ * instance's preserved.heart.beat.interval, 5 s; BeatReactor.java) and the
+ * server's clientBeatInterval switch (5 s; SwitchDomain.java), which every
+ * beat reply carries and the client adopts from its second beat on
+ * (BeatReactor.java:165-176).  A scenario sets workload.beat_interval and
+ * the servers answer the same value, so the two cannot silently differ;
+ * cluster.distro.client_beat_interval is refused with this pointer. */
+#define ONE_BEAT_INTERVAL                                                                         \
+    "not a key: set workload.beat_interval, the one beat interval (the clients beat at it and the " \
+    "servers answer it as clientBeatInterval)"
+
+static void derive_beat_interval(scn_config *cfg)
+{
+    cfg->cluster.distro.client_beat_interval_ns = cfg->workload.beat_interval_ns;
+}
+
+/* cluster.distro: plain keys, and nested maps whose keys the table names
+ * "map.key" (http: {sync_ttl: 1s} sets "http.sync_ttl"). */
 static sim_status parse_distro(ctx *c, uint32_t m)
 {
     size_t count = 0;
     const scn_distro_field *fields = scn_distro_fields(&count);
+    const char *plain[64], *http[32];
+    size_t plain_count = 0, http_count = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (strncmp(fields[i].key, "http.", 5) == 0) {
+            SIM_ASSERT(http_count < ARRAY_LEN(http));
+            http[http_count++] = fields[i].key + 5;
+        } else {
+            SIM_ASSERT(plain_count + 1 < ARRAY_LEN(plain));
+            SIM_ASSERT(strchr(fields[i].key, '.') == NULL);   /* http is the one nested map */
+            plain[plain_count++] = fields[i].key;
+        }
+    }
+    plain[plain_count++] = "http";
     sim_status st = expect_kind(c, m, YN_MAPPING, "a mapping of Distro settings such as {verify_interval: 5s}");
-    if (st == SIM_OK) st = check_keys_any(c, m, fields, sizeof *fields, count, false);
+    for (uint32_t k = st == SIM_OK ? node_at(c, m)->first : NONE; k != NONE; k = node_at(c, node_at(c, k)->next)->next) {
+        size_t klen = 0;
+        const char *ktext = node_at(c, k)->kind == YN_SCALAR ? text_of(c, k, &klen) : NULL;
+        if (ktext == NULL || klen <= 5 || strncmp(ktext, "http_", 5) != 0) continue;
+        char key[200];
+        escape_text(ktext, klen, key, sizeof key);
+        return fail_raw(c, k, "unknown key \"%s\" in %s (the HTTP client settings are a map: http: {%s: ...})", key,
+                        c->path, key + 5);
+    }
+    uint32_t beat = st == SIM_OK ? map_get(c, m, "client_beat_interval") : NONE;
+    if (beat != NONE) {
+        size_t at = path_push(c, "client_beat_interval");
+        st = fail(c, beat, "%s", ONE_BEAT_INTERVAL);
+        path_pop(c, at);
+    }
+    if (st == SIM_OK) st = check_keys_any(c, m, plain, sizeof plain[0], plain_count, false);
+    uint32_t hm = st == SIM_OK ? map_get(c, m, "http") : NONE;
+    if (hm != NONE) {
+        size_t saved = path_push(c, "http");
+        st = expect_kind(c, hm, YN_MAPPING, "a mapping of HTTP client settings such as {sync_read_timeout: 10s}");
+        if (st == SIM_OK) st = check_keys_any(c, hm, http, sizeof http[0], http_count, false);
+        path_pop(c, saved);
+    }
     for (size_t i = 0; st == SIM_OK && i < count; i++) {
-        uint32_t v = map_get(c, m, fields[i].key);
+        bool nested = strncmp(fields[i].key, "http.", 5) == 0;
+        if (nested && hm == NONE) continue;
+        const char *key = nested ? fields[i].key + 5 : fields[i].key;
+        uint32_t v = map_get(c, nested ? hm : m, key);
         if (v == NONE) continue;
         char *p = (char *)&c->cfg->cluster.distro + fields[i].offset;
         uint64_t u = 0;
-        size_t saved = path_push(c, fields[i].key);
+        size_t outer = nested ? path_push(c, "http") : 0;
+        size_t saved = path_push(c, key);
         switch (fields[i].type) {
         case SCN_DISTRO_DURATION: st = conv_duration(c, v, fields[i].min, (sim_time_ns *)(void *)p); break;
         case SCN_DISTRO_BOOL: st = conv_bool(c, v, (bool *)(void *)p); break;
@@ -1638,6 +1733,7 @@ static sim_status parse_distro(ctx *c, uint32_t m)
             break;
         }
         path_pop(c, saved);
+        if (nested) path_pop(c, outer);
     }
     return st;
 }
@@ -1995,10 +2091,7 @@ static sim_status parse_rolling(ctx *c, uint32_t v, scn_fault *f, uint32_t *node
     n = map_get(c, v, "wait_converged");
     saved = path_push(c, "wait_converged");
     if (n != NONE) st = conv_bool(c, n, &wait);
-    if (st == SIM_OK && wait) {
-        st = fail(c, n, "true is not supported yet: the steps follow the fixed schedule, `every` "
-                        "apart; write false or leave it out");
-    }
+    f->rolling_wait = wait;
     path_pop(c, saved);
     if (st != SIM_OK) return st;
     n = map_get(c, v, "nodes");
@@ -2220,8 +2313,26 @@ static sim_status parse_expect(ctx *c, uint32_t m)
 {
     scn_expect *ex = &c->cfg->expect;
     size_t saved = path_push(c, "expect");
-    sim_status st = parse_section(c, m, expect_fields, ARRAY_LEN(expect_fields), c->cfg, NULL,
+    uint64_t given = 0;
+    sim_status st = parse_section(c, m, expect_fields, ARRAY_LEN(expect_fields), c->cfg, &given,
                                   "a mapping such as {converge_within: 30s}");
+    static const char *const kinds[2] = { "lost", "zombie" };
+    static const int max_index[2] = { EXPECT_LOST_MAX, EXPECT_ZOMBIE_MAX };
+    for (int k = 0; k < 2 && st == SIM_OK; k++) {
+        uint32_t sub = map_get(c, m, kinds[k]);
+        if (sub == NONE) continue;
+        size_t inner = path_push(c, kinds[k]);
+        uint64_t sub_given = 0;
+        st = parse_section(c, sub, k == 0 ? lost_fields : zombie_fields, 3, c->cfg, &sub_given,
+                           "a mapping such as {max: 10s, p99: 2s, count: 3}");
+        if (st == SIM_OK && (sub_given & 1u) && (given & ((uint64_t)1 << max_index[k]))) {
+            size_t at = path_push(c, "max");
+            st = fail(c, map_get(c, sub, "max"), "expect.%s_max already bounds the longest %s window; write one of them",
+                      kinds[k], kinds[k]);
+            path_pop(c, at);
+        }
+        path_pop(c, inner);
+    }
     uint32_t counters = st == SIM_OK ? map_get(c, m, "counters") : NONE;
     if (counters != NONE) {
         size_t inner = path_push(c, "counters");
@@ -2409,6 +2520,7 @@ static sim_status load_text(ctx *c, const char *text, size_t len)
     }
     st = parse_top(c);
     if (st != SIM_OK) return st;
+    derive_beat_interval(c->cfg);
     /* Most checks below were made above with a position; this is the net
      * that keeps the loader and scn_config_validate in agreement, and the
      * only place of the run limits (scn_limits.h), which need the whole
@@ -2485,6 +2597,8 @@ static const section set_sections[] = {
     { "nemesis.duration", nemesis_duration_fields, ARRAY_LEN(nemesis_duration_fields) },
     { "phases", phases_fields, ARRAY_LEN(phases_fields) },
     { "expect", expect_fields, ARRAY_LEN(expect_fields) },
+    { "expect.lost", lost_fields, ARRAY_LEN(lost_fields) },
+    { "expect.zombie", zombie_fields, ARRAY_LEN(zombie_fields) },
     { "engine", engine_fields, ARRAY_LEN(engine_fields) },
 };
 
@@ -2535,6 +2649,7 @@ static sim_status set_follow(ctx *c, const scn_config *old, const char *sec, con
         return fail(c, 0, "the scenario has phases; set phases.chaos or phases.quiet instead");
     }
     if (strncmp(sec, "nemesis", 7) == 0) cfg->nemesis.enabled = true;
+    derive_beat_interval(cfg);
     return SIM_OK;
 }
 
@@ -2549,11 +2664,16 @@ static sim_status set_unknown(ctx *c, const char *key)
 /* Converts `value` for key sec.leaf into c->cfg. */
 static sim_status set_convert(ctx *c, const char *sec, const char *leaf, const char *key)
 {
-    if (strcmp(sec, "cluster.distro") == 0) {
+    if (strcmp(sec, "cluster.distro") == 0 && strcmp(leaf, "client_beat_interval") == 0) {
+        return fail(c, 0, "%s", ONE_BEAT_INTERVAL);
+    }
+    if (strcmp(sec, "cluster.distro") == 0 || strcmp(sec, "cluster.distro.http") == 0) {
         size_t count = 0;
         const scn_distro_field *fields = scn_distro_fields(&count);
+        char name[160];
+        snprintf(name, sizeof name, "%s%s", sec[14] == '.' ? "http." : "", leaf);
         for (size_t i = 0; i < count; i++) {
-            if (strcmp(fields[i].key, leaf) != 0) continue;
+            if (strcmp(fields[i].key, name) != 0) continue;
             char *p = (char *)&c->cfg->cluster.distro + fields[i].offset;
             uint64_t u = 0;
             sim_status st = SIM_OK;
