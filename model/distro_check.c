@@ -462,6 +462,7 @@ sim_status distro_cluster_check(const distro_cluster *c, sim_error *err)
 {
     sim_status st = check_running(c, err);
     for (uint32_t i = 0; i < c->n && st == SIM_OK; i++) st = distro_node_check(&c->nodes[i], err);
+    if (st == SIM_OK) st = distro_reads_check(c, err);
     return st;
 }
 
@@ -470,8 +471,9 @@ sim_status distro_cluster_check(const distro_cluster *c, sim_error *err)
  * state: what it sends others arrives in later events; a shared list's
  * references are checked by every node storing it); after a client's
  * event (distro_client.c), the requests in service, the one server state
- * it touches; after any other harness event (a fault, a start), every
- * node. */
+ * it touches; after a reader's event (distro_reads.c), the readers' state
+ * (and, for a list query or push task on a node, that node too); after
+ * any other harness event (a fault, a start), every node. */
 static void check_event(sim_engine *sim, void *ctx, const sim_trace_record *event)
 {
     const distro_cluster *c = ctx;
@@ -480,9 +482,15 @@ static void check_event(sim_engine *sim, void *ctx, const sim_trace_record *even
     if (event->node != SIM_NODE_NONE) {
         st = check_running(c, &err);
         if (st == SIM_OK) st = distro_node_check(&c->nodes[event->node], &err);
+        if (st == SIM_OK && (event->kind == DISTRO_KIND_READ_REQUEST || event->kind == DISTRO_KIND_PUSH)) {
+            st = distro_reads_check(c, &err);
+        }
     } else if (event->kind == DISTRO_KIND_CLIENT_TIMER || event->kind == DISTRO_KIND_CLIENT_RESPONSE) {
         st = check_running(c, &err);
         for (uint32_t i = 0; i < c->n && st == SIM_OK; i++) st = check_pending(&c->nodes[i], &err);
+    } else if (event->kind == DISTRO_KIND_READ_TIMER || event->kind == DISTRO_KIND_READ_RESPONSE ||
+               event->kind == DISTRO_KIND_PUSH) {
+        st = distro_reads_check(c, &err);   /* a reader's own event changes only the readers' state */
     } else {
         st = distro_cluster_check(c, &err);
     }

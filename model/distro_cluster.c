@@ -54,6 +54,10 @@ const char *distro_event_kind_name(uint16_t kind)
     case DISTRO_KIND_LOCAL: return "local";
     case DISTRO_KIND_BOOT_EVENT: return "boot_event";
     case DISTRO_KIND_RAFT: return "raft";
+    case DISTRO_KIND_READ_REQUEST: return "read_request";
+    case DISTRO_KIND_READ_RESPONSE: return "read_response";
+    case DISTRO_KIND_READ_TIMER: return "read_timer";
+    case DISTRO_KIND_PUSH: return "push";
     default: return NULL;
     }
 }
@@ -381,6 +385,7 @@ static void node_crash(sim_engine *sim, sim_node_id id, void *ctx)
     distro_cluster *c = ctx;
     distro_node *node = &c->nodes[id];
     distro_client_fail_pending(node);
+    distro_reads_node_crashed(node);
     distro_http_node_crashed(node);
     distro_node_reset(node);
     if (c->observer.node_changed != NULL) c->observer.node_changed(c->observer.ctx, sim_now(sim), id, false);
@@ -388,6 +393,7 @@ static void node_crash(sim_engine *sim, sim_node_id id, void *ctx)
 
 void distro_node_reset(distro_node *node)
 {
+    distro_reads_node_reset(node);
     distro_store_clear(node);
     distro_tasks_clear(node);
     free(node->peers);
@@ -564,6 +570,7 @@ void distro_cluster_destroy(distro_cluster *c)
     free(c->pool.index);
     free(c->keys);
     free(c->key_index);
+    distro_reads_destroy(c);
     free(c->clients);
     free(c->conf);
     msg_pool_release(c->msg_pool);   /* after the nodes let go of theirs */

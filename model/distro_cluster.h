@@ -26,6 +26,7 @@
 #include "sim_engine.h"
 
 typedef struct distro_cluster distro_cluster;   /* opaque: see model/internal/distro_int.h */
+struct distro_read;
 
 /* Member states of ServerMemberManager (section 1.5). */
 typedef enum distro_member_state {
@@ -77,6 +78,27 @@ typedef struct distro_counters {
     uint64_t http_retries_exhausted;   /* tcp_retries2 expired with no timeout of the caller's */
 } distro_counters;
 
+/* What a reader saw (distro_observer.client_read).  A query reader's
+ * answer (source QUERY), a query that every server failed (FAILED, no
+ * list), or a subscriber's view as it is after HostReactor replaced it
+ * (VIEW).  `clients` lists the client ids of the instances listed, in list
+ * order; borrowed for the call. */
+typedef enum distro_read_source {
+    DISTRO_READ_QUERY,
+    DISTRO_READ_FAILED,
+    DISTRO_READ_VIEW,
+} distro_read_source;
+
+typedef struct distro_read {
+    uint32_t reader;
+    uint32_t key;
+    distro_read_source source;
+    int32_t server;               /* the node that answered or pushed; -1: none */
+    bool pushed;                  /* VIEW: the change came from a UDP push, not a poll */
+    const uint32_t *clients;
+    uint32_t count;
+} distro_read;
+
 /* What the harness sees.  Every callback borrows its arguments for the call
  * only; any may be NULL. */
 typedef struct distro_observer {
@@ -115,8 +137,12 @@ typedef struct distro_observer {
      * (section 2.4). */
     void (*snapshot_loaded)(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t peer, bool ok);
     /* `node`, still warming up, answered `client`'s request with 503
-     * (section 2.4, TrafficReviseFilter.java:82-106). */
+     * (section 2.4, TrafficReviseFilter.java:82-106); `client` is
+     * UINT32_MAX for a reader's list query (section 1.9). */
     void (*answered_503)(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t client);
+    /* A reader (distro_reader_add) got an answer, failed, or its
+     * subscribed view changed: see distro_read. */
+    void (*client_read)(void *ctx, sim_time_ns at_ns, const struct distro_read *read);
 } distro_observer;
 
 /* The wire name of a message type ("sync_datum", "checksum", ...). */
@@ -196,6 +222,33 @@ uint32_t distro_client_key(const distro_cluster *cluster, uint32_t client);
 int32_t distro_client_last_code(const distro_cluster *cluster, uint32_t client);
 /* "ip:port" of the client's instance. */
 const char *distro_client_address(const distro_cluster *cluster, uint32_t client);
+
+/* --- Readers: GET /nacos/v1/ns/instance/list (model/distro_reads.c) ----- */
+
+/* A 1.x client process that reads one service.  A query reader calls
+ * getAllInstances(service, subscribe=false) every `interval_ns`; a
+ * subscriber keeps HostReactor's view of it (UDP push from the servers it
+ * polled, UpdateTask polling) and reports each change of that view. */
+typedef struct distro_reader_spec {
+    uint32_t key;                   /* the service read (distro_cluster_key) */
+    bool subscribe;
+    sim_time_ns interval_ns;        /* query readers: the gap between queries, > 0 */
+    bool push_empty_protection;     /* subscribers: namingPushEmptyProtection */
+} distro_reader_spec;
+
+/* Adds a reader that starts `start_delay_ns` from now; its random draws
+ * come from its own stream (seed, reader id), so readers never change what
+ * the servers or the writing clients draw.  Returns its id in *id_out. */
+SIM_MUST_CHECK sim_status distro_reader_add(distro_cluster *cluster, const distro_reader_spec *spec,
+                                            sim_time_ns start_delay_ns, uint32_t *id_out, sim_error *err);
+uint32_t distro_reader_count(const distro_cluster *cluster);
+/* A subscriber's view: the instances it lists now (0 before its first
+ * answer), and whether it lists `client`. */
+uint32_t distro_reader_view_count(const distro_cluster *cluster, uint32_t reader);
+bool distro_reader_view_lists(const distro_cluster *cluster, uint32_t reader, uint32_t client);
+/* UDP pushes sent by every server, and answers to list queries. */
+uint64_t distro_reads_pushes(const distro_cluster *cluster);
+uint64_t distro_reads_answers(const distro_cluster *cluster);
 
 /* --- Direct requests (tests and scripted workloads) ---------------------- */
 

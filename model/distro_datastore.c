@@ -156,11 +156,19 @@ void distro_store_put(distro_node *node, uint32_t key, distro_ilist *value)
             distro_health_arm_beat_check(node, key);
         }
     }
-    if (c->observer.datum_changed != NULL) {
+    if (c->observer.datum_changed != NULL || c->reads != NULL) {
         const char *before = old != NULL ? distro_ilist_checksum(old) : "";
         const char *after = value != NULL ? distro_ilist_checksum(value) : "";
         if (strcmp(before, after) != 0) {
-            c->observer.datum_changed(c->observer.ctx, sim_now(c->sim), node->id, key, before, after);
+            if (c->observer.datum_changed != NULL) {
+                c->observer.datum_changed(c->observer.ctx, sim_now(c->sim), node->id, key, before, after);
+            }
+            /* Service.updateIPs pushes (Service.java:280); a removal of the
+             * whole datum goes to onDelete, which does not (:202-207).  A
+             * put of an unchanged list pushes in Nacos too, the same hosts:
+             * not modelled (a beat's lastBeat is in no checksum, and beats
+             * never push). */
+            if (value != NULL) distro_reads_service_changed(node, key);
         }
     }
     distro_ilist_release(old);

@@ -203,12 +203,40 @@ static const char rpt_migration_v4[] =
     "ALTER TABLE runs ADD COLUMN converge_anchor_ns INTEGER;\n"
     "ALTER TABLE runs ADD COLUMN convergence_ns     INTEGER CHECK (convergence_ns >= 0);\n"
     "ALTER TABLE runs ADD COLUMN convergence_never  TEXT;\n";
+/* Version 5: what readers saw (sim/harness/obs_reads.h). */
+static const char rpt_migration_v5[] =
+    "CREATE TABLE client_reads (\n"
+    "    id          INTEGER PRIMARY KEY,\n"
+    "    run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,\n"
+    "    key         TEXT    NOT NULL,\n"
+    "    source      TEXT    NOT NULL CHECK (source IN ('query', 'view')),\n"
+    "    reads       INTEGER NOT NULL CHECK (reads >= 0),\n"
+    "    failed      INTEGER NOT NULL CHECK (failed >= 0),\n"
+    "    empty_reads INTEGER NOT NULL CHECK (empty_reads >= 0),\n"
+    "    short_reads INTEGER NOT NULL CHECK (short_reads >= 0),\n"
+    "    stale_reads INTEGER NOT NULL CHECK (stale_reads >= 0),\n"
+    "    empty_ns    INTEGER NOT NULL CHECK (empty_ns >= 0),\n"
+    "    short_ns    INTEGER NOT NULL CHECK (short_ns >= 0),\n"
+    "    stale_ns    INTEGER NOT NULL CHECK (stale_ns >= 0)\n"
+    ");\n"
+    "CREATE INDEX client_reads_run_id ON client_reads(run_id);\n"
+    "CREATE TABLE client_anomalies (\n"
+    "    id       INTEGER PRIMARY KEY,\n"
+    "    run_id   INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,\n"
+    "    kind     TEXT    NOT NULL CHECK (kind IN ('empty', 'short', 'stale')),\n"
+    "    source   TEXT    NOT NULL CHECK (source IN ('query', 'view')),\n"
+    "    reader   INTEGER,\n"
+    "    key      TEXT    NOT NULL,\n"
+    "    start_ns INTEGER NOT NULL,\n"
+    "    end_ns   INTEGER\n"
+    ");\n"
+    "CREATE INDEX client_anomalies_run_id ON client_anomalies(run_id);\n";
 
-/* Version 5: shards.  A run's position in its campaign's whole job list
+/* Version 6: shards.  A run's position in its campaign's whole job list
  * (the same whether the campaign ran in one piece or in shards), and which
  * shard of which job list a campaign record ran, so merging the shards can
  * put their runs back in the campaign's order. */
-static const char rpt_migration_v5[] =
+static const char rpt_migration_v6[] =
     "ALTER TABLE runs ADD COLUMN job INTEGER CHECK (job >= 1);\n"
     "ALTER TABLE campaigns ADD COLUMN shard_index INTEGER CHECK (shard_index >= 1);\n"
     "ALTER TABLE campaigns ADD COLUMN shard_count INTEGER CHECK (shard_count >= shard_index);\n"
@@ -226,6 +254,7 @@ static const rpt_migration rpt_migrations[] = {
     { 3, rpt_migration_v3 },
     { 4, rpt_migration_v4 },
     { 5, rpt_migration_v5 },
+    { 6, rpt_migration_v6 },
 };
 #define RPT_MIGRATIONS_COUNT (sizeof rpt_migrations / sizeof rpt_migrations[0])
 _Static_assert(sizeof rpt_migrations / sizeof rpt_migrations[0] == RPT_DB_SCHEMA_VERSION,
@@ -238,11 +267,11 @@ _Static_assert(sizeof rpt_migrations / sizeof rpt_migrations[0] == RPT_DB_SCHEMA
     "children_count"
 #define RPT_RUNS_COLUMNS_V2_EXTRA "lag_count, lag_p50_ns, lag_p90_ns, lag_p99_ns, lag_max_ns"
 #define RPT_RUNS_COLUMNS_V4_EXTRA "converge_anchor_ns, convergence_ns, convergence_never"
-#define RPT_RUNS_COLUMNS_V5_EXTRA "job"     /* after campaign_id (v3), which merge maps */
+#define RPT_RUNS_COLUMNS_V6_EXTRA "job"     /* after campaign_id (v3), which merge maps */
 #define RPT_CAMPAIGNS_COLUMNS                                                                \
     "command_line, build, started_unix_ms, ended_unix_ms, state, signal, runs_planned, "      \
     "runs_done, passed, failed, errors"
-#define RPT_CAMPAIGNS_COLUMNS_V5_EXTRA "shard_index, shard_count, plan"
+#define RPT_CAMPAIGNS_COLUMNS_V6_EXTRA "shard_index, shard_count, plan"
 
 /* Child tables, their data columns (without id and run_id) and the schema
  * version that introduced them.  Used by merge and by the wholeness check;
@@ -266,6 +295,9 @@ static const rpt_child_table rpt_child_tables[] = {
       1 },
     { "faults", "fault_index, kind, description, start_ns, end_ns", 1 },
     { "expects", "name, bound, observed, ok", 1 },
+    { "client_reads",
+      "key, source, reads, failed, empty_reads, short_reads, stale_reads, empty_ns, short_ns, stale_ns", 5 },
+    { "client_anomalies", "kind, source, reader, key, start_ns, end_ns", 5 },
 };
 #define RPT_CHILD_TABLES_COUNT (sizeof rpt_child_tables / sizeof rpt_child_tables[0])
 
@@ -286,6 +318,8 @@ typedef enum rpt_stmt_id {
     RPT_STMT_MSGSTAT,
     RPT_STMT_FAULT,
     RPT_STMT_EXPECT,
+    RPT_STMT_CLIENT_READS,
+    RPT_STMT_CLIENT_ANOMALY,
     RPT_STMT_CHECK_RUN,
     RPT_STMT_CAMPAIGN_BEGIN,
     RPT_STMT_CAMPAIGN_END,
@@ -301,7 +335,7 @@ static const char *const rpt_stmt_sql[RPT_STMT_COUNT] = {
     [RPT_STMT_COMMIT] = "COMMIT",
     [RPT_STMT_ROLLBACK] = "ROLLBACK",
     [RPT_STMT_RUN] = "INSERT INTO runs (" RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA
-                     ", campaign_id, " RPT_RUNS_COLUMNS_V4_EXTRA ", " RPT_RUNS_COLUMNS_V5_EXTRA
+                     ", campaign_id, " RPT_RUNS_COLUMNS_V4_EXTRA ", " RPT_RUNS_COLUMNS_V6_EXTRA
                      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [RPT_STMT_PARAM] = "INSERT INTO run_params (run_id, key, value) VALUES (?, ?, ?)",
     [RPT_STMT_WINDOW] = "INSERT INTO windows (run_id, kind, node, key, start_ns, end_ns) "
@@ -321,6 +355,11 @@ static const char *const rpt_stmt_sql[RPT_STMT_COUNT] = {
                        "end_ns) VALUES (?, ?, ?, ?, ?, ?)",
     [RPT_STMT_EXPECT] = "INSERT INTO expects (run_id, name, bound, observed, ok) "
                         "VALUES (?, ?, ?, ?, ?)",
+    [RPT_STMT_CLIENT_READS] = "INSERT INTO client_reads (run_id, key, source, reads, failed, empty_reads, "
+                              "short_reads, stale_reads, empty_ns, short_ns, stale_ns) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [RPT_STMT_CLIENT_ANOMALY] = "INSERT INTO client_anomalies (run_id, kind, source, reader, key, start_ns, end_ns) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?)",
     /* Invariant (2).  One row at most (id is the key), ordered anyway. */
     [RPT_STMT_CHECK_RUN] =
         "SELECT r.children_count,"
@@ -332,9 +371,11 @@ static const char *const rpt_stmt_sql[RPT_STMT_COUNT] = {
         " + (SELECT count(*) FROM msgstats c WHERE c.run_id = r.id)"
         " + (SELECT count(*) FROM faults c WHERE c.run_id = r.id)"
         " + (SELECT count(*) FROM expects c WHERE c.run_id = r.id)"
+        " + (SELECT count(*) FROM client_reads c WHERE c.run_id = r.id)"
+        " + (SELECT count(*) FROM client_anomalies c WHERE c.run_id = r.id)"
         " FROM runs r WHERE r.id = ? ORDER BY r.id",
     [RPT_STMT_CAMPAIGN_BEGIN] = "INSERT INTO campaigns (command_line, build, started_unix_ms, runs_planned, "
-                                RPT_CAMPAIGNS_COLUMNS_V5_EXTRA ") VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                RPT_CAMPAIGNS_COLUMNS_V6_EXTRA ") VALUES (?, ?, ?, ?, ?, ?, ?)",
     [RPT_STMT_CAMPAIGN_END] = "UPDATE campaigns SET ended_unix_ms = ?, state = ?, signal = ?, runs_done = ?, "
                               "passed = ?, failed = ?, errors = ? WHERE id = ?",
 };
@@ -686,6 +727,8 @@ static sim_status rpt_validate_header(const rpt_run *run, uint64_t *children, si
         { run->msgstats, run->msgstats_count, "msgstats" },
         { run->faults, run->faults_count, "faults" },
         { run->expects, run->expects_count, "expects" },
+        { run->client_reads, run->client_reads_count, "client_reads" },
+        { run->client_anomalies, run->client_anomalies_count, "client_anomalies" },
     };
     uint64_t total = 0;
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
@@ -761,6 +804,38 @@ static sim_status rpt_validate_stats(const rpt_run *run, sim_error *err)
 }
 
 /* Checks everything SQLite would otherwise half-write.  O(children). */
+static bool rpt_client_source_known(const char *s)
+{
+    return s != NULL && (strcmp(s, "query") == 0 || strcmp(s, "view") == 0);
+}
+
+static sim_status rpt_validate_client_reads(const rpt_run *run, sim_error *err)
+{
+    for (size_t i = 0; i < run->client_reads_count; i++) {
+        const rpt_client_reads *c = &run->client_reads[i];
+        RPT_REJECT_IF(c->key == NULL, "client_reads[%zu].key is NULL", i);
+        RPT_REJECT_IF(!rpt_client_source_known(c->source), "client_reads[%zu].source: expected query or view", i);
+        RPT_REJECT_IF(!RPT_I64_OK(c->reads) || !RPT_I64_OK(c->failed) || !RPT_I64_OK(c->empty_reads) ||
+                          !RPT_I64_OK(c->short_reads) || !RPT_I64_OK(c->stale_reads),
+                      "client_reads[%zu]: a count exceeds INT64_MAX", i);
+        RPT_REJECT_IF(!RPT_I64_OK(c->empty_ns) || !RPT_I64_OK(c->short_ns) || !RPT_I64_OK(c->stale_ns),
+                      "client_reads[%zu]: a duration exceeds INT64_MAX", i);
+    }
+    for (size_t i = 0; i < run->client_anomalies_count; i++) {
+        const rpt_client_anomaly *a = &run->client_anomalies[i];
+        RPT_REJECT_IF(a->kind == NULL || (strcmp(a->kind, "empty") != 0 && strcmp(a->kind, "short") != 0 &&
+                                          strcmp(a->kind, "stale") != 0),
+                      "client_anomalies[%zu].kind: expected empty, short or stale", i);
+        RPT_REJECT_IF(!rpt_client_source_known(a->source), "client_anomalies[%zu].source: expected query or view", i);
+        RPT_REJECT_IF(a->key == NULL, "client_anomalies[%zu].key is NULL", i);
+        RPT_REJECT_IF(a->reader < -1, "client_anomalies[%zu].reader is %" PRId64, i, a->reader);
+        RPT_REJECT_IF(!RPT_I64_OK(a->start_ns), "client_anomalies[%zu].start_ns exceeds INT64_MAX", i);
+        RPT_REJECT_IF(!RPT_TIME_OK(a->end_ns), "client_anomalies[%zu].end_ns exceeds INT64_MAX", i);
+        RPT_REJECT_IF(a->end_ns < a->start_ns, "client_anomalies[%zu] ends before it starts", i);
+    }
+    return SIM_OK;
+}
+
 static sim_status rpt_run_validate(const rpt_run *run, uint64_t *children, sim_error *err)
 {
     *children = 0;
@@ -768,6 +843,7 @@ static sim_status rpt_run_validate(const rpt_run *run, uint64_t *children, sim_e
     sim_status status = rpt_validate_header(run, children, err);
     if (status == SIM_OK) status = rpt_validate_params_windows(run, err);
     if (status == SIM_OK) status = rpt_validate_stats(run, err);
+    if (status == SIM_OK) status = rpt_validate_client_reads(run, err);
     return status;
 }
 
@@ -930,6 +1006,35 @@ static sim_status rpt_insert_faults_expects(rpt_db *db, const rpt_run *run, int6
         rpt_bind_text(&b, e->observed);
         rpt_bind_i64(&b, e->ok ? 1 : 0);
         status = rpt_binder_step(db, &b, "insert into expects", err);
+    }
+    for (size_t i = 0; status == SIM_OK && i < run->client_reads_count; i++) {
+        const rpt_client_reads *c = &run->client_reads[i];
+        rpt_binder b = rpt_binder_start(db->stmts[RPT_STMT_CLIENT_READS]);
+        rpt_bind_i64(&b, run_id);
+        rpt_bind_text(&b, c->key);
+        rpt_bind_text(&b, c->source);
+        rpt_bind_u64(&b, c->reads);
+        rpt_bind_u64(&b, c->failed);
+        rpt_bind_u64(&b, c->empty_reads);
+        rpt_bind_u64(&b, c->short_reads);
+        rpt_bind_u64(&b, c->stale_reads);
+        rpt_bind_u64(&b, c->empty_ns);
+        rpt_bind_u64(&b, c->short_ns);
+        rpt_bind_u64(&b, c->stale_ns);
+        status = rpt_binder_step(db, &b, "insert into client_reads", err);
+    }
+    for (size_t i = 0; status == SIM_OK && i < run->client_anomalies_count; i++) {
+        const rpt_client_anomaly *a = &run->client_anomalies[i];
+        rpt_binder b = rpt_binder_start(db->stmts[RPT_STMT_CLIENT_ANOMALY]);
+        rpt_bind_i64(&b, run_id);
+        rpt_bind_text(&b, a->kind);
+        rpt_bind_text(&b, a->source);
+        if (a->reader >= 0) rpt_bind_i64(&b, a->reader);
+        else rpt_bind_text(&b, NULL);
+        rpt_bind_text(&b, a->key);
+        rpt_bind_time(&b, a->start_ns);
+        rpt_bind_time(&b, a->end_ns);
+        status = rpt_binder_step(db, &b, "insert into client_anomalies", err);
     }
     return status;
 }
@@ -1329,7 +1434,7 @@ static const char rpt_readonly_v3_shims[] =
     "CREATE TEMP VIEW runs AS SELECT *, " RPT_V4_STANDINS ", NULL AS job FROM main.runs;\n"
     "CREATE TEMP VIEW campaigns AS SELECT *, NULL AS shard_index, NULL AS shard_count, NULL AS plan "
     "FROM main.campaigns;\n";
-static const char rpt_readonly_v4_shims[] =
+static const char rpt_readonly_v4_v5_shims[] =
     "CREATE TEMP VIEW runs AS SELECT *, NULL AS job FROM main.runs;\n"
     "CREATE TEMP VIEW campaigns AS SELECT *, NULL AS shard_index, NULL AS shard_count, NULL AS plan "
     "FROM main.campaigns;\n";
@@ -1338,7 +1443,14 @@ static const char rpt_readonly_campaigns_shim[] =
     "started_unix_ms INTEGER NOT NULL, ended_unix_ms INTEGER, state TEXT NOT NULL, signal TEXT, "
     "runs_planned INTEGER NOT NULL, runs_done INTEGER, passed INTEGER, failed INTEGER, errors INTEGER, "
     "shard_index INTEGER, shard_count INTEGER, plan TEXT);\n";
-_Static_assert(RPT_DB_SCHEMA_VERSION == 5, "a new schema version needs its read-only stand-ins");
+static const char rpt_readonly_v5_shims[] =
+    "CREATE TEMP TABLE client_reads (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, key TEXT NOT NULL, "
+    "source TEXT NOT NULL, reads INTEGER NOT NULL, failed INTEGER NOT NULL, empty_reads INTEGER NOT NULL, "
+    "short_reads INTEGER NOT NULL, stale_reads INTEGER NOT NULL, empty_ns INTEGER NOT NULL, "
+    "short_ns INTEGER NOT NULL, stale_ns INTEGER NOT NULL);\n"
+    "CREATE TEMP TABLE client_anomalies (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, kind TEXT NOT NULL, "
+    "source TEXT NOT NULL, reader INTEGER, key TEXT NOT NULL, start_ns INTEGER NOT NULL, end_ns INTEGER);\n";
+_Static_assert(RPT_DB_SCHEMA_VERSION == 6, "a new schema version needs its read-only stand-ins");
 
 /* A WAL-mode file (header bytes 18 and 19 are 2) with no -wal beside it:
  * no connection has it open, and everything committed is in the file. */
@@ -1408,8 +1520,9 @@ sim_status rpt_db_open_readonly(const char *path, rpt_db **out, sim_error *err)
     if (version == 1) status = rpt_exec(db->conn, rpt_readonly_v1_shims, where, path, err);
     if (version == 2) status = rpt_exec(db->conn, rpt_readonly_v2_shims, where, path, err);
     if (version == 3) status = rpt_exec(db->conn, rpt_readonly_v3_shims, where, path, err);
-    if (version == 4) status = rpt_exec(db->conn, rpt_readonly_v4_shims, where, path, err);
+    if (version == 4 || version == 5) status = rpt_exec(db->conn, rpt_readonly_v4_v5_shims, where, path, err);
     if (status == SIM_OK && version < 3) status = rpt_exec(db->conn, rpt_readonly_campaigns_shim, where, path, err);
+    if (status == SIM_OK && version < 5) status = rpt_exec(db->conn, rpt_readonly_v5_shims, where, path, err);
     if (status != SIM_OK) goto out_close;
     status = rpt_prepare_range(db, 0, RPT_STMT_FIRST_SCHEMA, err);
     if (status != SIM_OK) goto out_close;
@@ -1567,14 +1680,14 @@ static sim_status rpt_merge_attached(rpt_db *db, const char *other_path, sim_err
                                &campaign_offset, where, err);
     }
     if (status == SIM_OK && version >= 3) {
-        const char *campaigns_columns = version >= 5 ? RPT_CAMPAIGNS_COLUMNS ", " RPT_CAMPAIGNS_COLUMNS_V5_EXTRA
+        const char *campaigns_columns = version >= 6 ? RPT_CAMPAIGNS_COLUMNS ", " RPT_CAMPAIGNS_COLUMNS_V6_EXTRA
                                                      : RPT_CAMPAIGNS_COLUMNS;
         status = rpt_merge_table(db, "campaigns", campaigns_columns, true, campaign_offset, NULL, 0, err);
     }
     if (status == SIM_OK) {
         const char *runs_columns =
-            version >= 5   ? RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA ", " RPT_RUNS_COLUMNS_V4_EXTRA
-                             ", " RPT_RUNS_COLUMNS_V5_EXTRA
+            version >= 6   ? RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA ", " RPT_RUNS_COLUMNS_V4_EXTRA
+                             ", " RPT_RUNS_COLUMNS_V6_EXTRA
             : version >= 4 ? RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA ", " RPT_RUNS_COLUMNS_V4_EXTRA
             : version >= 2 ? RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA
                            : RPT_RUNS_COLUMNS_V1;
@@ -1680,14 +1793,14 @@ static sim_status rpt_merge_ordered_attached(rpt_db *db, const char *other_path,
     }
     if (status == SIM_OK) status = rpt_exec_i64(db->conn, rpt_merge_order_sql, offset, 0, where, "order the runs", err);
     if (status == SIM_OK) {
-        status = rpt_merge_table(db, "campaigns", RPT_CAMPAIGNS_COLUMNS ", " RPT_CAMPAIGNS_COLUMNS_V5_EXTRA, true,
+        status = rpt_merge_table(db, "campaigns", RPT_CAMPAIGNS_COLUMNS ", " RPT_CAMPAIGNS_COLUMNS_V6_EXTRA, true,
                                  campaign_offset, NULL, 0, err);
     }
     char sql[1536] = { 0 };
     if (status == SIM_OK) {
         static const char runs_columns[] =
             RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA ", " RPT_RUNS_COLUMNS_V4_EXTRA ", "
-            RPT_RUNS_COLUMNS_V5_EXTRA;
+            RPT_RUNS_COLUMNS_V6_EXTRA;
         int n = snprintf(sql, sizeof sql,
                          "INSERT INTO main.runs (id, %s, campaign_id) SELECT m.new, %s, r.campaign_id + ?1 FROM "
                          RPT_MERGE_SCHEMA ".runs r JOIN temp.rpt_merge_order m ON m.old = r.id ORDER BY m.new",

@@ -40,10 +40,11 @@
  * the first release; version 2 adds run_params and the runs.lag_* columns;
  * version 3 adds the campaigns table and runs.campaign_id; version 4 the
  * run's anchored convergence (runs.converge_anchor_ns, convergence_ns,
- * convergence_never); version 5 adds runs.job and the shard columns of
- * campaigns (shard_index, shard_count, plan), so the shards of one campaign
- * can be merged back into its run order. */
-#define RPT_DB_SCHEMA_VERSION 5
+ * convergence_never); version 5 client_reads and client_anomalies (what
+ * readers saw); version 6 adds runs.job and the shard columns of campaigns
+ * (shard_index, shard_count, plan), so the shards of one campaign can be
+ * merged back into its run order. */
+#define RPT_DB_SCHEMA_VERSION 6
 
 /* How long a writer waits for another process's transaction before giving
  * up with SIM_ERR_REPORT ("database is locked").  A minute covers the longest
@@ -131,6 +132,28 @@ typedef struct rpt_expect {
     bool ok;
 } rpt_expect;
 
+/* What the readers of one service saw, per source ("query": answers to
+ * list queries; "view": subscribers' views), as sim/harness/obs_reads.h
+ * and reports/SCHEMA.md define them.  Counts at most INT64_MAX. */
+typedef struct rpt_client_reads {
+    const char *key;            /* required: the service (group@@name) */
+    const char *source;         /* required: "query" or "view" */
+    uint64_t reads;             /* answers, or view changes */
+    uint64_t failed;            /* queries every server failed */
+    uint64_t empty_reads, short_reads, stale_reads;   /* reads of each kind */
+    sim_time_ns empty_ns, short_ns, stale_ns;         /* total window length of each kind */
+} rpt_client_reads;
+
+/* A window in which what readers got was empty, short or stale. */
+typedef struct rpt_client_anomaly {
+    const char *kind;           /* required: "empty", "short" or "stale" */
+    const char *source;         /* required: "query" or "view" */
+    int64_t reader;             /* the subscriber (view windows); -1 = none (query windows) */
+    const char *key;            /* required */
+    sim_time_ns start_ns;
+    sim_time_ns end_ns;         /* SIM_TIME_NEVER = still open when the run ended */
+} rpt_client_anomaly;
+
 /* Replication lag summary.  With count == 0 the percentiles are not stored
  * (NULL); otherwise SIM_TIME_NEVER in one of them also stores NULL. */
 typedef struct rpt_lag {
@@ -176,6 +199,8 @@ typedef struct rpt_run {
     const rpt_msgstat *msgstats; size_t msgstats_count;
     const rpt_fault *faults; size_t faults_count;
     const rpt_expect *expects; size_t expects_count;
+    const rpt_client_reads *client_reads; size_t client_reads_count;
+    const rpt_client_anomaly *client_anomalies; size_t client_anomalies_count;
 } rpt_run;
 
 /* Opens the results database at `path`, creating the file if needed, and

@@ -643,6 +643,36 @@ static void card_windows(html *h, const scenario_data *d, size_t s, int64_t runs
     put(h, "</div>\n");
 }
 
+/* What readers saw in this scenario's runs (nothing when none had readers). */
+static void card_clients(html *h, const rpt_rows *clients, const char *name)
+{
+    bool any = false;
+    for (size_t r = 0; r < clients->count; r++) {
+        if (strcmp(rpt_cell_s(clients, r, 0), name) != 0) continue;
+        if (!any) {
+            put(h, "<div class=\"card\"><h4>What clients read</h4>\n<table><thead><tr><th>source</th>"
+                   "<th class=\"n\">reads</th><th class=\"n\">failed</th><th class=\"n\">empty</th>"
+                   "<th class=\"n\">short</th><th class=\"n\">stale</th><th class=\"n\">longest empty</th>"
+                   "<th class=\"n\">longest short</th><th class=\"n\">longest stale</th></tr></thead><tbody>\n");
+            any = true;
+        }
+        put(h, "<tr><td>");
+        esc(h, rpt_cell_s(clients, r, 1));
+        put(h, "</td>");
+        for (int c = 3; c <= 7; c++) td_n(h, rpt_cell_s(clients, r, c));
+        for (int c = 8; c <= 10; c++) {
+            char t[32];
+            td_n(h, rpt_cell_null(clients, r, c) ? "-" : rpt_fmt_ns_i64(rpt_cell_i64(clients, r, c), t, sizeof t));
+        }
+        put(h, "</tr>\n");
+    }
+    if (any) {
+        put(h, "</tbody></table>\n<p class=\"note\">query: answers to GET /nacos/v1/ns/instance/list; view: "
+               "subscribers' HostReactor views. empty: no instance while some should be listed; short: one "
+               "missing; stale: a dead one listed (past the lag and zombie allowances).</p></div>\n");
+    }
+}
+
 static void card_lag(html *h, const scenario_data *d, const char *name)
 {
     size_t b, e;
@@ -742,6 +772,8 @@ static void section_scenarios(html *h)
     const scenario_data *dp = h->data;
     if (dp == NULL) return;
     const scenario_data d = *dp;
+    rpt_rows clients = { 0 };
+    rpt_q_clients(h->ctx, &clients);
     put(h, "<section id=\"scenarios\">\n<h2>Scenarios</h2>\n<p class=\"note\">Distributions are over the seeds of "
            "each scenario. Percentiles are nearest-rank; a run that never converged counts as slower than any "
            "that did.</p>\n");
@@ -757,11 +789,13 @@ static void section_scenarios(html *h)
         put(h, "<div class=\"grid\">\n");
         card_convergence(h, &d, name);
         card_windows(h, &d, s, runs);
+        card_clients(h, &clients, name);
         card_lag(h, &d, name);
         card_traffic(h, &d, s, runs);
         put(h, "</div>\n</section>\n");
     }
     put(h, "</section>\n");
+    rpt_rows_deinit(&clients);
 }
 
 /* ========================================================================

@@ -720,6 +720,25 @@ void rpt_overview_deinit(rpt_overview *ov)
  * ======================================================================== */
 
 /* A table cell (rpt_esc_md_cell: pipes, HTML and line breaks). */
+void rpt_q_clients(rpt_ctx *ctx, rpt_rows *rows)
+{
+    char f[RPT_RUN_FILTER_MAX], f2[RPT_RUN_FILTER_MAX];
+    rpt_run_filter(ctx, "r.id", f, sizeof f);
+    rpt_run_filter(ctx, "r2.id", f2, sizeof f2);
+#define RPT_SQL_CLIENT_LONGEST(kind)                                                                \
+    "(SELECT max(coalesce(a.end_ns, r2.end_ns) - a.start_ns) FROM client_anomalies a "              \
+    "JOIN runs r2 ON r2.id = a.run_id WHERE r2.scenario_name = r.scenario_name AND a.source = c.source " \
+    "AND a.kind = '" kind "'%s)"
+    rpt_query(ctx, rows,
+              "SELECT r.scenario_name, c.source, count(DISTINCT r.id), sum(c.reads), sum(c.failed), "
+              "sum(c.empty_reads), sum(c.short_reads), sum(c.stale_reads), " RPT_SQL_CLIENT_LONGEST("empty") ", "
+              RPT_SQL_CLIENT_LONGEST("short") ", " RPT_SQL_CLIENT_LONGEST("stale") " "
+              "FROM client_reads c JOIN runs r ON r.id = c.run_id WHERE 1 = 1%s "
+              "GROUP BY r.scenario_name, c.source ORDER BY r.scenario_name, c.source",
+              f2, f2, f2, f);
+#undef RPT_SQL_CLIENT_LONGEST
+}
+
 static void md_cell(rpt_buf *b, const char *s)
 {
     rpt_esc_md_cell(s, false, rpt_buf_sink, b);
@@ -871,6 +890,37 @@ static void md_windows(rpt_buf *b, const rpt_rows *scen, const rpt_window_stats 
     if (!any) rpt_buf_put(b, "No lost or zombie window in any run.\n");
 }
 
+/* What readers saw, when any run had readers (reports/SCHEMA.md). */
+static void md_clients(rpt_ctx *ctx, rpt_buf *b)
+{
+    rpt_rows rows = { 0 };
+    rpt_q_clients(ctx, &rows);
+    if (rows.count > 0) {
+        rpt_buf_put(b, "\n## What clients read\n\n"
+                       "Answers to list queries and subscribers' views held against the truth: empty (no "
+                       "instance while some should be listed), short (one missing), stale (a dead one listed); "
+                       "reads of each kind, and the longest window.\n\n"
+                       "| scenario | source | runs | reads | failed | empty | short | stale | longest empty | "
+                       "longest short | longest stale |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (size_t r = 0; r < rows.count; r++) {
+            char t[3][32];
+            rpt_buf_put(b, "| ");
+            md_cell(b, rpt_cell(&rows, r, 0));
+            rpt_buf_put(b, " | ");
+            md_cell(b, rpt_cell(&rows, r, 1));
+            rpt_buf_printf(b, " | %s | %s | %s | %s | %s | %s", rpt_cell_s(&rows, r, 2), rpt_cell_s(&rows, r, 3),
+                           rpt_cell_s(&rows, r, 4), rpt_cell_s(&rows, r, 5), rpt_cell_s(&rows, r, 6),
+                           rpt_cell_s(&rows, r, 7));
+            for (int k = 0; k < 3; k++) {
+                rpt_buf_printf(b, " | %s", rpt_cell_null(&rows, r, 8 + k) ? "-"
+                                           : rpt_fmt_ns_i64(rpt_cell_i64(&rows, r, 8 + k), t[k], sizeof t[k]));
+            }
+            rpt_buf_put(b, " |\n");
+        }
+    }
+    rpt_rows_deinit(&rows);
+}
+
 static void md_lag(rpt_ctx *ctx, rpt_buf *b)
 {
     rpt_rows rows = { 0 };
@@ -975,6 +1025,7 @@ static void write_markdown(rpt_ctx *ctx, const char *out_path)
         md_failing(ctx, &b);
         if (ctx->opt.run_id == 0) md_convergence(ctx, &b);   /* a single run has no distribution */
         md_windows(&b, &ov.verdicts, ws);
+        md_clients(ctx, &b);
         md_lag(ctx, &b);
         if (ctx->opt.run_id == 0) md_sweeps(ctx, &b);
         rpt_overview_deinit(&ov);
@@ -1019,6 +1070,10 @@ static const struct {
       true },
     { "faults", "id, run_id, fault_index, kind, description, start_ns, end_ns", true },
     { "expects", "id, run_id, name, bound, observed, ok", true },
+    { "client_reads",
+      "id, run_id, key, source, reads, failed, empty_reads, short_reads, stale_reads, empty_ns, short_ns, stale_ns",
+      true },
+    { "client_anomalies", "id, run_id, kind, source, reader, key, start_ns, end_ns", true },
 };
 
 /* RFC 4180 with formulas neutralised (rpt_esc_csv, reports/SCHEMA.md);

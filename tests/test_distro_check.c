@@ -171,6 +171,48 @@ static tst_world *settled_world(void)
     return w;
 }
 
+/* The readers' invariants (distro_reads_check): a reader waiting on a
+ * server outside a request, a view without a subscriber's first answer,
+ * and a push count that does not match the slots in use are reported. */
+static void expect_reads_broken(tst_world *w, const char *invariant)
+{
+    sim_error err;
+    memset(&err, 0, sizeof err);
+    ck_assert_msg(distro_cluster_check(w->cluster, &err) == SIM_ERR_STATE, "the check missed [%s]", invariant);
+    char want[96];
+    snprintf(want, sizeof want, "reads: [%s] ", invariant);
+    ck_assert_msg(strstr(err.message, want) != NULL, "expected \"%s\", got \"%s\"", want, err.message);
+}
+
+START_TEST(test_broken_reads_are_reported)
+{
+    tst_world *w = settled_world();
+    uint32_t key = tst_key(w, "s0");
+    distro_reader_spec query = { .key = key, .subscribe = false, .interval_ns = 1 * S };
+    distro_reader_spec sub = { .key = key, .subscribe = true };
+    sim_error err;
+    ck_assert_int_eq(distro_reader_add(w->cluster, &query, 0, NULL, &err), SIM_OK);
+    ck_assert_int_eq(distro_reader_add(w->cluster, &sub, 0, NULL, &err), SIM_OK);
+    tst_run_to(w, 15500 * MS);   /* between queries: neither reader is in a request */
+    expect_ok(w);
+    distro_reads *r = w->cluster->reads;
+    ck_assert_uint_eq(distro_reader_view_count(w->cluster, 1), 1);
+    ck_assert(!r->readers[0].in_request);
+    r->readers[0].waiting_on = 2;
+    expect_reads_broken(w, "reads-request");
+    r->readers[0].waiting_on = DISTRO_NONE;
+    expect_ok(w);
+    r->readers[0].view.count = 1;
+    expect_reads_broken(w, "reads-view");
+    r->readers[0].view.count = 0;
+    r->push_count++;
+    expect_reads_broken(w, "reads-push-slots");
+    r->push_count--;
+    expect_ok(w);
+    tst_world_free(w);
+}
+END_TEST
+
 START_TEST(test_broken_store_is_reported)
 {
     tst_world *w = settled_world();
@@ -422,6 +464,7 @@ static Suite *check_suite(void)
     tcase_add_test(broken, test_broken_buckets_and_beat_checks_are_reported);
     tcase_add_test(broken, test_broken_tasks_are_reported);
     tcase_add_test(broken, test_broken_workers_are_reported);
+    tcase_add_test(broken, test_broken_reads_are_reported);
     tcase_add_test(broken, test_broken_down_node_is_reported);
     tcase_add_test(broken, test_every_event_check_ends_the_run);
     suite_add_tcase(s, broken);

@@ -1568,12 +1568,213 @@ START_TEST(test_jraft_leader_stays_known_in_a_minority)
 }
 END_TEST
 
+/* --- What readers get (model/distro_reads.c) ------------------------------------ */
+
+typedef struct tst_read {
+    sim_time_ns at_ns;
+    uint32_t reader;
+    distro_read_source source;
+    int32_t server;
+    bool pushed;
+    uint32_t count;
+} tst_read;
+
+typedef struct tst_reads {
+    tst_read r[4096];
+    size_t len;
+} tst_reads;
+
+static void tst_on_read(void *ctx, sim_time_ns at_ns, const distro_read *read)
+{
+    tst_reads *t = ctx;
+    ck_assert_uint_lt(t->len, sizeof t->r / sizeof t->r[0]);
+    t->r[t->len++] = (tst_read){ at_ns, read->reader, read->source, read->server, read->pushed, read->count };
+}
+
+static tst_reads *watch_reads(tst_world *w)
+{
+    tst_reads *t = calloc(1, sizeof *t);
+    ck_assert_ptr_nonnull(t);
+    distro_observer obs = { .ctx = t, .client_read = tst_on_read };
+    distro_cluster_set_observer(w->cluster, &obs);
+    return t;
+}
+
+static uint32_t add_reader(tst_world *w, uint32_t key, bool subscribe, sim_time_ns interval_ns, bool protection)
+{
+    distro_reader_spec spec = { .key = key, .subscribe = subscribe, .interval_ns = interval_ns,
+                                .push_empty_protection = protection };
+    uint32_t id = 0;
+    sim_error err;
+    ck_assert_int_eq(distro_reader_add(w->cluster, &spec, 0, &id, &err), SIM_OK);
+    return id;
+}
+
+/* GET /instance/list has no @CanDistro (InstanceController.java:382-405):
+ * each server answers from its own store.  Node 2 is cut off before the
+ * owner takes a registration, so its store never gets the sync: its answers
+ * list nothing while the owner's and node 1's list the instance.  Kills
+ * list-through-distrofilter. */
+START_TEST(test_list_is_answered_from_the_answering_servers_store)
+{
+    distro_config cfg = quiet_config();
+    tst_world *w = tst_world_new(3, 11, &cfg);
+    char service[64];
+    tst_service_with_hash(service, sizeof service, "read", 3, 0, 0, 0);   /* node 0 owns it */
+    tst_run_to(w, 20 * S);
+    sim_error err;
+    ck_assert_int_eq(sim_net_isolate(w->sim, 2, &err), SIM_OK);
+    uint32_t client = tst_client(w, service, "10.9.0.1", 8080);
+    tst_request(w, client, 0, DISTRO_OP_REGISTER);
+    tst_run_to(w, 23 * S);                     /* the change sync reached node 1 (2.1 s), not node 2 */
+    ck_assert(distro_node_responsible(w->cluster, 2, tst_key(w, service)) == false);
+    tst_reads *t = watch_reads(w);
+    (void)add_reader(w, tst_key(w, service), false, 100 * MS, false);
+    tst_run_to(w, 26 * S);                     /* < detection: node 2 still maps the tag to node 0 */
+    uint32_t by_server[3] = { 0 };
+    for (size_t i = 0; i < t->len; i++) {
+        ck_assert_int_eq(t->r[i].source, DISTRO_READ_QUERY);
+        ck_assert_int_ge(t->r[i].server, 0);
+        by_server[t->r[i].server]++;
+        ck_assert_uint_eq(t->r[i].count, t->r[i].server == 2 ? 0u : 1u);
+    }
+    ck_assert_uint_gt(by_server[2], 0);
+    free(t);
+    tst_world_free(w);
+}
+END_TEST
+
+/* NamingProxy.reqApi (NamingProxy.java:534-549): a random start, then each
+ * server in turn on failure.  Healthy, every server answers some queries;
+ * with two servers crashed every query still gets its answer from the
+ * third.  Kills read-no-failover and read-first-server-only. */
+START_TEST(test_list_query_starts_at_random_and_fails_over)
+{
+    distro_config cfg = quiet_config();
+    tst_world *w = tst_world_new(3, 12, &cfg);
+    char service[64];
+    tst_service_with_hash(service, sizeof service, "fo", 3, 0, 0, 0);
+    tst_run_to(w, 20 * S);
+    uint32_t client = tst_client(w, service, "10.9.0.2", 8080);
+    tst_request(w, client, 0, DISTRO_OP_REGISTER);
+    tst_run_to(w, 25 * S);
+    tst_reads *t = watch_reads(w);
+    (void)add_reader(w, tst_key(w, service), false, 200 * MS, false);
+    tst_run_to(w, 35 * S);
+    uint32_t by_server[3] = { 0 };
+    size_t healthy = t->len;
+    for (size_t i = 0; i < healthy; i++) {
+        ck_assert_int_eq(t->r[i].source, DISTRO_READ_QUERY);
+        by_server[t->r[i].server]++;
+    }
+    for (int n = 0; n < 3; n++) ck_assert_uint_gt(by_server[n], 5);   /* ~16 of 50 each */
+    sim_error err;
+    ck_assert_int_eq(sim_node_crash(w->sim, 1, &err), SIM_OK);
+    ck_assert_int_eq(sim_node_crash(w->sim, 2, &err), SIM_OK);
+    tst_run_to(w, 45 * S);
+    ck_assert_uint_gt(t->len, healthy + 40);
+    for (size_t i = healthy; i < t->len; i++) {
+        ck_assert_int_eq(t->r[i].source, DISTRO_READ_QUERY);   /* never FAILED */
+        ck_assert_int_eq(t->r[i].server, 0);
+        ck_assert_uint_eq(t->r[i].count, 1);
+    }
+    free(t);
+    tst_world_free(w);
+}
+END_TEST
+
+/* HostReactor.processServiceJson with pushEmptyProtection ignores an
+ * answer or push without a valid host (HostReactor.java:171-174): when the
+ * last instance deregisters, the unprotected subscriber's view empties and
+ * the protected one keeps the old list.  Kills read-protection-ignored. */
+START_TEST(test_push_empty_protection_keeps_the_last_list)
+{
+    distro_config cfg = quiet_config();
+    tst_world *w = tst_world_new(3, 13, &cfg);
+    char service[64];
+    tst_service_with_hash(service, sizeof service, "pe", 3, 1, 0, 0);
+    tst_run_to(w, 20 * S);
+    uint32_t client = tst_client(w, service, "10.9.0.3", 8080);
+    tst_request(w, client, 1, DISTRO_OP_REGISTER);
+    tst_run_to(w, 25 * S);
+    tst_reads *t = watch_reads(w);
+    uint32_t plain = add_reader(w, tst_key(w, service), true, 0, false);
+    uint32_t guarded = add_reader(w, tst_key(w, service), true, 0, true);
+    tst_run_to(w, 40 * S);
+    ck_assert_uint_eq(distro_reader_view_count(w->cluster, plain), 1);
+    ck_assert_uint_eq(distro_reader_view_count(w->cluster, guarded), 1);
+    ck_assert(distro_reader_view_lists(w->cluster, guarded, client));
+    tst_request(w, client, 1, DISTRO_OP_DEREGISTER);
+    tst_run_to(w, 75 * S);                     /* several polls (10 s, then backing off) and pushes */
+    ck_assert_uint_eq(distro_reader_view_count(w->cluster, plain), 0);
+    ck_assert_uint_eq(distro_reader_view_count(w->cluster, guarded), 1);
+    ck_assert(distro_reader_view_lists(w->cluster, guarded, client));
+    free(t);
+    tst_world_free(w);
+}
+END_TEST
+
+/* PushService: a change pushes 1 s later (PushService.java:125-179) to the
+ * subscribers that queried that server within the push cache millis, 10 s
+ * (PushClient.zombie, :479-481).  A registration reaches the subscriber's
+ * view by push, well before its next 10 s poll; and one change pushes from
+ * at most the two servers polled within the last 10 s (the last poll, and
+ * one more if a poll falls between the change and a replica's push), never
+ * from every server the subscriber ever polled.  Kills read-no-push and
+ * push-to-zombies. */
+START_TEST(test_push_reaches_only_fresh_subscribers)
+{
+    distro_config cfg = quiet_config();
+    tst_world *w = tst_world_new(3, 14, &cfg);
+    char service[64];
+    tst_service_with_hash(service, sizeof service, "push", 3, 0, 0, 0);
+    tst_run_to(w, 20 * S);
+    uint32_t a = tst_client(w, service, "10.9.0.4", 8080);
+    tst_request(w, a, 0, DISTRO_OP_REGISTER);
+    tst_run_to(w, 25 * S);
+    tst_reads *t = watch_reads(w);
+    uint32_t sub = add_reader(w, tst_key(w, service), true, 0, false);
+    tst_run_to(w, 90 * S);                     /* about 6 polls, at random servers */
+    /* Right after a poll, so the next one is 10 s away. */
+    uint64_t answers = distro_reads_answers(w->cluster);
+    sim_time_ns at = 90 * S;
+    while (distro_reads_answers(w->cluster) == answers) {
+        at += 10 * MS;
+        ck_assert_uint_lt(at, 102 * S);
+        tst_run_to(w, at);
+    }
+    uint64_t pushes_before = distro_reads_pushes(w->cluster);
+    uint32_t b = tst_client(w, service, "10.9.0.5", 8080);
+    tst_request(w, b, 0, DISTRO_OP_REGISTER);
+    tst_run_to(w, at + 5 * S);
+    ck_assert(distro_reader_view_lists(w->cluster, sub, b));
+    bool by_push = false;
+    for (size_t i = 0; i < t->len; i++) {
+        if (t->r[i].at_ns >= at && t->r[i].source == DISTRO_READ_VIEW && t->r[i].count == 2) {
+            by_push = t->r[i].pushed;
+            ck_assert_uint_le(t->r[i].at_ns, at + 2200 * MS);   /* sync 1 s + 100 ms tick, push 1 s */
+            break;
+        }
+    }
+    ck_assert(by_push);
+    uint64_t pushes = distro_reads_pushes(w->cluster) - pushes_before;
+    ck_assert_uint_ge(pushes, 1);
+    ck_assert_uint_le(pushes, 2);
+    free(t);
+    tst_world_free(w);
+}
+END_TEST
+
 static Suite *checklist_suite(void)
 {
     Suite *s = suite_create("distro_checklist");
     TCase *tc = tcase_create("checklist");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_owner_is_java_hash_over_address_sorted_list);
+    tcase_add_test(tc, test_list_is_answered_from_the_answering_servers_store);
+    tcase_add_test(tc, test_list_query_starts_at_random_and_fails_over);
+    tcase_add_test(tc, test_push_empty_protection_keeps_the_last_list);
+    tcase_add_test(tc, test_push_reaches_only_fresh_subscribers);
     tcase_add_test(tc, test_warmup_off_serves_from_boot);
     tcase_add_test(tc, test_warmup_gate_answers_503_until_the_refresh_after_the_load);
     tcase_add_test(tc, test_failed_batch_is_retried_5_s_later_then_batched_1_s);

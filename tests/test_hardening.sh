@@ -129,7 +129,7 @@ echo "ok 2b: unwritable outputs refused before the campaign; outputs whole and i
 # 2c. The database opener leaves a future or foreign SQLite file untouched
 # (no WAL switch, no table added); the report reads without writing.
 cp "$tmp/x.db" "$tmp/future.db"
-sqlite3 "$tmp/future.db" 'PRAGMA journal_mode=DELETE; PRAGMA user_version=6;' > /dev/null
+sqlite3 "$tmp/future.db" 'PRAGMA journal_mode=DELETE; PRAGMA user_version=7;' > /dev/null
 sqlite3 "$tmp/foreign.db" 'CREATE TABLE notes (body TEXT); PRAGMA user_version=-1;'
 sqlite3 "$tmp/foreign0.db" 'CREATE TABLE notes (body TEXT);'
 for f in future foreign foreign0; do

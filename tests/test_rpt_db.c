@@ -251,7 +251,8 @@ static rpt_run tst_bare_run(uint64_t seed)
     "SELECT id, want, got FROM (SELECT r.id AS id, r.children_count AS want, 0"            \
     TST_CHILD_COUNT("run_params") TST_CHILD_COUNT("windows") TST_CHILD_COUNT("convergences") \
     TST_CHILD_COUNT("counters") TST_CHILD_COUNT("samples") TST_CHILD_COUNT("msgstats")     \
-    TST_CHILD_COUNT("faults") TST_CHILD_COUNT("expects")                                    \
+    TST_CHILD_COUNT("faults") TST_CHILD_COUNT("expects") TST_CHILD_COUNT("client_reads")    \
+    TST_CHILD_COUNT("client_anomalies")                                                     \
     " AS got FROM runs r) WHERE want <> got ORDER BY id"
 
 static void tst_assert_whole_and_sound(rpt_db *db)
@@ -271,7 +272,9 @@ static int64_t tst_count_all_rows(rpt_db *db)
                              " + (SELECT count(*) FROM samples)"
                              " + (SELECT count(*) FROM msgstats)"
                              " + (SELECT count(*) FROM faults)"
-                             " + (SELECT count(*) FROM expects)");
+                             " + (SELECT count(*) FROM expects)"
+                             " + (SELECT count(*) FROM client_reads)"
+                             " + (SELECT count(*) FROM client_anomalies)");
 }
 
 /* Everything stored about one run except ids, as text. */
@@ -298,6 +301,10 @@ static char *tst_dump_run(rpt_db *db, int64_t run_id)
         "SELECT fault_index, kind, description, start_ns, end_ns FROM faults "
         "WHERE run_id = %" PRId64 " ORDER BY id",
         "SELECT name, bound, observed, ok FROM expects WHERE run_id = %" PRId64 " ORDER BY id",
+        "SELECT key, source, reads, failed, empty_reads, short_reads, stale_reads, empty_ns, short_ns, stale_ns "
+        "FROM client_reads WHERE run_id = %" PRId64 " ORDER BY id",
+        "SELECT kind, source, reader, key, start_ns, end_ns FROM client_anomalies WHERE run_id = %" PRId64
+        " ORDER BY id",
     };
     tst_text all = { 0 };
     for (size_t i = 0; i < sizeof selects / sizeof selects[0]; i++) {
@@ -357,8 +364,10 @@ static int tst_raw_user_version(const char *path)
  * ======================================================================== */
 
 #define TST_TABLES \
-    "campaigns\nconvergences\ncounters\nexpects\nfaults\nmsgstats\nrun_params\nruns\nsamples\nwindows\n"
+    "campaigns\nclient_anomalies\nclient_reads\nconvergences\ncounters\nexpects\nfaults\nmsgstats\n"        \
+    "run_params\nruns\nsamples\nwindows\n"
 #define TST_RUN_ID_INDEXES                                                                   \
+    "client_anomalies_run_id\nclient_reads_run_id\n"                                           \
     "convergences_run_id\ncounters_run_id\nexpects_run_id\nfaults_run_id\nmsgstats_run_id\n" \
     "run_params_run_id\nsamples_run_id\nwindows_run_id\n"
 #define TST_RUNS_COLUMNS                                                                     \
@@ -373,11 +382,11 @@ START_TEST(test_open_new_file)
     tst_dir dir;
     tst_dir_make(&dir);
     char *path = tst_dir_file(&dir, "runs.db");
-    ck_assert_int_eq(rpt_db_schema_version(), 5);
+    ck_assert_int_eq(rpt_db_schema_version(), 6);
     ck_assert_int_eq(rpt_db_schema_version(), RPT_DB_SCHEMA_VERSION);
 
     rpt_db *db = tst_open(path, reverse);
-    tst_query_eq(db, "PRAGMA user_version", "5\n");
+    tst_query_eq(db, "PRAGMA user_version", "6\n");
     tst_query_eq(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
                  TST_TABLES);
     tst_query_eq(db, "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE "
@@ -392,6 +401,7 @@ START_TEST(test_open_new_file)
     tst_query_eq(db, "SELECT m.name, f.\"table\", f.\"from\", f.\"to\", f.on_delete "
                      "FROM sqlite_master m, pragma_foreign_key_list(m.name) f "
                      "WHERE m.type = 'table' ORDER BY m.name, f.id, f.seq",
+                 "client_anomalies|runs|run_id|id|CASCADE\nclient_reads|runs|run_id|id|CASCADE\n"
                  "convergences|runs|run_id|id|CASCADE\ncounters|runs|run_id|id|CASCADE\n"
                  "expects|runs|run_id|id|CASCADE\nfaults|runs|run_id|id|CASCADE\n"
                  "msgstats|runs|run_id|id|CASCADE\nrun_params|runs|run_id|id|CASCADE\n"
@@ -402,7 +412,7 @@ START_TEST(test_open_new_file)
 
     /* Reopening a current file changes nothing. */
     db = tst_open(path, reverse);
-    tst_query_eq(db, "PRAGMA user_version", "5\n");
+    tst_query_eq(db, "PRAGMA user_version", "6\n");
     tst_query_eq(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
                  TST_TABLES);
     rpt_db_close(db);
@@ -512,7 +522,7 @@ START_TEST(test_migrate_v1)
     ck_assert_int_eq(tst_raw_user_version(old_path), 1);
 
     rpt_db *db = tst_open(old_path, reverse);
-    tst_query_eq(db, "PRAGMA user_version", "5\n");
+    tst_query_eq(db, "PRAGMA user_version", "6\n");
     tst_query_eq(db, "SELECT id, campaign, scenario_name, seed, verdict, end_ns, events, "
                      "trace_hash, children_count, lag_count, lag_p50_ns, lag_p90_ns, lag_p99_ns,"
                      " lag_max_ns FROM runs ORDER BY id",
@@ -547,7 +557,7 @@ START_TEST(test_migrate_v1)
     free(fresh_schema);
     rpt_db_close(fresh);
     rpt_db_close(db);
-    ck_assert_int_eq(tst_raw_user_version(old_path), 5);
+    ck_assert_int_eq(tst_raw_user_version(old_path), 6);
     free(d);
     free(old_path);
     free(new_path);
@@ -561,14 +571,14 @@ START_TEST(test_newer_version_rejected)
     sim_error err;
     tst_dir dir;
     tst_dir_make(&dir);
-    char *path = tst_dir_file(&dir, "v6.db");
-    tst_make_db(path, true, NULL, 6);
+    char *path = tst_dir_file(&dir, "v7.db");
+    tst_make_db(path, true, NULL, 7);
     rpt_db *db = NULL;
     TST_ERR(rpt_db_open(path, &db, &err), SIM_ERR_REPORT);
     ck_assert_ptr_null(db);
-    ck_assert_str_eq(err.message, "database schema version 6 is newer than this build (5)");
+    ck_assert_str_eq(err.message, "database schema version 7 is newer than this build (6)");
     ck_assert_str_eq(err.where, "rpt_db_open");
-    ck_assert_int_eq(tst_raw_user_version(path), 6);        /* untouched */
+    ck_assert_int_eq(tst_raw_user_version(path), 7);        /* untouched */
     free(path);
     tst_dir_remove(&dir);
 }
@@ -670,7 +680,7 @@ START_TEST(test_refused_files_untouched)
     (void)_i;
     tst_dir dir;
     tst_dir_make(&dir);
-    tst_assert_refused_untouched(&dir, "future.db", true, NULL, 6);
+    tst_assert_refused_untouched(&dir, "future.db", true, NULL, 7);
     tst_assert_refused_untouched(&dir, "negative.db", false, "CREATE TABLE notes (body TEXT)", -1);
     tst_assert_refused_untouched(&dir, "negative-ours.db", true, NULL, -1);
     tst_assert_refused_untouched(&dir, "foreign0.db", false, "CREATE TABLE notes (body TEXT)", 0);
@@ -919,6 +929,71 @@ static void tst_assert_same_run(rpt_db *a, int64_t a_id, rpt_db *b, int64_t b_id
     free(right);
 }
 
+/* Schema 4: what readers saw goes in with its run, exactly, is counted in
+ * children_count, is refused when malformed, and merges with its run. */
+START_TEST(test_client_reads)
+{
+    bool reverse = _i == 1;
+    sim_error err;
+    tst_dir dir;
+    tst_dir_make(&dir);
+    char *path = tst_dir_file(&dir, "reads.db");
+    char *other_path = tst_dir_file(&dir, "other.db");
+    rpt_client_reads reads[2] = {
+        { .key = "DEFAULT_GROUP@@svc-0", .source = "query", .reads = 120, .failed = 3, .empty_reads = 4,
+          .short_reads = 5, .stale_reads = 6, .empty_ns = 7 * SIM_S, .short_ns = 8 * SIM_S, .stale_ns = 0 },
+        { .key = "DEFAULT_GROUP@@svc-0", .source = "view", .reads = 9, .empty_reads = 1, .empty_ns = 1500 * SIM_MS },
+    };
+    rpt_client_anomaly anomalies[2] = {
+        { .kind = "empty", .source = "view", .reader = 3, .key = "DEFAULT_GROUP@@svc-0", .start_ns = 50 * SIM_S,
+          .end_ns = 51500 * SIM_MS },
+        { .kind = "stale", .source = "query", .reader = -1, .key = "DEFAULT_GROUP@@svc-0", .start_ns = 90 * SIM_S,
+          .end_ns = SIM_TIME_NEVER },
+    };
+    rpt_run run = tst_bare_run(5);
+    run.client_reads = reads;
+    run.client_reads_count = 2;
+    run.client_anomalies = anomalies;
+    run.client_anomalies_count = 2;
+    rpt_db *db = tst_open(path, reverse);
+    int64_t id = 0;
+    TST_OK(rpt_db_write_run(db, &run, &id, &err));
+    tst_query_eq(db, "SELECT children_count FROM runs ORDER BY id", "4\n");
+    tst_query_eq(db, "SELECT key, source, reads, failed, empty_reads, short_reads, stale_reads, empty_ns, short_ns, "
+                     "stale_ns FROM client_reads ORDER BY id",
+                 "DEFAULT_GROUP@@svc-0|query|120|3|4|5|6|7000000000|8000000000|0\n"
+                 "DEFAULT_GROUP@@svc-0|view|9|0|1|0|0|1500000000|0|0\n");
+    tst_query_eq(db, "SELECT kind, source, reader, key, start_ns, end_ns FROM client_anomalies ORDER BY id",
+                 "empty|view|3|DEFAULT_GROUP@@svc-0|50000000000|51500000000\n"
+                 "stale|query|NULL|DEFAULT_GROUP@@svc-0|90000000000|NULL\n");
+    tst_assert_whole_and_sound(db);
+    /* Malformed rows are refused before anything is written. */
+    anomalies[0].kind = "lost";
+    TST_ERR(rpt_db_write_run(db, &run, NULL, &err), SIM_ERR_INVALID);
+    anomalies[0].kind = "empty";
+    anomalies[0].end_ns = 49 * SIM_S;
+    TST_ERR(rpt_db_write_run(db, &run, NULL, &err), SIM_ERR_INVALID);
+    anomalies[0].end_ns = 51500 * SIM_MS;
+    reads[1].source = "push";
+    TST_ERR(rpt_db_write_run(db, &run, NULL, &err), SIM_ERR_INVALID);
+    reads[1].source = "view";
+    ck_assert_int_eq(tst_count_all_rows(db), 5);
+    /* Merged with its run. */
+    rpt_db *other = tst_open(other_path, reverse);
+    rpt_run bare = tst_bare_run(1);
+    TST_OK(rpt_db_write_run(other, &bare, NULL, &err));
+    TST_OK(rpt_db_merge(other, path, &err));
+    tst_assert_same_run(db, id, other, 2);
+    tst_query_eq(other, "SELECT run_id, kind FROM client_anomalies ORDER BY id", "2|empty\n2|stale\n");
+    tst_assert_whole_and_sound(other);
+    rpt_db_close(other);
+    rpt_db_close(db);
+    free(path);
+    free(other_path);
+    tst_dir_remove(&dir);
+}
+END_TEST
+
 START_TEST(test_merge)
 {
     bool reverse = _i == 1;
@@ -978,11 +1053,11 @@ START_TEST(test_merge)
     tst_make_db(foreign, false, "CREATE TABLE notes (body TEXT)", 0);
     TST_ERR(rpt_db_merge(c, foreign, &err), SIM_ERR_REPORT);
     ck_assert_ptr_nonnull(strstr(err.message, "is not a distrosim database"));
-    char *newer = tst_dir_file(&dir, "v6.db");
-    tst_make_db(newer, true, NULL, 6);
+    char *newer = tst_dir_file(&dir, "v7.db");
+    tst_make_db(newer, true, NULL, 7);
     TST_ERR(rpt_db_merge(c, newer, &err), SIM_ERR_REPORT);
     ck_assert_ptr_nonnull(strstr(err.message,
-                                 "database schema version 6 is newer than this build (5)"));
+                                 "database schema version 7 is newer than this build (6)"));
     ck_assert_int_eq(tst_count_all_rows(c), rows);
     TST_OK(rpt_db_merge(c, b_path, &err));                   /* detached after each refusal */
     tst_query_eq(c, "SELECT id, campaign FROM runs WHERE id > 5 ORDER BY id", "6|shard-b\n");
@@ -1094,7 +1169,7 @@ START_TEST(test_merge_in_job_order)
     char *v1_path = tst_dir_file(&dir, "v1.db");
     tst_make_db(v1_path, true, TST_V1_RUN_SQL, 1);
     TST_ERR(rpt_db_merge_in_job_order(out, v1_path, &err), SIM_ERR_REPORT);
-    ck_assert_ptr_nonnull(strstr(err.message, "schema version 1, expected 5"));
+    ck_assert_ptr_nonnull(strstr(err.message, "schema version 1, expected 6"));
     ck_assert_int_eq(tst_count_all_rows(out), rows);
     TST_OK(rpt_db_merge_in_job_order(out, shard_path[1], &err));
     tst_query_eq(out, "SELECT group_concat(job, ',') FROM (SELECT job FROM runs WHERE id > 8 ORDER BY id)", "2,5\n");
@@ -1249,7 +1324,7 @@ START_TEST(test_two_writers)
                   "writer-1 status %d", second_status);
 
     rpt_db *db = tst_open(path, reverse);
-    tst_query_eq(db, "PRAGMA user_version", "5\n");
+    tst_query_eq(db, "PRAGMA user_version", "6\n");
     tst_query_eq(db, "SELECT campaign, count(*) FROM runs GROUP BY campaign ORDER BY campaign",
                  "writer-0|50\nwriter-1|50\n");
     tst_assert_whole_and_sound(db);
@@ -1378,6 +1453,7 @@ static Suite *rpt_db_suite(void)
     TCase *merge = tcase_create("merge");
     tcase_set_timeout(merge, 60);
     tcase_add_loop_test(merge, test_merge, 0, 2);
+    tcase_add_loop_test(merge, test_client_reads, 0, 2);
     tcase_add_loop_test(merge, test_campaign_records, 0, 2);
     tcase_add_loop_test(merge, test_merge_in_job_order, 0, 2);
     suite_add_tcase(s, merge);

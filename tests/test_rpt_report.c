@@ -49,7 +49,8 @@
 #define TST_JSON_DEPTH_MAX 64
 
 static const char *const tst_tables[] = { "runs",    "campaigns", "run_params", "windows", "convergences",
-                                          "counters", "samples",  "msgstats",   "faults",  "expects" };
+                                          "counters", "samples",  "msgstats",   "faults",  "expects",
+                                          "client_reads", "client_anomalies" };
 
 /* ========================================================================
  * Files and directories

@@ -305,6 +305,18 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(w->start_at_ns, 0);
     ck_assert_uint_eq(w->metadata_count, 0);
     ck_assert_uint_eq(w->churn.register_per_min_milli + w->churn.deregister_per_min_milli + w->churn.crash_per_min_milli, 0);
+    /* Reads are off unless asked for; their bounds are strict like lost's. */
+    ck_assert_uint_eq(w->reads.services, 0);
+    ck_assert_uint_eq(w->reads.queriers, 0);
+    ck_assert_uint_eq(w->reads.subscribers, 0);
+    ck_assert_uint_eq(w->reads.query_interval_ns, SIM_S);
+    ck_assert(!w->reads.push_empty_protection);
+    ck_assert_uint_eq(w->reads.start_at_ns, 0);
+    ck_assert_uint_eq(scn_reads_readers(&c), 0);
+    ck_assert(c.expect.client_empty_max.checked);
+    ck_assert_uint_eq(c.expect.client_empty_max.max_ns, 0);
+    ck_assert(c.expect.client_short_max.checked);
+    ck_assert(c.expect.client_stale_max.checked);
     ck_assert_uint_eq(c.fault_count, 0);
     ck_assert(!c.nemesis.enabled);
     ck_assert_uint_eq(c.nemesis.kinds, SCN_NEMESIS_KINDS_ALLOWED);
@@ -441,6 +453,17 @@ START_TEST(test_every_key_values)
     ck_assert_uint_eq(w->churn.register_per_min_milli, 1500);
     ck_assert_uint_eq(w->churn.deregister_per_min_milli, 250);
     ck_assert_uint_eq(w->churn.crash_per_min_milli, 2000);
+    ck_assert_uint_eq(w->reads.services, 50);
+    ck_assert_uint_eq(w->reads.queriers, 1);
+    ck_assert_uint_eq(w->reads.query_interval_ns, 2 * SIM_S);
+    ck_assert_uint_eq(w->reads.subscribers, 1);
+    ck_assert(w->reads.push_empty_protection);
+    ck_assert_uint_eq(w->reads.start_at_ns, 20 * SIM_S);
+    ck_assert_uint_eq(scn_reads_services(&c), 50);
+    ck_assert_uint_eq(scn_reads_readers(&c), 100);
+    ck_assert_uint_eq(c.expect.client_empty_max.max_ns, 5 * SIM_S);
+    ck_assert(!c.expect.client_short_max.checked);
+    ck_assert_uint_eq(c.expect.client_stale_max.max_ns, 60 * SIM_S);
 
     ck_assert(c.nemesis.enabled);
     ck_assert_uint_eq(c.nemesis.kinds, SCN_NEMESIS_KINDS_ALLOWED);
@@ -926,6 +949,12 @@ START_TEST(test_set_scalars)
     ck_assert_uint_eq(c.workload.services, 100);
     tst_set_ok(&c, "workload.churn.crash_per_min", "0.5");
     ck_assert_uint_eq(c.workload.churn.crash_per_min_milli, 500);
+    tst_set_ok(&c, "workload.reads.subscribers", "3");
+    ck_assert_uint_eq(c.workload.reads.subscribers, 3);
+    tst_set_ok(&c, "workload.reads.push_empty_protection", "true");
+    ck_assert(c.workload.reads.push_empty_protection);
+    tst_set_ok(&c, "expect.client_empty_max", "2s");
+    ck_assert_uint_eq(c.expect.client_empty_max.max_ns, 2 * SIM_S);
     tst_set_ok(&c, "workload.namespace", "null");   /* strings are never YAML null */
     ck_assert_str_eq(c.workload.namespace_id, "null");
     tst_set_ok(&c, "seed", "99");
@@ -981,6 +1010,11 @@ START_TEST(test_set_errors)
                   "command line: unknown key \"cluster.distro.verify_intervall\" (expected a scalar key such as "
                   "cluster.distro.verify_interval, network.loss or workload.services)");
     tst_set_fails(&c, "network.links", "1", "command line: \"network.links\" is a section or a list, not a scalar setting");
+    /* Reads: more services than the workload has, through the one validation path. */
+    tst_set_fails(&c, "workload.reads.services", "11",
+                  "command line: workload.reads.services: 11 is more than the 10 services of the workload");
+    tst_set_fails(&c, "workload.reads.query_interval", "500us",
+                  "command line: workload.reads.query_interval: expected a duration of at least 1ms, got \"500us\"");
     tst_set_fails(&c, "network.latency", "{dist: uniform}",
                   "command line: network.latency: expected a duration such as 250ms, 5s or 2m, got \"{dist: uniform}\"");
     /* Whole-config checks after the change. */

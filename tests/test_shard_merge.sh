@@ -154,18 +154,25 @@ refuse "different builds" "different builds" "$bin" merge "$s1" "$tmp/otherbuild
 "$bin" merge --force "$s1" "$tmp/otherbuild.db" -o "$out" > /dev/null 2>&1 || fail "merge --force of two builds exited $?"
 [ "$(sqlite3 "$out" "select count(distinct build) from runs")" = 2 ] || fail "--force: both builds kept"
 rm -f "$out"
-# A version-4 file: the columns version 5 added dropped by hand.
-cp "$s2" "$tmp/v4.db"
-sqlite3 "$tmp/v4.db" "alter table runs drop column job; alter table campaigns drop column shard_count;
+# A version-5 file: the columns version 6 added dropped by hand.
+cp "$s2" "$tmp/v5.db"
+sqlite3 "$tmp/v5.db" "alter table runs drop column job; alter table campaigns drop column shard_count;
                       alter table campaigns drop column shard_index; alter table campaigns drop column plan;
-                      pragma user_version = 4"
-refuse "older schema" "schema version 4, this build writes 5" "$bin" merge "$s1" "$tmp/v4.db" -o "$out"
+                      pragma user_version = 5"
+refuse "older schema" "schema version 5, this build writes 6" "$bin" merge "$s1" "$tmp/v5.db" -o "$out"
 [ ! -e "$out" ] || fail "a refused merge created its output"
-"$bin" merge --force "$s1" "$tmp/v4.db" -o "$out" > /dev/null 2>&1 || fail "merge --force of a version-4 file exited $?"
+"$bin" merge --force "$s1" "$tmp/v5.db" -o "$out" > /dev/null 2>&1 || fail "merge --force of a version-5 file exited $?"
 n1=$(sqlite3 "$s1" "select count(*) from runs")
 n2=$(sqlite3 "$s2" "select count(*) from runs")
 [ "$(sqlite3 "$out" "select count(*), count(job) from runs")" = "$((n1 + n2))|$n1" ] ||
-    fail "--force: the version-4 file's runs (no job numbers) after the current file's"
+    fail "--force: the version-5 file's runs (no job numbers) after the current file's"
+# A version-4 file (no client tables either) merges with --force too.
+rm -f "$out"
+cp "$tmp/v5.db" "$tmp/v4.db"
+sqlite3 "$tmp/v4.db" "drop table client_reads; drop table client_anomalies; pragma user_version = 4"
+"$bin" merge --force "$s1" "$tmp/v4.db" -o "$out" > /dev/null 2>&1 || fail "merge --force of a version-4 file exited $?"
+[ "$(sqlite3 "$out" "select count(*), count(job) from runs")" = "$((n1 + n2))|$n1" ] ||
+    fail "--force: the version-4 file's runs"
 touch "$tmp/exists.db"
 refuse "existing output" "exists; merge writes a new file" "$bin" merge "$s1" -o "$tmp/exists.db"
 [ ! -s "$tmp/exists.db" ] || fail "the existing output was written"

@@ -76,6 +76,10 @@ enum distro_kind {
     DISTRO_KIND_LOCAL,
     DISTRO_KIND_BOOT_EVENT,
     DISTRO_KIND_RAFT,
+    DISTRO_KIND_READ_REQUEST,    /* a list query reaching its server (distro_reads.c) */
+    DISTRO_KIND_READ_RESPONSE,
+    DISTRO_KIND_READ_TIMER,      /* a reader's query tick, UpdateTask, subscribe */
+    DISTRO_KIND_PUSH,            /* PushService's task, and a push reaching its client */
 };
 
 /* --- Values -------------------------------------------------------------- */
@@ -401,6 +405,9 @@ struct distro_cluster {
     struct distro_call_slot *calls;      /* calls in flight on connections */
     uint32_t calls_len, calls_cap;
     uint32_t calls_free;                 /* index + 1 of the first free slot; 0: none */
+
+    /* Readers (distro_reads.c); NULL until the first is added. */
+    struct distro_reads *reads;
 };
 
 /* distro_http.c: the HTTP clients of 1.4.2 and the transport (section 1.8). */
@@ -539,6 +546,84 @@ sim_time_ns distro_filter_beat_reply_interval(const distro_cluster *c, uint32_t 
 /* ServiceManager.removeInstance from the beat check's self-DELETE. */
 void distro_filter_local_delete(distro_node *node, uint32_t key, const char *ip, uint32_t port,
                                 const char *cluster);
+/* distro_reads.c: the list endpoint, PushService, the readers (their
+ * state is here, not in distro_reads.c, so the invariant tests can break
+ * it on purpose). */
+/* A snapshot of a host list as the client received it: the client ids of
+ * the instances listed, and whether ServiceInfo.validate() holds. */
+typedef struct distro_read_hosts {
+    uint32_t *clients;           /* owned */
+    uint32_t count;
+    uint32_t cap;
+    bool valid;
+} distro_read_hosts;
+
+typedef struct distro_reader {
+    uint32_t key;
+    bool subscribe;
+    bool protection;
+    sim_time_ns interval_ns;
+    sim_rng rng;
+    /* NamingProxy.reqApi in progress. */
+    bool in_request;
+    uint8_t purpose;
+    uint32_t request_id;
+    uint32_t try_index;
+    uint32_t tries;
+    uint32_t waiting_on;         /* the server of the current attempt, DISTRO_NONE */
+    sim_time_ns sent_at_ns;
+    distro_read_hosts answer;           /* the current attempt's 200 answer */
+    /* HostReactor's view of the service (subscribers). */
+    bool has_view;               /* the ServiceInfo exists (after the first query) */
+    distro_read_hosts view;
+    bool pushed_since_task;      /* a push replaced the view since UpdateTask's last run */
+    uint32_t fail_count;
+} distro_reader;
+
+/* A push on its way to a client. */
+typedef struct distro_read_push {
+    uint32_t reader;             /* DISTRO_NONE: the slot is free */
+    uint32_t server;
+    distro_read_hosts hosts;
+} distro_read_push;
+
+typedef struct distro_reads distro_reads;
+struct distro_reads {
+    distro_reader *readers;
+    uint32_t reader_count;
+    uint32_t reader_cap;
+    /* Clients of each key, to name listed instances (built as clients are added). */
+    uint32_t **key_clients;
+    uint32_t *key_clients_len;
+    uint32_t *key_clients_cap;
+    uint32_t key_cap;
+    uint32_t clients_indexed;
+    /* Subscribers of each key, by reader id. */
+    uint32_t **key_subs;
+    uint32_t *key_subs_len;
+    uint32_t *key_subs_cap;
+    /* PushService of each server: registration time (server clock, ms) by
+     * [node * reader_cap + reader], and a pending push by [node * key_cap + key]. */
+    int64_t *push_ref_ms;
+    uint32_t push_ref_cap;       /* reader_cap the array was laid out for */
+    bool *push_pending;
+    uint32_t push_pending_cap;   /* key_cap the array was laid out for */
+    distro_read_push *pushes;
+    uint32_t push_count;
+    uint32_t push_cap;
+    uint64_t pushes_sent;
+    uint64_t answers;
+};
+
+/* The instance list of `key` on `node` changed (Service.updateIPs or a
+ * health flag): PushService.serviceChanged.  Nothing when no reader
+ * subscribes to the key. */
+void distro_reads_service_changed(distro_node *node, uint32_t key);
+void distro_reads_node_reset(distro_node *node);    /* PushService's state is gone */
+void distro_reads_node_crashed(distro_node *node);  /* the list requests it held are reset */
+void distro_reads_destroy(distro_cluster *c);
+/* The readers' invariants (stated there): SIM_OK or SIM_ERR_STATE. */
+sim_status distro_reads_check(const distro_cluster *c, sim_error *err);
 /* distro_client.c */
 void distro_client_respond(distro_cluster *c, uint32_t server, uint32_t client, uint32_t request_id,
                            int32_t code);

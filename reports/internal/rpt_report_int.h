@@ -131,6 +131,11 @@ void rpt_q_lag(rpt_ctx *ctx, rpt_rows *rows);
  * fault ended; -1: never), longest lost window, first run_params id, runs
  * with a fault */
 void rpt_q_sweep(rpt_ctx *ctx, rpt_rows *rows);
+/* What readers saw (client_reads, client_anomalies): scenario, source
+ * ("query" or "view"), runs with readers, reads, failed queries, empty,
+ * short and stale reads, then the longest empty, short and stale window
+ * (open ones to their run's end; NULL: none); by scenario and source. */
+void rpt_q_clients(rpt_ctx *ctx, rpt_rows *rows);
 
 /* --- The overview (rpt_report.c) -------------------------------------------
  *

@@ -707,6 +707,21 @@ static void variant_point(const cli_variant *v, char *buf, size_t size)
     }
 }
 
+/* What the run's readers saw, on one line (runs with readers only):
+ * "client reads: empty 2 (max 5.965s), short 9 (max 16.382s), stale 0". */
+static void client_line(const run_result *r, char *buf, size_t size)
+{
+    static const char *const kinds[3] = { "empty", "short", "stale" };
+    size_t at = (size_t)snprintf(buf, size, "client reads:");
+    for (int k = 0; k < 3 && at < size; k++) {
+        at += (size_t)snprintf(buf + at, size - at, "%s %s %" PRIu64, k > 0 ? "," : "", kinds[k],
+                               r->client_windows[k]);
+        if (r->client_windows[k] > 0 && at < size) {
+            at += (size_t)snprintf(buf + at, size - at, " (max %.3fs)", (double)r->client_window_max_ns[k] / 1e9);
+        }
+    }
+}
+
 /* --- Campaign ------------------------------------------------------------------------- */
 
 typedef struct cli_tally {
@@ -725,8 +740,15 @@ typedef struct cli_ci {
     FILE *junit_cases;           /* the current variant's <testcase> elements */
     FILE *markdown_failing;      /* rows of the "Failing runs" table */
     FILE *markdown_faults;       /* rows of the "Faults not recovered in time" table */
+    FILE *markdown_clients;      /* rows of the "What clients read" table */
     bool any_failing;
     bool any_late;
+    bool any_clients;
+    /* The current variant's reads: runs with readers, windows and the
+     * longest window of each kind (empty, short, stale). */
+    uint32_t client_runs;
+    uint64_t client_windows[3];
+    sim_time_ns client_max_ns[3];
     bool failed;                 /* a scratch file could not be read or written */
     uint32_t variant;            /* the variant being counted */
     uint32_t runs, pass, fail, error;
@@ -769,6 +791,24 @@ static void ci_end_variant(cli_ci *ci, const cli_campaign *c)
         else if (ci->error == ci->runs) fputs("- |\n", f);
         else fprintf(f, "%.3fs |\n", (double)ci->convergence_max / 1e9);
     }
+    if (ci->markdown.f != NULL && ci->client_runs > 0) {
+        FILE *f = ci->markdown_clients;
+        fputs("| ", f);
+        md_cell(f, s->config.name, false);
+        if (v->args[0] != '\0') {
+            fputc(' ', f);
+            md_cell(f, v->args, false);
+        }
+        fprintf(f, " | %u", ci->client_runs);
+        for (int k = 0; k < 3; k++) {
+            fprintf(f, " | %" PRIu64 " | %.3fs", ci->client_windows[k], (double)ci->client_max_ns[k] / 1e9);
+        }
+        fputs(" |\n", f);
+        ci->any_clients = true;
+    }
+    ci->client_runs = 0;
+    memset(ci->client_windows, 0, sizeof ci->client_windows);
+    memset(ci->client_max_ns, 0, sizeof ci->client_max_ns);
     ci->runs = ci->pass = ci->fail = ci->error = 0;
     ci->wall_s = 0.0;
     ci->never = 0;
@@ -780,11 +820,17 @@ typedef enum cli_outcome { CLI_PASS, CLI_FAIL, CLI_ERROR } cli_outcome;
 /* The run's per-fault table as the test case's output, one line per fault. */
 static void junit_faults(FILE *f, const run_result *r)
 {
-    if (r->row.faults_count == 0) return;
+    if (r->row.faults_count == 0 && !r->has_reads) return;
     fputs("<system-out>", f);
     for (size_t i = 0; i < r->row.faults_count; i++) {
         char line[256];
         fault_line(r, i, line, sizeof line);
+        xml_escape(f, line);
+        fputc('\n', f);
+    }
+    if (r->has_reads) {   /* what the run's readers saw (obs_reads.h) */
+        char line[256];
+        client_line(r, line, sizeof line);
         xml_escape(f, line);
         fputc('\n', f);
     }
@@ -915,6 +961,15 @@ static void ci_add(cli_ci *ci, const cli_campaign *c, const cli_job *job, cli_ou
     if (ci->markdown.f != NULL && job->status == SIM_OK) {
         ci->any_late |= md_late_faults(ci->markdown_faults, name, job->seed, &job->result);
     }
+    if (job->status == SIM_OK && job->result.has_reads) {
+        ci->client_runs++;
+        for (int k = 0; k < 3; k++) {
+            ci->client_windows[k] += job->result.client_windows[k];
+            if (job->result.client_window_max_ns[k] > ci->client_max_ns[k]) {
+                ci->client_max_ns[k] = job->result.client_window_max_ns[k];
+            }
+        }
+    }
     if (ci->markdown.f != NULL && outcome != CLI_PASS && repro != NULL) {
         FILE *f = ci->markdown_failing;
         fputs("| ", f);
@@ -950,6 +1005,14 @@ static int ci_finish(cli_ci *ci, const cli_campaign *c, const char *cmd, const c
                                 "|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|\n");
         if (!scratch_drain(ci->markdown_faults, ci->markdown.f)) ci->failed = true;
     }
+    if (ci->markdown.f != NULL && ci->any_clients) {
+        fprintf(ci->markdown.f, "\n### What clients read\n\n"
+                                "Windows in which list answers or subscribers' views were empty, short or "
+                                "stale (reports/SCHEMA.md), over the runs with readers.\n\n"
+                                "| scenario | runs | empty | longest | short | longest | stale | longest |\n"
+                                "|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        if (!scratch_drain(ci->markdown_clients, ci->markdown.f)) ci->failed = true;
+    }
     if (ci->failed) {
         fprintf(stderr, "distrosim %s: cannot write the scratch files of --junit or --markdown: %s\n", cmd,
                 strerror(errno));
@@ -969,7 +1032,8 @@ static void ci_close(cli_ci *ci)
     if (ci->junit_cases != NULL) fclose(ci->junit_cases);
     if (ci->markdown_failing != NULL) fclose(ci->markdown_failing);
     if (ci->markdown_faults != NULL) fclose(ci->markdown_faults);
-    ci->junit_cases = ci->markdown_failing = ci->markdown_faults = NULL;
+    if (ci->markdown_clients != NULL) fclose(ci->markdown_clients);
+    ci->junit_cases = ci->markdown_failing = ci->markdown_faults = ci->markdown_clients = NULL;
 }
 
 /* Opens the files asked for (nothing when neither is); 0, or 2 after a
@@ -993,7 +1057,8 @@ static int ci_open(cli_ci *ci, const char *junit, const char *markdown, const ch
         if (out_open(&ci->markdown, cmd) != 0) return 2;
         ci->markdown_failing = scratch_beside(markdown);
         ci->markdown_faults = ci->markdown_failing != NULL ? scratch_beside(markdown) : NULL;
-        if (ci->markdown_failing == NULL || ci->markdown_faults == NULL) {
+        ci->markdown_clients = ci->markdown_faults != NULL ? scratch_beside(markdown) : NULL;
+        if (ci->markdown_failing == NULL || ci->markdown_faults == NULL || ci->markdown_clients == NULL) {
             fprintf(stderr, "distrosim %s: --markdown %s: cannot create a file beside it: %s\n", cmd, markdown,
                     strerror(errno));
             return 2;
@@ -1101,6 +1166,11 @@ static void print_run(const cli_campaign *c, const cli_job *job, bool quiet, con
     if (r->row.convergence_never != NULL) printf("  convergence never: %s\n", r->row.convergence_never);
     if (!pass) {
         printf("  failed: %s\n  repro:  %s\n", r->failure, r->repro);
+    }
+    if (r->has_reads && (!pass || c->fault_lines)) {
+        char line[256];
+        client_line(r, line, sizeof line);
+        printf("  %s\n", line);
     }
     if (!pass || c->fault_lines) {   /* check and sweep: only under failing runs, to keep CI logs short */
         for (size_t i = 0; i < r->row.faults_count; i++) {

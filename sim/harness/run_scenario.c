@@ -10,7 +10,8 @@
  * then is the last fault end.
  *
  * Randomness.  The workload draws from SIM_STREAM_HARNESS(1), churn from
- * (2), the nemesis from (3); each client from its own stream in the model.
+ * (2), the nemesis from (3), the readers' start times from (4); each
+ * client and each reader from its own stream in the model.
  * None shares a stream with the engine's nodes or links. */
 #include "run_scenario.h"
 
@@ -21,6 +22,7 @@
 
 #include "distro_cluster.h"
 #include "obs_convergence.h"
+#include "obs_reads.h"
 #include "rpt_escape.h"
 #include "rpt_report.h"
 #include "sim_alloc.h"
@@ -30,6 +32,7 @@
 #define STREAM_WORKLOAD 1u
 #define STREAM_CHURN 2u
 #define STREAM_NEMESIS 3u
+#define STREAM_READS 4u
 #define FAULT_KIND_RESTORE 100u    /* internal: restore a link after a link fault */
 
 typedef struct run_fault_rec {
@@ -49,6 +52,7 @@ typedef struct run_ctx {
     sim_engine *sim;
     distro_cluster *cluster;
     obs *observer;
+    obs_reads *reads;              /* NULL: no reader */
     sim_rng workload_rng;
     sim_rng churn_rng;
     sim_rng nemesis_rng;
@@ -197,6 +201,33 @@ static sim_status start_workload(run_ctx *r, sim_error *err)
         if (rates[what] == 0) continue;
         sim_time_ns first = w->start_at_ns + w->register_spread_ns + exp_draw(&r->churn_rng, rates[what]);
         if (first < r->chaos_end_ns) schedule(r, first, churn_fire, what);
+    }
+    return SIM_OK;
+}
+
+/* The readers of workload.reads: per read service, the queriers, then the
+ * subscribers; queriers start at a random phase of their interval,
+ * subscribers within a second of start_at. */
+static sim_status start_readers(run_ctx *r, sim_error *err)
+{
+    const scn_workload *w = &r->cfg->workload;
+    const scn_reads *rd = &w->reads;
+    if (scn_reads_readers(r->cfg) == 0) return SIM_OK;
+    sim_rng rng = sim_rng_derive(sim_seed(r->sim), SIM_STREAM_HARNESS(STREAM_READS));
+    uint32_t services = scn_reads_services(r->cfg);
+    for (uint32_t s = 0; s < services; s++) {
+        char name[SCN_IDENT_BYTES_MAX + 16];
+        snprintf(name, sizeof name, "%s-%u", w->service_prefix, s);
+        uint32_t key = distro_cluster_key(r->cluster, w->namespace_id, w->group, name);
+        if (key == UINT32_MAX) return sim_error_set(err, SIM_ERR_NOMEM, "start_readers", "out of memory");
+        for (uint32_t i = 0; i < rd->queriers + rd->subscribers; i++) {
+            bool subscribe = i >= rd->queriers;
+            sim_time_ns phase = sim_rng_below(&rng, subscribe ? SIM_S : rd->query_interval_ns);
+            distro_reader_spec spec = { .key = key, .subscribe = subscribe, .interval_ns = rd->query_interval_ns,
+                                        .push_empty_protection = rd->push_empty_protection };
+            sim_status st = distro_reader_add(r->cluster, &spec, rd->start_at_ns + phase, NULL, err);
+            if (st != SIM_OK) return st;
+        }
     }
     return SIM_OK;
 }
@@ -821,10 +852,35 @@ static void on_node(void *ctx, sim_time_ns at_ns, uint32_t node, bool up)
     if (r->inner.node_changed != NULL) r->inner.node_changed(r->inner.ctx, at_ns, node, up);
 }
 
+static void reads_failed(run_ctx *r)
+{
+    sim_error err;
+    (void)sim_error_set(&err, SIM_ERR_NOMEM, "obs_reads", "out of memory recording a read");
+    fail_in_event(r, SIM_ERR_NOMEM, &err);
+}
+
 static void on_client(void *ctx, sim_time_ns at_ns, uint32_t client, bool live)
 {
-    const run_ctx *r = ctx;
+    run_ctx *r = ctx;
     if (r->inner.client_changed != NULL) r->inner.client_changed(r->inner.ctx, at_ns, client, live);
+    if (r->reads != NULL && !obs_reads_truth(r->reads, at_ns, client, distro_client_key(r->cluster, client), live)) {
+        reads_failed(r);
+    }
+}
+
+static void on_read(void *ctx, sim_time_ns at_ns, const distro_read *read)
+{
+    run_ctx *r = ctx;
+    if (r->reads != NULL && !obs_reads_read(r->reads, at_ns, read)) reads_failed(r);
+    if (read->source != DISTRO_READ_VIEW || !r->tracing) return;
+    if (read->server < 0) {   /* the first query failed everywhere: the empty ServiceInfo stays */
+        trace_harness(r, 0, "view reader=%u key=%s hosts=%u (no server answered)", read->reader,
+                      key_tag(r, read->key), read->count);
+        return;
+    }
+    model_line(r, (uint32_t)read->server, UINT32_MAX, NULL, "view reader=%u key=%s hosts=%u %s node=%d",
+               read->reader, key_tag(r, read->key), read->count, read->pushed ? "pushed by" : "answered by",
+               read->server);
 }
 
 static void on_member(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t peer, distro_member_state old_state,
@@ -872,19 +928,32 @@ static void on_snapshot(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t pe
 static void on_503(void *ctx, sim_time_ns at_ns, uint32_t node, uint32_t client)
 {
     (void)at_ns;
+    if (client == UINT32_MAX) {
+        model_line(ctx, node, UINT32_MAX, NULL, "503 node=%u list query (warming up)", node);
+        return;
+    }
     model_line(ctx, node, UINT32_MAX, NULL, "503 node=%u client=%u (warming up)", node, client);
 }
 
-/* Puts the trace's observer in front of the convergence observer. */
+/* Puts the runner's observer in front of the convergence observer: the
+ * trace's lines while tracing, and the readers' observer when there are
+ * readers. */
 static void trace_observe(run_ctx *r)
 {
     r->inner = obs_hooks(r->observer);
     distro_observer mine = {
         .ctx = r, .datum_changed = on_datum, .view_changed = on_view, .node_changed = on_node,
-        .client_changed = on_client, .member_changed = on_member, .instance_unhealthy = on_unhealthy,
-        .instance_expired = on_expired, .verify_aborted = on_verify_aborted, .verify_removed = on_verify_removed,
-        .snapshot_loaded = on_snapshot, .answered_503 = on_503,
+        .client_changed = on_client, .client_read = on_read,
     };
+    if (r->tracing) {
+        mine.member_changed = on_member;
+        mine.instance_unhealthy = on_unhealthy;
+        mine.instance_expired = on_expired;
+        mine.verify_aborted = on_verify_aborted;
+        mine.verify_removed = on_verify_removed;
+        mine.snapshot_loaded = on_snapshot;
+        mine.answered_503 = on_503;
+    }
     distro_cluster_set_observer(r->cluster, &mine);
 }
 
@@ -1248,7 +1317,42 @@ static void fill_result(run_ctx *r, const run_options *opt, run_result *res, sim
         return;
     }
     /* Expectations. */
-    FILL_ALLOC(res->expects, 12 + (size_t)cfg->expect.counter_count + r->faults_len);
+    /* What readers saw. */
+    if (r->reads != NULL) {
+        const obs_read_stats *stats = obs_reads_stats(r->reads, &count);
+        FILL_ALLOC(res->client_reads, count + 1);
+        for (size_t i = 0; i < count; i++) {
+            const obs_read_stats *st = &stats[i];
+            res->client_reads[i] = (rpt_client_reads){
+                .key = keep(res, distro_cluster_key_tag(r->cluster, st->key)), .source = st->view ? "view" : "query",
+                .reads = st->reads, .failed = st->failed, .empty_reads = st->kind_reads[OBS_READ_EMPTY],
+                .short_reads = st->kind_reads[OBS_READ_SHORT], .stale_reads = st->kind_reads[OBS_READ_STALE],
+                .empty_ns = st->kind_ns[OBS_READ_EMPTY], .short_ns = st->kind_ns[OBS_READ_SHORT],
+                .stale_ns = st->kind_ns[OBS_READ_STALE],
+            };
+        }
+        row->client_reads = res->client_reads;
+        row->client_reads_count = count;
+        const obs_read_window *rw = obs_reads_windows(r->reads, &count);
+        FILL_ALLOC(res->client_anomalies, count + 1);
+        for (size_t i = 0; i < count; i++) {
+            res->client_anomalies[i] = (rpt_client_anomaly){
+                .kind = obs_read_kind_name(rw[i].kind), .source = rw[i].view ? "view" : "query",
+                .reader = rw[i].view ? (int64_t)rw[i].reader : -1,
+                .key = keep(res, distro_cluster_key_tag(r->cluster, rw[i].key)),
+                .start_ns = rw[i].start_ns, .end_ns = rw[i].end_ns,
+            };
+            res->client_windows[rw[i].kind]++;
+        }
+        row->client_anomalies = res->client_anomalies;
+        row->client_anomalies_count = count;
+        res->has_reads = true;
+        for (int k = 0; k < OBS_READ_KINDS; k++) res->client_window_max_ns[k] = obs_reads_max(r->reads, (obs_read_kind)k);
+    }
+    /* At most 11 bounds below (convergence, lost and zombie with their p99
+     * and count, ownership, three of what clients read), then the counters
+     * and one recovery per fault. */
+    FILL_ALLOC(res->expects, 11 + (size_t)cfg->expect.counter_count + r->faults_len);
     size_t ne = 0;
     sim_time_ns converged = obs_converged(r->observer) ? obs_converged_since(r->observer) : SIM_TIME_NEVER;
     run_convergence(r, res, last_fault_end);
@@ -1273,6 +1377,16 @@ static void fill_result(run_ctx *r, const run_options *opt, run_result *res, sim
     sim_time_ns multi = obs_window_max(r->observer, OBS_WINDOW_OWNERSHIP_MULTI);
     check_bound(res, &ne, "ownership_disagreement_max", &cfg->expect.ownership_disagreement_max,
                 own > multi ? own : multi);
+    if (r->reads != NULL) {
+        /* Only with readers: without them these bounds cannot fail, and
+         * every other scenario keeps its rows as they were. */
+        check_bound(res, &ne, "client_empty_max", &cfg->expect.client_empty_max,
+                    obs_reads_max(r->reads, OBS_READ_EMPTY));
+        check_bound(res, &ne, "client_short_max", &cfg->expect.client_short_max,
+                    obs_reads_max(r->reads, OBS_READ_SHORT));
+        check_bound(res, &ne, "client_stale_max", &cfg->expect.client_stale_max,
+                    obs_reads_max(r->reads, OBS_READ_STALE));
+    }
     for (uint32_t i = 0; i < cfg->expect.counter_count; i++) {
         const scn_counter_bound *cb = &cfg->expect.counters[i];
         uint64_t v = counter_total(r, cb->name);
@@ -1421,13 +1535,16 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
     }
     if (st == SIM_OK) {
         r.tracing = opt->trace.out != NULL || opt->trace.hook != NULL || opt->trace.note != NULL;
-        if (r.tracing) {
-            sim_set_trace_hook(r.sim, trace_event, &r);
-            trace_observe(&r);
+        if (r.tracing) sim_set_trace_hook(r.sim, trace_event, &r);
+        if (scn_reads_readers(cfg) > 0) {
+            r.reads = obs_reads_create(scn_lag_allowance(cfg), scn_zombie_allowance(cfg));
+            if (r.reads == NULL) st = sim_error_set(err, SIM_ERR_NOMEM, "run_scenario", "out of memory creating the readers' observer");
         }
-        st = distro_cluster_start_all(r.cluster, err);
+        if (r.tracing || r.reads != NULL) trace_observe(&r);
+        if (st == SIM_OK) st = distro_cluster_start_all(r.cluster, err);
     }
     if (st == SIM_OK) st = start_workload(&r, err);
+    if (st == SIM_OK) st = start_readers(&r, err);
     sim_time_ns last_fault_end = 0;
     for (uint32_t i = 0; st == SIM_OK && i < cfg->fault_count; i++) r.fault_at[i] = cfg->faults[i].at_ns;
     for (uint32_t i = 0; st == SIM_OK && i < cfg->fault_count; i++) {
@@ -1499,6 +1616,7 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
             if (r.faults[i].end_ns > last_fault_end) last_fault_end = r.faults[i].end_ns;
         }
         obs_finish(r.observer);
+        if (r.reads != NULL && !obs_reads_finish(r.reads, sim_now(r.sim))) res->out_of_memory = true;
         if (r.tracing) trace_samples(&r);
         res->effective_yaml = config_yaml(cfg);
         if (res->effective_yaml == NULL) res->out_of_memory = true;
@@ -1510,6 +1628,7 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
     }
     sim_assert_context_set(NULL);
     obs_destroy(r.observer);
+    obs_reads_destroy(r.reads);
     distro_cluster_destroy(r.cluster);
     sim_engine_destroy(r.sim);
     free(r.faulty);
@@ -1537,5 +1656,7 @@ void run_result_deinit(run_result *res)
     free(res->recoveries);
     free(res->expects);
     free(res->params);
+    free(res->client_reads);
+    free(res->client_anomalies);
     memset(res, 0, sizeof *res);
 }

@@ -106,6 +106,13 @@ typedef struct run_result {
     char never_reason[192];         /* why it is never ("" when it is a number) */
     rpt_expect *expects;
     rpt_param *params;
+    rpt_client_reads *client_reads;         /* per service and source; none without readers */
+    rpt_client_anomaly *client_anomalies;
+    /* What readers saw, for the summary line: windows of each kind
+     * (obs_read_kind order: empty, short, stale) and the longest of each. */
+    bool has_reads;
+    uint64_t client_windows[3];
+    sim_time_ns client_window_max_ns[3];
     char **strings;                 /* every other string the rows point at */
     size_t strings_len;
     size_t strings_cap;

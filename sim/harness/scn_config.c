@@ -197,6 +197,8 @@ void scn_config_defaults(scn_config *config)
     w->beat_interval_ns = 5u * SIM_S;
     w->register_spread_ns = 10u * SIM_S;
     w->start_at_ns = 0;
+    w->reads = (scn_reads){ .services = 0, .queriers = 0, .query_interval_ns = SIM_S, .subscribers = 0,
+                            .push_empty_protection = false, .start_at_ns = 0 };
 
     config->nemesis.enabled = false;
     config->nemesis.kinds = SCN_NEMESIS_KINDS_ALLOWED;
@@ -213,6 +215,10 @@ void scn_config_defaults(scn_config *config)
     config->expect.lost_max = (scn_bound){ .checked = true, .max_ns = 0 };
     config->expect.zombie_max = (scn_bound){ .checked = true, .max_ns = 0 };
     config->expect.ownership_disagreement_max = (scn_bound){ .checked = false, .max_ns = 0 };
+    /* Strict, as lost and zombie: with no reader there is no window. */
+    config->expect.client_empty_max = (scn_bound){ .checked = true, .max_ns = 0 };
+    config->expect.client_short_max = (scn_bound){ .checked = true, .max_ns = 0 };
+    config->expect.client_stale_max = (scn_bound){ .checked = true, .max_ns = 0 };
     config->expect.lag_allowance_ns = SCN_ALLOWANCE_DERIVED;
     config->expect.zombie_allowance_ns = SCN_ALLOWANCE_DERIVED;
 }
@@ -377,6 +383,10 @@ static bool workload_equal(const scn_workload *a, const scn_workload *b)
         a->churn.register_per_min_milli != b->churn.register_per_min_milli ||
         a->churn.deregister_per_min_milli != b->churn.deregister_per_min_milli ||
         a->churn.crash_per_min_milli != b->churn.crash_per_min_milli ||
+        a->reads.services != b->reads.services || a->reads.queriers != b->reads.queriers ||
+        a->reads.query_interval_ns != b->reads.query_interval_ns || a->reads.subscribers != b->reads.subscribers ||
+        a->reads.push_empty_protection != b->reads.push_empty_protection ||
+        a->reads.start_at_ns != b->reads.start_at_ns ||
         a->metadata_count != b->metadata_count) {
         return false;
     }
@@ -435,6 +445,9 @@ bool scn_config_equal(const scn_config *a, const scn_config *b)
         ea->lost_count.checked != eb->lost_count.checked || ea->lost_count.max != eb->lost_count.max ||
         ea->zombie_count.checked != eb->zombie_count.checked || ea->zombie_count.max != eb->zombie_count.max ||
         !bound_equal(&ea->ownership_disagreement_max, &eb->ownership_disagreement_max) ||
+        !bound_equal(&ea->client_empty_max, &eb->client_empty_max) ||
+        !bound_equal(&ea->client_short_max, &eb->client_short_max) ||
+        !bound_equal(&ea->client_stale_max, &eb->client_stale_max) ||
         ea->lag_allowance_ns != eb->lag_allowance_ns || ea->zombie_allowance_ns != eb->zombie_allowance_ns ||
         ea->counter_count != eb->counter_count) {
         return false;
@@ -760,6 +773,25 @@ static sim_status validate_rest(const scn_config *c, const char *where, sim_erro
         return INVALID("workload.start_at: %s is not before the end of the run (%s)", at, end);
     }
     if (w->metadata_count > SCN_METADATA_MAX) return INVALID("workload.metadata: too many entries");
+    const scn_reads *rd = &w->reads;
+    if (rd->services > w->services) {
+        return INVALID("workload.reads.services: %u is more than the %u services of the workload",
+                       (unsigned)rd->services, (unsigned)w->services);
+    }
+    if (rd->queriers > SCN_READERS_PER_SERVICE_MAX || rd->subscribers > SCN_READERS_PER_SERVICE_MAX) {
+        return INVALID("workload.reads: expected at most %u queriers and %u subscribers per service",
+                       SCN_READERS_PER_SERVICE_MAX, SCN_READERS_PER_SERVICE_MAX);
+    }
+    if (scn_reads_readers(c) > SCN_READERS_MAX) {
+        return INVALID("workload.reads: %llu readers exceed the limit of %u (services x (queriers + subscribers))",
+                       (unsigned long long)scn_reads_readers(c), SCN_READERS_MAX);
+    }
+    if (rd->query_interval_ns < SIM_MS) return INVALID("workload.reads.query_interval: expected at least 1ms");
+    if (rd->start_at_ns >= c->duration_ns) {
+        scn_format_duration(rd->start_at_ns, at, sizeof at);
+        scn_format_duration(c->duration_ns, end, sizeof end);
+        return INVALID("workload.reads.start_at: %s is not before the end of the run (%s)", at, end);
+    }
     const scn_nemesis *ne = &c->nemesis;
     if (ne->kinds == 0 || (ne->kinds & ~(uint32_t)SCN_NEMESIS_KINDS_ALLOWED) != 0) {
         return INVALID("nemesis.kinds: expected a non-empty list of partition, isolate, crash, "
@@ -1181,6 +1213,12 @@ static void print_workload(FILE *out, const scn_workload *w)
     print_fixed(out, w->churn.deregister_per_min_milli, 3);
     fputs("\n    crash_per_min: ", out);
     print_fixed(out, w->churn.crash_per_min_milli, 3);
+    fprintf(out, "\n  reads:\n    services: %u%s\n    queriers: %u\n    query_interval: ", (unsigned)w->reads.services,
+            w->reads.services == 0 ? "   # every service" : "", (unsigned)w->reads.queriers);
+    print_duration(out, w->reads.query_interval_ns);
+    fprintf(out, "\n    subscribers: %u\n    push_empty_protection: %s\n    start_at: ", (unsigned)w->reads.subscribers,
+            w->reads.push_empty_protection ? "true" : "false");
+    print_duration(out, w->reads.start_at_ns);
     fputc('\n', out);
 }
 
@@ -1314,6 +1352,17 @@ sim_time_ns scn_zombie_allowance(const scn_config *c)
     return d->ip_delete_timeout_ns + d->beat_check_interval_ns + sync_path_ns(d) + SCN_ALLOWANCE_SLACK_NS;
 }
 
+uint32_t scn_reads_services(const scn_config *c)
+{
+    return c->workload.reads.services == 0 ? c->workload.services : c->workload.reads.services;
+}
+
+uint64_t scn_reads_readers(const scn_config *c)
+{
+    const scn_reads *r = &c->workload.reads;
+    return (uint64_t)scn_reads_services(c) * ((uint64_t)r->queriers + r->subscribers);
+}
+
 static void print_expect(FILE *out, const scn_config *c)
 {
     const scn_expect *e = &c->expect;
@@ -1325,6 +1374,9 @@ static void print_expect(FILE *out, const scn_config *c)
     print_bound(out, "zombie_max", &e->zombie_max);
     print_window_bounds(out, "zombie", &e->zombie_p99, &e->zombie_count);
     print_bound(out, "ownership_disagreement_max", &e->ownership_disagreement_max);
+    print_bound(out, "client_empty_max", &e->client_empty_max);
+    print_bound(out, "client_short_max", &e->client_short_max);
+    print_bound(out, "client_stale_max", &e->client_stale_max);
     /* A derived allowance is shown as a comment, so the printed scenario
      * still derives it (and loads back equal). */
     fputs(e->lag_allowance_ns == SCN_ALLOWANCE_DERIVED ? "  # lag_allowance: " : "  lag_allowance: ", out);

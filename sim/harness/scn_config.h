@@ -190,6 +190,23 @@ typedef struct scn_churn {           /* Poisson rates per minute of virtual time
     uint32_t crash_per_min_milli;    /* a client dies: stops beating, never deregisters */
 } scn_churn;
 
+/* Readers of the workload's services (workload.reads; model/distro_reads.c):
+ * 1.x clients that query GET /nacos/v1/ns/instance/list or subscribe.
+ * Off unless queriers or subscribers is above 0. */
+typedef struct scn_reads {
+    uint32_t services;                   /* the first N services are read; 0 (default): every service */
+    uint32_t queriers;                   /* query clients per read service; default 0 */
+    sim_time_ns query_interval_ns;       /* each querier's gap between queries; default 1 s, >= 1 ms */
+    uint32_t subscribers;                /* subscribing clients per read service; default 0 */
+    bool push_empty_protection;          /* namingPushEmptyProtection of every subscriber; default false */
+    sim_time_ns start_at_ns;             /* when the readers start; default 0, before the end of the run */
+} scn_reads;
+
+/* Readers per service: SCN_READERS_MAX over all services bounds the
+ * readers' memory (about 100 bytes each plus their lists). */
+#define SCN_READERS_PER_SERVICE_MAX 1000u
+#define SCN_READERS_MAX 1000000u
+
 typedef struct scn_workload {
     uint32_t services;                             /* 0..SCN_SERVICES_MAX, default 10 */
     uint32_t instances_per_service;                /* 1..1000, default 2 */
@@ -202,6 +219,7 @@ typedef struct scn_workload {
     scn_metadata_entry *metadata;                  /* owned; file order; keys unique */
     uint32_t metadata_count;                       /* <= SCN_METADATA_MAX */
     scn_churn churn;                               /* default all 0 */
+    scn_reads reads;                               /* default off */
 } scn_workload;
 
 typedef struct scn_bound {
@@ -349,6 +367,9 @@ typedef struct scn_expect {
     scn_bound zombie_p99;               /* as lost_p99, for zombie windows */
     scn_count_bound zombie_count;
     scn_bound ownership_disagreement_max; /* default unchecked: views differ while nodes boot */
+    scn_bound client_empty_max;         /* longest empty-read window (obs_reads.h); default 0 s */
+    scn_bound client_short_max;         /* longest short-read window; default 0 s */
+    scn_bound client_stale_max;         /* longest stale-read window; default 0 s */
     sim_time_ns lag_allowance_ns;       /* default SCN_ALLOWANCE_DERIVED */
     sim_time_ns zombie_allowance_ns;    /* default SCN_ALLOWANCE_DERIVED */
     scn_counter_bound *counters;        /* owned; file order */
@@ -399,6 +420,10 @@ typedef struct scn_config {
  *   SCN_ALLOWANCE_SLACK_NS (1 s) for the client's request, DistroFilter's
  *     proxying and the network.
  * 13.1 s by default. */
+/* Services read (reads.services, 0 meaning all) and readers in total. */
+uint32_t scn_reads_services(const scn_config *config);
+uint64_t scn_reads_readers(const scn_config *config);
+
 #define SCN_ALLOWANCE_SLACK_NS SIM_S
 sim_time_ns scn_lag_allowance(const scn_config *config);
 /* The zombie allowance: how long after a death or deregistration a node may

@@ -103,6 +103,15 @@ uint64_t scn_events_estimate(const scn_config *c)
     double removals = (per_min(w->churn.deregister_per_min_milli) + per_min(w->churn.crash_per_min_milli)) *
                       window_s / 60.0;
     events += (initial_clients(c) + joined + removals) * (EVENTS_PER_REQUEST + 2.0 * peers);
+    /* Readers (distro_reads.c): a query is a tick, a request and an answer
+     * (more while servers fail); a subscriber polls every 10 s and gets a
+     * push (two events) per change of its service, bounded here by one per
+     * second, the push merge interval. */
+    const scn_reads *rd = &w->reads;
+    double read_s = rd->start_at_ns < c->duration_ns ? seconds(c->duration_ns - rd->start_at_ns) : 0.0;
+    double read_services = (double)scn_reads_services(c);
+    events += read_services * (double)rd->queriers * read_s * 3.0 / seconds(rd->query_interval_ns);
+    events += read_services * (double)rd->subscribers * read_s * (3.0 / 10.0 + 2.0);
     /* Faults: the action, its end and the requests it fails, a few each. */
     events += 4.0 * (double)c->fault_count;
     if (c->nemesis.enabled) events += 4.0 * window_s / seconds(c->nemesis.interval.min_ns);

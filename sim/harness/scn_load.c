@@ -826,7 +826,12 @@ static sim_status conv_duration(ctx *c, uint32_t n, sim_time_ns min_ns, sim_time
     case NUM_RANGE: return fail(c, n, "expected a duration of at most 8760h, got %s", GOT(n));
     case NUM_FRACTION: return fail(c, n, "expected a whole number of nanoseconds, got %s", GOT(n));
     }
-    if (v < min_ns) return fail(c, n, "expected a positive duration, got %s", GOT(n));
+    if (v < min_ns && min_ns <= 1) return fail(c, n, "expected a positive duration, got %s", GOT(n));
+    if (v < min_ns) {
+        char least[32];
+        scn_format_duration(min_ns, least, sizeof least);
+        return fail(c, n, "expected a duration of at least %s, got %s", least, GOT(n));
+    }
     *out = v;
     return SIM_OK;
 }
@@ -1402,8 +1407,19 @@ static const field workload_fields[] = {
     FLD("register_spread", F_DURATION, CFG(workload.register_spread_ns), 0, 0),
     FLD("start_at", F_DURATION, CFG(workload.start_at_ns), 0, 0),
     NEST("churn"),
+    NEST("reads"),
 };
 enum { WORKLOAD_START_AT = 8 };
+
+static const field reads_fields[] = {
+    FLD("services", F_U32, CFG(workload.reads.services), 0, SCN_SERVICES_MAX),
+    FLD("queriers", F_U32, CFG(workload.reads.queriers), 0, SCN_READERS_PER_SERVICE_MAX),
+    FLD("query_interval", F_DURATION, CFG(workload.reads.query_interval_ns), SIM_MS, 0),
+    FLD("subscribers", F_U32, CFG(workload.reads.subscribers), 0, SCN_READERS_PER_SERVICE_MAX),
+    FLD("push_empty_protection", F_BOOL, CFG(workload.reads.push_empty_protection), 0, 0),
+    FLD("start_at", F_DURATION, CFG(workload.reads.start_at_ns), 0, 0),
+};
+enum { READS_SERVICES = 0, READS_START_AT = 5 };
 
 static const field churn_fields[] = {
     FLD("register_per_min", F_RATE, CFG(workload.churn.register_per_min_milli), 0, 0),
@@ -1480,6 +1496,9 @@ static const field expect_fields[] = {
     FLD("lost_max", F_BOUND, CFG(expect.lost_max), 0, 0),
     FLD("zombie_max", F_BOUND, CFG(expect.zombie_max), 0, 0),
     FLD("ownership_disagreement_max", F_BOUND, CFG(expect.ownership_disagreement_max), 0, 0),
+    FLD("client_empty_max", F_BOUND, CFG(expect.client_empty_max), 0, 0),
+    FLD("client_short_max", F_BOUND, CFG(expect.client_short_max), 0, 0),
+    FLD("client_stale_max", F_BOUND, CFG(expect.client_stale_max), 0, 0),
     FLD("lag_allowance", F_DURATION, CFG(expect.lag_allowance_ns), 0, 0),
     FLD("zombie_allowance", F_DURATION, CFG(expect.zombie_allowance_ns), 0, 0),
     NEST("counters"), NEST("lost"), NEST("zombie"),
@@ -1870,7 +1889,7 @@ static sim_status parse_workload(ctx *c, uint32_t m)
     sim_status st = parse_section(c, m, workload_fields, ARRAY_LEN(workload_fields), c->cfg, &given,
                                   "a mapping such as {services: 10}");
     if (st != SIM_OK) return st;
-    uint32_t meta = map_get(c, m, "metadata"), churn = map_get(c, m, "churn");
+    uint32_t meta = map_get(c, m, "metadata"), churn = map_get(c, m, "churn"), reads = map_get(c, m, "reads");
     if (meta != NONE) {
         size_t saved = path_push(c, "metadata");
         st = parse_metadata(c, meta);
@@ -1885,6 +1904,30 @@ static sim_status parse_workload(ctx *c, uint32_t m)
         if (st != SIM_OK) return st;
     }
     const scn_config *cfg = c->cfg;
+    if (reads != NONE) {
+        uint64_t reads_given = 0;
+        size_t saved = path_push(c, "reads");
+        st = parse_section(c, reads, reads_fields, ARRAY_LEN(reads_fields), c->cfg, &reads_given,
+                           "a mapping such as {subscribers: 1, queriers: 1, query_interval: 1s}");
+        if (st == SIM_OK && (reads_given & (1u << READS_SERVICES)) &&
+            cfg->workload.reads.services > cfg->workload.services) {
+            size_t inner = path_push(c, "services");
+            st = fail(c, map_get(c, reads, "services"), "%u is more than the %u services of the workload",
+                      (unsigned)cfg->workload.reads.services, (unsigned)cfg->workload.services);
+            path_pop(c, inner);
+        }
+        if (st == SIM_OK && (reads_given & (1u << READS_START_AT)) &&
+            cfg->workload.reads.start_at_ns >= cfg->duration_ns) {
+            char at[32], end[32];
+            scn_format_duration(cfg->workload.reads.start_at_ns, at, sizeof at);
+            scn_format_duration(cfg->duration_ns, end, sizeof end);
+            size_t inner = path_push(c, "start_at");
+            st = fail(c, map_get(c, reads, "start_at"), "%s is not before the end of the run (%s)", at, end);
+            path_pop(c, inner);
+        }
+        path_pop(c, saved);
+        if (st != SIM_OK) return st;
+    }
     if ((given & (1u << WORKLOAD_START_AT)) && cfg->workload.start_at_ns >= cfg->duration_ns) {
         char at[32], end[32];
         scn_format_duration(cfg->workload.start_at_ns, at, sizeof at);
@@ -2592,6 +2635,7 @@ static const section set_sections[] = {
     { "network.tcp", tcp_fields, ARRAY_LEN(tcp_fields) },
     { "workload", workload_fields, ARRAY_LEN(workload_fields) },
     { "workload.churn", churn_fields, ARRAY_LEN(churn_fields) },
+    { "workload.reads", reads_fields, ARRAY_LEN(reads_fields) },
     { "nemesis", nemesis_fields, ARRAY_LEN(nemesis_fields) },
     { "nemesis.interval", nemesis_interval_fields, ARRAY_LEN(nemesis_interval_fields) },
     { "nemesis.duration", nemesis_duration_fields, ARRAY_LEN(nemesis_duration_fields) },
