@@ -27,6 +27,7 @@
  * later than that counts as a timeout when it arrives, and a request sent
  * to a paused server arms a timer for it. */
 #include "distro_int.h"
+#include "distro2_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -326,7 +327,11 @@ sim_status distro_client_add(distro_cluster *c, const distro_client_spec *spec, 
     cl->alive = true;
     cl->manual = spec->manual;
     cl->rng = sim_rng_derive(sim_seed(c->sim), SIM_STREAM_HARNESS((1ull << 40) | id));
-    if (!cl->manual) client_event(c, start_delay_ns, DISTRO_KIND_CLIENT_TIMER, register_fire, id);
+    if (c->config.version != DISTRO_VERSION_1_4_2) {
+        distro2_sdk_add(c, id, start_delay_ns);   /* a 2.x SDK over gRPC (distro2_sdk.c) */
+    } else if (!cl->manual) {
+        client_event(c, start_delay_ns, DISTRO_KIND_CLIENT_TIMER, register_fire, id);
+    }
     if (id_out != NULL) *id_out = id;
     return SIM_OK;
 }
@@ -344,6 +349,10 @@ sim_status distro_client_deregister(distro_cluster *c, uint32_t client, sim_erro
     sim_status st = client_arg(c, client, "distro_client_deregister", err);
     if (st != SIM_OK) return st;
     distro_client *cl = &c->clients[client];
+    if (c->config.version != DISTRO_VERSION_1_4_2) {
+        distro2_sdk_deregister(c, client);
+        return SIM_OK;
+    }
     if (!cl->alive || !cl->registered) return SIM_OK;
     cl->registered = false;                       /* removeBeatInfo, then the DELETE */
     truth(c, client, false);
@@ -355,6 +364,10 @@ sim_status distro_client_kill(distro_cluster *c, uint32_t client, sim_error *err
 {
     sim_status st = client_arg(c, client, "distro_client_kill", err);
     if (st != SIM_OK) return st;
+    if (c->config.version != DISTRO_VERSION_1_4_2) {
+        distro2_sdk_kill(c, client);
+        return SIM_OK;
+    }
     if (c->clients[client].alive && c->clients[client].registered) truth(c, client, false);
     c->clients[client].alive = false;
     c->clients[client].registered = false;

@@ -15,6 +15,7 @@
  * Only cluster.conf (which members a node lists) and the measurement
  * counters survive a crash. */
 #include "distro_int.h"
+#include "distro2_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,11 @@ const char *distro_msg_type_name(uint16_t type)
         [DISTRO_MSG_INSTANCE_STATUSES] = "instance_statuses",
         [DISTRO_MSG_INSTANCE_STATUSES_RESP] = "instance_statuses_resp",
         [DISTRO_MSG_PROXY] = "proxy", [DISTRO_MSG_PROXY_RESP] = "proxy_resp",
+        [DISTRO_MSG_V2_SYNC] = "v2_sync", [DISTRO_MSG_V2_SYNC_RESP] = "v2_sync_resp",
+        [DISTRO_MSG_V2_VERIFY] = "v2_verify", [DISTRO_MSG_V2_VERIFY_RESP] = "v2_verify_resp",
+        [DISTRO_MSG_V2_SNAPSHOT] = "v2_snapshot", [DISTRO_MSG_V2_SNAPSHOT_RESP] = "v2_snapshot_resp",
+        [DISTRO_MSG_V2_CHECK] = "v2_check", [DISTRO_MSG_V2_CHECK_RESP] = "v2_check_resp",
+        [DISTRO_MSG_V2_REPORT] = "v2_member_report", [DISTRO_MSG_V2_REPORT_RESP] = "v2_member_report_resp",
     };
     if (type < DISTRO_MSG_TYPES && names[type] != NULL) return names[type];
     return "unknown";
@@ -58,6 +64,14 @@ const char *distro_event_kind_name(uint16_t kind)
     case DISTRO_KIND_READ_RESPONSE: return "read_response";
     case DISTRO_KIND_READ_TIMER: return "read_timer";
     case DISTRO_KIND_PUSH: return "push";
+    case DISTRO_KIND_V2_TICK: return "v2_tick";
+    case DISTRO_KIND_V2_VERIFY: return "v2_verify";
+    case DISTRO_KIND_V2_LOAD: return "v2_load";
+    case DISTRO_KIND_V2_CLEANER: return "v2_cleaner";
+    case DISTRO_KIND_V2_EJECTOR: return "v2_ejector";
+    case DISTRO_KIND_V2_RPC: return "v2_rpc";
+    case DISTRO_KIND_V2_SDK: return "v2_sdk";
+    case DISTRO_KIND_V2_REPORT: return "v2_report";
     default: return NULL;
     }
 }
@@ -110,6 +124,10 @@ uint32_t distro_counters_list(const distro_counters *k, distro_counter_value *ou
         { "http_lease_timeouts", k->http_lease_timeouts },
         { "http_resets", k->http_resets },
         { "http_retries_exhausted", k->http_retries_exhausted },
+        { "v2_sdk_reconnects", k->v2_sdk_reconnects },
+        { "v2_verify_failed", k->v2_verify_failed },
+        { "v2_clients_expired", k->v2_clients_expired },
+        { "v2_connections_ejected", k->v2_connections_ejected },
     };
     uint32_t n = (uint32_t)(sizeof all / sizeof all[0]);
     for (uint32_t i = 0; i < n && i < max && out != NULL; i++) out[i] = all[i];
@@ -140,6 +158,8 @@ static void msg_destroy(sim_payload *payload)
     free(msg->values);
     free(msg->checksums);
     free(msg->flags);
+    free(msg->revisions);
+    free(msg->services);
     distro_msg_pool *pool = msg->pool;
     pool->live--;
 #ifdef SIM_DEBUG
@@ -371,6 +391,10 @@ static void node_start(sim_engine *sim, sim_node_id id, void *ctx)
         distro_fail_nomem(c, "node start");   /* the run stops; the crash or destroy frees what was allocated */
         return;
     }
+    if (c->config.version != DISTRO_VERSION_1_4_2) {
+        distro2_node_start(node);   /* the 2.x components, model/distro2_*.c */
+        return;
+    }
     distro_member_start(node);
     distro_mapper_init(node);
     distro_tasks_start(node);
@@ -387,6 +411,7 @@ static void node_crash(sim_engine *sim, sim_node_id id, void *ctx)
     distro_client_fail_pending(node);
     distro_reads_node_crashed(node);
     distro_http_node_crashed(node);
+    if (node->v2 != NULL) distro2_node_crashed(node);
     distro_node_reset(node);
     if (c->observer.node_changed != NULL) c->observer.node_changed(c->observer.ctx, sim_now(sim), id, false);
 }
@@ -411,6 +436,7 @@ void distro_node_reset(distro_node *node)
     free(node->pending);
     for (uint32_t i = 0; i < node->loopback_cap; i++) distro_msg_unref(node->loopback[i]);
     free(node->loopback);
+    distro2_node_free(node->v2);   /* NULL is a no-op */
     distro_cluster *c = node->cluster;
     uint32_t id = node->id;
     memset(node, 0, sizeof *node);
@@ -443,6 +469,16 @@ void distro_dispatch_request(distro_node *node, const sim_message *msg, distro_t
     case DISTRO_MSG_SERVICE_STATUS: distro_health_on_service_status(node, msg, token); return;
     case DISTRO_MSG_INSTANCE_STATUSES: distro_health_on_instance_statuses(node, msg, token); return;
     case DISTRO_MSG_PROXY: distro_filter_on_proxy(node, msg, token); return;
+    case DISTRO_MSG_V2_SYNC:
+    case DISTRO_MSG_V2_VERIFY:
+    case DISTRO_MSG_V2_SNAPSHOT:
+    case DISTRO_MSG_V2_CHECK:
+    case DISTRO_MSG_V2_REPORT: distro2_dispatch_request(node, msg, token); return;
+    case DISTRO_MSG_V2_SYNC_RESP:
+    case DISTRO_MSG_V2_VERIFY_RESP:
+    case DISTRO_MSG_V2_SNAPSHOT_RESP:
+    case DISTRO_MSG_V2_CHECK_RESP:
+    case DISTRO_MSG_V2_REPORT_RESP:
     case DISTRO_MSG_SYNC_DATUM_RESP:
     case DISTRO_MSG_CHECKSUM_RESP:
     case DISTRO_MSG_GET_DATUM_RESP:
@@ -572,6 +608,8 @@ void distro_cluster_destroy(distro_cluster *c)
     free(c->key_index);
     distro_reads_destroy(c);
     free(c->clients);
+    free(c->conns);
+    free(c->sdk);
     free(c->conf);
     msg_pool_release(c->msg_pool);   /* after the nodes let go of theirs */
     free(c->address);
@@ -737,5 +775,6 @@ const distro_counters *distro_node_counters(const distro_cluster *c, uint32_t no
 uint32_t distro_node_pending_tasks(const distro_cluster *c, uint32_t node)
 {
     const distro_node *n = running_node(c, node);
+    if (n != NULL && n->v2 != NULL) return distro2_tasks_pending(n);   /* 2.x: one per (client, peer) */
     return n != NULL ? distro_tasks_pending(n) : 0;
 }

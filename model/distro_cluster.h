@@ -1,5 +1,8 @@
 /* distro_cluster.h: a simulated Nacos 1.4 cluster running Distro on the
- * engine.  This is the model's public face for the harness and the tests.
+ * engine (or, with distro_config.version DISTRO_VERSION_2_5_1, a Nacos 2.5.1
+ * cluster and 2.x SDK clients: model/distro2_*.c, NACOS-DISTRO.md section
+ * 3; the same functions below drive and query it).  This is the model's
+ * public face for the harness and the tests.
  *
  * A cluster is N Nacos servers (engine nodes 0..N-1, addresses "ip:port")
  * plus naming clients (1.x SDK processes, one instance each) that register,
@@ -76,6 +79,11 @@ typedef struct distro_counters {
     uint64_t http_lease_timeouts;      /* no pooled connection in time */
     uint64_t http_resets;
     uint64_t http_retries_exhausted;   /* tcp_retries2 expired with no timeout of the caller's */
+    /* 2.x (cluster.version 2.5.1; model/distro2_*.c). */
+    uint64_t v2_sdk_reconnects;        /* SDK connections this node accepted from a client that had one before */
+    uint64_t v2_verify_failed;         /* VERIFY answered FAIL to this node: a repair ADD follows */
+    uint64_t v2_clients_expired;       /* replicas the expired-client cleaner removed (180 s lease) */
+    uint64_t v2_connections_ejected;   /* SDK connections the ejector unregistered after a failed probe */
 } distro_counters;
 
 /* What a reader saw (distro_observer.client_read).  A query reader's
@@ -313,7 +321,8 @@ uint64_t distro_cluster_memo_hits(const distro_cluster *cluster);
  * sync batch worker `worker` is blocked sending (UINT32_MAX: none). */
 uint32_t distro_node_worker_count(const distro_cluster *cluster, uint32_t node);
 uint32_t distro_node_worker_blocked_on(const distro_cluster *cluster, uint32_t node, uint32_t worker);
-/* Pending delay tasks on `node` (both stages). */
+/* Pending delay tasks on `node` (both stages; in 2.x, one per client and
+ * peer). */
 uint32_t distro_node_pending_tasks(const distro_cluster *cluster, uint32_t node);
 
 /* --- Invariant check (model/distro_check.c) -------------------------------- */

@@ -60,7 +60,34 @@ distro_config distro_config_defaults(void)
     c.raft_gate = true;
     c.raft_election_delay_ns = 5000 * SIM_MS;   /* RaftSysConstants.java:32, JRaftServer.java:175-176 */
     c.shortcuts = true;
+    c.version = DISTRO_VERSION_1_4_2;
+    c.v2 = (distro2_config){
+        .sync_delay_ns = 1000 * SIM_MS,              /* DistroConstants.DEFAULT_DATA_SYNC_DELAY_MILLISECONDS */
+        .sync_timeout_ns = 3000 * SIM_MS,
+        .sync_retry_delay_ns = 3000 * SIM_MS,
+        .verify_timeout_ns = 3000 * SIM_MS,
+        .load_timeout_ns = 30000 * SIM_MS,
+        .client_expired_ns = 180000 * SIM_MS,        /* ClientConfig: nacos.naming.client.expired.time */
+        .cleaner_interval_ns = 5000 * SIM_MS,
+        .ejector_initial_ns = 1000 * SIM_MS,
+        .ejector_interval_ns = 3000 * SIM_MS,
+        .connection_idle_ns = 20000 * SIM_MS,        /* RuntimeConnectionEjector KEEP_ALIVE_TIME */
+        .detection_timeout_ns = 5000 * SIM_MS,
+        .rpc_timeout_ns = 3000 * SIM_MS,
+        .rpc_retry_times = 3,
+        .redo_interval_ns = 3000 * SIM_MS,
+        .unhealthy_report_interval_ns = 5000 * SIM_MS,
+    };
     return c;
+}
+
+const char *distro_version_name(distro_version version)
+{
+    switch (version) {
+    case DISTRO_VERSION_1_4_2: return "1.4.2";
+    case DISTRO_VERSION_2_5_1: return "2.5.1";
+    }
+    return "unknown";
 }
 
 uint32_t distro_config_execute_workers(const distro_config *config)

@@ -1,5 +1,6 @@
 /* distro_config.h: every Nacos 1.4 constant of NACOS-DISTRO.md section 5,
- * settable per cluster.  distro_config_defaults() gives Nacos's values. */
+ * settable per cluster, the Nacos release the cluster runs, and the 2.x
+ * constants of section 3.  distro_config_defaults() gives Nacos's values. */
 #ifndef DISTRO_CONFIG_H
 #define DISTRO_CONFIG_H
 
@@ -8,7 +9,41 @@
 
 #include "sim_time.h"
 
+/* The Nacos release a cluster runs (cluster.version): which Distro line the
+ * model executes.  1.4.2 is the checksum line of section 2; 2.5.1 the
+ * client/revision line of section 3 (model/distro2_*.c). */
+typedef enum distro_version {
+    DISTRO_VERSION_1_4_2,
+    DISTRO_VERSION_2_5_1,
+} distro_version;
+
+/* "1.4.2", "2.5.1". */
+const char *distro_version_name(distro_version version);
+
+/* The 2.x constants (section 3 and 5; DistroConstants, ClientConfig,
+ * ConnectionManager, RpcClient at 2.5.1).  Not scenario keys yet: the
+ * values are Nacos's defaults. */
+typedef struct distro2_config {
+    sim_time_ns sync_delay_ns;               /* 1000 ms, nacos.core.protocol.distro.data.sync.delayMs */
+    sim_time_ns sync_timeout_ns;             /* 3000 ms, ...sync.timeoutMs */
+    sim_time_ns sync_retry_delay_ns;         /* 3000 ms, ...sync.retryDelayMs */
+    sim_time_ns verify_timeout_ns;           /* 3000 ms, ...verify.timeoutMs */
+    sim_time_ns load_timeout_ns;             /* 30000 ms, ...load.timeoutMs */
+    sim_time_ns client_expired_ns;           /* 180000 ms, nacos.naming.client.expired.time */
+    sim_time_ns cleaner_interval_ns;         /* 5000 ms, expired-client cleaner, first at 0 */
+    sim_time_ns ejector_initial_ns;          /* 1000 ms, NacosRuntimeConnectionEjector */
+    sim_time_ns ejector_interval_ns;         /* 3000 ms */
+    sim_time_ns connection_idle_ns;          /* 20000 ms: an idle connection is probed */
+    sim_time_ns detection_timeout_ns;        /* 5000 ms: ClientDetectionRequest */
+    sim_time_ns rpc_timeout_ns;              /* 3000 ms: RpcClient request / health-check timeout */
+    uint32_t rpc_retry_times;                /* 3: retryTimes and healthCheckRetryTimes */
+    sim_time_ns redo_interval_ns;            /* 3000 ms: the SDK's redo task (NamingGrpcRedoService) */
+    sim_time_ns unhealthy_report_interval_ns;/* 5000 ms: UnhealthyMemberInfoReportTask */
+} distro2_config;
+
 typedef struct distro_config {
+    distro_version version;                  /* cluster.version: 1.4.2 */
+    distro2_config v2;                       /* used when version is 2.5.1 */
     /* Delay-task engine (section 1.3). */
     sim_time_ns task_tick_ns;                /* 100 ms, hard-coded in Nacos */
     /* Change sync (section 2.3): nacos.naming.distro.taskDispatchPeriod / 2. */

@@ -153,6 +153,7 @@ void distro_health_arm_beat_check(distro_node *node, uint32_t key)
 {
     /* HealthCheckReactor.scheduleCheck: first run 5 s after the Service is
      * created, then every 5 s, on every node. */
+    if (node->v2 != NULL) return;   /* 2.x: connection clients have no beat check (section 3.8) */
     distro_datum *d = &node->datums[key];
     d->check_origin_ns = sim_now(node->cluster->sim);
     if (!node->cluster->config.health_check_enabled || !distro_mapper_responsible(node, key)) return;
@@ -163,7 +164,7 @@ void distro_health_arm_beat_check(distro_node *node, uint32_t key)
 void distro_health_on_view_change(distro_node *node)
 {
     distro_cluster *c = node->cluster;
-    if (!c->config.health_check_enabled) return;
+    if (!c->config.health_check_enabled || node->v2 != NULL) return;
     sim_time_ns now = sim_now(c->sim);
     sim_time_ns period = c->config.beat_check_interval_ns;
     for (uint32_t k = 0; k < node->datums_cap; k++) {

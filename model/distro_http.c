@@ -79,6 +79,33 @@ distro_http_route distro_http_route_of(const distro_config *cfg, uint16_t type)
         r.to.connect_ns = cfg->member_report_connect_timeout_ns;
         r.to.read_ns = cfg->member_report_timeout_ns;
         return r;
+    /* 2.x cluster gRPC (ClusterRpcClientProxy): one long-lived client per
+     * peer; an async request's timeout is its callback's (3000 ms for sync
+     * and verify, DistroConstants), a synchronous one's its argument (the
+     * snapshot 30000 ms, a report or a check 3000 ms, ClusterRpcClientProxy
+     * :62,180).  The connect is the RPC client's own (3000 ms). */
+    case DISTRO_MSG_V2_SYNC:
+    case DISTRO_MSG_V2_CHECK:
+    case DISTRO_MSG_V2_REPORT:
+        r.client = DISTRO_HTTP_GRPC;
+        r.to.connect_ns = cfg->v2.rpc_timeout_ns;
+        r.to.read_ns = type == DISTRO_MSG_V2_SYNC ? cfg->v2.sync_timeout_ns : cfg->v2.rpc_timeout_ns;
+        return r;
+    case DISTRO_MSG_V2_VERIFY:
+        r.client = DISTRO_HTTP_GRPC;
+        r.to.connect_ns = cfg->v2.rpc_timeout_ns;
+        r.to.read_ns = cfg->v2.verify_timeout_ns;
+        return r;
+    case DISTRO_MSG_V2_SNAPSHOT:
+        r.client = DISTRO_HTTP_GRPC;
+        r.to.connect_ns = cfg->v2.rpc_timeout_ns;
+        r.to.read_ns = cfg->v2.load_timeout_ns;
+        return r;
+    case DISTRO_MSG_V2_SYNC_RESP:
+    case DISTRO_MSG_V2_VERIFY_RESP:
+    case DISTRO_MSG_V2_SNAPSHOT_RESP:
+    case DISTRO_MSG_V2_CHECK_RESP:
+    case DISTRO_MSG_V2_REPORT_RESP:
     case DISTRO_MSG_SYNC_DATUM_RESP:
     case DISTRO_MSG_CHECKSUM_RESP:
     case DISTRO_MSG_GET_DATUM_RESP:
@@ -110,7 +137,7 @@ sim_conn_pool_params distro_http_pool_params(const distro_config *cfg, distro_ht
         p.max_total = cfg->http_async_max_total;
         return p;
     case DISTRO_HTTP_CORE_ASYNC:   /* builder defaults: 2 per route, 20 in all */
-    case DISTRO_HTTP_CLIENTS:
+    case DISTRO_HTTP_GRPC:
         return p;
     }
     return p;
@@ -219,6 +246,26 @@ sim_status distro_cluster_use_tcp(distro_cluster *c, const sim_conn_params *para
         }
         if (st != SIM_OK) return st;
     }
+    if (c->config.version != DISTRO_VERSION_1_4_2) {
+        /* gRPC multiplexes every call to a peer on one long-lived
+         * connection; the layer runs one exchange per connection, so a
+         * pool per (node, peer), ClusterRpcClientProxy's one client per
+         * member, that keeps its connections for ever and opens one more
+         * whenever calls overlap, without limit (gRPC streams do not queue
+         * for each other), stands for it. */
+        c->grpc_pools = calloc((size_t)c->n * c->n, sizeof *c->grpc_pools);
+        if (c->grpc_pools == NULL) return sim_error_set(err, SIM_ERR_NOMEM, where, "cannot allocate gRPC pools");
+        sim_conn_pool_params p = sim_conn_pool_params_default();
+        p.max_per_route = UINT32_MAX / 2;
+        p.max_total = UINT32_MAX / 2;
+        p.ttl_ns = 0;
+        for (uint32_t id = 0; id < c->n; id++) {
+            for (uint32_t peer = 0; peer < c->n; peer++) {
+                sim_status st = sim_conn_pool_create(c->conn, id, &p, &c->grpc_pools[id * c->n + peer], err);
+                if (st != SIM_OK) return st;
+            }
+        }
+    }
     return SIM_OK;
 }
 
@@ -226,6 +273,7 @@ void distro_http_destroy(distro_cluster *c)
 {
     sim_conn_net_destroy(c->conn);
     free(c->pools);
+    free(c->grpc_pools);
     free(c->calls);
 }
 
@@ -276,7 +324,8 @@ void distro_call(distro_node *node, uint32_t target, uint16_t type, uint32_t byt
     s->arg = arg;
     s->next_free = 0;
     uint64_t slot_arg = ((uint64_t)i << 32) | s->generation;
-    sim_conn_pool_id pool = c->pools[node->id * DISTRO_HTTP_CLIENTS + route.client];
+    sim_conn_pool_id pool = route.client == DISTRO_HTTP_GRPC ? c->grpc_pools[node->id * c->n + target]
+                                                             : c->pools[node->id * DISTRO_HTTP_CLIENTS + route.client];
     st = sim_conn_request(c->conn, pool, target, bytes, type, msg != NULL ? &msg->base : NULL, &route.to, conn_done,
                           c, slot_arg, &err);
     if (st != SIM_OK) {

@@ -30,6 +30,7 @@
  * between reports, and once it is past fail-access-cnt every failed probe
  * sends the peer straight from UP to DOWN. */
 #include "distro_int.h"
+#include "distro2_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -106,8 +107,9 @@ void distro_member_on_fail(distro_node *node, uint32_t peer, bool refused)
 
 /* A report from the peer: UP, fail count kept (MemberUtil.copy does not
  * carry failAccessCnt into the stored member), its metadata, the version
- * included, taken (MemberUtil.java:53-59). */
-static void member_reported(distro_node *node, uint32_t peer)
+ * included, taken (MemberUtil.java:53-59).  2.x's MemberReportHandler
+ * does the same (MemberReportHandler.java:59-61, MemberUtil.java:62-70). */
+void distro_member_reported(distro_node *node, uint32_t peer)
 {
     distro_peer *p = &node->peers[peer];
     uint8_t old = p->state;
@@ -178,16 +180,21 @@ static void boot_members_event(sim_engine *sim, void *ctx, uint64_t arg)
 void distro_member_start(distro_node *node)
 {
     distro_cluster *c = node->cluster;
+    /* 2.0.1 and later keep a new member's parsed state, UP (section 1.5). */
+    bool start_down = c->config.members_start_down && c->config.version == DISTRO_VERSION_1_4_2;
     for (uint32_t p = 0; p < c->n; p++) {
         distro_peer *peer = &node->peers[p];
         peer->in_view = p == node->id || c->conf[(size_t)node->id * c->n + p];
-        peer->state = (p != node->id && c->config.members_start_down) ? DISTRO_MEMBER_DOWN : DISTRO_MEMBER_UP;
+        peer->state = (p != node->id && start_down) ? DISTRO_MEMBER_DOWN : DISTRO_MEMBER_UP;
         peer->fail_cnt = 0;
         peer->version_known = p == node->id;   /* self carries its version (ServerMemberManager.java:137) */
     }
     node->report_cursor = 0;
     distro_timer(node, 0, DISTRO_KIND_BOOT_EVENT, boot_members_event, 0);
-    distro_timer(node, c->config.member_report_initial_ns, DISTRO_KIND_REPORT, report_task, 0);
+    /* 2.x reports over gRPC (distro2_rpc.c), started with the node. */
+    if (c->config.version == DISTRO_VERSION_1_4_2) {
+        distro_timer(node, c->config.member_report_initial_ns, DISTRO_KIND_REPORT, report_task, 0);
+    }
 }
 
 void distro_member_on_report(distro_node *node, const sim_message *msg, distro_token token)
@@ -204,7 +211,7 @@ void distro_member_on_report(distro_node *node, const sim_message *msg, distro_t
         return;
     }
     resp->code = 200;
-    if (node->peers[source].in_view) member_reported(node, source);
+    if (node->peers[source].in_view) distro_member_reported(node, source);
     distro_reply(node, token, DISTRO_MSG_MEMBER_REPORT_RESP, REPORT_RESP_BYTES, resp);
 }
 
@@ -231,11 +238,13 @@ sim_status distro_member_add(distro_cluster *c, uint32_t node, uint32_t member, 
     /* memberChange: a newly added member is forced DOWN in 1.4.2-1.4.8. */
     uint8_t old = n->peers[member].state;
     n->peers[member].in_view = true;
-    n->peers[member].state = c->config.members_start_down ? DISTRO_MEMBER_DOWN : DISTRO_MEMBER_UP;
+    n->peers[member].state = c->config.members_start_down && c->config.version == DISTRO_VERSION_1_4_2
+                                 ? DISTRO_MEMBER_DOWN : DISTRO_MEMBER_UP;
     n->peers[member].fail_cnt = 0;
     n->peers[member].version_known = false;   /* parsed from cluster.conf: no version yet */
     notify_peer(n, member, old);
     members_changed(n);
+    if (n->v2 != NULL) distro2_rpc_member_added(n, member);
     return SIM_OK;
 }
 

@@ -16,11 +16,19 @@ echo "$out" | grep -q '^SUMMARY .* same_trace=yes$' || { echo "FAIL: repeats dif
 out=$("$bin" bench distro --nodes 3 --services 50 --instances 2 --duration 60s --repeat 2 --transport both)
 echo "$out"
 for t in datagram tcp; do
-    [ "$(echo "$out" | grep -c "^RESULT bench=distro transport=$t ")" -eq 2 ] || { echo "FAIL: expected two $t RESULT lines"; status=1; }
-    echo "$out" | grep -q "^SUMMARY bench=distro transport=$t .* same_trace=yes$" || { echo "FAIL: no $t SUMMARY"; status=1; }
+    [ "$(echo "$out" | grep -c "^RESULT bench=distro version=1.4.2 transport=$t ")" -eq 2 ] || { echo "FAIL: expected two $t RESULT lines"; status=1; }
+    echo "$out" | grep -q "^SUMMARY bench=distro version=1.4.2 transport=$t .* same_trace=yes$" || { echo "FAIL: no $t SUMMARY"; status=1; }
 done
 echo "$out" | grep -Eq '^COMPARE bench=distro tcp_over_datagram=[0-9.]+ target=1.50 (met|MISSED)$' || { echo "FAIL: no COMPARE line"; status=1; }
-for bad in "--repeat 0" "--nodes 0" "--duration never" "--bogus 1" "--transport udp"; do
+# Nacos 2.5.1: 2.x SDK clients over gRPC; the lines name the version, every
+# service reaches every node, repeats agree.
+out=$("$bin" bench distro --version 2.5.1 --nodes 3 --services 50 --instances 2 --duration 60s --repeat 2)
+echo "$out"
+[ "$(echo "$out" | grep -c '^RESULT bench=distro version=2.5.1 transport=tcp ')" -eq 2 ] || { echo "FAIL: expected two 2.5.1 RESULT lines"; status=1; }
+echo "$out" | grep -q 'keys_on_every_node=50 ' || { echo "FAIL: 2.5.1: not every service on every node"; status=1; }
+echo "$out" | grep -q '^SUMMARY bench=distro version=2.5.1 .* same_trace=yes$' || { echo "FAIL: 2.5.1 repeats differ"; status=1; }
+echo "$out" | grep -q ' v2_sync=' || { echo "FAIL: 2.5.1 sent no v2 sync"; status=1; }
+for bad in "--repeat 0" "--nodes 0" "--duration never" "--bogus 1" "--transport udp" "--version 3.0.3"; do
     # shellcheck disable=SC2086
     if "$bin" bench distro $bad >/dev/null 2>&1; then rc=0; else rc=$?; fi
     [ "$rc" -eq 2 ] || { echo "FAIL: bench distro $bad exited $rc, expected 2"; status=1; }

@@ -9,11 +9,14 @@
 #include "tst_world.h"
 
 #include "distro_int.h"
+#include "distro2_int.h"
 
 #define S SIM_S
 #define MS SIM_MS
 
 /* --- A cluster under churn and faults --------------------------------------- */
+
+static distro_node *node_of_world(tst_world *w, uint32_t id) { return &w->cluster->nodes[id]; }
 
 static void add_client(tst_world *w, uint32_t i, sim_time_ns start_ns)
 {
@@ -92,6 +95,29 @@ START_TEST(test_churn_and_faults_keep_every_invariant)
     ck_assert_uint_gt(k0->sync_batches_failed + distro_node_counters(w->cluster, 2)->sync_batches_failed, 0);
     ck_assert_uint_gt(distro_node_counters(w->cluster, 1)->snapshot_attempts, 0);
     ck_assert_uint_gt(sim_events_processed(w->sim), 10000);
+    tst_world_free(w);
+}
+END_TEST
+
+/* The same churn and faults on a Nacos 2.5.1 cluster (2.x SDK clients over
+ * gRPC): every invariant, the 2.x ones included, after every event. */
+START_TEST(test_v2_churn_and_faults_keep_every_invariant)
+{
+    distro_config config = distro_config_defaults();
+    config.version = DISTRO_VERSION_2_5_1;
+    tst_world *w = tst_world_new(4, 11, &config);
+    distro_cluster_check_every_event(w->cluster, true);
+    run_churn(w);
+    sim_error err;
+    ck_assert_int_eq(distro_cluster_check(w->cluster, &err), SIM_OK);
+    uint64_t reconnects = 0, syncs = 0;
+    for (uint32_t n = 0; n < 4; n++) {
+        reconnects += distro_node_counters(w->cluster, n)->v2_sdk_reconnects;
+        syncs += distro_node_counters(w->cluster, n)->sync_batches_sent;
+    }
+    ck_assert_uint_gt(reconnects, 0);   /* the restarts moved clients */
+    ck_assert_uint_gt(syncs, 0);
+    ck_assert_uint_gt(node_of_world(w, 3)->v2->client_count, 0);   /* restarted and loaded */
     tst_world_free(w);
 }
 END_TEST
@@ -449,6 +475,49 @@ START_TEST(test_every_event_check_ends_the_run)
 }
 END_TEST
 
+/* 2.x: a 3-node 2.5.1 cluster with six SDK clients registered and
+ * replicated; each 2.x invariant broken in turn is named. */
+START_TEST(test_broken_v2_state_is_reported)
+{
+    distro_config config = distro_config_defaults();
+    config.version = DISTRO_VERSION_2_5_1;
+    tst_world *w = tst_world_new(3, 5, &config);
+    for (uint32_t i = 0; i < 6; i++) add_client(w, i, 12 * S);
+    tst_run_to(w, 14 * S);
+    expect_ok(w);
+    distro2_node *v2 = node_of(w, 1)->v2;
+    ck_assert_uint_eq(v2->client_count, 6);
+
+    v2->client_count++;
+    expect_broken(w, 1, "v2-clients");
+    v2->client_count--;
+
+    uint32_t conn = 0;
+    while (!v2->clients[conn].present) conn++;
+    uint32_t key = v2->clients[conn].key;
+    v2->clients[conn].key = DISTRO_NONE;      /* still listed by the index */
+    expect_broken(w, 1, "v2-index");
+    v2->clients[conn].key = key;
+    expect_ok(w);
+
+    distro2_on_client_event(node_of(w, 1), conn, false, true);   /* two tasks, one per peer */
+    ck_assert_uint_eq(v2->task_count, 2);
+    v2->tasks[0].target = 1;                   /* self */
+    expect_broken(w, 1, "v2-tasks");
+    v2->tasks[0].target = 0;
+    v2->task_count--;
+    expect_broken(w, 1, "v2-tasks");
+    v2->task_count++;
+    expect_ok(w);
+
+    v2->rpc[2].phase = 9;
+    expect_broken(w, 1, "v2-rpc");
+    v2->rpc[2].phase = DISTRO2_RPC_RUNNING;
+    expect_ok(w);
+    tst_world_free(w);
+}
+END_TEST
+
 static Suite *check_suite(void)
 {
     Suite *s = suite_create("distro_check");
@@ -456,10 +525,12 @@ static Suite *check_suite(void)
     tcase_set_timeout(run, 300);
     tcase_add_loop_test(run, test_churn_and_faults_keep_every_invariant, 0, 3);
     tcase_add_test(run, test_check_does_not_change_the_run);
+    tcase_add_test(run, test_v2_churn_and_faults_keep_every_invariant);
     suite_add_tcase(s, run);
     TCase *broken = tcase_create("broken");
     tcase_set_timeout(broken, 60);
     tcase_add_test(broken, test_broken_store_is_reported);
+    tcase_add_test(broken, test_broken_v2_state_is_reported);
     tcase_add_test(broken, test_broken_view_is_reported);
     tcase_add_test(broken, test_broken_buckets_and_beat_checks_are_reported);
     tcase_add_test(broken, test_broken_tasks_are_reported);

@@ -1,6 +1,6 @@
 #!/bin/sh
-# Golden test of `distrosim nacos owner` and `distrosim nacos checksum`
-# against the vectors of NACOS-DISTRO.md 9.1 and 9.2, plus the error path.
+# Golden test of `distrosim nacos owner`, `nacos checksum` and `nacos revision`
+# against the vectors of NACOS-DISTRO.md 9.1, 9.2 and 9.3, plus the error path.
 # Usage: test_nacos_tools.sh PATH/TO/distrosim
 set -eu
 bin=$1
@@ -79,6 +79,33 @@ rc=0
 "$bin" nacos checksum < "$tmp/bad2" > /dev/null 2> "$tmp/bad2.err" || rc=$?
 [ "$rc" -eq 2 ] || fail "malformed JSON: exit status $rc, expected 2"
 grep -q '^distrosim: nacos checksum: <stdin>:1:8: ' "$tmp/bad2.err" || fail "malformed JSON: stderr was: $(cat "$tmp/bad2.err")"
+
+# --- revision: section 9.3, IpPortBasedClientTest, DistroUtilsTest ----------
+# The third client is DistroUtilsTest's client with metadata; its expected
+# value was computed with the JDK (Objects.hash over a HashMap and HashSet).
+cat > "$tmp/clients" <<'EOF'
+{"clientId":"127.0.0.1:8848#false","services":[{"namespace":"testNamespace-1","group":"testGroup-1","name":"testName-1","ip":"127.0.0.1","port":8848,"healthy":true,"cluster":"DEFAULT","extendDatum":{}}]}
+{"clientId":"127.0.0.1:80#true","services":[]}
+
+{"clientId":"128.0.0.1:8848#false","services":[{"namespace":"testNamespace-1","group":"testGroup-1","name":"testName-1","ip":"128.0.0.1","port":8848,"healthy":false,"extendDatum":{"publishInstanceWeight":2,"publishInstanceEnable":false,"Custom.metadataId1":"abc","Custom.metadataId2":123,"Custom.metadataId3":null}}]}
+EOF
+printf '%s\n' -1320954445 -1531701243 -856673335 > "$tmp/revision.want"
+if "$bin" nacos revision < "$tmp/clients" > "$tmp/revision.got"; then
+    same "revision" "$tmp/revision.want" "$tmp/revision.got"
+else
+    fail "revision exited with status $?"
+fi
+# A connection client has a counter, not a hash: refused with its place.
+rc=0
+printf '{"clientId":"1700000000000_10.1.2.3_53124","services":[]}\n' | "$bin" nacos revision > /dev/null 2> "$tmp/rev.err" || rc=$?
+[ "$rc" -eq 2 ] || fail "revision of a connection client: exit status $rc, expected 2"
+grep -q '^distrosim: nacos revision: <stdin>:1:14: expected an IP-port client id' "$tmp/rev.err" \
+    || fail "revision of a connection client: stderr was: $(cat "$tmp/rev.err")"
+rc=0
+printf '{"clientId":"1.1.1.1:1#true","services":[{"namespace":"a","group":"b","name":"c","ip":"x"}]}\n' \
+    | "$bin" nacos revision > /dev/null 2> "$tmp/rev2.err" || rc=$?
+[ "$rc" -eq 2 ] || fail "revision without a port: exit status $rc, expected 2"
+grep -q 'expected a "port" field in the service object' "$tmp/rev2.err" || fail "revision without a port: stderr was: $(cat "$tmp/rev2.err")"
 
 # --- usage ---------------------------------------------------------------------
 "$bin" nacos checksum --help > /dev/null || fail "checksum --help exited with status $?"

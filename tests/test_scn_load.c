@@ -347,6 +347,30 @@ START_TEST(test_defaults)
 }
 END_TEST
 
+/* cluster.version picks the model: 1.4.2 by default, 2.5.1 from the file
+ * or a sweep's --set; 3.0.3 is refused as not modelled, with its place. */
+START_TEST(test_cluster_version)
+{
+    scn_config c;
+    tst_load_ok("name: x\n", &c);
+    ck_assert_int_eq(scn_cluster_version(&c), DISTRO_VERSION_1_4_2);
+    scn_config_deinit(&c);
+    tst_load_ok("name: x\ncluster:\n  version: \"2.5.1\"\n", &c);
+    ck_assert_str_eq(c.cluster.version, "2.5.1");
+    ck_assert_int_eq(scn_cluster_version(&c), DISTRO_VERSION_2_5_1);
+    tst_set_ok(&c, "cluster.version", "1.4.2");
+    ck_assert_int_eq(scn_cluster_version(&c), DISTRO_VERSION_1_4_2);
+    tst_set_ok(&c, "cluster.version", "2.5.1");
+    ck_assert_int_eq(scn_cluster_version(&c), DISTRO_VERSION_2_5_1);
+    scn_config_deinit(&c);
+    tst_load_fails("name: x\ncluster:\n  version: \"3.0.3\"\n",
+                   "inline.yaml:3:12: cluster.version: expected \"1.4.2\" or \"2.5.1\", got \"3.0.3\": 3.0.3 is not "
+                   "modelled yet");
+    tst_load_fails("name: x\ncluster:\n  version: 2.5\n",
+                   "inline.yaml:3:12: cluster.version: expected \"1.4.2\" or \"2.5.1\", got 2.5");
+}
+END_TEST
+
 START_TEST(test_defaults_function)
 {
     scn_config a, b;
@@ -1333,7 +1357,7 @@ START_TEST(test_counters_table)
     static const char text[] = "name: x\nexpect:\n  counters: [{name: sync_retries, max: 1}]\n";
     ck_assert_int_eq(scn_load_string("k.yaml", text, sizeof text - 1, &c, &err), SIM_ERR_SCENARIO);
     ck_assert_str_eq(tst_error(&err), "k.yaml:3:21: expect.counters[0].name: unknown counter \"sync_retries\" (did you "
-                                      "mean sync_keys_retried? `distrosim counters` lists all 34)");
+                                      "mean sync_keys_retried? `distrosim counters` lists all 38)");
 }
 END_TEST
 
@@ -1370,6 +1394,7 @@ static Suite *scn_load_suite(void)
 
     TCase *values = tcase_create("values");
     tcase_add_test(values, test_defaults);
+    tcase_add_test(values, test_cluster_version);
     tcase_add_test(values, test_defaults_function);
     tcase_add_test(values, test_nemesis_max_down_default_follows_nodes);
     tcase_add_test(values, test_every_key_values);

@@ -110,7 +110,7 @@ static void tst_run_to(tst_world *w, sim_time_ns at_ns)
 }
 
 /* A manual client (no automatic register or beats) for `service`. */
-static uint32_t tst_client(tst_world *w, const char *service, const char *ip, uint32_t port)
+static inline uint32_t tst_client(tst_world *w, const char *service, const char *ip, uint32_t port)
 {
     distro_client_spec spec = { .service = service, .ip = ip, .port = port, .weight = 1.0, .manual = true };
     uint32_t id = 0;
@@ -119,7 +119,7 @@ static uint32_t tst_client(tst_world *w, const char *service, const char *ip, ui
     return id;
 }
 
-static void tst_request(tst_world *w, uint32_t client, uint32_t server, distro_op op)
+static inline void tst_request(tst_world *w, uint32_t client, uint32_t server, distro_op op)
 {
     sim_error err;
     ck_assert_int_eq(distro_request(w->cluster, client, server, op, &err), SIM_OK);
@@ -127,7 +127,7 @@ static void tst_request(tst_world *w, uint32_t client, uint32_t server, distro_o
 
 /* The first change of `key` on `node` at or after `from_ns` that leaves it
  * present (or absent); SIM_TIME_NEVER when none. */
-static sim_time_ns tst_first_change(const tst_world *w, uint32_t node, uint32_t key, sim_time_ns from_ns,
+static inline sim_time_ns tst_first_change(const tst_world *w, uint32_t node, uint32_t key, sim_time_ns from_ns,
                                     bool present)
 {
     for (size_t i = 0; i < w->changes_len; i++) {
@@ -139,7 +139,7 @@ static sim_time_ns tst_first_change(const tst_world *w, uint32_t node, uint32_t 
 
 /* A service name "<prefix>-<i>" whose distro_hash satisfies
  * hash % m1 == r1 and hash % m2 == r2 (m2 = 0: no second condition). */
-static void tst_service_with_hash(char *out, size_t size, const char *prefix, uint32_t m1, uint32_t r1, uint32_t m2,
+static inline void tst_service_with_hash(char *out, size_t size, const char *prefix, uint32_t m1, uint32_t r1, uint32_t m2,
                                   uint32_t r2)
 {
     for (uint32_t i = 0; i < 100000; i++) {
@@ -165,7 +165,7 @@ static inline const tst_member_event *tst_member_event_nth(const tst_world *w, u
     return NULL;
 }
 
-static uint32_t tst_key(tst_world *w, const char *service)
+static inline uint32_t tst_key(tst_world *w, const char *service)
 {
     return distro_cluster_key(w->cluster, "public", "DEFAULT_GROUP", service);
 }

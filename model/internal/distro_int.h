@@ -57,6 +57,17 @@ enum distro_msg_type {
     DISTRO_MSG_INSTANCE_STATUSES_RESP,
     DISTRO_MSG_PROXY,                 /* DistroFilter proxying a client write or beat */
     DISTRO_MSG_PROXY_RESP,
+    /* 2.x cluster gRPC (section 3.9), model/distro2_*.c. */
+    DISTRO_MSG_V2_SYNC,               /* DistroDataRequest ADD / CHANGE / DELETE */
+    DISTRO_MSG_V2_SYNC_RESP,
+    DISTRO_MSG_V2_VERIFY,             /* DistroDataRequest VERIFY */
+    DISTRO_MSG_V2_VERIFY_RESP,
+    DISTRO_MSG_V2_SNAPSHOT,           /* DistroDataRequest SNAPSHOT */
+    DISTRO_MSG_V2_SNAPSHOT_RESP,
+    DISTRO_MSG_V2_CHECK,              /* the cluster RPC client's ServerCheck / HealthCheck */
+    DISTRO_MSG_V2_CHECK_RESP,
+    DISTRO_MSG_V2_REPORT,             /* MemberReportRequest */
+    DISTRO_MSG_V2_REPORT_RESP,
     DISTRO_MSG_TYPES
 };
 
@@ -80,6 +91,15 @@ enum distro_kind {
     DISTRO_KIND_READ_RESPONSE,
     DISTRO_KIND_READ_TIMER,      /* a reader's query tick, UpdateTask, subscribe */
     DISTRO_KIND_PUSH,            /* PushService's task, and a push reaching its client */
+    /* 2.x (model/distro2_*.c) */
+    DISTRO_KIND_V2_TICK,
+    DISTRO_KIND_V2_VERIFY,
+    DISTRO_KIND_V2_LOAD,
+    DISTRO_KIND_V2_CLEANER,
+    DISTRO_KIND_V2_EJECTOR,
+    DISTRO_KIND_V2_RPC,
+    DISTRO_KIND_V2_SDK,
+    DISTRO_KIND_V2_REPORT,
 };
 
 /* --- Values -------------------------------------------------------------- */
@@ -143,6 +163,12 @@ typedef struct distro_msg {
     /* Checksum and service-status messages: equal ids mean equal keys and
      * checksums (distro_memo_content_id). */
     uint64_t content_id;
+    /* 2.x: a client's revision (sync, verify); a snapshot's per-client
+     * revisions and published service keys, parallel to keys (the
+     * connection ids).  Owned. */
+    int64_t revision;
+    int64_t *revisions;
+    uint32_t *services;
 } distro_msg;
 
 /* distro_cluster.c */
@@ -240,10 +266,13 @@ typedef struct distro_memo {
     uint64_t epoch;
 } distro_memo;
 
+typedef struct distro2_node distro2_node;   /* model/internal/distro2_int.h */
+
 typedef struct distro_node {
     distro_cluster *cluster;
     uint32_t id;
     bool running;                /* start ran and no crash since */
+    distro2_node *v2;            /* 2.x state while running a 2.x cluster, else NULL */
 
     /* ServerMemberManager (section 1.5). */
     distro_peer *peers;          /* indexed by node id; self included */
@@ -408,6 +437,14 @@ struct distro_cluster {
 
     /* Readers (distro_reads.c); NULL until the first is added. */
     struct distro_reads *reads;
+    sim_conn_pool_id *grpc_pools;        /* 2.x: [node * n + peer] the cluster gRPC client; NULL in 1.4.2 */
+
+    /* 2.x: connections of 2.x SDK clients and their per-client state
+     * (model/distro2_sdk.c); NULL in 1.4.2. */
+    struct distro2_conn *conns;          /* by connection id */
+    uint32_t conn_count, conn_cap;
+    struct distro2_sdk *sdk;             /* by client id */
+    uint32_t sdk_cap;
 };
 
 /* distro_http.c: the HTTP clients of 1.4.2 and the transport (section 1.8). */
@@ -415,7 +452,8 @@ typedef enum distro_http_client {
     DISTRO_HTTP_APACHE_SYNC,     /* naming ApacheSyncHttpClientFactory */
     DISTRO_HTTP_NAMING_ASYNC,    /* naming AsyncHttpClientFactory */
     DISTRO_HTTP_CORE_ASYNC,      /* ServerMemberManager's asyncRestTemplate */
-    DISTRO_HTTP_CLIENTS
+    DISTRO_HTTP_CLIENTS,
+    DISTRO_HTTP_GRPC = DISTRO_HTTP_CLIENTS,   /* 2.x: ClusterRpcClientProxy's gRPC client (grpc_pools) */
 } distro_http_client;
 
 typedef struct distro_http_route {
@@ -461,6 +499,8 @@ uint32_t distro_member_all_without_self(const distro_node *node, uint32_t *out);
 void distro_member_on_report(distro_node *node, const sim_message *msg, distro_token token);
 void distro_member_on_success(distro_node *node, uint32_t peer);
 void distro_member_on_fail(distro_node *node, uint32_t peer, bool refused);
+/* The peer reported to this node: UP, the stored fail count kept. */
+void distro_member_reported(distro_node *node, uint32_t peer);
 
 /* distro_mapper.c: DistroMapper. */
 void distro_mapper_init(distro_node *node);

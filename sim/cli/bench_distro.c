@@ -43,6 +43,7 @@ static int parse_size(const char *s, uint64_t *out)
 typedef struct bench_distro_args {
     uint64_t nodes, services, instances;
     sim_time_ns duration;
+    distro_version version;      /* --version: which Nacos the cluster runs */
 } bench_distro_args;
 
 static const char *const transport_names[2] = { "datagram", "tcp" };
@@ -56,6 +57,7 @@ static int bench_distro_once(const bench_distro_args *a, bool tcp, double *wall_
     sim_config sc = { .seed = 1, .node_count = (uint32_t)a->nodes };
     sim_engine *sim = sim_engine_create(&sc, &err);
     distro_config cfg = distro_config_defaults();
+    cfg.version = a->version;
     distro_cluster *c = sim != NULL ? distro_cluster_create(sim, &cfg, NULL, &err) : NULL;
     int status = c == NULL || (tcp && distro_cluster_use_tcp(c, NULL, &err) != SIM_OK) ||
                          distro_cluster_start_all(c, &err) != SIM_OK
@@ -98,10 +100,10 @@ static int bench_distro_once(const bench_distro_args *a, bool tcp, double *wall_
             uint32_t k = distro_node_key_count(c, n);
             if (k < keys_min) keys_min = k;
         }
-        printf("RESULT bench=distro transport=%s nodes=%" PRIu64 " services=%" PRIu64 " instances=%" PRIu64
+        printf("RESULT bench=distro version=%s transport=%s nodes=%" PRIu64 " services=%" PRIu64 " instances=%" PRIu64
                " duration_s=%.0f wall_s=%.3f events=%" PRIu64 " events_per_s=%.0f vsec_per_wall_s=%.1f"
                " peak_rss_kb=%ld keys_on_every_node=%u trace=%016" PRIx64 "\n",
-               transport_names[tcp], a->nodes, a->services, a->instances, (double)a->duration / 1e9, wall, events, (double)events / wall,
+               distro_version_name(a->version), transport_names[tcp], a->nodes, a->services, a->instances, (double)a->duration / 1e9, wall, events, (double)events / wall,
                (double)a->duration / 1e9 / wall, ru.ru_maxrss, keys_min, sim_trace_hash(sim));
         uint64_t sent[64];
         memset(sent, 0, sizeof sent);
@@ -134,7 +136,8 @@ static double median_of(double *walls, uint64_t n)
 
 int bench_distro_main(int argc, char **argv)
 {
-    bench_distro_args a = { .nodes = 5, .services = 10000, .instances = 2, .duration = 3600 * SIM_S };
+    bench_distro_args a = { .nodes = 5, .services = 10000, .instances = 2, .duration = 3600 * SIM_S,
+                            .version = DISTRO_VERSION_1_4_2 };
     uint64_t repeat = 1;
     int transports = 2;   /* bit 0: datagram, bit 1: tcp */
     for (int i = 0; i < argc; i += 2) {   /* flags come in (name, value) pairs */
@@ -153,6 +156,10 @@ int bench_distro_main(int argc, char **argv)
                 bad = 1;
             }
         }
+        else if (strcmp(argv[i], "--version") == 0) {
+            bad = strcmp(next, "1.4.2") != 0 && strcmp(next, "2.5.1") != 0;
+            a.version = strcmp(next, "2.5.1") == 0 ? DISTRO_VERSION_2_5_1 : DISTRO_VERSION_1_4_2;
+        }
         else if (strcmp(argv[i], "--repeat") == 0) bad = parse_size(next, &repeat) || repeat < 1 || repeat > 100;
         else if (strcmp(argv[i], "--transport") == 0) {
             transports = strcmp(next, "datagram") == 0 ? 1 : strcmp(next, "tcp") == 0 ? 2 : strcmp(next, "both") == 0 ? 3 : 0;
@@ -161,14 +168,16 @@ int bench_distro_main(int argc, char **argv)
         else bad = 1;
         if (bad) {
             fprintf(stderr, "usage: distrosim bench distro [--nodes N] [--services S] [--instances I] [--duration 1h|10m|30s]\n"
-                            "                              [--repeat N] [--transport tcp|datagram|both]\n"
+                            "                              [--repeat N] [--transport tcp|datagram|both] [--version 1.4.2|2.5.1]\n"
                             "  defaults: 5 nodes, 10000 services x 2 instances, 1 h of cluster time; clients\n"
                             "  register over 30 s once the member views have settled (2 s per node, at least 10 s).\n"
                             "  --repeat runs it N times (1..100) and prints the wall time's min, median and max,\n"
                             "  for machines shared with other work; every repeat must give the same trace.\n"
                             "  --transport: the model's HTTP calls ride connections (tcp, the default, as\n"
                             "  scenarios do) or datagram requests; both alternates the two, run by run, and\n"
-                            "  prints the ratio of their median wall times (target: tcp at most 1.5x).\n");
+                            "  prints the ratio of their median wall times (target: tcp at most 1.5x).\n"
+                            "  --version: the Nacos the servers run (1.4.2, the default, or 2.5.1, whose\n"
+                            "  clients are 2.x SDKs over gRPC); every RESULT line names it.\n");
             return 2;
         }
     }
@@ -189,8 +198,8 @@ int bench_distro_main(int argc, char **argv)
         if (!(transports & (1 << t))) continue;
         median[t] = median_of(walls[t], repeat);
         if (repeat > 1) {
-            printf("SUMMARY bench=distro transport=%s runs=%" PRIu64 " wall_min_s=%.3f wall_median_s=%.3f"
-                   " wall_max_s=%.3f same_trace=%s\n", transport_names[t], repeat, walls[t][0], median[t],
+            printf("SUMMARY bench=distro version=%s transport=%s runs=%" PRIu64 " wall_min_s=%.3f wall_median_s=%.3f"
+                   " wall_max_s=%.3f same_trace=%s\n", distro_version_name(a.version), transport_names[t], repeat, walls[t][0], median[t],
                    walls[t][repeat - 1], same ? "yes" : "NO");
         }
     }

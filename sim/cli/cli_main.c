@@ -45,6 +45,7 @@ static void usage(FILE *out)
             "  counters                      the counters expect.counters may bound, with what each counts\n"
             "  nacos owner --members A,B,..  map service names (stdin) to owners as Nacos 1.4 does\n"
             "  nacos checksum                Nacos 1.4 verify checksums of instance lists (JSON, stdin)\n"
+            "  nacos revision                Nacos 2.x revisions of IP-port clients (JSON, stdin)\n"
             "  --version                     the build id\n"
             "  --help                        this text\n");
 }

@@ -1,4 +1,4 @@
-/* cli_nacos.c: `distrosim nacos owner` and `distrosim nacos checksum`.
+/* cli_nacos.c: `distrosim nacos owner`, `nacos checksum` and `nacos revision`.
  *
  * Both tools are thin shells around the model's pure functions
  * (model/distro_hash.h), so a run of the simulator can be checked against
@@ -25,6 +25,7 @@
  * line and column it is about. */
 #include "cli_nacos.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <libfyaml.h>
 #include <stdarg.h>
@@ -35,6 +36,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "distro2_revision.h"
 #include "distro_hash.h"
 #include "distro_instance.h"
 #include "sim_error.h" /* SIM_PRINTF */
@@ -48,6 +50,7 @@ static void nacos_usage(FILE *out)
     fprintf(out,
             "usage: distrosim nacos owner --members ADDR,ADDR,... < names\n"
             "       distrosim nacos checksum < lists\n"
+            "       distrosim nacos revision < clients\n"
             "\n"
             "  owner     reads service names (\"group@@service\", or any Distro tag), one\n"
             "            per line, and prints \"name<TAB>distroHash<TAB>owner\", the owner\n"
@@ -56,6 +59,12 @@ static void nacos_usage(FILE *out)
             "  checksum  reads instance lists, one JSON array of Nacos instance objects\n"
             "            per line, and prints the v1 instance-list checksum of each\n"
             "            (NACOS-DISTRO.md 2.6(a))\n"
+            "  revision  reads 2.x IP-port clients, one JSON object per line:\n"
+            "              {\"clientId\": \"ip:port#true\", \"services\": [{\"namespace\": ...,\n"
+            "               \"group\": ..., \"name\": ..., \"ip\": ..., \"port\": ...,\n"
+            "               \"healthy\": ..., \"cluster\": ..., \"extendDatum\": {...}}, ...]}\n"
+            "            and prints the revision Nacos 2.x computes for each,\n"
+            "            DistroUtils.hash (NACOS-DISTRO.md 3.6, vector in 9.3)\n"
             "\n"
             "Blank lines are skipped.  Bad usage or bad input exits with status 2.\n");
 }
@@ -615,6 +624,289 @@ int cli_nacos_checksum_read(FILE *in, FILE *out, FILE *errs)
     return nacos_finish_output("checksum", out, errs);
 }
 
+/* --- revision: 2.x IP-port clients ------------------------------------------ */
+
+/* One client while it is read: its services and their extendDatum, with
+ * the strings they point at (all owned). */
+typedef struct nacos_client {
+    char *client_id;
+    distro2_publish *pubs;
+    size_t pubs_count, pubs_cap;
+    char **strings;              /* every string the client owns */
+    size_t strings_count, strings_cap;
+    /* extendDatum arrays, one per service (owned). */
+    distro2_extend **exts;
+    size_t exts_count, exts_cap;
+} nacos_client;
+
+static void nacos_client_clear(nacos_client *c)
+{
+    for (size_t i = 0; i < c->strings_count; i++) free(c->strings[i]);
+    for (size_t i = 0; i < c->exts_count; i++) free(c->exts[i]);
+    free(c->strings);
+    free(c->exts);
+    free(c->pubs);
+    free(c->client_id);
+    *c = (nacos_client){0};
+}
+
+/* Keeps `s` (owned) in the client; NULL stays NULL.  False when out of memory
+ * (then `s` is freed). */
+static bool nacos_client_keep(nacos_client *c, char *s)
+{
+    if (s == NULL) return true;
+    if (!SIM_VEC_RESERVE(c->strings, c->strings_count, c->strings_cap, 1)) {
+        free(s);
+        return false;
+    }
+    c->strings[c->strings_count++] = s;
+    return true;
+}
+
+/* A string field of a service, kept by the client. */
+static int nacos_rev_string(nacos_json *j, nacos_client *c, const char *what, const char **out)
+{
+    char *s = nacos_json_string(j, what);
+    if (s == NULL) return -1;
+    if (!nacos_client_keep(c, s)) return nacos_json_fail(j, "out of memory");
+    *out = s;
+    return 0;
+}
+
+/* One extendDatum value as Jackson reads it into an Object: a string, a
+ * Boolean, null, an Integer when an integer fits 32 bits, else a Long, else
+ * (any other number) a Double.  Objects, arrays and integers beyond 64
+ * bits are refused. */
+static int nacos_rev_value(nacos_json *j, nacos_client *c, distro2_value *v)
+{
+    if (nacos_scalar_is(j->ev, "null")) {
+        *v = (distro2_value){.kind = DISTRO2_VALUE_NULL};
+        return 0;
+    }
+    if (nacos_scalar_is(j->ev, "true") || nacos_scalar_is(j->ev, "false")) {
+        *v = (distro2_value){.kind = DISTRO2_VALUE_BOOLEAN, .b = nacos_scalar_is(j->ev, "true")};
+        return 0;
+    }
+    if (nacos_is_scalar(j->ev, FYSS_DOUBLE_QUOTED)) {
+        const char *s = NULL;
+        if (nacos_rev_string(j, c, "an extendDatum value", &s) != 0) return -1;
+        *v = (distro2_value){.kind = DISTRO2_VALUE_STRING, .s = s};
+        return 0;
+    }
+    size_t len = 0;
+    const char *t = nacos_is_scalar(j->ev, FYSS_PLAIN) ? fy_token_get_text(j->ev->scalar.value, &len) : NULL;
+    char text[64];
+    if (t == NULL || !nacos_json_number_ok(t, len, false) || len >= sizeof text) {
+        return nacos_json_fail(j, "expected an extendDatum value to be a string, a number, true, false or null");
+    }
+    memcpy(text, t, len);
+    text[len] = '\0';
+    if (nacos_json_number_ok(t, len, true)) {
+        errno = 0;
+        char *end = NULL;
+        long long i = strtoll(text, &end, 10);
+        if (errno != 0) return nacos_json_fail(j, "expected an extendDatum integer within 64 bits");
+        bool small = i >= INT32_MIN && i <= INT32_MAX;
+        *v = (distro2_value){.kind = small ? DISTRO2_VALUE_INTEGER : DISTRO2_VALUE_LONG, .i = i};
+        return 0;
+    }
+    *v = (distro2_value){.kind = DISTRO2_VALUE_DOUBLE, .d = strtod(text, NULL)};
+    return 0;
+}
+
+static int nacos_rev_extend(nacos_json *j, nacos_client *c, distro2_publish *p)
+{
+    if (j->ev->type != FYET_MAPPING_START) return nacos_json_fail(j, "expected \"extendDatum\" to be an object");
+    distro2_extend *ext = NULL;
+    size_t count = 0, cap = 0;
+    for (;;) { /* bound: the events of the line */
+        if (nacos_json_next(j) == NULL) break;
+        if (j->ev->type == FYET_MAPPING_END) {
+            if (!SIM_VEC_RESERVE(c->exts, c->exts_count, c->exts_cap, 1)) break;
+            c->exts[c->exts_count++] = ext;
+            p->extend = ext;
+            p->extend_count = (uint32_t)count;
+            return 0;
+        }
+        struct fy_mark key_mark = nacos_mark(j->ev);
+        const char *key = NULL;
+        if (nacos_rev_string(j, c, "an extendDatum key", &key) != 0) break;
+        bool repeated = false;
+        for (size_t i = 0; i < count; i++) repeated = repeated || strcmp(ext[i].key, key) == 0;
+        if (repeated) {
+            nacos_json_fail_at(j, &key_mark, "expected distinct extendDatum keys, \"%s\" is repeated", key);
+            break;
+        }
+        if (!SIM_VEC_RESERVE(ext, count, cap, 1)) {
+            nacos_json_fail(j, "out of memory");
+            break;
+        }
+        ext[count].key = key;
+        if (nacos_json_next(j) == NULL || nacos_rev_value(j, c, &ext[count].value) != 0) break;
+        count++;
+    }
+    if (j->err[0] == '\0') nacos_json_fail(j, "out of memory");
+    free(ext);
+    return -1;
+}
+
+enum nacos_rev_field {
+    NACOS_R_NAMESPACE, NACOS_R_GROUP, NACOS_R_NAME, NACOS_R_EPHEMERAL, NACOS_R_IP, NACOS_R_PORT,
+    NACOS_R_HEALTHY, NACOS_R_CLUSTER, NACOS_R_EXTEND, NACOS_R_COUNT,
+};
+
+static const char *const nacos_rev_field_names[NACOS_R_COUNT] = {
+    "namespace", "group", "name", "ephemeral", "ip", "port", "healthy", "cluster", "extendDatum",
+};
+
+/* One service object (the current event is its MAPPING_START).  Required:
+ * namespace, group, name, ip, port; defaults: ephemeral from the client
+ * id's "#true"/"#false", healthy true, cluster "DEFAULT", no extendDatum. */
+static int nacos_rev_service(nacos_json *j, nacos_client *c, bool ephemeral)
+{
+    struct fy_mark start = nacos_mark(j->ev);
+    if (!SIM_VEC_RESERVE(c->pubs, c->pubs_count, c->pubs_cap, 1)) return nacos_json_fail(j, "out of memory");
+    distro2_publish *p = &c->pubs[c->pubs_count++];
+    *p = (distro2_publish){.ephemeral = ephemeral, .healthy = true};
+    bool seen[NACOS_R_COUNT] = {false};
+    for (;;) { /* bound: the events of the line */
+        if (nacos_json_next(j) == NULL) return -1;
+        if (j->ev->type == FYET_MAPPING_END) break;
+        size_t len = 0;
+        const char *key = nacos_is_scalar(j->ev, FYSS_DOUBLE_QUOTED) ? fy_token_get_text(j->ev->scalar.value, &len) : NULL;
+        if (key == NULL) return nacos_json_fail(j, "expected a field name (a string)");
+        unsigned f = 0;
+        while (f < NACOS_R_COUNT && !(strlen(nacos_rev_field_names[f]) == len &&
+                                      memcmp(nacos_rev_field_names[f], key, len) == 0)) f++;
+        if (f < NACOS_R_COUNT && seen[f]) {
+            return nacos_json_fail(j, "expected each field once, \"%s\" is repeated", nacos_rev_field_names[f]);
+        }
+        if (f < NACOS_R_COUNT) seen[f] = true;
+        if (nacos_json_next(j) == NULL) return -1;
+        int rc = 0;
+        switch ((enum nacos_rev_field)f) {
+        case NACOS_R_NAMESPACE: rc = nacos_rev_string(j, c, "\"namespace\"", &p->namespace_id); break;
+        case NACOS_R_GROUP: rc = nacos_rev_string(j, c, "\"group\"", &p->group); break;
+        case NACOS_R_NAME: rc = nacos_rev_string(j, c, "\"name\"", &p->service); break;
+        case NACOS_R_IP: rc = nacos_rev_string(j, c, "\"ip\"", &p->ip); break;
+        case NACOS_R_CLUSTER: rc = nacos_rev_string(j, c, "\"cluster\"", &p->cluster); break;
+        case NACOS_R_EPHEMERAL: rc = nacos_json_bool(j, "ephemeral", &p->ephemeral); break;
+        case NACOS_R_HEALTHY: rc = nacos_json_bool(j, "healthy", &p->healthy); break;
+        case NACOS_R_PORT: rc = nacos_json_port(j, &p->port); break;
+        case NACOS_R_EXTEND: rc = nacos_rev_extend(j, c, p); break;
+        case NACOS_R_COUNT: rc = nacos_json_skip(j); break;
+        }
+        if (rc != 0) return -1;
+    }
+    static const enum nacos_rev_field required[] = {NACOS_R_NAMESPACE, NACOS_R_GROUP, NACOS_R_NAME, NACOS_R_IP,
+                                                    NACOS_R_PORT};
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+        if (!seen[required[i]]) {
+            return nacos_json_fail_at(j, &start, "expected a \"%s\" field in the service object",
+                                      nacos_rev_field_names[required[i]]);
+        }
+    }
+    return 0;
+}
+
+/* One client object per line. */
+static int nacos_rev_client(nacos_json *j, nacos_client *c)
+{
+    if (nacos_json_next(j) == NULL || nacos_json_next(j) == NULL) return -1; /* stream, document start */
+    if (nacos_json_next(j) == NULL) return -1;
+    if (j->ev->type != FYET_MAPPING_START) return nacos_json_fail(j, "expected a JSON object (a client)");
+    struct fy_mark start = nacos_mark(j->ev);
+    bool seen_services = false;
+    for (;;) { /* bound: the events of the line */
+        if (nacos_json_next(j) == NULL) return -1;
+        if (j->ev->type == FYET_MAPPING_END) break;
+        size_t len = 0;
+        const char *key = nacos_is_scalar(j->ev, FYSS_DOUBLE_QUOTED) ? fy_token_get_text(j->ev->scalar.value, &len) : NULL;
+        if (key == NULL) return nacos_json_fail(j, "expected a field name (a string)");
+        bool is_id = len == 8 && memcmp(key, "clientId", 8) == 0;
+        bool is_services = len == 8 && memcmp(key, "services", 8) == 0;
+        if ((is_id && c->client_id != NULL) || (is_services && seen_services)) {
+            return nacos_json_fail(j, "expected each field once, \"%s\" is repeated", is_id ? "clientId" : "services");
+        }
+        if (nacos_json_next(j) == NULL) return -1;
+        if (is_id) {
+            struct fy_mark id_mark = nacos_mark(j->ev);
+            if ((c->client_id = nacos_json_string(j, "\"clientId\"")) == NULL) return -1;
+            if (seen_services) {
+                return nacos_json_fail_at(j, &id_mark, "expected \"clientId\" before \"services\"");
+            }
+            if (strchr(c->client_id, '#') == NULL) {
+                return nacos_json_fail_at(j, &id_mark,
+                                          "expected an IP-port client id (\"ip:port#true\"): a connection "
+                                          "client's revision is a counter, +1 per register and deregister");
+            }
+        } else if (is_services) {
+            seen_services = true;
+            if (c->client_id == NULL) return nacos_json_fail(j, "expected \"clientId\" before \"services\"");
+            if (j->ev->type != FYET_SEQUENCE_START) return nacos_json_fail(j, "expected \"services\" to be an array");
+            size_t id_len = strlen(c->client_id);
+            bool ephemeral = !(id_len >= 6 && strcmp(c->client_id + id_len - 6, "#false") == 0);
+            for (;;) { /* bound: the events of the line */
+                if (nacos_json_next(j) == NULL) return -1;
+                if (j->ev->type == FYET_SEQUENCE_END) break;
+                if (j->ev->type != FYET_MAPPING_START) return nacos_json_fail(j, "expected a service object");
+                if (nacos_rev_service(j, c, ephemeral) != 0) return -1;
+            }
+        } else if (nacos_json_skip(j) != 0) {
+            return -1;
+        }
+    }
+    if (c->client_id == NULL) return nacos_json_fail_at(j, &start, "expected a \"clientId\" field (a string)");
+    if (nacos_json_next(j) == NULL) return -1; /* document end */
+    if (nacos_json_next(j) == NULL) return -1;
+    if (j->ev->type != FYET_STREAM_END) return nacos_json_fail(j, "expected the end of the line after the object");
+    return 0;
+}
+
+static int nacos_revision(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            nacos_usage(stdout);
+            return 0;
+        }
+        fprintf(stderr, "distrosim: nacos revision: unexpected argument '%s'\n", argv[i]);
+        nacos_usage(stderr);
+        return 2;
+    }
+    return cli_nacos_revision_read(stdin, stdout, stderr);
+}
+
+int cli_nacos_revision_read(FILE *in, FILE *out, FILE *errs)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got = 0;
+    unsigned long line_no = 0;
+    int status = 0;
+    while (status == 0 && (got = getline(&line, &cap, in)) >= 0) { /* bound: the input */
+        line_no++;
+        size_t len = nacos_chomp(line, (size_t)got);
+        if (nacos_blank(line, len)) continue;
+        nacos_json j;
+        nacos_client c = {0};
+        if (nacos_json_open(&j, line, len, line_no) != 0) {
+            nacos_json_fail_at(&j, NULL, "cannot start the JSON parser");
+        } else if (nacos_rev_client(&j, &c) == 0) {
+            fprintf(out, "%" PRId32 "\n", distro2_ipport_revision(c.client_id, c.pubs, c.pubs_count));
+        }
+        if (j.err[0] != '\0') {
+            fprintf(errs, "distrosim: nacos revision: <stdin>:%lu:%lu: %s\n", j.err_line, j.err_col, j.err);
+            status = 2;
+        }
+        nacos_json_close(&j);
+        nacos_client_clear(&c);
+    }
+    free(line);
+    if (status != 0) return status;
+    return nacos_finish_output("revision", out, errs);
+}
+
 int cli_nacos_main(int argc, char **argv)
 {
     if (argc < 1) {
@@ -627,6 +919,7 @@ int cli_nacos_main(int argc, char **argv)
     }
     if (strcmp(argv[0], "owner") == 0) return nacos_owner(argc - 1, argv + 1);
     if (strcmp(argv[0], "checksum") == 0) return nacos_checksum(argc - 1, argv + 1);
+    if (strcmp(argv[0], "revision") == 0) return nacos_revision(argc - 1, argv + 1);
     fprintf(stderr, "distrosim: nacos: unknown subcommand '%s'\n", argv[0]);
     nacos_usage(stderr);
     return 2;

@@ -6,6 +6,8 @@
  *       (NACOS-DISTRO.md 1.6: healthyList sorted in Java String order)
  *   distrosim nacos checksum                        < JSON instance lists
  *       one 32-hex v1 instance-list checksum per input line (2.6(a))
+ *   distrosim nacos revision                        < JSON 2.x IP-port clients
+ *       one 2.x revision (DistroUtils.hash) per input line (3.6, 9.3)
  *
  * Harness code: reads stdin, writes stdout and stderr, uses libfyaml.  The
  * two readers are also callable on any streams (the fuzz harness feeds them
@@ -15,7 +17,7 @@
 
 #include <stdio.h>
 
-/* Runs one subcommand: argv[0] is "owner" or "checksum" (or "--help"), the
+/* Runs one subcommand: argv[0] is "owner", "checksum" or "revision" (or "--help"), the
  * rest are its arguments.  Borrows argv.  Returns the process exit status:
  * 0 on success, 1 when writing the output failed, 2 for bad usage or bad
  * input (with a message on stderr). */
@@ -30,5 +32,10 @@ int cli_nacos_owner_read(const char *members, FILE *in, FILE *out, FILE *errs);
  * instance list read from `in`, stopping at the first bad line with a
  * "<stdin>:LINE:COLUMN: ..." message on `errs`.  Returns the exit status. */
 int cli_nacos_checksum_read(FILE *in, FILE *out, FILE *errs);
+
+/* `nacos revision` past its arguments: one revision line on `out` per
+ * client object read from `in`, stopping at the first bad line with a
+ * "<stdin>:LINE:COLUMN: ..." message on `errs`.  Returns the exit status. */
+int cli_nacos_revision_read(FILE *in, FILE *out, FILE *errs);
 
 #endif

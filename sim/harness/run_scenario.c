@@ -1517,7 +1517,9 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
     r.metadata = cfg->workload.metadata_count > 0 ? metadata : NULL;
     if (st == SIM_OK) st = sim_net_set_default(r.sim, &cfg->network.defaults, err);
     if (st == SIM_OK) {
-        r.cluster = distro_cluster_create(r.sim, &cfg->cluster.distro, addresses, err);
+        distro_config distro = cfg->cluster.distro;
+        distro.version = scn_cluster_version(cfg);   /* cluster.version picks the model */
+        r.cluster = distro_cluster_create(r.sim, &distro, addresses, err);
         if (r.cluster == NULL) st = err != NULL ? err->status : SIM_ERR_INVALID;
     }
     if (st == SIM_OK && cfg->network.transport == SCN_TRANSPORT_TCP) {

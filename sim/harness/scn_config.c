@@ -151,6 +151,11 @@ sim_time_ns scn_config_fault_window_ns(const scn_config *config)
     return config->phases.enabled ? config->phases.chaos_ns : config->duration_ns;
 }
 
+distro_version scn_cluster_version(const scn_config *config)
+{
+    return strcmp(config->cluster.version, "2.5.1") == 0 ? DISTRO_VERSION_2_5_1 : DISTRO_VERSION_1_4_2;
+}
+
 uint32_t scn_partition_group_of(const scn_fault *fault, uint32_t nodes, uint32_t *group_of)
 {
     SIM_ASSERT(fault->kind == SCN_FAULT_PARTITION);
@@ -729,8 +734,8 @@ static sim_status validate_cluster(const scn_config *c, const char *where, sim_e
             }
         }
     }
-    if (strcmp(cl->version, "1.4.2") != 0) {
-        return INVALID("cluster.version: expected \"1.4.2\", got \"%s\"", cl->version);
+    if (strcmp(cl->version, "1.4.2") != 0 && strcmp(cl->version, "2.5.1") != 0) {
+        return INVALID("cluster.version: expected \"1.4.2\" or \"2.5.1\", got \"%s\"", cl->version);
     }
     size_t count = 0;
     const scn_distro_field *fields = scn_distro_fields(&count);
@@ -1316,6 +1321,10 @@ static const scn_counter_info counters[] = {
     { "http_lease_timeouts", "HTTP calls that found no pooled connection within the lease timeout" },
     { "http_resets", "HTTP calls reset by the peer: its process died, or a pooled connection was dead" },
     { "http_retries_exhausted", "HTTP calls whose connection gave up after tcp_retries2 retransmissions" },
+    { "v2_sdk_reconnects", "2.x: SDK connections accepted from a client that had been connected before (reconnects)" },
+    { "v2_verify_failed", "2.x: verify requests answered FAIL (missing or stale replica; a repair ADD follows)" },
+    { "v2_clients_expired", "2.x: replicas removed by the expired-client cleaner (lease not renewed for 180 s)" },
+    { "v2_connections_ejected", "2.x: SDK connections unregistered by the ejector after an idle probe failed" },
 };
 
 const scn_counter_info *scn_counters(size_t *count)

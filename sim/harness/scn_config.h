@@ -154,7 +154,7 @@ enum {
 typedef struct scn_cluster {
     uint32_t nodes;                                   /* 1..SCN_NODES_MAX, default 3 */
     char addresses[SCN_NODES_MAX][SCN_ADDRESS_BYTES]; /* [0, nodes) used; default 10.0.0.<i+1>:8848 */
-    char version[SCN_VERSION_BYTES];                  /* "1.4.2", the only one modelled */
+    char version[SCN_VERSION_BYTES];                  /* "1.4.2" (default) or "2.5.1" */
     distro_config distro;                             /* default distro_config_defaults() */
 } scn_cluster;
 
@@ -501,6 +501,9 @@ void scn_default_address(uint32_t index, char out[SCN_ADDRESS_BYTES]);
  * sim_net_partition: listed groups keep their index, unlisted nodes share
  * the group after the last listed one.  Returns the number of groups. */
 uint32_t scn_partition_group_of(const scn_fault *fault, uint32_t nodes, uint32_t *group_of);
+
+/* The model cluster.version selects: 1.4.2 unless it says "2.5.1". */
+distro_version scn_cluster_version(const scn_config *config);
 
 /* The entry of the file's `faults` list that faults[index] comes from: the
  * index itself unless a rolling entry before it expanded into several. */

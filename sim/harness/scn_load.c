@@ -1102,10 +1102,13 @@ static sim_status conv_word(ctx *c, uint32_t n, size_t max_bytes, bool upper, co
 static sim_status conv_version(ctx *c, uint32_t n, char *out)
 {
     char got_buf[256];
-    if (node_at(c, n)->kind != YN_SCALAR || !scalar_is(c, n, "1.4.2")) {
-        return fail(c, n, "expected \"1.4.2\", got %s", GOT(n));
+    if (node_at(c, n)->kind == YN_SCALAR && scalar_is(c, n, "3.0.3")) {
+        return fail(c, n, "expected \"1.4.2\" or \"2.5.1\", got \"3.0.3\": 3.0.3 is not modelled yet");
     }
-    snprintf(out, SCN_VERSION_BYTES, "1.4.2");
+    if (node_at(c, n)->kind != YN_SCALAR || !(scalar_is(c, n, "1.4.2") || scalar_is(c, n, "2.5.1"))) {
+        return fail(c, n, "expected \"1.4.2\" or \"2.5.1\", got %s", GOT(n));
+    }
+    snprintf(out, SCN_VERSION_BYTES, "%s", scalar_is(c, n, "1.4.2") ? "1.4.2" : "2.5.1");
     return SIM_OK;
 }
 
@@ -1300,7 +1303,7 @@ typedef enum ftype {
     F_NAME,          /* char[SCN_NAME_BYTES_MAX + 1], [a-z0-9._-]+ */
     F_TEXT,          /* owned char *, NULL when empty; max = byte limit */
     F_IDENT,         /* char[max + 1], [A-Za-z0-9._:-]+ */
-    F_VERSION,       /* char[SCN_VERSION_BYTES], "1.4.2" */
+    F_VERSION,       /* char[SCN_VERSION_BYTES], "1.4.2" or "2.5.1" */
     F_TRANSPORT,     /* scn_transport: tcp or datagram */
     F_COUNTER_NAME,  /* char[SCN_COUNTER_NAME_BYTES_MAX + 1], [a-z0-9_]+ */
     F_U32,           /* uint32_t in [min, max] */

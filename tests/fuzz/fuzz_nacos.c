@@ -1,10 +1,10 @@
-/* fuzz_nacos.c: the `distrosim nacos owner` and `nacos checksum` readers
+/* fuzz_nacos.c: the `distrosim nacos owner`, `nacos checksum` and `nacos revision` readers
  * on any bytes as their standard input.
  *
- * Both readers run on the same input, through cli_nacos_owner_read and
- * cli_nacos_checksum_read, the functions the subcommands call with stdin.
+ * All three readers run on the same input, through cli_nacos_owner_read,
+ * cli_nacos_checksum_read and cli_nacos_revision_read, the functions the subcommands call with stdin.
  * Promises checked besides "no crash, no sanitizer report, no leak": the
- * exit status is 0 or 2 (1 only when the output cannot be written, which
+ * exit status of checksum and revision is 0 or 2 (1 only when the output cannot be written, which
  * /dev/null never refuses), and owner, which accepts any line, exits 0. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +44,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (in == NULL) return 0;
     int rc = cli_nacos_checksum_read(in, sink(), sink());
     if (rc != 0 && rc != 2) fuzz_fail("nacos checksum exited with a status other than 0 or 2");
+    rewind(in);
+    rc = cli_nacos_revision_read(in, sink(), sink());
+    if (rc != 0 && rc != 2) fuzz_fail("nacos revision exited with a status other than 0 or 2");
     rewind(in);
     rc = cli_nacos_owner_read(FUZZ_MEMBERS, in, sink(), sink());
     if (rc != 0) fuzz_fail("nacos owner refused an input");

@@ -1,0 +1,207 @@
+/* distro2_client.c: ConnectionBasedClientManager and the service index of
+ * Nacos 2.5.1 (NACOS-DISTRO.md sections 3.1, 3.5 receiver, 3.7).
+ *
+ * Clients.  One table per node, indexed by connection id.  A client is
+ * native on the node that holds its connection
+ * (N/core/v2/client/manager/impl/ConnectionBasedClientManager.java:71-85,
+ * clientConnected: a bare computeIfAbsent, no event) and a replica
+ * elsewhere (syncClientConnected :87-97, isNative false, lastRenewTime =
+ * now).  clientDisconnected (:99-118) removes it and raises
+ * ClientDisconnectEvent, which DistroClientDataProcessor turns into a
+ * DELETE only where the client is native (isResponsibleClient, :127).
+ *
+ * What a node lists.  ServiceStorage builds a service's instances from the
+ * clients its ServiceIndexesManager lists as publishers of it, in a Set
+ * (equal instances once).  Here the per-node index key -> connection ids is
+ * kept, and the instance list of each service (node->datums[key].value,
+ * what distro_node_lists_client and the observer read) is rebuilt from it
+ * on every change.  O(publishers of the service) per change.
+ *
+ * Cleaner.  ConnectionBasedClientManager.ExpiredClientCleaner (:148-170, scheduled at :55)
+ * runs every 5 s from 0 on every node and removes each non-native client
+ * whose lastRenewTime is more than nacos.naming.client.expired.time
+ * (180 s) old; the removal is not native, so no DELETE follows. */
+#include "distro2_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+distro2_client *distro2_client_get(distro_node *node, uint32_t conn)
+{
+    distro2_node *v2 = node->v2;
+    if (v2 == NULL || conn >= v2->clients_cap || !v2->clients[conn].present) return NULL;
+    return &v2->clients[conn];
+}
+
+bool distro2_client_responsible(const distro2_client *client) { return client->native; }
+
+static bool clients_grow(distro2_node *v2, uint32_t conn)
+{
+    if (conn < v2->clients_cap) return true;
+    uint32_t cap = v2->clients_cap == 0 ? 64 : v2->clients_cap;
+    while (cap <= conn) cap *= 2;
+    distro2_client *grown = realloc(v2->clients, (size_t)cap * sizeof *grown);
+    if (grown == NULL) return false;
+    memset(grown + v2->clients_cap, 0, (size_t)(cap - v2->clients_cap) * sizeof *grown);
+    v2->clients = grown;
+    v2->clients_cap = cap;
+    return true;
+}
+
+static bool keys_grow(distro2_node *v2, uint32_t key)
+{
+    if (key < v2->keys_cap) return true;
+    uint32_t cap = v2->keys_cap == 0 ? 64 : v2->keys_cap;
+    while (cap <= key) cap *= 2;
+    uint32_t **lists = realloc(v2->key_conns, (size_t)cap * sizeof *lists);
+    if (lists == NULL) return false;
+    v2->key_conns = lists;
+    uint32_t *len = realloc(v2->key_conns_len, (size_t)cap * sizeof *len);
+    if (len == NULL) return false;
+    v2->key_conns_len = len;
+    uint32_t *lcap = realloc(v2->key_conns_cap, (size_t)cap * sizeof *lcap);
+    if (lcap == NULL) return false;
+    v2->key_conns_cap = lcap;
+    for (uint32_t k = v2->keys_cap; k < cap; k++) {
+        lists[k] = NULL;
+        len[k] = 0;
+        lcap[k] = 0;
+    }
+    v2->keys_cap = cap;
+    return true;
+}
+
+/* ServiceStorage.getPushData for `key` on `node`: the instances of the
+ * publishing clients, equal ones once, into the node's store (which tells
+ * the observer). */
+static void service_rebuild(distro_node *node, uint32_t key)
+{
+    distro_cluster *c = node->cluster;
+    distro2_node *v2 = node->v2;
+    uint32_t count = key < v2->keys_cap ? v2->key_conns_len[key] : 0;
+    if (!distro_datum_grow(node, key)) {
+        distro_fail_nomem(c, "service index");
+        return;
+    }
+    /* No Service object of 1.4.2's ServiceManager: nothing to arm. */
+    node->datums[key].service_exists = true;
+    if (count == 0) {
+        distro_store_put(node, key, NULL);
+        return;
+    }
+    distro_ilist *list = distro_ilist_new(count);
+    if (list == NULL) {
+        distro_fail_nomem(c, "service index");
+        return;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        const distro_client *cl = &c->clients[c->conns[v2->key_conns[key][i]].sdk];
+        if (distro_ilist_find(list, cl->ip, cl->port, cl->cluster_name) != DISTRO_NONE) continue;
+        distro_instance *in = &list->inst[list->count++];
+        memset(in, 0, sizeof *in);
+        in->ip = cl->ip;
+        in->port = cl->port;
+        in->weight = cl->weight;
+        in->healthy = true;      /* connection clients register healthy and stay so (section 3.8) */
+        in->enabled = true;
+        in->ephemeral = true;
+        in->cluster = cl->cluster_name;
+        in->metadata = cl->metadata;
+        in->metadata_count = cl->metadata_count;
+    }
+    distro_store_put(node, key, list);
+}
+
+static void index_remove(distro_node *node, uint32_t key, uint32_t conn)
+{
+    distro2_node *v2 = node->v2;
+    uint32_t *list = v2->key_conns[key];
+    uint32_t len = v2->key_conns_len[key];
+    for (uint32_t i = 0; i < len; i++) {
+        if (list[i] != conn) continue;
+        memmove(&list[i], &list[i + 1], (size_t)(len - i - 1) * sizeof *list);   /* keep registration order */
+        v2->key_conns_len[key] = len - 1;
+        return;
+    }
+}
+
+void distro2_client_publish(distro_node *node, uint32_t conn, uint32_t key)
+{
+    distro2_node *v2 = node->v2;
+    distro2_client *client = distro2_client_get(node, conn);
+    SIM_ASSERT(client != NULL);
+    uint32_t old = client->key;
+    if (old == key) return;
+    client->key = key;
+    if (old != DISTRO_NONE) {
+        index_remove(node, old, conn);
+        service_rebuild(node, old);
+    }
+    if (key != DISTRO_NONE) {
+        if (!keys_grow(v2, key) ||
+            !SIM_VEC_RESERVE(v2->key_conns[key], v2->key_conns_len[key], v2->key_conns_cap[key], 1)) {
+            distro_fail_nomem(node->cluster, "service index");
+            return;
+        }
+        v2->key_conns[key][v2->key_conns_len[key]++] = conn;
+        service_rebuild(node, key);
+    }
+}
+
+distro2_client *distro2_client_connected(distro_node *node, uint32_t conn, bool native, int64_t revision)
+{
+    distro2_node *v2 = node->v2;
+    distro2_client *existing = distro2_client_get(node, conn);
+    if (existing != NULL) return existing;    /* computeIfAbsent keeps the object */
+    if (!clients_grow(v2, conn)) {
+        distro_fail_nomem(node->cluster, "clientConnected");
+        return NULL;
+    }
+    distro2_client *client = &v2->clients[conn];
+    memset(client, 0, sizeof *client);
+    client->present = true;
+    client->native = native;
+    client->key = DISTRO_NONE;
+    client->revision = revision;
+    client->last_renew_ms = distro_now_ms(node);
+    v2->client_count++;
+    return client;
+}
+
+bool distro2_client_remove(distro_node *node, uint32_t conn)
+{
+    distro2_client *client = distro2_client_get(node, conn);
+    if (client == NULL) return false;
+    bool native = client->native;
+    distro2_client_publish(node, conn, DISTRO_NONE);
+    client->present = false;
+    node->v2->client_count--;
+    distro2_on_client_event(node, conn, true, native);   /* ClientDisconnectEvent */
+    return true;
+}
+
+/* ExpiredClientCleaner: every 5 s, non-native clients not renewed within
+ * clientExpiredTime leave without a DELETE (ConnectionBasedClient
+ * .isExpire: !isNative && now - lastRenewTime > expired). */
+static void cleaner(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    (void)arg;
+    distro_node *node = ctx;
+    distro2_node *v2 = node->v2;
+    int64_t now = distro_now_ms(node);
+    int64_t expired_ms = (int64_t)(node->cluster->config.v2.client_expired_ns / SIM_MS);
+    for (uint32_t conn = 0; conn < v2->clients_cap; conn++) {
+        const distro2_client *client = &v2->clients[conn];
+        if (client->present && !client->native && now - client->last_renew_ms > expired_ms) {
+            distro_counters_of(node)->v2_clients_expired++;
+            distro2_client_remove(node, conn);
+        }
+    }
+    distro_timer(node, node->cluster->config.v2.cleaner_interval_ns, DISTRO_KIND_V2_CLEANER, cleaner, 0);
+}
+
+void distro2_client_cleaner_start(distro_node *node)
+{
+    distro_timer(node, 0, DISTRO_KIND_V2_CLEANER, cleaner, 0);
+}

@@ -1,0 +1,74 @@
+/* distro2_protocol.c: DistroProtocol of a Nacos 2.5.1 server: what starts
+ * with the node, what a crash takes, and which component answers which
+ * cluster request (NACOS-DISTRO.md sections 1.1 and 3.9).
+ *
+ * Start order (C/distributed/distro/DistroProtocol.java:59-90 and the
+ * beans before it): members from cluster.conf and DistroMapper (shared
+ * with 1.4.2: distro_member.c, distro_mapper.c), the expired-client
+ * cleaner, the delay-task engine, the cluster RPC clients (which, once
+ * each has had its first connect round, start the load, the verify timer,
+ * the connection ejector and the member reports: distro2_rpc.c). */
+#include "distro2_int.h"
+
+#include <stdlib.h>
+
+void distro2_node_start(distro_node *node)
+{
+    distro_cluster *c = node->cluster;
+    distro2_node *v2 = calloc(1, sizeof *v2);
+    distro2_rpc *rpc = calloc(c->n, sizeof *rpc);
+    if (v2 == NULL || rpc == NULL) {
+        free(v2);
+        free(rpc);
+        distro_fail_nomem(c, "distro v2 start");
+        return;
+    }
+    v2->rpc = rpc;
+    v2->loaded_from = DISTRO_NONE;
+    node->v2 = v2;
+    node->tasks_free = DISTRO_NONE;   /* 1.4.2's delay-task engine stays empty */
+    distro_member_start(node);
+    distro_mapper_init(node);
+    distro2_client_cleaner_start(node);
+    distro2_sync_start(node);
+    distro2_rpc_start(node);
+}
+
+void distro2_node_crashed(distro_node *node)
+{
+    distro_cluster *c = node->cluster;
+    distro2_sdk_server_crashed(c, node->id);
+    /* Every peer's RPC client to it sees its stream break, if the kernel's FIN
+     * can reach it; an isolated peer finds out by its keep-alive. */
+    for (uint32_t p = 0; p < c->n; p++) {
+        if (p == node->id || !c->nodes[p].running || c->nodes[p].v2 == NULL) continue;
+        if (sim_net_reachable(c->sim, node->id, p)) distro2_rpc_stream_error(&c->nodes[p], node->id);   /* the FIN arrives */
+    }
+}
+
+void distro2_node_free(distro2_node *v2)
+{
+    if (v2 == NULL) return;
+    for (uint32_t k = 0; k < v2->keys_cap; k++) free(v2->key_conns[k]);
+    free(v2->key_conns);
+    free(v2->key_conns_len);
+    free(v2->key_conns_cap);
+    free(v2->clients);
+    free(v2->tasks);
+    free(v2->task_keys);
+    free(v2->task_slots);
+    free(v2->rpc);
+    free(v2);
+}
+
+void distro2_dispatch_request(distro_node *node, const sim_message *msg, distro_token token)
+{
+    if (node->v2 == NULL) return;   /* a 1.4.2 node has no gRPC handler: never answers */
+    uint16_t type = msg->type;
+    if (type == DISTRO_MSG_V2_SYNC) distro2_sync_on_request(node, msg, token);
+    else if (type == DISTRO_MSG_V2_VERIFY) distro2_verify_on_request(node, msg, token);
+    else if (type == DISTRO_MSG_V2_SNAPSHOT) distro2_load_on_snapshot(node, msg, token);
+    else if (type == DISTRO_MSG_V2_CHECK) distro2_rpc_on_check(node, msg, token);
+    else if (type == DISTRO_MSG_V2_REPORT) distro2_member_on_report(node, msg, token);
+    else SIM_ASSERT(0 && "not a 2.x request");
+}

@@ -1,0 +1,509 @@
+/* test_distro2_model.c: the Nacos 2.5.1 Distro model (cluster.version
+ * 2.5.1) on small clusters.
+ *
+ * White-box: the tests read the 2.x per-node client tables
+ * (model/internal/distro2_int.h) to check what Nacos's own 2.x unit tests
+ * check (NACOS-DISTRO.md section 7.2; each test names the Nacos test class
+ * whose assertion it carries over) and what sections 3.3-3.7 promise, on a
+ * real cluster running on the engine.  Times are virtual; clients are 2.x
+ * SDKs that register 12 s after the start, between two verify rounds (at
+ * 10 s and 15 s: a client that exists at a round reaches the peers through
+ * verify first, FAIL then ADD, before its CHANGE). */
+#include "tst_world.h"
+
+#include "distro2_int.h"
+#include "sim_selfcheck.h"
+
+#define S SIM_S
+#define MS SIM_MS
+
+static distro_config v2_config(void)
+{
+    distro_config c = distro_config_defaults();
+    c.version = DISTRO_VERSION_2_5_1;
+    return c;
+}
+
+static tst_world *v2_world(uint32_t nodes, uint64_t seed)
+{
+    distro_config c = v2_config();
+    return tst_world_new(nodes, seed, &c);
+}
+
+/* A 2.x SDK client of `service` that starts `delay` from now. */
+static uint32_t v2_client(tst_world *w, const char *service, const char *ip, sim_time_ns delay)
+{
+    distro_client_spec spec = { .service = service, .ip = ip, .port = 8080, .weight = 1.0 };
+    uint32_t id = 0;
+    sim_error err;
+    ck_assert_int_eq(distro_client_add(w->cluster, &spec, delay, &id, &err), SIM_OK);
+    return id;
+}
+
+static distro_node *node_of(tst_world *w, uint32_t n) { return &w->cluster->nodes[n]; }
+static uint32_t conn_of(tst_world *w, uint32_t client) { return w->cluster->sdk[client].conn; }
+static uint32_t server_of(tst_world *w, uint32_t conn) { return w->cluster->conns[conn].server; }
+
+static distro2_client *client_on(tst_world *w, uint32_t n, uint32_t conn)
+{
+    return node_of(w, n)->running ? distro2_client_get(node_of(w, n), conn) : NULL;
+}
+
+static const distro2_task *task_on(tst_world *w, uint32_t n, uint32_t conn, uint32_t target)
+{
+    const distro2_node *v2 = node_of(w, n)->v2;
+    for (uint32_t i = 0; i < v2->task_count; i++) {
+        if (v2->tasks[i].conn == conn && v2->tasks[i].target == target) return &v2->tasks[i];
+    }
+    return NULL;
+}
+
+/* The client registered at 12 s: its connection and the server holding it. */
+static uint32_t registered(tst_world *w, uint32_t client, uint32_t *server_out)
+{
+    tst_run_to(w, 12 * S + 50 * MS);
+    uint32_t conn = conn_of(w, client);
+    ck_assert_uint_ne(conn, DISTRO_NONE);
+    *server_out = server_of(w, conn);
+    return conn;
+}
+
+/* DistroClientDataProcessorTest: a ClientChangedEvent of a responsible
+ * client -> sync(CHANGE) to every peer after the 1000 ms delay; applying it
+ * -> syncClientConnected, revision 1, one publisher.  A replica's own
+ * events sync nothing (not responsible). */
+START_TEST(test_register_syncs_change_after_delay)
+{
+    tst_world *w = v2_world(3, 1);
+    uint32_t cl = v2_client(w, "svc-a", "10.1.0.1", 12 * S);
+    uint32_t s = 0;
+    uint32_t conn = registered(w, cl, &s);
+    distro2_client *own = client_on(w, s, conn);
+    ck_assert_ptr_nonnull(own);
+    ck_assert(own->native);
+    ck_assert_int_eq(own->revision, 1);                       /* ConnectionBasedClientTest: +1 per register */
+    ck_assert_uint_eq(own->key, distro_client_key(w->cluster, cl));
+    tst_run_to(w, 12 * S + 950 * MS);
+    for (uint32_t n = 0; n < 3; n++) {
+        if (n != s) ck_assert_ptr_null(client_on(w, n, conn));   /* not before the sync delay */
+    }
+    tst_run_to(w, 13 * S + 200 * MS);
+    for (uint32_t n = 0; n < 3; n++) {
+        if (n == s) continue;
+        distro2_client *r = client_on(w, n, conn);
+        ck_assert_ptr_nonnull(r);
+        ck_assert(!r->native);
+        ck_assert_int_eq(r->revision, 1);
+        ck_assert_uint_eq(r->key, own->key);
+        ck_assert(distro_node_lists_client(w->cluster, n, cl));
+    }
+    /* The replicas' own ClientChangedEvents sync nothing: no echo a sync
+     * delay later either (before the next verify round, at 15 s). */
+    tst_run_to(w, 14 * S + 900 * MS);
+    for (uint32_t n = 0; n < 3; n++) {
+        if (n != s) ck_assert_uint_eq(distro_node_counters(w->cluster, n)->sync_batches_sent, 0);
+    }
+    ck_assert_uint_eq(distro_node_counters(w->cluster, s)->sync_batches_sent, 2);
+    tst_world_free(w);
+}
+END_TEST
+
+/* DistroClientDataProcessorTest: ClientDisconnectEvent -> sync(DELETE); a
+ * DELETE data item -> clientDisconnected.  The SDK's shutdown deregisters
+ * (a CHANGE) and closes the connection (a DELETE), merged per target. */
+START_TEST(test_shutdown_deletes_everywhere)
+{
+    tst_world *w = v2_world(3, 2);
+    uint32_t cl = v2_client(w, "svc-b", "10.1.0.2", 12 * S);
+    uint32_t s = 0;
+    uint32_t conn = registered(w, cl, &s);
+    tst_run_to(w, 20 * S);
+    sim_error err;
+    ck_assert_int_eq(distro_client_deregister(w->cluster, cl, &err), SIM_OK);
+    tst_run_to(w, 20 * S + 10 * MS);
+    ck_assert_ptr_null(client_on(w, s, conn));                  /* unregistered at once on its server */
+    tst_run_to(w, 21 * S + 300 * MS);
+    for (uint32_t n = 0; n < 3; n++) {
+        ck_assert_ptr_null(client_on(w, n, conn));
+        ck_assert(!distro_node_lists_client(w->cluster, n, cl));
+    }
+    tst_world_free(w);
+}
+END_TEST
+
+/* ConnectionBasedClientManagerTest (verifyClient fails for an unknown id)
+ * and DistroClientDataProcessorTest (ClientVerifyFailedEvent ->
+ * syncToTarget(ADD, 0)): a replica that went missing comes back with the
+ * next verify round, from the owner, to that peer only. */
+START_TEST(test_verify_failure_sends_add)
+{
+    tst_world *w = v2_world(3, 3);
+    uint32_t cl = v2_client(w, "svc-c", "10.1.0.3", 12 * S);
+    uint32_t s = 0;
+    uint32_t conn = registered(w, cl, &s);
+    uint32_t p = (s + 1) % 3, q = (s + 2) % 3;
+    tst_run_to(w, 20 * S);
+    ck_assert(distro2_client_remove(node_of(w, p), conn));
+    uint64_t sent_before = distro_node_counters(w->cluster, s)->sync_batches_sent;
+    tst_run_to(w, 25 * S + 300 * MS);                           /* one verify round (every 5 s) and the ADD */
+    distro2_client *r = client_on(w, p, conn);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(r->revision, 1);
+    ck_assert(distro_node_lists_client(w->cluster, p, cl));
+    ck_assert_uint_ge(distro_node_counters(w->cluster, s)->v2_verify_failed, 1);
+    ck_assert_uint_eq(distro_node_counters(w->cluster, s)->sync_batches_sent, sent_before + 1);   /* p only */
+    ck_assert_ptr_nonnull(client_on(w, q, conn));
+    tst_world_free(w);
+}
+END_TEST
+
+/* EphemeralIpPortClientManagerTest / ConnectionBasedClientManagerTest:
+ * verify passes with revision 0 or the matching one, fails otherwise.  A
+ * stale replica is repaired; with the owner at revision 0 (a client that
+ * never registered, or a pre-2.1.2 peer) the same stale replica passes and
+ * is only renewed. */
+START_TEST(test_verify_revision_check_and_zero_wildcard)
+{
+    tst_world *w = v2_world(3, 4);
+    uint32_t cl = v2_client(w, "svc-d", "10.1.0.4", 12 * S);
+    uint32_t s = 0;
+    uint32_t conn = registered(w, cl, &s);
+    uint32_t p = (s + 1) % 3;
+    tst_run_to(w, 20 * S);
+    client_on(w, p, conn)->revision = 7;
+    tst_run_to(w, 25 * S + 300 * MS);
+    ck_assert_int_eq(client_on(w, p, conn)->revision, 1);       /* FAIL -> ADD -> the owner's revision */
+
+    client_on(w, s, conn)->revision = 0;
+    client_on(w, p, conn)->revision = 7;
+    int64_t renewed = client_on(w, p, conn)->last_renew_ms;
+    tst_run_to(w, 36 * S);
+    ck_assert_int_eq(client_on(w, p, conn)->revision, 7);       /* 0 is a wildcard: no repair */
+    ck_assert_int_gt(client_on(w, p, conn)->last_renew_ms, renewed);   /* but the lease is renewed */
+    ck_assert_int_ge(client_on(w, p, conn)->last_renew_ms, 31000);
+    tst_world_free(w);
+}
+END_TEST
+
+/* ConnectionBasedClientTest (a non-native client expires once lastRenewTime
+ * is older than clientExpiredTime) and section 3.7: when the native node
+ * dies, nobody renews its clients' replicas and nobody sends DELETE; the
+ * cleaner removes them 180 s (+ up to one 5 s period) later.  The SDK has
+ * meanwhile reconnected elsewhere under a new connection id. */
+START_TEST(test_orphan_replicas_expire_after_lease)
+{
+    tst_world *w = v2_world(3, 5);
+    uint32_t cl = v2_client(w, "svc-e", "10.1.0.5", 12 * S);
+    uint32_t s = 0;
+    uint32_t conn = registered(w, cl, &s);
+    tst_run_to(w, 20 * S);
+    sim_error err;
+    ck_assert_int_eq(sim_node_crash(w->sim, s, &err), SIM_OK);
+    tst_run_to(w, 24 * S + 500 * MS);
+    uint32_t conn2 = conn_of(w, cl);
+    ck_assert_uint_ne(conn2, conn);                             /* reconnected, registration redone */
+    ck_assert_uint_ne(server_of(w, conn2), s);
+    for (uint32_t n = 0; n < 3; n++) {
+        if (n != s) ck_assert(distro_node_lists_client(w->cluster, n, cl));
+    }
+    tst_run_to(w, 20 * S + 175 * S);
+    for (uint32_t n = 0; n < 3; n++) {
+        if (n != s) ck_assert_ptr_nonnull(client_on(w, n, conn));   /* no DELETE came */
+    }
+    tst_run_to(w, 20 * S + 186 * S);
+    for (uint32_t n = 0; n < 3; n++) {
+        if (n == s) continue;
+        ck_assert_ptr_null(client_on(w, n, conn));
+        ck_assert(distro_node_lists_client(w->cluster, n, cl));  /* the new connection's client stays */
+    }
+    tst_world_free(w);
+}
+END_TEST
+
+/* Section 3.7: a client whose host vanished is unregistered by its
+ * server's ejector about 25-28 s after its last activity (20 s idle, then
+ * a 5 s probe), and the DELETE follows to every peer. */
+START_TEST(test_dead_client_ejected)
+{
+    tst_world *w = v2_world(3, 6);
+    uint32_t cl = v2_client(w, "svc-f", "10.1.0.6", 12 * S);
+    uint32_t s = 0;
+    uint32_t conn = registered(w, cl, &s);
+    tst_run_to(w, 20 * S);
+    sim_error err;
+    ck_assert_int_eq(distro_client_kill(w->cluster, cl, &err), SIM_OK);
+    tst_run_to(w, 44 * S + 900 * MS);
+    for (uint32_t n = 0; n < 3; n++) ck_assert_ptr_nonnull(client_on(w, n, conn));
+    tst_run_to(w, 48 * S + 100 * MS);
+    ck_assert_ptr_null(client_on(w, s, conn));
+    tst_run_to(w, 49 * S + 300 * MS);
+    for (uint32_t n = 0; n < 3; n++) ck_assert(!distro_node_lists_client(w->cluster, n, cl));
+    tst_world_free(w);
+}
+END_TEST
+
+/* DistroLoadDataTaskTest: a restarted node loads one snapshot (the first
+ * that applies ends the load) and only then sends verify (finishInitial).
+ * Cut off from every peer it cannot load and sends no verify. */
+START_TEST(test_load_gates_verify)
+{
+    tst_world *w = v2_world(3, 7);
+    for (uint32_t i = 0; i < 6; i++) {
+        char ip[32];
+        snprintf(ip, sizeof ip, "10.1.1.%u", i + 1);
+        (void)v2_client(w, "svc-g", ip, 10 * S);
+    }
+    tst_run_to(w, 20 * S);
+    sim_error err;
+    const distro_counters *k = distro_node_counters(w->cluster, 2);
+    uint64_t attempts = k->snapshot_attempts;
+    ck_assert_int_eq(sim_node_restart(w->sim, 2, 1 * S, &err), SIM_OK);
+    tst_run_to(w, 22 * S);
+    ck_assert(node_of(w, 2)->v2->finish_initial);
+    ck_assert_uint_eq(k->snapshot_attempts, attempts + 1);
+    ck_assert_uint_eq(node_of(w, 2)->v2->client_count, node_of(w, 0)->v2->client_count);
+
+    /* The gate itself: with native clients and finishInitial false the
+     * verify timer sends nothing; set, it sends. */
+    for (uint32_t i = 0; i < 9; i++) {
+        char ip[32];
+        snprintf(ip, sizeof ip, "10.1.2.%u", i + 1);
+        (void)v2_client(w, "svc-g2", ip, 3 * S);
+    }
+    tst_run_to(w, 30 * S);
+    bool native = false;
+    for (uint32_t conn = 0; conn < node_of(w, 2)->v2->clients_cap; conn++) {
+        const distro2_client *c2 = client_on(w, 2, conn);
+        native = native || (c2 != NULL && c2->native);
+    }
+    ck_assert(native);
+    node_of(w, 2)->v2->finish_initial = false;
+    uint64_t verify = k->verify_sent;
+    tst_run_to(w, 41 * S);
+    ck_assert_uint_eq(k->verify_sent, verify);
+    node_of(w, 2)->v2->finish_initial = true;
+    tst_run_to(w, 47 * S);
+    ck_assert_uint_gt(k->verify_sent, verify);
+
+    /* Cut off from every peer, a fresh node cannot load: every 30 s it
+     * tries again, and it loads once the RPC clients run after the heal. */
+    ck_assert_int_eq(sim_node_crash(w->sim, 2, &err), SIM_OK);
+    ck_assert_int_eq(sim_net_isolate(w->sim, 2, &err), SIM_OK);
+    ck_assert_int_eq(sim_node_start(w->sim, 2, 0, &err), SIM_OK);
+    uint64_t retries = k->load_retries;
+    tst_run_to(w, 90 * S);
+    ck_assert(!node_of(w, 2)->v2->finish_initial);
+    ck_assert_uint_ge(k->load_retries, retries + 2);
+    sim_net_heal_all(w->sim);
+    tst_run_to(w, 130 * S);
+    ck_assert(node_of(w, 2)->v2->finish_initial);
+    tst_world_free(w);
+}
+END_TEST
+
+/* Section 1.3 as corrected for 2.x: a merged task keeps the first
+ * enqueue's lastProcessTime and takes the newest interval, so a verify
+ * repair (0 ms) makes a pending CHANGE due at once; a failed ADD comes back
+ * as CHANGE after 3000 ms (DistroClientTaskFailedHandler). */
+START_TEST(test_delay_task_merge)
+{
+    tst_world *w = v2_world(3, 8);
+    uint32_t cl = v2_client(w, "svc-h", "10.1.0.8", 12 * S);
+    uint32_t s = 0;
+    uint32_t conn = registered(w, cl, &s);
+    uint32_t p = (s + 1) % 3, q = (s + 2) % 3;
+    tst_run_to(w, 20 * S + 30 * MS);
+    distro2_on_client_event(node_of(w, s), conn, false, true);
+    const distro2_task *t = task_on(w, s, conn, p);
+    ck_assert_ptr_nonnull(t);
+    int64_t first = t->last_process_ms;
+    ck_assert_int_eq(t->interval_ms, 1000);
+    tst_run_to(w, 20 * S + 430 * MS);
+    distro2_on_verify_failed(node_of(w, s), conn, p);
+    t = task_on(w, s, conn, p);
+    ck_assert_int_eq(t->action, DISTRO2_ADD);
+    ck_assert_int_eq(t->interval_ms, 0);
+    ck_assert_int_eq(t->last_process_ms, first);
+    tst_run_to(w, 20 * S + 560 * MS);
+    ck_assert_ptr_null(task_on(w, s, conn, p));                 /* due at the next tick */
+    ck_assert_ptr_nonnull(task_on(w, s, conn, q));              /* still waiting for its 1000 ms */
+
+    /* A failed ADD: q's process died, its RPC client stops running, the
+     * send fails without a send and comes back as a CHANGE 3000 ms later. */
+    tst_run_to(w, 30 * S);
+    sim_error err;
+    ck_assert_int_eq(sim_node_crash(w->sim, q, &err), SIM_OK);
+    tst_run_to(w, 30 * S + 10 * MS);
+    distro2_on_verify_failed(node_of(w, s), conn, q);
+    tst_run_to(w, 30 * S + 150 * MS);
+    t = task_on(w, s, conn, q);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(t->action, DISTRO2_CHANGE);
+    ck_assert_int_eq(t->interval_ms, 3000);
+    int64_t retry = t->last_process_ms;
+    distro2_on_client_event(node_of(w, s), conn, false, true);       /* a newer CHANGE: 1000 ms from the retry */
+    t = task_on(w, s, conn, q);
+    ck_assert_int_eq(t->interval_ms, 1000);
+    ck_assert_int_eq(t->last_process_ms, retry);
+    tst_world_free(w);
+}
+END_TEST
+
+/* DistroClientTransportAgentTest: a target that is not a member is
+ * success with no RPC (the task is dropped); a member that is not UP fails
+ * with no RPC, and the failure is retried 3000 ms later as long as it
+ * stays a member. */
+START_TEST(test_transport_gates)
+{
+    tst_world *w = v2_world(3, 10);
+    uint32_t cl = v2_client(w, "svc-t", "10.1.0.10", 12 * S);
+    uint32_t s = 0;
+    uint32_t conn = registered(w, cl, &s);
+    uint32_t p = (s + 1) % 3, q = (s + 2) % 3;
+    tst_run_to(w, 20 * S + 30 * MS);
+    sim_error err;
+    ck_assert_int_eq(distro_member_remove(w->cluster, s, p, &err), SIM_OK);
+    const distro_counters *k = distro_node_counters(w->cluster, s);
+    uint64_t sent = k->sync_batches_sent, dropped = k->sync_dropped_not_member, failed = k->sync_batches_failed;
+    distro2_on_client_event(node_of(w, s), conn, false, true);
+    ck_assert_ptr_null(task_on(w, s, conn, p));                 /* allMembersWithoutSelf: p is gone */
+    ck_assert_ptr_nonnull(task_on(w, s, conn, q));
+    /* A task already queued for a member that then leaves: dropped as success. */
+    ck_assert_int_eq(distro_member_add(w->cluster, s, p, &err), SIM_OK);
+    distro2_on_client_event(node_of(w, s), conn, false, true);
+    ck_assert_ptr_nonnull(task_on(w, s, conn, p));
+    ck_assert_int_eq(distro_member_remove(w->cluster, s, p, &err), SIM_OK);
+    tst_run_to(w, 21 * S + 200 * MS);
+    ck_assert_uint_eq(k->sync_dropped_not_member, dropped + 1);
+    ck_assert_ptr_null(task_on(w, s, conn, p));                 /* no retry */
+    ck_assert_uint_eq(k->sync_batches_sent, sent + 1);          /* q only */
+    ck_assert_uint_eq(k->sync_batches_failed, failed);
+
+    /* Not UP: no send, a retry as CHANGE 3000 ms later. */
+    ck_assert_int_eq(distro_member_add(w->cluster, s, p, &err), SIM_OK);
+    tst_run_to(w, 30 * S + 30 * MS);
+    sent = k->sync_batches_sent;
+    distro2_on_client_event(node_of(w, s), conn, false, true);
+    tst_run_to(w, 31 * S + 50 * MS);
+    /* Not UP in s's view just for the tick that runs the task (q's own
+     * reports would set it UP again within seconds). */
+    distro_member_on_fail(node_of(w, s), q, true);           /* MemberUtil.onFail: DOWN */
+    ck_assert_int_eq(distro_node_member_state(w->cluster, s, q), DISTRO_MEMBER_DOWN);
+    tst_run_to(w, 31 * S + 150 * MS);
+    distro_member_on_success(node_of(w, s), q);
+    ck_assert_uint_eq(k->sync_batches_sent, sent + 1);          /* p only */
+    const distro2_task *t = task_on(w, s, conn, q);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(t->action, DISTRO2_CHANGE);
+    ck_assert_int_eq(t->interval_ms, 3000);
+    tst_run_to(w, 34 * S + 300 * MS);
+    ck_assert_ptr_null(task_on(w, s, conn, q));                 /* the retry went out */
+    ck_assert_uint_eq(k->sync_batches_sent, sent + 2);
+    tst_world_free(w);
+}
+END_TEST
+
+/* Member reports over gRPC: a crashed peer is never DOWN at once (no
+ * "Connection refused" on this path); it goes SUSPICIOUS at the first
+ * counted failure and DOWN at the fourth. */
+START_TEST(test_member_down_after_four_counted_failures)
+{
+    tst_world *w = v2_world(3, 9);
+    tst_run_to(w, 20 * S);
+    sim_error err;
+    ck_assert_int_eq(sim_node_crash(w->sim, 2, &err), SIM_OK);
+    tst_run_to(w, 60 * S);
+    const tst_member_event *first = tst_member_event_nth(w, 0, 2, 20 * S, 0);
+    ck_assert_ptr_nonnull(first);
+    ck_assert_int_eq(first->old_state, DISTRO_MEMBER_UP);
+    ck_assert_int_eq(first->state, DISTRO_MEMBER_SUSPICIOUS);
+    ck_assert_uint_eq(first->fail_cnt, 1);
+    const tst_member_event *down = tst_member_event_nth(w, 0, 2, 20 * S, 1);
+    ck_assert_ptr_nonnull(down);
+    ck_assert_int_eq(down->state, DISTRO_MEMBER_DOWN);
+    ck_assert_uint_eq(down->fail_cnt, 4);
+    ck_assert_uint_ge(down->at_ns, first->at_ns + 2 * S);      /* reports every 2 s, the 5 s probe */
+    tst_world_free(w);
+}
+END_TEST
+
+/* --- Determinism ------------------------------------------------------------- */
+
+typedef struct v2_churn_ctx {
+    uint64_t seed;
+    bool perturb;
+} v2_churn_ctx;
+
+static sim_engine *v2_churn_run(void *ctx, unsigned run_index, sim_error *err)
+{
+    v2_churn_ctx *cc = ctx;
+    sim_config sc = { .seed = cc->seed, .node_count = 3, .trace_record = true };
+    sim_engine *sim = sim_engine_create(&sc, err);
+    ck_assert_ptr_nonnull(sim);
+    distro_config cfg = v2_config();
+    distro_cluster *c = distro_cluster_create(sim, &cfg, NULL, err);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(distro_cluster_use_tcp(c, NULL, err), SIM_OK);
+    ck_assert_int_eq(distro_cluster_start_all(c, err), SIM_OK);
+    sim_link_params link = sim_link_params_default();
+    link.latency.base = (sim_dist){ .kind = SIM_DIST_UNIFORM, .a_ns = 500 * SIM_US, .b_ns = 3 * MS };
+    link.loss_ppm = 20000;
+    ck_assert_int_eq(sim_net_set_default(sim, &link, err), SIM_OK);
+    for (uint32_t i = 0; i < 40; i++) {
+        char service[32], ip[32];
+        snprintf(service, sizeof service, "churn-%u", i % 13);
+        snprintf(ip, sizeof ip, "10.20.%u.%u", i / 200, i % 200 + 1);
+        distro_client_spec spec = { .service = service, .ip = ip, .port = 8080, .weight = 1.0 };
+        uint32_t id;
+        ck_assert_int_eq(distro_client_add(c, &spec, (sim_time_ns)i * 250 * MS, &id, err), SIM_OK);
+    }
+    (void)sim_run_until(sim, 30 * S);
+    ck_assert_int_eq(sim_node_restart(sim, 1, 2 * S, err), SIM_OK);
+    if (cc->perturb && run_index == 1) ck_assert_int_eq(distro_client_kill(c, 3, err), SIM_OK);
+    (void)sim_run_until(sim, 90 * S);
+    distro_cluster_destroy(c);
+    return sim;
+}
+
+START_TEST(test_v2_run_is_deterministic)
+{
+    v2_churn_ctx ctx = { .seed = 77 };
+    sim_selfcheck_result r;
+    sim_error err;
+    ck_assert_int_eq(sim_selfcheck(v2_churn_run, &ctx, &r, &err), SIM_OK);
+    ck_assert(r.same);
+    ck_assert_uint_gt(r.events[0], 5000);
+    ctx.perturb = true;
+    ck_assert_int_eq(sim_selfcheck(v2_churn_run, &ctx, &r, &err), SIM_OK);
+    ck_assert(!r.same);
+}
+END_TEST
+
+static Suite *distro2_model_suite(void)
+{
+    Suite *s = suite_create("distro2_model");
+    TCase *tc = tcase_create("v2");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_register_syncs_change_after_delay);
+    tcase_add_test(tc, test_shutdown_deletes_everywhere);
+    tcase_add_test(tc, test_verify_failure_sends_add);
+    tcase_add_test(tc, test_verify_revision_check_and_zero_wildcard);
+    tcase_add_test(tc, test_orphan_replicas_expire_after_lease);
+    tcase_add_test(tc, test_dead_client_ejected);
+    tcase_add_test(tc, test_load_gates_verify);
+    tcase_add_test(tc, test_delay_task_merge);
+    tcase_add_test(tc, test_transport_gates);
+    tcase_add_test(tc, test_member_down_after_four_counted_failures);
+    tcase_add_test(tc, test_v2_run_is_deterministic);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(distro2_model_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
