@@ -232,6 +232,16 @@ static const char rpt_migration_v5[] =
     ");\n"
     "CREATE INDEX client_anomalies_run_id ON client_anomalies(run_id);\n";
 
+/* Version 6: shards.  A run's position in its campaign's whole job list
+ * (the same whether the campaign ran in one piece or in shards), and which
+ * shard of which job list a campaign record ran, so merging the shards can
+ * put their runs back in the campaign's order. */
+static const char rpt_migration_v6[] =
+    "ALTER TABLE runs ADD COLUMN job INTEGER CHECK (job >= 1);\n"
+    "ALTER TABLE campaigns ADD COLUMN shard_index INTEGER CHECK (shard_index >= 1);\n"
+    "ALTER TABLE campaigns ADD COLUMN shard_count INTEGER CHECK (shard_count >= shard_index);\n"
+    "ALTER TABLE campaigns ADD COLUMN plan TEXT;\n";
+
 typedef struct rpt_migration {
     int to_version;             /* user_version after `sql` ran */
     const char *sql;
@@ -244,6 +254,7 @@ static const rpt_migration rpt_migrations[] = {
     { 3, rpt_migration_v3 },
     { 4, rpt_migration_v4 },
     { 5, rpt_migration_v5 },
+    { 6, rpt_migration_v6 },
 };
 #define RPT_MIGRATIONS_COUNT (sizeof rpt_migrations / sizeof rpt_migrations[0])
 _Static_assert(sizeof rpt_migrations / sizeof rpt_migrations[0] == RPT_DB_SCHEMA_VERSION,
@@ -256,9 +267,11 @@ _Static_assert(sizeof rpt_migrations / sizeof rpt_migrations[0] == RPT_DB_SCHEMA
     "children_count"
 #define RPT_RUNS_COLUMNS_V2_EXTRA "lag_count, lag_p50_ns, lag_p90_ns, lag_p99_ns, lag_max_ns"
 #define RPT_RUNS_COLUMNS_V4_EXTRA "converge_anchor_ns, convergence_ns, convergence_never"
+#define RPT_RUNS_COLUMNS_V6_EXTRA "job"     /* after campaign_id (v3), which merge maps */
 #define RPT_CAMPAIGNS_COLUMNS                                                                \
     "command_line, build, started_unix_ms, ended_unix_ms, state, signal, runs_planned, "      \
     "runs_done, passed, failed, errors"
+#define RPT_CAMPAIGNS_COLUMNS_V6_EXTRA "shard_index, shard_count, plan"
 
 /* Child tables, their data columns (without id and run_id) and the schema
  * version that introduced them.  Used by merge and by the wholeness check;
@@ -283,8 +296,8 @@ static const rpt_child_table rpt_child_tables[] = {
     { "faults", "fault_index, kind, description, start_ns, end_ns", 1 },
     { "expects", "name, bound, observed, ok", 1 },
     { "client_reads",
-      "key, source, reads, failed, empty_reads, short_reads, stale_reads, empty_ns, short_ns, stale_ns", 4 },
-    { "client_anomalies", "kind, source, reader, key, start_ns, end_ns", 4 },
+      "key, source, reads, failed, empty_reads, short_reads, stale_reads, empty_ns, short_ns, stale_ns", 5 },
+    { "client_anomalies", "kind, source, reader, key, start_ns, end_ns", 5 },
 };
 #define RPT_CHILD_TABLES_COUNT (sizeof rpt_child_tables / sizeof rpt_child_tables[0])
 
@@ -322,8 +335,8 @@ static const char *const rpt_stmt_sql[RPT_STMT_COUNT] = {
     [RPT_STMT_COMMIT] = "COMMIT",
     [RPT_STMT_ROLLBACK] = "ROLLBACK",
     [RPT_STMT_RUN] = "INSERT INTO runs (" RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA
-                     ", campaign_id, " RPT_RUNS_COLUMNS_V4_EXTRA ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                     "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     ", campaign_id, " RPT_RUNS_COLUMNS_V4_EXTRA ", " RPT_RUNS_COLUMNS_V6_EXTRA
+                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [RPT_STMT_PARAM] = "INSERT INTO run_params (run_id, key, value) VALUES (?, ?, ?)",
     [RPT_STMT_WINDOW] = "INSERT INTO windows (run_id, kind, node, key, start_ns, end_ns) "
                         "VALUES (?, ?, ?, ?, ?, ?)",
@@ -361,8 +374,8 @@ static const char *const rpt_stmt_sql[RPT_STMT_COUNT] = {
         " + (SELECT count(*) FROM client_reads c WHERE c.run_id = r.id)"
         " + (SELECT count(*) FROM client_anomalies c WHERE c.run_id = r.id)"
         " FROM runs r WHERE r.id = ? ORDER BY r.id",
-    [RPT_STMT_CAMPAIGN_BEGIN] = "INSERT INTO campaigns (command_line, build, started_unix_ms, runs_planned) "
-                                "VALUES (?, ?, ?, ?)",
+    [RPT_STMT_CAMPAIGN_BEGIN] = "INSERT INTO campaigns (command_line, build, started_unix_ms, runs_planned, "
+                                RPT_CAMPAIGNS_COLUMNS_V6_EXTRA ") VALUES (?, ?, ?, ?, ?, ?, ?)",
     [RPT_STMT_CAMPAIGN_END] = "UPDATE campaigns SET ended_unix_ms = ?, state = ?, signal = ?, runs_done = ?, "
                               "passed = ?, failed = ?, errors = ? WHERE id = ?",
 };
@@ -371,6 +384,7 @@ struct rpt_db {
     sqlite3 *conn;                          /* owned; closed by rpt_db_close */
     sqlite3_stmt *stmts[RPT_STMT_COUNT];    /* owned; NULL until prepared */
     bool readonly;                          /* rpt_db_open_readonly: no insert statements */
+    int file_version;                       /* user_version as opened (rpt_db_file_version) */
 };
 
 /* The handle's invariants between public calls: open, every statement
@@ -696,6 +710,7 @@ static sim_status rpt_validate_header(const rpt_run *run, uint64_t *children, si
                   "convergence_never is set but convergence_ns is a number");
     RPT_REJECT_IF(!RPT_I64_OK(run->lag.count), "lag.count exceeds INT64_MAX");
     RPT_REJECT_IF(run->campaign_id < 0, "campaign_id %" PRId64 " is negative", run->campaign_id);
+    RPT_REJECT_IF(!RPT_I64_OK(run->job), "job %" PRIu64 " exceeds INT64_MAX", run->job);
     RPT_REJECT_IF(!RPT_TIME_OK(run->lag.p50_ns) || !RPT_TIME_OK(run->lag.p90_ns) ||
                       !RPT_TIME_OK(run->lag.p99_ns) || !RPT_TIME_OK(run->lag.max_ns),
                   "a lag percentile exceeds INT64_MAX");
@@ -874,6 +889,8 @@ static sim_status rpt_insert_run_row(rpt_db *db, const rpt_run *run, uint64_t ch
     rpt_bind_time(&b, run->converge_anchor_ns);
     rpt_bind_time(&b, run->convergence_ns);
     rpt_bind_text(&b, run->convergence_never);
+    if (run->job > 0) rpt_bind_u64(&b, run->job);
+    else rpt_bind_text(&b, NULL);
     sim_status status = rpt_binder_step(db, &b, "insert into runs", err);
     if (status != SIM_OK) return status;
     *run_id = sqlite3_last_insert_rowid(db->conn);
@@ -1092,12 +1109,25 @@ sim_status rpt_db_campaign_begin(rpt_db *db, const rpt_campaign *campaign, int64
     RPT_CAMPAIGN_REJECT_IF(campaign == NULL || campaign->command_line == NULL, "no command line");
     RPT_CAMPAIGN_REJECT_IF(campaign->started_unix_ms < 0, "started_unix_ms is negative");
     RPT_CAMPAIGN_REJECT_IF(!RPT_I64_OK(campaign->runs_planned), "runs_planned exceeds INT64_MAX");
+    RPT_CAMPAIGN_REJECT_IF((campaign->shard_index == 0) != (campaign->shard_count == 0) ||
+                               campaign->shard_index > campaign->shard_count ||
+                               !RPT_I64_OK(campaign->shard_count),
+                           "shard %" PRIu64 "/%" PRIu64 ": expected K/N with 1 <= K <= N, or neither",
+                           campaign->shard_index, campaign->shard_count);
     /* One statement: SQLite commits it on its own, whole or not at all. */
     rpt_binder b = rpt_binder_start(db->stmts[RPT_STMT_CAMPAIGN_BEGIN]);
     rpt_bind_text(&b, campaign->command_line);
     rpt_bind_text(&b, campaign->build);
     rpt_bind_i64(&b, campaign->started_unix_ms);
     rpt_bind_u64(&b, campaign->runs_planned);
+    if (campaign->shard_count > 0) {
+        rpt_bind_u64(&b, campaign->shard_index);
+        rpt_bind_u64(&b, campaign->shard_count);
+    } else {
+        rpt_bind_text(&b, NULL);
+        rpt_bind_text(&b, NULL);
+    }
+    rpt_bind_text(&b, campaign->plan);
     sim_status status = rpt_binder_step(db, &b, "insert into campaigns", err);
     if (status != SIM_OK) return status;
     int64_t id = sqlite3_last_insert_rowid(db->conn);
@@ -1378,6 +1408,7 @@ sim_status rpt_db_open(const char *path, rpt_db **out, sim_error *err)
     if (status != SIM_OK) goto out_close;
     status = rpt_prepare_range(db, RPT_STMT_FIRST_SCHEMA, RPT_STMT_COUNT, err);
     if (status != SIM_OK) goto out_close;
+    db->file_version = RPT_DB_SCHEMA_VERSION;
     rpt_db_check(db);
     *out = db;
     return SIM_OK;
@@ -1394,17 +1425,24 @@ out_close:
 static const char rpt_readonly_v1_shims[] =
     "CREATE TEMP VIEW runs AS SELECT *, NULL AS lag_count, NULL AS lag_p50_ns, "
     "NULL AS lag_p90_ns, NULL AS lag_p99_ns, NULL AS lag_max_ns, NULL AS campaign_id, " RPT_V4_STANDINS
-    " FROM main.runs;\n"
+    ", NULL AS job FROM main.runs;\n"
     "CREATE TEMP TABLE run_params (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, "
     "key TEXT NOT NULL, value TEXT NOT NULL);\n";
 static const char rpt_readonly_v2_shims[] =
-    "CREATE TEMP VIEW runs AS SELECT *, NULL AS campaign_id, " RPT_V4_STANDINS " FROM main.runs;\n";
+    "CREATE TEMP VIEW runs AS SELECT *, NULL AS campaign_id, " RPT_V4_STANDINS ", NULL AS job FROM main.runs;\n";
 static const char rpt_readonly_v3_shims[] =
-    "CREATE TEMP VIEW runs AS SELECT *, " RPT_V4_STANDINS " FROM main.runs;\n";
+    "CREATE TEMP VIEW runs AS SELECT *, " RPT_V4_STANDINS ", NULL AS job FROM main.runs;\n"
+    "CREATE TEMP VIEW campaigns AS SELECT *, NULL AS shard_index, NULL AS shard_count, NULL AS plan "
+    "FROM main.campaigns;\n";
+static const char rpt_readonly_v4_v5_shims[] =
+    "CREATE TEMP VIEW runs AS SELECT *, NULL AS job FROM main.runs;\n"
+    "CREATE TEMP VIEW campaigns AS SELECT *, NULL AS shard_index, NULL AS shard_count, NULL AS plan "
+    "FROM main.campaigns;\n";
 static const char rpt_readonly_campaigns_shim[] =
     "CREATE TEMP TABLE campaigns (id INTEGER PRIMARY KEY, command_line TEXT NOT NULL, build TEXT, "
     "started_unix_ms INTEGER NOT NULL, ended_unix_ms INTEGER, state TEXT NOT NULL, signal TEXT, "
-    "runs_planned INTEGER NOT NULL, runs_done INTEGER, passed INTEGER, failed INTEGER, errors INTEGER);\n";
+    "runs_planned INTEGER NOT NULL, runs_done INTEGER, passed INTEGER, failed INTEGER, errors INTEGER, "
+    "shard_index INTEGER, shard_count INTEGER, plan TEXT);\n";
 static const char rpt_readonly_v5_shims[] =
     "CREATE TEMP TABLE client_reads (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, key TEXT NOT NULL, "
     "source TEXT NOT NULL, reads INTEGER NOT NULL, failed INTEGER NOT NULL, empty_reads INTEGER NOT NULL, "
@@ -1412,7 +1450,7 @@ static const char rpt_readonly_v5_shims[] =
     "short_ns INTEGER NOT NULL, stale_ns INTEGER NOT NULL);\n"
     "CREATE TEMP TABLE client_anomalies (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, kind TEXT NOT NULL, "
     "source TEXT NOT NULL, reader INTEGER, key TEXT NOT NULL, start_ns INTEGER NOT NULL, end_ns INTEGER);\n";
-_Static_assert(RPT_DB_SCHEMA_VERSION == 5, "a new schema version needs its read-only stand-ins");
+_Static_assert(RPT_DB_SCHEMA_VERSION == 6, "a new schema version needs its read-only stand-ins");
 
 /* A WAL-mode file (header bytes 18 and 19 are 2) with no -wal beside it:
  * no connection has it open, and everything committed is in the file. */
@@ -1482,11 +1520,13 @@ sim_status rpt_db_open_readonly(const char *path, rpt_db **out, sim_error *err)
     if (version == 1) status = rpt_exec(db->conn, rpt_readonly_v1_shims, where, path, err);
     if (version == 2) status = rpt_exec(db->conn, rpt_readonly_v2_shims, where, path, err);
     if (version == 3) status = rpt_exec(db->conn, rpt_readonly_v3_shims, where, path, err);
+    if (version == 4 || version == 5) status = rpt_exec(db->conn, rpt_readonly_v4_v5_shims, where, path, err);
     if (status == SIM_OK && version < 3) status = rpt_exec(db->conn, rpt_readonly_campaigns_shim, where, path, err);
     if (status == SIM_OK && version < 5) status = rpt_exec(db->conn, rpt_readonly_v5_shims, where, path, err);
     if (status != SIM_OK) goto out_close;
     status = rpt_prepare_range(db, 0, RPT_STMT_FIRST_SCHEMA, err);
     if (status != SIM_OK) goto out_close;
+    db->file_version = version;
     rpt_db_check(db);
     *out = db;
     return SIM_OK;
@@ -1509,6 +1549,12 @@ void rpt_db_close(rpt_db *db)
     int rc = sqlite3_close(db->conn);                        /* NULL is a no-op */
     SIM_ASSERT(rc == SQLITE_OK);
     free(db);
+}
+
+int rpt_db_file_version(const rpt_db *db)
+{
+    rpt_db_check(db);
+    return db->file_version;
 }
 
 int rpt_db_schema_version(void)
@@ -1634,13 +1680,17 @@ static sim_status rpt_merge_attached(rpt_db *db, const char *other_path, sim_err
                                &campaign_offset, where, err);
     }
     if (status == SIM_OK && version >= 3) {
-        status = rpt_merge_table(db, "campaigns", RPT_CAMPAIGNS_COLUMNS, true, campaign_offset, NULL, 0, err);
+        const char *campaigns_columns = version >= 6 ? RPT_CAMPAIGNS_COLUMNS ", " RPT_CAMPAIGNS_COLUMNS_V6_EXTRA
+                                                     : RPT_CAMPAIGNS_COLUMNS;
+        status = rpt_merge_table(db, "campaigns", campaigns_columns, true, campaign_offset, NULL, 0, err);
     }
     if (status == SIM_OK) {
-        const char *runs_columns = version >= 4   ? RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA
-                                                      ", " RPT_RUNS_COLUMNS_V4_EXTRA
-                                   : version >= 2 ? RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA
-                                                  : RPT_RUNS_COLUMNS_V1;
+        const char *runs_columns =
+            version >= 6   ? RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA ", " RPT_RUNS_COLUMNS_V4_EXTRA
+                             ", " RPT_RUNS_COLUMNS_V6_EXTRA
+            : version >= 4 ? RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA ", " RPT_RUNS_COLUMNS_V4_EXTRA
+            : version >= 2 ? RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA
+                           : RPT_RUNS_COLUMNS_V1;
         status = rpt_merge_table(db, "runs", runs_columns, true, offset, version >= 3 ? "campaign_id" : NULL,
                                  campaign_offset, err);
     }
@@ -1656,9 +1706,8 @@ static sim_status rpt_merge_attached(rpt_db *db, const char *other_path, sim_err
 
 /* Refuses a missing path (ATTACH would create an empty file) and the file
  * `into` itself (it would copy its own rows while writing them). */
-static sim_status rpt_merge_check_path(rpt_db *into, const char *other_path, sim_error *err)
+static sim_status rpt_merge_check_path(rpt_db *into, const char *other_path, const char *where, sim_error *err)
 {
-    static const char where[] = "rpt_db_merge";
     if (other_path == NULL) return sim_error_set(err, SIM_ERR_INVALID, where, "no path given");
     struct stat other = { 0 };
     if (stat(other_path, &other) != 0) {
@@ -1679,12 +1728,115 @@ static sim_status rpt_merge_check_path(rpt_db *into, const char *other_path, sim
     return SIM_OK;
 }
 
-sim_status rpt_db_merge(rpt_db *into, const char *other_path, sim_error *err)
+/* Runs one statement with up to two integer parameters (?1, ?2) and no
+ * result rows. */
+static sim_status rpt_exec_i64(sqlite3 *conn, const char *sql, int64_t p1, int64_t p2, const char *where,
+                               const char *doing, sim_error *err)
 {
-    static const char where[] = "rpt_db_merge";
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2(conn, sql, -1, &stmt, NULL);
+    if (rc != SQLITE_OK) return rpt_fail(conn, rc, where, doing, err);
+    int params = sqlite3_bind_parameter_count(stmt);
+    if (params >= 1) rc = sqlite3_bind_int64(stmt, 1, p1);
+    if (rc == SQLITE_OK && params >= 2) rc = sqlite3_bind_int64(stmt, 2, p2);
+    if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
+    sim_status status = SIM_OK;
+    if (rc != SQLITE_DONE) status = rpt_fail(conn, rc, where, doing, err);
+    rc = sqlite3_finalize(stmt);
+    if (status == SIM_OK && rc != SQLITE_OK) status = rpt_fail(conn, rc, where, doing, err);
+    return status;
+}
+
+/* The new position of every source run, in temp.rpt_merge_order (old id ->
+ * new id): runs of the shards of one campaign (same plan and shard_count)
+ * sort together, at the place of the first of them, by their job number;
+ * every other run sorts by its own id.  Ties (a job present twice) keep
+ * the source order. */
+static const char rpt_merge_order_sql[] =
+    "INSERT INTO temp.rpt_merge_order (old, new) "
+    "WITH g AS (SELECT c.plan AS plan, c.shard_count AS n, min(r.id) AS first "
+    "           FROM " RPT_MERGE_SCHEMA ".runs r JOIN " RPT_MERGE_SCHEMA ".campaigns c ON c.id = r.campaign_id "
+    "           WHERE c.plan IS NOT NULL AND c.shard_count IS NOT NULL AND r.job IS NOT NULL "
+    "           GROUP BY c.plan, c.shard_count), "
+    "k AS (SELECT r.id AS id, coalesce(g.first, r.id) AS grp, "
+    "             CASE WHEN g.first IS NULL THEN 0 ELSE r.job END AS job "
+    "      FROM " RPT_MERGE_SCHEMA ".runs r "
+    "      LEFT JOIN " RPT_MERGE_SCHEMA ".campaigns c ON c.id = r.campaign_id "
+    "      LEFT JOIN g ON g.plan = c.plan AND g.n = c.shard_count AND r.job IS NOT NULL) "
+    "SELECT id, ?1 + row_number() OVER (ORDER BY grp, job, id) FROM k ORDER BY id";
+
+/* With the source attached: rpt_db_merge_in_job_order's copy, in one
+ * transaction. */
+static sim_status rpt_merge_ordered_attached(rpt_db *db, const char *other_path, sim_error *err)
+{
+    static const char where[] = "rpt_db_merge_in_job_order";
+    int version = 0;
+    sim_status status = rpt_user_version(db, RPT_MERGE_SCHEMA, &version, where, err);
+    if (status != SIM_OK) return status;
+    if (version != RPT_DB_SCHEMA_VERSION) {
+        return sim_error_set(err, SIM_ERR_REPORT, where,
+                             "%s: schema version %d, expected %d (merge it into a new file first)", other_path,
+                             version, RPT_DB_SCHEMA_VERSION);
+    }
+    status = rpt_txn_begin(db, where, err);
+    if (status != SIM_OK) return status;
+    int64_t offset = 0, campaign_offset = 0;
+    bool found = false;
+    status = rpt_merge_offset(db, other_path, &offset, err);
+    if (status == SIM_OK) {
+        status = rpt_query_i64(db->conn, "SELECT id FROM main.campaigns ORDER BY id DESC LIMIT 1", &found,
+                               &campaign_offset, where, err);
+    }
+    if (status == SIM_OK) {
+        status = rpt_exec(db->conn, "CREATE TEMP TABLE rpt_merge_order (old INTEGER PRIMARY KEY, new INTEGER NOT NULL)",
+                          where, "create the run order", err);
+    }
+    if (status == SIM_OK) status = rpt_exec_i64(db->conn, rpt_merge_order_sql, offset, 0, where, "order the runs", err);
+    if (status == SIM_OK) {
+        status = rpt_merge_table(db, "campaigns", RPT_CAMPAIGNS_COLUMNS ", " RPT_CAMPAIGNS_COLUMNS_V6_EXTRA, true,
+                                 campaign_offset, NULL, 0, err);
+    }
+    char sql[1536] = { 0 };
+    if (status == SIM_OK) {
+        static const char runs_columns[] =
+            RPT_RUNS_COLUMNS_V1 ", " RPT_RUNS_COLUMNS_V2_EXTRA ", " RPT_RUNS_COLUMNS_V4_EXTRA ", "
+            RPT_RUNS_COLUMNS_V6_EXTRA;
+        int n = snprintf(sql, sizeof sql,
+                         "INSERT INTO main.runs (id, %s, campaign_id) SELECT m.new, %s, r.campaign_id + ?1 FROM "
+                         RPT_MERGE_SCHEMA ".runs r JOIN temp.rpt_merge_order m ON m.old = r.id ORDER BY m.new",
+                         runs_columns, runs_columns);
+        SIM_ASSERT(n > 0 && (size_t)n < sizeof sql);
+        status = rpt_exec_i64(db->conn, sql, campaign_offset, 0, where, "runs", err);
+    }
+    for (size_t i = 0; status == SIM_OK && i < RPT_CHILD_TABLES_COUNT; i++) {
+        const rpt_child_table *t = &rpt_child_tables[i];
+        /* Children in run order, each run's in its own order: their ids
+         * come out as if the runs had been written in this order. */
+        int n = snprintf(sql, sizeof sql,
+                         "INSERT INTO main.%s (run_id, %s) SELECT m.new, c.%s FROM " RPT_MERGE_SCHEMA
+                         ".%s c JOIN temp.rpt_merge_order m ON m.old = c.run_id ORDER BY m.new, c.id",
+                         t->name, t->columns, t->columns, t->name);
+        SIM_ASSERT(n > 0 && (size_t)n < sizeof sql);
+        /* "c.a, b, c": only the first column is qualified, and none of the
+         * others is ambiguous (temp.rpt_merge_order has old and new). */
+        status = rpt_exec_i64(db->conn, sql, 0, 0, where, t->name, err);
+    }
+    if (status == SIM_OK) {
+        status = rpt_exec(db->conn, "DROP TABLE temp.rpt_merge_order", where, "drop the run order", err);
+    }
+    if (status == SIM_OK) status = rpt_txn_commit(db, where, err);
+    if (status != SIM_OK) rpt_txn_rollback(db);    /* also drops the temp table */
+    return status;
+}
+
+/* Attaches `other_path`, runs `copy` and detaches it again. */
+static sim_status rpt_merge_with(rpt_db *into, const char *other_path,
+                                 sim_status (*copy)(rpt_db *, const char *, sim_error *), const char *where,
+                                 sim_error *err)
+{
     rpt_db_check(into);
     if (into->readonly) return sim_error_set(err, SIM_ERR_INVALID, where, "the database was opened read-only");
-    sim_status status = rpt_merge_check_path(into, other_path, err);
+    sim_status status = rpt_merge_check_path(into, other_path, where, err);
     if (status != SIM_OK) return status;
 
     /* ATTACH cannot run inside a transaction, so it comes first and the
@@ -1703,7 +1855,7 @@ sim_status rpt_db_merge(rpt_db *into, const char *other_path, sim_error *err)
     rc = sqlite3_finalize(attach);
     if (rc != SQLITE_OK) status = rpt_fail(into->conn, rc, where, other_path, err);
 
-    if (status == SIM_OK) status = rpt_merge_attached(into, other_path, err);
+    if (status == SIM_OK) status = copy(into, other_path, err);
     SIM_ASSERT(sqlite3_get_autocommit(into->conn) != 0);
 
     rc = sqlite3_exec(into->conn, "DETACH DATABASE " RPT_MERGE_SCHEMA, NULL, NULL, NULL);
@@ -1712,6 +1864,16 @@ sim_status rpt_db_merge(rpt_db *into, const char *other_path, sim_error *err)
     }
     rpt_db_check(into);
     return status;
+}
+
+sim_status rpt_db_merge(rpt_db *into, const char *other_path, sim_error *err)
+{
+    return rpt_merge_with(into, other_path, rpt_merge_attached, "rpt_db_merge", err);
+}
+
+sim_status rpt_db_merge_in_job_order(rpt_db *into, const char *other_path, sim_error *err)
+{
+    return rpt_merge_with(into, other_path, rpt_merge_ordered_attached, "rpt_db_merge_in_job_order", err);
 }
 
 /* ========================================================================

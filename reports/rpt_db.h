@@ -41,8 +41,10 @@
  * version 3 adds the campaigns table and runs.campaign_id; version 4 the
  * run's anchored convergence (runs.converge_anchor_ns, convergence_ns,
  * convergence_never); version 5 client_reads and client_anomalies (what
- * readers saw). */
-#define RPT_DB_SCHEMA_VERSION 5
+ * readers saw); version 6 adds runs.job and the shard columns of campaigns
+ * (shard_index, shard_count, plan), so the shards of one campaign can be
+ * merged back into its run order. */
+#define RPT_DB_SCHEMA_VERSION 6
 
 /* How long a writer waits for another process's transaction before giving
  * up with SIM_ERR_REPORT ("database is locked").  A minute covers the longest
@@ -187,6 +189,8 @@ typedef struct rpt_run {
     const char *convergence_never;
     rpt_lag lag;
     int64_t campaign_id;          /* campaigns.id of the writing campaign; 0 = none (NULL) */
+    uint64_t job;                 /* the run's position in its campaign's whole job list, from 1,
+                                     whatever the shard; at most INT64_MAX; 0 = none (NULL) */
     const rpt_param *params; size_t params_count;
     const rpt_window *windows; size_t windows_count;
     const rpt_convergence *convergences; size_t convergences_count;
@@ -252,6 +256,10 @@ typedef struct rpt_campaign {
     const char *build;            /* NULL = unknown */
     int64_t started_unix_ms;      /* wall clock, ms since the Unix epoch, >= 0 */
     uint64_t runs_planned;        /* runs the campaign meant to make; at most INT64_MAX */
+    uint64_t shard_index;         /* --shard K/N: K (1 <= K <= N); 0 = not sharded (NULL) */
+    uint64_t shard_count;         /* N, at most INT64_MAX; 0 = not sharded (NULL) */
+    const char *plan;             /* identity of the whole job list (hex SHA-256), the same for
+                                     every shard of one campaign; NULL = not recorded */
 } rpt_campaign;
 
 /* How a campaign ended.  Counts are at most INT64_MAX. */
@@ -284,6 +292,22 @@ SIM_MUST_CHECK sim_status rpt_db_campaign_end(rpt_db *db, int64_t id, const rpt_
  * SIM_ERR_REPORT when it is not a distrosim database or is newer than this
  * build.  On failure `into` is unchanged. */
 SIM_MUST_CHECK sim_status rpt_db_merge(rpt_db *into, const char *other_path, sim_error *err);
+
+/* As rpt_db_merge, but the runs of the shards of one campaign (campaign
+ * records with the same plan and shard_count) are copied in the campaign's
+ * job order (runs.job), together where the first of them stood, so the
+ * shards of a campaign, merged into an empty file, hold the same runs with
+ * the same ids as one unsharded run of it; every other run keeps its place.
+ * Children follow their runs; campaign records keep their order.  The file
+ * at `other_path` must be at RPT_DB_SCHEMA_VERSION (SIM_ERR_REPORT
+ * otherwise: merge older files with rpt_db_merge first).  On failure
+ * `into` is unchanged. */
+SIM_MUST_CHECK sim_status rpt_db_merge_in_job_order(rpt_db *into, const char *other_path, sim_error *err);
+
+/* The schema version of the file as it was opened: RPT_DB_SCHEMA_VERSION
+ * for rpt_db_open (which migrates), the file's own for
+ * rpt_db_open_readonly (which does not). */
+int rpt_db_file_version(const rpt_db *db);
 
 /* Runs one SQL statement and calls `row` (may be NULL: rows are discarded)
  * once per result row, in the order SQLite returns them, with the row's

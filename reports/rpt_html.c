@@ -406,6 +406,10 @@ static void summary_campaigns(html *h)
                 esc(h, rpt_cell(&rows, r, 3));
                 put(h, ")");
             }
+            if (rpt_cell(&rows, r, 5) != NULL) {      /* --shard K/N */
+                put(h, ", ");
+                esc(h, rpt_cell(&rows, r, 5));
+            }
             put(h, "</td>");
             td_n(h, rpt_cell(&rows, r, 4));
             put(h, "</tr>\n");

@@ -487,7 +487,8 @@ void rpt_q_campaigns(rpt_ctx *ctx, rpt_rows *rows)
 {
     char f[RPT_RUN_FILTER_MAX];
     rpt_query(ctx, rows,
-              "SELECT c.id, c.command_line, c.state, c.signal, count(*) FROM campaigns c "
+              "SELECT c.id, c.command_line, c.state, c.signal, count(*), CASE WHEN c.shard_count IS NULL THEN NULL "
+              "ELSE 'shard ' || c.shard_index || '/' || c.shard_count END FROM campaigns c "
               "JOIN runs r ON r.campaign_id = c.id WHERE 1 = 1%s GROUP BY c.id ORDER BY c.id",
               rpt_run_filter(ctx, "r.id", f, sizeof f));
 }
@@ -990,6 +991,10 @@ static void md_campaigns(rpt_ctx *ctx, rpt_buf *b)
                 md_cell(b, rpt_cell(&rows, r, 3));
                 rpt_buf_put(b, ")");
             }
+            if (rpt_cell(&rows, r, 5) != NULL) {      /* --shard K/N */
+                rpt_buf_put(b, ", ");
+                md_cell(b, rpt_cell(&rows, r, 5));
+            }
             rpt_buf_printf(b, " | %s |\n", rpt_cell_s(&rows, r, 4));
         }
         int64_t orphans = rpt_q_runs_without_campaign(ctx);
@@ -1047,11 +1052,11 @@ static const struct {
       "id, campaign, scenario_name, scenario_path, scenario_sha256, effective_yaml, seed, build, verdict, "
       "failure, repro, end_ns, events, trace_hash, converged_ns, last_fault_end_ns, children_count, "
       "lag_count, lag_p50_ns, lag_p90_ns, lag_p99_ns, lag_max_ns, campaign_id, converge_anchor_ns, "
-      "convergence_ns, convergence_never",
+      "convergence_ns, convergence_never, job",
       false },
     { "campaigns",
       "id, command_line, build, started_unix_ms, ended_unix_ms, state, signal, runs_planned, runs_done, passed, "
-      "failed, errors",
+      "failed, errors, shard_index, shard_count, plan",
       false },
     { "run_params", "id, run_id, key, value", true },
     { "windows", "id, run_id, kind, node, key, start_ns, end_ns", true },

@@ -32,7 +32,7 @@ set -e
 2|2" ] || fail "runs do not point at their campaigns"
 [ "$(sqlite3 "$db" 'select count(*) from campaigns where started_unix_ms > 1600000000000 and ended_unix_ms >= started_unix_ms')" = 2 ] ||
     fail "wall-clock start and end not recorded"
-[ "$(sqlite3 "$db" 'pragma user_version')" = 5 ] || fail "schema version"
+[ "$(sqlite3 "$db" 'pragma user_version')" = 6 ] || fail "schema version"
 echo "ok 1: two campaigns recorded, runs point at them"
 
 # 2. The report pools both and says so; --campaign keeps one.

@@ -284,7 +284,7 @@ static char *tst_dump_run(rpt_db *db, int64_t run_id)
         "SELECT campaign, scenario_name, scenario_path, scenario_sha256, effective_yaml, seed, "
         "build, verdict, failure, repro, end_ns, events, trace_hash, converged_ns, "
         "last_fault_end_ns, children_count, lag_count, lag_p50_ns, lag_p90_ns, lag_p99_ns, "
-        "lag_max_ns, converge_anchor_ns, convergence_ns, convergence_never FROM runs WHERE id = %" PRId64
+        "lag_max_ns, converge_anchor_ns, convergence_ns, convergence_never, job FROM runs WHERE id = %" PRId64
         " ORDER BY id",
         "SELECT key, value FROM run_params WHERE run_id = %" PRId64 " ORDER BY id",
         "SELECT kind, node, key, start_ns, end_ns FROM windows WHERE run_id = %" PRId64
@@ -374,7 +374,7 @@ static int tst_raw_user_version(const char *path)
     "id\ncampaign\nscenario_name\nscenario_path\nscenario_sha256\neffective_yaml\nseed\n"    \
     "build\nverdict\nfailure\nrepro\nend_ns\nevents\ntrace_hash\nconverged_ns\n"             \
     "last_fault_end_ns\nchildren_count\nlag_count\nlag_p50_ns\nlag_p90_ns\nlag_p99_ns\n"     \
-    "lag_max_ns\ncampaign_id\nconverge_anchor_ns\nconvergence_ns\nconvergence_never\n"
+    "lag_max_ns\ncampaign_id\nconverge_anchor_ns\nconvergence_ns\nconvergence_never\njob\n"
 
 START_TEST(test_open_new_file)
 {
@@ -382,11 +382,11 @@ START_TEST(test_open_new_file)
     tst_dir dir;
     tst_dir_make(&dir);
     char *path = tst_dir_file(&dir, "runs.db");
-    ck_assert_int_eq(rpt_db_schema_version(), 5);
+    ck_assert_int_eq(rpt_db_schema_version(), 6);
     ck_assert_int_eq(rpt_db_schema_version(), RPT_DB_SCHEMA_VERSION);
 
     rpt_db *db = tst_open(path, reverse);
-    tst_query_eq(db, "PRAGMA user_version", "5\n");
+    tst_query_eq(db, "PRAGMA user_version", "6\n");
     tst_query_eq(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
                  TST_TABLES);
     tst_query_eq(db, "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE "
@@ -412,7 +412,7 @@ START_TEST(test_open_new_file)
 
     /* Reopening a current file changes nothing. */
     db = tst_open(path, reverse);
-    tst_query_eq(db, "PRAGMA user_version", "5\n");
+    tst_query_eq(db, "PRAGMA user_version", "6\n");
     tst_query_eq(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
                  TST_TABLES);
     rpt_db_close(db);
@@ -522,7 +522,7 @@ START_TEST(test_migrate_v1)
     ck_assert_int_eq(tst_raw_user_version(old_path), 1);
 
     rpt_db *db = tst_open(old_path, reverse);
-    tst_query_eq(db, "PRAGMA user_version", "5\n");
+    tst_query_eq(db, "PRAGMA user_version", "6\n");
     tst_query_eq(db, "SELECT id, campaign, scenario_name, seed, verdict, end_ns, events, "
                      "trace_hash, children_count, lag_count, lag_p50_ns, lag_p90_ns, lag_p99_ns,"
                      " lag_max_ns FROM runs ORDER BY id",
@@ -557,7 +557,7 @@ START_TEST(test_migrate_v1)
     free(fresh_schema);
     rpt_db_close(fresh);
     rpt_db_close(db);
-    ck_assert_int_eq(tst_raw_user_version(old_path), 5);
+    ck_assert_int_eq(tst_raw_user_version(old_path), 6);
     free(d);
     free(old_path);
     free(new_path);
@@ -571,14 +571,14 @@ START_TEST(test_newer_version_rejected)
     sim_error err;
     tst_dir dir;
     tst_dir_make(&dir);
-    char *path = tst_dir_file(&dir, "v6.db");
-    tst_make_db(path, true, NULL, 6);
+    char *path = tst_dir_file(&dir, "v7.db");
+    tst_make_db(path, true, NULL, 7);
     rpt_db *db = NULL;
     TST_ERR(rpt_db_open(path, &db, &err), SIM_ERR_REPORT);
     ck_assert_ptr_null(db);
-    ck_assert_str_eq(err.message, "database schema version 6 is newer than this build (5)");
+    ck_assert_str_eq(err.message, "database schema version 7 is newer than this build (6)");
     ck_assert_str_eq(err.where, "rpt_db_open");
-    ck_assert_int_eq(tst_raw_user_version(path), 6);        /* untouched */
+    ck_assert_int_eq(tst_raw_user_version(path), 7);        /* untouched */
     free(path);
     tst_dir_remove(&dir);
 }
@@ -680,7 +680,7 @@ START_TEST(test_refused_files_untouched)
     (void)_i;
     tst_dir dir;
     tst_dir_make(&dir);
-    tst_assert_refused_untouched(&dir, "future.db", true, NULL, 6);
+    tst_assert_refused_untouched(&dir, "future.db", true, NULL, 7);
     tst_assert_refused_untouched(&dir, "negative.db", false, "CREATE TABLE notes (body TEXT)", -1);
     tst_assert_refused_untouched(&dir, "negative-ours.db", true, NULL, -1);
     tst_assert_refused_untouched(&dir, "foreign0.db", false, "CREATE TABLE notes (body TEXT)", 0);
@@ -1053,11 +1053,11 @@ START_TEST(test_merge)
     tst_make_db(foreign, false, "CREATE TABLE notes (body TEXT)", 0);
     TST_ERR(rpt_db_merge(c, foreign, &err), SIM_ERR_REPORT);
     ck_assert_ptr_nonnull(strstr(err.message, "is not a distrosim database"));
-    char *newer = tst_dir_file(&dir, "v6.db");
-    tst_make_db(newer, true, NULL, 6);
+    char *newer = tst_dir_file(&dir, "v7.db");
+    tst_make_db(newer, true, NULL, 7);
     TST_ERR(rpt_db_merge(c, newer, &err), SIM_ERR_REPORT);
     ck_assert_ptr_nonnull(strstr(err.message,
-                                 "database schema version 6 is newer than this build (5)"));
+                                 "database schema version 7 is newer than this build (6)"));
     ck_assert_int_eq(tst_count_all_rows(c), rows);
     TST_OK(rpt_db_merge(c, b_path, &err));                   /* detached after each refusal */
     tst_query_eq(c, "SELECT id, campaign FROM runs WHERE id > 5 ORDER BY id", "6|shard-b\n");
@@ -1074,6 +1074,131 @@ START_TEST(test_merge)
     free(missing);
     free(foreign);
     free(newer);
+    tst_dir_remove(&dir);
+}
+END_TEST
+
+/* Writes job `job` of a 7-job campaign: a run with children whose seed
+ * and sample count depend on the job, so runs and children all differ. */
+static void tst_write_job(rpt_db *db, tst_run_data *d, int64_t campaign_id, uint64_t job)
+{
+    sim_error err;
+    tst_run_data_init(d, (uint32_t)job);
+    d->run.seed = 100 + job;
+    d->run.job = job;
+    d->run.campaign_id = campaign_id;
+    TST_OK(rpt_db_write_run(db, &d->run, NULL, &err));
+}
+
+/* The shards of one campaign, merged in any order, come back in its job
+ * order: the same runs, with the same ids and child ids, as the campaign
+ * written whole; other runs keep their place. */
+START_TEST(test_merge_in_job_order)
+{
+    bool reverse = _i == 1;
+    sim_error err;
+    tst_dir dir;
+    tst_dir_make(&dir);
+    tst_run_data *d = calloc(1, sizeof *d);
+    ck_assert_ptr_nonnull(d);
+    enum { JOBS = 7, SHARDS = 3 };
+    char *whole_path = tst_dir_file(&dir, "whole.db");
+    rpt_db *whole = tst_open(whole_path, reverse);
+    rpt_campaign rec = { .command_line = "distrosim check s", .started_unix_ms = 1, .runs_planned = JOBS,
+                         .plan = "p1" };
+    int64_t cid = 0;
+    TST_OK(rpt_db_campaign_begin(whole, &rec, &cid, &err));
+    for (uint64_t j = 1; j <= JOBS; j++) tst_write_job(whole, d, cid, j);
+
+    char *shard_path[SHARDS];
+    for (int k = 1; k <= SHARDS; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "s%d.db", k);
+        shard_path[k - 1] = tst_dir_file(&dir, name);
+        rpt_db *s = tst_open(shard_path[k - 1], reverse);
+        rpt_campaign r = rec;
+        r.shard_index = (uint64_t)k;
+        r.shard_count = SHARDS;
+        TST_OK(rpt_db_campaign_begin(s, &r, &cid, &err));
+        for (uint64_t j = (uint64_t)k; j <= JOBS; j += SHARDS) tst_write_job(s, d, cid, j);
+        rpt_db_close(s);
+    }
+    /* An unrelated run first, then the shards out of order. */
+    char *other_path = tst_dir_file(&dir, "other.db");
+    rpt_db *other = tst_open(other_path, reverse);
+    rpt_run bare = tst_bare_run(99);
+    TST_OK(rpt_db_write_run(other, &bare, NULL, &err));
+    rpt_db_close(other);
+    char *scratch_path = tst_dir_file(&dir, "scratch.db");
+    rpt_db *scratch = tst_open(scratch_path, reverse);
+    TST_OK(rpt_db_merge(scratch, other_path, &err));
+    TST_OK(rpt_db_merge(scratch, shard_path[1], &err));
+    TST_OK(rpt_db_merge(scratch, shard_path[2], &err));
+    TST_OK(rpt_db_merge(scratch, shard_path[0], &err));
+    tst_query_eq(scratch, "SELECT group_concat(job, ',') FROM (SELECT coalesce(job, 0) AS job FROM runs ORDER BY id)",
+                 "0,2,5,3,6,1,4,7\n");
+    rpt_db_close(scratch);
+
+    char *out_path = tst_dir_file(&dir, "out.db");
+    rpt_db *out = tst_open(out_path, reverse);
+    TST_OK(rpt_db_merge_in_job_order(out, scratch_path, &err));
+    tst_query_eq(out, "SELECT id, coalesce(job, 0), seed FROM runs ORDER BY id",
+                 "1|0|99\n2|1|101\n3|2|102\n4|3|103\n5|4|104\n6|5|105\n7|6|106\n8|7|107\n");
+    for (int64_t j = 1; j <= JOBS; j++) tst_assert_same_run(whole, j, out, j + 1);
+    /* Child ids as if the runs had been written in this order: the whole
+     * file's, shifted by the bare run's none. */
+    static const char child_ids[] = "SELECT group_concat(id || ':' || run_id, ',') FROM (SELECT id, run_id FROM "
+                                    "samples ORDER BY id)";
+    char *want = tst_query(whole, "SELECT group_concat(id || ':' || (run_id + 1), ',') FROM (SELECT id, run_id "
+                                  "FROM samples ORDER BY id)");
+    tst_query_eq(out, child_ids, want);
+    free(want);
+    /* Campaign records keep the scratch file's order, and each run points
+     * at the record of its own shard. */
+    tst_query_eq(out, "SELECT id, coalesce(shard_index, 0), coalesce(shard_count, 0), plan FROM campaigns ORDER BY id",
+                 "1|2|3|p1\n2|3|3|p1\n3|1|3|p1\n");
+    tst_query_eq(out, "SELECT count(*) FROM runs r JOIN campaigns c ON c.id = r.campaign_id "
+                      "WHERE c.shard_index <> (r.job - 1) % 3 + 1",
+                 "0\n");
+    tst_query_eq(out, "SELECT count(*) FROM runs WHERE campaign_id IS NULL", "1\n");
+    tst_assert_whole_and_sound(out);
+
+    /* A second merge appends after what is there; an older file is
+     * refused and changes nothing. */
+    int64_t rows = tst_count_all_rows(out);
+    char *v1_path = tst_dir_file(&dir, "v1.db");
+    tst_make_db(v1_path, true, TST_V1_RUN_SQL, 1);
+    TST_ERR(rpt_db_merge_in_job_order(out, v1_path, &err), SIM_ERR_REPORT);
+    ck_assert_ptr_nonnull(strstr(err.message, "schema version 1, expected 6"));
+    ck_assert_int_eq(tst_count_all_rows(out), rows);
+    TST_OK(rpt_db_merge_in_job_order(out, shard_path[1], &err));
+    tst_query_eq(out, "SELECT group_concat(job, ',') FROM (SELECT job FROM runs WHERE id > 8 ORDER BY id)", "2,5\n");
+    tst_query_eq(out, "SELECT campaign_id FROM runs WHERE id = 9", "4\n");
+    tst_assert_whole_and_sound(out);
+    rpt_db_close(out);
+    rpt_db_close(whole);
+
+    /* Shard and job values are checked before anything is written. */
+    rpt_db *bad = tst_open(whole_path, reverse);
+    rpt_campaign r = rec;
+    r.shard_index = 4;
+    r.shard_count = 3;
+    TST_ERR(rpt_db_campaign_begin(bad, &r, NULL, &err), SIM_ERR_INVALID);
+    r.shard_index = 0;
+    TST_ERR(rpt_db_campaign_begin(bad, &r, NULL, &err), SIM_ERR_INVALID);
+    rpt_run big = tst_bare_run(1);
+    big.job = (uint64_t)INT64_MAX + 1;
+    TST_ERR(rpt_db_write_run(bad, &big, NULL, &err), SIM_ERR_INVALID);
+    tst_query_eq(bad, "SELECT count(*), (SELECT count(*) FROM campaigns) FROM runs", "7|1\n");
+    rpt_db_close(bad);
+
+    for (int k = 0; k < SHARDS; k++) free(shard_path[k]);
+    free(whole_path);
+    free(other_path);
+    free(scratch_path);
+    free(out_path);
+    free(v1_path);
+    free(d);
     tst_dir_remove(&dir);
 }
 END_TEST
@@ -1199,7 +1324,7 @@ START_TEST(test_two_writers)
                   "writer-1 status %d", second_status);
 
     rpt_db *db = tst_open(path, reverse);
-    tst_query_eq(db, "PRAGMA user_version", "5\n");
+    tst_query_eq(db, "PRAGMA user_version", "6\n");
     tst_query_eq(db, "SELECT campaign, count(*) FROM runs GROUP BY campaign ORDER BY campaign",
                  "writer-0|50\nwriter-1|50\n");
     tst_assert_whole_and_sound(db);
@@ -1330,6 +1455,7 @@ static Suite *rpt_db_suite(void)
     tcase_add_loop_test(merge, test_merge, 0, 2);
     tcase_add_loop_test(merge, test_client_reads, 0, 2);
     tcase_add_loop_test(merge, test_campaign_records, 0, 2);
+    tcase_add_loop_test(merge, test_merge_in_job_order, 0, 2);
     suite_add_tcase(s, merge);
 
     TCase *processes = tcase_create("processes");

@@ -8,7 +8,9 @@
 #      stops a campaign that never fails once its wall time is spent;
 #   4. rerun --db --failed runs every failed run again from its stored
 #      effective scenario, with the trace recorded;
-#   5. a one-node cluster may draw a link nemesis (it once aborted the run).
+#   5. a one-node cluster may draw a link nemesis (it once aborted the run);
+#   6. --shard K/N with --seeds random:N@BASE: the merged shards hold the
+#      runs one check makes; random seeds without @BASE are refused.
 # Usage: test_swarm.sh DISTROSIM SOURCE_DIR [N]   (N random seeds, default 20)
 set -eu
 bin=$1
@@ -105,4 +107,17 @@ printf 'name: one\ncluster: {nodes: 1}\nduration: 2m\nnemesis: {kinds: [link, pa
 st=0
 "$bin" check "$tmp/one.yaml" --seeds 1-5 > "$tmp/one.out" 2>&1 || st=$?
 [ "$st" -le 1 ] || fail "a one-node link nemesis ended in an error: $(cat "$tmp/one.out")"
+# 6. Shards of a swarm campaign with random seeds.
+"$bin" check "$swarm" --seeds random:4@7 --shard 1/2 --db "$tmp/sh1.db" --quiet > /dev/null 2>&1 || true
+"$bin" check "$swarm" --seeds random:4@7 --shard 2/2 --db "$tmp/sh2.db" --quiet > /dev/null 2>&1 || true
+"$bin" merge "$tmp/sh1.db" "$tmp/sh2.db" -o "$tmp/shm.db" --quiet > /dev/null 2>&1 || fail "merge of the swarm shards failed"
+"$bin" check "$swarm" --seeds random:4@7 --db "$tmp/sh.db" --quiet > /dev/null 2>&1 || true
+for db in shm sh; do
+    sqlite3 "$tmp/$db.db" 'select seed, trace_hash, effective_yaml from runs order by id' > "$tmp/$db.rows"
+done
+[ "$(grep -c '^[0-9]*|[0-9a-f]*|# swarm: ' "$tmp/sh.rows")" -eq 4 ] || fail "the unsharded check did not store 4 swarm runs"
+cmp -s "$tmp/shm.rows" "$tmp/sh.rows" || fail "the merged shards differ from one check"
+st=0
+"$bin" check "$swarm" --seeds random:4 --shard 1/2 > /dev/null 2> "$tmp/err" || st=$?
+[ "$st" -eq 2 ] && grep -q 'needs --seeds random:N@BASE' "$tmp/err" || fail "--shard with random seeds without a base was not refused"
 echo "test_swarm: ok"

@@ -111,7 +111,8 @@ const char *rpt_run_filter(const rpt_ctx *ctx, const char *column, char *buf, si
 void rpt_q_verdicts(rpt_ctx *ctx, rpt_rows *rows);
 
 /* The campaigns whose runs the report pools (within --run / --campaign):
- * id, command line, state, signal, runs in the report; by id.  Empty for a
+ * id, command line, state, signal, runs in the report, "shard K/N" (NULL when
+ * not sharded); by id.  Empty for a
  * file whose runs have no campaign record (written before schema 3). */
 void rpt_q_campaigns(rpt_ctx *ctx, rpt_rows *rows);
 

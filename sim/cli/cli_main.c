@@ -11,6 +11,7 @@
 #include "bench_mesh.h"
 #include "bench_report.h"
 #include "cli_demo.h"
+#include "cli_merge.h"
 #include "cli_nacos.h"
 #include "cli_run.h"
 #include "cli_shrink.h"
@@ -27,11 +28,13 @@ static void usage(FILE *out)
             "usage: distrosim COMMAND [ARGS]\n"
             "\n"
             "commands:\n"
-            "  run SCENARIO... [--seeds A-B] [--db FILE] [-j N] [--tag T]   run scenarios, record results in SQLite\n"
+            "  run SCENARIO... [--seeds A-B] [--db FILE] [-j N] [--tag T] [--shard K/N]   run scenarios, record\n"
+            "                                results in SQLite (--shard: only shard K of N of the jobs)\n"
             "  check DIR|FILE... [--seeds A-B] [--tag T] [--junit F] [--markdown F]   CI: exit 0 pass, 1 fail, 2 error,\n"
             "                                130/143 stopped by SIGINT/SIGTERM (--quiet: no progress on stderr)\n"
             "  replay SCENARIO --seed N [--trace] [--node N] [--type T] [--from D] [--to D] [--perfetto FILE]\n"
             "  sweep SCENARIO --set KEY=V1,V2,... [--seeds A-B] [--tag T] --db FILE\n"
+            "  merge A.db B.db ... -o OUT.db [--force]   join databases (the --shard K/N pieces of a campaign)\n"
             "                                run, check and sweep also take --seeds random:N[@BASE],\n"
             "                                --until-fail and --budget D (wall time)\n"
             "  shrink SCENARIO --seed N [-o OUT.yaml]   a smaller scenario failing the same expectation\n"
@@ -96,6 +99,7 @@ static int dispatch(int argc, char **argv)
     if (strcmp(argv[1], "replay") == 0) return cli_replay_main(argv[0], argc - 2, argv + 2);
     if (strcmp(argv[1], "sweep") == 0) return cli_sweep_main(argv[0], argc - 2, argv + 2);
     if (strcmp(argv[1], "report") == 0) return rpt_report_main(argc - 2, argv + 2);
+    if (strcmp(argv[1], "merge") == 0) return cli_merge_main(argc - 2, argv + 2);
     if (strcmp(argv[1], "shrink") == 0) return cli_shrink_main(argv[0], argc - 2, argv + 2);
     if (strcmp(argv[1], "rerun") == 0) return cli_rerun_main(argv[0], argc - 2, argv + 2);
     if (strcmp(argv[1], "validate") == 0) {

@@ -51,6 +51,7 @@
 #include "rpt_escape.h"
 #include "rpt_report.h"
 #include "cli_perfetto.h"
+#include "cli_shard.h"
 #include "distro_cluster.h"
 #include "run_scenario.h"
 #include "scn_load.h"
@@ -76,6 +77,7 @@ typedef struct cli_scenario {
  * thread writes it out when every earlier run has been written. */
 typedef struct cli_job {
     size_t index;                /* position in run order */
+    uint64_t number;             /* position in the whole campaign's job list, from 1 (runs.job) */
     uint32_t variant;            /* index of the (scenario, parameter combination) */
     uint64_t seed;
     bool done;
@@ -103,13 +105,17 @@ typedef struct cli_campaign {
     uint32_t scenario_count;
     cli_variant *variants;       /* one per (scenario, parameter combination) */
     uint32_t variant_count;
-    size_t job_count;            /* every (variant, seed): the runs of the campaign */
+    size_t job_count;            /* every (variant, seed) of this shard: the runs to make */
+    uint64_t all_jobs;           /* every (variant, seed) of the whole campaign, all shards */
+    cli_shard shard;             /* --shard K/N; {0, 0}: the whole campaign */
+    char plan[65];               /* identity of the whole job list (campaign_plan) */
     /* Shared with the workers, under `lock`. */
     cli_job *slots;              /* run i waits in slots[i % window] */
     size_t window;
     size_t next_job;             /* the next run to hand out */
     uint32_t next_variant;       /* ... and its variant and seed */
     uint64_t next_seed;
+    uint64_t next_number;        /* ... and its number in the whole job list */
     size_t written;              /* runs written out: their slots are free */
     bool stop;                   /* hand out no more runs */
     pthread_mutex_t lock;
@@ -136,6 +142,7 @@ typedef struct cli_args {
     uint64_t seed_last;
     bool seeds_given;
     bool random_seeds;           /* seed_first..seed_last are indices into the random list */
+    bool random_base_given;      /* random:N@BASE: the list is the one BASE gives */
     uint64_t random_base;
     bool until_fail;
     sim_time_ns budget_ns;       /* --budget; 0: none */
@@ -150,6 +157,7 @@ typedef struct cli_args {
     uint32_t tag_count;
     bool quiet;
     bool trace;
+    cli_shard shard;             /* --shard K/N; {0, 0} when not given */
     int32_t trace_node;
     int32_t trace_type;
     sim_time_ns trace_from;
@@ -232,6 +240,7 @@ static int parse_random_seeds(const char *s, cli_args *a)
     uint64_t n = 0;
     if (parse_u64_n(s, at != NULL ? (size_t)(at - s) : strlen(s), &n) != 0 || n == 0 || n > SEEDS_MAX) return -1;
     if (at != NULL && parse_u64(at + 1, &a->random_base) != 0) return -1;
+    a->random_base_given = at != NULL;
     if (at == NULL) a->random_base = cli_random_base();
     a->random_seeds = true;
     a->seed_first = 0;
@@ -296,7 +305,10 @@ static int32_t message_type_by_name(const char *name)
     "Each run prints convergence=TIME, or convergence=never and why (reports/SCHEMA.md).\n"          \
     "--junit FILE writes a test case per run (seed and sweep point in its name; time,\n"            \
     "properties seed, trace_hash, convergence, events and the parameters; every failed\n"          \
-    "expectation); --markdown FILE a summary table and the failing runs.\n"
+    "expectation); --markdown FILE a summary table and the failing runs.\n"                         \
+    "--shard K/N runs only shard K of N of the campaign: its jobs (scenario, --set\n"             \
+    "combination, seed) are numbered from 1 in run order and shard K takes jobs K, K+N,\n"        \
+    "K+2N, ...; give each shard its own --db and join them with `distrosim merge`.\n"
 
 static void usage_run(FILE *out, const char *cmd)
 {
@@ -304,7 +316,7 @@ static void usage_run(FILE *out, const char *cmd)
         fprintf(out,
                 "usage: distrosim run SCENARIO|DIR... [--seed N | --seeds A-B|random:N[@BASE]] [--db FILE] [-j JOBS]\n"
                 "                    [--set KEY=VALUE]... [--tag TAG[,TAG...]]... [--junit FILE] [--markdown FILE]\n"
-                "                    [--until-fail] [--budget D] [--quiet]\n"
+                "                    [--shard K/N] [--until-fail] [--budget D] [--quiet]\n"
                 "\n"
                 "Runs each scenario once per seed and prints one line per run.  Results go to\n"
                 "the SQLite database FILE (default: none).  --set overrides one scenario value\n"
@@ -318,8 +330,8 @@ static void usage_run(FILE *out, const char *cmd)
     } else if (strcmp(cmd, "check") == 0) {
         fprintf(out,
                 "usage: distrosim check DIR|FILE... [--seeds A-B|random:N[@BASE]] [--db FILE] [-j JOBS] [--junit FILE]\n"
-                "                      [--markdown FILE] [--set KEY=VALUE]... [--tag TAG[,TAG...]]... [--until-fail]\n"
-                "                      [--budget D] [--quiet]\n"
+                "                      [--markdown FILE] [--set KEY=VALUE]... [--tag TAG[,TAG...]]... [--shard K/N]\n"
+                "                      [--until-fail] [--budget D] [--quiet]\n"
                 "\n"
                 "The CI entry point: runs every scenario (*.yaml in DIR, sorted) over the seeds\n"
                 "(default 1-20), prints a summary and one repro command per failing run.\n"
@@ -349,7 +361,7 @@ static void usage_run(FILE *out, const char *cmd)
         fprintf(out,
                 "usage: distrosim sweep SCENARIO --set KEY=V1,V2,... [--set KEY=...]... [--seeds A-B|random:N[@BASE]]\n"
                 "                      [--db FILE] [-j JOBS] [--tag TAG[,TAG...]]... [--junit FILE]\n"
-                "                      [--markdown FILE] [--until-fail] [--budget D] [--quiet]\n"
+                "                      [--markdown FILE] [--shard K/N] [--until-fail] [--budget D] [--quiet]\n"
                 "\n"
                 "Runs the cross product of the values over the seeds; every run is recorded with\n"
                 "its parameters (table run_params), for `distrosim report`.  --tag keeps only the\n"
@@ -379,7 +391,7 @@ static int parse_args(int argc, char **argv, const char *cmd, cli_args *a)
                      strcmp(arg, "-j") == 0 || strcmp(arg, "--junit") == 0 || strcmp(arg, "--markdown") == 0 ||
                      strcmp(arg, "--set") == 0 || strcmp(arg, "--node") == 0 || strcmp(arg, "--type") == 0 ||
                      strcmp(arg, "--from") == 0 || strcmp(arg, "--to") == 0 || strcmp(arg, "--perfetto") == 0 ||
-                     strcmp(arg, "--tag") == 0;
+                     strcmp(arg, "--tag") == 0 || strcmp(arg, "--shard") == 0;
         if (takes && next == NULL) {
             fprintf(stderr, "distrosim %s: %s needs a value\n", cmd, arg);
             return 2;
@@ -451,6 +463,13 @@ static int parse_args(int argc, char **argv, const char *cmd, cli_args *a)
                 return 2;
             }
             a->tags[a->tag_count++] = next;
+            i++;
+        } else if (strcmp(arg, "--shard") == 0) {
+            if (!cli_shard_parse(next, &a->shard)) {
+                fprintf(stderr, "distrosim %s: --shard: expected K/N with 1 <= K <= N <= %u, got \"%s\"\n", cmd,
+                        CLI_SHARD_COUNT_MAX, next);
+                return 2;
+            }
             i++;
         } else if (strcmp(arg, "--trace") == 0) {
             a->trace = true;
@@ -1137,21 +1156,34 @@ static int ci_open(cli_ci *ci, const char *junit, const char *markdown, const ch
     return 0;
 }
 
+/* Moves the cursor (next_variant, next_seed, next_number) `steps` jobs on
+ * in the whole campaign's job list, a variant's seed range at a time. */
+static void cursor_skip(cli_campaign *c, uint64_t steps)
+{
+    c->next_number += steps;
+    while (steps > 0 && c->next_variant < c->variant_count) {
+        const cli_variant *v = &c->variants[c->next_variant];
+        uint64_t left = v->seed_last - c->next_seed;     /* jobs of this variant after the cursor */
+        if (steps <= left) {
+            c->next_seed += steps;
+            return;
+        }
+        steps -= left + 1;
+        c->next_variant++;
+        if (c->next_variant < c->variant_count) c->next_seed = c->variants[c->next_variant].seed_first;
+    }
+}
+
 /* Takes the next run under the lock: its variant and seed, then moves the
- * cursor on. */
+ * cursor on to the shard's next job (cli_shard.h). */
 static void take_job(cli_campaign *c, cli_job *job)
 {
     job->index = c->next_job++;
+    job->number = c->next_number;
     job->variant = c->next_variant;
     job->seed = c->random_seeds ? cli_random_seed(c->random_base, c->next_seed) : c->next_seed;
     job->done = false;
-    const cli_variant *v = &c->variants[c->next_variant];
-    if (c->next_seed == v->seed_last) {
-        c->next_variant++;
-        if (c->next_variant < c->variant_count) c->next_seed = c->variants[c->next_variant].seed_first;
-    } else {
-        c->next_seed++;
-    }
+    cursor_skip(c, cli_shard_step(&c->shard));
 }
 
 static void *worker(void *arg)
@@ -1192,6 +1224,7 @@ static void *worker(void *arg)
         if (job->status == SIM_OK) {
             job->result.row.params = v->params;
             job->result.row.params_count = v->params_count;
+            job->result.row.job = job->number;
         }
 
         pthread_mutex_lock(&c->lock);
@@ -1471,6 +1504,8 @@ static int run_campaign(cli_campaign *c, const cli_args *a, rpt_db *db, cli_ci *
     c->next_job = 0;
     c->next_variant = 0;
     c->next_seed = c->variants[0].seed_first;
+    c->next_number = 1;
+    cursor_skip(c, cli_shard_first(&c->shard) - 1);
     c->written = 0;
     c->stop = false;
     int rc = pthread_mutex_init(&c->lock, NULL);
@@ -1771,7 +1806,39 @@ static int build_campaign(cli_campaign *c, const cli_args *a, const char *cmd, b
         }
         c->job_count += (size_t)n;
     }
+    c->all_jobs = c->job_count;
+    c->shard = a->shard;
+    c->job_count = (size_t)cli_shard_jobs(&c->shard, c->all_jobs);
     return 0;
+}
+
+/* The identity of the whole job list, the same in every shard of one
+ * campaign: SHA-256 over each (scenario path and text, --set values, seed
+ * range) in run order.  `merge` puts runs of the same plan back in job
+ * order. */
+static void campaign_plan(const cli_campaign *c, char out[65])
+{
+    SHA2_CTX ctx;
+    SHA256Init(&ctx);
+    static const char tag[] = "distrosim plan 1";
+    SHA256Update(&ctx, (const uint8_t *)tag, sizeof tag);
+    for (uint32_t i = 0; i < c->variant_count; i++) {
+        const cli_variant *v = &c->variants[i];
+        const cli_scenario *s = &c->scenarios[v->scenario];
+        char seeds[64];
+        if (c->random_seeds) {   /* the list random:N@BASE names: another base is another campaign */
+            snprintf(seeds, sizeof seeds, "random:%" PRIu64 "@%" PRIu64, v->seed_last + 1, c->random_base);
+        } else {
+            snprintf(seeds, sizeof seeds, "%" PRIu64 "-%" PRIu64, v->seed_first, v->seed_last);   /* at most 41 bytes */
+        }
+        const char *parts[4] = { s->path, s->sha256, v->args, seeds };
+        for (int p = 0; p < 4; p++) {
+            SHA256Update(&ctx, (const uint8_t *)parts[p], strlen(parts[p]) + 1);   /* with its NUL */
+        }
+    }
+    uint8_t digest[SHA256_DIGEST_LENGTH];
+    SHA256Final(digest, &ctx);
+    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) snprintf(out + 2 * i, 3, "%02x", digest[i]);
 }
 
 /* The command line as POSIX shell words (rpt_esc_shell), for the campaign
@@ -1805,7 +1872,8 @@ static int campaign_record_begin(cli_campaign *c, rpt_db *db, const char *progra
     char *line = command_line_text(program, cmd, argc, argv);
     if (line == NULL) return cli_nomem("recording the command line");
     rpt_campaign rec = { .command_line = line, .build = run_build_id(), .started_unix_ms = wall_ms(),
-                         .runs_planned = c->job_count };
+                         .runs_planned = c->job_count, .shard_index = c->shard.index,
+                         .shard_count = c->shard.count, .plan = c->plan };
     sim_error err;
     sim_status st = rpt_db_campaign_begin(db, &rec, &c->campaign_id, &err);
     free(line);
@@ -1869,8 +1937,19 @@ static int campaign_main(const char *program, int argc, char **argv, const char 
         fprintf(stderr, "distrosim replay: --tag is an option of run, check and sweep\n");
         return 2;
     }
+    if (a.shard.count > 0 && strcmp(cmd, "replay") == 0) {
+        fprintf(stderr, "distrosim replay: --shard is an option of run, check and sweep\n");
+        return 2;
+    }
     if (a.perfetto != NULL && strcmp(cmd, "replay") != 0) {
         fprintf(stderr, "distrosim %s: --perfetto is an option of replay\n", cmd);
+        return 2;
+    }
+    if (a.shard.count > 0 && ((a.random_seeds && !a.random_base_given) || (a.until_fail && !a.seeds_given))) {
+        /* Each shard would draw a base of its own: the shards would not be
+         * pieces of one campaign. */
+        fprintf(stderr, "distrosim %s: --shard with random seeds needs --seeds random:N@BASE, the same BASE in "
+                        "every shard\n", cmd);
         return 2;
     }
     if ((a.until_fail || a.budget_ns > 0) && strcmp(cmd, "replay") == 0) {
@@ -1892,6 +1971,11 @@ static int campaign_main(const char *program, int argc, char **argv, const char 
         printf("%s: seeds random:%" PRIu64 "@%" PRIu64 "\n", cmd, a.seed_last + 1, a.random_base);
     }
     int status = build_campaign(&c, &a, cmd, sweep);
+    if (status == 0) campaign_plan(&c, c.plan);
+    if (status == 0 && c.shard.count > 0 && !a.quiet) {
+        fprintf(stderr, "distrosim %s: shard %" PRIu64 "/%" PRIu64 ": %zu of the campaign's %" PRIu64 " runs\n", cmd,
+                c.shard.index, c.shard.count, c.job_count, c.all_jobs);
+    }
     cli_out perfetto_out = { .path = a.perfetto, .flag = "--perfetto" };
     cli_perfetto *perfetto = NULL;
     if (status == 0 && a.perfetto != NULL) {
