@@ -34,6 +34,16 @@ void distro2_node_start(distro_node *node)
     distro2_rpc_start(node);
 }
 
+/* A paused peer's gRPC client hears of the broken stream at resume: its
+ * kernel took the FIN, its threads did not run.  A node event waits in the
+ * engine's backlog until then. */
+static void stream_broken(sim_engine *sim, void *ctx, uint64_t peer)
+{
+    (void)sim;
+    distro_node *node = ctx;
+    if (node->running) distro2_rpc_stream_error(node, (uint32_t)peer);
+}
+
 void distro2_node_crashed(distro_node *node)
 {
     distro_cluster *c = node->cluster;
@@ -42,7 +52,12 @@ void distro2_node_crashed(distro_node *node)
      * can reach it; an isolated peer finds out by its keep-alive. */
     for (uint32_t p = 0; p < c->n; p++) {
         if (p == node->id || !c->nodes[p].running || c->nodes[p].v2 == NULL) continue;
-        if (sim_net_reachable(c->sim, node->id, p)) distro2_rpc_stream_error(&c->nodes[p], node->id);   /* the FIN arrives */
+        if (!sim_net_reachable(c->sim, node->id, p)) continue;
+        if (sim_node_state_get(c->sim, p) == SIM_NODE_PAUSED) {
+            distro_timer(&c->nodes[p], 0, DISTRO_KIND_V2_RPC, stream_broken, node->id);
+        } else {
+            distro2_rpc_stream_error(&c->nodes[p], node->id);   /* the FIN arrives */
+        }
     }
 }
 

@@ -479,6 +479,33 @@ START_TEST(test_v2_run_is_deterministic)
 }
 END_TEST
 
+/* A peer paused when a member's process dies: its kernel takes the FIN, its
+ * gRPC client reconnects only at resume (GrpcClient's stream observer runs
+ * on its threads).  Found by the swarm: the reconnect used to be sent from
+ * the paused node at the crash instant, which ended the run. */
+START_TEST(test_paused_peer_reconnects_at_resume)
+{
+    tst_world *w = v2_world(2, 8);
+    sim_error err;
+    tst_run_to(w, 20 * S);
+    ck_assert_int_eq(node_of(w, 1)->v2->rpc[0].phase, DISTRO2_RPC_RUNNING);
+    ck_assert_int_eq(sim_node_pause(w->sim, 1, 20 * S, &err), SIM_OK);
+    tst_run_to(w, 25 * S);
+    ck_assert_int_eq(sim_node_crash(w->sim, 0, &err), SIM_OK);
+    ck_assert_int_eq(sim_node_start(w->sim, 0, 0, &err), SIM_OK);
+    tst_run_to(w, 39 * S);
+    ck_assert_ptr_null(sim_failure(w->sim));
+    ck_assert_int_eq(node_of(w, 1)->v2->rpc[0].phase, DISTRO2_RPC_RUNNING);   /* it has not run yet */
+    tst_run_to(w, 40 * S + 1 * MS);   /* resumed at 40 s; the check takes a round trip */
+    ck_assert_ptr_null(sim_failure(w->sim));
+    ck_assert_int_ne(node_of(w, 1)->v2->rpc[0].phase, DISTRO2_RPC_RUNNING);   /* the broken stream, at resume */
+    tst_run_to(w, 60 * S);
+    ck_assert_ptr_null(sim_failure(w->sim));
+    ck_assert_int_eq(node_of(w, 1)->v2->rpc[0].phase, DISTRO2_RPC_RUNNING);   /* reconnected */
+    tst_world_free(w);
+}
+END_TEST
+
 static Suite *distro2_model_suite(void)
 {
     Suite *s = suite_create("distro2_model");
@@ -495,6 +522,7 @@ static Suite *distro2_model_suite(void)
     tcase_add_test(tc, test_transport_gates);
     tcase_add_test(tc, test_member_down_after_four_counted_failures);
     tcase_add_test(tc, test_v2_run_is_deterministic);
+    tcase_add_test(tc, test_paused_peer_reconnects_at_resume);
     suite_add_tcase(s, tc);
     return s;
 }
