@@ -361,6 +361,46 @@ START_TEST(test_lost_definition)
 }
 END_TEST
 
+/* A cluster still forming its member views: with a formation of 10 s, a
+ * registration at 1 s is allowed until 15 s (10 s + the 5 s allowance), not
+ * 6 s; a node restarted at 40 s allows its first syncs until 55 s. */
+START_TEST(test_lost_counts_after_view_formation)
+{
+    world *w = world_new(0);
+    obs_set_allowances(w->o, 5 * S, 0);
+    obs_set_view_formation(w->o, 10 * S);
+    const int c0[] = { 0, -1 };
+    at(w, 1 * S);
+    live(w, 0, true);
+    at(w, 1001 * MS);
+    store(w, 0, 0, "", CKS_A, 1, c0);
+    at(w, 14 * S);
+    store(w, 2, 0, "", CKS_A, 1, c0);                  /* views formed at 10 s: within the allowance */
+    at(w, 16 * S);
+    store(w, 1, 0, "", CKS_A, 1, c0);                  /* one second past it: lost 15 s..16 s */
+    at(w, 40 * S);
+    w->f.count[1][0] = 0;
+    w->f.lists[1][0] = false;
+    w->hooks.node_changed(w->hooks.ctx, 40 * S, 1, false);
+    w->hooks.node_changed(w->hooks.ctx, 40 * S, 1, true);   /* restarted: its view forms by 50 s */
+    at(w, 54 * S);
+    store(w, 1, 0, "", CKS_A, 1, c0);                  /* within 50 s + 5 s: no window */
+    at(w, 60 * S);
+    w->f.count[2][0] = 0;
+    w->f.lists[2][0] = false;
+    w->hooks.node_changed(w->hooks.ctx, 60 * S, 2, false);
+    w->hooks.node_changed(w->hooks.ctx, 60 * S, 2, true);
+    at(w, 80 * S);
+    store(w, 2, 0, "", CKS_A, 1, c0);                  /* allowed until 75 s: lost 75 s..80 s */
+    at(w, 90 * S);
+    obs_finish(w->o);
+    ck_assert_uint_eq(count_windows(w->o, OBS_WINDOW_LOST), 2);
+    expect_window(w->o, OBS_WINDOW_LOST, 1, 0, 0, 15 * S, 16 * S);
+    expect_window(w->o, OBS_WINDOW_LOST, 2, 0, 0, 75 * S, 80 * S);
+    world_free(w);
+}
+END_TEST
+
 /* Zombie, with an allowance of 10 s: a dead instance deleted within the
  * allowance is normal expiry; past it, the rest is a zombie window; one
  * never deleted is an open window at the end. */
@@ -647,6 +687,7 @@ int main(void)
     tcase_add_test(tc, test_zombie_windows_after_death);
     tcase_add_test(tc, test_run_convergence_anchored_on_the_truth);
     tcase_add_test(tc, test_lost_definition);
+    tcase_add_test(tc, test_lost_counts_after_view_formation);
     tcase_add_test(tc, test_zombie_definition);
     tcase_add_test(tc, test_spells_end_with_a_change_of_life);
     tcase_add_test(tc, test_divergence_and_node_down);

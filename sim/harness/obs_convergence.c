@@ -46,6 +46,7 @@ struct obs {
     bool *up;
     sim_time_ns *up_since;      /* [node]: when it last came up */
     sim_time_ns lag_allowance_ns;
+    sim_time_ns formation_ns;   /* a node's member view forms this long after its start */
     sim_time_ns zombie_allowance_ns;
 
     uint32_t keys_cap;
@@ -263,7 +264,8 @@ static sim_time_ns later(sim_time_ns a, sim_time_ns b) { return a > b ? a : b; }
 
 /* When a missing spell of (client, node) opening now starts to count as
  * lost: once the lag allowance has passed since the later of the
- * registration and the node's start.  Past that instant every absence
+ * registration and the instant the node's member view has formed (its
+ * start plus formation_ns).  Past that instant every absence
  * counts from its first instant (a node dropping what it listed included);
  * before it, the registration is still replicating, and in 1.4.2 that
  * includes boot-time overwrites (every node owns every key until its peers
@@ -273,7 +275,7 @@ static sim_time_ns later(sim_time_ns a, sim_time_ns b) { return a > b ? a : b; }
  * closes (a death or a crash closes it first). */
 static sim_time_ns lost_from(const obs *o, const obs_client *cl, uint32_t node)
 {
-    return later(sim_now(o->sim), later(cl->since_ns, o->up_since[node]) + o->lag_allowance_ns);
+    return later(sim_now(o->sim), later(cl->since_ns, o->up_since[node] + o->formation_ns) + o->lag_allowance_ns);
 }
 
 /* When a listed-while-dead spell opening now starts to count as a zombie:
@@ -672,6 +674,8 @@ static int window_cmp(const void *a, const void *b)
     if (x->end_ns != y->end_ns) return x->end_ns < y->end_ns ? -1 : 1;
     return 0;
 }
+
+void obs_set_view_formation(obs *o, sim_time_ns formation_ns) { o->formation_ns = formation_ns; }
 
 void obs_set_allowances(obs *o, sim_time_ns lag_allowance_ns, sim_time_ns zombie_allowance_ns)
 {

@@ -112,6 +112,11 @@ distro_observer obs_hooks(const obs *o);
 /* The allowances of the lost and zombie definitions above.  Call before
  * the first change. */
 void obs_set_allowances(obs *o, sim_time_ns lag_allowance_ns, sim_time_ns zombie_allowance_ns);
+/* How long a node's member view takes to form after it starts (0: at
+ * once).  A registration's lag allowance counts from the later of the
+ * registration and the node's start plus this, so the first syncs of a
+ * cluster still forming its views are not lost windows (scn_view_formation). */
+void obs_set_view_formation(obs *o, sim_time_ns formation_ns);
 
 /* Records the lost and zombie spells still open (end SIM_TIME_NEVER),
  * puts every window in start order and takes the final sample.  Call once,

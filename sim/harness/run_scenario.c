@@ -1601,6 +1601,7 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
             st = sim_error_set(err, SIM_ERR_NOMEM, "run_scenario", "out of memory creating the observer");
         } else {
             obs_set_allowances(r.observer, scn_lag_allowance(cfg), scn_zombie_allowance(cfg));
+            obs_set_view_formation(r.observer, scn_view_formation(cfg));
             obs_on_converged(r.observer, rolling_on_converged, &r);
         }
     }

@@ -1367,6 +1367,20 @@ sim_time_ns scn_lag_allowance(const scn_config *c)
     return sync_path_ns(d) + c->workload.beat_interval_ns + d->client_beat_interval_ns + SCN_ALLOWANCE_SLACK_NS;
 }
 
+sim_time_ns scn_view_formation(const scn_config *c)
+{
+    /* Members start DOWN (ServerMemberManager): a peer turns UP in a node's
+     * view when a report to it succeeds or one from it arrives.  A node
+     * reports to one peer per member_report_interval in turn, from
+     * member_report_initial after its start, so by initial + (n - 1) x
+     * interval it has reported to every peer and had the last answer (an
+     * interval is longer than a round trip).  Until then nodes disagree on
+     * the owners, and a registration replicates only once they agree. */
+    const distro_config *d = &c->cluster.distro;
+    if (!d->members_start_down || c->cluster.nodes < 2) return 0;
+    return d->member_report_initial_ns + (sim_time_ns)(c->cluster.nodes - 1) * d->member_report_interval_ns;
+}
+
 sim_time_ns scn_zombie_allowance(const scn_config *c)
 {
     if (c->expect.zombie_allowance_ns != SCN_ALLOWANCE_DERIVED) return c->expect.zombie_allowance_ns;

@@ -477,6 +477,11 @@ uint64_t scn_reads_readers(const scn_config *config);
 
 #define SCN_ALLOWANCE_SLACK_NS SIM_S
 sim_time_ns scn_lag_allowance(const scn_config *config);
+/* How long a node's member view takes to form after its start, derived
+ * from the member-report constants (0 when members start UP); the lag
+ * allowance of a registration counts from the later of it and the node's
+ * start plus this. */
+sim_time_ns scn_view_formation(const scn_config *c);
 /* The zombie allowance: how long after a death or deregistration a node may
  * still list the instance.  Derived: the owner's beat check deletes it at
  * most ip_delete_timeout + beat_check_interval after its last beat (35 s),

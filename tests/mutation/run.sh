@@ -31,7 +31,9 @@
 # test_distro_hash, test_distro2_revision, test_distro_model, test_distro2_model, test_distro_checklist,
 # test_sim_conn (the connection layer the model rides),
 # test_distro_check (the model's invariants after every event) and
-# test_scn_swarm (the harness's swarm draws and nemesis reports), then
+# test_scn_swarm (the harness's swarm draws and nemesis reports) and
+# test_obs_convergence (what the observer counts as lost, zombie and
+# converged), then
 # `distrosim check` of the CI scenario set (tag `ci`) over seeds 1-3.
 # (Today every mutant dies in the Check suites; the scenarios are a second
 # net for model edits the suites do not reach.)  The copy is configured once
@@ -227,6 +229,7 @@ if [ -f "$tree/tests/test_distro_check.c" ]; then suites="$suites test_distro_ch
 # The harness's swarm draws and nemesis reports (newer trees); last, so a
 # model mutant dies in the suites above before it is reached.
 if [ -f "$tree/tests/test_scn_swarm.c" ]; then suites="$suites test_scn_swarm"; fi
+suites="$suites test_obs_convergence"
 targets="$suites distrosim"
 # The CI scenario set: a folder in older trees, a tag in newer ones.
 if [ -d "$tree/scenarios/ci" ]; then ci_scenarios=scenarios/ci; else ci_scenarios="scenarios --tag ci"; fi
