@@ -9,6 +9,8 @@
  *               seeds, p50/p90/p99/max), anomaly windows (table, histogram of
  *               lost/zombie durations), replication lag (table, CDF of the
  *               per-run percentiles), traffic by type, fate and node
+ *   versions    a cluster.version sweep side by side: per scenario one row
+ *               per version (rpt_version_columns)
  *   sweeps      per swept parameter: convergence p50/max and the longest
  *               lost window against the value, one line per scenario
  *   runs        per drawn run: facts, expectations, faults, the timeline of
@@ -56,6 +58,7 @@ typedef struct html {
     rpt_rows picked;             /* runs drawn: id, scenario_name */
     int64_t runs_total;
     bool has_sweeps;
+    bool has_versions;           /* some run has a cluster.version sweep parameter */
     const struct scenario_data *data;   /* the folds of the page, loaded once; NULL outside rpt_html_write */
     const rpt_window_stats *windows;    /* data's window fold (scenario-major) */
 } html;
@@ -85,6 +88,7 @@ static const char PAGE_CSS[] =
     "width:624px;overflow-x:auto}"
     ".card table{margin-top:0}"
     "table.overview tr.failing td{background:#fff5f5}"
+    "table.versions tbody{border-top:2px solid #8c959f}"
     "section.scenario,section.run{margin-bottom:26px}"
     "svg.chart{display:block;background:#fff;overflow:visible}"
     "svg .ct{font:600 13px sans-serif;fill:#1f2328}"
@@ -289,6 +293,7 @@ static void page_head(html *h)
 static void page_toc(html *h)
 {
     put(h, "<nav><a href=\"#summary\">Summary</a>");
+    if (h->has_versions && h->ctx->opt.run_id == 0) put(h, "<a href=\"#versions\">Version comparison</a>");
     if (h->ctx->opt.run_id == 0) put(h, "<a href=\"#scenarios\">Scenarios</a>");
     if (h->has_sweeps && h->ctx->opt.run_id == 0) put(h, "<a href=\"#sweeps\">Sweeps</a>");
     put(h, "<a href=\"#runs\">Run timelines</a><a href=\"#spacetime\">Space-time diagram</a></nav>\n");
@@ -796,6 +801,63 @@ static void section_scenarios(html *h)
     }
     put(h, "</section>\n");
     rpt_rows_deinit(&clients);
+}
+
+/* ========================================================================
+ * Version comparison
+ * ======================================================================== */
+
+/* One table: per scenario, one row per cluster.version, the scenario's
+ * rows banded together so its versions read side by side. */
+static void section_versions(html *h)
+{
+    rpt_rows rows = { 0 };
+    rpt_q_versions(h->ctx, &rows);
+    if (rows.count == 0) {
+        rpt_rows_deinit(&rows);
+        return;
+    }
+    size_t ncol = 0;
+    const rpt_version_column *cols = rpt_version_columns(&ncol);
+    put(h, "<section id=\"versions\">\n<h2>Version comparison</h2>\n<p class=\"note\">The runs of each scenario under "
+           "each <code>cluster.version</code> it was swept over (the same faults and seeds; over any other swept "
+           "parameter too): convergence over the runs that did not stop early, the worst lost and zombie windows "
+           "(and in how many runs), and what 1.x readers saw: client anomaly windows, answers and views "
+           "together.</p>\n<table class=\"versions\"><thead><tr>");
+    for (size_t c = 0; c < ncol; c++) {
+        put(h, cols[c].numeric ? "<th class=\"n\">" : "<th>");
+        esc(h, cols[c].header);
+        put(h, "</th>");
+    }
+    put(h, "</tr></thead>\n");
+    for (size_t b = 0; b < rows.count;) {
+        size_t e = b;
+        while (e < rows.count && strcmp(rpt_cell_s(&rows, e, 0), rpt_cell_s(&rows, b, 0)) == 0) e++;   /* bound: rows */
+        put(h, "<tbody>\n");
+        for (size_t r = b; r < e; r++) {
+            put(h, "<tr>");
+            for (size_t c = 0; c < ncol; c++) {
+                char cell[256];
+                const char *text = cols[c].cell(&rows, r, cell, sizeof cell);
+                if (c == 0) {
+                    if (r == b) {
+                        rpt_buf_printf(h->out, "<th scope=\"rowgroup\" rowspan=\"%zu\">", e - b);
+                        esc(h, text);
+                        put(h, "</th>");
+                    }
+                    continue;
+                }
+                put(h, cols[c].numeric ? "<td class=\"n\">" : "<td><code>");
+                esc(h, text);
+                put(h, cols[c].numeric ? "</td>" : "</code></td>");
+            }
+            put(h, "</tr>\n");
+        }
+        put(h, "</tbody>\n");
+        b = e;
+    }
+    put(h, "</table>\n</section>\n");
+    rpt_rows_deinit(&rows);
 }
 
 /* ========================================================================
@@ -1810,6 +1872,12 @@ void rpt_html_write(rpt_ctx *ctx, rpt_buf *out)
                   rpt_run_filter(ctx, "run_id", f, sizeof f));
         h.has_sweeps = sweeps.count == 1 && rpt_cell_i64(&sweeps, 0, 0) > 0;
         rpt_rows_deinit(&sweeps);
+        if (h.has_sweeps) {
+            rpt_query(ctx, &sweeps, "SELECT count(*) FROM run_params WHERE key = 'cluster.version'%s",
+                      rpt_run_filter(ctx, "run_id", f, sizeof f));
+            h.has_versions = sweeps.count == 1 && rpt_cell_i64(&sweeps, 0, 0) > 0;
+            rpt_rows_deinit(&sweeps);
+        }
         pick_runs(&h);
         scenario_data data;
         memset(&data, 0, sizeof data);
@@ -1818,6 +1886,7 @@ void rpt_html_write(rpt_ctx *ctx, rpt_buf *out)
         h.windows = data.windows;
         page_toc(&h);
         section_summary(&h);
+        if (ctx->opt.run_id == 0 && h.has_versions) section_versions(&h);
         if (ctx->opt.run_id == 0) {   /* one run (--run): no distributions over seeds, no sweep charts */
             section_scenarios(&h);
             if (h.has_sweeps) section_sweeps(&h);

@@ -570,6 +570,190 @@ void rpt_q_sweep(rpt_ctx *ctx, rpt_rows *rows)
               rpt_run_filter(ctx, "r.id", f, sizeof f));
 }
 
+void rpt_q_versions(rpt_ctx *ctx, rpt_rows *rows)
+{
+    /* One row per (scenario, cluster.version) of the runs that carry that
+     * sweep parameter, the versions in the order they were first written.
+     * Convergence percentiles are nearest rank over the runs that did not
+     * stop early, a never sorting last (-1); lost and zombie are the longest
+     * windows (open ones to their run's end) and the runs with one; client
+     * anomalies count the windows of client_anomalies, both sources. */
+    char f[RPT_RUN_FILTER_MAX];
+#define RPT_SQL_VERSION_WINDOW(what, kind)                                                          \
+    "(SELECT " what " FROM w WHERE w.s = q.s AND w.ver = q.ver AND w.kind = '" kind "')"
+#define RPT_SQL_VERSION_ANOMALY(what, kind)                                                         \
+    "(SELECT " what " FROM a WHERE a.s = q.s AND a.ver = q.ver AND a.kind = '" kind "')"
+    rpt_query(ctx, rows,
+              "WITH d AS (SELECT r.scenario_name AS s, p.value AS ver, r.id AS id, p.id AS pid, "
+              "r.verdict AS verdict, r.end_ns AS end_ns, CASE WHEN r.verdict = 'error' THEN NULL ELSE "
+              "coalesce(" RPT_SQL_CONVERGENCE ", -1) END AS c "
+              "FROM run_params p JOIN runs r ON r.id = p.run_id WHERE p.key = 'cluster.version'%s), "
+              "q AS (SELECT s, ver, id, pid, verdict, c, row_number() OVER (PARTITION BY s, ver "
+              "ORDER BY c IS NULL, c = -1, c, id) AS k, count(c) OVER (PARTITION BY s, ver) AS n FROM d), "
+              "w AS (SELECT d.s AS s, d.ver AS ver, d.id AS id, x.kind AS kind, "
+              "max(coalesce(x.end_ns, d.end_ns) - x.start_ns) AS longest FROM windows x JOIN d ON d.id = x.run_id "
+              "WHERE x.kind IN ('lost', 'zombie') GROUP BY d.id, x.kind), "
+              "a AS (SELECT d.s AS s, d.ver AS ver, x.kind AS kind, count(*) AS cnt, "
+              "max(coalesce(x.end_ns, d.end_ns) - x.start_ns) AS longest FROM client_anomalies x "
+              "JOIN d ON d.id = x.run_id GROUP BY d.s, d.ver, x.kind), "
+              "cr AS (SELECT d.s AS s, d.ver AS ver, sum(x.reads) AS reads FROM client_reads x "
+              "JOIN d ON d.id = x.run_id GROUP BY d.s, d.ver) "
+              "SELECT q.s, q.ver, count(*), sum(q.verdict <> 'pass'), sum(q.verdict = 'error'), sum(q.c = -1), "
+              "max(CASE WHEN k = " RPT_SQL_NEAREST_RANK(50) " THEN c END), "
+              "max(CASE WHEN k = " RPT_SQL_NEAREST_RANK(99) " THEN c END), "
+              "max(CASE WHEN k = n THEN c END), "
+              RPT_SQL_VERSION_WINDOW("max(longest)", "lost") ", " RPT_SQL_VERSION_WINDOW("count(*)", "lost") ", "
+              RPT_SQL_VERSION_WINDOW("max(longest)", "zombie") ", " RPT_SQL_VERSION_WINDOW("count(*)", "zombie") ", "
+              "(SELECT cr.reads FROM cr WHERE cr.s = q.s AND cr.ver = q.ver), "
+              RPT_SQL_VERSION_ANOMALY("cnt", "empty") ", " RPT_SQL_VERSION_ANOMALY("longest", "empty") ", "
+              RPT_SQL_VERSION_ANOMALY("cnt", "short") ", " RPT_SQL_VERSION_ANOMALY("longest", "short") ", "
+              RPT_SQL_VERSION_ANOMALY("cnt", "stale") ", " RPT_SQL_VERSION_ANOMALY("longest", "stale") ", "
+              "min(q.pid) AS first FROM q GROUP BY q.s, q.ver ORDER BY q.s, first",
+              rpt_run_filter(ctx, "r.id", f, sizeof f));
+#undef RPT_SQL_VERSION_WINDOW
+#undef RPT_SQL_VERSION_ANOMALY
+}
+
+/* ========================================================================
+ * The version comparison
+ * ======================================================================== */
+
+static const char *vc_text(const rpt_rows *rows, size_t r, int c, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", rpt_cell_s(rows, r, c));
+    return buf;
+}
+static const char *vc_scenario(const rpt_rows *rows, size_t r, char *buf, size_t size)
+{
+    return vc_text(rows, r, 0, buf, size);
+}
+static const char *vc_version(const rpt_rows *rows, size_t r, char *buf, size_t size)
+{
+    return vc_text(rows, r, 1, buf, size);
+}
+static const char *vc_runs(const rpt_rows *rows, size_t r, char *buf, size_t size)
+{
+    return vc_text(rows, r, 2, buf, size);
+}
+static const char *vc_never(const rpt_rows *rows, size_t r, char *buf, size_t size)
+{
+    return vc_text(rows, r, 5, buf, size);
+}
+
+static const char *vc_failures(const rpt_rows *rows, size_t r, char *buf, size_t size)
+{
+    int64_t failed = rpt_cell_i64(rows, r, 3), error = rpt_cell_i64(rows, r, 4);
+    if (error > 0) snprintf(buf, size, "%" PRId64 " (%" PRId64 " error%s)", failed, error, error == 1 ? "" : "s");
+    else snprintf(buf, size, "%" PRId64, failed);
+    return buf;
+}
+
+/* A convergence: a time, "never", or "-" when no run counts. */
+static const char *vc_conv(const rpt_rows *rows, size_t r, int c, char *buf, size_t size)
+{
+    if (rpt_cell_null(rows, r, c)) {
+        snprintf(buf, size, "-");
+        return buf;
+    }
+    int64_t v = rpt_cell_i64(rows, r, c);
+    if (v < 0) snprintf(buf, size, "never");
+    else rpt_fmt_ns_i64(v, buf, size);
+    return buf;
+}
+static const char *vc_conv_p50(const rpt_rows *rows, size_t r, char *buf, size_t size)
+{
+    return vc_conv(rows, r, 6, buf, size);
+}
+static const char *vc_conv_p99(const rpt_rows *rows, size_t r, char *buf, size_t size)
+{
+    return vc_conv(rows, r, 7, buf, size);
+}
+static const char *vc_conv_max(const rpt_rows *rows, size_t r, char *buf, size_t size)
+{
+    return vc_conv(rows, r, 8, buf, size);
+}
+
+/* The longest window of column c and the runs with one (column c + 1). */
+static const char *vc_window(const rpt_rows *rows, size_t r, int c, char *buf, size_t size)
+{
+    int64_t runs = rpt_cell_i64(rows, r, c + 1);
+    if (rpt_cell_null(rows, r, c) || runs == 0) {
+        snprintf(buf, size, "none");
+        return buf;
+    }
+    char t[32];
+    snprintf(buf, size, "%s (%" PRId64 " run%s)", rpt_fmt_ns_i64(rpt_cell_i64(rows, r, c), t, sizeof t), runs,
+             runs == 1 ? "" : "s");
+    return buf;
+}
+static const char *vc_lost(const rpt_rows *rows, size_t r, char *buf, size_t size)
+{
+    return vc_window(rows, r, 9, buf, size);
+}
+static const char *vc_zombie(const rpt_rows *rows, size_t r, char *buf, size_t size)
+{
+    return vc_window(rows, r, 11, buf, size);
+}
+
+static const char *vc_reads(const rpt_rows *rows, size_t r, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", rpt_cell_null(rows, r, 13) ? "no readers" : rpt_cell_s(rows, r, 13));
+    return buf;
+}
+
+/* Client anomaly windows of one kind (count column c, longest c + 1):
+ * "-" without readers, "none", or "N, longest T". */
+static const char *vc_anomaly(const rpt_rows *rows, size_t r, int c, char *buf, size_t size)
+{
+    if (rpt_cell_null(rows, r, 13)) {
+        snprintf(buf, size, "-");
+        return buf;
+    }
+    int64_t n = rpt_cell_i64(rows, r, c);
+    if (rpt_cell_null(rows, r, c) || n == 0) {
+        snprintf(buf, size, "none");
+        return buf;
+    }
+    char t[32];
+    snprintf(buf, size, "%" PRId64 ", longest %s", n, rpt_fmt_ns_i64(rpt_cell_i64(rows, r, c + 1), t, sizeof t));
+    return buf;
+}
+static const char *vc_empty(const rpt_rows *rows, size_t r, char *buf, size_t size)
+{
+    return vc_anomaly(rows, r, 14, buf, size);
+}
+static const char *vc_short(const rpt_rows *rows, size_t r, char *buf, size_t size)
+{
+    return vc_anomaly(rows, r, 16, buf, size);
+}
+static const char *vc_stale(const rpt_rows *rows, size_t r, char *buf, size_t size)
+{
+    return vc_anomaly(rows, r, 18, buf, size);
+}
+
+static const rpt_version_column vc_columns[] = {
+    { "scenario", false, vc_scenario },
+    { "cluster.version", false, vc_version },
+    { "runs", true, vc_runs },
+    { "failures", true, vc_failures },
+    { "convergence p50", true, vc_conv_p50 },
+    { "convergence p99", true, vc_conv_p99 },
+    { "convergence max", true, vc_conv_max },
+    { "never converged", true, vc_never },
+    { "worst lost window", true, vc_lost },
+    { "worst zombie window", true, vc_zombie },
+    { "client reads", true, vc_reads },
+    { "empty windows", true, vc_empty },
+    { "short windows", true, vc_short },
+    { "stale windows", true, vc_stale },
+};
+
+const rpt_version_column *rpt_version_columns(size_t *count)
+{
+    *count = sizeof vc_columns / sizeof vc_columns[0];
+    return vc_columns;
+}
+
 /* ========================================================================
  * The overview
  * ======================================================================== */
@@ -809,6 +993,43 @@ static void md_overview(rpt_buf *b, const rpt_overview *ov)
     }
 }
 
+/* The runs of a cluster.version sweep, scenario by scenario, one row per
+ * version (rpt_version_columns); nothing when no run has that parameter. */
+static void md_versions(rpt_ctx *ctx, rpt_buf *b)
+{
+    rpt_rows rows = { 0 };
+    rpt_q_versions(ctx, &rows);
+    if (rows.count == 0) {
+        rpt_rows_deinit(&rows);
+        return;
+    }
+    size_t ncol = 0;
+    const rpt_version_column *cols = rpt_version_columns(&ncol);
+    rpt_buf_put(b, "\n## Version comparison\n\nThe runs of each scenario under each `cluster.version` it was swept "
+                   "over (the same faults and seeds; over any other swept parameter too): convergence, the worst "
+                   "lost and zombie windows, and what 1.x readers saw (client anomaly windows, answers and views "
+                   "together).\n\n|");
+    for (size_t c = 0; c < ncol; c++) {
+        rpt_buf_put(b, " ");
+        md_cell(b, cols[c].header);
+        rpt_buf_put(b, " |");
+    }
+    rpt_buf_put(b, "\n|");
+    for (size_t c = 0; c < ncol; c++) rpt_buf_put(b, cols[c].numeric ? "---:|" : "---|");
+    rpt_buf_put(b, "\n");
+    for (size_t r = 0; r < rows.count; r++) {
+        rpt_buf_put(b, "|");
+        for (size_t c = 0; c < ncol; c++) {
+            char cell[256];
+            rpt_buf_put(b, " ");
+            md_cell(b, cols[c].cell(&rows, r, cell, sizeof cell));
+            rpt_buf_put(b, " |");
+        }
+        rpt_buf_put(b, "\n");
+    }
+    rpt_rows_deinit(&rows);
+}
+
 static void md_failing(rpt_ctx *ctx, rpt_buf *b)
 {
     rpt_rows rows = { 0 };
@@ -1022,6 +1243,7 @@ static void write_markdown(rpt_ctx *ctx, const char *out_path)
         rpt_overview ov;
         rpt_overview_load(ctx, &ov, &scen, ws);
         md_overview(&b, &ov);
+        if (ctx->opt.run_id == 0) md_versions(ctx, &b);
         md_failing(ctx, &b);
         if (ctx->opt.run_id == 0) md_convergence(ctx, &b);   /* a single run has no distribution */
         md_windows(&b, &ov.verdicts, ws);

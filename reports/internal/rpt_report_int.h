@@ -131,6 +131,25 @@ void rpt_q_lag(rpt_ctx *ctx, rpt_rows *rows);
  * fault ended; -1: never), longest lost window, first run_params id, runs
  * with a fault */
 void rpt_q_sweep(rpt_ctx *ctx, rpt_rows *rows);
+/* A cluster.version sweep as a comparison (SCHEMA.md "Version
+ * comparison"): scenario, version, runs, failed or error runs, error runs,
+ * never converged, convergence p50, p99, max (NULL: no run counts; -1:
+ * never), longest lost window (NULL: none) and runs with one, the same for
+ * zombie, client reads (NULL: no readers), then count and longest of the
+ * empty, short and stale client anomaly windows (NULL: none), first
+ * run_params id; by scenario, then the order the versions were written. */
+void rpt_q_versions(rpt_ctx *ctx, rpt_rows *rows);
+
+/* One column of the version comparison table: its header and the function
+ * that writes row r's cell of an rpt_q_versions result (markdown and html
+ * share them). */
+typedef struct rpt_version_column {
+    const char *header;
+    bool numeric;                /* right-aligned */
+    const char *(*cell)(const rpt_rows *rows, size_t r, char *buf, size_t size);
+} rpt_version_column;
+const rpt_version_column *rpt_version_columns(size_t *count);
+
 /* What readers saw (client_reads, client_anomalies): scenario, source
  * ("query" or "view"), runs with readers, reads, failed queries, empty,
  * short and stale reads, then the longest empty, short and stale window
