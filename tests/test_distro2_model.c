@@ -472,7 +472,9 @@ START_TEST(test_v2_run_is_deterministic)
     sim_error err;
     ck_assert_int_eq(sim_selfcheck(v2_churn_run, &ctx, &r, &err), SIM_OK);
     ck_assert(r.same);
-    ck_assert_uint_gt(r.events[0], 5000);
+    /* A run of some substance: 40 clients, a restart, 90 s (one verify
+     * round's requests to a peer are one event since they were batched). */
+    ck_assert_uint_gt(r.events[0], 2000);
     ctx.perturb = true;
     ck_assert_int_eq(sim_selfcheck(v2_churn_run, &ctx, &r, &err), SIM_OK);
     ck_assert(!r.same);
