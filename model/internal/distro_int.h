@@ -371,6 +371,7 @@ typedef struct distro_client {
     double weight;
     const distro_kv *metadata;   /* interned */
     uint32_t metadata_count;
+    uint32_t instances;          /* 2.x: instances of its one publisher (ports port, port + 1, ...) */
     const char *address;         /* "ip:port", interned */
 } distro_client;
 
