@@ -22,9 +22,10 @@
  *
  * One round's requests to one peer travel as one engine message.  Nacos
  * writes them back to back on the one gRPC (HTTP/2) connection of the
- * node's RpcClient to that peer (DistroVerifyExecuteTask.java:71-89 loops
- * over the clients calling syncVerifyData, each a requestCallBack on the
- * same GrpcConnection): the same connection, the same path, and TCP
+ * node's RpcClient to that peer (DistroVerifyExecuteTask.run, :53-66, loops
+ * over the clients calling syncVerifyData, each an asyncRequest on the same
+ * ClusterRpcClientProxy client, DistroClientTransportAgent.java:135-155;
+ * NACOS-DISTRO.md section 3.5): the same connection, the same path, and TCP
  * delivers the bytes in order, so the requests leave together, cross the
  * network together (one latency draw, the bytes of every request, so
  * bandwidth and a paused reader's receive buffer see the whole round) and
