@@ -89,25 +89,33 @@ static void service_rebuild(distro_node *node, uint32_t key)
         distro_store_put(node, key, NULL);
         return;
     }
-    distro_ilist *list = distro_ilist_new(count);
+    uint32_t total = 0;
+    for (uint32_t i = 0; i < count; i++) total += c->clients[c->conns[v2->key_conns[key][i]].sdk].instances;
+    distro_ilist *list = distro_ilist_new(total);
     if (list == NULL) {
         distro_fail_nomem(c, "service index");
         return;
     }
+    /* Each publisher's instances in its order (a batch register publishes
+     * one BatchInstancePublishInfo holding the list,
+     * EphemeralClientOperationServiceImpl.java:77-99). */
     for (uint32_t i = 0; i < count; i++) {
         const distro_client *cl = &c->clients[c->conns[v2->key_conns[key][i]].sdk];
-        if (distro_ilist_find(list, cl->ip, cl->port, cl->cluster_name) != DISTRO_NONE) continue;
-        distro_instance *in = &list->inst[list->count++];
-        memset(in, 0, sizeof *in);
-        in->ip = cl->ip;
-        in->port = cl->port;
-        in->weight = cl->weight;
-        in->healthy = true;      /* connection clients register healthy and stay so (section 3.8) */
-        in->enabled = true;
-        in->ephemeral = true;
-        in->cluster = cl->cluster_name;
-        in->metadata = cl->metadata;
-        in->metadata_count = cl->metadata_count;
+        for (uint32_t j = 0; j < cl->instances; j++) {
+            uint32_t port = cl->port + j;
+            if (distro_ilist_find(list, cl->ip, port, cl->cluster_name) != DISTRO_NONE) continue;
+            distro_instance *in = &list->inst[list->count++];
+            memset(in, 0, sizeof *in);
+            in->ip = cl->ip;
+            in->port = port;
+            in->weight = cl->weight;
+            in->healthy = true;      /* connection clients register healthy and stay so (section 3.8) */
+            in->enabled = true;
+            in->ephemeral = true;
+            in->cluster = cl->cluster_name;
+            in->metadata = cl->metadata;
+            in->metadata_count = cl->metadata_count;
+        }
     }
     distro_store_put(node, key, list);
 }

@@ -231,6 +231,7 @@ void distro2_sdk_kill(distro_cluster *c, uint32_t client)
     cl->registered = false;
     s->gen++;
     s->died_ns = sim_now(c->sim);
+    c->sdk_killed++;
     if (s->conn != DISTRO_NONE) {
         distro2_conn *k = &c->conns[s->conn];
         k->last_active_ns = sim_node_now(c->sim, k->server);   /* the server's clock, as Nacos stamps it */
@@ -292,7 +293,9 @@ static void ejector_run(sim_engine *sim, void *ctx, uint64_t arg)
     distro_node *node = ctx;
     distro_cluster *c = node->cluster;
     bool outdated = false;
-    for (uint32_t conn = 0; conn < c->conn_count && !outdated; conn++) {
+    /* Only a dead SDK's connection goes idle (see the top of this file):
+     * with none dead, the scan below would find nothing. */
+    for (uint32_t conn = 0; c->sdk_killed > 0 && conn < c->conn_count && !outdated; conn++) {
         const distro2_conn *k = &c->conns[conn];
         if (!k->open || k->server != node->id || c->sdk[k->sdk].died_ns == SIM_TIME_NEVER) continue;
         outdated = idle_ns(sim, node, k) >= (int64_t)c->config.v2.connection_idle_ns;

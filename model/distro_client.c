@@ -276,6 +276,15 @@ sim_status distro_client_add(distro_cluster *c, const distro_client_spec *spec, 
     if (spec->port > 65535) {
         return sim_error_set(err, SIM_ERR_INVALID, "distro_client_add", "port %u is above 65535", spec->port);
     }
+    uint32_t instances = spec->instances > 1 ? spec->instances : 1;
+    if (instances > 1 && c->config.version == DISTRO_VERSION_1_4_2) {
+        return sim_error_set(err, SIM_ERR_INVALID, "distro_client_add",
+                             "a 1.x client registers one instance; %u instances need a 2.x cluster", instances);
+    }
+    if (instances > 65536 - spec->port) {
+        return sim_error_set(err, SIM_ERR_INVALID, "distro_client_add",
+                             "%u instances from port %u go above port 65535", instances, spec->port);
+    }
     /* Room for the client and its metadata set first, so that running out
      * of memory leaves the cluster as it was. */
     if (!SIM_VEC_RESERVE(c->clients, c->client_count, c->client_cap, 1) ||
@@ -314,6 +323,7 @@ sim_status distro_client_add(distro_cluster *c, const distro_client_spec *spec, 
     cl->key = key;
     cl->ip = ip;
     cl->port = spec->port;
+    cl->instances = instances;
     cl->weight = spec->weight > 0 ? spec->weight : 1.0;
     cl->cluster_name = cluster_name;
     if (pairs > 0) {

@@ -211,6 +211,11 @@ typedef struct distro_client_spec {
     const char *const *metadata;  /* key, value, key, value, ..., NULL */
     sim_time_ns beat_interval_ns; /* 0: the server's clientBeatInterval */
     bool manual;                  /* no automatic register and beats: driven by distro_request */
+    /* 2.x only: the instances the SDK batch-registers on its connection
+     * (batchRegisterInstance: one publisher holding them, ports port,
+     * port + 1, ...); 0 or 1: one instance, registerInstance.  A 1.x
+     * client is one instance. */
+    uint32_t instances;
 } distro_client_spec;
 
 /* Adds a client process; it registers `start_delay_ns` from now, then

@@ -28,7 +28,24 @@ echo "$out"
 echo "$out" | grep -q 'keys_on_every_node=50 ' || { echo "FAIL: 2.5.1: not every service on every node"; status=1; }
 echo "$out" | grep -q '^SUMMARY bench=distro version=2.5.1 .* same_trace=yes$' || { echo "FAIL: 2.5.1 repeats differ"; status=1; }
 echo "$out" | grep -q ' v2_sync=' || { echo "FAIL: 2.5.1 sent no v2 sync"; status=1; }
-for bad in "--repeat 0" "--nodes 0" "--duration never" "--bogus 1" "--transport udp" "--version 3.0.3"; do
+# --clients: 1.4.2 puts --instances clients in each service (one instance
+# each); 2.5.1 gives each SDK client its own service and batch-registers
+# --instances instances on its one connection, so every node lists 3 x 40.
+out=$("$bin" bench distro --nodes 3 --clients 60 --instances 3 --duration 60s)
+echo "$out"
+echo "$out" | grep -q '^RESULT bench=distro version=1.4.2 .* clients=60 services=20 instances=3 .* keys_on_every_node=20 instances_on_every_node=60 ' || { echo "FAIL: 1.4.2 --clients"; status=1; }
+out=$("$bin" bench distro --version 2.5.1 --nodes 3 --clients 40 --instances 3 --duration 60s --repeat 2)
+echo "$out"
+[ "$(echo "$out" | grep -c '^RESULT bench=distro version=2.5.1 .* clients=40 services=40 instances=3 .* keys_on_every_node=40 instances_on_every_node=120 ')" -eq 2 ] || { echo "FAIL: 2.5.1: not 3 instances of each of 40 clients on every node"; status=1; }
+echo "$out" | grep -q '^SUMMARY bench=distro version=2.5.1 .* same_trace=yes$' || { echo "FAIL: 2.5.1 --clients repeats differ"; status=1; }
+# A verify message carries a round's requests to one peer: more requests
+# than messages, and at least one per client per peer for one round.
+msgs=$(echo "$out" | grep '^MESSAGES' | head -1)
+v=$(echo "$msgs" | sed -n 's/.* v2_verify=\([0-9]*\) .*/\1/p')
+r=$(echo "$msgs" | sed -n 's/.* verify_requests=\([0-9]*\).*/\1/p')
+{ [ -n "$v" ] && [ -n "$r" ] && [ "$r" -ge 80 ] && [ "$r" -gt "$v" ]; } || { echo "FAIL: verify messages $v, requests $r"; status=1; }
+"$bin" bench distro --help | grep -q -- '--clients C' || { echo "FAIL: --help does not document --clients"; status=1; }
+for bad in "--clients 10 --services 5" "--clients 0" "--repeat 0" "--nodes 0" "--duration never" "--bogus 1" "--transport udp" "--version 3.0.3"; do
     # shellcheck disable=SC2086
     if "$bin" bench distro $bad >/dev/null 2>&1; then rc=0; else rc=$?; fi
     [ "$rc" -eq 2 ] || { echo "FAIL: bench distro $bad exited $rc, expected 2"; status=1; }

@@ -371,6 +371,7 @@ typedef struct distro_client {
     double weight;
     const distro_kv *metadata;   /* interned */
     uint32_t metadata_count;
+    uint32_t instances;          /* 2.x: instances of its one publisher (ports port, port + 1, ...) */
     const char *address;         /* "ip:port", interned */
 } distro_client;
 
@@ -445,6 +446,7 @@ struct distro_cluster {
     uint32_t conn_count, conn_cap;
     struct distro2_sdk *sdk;             /* by client id */
     uint32_t sdk_cap;
+    uint32_t sdk_killed;                 /* SDKs that died (distro2_sdk_kill); never decreases */
 };
 
 /* distro_http.c: the HTTP clients of 1.4.2 and the transport (section 1.8). */
