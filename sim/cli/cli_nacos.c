@@ -292,6 +292,16 @@ static struct fy_event *nacos_json_next(nacos_json *j)
     return j->ev;
 }
 
+/* After a line's top-level array or object: the document and the stream
+ * must end there.  0, or -1 with the error set. */
+static int nacos_json_line_end(nacos_json *j, const char *what)
+{
+    if (nacos_json_next(j) == NULL) return -1; /* document end */
+    if (nacos_json_next(j) == NULL) return -1;
+    if (j->ev->type != FYET_STREAM_END) return nacos_json_fail(j, "expected the end of the line after the %s", what);
+    return 0;
+}
+
 /* The start of an event, or line start when libfyaml has none for it. */
 static struct fy_mark nacos_mark(struct fy_event *ev)
 {
@@ -568,24 +578,27 @@ static int nacos_json_list(nacos_json *j, nacos_list *list)
         if (inst == NULL) return nacos_json_fail(j, "out of memory");
         if (nacos_json_instance(j, inst) != 0) return -1;
     }
-    if (nacos_json_next(j) == NULL) return -1; /* document end */
-    if (nacos_json_next(j) == NULL) return -1;
-    if (j->ev->type != FYET_STREAM_END) return nacos_json_fail(j, "expected the end of the line after the array");
-    return 0;
+    return nacos_json_line_end(j, "array");
+}
+
+/* A subcommand that reads stdin and takes no argument: -1 to go on, else
+ * its exit status (0 after --help, 2 after anything else). */
+static int nacos_no_args(const char *cmd, int argc, char **argv)
+{
+    if (argc == 0) return -1;
+    if (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
+        nacos_usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "distrosim: nacos %s: unexpected argument '%s'\n", cmd, argv[0]);
+    nacos_usage(stderr);
+    return 2;
 }
 
 static int nacos_checksum(int argc, char **argv)
 {
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            nacos_usage(stdout);
-            return 0;
-        }
-        fprintf(stderr, "distrosim: nacos checksum: unexpected argument '%s'\n", argv[i]);
-        nacos_usage(stderr);
-        return 2;
-    }
-    return cli_nacos_checksum_read(stdin, stdout, stderr);
+    int st = nacos_no_args("checksum", argc, argv);
+    return st >= 0 ? st : cli_nacos_checksum_read(stdin, stdout, stderr);
 }
 
 int cli_nacos_checksum_read(FILE *in, FILE *out, FILE *errs)
@@ -857,24 +870,13 @@ static int nacos_rev_client(nacos_json *j, nacos_client *c)
         }
     }
     if (c->client_id == NULL) return nacos_json_fail_at(j, &start, "expected a \"clientId\" field (a string)");
-    if (nacos_json_next(j) == NULL) return -1; /* document end */
-    if (nacos_json_next(j) == NULL) return -1;
-    if (j->ev->type != FYET_STREAM_END) return nacos_json_fail(j, "expected the end of the line after the object");
-    return 0;
+    return nacos_json_line_end(j, "object");
 }
 
 static int nacos_revision(int argc, char **argv)
 {
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            nacos_usage(stdout);
-            return 0;
-        }
-        fprintf(stderr, "distrosim: nacos revision: unexpected argument '%s'\n", argv[i]);
-        nacos_usage(stderr);
-        return 2;
-    }
-    return cli_nacos_revision_read(stdin, stdout, stderr);
+    int st = nacos_no_args("revision", argc, argv);
+    return st >= 0 ? st : cli_nacos_revision_read(stdin, stdout, stderr);
 }
 
 int cli_nacos_revision_read(FILE *in, FILE *out, FILE *errs)
