@@ -34,9 +34,9 @@ void distro2_node_start(distro_node *node)
     distro2_rpc_start(node);
 }
 
-/* A paused peer's gRPC client hears of the broken stream at resume: its
- * kernel took the FIN, its threads did not run.  A node event waits in the
- * engine's backlog until then. */
+/* A peer's gRPC client hears of the broken stream on its own threads: an
+ * event of that node, which the engine holds in its backlog while the node
+ * is paused (its kernel took the FIN; its process runs at resume). */
 static void stream_broken(sim_engine *sim, void *ctx, uint64_t peer)
 {
     (void)sim;
@@ -52,11 +52,8 @@ void distro2_node_crashed(distro_node *node)
      * can reach it; an isolated peer finds out by its keep-alive. */
     for (uint32_t p = 0; p < c->n; p++) {
         if (p == node->id || !c->nodes[p].running || c->nodes[p].v2 == NULL) continue;
-        if (!sim_net_reachable(c->sim, node->id, p)) continue;
-        if (sim_node_state_get(c->sim, p) == SIM_NODE_PAUSED) {
-            distro_timer(&c->nodes[p], 0, DISTRO_KIND_V2_RPC, stream_broken, node->id);
-        } else {
-            distro2_rpc_stream_error(&c->nodes[p], node->id);   /* the FIN arrives */
+        if (sim_net_reachable(c->sim, node->id, p)) {
+            distro_timer(&c->nodes[p], 0, DISTRO_KIND_V2_RPC, stream_broken, node->id);   /* the FIN arrives */
         }
     }
 }
