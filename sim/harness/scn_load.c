@@ -3095,8 +3095,9 @@ static sim_status parse_swarm_entry(ctx *c, uint32_t k, uint32_t v, scn_swarm_en
 {
     char got_buf[256];
     size_t klen = 0;
-    const char *ktext = text_of(c, k, &klen);
-    if (node_at(c, k)->kind != YN_SCALAR || klen == 0 || klen > SCN_SWARM_KEY_BYTES_MAX) {
+    /* The kind first: a complex key (`? {a: b}`) has no text to read. */
+    const char *ktext = node_at(c, k)->kind == YN_SCALAR ? text_of(c, k, &klen) : NULL;
+    if (ktext == NULL || klen == 0 || klen > SCN_SWARM_KEY_BYTES_MAX) {
         return fail(c, k, "expected a dotted scenario key such as cluster.nodes, got %s", GOT(k));
     }
     memcpy(e->key, ktext, klen);
