@@ -307,7 +307,8 @@ uint32_t distro_cluster_key(distro_cluster *c, const char *namespace_id, const c
     /* The health channel groups keys by namespace every 5 s on every node:
      * an interned id compares by pointer, without reading the name. */
     const char *ns = distro_intern(c, namespace_id);
-    if (ns == NULL || !SIM_VEC_RESERVE(c->keys, c->key_count, c->key_cap, 1)) {
+    if (ns == NULL || !SIM_VEC_RESERVE(c->keys, c->key_count, c->key_cap, 1) ||
+        !SIM_VEC_RESERVE(c->key_hash, c->key_count, c->key_hash_cap, 1)) {
         free(name);
         return DISTRO_NONE;
     }
@@ -317,6 +318,7 @@ uint32_t distro_cluster_key(distro_cluster *c, const char *namespace_id, const c
     /* KeyBuilder.getServiceName: the part after "##" (section 1.6). */
     k->tag = strstr(name + strlen(KEY_PREFIX), "##") + 2;
     k->hash = distro_hash(k->tag);
+    c->key_hash[c->key_count] = k->hash;
     k->name_java_hash = distro_java_string_hash(name);
     k->name_bytes = strlen(name);
     k->tag_bytes = strlen(k->tag);
@@ -605,6 +607,7 @@ void distro_cluster_destroy(distro_cluster *c)
     free(c->pool.strings);
     free(c->pool.index);
     free(c->keys);
+    free(c->key_hash);
     free(c->key_index);
     distro_reads_destroy(c);
     free(c->clients);

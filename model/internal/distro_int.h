@@ -411,6 +411,8 @@ struct distro_cluster {
     distro_key_info *keys;
     uint32_t key_count;
     uint32_t key_cap;
+    uint32_t *key_hash;          /* keys[k].hash again, packed: the mapper reads it on every request */
+    uint32_t key_hash_cap;
     uint32_t *key_index;         /* open addressing: name -> key id + 1 */
     uint32_t key_index_cap;
 
