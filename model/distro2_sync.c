@@ -237,7 +237,9 @@ static int transport_gate(const distro_node *node, uint32_t target)
     return 1;
 }
 
-static void execute(distro_node *node, const distro2_task *t)
+void distro2_sync_failed(distro_node *node, const distro2_task *t) { retry(node, t->conn, t->target, t->action); }
+
+void distro2_sync_execute(distro_node *node, const distro2_task *t, bool ungated)
 {
     distro_cluster *c = node->cluster;
     distro_msg *msg = NULL;
@@ -263,7 +265,7 @@ static void execute(distro_node *node, const distro2_task *t)
     msg->op = t->action;
     msg->client = t->conn;
     msg->source = node->id;
-    int gate = transport_gate(node, t->target);
+    int gate = ungated ? 1 : transport_gate(node, t->target);
     distro_counters *k = distro_counters_of(node);
     if (gate == 0) {
         k->sync_dropped_not_member++;
@@ -305,7 +307,15 @@ static void tick(sim_engine *sim, void *ctx, uint64_t arg)
         due[due_count++] = *t;
         task_remove(v2, s);   /* the last task moved into s: look at s again */
     }
-    for (uint32_t i = 0; i < due_count && node->running; i++) execute(node, &due[i]);
+    /* nacos-8099: each task waits for its execute worker (distro2_bugs.c). */
+    bool workers = distro2_bug(node->cluster, DISTRO2_BUG_NACOS_8099);
+    for (uint32_t i = 0; i < due_count && node->running; i++) {
+        if (workers) {
+            distro2_workers_submit_sync(node, &due[i]);
+        } else {
+            distro2_sync_execute(node, &due[i], false);
+        }
+    }
     free(due);
     distro_timer(node, node->cluster->config.task_tick_ns, DISTRO_KIND_V2_TICK, tick, 0);
 }

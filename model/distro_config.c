@@ -77,6 +77,7 @@ distro_config distro_config_defaults(void)
         .rpc_retry_times = 3,
         .redo_interval_ns = 3000 * SIM_MS,
         .unhealthy_report_interval_ns = 5000 * SIM_MS,
+        .bugs = 0,
     };
     return c;
 }
@@ -88,6 +89,24 @@ const char *distro_version_name(distro_version version)
     case DISTRO_VERSION_2_5_1: return "2.5.1";
     }
     return "unknown";
+}
+
+static const char *const bug_names[DISTRO2_BUG_COUNT] = {
+    [DISTRO2_BUG_NACOS_8099] = "nacos-8099",
+    [DISTRO2_BUG_NACOS_8594] = "nacos-8594",
+};
+
+const char *distro2_bug_name(distro2_bug_id id)
+{
+    return (unsigned)id < DISTRO2_BUG_COUNT ? bug_names[id] : NULL;
+}
+
+distro2_bug_id distro2_bug_find(const char *name, size_t len)
+{
+    for (unsigned i = 0; i < DISTRO2_BUG_COUNT; i++) {
+        if (strlen(bug_names[i]) == len && memcmp(bug_names[i], name, len) == 0) return (distro2_bug_id)i;
+    }
+    return DISTRO2_BUG_COUNT;
 }
 
 uint32_t distro_config_execute_workers(const distro_config *config)
