@@ -48,6 +48,13 @@ sqlite3 "$tmp/runs.db" "select effective_yaml from runs" | grep -q '^  bugs: \[n
 "$bin" validate "$scn" --print > "$tmp/plain.yaml" 2>&1 || fail "validate --print failed"
 grep -q 'bugs:' "$tmp/plain.yaml" && fail "a scenario without defects prints a bugs line"
 
+# The printed scenario loads back with the same list.
+printf 'name: x\ncluster: {version: "2.5.1", bugs: [nacos-8594, nacos-8099]}\n' > "$tmp/two.yaml"
+"$bin" validate "$tmp/two.yaml" --print > "$tmp/two-printed.yaml" 2> /dev/null || fail "validate --print of two defects"
+grep -q '^  bugs: \[nacos-8099, nacos-8594\]$' "$tmp/two-printed.yaml" || fail "printed: $(grep bugs "$tmp/two-printed.yaml")"
+"$bin" validate "$tmp/two-printed.yaml" --print 2> /dev/null | cmp -s - "$tmp/two-printed.yaml" ||
+    fail "the printed scenario does not load back the same"
+
 # A defect of the 2.x model on a 1.4.2 cluster: a clear error, exit 2.
 rc=0
 "$bin" check "$scn" --seeds 1-1 --set cluster.version=1.4.2 --set 'cluster.bugs=[nacos-8099]' > "$tmp/v1" 2>&1 || rc=$?

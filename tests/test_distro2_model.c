@@ -664,6 +664,40 @@ START_TEST(test_nacos_8099_dead_peer_blocks_worker)
 }
 END_TEST
 
+/* nacos-8099: a verify round to a dead peer is one execute task whose
+ * items each sleep 400 ms; a sync to a healthy peer that hashes to its
+ * worker (one core: the only one) waits for it.  q dies just before the
+ * round at 20 s; the repair to p is queued 30 ms later. */
+static uint64_t sent_behind_verify_round(bool bug)
+{
+    tst_world *w = v2_world_bugs(3, 14, bug ? 1u << DISTRO2_BUG_NACOS_8099 : 0, 1);
+    uint32_t cl = v2_client(w, "svc-v", "10.1.0.14", 12 * S);
+    uint32_t s = 0;
+    uint32_t conn = registered(w, cl, &s);
+    uint32_t p = (s + 1) % 3, q = (s + 2) % 3;
+    tst_run_to(w, 19 * S + 990 * MS);
+    sim_error err;
+    ck_assert_int_eq(sim_node_crash(w->sim, q, &err), SIM_OK);
+    tst_run_to(w, 20 * S + 30 * MS);
+    ck_assert(!distro2_rpc_running(node_of(w, s), q));
+    const distro_counters *k = distro_node_counters(w->cluster, s);
+    uint64_t sent = k->sync_batches_sent;
+    distro2_on_verify_failed(node_of(w, s), conn, p);
+    tst_run_to(w, 20 * S + 150 * MS);
+    uint64_t at_tick = k->sync_batches_sent - sent;
+    tst_run_to(w, 20 * S + 600 * MS);
+    ck_assert_uint_eq(k->sync_batches_sent - sent, 1);   /* sent by then either way */
+    tst_world_free(w);
+    return at_tick;
+}
+
+START_TEST(test_nacos_8099_verify_round_blocks_worker)
+{
+    ck_assert_uint_eq(sent_behind_verify_round(false), 1);
+    ck_assert_uint_eq(sent_behind_verify_round(true), 0);
+}
+END_TEST
+
 /* nacos-8099: nor is a peer that is DOWN but whose RPC client runs
  * skipped: the request goes out (the faithful gate fails it unsent). */
 START_TEST(test_nacos_8099_sends_to_down_peer)
@@ -751,6 +785,7 @@ static Suite *distro2_model_suite(void)
     tcase_add_test(tc, test_v2_run_is_deterministic);
     tcase_add_test(tc, test_paused_peer_reconnects_at_resume);
     tcase_add_test(tc, test_nacos_8099_dead_peer_blocks_worker);
+    tcase_add_test(tc, test_nacos_8099_verify_round_blocks_worker);
     tcase_add_test(tc, test_nacos_8099_sends_to_down_peer);
     tcase_add_test(tc, test_nacos_8594_snapshot_under_request_timeout);
     suite_add_tcase(s, tc);
