@@ -334,7 +334,14 @@ void distro2_apply_sync(distro_node *node, uint32_t conn, int64_t revision, uint
     bool changed = client->key != key;
     distro2_client_publish(node, conn, key);
     client = distro2_client_get(node, conn);
-    client->revision = revision;
+    /* nacos-10056: from 2.1.2 to 2.2.x the receiver set the revision only
+     * with batch instance data (processBatchInstanceDistroData, which
+     * returns early without it, DistroClientDataProcessor.java:191-198,
+     * 221 at 2.2.3); a new replica still took it from syncClientConnected.
+     * 2.3.0 (#10553) sets it for every sync. */
+    const distro_cluster *c = node->cluster;
+    bool batch = c->clients[c->conns[conn].sdk].instances > 1;   /* batchRegisterInstance */
+    if (!distro2_bug(c, DISTRO2_BUG_NACOS_10056) || batch) client->revision = revision;
     /* addServiceInstance / removeServiceInstance publish ClientChangedEvent
      * on the receiver too (AbstractClient.java:81,95); the processor
      * re-tests responsibility there, which a replica fails. */

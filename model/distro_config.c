@@ -94,6 +94,7 @@ const char *distro_version_name(distro_version version)
 static const char *const bug_names[DISTRO2_BUG_COUNT] = {
     [DISTRO2_BUG_NACOS_8099] = "nacos-8099",
     [DISTRO2_BUG_NACOS_8594] = "nacos-8594",
+    [DISTRO2_BUG_NACOS_10056] = "nacos-10056",
 };
 
 const char *distro2_bug_name(distro2_bug_id id)

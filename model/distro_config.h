@@ -50,6 +50,7 @@ typedef struct distro2_config {
 typedef enum distro2_bug_id {
     DISTRO2_BUG_NACOS_8099,   /* 2.0.0-2.1.0: async sync and verify sent without the target gate (fix #8693, 2.1.1) */
     DISTRO2_BUG_NACOS_8594,   /* 2.0.0-2.1.0: the snapshot under the 3000 ms request timeout (fix #8595, 2.1.1) */
+    DISTRO2_BUG_NACOS_10056,  /* 2.1.2-2.2.x: a sync sets a replica's revision only with batch data (fix #10553, 2.3.0) */
     DISTRO2_BUG_COUNT,
 } distro2_bug_id;
 

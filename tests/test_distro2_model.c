@@ -765,6 +765,56 @@ START_TEST(test_nacos_8594_snapshot_under_request_timeout)
 }
 END_TEST
 
+/* nacos-10056 (2.1.2-2.2.x, fixed by #10553): a sync sets an existing
+ * replica's revision only with batch instance data.  A replica left at a
+ * stale revision (as a verify ADD before the register leaves it) fails
+ * every verify; the ADD that follows no longer fixes it, the lease is
+ * never renewed, and the replica expires and is created anew.  Faithful,
+ * and for a batch-registered client even with the defect, the first
+ * verify repair sets the revision. */
+static void stale_replica(bool bug, uint32_t instances, int64_t *rev_after_repair, uint64_t *expired)
+{
+    tst_world *w = v2_world_bugs(3, 15, bug ? 1u << DISTRO2_BUG_NACOS_10056 : 0, 4);
+    distro_client_spec spec = { .service = "svc-r", .ip = "10.1.0.15", .port = 8080, .weight = 1.0,
+                                .instances = instances };
+    uint32_t cl = 0;
+    sim_error err;
+    ck_assert_int_eq(distro_client_add(w->cluster, &spec, 12 * S, &cl, &err), SIM_OK);
+    uint32_t s = 0;
+    uint32_t conn = registered(w, cl, &s);
+    uint32_t p = (s + 1) % 3;
+    tst_run_to(w, 21 * S);
+    distro2_client *r = client_on(w, p, conn);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(r->revision, client_on(w, s, conn)->revision);
+    r->revision = 0;                       /* created by a verify ADD before the register */
+    tst_run_to(w, 31 * S);                 /* two verify rounds: FAIL, ADD */
+    *rev_after_repair = client_on(w, p, conn)->revision;
+    const distro_counters *k = distro_node_counters(w->cluster, p);
+    uint64_t before = k->v2_clients_expired;
+    tst_run_to(w, 220 * S);
+    *expired = k->v2_clients_expired - before;
+    ck_assert_ptr_nonnull(client_on(w, p, conn));                       /* listed again */
+    ck_assert_int_eq(client_on(w, p, conn)->revision, client_on(w, s, conn)->revision);
+    tst_world_free(w);
+}
+
+START_TEST(test_nacos_10056_revision_set_only_with_batch_data)
+{
+    int64_t rev = -1;
+    uint64_t expired = 0;
+    stale_replica(false, 1, &rev, &expired);
+    ck_assert_int_eq(rev, 1);
+    ck_assert_uint_eq(expired, 0);
+    stale_replica(true, 1, &rev, &expired);
+    ck_assert_int_eq(rev, 0);              /* the ADD left it stale */
+    ck_assert_uint_eq(expired, 1);         /* the 180 s lease ran out: the blip */
+    stale_replica(true, 2, &rev, &expired);   /* batchRegisterInstance: batch data sets it */
+    ck_assert_int_eq(rev, 1);
+    ck_assert_uint_eq(expired, 0);
+}
+END_TEST
+
 static Suite *distro2_model_suite(void)
 {
     Suite *s = suite_create("distro2_model");
@@ -788,6 +838,7 @@ static Suite *distro2_model_suite(void)
     tcase_add_test(tc, test_nacos_8099_verify_round_blocks_worker);
     tcase_add_test(tc, test_nacos_8099_sends_to_down_peer);
     tcase_add_test(tc, test_nacos_8594_snapshot_under_request_timeout);
+    tcase_add_test(tc, test_nacos_10056_revision_set_only_with_batch_data);
     suite_add_tcase(s, tc);
     return s;
 }
