@@ -75,6 +75,7 @@ void distro2_node_free(distro2_node *v2)
     free(v2->task_slots);
     free(v2->rpc);
     free(v2->member_version);
+    distro2_workers_free(v2->workers);
     free(v2);
 }
 

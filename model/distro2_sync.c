@@ -237,7 +237,9 @@ static int transport_gate(const distro_node *node, uint32_t target)
     return 1;
 }
 
-static void execute(distro_node *node, const distro2_task *t)
+void distro2_sync_failed(distro_node *node, const distro2_task *t) { retry(node, t->conn, t->target, t->action); }
+
+void distro2_sync_execute(distro_node *node, const distro2_task *t, bool ungated)
 {
     distro_cluster *c = node->cluster;
     distro_msg *msg = NULL;
@@ -263,7 +265,7 @@ static void execute(distro_node *node, const distro2_task *t)
     msg->op = t->action;
     msg->client = t->conn;
     msg->source = node->id;
-    int gate = transport_gate(node, t->target);
+    int gate = ungated ? 1 : transport_gate(node, t->target);
     distro_counters *k = distro_counters_of(node);
     if (gate == 0) {
         k->sync_dropped_not_member++;
@@ -305,7 +307,15 @@ static void tick(sim_engine *sim, void *ctx, uint64_t arg)
         due[due_count++] = *t;
         task_remove(v2, s);   /* the last task moved into s: look at s again */
     }
-    for (uint32_t i = 0; i < due_count && node->running; i++) execute(node, &due[i]);
+    /* nacos-8099: each task waits for its execute worker (distro2_bugs.c). */
+    bool workers = distro2_bug(node->cluster, DISTRO2_BUG_NACOS_8099);
+    for (uint32_t i = 0; i < due_count && node->running; i++) {
+        if (workers) {
+            distro2_workers_submit_sync(node, &due[i]);
+        } else {
+            distro2_sync_execute(node, &due[i], false);
+        }
+    }
     free(due);
     distro_timer(node, node->cluster->config.task_tick_ns, DISTRO_KIND_V2_TICK, tick, 0);
 }
@@ -324,7 +334,14 @@ void distro2_apply_sync(distro_node *node, uint32_t conn, int64_t revision, uint
     bool changed = client->key != key;
     distro2_client_publish(node, conn, key);
     client = distro2_client_get(node, conn);
-    client->revision = revision;
+    /* nacos-10056: from 2.1.2 to 2.2.x the receiver set the revision only
+     * with batch instance data (processBatchInstanceDistroData, which
+     * returns early without it, DistroClientDataProcessor.java:191-198,
+     * 221 at 2.2.3); a new replica still took it from syncClientConnected.
+     * 2.3.0 (#10553) sets it for every sync. */
+    const distro_cluster *c = node->cluster;
+    bool batch = c->clients[c->conns[conn].sdk].instances > 1;   /* batchRegisterInstance */
+    if (!distro2_bug(c, DISTRO2_BUG_NACOS_10056) || batch) client->revision = revision;
     /* addServiceInstance / removeServiceInstance publish ClientChangedEvent
      * on the receiver too (AbstractClient.java:81,95); the processor
      * re-tests responsibility there, which a replica fails. */

@@ -72,6 +72,25 @@ static void verify_done(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_status
     }
 }
 
+void distro2_verify_send(distro_node *node, uint32_t target, const uint32_t *conns, const int64_t *revs,
+                         uint32_t count)
+{
+    distro_cluster *c = node->cluster;
+    distro_msg *msg = distro_msg_new(c, DISTRO_MSG_V2_VERIFY, count);
+    int64_t *r = msg != NULL ? malloc((size_t)count * sizeof *r) : NULL;
+    if (r == NULL) {
+        distro_msg_unref(msg);
+        distro_fail_nomem(c, "distro v2 verify");
+        return;
+    }
+    memcpy(msg->keys, conns, (size_t)count * sizeof *conns);
+    memcpy(r, revs, (size_t)count * sizeof *r);
+    msg->revisions = r;
+    msg->source = node->id;
+    distro_counters_of(node)->verify_sent += count;
+    distro_call(node, target, DISTRO_MSG_V2_VERIFY, VERIFY_BYTES * count, msg, verify_done, target);
+}
+
 static void verify_run(sim_engine *sim, void *ctx, uint64_t arg)
 {
     (void)sim;
@@ -96,25 +115,20 @@ static void verify_run(sim_engine *sim, void *ctx, uint64_t arg)
             revs[count++] = client->revision;
         }
         uint32_t npeers = ok ? distro_member_all_without_self(node, peers) : 0;
+        bool workers = distro2_bug(c, DISTRO2_BUG_NACOS_8099);
         for (uint32_t p = 0; ok && count > 0 && p < npeers; p++) {
             uint32_t target = peers[p];
             if (!distro_member_has(node, target)) continue;
+            /* nacos-8099: the round waits for its execute worker and is
+             * sent with no state check (distro2_bugs.c). */
+            if (workers) {
+                distro2_workers_submit_verify(node, target, conns, revs, count);
+                continue;
+            }
             /* Not UP or no running RPC client: every item fails at once,
              * onFailed(null), metrics only. */
             if (node->peers[target].state != DISTRO_MEMBER_UP || !distro2_rpc_running(node, target)) continue;
-            distro_msg *msg = distro_msg_new(c, DISTRO_MSG_V2_VERIFY, count);
-            int64_t *r = msg != NULL ? malloc((size_t)count * sizeof *r) : NULL;
-            if (r == NULL) {
-                distro_msg_unref(msg);
-                ok = false;
-                break;
-            }
-            memcpy(msg->keys, conns, (size_t)count * sizeof *conns);
-            memcpy(r, revs, (size_t)count * sizeof *r);
-            msg->revisions = r;
-            msg->source = node->id;
-            distro_counters_of(node)->verify_sent += count;
-            distro_call(node, target, DISTRO_MSG_V2_VERIFY, VERIFY_BYTES * count, msg, verify_done, target);
+            distro2_verify_send(node, target, conns, revs, count);
         }
         free(peers);
         free(conns);

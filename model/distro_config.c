@@ -82,6 +82,7 @@ distro_config distro_config_defaults(void)
         .rpc_health_timeout_ns = 3000 * SIM_MS,
         .redo_interval_ns = 3000 * SIM_MS,
         .unhealthy_report_interval_ns = 5000 * SIM_MS,
+        .bugs = 0,
     };
     /* 3.x startup.sh refuses to start without an identity key and value
      * (3.0.3 distribution/bin/startup.sh:166-167): every node has one, the
@@ -113,6 +114,25 @@ const char *distro_version_name(distro_version version)
     case DISTRO_VERSION_3_0_3: return "3.0.3";
     }
     return "unknown";
+}
+
+static const char *const bug_names[DISTRO2_BUG_COUNT] = {
+    [DISTRO2_BUG_NACOS_8099] = "nacos-8099",
+    [DISTRO2_BUG_NACOS_8594] = "nacos-8594",
+    [DISTRO2_BUG_NACOS_10056] = "nacos-10056",
+};
+
+const char *distro2_bug_name(distro2_bug_id id)
+{
+    return (unsigned)id < DISTRO2_BUG_COUNT ? bug_names[id] : NULL;
+}
+
+distro2_bug_id distro2_bug_find(const char *name, size_t len)
+{
+    for (unsigned i = 0; i < DISTRO2_BUG_COUNT; i++) {
+        if (strlen(bug_names[i]) == len && memcmp(bug_names[i], name, len) == 0) return (distro2_bug_id)i;
+    }
+    return DISTRO2_BUG_COUNT;
 }
 
 uint32_t distro_config_execute_workers(const distro_config *config)

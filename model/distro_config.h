@@ -5,6 +5,7 @@
 #define DISTRO_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sim_time.h"
@@ -50,6 +51,7 @@ typedef struct distro2_config {
     sim_time_ns rpc_health_timeout_ns;       /* 3000 ms: health.timeout: one health check */
     sim_time_ns redo_interval_ns;            /* 3000 ms: the SDK's redo task (NamingGrpcRedoService) */
     sim_time_ns unhealthy_report_interval_ns;/* 5000 ms: UnhealthyMemberInfoReportTask */
+    uint32_t bugs;                           /* 0: selectable defects (cluster.bugs), 1 << distro2_bug_id */
 } distro2_config;
 
 /* Per-node settings of a 3.0.3 cluster (section 3.11), for node ids below
@@ -66,6 +68,21 @@ typedef struct distro3_config {
     bool auth_enabled;                       /* nacos.core.auth.enabled: false (not a key) */
     sim_time_ns inner_auth_check_ns;         /* 3000 ms: InnerApiAuthEnabled.doCheck, fixed rate */
 } distro3_config;
+/* Selectable defects of earlier 2.x releases (cluster.bugs), each named
+ * after the alibaba/nacos issue that reported it and off by default: with
+ * one on, the 2.5.1 model behaves as the releases before its fix did at
+ * that one point (model/distro2_bugs.c, README "Selectable defects"). */
+typedef enum distro2_bug_id {
+    DISTRO2_BUG_NACOS_8099,   /* 2.0.0-2.1.0: async sync and verify sent without the target gate (fix #8693, 2.1.1) */
+    DISTRO2_BUG_NACOS_8594,   /* 2.0.0-2.1.0: the snapshot under the 3000 ms request timeout (fix #8595, 2.1.1) */
+    DISTRO2_BUG_NACOS_10056,  /* 2.1.2-2.2.x: a sync sets a replica's revision only with batch data (fix #10553, 2.3.0) */
+    DISTRO2_BUG_COUNT,
+} distro2_bug_id;
+
+/* "nacos-8099", ...  NULL for an id out of range.  Pure. */
+const char *distro2_bug_name(distro2_bug_id id);
+/* The id named by the `len` bytes at `name`, DISTRO2_BUG_COUNT when none.  Pure. */
+distro2_bug_id distro2_bug_find(const char *name, size_t len);
 
 typedef struct distro_config {
     distro_version version;                  /* cluster.version: 1.4.2 */
@@ -131,6 +148,12 @@ typedef struct distro_config {
      * deadline in distro_health.c).  Runs are the same either way. */
     bool shortcuts;                          /* true */
 } distro_config;
+
+/* True when cluster.bugs selects defect `id`.  Pure. */
+static inline bool distro2_bug_on(const distro_config *config, distro2_bug_id id)
+{
+    return (config->v2.bugs >> id) & 1u;
+}
 
 /* Nacos 1.4.2's defaults.  Pure. */
 distro_config distro_config_defaults(void);

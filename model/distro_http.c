@@ -103,7 +103,11 @@ distro_http_route distro_http_route_of(const distro_config *cfg, uint16_t type)
     case DISTRO_MSG_V2_SNAPSHOT:
         r.client = DISTRO_HTTP_GRPC;
         r.to.connect_ns = cfg->v2.rpc_timeout_ns;
-        r.to.read_ns = cfg->v2.load_timeout_ns;
+        /* nacos-8594: up to 2.1.0 getDatumSnapshot called sendRequest
+         * without a timeout, so the snapshot had the 3000 ms default
+         * (DistroClientTransportAgent.java:177, ClusterRpcClientProxy
+         * .java:59,169-170 at 2.1.0); 2.1.1 passes the load timeout. */
+        r.to.read_ns = distro2_bug_on(cfg, DISTRO2_BUG_NACOS_8594) ? cfg->v2.rpc_timeout_ns : cfg->v2.load_timeout_ns;
         return r;
     case DISTRO_MSG_V2_SYNC_RESP:
     case DISTRO_MSG_V2_VERIFY_RESP:

@@ -599,6 +599,222 @@ START_TEST(test_paused_peer_reconnects_at_resume)
 }
 END_TEST
 
+/* A world whose cluster runs with the defects `bugs` (cluster.bugs). */
+static tst_world *v2_world_bugs(uint32_t nodes, uint64_t seed, uint32_t bugs, uint32_t cpu_cores)
+{
+    distro_config c = v2_config();
+    c.v2.bugs = bugs;
+    c.cpu_cores = cpu_cores;
+    return tst_world_new(nodes, seed, &c);
+}
+
+/* nacos-8099 (2.0.0-2.1.0, fixed by #8693): the async sync has no target
+ * check, so a task to a peer whose RPC client is not running sleeps in
+ * RpcClient.asyncRequest (4 tries x 100 ms) on its execute worker, and a
+ * task to a healthy peer queued behind it on that worker waits 400 ms.
+ * One core: one worker, so both tasks share it.  Faithful: the dead
+ * peer's task fails at the gate at once, its retry is queued at the tick,
+ * and the healthy peer's goes out at the same tick. */
+static void run_dead_peer_ahead(bool bug, uint64_t *sent_at_tick, uint64_t *sent_later, bool *retry_at_tick,
+                                bool *retry_later, uint64_t *backlog)
+{
+    tst_world *w = v2_world_bugs(3, 11, bug ? 1u << DISTRO2_BUG_NACOS_8099 : 0, 1);
+    uint32_t cl = v2_client(w, "svc-b", "10.1.0.11", 12 * S);
+    uint32_t s = 0;
+    uint32_t conn = registered(w, cl, &s);
+    uint32_t p = (s + 1) % 3, q = (s + 2) % 3;
+    /* Between verify rounds (every 5 s, the last at 20 s), which would
+     * queue a round to q on the same worker. */
+    tst_run_to(w, 21 * S);
+    sim_error err;
+    ck_assert_int_eq(sim_node_crash(w->sim, q, &err), SIM_OK);   /* its stream breaks: not running */
+    tst_run_to(w, 21 * S + 30 * MS);
+    ck_assert(!distro2_rpc_running(node_of(w, s), q));
+    ck_assert(distro2_rpc_running(node_of(w, s), p));
+    /* Two repairs due at the next tick, q's first in the task order. */
+    distro2_on_verify_failed(node_of(w, s), conn, q);
+    distro2_on_verify_failed(node_of(w, s), conn, p);
+    const distro_counters *k = distro_node_counters(w->cluster, s);
+    uint64_t sent = k->sync_batches_sent;
+    tst_run_to(w, 21 * S + 150 * MS);   /* the tick has run */
+    *sent_at_tick = k->sync_batches_sent - sent;
+    *retry_at_tick = task_on(w, s, conn, q) != NULL;
+    tst_run_to(w, 21 * S + 600 * MS);
+    *sent_later = k->sync_batches_sent - sent;
+    *retry_later = task_on(w, s, conn, q) != NULL;
+    *backlog = k->worker_backlog_max;
+    ck_assert_ptr_null(sim_failure(w->sim));
+    tst_world_free(w);
+}
+
+START_TEST(test_nacos_8099_dead_peer_blocks_worker)
+{
+    uint64_t at_tick = 0, later = 0, backlog = 0;
+    bool retry_at_tick = false, retry_later = false;
+    run_dead_peer_ahead(false, &at_tick, &later, &retry_at_tick, &retry_later, &backlog);
+    ck_assert_uint_eq(at_tick, 1);         /* p's, at once */
+    ck_assert(retry_at_tick);              /* q's failed at the gate */
+    ck_assert_uint_eq(later, 1);
+    run_dead_peer_ahead(true, &at_tick, &later, &retry_at_tick, &retry_later, &backlog);
+    ck_assert_uint_eq(at_tick, 0);         /* p's waits behind q's sleeping request */
+    ck_assert(!retry_at_tick);             /* q's has not failed yet */
+    ck_assert_uint_eq(later, 1);           /* after 400 ms: q's failed, p's went out */
+    ck_assert(retry_later);
+    ck_assert_uint_ge(backlog, 2);
+}
+END_TEST
+
+/* nacos-8099: a verify round to a dead peer is one execute task whose
+ * items each sleep 400 ms; a sync to a healthy peer that hashes to its
+ * worker (one core: the only one) waits for it.  q dies just before the
+ * round at 20 s; the repair to p is queued 30 ms later. */
+static uint64_t sent_behind_verify_round(bool bug)
+{
+    tst_world *w = v2_world_bugs(3, 14, bug ? 1u << DISTRO2_BUG_NACOS_8099 : 0, 1);
+    uint32_t cl = v2_client(w, "svc-v", "10.1.0.14", 12 * S);
+    uint32_t s = 0;
+    uint32_t conn = registered(w, cl, &s);
+    uint32_t p = (s + 1) % 3, q = (s + 2) % 3;
+    tst_run_to(w, 19 * S + 990 * MS);
+    sim_error err;
+    ck_assert_int_eq(sim_node_crash(w->sim, q, &err), SIM_OK);
+    tst_run_to(w, 20 * S + 30 * MS);
+    ck_assert(!distro2_rpc_running(node_of(w, s), q));
+    const distro_counters *k = distro_node_counters(w->cluster, s);
+    uint64_t sent = k->sync_batches_sent;
+    distro2_on_verify_failed(node_of(w, s), conn, p);
+    tst_run_to(w, 20 * S + 150 * MS);
+    uint64_t at_tick = k->sync_batches_sent - sent;
+    tst_run_to(w, 20 * S + 600 * MS);
+    ck_assert_uint_eq(k->sync_batches_sent - sent, 1);   /* sent by then either way */
+    tst_world_free(w);
+    return at_tick;
+}
+
+START_TEST(test_nacos_8099_verify_round_blocks_worker)
+{
+    ck_assert_uint_eq(sent_behind_verify_round(false), 1);
+    ck_assert_uint_eq(sent_behind_verify_round(true), 0);
+}
+END_TEST
+
+/* nacos-8099: nor is a peer that is DOWN but whose RPC client runs
+ * skipped: the request goes out (the faithful gate fails it unsent). */
+START_TEST(test_nacos_8099_sends_to_down_peer)
+{
+    for (int bug = 0; bug < 2; bug++) {
+        tst_world *w = v2_world_bugs(3, 12, bug ? 1u << DISTRO2_BUG_NACOS_8099 : 0, 4);
+        uint32_t cl = v2_client(w, "svc-d", "10.1.0.12", 12 * S);
+        uint32_t s = 0;
+        uint32_t conn = registered(w, cl, &s);
+        uint32_t q = (s + 2) % 3;
+        tst_run_to(w, 20 * S + 30 * MS);
+        distro_member_on_fail(node_of(w, s), q, true);   /* DOWN in s's view; its RPC client still runs */
+        ck_assert(distro2_rpc_running(node_of(w, s), q));
+        const distro_counters *k = distro_node_counters(w->cluster, s);
+        uint64_t sent = k->sync_batches_sent, failed = k->sync_batches_failed;
+        distro2_on_verify_failed(node_of(w, s), conn, q);
+        tst_run_to(w, 20 * S + 150 * MS);
+        ck_assert_uint_eq(k->sync_batches_sent - sent, bug ? 1 : 0);
+        ck_assert_uint_eq(k->sync_batches_failed - failed, bug ? 0 : 1);
+        tst_world_free(w);
+    }
+}
+END_TEST
+
+/* nacos-8594 (2.0.0-2.1.0, fixed by #8595): the snapshot request had the
+ * 3000 ms default timeout, not the 30000 ms load timeout.  A ~31 KB
+ * snapshot over 8 KiB/s links takes ~3.9 s: faithful, the first one loads;
+ * with the defect every attempt times out and the load keeps retrying. */
+static bool slow_snapshot_loads(bool bug, uint64_t *failures)
+{
+    tst_world *w = v2_world_bugs(3, 13, bug ? 1u << DISTRO2_BUG_NACOS_8594 : 0, 4);
+    for (uint32_t i = 0; i < 60; i++) {
+        char ip[32];
+        snprintf(ip, sizeof ip, "10.1.3.%u", i + 1);
+        (void)v2_client(w, "svc-s", ip, 10 * S);
+    }
+    tst_run_to(w, 20 * S);
+    sim_error err;
+    sim_link_params slow = sim_link_params_default();
+    slow.bandwidth_bytes_per_s = 8192;
+    ck_assert_int_eq(sim_net_set_link(w->sim, 0, 2, &slow, &err), SIM_OK);
+    ck_assert_int_eq(sim_net_set_link(w->sim, 1, 2, &slow, &err), SIM_OK);
+    const distro_counters *k = distro_node_counters(w->cluster, 2);
+    uint64_t before = k->snapshot_failures;
+    ck_assert_int_eq(sim_node_restart(w->sim, 2, 1 * S, &err), SIM_OK);
+    tst_run_to(w, 75 * S);
+    bool loaded = node_of(w, 2)->v2->finish_initial;
+    *failures = k->snapshot_failures - before;
+    ck_assert_ptr_null(sim_failure(w->sim));
+    tst_world_free(w);
+    return loaded;
+}
+
+START_TEST(test_nacos_8594_snapshot_under_request_timeout)
+{
+    distro_config c = v2_config();
+    ck_assert_uint_eq(distro_http_route_of(&c, DISTRO_MSG_V2_SNAPSHOT).to.read_ns, 30000 * MS);
+    c.v2.bugs = 1u << DISTRO2_BUG_NACOS_8594;
+    ck_assert_uint_eq(distro_http_route_of(&c, DISTRO_MSG_V2_SNAPSHOT).to.read_ns, 3000 * MS);
+    uint64_t failures = 0;
+    ck_assert(slow_snapshot_loads(false, &failures));
+    ck_assert_uint_eq(failures, 0);
+    ck_assert(!slow_snapshot_loads(true, &failures));
+    ck_assert_uint_ge(failures, 4);        /* both peers, at least twice (30 s apart) */
+}
+END_TEST
+
+/* nacos-10056 (2.1.2-2.2.x, fixed by #10553): a sync sets an existing
+ * replica's revision only with batch instance data.  A replica left at a
+ * stale revision (as a verify ADD before the register leaves it) fails
+ * every verify; the ADD that follows no longer fixes it, the lease is
+ * never renewed, and the replica expires and is created anew.  Faithful,
+ * and for a batch-registered client even with the defect, the first
+ * verify repair sets the revision. */
+static void stale_replica(bool bug, uint32_t instances, int64_t *rev_after_repair, uint64_t *expired)
+{
+    tst_world *w = v2_world_bugs(3, 15, bug ? 1u << DISTRO2_BUG_NACOS_10056 : 0, 4);
+    distro_client_spec spec = { .service = "svc-r", .ip = "10.1.0.15", .port = 8080, .weight = 1.0,
+                                .instances = instances };
+    uint32_t cl = 0;
+    sim_error err;
+    ck_assert_int_eq(distro_client_add(w->cluster, &spec, 12 * S, &cl, &err), SIM_OK);
+    uint32_t s = 0;
+    uint32_t conn = registered(w, cl, &s);
+    uint32_t p = (s + 1) % 3;
+    tst_run_to(w, 21 * S);
+    distro2_client *r = client_on(w, p, conn);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(r->revision, client_on(w, s, conn)->revision);
+    r->revision = 0;                       /* created by a verify ADD before the register */
+    tst_run_to(w, 31 * S);                 /* two verify rounds: FAIL, ADD */
+    *rev_after_repair = client_on(w, p, conn)->revision;
+    const distro_counters *k = distro_node_counters(w->cluster, p);
+    uint64_t before = k->v2_clients_expired;
+    tst_run_to(w, 220 * S);
+    *expired = k->v2_clients_expired - before;
+    ck_assert_ptr_nonnull(client_on(w, p, conn));                       /* listed again */
+    ck_assert_int_eq(client_on(w, p, conn)->revision, client_on(w, s, conn)->revision);
+    tst_world_free(w);
+}
+
+START_TEST(test_nacos_10056_revision_set_only_with_batch_data)
+{
+    int64_t rev = -1;
+    uint64_t expired = 0;
+    stale_replica(false, 1, &rev, &expired);
+    ck_assert_int_eq(rev, 1);
+    ck_assert_uint_eq(expired, 0);
+    stale_replica(true, 1, &rev, &expired);
+    ck_assert_int_eq(rev, 0);              /* the ADD left it stale */
+    ck_assert_uint_eq(expired, 1);         /* the 180 s lease ran out: the blip */
+    stale_replica(true, 2, &rev, &expired);   /* batchRegisterInstance: batch data sets it */
+    ck_assert_int_eq(rev, 1);
+    ck_assert_uint_eq(expired, 0);
+}
+END_TEST
+
 static Suite *distro2_model_suite(void)
 {
     Suite *s = suite_create("distro2_model");
@@ -618,6 +834,11 @@ static Suite *distro2_model_suite(void)
     tcase_add_test(tc, test_member_down_after_four_counted_failures);
     tcase_add_test(tc, test_v2_run_is_deterministic);
     tcase_add_test(tc, test_paused_peer_reconnects_at_resume);
+    tcase_add_test(tc, test_nacos_8099_dead_peer_blocks_worker);
+    tcase_add_test(tc, test_nacos_8099_verify_round_blocks_worker);
+    tcase_add_test(tc, test_nacos_8099_sends_to_down_peer);
+    tcase_add_test(tc, test_nacos_8594_snapshot_under_request_timeout);
+    tcase_add_test(tc, test_nacos_10056_revision_set_only_with_batch_data);
     suite_add_tcase(s, tc);
     return s;
 }

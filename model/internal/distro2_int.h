@@ -134,6 +134,8 @@ struct distro2_node {
      * reports (distro_version + 1; 0 blank), and InnerApiAuthEnabled. */
     uint8_t *member_version;
     bool inner_api_auth;
+    /* nacos-8099's execute workers (distro2_bugs.c): NULL until used. */
+    struct distro2_workers *workers;
 };
 
 /* --- distro2_protocol.c ---------------------------------------------------- */
@@ -196,6 +198,24 @@ void distro2_rpc_on_check(distro_node *node, const sim_message *msg, distro_toke
 /* A member joined `node`'s list: its RPC client starts connecting. */
 void distro2_rpc_member_added(distro_node *node, uint32_t peer);
 void distro2_member_on_report(distro_node *node, const sim_message *msg, distro_token token);
+
+/* --- distro2_bugs.c -------------------------------------------------------- */
+typedef struct distro2_workers distro2_workers;
+/* cluster.bugs selects defect `id`. */
+bool distro2_bug(const distro_cluster *c, distro2_bug_id id);
+/* nacos-8099: a due sync task, or a verify round to `target`, queued on
+ * its execute worker (the arrays are copied). */
+void distro2_workers_submit_sync(distro_node *node, const distro2_task *t);
+void distro2_workers_submit_verify(distro_node *node, uint32_t target, const uint32_t *conns, const int64_t *revs,
+                                   uint32_t count);
+void distro2_workers_free(distro2_workers *ws);
+/* distro2_sync.c's execute of a due task: `ungated` sends without the
+ * transport agent's state check (nacos-8099); and its failure path. */
+void distro2_sync_execute(distro_node *node, const distro2_task *t, bool ungated);
+void distro2_sync_failed(distro_node *node, const distro2_task *t);
+/* distro2_verify.c: one round's VERIFY items to `target`, sent now. */
+void distro2_verify_send(distro_node *node, uint32_t target, const uint32_t *conns, const int64_t *revs,
+                         uint32_t count);
 
 /* --- distro2_sdk.c --------------------------------------------------------- */
 /* distro_client_add for a 2.x cluster: the SDK starts `delay_ns` from now. */

@@ -495,6 +495,7 @@ static bool top_equal(const scn_config *a, const scn_config *b)
             return false;
         }
     }
+    if (a->cluster.distro.v2.bugs != b->cluster.distro.v2.bugs) return false;
     return distro_equal(&a->cluster.distro, &b->cluster.distro);
 }
 
@@ -879,6 +880,13 @@ static sim_status validate_cluster(const scn_config *c, const char *where, sim_e
             strcmp(cl->node_version[i], "3.0.3") != 0) {
             return INVALID("cluster.node_settings: node %u: expected version \"2.5.1\" or \"3.0.3\", got \"%s\"",
                            (unsigned)i, cl->node_version[i]);
+        }
+    }
+    if ((cl->distro.v2.bugs >> DISTRO2_BUG_COUNT) != 0) return INVALID("cluster.bugs: an unknown defect");
+    for (unsigned b = 0; b < DISTRO2_BUG_COUNT; b++) {
+        if ((cl->distro.v2.bugs & (1u << b)) && strcmp(cl->version, "1.4.2") == 0) {
+            return INVALID("cluster.bugs: %s is a defect of Nacos 2.x and needs cluster.version \"2.5.1\"; "
+                           "this cluster runs 1.4.2", distro2_bug_name((distro2_bug_id)b));
         }
     }
     size_t count = 0;
@@ -1296,6 +1304,13 @@ static void print_cluster(FILE *out, const scn_cluster *cl)
     }
     fputs("]\n  version: ", out);
     print_quoted(out, cl->version);
+    if (cl->distro.v2.bugs != 0) {   /* none stays unprinted, as before the key existed */
+        fputs("\n  bugs: [", out);
+        for (unsigned b = 0, n = 0; b < DISTRO2_BUG_COUNT; b++) {
+            if (cl->distro.v2.bugs & (1u << b)) fprintf(out, "%s%s", n++ > 0 ? ", " : "", distro2_bug_name((distro2_bug_id)b));
+        }
+        fputc(']', out);
+    }
     fputs("\n  distro:\n", out);
     size_t count = 0;
     const scn_distro_field *fields = scn_distro_fields(&count);

@@ -1363,6 +1363,7 @@ static const field cluster_fields[] = {
     FLD("version", F_VERSION, CFG(cluster.version), 0, 0),
     NEST("distro"),
     NEST("identity"), NEST("node_settings"),
+    NEST("bugs"),
 };
 enum { CLUSTER_NODES = 0 };
 
@@ -1852,6 +1853,41 @@ static sim_status parse_node_settings(ctx *c, uint32_t seq)
     return st;
 }
 
+/* cluster.bugs: a list of selectable 2.x defects, each named once
+ * ("nacos-8099"); [] is none.  Sets the bits of `bugs`. */
+static sim_status parse_bugs(ctx *c, uint32_t seq, uint32_t *bugs)
+{
+    char got_buf[256], known[160];
+    size_t used = 0;
+    known[0] = '\0';
+    for (unsigned b = 0; b < DISTRO2_BUG_COUNT; b++) {
+        int w = snprintf(known + used, sizeof known - used, "%s%s", b > 0 ? ", " : "",
+                         distro2_bug_name((distro2_bug_id)b));
+        if (w > 0 && (size_t)w < sizeof known - used) used += (size_t)w;
+    }
+    if (node_at(c, seq)->kind != YN_SEQUENCE) {
+        return fail(c, seq, "expected a list of defects such as [nacos-8099] (known: %s), got %s", known, GOT(seq));
+    }
+    uint32_t set = 0, i = 0;
+    for (uint32_t e = node_at(c, seq)->first; e != NONE; e = node_at(c, e)->next, i++) {
+        size_t len = 0;
+        const char *text = node_at(c, e)->kind == YN_SCALAR ? text_of(c, e, &len) : NULL;
+        distro2_bug_id id = text != NULL ? distro2_bug_find(text, len) : DISTRO2_BUG_COUNT;
+        size_t saved = path_push_index(c, i);
+        sim_status st = SIM_OK;
+        if (id == DISTRO2_BUG_COUNT) {
+            st = fail(c, e, "expected one of %s, got %s", known, GOT(e));
+        } else if (set & (1u << id)) {
+            st = fail(c, e, "defect %s is listed twice", distro2_bug_name(id));
+        }
+        path_pop(c, saved);
+        if (st != SIM_OK) return st;
+        set |= 1u << id;
+    }
+    *bugs = set;
+    return SIM_OK;
+}
+
 static sim_status parse_cluster(ctx *c, uint32_t m)
 {
     scn_cluster *cl = &c->cfg->cluster;
@@ -1883,6 +1919,13 @@ static sim_status parse_cluster(ctx *c, uint32_t m)
         }
     }
     c->cfg->nemesis.max_down = (cl->nodes - 1u) / 2u;   /* the default follows the node count */
+    uint32_t bugs = map_get(c, m, "bugs");
+    if (bugs != NONE) {
+        size_t at = path_push(c, "bugs");
+        st = parse_bugs(c, bugs, &cl->distro.v2.bugs);
+        path_pop(c, at);
+        if (st != SIM_OK) return st;
+    }
     uint32_t distro = map_get(c, m, "distro");
     if (distro != NONE) {
         size_t saved = path_push(c, "distro");
@@ -2836,6 +2879,7 @@ typedef struct set_target {
     const field *f;                  /* a section's field, or NULL */
     const scn_distro_field *d;       /* a cluster.distro field, or NULL */
     bool kinds;                      /* nemesis.kinds */
+    bool bugs;                       /* cluster.bugs */
     const char *refusal;             /* set: the key cannot be set, for this reason */
 } set_target;
 
@@ -2865,6 +2909,10 @@ static bool set_resolve(const char *sec, const char *leaf, set_target *t)
         t->kinds = true;
         return true;
     }
+    if (strcmp(sec, "cluster") == 0 && strcmp(leaf, "bugs") == 0) {
+        t->bugs = true;
+        return true;
+    }
     for (size_t s = 0; s < ARRAY_LEN(set_sections); s++) {
         if (strcmp(set_sections[s].path, sec) != 0) continue;
         for (size_t i = 0; i < set_sections[s].count; i++) {
@@ -2881,7 +2929,7 @@ static bool set_resolve(const char *sec, const char *leaf, set_target *t)
  * list of kinds) rather than a scalar. */
 static bool set_takes_collection(const set_target *t)
 {
-    return t->kinds || (t->f != NULL && t->f->type == F_LATENCY);
+    return t->kinds || t->bugs || (t->f != NULL && t->f->type == F_LATENCY);
 }
 
 /* Converts node n for the resolved setting into c->cfg. */
@@ -2903,6 +2951,7 @@ static sim_status set_convert_node(ctx *c, const set_target *t, const char *key,
         return SIM_ERR_INVALID;
     }
     if (t->kinds) return parse_kinds(c, n, &c->cfg->nemesis.kinds);
+    if (t->bugs) return parse_bugs(c, n, &c->cfg->cluster.distro.v2.bugs);
     const field *f = t->f;
     if (f->type == F_NESTED) return fail_raw(c, n, "\"%s\" is a section or a list, not a scalar setting", key);
     bool text = f->type == F_NAME || f->type == F_TEXT || f->type == F_IDENT || f->type == F_VERSION;
