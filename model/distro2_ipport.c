@@ -189,8 +189,8 @@ distro2_client *distro2_ipport_connected(distro_node *node, uint32_t conn, int64
 }
 
 /* addServiceInstance of the client's one service with `healthy`, a fresh
- * lastHeartBeatTime, and its ClientChangedEvent. */
-static void put_publisher(distro_node *node, uint32_t conn, uint32_t key, bool healthy)
+ * lastHeartBeatTime, and (`raise`, always in Nacos) its ClientChangedEvent. */
+static void put_publisher(distro_node *node, uint32_t conn, uint32_t key, bool healthy, bool raise)
 {
     distro2_client *client = distro2_client_get(node, conn);
     bool flip = client->key == key && client->healthy != healthy;
@@ -199,7 +199,7 @@ static void put_publisher(distro_node *node, uint32_t conn, uint32_t key, bool h
     distro2_client_publish(node, conn, key);
     if (flip) distro2_client_refresh(node, conn);
     client = distro2_client_get(node, conn);
-    if (client != NULL) distro2_on_client_event(node, conn, false, false);
+    if (client != NULL && raise) distro2_on_client_event(node, conn, false, false);
 }
 
 /* removeServiceInstance: true (and a ClientChangedEvent) when it published. */
@@ -228,7 +228,7 @@ void distro2_ipport_apply_sync(distro_node *node, uint32_t conn, int64_t revisio
     distro2_client *client = distro2_ipport_connected(node, conn, revision);
     if (client == NULL) return;
     if (key != DISTRO_NONE && (client->key != key || client->healthy != healthy)) {
-        put_publisher(node, conn, key, healthy);   /* not equal: replace, event */
+        put_publisher(node, conn, key, healthy, true);   /* not equal: replace, event (V6 on an owner) */
     } else if (key == DISTRO_NONE) {
         (void)remove_publisher(node, conn);
     }
@@ -242,7 +242,7 @@ static void do_register(distro_node *node, uint32_t conn)
 {
     distro2_client *client = distro2_ipport_connected(node, conn, 0);   /* createIpPortClientIfAbsent */
     if (client == NULL) return;
-    put_publisher(node, conn, harness_client(node, conn)->key, true);
+    put_publisher(node, conn, harness_client(node, conn)->key, true, true);
     client = distro2_client_get(node, conn);
     client->last_renew_ms = distro_now_ms(node);   /* setLastUpdatedTime */
     client->revision = revision_of(node, conn, client);
