@@ -363,6 +363,41 @@ START_TEST(test_lost_client_reregisters_on_20404)
 }
 END_TEST
 
+/* EphemeralIpPortClientManagerTest (verifyClient runs ClientBeatUpdateTask)
+ * and section 3.8's "the next owner starts with fresh timestamps": the
+ * owner of several clients dies at 100 s, and so do the clients.  Until
+ * then every verify (every 5 s) renewed the replicas' lastHeartBeatTime,
+ * so the peers that take the tags remove nothing before 100 - 5 + 30 =
+ * 125 s, and then remove every instance (no beat comes). */
+START_TEST(test_verify_renews_replica_heartbeats)
+{
+    tst_world *w = v2_world(3, 18);
+    uint32_t cl[NIPS];
+    for (uint32_t i = 0; i < NIPS; i++) cl[i] = v1_client(w, "svc-h", IPS[i], 12 * S, false);
+    tst_run_to(w, 100 * S);
+    uint32_t dead = owner_of(w, 0, IPS[0]);
+    uint32_t orphans = 0;
+    for (uint32_t i = 0; i < NIPS; i++) orphans += owner_of(w, 0, IPS[i]) == dead;
+    ck_assert_uint_ge(orphans, 2);
+    sim_error err;
+    ck_assert_int_eq(sim_node_crash(w->sim, dead, &err), SIM_OK);
+    for (uint32_t i = 0; i < NIPS; i++) ck_assert_int_eq(distro_client_kill(w->cluster, cl[i], &err), SIM_OK);
+    tst_run_to(w, 125 * S);
+    for (uint32_t n = 0; n < 3; n++) {
+        if (n == dead) continue;
+        ck_assert_uint_eq(node_of(w, n)->healthy_count, 2);   /* the survivors own every tag */
+        ck_assert_uint_eq(distro_node_counters(w->cluster, n)->instances_expired, 0);
+        for (uint32_t i = 0; i < NIPS; i++) ck_assert(distro_node_lists_client(w->cluster, n, cl[i]));
+    }
+    tst_run_to(w, 150 * S);
+    for (uint32_t n = 0; n < 3; n++) {
+        if (n == dead) continue;
+        for (uint32_t i = 0; i < NIPS; i++) ck_assert(!distro_node_lists_client(w->cluster, n, cl[i]));
+    }
+    tst_world_free(w);
+}
+END_TEST
+
 static Suite *distro2_ipport_suite(void)
 {
     Suite *s = suite_create("distro2_ipport");
@@ -375,6 +410,7 @@ static Suite *distro2_ipport_suite(void)
     tcase_add_test(tc, test_snapshot_load_rebroadcasts_owned_ipport_clients);
     tcase_add_test(tc, test_empty_client_expires_after_30s);
     tcase_add_test(tc, test_lost_client_reregisters_on_20404);
+    tcase_add_test(tc, test_verify_renews_replica_heartbeats);
     suite_add_tcase(s, tc);
     return s;
 }
