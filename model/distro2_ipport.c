@@ -228,7 +228,7 @@ void distro2_ipport_apply_sync(distro_node *node, uint32_t conn, int64_t revisio
     distro2_client *client = distro2_ipport_connected(node, conn, revision);
     if (client == NULL) return;
     if (key != DISTRO_NONE && (client->key != key || client->healthy != healthy)) {
-        put_publisher(node, conn, key, healthy, true);   /* not equal: replace, event (V6 on an owner) */
+        put_publisher(node, conn, key, healthy, true);   /* not equal: replace, event (re-broadcast on an owner) */
     } else if (key == DISTRO_NONE) {
         (void)remove_publisher(node, conn);
     }
