@@ -33,7 +33,12 @@ distro2_client *distro2_client_get(distro_node *node, uint32_t conn)
     return &v2->clients[conn];
 }
 
-bool distro2_client_responsible(const distro2_client *client) { return client->native; }
+/* isResponsibleClient: a connection client is its native node's; an
+ * IP-port client is the mapper's owner of its ip:port (distro2_ipport.c). */
+bool distro2_client_responsible(const distro_node *node, uint32_t conn, const distro2_client *client)
+{
+    return client->ipport ? distro2_ipport_responsible(node, conn) : client->native;
+}
 
 static bool clients_grow(distro2_node *v2, uint32_t conn)
 {
@@ -109,7 +114,9 @@ static void service_rebuild(distro_node *node, uint32_t key)
             in->ip = cl->ip;
             in->port = port;
             in->weight = cl->weight;
-            in->healthy = true;      /* connection clients register healthy and stay so (section 3.8) */
+            /* Connection clients register healthy and stay so (section
+             * 3.8); an IP-port client's flag is its beat check's. */
+            in->healthy = v2->clients[v2->key_conns[key][i]].healthy;
             in->enabled = true;
             in->ephemeral = true;
             in->cluster = cl->cluster_name;
@@ -156,6 +163,12 @@ void distro2_client_publish(distro_node *node, uint32_t conn, uint32_t key)
     }
 }
 
+void distro2_client_refresh(distro_node *node, uint32_t conn)
+{
+    const distro2_client *client = distro2_client_get(node, conn);
+    if (client != NULL && client->key != DISTRO_NONE) service_rebuild(node, client->key);
+}
+
 distro2_client *distro2_client_connected(distro_node *node, uint32_t conn, bool native, int64_t revision)
 {
     distro2_node *v2 = node->v2;
@@ -169,6 +182,7 @@ distro2_client *distro2_client_connected(distro_node *node, uint32_t conn, bool 
     memset(client, 0, sizeof *client);
     client->present = true;
     client->native = native;
+    client->healthy = true;
     client->key = DISTRO_NONE;
     client->revision = revision;
     client->last_renew_ms = distro_now_ms(node);
@@ -201,11 +215,15 @@ static void cleaner(sim_engine *sim, void *ctx, uint64_t arg)
     int64_t expired_ms = (int64_t)(node->cluster->config.v2.client_expired_ns / SIM_MS);
     for (uint32_t conn = 0; conn < v2->clients_cap; conn++) {
         const distro2_client *client = &v2->clients[conn];
-        if (client->present && !client->native && now - client->last_renew_ms > expired_ms) {
+        if (client->present && !client->native && !client->ipport && now - client->last_renew_ms > expired_ms) {
             distro_counters_of(node)->v2_clients_expired++;
             distro2_client_remove(node, conn);
         }
     }
+    /* EphemeralIpPortClientManager's cleaner: the same period and first
+     * run, on the same single-thread scheduler (GlobalExecutor
+     * .scheduleExpiredClientCleaner), after this one. */
+    distro2_ipport_clean(node);
     distro_timer(node, node->cluster->config.v2.cleaner_interval_ns, DISTRO_KIND_V2_CLEANER, cleaner, 0);
 }
 

@@ -44,7 +44,9 @@ static void snapshot_done(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_stat
     const distro_msg *m = status == SIM_RPC_OK ? (const distro_msg *)resp->payload : NULL;
     if (m != NULL) distro2_rpc_active(node, peer);
     if (m != NULL && m->code == DISTRO2_CODE_SUCCESS) {
-        for (uint32_t i = 0; i < m->count; i++) distro2_apply_sync(node, m->keys[i], m->revisions[i], m->services[i]);
+        for (uint32_t i = 0; i < m->count; i++) {
+            distro2_apply_sync(node, m->keys[i], m->revisions[i], m->services[i], m->flags[i] != 0);
+        }
         k->snapshot_successes++;
         k->snapshot_bytes += resp->bytes;
         node->v2->finish_initial = true;
@@ -130,7 +132,8 @@ void distro2_load_on_snapshot(distro_node *node, const sim_message *msg, distro_
     distro_msg *resp = distro_msg_new(c, DISTRO_MSG_V2_SNAPSHOT_RESP, v2->client_count);
     if (resp == NULL || (v2->client_count > 0 &&
                          ((resp->revisions = calloc(v2->client_count, sizeof *resp->revisions)) == NULL ||
-                          (resp->services = calloc(v2->client_count, sizeof *resp->services)) == NULL))) {
+                          (resp->services = calloc(v2->client_count, sizeof *resp->services)) == NULL ||
+                          (resp->flags = calloc(v2->client_count, sizeof *resp->flags)) == NULL))) {
         distro_msg_unref(resp);
         distro_fail_nomem(c, "distro v2 snapshot");
         return;
@@ -142,6 +145,7 @@ void distro2_load_on_snapshot(distro_node *node, const sim_message *msg, distro_
         resp->keys[i] = conn;
         resp->revisions[i] = client->revision;
         resp->services[i] = client->key;
+        resp->flags[i] = client->healthy;
         i++;
     }
     SIM_ASSERT(i == v2->client_count);

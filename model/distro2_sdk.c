@@ -205,7 +205,8 @@ void distro2_sdk_add(distro_cluster *c, uint32_t client, sim_time_ns delay_ns)
     s->conn = DISTRO_NONE;
     s->died_ns = SIM_TIME_NEVER;
     s->server_index = (uint32_t)sim_rng_below(&c->clients[client].rng, c->n);
-    if (!c->clients[client].manual) sdk_event(c, delay_ns, sdk_start, client);
+    /* A 1.x SDK (an IP-port client) keeps the entry, with no connection. */
+    if (!c->clients[client].manual && !c->clients[client].ipport) sdk_event(c, delay_ns, sdk_start, client);
 }
 
 void distro2_sdk_deregister(distro_cluster *c, uint32_t client)

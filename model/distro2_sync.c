@@ -183,6 +183,10 @@ static void sync_all(distro_node *node, uint32_t conn, uint8_t action)
 
 void distro2_on_client_event(distro_node *node, uint32_t conn, bool disconnect, bool native)
 {
+    /* An IP-port client's events are re-tested with this node's own mapper
+     * at processing time (DistroClientDataProcessor.java:131): a receiver
+     * that thinks it owns one re-broadcasts what it applied. */
+    if (distro2_conn_ipport(node->cluster, conn)) native = distro2_ipport_responsible(node, conn);
     /* isInvalidClient: the event's client object must be one this node is
      * responsible for (a connection client: native).  For a disconnect
      * that is the client just removed. */
@@ -193,7 +197,7 @@ void distro2_on_client_event(distro_node *node, uint32_t conn, bool disconnect, 
 void distro2_on_verify_failed(distro_node *node, uint32_t conn, uint32_t target)
 {
     const distro2_client *client = distro2_client_get(node, conn);
-    if (client == NULL || !distro2_client_responsible(client)) return;   /* isInvalidClient */
+    if (client == NULL || !distro2_client_responsible(node, conn, client)) return;   /* isInvalidClient */
     task_add(node, conn, target, DISTRO2_ADD, 0);
 }
 
@@ -260,6 +264,16 @@ void distro2_sync_execute(distro_node *node, const distro2_task *t, bool ungated
         }
         msg->revision = client->revision;
         msg->key = client->key;
+        if (client->ipport) {
+            /* An IP-port client's publisher carries its healthy flag. */
+            msg->flags = malloc(1);
+            if (msg->flags == NULL) {
+                distro_msg_unref(msg);
+                distro_fail_nomem(c, "distro v2 sync");
+                return;
+            }
+            msg->flags[0] = client->healthy;
+        }
         bytes = SYNC_BYTES;
     }
     msg->op = t->action;
@@ -327,8 +341,12 @@ void distro2_sync_start(distro_node *node)
 
 /* --- receiver ---------------------------------------------------------------------- */
 
-void distro2_apply_sync(distro_node *node, uint32_t conn, int64_t revision, uint32_t key)
+void distro2_apply_sync(distro_node *node, uint32_t conn, int64_t revision, uint32_t key, bool healthy)
 {
+    if (distro2_conn_ipport(node->cluster, conn)) {
+        distro2_ipport_apply_sync(node, conn, revision, key, healthy);
+        return;
+    }
     distro2_client *client = distro2_client_connected(node, conn, false, revision);
     if (client == NULL) return;
     bool changed = client->key != key;
@@ -354,7 +372,7 @@ void distro2_sync_on_request(distro_node *node, const sim_message *msg, distro_t
     if (m->op == DISTRO2_DELETE) {
         distro2_client_remove(node, m->client);   /* a replica: its disconnect event syncs nothing */
     } else {
-        distro2_apply_sync(node, m->client, m->revision, m->key);
+        distro2_apply_sync(node, m->client, m->revision, m->key, m->flags == NULL || m->flags[0] != 0);
     }
     distro_msg *resp = distro_msg_new(node->cluster, DISTRO_MSG_V2_SYNC_RESP, 0);
     if (resp == NULL) {

@@ -108,7 +108,7 @@ static void verify_run(sim_engine *sim, void *ctx, uint64_t arg)
         bool ok = peers != NULL;
         for (uint32_t conn = 0; ok && conn < v2->clients_cap; conn++) {
             const distro2_client *client = &v2->clients[conn];
-            if (!client->present || !distro2_client_responsible(client)) continue;
+            if (!client->present || !distro2_client_responsible(node, conn, client)) continue;
             ok = SIM_VEC_RESERVE(conns, count, cap, 1) && SIM_VEC_RESERVE(revs, count, rev_cap, 1);
             if (!ok) break;
             conns[count] = conn;
@@ -152,6 +152,10 @@ static bool verify_item(distro_node *node, uint32_t conn, int64_t revision, int6
     distro2_client *client = distro2_client_get(node, conn);
     bool ok = client != NULL && (revision == 0 || revision == client->revision);
     if (ok) client->last_renew_ms = now_ms;
+    /* An IP-port client's ClientBeatUpdateTask (EphemeralIpPortClientManager
+     * .verifyClient, :83-84): lastHeartBeatTime of its instances and
+     * lastUpdatedTime (last_renew_ms, just set) are now. */
+    if (ok && client->ipport) client->last_beat_ms = now_ms;
     return ok;
 }
 

@@ -306,7 +306,8 @@ sim_status distro_client_add(distro_cluster *c, const distro_client_spec *spec, 
         return sim_error_set(err, SIM_ERR_INVALID, "distro_client_add", "port %u is above 65535", spec->port);
     }
     uint32_t instances = spec->instances > 1 ? spec->instances : 1;
-    if (instances > 1 && c->config.version == DISTRO_VERSION_1_4_2) {
+    bool ipport = spec->v1_sdk && c->config.version != DISTRO_VERSION_1_4_2;
+    if (instances > 1 && (c->config.version == DISTRO_VERSION_1_4_2 || ipport)) {
         return sim_error_set(err, SIM_ERR_INVALID, "distro_client_add",
                              "a 1.x client registers one instance; %u instances need a 2.x cluster", instances);
     }
@@ -366,9 +367,14 @@ sim_status distro_client_add(distro_cluster *c, const distro_client_spec *spec, 
     cl->alive = true;
     cl->manual = spec->manual;
     cl->rng = sim_rng_derive(sim_seed(c->sim), SIM_STREAM_HARNESS((1ull << 40) | id));
+    cl->ipport = ipport;
     if (c->config.version != DISTRO_VERSION_1_4_2) {
-        distro2_sdk_add(c, id, start_delay_ns);   /* a 2.x SDK over gRPC (distro2_sdk.c) */
-    } else if (!cl->manual) {
+        /* A 2.x SDK over gRPC (distro2_sdk.c); a 1.x SDK has an SDK entry
+         * without a connection, and its IP-port client (distro2_ipport.c). */
+        distro2_sdk_add(c, id, start_delay_ns);
+        if (ipport) (void)distro2_ipport_add(c, id);   /* out of memory: the run has failed */
+    }
+    if ((c->config.version == DISTRO_VERSION_1_4_2 || ipport) && !cl->manual) {
         client_event(c, start_delay_ns, DISTRO_KIND_CLIENT_TIMER, register_fire, id);
     }
     if (id_out != NULL) *id_out = id;
@@ -388,7 +394,7 @@ sim_status distro_client_deregister(distro_cluster *c, uint32_t client, sim_erro
     sim_status st = client_arg(c, client, "distro_client_deregister", err);
     if (st != SIM_OK) return st;
     distro_client *cl = &c->clients[client];
-    if (c->config.version != DISTRO_VERSION_1_4_2) {
+    if (c->config.version != DISTRO_VERSION_1_4_2 && !cl->ipport) {
         distro2_sdk_deregister(c, client);
         return SIM_OK;
     }
@@ -403,7 +409,7 @@ sim_status distro_client_kill(distro_cluster *c, uint32_t client, sim_error *err
 {
     sim_status st = client_arg(c, client, "distro_client_kill", err);
     if (st != SIM_OK) return st;
-    if (c->config.version != DISTRO_VERSION_1_4_2) {
+    if (c->config.version != DISTRO_VERSION_1_4_2 && !c->clients[client].ipport) {
         distro2_sdk_kill(c, client);
         return SIM_OK;
     }

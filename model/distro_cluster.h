@@ -85,6 +85,7 @@ typedef struct distro_counters {
     uint64_t v2_clients_expired;       /* replicas the expired-client cleaner removed (180 s lease) */
     uint64_t v2_connections_ejected;   /* SDK connections the ejector unregistered after a failed probe */
     uint64_t v3_no_right;              /* 3.0.3: Distro and report requests this node answered NO_RIGHT */
+    uint64_t v2_ipport_clients_expired;/* IP-port clients the cleaner removed (empty 30 s, or idle 180 s) */
 } distro_counters;
 
 /* What a reader saw (distro_observer.client_read).  A query reader's
@@ -217,6 +218,10 @@ typedef struct distro_client_spec {
      * port + 1, ...); 0 or 1: one instance, registerInstance.  A 1.x
      * client is one instance. */
     uint32_t instances;
+    /* 2.x only: the client is a 1.x SDK (HTTP /v1/ns writes and beats): an
+     * IP-port client of the cluster (model/distro2_ipport.c), one instance.
+     * Ignored by 1.4.2, whose clients are all 1.x. */
+    bool v1_sdk;
 } distro_client_spec;
 
 /* Adds a client process; it registers `start_delay_ns` from now, then

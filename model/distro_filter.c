@@ -19,6 +19,7 @@
  * instance re-registers it when it carries its body, and answers 20404
  * otherwise (the client then registers); a beat never syncs. */
 #include "distro_int.h"
+#include "distro2_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -248,6 +249,10 @@ void distro_filter_on_client_request(distro_node *node, uint32_t client, uint8_t
         distro_client_respond(c, node->id, client, request_id, 503);
         return;
     }
+    if (node->v2 != NULL) {                  /* 2.x: routed by ip:port (distro2_ipport.c) */
+        distro2_ipport_on_client_request(node, client, op, with_body, request_id);
+        return;
+    }
     uint32_t key = c->clients[client].key;
     instance_ref ref = ref_of_client(c, client);
     if (distro_mapper_responsible(node, key)) {
@@ -260,6 +265,10 @@ void distro_filter_on_client_request(distro_node *node, uint32_t client, uint8_t
 
 void distro_filter_on_proxy(distro_node *node, const sim_message *msg, distro_token token)
 {
+    if (node->v2 != NULL) {
+        distro2_ipport_on_proxy(node, msg, token);
+        return;
+    }
     const distro_msg *m = (const distro_msg *)msg->payload;
     distro_msg *resp = distro_msg_new(node->cluster, DISTRO_MSG_PROXY_RESP, 0);
     if (resp == NULL) {

@@ -52,6 +52,8 @@ typedef struct distro2_conn {
     uint32_t sdk;                /* the harness client */
     uint32_t server;             /* the node that holds it (its native client's node) */
     bool open;                   /* registered in the server's ConnectionManager */
+    bool ipport;                 /* not a connection: the IP-port client of a 1.x SDK (distro2_ipport.c) */
+    uint32_t tag_hash;           /* IP-port: distroHash("ip:port"), its responsibleId */
     sim_time_ns last_active_ns;  /* the SDK's last request or keep-alive, on the server's clock */
 } distro2_conn;
 
@@ -72,9 +74,16 @@ typedef struct distro2_sdk {
 typedef struct distro2_client {
     bool present;
     bool native;                 /* this node holds the connection */
+    bool ipport;                 /* an IpPortBasedClient (distro2_ipport.c) */
+    bool healthy;                /* its publisher's healthy flag (connection clients: always true) */
     uint32_t key;                /* the published service, DISTRO_NONE: none */
     int64_t revision;
-    int64_t last_renew_ms;       /* node clock; replicas: renewed by verify */
+    /* Node clock.  Connection clients: lastRenewTime (replicas: renewed by
+     * verify).  IP-port clients: lastUpdatedTime (register, deregister,
+     * beats on the owner, verify on replicas). */
+    int64_t last_renew_ms;
+    int64_t last_beat_ms;        /* IP-port: its publisher's lastHeartBeatTime */
+    uint32_t check_gen;          /* IP-port: the live ClientBeatCheckTaskV2's generation */
 } distro2_client;
 
 /* A pending task of the delay-task engine for (client, target). */
@@ -136,6 +145,7 @@ struct distro2_node {
     bool inner_api_auth;
     /* nacos-8099's execute workers (distro2_bugs.c): NULL until used. */
     struct distro2_workers *workers;
+    uint32_t check_gen;          /* IP-port beat-check tasks scheduled on this node */
 };
 
 /* --- distro2_protocol.c ---------------------------------------------------- */
@@ -155,8 +165,11 @@ void distro2_client_publish(distro_node *node, uint32_t conn, uint32_t key);
 /* clientDisconnected: removes the client (absent: no-op) and raises
  * ClientDisconnectEvent.  Returns true when a client was removed. */
 bool distro2_client_remove(distro_node *node, uint32_t conn);
+/* The client's publisher changed in place (an IP-port client's health):
+ * its service's list is rebuilt. */
+void distro2_client_refresh(distro_node *node, uint32_t conn);
 /* isResponsibleClient of a connection client: native. */
-bool distro2_client_responsible(const distro2_client *client);
+bool distro2_client_responsible(const distro_node *node, uint32_t conn, const distro2_client *client);
 void distro2_client_cleaner_start(distro_node *node);
 
 /* --- distro2_sync.c -------------------------------------------------------- */
@@ -170,7 +183,7 @@ void distro2_on_client_event(distro_node *node, uint32_t conn, bool disconnect, 
 void distro2_on_verify_failed(distro_node *node, uint32_t conn, uint32_t target);
 void distro2_sync_on_request(distro_node *node, const sim_message *msg, distro_token token);
 /* handlerClientSyncData for one entry (sync or snapshot). */
-void distro2_apply_sync(distro_node *node, uint32_t conn, int64_t revision, uint32_t key);
+void distro2_apply_sync(distro_node *node, uint32_t conn, int64_t revision, uint32_t key, bool healthy);
 uint32_t distro2_tasks_pending(const distro_node *node);
 
 /* --- distro2_verify.c ------------------------------------------------------ */
@@ -216,6 +229,26 @@ void distro2_sync_failed(distro_node *node, const distro2_task *t);
 /* distro2_verify.c: one round's VERIFY items to `target`, sent now. */
 void distro2_verify_send(distro_node *node, uint32_t target, const uint32_t *conns, const int64_t *revs,
                          uint32_t count);
+/* --- distro2_ipport.c ------------------------------------------------------ */
+/* distro_client_add for a 1.x SDK on a 2.x cluster: its IP-port client's
+ * id (an entry of c->conns), DISTRO_NONE when out of memory. */
+uint32_t distro2_ipport_add(distro_cluster *c, uint32_t client);
+bool distro2_conn_ipport(const distro_cluster *c, uint32_t conn);
+/* EphemeralIpPortClientManager.isResponsibleClient: DistroMapper
+ * .responsible(ip:port) in `node`'s view. */
+bool distro2_ipport_responsible(const distro_node *node, uint32_t conn);
+/* clientConnected / syncClientConnected of an IP-port client: created if
+ * absent, with its beat-check task; NULL when out of memory. */
+distro2_client *distro2_ipport_connected(distro_node *node, uint32_t conn, int64_t revision);
+/* handlerClientSyncData for an IP-port client (sync or snapshot entry). */
+void distro2_ipport_apply_sync(distro_node *node, uint32_t conn, int64_t revision, uint32_t key, bool healthy);
+/* EphemeralIpPortClientManager.ExpiredClientCleaner, one run. */
+void distro2_ipport_clean(distro_node *node);
+/* A /v1/ns write or beat of 1.x SDK `client` reaching `node` (DistroFilter
+ * routes by ip:port; model/distro_filter.c calls this on a 2.x node). */
+void distro2_ipport_on_client_request(distro_node *node, uint32_t client, uint8_t op, bool with_body,
+                                      uint32_t request_id);
+void distro2_ipport_on_proxy(distro_node *node, const sim_message *msg, distro_token token);
 
 /* --- distro2_sdk.c --------------------------------------------------------- */
 /* distro_client_add for a 2.x cluster: the SDK starts `delay_ns` from now. */

@@ -359,6 +359,7 @@ typedef struct distro_client {
     bool manual;
     bool direct;                 /* the current request goes to one server, no failover */
     uint8_t op;                  /* the operation in progress */
+    bool ipport;                 /* 2.x: a 1.x SDK, whose server-side client is an IP-port client */
     uint32_t request_id;         /* current request, to ignore stale replies */
     int32_t last_code;           /* the last HTTP code a server answered it (0: none) */
     uint32_t try_index;          /* NamingProxy.reqApi: next server to try */

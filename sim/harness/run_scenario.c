@@ -141,6 +141,8 @@ static sim_status add_client(run_ctx *r, uint32_t service, sim_time_ns delay_ns,
     distro_client_spec spec = {
         .namespace_id = w->namespace_id, .group = w->group, .service = name, .ip = ip, .port = 8080,
         .weight = 1.0, .metadata = r->metadata, .beat_interval_ns = w->beat_interval_ns,
+        /* workload.clients: which instances are 1.x SDKs, by their order of creation. */
+        .v1_sdk = scn_clients_v1(w->clients, distro_client_count(r->cluster)),
     };
     return distro_client_add(r->cluster, &spec, delay_ns, NULL, err);
 }

@@ -227,6 +227,17 @@ static distro_version version_of(const char *version)
     return DISTRO_VERSION_1_4_2;
 }
 
+const char *scn_clients_name(scn_clients clients)
+{
+    switch (clients) {
+    case SCN_CLIENTS_DEFAULT: return "";
+    case SCN_CLIENTS_2X_SDK: return "2.x-sdk";
+    case SCN_CLIENTS_1X_SDK: return "1.x-sdk";
+    case SCN_CLIENTS_MIXED: return "mixed";
+    }
+    return "";
+}
+
 distro_version scn_cluster_version(const scn_config *config)
 {
     return version_of(config->cluster.version);
@@ -513,6 +524,7 @@ static bool workload_equal(const scn_workload *a, const scn_workload *b)
         a->reads.query_interval_ns != b->reads.query_interval_ns || a->reads.subscribers != b->reads.subscribers ||
         a->reads.push_empty_protection != b->reads.push_empty_protection ||
         a->reads.start_at_ns != b->reads.start_at_ns ||
+        a->clients != b->clients ||
         a->metadata_count != b->metadata_count) {
         return false;
     }
@@ -939,6 +951,12 @@ static sim_status validate_rest(const scn_config *c, const char *where, sim_erro
         return INVALID("workload.start_at: %s is not before the end of the run (%s)", at, end);
     }
     if (w->metadata_count > SCN_METADATA_MAX) return INVALID("workload.metadata: too many entries");
+    if (w->clients > SCN_CLIENTS_MIXED) return INVALID("workload.clients: expected 2.x-sdk, 1.x-sdk or mixed");
+    if ((w->clients == SCN_CLIENTS_2X_SDK || w->clients == SCN_CLIENTS_MIXED) &&
+        strcmp(c->cluster.version, "1.4.2") == 0) {
+        return INVALID("workload.clients: %s needs cluster.version \"2.5.1\" (Nacos 1.4.2 serves 1.x SDK "
+                       "clients only)", scn_clients_name(w->clients));
+    }
     const scn_reads *rd = &w->reads;
     if (rd->services > w->services) {
         return INVALID("workload.reads.services: %u is more than the %u services of the workload",
@@ -1429,6 +1447,7 @@ static void print_workload(FILE *out, const scn_workload *w)
             w->reads.push_empty_protection ? "true" : "false");
     print_duration(out, w->reads.start_at_ns);
     fputc('\n', out);
+    if (w->clients != SCN_CLIENTS_DEFAULT) fprintf(out, "  clients: %s\n", scn_clients_name(w->clients));
 }
 
 static void print_nemesis_phases(FILE *out, const scn_config *c)
@@ -1530,6 +1549,8 @@ static const scn_counter_info counters[] = {
     { "v2_clients_expired", "2.x: replicas removed by the expired-client cleaner (lease not renewed for 180 s)" },
     { "v2_connections_ejected", "2.x: SDK connections unregistered by the ejector after an idle probe failed" },
     { "v3_no_right", "3.0.3: Distro and member-report requests answered NO_RIGHT (blank server identity)" },
+    { "v2_ipport_clients_expired", "2.x: IP-port clients (1.x SDKs) removed by their cleaner: empty for 30 s, or "
+                                   "not updated for 180 s" },
 };
 
 const scn_counter_info *scn_counters(size_t *count)

@@ -225,6 +225,27 @@ typedef struct scn_reads {
 #define SCN_READERS_PER_SERVICE_MAX 1000u
 #define SCN_READERS_MAX 1000000u
 
+/* The kind of naming client each workload instance is (workload.clients).
+ * DEFAULT (the key absent) is the version's own: 2.x SDKs on 2.5.1, 1.x
+ * SDKs on 1.4.2.  1.4.2 serves 1.x clients only, so 2.x-sdk and mixed are
+ * refused there. */
+typedef enum scn_clients {
+    SCN_CLIENTS_DEFAULT,
+    SCN_CLIENTS_2X_SDK,              /* "2.x-sdk": gRPC, a connection-based client */
+    SCN_CLIENTS_1X_SDK,              /* "1.x-sdk": HTTP /v1/ns with beats, an IP-port client on 2.5.1 */
+    SCN_CLIENTS_MIXED,               /* "mixed": even instances 2.x SDKs, odd ones 1.x SDKs */
+} scn_clients;
+
+/* Whether workload instance `index` is a 1.x SDK client under `clients` on
+ * a 2.5.1 cluster. */
+static inline bool scn_clients_v1(scn_clients clients, uint32_t index)
+{
+    return clients == SCN_CLIENTS_1X_SDK || (clients == SCN_CLIENTS_MIXED && index % 2 == 1);
+}
+
+/* "2.x-sdk", "1.x-sdk", "mixed"; "" for DEFAULT. */
+const char *scn_clients_name(scn_clients clients);
+
 typedef struct scn_workload {
     uint32_t services;                             /* 0..SCN_SERVICES_MAX, default 10 */
     uint32_t instances_per_service;                /* 1..1000, default 2 */
@@ -238,6 +259,7 @@ typedef struct scn_workload {
     uint32_t metadata_count;                       /* <= SCN_METADATA_MAX */
     scn_churn churn;                               /* default all 0 */
     scn_reads reads;                               /* default off */
+    scn_clients clients;                           /* default SCN_CLIENTS_DEFAULT */
 } scn_workload;
 
 typedef struct scn_bound {

@@ -1126,6 +1126,18 @@ static sim_status conv_transport(ctx *c, uint32_t n, scn_transport *out)
     return SIM_OK;
 }
 
+static sim_status conv_clients(ctx *c, uint32_t n, scn_clients *out)
+{
+    char got_buf[256];
+    static const scn_clients kinds[] = { SCN_CLIENTS_2X_SDK, SCN_CLIENTS_1X_SDK, SCN_CLIENTS_MIXED };
+    for (size_t i = 0; node_at(c, n)->kind == YN_SCALAR && i < ARRAY_LEN(kinds); i++) {
+        if (!scalar_is(c, n, scn_clients_name(kinds[i]))) continue;
+        *out = kinds[i];
+        return SIM_OK;
+    }
+    return fail(c, n, "expected 2.x-sdk, 1.x-sdk or mixed, got %s", GOT(n));
+}
+
 static bool parse_address(const char *s, size_t len, char out[SCN_ADDRESS_BYTES])
 {
     unsigned part[5] = { 0, 0, 0, 0, 0 };
@@ -1322,6 +1334,7 @@ typedef enum ftype {
     F_BOOL,          /* bool */
     F_RATE,          /* uint32_t per minute x1000 */
     F_LATENCY,       /* sim_latency */
+    F_CLIENTS,       /* scn_clients: 2.x-sdk, 1.x-sdk or mixed */
     F_NESTED,        /* read by the section's own function */
 } ftype;
 
@@ -1414,8 +1427,9 @@ static const field workload_fields[] = {
     FLD("start_at", F_DURATION, CFG(workload.start_at_ns), 0, 0),
     NEST("churn"),
     NEST("reads"),
+    FLD("clients", F_CLIENTS, CFG(workload.clients), 0, 0),
 };
-enum { WORKLOAD_START_AT = 8 };
+enum { WORKLOAD_START_AT = 8, WORKLOAD_CLIENTS = 11 };
 
 static const field reads_fields[] = {
     FLD("services", F_U32, CFG(workload.reads.services), 0, SCN_SERVICES_MAX),
@@ -1572,6 +1586,7 @@ static sim_status conv_field(ctx *c, uint32_t n, const field *f, void *base)
         return conv_word(c, n, (size_t)f->max, true, "._:-", "expected 1 to 128 characters from [A-Za-z0-9._:-]", p);
     case F_VERSION: return conv_version(c, n, p);
     case F_TRANSPORT: return conv_transport(c, n, (scn_transport *)(void *)p);
+    case F_CLIENTS: return conv_clients(c, n, (scn_clients *)(void *)p);
     case F_COUNTER_NAME:
         st = conv_word(c, n, SCN_COUNTER_NAME_BYTES_MAX, false, "_",
                        "expected a counter name of 1 to 64 characters from [a-z0-9_]", p);
@@ -2080,6 +2095,14 @@ static sim_status parse_workload(ctx *c, uint32_t m)
             st = fail(c, map_get(c, reads, "start_at"), "%s is not before the end of the run (%s)", at, end);
             path_pop(c, inner);
         }
+        path_pop(c, saved);
+        if (st != SIM_OK) return st;
+    }
+    if ((given & (1u << WORKLOAD_CLIENTS)) && strcmp(cfg->cluster.version, "1.4.2") == 0 &&
+        (cfg->workload.clients == SCN_CLIENTS_2X_SDK || cfg->workload.clients == SCN_CLIENTS_MIXED)) {
+        size_t saved = path_push(c, "clients");
+        st = fail(c, map_get(c, m, "clients"), "%s needs cluster.version \"2.5.1\" (Nacos 1.4.2 serves 1.x SDK "
+                  "clients only)", scn_clients_name(cfg->workload.clients));
         path_pop(c, saved);
         if (st != SIM_OK) return st;
     }
