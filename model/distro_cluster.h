@@ -84,6 +84,8 @@ typedef struct distro_counters {
     uint64_t v2_verify_failed;         /* VERIFY answered FAIL to this node: a repair ADD follows */
     uint64_t v2_clients_expired;       /* replicas the expired-client cleaner removed (180 s lease) */
     uint64_t v2_connections_ejected;   /* SDK connections the ejector unregistered after a failed probe */
+    uint64_t v2_starting_refused;      /* gRPC requests this node answered "Server is starting" */
+    uint64_t v2_sdk_health_failed;     /* SDK keep-alive health checks of this node that failed: the SDK left */
 } distro_counters;
 
 /* What a reader saw (distro_observer.client_read).  A query reader's

@@ -1338,6 +1338,8 @@ static const scn_counter_info counters[] = {
     { "v2_verify_failed", "2.x: verify requests answered FAIL (missing or stale replica; a repair ADD follows)" },
     { "v2_clients_expired", "2.x: replicas removed by the expired-client cleaner (lease not renewed for 180 s)" },
     { "v2_connections_ejected", "2.x: SDK connections unregistered by the ejector after an idle probe failed" },
+    { "v2_starting_refused", "2.x: gRPC requests (peer or SDK) answered \"Server is starting\" before the node had started" },
+    { "v2_sdk_health_failed", "2.x: SDK keep-alive health checks of this server that failed 4 times: the SDK switched server" },
 };
 
 const scn_counter_info *scn_counters(size_t *count)
