@@ -778,6 +778,47 @@ START_TEST(test_sdk_leaves_paused_server)
 }
 END_TEST
 
+/* Checklist item 8 on 2.x (model/NACOS-DISTRO.md section 8.4): only a FAIL
+ * in a DistroDataResponse triggers repair.  A VERIFY answered with an
+ * ErrorResponse (a receiver that is starting, GrpcRequestAcceptor.java
+ * :88-90) goes to onException: metrics only, no ADD
+ * (DistroClientTransportAgent.java:301-303); the next answered round
+ * repairs the stale replica. */
+START_TEST(test_verify_error_response_repairs_nothing)
+{
+    tst_world *w = v2_world(3, 15);
+    uint32_t cl = v2_client(w, "svc-verr", "10.1.0.15", LOADED + 12 * S);
+    uint32_t s = 0;
+    uint32_t conn = registered_at(w, cl, LOADED, &s);
+    uint32_t p = (s + 1) % 3;
+    tst_run_to(w, LOADED + 20 * S);
+    client_on(w, p, conn)->revision = 7;
+    const distro_counters *ks = distro_node_counters(w->cluster, s), *kp = distro_node_counters(w->cluster, p);
+    uint64_t sent = ks->verify_sent, failed = ks->v2_verify_failed, refused = kp->v2_starting_refused;
+    /* The instant s sends its next round: p "restarts" before it reads it. */
+    sim_time_ns t = LOADED + 20 * S;
+    while (ks->verify_sent == sent && t < LOADED + 26 * S) {
+        t += 100 * SIM_US;
+        tst_run_to(w, t);
+    }
+    ck_assert_uint_gt(ks->verify_sent, sent);
+    node_of(w, p)->v2->started = false;
+    while (kp->v2_starting_refused == refused && t < LOADED + 27 * S) {
+        t += 100 * SIM_US;
+        tst_run_to(w, t);
+    }
+    node_of(w, p)->v2->started = true;   /* only that round met the ErrorResponse */
+    tst_run_to(w, t + 300 * MS);
+    ck_assert_uint_eq(ks->v2_verify_failed, failed);
+    ck_assert_ptr_null(task_on(w, s, conn, p));
+    ck_assert_int_eq(client_on(w, p, conn)->revision, 7);
+    tst_run_to(w, t + 5 * S + 300 * MS);                       /* the next round: FAIL, ADD */
+    ck_assert_uint_gt(ks->v2_verify_failed, failed);
+    ck_assert_int_eq(client_on(w, p, conn)->revision, 1);
+    tst_world_free(w);
+}
+END_TEST
+
 static Suite *distro2_model_suite(void)
 {
     Suite *s = suite_create("distro2_model");
@@ -801,6 +842,7 @@ static Suite *distro2_model_suite(void)
     tcase_add_test(tc, test_starting_server_sync_error_retried);
     tcase_add_test(tc, test_startup_round_four_attempts);
     tcase_add_test(tc, test_sdk_leaves_paused_server);
+    tcase_add_test(tc, test_verify_error_response_repairs_nothing);
     suite_add_tcase(s, tc);
     return s;
 }
