@@ -54,8 +54,9 @@
  * check unanswered (a dead one broke the stream, and client paths are not
  * cut): a check that finds its server running is answered a round trip
  * later and changes nothing, so that round trip and the sleep before it
- * are spared (the next check is 5 s after this one, on the client's
- * clock), and a check that finds its server paused runs for real, each
+ * are spared (the next check is 5 s after this one; a sweep every 100 ms
+ * takes the SDKs whose check falls in it), and a check that finds its
+ * server paused runs for real, each
  * request an event of the server that the pause holds.  The old
  * connection's close reaches the paused server at resume, which then
  * unregisters the client and DELETEs it on every peer; the SDK sends it
@@ -90,9 +91,11 @@ static bool sdk_current(const distro_cluster *c, uint64_t arg)
 
 static void connect_attempt(sim_engine *sim, void *ctx, uint64_t arg);
 static void keepalive_start(distro_cluster *c, uint32_t id);
+static void keepalive_sweep(sim_engine *sim, void *ctx, uint64_t arg);
 
 #define SDK_KEEP_ALIVE_NS (5000 * SIM_MS)        /* connectionKeepAlive, DefaultGrpcClientConfig.java:207 */
 #define SDK_HEALTH_SLEEP_MAX_MS 500u             /* random.nextInt(500), RpcClient.java:444-446 */
+#define SDK_KEEP_ALIVE_SLOT_NS (100 * SIM_MS)    /* the keep-alive sweep's resolution */
 
 /* --- server side ---------------------------------------------------------------- */
 
@@ -284,6 +287,7 @@ static void sdk_start(sim_engine *sim, void *ctx, uint64_t arg)
 void distro2_sdk_add(distro_cluster *c, uint32_t client, sim_time_ns delay_ns)
 {
     if (client >= c->sdk_cap) {
+        if (c->sdk_cap == 0) sdk_event(c, SDK_KEEP_ALIVE_SLOT_NS, keepalive_sweep, 0);   /* the first SDK */
         uint32_t cap = c->sdk_cap == 0 ? 64 : c->sdk_cap;
         while (cap <= client) cap *= 2;
         distro2_sdk *grown = realloc(c->sdk, (size_t)cap * sizeof *grown);
@@ -351,13 +355,14 @@ void distro2_sdk_server_crashed(distro_cluster *c, uint32_t node)
 
 /* --- keep-alive ------------------------------------------------------------------- */
 
-static void keepalive_tick(sim_engine *sim, void *ctx, uint64_t arg);
 static void health_attempt(distro_cluster *c, uint32_t id, sim_time_ns sleep_ns);
 
 static void keepalive_start(distro_cluster *c, uint32_t id)
 {
-    c->sdk[id].health_tries = 0;
-    sdk_event(c, SDK_KEEP_ALIVE_NS, keepalive_tick, sdk_arg(c, id));
+    distro2_sdk *s = &c->sdk[id];
+    s->health_tries = 0;
+    s->checking = false;
+    s->active_ns = sim_now(c->sim);
 }
 
 /* arg of a health-check attempt: id << 32 | gen (16 bits) << 16 | probe (16 bits). */
@@ -375,23 +380,34 @@ static bool probe_current(const distro_cluster *c, uint64_t arg)
     return s->connected && (s->gen & 0xffffu) == ((arg >> 16) & 0xffffu) && (s->probe & 0xffffu) == (arg & 0xffffu);
 }
 
-static void keepalive_tick(sim_engine *sim, void *ctx, uint64_t arg)
+/* The SDKs' keep-alive ticks, one sweep per 100 ms slot (events spared: one
+ * per slot for the cluster, not one per SDK every 5 s).  An SDK's checks
+ * fall every 5 s after its lastActiveTimeStamp; a sweep takes those that
+ * fell in its slot (late by less than the slot, below the 500 ms sleep
+ * that precedes a check).  A check that finds its server running is
+ * answered a round trip later and changes nothing (the SDK keeps its 5 s
+ * grid, where Nacos's slides by that round trip), so only the SDKs of a
+ * paused server start one, message by message. */
+static void keepalive_sweep(sim_engine *sim, void *ctx, uint64_t arg)
 {
+    (void)arg;
     distro_cluster *c = ctx;
-    if (!sdk_current(c, arg)) return;
-    uint32_t id = (uint32_t)(arg >> 32);
-    distro2_sdk *s = &c->sdk[id];
-    if (!s->connected || !c->clients[id].alive) return;
-    uint32_t server = c->conns[s->conn].server;
-    if (sim_node_state_get(sim, server) != SIM_NODE_PAUSED) {
-        /* Answered a round trip from now: lastActiveTimeStamp, next check in 5 s. */
-        sdk_event(c, SDK_KEEP_ALIVE_NS, keepalive_tick, arg);
-        return;
+    sim_time_ns now = sim_now(sim);
+    bool paused = false;
+    for (uint32_t n = 0; n < c->n && !paused; n++) paused = sim_node_state_get(sim, n) == SIM_NODE_PAUSED;
+    for (uint32_t id = 0; paused && id < c->client_count; id++) {
+        distro2_sdk *s = &c->sdk[id];
+        if (!s->connected || s->checking || !c->clients[id].alive) continue;
+        sim_time_ns since = now - s->active_ns;
+        if (since < SDK_KEEP_ALIVE_NS || since % SDK_KEEP_ALIVE_NS >= SDK_KEEP_ALIVE_SLOT_NS) continue;   /* no tick in this slot */
+        if (sim_node_state_get(sim, c->conns[s->conn].server) != SIM_NODE_PAUSED) continue;   /* answered */
+        /* The first attempt sleeps random.nextInt(500) ms first (RpcClient.java:444-446). */
+        sim_time_ns sleep = (sim_time_ns)sim_rng_below(&c->clients[id].rng, SDK_HEALTH_SLEEP_MAX_MS) * SIM_MS;
+        s->health_tries = 0;
+        s->checking = true;
+        health_attempt(c, id, sleep);
     }
-    /* The first attempt sleeps random.nextInt(500) ms first (RpcClient.java:444-446). */
-    sim_time_ns sleep = (sim_time_ns)sim_rng_below(&c->clients[id].rng, SDK_HEALTH_SLEEP_MAX_MS) * SIM_MS;
-    s->health_tries = 0;
-    health_attempt(c, id, sleep);
+    sdk_event(c, SDK_KEEP_ALIVE_SLOT_NS, keepalive_sweep, 0);
 }
 
 static void health_answered(sim_engine *sim, void *ctx, uint64_t arg)
@@ -441,6 +457,7 @@ static void health_timeout(sim_engine *sim, void *ctx, uint64_t arg)
     s->connected = false;
     s->registered_on_conn = false;
     s->health_tries = 0;
+    s->checking = false;
     s->server_index = (s->server_index + 1) % c->n;
     schedule_connect(c, id, 0);
 }

@@ -67,7 +67,9 @@ typedef struct distro2_sdk {
     sim_time_ns created_ns;      /* the phase of its redo timer */
     sim_time_ns died_ns;         /* when the process died; SIM_TIME_NEVER: alive */
     uint32_t probe;              /* bumped per keep-alive health check attempt: stale answers dropped */
-    uint32_t health_tries;       /* failed attempts of the health check under way; 0: none */
+    uint32_t health_tries;       /* failed attempts of the health check under way */
+    bool checking;               /* a keep-alive health check is under way */
+    sim_time_ns active_ns;       /* lastActiveTimeStamp: connected, or the last health check answered */
 } distro2_sdk;
 
 /* A ConnectionBasedClient on one node (section 3.1). */
