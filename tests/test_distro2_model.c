@@ -819,6 +819,44 @@ START_TEST(test_verify_error_response_repairs_nothing)
 }
 END_TEST
 
+/* RpcClient.request (RpcClient.java:638-692): a synchronous request
+ * answered with an ErrorResponse is sent again at once, retryTimes + 1 = 4
+ * attempts in all, then the client flips UNHEALTHY.  A restarted node's
+ * snapshot request meets a peer that answers "Server is starting": four
+ * attempts to it, its RPC client leaves RUNNING, and the load goes on to
+ * the next peer (DistroLoadDataTask's loop). */
+START_TEST(test_snapshot_error_response_four_attempts)
+{
+    tst_world *w = v2_world(3, 16);
+    sim_error err;
+    tst_run_to(w, 40 * S);
+    ck_assert_int_eq(sim_node_restart(w->sim, 2, 1 * S, &err), SIM_OK);
+    sim_time_ns t = 41 * S;
+    tst_run_to(w, t);
+    while (!node_of(w, 2)->running || !node_of(w, 2)->v2->started) {
+        t += 10 * SIM_US;
+        tst_run_to(w, t);
+        ck_assert(t < 43 * S);
+    }
+    /* The snapshot request to node 0 (first in address order) is on its way. */
+    const distro_counters *k0 = distro_node_counters(w->cluster, 0), *k2 = distro_node_counters(w->cluster, 2);
+    uint64_t refused = k0->v2_starting_refused, failures = k2->snapshot_failures;
+    node_of(w, 0)->v2->started = false;
+    while (k2->snapshot_failures == failures) {
+        t += 10 * SIM_US;
+        tst_run_to(w, t);
+        ck_assert(t < 44 * S);
+    }
+    ck_assert_uint_eq(k0->v2_starting_refused, refused + 4);
+    ck_assert_int_ne(node_of(w, 2)->v2->rpc[0].phase, DISTRO2_RPC_RUNNING);
+    node_of(w, 0)->v2->started = true;
+    tst_run_to(w, t + 100 * MS);
+    ck_assert(node_of(w, 2)->v2->finish_initial);
+    ck_assert_uint_eq(node_of(w, 2)->v2->loaded_from, 1);
+    tst_world_free(w);
+}
+END_TEST
+
 static Suite *distro2_model_suite(void)
 {
     Suite *s = suite_create("distro2_model");
@@ -843,6 +881,7 @@ static Suite *distro2_model_suite(void)
     tcase_add_test(tc, test_startup_round_four_attempts);
     tcase_add_test(tc, test_sdk_leaves_paused_server);
     tcase_add_test(tc, test_verify_error_response_repairs_nothing);
+    tcase_add_test(tc, test_snapshot_error_response_four_attempts);
     suite_add_tcase(s, tc);
     return s;
 }
