@@ -10,7 +10,9 @@
  * load and calls finishInitial, which lets verify send
  * (DistroClientDataProcessor.processSnapshot applies every client with
  * handlerClientSyncData).  A failed synchronous request flips that RPC
- * client UNHEALTHY (RpcClient.java:690-692).  All failed: the whole load
+ * client UNHEALTHY (RpcClient.java:690-692); an ErrorResponse (a peer
+ * that is starting) is asked again at once, up to 4 attempts, before that.
+ * All failed: the whole load
  * again after loadDataRetryDelayMillis (30000 ms).  With no peer in the
  * list it polls every second.
  *
@@ -25,6 +27,7 @@
 
 static void load_run(sim_engine *sim, void *ctx, uint64_t arg);
 static void try_peer(distro_node *node, uint32_t pos);
+static void send_snapshot(distro_node *node, uint32_t peer, uint64_t arg);
 
 static void notify_loaded(distro_node *node, uint32_t peer, bool ok)
 {
@@ -39,9 +42,22 @@ static void snapshot_done(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_stat
     (void)sim;
     distro_node *node = ctx;
     if (!node->running) return;
-    uint32_t pos = (uint32_t)arg, peer = (uint32_t)(arg >> 32);
+    uint32_t pos = (uint32_t)arg & 0xffffffu, peer = (uint32_t)(arg >> 32);
     distro_counters *k = distro_counters_of(node);
     const distro_msg *m = status == SIM_RPC_OK ? (const distro_msg *)resp->payload : NULL;
+    if (m != NULL && m->code == DISTRO2_CODE_ERROR) {
+        /* "Server is starting": RpcClient.request asks again at once, up to
+         * 4 attempts; then the client flips and the next peer is tried. */
+        uint32_t attempts = ((uint32_t)arg >> 24) + 1;
+        if (distro2_rpc_sync_error(node, peer, attempts)) {
+            send_snapshot(node, peer, arg + (1u << 24));
+            return;
+        }
+        k->snapshot_failures++;
+        notify_loaded(node, peer, false);
+        try_peer(node, pos + 1);
+        return;
+    }
     if (m != NULL) distro2_rpc_active(node, peer);
     if (m != NULL && m->code == DISTRO2_CODE_SUCCESS) {
         for (uint32_t i = 0; i < m->count; i++) {
@@ -86,16 +102,21 @@ static void try_peer(distro_node *node, uint32_t pos)
         return;
     }
     distro_counters_of(node)->snapshot_attempts++;
-    distro_msg *msg = distro_msg_new(c, DISTRO_MSG_V2_SNAPSHOT, 0);
+    uint32_t peer = peers[pos];
+    free(peers);
+    send_snapshot(node, peer, pos | (uint64_t)peer << 32);
+}
+
+/* arg: peer << 32 | attempt << 24 | position. */
+static void send_snapshot(distro_node *node, uint32_t peer, uint64_t arg)
+{
+    distro_msg *msg = distro_msg_new(node->cluster, DISTRO_MSG_V2_SNAPSHOT, 0);
     if (msg == NULL) {
-        free(peers);
-        distro_fail_nomem(c, "distro v2 load");
+        distro_fail_nomem(node->cluster, "distro v2 load");
         return;
     }
     msg->source = node->id;
-    distro_call(node, peers[pos], DISTRO_MSG_V2_SNAPSHOT, SNAPSHOT_REQ_BYTES, msg, snapshot_done,
-                pos | (uint64_t)peers[pos] << 32);
-    free(peers);
+    distro_call(node, peer, DISTRO_MSG_V2_SNAPSHOT, SNAPSHOT_REQ_BYTES, msg, snapshot_done, arg);
 }
 
 static void load_run(sim_engine *sim, void *ctx, uint64_t arg)

@@ -7,7 +7,26 @@
  * with 1.4.2: distro_member.c, distro_mapper.c), the expired-client
  * cleaner, the delay-task engine, the cluster RPC clients (which, once
  * each has had its first connect round, start the load, the verify timer,
- * the connection ejector and the member reports: distro2_rpc.c). */
+ * the connection ejector and the member reports: distro2_rpc.c).
+ *
+ * "Server is starting" (NACOS-DISTRO.md section 3.9, "Starting").  The
+ * gRPC server listens from the Spring context's refresh, but until
+ * StartingApplicationListener.started sets ApplicationUtils.isStarted
+ * (core/.../listener/StartingApplicationListener.java:130, 2.5.1: once
+ * every bean is built) GrpcRequestAcceptor answers every request, server
+ * checks included, with an ErrorResponse "Server is starting"
+ * (core/.../remote/grpc/GrpcRequestAcceptor.java:88-99), and the bi-stream
+ * setup of an SDK connection is closed (GrpcBiStreamRequestAcceptor.java
+ * :130-134).  The beans include ClusterRpcClientProxy, whose @PostConstruct
+ * init starts one RpcClient per member synchronously (ClusterRpcClientProxy
+ * .java:76-101, RpcClient.start's connect round), and DistroProtocol,
+ * whose constructor only submits the load and schedules verify
+ * (DistroProtocol.java:59-91): the node is started when the connect round
+ * ends, the instant its load begins, and the load's outcome does not
+ * delay it.  Meanwhile peers' RPC clients cannot connect to it (their
+ * server check fails), so they sync nothing to it (retried every 3 s), and
+ * an ErrorResponse to a VERIFY repairs nothing (DistroClientTransportAgent
+ * .java:301-303). */
 #include "distro2_int.h"
 
 #include <stdlib.h>
@@ -79,10 +98,30 @@ void distro2_node_free(distro2_node *v2)
     free(v2);
 }
 
+void distro2_node_started(distro_node *node)
+{
+    node->v2->started = true;
+}
+
 void distro2_dispatch_request(distro_node *node, const sim_message *msg, distro_token token)
 {
     if (node->v2 == NULL) return;   /* a 1.4.2 node has no gRPC handler: never answers */
     uint16_t type = msg->type;
+    if (!node->v2->started) {
+        /* ErrorResponse(INVALID_SERVER_STATUS, "Server is starting") to any
+         * request: each 2.x request type's response type follows it. */
+        distro_msg *resp = distro_msg_new(node->cluster, (uint16_t)(type + 1), 0);
+        if (resp == NULL) {
+            distro_fail_nomem(node->cluster, "server is starting");
+            return;
+        }
+        resp->code = DISTRO2_CODE_ERROR;
+        distro_counters_of(node)->v2_starting_refused++;
+        distro_reply(node, token, (uint16_t)(type + 1), 60u, resp);
+        return;
+    }
+    /* After the start check: GrpcRequestAcceptor answers "starting" before
+     * RequestHandler.handleRequest runs its filters. */
     if (distro3_filter(node, msg, token)) return;   /* 3.0.3: RemoteRequestAuthFilter answered NO_RIGHT */
     if (type == DISTRO_MSG_V2_SYNC) distro2_sync_on_request(node, msg, token);
     else if (type == DISTRO_MSG_V2_VERIFY) distro2_verify_on_request(node, msg, token);

@@ -33,9 +33,24 @@
  *   Async sends (sync, verify) never move the state.
  *
  * At start the proxy builds and starts a client per member synchronously
- * (RpcClient.start: up to 3 connects) before DistroProtocol starts the load
- * and the verify timer: the node's load and verify begin once each peer's
- * first connect round has ended.
+ * (RpcClient.start: retryTimes + 1 = 4 connects back to back) before
+ * DistroProtocol starts the load and the verify timer: the node's load
+ * and verify begin once each peer's first connect round has ended, and the
+ * node has started then (distro2_node_started).  A peer that is itself
+ * starting answers the server checks with an ErrorResponse, so nodes that
+ * boot together fail their first rounds, start, and connect on the
+ * reconnect loop a few hundred ms later: their first load finds no running
+ * RPC client and waits the 30 s load retry.
+ *
+ * Async sends (sync, verify) never meet a client that is not running:
+ * DistroClientTransportAgent checks isRunning just before asyncRequest
+ * (:96-104, :142-152, :213-215) and fails fast, so RpcClient.asyncRequest's
+ * wait for a reconnect (up to 4 x 100 ms, RpcClient.java:712-727) happens
+ * only when the state flips between the two reads, microseconds apart;
+ * here both reads are the same instant and the worker is never held.
+ * Synchronous requests (snapshot, member report) retry an ErrorResponse at
+ * once, up to retryTimes + 1 attempts within the timeout (:638-665), then
+ * flip the client as a timeout does (distro2_rpc_sync_error).
  *
  * Member reports over gRPC (ServerMemberManager.reportByGrpc, C/cluster/
  * ServerMemberManager.java:635-662): one peer every 2 s round-robin, first
@@ -114,9 +129,20 @@ static void attempt_done(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_statu
     r->tries++;
     switch ((enum distro2_rpc_phase)r->phase) {
     case DISTRO2_RPC_RECONNECT:
-        if (!r->started && r->tries >= cfg->rpc_retry_times) {
-            r->started = true;             /* RpcClient.start gave up: reconnects go on */
+        if (!r->started) {
+            /* RpcClient.start: retryTimes + 1 connects back to back
+             * (RpcClient.java:340-356, no sleep), then switchServerAsync: the
+             * reconnect loop's first connect goes at once, its turns count
+             * from zero (:492-493). */
+            if (r->tries <= cfg->rpc_retry_times) {
+                rpc_attempt(node, peer);
+                return;
+            }
+            r->started = true;
+            r->tries = 0;
             startup_round_done(node);
+            if ((uint32_t)arg == r->gen && node->running) rpc_attempt(node, peer);
+            return;
         }
         /* Thread.sleep(min(retryTurns + 1, 50) * 100) before the next. */
         distro_timer(node, (sim_time_ns)(r->tries < 50 ? r->tries : 50) * 100 * SIM_MS, DISTRO_KIND_V2_RPC,
@@ -125,8 +151,12 @@ static void attempt_done(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_statu
     case DISTRO2_RPC_HEALTH_CHECK:
     case DISTRO2_RPC_RUNNING_CHECK:
     case DISTRO2_RPC_RUNNING:
-        /* healthCheckRetryTimes more after the first (RpcClient.java:434-455). */
-        if (r->tries <= cfg->rpc_health_retry_times) {
+        /* healthCheckRetryTimes more after the first (RpcClient.java:434-455).
+         * healthCheck returns at the first answer: an ErrorResponse (a
+         * restarted peer that is starting) ends it failed at once
+         * (RpcClient.java:447-450); only a timeout or a broken stream tries
+         * again. */
+        if (m == NULL && r->tries <= cfg->rpc_health_retry_times) {
             rpc_attempt(node, peer);
             return;
         }
@@ -157,6 +187,18 @@ void distro2_rpc_request_failed(distro_node *node, uint32_t peer)
     if (!distro2_rpc_running(node, peer)) return;
     set_phase(node, peer, DISTRO2_RPC_HEALTH_CHECK);
     rpc_attempt(node, peer);
+}
+
+bool distro2_rpc_sync_error(distro_node *node, uint32_t peer, uint32_t attempts)
+{
+    /* RpcClient.request: an ErrorResponse throws inside the loop and the
+     * next attempt goes at once while retryTimes allows (:638-665, 687);
+     * the answers come back in a round trip, far inside the timeout.  A
+     * client that stopped running meanwhile would only sleep out the
+     * remaining attempts (:642-645, 671-678): it fails here at once. */
+    if (attempts <= node->cluster->config.v2.rpc_retry_times && distro2_rpc_running(node, peer)) return true;
+    distro2_rpc_request_failed(node, peer);   /* :690-692 */
+    return false;
 }
 
 void distro2_rpc_member_added(distro_node *node, uint32_t peer)
@@ -211,24 +253,34 @@ enum { REPORT_ROUND_ROBIN, REPORT_UNHEALTHY };
 static void report_task(sim_engine *sim, void *ctx, uint64_t arg);
 static void unhealthy_next(distro_node *node, uint32_t from);
 
-/* arg: kind << 48 | peer << 16 | position (unhealthy task). */
+static bool report_send(distro_node *node, uint32_t peer, uint64_t arg);
+
+/* arg: attempt << 56 | kind << 48 | peer << 16 | position (unhealthy task). */
 static void report_done(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_status status, const sim_message *resp)
 {
     (void)sim;
     distro_node *node = ctx;
     if (!node->running) return;
-    uint32_t kind = (uint32_t)(arg >> 48);
+    uint32_t kind = (uint32_t)(arg >> 48) & 0xffu;
     uint32_t peer = (uint32_t)(arg >> 16) & 0xffffffffu;
     const distro_msg *m = status == SIM_RPC_OK ? (const distro_msg *)resp->payload : NULL;
-    if (m != NULL) distro2_rpc_active(node, peer);
+    if (m != NULL && m->code == DISTRO2_CODE_ERROR) {
+        /* An ErrorResponse ("Server is starting"): the same request again
+         * at once, or, all attempts spent, logged and the client flips. */
+        uint32_t attempts = (uint32_t)(arg >> 56) + 1;
+        if (distro2_rpc_sync_error(node, peer, attempts) && report_send(node, peer, arg + (1ull << 56))) return;
+        m = NULL;
+    } else if (m != NULL) {
+        distro2_rpc_active(node, peer);
+    } else {
+        distro2_rpc_request_failed(node, peer);     /* logged, not counted; the client flips */
+    }
     if (m != NULL && m->code == DISTRO2_CODE_SUCCESS) {
         distro3_version_learned(node, peer, m->op);   /* onSuccess with the answering node's extend-info */
         distro_member_on_success(node, peer);
     } else if (m != NULL) {
         distro_counters_of(node)->member_probe_failures++;
         distro_member_on_fail(node, peer, false);   /* a non-SUCCESS MemberReportResponse */
-    } else {
-        distro2_rpc_request_failed(node, peer);     /* logged, not counted; the client flips */
     }
     if (kind == REPORT_ROUND_ROBIN) {
         distro_timer(node, node->cluster->config.member_report_interval_ns, DISTRO_KIND_V2_REPORT, report_task, 0);
@@ -246,6 +298,11 @@ static bool report_to(distro_node *node, uint32_t peer, uint64_t arg)
         distro_member_on_fail(node, peer, false);   /* "No rpc client related to member" */
         return false;
     }
+    return report_send(node, peer, arg);
+}
+
+static bool report_send(distro_node *node, uint32_t peer, uint64_t arg)
+{
     distro_msg *msg = distro_msg_new(node->cluster, DISTRO_MSG_V2_REPORT, 0);
     if (msg == NULL) {
         distro_fail_nomem(node->cluster, "member report");
@@ -337,6 +394,7 @@ static void startup_round_done(distro_node *node)
     distro2_node *v2 = node->v2;
     if (v2->startup_pending == 0 || --v2->startup_pending > 0) return;
     distro_cluster *c = node->cluster;
+    distro2_node_started(node);   /* the last bean is built: see distro2_protocol.c */
     distro2_load_start(node);
     distro2_verify_start(node);
     distro2_ejector_start(node);
@@ -356,6 +414,7 @@ void distro2_rpc_start(distro_node *node)
         if (!v2->rpc[p].started) peers++;
     }
     v2->startup_pending = peers + 1;   /* + 1: the call below ends the count when no peer is pending */
+    v2->started = false;
     for (uint32_t p = 0; p < c->n; p++) {
         if (p != node->id && node->peers[p].in_view) rpc_attempt(node, p);
     }

@@ -32,7 +32,36 @@
  * The client-server path is the 1.x client's (distro_client.c): a fixed
  * client latency, not cut by server partitions.  Register, deregister and
  * close reach the server as its own events, so a paused server holds them
- * and a crashed one never runs them. */
+ * and a crashed one never runs them.
+ *
+ * A server that is starting (distro2_protocol.c) answers the SDK's server
+ * check with an ErrorResponse (GrpcRequestAcceptor.java:88-99) and closes
+ * its bi-stream setup (GrpcBiStreamRequestAcceptor.java:130-134): the
+ * connect fails like a refused one, after the round trip, and the SDK
+ * tries the next server.  A paused server's kernel accepts the channel but
+ * its process answers the server check only at resume: the check is an
+ * event of the server, and the SDK gives up after serverCheckTimeOut
+ * (3000 ms, DefaultGrpcClientConfig.java:215) and tries the next server.
+ *
+ * Keep-alive (RpcClient.java:266-307, 434-456; DefaultGrpcClientConfig
+ * .java:207, 225-227): every 5 s after the last answered request the SDK
+ * health-checks its server: one HealthCheckRequest after a random sleep
+ * below 500 ms, then up to 3 more back to back, each with a 3000 ms
+ * timeout; the first answer ends it.  All four unanswered: the client is
+ * UNHEALTHY and reconnects to the next server (reconnect(null, false), no
+ * second health check), closes the old connection (:509-517), and its redo
+ * task registers again on the new one.  Only a paused server leaves a
+ * check unanswered (a dead one broke the stream, and client paths are not
+ * cut): a check that finds its server running is answered a round trip
+ * later and changes nothing, so that round trip and the sleep before it
+ * are spared (the next check is 5 s after this one; a sweep every 100 ms
+ * takes the SDKs whose check falls in it), and a check that finds its
+ * server paused runs for real, each
+ * request an event of the server that the pause holds.  The old
+ * connection's close reaches the paused server at resume, which then
+ * unregisters the client and DELETEs it on every peer; the SDK sends it
+ * when it gives up, a round trip before Nacos would (after the new
+ * connect). */
 #include "distro2_int.h"
 
 #include <stdlib.h>
@@ -61,6 +90,12 @@ static bool sdk_current(const distro_cluster *c, uint64_t arg)
 }
 
 static void connect_attempt(sim_engine *sim, void *ctx, uint64_t arg);
+static void keepalive_start(distro_cluster *c, uint32_t id);
+static void keepalive_sweep(sim_engine *sim, void *ctx, uint64_t arg);
+
+#define SDK_KEEP_ALIVE_NS (5000 * SIM_MS)        /* connectionKeepAlive, DefaultGrpcClientConfig.java:207 */
+#define SDK_HEALTH_SLEEP_MAX_MS 500u             /* random.nextInt(500), RpcClient.java:444-446 */
+#define SDK_KEEP_ALIVE_SLOT_NS (100 * SIM_MS)    /* the keep-alive sweep's resolution */
 
 /* --- server side ---------------------------------------------------------------- */
 
@@ -126,6 +161,55 @@ static void redo(sim_engine *sim, void *ctx, uint64_t arg)
     send_op(c, s->conn, SDK_REGISTER);
 }
 
+/* A connect to the current server failed after `elapsed`: the next server,
+ * after a pause once per turn of the list. */
+static void connect_failed(distro_cluster *c, uint32_t id, sim_time_ns elapsed)
+{
+    distro2_sdk *s = &c->sdk[id];
+    s->attempts++;
+    s->server_index = (s->server_index + 1) % c->n;
+    sim_time_ns pause = elapsed;
+    if (s->attempts % c->n == 0) {
+        uint32_t turns = s->attempts / c->n;
+        pause += (sim_time_ns)(turns < 50 ? turns : 50) * 100 * SIM_MS;
+    }
+    schedule_connect(c, id, pause);
+}
+
+static void connect_to(distro_cluster *c, uint32_t id, uint32_t server);
+
+/* The server check a paused server took: its answer (the server is up
+ * again) or the SDK's timeout, whichever comes first. */
+static void check_answered(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    distro_cluster *c = ctx;
+    if (!sdk_current(c, arg) || !c->clients[(uint32_t)(arg >> 32)].alive) return;
+    uint32_t id = (uint32_t)(arg >> 32);
+    uint32_t server = c->sdk[id].server_index % c->n;
+    if (!c->nodes[server].running || !c->nodes[server].v2->started) {
+        connect_failed(c, id, 0);
+        return;
+    }
+    connect_to(c, id, server);
+}
+
+static void check_timeout(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    distro_cluster *c = ctx;
+    if (!sdk_current(c, arg) || !c->clients[(uint32_t)(arg >> 32)].alive) return;
+    connect_failed(c, (uint32_t)(arg >> 32), 0);
+}
+
+/* On the server: the check is read (at resume), answered a latency later. */
+static void check_at_server(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    distro_node *node = ctx;
+    sdk_event(node->cluster, node->cluster->client_latency_ns, check_answered, arg);
+}
+
 static void connect_attempt(sim_engine *sim, void *ctx, uint64_t arg)
 {
     distro_cluster *c = ctx;
@@ -135,18 +219,30 @@ static void connect_attempt(sim_engine *sim, void *ctx, uint64_t arg)
     distro_client *cl = &c->clients[id];
     if (!cl->alive) return;
     uint32_t server = s->server_index % c->n;
-    if (sim_node_state_get(sim, server) == SIM_NODE_DOWN || !c->nodes[server].running) {
-        /* Refused: the next server, after a pause once per turn of the list. */
-        s->attempts++;
-        s->server_index = (s->server_index + 1) % c->n;
-        sim_time_ns pause = 2 * c->client_latency_ns;
-        if (s->attempts % c->n == 0) {
-            uint32_t turns = s->attempts / c->n;
-            pause += (sim_time_ns)(turns < 50 ? turns : 50) * 100 * SIM_MS;
-        }
-        schedule_connect(c, id, pause);
+    sim_node_state state = sim_node_state_get(sim, server);
+    if (state == SIM_NODE_DOWN || !c->nodes[server].running) {
+        connect_failed(c, id, 2 * c->client_latency_ns);   /* refused */
         return;
     }
+    if (state == SIM_NODE_PAUSED) {
+        distro_timer(&c->nodes[server], c->client_latency_ns, DISTRO_KIND_V2_SDK, check_at_server, arg);
+        sdk_event(c, c->config.v2.rpc_timeout_ns, check_timeout, arg);
+        return;
+    }
+    if (!c->nodes[server].v2->started) {
+        /* ErrorResponse "Server is starting" to the server check. */
+        distro_counters_of(&c->nodes[server])->v2_starting_refused++;
+        connect_failed(c, id, 2 * c->client_latency_ns);
+        return;
+    }
+    connect_to(c, id, server);
+}
+
+static void connect_to(distro_cluster *c, uint32_t id, uint32_t server)
+{
+    sim_engine *sim = c->sim;
+    distro2_sdk *s = &c->sdk[id];
+    distro_client *cl = &c->clients[id];
     if (!SIM_VEC_RESERVE(c->conns, c->conn_count, c->conn_cap, 1)) {
         distro_fail_nomem(c, "sdk connect");
         return;
@@ -164,6 +260,7 @@ static void connect_attempt(sim_engine *sim, void *ctx, uint64_t arg)
     s->attempts = 0;
     s->registered_on_conn = false;
     s->gen++;
+    keepalive_start(c, id);
     if (!cl->registered) return;
     if (first) {
         /* registerService right after the connection: doRegisterService. */
@@ -190,6 +287,7 @@ static void sdk_start(sim_engine *sim, void *ctx, uint64_t arg)
 void distro2_sdk_add(distro_cluster *c, uint32_t client, sim_time_ns delay_ns)
 {
     if (client >= c->sdk_cap) {
+        if (c->sdk_cap == 0) sdk_event(c, SDK_KEEP_ALIVE_SLOT_NS, keepalive_sweep, 0);   /* the first SDK */
         uint32_t cap = c->sdk_cap == 0 ? 64 : c->sdk_cap;
         while (cap <= client) cap *= 2;
         distro2_sdk *grown = realloc(c->sdk, (size_t)cap * sizeof *grown);
@@ -254,6 +352,124 @@ void distro2_sdk_server_crashed(distro_cluster *c, uint32_t node)
         s->server_index = (s->server_index + 1) % c->n;
         schedule_connect(c, id, c->client_latency_ns);
     }
+}
+
+/* --- keep-alive ------------------------------------------------------------------- */
+
+static void health_attempt(distro_cluster *c, uint32_t id, sim_time_ns sleep_ns);
+
+static void keepalive_start(distro_cluster *c, uint32_t id)
+{
+    distro2_sdk *s = &c->sdk[id];
+    s->health_tries = 0;
+    s->checking = false;
+    s->active_ns = sim_now(c->sim);
+}
+
+/* arg of a health-check attempt: id << 32 | gen (16 bits) << 16 | probe (16 bits). */
+static uint64_t probe_arg(const distro_cluster *c, uint32_t id)
+{
+    const distro2_sdk *s = &c->sdk[id];
+    return ((uint64_t)id << 32) | ((uint64_t)(s->gen & 0xffffu) << 16) | (s->probe & 0xffffu);
+}
+
+static bool probe_current(const distro_cluster *c, uint64_t arg)
+{
+    uint32_t id = (uint32_t)(arg >> 32);
+    if (id >= c->client_count) return false;
+    const distro2_sdk *s = &c->sdk[id];
+    return s->connected && (s->gen & 0xffffu) == ((arg >> 16) & 0xffffu) && (s->probe & 0xffffu) == (arg & 0xffffu);
+}
+
+/* The SDKs' keep-alive ticks, one sweep per 100 ms slot (events spared: one
+ * per slot for the cluster, not one per SDK every 5 s).  An SDK's checks
+ * fall every 5 s after its lastActiveTimeStamp; a sweep takes those that
+ * fell in its slot (late by less than the slot, below the 500 ms sleep
+ * that precedes a check).  A check that finds its server running is
+ * answered a round trip later and changes nothing (the SDK keeps its 5 s
+ * grid, where Nacos's slides by that round trip), so only the SDKs of a
+ * paused server start one, message by message. */
+static void keepalive_sweep(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)arg;
+    distro_cluster *c = ctx;
+    sim_time_ns now = sim_now(sim);
+    bool paused = false;
+    for (uint32_t n = 0; n < c->n && !paused; n++) paused = sim_node_state_get(sim, n) == SIM_NODE_PAUSED;
+    for (uint32_t id = 0; paused && id < c->client_count; id++) {
+        distro2_sdk *s = &c->sdk[id];
+        if (!s->connected || s->checking || !c->clients[id].alive) continue;
+        sim_time_ns since = now - s->active_ns;
+        if (since < SDK_KEEP_ALIVE_NS || since % SDK_KEEP_ALIVE_NS >= SDK_KEEP_ALIVE_SLOT_NS) continue;   /* no tick in this slot */
+        if (sim_node_state_get(sim, c->conns[s->conn].server) != SIM_NODE_PAUSED) continue;   /* answered */
+        /* The first attempt sleeps random.nextInt(500) ms first (RpcClient.java:444-446). */
+        sim_time_ns sleep = (sim_time_ns)sim_rng_below(&c->clients[id].rng, SDK_HEALTH_SLEEP_MAX_MS) * SIM_MS;
+        s->health_tries = 0;
+        s->checking = true;
+        health_attempt(c, id, sleep);
+    }
+    sdk_event(c, SDK_KEEP_ALIVE_SLOT_NS, keepalive_sweep, 0);
+}
+
+static void health_answered(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    distro_cluster *c = ctx;
+    if (!probe_current(c, arg)) return;
+    uint32_t id = (uint32_t)(arg >> 32);
+    c->sdk[id].probe++;   /* the timeout of this attempt is moot */
+    keepalive_start(c, id);
+}
+
+/* On the server: the HealthCheckRequest is read (at resume) and answered. */
+static void health_at_server(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    distro_node *node = ctx;
+    sdk_event(node->cluster, node->cluster->client_latency_ns, health_answered, arg);
+}
+
+/* The old connection's close, read by its server: clientDisconnected. */
+static void conn_closed_at_server(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    distro_node *node = ctx;
+    distro2_client_remove(node, (uint32_t)arg);
+}
+
+static void health_timeout(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    distro_cluster *c = ctx;
+    if (!probe_current(c, arg)) return;
+    uint32_t id = (uint32_t)(arg >> 32);
+    distro2_sdk *s = &c->sdk[id];
+    s->probe++;
+    if (++s->health_tries <= c->config.v2.rpc_retry_times) {
+        health_attempt(c, id, 0);
+        return;
+    }
+    /* UNHEALTHY: reconnect to the next server; the old connection closes. */
+    distro2_conn *k = &c->conns[s->conn];
+    distro_node *old = &c->nodes[k->server];
+    distro_counters_of(old)->v2_sdk_health_failed++;
+    k->open = false;
+    distro_timer(old, c->client_latency_ns, DISTRO_KIND_V2_SDK, conn_closed_at_server, s->conn);
+    s->connected = false;
+    s->registered_on_conn = false;
+    s->health_tries = 0;
+    s->checking = false;
+    s->server_index = (s->server_index + 1) % c->n;
+    schedule_connect(c, id, 0);
+}
+
+static void health_attempt(distro_cluster *c, uint32_t id, sim_time_ns sleep_ns)
+{
+    distro2_sdk *s = &c->sdk[id];
+    uint64_t arg = probe_arg(c, id);
+    distro_timer(&c->nodes[c->conns[s->conn].server], sleep_ns + c->client_latency_ns, DISTRO_KIND_V2_SDK,
+                 health_at_server, arg);
+    sdk_event(c, sleep_ns + c->config.v2.rpc_timeout_ns, health_timeout, arg);
 }
 
 /* --- ConnectionManager's ejector ------------------------------------------------- */

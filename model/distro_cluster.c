@@ -130,6 +130,8 @@ uint32_t distro_counters_list(const distro_counters *k, distro_counter_value *ou
         { "v2_connections_ejected", k->v2_connections_ejected },
         { "v3_no_right", k->v3_no_right },
         { "v2_ipport_clients_expired", k->v2_ipport_clients_expired },
+        { "v2_starting_refused", k->v2_starting_refused },
+        { "v2_sdk_health_failed", k->v2_sdk_health_failed },
     };
     uint32_t n = (uint32_t)(sizeof all / sizeof all[0]);
     for (uint32_t i = 0; i < n && i < max && out != NULL; i++) out[i] = all[i];

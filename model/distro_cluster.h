@@ -86,6 +86,8 @@ typedef struct distro_counters {
     uint64_t v2_connections_ejected;   /* SDK connections the ejector unregistered after a failed probe */
     uint64_t v3_no_right;              /* 3.0.3: Distro and report requests this node answered NO_RIGHT */
     uint64_t v2_ipport_clients_expired;/* IP-port clients the cleaner removed (empty 30 s, or idle 180 s) */
+    uint64_t v2_starting_refused;      /* gRPC requests this node answered "Server is starting" */
+    uint64_t v2_sdk_health_failed;     /* SDK keep-alive health checks of this node that failed: the SDK left */
 } distro_counters;
 
 /* What a reader saw (distro_observer.client_read).  A query reader's

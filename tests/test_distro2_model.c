@@ -6,9 +6,10 @@
  * check (NACOS-DISTRO.md section 7.2; each test names the Nacos test class
  * whose assertion it carries over) and what sections 3.3-3.7 promise, on a
  * real cluster running on the engine.  Times are virtual; clients are 2.x
- * SDKs that register 12 s after the start, between two verify rounds (at
- * 10 s and 15 s: a client that exists at a round reaches the peers through
- * verify first, FAIL then ADD, before its CHANGE). */
+ * SDKs that register 12 s after the start, or after LOADED + 12 s in the
+ * tests of verify, between two verify rounds (at 40 s and 45 s: a client
+ * that exists at a round reaches the peers through verify first, FAIL then
+ * ADD, before its CHANGE). */
 #include "tst_world.h"
 
 #include "distro2_int.h"
@@ -16,6 +17,12 @@
 
 #define S SIM_S
 #define MS SIM_MS
+/* Nodes that boot together answer each other's server checks "Server is
+ * starting" (distro2_protocol.c), so their first load finds no running RPC
+ * client and waits the 30 s load retry: verify sends from the first round
+ * after it (about 35 s).  Tests of verify start their clients LOADED
+ * later. */
+#define LOADED (30 * S)
 
 static distro_config v2_config(void)
 {
@@ -58,14 +65,20 @@ static const distro2_task *task_on(tst_world *w, uint32_t n, uint32_t conn, uint
     return NULL;
 }
 
-/* The client registered at 12 s: its connection and the server holding it. */
-static uint32_t registered(tst_world *w, uint32_t client, uint32_t *server_out)
+/* The client registered at base + 12 s: its connection and the server
+ * holding it. */
+static uint32_t registered_at(tst_world *w, uint32_t client, sim_time_ns base, uint32_t *server_out)
 {
-    tst_run_to(w, 12 * S + 50 * MS);
+    tst_run_to(w, base + 12 * S + 50 * MS);
     uint32_t conn = conn_of(w, client);
     ck_assert_uint_ne(conn, DISTRO_NONE);
     *server_out = server_of(w, conn);
     return conn;
+}
+
+static uint32_t registered(tst_world *w, uint32_t client, uint32_t *server_out)
+{
+    return registered_at(w, client, 0, server_out);
 }
 
 /* DistroClientDataProcessorTest: a ClientChangedEvent of a responsible
@@ -138,14 +151,14 @@ END_TEST
 START_TEST(test_verify_failure_sends_add)
 {
     tst_world *w = v2_world(3, 3);
-    uint32_t cl = v2_client(w, "svc-c", "10.1.0.3", 12 * S);
+    uint32_t cl = v2_client(w, "svc-c", "10.1.0.3", LOADED + 12 * S);
     uint32_t s = 0;
-    uint32_t conn = registered(w, cl, &s);
+    uint32_t conn = registered_at(w, cl, LOADED, &s);
     uint32_t p = (s + 1) % 3, q = (s + 2) % 3;
-    tst_run_to(w, 20 * S);
+    tst_run_to(w, LOADED + 20 * S);
     ck_assert(distro2_client_remove(node_of(w, p), conn));
     uint64_t sent_before = distro_node_counters(w->cluster, s)->sync_batches_sent;
-    tst_run_to(w, 25 * S + 300 * MS);                           /* one verify round (every 5 s) and the ADD */
+    tst_run_to(w, LOADED + 25 * S + 300 * MS);                           /* one verify round (every 5 s) and the ADD */
     distro2_client *r = client_on(w, p, conn);
     ck_assert_ptr_nonnull(r);
     ck_assert_int_eq(r->revision, 1);
@@ -169,9 +182,9 @@ START_TEST(test_verify_batch_repairs_each_failed_item)
         char svc[16], ip[16];
         snprintf(svc, sizeof svc, "svc-b%u", i);
         snprintf(ip, sizeof ip, "10.1.1.%u", i + 1);
-        cls[i] = v2_client(w, svc, ip, 12 * S);
+        cls[i] = v2_client(w, svc, ip, LOADED + 12 * S);
     }
-    tst_run_to(w, 20 * S);
+    tst_run_to(w, LOADED + 20 * S);
     /* A server holding at least three of them (9 clients on 3 servers). */
     uint32_t s = DISTRO_NONE, own[3], n_own = 0;
     for (uint32_t n = 0; n < 3 && s == DISTRO_NONE; n++) {
@@ -195,8 +208,8 @@ START_TEST(test_verify_batch_repairs_each_failed_item)
     int64_t renewed = client_on(w, p, own[1])->last_renew_ms;
     uint64_t failed = distro_node_counters(w->cluster, s)->v2_verify_failed;
     /* The next round's answers, then the ADDs (0 ms delay, the next tick). */
-    sim_time_ns t = 20 * S;
-    while (distro_node_counters(w->cluster, s)->v2_verify_failed == failed && t < 26 * S) {
+    sim_time_ns t = LOADED + 20 * S;
+    while (distro_node_counters(w->cluster, s)->v2_verify_failed == failed && t < LOADED + 26 * S) {
         t += 10 * MS;
         tst_run_to(w, t);
     }
@@ -256,22 +269,22 @@ END_TEST
 START_TEST(test_verify_revision_check_and_zero_wildcard)
 {
     tst_world *w = v2_world(3, 4);
-    uint32_t cl = v2_client(w, "svc-d", "10.1.0.4", 12 * S);
+    uint32_t cl = v2_client(w, "svc-d", "10.1.0.4", LOADED + 12 * S);
     uint32_t s = 0;
-    uint32_t conn = registered(w, cl, &s);
+    uint32_t conn = registered_at(w, cl, LOADED, &s);
     uint32_t p = (s + 1) % 3;
-    tst_run_to(w, 20 * S);
+    tst_run_to(w, LOADED + 20 * S);
     client_on(w, p, conn)->revision = 7;
-    tst_run_to(w, 25 * S + 300 * MS);
+    tst_run_to(w, LOADED + 25 * S + 300 * MS);
     ck_assert_int_eq(client_on(w, p, conn)->revision, 1);       /* FAIL -> ADD -> the owner's revision */
 
     client_on(w, s, conn)->revision = 0;
     client_on(w, p, conn)->revision = 7;
     int64_t renewed = client_on(w, p, conn)->last_renew_ms;
-    tst_run_to(w, 36 * S);
+    tst_run_to(w, LOADED + 36 * S);
     ck_assert_int_eq(client_on(w, p, conn)->revision, 7);       /* 0 is a wildcard: no repair */
     ck_assert_int_gt(client_on(w, p, conn)->last_renew_ms, renewed);   /* but the lease is renewed */
-    ck_assert_int_ge(client_on(w, p, conn)->last_renew_ms, 31000);
+    ck_assert_int_ge(client_on(w, p, conn)->last_renew_ms, (LOADED + 31 * S) / MS);
     tst_world_free(w);
 }
 END_TEST
@@ -284,24 +297,24 @@ END_TEST
 START_TEST(test_orphan_replicas_expire_after_lease)
 {
     tst_world *w = v2_world(3, 5);
-    uint32_t cl = v2_client(w, "svc-e", "10.1.0.5", 12 * S);
+    uint32_t cl = v2_client(w, "svc-e", "10.1.0.5", LOADED + 12 * S);
     uint32_t s = 0;
-    uint32_t conn = registered(w, cl, &s);
-    tst_run_to(w, 20 * S);
+    uint32_t conn = registered_at(w, cl, LOADED, &s);
+    tst_run_to(w, LOADED + 20 * S);
     sim_error err;
     ck_assert_int_eq(sim_node_crash(w->sim, s, &err), SIM_OK);
-    tst_run_to(w, 24 * S + 500 * MS);
+    tst_run_to(w, LOADED + 24 * S + 500 * MS);
     uint32_t conn2 = conn_of(w, cl);
     ck_assert_uint_ne(conn2, conn);                             /* reconnected, registration redone */
     ck_assert_uint_ne(server_of(w, conn2), s);
     for (uint32_t n = 0; n < 3; n++) {
         if (n != s) ck_assert(distro_node_lists_client(w->cluster, n, cl));
     }
-    tst_run_to(w, 20 * S + 175 * S);
+    tst_run_to(w, LOADED + 20 * S + 175 * S);
     for (uint32_t n = 0; n < 3; n++) {
         if (n != s) ck_assert_ptr_nonnull(client_on(w, n, conn));   /* no DELETE came */
     }
-    tst_run_to(w, 20 * S + 186 * S);
+    tst_run_to(w, LOADED + 20 * S + 186 * S);
     for (uint32_t n = 0; n < 3; n++) {
         if (n == s) continue;
         ck_assert_ptr_null(client_on(w, n, conn));
@@ -813,6 +826,249 @@ START_TEST(test_nacos_10056_revision_set_only_with_batch_data)
     ck_assert_int_eq(rev, 1);
     ck_assert_uint_eq(expired, 0);
 }
+/* "Server is starting" (GrpcRequestAcceptor.java:88-99, StartingApplication
+ * Listener.java:130): a restarted node whose connect round to an
+ * unreachable peer lasts 4 x 3 s has not started for those 12 s.  Its
+ * peers' RPC clients cannot connect to it (their server checks are
+ * answered with an ErrorResponse), SDKs that try it go to the next server,
+ * and once started it loads from the peer it reaches and takes syncs. */
+START_TEST(test_starting_server_refuses_peers_and_sdks)
+{
+    tst_world *w = v2_world(3, 11);
+    sim_error err;
+    tst_run_to(w, 40 * S);
+    ck_assert(node_of(w, 0)->v2->started && node_of(w, 1)->v2->started);
+    ck_assert_int_eq(sim_node_crash(w->sim, 0, &err), SIM_OK);
+    /* Node 0 cannot reach node 2 (nor node 2 it); node 1 reaches both. */
+    ck_assert_int_eq(sim_net_block(w->sim, 0, 2, &err), SIM_OK);
+    ck_assert_int_eq(sim_net_block(w->sim, 2, 0, &err), SIM_OK);
+    ck_assert_int_eq(sim_node_start(w->sim, 0, 0, &err), SIM_OK);
+    /* Clients that start in the window: some draw node 0 first. */
+    uint32_t cls[9], first_on_0 = 0;
+    for (uint32_t i = 0; i < 9; i++) {
+        char ip[32];
+        snprintf(ip, sizeof ip, "10.1.5.%u", i + 1);
+        cls[i] = v2_client(w, "svc-start", ip, 1 * S);
+        first_on_0 += w->cluster->sdk[cls[i]].server_index % 3 == 0;
+    }
+    ck_assert_uint_gt(first_on_0, 0);
+    tst_run_to(w, 51 * S + 800 * MS);
+    ck_assert(!node_of(w, 0)->v2->started);                        /* 4 x 3 s to node 2 */
+    ck_assert_int_ne(node_of(w, 1)->v2->rpc[0].phase, DISTRO2_RPC_RUNNING);
+    ck_assert_uint_gt(distro_node_counters(w->cluster, 0)->v2_starting_refused, 0);
+    ck_assert_uint_eq(node_of(w, 0)->v2->client_count, 0);         /* no SDK, no sync */
+    for (uint32_t i = 0; i < 9; i++) {
+        uint32_t conn = conn_of(w, cls[i]);
+        ck_assert_uint_ne(conn, DISTRO_NONE);
+        ck_assert_uint_ne(server_of(w, conn), 0);
+        ck_assert(distro_node_lists_client(w->cluster, 1, cls[i]));
+    }
+    tst_run_to(w, 52 * S + 200 * MS);
+    ck_assert(node_of(w, 0)->v2->started);
+    ck_assert(node_of(w, 0)->v2->finish_initial);                  /* loaded from node 1 */
+    ck_assert_uint_eq(node_of(w, 0)->v2->loaded_from, 1);
+    tst_run_to(w, 60 * S);
+    ck_assert_int_eq(node_of(w, 1)->v2->rpc[0].phase, DISTRO2_RPC_RUNNING);
+    for (uint32_t i = 0; i < 9; i++) ck_assert(distro_node_lists_client(w->cluster, 0, cls[i]));
+    tst_world_free(w);
+}
+END_TEST
+
+/* DistroClientTransportAgent: an ErrorResponse to a sync is onException,
+ * a failure retried in 3000 ms; nothing is applied on the starting node
+ * (GrpcRequestAcceptor answers before any handler). */
+START_TEST(test_starting_server_sync_error_retried)
+{
+    tst_world *w = v2_world(3, 12);
+    uint32_t cl = v2_client(w, "svc-err", "10.1.0.12", LOADED + 12 * S);
+    uint32_t s = 0;
+    uint32_t conn = registered_at(w, cl, LOADED, &s);
+    uint32_t p = (s + 1) % 3;
+    tst_run_to(w, LOADED + 20 * S);
+    ck_assert(distro2_client_remove(node_of(w, p), conn));
+    ck_assert(distro2_rpc_running(node_of(w, s), p));
+    const distro_counters *kp = distro_node_counters(w->cluster, p);
+    uint64_t refused = kp->v2_starting_refused, failed = distro_node_counters(w->cluster, s)->sync_batches_failed;
+    node_of(w, p)->v2->started = false;   /* as if p were booting again */
+    distro2_on_verify_failed(node_of(w, s), conn, p);   /* an ADD to p, due at the next tick */
+    tst_run_to(w, LOADED + 20 * S + 110 * MS);
+    ck_assert_uint_gt(kp->v2_starting_refused, refused);
+    ck_assert_ptr_null(client_on(w, p, conn));
+    ck_assert_uint_eq(distro_node_counters(w->cluster, s)->sync_batches_failed, failed + 1);
+    const distro2_task *t = task_on(w, s, conn, p);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(t->action, DISTRO2_CHANGE);
+    ck_assert_int_eq(t->interval_ms, 3000);
+    node_of(w, p)->v2->started = true;
+    tst_run_to(w, LOADED + 40 * S);
+    ck_assert_ptr_nonnull(client_on(w, p, conn));   /* a retry or verify, once p answers */
+    tst_world_free(w);
+}
+END_TEST
+
+/* RpcClient.start (RpcClient.java:340-368): retryTimes + 1 = 4 connects
+ * back to back, each a 3000 ms server check when the peer is unreachable;
+ * the node starts (and loads) when the last peer's round has ended, 12 s
+ * after its boot, not 9 s (3 attempts) and not at once. */
+START_TEST(test_startup_round_four_attempts)
+{
+    tst_world *w = v2_world(3, 13);
+    sim_error err;
+    tst_run_to(w, 40 * S);
+    ck_assert_int_eq(sim_node_crash(w->sim, 2, &err), SIM_OK);
+    ck_assert_int_eq(sim_net_isolate(w->sim, 2, &err), SIM_OK);
+    ck_assert_int_eq(sim_node_start(w->sim, 2, 0, &err), SIM_OK);
+    tst_run_to(w, 51 * S + 900 * MS);
+    ck_assert(!node_of(w, 2)->v2->started);
+    tst_run_to(w, 52 * S + 100 * MS);
+    ck_assert(node_of(w, 2)->v2->started);
+    ck_assert(!node_of(w, 2)->v2->finish_initial);                 /* nobody reachable: the 30 s retry */
+    tst_world_free(w);
+}
+END_TEST
+
+/* RpcClient's keep-alive (RpcClient.java:266-307, 434-456): an SDK whose
+ * server is paused health-checks it within 5 s, gives up after 4 x 3 s
+ * unanswered (+ a sleep below 500 ms) and reconnects to the next server,
+ * whose redo registers it again; at resume the paused server reads the old
+ * connection's close and DELETEs the old client everywhere.  A pause
+ * shorter than the 12 s of the health check moves nobody. */
+START_TEST(test_sdk_leaves_paused_server)
+{
+    tst_world *w = v2_world(3, 14);
+    uint32_t cls[12];
+    for (uint32_t i = 0; i < 12; i++) {
+        char ip[32];
+        snprintf(ip, sizeof ip, "10.1.6.%u", i + 1);
+        cls[i] = v2_client(w, "svc-pause", ip, 12 * S);
+    }
+    tst_run_to(w, 40 * S);
+    uint32_t s = server_of(w, conn_of(w, cls[0]));
+    uint32_t before[12], on_s = 0;
+    for (uint32_t i = 0; i < 12; i++) {
+        before[i] = conn_of(w, cls[i]);
+        on_s += server_of(w, before[i]) == s;
+    }
+    sim_error err;
+    /* 10 s: shorter than any failing health check. */
+    ck_assert_int_eq(sim_node_pause(w->sim, s, 10 * S, &err), SIM_OK);
+    tst_run_to(w, 70 * S);
+    for (uint32_t i = 0; i < 12; i++) ck_assert_uint_eq(conn_of(w, cls[i]), before[i]);
+    ck_assert_uint_eq(distro_node_counters(w->cluster, s)->v2_sdk_health_failed, 0);
+
+    ck_assert_int_eq(sim_node_pause(w->sim, s, 40 * S, &err), SIM_OK);
+    tst_run_to(w, 70 * S + 11 * S + 900 * MS);   /* the four 3 s attempts take 12 s at least */
+    for (uint32_t i = 0; i < 12; i++) ck_assert_uint_eq(conn_of(w, cls[i]), before[i]);
+    /* Gone by 5 s (the tick) + 0.5 s (the sleep) + 12 s; registered again
+     * by the redo's next run (3 s) and a round trip. */
+    tst_run_to(w, 70 * S + 21 * S);
+    for (uint32_t i = 0; i < 12; i++) {
+        uint32_t conn = conn_of(w, cls[i]);
+        if (server_of(w, before[i]) != s) {
+            ck_assert_uint_eq(conn, before[i]);
+            continue;
+        }
+        ck_assert_uint_ne(conn, before[i]);
+        ck_assert_uint_ne(server_of(w, conn), s);
+        distro2_client *own = client_on(w, server_of(w, conn), conn);
+        ck_assert_ptr_nonnull(own);
+        ck_assert(own->native);
+        ck_assert_uint_eq(own->key, distro_client_key(w->cluster, cls[i]));
+    }
+    ck_assert_uint_eq(distro_node_counters(w->cluster, s)->v2_sdk_health_failed, on_s);
+    tst_run_to(w, 110 * S + 2 * S);   /* resumed at 110 s: the closes are read, DELETE out */
+    for (uint32_t i = 0; i < 12; i++) {
+        if (server_of(w, before[i]) != s) continue;
+        for (uint32_t n = 0; n < 3; n++) {
+            ck_assert_ptr_null(client_on(w, n, before[i]));
+            if (n != s) ck_assert(distro_node_lists_client(w->cluster, n, cls[i]));
+        }
+    }
+    /* s itself gets the new clients once its peers' RPC clients, which gave
+     * up on it during the pause, reconnect (backoff) and retry the sync. */
+    tst_run_to(w, 130 * S);
+    for (uint32_t i = 0; i < 12; i++) ck_assert(distro_node_lists_client(w->cluster, s, cls[i]));
+    tst_world_free(w);
+}
+END_TEST
+
+/* Checklist item 8 on 2.x (model/NACOS-DISTRO.md section 8.4): only a FAIL
+ * in a DistroDataResponse triggers repair.  A VERIFY answered with an
+ * ErrorResponse (a receiver that is starting, GrpcRequestAcceptor.java
+ * :88-90) goes to onException: metrics only, no ADD
+ * (DistroClientTransportAgent.java:301-303); the next answered round
+ * repairs the stale replica. */
+START_TEST(test_verify_error_response_repairs_nothing)
+{
+    tst_world *w = v2_world(3, 15);
+    uint32_t cl = v2_client(w, "svc-verr", "10.1.0.15", LOADED + 12 * S);
+    uint32_t s = 0;
+    uint32_t conn = registered_at(w, cl, LOADED, &s);
+    uint32_t p = (s + 1) % 3;
+    tst_run_to(w, LOADED + 20 * S);
+    client_on(w, p, conn)->revision = 7;
+    const distro_counters *ks = distro_node_counters(w->cluster, s), *kp = distro_node_counters(w->cluster, p);
+    uint64_t sent = ks->verify_sent, failed = ks->v2_verify_failed, refused = kp->v2_starting_refused;
+    /* The instant s sends its next round: p "restarts" before it reads it. */
+    sim_time_ns t = LOADED + 20 * S;
+    while (ks->verify_sent == sent && t < LOADED + 26 * S) {
+        t += 100 * SIM_US;
+        tst_run_to(w, t);
+    }
+    ck_assert_uint_gt(ks->verify_sent, sent);
+    node_of(w, p)->v2->started = false;
+    while (kp->v2_starting_refused == refused && t < LOADED + 27 * S) {
+        t += 100 * SIM_US;
+        tst_run_to(w, t);
+    }
+    node_of(w, p)->v2->started = true;   /* only that round met the ErrorResponse */
+    tst_run_to(w, t + 300 * MS);
+    ck_assert_uint_eq(ks->v2_verify_failed, failed);
+    ck_assert_ptr_null(task_on(w, s, conn, p));
+    ck_assert_int_eq(client_on(w, p, conn)->revision, 7);
+    tst_run_to(w, t + 5 * S + 300 * MS);                       /* the next round: FAIL, ADD */
+    ck_assert_uint_gt(ks->v2_verify_failed, failed);
+    ck_assert_int_eq(client_on(w, p, conn)->revision, 1);
+    tst_world_free(w);
+}
+END_TEST
+
+/* RpcClient.request (RpcClient.java:638-692): a synchronous request
+ * answered with an ErrorResponse is sent again at once, retryTimes + 1 = 4
+ * attempts in all, then the client flips UNHEALTHY.  A restarted node's
+ * snapshot request meets a peer that answers "Server is starting": four
+ * attempts to it, its RPC client leaves RUNNING, and the load goes on to
+ * the next peer (DistroLoadDataTask's loop). */
+START_TEST(test_snapshot_error_response_four_attempts)
+{
+    tst_world *w = v2_world(3, 16);
+    sim_error err;
+    tst_run_to(w, 40 * S);
+    ck_assert_int_eq(sim_node_restart(w->sim, 2, 1 * S, &err), SIM_OK);
+    sim_time_ns t = 41 * S;
+    tst_run_to(w, t);
+    while (!node_of(w, 2)->running || !node_of(w, 2)->v2->started) {
+        t += 10 * SIM_US;
+        tst_run_to(w, t);
+        ck_assert(t < 43 * S);
+    }
+    /* The snapshot request to node 0 (first in address order) is on its way. */
+    const distro_counters *k0 = distro_node_counters(w->cluster, 0), *k2 = distro_node_counters(w->cluster, 2);
+    uint64_t refused = k0->v2_starting_refused, failures = k2->snapshot_failures;
+    node_of(w, 0)->v2->started = false;
+    while (k2->snapshot_failures == failures) {
+        t += 10 * SIM_US;
+        tst_run_to(w, t);
+        ck_assert(t < 44 * S);
+    }
+    ck_assert_uint_eq(k0->v2_starting_refused, refused + 4);
+    ck_assert_int_ne(node_of(w, 2)->v2->rpc[0].phase, DISTRO2_RPC_RUNNING);
+    node_of(w, 0)->v2->started = true;
+    tst_run_to(w, t + 100 * MS);
+    ck_assert(node_of(w, 2)->v2->finish_initial);
+    ck_assert_uint_eq(node_of(w, 2)->v2->loaded_from, 1);
+    tst_world_free(w);
+}
 END_TEST
 
 static Suite *distro2_model_suite(void)
@@ -839,6 +1095,12 @@ static Suite *distro2_model_suite(void)
     tcase_add_test(tc, test_nacos_8099_sends_to_down_peer);
     tcase_add_test(tc, test_nacos_8594_snapshot_under_request_timeout);
     tcase_add_test(tc, test_nacos_10056_revision_set_only_with_batch_data);
+    tcase_add_test(tc, test_starting_server_refuses_peers_and_sdks);
+    tcase_add_test(tc, test_starting_server_sync_error_retried);
+    tcase_add_test(tc, test_startup_round_four_attempts);
+    tcase_add_test(tc, test_sdk_leaves_paused_server);
+    tcase_add_test(tc, test_verify_error_response_repairs_nothing);
+    tcase_add_test(tc, test_snapshot_error_response_four_attempts);
     suite_add_tcase(s, tc);
     return s;
 }

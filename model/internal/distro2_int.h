@@ -68,6 +68,10 @@ typedef struct distro2_sdk {
     uint32_t gen;                /* bumped on every change: stale events are dropped */
     sim_time_ns created_ns;      /* the phase of its redo timer */
     sim_time_ns died_ns;         /* when the process died; SIM_TIME_NEVER: alive */
+    uint32_t probe;              /* bumped per keep-alive health check attempt: stale answers dropped */
+    uint32_t health_tries;       /* failed attempts of the health check under way */
+    bool checking;               /* a keep-alive health check is under way */
+    sim_time_ns active_ns;       /* lastActiveTimeStamp: connected, or the last health check answered */
 } distro2_sdk;
 
 /* A ConnectionBasedClient on one node (section 3.1). */
@@ -138,6 +142,9 @@ struct distro2_node {
     uint32_t startup_pending;    /* peers whose first connect round is still going, + 1 */
     /* ConnectionManager ejector. */
     bool ejector_running;
+    /* ApplicationUtils.isStarted: until then every gRPC request is answered
+     * with an ErrorResponse "Server is starting" (distro2_protocol.c). */
+    bool started;
     /* MemberInfoReportTask cursor is the node's report_cursor. */
     /* 3.0.3 (distro3_auth.c): the version each member's extend-info
      * reports (distro_version + 1; 0 blank), and InnerApiAuthEnabled. */
@@ -153,6 +160,8 @@ void distro2_node_start(distro_node *node);
 void distro2_node_crashed(distro_node *node);
 void distro2_node_free(distro2_node *v2);
 void distro2_dispatch_request(distro_node *node, const sim_message *msg, distro_token token);
+/* StartingApplicationListener.started: the node answers requests from now. */
+void distro2_node_started(distro_node *node);
 
 /* --- distro2_client.c ------------------------------------------------------ */
 distro2_client *distro2_client_get(distro_node *node, uint32_t conn);   /* NULL when absent */
@@ -207,6 +216,10 @@ void distro2_rpc_request_failed(distro_node *node, uint32_t peer);
 /* The stream to `peer` broke (its process died): UNHEALTHY, reconnect
  * without a health check (GrpcClient.java:300-308). */
 void distro2_rpc_stream_error(distro_node *node, uint32_t peer);
+/* A synchronous request to `peer` got an ErrorResponse on its `attempts`-th
+ * attempt: true when RpcClient.request tries again at once; false when the
+ * attempts are spent (the client flipped, as distro2_rpc_request_failed). */
+bool distro2_rpc_sync_error(distro_node *node, uint32_t peer, uint32_t attempts);
 void distro2_rpc_on_check(distro_node *node, const sim_message *msg, distro_token token);
 /* A member joined `node`'s list: its RPC client starts connecting. */
 void distro2_rpc_member_added(distro_node *node, uint32_t peer);

@@ -1551,6 +1551,8 @@ static const scn_counter_info counters[] = {
     { "v3_no_right", "3.0.3: Distro and member-report requests answered NO_RIGHT (blank server identity)" },
     { "v2_ipport_clients_expired", "2.x: IP-port clients (1.x SDKs) removed by their cleaner: empty for 30 s, or "
                                    "not updated for 180 s" },
+    { "v2_starting_refused", "2.x: gRPC requests (peer or SDK) answered \"Server is starting\" before the node had started" },
+    { "v2_sdk_health_failed", "2.x: SDK keep-alive health checks of this server that failed 4 times: the SDK switched server" },
 };
 
 const scn_counter_info *scn_counters(size_t *count)
