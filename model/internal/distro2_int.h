@@ -53,6 +53,8 @@ typedef struct distro2_conn {
     uint32_t server;             /* the node that holds it (its native client's node) */
     bool open;                   /* registered in the server's ConnectionManager */
     sim_time_ns last_active_ns;  /* the SDK's last request or keep-alive, on the server's clock */
+    bool subscriber;             /* a 2.x subscriber's connection: `sdk` is its reader id
+                                  * (distro2_subscriber.c); it never publishes */
 } distro2_conn;
 
 /* The 2.x SDK state of a harness client (distro2_sdk.c). */
@@ -130,6 +132,10 @@ struct distro2_node {
     /* ConnectionManager ejector. */
     bool ejector_running;
     /* MemberInfoReportTask cursor is the node's report_cursor. */
+    /* NamingSubscriberServiceV2Impl and its PushDelayTaskExecuteEngine
+     * (distro2_push.c); NULL until a 2.x subscriber exists. */
+    struct distro2_push *push;
+    sim_time_ns started_ns;      /* the node's start: the phase of the push engine's tick */
 };
 
 /* --- distro2_protocol.c ---------------------------------------------------- */
@@ -201,5 +207,24 @@ void distro2_sdk_kill(distro_cluster *c, uint32_t client);
 /* `node` crashed: its connections are gone; their SDKs reconnect. */
 void distro2_sdk_server_crashed(distro_cluster *c, uint32_t node);
 void distro2_ejector_start(distro_node *node);
+
+/* --- distro2_push.c: the server side of 2.x subscribers --------------------- */
+/* ClientServiceIndexesManager raised ServiceChangedEvent for `key`
+ * (a publisher index added or removed): a PushDelayTask to all. */
+void distro2_push_service_changed(distro_node *node, uint32_t key);
+/* SubscribeServiceRequestHandler: `conn` (native here) subscribes `key`;
+ * a first subscription raises ServiceSubscribedEvent: a PushDelayTask to
+ * that connection only. */
+void distro2_push_subscribe(distro_node *node, uint32_t conn, uint32_t key);
+/* ClientReleaseEvent: the connection's subscriptions leave the index. */
+void distro2_push_client_removed(distro_node *node, uint32_t conn);
+void distro2_push_free(distro2_node *v2);
+/* Pending push tasks of `node` (tests). */
+uint32_t distro2_push_tasks_pending(const distro_node *node);
+
+/* --- distro2_subscriber.c: the 2.x SDK subscriber ---------------------------- */
+void distro2_subscriber_start(distro_cluster *c, uint32_t reader, sim_time_ns delay_ns);
+/* `node` crashed: its subscriber connections break; they reconnect. */
+void distro2_subscriber_server_crashed(distro_cluster *c, uint32_t node);
 
 #endif
