@@ -63,6 +63,7 @@ void distro2_node_free(distro2_node *v2)
 {
     if (v2 == NULL) return;
     distro2_push_free(v2);
+    distro2_events_free(v2);
     for (uint32_t k = 0; k < v2->keys_cap; k++) free(v2->key_conns[k]);
     free(v2->key_conns);
     free(v2->key_conns_len);

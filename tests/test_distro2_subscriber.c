@@ -1,6 +1,8 @@
 /* test_distro2_subscriber.c: 2.x gRPC subscribers on a Nacos 2.5.1
  * cluster (model/distro2_subscriber.c, model/distro2_push.c; NACOS-DISTRO.md
- * section 3.11).
+ * section 3.11), and the ClientEvent publisher's thread that orders
+ * DistroClientDataProcessor's events (model/distro2_events.c, section
+ * 3.12).
  *
  * White-box like test_distro2_model.c: each test names the Nacos 2.5.1
  * test class whose behaviour it carries over and checks what a subscriber
@@ -273,6 +275,121 @@ START_TEST(test_reconnect_redo_resubscribes)
 }
 END_TEST
 
+/* --- The ClientEvent publisher's thread (model/distro2_events.c) ------------- */
+
+static struct {
+    distro_node *node;
+    uint32_t conn, target;
+    uint32_t tasks_inside;       /* the node's tasks when the publishing event ends */
+    uint32_t pending_inside;     /* its unhandled events then */
+} pub;
+
+static void publish_verify_failed(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    (void)ctx;
+    (void)arg;
+    distro2_on_verify_failed(pub.node, pub.conn, pub.target);
+    pub.tasks_inside = distro2_tasks_pending(pub.node);
+    pub.pending_inside = distro2_events_pending(pub.node);
+}
+
+static void publish_change_then_verify_failed(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    (void)ctx;
+    (void)arg;
+    distro2_on_client_event(pub.node, pub.conn, false, true);
+    distro2_on_verify_failed(pub.node, pub.conn, pub.target);
+    pub.tasks_inside = distro2_tasks_pending(pub.node);
+    pub.pending_inside = distro2_events_pending(pub.node);
+}
+
+/* A registered 2.x SDK client at 20 s, its server and a peer. */
+static uint32_t settled_client(tst_world *w, uint32_t *server, uint32_t *peer)
+{
+    uint32_t cl = publisher(w, "svc-t", "10.3.0.1", 12 * S);
+    tst_run_to(w, 19 * S);
+    uint32_t conn = w->cluster->sdk[cl].conn;
+    ck_assert_uint_ne(conn, DISTRO_NONE);
+    *server = w->cluster->conns[conn].server;
+    *peer = (*server + 1) % w->cluster->n;
+    ck_assert_uint_eq(distro2_tasks_pending(node_of(w, *server)), 0);
+    return conn;
+}
+
+/* NamingEventPublisher (one queue, one thread per event class family):
+ * a ClientVerifyFailedEvent published by the verify callback is handled
+ * after the publishing event, not inside it; at a tick instant, the tick
+ * already due runs first, so the ADD (delay 0) goes out at the next tick,
+ * 100 ms later.  Handling it inline, the ADD would leave at this tick. */
+START_TEST(test_verify_failed_handled_after_publisher)
+{
+    tst_world *w = world(3, 21);
+    uint32_t s = 0, p = 0;
+    uint32_t conn = settled_client(w, &s, &p);
+    pub.node = node_of(w, s);
+    pub.conn = conn;
+    pub.target = p;
+    /* A tick instant of node s (its delay-task engine ticks every 100 ms from its start). */
+    sim_time_ns tick_at = node_of(w, s)->v2->started_ns + 200 * w->cluster->config.task_tick_ns;
+    ck_assert_uint_gt(tick_at, sim_now(w->sim) + 100 * MS);
+    sim_error err;
+    ck_assert_int_eq(sim_schedule(w->sim, tick_at - sim_now(w->sim), SIM_KIND_USER, publish_verify_failed, NULL, 0,
+                                  NULL, &err), SIM_OK);
+    const distro_counters *k = distro_node_counters(w->cluster, s);
+    uint64_t sent = k->sync_batches_sent;
+    tst_run_to(w, tick_at);
+    ck_assert_uint_eq(pub.pending_inside, 1);
+    ck_assert_uint_eq(pub.tasks_inside, 0);                     /* not handled inside the publishing event */
+    ck_assert_uint_eq(distro2_events_pending(node_of(w, s)), 0);  /* handled at the same instant */
+    ck_assert_uint_eq(distro2_tasks_pending(node_of(w, s)), 1);   /* the ADD, behind this instant's tick */
+    ck_assert_uint_eq(k->sync_batches_sent, sent);
+    tst_run_to(w, tick_at + w->cluster->config.task_tick_ns);
+    ck_assert_uint_eq(distro2_tasks_pending(node_of(w, s)), 0);
+    ck_assert_uint_eq(k->sync_batches_sent, sent + 1);          /* at the next tick */
+    tst_world_free(w);
+}
+END_TEST
+
+/* One queue for ClientChangedEvent and ClientVerifyFailedEvent, handled in
+ * publish order: a CHANGE then a verify failure of the same client and
+ * target merge into the ADD (the newer task's action and 0 ms interval),
+ * due at the next tick; in the other order the CHANGE's 1000 ms would win. */
+START_TEST(test_client_events_in_publish_order)
+{
+    tst_world *w = world(3, 22);
+    uint32_t s = 0, p = 0;
+    uint32_t conn = settled_client(w, &s, &p);
+    pub.node = node_of(w, s);
+    pub.conn = conn;
+    pub.target = p;
+    sim_time_ns at = 20 * S + 37 * MS;
+    sim_error err;
+    ck_assert_int_eq(sim_schedule(w->sim, at - sim_now(w->sim), SIM_KIND_USER, publish_change_then_verify_failed, NULL,
+                                  0, NULL, &err), SIM_OK);
+    tst_run_to(w, at);
+    ck_assert_uint_eq(pub.pending_inside, 2);
+    ck_assert_uint_eq(pub.tasks_inside, 0);
+    const distro2_node *v2 = node_of(w, s)->v2;
+    bool found = false;
+    for (uint32_t i = 0; i < v2->task_count; i++) {
+        const distro2_task *t = &v2->tasks[i];
+        if (t->conn != conn) continue;
+        if (t->target == p) {
+            found = true;
+            ck_assert_int_eq(t->action, DISTRO2_ADD);
+            ck_assert_int_eq(t->interval_ms, 0);
+        } else {
+            ck_assert_int_eq(t->action, DISTRO2_CHANGE);   /* the other peer: the CHANGE alone */
+            ck_assert_int_eq(t->interval_ms, 1000);
+        }
+    }
+    ck_assert(found);
+    tst_world_free(w);
+}
+END_TEST
+
 static Suite *distro2_subscriber_suite(void)
 {
     Suite *s = suite_create("distro2_subscriber");
@@ -286,6 +403,11 @@ static Suite *distro2_subscriber_suite(void)
     tcase_add_test(tc, test_push_empty_protection);
     tcase_add_test(tc, test_reconnect_redo_resubscribes);
     suite_add_tcase(s, tc);
+    TCase *th = tcase_create("v2-thread");
+    tcase_set_timeout(th, 60);
+    tcase_add_test(th, test_verify_failed_handled_after_publisher);
+    tcase_add_test(th, test_client_events_in_publish_order);
+    suite_add_tcase(s, th);
     return s;
 }
 

@@ -136,6 +136,10 @@ struct distro2_node {
      * (distro2_push.c); NULL until a 2.x subscriber exists. */
     struct distro2_push *push;
     sim_time_ns started_ns;      /* the node's start: the phase of the push engine's tick */
+    /* The ClientEvent publisher's queue (distro2_events.c). */
+    struct distro2_event *events;
+    uint32_t events_head, events_len, events_cap;
+    bool events_scheduled;       /* its drain is scheduled */
 };
 
 /* --- distro2_protocol.c ---------------------------------------------------- */
@@ -159,15 +163,24 @@ bool distro2_client_remove(distro_node *node, uint32_t conn);
 bool distro2_client_responsible(const distro2_client *client);
 void distro2_client_cleaner_start(distro_node *node);
 
+/* --- distro2_events.c: the ClientEvent publisher ---------------------------- */
+/* Publish a ClientChangedEvent (disconnect false) or a ClientDisconnectEvent
+ * (disconnect true) of `conn` on `node`; `native` is the event's client's
+ * isNative (for a disconnect, the removed client's).  Queued on the node's
+ * one event thread: handled after the current engine event, in publish
+ * order. */
+void distro2_on_client_event(distro_node *node, uint32_t conn, bool disconnect, bool native);
+/* Publish ClientVerifyFailedEvent(conn, target), on the same queue. */
+void distro2_on_verify_failed(distro_node *node, uint32_t conn, uint32_t target);
+/* Events published and not yet handled on `node` (tests). */
+uint32_t distro2_events_pending(const distro_node *node);
+void distro2_events_free(distro2_node *v2);
+
 /* --- distro2_sync.c -------------------------------------------------------- */
 void distro2_sync_start(distro_node *node);
-/* DistroClientDataProcessor.onEvent for a ClientChangedEvent (disconnect
- * false) or a ClientDisconnectEvent (disconnect true) of `conn` on `node`;
- * `native` is the event's client's isNative (for a disconnect, the removed
- * client's). */
-void distro2_on_client_event(distro_node *node, uint32_t conn, bool disconnect, bool native);
-/* ClientVerifyFailedEvent(conn, target). */
-void distro2_on_verify_failed(distro_node *node, uint32_t conn, uint32_t target);
+/* DistroClientDataProcessor.onEvent, run by the event queue. */
+void distro2_process_client_event(distro_node *node, uint32_t conn, bool disconnect, bool native);
+void distro2_process_verify_failed(distro_node *node, uint32_t conn, uint32_t target);
 void distro2_sync_on_request(distro_node *node, const sim_message *msg, distro_token token);
 /* handlerClientSyncData for one entry (sync or snapshot). */
 void distro2_apply_sync(distro_node *node, uint32_t conn, int64_t revision, uint32_t key);

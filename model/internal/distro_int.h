@@ -100,6 +100,7 @@ enum distro_kind {
     DISTRO_KIND_V2_RPC,
     DISTRO_KIND_V2_SDK,
     DISTRO_KIND_V2_REPORT,
+    DISTRO_KIND_V2_EVENT,        /* the ClientEvent publisher's thread (distro2_events.c) */
 };
 
 /* --- Values -------------------------------------------------------------- */
