@@ -8,7 +8,7 @@
  * enclosing class: ClientChangedEvent, ClientDisconnectEvent and
  * ClientVerifyFailedEvent (all ClientEvent) share one publisher, one queue
  * and one thread (N/core/v2/event/publisher/NamingEventPublisherFactory
- * .java:55-67, NamingEventPublisher.java:90-130).  The code that publishes
+ * .java:50-58, NamingEventPublisher.java:97-165).  The code that publishes
  * (a register on a gRPC thread, clientDisconnected on the connection
  * manager's, a verify callback on the Distro callback thread) hands the
  * event over and goes on; the event thread handles the queue in publish

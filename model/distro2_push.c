@@ -4,7 +4,7 @@
  * naming/src/main/java/com/alibaba/nacos/naming/, at tag 2.5.1.
  *
  * Subscriber index.  SubscribeServiceRequestHandler (N/remote/rpc/handler/
- * SubscribeServiceRequestHandler.java:72-97) adds a subscriber to the
+ * SubscribeServiceRequestHandler.java:71-94) adds a subscriber to the
  * connection's client, which ClientServiceIndexesManager indexes
  * (N/core/v2/index/ClientServiceIndexesManager.java:143-149): only the first
  * subscription of a (service, client) raises ServiceSubscribedEvent.
@@ -13,7 +13,7 @@
  * released client leaves the index (:98-103).
  *
  * Events.  NamingSubscriberServiceV2Impl.onEvent (N/push/v2/
- * NamingSubscriberServiceV2Impl.java:121-136): a ServiceChangedEvent, which
+ * NamingSubscriberServiceV2Impl.java:115-129): a ServiceChangedEvent, which
  * ClientServiceIndexesManager raises whenever a publisher index is added or
  * removed (:130-140, on every node, native or replica client alike), adds
  * a PushDelayTask to all subscribers of the service; a ServiceSubscribedEvent
@@ -29,7 +29,7 @@
  * Engine.  NacosDelayTaskExecuteEngine (common/.../task/engine/
  * NacosDelayTaskExecuteEngine.java:50-59, 157-170): every 100 ms (first
  * 100 ms after start) it takes each task with now - lastProcessTime >=
- * interval.  PushExecuteTask (N/push/v2/task/PushExecuteTask.java:53-70)
+ * interval.  PushExecuteTask (N/push/v2/task/PushExecuteTask.java:57-79)
  * then builds the push data once, from the node's list at that instant
  * (ServiceStorage.getPushData), and sends it to each target whose client
  * is still on this node and still subscribes (:59-67).  Here the tick
@@ -38,10 +38,10 @@
  * order (Nacos: its map's).
  *
  * Push.  PushExecutorRpcImpl / RpcPushService.pushWithCallback
- * (core/.../remote/RpcPushService.java:58-96): a NotifySubscriberRequest
+ * (core/.../remote/RpcPushService.java:50-88): a NotifySubscriberRequest
  * down the subscriber's connection, the ack back; a failed push
  * (timeout 5000 ms, PushConstants.java:38) queues a PushDelayTask to that
- * client after 1000 ms (PushExecuteTask.java:123-124).  The client path
+ * client after 1000 ms (PushExecuteTask.java:159-160).  The client path
  * here is lossless and a subscriber's connection closes only with its
  * server, whose pending callbacks go with it, so every push that is sent
  * arrives and is acked: the retry never fires and is not modelled. */

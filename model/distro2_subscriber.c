@@ -19,7 +19,7 @@
  * NamingGrpcClientProxy.subscribe (CL/remote/gprc/NamingGrpcClientProxy
  * .java:378-398): the redo data is cached, then a SubscribeServiceRequest
  * whose answer is the server's list of the service at that instant
- * (SubscribeServiceRequestHandler.java:72-97), which processServiceInfo
+ * (SubscribeServiceRequestHandler.java:71-94), which processServiceInfo
  * takes as the view.  The asynchronous UpdateTask polling is off by
  * default (ServiceInfoUpdateService.scheduleUpdateIfAbsent returns unless
  * namingAsyncQuerySubscribeService, :102-105), so from then on only pushes
