@@ -275,6 +275,24 @@ START_TEST(test_reconnect_redo_resubscribes)
 }
 END_TEST
 
+/* A gRPC reader is a subscriber of a 2.x cluster: a 1.4.2 server has no
+ * gRPC naming service, and a querier is a 1.x HTTP client. */
+START_TEST(test_grpc_reader_needs_2x_subscriber)
+{
+    tst_world *w = tst_world_new(3, 23, NULL);
+    uint32_t key = distro_cluster_key(w->cluster, "public", "DEFAULT_GROUP", "svc-x");
+    distro_reader_spec spec = { .key = key, .subscribe = true, .grpc = true };
+    sim_error err;
+    ck_assert_int_eq(distro_reader_add(w->cluster, &spec, 0, NULL, &err), SIM_ERR_INVALID);
+    tst_world_free(w);
+    w = world(3, 23);
+    key = distro_cluster_key(w->cluster, "public", "DEFAULT_GROUP", "svc-x");
+    spec = (distro_reader_spec){ .key = key, .subscribe = false, .interval_ns = S, .grpc = true };
+    ck_assert_int_eq(distro_reader_add(w->cluster, &spec, 0, NULL, &err), SIM_ERR_INVALID);
+    tst_world_free(w);
+}
+END_TEST
+
 /* --- The ClientEvent publisher's thread (model/distro2_events.c) ------------- */
 
 static struct {
@@ -402,6 +420,7 @@ static Suite *distro2_subscriber_suite(void)
     tcase_add_test(tc, test_subscriber_connection_replicated_by_verify);
     tcase_add_test(tc, test_push_empty_protection);
     tcase_add_test(tc, test_reconnect_redo_resubscribes);
+    tcase_add_test(tc, test_grpc_reader_needs_2x_subscriber);
     suite_add_tcase(s, tc);
     TCase *th = tcase_create("v2-thread");
     tcase_set_timeout(th, 60);
