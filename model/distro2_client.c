@@ -151,6 +151,7 @@ void distro2_client_publish(distro_node *node, uint32_t conn, uint32_t key)
     if (old != DISTRO_NONE) {
         index_remove(node, old, conn);
         service_rebuild(node, old);
+        distro2_push_service_changed(node, old);   /* removePublisherIndexes, ClientServiceIndexesManager.java:135-140 */
     }
     if (key != DISTRO_NONE) {
         if (!keys_grow(v2, key) ||
@@ -160,6 +161,7 @@ void distro2_client_publish(distro_node *node, uint32_t conn, uint32_t key)
         }
         v2->key_conns[key][v2->key_conns_len[key]++] = conn;
         service_rebuild(node, key);
+        distro2_push_service_changed(node, key);   /* addPublisherIndexes, ClientServiceIndexesManager.java:130-133 */
     }
 }
 
@@ -196,6 +198,7 @@ bool distro2_client_remove(distro_node *node, uint32_t conn)
     if (client == NULL) return false;
     bool native = client->native;
     distro2_client_publish(node, conn, DISTRO_NONE);
+    distro2_push_client_removed(node, conn);   /* handleClientDisconnect: its subscriptions (:98-103) */
     client->present = false;
     node->v2->client_count--;
     distro2_on_client_event(node, conn, true, native);   /* ClientDisconnectEvent */

@@ -44,6 +44,7 @@ void distro2_node_start(distro_node *node)
     }
     v2->rpc = rpc;
     v2->loaded_from = DISTRO_NONE;
+    v2->started_ns = sim_now(c->sim);
     node->v2 = v2;
     if (!distro3_node_start(node)) {   /* 3.0.3's member versions and identity check */
         distro_fail_nomem(c, "distro v3 start");
@@ -84,6 +85,8 @@ void distro2_node_crashed(distro_node *node)
 void distro2_node_free(distro2_node *v2)
 {
     if (v2 == NULL) return;
+    distro2_push_free(v2);
+    distro2_events_free(v2);
     for (uint32_t k = 0; k < v2->keys_cap; k++) free(v2->key_conns[k]);
     free(v2->key_conns);
     free(v2->key_conns_len);

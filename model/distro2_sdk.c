@@ -341,6 +341,7 @@ void distro2_sdk_server_crashed(distro_cluster *c, uint32_t node)
 {
     /* The server's process died: its kernel closes every connection, and
      * each live SDK on it reconnects to the next server.  O(clients). */
+    distro2_subscriber_server_crashed(c, node);   /* and so do the 2.x subscribers (distro2_subscriber.c) */
     for (uint32_t id = 0; id < c->client_count; id++) {
         distro2_sdk *s = &c->sdk[id];
         if (s->conn == DISTRO_NONE || c->conns[s->conn].server != node || !c->conns[s->conn].open) continue;
@@ -491,7 +492,7 @@ static void ejector_unregister(sim_engine *sim, void *ctx, uint64_t arg)
     /* The probes sent 5 s ago: an SDK that died does not answer. */
     for (uint32_t conn = 0; conn < c->conn_count; conn++) {
         distro2_conn *k = &c->conns[conn];
-        if (!k->open || k->server != node->id) continue;
+        if (!k->open || k->server != node->id || k->subscriber) continue;   /* a live subscriber stays active */
         const distro2_sdk *s = &c->sdk[k->sdk];
         if (s->died_ns == SIM_TIME_NEVER ||
             idle_ns(sim, node, k) < (int64_t)(c->config.v2.connection_idle_ns + c->config.v2.detection_timeout_ns)) {
@@ -514,7 +515,7 @@ static void ejector_run(sim_engine *sim, void *ctx, uint64_t arg)
      * with none dead, the scan below would find nothing. */
     for (uint32_t conn = 0; c->sdk_killed > 0 && conn < c->conn_count && !outdated; conn++) {
         const distro2_conn *k = &c->conns[conn];
-        if (!k->open || k->server != node->id || c->sdk[k->sdk].died_ns == SIM_TIME_NEVER) continue;
+        if (!k->open || k->server != node->id || k->subscriber || c->sdk[k->sdk].died_ns == SIM_TIME_NEVER) continue;
         outdated = idle_ns(sim, node, k) >= (int64_t)c->config.v2.connection_idle_ns;
     }
     if (outdated) {

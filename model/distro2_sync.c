@@ -9,8 +9,9 @@
  * (a connection client: native, :129-131): CHANGE or DELETE to every
  * member but self, whatever its state (DistroProtocol.sync), after
  * syncDelayMillis (1000 ms); a verify failure is an ADD to that target
- * after 0 ms (:105-113).  Nacos runs onEvent on one event thread; here it
- * runs inline in the event that raised it, which keeps the order.
+ * after 0 ms (:105-113).  Nacos runs onEvent on the ClientEvent publisher's
+ * one thread, in publish order: distro2_events.c queues each event and
+ * runs the queue after the event that raised it.
  *
  * Delay tasks (NacosDelayTaskExecuteEngine, common/.../task/engine/
  * NacosDelayTaskExecuteEngine.java; DistroDelayTask.java:61-72).  One
@@ -181,7 +182,8 @@ static void sync_all(distro_node *node, uint32_t conn, uint8_t action)
     free(peers);
 }
 
-void distro2_on_client_event(distro_node *node, uint32_t conn, bool disconnect, bool native)
+/* Run by the ClientEvent publisher's FIFO (distro2_events.c). */
+void distro2_process_client_event(distro_node *node, uint32_t conn, bool disconnect, bool native)
 {
     /* An IP-port client's events are re-tested with this node's own mapper
      * at processing time (DistroClientDataProcessor.java:131): a receiver
@@ -194,7 +196,7 @@ void distro2_on_client_event(distro_node *node, uint32_t conn, bool disconnect, 
     sync_all(node, conn, disconnect ? DISTRO2_DELETE : DISTRO2_CHANGE);
 }
 
-void distro2_on_verify_failed(distro_node *node, uint32_t conn, uint32_t target)
+void distro2_process_verify_failed(distro_node *node, uint32_t conn, uint32_t target)
 {
     const distro2_client *client = distro2_client_get(node, conn);
     if (client == NULL || !distro2_client_responsible(node, conn, client)) return;   /* isInvalidClient */

@@ -72,6 +72,7 @@ const char *distro_event_kind_name(uint16_t kind)
     case DISTRO_KIND_V2_RPC: return "v2_rpc";
     case DISTRO_KIND_V2_SDK: return "v2_sdk";
     case DISTRO_KIND_V2_REPORT: return "v2_report";
+    case DISTRO_KIND_V2_EVENT: return "v2_event";
     default: return NULL;
     }
 }

@@ -106,7 +106,7 @@ typedef struct distro_read {
     uint32_t key;
     distro_read_source source;
     int32_t server;               /* the node that answered or pushed; -1: none */
-    bool pushed;                  /* VIEW: the change came from a UDP push, not a poll */
+    bool pushed;                  /* VIEW: the change came from a push (UDP, or gRPC for a 2.x subscriber), not a poll */
     const uint32_t *clients;
     uint32_t count;
 } distro_read;
@@ -255,6 +255,8 @@ typedef struct distro_reader_spec {
     bool subscribe;
     sim_time_ns interval_ns;        /* query readers: the gap between queries, > 0 */
     bool push_empty_protection;     /* subscribers: namingPushEmptyProtection */
+    bool grpc;                      /* subscribers on a 2.5.1 cluster: a 2.x SDK subscriber over gRPC
+                                     * (model/distro2_subscriber.c) instead of a 1.x one */
 } distro_reader_spec;
 
 /* Adds a reader that starts `start_delay_ns` from now; its random draws
@@ -269,6 +271,10 @@ uint32_t distro_reader_view_count(const distro_cluster *cluster, uint32_t reader
 bool distro_reader_view_lists(const distro_cluster *cluster, uint32_t reader, uint32_t client);
 /* UDP pushes sent by every server, and answers to list queries. */
 uint64_t distro_reads_pushes(const distro_cluster *cluster);
+/* gRPC pushes (NotifySubscriberRequest) sent to 2.x subscribers, and
+ * their subscribe requests answered. */
+uint64_t distro_reads_grpc_pushes(const distro_cluster *cluster);
+uint64_t distro_reads_grpc_subscribes(const distro_cluster *cluster);
 uint64_t distro_reads_answers(const distro_cluster *cluster);
 
 /* --- Direct requests (tests and scripted workloads) ---------------------- */

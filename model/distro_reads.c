@@ -84,7 +84,7 @@
  *
  * Nothing here runs unless a reader is added: with no reader, no event is
  * scheduled and no random number drawn. */
-#include "distro_int.h"
+#include "distro2_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -523,6 +523,7 @@ static void push_fire(sim_engine *sim, void *ctx, uint64_t key)
         distro_read_push *p = &r->pushes[slot];
         p->reader = reader;
         p->server = node->id;
+        p->conn = DISTRO_NONE;
         if (!hosts_of(c, (uint32_t)key, distro_store_get(node, (uint32_t)key), &p->hosts)) {
             p->reader = DISTRO_NONE;
             distro_fail_nomem(c, "push");
@@ -559,6 +560,68 @@ void distro_reads_service_changed(distro_node *node, uint32_t key)
     if (*pending) return;   /* merged into the push already scheduled (PushService.java:374-378) */
     *pending = true;
     distro_timer(node, PUSH_DELAY_NS, DISTRO_KIND_PUSH, push_fire, key);
+}
+
+/* --- Shared with the 2.x subscribers (distro2_subscriber.c, distro2_push.c) -------- */
+
+bool distro_reads_hosts_of(distro_cluster *c, uint32_t key, const distro_ilist *list, distro_read_hosts *out)
+{
+    return hosts_of(c, key, list, out);
+}
+
+bool distro_reads_process_view(distro_cluster *c, uint32_t reader, const distro_read_hosts *hosts, int32_t server,
+                               bool pushed)
+{
+    return process_service_json(c, reader, hosts, server, pushed);
+}
+
+void distro_reads_report_no_view(distro_cluster *c, uint32_t reader)
+{
+    distro_reader *rd = &c->reads->readers[reader];
+    SIM_ASSERT(!rd->has_view);
+    distro_read_hosts none = { 0 };
+    rd->has_view = true;
+    report(c, reader, DISTRO_READ_VIEW, -1, false, &none);
+}
+
+/* NamingPushRequestHandler: processServiceInfo, then the ack.  A push
+ * whose connection broke on the way is lost with it. */
+static void grpc_push_arrive(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    distro_cluster *c = ctx;
+    distro_reads *r = c->reads;
+    SIM_ASSERT(arg < r->push_cap);
+    distro_read_push *p = &r->pushes[arg];
+    SIM_ASSERT(p->reader != DISTRO_NONE && p->conn != DISTRO_NONE);
+    const distro_reader *rd = &r->readers[p->reader];
+    if (rd->connected && rd->conn == p->conn) (void)process_service_json(c, p->reader, &p->hosts, (int32_t)p->server, true);
+    p->reader = DISTRO_NONE;
+    r->push_count--;
+}
+
+void distro_reads_grpc_push(distro_node *node, uint32_t reader, uint32_t conn)
+{
+    distro_cluster *c = node->cluster;
+    distro_reads *r = c->reads;
+    uint32_t slot = 0;
+    if (!push_slot(r, &slot)) {
+        distro_fail_nomem(c, "grpc push");
+        return;
+    }
+    distro_read_push *p = &r->pushes[slot];
+    p->reader = reader;
+    p->server = node->id;
+    p->conn = conn;
+    uint32_t key = r->readers[reader].key;
+    if (!hosts_of(c, key, distro_store_get(node, key), &p->hosts)) {
+        p->reader = DISTRO_NONE;
+        distro_fail_nomem(c, "grpc push");
+        return;
+    }
+    r->push_count++;
+    r->grpc_pushes++;
+    read_event(c, c->client_latency_ns, DISTRO_KIND_PUSH, grpc_push_arrive, slot);
 }
 
 /* --- Server crashes ----------------------------------------------------------------- */
@@ -631,11 +694,15 @@ sim_status distro_reader_add(distro_cluster *c, const distro_reader_spec *spec, 
     }
     if (!grow_keys(r, spec->key)) return sim_error_set(err, SIM_ERR_NOMEM, "distro_reader_add", "out of memory");
     uint32_t id = r->reader_count;
-    if (spec->subscribe &&
+    if (spec->grpc && (!spec->subscribe || c->config.version == DISTRO_VERSION_1_4_2)) {
+        return sim_error_set(err, SIM_ERR_INVALID, "distro_reader_add", "a gRPC reader is a subscriber of a 2.x cluster");
+    }
+    bool udp_push = spec->subscribe && !spec->grpc;   /* a 2.x subscriber is no PushService client */
+    if (udp_push &&
         !SIM_VEC_RESERVE(r->key_subs[spec->key], r->key_subs_len[spec->key], r->key_subs_cap[spec->key], 1)) {
         return sim_error_set(err, SIM_ERR_NOMEM, "distro_reader_add", "out of memory");
     }
-    if (spec->subscribe) r->key_subs[spec->key][r->key_subs_len[spec->key]++] = id;
+    if (udp_push) r->key_subs[spec->key][r->key_subs_len[spec->key]++] = id;
     r->reader_count++;
     distro_reader *rd = &r->readers[id];
     memset(rd, 0, sizeof *rd);
@@ -645,7 +712,11 @@ sim_status distro_reader_add(distro_cluster *c, const distro_reader_spec *spec, 
     rd->interval_ns = spec->interval_ns;
     rd->waiting_on = DISTRO_NONE;
     rd->rng = sim_rng_derive(sim_seed(c->sim), SIM_STREAM_HARNESS((2ull << 40) | id));
-    read_event(c, start_delay_ns, DISTRO_KIND_READ_TIMER, spec->subscribe ? subscribe_fire : query_fire, id);
+    if (spec->grpc) {
+        distro2_subscriber_start(c, id, start_delay_ns);
+    } else {
+        read_event(c, start_delay_ns, DISTRO_KIND_READ_TIMER, spec->subscribe ? subscribe_fire : query_fire, id);
+    }
     if (id_out != NULL) *id_out = id;
     return SIM_OK;
 }
@@ -730,4 +801,9 @@ bool distro_reader_view_lists(const distro_cluster *c, uint32_t reader, uint32_t
 }
 
 uint64_t distro_reads_pushes(const distro_cluster *c) { return c->reads != NULL ? c->reads->pushes_sent : 0; }
+uint64_t distro_reads_grpc_pushes(const distro_cluster *c) { return c->reads != NULL ? c->reads->grpc_pushes : 0; }
+uint64_t distro_reads_grpc_subscribes(const distro_cluster *c)
+{
+    return c->reads != NULL ? c->reads->grpc_subscribes : 0;
+}
 uint64_t distro_reads_answers(const distro_cluster *c) { return c->reads != NULL ? c->reads->answers : 0; }

@@ -417,13 +417,13 @@ START_TEST(test_delay_task_merge)
     uint32_t conn = registered(w, cl, &s);
     uint32_t p = (s + 1) % 3, q = (s + 2) % 3;
     tst_run_to(w, 20 * S + 30 * MS);
-    distro2_on_client_event(node_of(w, s), conn, false, true);
+    distro2_process_client_event(node_of(w, s), conn, false, true);
     const distro2_task *t = task_on(w, s, conn, p);
     ck_assert_ptr_nonnull(t);
     int64_t first = t->last_process_ms;
     ck_assert_int_eq(t->interval_ms, 1000);
     tst_run_to(w, 20 * S + 430 * MS);
-    distro2_on_verify_failed(node_of(w, s), conn, p);
+    distro2_process_verify_failed(node_of(w, s), conn, p);
     t = task_on(w, s, conn, p);
     ck_assert_int_eq(t->action, DISTRO2_ADD);
     ck_assert_int_eq(t->interval_ms, 0);
@@ -438,14 +438,14 @@ START_TEST(test_delay_task_merge)
     sim_error err;
     ck_assert_int_eq(sim_node_crash(w->sim, q, &err), SIM_OK);
     tst_run_to(w, 30 * S + 10 * MS);
-    distro2_on_verify_failed(node_of(w, s), conn, q);
+    distro2_process_verify_failed(node_of(w, s), conn, q);
     tst_run_to(w, 30 * S + 150 * MS);
     t = task_on(w, s, conn, q);
     ck_assert_ptr_nonnull(t);
     ck_assert_int_eq(t->action, DISTRO2_CHANGE);
     ck_assert_int_eq(t->interval_ms, 3000);
     int64_t retry = t->last_process_ms;
-    distro2_on_client_event(node_of(w, s), conn, false, true);       /* a newer CHANGE: 1000 ms from the retry */
+    distro2_process_client_event(node_of(w, s), conn, false, true);       /* a newer CHANGE: 1000 ms from the retry */
     t = task_on(w, s, conn, q);
     ck_assert_int_eq(t->interval_ms, 1000);
     ck_assert_int_eq(t->last_process_ms, retry);
@@ -469,12 +469,12 @@ START_TEST(test_transport_gates)
     ck_assert_int_eq(distro_member_remove(w->cluster, s, p, &err), SIM_OK);
     const distro_counters *k = distro_node_counters(w->cluster, s);
     uint64_t sent = k->sync_batches_sent, dropped = k->sync_dropped_not_member, failed = k->sync_batches_failed;
-    distro2_on_client_event(node_of(w, s), conn, false, true);
+    distro2_process_client_event(node_of(w, s), conn, false, true);
     ck_assert_ptr_null(task_on(w, s, conn, p));                 /* allMembersWithoutSelf: p is gone */
     ck_assert_ptr_nonnull(task_on(w, s, conn, q));
     /* A task already queued for a member that then leaves: dropped as success. */
     ck_assert_int_eq(distro_member_add(w->cluster, s, p, &err), SIM_OK);
-    distro2_on_client_event(node_of(w, s), conn, false, true);
+    distro2_process_client_event(node_of(w, s), conn, false, true);
     ck_assert_ptr_nonnull(task_on(w, s, conn, p));
     ck_assert_int_eq(distro_member_remove(w->cluster, s, p, &err), SIM_OK);
     tst_run_to(w, 21 * S + 200 * MS);
@@ -487,7 +487,7 @@ START_TEST(test_transport_gates)
     ck_assert_int_eq(distro_member_add(w->cluster, s, p, &err), SIM_OK);
     tst_run_to(w, 30 * S + 30 * MS);
     sent = k->sync_batches_sent;
-    distro2_on_client_event(node_of(w, s), conn, false, true);
+    distro2_process_client_event(node_of(w, s), conn, false, true);
     tst_run_to(w, 31 * S + 50 * MS);
     /* Not UP in s's view just for the tick that runs the task (q's own
      * reports would set it UP again within seconds). */

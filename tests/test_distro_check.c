@@ -500,7 +500,7 @@ START_TEST(test_broken_v2_state_is_reported)
     v2->clients[conn].key = key;
     expect_ok(w);
 
-    distro2_on_client_event(node_of(w, 1), conn, false, true);   /* two tasks, one per peer */
+    distro2_process_client_event(node_of(w, 1), conn, false, true);   /* two tasks, one per peer */
     ck_assert_uint_eq(v2->task_count, 2);
     v2->tasks[0].target = 1;                   /* self */
     expect_broken(w, 1, "v2-tasks");

@@ -55,6 +55,8 @@ typedef struct distro2_conn {
     bool ipport;                 /* not a connection: the IP-port client of a 1.x SDK (distro2_ipport.c) */
     uint32_t tag_hash;           /* IP-port: distroHash("ip:port"), its responsibleId */
     sim_time_ns last_active_ns;  /* the SDK's last request or keep-alive, on the server's clock */
+    bool subscriber;             /* a 2.x subscriber's connection: `sdk` is its reader id
+                                  * (distro2_subscriber.c); it never publishes */
 } distro2_conn;
 
 /* The 2.x SDK state of a harness client (distro2_sdk.c). */
@@ -153,6 +155,14 @@ struct distro2_node {
     /* nacos-8099's execute workers (distro2_bugs.c): NULL until used. */
     struct distro2_workers *workers;
     uint32_t check_gen;          /* IP-port beat-check tasks scheduled on this node */
+    /* NamingSubscriberServiceV2Impl and its PushDelayTaskExecuteEngine
+     * (distro2_push.c); NULL until a 2.x subscriber exists. */
+    struct distro2_push *push;
+    sim_time_ns started_ns;      /* the node's start: the phase of the push engine's tick */
+    /* The ClientEvent publisher's queue (distro2_events.c). */
+    struct distro2_event *events;
+    uint32_t events_head, events_len, events_cap;
+    bool events_scheduled;       /* its drain is scheduled */
 };
 
 /* --- distro2_protocol.c ---------------------------------------------------- */
@@ -181,15 +191,24 @@ void distro2_client_refresh(distro_node *node, uint32_t conn);
 bool distro2_client_responsible(const distro_node *node, uint32_t conn, const distro2_client *client);
 void distro2_client_cleaner_start(distro_node *node);
 
+/* --- distro2_events.c: the ClientEvent publisher ---------------------------- */
+/* Publish a ClientChangedEvent (disconnect false) or a ClientDisconnectEvent
+ * (disconnect true) of `conn` on `node`; `native` is the event's client's
+ * isNative (for a disconnect, the removed client's).  Queued on the node's
+ * one event thread: handled after the current engine event, in publish
+ * order. */
+void distro2_on_client_event(distro_node *node, uint32_t conn, bool disconnect, bool native);
+/* Publish ClientVerifyFailedEvent(conn, target), on the same queue. */
+void distro2_on_verify_failed(distro_node *node, uint32_t conn, uint32_t target);
+/* Events published and not yet handled on `node` (tests). */
+uint32_t distro2_events_pending(const distro_node *node);
+void distro2_events_free(distro2_node *v2);
+
 /* --- distro2_sync.c -------------------------------------------------------- */
 void distro2_sync_start(distro_node *node);
-/* DistroClientDataProcessor.onEvent for a ClientChangedEvent (disconnect
- * false) or a ClientDisconnectEvent (disconnect true) of `conn` on `node`;
- * `native` is the event's client's isNative (for a disconnect, the removed
- * client's). */
-void distro2_on_client_event(distro_node *node, uint32_t conn, bool disconnect, bool native);
-/* ClientVerifyFailedEvent(conn, target). */
-void distro2_on_verify_failed(distro_node *node, uint32_t conn, uint32_t target);
+/* DistroClientDataProcessor.onEvent, run by the event queue. */
+void distro2_process_client_event(distro_node *node, uint32_t conn, bool disconnect, bool native);
+void distro2_process_verify_failed(distro_node *node, uint32_t conn, uint32_t target);
 void distro2_sync_on_request(distro_node *node, const sim_message *msg, distro_token token);
 /* handlerClientSyncData for one entry (sync or snapshot). */
 void distro2_apply_sync(distro_node *node, uint32_t conn, int64_t revision, uint32_t key, bool healthy);
@@ -284,5 +303,23 @@ void distro3_version_learned(distro_node *node, uint32_t peer, uint8_t version);
 /* RemoteRequestAuthFilter: true when `msg` was answered NO_RIGHT and must
  * not reach its handler. */
 bool distro3_filter(distro_node *node, const sim_message *msg, distro_token token);
+/* --- distro2_push.c: the server side of 2.x subscribers --------------------- */
+/* ClientServiceIndexesManager raised ServiceChangedEvent for `key`
+ * (a publisher index added or removed): a PushDelayTask to all. */
+void distro2_push_service_changed(distro_node *node, uint32_t key);
+/* SubscribeServiceRequestHandler: `conn` (native here) subscribes `key`;
+ * a first subscription raises ServiceSubscribedEvent: a PushDelayTask to
+ * that connection only. */
+void distro2_push_subscribe(distro_node *node, uint32_t conn, uint32_t key);
+/* ClientReleaseEvent: the connection's subscriptions leave the index. */
+void distro2_push_client_removed(distro_node *node, uint32_t conn);
+void distro2_push_free(distro2_node *v2);
+/* Pending push tasks of `node` (tests). */
+uint32_t distro2_push_tasks_pending(const distro_node *node);
+
+/* --- distro2_subscriber.c: the 2.x SDK subscriber ---------------------------- */
+void distro2_subscriber_start(distro_cluster *c, uint32_t reader, sim_time_ns delay_ns);
+/* `node` crashed: its subscriber connections break; they reconnect. */
+void distro2_subscriber_server_crashed(distro_cluster *c, uint32_t node);
 
 #endif

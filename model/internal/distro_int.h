@@ -100,6 +100,7 @@ enum distro_kind {
     DISTRO_KIND_V2_RPC,
     DISTRO_KIND_V2_SDK,
     DISTRO_KIND_V2_REPORT,
+    DISTRO_KIND_V2_EVENT,        /* the ClientEvent publisher's thread (distro2_events.c) */
 };
 
 /* --- Values -------------------------------------------------------------- */
@@ -627,12 +628,22 @@ typedef struct distro_reader {
     distro_read_hosts view;
     bool pushed_since_task;      /* a push replaced the view since UpdateTask's last run */
     uint32_t fail_count;
+    /* A 2.x SDK subscriber (distro2_subscriber.c): its one gRPC connection. */
+    bool grpc;
+    bool connected;              /* RpcClient RUNNING on `conn` */
+    bool subscribed_on_conn;     /* the subscriber redo data is registered on this connection */
+    uint32_t conn;               /* current connection id, DISTRO_NONE: none yet */
+    uint32_t server_index;       /* RpcClient.nextRpcServer cursor */
+    uint32_t attempts;           /* failed connects in this reconnect round */
+    uint32_t gen;                /* bumped on every connection change: stale events are dropped */
+    sim_time_ns created_ns;      /* the phase of its redo timer */
 } distro_reader;
 
 /* A push on its way to a client. */
 typedef struct distro_read_push {
     uint32_t reader;             /* DISTRO_NONE: the slot is free */
     uint32_t server;
+    uint32_t conn;               /* a gRPC push: the connection it went down; DISTRO_NONE: UDP */
     distro_read_hosts hosts;
 } distro_read_push;
 
@@ -662,6 +673,10 @@ struct distro_reads {
     uint32_t push_cap;
     uint64_t pushes_sent;
     uint64_t answers;
+    /* 2.x SDK subscribers (distro2_subscriber.c, distro2_push.c). */
+    uint32_t grpc_readers;
+    uint64_t grpc_pushes;
+    uint64_t grpc_subscribes;
 };
 
 /* The instance list of `key` on `node` changed (Service.updateIPs or a
@@ -671,6 +686,18 @@ void distro_reads_service_changed(distro_node *node, uint32_t key);
 void distro_reads_node_reset(distro_node *node);    /* PushService's state is gone */
 void distro_reads_node_crashed(distro_node *node);  /* the list requests it held are reset */
 void distro_reads_destroy(distro_cluster *c);
+/* Shared with the 2.x subscribers (distro2_subscriber.c, distro2_push.c):
+ * the client ids a server's list `list` of `key` answers (false: out of
+ * memory); ServiceInfoHolder.processServiceInfo / HostReactor
+ * .processServiceJson with the reader's pushEmptyProtection (true when the
+ * view was replaced; a changed view is reported); the empty view an
+ * application reads before any list arrived; a gRPC push of `node`'s list
+ * of the reader's key down connection `conn`. */
+bool distro_reads_hosts_of(distro_cluster *c, uint32_t key, const distro_ilist *list, distro_read_hosts *out);
+bool distro_reads_process_view(distro_cluster *c, uint32_t reader, const distro_read_hosts *hosts, int32_t server,
+                               bool pushed);
+void distro_reads_report_no_view(distro_cluster *c, uint32_t reader);
+void distro_reads_grpc_push(distro_node *node, uint32_t reader, uint32_t conn);
 /* The readers' invariants (stated there): SIM_OK or SIM_ERR_STATE. */
 sim_status distro_reads_check(const distro_cluster *c, sim_error *err);
 /* distro_client.c */

@@ -228,7 +228,8 @@ static sim_status start_readers(run_ctx *r, sim_error *err)
             bool subscribe = i >= rd->queriers;
             sim_time_ns phase = sim_rng_below(&rng, subscribe ? SIM_S : rd->query_interval_ns);
             distro_reader_spec spec = { .key = key, .subscribe = subscribe, .interval_ns = rd->query_interval_ns,
-                                        .push_empty_protection = rd->push_empty_protection };
+                                        .push_empty_protection = rd->push_empty_protection,
+                                        .grpc = subscribe && scn_reads_grpc(r->cfg) };
             sim_status st = distro_reader_add(r->cluster, &spec, rd->start_at_ns + phase, NULL, err);
             if (st != SIM_OK) return st;
         }

@@ -317,7 +317,8 @@ void scn_config_defaults(scn_config *config)
     w->register_spread_ns = 10u * SIM_S;
     w->start_at_ns = 0;
     w->reads = (scn_reads){ .services = 0, .queriers = 0, .query_interval_ns = SIM_S, .subscribers = 0,
-                            .push_empty_protection = false, .start_at_ns = 0 };
+                            .push_empty_protection = false, .start_at_ns = 0,
+                            .subscriber_sdk = SCN_READS_SDK_1X };
 
     config->nemesis.enabled = false;
     config->nemesis.kinds = SCN_NEMESIS_KINDS_ALLOWED;
@@ -524,7 +525,7 @@ static bool workload_equal(const scn_workload *a, const scn_workload *b)
         a->reads.query_interval_ns != b->reads.query_interval_ns || a->reads.subscribers != b->reads.subscribers ||
         a->reads.push_empty_protection != b->reads.push_empty_protection ||
         a->reads.start_at_ns != b->reads.start_at_ns ||
-        a->clients != b->clients ||
+        a->reads.subscriber_sdk != b->reads.subscriber_sdk || a->clients != b->clients ||
         a->metadata_count != b->metadata_count) {
         return false;
     }
@@ -971,6 +972,10 @@ static sim_status validate_rest(const scn_config *c, const char *where, sim_erro
                        (unsigned long long)scn_reads_readers(c), SCN_READERS_MAX);
     }
     if (rd->query_interval_ns < SIM_MS) return INVALID("workload.reads.query_interval: expected at least 1ms");
+    if (rd->subscriber_sdk == SCN_READS_SDK_2X && scn_cluster_version(c) == DISTRO_VERSION_1_4_2) {
+        return INVALID("workload.reads.subscriber_sdk: 2.x needs cluster.version \"2.5.1\" (a 1.4.2 server has no "
+                       "gRPC naming service; \"native\" picks the version's own SDK)");
+    }
     if (rd->start_at_ns >= c->duration_ns) {
         scn_format_duration(rd->start_at_ns, at, sizeof at);
         scn_format_duration(c->duration_ns, end, sizeof end);
@@ -1446,7 +1451,9 @@ static void print_workload(FILE *out, const scn_workload *w)
     fprintf(out, "\n    subscribers: %u\n    push_empty_protection: %s\n    start_at: ", (unsigned)w->reads.subscribers,
             w->reads.push_empty_protection ? "true" : "false");
     print_duration(out, w->reads.start_at_ns);
-    fputc('\n', out);
+    fprintf(out, "\n    subscriber_sdk: %s\n", w->reads.subscriber_sdk == SCN_READS_SDK_2X       ? "2.x"
+                                         : w->reads.subscriber_sdk == SCN_READS_SDK_NATIVE ? "native"
+                                                                                           : "1.x");
     if (w->clients != SCN_CLIENTS_DEFAULT) fprintf(out, "  clients: %s\n", scn_clients_name(w->clients));
 }
 
@@ -1601,6 +1608,12 @@ sim_time_ns scn_zombie_allowance(const scn_config *c)
     if (c->expect.zombie_allowance_ns != SCN_ALLOWANCE_DERIVED) return c->expect.zombie_allowance_ns;
     const distro_config *d = &c->cluster.distro;
     return d->ip_delete_timeout_ns + d->beat_check_interval_ns + sync_path_ns(d) + SCN_ALLOWANCE_SLACK_NS;
+}
+
+bool scn_reads_grpc(const scn_config *c)
+{
+    scn_reads_sdk sdk = c->workload.reads.subscriber_sdk;
+    return sdk == SCN_READS_SDK_2X || (sdk == SCN_READS_SDK_NATIVE && scn_cluster_version(c) != DISTRO_VERSION_1_4_2);
 }
 
 uint32_t scn_reads_services(const scn_config *c)

@@ -211,6 +211,13 @@ typedef struct scn_churn {           /* Poisson rates per minute of virtual time
 /* Readers of the workload's services (workload.reads; model/distro_reads.c):
  * 1.x clients that query GET /nacos/v1/ns/instance/list or subscribe.
  * Off unless queriers or subscribers is above 0. */
+/* Which naming SDK the subscribers run (workload.reads.subscriber_sdk). */
+typedef enum scn_reads_sdk {
+    SCN_READS_SDK_1X,      /* "1.x" (default): HostReactor, UDP push, on either version */
+    SCN_READS_SDK_2X,      /* "2.x": a gRPC subscriber (2.5.1 only) */
+    SCN_READS_SDK_NATIVE,  /* "native": 1.x on 1.4.2, 2.x on 2.5.1 */
+} scn_reads_sdk;
+
 typedef struct scn_reads {
     uint32_t services;                   /* the first N services are read; 0 (default): every service */
     uint32_t queriers;                   /* query clients per read service; default 0 */
@@ -218,6 +225,7 @@ typedef struct scn_reads {
     uint32_t subscribers;                /* subscribing clients per read service; default 0 */
     bool push_empty_protection;          /* namingPushEmptyProtection of every subscriber; default false */
     sim_time_ns start_at_ns;             /* when the readers start; default 0, before the end of the run */
+    scn_reads_sdk subscriber_sdk;        /* the subscribers' SDK; default 1.x */
 } scn_reads;
 
 /* Readers per service: SCN_READERS_MAX over all services bounds the
@@ -614,6 +622,9 @@ uint32_t scn_partition_group_of(const scn_fault *fault, uint32_t nodes, uint32_t
 
 /* The model cluster.version selects: 1.4.2, 2.5.1 or 3.0.3. */
 distro_version scn_cluster_version(const scn_config *config);
+/* Whether the subscribers are 2.x gRPC subscribers (subscriber_sdk 2.x, or
+ * native on 2.5.1). */
+bool scn_reads_grpc(const scn_config *config);
 
 /* The 3.0.3 per-node settings for the model: identity ids (equal key and
  * value, equal id; blank, 0) and releases (distro3_config). */

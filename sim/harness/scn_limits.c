@@ -111,7 +111,15 @@ uint64_t scn_events_estimate(const scn_config *c)
     double read_s = rd->start_at_ns < c->duration_ns ? seconds(c->duration_ns - rd->start_at_ns) : 0.0;
     double read_services = (double)scn_reads_services(c);
     events += read_services * (double)rd->queriers * read_s * 3.0 / seconds(rd->query_interval_ns);
-    events += read_services * (double)rd->subscribers * read_s * (3.0 / 10.0 + 2.0);
+    if (scn_reads_grpc(c)) {
+        /* 2.x subscribers (distro2_subscriber.c): no polling; a push (two
+         * events) per 500 ms merge interval at most, and each node's push
+         * engine ticks every 100 ms while a push is pending. */
+        events += read_services * (double)rd->subscribers * read_s * 4.0;
+        events += (double)c->cluster.nodes * read_s * 10.0;
+    } else {
+        events += read_services * (double)rd->subscribers * read_s * (3.0 / 10.0 + 2.0);
+    }
     /* Faults: the action, its end and the requests it fails, a few each. */
     events += 4.0 * (double)c->fault_count;
     if (c->nemesis.enabled) events += 4.0 * window_s / seconds(c->nemesis.interval.min_ns);

@@ -1138,6 +1138,21 @@ static sim_status conv_clients(ctx *c, uint32_t n, scn_clients *out)
     return fail(c, n, "expected 2.x-sdk, 1.x-sdk or mixed, got %s", GOT(n));
 }
 
+static sim_status conv_reads_sdk(ctx *c, uint32_t n, scn_reads_sdk *out)
+{
+    char got_buf[256];
+    if (node_at(c, n)->kind == YN_SCALAR && scalar_is(c, n, "1.x")) {
+        *out = SCN_READS_SDK_1X;
+    } else if (node_at(c, n)->kind == YN_SCALAR && scalar_is(c, n, "2.x")) {
+        *out = SCN_READS_SDK_2X;
+    } else if (node_at(c, n)->kind == YN_SCALAR && scalar_is(c, n, "native")) {
+        *out = SCN_READS_SDK_NATIVE;
+    } else {
+        return fail(c, n, "expected 1.x, 2.x or native, got %s", GOT(n));
+    }
+    return SIM_OK;
+}
+
 static bool parse_address(const char *s, size_t len, char out[SCN_ADDRESS_BYTES])
 {
     unsigned part[5] = { 0, 0, 0, 0, 0 };
@@ -1318,6 +1333,7 @@ typedef enum ftype {
     F_IDENT,         /* char[max + 1], [A-Za-z0-9._:-]+ */
     F_VERSION,       /* char[SCN_VERSION_BYTES], "1.4.2", "2.5.1" or "3.0.3" */
     F_TRANSPORT,     /* scn_transport: tcp or datagram */
+    F_READS_SDK,     /* scn_reads_sdk: 1.x, 2.x or native */
     F_COUNTER_NAME,  /* char[SCN_COUNTER_NAME_BYTES_MAX + 1], [a-z0-9_]+ */
     F_U32,           /* uint32_t in [min, max] */
     F_U64,           /* uint64_t in [min, max] */
@@ -1438,8 +1454,9 @@ static const field reads_fields[] = {
     FLD("subscribers", F_U32, CFG(workload.reads.subscribers), 0, SCN_READERS_PER_SERVICE_MAX),
     FLD("push_empty_protection", F_BOOL, CFG(workload.reads.push_empty_protection), 0, 0),
     FLD("start_at", F_DURATION, CFG(workload.reads.start_at_ns), 0, 0),
+    FLD("subscriber_sdk", F_READS_SDK, CFG(workload.reads.subscriber_sdk), 0, 0),
 };
-enum { READS_SERVICES = 0, READS_START_AT = 5 };
+enum { READS_SERVICES = 0, READS_START_AT = 5, READS_SUBSCRIBER_SDK = 6 };
 
 static const field churn_fields[] = {
     FLD("register_per_min", F_RATE, CFG(workload.churn.register_per_min_milli), 0, 0),
@@ -1587,6 +1604,7 @@ static sim_status conv_field(ctx *c, uint32_t n, const field *f, void *base)
     case F_VERSION: return conv_version(c, n, p);
     case F_TRANSPORT: return conv_transport(c, n, (scn_transport *)(void *)p);
     case F_CLIENTS: return conv_clients(c, n, (scn_clients *)(void *)p);
+    case F_READS_SDK: return conv_reads_sdk(c, n, (scn_reads_sdk *)(void *)p);
     case F_COUNTER_NAME:
         st = conv_word(c, n, SCN_COUNTER_NAME_BYTES_MAX, false, "_",
                        "expected a counter name of 1 to 64 characters from [a-z0-9_]", p);
@@ -2093,6 +2111,14 @@ static sim_status parse_workload(ctx *c, uint32_t m)
             scn_format_duration(cfg->duration_ns, end, sizeof end);
             size_t inner = path_push(c, "start_at");
             st = fail(c, map_get(c, reads, "start_at"), "%s is not before the end of the run (%s)", at, end);
+            path_pop(c, inner);
+        }
+        if (st == SIM_OK && (reads_given & (1u << READS_SUBSCRIBER_SDK)) &&
+            cfg->workload.reads.subscriber_sdk == SCN_READS_SDK_2X && scn_cluster_version(cfg) == DISTRO_VERSION_1_4_2) {
+            size_t inner = path_push(c, "subscriber_sdk");
+            st = fail(c, map_get(c, reads, "subscriber_sdk"),
+                      "2.x needs cluster.version \"2.5.1\" (a 1.4.2 server has no gRPC naming service; "
+                      "\"native\" picks the version's own SDK)");
             path_pop(c, inner);
         }
         path_pop(c, saved);
