@@ -45,9 +45,20 @@ static void snapshot_done(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_stat
     uint32_t pos = (uint32_t)arg & 0xffffffu, peer = (uint32_t)(arg >> 32);
     distro_counters *k = distro_counters_of(node);
     const distro_msg *m = status == SIM_RPC_OK ? (const distro_msg *)resp->payload : NULL;
-    if (m != NULL && m->code == DISTRO2_CODE_ERROR) {
-        /* "Server is starting": RpcClient.request asks again at once, up to
-         * 4 attempts; then the client flips and the next peer is tried. */
+    /* An answer larger than the cluster gRPC channel's inbound limit
+     * (GrpcClient.java:206 maxInboundMessageSize, 10 MiB by default,
+     * DefaultGrpcClientConfig.java:219; fixed in 2.5.1, where
+     * ClusterRpcClientProxy.java:164-168 builds the client without
+     * properties, nacos.remote.client.grpc.maxinbound.message.size in 3.0.3)
+     * fails the call on arrival with RESOURCE_EXHAUSTED: RpcClient.request
+     * catches it and asks again (:669-688), and each attempt carries the
+     * whole snapshot again.  A registry past the limit never loads, so the
+     * node never verifies (FAULT-FAMILIES S05). */
+    bool too_large = m != NULL && resp->bytes > node->cluster->config.v2.rpc_max_inbound_bytes;
+    if (too_large || (m != NULL && m->code == DISTRO2_CODE_ERROR)) {
+        /* "Server is starting" or too large: RpcClient.request asks again at
+         * once, up to 4 attempts; then the client flips and the next peer is
+         * tried. */
         uint32_t attempts = ((uint32_t)arg >> 24) + 1;
         if (distro2_rpc_sync_error(node, peer, attempts)) {
             send_snapshot(node, peer, arg + (1u << 24));

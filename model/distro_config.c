@@ -80,6 +80,7 @@ distro_config distro_config_defaults(void)
         .rpc_keepalive_ns = 5000 * SIM_MS,
         .rpc_health_retry_times = 3,
         .rpc_health_timeout_ns = 3000 * SIM_MS,
+        .rpc_max_inbound_bytes = 10u * 1024u * 1024u, /* DefaultGrpcClientConfig.java:219 (2.5.1 and 3.0.3) */
         .redo_interval_ns = 3000 * SIM_MS,
         .unhealthy_report_interval_ns = 5000 * SIM_MS,
         .bugs = 0,

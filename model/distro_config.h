@@ -49,6 +49,7 @@ typedef struct distro2_config {
     sim_time_ns rpc_keepalive_ns;            /* 5000 ms: connect.keep.alive: idle time before a health check */
     uint32_t rpc_health_retry_times;         /* 3: health.retry: health checks after the first */
     sim_time_ns rpc_health_timeout_ns;       /* 3000 ms: health.timeout: one health check */
+    uint32_t rpc_max_inbound_bytes;          /* 10 MiB: maxinbound.message.size: the largest answer it reads */
     sim_time_ns redo_interval_ns;            /* 3000 ms: the SDK's redo task (NamingGrpcRedoService) */
     sim_time_ns unhealthy_report_interval_ns;/* 5000 ms: UnhealthyMemberInfoReportTask */
     uint32_t bugs;                           /* 0: selectable defects (cluster.bugs), 1 << distro2_bug_id */

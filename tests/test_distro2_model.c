@@ -1071,6 +1071,73 @@ START_TEST(test_snapshot_error_response_four_attempts)
 }
 END_TEST
 
+/* FAULT-FAMILIES S05: a snapshot larger than the cluster gRPC client's
+ * inbound limit (maxInboundMessageSize, 10 MiB: GrpcClient.java:206,
+ * DefaultGrpcClientConfig.java:219) fails on arrival, 4 attempts per peer
+ * (RpcClient.java:638-688), and the load retries every 30 s for ever: the
+ * restarted node never calls finishInitial, so it never verifies, and a
+ * client that connects to it afterwards has replicas on its peers that
+ * nobody renews: they expire 180 s after their CHANGE while the client is
+ * alive and connected.  The limit is lowered here so that six clients
+ * pass it; at the default the same run loads and keeps the replica. */
+static void run_over_inbound_limit(uint32_t limit, bool *loaded, uint64_t *failures, bool *listed_at_200,
+                                   bool *listed_at_270)
+{
+    distro_config c = v2_config();
+    c.v2.rpc_max_inbound_bytes = limit;
+    tst_world *w = tst_world_new(3, 21, &c);
+    for (uint32_t i = 0; i < 6; i++) {
+        char ip[32];
+        snprintf(ip, sizeof ip, "10.1.7.%u", i + 1);
+        v2_client(w, "svc-big", ip, LOADED);
+    }
+    tst_run_to(w, LOADED + 20 * S);
+    sim_error err;
+    ck_assert_int_eq(sim_node_restart(w->sim, 2, 1 * S, &err), SIM_OK);
+    uint32_t late[9];
+    for (uint32_t i = 0; i < 9; i++) {
+        char ip[32];
+        snprintf(ip, sizeof ip, "10.1.8.%u", i + 1);
+        late[i] = v2_client(w, "svc-late", ip, 2 * S);
+    }
+    tst_run_to(w, LOADED + 40 * S);
+    uint32_t on2 = DISTRO_NONE;
+    for (uint32_t i = 0; i < 9 && on2 == DISTRO_NONE; i++) {
+        if (server_of(w, conn_of(w, late[i])) == 2) on2 = i;
+    }
+    ck_assert_uint_ne(on2, DISTRO_NONE);
+    uint32_t conn = conn_of(w, late[on2]);
+    const distro_counters *k = distro_node_counters(w->cluster, 2);
+    uint64_t before = k->snapshot_failures;
+    tst_run_to(w, 200 * S);
+    *listed_at_200 = distro_node_lists_client(w->cluster, 0, late[on2]);
+    tst_run_to(w, 270 * S);
+    *listed_at_270 = distro_node_lists_client(w->cluster, 0, late[on2]);
+    ck_assert_uint_eq(conn_of(w, late[on2]), conn);   /* alive, still on node 2 */
+    *loaded = node_of(w, 2)->v2->finish_initial;
+    *failures = k->snapshot_failures - before;
+    ck_assert_ptr_null(sim_failure(w->sim));
+    tst_world_free(w);
+}
+
+START_TEST(test_snapshot_over_inbound_limit_never_loads)
+{
+    bool loaded = false, at_200 = false, at_270 = false;
+    uint64_t failures = 0;
+    run_over_inbound_limit(10u * 1024u * 1024u, &loaded, &failures, &at_200, &at_270);
+    ck_assert(loaded);
+    ck_assert_uint_eq(failures, 0);
+    ck_assert(at_200 && at_270);
+    run_over_inbound_limit(64u + 520u * 4u, &loaded, &failures, &at_200, &at_270);
+    ck_assert(!loaded);
+    /* From 70 s to 270 s: load rounds every 30 s after each failed round,
+     * each failing at both peers. */
+    ck_assert_uint_ge(failures, 2 * 5);
+    ck_assert(at_200);    /* the CHANGE's replica, within its lease */
+    ck_assert(!at_270);   /* never verified: expired on node 0 */
+}
+END_TEST
+
 static Suite *distro2_model_suite(void)
 {
     Suite *s = suite_create("distro2_model");
@@ -1101,6 +1168,7 @@ static Suite *distro2_model_suite(void)
     tcase_add_test(tc, test_sdk_leaves_paused_server);
     tcase_add_test(tc, test_verify_error_response_repairs_nothing);
     tcase_add_test(tc, test_snapshot_error_response_four_attempts);
+    tcase_add_test(tc, test_snapshot_over_inbound_limit_never_loads);
     suite_add_tcase(s, tc);
     return s;
 }

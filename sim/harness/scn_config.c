@@ -116,12 +116,15 @@ static const scn_distro_field scn_distro_table[] = {
     V2DUR(redo_interval, 1),
     V2DUR(unhealthy_report_interval, 1),
     /* cluster.distro.grpc.*: nacos.remote.client.grpc.{retry.times,
-     * timeout, connect.keep.alive, health.retry, health.timeout}. */
+     * timeout, connect.keep.alive, health.retry, health.timeout,
+     * maxinbound.message.size}. */
     GU32(retry_times, rpc_retry_times, 0, 100),
     GDUR(timeout, rpc_timeout_ns, 1),
     GDUR(connect_keep_alive, rpc_keepalive_ns, 1),
     GU32(health_retry, rpc_health_retry_times, 0, 100),
     GDUR(health_timeout, rpc_health_timeout_ns, 1),
+    /* maxinbound.message.size, in bytes as Nacos reads it (a Java int). */
+    GU32(max_inbound_message_size, rpc_max_inbound_bytes, 1, 2147483647u),
 };
 
 #undef DUR
