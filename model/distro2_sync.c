@@ -358,9 +358,11 @@ void distro2_apply_sync(distro_node *node, uint32_t conn, int64_t revision, uint
      * with batch instance data (processBatchInstanceDistroData, which
      * returns early without it, DistroClientDataProcessor.java:191-198,
      * 221 at 2.2.3); a new replica still took it from syncClientConnected.
-     * 2.3.0 (#10553) sets it for every sync. */
+     * 2.3.0 (#10553) sets it for every sync.  A subscriber's connection
+     * publishes nothing, so its sync data carries no BatchInstanceData
+     * (:191-198 at 2.2.3); its `sdk` is a reader id, not a harness client. */
     const distro_cluster *c = node->cluster;
-    bool batch = c->clients[c->conns[conn].sdk].instances > 1;   /* batchRegisterInstance */
+    bool batch = !c->conns[conn].subscriber && c->clients[c->conns[conn].sdk].instances > 1;   /* batchRegisterInstance */
     if (!distro2_bug(c, DISTRO2_BUG_NACOS_10056) || batch) client->revision = revision;
     /* addServiceInstance / removeServiceInstance publish ClientChangedEvent
      * on the receiver too (AbstractClient.java:81,95); the processor

@@ -679,26 +679,27 @@ END_TEST
 
 /* nacos-8099: a verify round to a dead peer is one execute task whose
  * items each sleep 400 ms; a sync to a healthy peer that hashes to its
- * worker (one core: the only one) waits for it.  q dies just before the
- * round at 20 s; the repair to p is queued 30 ms later. */
+ * worker (one core: the only one) waits for it.  Verify sends once the
+ * load has finished (LOADED), so q dies just before the round at
+ * LOADED + 20 s; the repair to p is queued 30 ms later. */
 static uint64_t sent_behind_verify_round(bool bug)
 {
     tst_world *w = v2_world_bugs(3, 14, bug ? 1u << DISTRO2_BUG_NACOS_8099 : 0, 1);
-    uint32_t cl = v2_client(w, "svc-v", "10.1.0.14", 12 * S);
+    uint32_t cl = v2_client(w, "svc-v", "10.1.0.14", LOADED + 12 * S);
     uint32_t s = 0;
-    uint32_t conn = registered(w, cl, &s);
+    uint32_t conn = registered_at(w, cl, LOADED, &s);
     uint32_t p = (s + 1) % 3, q = (s + 2) % 3;
-    tst_run_to(w, 19 * S + 990 * MS);
+    tst_run_to(w, LOADED + 19 * S + 990 * MS);
     sim_error err;
     ck_assert_int_eq(sim_node_crash(w->sim, q, &err), SIM_OK);
-    tst_run_to(w, 20 * S + 30 * MS);
+    tst_run_to(w, LOADED + 20 * S + 30 * MS);
     ck_assert(!distro2_rpc_running(node_of(w, s), q));
     const distro_counters *k = distro_node_counters(w->cluster, s);
     uint64_t sent = k->sync_batches_sent;
     distro2_on_verify_failed(node_of(w, s), conn, p);
-    tst_run_to(w, 20 * S + 150 * MS);
+    tst_run_to(w, LOADED + 20 * S + 150 * MS);
     uint64_t at_tick = k->sync_batches_sent - sent;
-    tst_run_to(w, 20 * S + 600 * MS);
+    tst_run_to(w, LOADED + 20 * S + 600 * MS);
     ck_assert_uint_eq(k->sync_batches_sent - sent, 1);   /* sent by then either way */
     tst_world_free(w);
     return at_tick;
@@ -784,7 +785,8 @@ END_TEST
  * every verify; the ADD that follows no longer fixes it, the lease is
  * never renewed, and the replica expires and is created anew.  Faithful,
  * and for a batch-registered client even with the defect, the first
- * verify repair sets the revision. */
+ * verify repair sets the revision.  Verify sends once the load has
+ * finished, so the client registers LOADED + 12 s. */
 static void stale_replica(bool bug, uint32_t instances, int64_t *rev_after_repair, uint64_t *expired)
 {
     tst_world *w = v2_world_bugs(3, 15, bug ? 1u << DISTRO2_BUG_NACOS_10056 : 0, 4);
@@ -792,20 +794,20 @@ static void stale_replica(bool bug, uint32_t instances, int64_t *rev_after_repai
                                 .instances = instances };
     uint32_t cl = 0;
     sim_error err;
-    ck_assert_int_eq(distro_client_add(w->cluster, &spec, 12 * S, &cl, &err), SIM_OK);
+    ck_assert_int_eq(distro_client_add(w->cluster, &spec, LOADED + 12 * S, &cl, &err), SIM_OK);
     uint32_t s = 0;
-    uint32_t conn = registered(w, cl, &s);
+    uint32_t conn = registered_at(w, cl, LOADED, &s);
     uint32_t p = (s + 1) % 3;
-    tst_run_to(w, 21 * S);
+    tst_run_to(w, LOADED + 21 * S);
     distro2_client *r = client_on(w, p, conn);
     ck_assert_ptr_nonnull(r);
     ck_assert_int_eq(r->revision, client_on(w, s, conn)->revision);
     r->revision = 0;                       /* created by a verify ADD before the register */
-    tst_run_to(w, 31 * S);                 /* two verify rounds: FAIL, ADD */
+    tst_run_to(w, LOADED + 31 * S);                 /* two verify rounds: FAIL, ADD */
     *rev_after_repair = client_on(w, p, conn)->revision;
     const distro_counters *k = distro_node_counters(w->cluster, p);
     uint64_t before = k->v2_clients_expired;
-    tst_run_to(w, 220 * S);
+    tst_run_to(w, LOADED + 220 * S);
     *expired = k->v2_clients_expired - before;
     ck_assert_ptr_nonnull(client_on(w, p, conn));                       /* listed again */
     ck_assert_int_eq(client_on(w, p, conn)->revision, client_on(w, s, conn)->revision);

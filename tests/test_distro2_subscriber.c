@@ -184,12 +184,16 @@ END_TEST
 /* ConnectionBasedClientManagerTest / DistroClientDataProcessorTest on a
  * subscriber-only connection: no event on connect, so each peer learns of
  * the empty client only from the owner's next verify round (a FAIL, then
- * an ADD), and keeps it as a non-native replica publishing nothing. */
+ * an ADD), and keeps it as a non-native replica publishing nothing.
+ * Nodes that boot together answer each other "Server is starting", so
+ * their first load waits the 30 s load retry and verify sends from the
+ * first round after it: the subscriber connects at 41 s, before the
+ * round at 45 s. */
 START_TEST(test_subscriber_connection_replicated_by_verify)
 {
     tst_world *w = world(3, 15);
-    uint32_t sub = subscriber(w, "svc-e", false, 11 * S);
-    tst_run_to(w, 14 * S + 900 * MS);
+    uint32_t sub = subscriber(w, "svc-e", false, 41 * S);
+    tst_run_to(w, 44 * S + 900 * MS);
     uint32_t conn = reader_of(w, sub)->conn;
     uint32_t s = sub_server(w, sub);
     distro2_client *own = distro2_client_get(node_of(w, s), conn);
@@ -201,7 +205,7 @@ START_TEST(test_subscriber_connection_replicated_by_verify)
         if (n != s) ck_assert_ptr_null(distro2_client_get(node_of(w, n), conn));   /* nothing before verify */
     }
     uint64_t failed = distro_node_counters(w->cluster, s)->v2_verify_failed;
-    tst_run_to(w, 15 * S + 300 * MS);
+    tst_run_to(w, 45 * S + 300 * MS);
     ck_assert_uint_eq(distro_node_counters(w->cluster, s)->v2_verify_failed, failed + 2);   /* (N - 1) x FAIL */
     for (uint32_t n = 0; n < 3; n++) {
         if (n == s) continue;

@@ -140,7 +140,8 @@ END_TEST
 /* A blank identity on node 2 (AbstractProtocolAuthService.java:96-109):
  * once its check is on (6 s), every Distro and report request to it is
  * answered NO_RIGHT.  Replicas it holds are renewed by nobody and expire
- * after the 180 s lease; clients registered later never reach it, their
+ * after the 180 s lease; clients registered after its first load (its
+ * snapshot request passes: the check is the receiver's) never reach it, their
  * owners retrying every 3 s for ever; its peers count a failure per report
  * and hold it DOWN from the fourth on (fail-access-cnt 3), back UP only for
  * the moment between its own report (MemberReportHandler sets UP and keeps
@@ -153,7 +154,7 @@ START_TEST(test_blank_identity_no_right_loop)
     tst_world *w = tst_world_new(3, 4, &c);
     uint32_t early[6], late[6];
     clients(w, early, 6, 4, 1 * S);    /* replicated before the check is on */
-    clients(w, late, 6, 5, 20 * S);    /* after */
+    clients(w, late, 6, 5, 40 * S);    /* after its first load (about 30 s) */
     tst_run_to(w, 5 * S);
     ck_assert(!auth_on(w, 2));
     for (uint32_t i = 0; i < 6; i++) ck_assert(distro_node_lists_client(w->cluster, 2, early[i]));
@@ -161,7 +162,8 @@ START_TEST(test_blank_identity_no_right_loop)
     ck_assert(auth_on(w, 2));
     tst_run_to(w, 40 * S);
     /* The first NO_RIGHT to a report: the next round-robin report (every
-     * 2 s from about 5 s) or the verify at 10 s.  DOWN after the fourth
+     * 2 s from about 5 s; verify sends nothing before the first load,
+     * which waits the 30 s load retry, "Server is starting").  DOWN after the fourth
      * counted failure: reports every 2 s alternate peers and the
      * unhealthy-member task adds one every 5 s, so within 6 + 4 x 4 s. */
     for (uint32_t p = 0; p < 2; p++) {
@@ -213,9 +215,10 @@ START_TEST(test_blank_identity_no_right_loop)
      * item: ClientVerifyFailedEvent and a repair ADD, which fails in turn. */
     ck_assert_uint_gt(distro_node_counters(w->cluster, 0)->v2_verify_failed +
                           distro_node_counters(w->cluster, 1)->v2_verify_failed, verify_failed);
-    /* The early replicas were last renewed by the owners' first verify
-     * round (about 5 s; the later rounds fail): still listed at 184 s,
-     * gone at the first cleaner run (every 5 s) after 185 s. */
+    /* The early replicas were last renewed when the owners' syncs created
+     * them (about 2 s; the verify rounds, from the owners' first load at
+     * about 30 s, fail): still listed at 184 s, gone at the first cleaner
+     * run (every 5 s) after 182 s, at about 185 s. */
     tst_run_to(w, 184 * S);
     for (uint32_t i = 0; i < 6; i++) ck_assert(distro_node_lists_client(w->cluster, 2, early[i]));
     tst_run_to(w, 192 * S);
@@ -242,9 +245,14 @@ END_TEST
 
 /* nacos.remote.client.grpc.health.retry / health.timeout (3.0.3
  * DefaultGrpcClientConfig): after a black hole at 30 s, the first failed
- * synchronous report (3 s) or keep-alive starts a health check; with the
- * defaults that is 4 x 3 s before the reconnect, so node 0's client to
- * node 2 is not reconnecting yet at 39 s; with 0 retries of 1 s it is. */
+ * synchronous report (3 s; node 0 reports to node 2 every other 2 s
+ * round, so one is sent by about 33 s and fails by about 36 s) or
+ * keep-alive starts a health check.  One attempt over the black hole
+ * takes at most the 3 s connect of a new connection (one opens when
+ * another call holds the first) plus the health timeout: with 0 retries
+ * of 1 s node 0's client to node 2 reconnects by about 40 s; with the
+ * defaults, 4 attempts of at least 3 s each from 33 s or later, it is not
+ * reconnecting yet at 41 s. */
 START_TEST(test_grpc_health_check_settings)
 {
     for (int tuned = 0; tuned < 2; tuned++) {
@@ -257,7 +265,7 @@ START_TEST(test_grpc_health_check_settings)
         tst_run_to(w, 30 * S);
         sim_error err;
         ck_assert_int_eq(sim_net_isolate(w->sim, 2, &err), SIM_OK);
-        tst_run_to(w, 39 * S);
+        tst_run_to(w, 41 * S);
         uint8_t phase = node_of(w, 0)->v2->rpc[2].phase;
         if (tuned) ck_assert_int_eq(phase, DISTRO2_RPC_RECONNECT);
         else ck_assert_int_ne(phase, DISTRO2_RPC_RECONNECT);
@@ -268,7 +276,10 @@ END_TEST
 
 /* nacos.remote.client.grpc.connect.keep.alive: an idle RUNNING client
  * health-checks its peer once its last answered synchronous request is
- * that old; the check messages follow the setting. */
+ * that old; the check messages follow the setting.  Counted from 20 s:
+ * before, the connect rounds of nodes that boot together send a server
+ * check per attempt, answered "Server is starting", whatever the
+ * keep-alive. */
 START_TEST(test_grpc_keep_alive_setting)
 {
     uint64_t checks[2];
@@ -277,11 +288,17 @@ START_TEST(test_grpc_keep_alive_setting)
         c.member_report_interval_ns = 60 * S;    /* reports rarely refresh lastActiveTimeStamp */
         if (tuned) c.v2.rpc_keepalive_ns = 30 * S;
         tst_world *w = tst_world_new(3, 6, &c);
+        uint64_t before = 0;
+        tst_run_to(w, 20 * S);
+        for (uint32_t a = 0; a < 3; a++) {
+            for (uint32_t b = 0; b < 3; b++) before += sim_net_stats(w->sim, a, b, DISTRO_MSG_V2_CHECK).sent;
+        }
         tst_run_to(w, 120 * S);
         checks[tuned] = 0;
         for (uint32_t a = 0; a < 3; a++) {
             for (uint32_t b = 0; b < 3; b++) checks[tuned] += sim_net_stats(w->sim, a, b, DISTRO_MSG_V2_CHECK).sent;
         }
+        checks[tuned] -= before;
         tst_world_free(w);
     }
     ck_assert_uint_gt(checks[0], checks[1] * 3);   /* every 5 s against every 30 s */
