@@ -79,7 +79,7 @@ static void try_peer(distro_node *node, uint32_t pos)
     }
     if (pos >= count) {
         distro_counters_of(node)->load_retries++;
-        distro_timer(node, c->config.load_retry_delay_ns, DISTRO_KIND_V2_LOAD, load_run, 0);
+        distro_timer(node, c->config.v2.load_retry_delay_ns, DISTRO_KIND_V2_LOAD, load_run, 0);
         free(peers);
         return;
     }

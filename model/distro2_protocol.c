@@ -26,6 +26,10 @@ void distro2_node_start(distro_node *node)
     v2->rpc = rpc;
     v2->loaded_from = DISTRO_NONE;
     node->v2 = v2;
+    if (!distro3_node_start(node)) {   /* 3.0.3's member versions and identity check */
+        distro_fail_nomem(c, "distro v3 start");
+        return;
+    }
     node->tasks_free = DISTRO_NONE;   /* 1.4.2's delay-task engine stays empty */
     distro_member_start(node);
     distro_mapper_init(node);
@@ -70,6 +74,7 @@ void distro2_node_free(distro2_node *v2)
     free(v2->task_keys);
     free(v2->task_slots);
     free(v2->rpc);
+    free(v2->member_version);
     distro2_workers_free(v2->workers);
     free(v2);
 }
@@ -78,6 +83,7 @@ void distro2_dispatch_request(distro_node *node, const sim_message *msg, distro_
 {
     if (node->v2 == NULL) return;   /* a 1.4.2 node has no gRPC handler: never answers */
     uint16_t type = msg->type;
+    if (distro3_filter(node, msg, token)) return;   /* 3.0.3: RemoteRequestAuthFilter answered NO_RIGHT */
     if (type == DISTRO_MSG_V2_SYNC) distro2_sync_on_request(node, msg, token);
     else if (type == DISTRO_MSG_V2_VERIFY) distro2_verify_on_request(node, msg, token);
     else if (type == DISTRO_MSG_V2_SNAPSHOT) distro2_load_on_snapshot(node, msg, token);

@@ -125,7 +125,8 @@ static void attempt_done(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_statu
     case DISTRO2_RPC_HEALTH_CHECK:
     case DISTRO2_RPC_RUNNING_CHECK:
     case DISTRO2_RPC_RUNNING:
-        if (r->tries <= cfg->rpc_retry_times) {
+        /* healthCheckRetryTimes more after the first (RpcClient.java:434-455). */
+        if (r->tries <= cfg->rpc_health_retry_times) {
             rpc_attempt(node, peer);
             return;
         }
@@ -181,14 +182,14 @@ static void keepalive(sim_engine *sim, void *ctx, uint64_t arg)
     (void)arg;
     distro_node *node = ctx;
     distro_cluster *c = node->cluster;
-    sim_time_ns now = sim_now(c->sim), keep_alive = 5000 * SIM_MS;
+    sim_time_ns now = sim_now(c->sim), keep_alive = c->config.v2.rpc_keepalive_ns;   /* connectionKeepAlive */
     for (uint32_t p = 0; p < c->n; p++) {
         const distro2_rpc *r = &node->v2->rpc[p];
         if (p == node->id || r->phase != DISTRO2_RPC_RUNNING || now - r->last_active_ns < keep_alive) continue;
         set_phase(node, p, DISTRO2_RPC_RUNNING_CHECK);
         rpc_attempt(node, p);
     }
-    distro_timer(node, 5000 * SIM_MS, DISTRO_KIND_V2_RPC, keepalive, 0);
+    distro_timer(node, keep_alive, DISTRO_KIND_V2_RPC, keepalive, 0);
 }
 
 void distro2_rpc_on_check(distro_node *node, const sim_message *msg, distro_token token)
@@ -221,6 +222,7 @@ static void report_done(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_status
     const distro_msg *m = status == SIM_RPC_OK ? (const distro_msg *)resp->payload : NULL;
     if (m != NULL) distro2_rpc_active(node, peer);
     if (m != NULL && m->code == DISTRO2_CODE_SUCCESS) {
+        distro3_version_learned(node, peer, m->op);   /* onSuccess with the answering node's extend-info */
         distro_member_on_success(node, peer);
     } else if (m != NULL) {
         distro_counters_of(node)->member_probe_failures++;
@@ -250,6 +252,7 @@ static bool report_to(distro_node *node, uint32_t peer, uint64_t arg)
         return false;
     }
     msg->source = node->id;
+    msg->op = distro3_reported_version(node);   /* the extend-info version of getSelf() */
     distro_call(node, peer, DISTRO_MSG_V2_REPORT, REPORT_BYTES, msg, report_done, arg);
     return true;
 }
@@ -309,13 +312,17 @@ static void unhealthy_next(distro_node *node, uint32_t from)
 void distro2_member_on_report(distro_node *node, const sim_message *msg, distro_token token)
 {
     const distro_msg *m = (const distro_msg *)msg->payload;
-    if (node->peers[m->source].in_view) distro_member_reported(node, m->source);
+    if (node->peers[m->source].in_view) {
+        distro3_version_learned(node, m->source, m->op);   /* MemberUtil.copy takes the extend-info */
+        distro_member_reported(node, m->source);
+    }
     distro_msg *resp = distro_msg_new(node->cluster, DISTRO_MSG_V2_REPORT_RESP, 0);
     if (resp == NULL) {
         distro_fail_nomem(node->cluster, "member report receiver");
         return;
     }
     resp->code = DISTRO2_CODE_SUCCESS;
+    resp->op = distro3_reported_version(node);   /* new MemberReportResponse(getSelf()) */
     distro_reply(node, token, DISTRO_MSG_V2_REPORT_RESP, RESP_BYTES, resp);
 }
 
@@ -335,7 +342,7 @@ static void startup_round_done(distro_node *node)
     distro2_ejector_start(node);
     distro_timer(node, c->config.member_report_initial_ns, DISTRO_KIND_V2_REPORT, report_task, 0);
     distro_timer(node, c->config.member_report_initial_ns, DISTRO_KIND_V2_REPORT, unhealthy_task, 0);
-    distro_timer(node, 5000 * SIM_MS, DISTRO_KIND_V2_RPC, keepalive, 0);
+    distro_timer(node, c->config.v2.rpc_keepalive_ns, DISTRO_KIND_V2_RPC, keepalive, 0);
 }
 
 void distro2_rpc_start(distro_node *node)

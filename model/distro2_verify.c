@@ -138,12 +138,12 @@ static void verify_run(sim_engine *sim, void *ctx, uint64_t arg)
             return;
         }
     }
-    distro_timer(node, c->config.verify_interval_ns, DISTRO_KIND_V2_VERIFY, verify_run, 0);
+    distro_timer(node, c->config.v2.verify_interval_ns, DISTRO_KIND_V2_VERIFY, verify_run, 0);
 }
 
 void distro2_verify_start(distro_node *node)
 {
-    distro_timer(node, node->cluster->config.verify_interval_ns, DISTRO_KIND_V2_VERIFY, verify_run, 0);
+    distro_timer(node, node->cluster->config.v2.verify_interval_ns, DISTRO_KIND_V2_VERIFY, verify_run, 0);
 }
 
 /* verifyClient for one item at `now_ms`: SUCCESS renews the lease. */

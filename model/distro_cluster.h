@@ -84,6 +84,7 @@ typedef struct distro_counters {
     uint64_t v2_verify_failed;         /* VERIFY answered FAIL to this node: a repair ADD follows */
     uint64_t v2_clients_expired;       /* replicas the expired-client cleaner removed (180 s lease) */
     uint64_t v2_connections_ejected;   /* SDK connections the ejector unregistered after a failed probe */
+    uint64_t v3_no_right;              /* 3.0.3: Distro and report requests this node answered NO_RIGHT */
 } distro_counters;
 
 /* What a reader saw (distro_observer.client_read).  A query reader's

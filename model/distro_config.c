@@ -73,13 +73,37 @@ distro_config distro_config_defaults(void)
         .ejector_interval_ns = 3000 * SIM_MS,
         .connection_idle_ns = 20000 * SIM_MS,        /* RuntimeConnectionEjector KEEP_ALIVE_TIME */
         .detection_timeout_ns = 5000 * SIM_MS,
-        .rpc_timeout_ns = 3000 * SIM_MS,
+        .verify_interval_ns = 5000 * SIM_MS,        /* DistroConstants.DEFAULT_DATA_VERIFY_INTERVAL_MILLISECONDS */
+        .load_retry_delay_ns = 30000 * SIM_MS,      /* DEFAULT_DATA_LOAD_RETRY_DELAY_MILLISECONDS */
+        .rpc_timeout_ns = 3000 * SIM_MS,             /* DefaultGrpcClientConfig.Builder (3.0.3 :203-227) */
         .rpc_retry_times = 3,
+        .rpc_keepalive_ns = 5000 * SIM_MS,
+        .rpc_health_retry_times = 3,
+        .rpc_health_timeout_ns = 3000 * SIM_MS,
         .redo_interval_ns = 3000 * SIM_MS,
         .unhealthy_report_interval_ns = 5000 * SIM_MS,
         .bugs = 0,
     };
+    /* 3.x startup.sh refuses to start without an identity key and value
+     * (3.0.3 distribution/bin/startup.sh:166-167): every node has one, the
+     * same. */
+    for (uint32_t i = 0; i < DISTRO_NODE_SETTINGS_MAX; i++) c.v3.identity[i] = 1;
+    c.v3.auth_enabled = false;
+    c.v3.inner_auth_check_ns = 3000 * SIM_MS;   /* InnerApiAuthEnabled.java:68 (3.0.3) */
     return c;
+}
+
+distro_version distro_config_node_version(const distro_config *config, uint32_t node)
+{
+    if (node < DISTRO_NODE_SETTINGS_MAX && config->v3.node_version[node] != 0) {
+        return (distro_version)(config->v3.node_version[node] - 1u);
+    }
+    return config->version;
+}
+
+uint32_t distro_config_node_identity(const distro_config *config, uint32_t node)
+{
+    return node < DISTRO_NODE_SETTINGS_MAX ? config->v3.identity[node] : 1u;
 }
 
 const char *distro_version_name(distro_version version)
@@ -87,6 +111,7 @@ const char *distro_version_name(distro_version version)
     switch (version) {
     case DISTRO_VERSION_1_4_2: return "1.4.2";
     case DISTRO_VERSION_2_5_1: return "2.5.1";
+    case DISTRO_VERSION_3_0_3: return "3.0.3";
     }
     return "unknown";
 }

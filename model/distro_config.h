@@ -12,18 +12,21 @@
 
 /* The Nacos release a cluster runs (cluster.version): which Distro line the
  * model executes.  1.4.2 is the checksum line of section 2; 2.5.1 the
- * client/revision line of section 3 (model/distro2_*.c). */
+ * client/revision line of section 3 (model/distro2_*.c); 3.0.3 is 2.5.1's
+ * line plus the inner-API identity check and the configurable cluster gRPC
+ * client of section 3.11 (model/distro3_auth.c). */
 typedef enum distro_version {
     DISTRO_VERSION_1_4_2,
     DISTRO_VERSION_2_5_1,
+    DISTRO_VERSION_3_0_3,
 } distro_version;
 
-/* "1.4.2", "2.5.1". */
+/* "1.4.2", "2.5.1", "3.0.3". */
 const char *distro_version_name(distro_version version);
 
 /* The 2.x constants (section 3 and 5; DistroConstants, ClientConfig,
- * ConnectionManager, RpcClient at 2.5.1).  Not scenario keys yet: the
- * values are Nacos's defaults. */
+ * ConnectionManager, RpcClient at 2.5.1), the scenario keys
+ * cluster.distro.v2.* and (3.0.3) cluster.distro.grpc.* (section 3.11). */
 typedef struct distro2_config {
     sim_time_ns sync_delay_ns;               /* 1000 ms, nacos.core.protocol.distro.data.sync.delayMs */
     sim_time_ns sync_timeout_ns;             /* 3000 ms, ...sync.timeoutMs */
@@ -36,13 +39,35 @@ typedef struct distro2_config {
     sim_time_ns ejector_interval_ns;         /* 3000 ms */
     sim_time_ns connection_idle_ns;          /* 20000 ms: an idle connection is probed */
     sim_time_ns detection_timeout_ns;        /* 5000 ms: ClientDetectionRequest */
-    sim_time_ns rpc_timeout_ns;              /* 3000 ms: RpcClient request / health-check timeout */
-    uint32_t rpc_retry_times;                /* 3: retryTimes and healthCheckRetryTimes */
+    sim_time_ns verify_interval_ns;          /* 5000 ms, ...verify.intervalMs, also the initial delay */
+    sim_time_ns load_retry_delay_ns;         /* 30000 ms, ...load.retryDelayMs */
+    /* The cluster gRPC client (RpcClientConfig): hard-coded in 2.5.1,
+     * nacos.remote.client.grpc.* in 3.0.3 (DefaultGrpcClientConfig
+     * .buildClusterFromProperties, 3.0.3 :243-310). */
+    sim_time_ns rpc_timeout_ns;              /* 3000 ms: timeout: the connect to a peer */
+    uint32_t rpc_retry_times;                /* 3: retry.times: connects of RpcClient.start */
+    sim_time_ns rpc_keepalive_ns;            /* 5000 ms: connect.keep.alive: idle time before a health check */
+    uint32_t rpc_health_retry_times;         /* 3: health.retry: health checks after the first */
+    sim_time_ns rpc_health_timeout_ns;       /* 3000 ms: health.timeout: one health check */
     sim_time_ns redo_interval_ns;            /* 3000 ms: the SDK's redo task (NamingGrpcRedoService) */
     sim_time_ns unhealthy_report_interval_ns;/* 5000 ms: UnhealthyMemberInfoReportTask */
     uint32_t bugs;                           /* 0: selectable defects (cluster.bugs), 1 << distro2_bug_id */
 } distro2_config;
 
+/* Per-node settings of a 3.0.3 cluster (section 3.11), for node ids below
+ * DISTRO_NODE_SETTINGS_MAX; a node above runs the cluster's version with
+ * identity 1. */
+#define DISTRO_NODE_SETTINGS_MAX 64u
+typedef struct distro3_config {
+    /* nacos.core.auth.server.identity.key/value of each node: 0 when the key
+     * or the value is blank; equal non-zero ids mean the same key and value. */
+    uint32_t identity[DISTRO_NODE_SETTINGS_MAX];
+    /* The release each node runs: 0 the cluster's, else distro_version + 1
+     * (a 2.5.1 node of a 3.0.3 cluster: a cluster mid-upgrade). */
+    uint8_t node_version[DISTRO_NODE_SETTINGS_MAX];
+    bool auth_enabled;                       /* nacos.core.auth.enabled: false (not a key) */
+    sim_time_ns inner_auth_check_ns;         /* 3000 ms: InnerApiAuthEnabled.doCheck, fixed rate */
+} distro3_config;
 /* Selectable defects of earlier 2.x releases (cluster.bugs), each named
  * after the alibaba/nacos issue that reported it and off by default: with
  * one on, the 2.5.1 model behaves as the releases before its fix did at
@@ -61,7 +86,8 @@ distro2_bug_id distro2_bug_find(const char *name, size_t len);
 
 typedef struct distro_config {
     distro_version version;                  /* cluster.version: 1.4.2 */
-    distro2_config v2;                       /* used when version is 2.5.1 */
+    distro2_config v2;                       /* used when version is 2.5.1 or 3.0.3 */
+    distro3_config v3;                       /* used when version is 3.0.3 */
     /* Delay-task engine (section 1.3). */
     sim_time_ns task_tick_ns;                /* 100 ms, hard-coded in Nacos */
     /* Change sync (section 2.3): nacos.naming.distro.taskDispatchPeriod / 2. */
@@ -131,6 +157,10 @@ static inline bool distro2_bug_on(const distro_config *config, distro2_bug_id id
 
 /* Nacos 1.4.2's defaults.  Pure. */
 distro_config distro_config_defaults(void);
+
+/* The release node `node` runs, and its identity id (distro3_config). */
+distro_version distro_config_node_version(const distro_config *config, uint32_t node);
+uint32_t distro_config_node_identity(const distro_config *config, uint32_t node);
 
 /* NacosExecuteTaskExecuteEngine's worker count: the smallest power of two
  * >= cpu_cores (1 for 0 or 1 core).  Pure. */

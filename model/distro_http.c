@@ -85,11 +85,15 @@ distro_http_route distro_http_route_of(const distro_config *cfg, uint16_t type)
      * snapshot 30000 ms, a report or a check 3000 ms, ClusterRpcClientProxy
      * :62,180).  The connect is the RPC client's own (3000 ms). */
     case DISTRO_MSG_V2_SYNC:
-    case DISTRO_MSG_V2_CHECK:
     case DISTRO_MSG_V2_REPORT:
         r.client = DISTRO_HTTP_GRPC;
         r.to.connect_ns = cfg->v2.rpc_timeout_ns;
-        r.to.read_ns = type == DISTRO_MSG_V2_SYNC ? cfg->v2.sync_timeout_ns : cfg->v2.rpc_timeout_ns;
+        r.to.read_ns = type == DISTRO_MSG_V2_SYNC ? cfg->v2.sync_timeout_ns : 3000 * SIM_MS;   /* DEFAULT_REQUEST_TIME_OUT */
+        return r;
+    case DISTRO_MSG_V2_CHECK:            /* a connect's server check or a health check: healthCheckTimeOut */
+        r.client = DISTRO_HTTP_GRPC;
+        r.to.connect_ns = cfg->v2.rpc_timeout_ns;
+        r.to.read_ns = cfg->v2.rpc_health_timeout_ns;
         return r;
     case DISTRO_MSG_V2_VERIFY:
         r.client = DISTRO_HTTP_GRPC;

@@ -28,6 +28,13 @@ echo "$out"
 echo "$out" | grep -q 'keys_on_every_node=50 ' || { echo "FAIL: 2.5.1: not every service on every node"; status=1; }
 echo "$out" | grep -q '^SUMMARY bench=distro version=2.5.1 .* same_trace=yes$' || { echo "FAIL: 2.5.1 repeats differ"; status=1; }
 echo "$out" | grep -q ' v2_sync=' || { echo "FAIL: 2.5.1 sent no v2 sync"; status=1; }
+# Nacos 3.0.3: 2.5.1's Distro with the inner-API identity check (every
+# server's identity set: the check passes); the lines name the version.
+out=$("$bin" bench distro --version 3.0.3 --nodes 3 --clients 40 --instances 3 --duration 60s --repeat 2)
+echo "$out"
+[ "$(echo "$out" | grep -c '^RESULT bench=distro version=3.0.3 .* keys_on_every_node=40 instances_on_every_node=120 ')" -eq 2 ] || { echo "FAIL: 3.0.3: not every client on every node"; status=1; }
+echo "$out" | grep -q '^SUMMARY bench=distro version=3.0.3 .* same_trace=yes$' || { echo "FAIL: 3.0.3 repeats differ"; status=1; }
+"$bin" bench distro --help | grep -q -- '--version 1.4.2|2.5.1|3.0.3' || { echo "FAIL: --help does not list 3.0.3"; status=1; }
 # --clients: 1.4.2 puts --instances clients in each service (one instance
 # each); 2.5.1 gives each SDK client its own service and batch-registers
 # --instances instances on its one connection, so every node lists 3 x 40.
@@ -45,7 +52,7 @@ v=$(echo "$msgs" | sed -n 's/.* v2_verify=\([0-9]*\) .*/\1/p')
 r=$(echo "$msgs" | sed -n 's/.* verify_requests=\([0-9]*\).*/\1/p')
 { [ -n "$v" ] && [ -n "$r" ] && [ "$r" -ge 80 ] && [ "$r" -gt "$v" ]; } || { echo "FAIL: verify messages $v, requests $r"; status=1; }
 "$bin" bench distro --help | grep -q -- '--clients C' || { echo "FAIL: --help does not document --clients"; status=1; }
-for bad in "--clients 10 --services 5" "--clients 0" "--repeat 0" "--nodes 0" "--duration never" "--bogus 1" "--transport udp" "--version 3.0.3"; do
+for bad in "--clients 10 --services 5" "--clients 0" "--repeat 0" "--nodes 0" "--duration never" "--bogus 1" "--transport udp" "--version 3.1.0"; do
     # shellcheck disable=SC2086
     if "$bin" bench distro $bad >/dev/null 2>&1; then rc=0; else rc=$?; fi
     [ "$rc" -eq 2 ] || { echo "FAIL: bench distro $bad exited $rc, expected 2"; status=1; }

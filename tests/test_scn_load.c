@@ -269,8 +269,9 @@ START_TEST(test_defaults)
     distro_config d = distro_config_defaults();
     size_t count = 0;
     const scn_distro_field *fields = scn_distro_fields(&count);
-    ck_assert_uint_eq(count, 42);   /* the table in scn_config.c: cpu_cores, the HTTP clients and JRaft included;
-                                     * not client_beat_interval, which is workload.beat_interval */
+    ck_assert_uint_eq(count, 62);   /* the table in scn_config.c: cpu_cores, the HTTP clients and JRaft included;
+                                     * not client_beat_interval, which is workload.beat_interval; the 2.x
+                                     * v2.* (15) and 3.0.3 grpc.* (5) keys */
     for (size_t i = 0; i < count; i++) {
         const char *a = (const char *)&c.cluster.distro + fields[i].offset;
         const char *b = (const char *)&d + fields[i].offset;
@@ -347,8 +348,8 @@ START_TEST(test_defaults)
 }
 END_TEST
 
-/* cluster.version picks the model: 1.4.2 by default, 2.5.1 from the file
- * or a sweep's --set; 3.0.3 is refused as not modelled, with its place. */
+/* cluster.version picks the model: 1.4.2 by default, 2.5.1 or 3.0.3 from
+ * the file or a sweep's --set; anything else is refused with its place. */
 START_TEST(test_cluster_version)
 {
     scn_config c;
@@ -360,14 +361,100 @@ START_TEST(test_cluster_version)
     ck_assert_int_eq(scn_cluster_version(&c), DISTRO_VERSION_2_5_1);
     tst_set_ok(&c, "cluster.version", "1.4.2");
     ck_assert_int_eq(scn_cluster_version(&c), DISTRO_VERSION_1_4_2);
+    tst_set_ok(&c, "cluster.version", "3.0.3");
+    ck_assert_int_eq(scn_cluster_version(&c), DISTRO_VERSION_3_0_3);
     tst_set_ok(&c, "cluster.version", "2.5.1");
     ck_assert_int_eq(scn_cluster_version(&c), DISTRO_VERSION_2_5_1);
     scn_config_deinit(&c);
-    tst_load_fails("name: x\ncluster:\n  version: \"3.0.3\"\n",
-                   "inline.yaml:3:12: cluster.version: expected \"1.4.2\" or \"2.5.1\", got \"3.0.3\": 3.0.3 is not "
-                   "modelled yet");
+    tst_load_ok("name: x\ncluster:\n  version: \"3.0.3\"\n", &c);
+    ck_assert_int_eq(scn_cluster_version(&c), DISTRO_VERSION_3_0_3);
+    tst_round_trip(&c);
+    scn_config_deinit(&c);
     tst_load_fails("name: x\ncluster:\n  version: 2.5\n",
-                   "inline.yaml:3:12: cluster.version: expected \"1.4.2\" or \"2.5.1\", got 2.5");
+                   "inline.yaml:3:12: cluster.version: expected \"1.4.2\", \"2.5.1\" or \"3.0.3\", got 2.5");
+}
+END_TEST
+
+/* The 2.x settings: cluster.distro.v2.* on 2.5.1 and 3.0.3, grpc.* on
+ * 3.0.3 only, 1.4.2-only keys refused on a 2.x cluster and the reverse,
+ * from the file (at the key) and from --set (a value that differs from
+ * the default); printed for the cluster's own line only. */
+START_TEST(test_distro_lines)
+{
+    scn_config c;
+    tst_load_ok("name: x\ncluster:\n  version: \"3.0.3\"\n  distro:\n    v2: {sync_delay: 2s, client_expired: 60s}\n"
+                "    grpc: {retry_times: 5, health_timeout: 1s}\n",
+                &c);
+    ck_assert_uint_eq(c.cluster.distro.v2.sync_delay_ns, 2 * SIM_S);
+    ck_assert_uint_eq(c.cluster.distro.v2.client_expired_ns, 60 * SIM_S);
+    ck_assert_uint_eq(c.cluster.distro.v2.rpc_retry_times, 5);
+    ck_assert_uint_eq(c.cluster.distro.v2.rpc_health_timeout_ns, SIM_S);
+    tst_round_trip(&c);
+    tst_set_ok(&c, "cluster.distro.v2.verify_interval", "7s");
+    ck_assert_uint_eq(c.cluster.distro.v2.verify_interval_ns, 7 * SIM_S);
+    tst_set_ok(&c, "cluster.distro.grpc.connect_keep_alive", "9s");
+    ck_assert_uint_eq(c.cluster.distro.v2.rpc_keepalive_ns, 9 * SIM_S);
+    sim_error err;
+    ck_assert_int_eq(scn_config_set(&c, "cluster.distro.sync_batch_delay", "3s", &err), SIM_ERR_SCENARIO);
+    ck_assert_str_eq(tst_error(&err), "command line: cluster.distro.sync_batch_delay: a Nacos 1.4.2 setting, which a 3.0.3 "
+                                      "cluster does not read (its settings are cluster.distro.v2.* and "
+                                      "cluster.distro.grpc.*)");
+    /* Changing the version under a grpc setting is refused too. */
+    ck_assert_int_eq(scn_config_set(&c, "cluster.version", "2.5.1", &err), SIM_ERR_SCENARIO);
+    ck_assert_str_eq(tst_error(&err), "command line: cluster.distro.grpc.retry_times: a Nacos 3.0.3 setting "
+                                      "(nacos.remote.client.grpc.*): 2.5.1 hard-codes its cluster gRPC client");
+    scn_config_deinit(&c);
+    tst_load_fails("name: x\ncluster:\n  version: \"2.5.1\"\n  distro: {grpc: {timeout: 3s}}\n",
+                   "inline.yaml:4:28: cluster.distro.grpc.timeout: a Nacos 3.0.3 setting (nacos.remote.client.grpc.*): "
+                   "2.5.1 hard-codes its cluster gRPC client");
+    tst_load_fails("name: x\ncluster:\n  distro: {v2: {sync_delay: 1s}}\n",
+                   "inline.yaml:3:29: cluster.distro.v2.sync_delay: a Nacos 2.x setting (2.5.1 and 3.0.3), which a "
+                   "1.4.2 cluster does not read");
+    /* A 1.4.2-only key is refused on a 2.x cluster even at its default. */
+    tst_load_fails("name: x\ncluster:\n  version: \"3.0.3\"\n  distro: {verify_interval: 5s}\n",
+                   "inline.yaml:4:29: cluster.distro.verify_interval: a Nacos 1.4.2 setting, which a 3.0.3 cluster "
+                   "does not read (its settings are cluster.distro.v2.* and cluster.distro.grpc.*)");
+    tst_load_ok("name: x\ncluster:\n  version: \"2.5.1\"\n  distro: {task_tick: 100ms, v2: {verify_interval: 3s}}\n",
+                &c);
+    ck_assert_uint_eq(c.cluster.distro.v2.verify_interval_ns, 3 * SIM_S);
+    ck_assert_uint_eq(c.cluster.distro.verify_interval_ns, 5 * SIM_S);   /* 1.4.2's, untouched */
+    tst_round_trip(&c);
+    scn_config_deinit(&c);
+}
+END_TEST
+
+/* 3.0.3's identity and per-node settings: defaults, round trip, the
+ * model's ids (equal key and value, equal id; blank, 0), refusals. */
+START_TEST(test_identity_settings)
+{
+    scn_config c;
+    tst_load_ok("name: x\ncluster:\n  nodes: 4\n  version: \"3.0.3\"\n  node_settings:\n"
+                "    - {node: 1, identity: {key: \"\", value: \"\"}}\n"
+                "    - {node: 2, identity: {key: serverIdentity, value: other}, version: \"2.5.1\"}\n",
+                &c);
+    ck_assert_str_eq(c.cluster.identity.key, "serverIdentity");
+    ck_assert_str_eq(c.cluster.identity.value, "security");
+    ck_assert(c.cluster.node_identity_set[1]);
+    ck_assert_str_eq(c.cluster.node_identity[1].key, "");
+    ck_assert_str_eq(c.cluster.node_version[2], "2.5.1");
+    tst_round_trip(&c);
+    distro3_config v3 = distro_config_defaults().v3;
+    scn_cluster_node_settings(&c, &v3);
+    ck_assert_uint_eq(v3.identity[0], 1);
+    ck_assert_uint_eq(v3.identity[1], 0);   /* blank */
+    ck_assert_uint_eq(v3.identity[2], 3);   /* its own */
+    ck_assert_uint_eq(v3.identity[3], 1);   /* node 0's */
+    ck_assert_uint_eq(v3.node_version[0], 0);
+    ck_assert_uint_eq(v3.node_version[2], DISTRO_VERSION_2_5_1 + 1);
+    scn_config_deinit(&c);
+    tst_load_fails("name: x\ncluster:\n  version: \"2.5.1\"\n  identity: {key: a, value: b}\n",
+                   "inline.yaml:4:13: cluster.identity: a Nacos 3.0.3 setting; a 2.5.1 cluster has no inner-API "
+                   "identity check");
+    tst_load_fails("name: x\ncluster:\n  version: \"3.0.3\"\n  node_settings: [{node: 0, version: \"1.4.2\"}]\n",
+                   "inline.yaml:4:38: cluster.node_settings[0].version: expected \"2.5.1\" or \"3.0.3\" (a 1.4.2 "
+                   "server cannot join a 2.x cluster), got \"1.4.2\"");
+    tst_load_fails("name: x\ncluster:\n  version: \"3.0.3\"\n  node_settings: [{node: 3, version: \"2.5.1\"}]\n",
+                   "inline.yaml:4:26: cluster.node_settings[0].node: expected a node index between 0 and 2, got 3");
 }
 END_TEST
 
@@ -1359,7 +1446,7 @@ START_TEST(test_counters_table)
     static const char text[] = "name: x\nexpect:\n  counters: [{name: sync_retries, max: 1}]\n";
     ck_assert_int_eq(scn_load_string("k.yaml", text, sizeof text - 1, &c, &err), SIM_ERR_SCENARIO);
     ck_assert_str_eq(tst_error(&err), "k.yaml:3:21: expect.counters[0].name: unknown counter \"sync_retries\" (did you "
-                                      "mean sync_keys_retried? `distrosim counters` lists all 38)");
+                                      "mean sync_keys_retried? `distrosim counters` lists all 39)");
 }
 END_TEST
 
@@ -1397,6 +1484,8 @@ static Suite *scn_load_suite(void)
     TCase *values = tcase_create("values");
     tcase_add_test(values, test_defaults);
     tcase_add_test(values, test_cluster_version);
+    tcase_add_test(values, test_distro_lines);
+    tcase_add_test(values, test_identity_settings);
     tcase_add_test(values, test_defaults_function);
     tcase_add_test(values, test_nemesis_max_down_default_follows_nodes);
     tcase_add_test(values, test_every_key_values);

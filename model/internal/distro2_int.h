@@ -130,6 +130,10 @@ struct distro2_node {
     /* ConnectionManager ejector. */
     bool ejector_running;
     /* MemberInfoReportTask cursor is the node's report_cursor. */
+    /* 3.0.3 (distro3_auth.c): the version each member's extend-info
+     * reports (distro_version + 1; 0 blank), and InnerApiAuthEnabled. */
+    uint8_t *member_version;
+    bool inner_api_auth;
     /* nacos-8099's execute workers (distro2_bugs.c): NULL until used. */
     struct distro2_workers *workers;
 };
@@ -221,5 +225,18 @@ void distro2_sdk_kill(distro_cluster *c, uint32_t client);
 /* `node` crashed: its connections are gone; their SDKs reconnect. */
 void distro2_sdk_server_crashed(distro_cluster *c, uint32_t node);
 void distro2_ejector_start(distro_node *node);
+
+/* --- distro3_auth.c (3.0.3) ---------------------------------------------- */
+/* Allocates the member versions and starts InnerApiAuthEnabled on a 3.x
+ * node; false when out of memory. */
+bool distro3_node_start(distro_node *node);
+bool distro3_node_is3(const distro_node *node);
+/* The version `node` puts in its member reports and their answers. */
+uint8_t distro3_reported_version(const distro_node *node);
+/* `node` read `peer`'s extend-info version (a report, or a report's answer). */
+void distro3_version_learned(distro_node *node, uint32_t peer, uint8_t version);
+/* RemoteRequestAuthFilter: true when `msg` was answered NO_RIGHT and must
+ * not reach its handler. */
+bool distro3_filter(distro_node *node, const sim_message *msg, distro_token token);
 
 #endif

@@ -245,12 +245,14 @@ typedef struct distro_worker {
 
 typedef struct distro_datum {
     distro_ilist *value;         /* NULL: no datum */
-    bool service_exists;         /* a local Service object (never replicated) */
-    bool beat_check_armed;       /* ClientBeatCheckTask's timer is queued */
     sim_time_ns check_origin_ns; /* when the Service was created: the check's phase */
     int64_t check_after_ms;      /* the beat check finds nothing to do until then (INT64_MIN: read the list) */
+    bool service_exists;         /* a local Service object (never replicated) */
+    bool beat_check_armed;       /* ClientBeatCheckTask's timer is queued */
     bool in_bucket;              /* listed in owner_bucket under the current view */
 } distro_datum;
+
+_Static_assert(sizeof(distro_datum) == 32, "two datums to a cache line");
 
 /* A client request being served by this node. */
 typedef struct distro_pending {
@@ -411,6 +413,8 @@ struct distro_cluster {
     distro_key_info *keys;
     uint32_t key_count;
     uint32_t key_cap;
+    uint32_t *key_hash;          /* keys[k].hash again, packed: the mapper reads it on every request */
+    uint32_t key_hash_cap;
     uint32_t *key_index;         /* open addressing: name -> key id + 1 */
     uint32_t key_index_cap;
 
@@ -572,6 +576,8 @@ void distro_verify_start(distro_node *node);
 void distro_verify_on_checksums(distro_node *node, const sim_message *msg, distro_token token);
 /* distro_health.c */
 void distro_health_start(distro_node *node);
+/* Registers the beat check's prefetch hint with the engine. */
+SIM_MUST_CHECK sim_status distro_health_set_prefetch(distro_cluster *c, sim_error *err);
 void distro_health_arm_beat_check(distro_node *node, uint32_t key);
 /* The view changed: resume the checks of services this node now owns. */
 void distro_health_on_view_change(distro_node *node);
@@ -670,6 +676,8 @@ sim_status distro_reads_check(const distro_cluster *c, sim_error *err);
 void distro_client_respond(distro_cluster *c, uint32_t server, uint32_t client, uint32_t request_id,
                            int32_t code);
 void distro_client_fail_pending(distro_node *node);
+/* Registers the prefetch hints of a beat and a request reaching its server. */
+SIM_MUST_CHECK sim_status distro_client_set_prefetch(distro_cluster *c, sim_error *err);
 /* distro_check.c: the invariants of one node's state (each stated there),
  * true between events.  SIM_OK, or SIM_ERR_STATE with `err` naming the
  * node, the invariant and the values that break it. */

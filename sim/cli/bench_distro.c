@@ -163,12 +163,12 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: distrosim bench distro [--nodes N] [--services S | --clients C] [--instances I]\n"
                  "                              [--duration 1h|10m|30s] [--repeat N] [--transport tcp|datagram|both]\n"
-                 "                              [--version 1.4.2|2.5.1]\n"
+                 "                              [--version 1.4.2|2.5.1|3.0.3]\n"
                  "  defaults: 5 nodes, 10000 services x 2 instances, 1 h of cluster time; clients\n"
                  "  register over 30 s once the member views have settled (2 s per node, at least 10 s).\n"
                  "  1.4.2: a 1.x client is one instance; --instances is instances per service, and\n"
                  "  --clients C is C clients in C / I services (S x I clients with --services).\n"
-                 "  2.5.1: a 2.x SDK client holds one gRPC connection and batch-registers --instances\n"
+                 "  2.5.1 and 3.0.3: a 2.x SDK client holds one gRPC connection and batch-registers --instances\n"
                  "  instances of its own service (ports 8080, 8081, ...); --clients C is C clients,\n"
                  "  --services S the same as --clients S.\n"
                  "  --repeat runs it N times (1..100) and prints the wall time's min, median and max,\n"
@@ -176,8 +176,9 @@ static void usage(FILE *out)
                  "  --transport: the model's HTTP calls ride connections (tcp, the default, as\n"
                  "  scenarios do) or datagram requests; both alternates the two, run by run, and\n"
                  "  prints the ratio of their median wall times (target: tcp at most 1.5x).\n"
-                 "  --version: the Nacos the servers run (1.4.2, the default, or 2.5.1, whose\n"
-                 "  clients are 2.x SDKs over gRPC); every RESULT line names it.\n"
+                 "  --version: the Nacos the servers run (1.4.2, the default, 2.5.1, whose\n"
+                 "  clients are 2.x SDKs over gRPC, or 3.0.3, 2.5.1's Distro with the inner-API\n"
+                 "  identity check, every server's identity set); every RESULT line names it.\n"
                  "  MESSAGES counts the engine's messages by type (a 2.x v2_verify message carries\n"
                  "  one verify round's requests to one peer) and verify_requests the verify\n"
                  "  requests (2.x: one per client per peer per round; 1.4.2: checksum messages).\n"
@@ -216,8 +217,10 @@ int bench_distro_main(int argc, char **argv)
             }
         }
         else if (strcmp(argv[i], "--version") == 0) {
-            bad = strcmp(next, "1.4.2") != 0 && strcmp(next, "2.5.1") != 0;
-            a.version = strcmp(next, "2.5.1") == 0 ? DISTRO_VERSION_2_5_1 : DISTRO_VERSION_1_4_2;
+            bad = strcmp(next, "1.4.2") != 0 && strcmp(next, "2.5.1") != 0 && strcmp(next, "3.0.3") != 0;
+            a.version = strcmp(next, "2.5.1") == 0   ? DISTRO_VERSION_2_5_1
+                        : strcmp(next, "3.0.3") == 0 ? DISTRO_VERSION_3_0_3
+                                                     : DISTRO_VERSION_1_4_2;
         }
         else if (strcmp(argv[i], "--repeat") == 0) bad = parse_size(next, &repeat) || repeat < 1 || repeat > 100;
         else if (strcmp(argv[i], "--transport") == 0) {

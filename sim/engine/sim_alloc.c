@@ -33,6 +33,11 @@ void *sim_realloc(void *ptr, size_t size)
     return sim_alloc_should_fail() ? NULL : realloc(ptr, size);
 }
 
+void *sim_aligned_alloc(size_t alignment, size_t size)
+{
+    return sim_alloc_should_fail() ? NULL : aligned_alloc(alignment, size);
+}
+
 char *sim_strdup(const char *s)
 {
     size_t n = strlen(s) + 1;

@@ -23,6 +23,8 @@ void *sim_malloc(size_t size);
 void *sim_calloc(size_t count, size_t size);
 void *sim_realloc(void *ptr, size_t size);
 char *sim_strdup(const char *s);
+/* C11 aligned_alloc: `size` a multiple of `alignment`. */
+void *sim_aligned_alloc(size_t alignment, size_t size);
 
 /* Arms the seam: the n-th allocation call from now fails; 0 disarms it and
  * restarts the count. */

@@ -43,7 +43,7 @@ static sim_status pool_grow(sim_engine *sim, sim_error *err)
      * into them never fails; only a ring bucket can, and then the entry
      * goes to `far`.  A failure leaves events_cap as it was: arrays that
      * did grow keep their contents and are simply larger. */
-    if (!SIM_VEC_RESERVE(sim->events, 0, sim->events_alloc, cap) ||
+    if (!SIM_VEC_RESERVE_LINES(sim->events, 0, sim->events_alloc, cap) ||
         !SIM_VEC_RESERVE(sim->queue.cur.v, 0, sim->queue.cur.cap, cap) ||
         !SIM_VEC_RESERVE(sim->queue.far.v, 0, sim->queue.far.cap, cap)) {
         return sim_error_set(err, SIM_ERR_NOMEM, "sim_schedule", "cannot grow the event pool to %u", cap);
@@ -87,6 +87,7 @@ sim_engine *sim_engine_create(const sim_config *config, sim_error *err)
     sim->seq_next = SIM_SEQ_NORMAL_BASE;
     sim->seq_backlog_next = 1;
     sim->trace_hash = 0xcbf29ce484222325ull;
+    sim->hint_bucket = UINT64_MAX;
     sim->node_count = config->node_count;
     if (!sim__queue_init(&sim->queue)) goto fail_free_sim;
     sim->nodes = calloc(config->node_count, sizeof *sim->nodes);
@@ -256,6 +257,36 @@ static void backlog_append(sim_engine *sim, sim_node *node, uint32_t index)
     node->backlog_tail = index;
 }
 
+/* The hints run for the next PREFETCH_WINDOW entries of the current
+ * bucket's sorted run, each once, as entries enter the window: a bucket
+ * holds a millisecond of events (a few dozen in a large cluster), so most
+ * of its hints start together when the calendar reaches it, while the
+ * bucket's first events run; a long bucket is covered as it goes, without
+ * loading more than the cache keeps. */
+#define PREFETCH_WINDOW 16u
+
+/* Calls the prefetch hints of the run's entries that entered the window
+ * since the last call.  Reads only: the run's events were prefetched when
+ * the calendar reached the bucket. */
+static inline void prefetch_window(sim_engine *sim)
+{
+    const sim_queue *q = &sim->queue;
+    if (q->cur_bucket != sim->hint_bucket) {
+        sim->hint_bucket = q->cur_bucket;
+        sim->hint_next = q->run_pos;
+    }
+    uint32_t end = q->run.len - q->run_pos > PREFETCH_WINDOW ? q->run_pos + PREFETCH_WINDOW : q->run.len;
+    for (; sim->hint_next < end; sim->hint_next++) {
+        const sim_event *ev = &sim->events[q->run.v[sim->hint_next].index];
+        for (uint32_t i = 0; i < sim->prefetch_len; i++) {
+            if (sim->prefetch[i].fn == ev->fn) {
+                sim->prefetch[i].prefetch(ev->ctx, ev->arg);
+                break;
+            }
+        }
+    }
+}
+
 /* Pops and runs one event with at_ns <= until_ns.  Returns false when none. */
 static bool step(sim_engine *sim, sim_time_ns until_ns)
 {
@@ -284,6 +315,7 @@ static bool step(sim_engine *sim, sim_time_ns until_ns)
                 continue;
             }
         }
+        if (sim->prefetch_len > 0) prefetch_window(sim);
         trace_note(sim, &top, ev);
         sim->processed++;
         sim->running_seq = top.seq;
@@ -380,6 +412,25 @@ void sim_set_trace_hook(sim_engine *sim, sim_trace_fn *fn, void *ctx)
 {
     sim->trace_fn = fn;
     sim->trace_ctx = ctx;
+}
+
+sim_status sim_set_prefetch(sim_engine *sim, sim_event_fn *fn, sim_prefetch_fn *prefetch, sim_error *err)
+{
+    if (fn == NULL) return sim_error_set(err, SIM_ERR_INVALID, "sim_set_prefetch", "handler is NULL");
+    uint32_t i = 0;
+    while (i < sim->prefetch_len && sim->prefetch[i].fn != fn) i++;
+    if (prefetch == NULL) {
+        if (i < sim->prefetch_len) sim->prefetch[i] = sim->prefetch[--sim->prefetch_len];
+        return SIM_OK;
+    }
+    if (i == SIM_PREFETCH_MAX) {
+        return sim_error_set(err, SIM_ERR_LIMIT, "sim_set_prefetch", "at most %u handlers have a prefetch hint",
+                             (unsigned)SIM_PREFETCH_MAX);
+    }
+    if (i == sim->prefetch_len) sim->prefetch_len++;
+    sim->prefetch[i].fn = fn;
+    sim->prefetch[i].prefetch = prefetch;
+    return SIM_OK;
 }
 
 void sim_set_event_check(sim_engine *sim, sim_event_check_fn *fn, void *ctx)

@@ -39,6 +39,9 @@
 /* Pending request/response pairs.  Each in-flight RPC holds one slot. */
 #define SIM_RPCS_MAX (1u << 24)
 
+/* Handlers with a prefetch hint (sim_set_prefetch): a few hot ones. */
+#define SIM_PREFETCH_MAX 8u
+
 _Static_assert(SIM_NODES_MAX < UINT32_MAX, "node ids are u32 and UINT32_MAX means none");
 _Static_assert(SIM_EVENTS_MAX <= UINT32_MAX, "event index is u32");
 _Static_assert(SIM_MSG_TYPES_MAX <= UINT16_MAX, "message type is u16");

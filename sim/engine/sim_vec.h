@@ -37,6 +37,15 @@
 bool sim_vec_grow_(void *pptr, size_t elem, size_t need, size_t *cap);
 bool sim_vec_grow32_(void *pptr, size_t elem, size_t need, uint32_t *cap);
 
+/* The same, for arrays of records that the hot loop reads one at a time:
+ * the block is aligned to a cache line (SIM_VEC_LINE bytes), so a record
+ * of 64 or 128 bytes spans one or two lines, not two or three.  realloc
+ * aligns to 16 bytes only, and glibc places a large block 16 bytes past a
+ * page boundary.  Growing copies the old block (`cap` elements). */
+#define SIM_VEC_LINE 64u
+bool sim_vec_grow_lines_(void *pptr, size_t elem, size_t need, size_t *cap);
+bool sim_vec_grow_lines32_(void *pptr, size_t elem, size_t need, uint32_t *cap);
+
 /* The macro's two tests, as functions: with a constant `len` or a 32-bit
  * one, the same tests written inline draw -Wtype-limits and -Wsign-compare
  * warnings at every use. */
@@ -50,5 +59,12 @@ static inline bool sim_vec_fits_(size_t len, size_t extra) { return SIZE_MAX - l
      (sim_vec_fits_((size_t)(len), (size_t)(extra)) &&                                               \
       _Generic((cap), uint32_t: sim_vec_grow32_, default: sim_vec_grow_)(&(ptr), sizeof *(ptr),      \
                                                                           (size_t)(len) + (size_t)(extra), &(cap))))
+
+/* SIM_VEC_RESERVE for a cache-line-aligned array (sim_vec_grow_lines_). */
+#define SIM_VEC_RESERVE_LINES(ptr, len, cap, extra)                                                  \
+    (sim_vec_has_room_((size_t)(len), (size_t)(cap), (size_t)(extra)) ||                             \
+     (sim_vec_fits_((size_t)(len), (size_t)(extra)) &&                                               \
+      _Generic((cap), uint32_t: sim_vec_grow_lines32_, default: sim_vec_grow_lines_)(               \
+          &(ptr), sizeof *(ptr), (size_t)(len) + (size_t)(extra), &(cap))))
 
 #endif

@@ -1588,6 +1588,7 @@ sim_status run_scenario(const scn_config *cfg, const run_options *opt, run_resul
     if (st == SIM_OK) {
         distro_config distro = cfg->cluster.distro;
         distro.version = scn_cluster_version(cfg);   /* cluster.version picks the model */
+        scn_cluster_node_settings(cfg, &distro.v3);   /* 3.0.3: identities and per-node releases */
         r.cluster = distro_cluster_create(r.sim, &distro, addresses, err);
         if (r.cluster == NULL) st = err != NULL ? err->status : SIM_ERR_INVALID;
     }

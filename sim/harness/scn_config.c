@@ -22,21 +22,38 @@
 /* --- distro_config table ------------------------------------------------- */
 
 #define DUR(name, min) \
-    { #name, SCN_DISTRO_DURATION, offsetof(distro_config, name##_ns), (min), 0 }
-#define BOOLF(name) { #name, SCN_DISTRO_BOOL, offsetof(distro_config, name), 0, 0 }
-#define U32F(name, min, max) { #name, SCN_DISTRO_U32, offsetof(distro_config, name), (min), (max) }
+    { #name, SCN_DISTRO_DURATION, offsetof(distro_config, name##_ns), (min), 0, SCN_LINE_1_4_2 }
+#define BOOLF(name) { #name, SCN_DISTRO_BOOL, offsetof(distro_config, name), 0, 0, SCN_LINE_1_4_2 }
+#define U32F(name, min, max) { #name, SCN_DISTRO_U32, offsetof(distro_config, name), (min), (max), SCN_LINE_1_4_2 }
+/* A 1.4.2 key the 2.x model reads too (the delay-task tick, member reports,
+ * the load's poll with no peer, DistroMapper's switch, the simulator's). */
+#define DUR_ALL(name, min) \
+    { #name, SCN_DISTRO_DURATION, offsetof(distro_config, name##_ns), (min), 0, SCN_LINE_ALL }
+#define BOOL_ALL(name) { #name, SCN_DISTRO_BOOL, offsetof(distro_config, name), 0, 0, SCN_LINE_ALL }
+#define U32_ALL(name, min, max) { #name, SCN_DISTRO_U32, offsetof(distro_config, name), (min), (max), SCN_LINE_ALL }
+/* cluster.distro.v2.*: the 2.x constants (distro2_config), read by 2.5.1
+ * and 3.0.3. */
+#define V2DUR(name, min) \
+    { "v2." #name, SCN_DISTRO_DURATION, offsetof(distro_config, v2.name##_ns), (min), 0, SCN_LINE_2X }
+/* cluster.distro.grpc.*: nacos.remote.client.grpc.* of the cluster gRPC
+ * client, read from 3.0.3 on (2.5.1 hard-codes the same defaults). */
+#define GDUR(key, member, min) \
+    { "grpc." #key, SCN_DISTRO_DURATION, offsetof(distro_config, v2.member), (min), 0, SCN_LINE_3_0_3 }
+#define GU32(key, member, min, max) \
+    { "grpc." #key, SCN_DISTRO_U32, offsetof(distro_config, v2.member), (min), (max), SCN_LINE_3_0_3 }
 /* Keys of the nested `http:` map are named "http.<key>" here, the way
  * `--set cluster.distro.http.<key>` and error messages spell them; the
  * struct member is http_<key>. */
 #define HDUR(name, min) \
-    { "http." #name, SCN_DISTRO_DURATION, offsetof(distro_config, http_##name##_ns), (min), 0 }
-#define HU32F(name, min, max) { "http." #name, SCN_DISTRO_U32, offsetof(distro_config, http_##name), (min), (max) }
+    { "http." #name, SCN_DISTRO_DURATION, offsetof(distro_config, http_##name##_ns), (min), 0, SCN_LINE_1_4_2 }
+#define HU32F(name, min, max) \
+    { "http." #name, SCN_DISTRO_U32, offsetof(distro_config, http_##name), (min), (max), SCN_LINE_1_4_2 }
 
 /* Header order.  Periods, timeouts and retry delays must be positive: a zero
  * period would fire forever at one instant.  Initial delays and the two
  * sync delays may be zero (act at once). */
 static const scn_distro_field scn_distro_table[] = {
-    DUR(task_tick, 1),
+    DUR_ALL(task_tick, 1),
     DUR(sync_delay, 0),
     DUR(sync_batch_delay, 0),
     U32F(batch_sync_key_count, 1, SCN_BATCH_SYNC_KEY_COUNT_MAX),
@@ -53,7 +70,7 @@ static const scn_distro_field scn_distro_table[] = {
     HU32F(async_max_per_route, 1, 65535),
     HU32F(async_max_total, 1, 65535),
     DUR(load_retry_delay, 1),
-    DUR(load_poll, 1),
+    DUR_ALL(load_poll, 1),
     BOOLF(data_warmup),
     DUR(server_status_interval, 1),
     DUR(verify_interval, 1),
@@ -66,21 +83,45 @@ static const scn_distro_field scn_distro_table[] = {
     DUR(health_sync_interval, 1),
     /* client_beat_interval is not a key: it is workload.beat_interval
      * (scn_config.h, "One beat interval"). */
-    DUR(member_report_initial, 0),
-    DUR(member_report_interval, 1),
-    U32F(member_fail_access_cnt, 0, SCN_MEMBER_FAIL_ACCESS_CNT_MAX),
+    DUR_ALL(member_report_initial, 0),
+    DUR_ALL(member_report_interval, 1),
+    U32_ALL(member_fail_access_cnt, 0, SCN_MEMBER_FAIL_ACCESS_CNT_MAX),
     BOOLF(members_start_down),
     DUR(member_report_connect_timeout, 1),
     DUR(member_report_timeout, 1),
     U32F(cpu_cores, 1, 1024),       /* execute workers: next power of two >= cores */
     DUR(proxy_timeout, 1),
-    BOOLF(distro_enabled),
+    BOOL_ALL(distro_enabled),
     BOOLF(default_instance_ephemeral),
     BOOLF(light_beat_enabled),
     BOOLF(verify_guard_racy),
     BOOLF(raft_gate),
     DUR(raft_election_delay, 1),
-    BOOLF(shortcuts),
+    BOOL_ALL(shortcuts),
+    /* cluster.distro.v2.*: DistroConstants, ClientConfig, ConnectionManager
+     * and the SDK's redo (section 3; distro_config.h). */
+    V2DUR(sync_delay, 0),
+    V2DUR(sync_timeout, 1),
+    V2DUR(sync_retry_delay, 1),
+    V2DUR(verify_interval, 1),
+    V2DUR(verify_timeout, 1),
+    V2DUR(load_retry_delay, 1),
+    V2DUR(load_timeout, 1),
+    V2DUR(client_expired, 1),
+    V2DUR(cleaner_interval, 1),
+    V2DUR(ejector_initial, 0),
+    V2DUR(ejector_interval, 1),
+    V2DUR(connection_idle, 1),
+    V2DUR(detection_timeout, 1),
+    V2DUR(redo_interval, 1),
+    V2DUR(unhealthy_report_interval, 1),
+    /* cluster.distro.grpc.*: nacos.remote.client.grpc.{retry.times,
+     * timeout, connect.keep.alive, health.retry, health.timeout}. */
+    GU32(retry_times, rpc_retry_times, 0, 100),
+    GDUR(timeout, rpc_timeout_ns, 1),
+    GDUR(connect_keep_alive, rpc_keepalive_ns, 1),
+    GU32(health_retry, rpc_health_retry_times, 0, 100),
+    GDUR(health_timeout, rpc_health_timeout_ns, 1),
 };
 
 #undef DUR
@@ -88,12 +129,39 @@ static const scn_distro_field scn_distro_table[] = {
 #undef U32F
 #undef HDUR
 #undef HU32F
+#undef DUR_ALL
+#undef BOOL_ALL
+#undef U32_ALL
+#undef V2DUR
+#undef GDUR
+#undef GU32
 
 const scn_distro_field *scn_distro_fields(size_t *count)
 {
     SIM_ASSERT(count != NULL);
     *count = sizeof scn_distro_table / sizeof scn_distro_table[0];
     return scn_distro_table;
+}
+
+uint32_t scn_version_line(const char *version)
+{
+    if (strcmp(version, "2.5.1") == 0) return SCN_LINE_2_5_1;
+    if (strcmp(version, "3.0.3") == 0) return SCN_LINE_3_0_3;
+    return SCN_LINE_1_4_2;
+}
+
+const char *scn_distro_refusal(const scn_distro_field *f, const char *version)
+{
+    uint32_t line = scn_version_line(version);
+    if ((f->lines & line) != 0) return NULL;
+    if (f->lines == SCN_LINE_3_0_3) {
+        return "a Nacos 3.0.3 setting (nacos.remote.client.grpc.*): 2.5.1 hard-codes its cluster gRPC client";
+    }
+    if (f->lines == SCN_LINE_2X) return "a Nacos 2.x setting (2.5.1 and 3.0.3), which a 1.4.2 cluster does not read";
+    return line == SCN_LINE_2_5_1
+               ? "a Nacos 1.4.2 setting, which a 2.5.1 cluster does not read (its settings are cluster.distro.v2.*)"
+               : "a Nacos 1.4.2 setting, which a 3.0.3 cluster does not read (its settings are cluster.distro.v2.* "
+                 "and cluster.distro.grpc.*)";
 }
 
 /* --- Small helpers -------------------------------------------------------- */
@@ -152,9 +220,39 @@ sim_time_ns scn_config_fault_window_ns(const scn_config *config)
     return config->phases.enabled ? config->phases.chaos_ns : config->duration_ns;
 }
 
+static distro_version version_of(const char *version)
+{
+    if (strcmp(version, "2.5.1") == 0) return DISTRO_VERSION_2_5_1;
+    if (strcmp(version, "3.0.3") == 0) return DISTRO_VERSION_3_0_3;
+    return DISTRO_VERSION_1_4_2;
+}
+
 distro_version scn_cluster_version(const scn_config *config)
 {
-    return strcmp(config->cluster.version, "2.5.1") == 0 ? DISTRO_VERSION_2_5_1 : DISTRO_VERSION_1_4_2;
+    return version_of(config->cluster.version);
+}
+
+static bool identity_blank(const scn_identity *id) { return id->key[0] == '\0' || id->value[0] == '\0'; }
+
+static const scn_identity *node_identity(const scn_cluster *cl, uint32_t i)
+{
+    return cl->node_identity_set[i] ? &cl->node_identity[i] : &cl->identity;
+}
+
+void scn_cluster_node_settings(const scn_config *config, distro3_config *out)
+{
+    const scn_cluster *cl = &config->cluster;
+    SIM_ASSERT(cl->nodes <= DISTRO_NODE_SETTINGS_MAX);
+    for (uint32_t i = 0; i < cl->nodes; i++) {
+        /* The id of the first node with the same key and value, + 1. */
+        const scn_identity *id = node_identity(cl, i);
+        out->identity[i] = 0;
+        for (uint32_t j = 0; !identity_blank(id) && j <= i && out->identity[i] == 0; j++) {
+            const scn_identity *o = node_identity(cl, j);
+            if (strcmp(o->key, id->key) == 0 && strcmp(o->value, id->value) == 0) out->identity[i] = j + 1u;
+        }
+        out->node_version[i] = cl->node_version[i][0] == '\0' ? 0 : (uint8_t)(version_of(cl->node_version[i]) + 1u);
+    }
 }
 
 uint32_t scn_partition_group_of(const scn_fault *fault, uint32_t nodes, uint32_t *group_of)
@@ -189,6 +287,10 @@ void scn_config_defaults(scn_config *config)
     }
     snprintf(config->cluster.version, sizeof config->cluster.version, "1.4.2");
     config->cluster.distro = distro_config_defaults();
+    /* 3.x startup.sh requires an identity (distribution/bin/startup.sh
+     * :166-167 at 3.0.3); these are the values its documentation shows. */
+    snprintf(config->cluster.identity.key, sizeof config->cluster.identity.key, "serverIdentity");
+    snprintf(config->cluster.identity.value, sizeof config->cluster.identity.value, "security");
 
     config->network.transport = SCN_TRANSPORT_TCP;
     config->network.tcp = sim_conn_params_default();
@@ -378,6 +480,21 @@ static bool top_equal(const scn_config *a, const scn_config *b)
         if (strcmp(a->cluster.addresses[i], b->cluster.addresses[i]) != 0) return false;
     }
     if (strcmp(a->cluster.version, b->cluster.version) != 0) return false;
+    if (strcmp(a->cluster.identity.key, b->cluster.identity.key) != 0 ||
+        strcmp(a->cluster.identity.value, b->cluster.identity.value) != 0) {
+        return false;
+    }
+    for (uint32_t i = 0; i < SCN_NODES_MAX; i++) {
+        if (a->cluster.node_identity_set[i] != b->cluster.node_identity_set[i] ||
+            strcmp(a->cluster.node_version[i], b->cluster.node_version[i]) != 0) {
+            return false;
+        }
+        if (a->cluster.node_identity_set[i] &&
+            (strcmp(a->cluster.node_identity[i].key, b->cluster.node_identity[i].key) != 0 ||
+             strcmp(a->cluster.node_identity[i].value, b->cluster.node_identity[i].value) != 0)) {
+            return false;
+        }
+    }
     if (a->cluster.distro.v2.bugs != b->cluster.distro.v2.bugs) return false;
     return distro_equal(&a->cluster.distro, &b->cluster.distro);
 }
@@ -738,8 +855,32 @@ static sim_status validate_cluster(const scn_config *c, const char *where, sim_e
             }
         }
     }
-    if (strcmp(cl->version, "1.4.2") != 0 && strcmp(cl->version, "2.5.1") != 0) {
-        return INVALID("cluster.version: expected \"1.4.2\" or \"2.5.1\", got \"%s\"", cl->version);
+    if (strcmp(cl->version, "1.4.2") != 0 && strcmp(cl->version, "2.5.1") != 0 && strcmp(cl->version, "3.0.3") != 0) {
+        return INVALID("cluster.version: expected \"1.4.2\", \"2.5.1\" or \"3.0.3\", got \"%s\"", cl->version);
+    }
+    bool v3 = strcmp(cl->version, "3.0.3") == 0;
+    scn_identity def_identity;
+    snprintf(def_identity.key, sizeof def_identity.key, "serverIdentity");
+    snprintf(def_identity.value, sizeof def_identity.value, "security");
+    if (!v3 && (strcmp(cl->identity.key, def_identity.key) != 0 || strcmp(cl->identity.value, def_identity.value) != 0)) {
+        return INVALID("cluster.identity: a Nacos 3.0.3 setting; a %s cluster has no inner-API identity check",
+                       cl->version);
+    }
+    for (uint32_t i = 0; i < SCN_NODES_MAX; i++) {
+        bool set = cl->node_identity_set[i] || cl->node_version[i][0] != '\0';
+        if (set && !v3) {
+            return INVALID("cluster.node_settings: a Nacos 3.0.3 setting; a %s cluster runs one release with no "
+                           "identity check", cl->version);
+        }
+        if (set && i >= cl->nodes) {
+            return INVALID("cluster.node_settings: node %u is not below cluster.nodes (%u)", (unsigned)i,
+                           (unsigned)cl->nodes);
+        }
+        if (cl->node_version[i][0] != '\0' && strcmp(cl->node_version[i], "2.5.1") != 0 &&
+            strcmp(cl->node_version[i], "3.0.3") != 0) {
+            return INVALID("cluster.node_settings: node %u: expected version \"2.5.1\" or \"3.0.3\", got \"%s\"",
+                           (unsigned)i, cl->node_version[i]);
+        }
     }
     if ((cl->distro.v2.bugs >> DISTRO2_BUG_COUNT) != 0) return INVALID("cluster.bugs: an unknown defect");
     for (unsigned b = 0; b < DISTRO2_BUG_COUNT; b++) {
@@ -750,8 +891,17 @@ static sim_status validate_cluster(const scn_config *c, const char *where, sim_e
     }
     size_t count = 0;
     const scn_distro_field *fields = scn_distro_fields(&count);
+    const distro_config defaults = distro_config_defaults();
     for (size_t i = 0; i < count; i++) {
         const char *p = (const char *)&cl->distro + fields[i].offset;
+        const char *d = (const char *)&defaults + fields[i].offset;
+        const char *refusal = scn_distro_refusal(&fields[i], cl->version);
+        size_t width = fields[i].type == SCN_DISTRO_DURATION ? sizeof(sim_time_ns)
+                       : fields[i].type == SCN_DISTRO_BOOL   ? sizeof(bool)
+                                                             : sizeof(uint32_t);
+        if (refusal != NULL && memcmp(p, d, width) != 0) {
+            return INVALID("cluster.distro.%s: %s", fields[i].key, refusal);
+        }
         if (fields[i].type == SCN_DISTRO_DURATION) {
             sim_time_ns v = *(const sim_time_ns *)p;
             if (v < fields[i].min || v > SCN_DURATION_NS_MAX) {
@@ -1172,6 +1322,7 @@ static void print_cluster(FILE *out, const scn_cluster *cl)
         for (size_t i = 0; i < count; i++) {
             const char *dot = strchr(fields[i].key, '.');
             if ((dot != NULL) != (nested == 1)) continue;
+            if (scn_distro_refusal(&fields[i], cl->version) != NULL) continue;   /* another line's key: the default */
             const char *p = (const char *)&cl->distro + fields[i].offset;
             size_t len = dot != NULL ? (size_t)(dot - fields[i].key) : 0;
             if (dot != NULL && (section == NULL || section_len != len || strncmp(section, fields[i].key, len) != 0)) {
@@ -1188,6 +1339,31 @@ static void print_cluster(FILE *out, const scn_cluster *cl)
             fputc('\n', out);
         }
     }
+    if (strcmp(cl->version, "3.0.3") != 0) return;
+    fputs("  identity: {key: ", out);
+    print_quoted(out, cl->identity.key);
+    fputs(", value: ", out);
+    print_quoted(out, cl->identity.value);
+    fputs("}\n  node_settings: [", out);
+    bool first = true;
+    for (uint32_t i = 0; i < cl->nodes; i++) {
+        if (!cl->node_identity_set[i] && cl->node_version[i][0] == '\0') continue;
+        fprintf(out, "%s{node: %u", first ? "" : ", ", (unsigned)i);
+        first = false;
+        if (cl->node_identity_set[i]) {
+            fputs(", identity: {key: ", out);
+            print_quoted(out, cl->node_identity[i].key);
+            fputs(", value: ", out);
+            print_quoted(out, cl->node_identity[i].value);
+            fputc('}', out);
+        }
+        if (cl->node_version[i][0] != '\0') {
+            fputs(", version: ", out);
+            print_quoted(out, cl->node_version[i]);
+        }
+        fputc('}', out);
+    }
+    fputs("]\n", out);
 }
 
 static void print_network(FILE *out, const scn_network *n)
@@ -1353,6 +1529,7 @@ static const scn_counter_info counters[] = {
     { "v2_verify_failed", "2.x: verify requests answered FAIL (missing or stale replica; a repair ADD follows)" },
     { "v2_clients_expired", "2.x: replicas removed by the expired-client cleaner (lease not renewed for 180 s)" },
     { "v2_connections_ejected", "2.x: SDK connections unregistered by the ejector after an idle probe failed" },
+    { "v3_no_right", "3.0.3: Distro and member-report requests answered NO_RIGHT (blank server identity)" },
 };
 
 const scn_counter_info *scn_counters(size_t *count)

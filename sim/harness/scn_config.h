@@ -155,11 +155,25 @@ enum {
     SCN_LINK_ALL = (1u << 5) - 1u,
 };
 
+/* A server identity (nacos.core.auth.server.identity.key / .value); an
+ * empty key or value is blank. */
+#define SCN_IDENTITY_BYTES_MAX 64u
+typedef struct scn_identity {
+    char key[SCN_IDENTITY_BYTES_MAX + 1];
+    char value[SCN_IDENTITY_BYTES_MAX + 1];
+} scn_identity;
+
 typedef struct scn_cluster {
     uint32_t nodes;                                   /* 1..SCN_NODES_MAX, default 3 */
     char addresses[SCN_NODES_MAX][SCN_ADDRESS_BYTES]; /* [0, nodes) used; default 10.0.0.<i+1>:8848 */
-    char version[SCN_VERSION_BYTES];                  /* "1.4.2" (default) or "2.5.1" */
+    char version[SCN_VERSION_BYTES];                  /* "1.4.2" (default), "2.5.1" or "3.0.3" */
     distro_config distro;                             /* default distro_config_defaults() */
+    /* 3.0.3 only (cluster.identity, cluster.node_settings): each node's
+     * nacos.core.auth.server.identity.key/value and release. */
+    scn_identity identity;                            /* every node's; default serverIdentity / security */
+    bool node_identity_set[SCN_NODES_MAX];            /* node_settings[].identity given */
+    scn_identity node_identity[SCN_NODES_MAX];
+    char node_version[SCN_NODES_MAX][SCN_VERSION_BYTES]; /* "": the cluster's; else "2.5.1" or "3.0.3" */
 } scn_cluster;
 
 typedef struct scn_link_override {   /* network.links[i]: directed from -> to */
@@ -501,13 +515,31 @@ typedef enum scn_distro_type {
     SCN_DISTRO_U32,        /* uint32_t */
 } scn_distro_type;
 
+/* The Distro lines (cluster.version) that read a field: a field another
+ * line does not read is refused there (its value must stay the default). */
+enum {
+    SCN_LINE_1_4_2 = 1u << 0,
+    SCN_LINE_2_5_1 = 1u << 1,
+    SCN_LINE_3_0_3 = 1u << 2,
+    SCN_LINE_2X = SCN_LINE_2_5_1 | SCN_LINE_3_0_3,
+    SCN_LINE_ALL = SCN_LINE_1_4_2 | SCN_LINE_2X,
+};
+
 typedef struct scn_distro_field {
-    const char *key;       /* "verify_interval" */
+    const char *key;       /* "verify_interval"; a nested map's "v2.sync_delay" */
     scn_distro_type type;
     size_t offset;         /* offsetof(distro_config, ...) */
     uint32_t min;          /* DURATION: 0 allows 0 s, 1 requires > 0; U32: least value */
     uint32_t max;          /* U32: largest value; unused otherwise */
+    uint32_t lines;        /* SCN_LINE_*: the versions that read it */
 } scn_distro_field;
+
+/* The SCN_LINE_* bit of a cluster.version string. */
+uint32_t scn_version_line(const char *version);
+
+/* Why `f` cannot be set on a `version` cluster ("a Nacos 1.4.2 setting,
+ * ..."), or NULL when that version reads it. */
+const char *scn_distro_refusal(const scn_distro_field *f, const char *version);
 
 /* The static table; `*count` receives its length. */
 const scn_distro_field *scn_distro_fields(size_t *count);
@@ -558,8 +590,12 @@ void scn_default_address(uint32_t index, char out[SCN_ADDRESS_BYTES]);
  * the group after the last listed one.  Returns the number of groups. */
 uint32_t scn_partition_group_of(const scn_fault *fault, uint32_t nodes, uint32_t *group_of);
 
-/* The model cluster.version selects: 1.4.2 unless it says "2.5.1". */
+/* The model cluster.version selects: 1.4.2, 2.5.1 or 3.0.3. */
 distro_version scn_cluster_version(const scn_config *config);
+
+/* The 3.0.3 per-node settings for the model: identity ids (equal key and
+ * value, equal id; blank, 0) and releases (distro3_config). */
+void scn_cluster_node_settings(const scn_config *config, distro3_config *out);
 
 /* The entry of the file's `faults` list that faults[index] comes from: the
  * index itself unless a rolling entry before it expanded into several. */

@@ -1104,14 +1104,13 @@ static sim_status conv_word(ctx *c, uint32_t n, size_t max_bytes, bool upper, co
 static sim_status conv_version(ctx *c, uint32_t n, char *out)
 {
     char got_buf[256];
-    if (node_at(c, n)->kind == YN_SCALAR && scalar_is(c, n, "3.0.3")) {
-        return fail(c, n, "expected \"1.4.2\" or \"2.5.1\", got \"3.0.3\": 3.0.3 is not modelled yet");
+    static const char *const versions[] = { "1.4.2", "2.5.1", "3.0.3" };
+    for (size_t i = 0; node_at(c, n)->kind == YN_SCALAR && i < ARRAY_LEN(versions); i++) {
+        if (!scalar_is(c, n, versions[i])) continue;
+        snprintf(out, SCN_VERSION_BYTES, "%s", versions[i]);
+        return SIM_OK;
     }
-    if (node_at(c, n)->kind != YN_SCALAR || !(scalar_is(c, n, "1.4.2") || scalar_is(c, n, "2.5.1"))) {
-        return fail(c, n, "expected \"1.4.2\" or \"2.5.1\", got %s", GOT(n));
-    }
-    snprintf(out, SCN_VERSION_BYTES, "%s", scalar_is(c, n, "1.4.2") ? "1.4.2" : "2.5.1");
-    return SIM_OK;
+    return fail(c, n, "expected \"1.4.2\", \"2.5.1\" or \"3.0.3\", got %s", GOT(n));
 }
 
 static sim_status conv_transport(ctx *c, uint32_t n, scn_transport *out)
@@ -1305,7 +1304,7 @@ typedef enum ftype {
     F_NAME,          /* char[SCN_NAME_BYTES_MAX + 1], [a-z0-9._-]+ */
     F_TEXT,          /* owned char *, NULL when empty; max = byte limit */
     F_IDENT,         /* char[max + 1], [A-Za-z0-9._:-]+ */
-    F_VERSION,       /* char[SCN_VERSION_BYTES], "1.4.2" or "2.5.1" */
+    F_VERSION,       /* char[SCN_VERSION_BYTES], "1.4.2", "2.5.1" or "3.0.3" */
     F_TRANSPORT,     /* scn_transport: tcp or datagram */
     F_COUNTER_NAME,  /* char[SCN_COUNTER_NAME_BYTES_MAX + 1], [a-z0-9_]+ */
     F_U32,           /* uint32_t in [min, max] */
@@ -1363,6 +1362,7 @@ static const field cluster_fields[] = {
     NEST("addresses"),
     FLD("version", F_VERSION, CFG(cluster.version), 0, 0),
     NEST("distro"),
+    NEST("identity"), NEST("node_settings"),
     NEST("bugs"),
 };
 enum { CLUSTER_NODES = 0 };
@@ -1697,24 +1697,37 @@ static void derive_beat_interval(scn_config *cfg)
 }
 
 /* cluster.distro: plain keys, and nested maps whose keys the table names
- * "map.key" (http: {sync_ttl: 1s} sets "http.sync_ttl"). */
+ * "map.key" (http: {sync_ttl: 1s} sets "http.sync_ttl"; v2: and grpc:
+ * hold the 2.x settings).  A key of another Distro line than
+ * cluster.version's is refused at its position (scn_distro_refusal). */
+#define DISTRO_MAPS_MAX 4
 static sim_status parse_distro(ctx *c, uint32_t m)
 {
     size_t count = 0;
     const scn_distro_field *fields = scn_distro_fields(&count);
-    const char *plain[64], *http[32];
-    size_t plain_count = 0, http_count = 0;
+    const char *plain[96], *nested_keys[DISTRO_MAPS_MAX][32];
+    char maps[DISTRO_MAPS_MAX][8];
+    size_t plain_count = 0, map_count = 0, nested_count[DISTRO_MAPS_MAX] = { 0 };
     for (size_t i = 0; i < count; i++) {
-        if (strncmp(fields[i].key, "http.", 5) == 0) {
-            SIM_ASSERT(http_count < ARRAY_LEN(http));
-            http[http_count++] = fields[i].key + 5;
-        } else {
-            SIM_ASSERT(plain_count + 1 < ARRAY_LEN(plain));
-            SIM_ASSERT(strchr(fields[i].key, '.') == NULL);   /* http is the one nested map */
+        const char *dot = strchr(fields[i].key, '.');
+        if (dot == NULL) {
+            SIM_ASSERT(plain_count + DISTRO_MAPS_MAX < ARRAY_LEN(plain));
             plain[plain_count++] = fields[i].key;
+            continue;
         }
+        size_t len = (size_t)(dot - fields[i].key), mi = 0;
+        SIM_ASSERT(len < sizeof maps[0] && strchr(dot + 1, '.') == NULL);   /* one level of nesting */
+        while (mi < map_count && (strlen(maps[mi]) != len || strncmp(maps[mi], fields[i].key, len) != 0)) mi++;
+        if (mi == map_count) {
+            SIM_ASSERT(map_count < DISTRO_MAPS_MAX);
+            memcpy(maps[mi], fields[i].key, len);
+            maps[mi][len] = '\0';
+            map_count++;
+        }
+        SIM_ASSERT(nested_count[mi] < ARRAY_LEN(nested_keys[mi]));
+        nested_keys[mi][nested_count[mi]++] = dot + 1;
     }
-    plain[plain_count++] = "http";
+    for (size_t mi = 0; mi < map_count; mi++) plain[plain_count++] = maps[mi];
     sim_status st = expect_kind(c, m, YN_MAPPING, "a mapping of Distro settings such as {verify_interval: 5s}");
     for (uint32_t k = st == SIM_OK ? node_at(c, m)->first : NONE; k != NONE; k = node_at(c, node_at(c, k)->next)->next) {
         size_t klen = 0;
@@ -1732,33 +1745,110 @@ static sim_status parse_distro(ctx *c, uint32_t m)
         path_pop(c, at);
     }
     if (st == SIM_OK) st = check_keys_any(c, m, plain, sizeof plain[0], plain_count, false);
-    uint32_t hm = st == SIM_OK ? map_get(c, m, "http") : NONE;
-    if (hm != NONE) {
-        size_t saved = path_push(c, "http");
-        st = expect_kind(c, hm, YN_MAPPING, "a mapping of HTTP client settings such as {sync_read_timeout: 10s}");
-        if (st == SIM_OK) st = check_keys_any(c, hm, http, sizeof http[0], http_count, false);
+    uint32_t map_node[DISTRO_MAPS_MAX];
+    for (size_t mi = 0; mi < map_count; mi++) {
+        map_node[mi] = st == SIM_OK ? map_get(c, m, maps[mi]) : NONE;
+        if (map_node[mi] == NONE) continue;
+        size_t saved = path_push(c, maps[mi]);
+        st = expect_kind(c, map_node[mi], YN_MAPPING, "a mapping of settings such as {sync_delay: 1s}");
+        if (st == SIM_OK) st = check_keys_any(c, map_node[mi], nested_keys[mi], sizeof nested_keys[mi][0], nested_count[mi], false);
         path_pop(c, saved);
     }
     for (size_t i = 0; st == SIM_OK && i < count; i++) {
-        bool nested = strncmp(fields[i].key, "http.", 5) == 0;
-        if (nested && hm == NONE) continue;
-        const char *key = nested ? fields[i].key + 5 : fields[i].key;
-        uint32_t v = map_get(c, nested ? hm : m, key);
+        const char *dot = strchr(fields[i].key, '.');
+        uint32_t in = m;
+        size_t mi = 0;
+        if (dot != NULL) {
+            while (strncmp(maps[mi], fields[i].key, (size_t)(dot - fields[i].key)) != 0 ||
+                   maps[mi][dot - fields[i].key] != '\0') {
+                mi++;
+            }
+            in = map_node[mi];
+            if (in == NONE) continue;
+        }
+        const char *key = dot != NULL ? dot + 1 : fields[i].key;
+        uint32_t v = map_get(c, in, key);
         if (v == NONE) continue;
         char *p = (char *)&c->cfg->cluster.distro + fields[i].offset;
         uint64_t u = 0;
-        size_t outer = nested ? path_push(c, "http") : 0;
+        size_t outer = dot != NULL ? path_push(c, maps[mi]) : 0;
         size_t saved = path_push(c, key);
-        switch (fields[i].type) {
-        case SCN_DISTRO_DURATION: st = conv_duration(c, v, fields[i].min, (sim_time_ns *)(void *)p); break;
-        case SCN_DISTRO_BOOL: st = conv_bool(c, v, (bool *)(void *)p); break;
-        case SCN_DISTRO_U32:
-            st = conv_uint(c, v, fields[i].min, fields[i].max, &u);
-            if (st == SIM_OK) *(uint32_t *)(void *)p = (uint32_t)u;
-            break;
+        const char *refusal = scn_distro_refusal(&fields[i], c->cfg->cluster.version);
+        if (refusal != NULL) {
+            st = fail(c, v, "%s", refusal);
+        } else {
+            switch (fields[i].type) {
+            case SCN_DISTRO_DURATION: st = conv_duration(c, v, fields[i].min, (sim_time_ns *)(void *)p); break;
+            case SCN_DISTRO_BOOL: st = conv_bool(c, v, (bool *)(void *)p); break;
+            case SCN_DISTRO_U32:
+                st = conv_uint(c, v, fields[i].min, fields[i].max, &u);
+                if (st == SIM_OK) *(uint32_t *)(void *)p = (uint32_t)u;
+                break;
+            }
         }
         path_pop(c, saved);
-        if (nested) path_pop(c, outer);
+        if (dot != NULL) path_pop(c, outer);
+    }
+    return st;
+}
+
+/* cluster.identity and node_settings[].identity: {key: K, value: V}, each a
+ * string, empty for blank. */
+static sim_status parse_identity(ctx *c, uint32_t m, scn_identity *out)
+{
+    static const char *const keys[] = { "key", "value" };
+    sim_status st = expect_kind(c, m, YN_MAPPING, "a mapping such as {key: \"serverIdentity\", value: \"security\"}");
+    if (st == SIM_OK) st = check_keys(c, m, keys, ARRAY_LEN(keys));
+    for (size_t i = 0; st == SIM_OK && i < ARRAY_LEN(keys); i++) {
+        uint32_t v = map_get(c, m, keys[i]);
+        if (v == NONE) return fail(c, m, "missing key \"%s\" (an empty string is blank)", keys[i]);
+        size_t saved = path_push(c, keys[i]);
+        if (node_at(c, v)->kind == YN_SCALAR) c->tree.nodes[v].quoted = true;   /* "" and null-looking text are strings */
+        st = conv_short_text(c, v, SCN_IDENTITY_BYTES_MAX, i == 0 ? out->key : out->value);
+        path_pop(c, saved);
+    }
+    return st;
+}
+
+/* cluster.node_settings: [{node: N, identity: {...}, version: "2.5.1"}]. */
+static sim_status parse_node_settings(ctx *c, uint32_t seq)
+{
+    static const char *const keys[] = { "node", "identity", "version" };
+    scn_cluster *cl = &c->cfg->cluster;
+    sim_status st = expect_kind(c, seq, YN_SEQUENCE, "a list such as [{node: 2, identity: {key: \"\", value: \"\"}}]");
+    uint32_t i = 0;
+    bool seen[SCN_NODES_MAX] = { false };
+    for (uint32_t e = st == SIM_OK ? node_at(c, seq)->first : NONE; st == SIM_OK && e != NONE; e = node_at(c, e)->next, i++) {
+        size_t saved = path_push_index(c, i);
+        st = expect_kind(c, e, YN_MAPPING, "a mapping such as {node: 2, version: \"2.5.1\"}");
+        if (st == SIM_OK) st = check_keys(c, e, keys, ARRAY_LEN(keys));
+        uint32_t nn = st == SIM_OK ? map_get(c, e, "node") : NONE, node = 0;
+        if (st == SIM_OK && nn == NONE) st = fail(c, e, "missing key \"node\"");
+        if (st == SIM_OK) {
+            size_t at = path_push(c, "node");
+            st = conv_node(c, nn, &node);
+            if (st == SIM_OK && seen[node]) st = fail(c, nn, "node %u is already listed", (unsigned)node);
+            path_pop(c, at);
+        }
+        uint32_t idn = st == SIM_OK ? map_get(c, e, "identity") : NONE;
+        uint32_t vn = st == SIM_OK ? map_get(c, e, "version") : NONE;
+        if (st == SIM_OK && idn == NONE && vn == NONE) st = fail(c, e, "expected identity or version (or both)");
+        if (st == SIM_OK) seen[node] = true;
+        if (st == SIM_OK && idn != NONE) {
+            size_t at = path_push(c, "identity");
+            st = parse_identity(c, idn, &cl->node_identity[node]);
+            cl->node_identity_set[node] = st == SIM_OK;
+            path_pop(c, at);
+        }
+        if (st == SIM_OK && vn != NONE) {
+            size_t at = path_push(c, "version");
+            st = conv_version(c, vn, cl->node_version[node]);
+            if (st == SIM_OK && strcmp(cl->node_version[node], "1.4.2") == 0) {
+                st = fail(c, vn, "expected \"2.5.1\" or \"3.0.3\" (a 1.4.2 server cannot join a 2.x cluster), got \"1.4.2\"");
+            }
+            path_pop(c, at);
+        }
+        path_pop(c, saved);
     }
     return st;
 }
@@ -1837,11 +1927,28 @@ static sim_status parse_cluster(ctx *c, uint32_t m)
         if (st != SIM_OK) return st;
     }
     uint32_t distro = map_get(c, m, "distro");
-    if (distro == NONE) return SIM_OK;
-    size_t saved = path_push(c, "distro");
-    st = parse_distro(c, distro);
-    path_pop(c, saved);
-    return st;
+    if (distro != NONE) {
+        size_t saved = path_push(c, "distro");
+        st = parse_distro(c, distro);
+        path_pop(c, saved);
+        if (st != SIM_OK) return st;
+    }
+    /* 3.0.3's inner-API identity and per-node settings (section 3.11). */
+    static const char *const v3_keys[] = { "identity", "node_settings" };
+    for (size_t i = 0; i < ARRAY_LEN(v3_keys); i++) {
+        uint32_t v = map_get(c, m, v3_keys[i]);
+        if (v == NONE) continue;
+        size_t saved = path_push(c, v3_keys[i]);
+        if (strcmp(cl->version, "3.0.3") != 0) {
+            st = fail(c, v, "a Nacos 3.0.3 setting; a %s cluster has %s", cl->version,
+                      i == 0 ? "no inner-API identity check" : "one release on every node and no identity check");
+        } else {
+            st = i == 0 ? parse_identity(c, v, &cl->identity) : parse_node_settings(c, v);
+        }
+        path_pop(c, saved);
+        if (st != SIM_OK) return st;
+    }
+    return SIM_OK;
 }
 
 static sim_status parse_link_entry(ctx *c, uint32_t item, uint32_t index)
@@ -2784,11 +2891,12 @@ static bool set_resolve(const char *sec, const char *leaf, set_target *t)
         t->refusal = ONE_BEAT_INTERVAL;
         return true;
     }
-    if (strcmp(sec, "cluster.distro") == 0 || strcmp(sec, "cluster.distro.http") == 0) {
+    if (strncmp(sec, "cluster.distro", 14) == 0 && (sec[14] == '\0' || sec[14] == '.')) {
         size_t count = 0;
         const scn_distro_field *fields = scn_distro_fields(&count);
         char name[160];
-        snprintf(name, sizeof name, "%s%s", sec[14] == '.' ? "http." : "", leaf);
+        /* cluster.distro.<map>.<key> names the table's "<map>.<key>". */
+        snprintf(name, sizeof name, "%s%s%s", sec[14] == '.' ? sec + 15 : "", sec[14] == '.' ? "." : "", leaf);
         for (size_t i = 0; i < count; i++) {
             if (strcmp(fields[i].key, name) == 0) {
                 t->d = &fields[i];

@@ -28,7 +28,7 @@
 # compile, or when the unmutated tree fails the tests; 2 on bad usage.
 #
 # What runs per mutant, stopping at the first failure: the Check suites
-# test_distro_hash, test_distro2_revision, test_distro_model, test_distro2_model, test_distro_checklist,
+# test_distro_hash, test_distro2_revision, test_distro_model, test_distro2_model, test_distro3_model, test_distro_checklist,
 # test_sim_conn (the connection layer the model rides),
 # test_distro_check (the model's invariants after every event) and
 # test_scn_swarm (the harness's swarm draws and nemesis reports) and
@@ -222,7 +222,7 @@ if ! cmake -S "$tree" -B "$build" $gen -DCMAKE_BUILD_TYPE=Release >"$tmp/configu
     echo "mutation: configure failed"
     exit 1
 fi
-suites="test_distro_hash test_distro2_revision test_distro_model test_distro2_model test_distro_checklist test_sim_conn"
+suites="test_distro_hash test_distro2_revision test_distro_model test_distro2_model test_distro3_model test_distro_checklist test_sim_conn"
 # The model's invariant check, run after every event of a cluster under
 # churn (newer trees): kills the mutants only a broken invariant reveals.
 if [ -f "$tree/tests/test_distro_check.c" ]; then suites="$suites test_distro_check"; fi

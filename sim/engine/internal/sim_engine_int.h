@@ -135,6 +135,13 @@ struct sim_engine {
 
     sim_trace_fn *trace_fn;
     void *trace_ctx;
+    struct {
+        sim_event_fn *fn;
+        sim_prefetch_fn *prefetch;
+    } prefetch[SIM_PREFETCH_MAX];   /* sim_set_prefetch's hints */
+    uint32_t prefetch_len;
+    uint64_t hint_bucket;           /* the bucket whose run the hints below index */
+    uint32_t hint_next;             /* its first entry whose hint has not run */
     sim_event_check_fn *check_fn;   /* after every handler (sim_set_event_check) */
     void *check_ctx;
     sim_trace_record *trace;
