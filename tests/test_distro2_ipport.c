@@ -398,6 +398,45 @@ START_TEST(test_verify_renews_replica_heartbeats)
 }
 END_TEST
 
+/* EphemeralIpPortClientManager.ExpiredClientCleaner's second rule: a
+ * client not updated for clientExpiredTime (180 s) leaves even while it
+ * publishes.  With instance expiry off (nacos.naming.expireInstance
+ * false) the beat check never empties a dead client; its owner dies at
+ * 100 s with it, the survivor that takes the tag verifies it (renewing the
+ * other's copy) but nothing updates its own, which it removes past 180 s
+ * (its last renewal was at most 5 s before the crash) with a DELETE. */
+START_TEST(test_silent_client_expires_after_180s)
+{
+    distro_config c = distro_config_defaults();
+    c.version = DISTRO_VERSION_2_5_1;
+    c.expire_instance = false;
+    tst_world *w = tst_world_new(3, 19, &c);
+    uint32_t cl = v1_client(w, "svc-i", IPS[5], 12 * S, false);
+    uint32_t id = id_of(w, cl);
+    tst_run_to(w, 100 * S);
+    uint32_t dead = owner_of(w, 0, IPS[5]);
+    sim_error err;
+    ck_assert_int_eq(sim_node_crash(w->sim, dead, &err), SIM_OK);
+    ck_assert_int_eq(distro_client_kill(w->cluster, cl, &err), SIM_OK);
+    tst_run_to(w, 274 * S);
+    uint32_t taker = DISTRO_NONE;
+    for (uint32_t n = 0; n < 3; n++) {
+        if (n == dead) continue;
+        ck_assert(distro_node_lists_client(w->cluster, n, cl));   /* unhealthy, still listed */
+        ck_assert(!client_on(w, n, id)->healthy);
+        if (distro2_ipport_responsible(node_of(w, n), id)) taker = n;
+    }
+    ck_assert_uint_ne(taker, DISTRO_NONE);
+    tst_run_to(w, 290 * S);
+    for (uint32_t n = 0; n < 3; n++) {
+        if (n == dead) continue;
+        ck_assert_ptr_null(client_on(w, n, id));
+        ck_assert_uint_eq(distro_node_counters(w->cluster, n)->v2_ipport_clients_expired, n == taker ? 1 : 0);
+    }
+    tst_world_free(w);
+}
+END_TEST
+
 static Suite *distro2_ipport_suite(void)
 {
     Suite *s = suite_create("distro2_ipport");
@@ -411,6 +450,7 @@ static Suite *distro2_ipport_suite(void)
     tcase_add_test(tc, test_empty_client_expires_after_30s);
     tcase_add_test(tc, test_lost_client_reregisters_on_20404);
     tcase_add_test(tc, test_verify_renews_replica_heartbeats);
+    tcase_add_test(tc, test_silent_client_expires_after_180s);
     suite_add_tcase(s, tc);
     return s;
 }
