@@ -437,6 +437,88 @@ START_TEST(test_silent_client_expires_after_180s)
 }
 END_TEST
 
+/* The owner of ip:port in `node`'s view with `without` left out (as that
+ * node's mapper has it once `without` is DOWN). */
+static uint32_t owner_without(tst_world *w, uint32_t n, const char *ip, uint32_t without)
+{
+    char tag[64];
+    snprintf(tag, sizeof tag, "%s:8080", ip);
+    const distro_node *node = node_of(w, n);
+    uint32_t list[8], count = 0;
+    for (uint32_t i = 0; i < node->healthy_count; i++) {
+        if (node->healthy[i] != without) list[count++] = node->healthy[i];
+    }
+    return list[distro_hash(tag) % count];
+}
+
+/* DistroClientDataProcessor.onEvent re-tests ownership with the receiver's
+ * own view (:115-131, ClientDisconnectEvent's isResponsible at
+ * EphemeralIpPortClientManager.java:46): a replica that has just seen the
+ * owner go DOWN and now maps ip:port to itself passes on what it applies,
+ * a CHANGE (the owner's deregister) and later a DELETE (the owner's
+ * cleaner), to every member, the third node included. */
+START_TEST(test_receiver_owning_in_its_view_rebroadcasts)
+{
+    tst_world *w = v2_world(3, 20);
+    tst_run_to(w, 12 * S);
+    /* A client whose owner O has a replica R that maps it to itself once
+     * O is out of R's view. */
+    uint32_t pick = DISTRO_NONE, owner = 0, replica = 0;
+    for (uint32_t i = 0; i < NIPS && pick == DISTRO_NONE; i++) {
+        owner = owner_of(w, 0, IPS[i]);
+        for (uint32_t r = 0; r < 3 && pick == DISTRO_NONE; r++) {
+            if (r != owner && owner_without(w, r, IPS[i], owner) == r) {
+                pick = i;
+                replica = r;
+            }
+        }
+    }
+    ck_assert_uint_ne(pick, DISTRO_NONE);
+    uint32_t third = 3 - owner - replica;
+    uint32_t cl = v1_client(w, "svc-j", IPS[pick], 0, true);
+    uint32_t id = id_of(w, cl);
+    tst_request(w, cl, owner, DISTRO_OP_REGISTER);
+    tst_run_to(w, 20 * S);
+    ck_assert_ptr_nonnull(client_on(w, replica, id));
+    ck_assert_ptr_null(task_on(w, replica, id, third));
+    tst_request(w, cl, owner, DISTRO_OP_DEREGISTER);
+    /* The owner's CHANGE to R leaves a sync delay later: R's view loses O
+     * while it is on the wire. */
+    tst_run_to(w, 20 * S + 10 * MS);
+    ck_assert_ptr_nonnull(task_on(w, owner, id, replica));
+    sim_time_ns at = sim_now(w->sim);
+    while (task_on(w, owner, id, replica) != NULL && at < 23 * S) tst_run_to(w, at += 100 * SIM_US);
+    ck_assert_uint_ne(client_on(w, replica, id)->key, DISTRO_NONE);   /* not arrived yet */
+    distro_member_on_fail(node_of(w, replica), owner, true);   /* R sees O DOWN */
+    ck_assert(distro2_ipport_responsible(node_of(w, replica), id));
+    tst_run_to(w, at + 20 * MS);
+    ck_assert_uint_eq(client_on(w, replica, id)->key, DISTRO_NONE);   /* applied */
+    const distro2_task *t = task_on(w, replica, id, third);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(t->action, DISTRO2_CHANGE);
+    ck_assert_ptr_nonnull(task_on(w, replica, id, owner));
+    /* Later the owner's cleaner removes the empty client: DELETE. */
+    sim_time_ns deleting = SIM_TIME_NEVER;
+    for (sim_time_ns when = sim_now(w->sim); when <= 70 * S && deleting == SIM_TIME_NEVER; when += 10 * MS) {
+        tst_run_to(w, when);
+        const distro2_task *d = task_on(w, owner, id, replica);
+        if (d != NULL && d->action == DISTRO2_DELETE) deleting = when;
+    }
+    ck_assert(deleting != SIM_TIME_NEVER);
+    ck_assert(!distro2_ipport_responsible(node_of(w, replica), id));   /* R's view healed meanwhile */
+    at = deleting;
+    while (task_on(w, owner, id, replica) != NULL && at < deleting + 2 * S) tst_run_to(w, at += 100 * SIM_US);
+    ck_assert_ptr_nonnull(client_on(w, replica, id));
+    distro_member_on_fail(node_of(w, replica), owner, true);
+    tst_run_to(w, at + 20 * MS);
+    ck_assert_ptr_null(client_on(w, replica, id));
+    t = task_on(w, replica, id, third);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(t->action, DISTRO2_DELETE);
+    tst_world_free(w);
+}
+END_TEST
+
 static Suite *distro2_ipport_suite(void)
 {
     Suite *s = suite_create("distro2_ipport");
@@ -451,6 +533,7 @@ static Suite *distro2_ipport_suite(void)
     tcase_add_test(tc, test_lost_client_reregisters_on_20404);
     tcase_add_test(tc, test_verify_renews_replica_heartbeats);
     tcase_add_test(tc, test_silent_client_expires_after_180s);
+    tcase_add_test(tc, test_receiver_owning_in_its_view_rebroadcasts);
     suite_add_tcase(s, tc);
     return s;
 }
