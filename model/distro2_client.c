@@ -218,7 +218,8 @@ static void cleaner(sim_engine *sim, void *ctx, uint64_t arg)
     int64_t expired_ms = (int64_t)(node->cluster->config.v2.client_expired_ns / SIM_MS);
     for (uint32_t conn = 0; conn < v2->clients_cap; conn++) {
         const distro2_client *client = &v2->clients[conn];
-        if (client->present && !client->native && !client->ipport && now - client->last_renew_ms > expired_ms) {
+        if (client->ipport) continue;   /* EphemeralIpPortClientManager's own cleaner: distro2_ipport_clean */
+        if (client->present && !client->native && now - client->last_renew_ms > expired_ms) {
             distro_counters_of(node)->v2_clients_expired++;
             distro2_client_remove(node, conn);
         }
