@@ -1140,6 +1140,49 @@ START_TEST(test_snapshot_over_inbound_limit_never_loads)
 }
 END_TEST
 
+/* ServerMemberManager.reportByGrpc (:646-663) over RpcClient.request: a
+ * member report answered "Server is starting" is sent again at once, 4
+ * attempts, then the exception is only logged: no counted failure (the
+ * member stays UP), but the RPC client flips (RpcClient.java:690-692). */
+START_TEST(test_report_error_response_logged_not_counted)
+{
+    tst_world *w = v2_world(3, 17);
+    tst_run_to(w, 40 * S);
+    distro_node *n1 = node_of(w, 1);
+    const distro_counters *k1 = distro_node_counters(w->cluster, 1), *k0 = distro_node_counters(w->cluster, 0);
+    uint32_t peers[3];
+    sim_time_ns t = 40 * S;
+    /* The next round-robin report of node 1 that goes to node 0. */
+    for (;;) {
+        uint64_t probes = k1->member_probes;
+        while (k1->member_probes == probes) {
+            t += 10 * SIM_US;
+            tst_run_to(w, t);
+            ck_assert(t < 60 * S);
+        }
+        uint32_t count = distro_member_all_without_self(n1, peers);
+        ck_assert_uint_eq(count, 2);
+        if (peers[n1->report_cursor] == 0) break;
+    }
+    uint64_t refused = k0->v2_starting_refused, failures = k1->member_probe_failures;
+    node_of(w, 0)->v2->started = false;
+    while (n1->v2->rpc[0].phase == DISTRO2_RPC_RUNNING) {   /* until the client flips */
+        t += 10 * SIM_US;
+        tst_run_to(w, t);
+        ck_assert(t < 61 * S);
+    }
+    /* Four attempts, then the flip (node 2's requests to node 0 in the same
+     * few milliseconds are refused too: at least four). */
+    ck_assert_uint_ge(k0->v2_starting_refused, refused + 4);
+    ck_assert_uint_eq(k1->member_probe_failures, failures);    /* logged, not counted */
+    ck_assert_int_eq(distro_node_member_state(w->cluster, 1, 0), DISTRO_MEMBER_UP);
+    node_of(w, 0)->v2->started = true;
+    tst_run_to(w, t + 1 * S);
+    ck_assert_int_eq(n1->v2->rpc[0].phase, DISTRO2_RPC_RUNNING);   /* the health check passes */
+    tst_world_free(w);
+}
+END_TEST
+
 static Suite *distro2_model_suite(void)
 {
     Suite *s = suite_create("distro2_model");
@@ -1171,6 +1214,7 @@ static Suite *distro2_model_suite(void)
     tcase_add_test(tc, test_verify_error_response_repairs_nothing);
     tcase_add_test(tc, test_snapshot_error_response_four_attempts);
     tcase_add_test(tc, test_snapshot_over_inbound_limit_never_loads);
+    tcase_add_test(tc, test_report_error_response_logged_not_counted);
     suite_add_tcase(s, tc);
     return s;
 }
