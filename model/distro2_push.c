@@ -47,6 +47,7 @@
  * arrives and is acked: the retry never fires and is not modelled. */
 #include "distro2_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -233,6 +234,34 @@ void distro2_push_client_removed(distro_node *node, uint32_t conn)
             break;
         }
     }
+}
+
+bool distro2_push_consistent(const distro_node *node, char *why, size_t why_len)
+{
+    const struct distro2_push *p = node->v2->push;
+    if (p == NULL) return true;
+    const distro_cluster *c = node->cluster;
+    uint32_t pending = 0;
+    for (uint32_t key = 0; key < p->keys_cap; key++) {
+        pending += p->tasks[key].pending;
+        for (uint32_t i = 0; i < p->subs_len[key]; i++) {
+            uint32_t conn = p->subs[key][i];
+            const distro2_client *cl = conn < node->v2->clients_cap ? &node->v2->clients[conn] : NULL;
+            bool ok = cl != NULL && cl->present && cl->native && conn < c->conn_count && c->conns[conn].subscriber;
+            for (uint32_t j = 0; ok && j < i; j++) ok = p->subs[key][j] != conn;
+            if (!ok) {
+                (void)snprintf(why, why_len, "key %u lists subscriber %u, not a native subscriber connection here "
+                               "(or twice)", key, conn);
+                return false;
+            }
+        }
+    }
+    if (pending != p->pending || (pending > 0 && !p->tick_scheduled)) {
+        (void)snprintf(why, why_len, "%u tasks pending, count %u, tick %s", pending, p->pending,
+                       p->tick_scheduled ? "scheduled" : "not scheduled");
+        return false;
+    }
+    return true;
 }
 
 uint32_t distro2_push_tasks_pending(const distro_node *node)

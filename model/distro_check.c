@@ -436,7 +436,9 @@ static sim_status check_misc(const distro_node *node, sim_error *err)
  * per key, exactly the present clients publishing it, once each; [v2-tasks]
  * a pending task names a peer other than self and an action, and the
  * task index maps (client, peer) to it, one entry per task; [v2-rpc] the
- * RPC clients' phases are in range. */
+ * RPC clients' phases are in range; [v2-events] published events not yet
+ * handled have their drain scheduled; [v2-push] distro2_push_consistent's
+ * (the push tasks' count and tick, the subscriber index). */
 static sim_status check_v2(const distro_node *node, sim_error *err)
 {
     const distro_cluster *c = node->cluster;
@@ -488,6 +490,12 @@ static sim_status check_v2(const distro_node *node, sim_error *err)
             return broken(err, node->id, "v2-rpc", "peer %u: phase %u", p, (unsigned)v2->rpc[p].phase);
         }
     }
+    if (v2->events_head > v2->events_len || (v2->events_len > v2->events_head && !v2->events_scheduled)) {
+        return broken(err, node->id, "v2-events", "events %u..%u queued, drain %s", v2->events_head, v2->events_len,
+                      v2->events_scheduled ? "scheduled" : "not scheduled");
+    }
+    char why[160];
+    if (!distro2_push_consistent(node, why, sizeof why)) return broken(err, node->id, "v2-push", "%s", why);
     return SIM_OK;
 }
 

@@ -82,6 +82,14 @@
  * writes, then answers from a disk snapshot, FailoverReactor.java:88-90,
  * :271-279) is off unless an operator turns it on, and is not modelled.
  *
+ * 2.x subscribers.  A subscriber added with `grpc` (a 2.5.1 cluster) is a
+ * 2.x SDK subscriber instead: distro2_subscriber.c runs its connection and
+ * subscribe, distro2_push.c the server's push engine; they share this
+ * file's reader table, host lists (hosts_of), view
+ * (processServiceJson, whose pushEmptyProtection rule the 2.x
+ * ServiceInfoHolder.processServiceInfo repeats) and push slots.  A 2.x
+ * subscriber is no PushService client and never polls.
+ *
  * Nothing here runs unless a reader is added: with no reader, no event is
  * scheduled and no random number drawn. */
 #include "distro2_int.h"
@@ -595,7 +603,9 @@ static void grpc_push_arrive(sim_engine *sim, void *ctx, uint64_t arg)
     distro_read_push *p = &r->pushes[arg];
     SIM_ASSERT(p->reader != DISTRO_NONE && p->conn != DISTRO_NONE);
     const distro_reader *rd = &r->readers[p->reader];
-    if (rd->connected && rd->conn == p->conn) (void)process_service_json(c, p->reader, &p->hosts, (int32_t)p->server, true);
+    if (rd->connected && rd->conn == p->conn) {
+        (void)process_service_json(c, p->reader, &p->hosts, (int32_t)p->server, true);
+    }
     p->reader = DISTRO_NONE;
     r->push_count--;
 }

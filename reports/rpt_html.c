@@ -822,7 +822,7 @@ static void section_versions(html *h)
     put(h, "<section id=\"versions\">\n<h2>Version comparison</h2>\n<p class=\"note\">The runs of each scenario under "
            "each <code>cluster.version</code> it was swept over (the same faults and seeds; over any other swept "
            "parameter too): convergence over the runs that did not stop early, the worst lost and zombie windows "
-           "(and in how many runs), and what 1.x readers saw: client anomaly windows, answers and views "
+           "(and in how many runs), and what readers saw: client anomaly windows, answers and views "
            "together.</p>\n<table class=\"versions\"><thead><tr>");
     for (size_t c = 0; c < ncol; c++) {
         put(h, cols[c].numeric ? "<th class=\"n\">" : "<th>");

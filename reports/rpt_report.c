@@ -1007,7 +1007,7 @@ static void md_versions(rpt_ctx *ctx, rpt_buf *b)
     const rpt_version_column *cols = rpt_version_columns(&ncol);
     rpt_buf_put(b, "\n## Version comparison\n\nThe runs of each scenario under each `cluster.version` it was swept "
                    "over (the same faults and seeds; over any other swept parameter too): convergence, the worst "
-                   "lost and zombie windows, and what 1.x readers saw (client anomaly windows, answers and views "
+                   "lost and zombie windows, and what readers saw (client anomaly windows, answers and views "
                    "together).\n\n|");
     for (size_t c = 0; c < ncol; c++) {
         rpt_buf_put(b, " ");

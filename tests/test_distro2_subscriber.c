@@ -42,6 +42,7 @@ static tst_world *world(uint32_t nodes, uint64_t seed)
     distro_observer obs = { .ctx = w, .datum_changed = tst_on_datum, .member_changed = tst_on_member,
                             .client_read = on_read };
     distro_cluster_set_observer(w->cluster, &obs);
+    distro_cluster_check_every_event(w->cluster, true);   /* the model's invariants, [v2-push] and [v2-events] too */
     recs_len = 0;
     return w;
 }
@@ -297,6 +298,26 @@ START_TEST(test_grpc_reader_needs_2x_subscriber)
 }
 END_TEST
 
+/* ClientServiceIndexesManager.handleClientDisconnect: a released
+ * connection's subscriptions leave the index, so a later change pushes
+ * to nobody. */
+START_TEST(test_released_connection_leaves_index)
+{
+    tst_world *w = world(3, 24);
+    uint32_t sub = subscriber(w, "svc-r", false, 5 * S);
+    tst_run_to(w, 20 * S);
+    uint32_t s = sub_server(w, sub);
+    ck_assert(distro2_client_remove(node_of(w, s), reader_of(w, sub)->conn));
+    sim_error err;
+    ck_assert_int_eq(distro_cluster_check(w->cluster, &err), SIM_OK);
+    uint64_t pushes = distro_reads_grpc_pushes(w->cluster);
+    distro2_push_service_changed(node_of(w, s), key_of(w, "svc-r"));
+    tst_run_to(w, 21 * S);
+    ck_assert_uint_eq(distro_reads_grpc_pushes(w->cluster), pushes);
+    tst_world_free(w);
+}
+END_TEST
+
 /* --- The ClientEvent publisher's thread (model/distro2_events.c) ------------- */
 
 static struct {
@@ -425,6 +446,7 @@ static Suite *distro2_subscriber_suite(void)
     tcase_add_test(tc, test_push_empty_protection);
     tcase_add_test(tc, test_reconnect_redo_resubscribes);
     tcase_add_test(tc, test_grpc_reader_needs_2x_subscriber);
+    tcase_add_test(tc, test_released_connection_leaves_index);
     suite_add_tcase(s, tc);
     TCase *th = tcase_create("v2-thread");
     tcase_set_timeout(th, 60);

@@ -316,6 +316,11 @@ void distro2_push_client_removed(distro_node *node, uint32_t conn);
 void distro2_push_free(distro2_node *v2);
 /* Pending push tasks of `node` (tests). */
 uint32_t distro2_push_tasks_pending(const distro_node *node);
+/* The push state's invariants (distro_check.c): the pending count matches
+ * the pending tasks, which have a tick scheduled, and the subscriber index
+ * lists present native subscriber connections of this node, once each.
+ * False with `why` filled when one fails. */
+bool distro2_push_consistent(const distro_node *node, char *why, size_t why_len);
 
 /* --- distro2_subscriber.c: the 2.x SDK subscriber ---------------------------- */
 void distro2_subscriber_start(distro_cluster *c, uint32_t reader, sim_time_ns delay_ns);
