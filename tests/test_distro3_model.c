@@ -138,14 +138,14 @@ START_TEST(test_identity_mismatch_passes_with_auth_off)
 END_TEST
 
 /* A blank identity on node 2 (AbstractProtocolAuthService.java:96-109):
- * once its check is on (6 s), every Distro and report request to it is
+ * once its check is on (6 s or 9 s), every Distro and report request to it is
  * answered NO_RIGHT.  Replicas it holds are renewed by nobody and expire
  * after the 180 s lease; clients registered later never reach it, their
  * owners retrying every 3 s for ever; its peers count a failure per report
  * and hold it DOWN from the fourth on (fail-access-cnt 3), back UP only for
  * the moment between its own report (MemberReportHandler sets UP and keeps
  * the count) and their next one.  Node 2's own requests pass: it keeps its
- * peers UP and their clients... until the lease runs out. */
+ * peers UP, and its own clients reach them. */
 START_TEST(test_blank_identity_no_right_loop)
 {
     distro_config c = v3_config();
