@@ -71,6 +71,7 @@ static void stream_broken(sim_engine *sim, void *ctx, uint64_t peer)
 void distro2_node_crashed(distro_node *node)
 {
     distro_cluster *c = node->cluster;
+    distro3_node_crashed(node);   /* 3.0.3: a node set to upgrade restarts on the new release */
     distro2_sdk_server_crashed(c, node->id);
     /* Every peer's RPC client to it sees its stream break, if the kernel's FIN
      * can reach it; an isolated peer finds out by its keep-alive. */

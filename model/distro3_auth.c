@@ -1,5 +1,5 @@
 /* distro3_auth.c: what Nacos 3.0.3 adds to 2.5.1's Distro, the inner-API
- * server identity check (NACOS-DISTRO.md section 3.11).  Paths: C/ =
+ * server identity check (NACOS-DISTRO.md section 3.14).  Paths: C/ =
  * core/src/main/java/com/alibaba/nacos/core/, line numbers at 3.0.3.
  *
  * Which requests.  DistroDataRequestHandler.handle (sync, verify,
@@ -19,7 +19,8 @@
  * ServerMemberManager.java:632-633, MemberUtil.java:160-171): until then
  * the version is blank and the check stays off.  A 2.5.1 member (a cluster
  * mid-upgrade) keeps it off on every node.  A restart forgets what the
- * node had learned.
+ * node had learned; a node set to upgrade comes back on its new release
+ * (distro3_node_crashed), so a rolling restart is a rolling upgrade.
  *
  * What.  RemoteRequestAuthFilter.filter (C/auth/RemoteRequestAuthFilter
  * .java:68-133): an INNER_API request passes while the receiver's check is
@@ -99,6 +100,16 @@ bool distro3_node_start(distro_node *node)
     v2->member_version[node->id] = distro3_reported_version(node);
     if (distro3_node_is3(node)) distro_timer(node, 0, DISTRO_KIND_V2_REPORT, inner_api_check, 0);
     return true;
+}
+
+void distro3_node_crashed(distro_node *node)
+{
+    /* A rolling upgrade: the process that comes back runs the new release
+     * (the cluster's copy of the settings is the cluster's to change). */
+    distro3_config *v3 = &node->cluster->config.v3;
+    if (node->id >= DISTRO_NODE_SETTINGS_MAX || v3->node_upgrade[node->id] == 0) return;
+    v3->node_version[node->id] = v3->node_upgrade[node->id];
+    v3->node_upgrade[node->id] = 0;
 }
 
 /* RemoteRequestAuthFilter for an INNER_API request from `sender`: true

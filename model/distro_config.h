@@ -66,6 +66,9 @@ typedef struct distro3_config {
     /* The release each node runs: 0 the cluster's, else distro_version + 1
      * (a 2.5.1 node of a 3.0.3 cluster: a cluster mid-upgrade). */
     uint8_t node_version[DISTRO_NODE_SETTINGS_MAX];
+    /* The release a node runs from its first crash or restart on: 0 none,
+     * else distro_version + 1 (a rolling upgrade, one restart per node). */
+    uint8_t node_upgrade[DISTRO_NODE_SETTINGS_MAX];
     bool auth_enabled;                       /* nacos.core.auth.enabled: false (not a key) */
     sim_time_ns inner_auth_check_ns;         /* 3000 ms: InnerApiAuthEnabled.doCheck, fixed rate */
 } distro3_config;

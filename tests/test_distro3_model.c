@@ -1,5 +1,5 @@
 /* test_distro3_model.c: what Nacos 3.0.3 adds to the 2.x model
- * (cluster.version 3.0.3; NACOS-DISTRO.md section 3.11): the inner-API
+ * (cluster.version 3.0.3; NACOS-DISTRO.md section 3.14): the inner-API
  * identity check (InnerApiAuthEnabled, RemoteRequestAuthFilter on
  * DistroDataRequestHandler and MemberReportHandler) and the configurable
  * cluster gRPC client.
@@ -108,6 +108,44 @@ START_TEST(test_mixed_cluster_keeps_check_off)
 }
 END_TEST
 
+/* A rolling upgrade: node 0 runs 2.5.1 until its restart, then 3.0.3.
+ * Node 2's blank identity is harmless while node 0 is on 2.5.1; once node
+ * 0 is back on 3.0.3 and has reported it, node 2 switches its check on
+ * and refuses the others' requests.  The restart forgets nothing else:
+ * nodes 1 and 2 learn node 0's new version from its reports. */
+START_TEST(test_rolling_upgrade_switches_check_on_after_last_node)
+{
+    distro_config c = v3_config();
+    c.v3.node_version[0] = DISTRO_VERSION_2_5_1 + 1;
+    c.v3.node_upgrade[0] = DISTRO_VERSION_3_0_3 + 1;
+    c.v3.identity[2] = 0;
+    tst_world *w = tst_world_new(3, 9, &c);
+    tst_run_to(w, 60 * S);
+    for (uint32_t n = 0; n < 3; n++) {
+        ck_assert(!auth_on(w, n));
+        ck_assert_uint_eq(no_right(w, n), 0);
+    }
+    ck_assert_uint_eq(node_of(w, 2)->v2->member_version[0], DISTRO_VERSION_2_5_1 + 1);
+    sim_error err;
+    ck_assert_int_eq(sim_node_crash(w->sim, 0, &err), SIM_OK);
+    ck_assert_int_eq(sim_node_start(w->sim, 0, 0, &err), SIM_OK);
+    ck_assert_int_eq(distro_config_node_version(&w->cluster->config, 0), DISTRO_VERSION_3_0_3);
+    /* Node 0's reports start 5 s after its connect round and reach both
+     * peers within two 2 s turns; then a 3 s check. */
+    tst_run_to(w, 72 * S);
+    ck_assert_uint_eq(node_of(w, 2)->v2->member_version[0], DISTRO_VERSION_3_0_3 + 1);
+    for (uint32_t n = 0; n < 3; n++) ck_assert(auth_on(w, n));
+    tst_run_to(w, 90 * S);
+    ck_assert_uint_gt(no_right(w, 2), 0);
+    ck_assert_uint_eq(no_right(w, 0) + no_right(w, 1), 0);
+    /* A second restart keeps the new release. */
+    ck_assert_int_eq(sim_node_crash(w->sim, 0, &err), SIM_OK);
+    ck_assert_int_eq(sim_node_start(w->sim, 0, 0, &err), SIM_OK);
+    ck_assert_int_eq(distro_config_node_version(&w->cluster->config, 0), DISTRO_VERSION_3_0_3);
+    tst_world_free(w);
+}
+END_TEST
+
 /* Identities set but different, auth plugin disabled: noMatched, then
  * enableAuth false, a pass (RemoteRequestAuthFilter.java:92-99,
  * DefaultChecker.java:37-42). */
@@ -138,7 +176,7 @@ START_TEST(test_identity_mismatch_passes_with_auth_off)
 END_TEST
 
 /* A blank identity on node 2 (AbstractProtocolAuthService.java:96-109):
- * once its check is on (6 s), every Distro and report request to it is
+ * once its check is on (6 s or 9 s), every Distro and report request to it is
  * answered NO_RIGHT.  Replicas it holds are renewed by nobody and expire
  * after the 180 s lease; clients registered after its first load (its
  * snapshot request passes: the check is the receiver's) never reach it, their
@@ -146,7 +184,7 @@ END_TEST
  * and hold it DOWN from the fourth on (fail-access-cnt 3), back UP only for
  * the moment between its own report (MemberReportHandler sets UP and keeps
  * the count) and their next one.  Node 2's own requests pass: it keeps its
- * peers UP and their clients... until the lease runs out. */
+ * peers UP, and its own clients reach them. */
 START_TEST(test_blank_identity_no_right_loop)
 {
     distro_config c = v3_config();
@@ -355,6 +393,7 @@ static Suite *distro3_model_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_inner_api_auth_waits_for_every_version);
     tcase_add_test(tc, test_mixed_cluster_keeps_check_off);
+    tcase_add_test(tc, test_rolling_upgrade_switches_check_on_after_last_node);
     tcase_add_test(tc, test_identity_mismatch_passes_with_auth_off);
     tcase_add_test(tc, test_blank_identity_no_right_loop);
     tcase_add_test(tc, test_grpc_health_check_settings);

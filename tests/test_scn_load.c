@@ -446,7 +446,18 @@ START_TEST(test_identity_settings)
     ck_assert_uint_eq(v3.identity[3], 1);   /* node 0's */
     ck_assert_uint_eq(v3.node_version[0], 0);
     ck_assert_uint_eq(v3.node_version[2], DISTRO_VERSION_2_5_1 + 1);
+    ck_assert_uint_eq(v3.node_upgrade[2], 0);
     scn_config_deinit(&c);
+    tst_load_ok("name: x\ncluster:\n  version: \"3.0.3\"\n  node_settings: [{node: 1, version: \"2.5.1\", upgrade_to: \"3.0.3\"}]\n",
+                &c);
+    ck_assert_str_eq(c.cluster.node_upgrade[1], "3.0.3");
+    tst_round_trip(&c);
+    scn_cluster_node_settings(&c, &v3);
+    ck_assert_uint_eq(v3.node_upgrade[1], DISTRO_VERSION_3_0_3 + 1);
+    scn_config_deinit(&c);
+    tst_load_fails("name: x\ncluster:\n  version: \"3.0.3\"\n  node_settings: [{node: 1, version: \"3.0.3\", upgrade_to: \"3.0.3\"}]\n",
+                   "inline.yaml:4:59: cluster.node_settings[0].upgrade_to: expected \"3.0.3\", on a node whose version is "
+                   "\"2.5.1\" (an upgrade from 2.5.1 to 3.0.3 at the node's first restart)");
     tst_load_fails("name: x\ncluster:\n  version: \"2.5.1\"\n  identity: {key: a, value: b}\n",
                    "inline.yaml:4:13: cluster.identity: a Nacos 3.0.3 setting; a 2.5.1 cluster has no inner-API "
                    "identity check");

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The version comparison: one scenario of scenarios/compare swept over
-# cluster.version=1.4.2,2.5.1 passes under both versions (its bounds hold
-# for both), and the report puts the two versions side by side: a
+# cluster.version=1.4.2,2.5.1,3.0.3 passes under every version (its bounds
+# hold for each), and the report puts the versions side by side: a
 # "Version comparison" table (Markdown and HTML) with one row per version
 # of the scenario, each cell equal to the figure recomputed here from the
 # database with sqlite3 (runs, failures, convergence p50/p99/max by
@@ -19,10 +19,10 @@ scn="$src/scenarios/compare/cmp-partition-heal.yaml"
 name=cmp-partition-heal
 db="$tmp/c.db"
 
-"$bin" sweep "$scn" --set cluster.version=1.4.2,2.5.1 --seeds 1-4 -j 2 --db "$db" --quiet > "$tmp/out" 2>&1 ||
+"$bin" sweep "$scn" --set cluster.version=1.4.2,2.5.1,3.0.3 --seeds 1-4 -j 2 --db "$db" --quiet > "$tmp/out" 2>&1 ||
     fail "the comparison scenario failed under one of the versions: $(cat "$tmp/out")"
 [ "$(sqlite3 "$db" "select count(*) from runs r join run_params p on p.run_id = r.id
-      where p.key = 'cluster.version' group by p.value order by p.value" | tr '\n' ,)" = "4,4," ] ||
+      where p.key = 'cluster.version' group by p.value order by p.value" | tr '\n' ,)" = "4,4,4," ] ||
     fail "expected 4 runs per version"
 "$bin" report "$db" -o "$tmp/c.md" > /dev/null 2>&1 || fail "report (Markdown) failed"
 "$bin" report "$db" -o "$tmp/c.html" > /dev/null 2>&1 || fail "report (HTML) failed"
@@ -72,25 +72,32 @@ expected_row() {   # $1: version
 }
 expected_row 1.4.2 > "$tmp/want"
 expected_row 2.5.1 >> "$tmp/want"
+expected_row 3.0.3 >> "$tmp/want"
 sed -n '/^## Version comparison$/,/^## Failing runs$/p' "$tmp/c.md" > "$tmp/section"
 grep "^| $name | " "$tmp/section" > "$tmp/got" || true
 diff "$tmp/want" "$tmp/got" > "$tmp/diff" || { cat "$tmp/diff"; fail "the version comparison rows differ from the database"; }
 # Side by side: the two rows are consecutive lines of one table.
 grep -A1 "^| $name | 1\.4\.2 |" "$tmp/section" | tail -1 | grep -q "^| $name | 2\.5\.1 |" ||
     fail "the 2.5.1 row does not follow the 1.4.2 row"
+grep -A1 "^| $name | 2\.5\.1 |" "$tmp/section" | tail -1 | grep -q "^| $name | 3\.0\.3 |" ||
+    fail "the 3.0.3 row does not follow the 2.5.1 row"
 # The versions really differ here (1.4.2 loses instances in a 60 s cut, 2.5.1 does not): rows that pooled the
 # versions would not have passed the diff above with these figures.
 grep "^| $name | 1\.4\.2 |" "$tmp/section" | grep -q '| none | none |' && fail "1.4.2 shows no lost window"
 grep "^| $name | 2\.5\.1 |" "$tmp/section" | grep -q '| none | none |' || fail "2.5.1 shows a lost or zombie window"
+# 3.0.3 with every identity set runs 2.5.1's Distro: the same figures.
+[ "$(grep "^| $name | 3\.0\.3 |" "$tmp/section" | cut -d'|' -f4-)" = "$(grep "^| $name | 2\.5\.1 |" "$tmp/section" | cut -d'|' -f4-)" ] ||
+    fail "3.0.3 (identities set) differs from 2.5.1"
 echo "ok 1: the Markdown comparison matches the database, versions side by side"
 
 # HTML: one row group per scenario, a row per version, the same cells.
 grep -q '<a href="#versions">Version comparison</a>' "$tmp/c.html" || fail "no link to the comparison"
 sed -n '/^<section id="versions">$/,/^<\/section>$/p' "$tmp/c.html" > "$tmp/hsection"
-grep -q "<th scope=\"rowgroup\" rowspan=\"2\">$name</th><td><code>1.4.2</code></td>" "$tmp/hsection" ||
+grep -q "<th scope=\"rowgroup\" rowspan=\"3\">$name</th><td><code>1.4.2</code></td>" "$tmp/hsection" ||
     fail "no 1.4.2 row opening the scenario's row group"
 grep -q '^<tr><td><code>2.5.1</code></td>' "$tmp/hsection" || fail "no 2.5.1 row in the group"
-for v in 1.4.2 2.5.1; do
+grep -q '^<tr><td><code>3.0.3</code></td>' "$tmp/hsection" || fail "no 3.0.3 row in the group"
+for v in 1.4.2 2.5.1 3.0.3; do
     cells=$(grep "^| $name | $v |" "$tmp/want" | cut -d'|' -f4- | sed 's/ *| */|/g; s/^ *|//; s/|$//; s/^ *//')
     html=$(grep "<td><code>$v</code></td>" "$tmp/hsection" | sed 's/.*<td><code>[^<]*<\/code><\/td>//; s/<\/tr>$//;
            s/<td class="n">//g; s/<\/td>/|/g; s/|$//; s/&#39;/'"'"'/g')

@@ -296,6 +296,8 @@ void distro2_ejector_start(distro_node *node);
  * node; false when out of memory. */
 bool distro3_node_start(distro_node *node);
 bool distro3_node_is3(const distro_node *node);
+/* `node` crashed: from its next start it runs its upgrade release, if any. */
+void distro3_node_crashed(distro_node *node);
 /* The version `node` puts in its member reports and their answers. */
 uint8_t distro3_reported_version(const distro_node *node);
 /* `node` read `peer`'s extend-info version (a report, or a report's answer). */

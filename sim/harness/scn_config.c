@@ -266,6 +266,7 @@ void scn_cluster_node_settings(const scn_config *config, distro3_config *out)
             if (strcmp(o->key, id->key) == 0 && strcmp(o->value, id->value) == 0) out->identity[i] = j + 1u;
         }
         out->node_version[i] = cl->node_version[i][0] == '\0' ? 0 : (uint8_t)(version_of(cl->node_version[i]) + 1u);
+        out->node_upgrade[i] = cl->node_upgrade[i][0] == '\0' ? 0 : (uint8_t)(version_of(cl->node_upgrade[i]) + 1u);
     }
 }
 
@@ -501,7 +502,8 @@ static bool top_equal(const scn_config *a, const scn_config *b)
     }
     for (uint32_t i = 0; i < SCN_NODES_MAX; i++) {
         if (a->cluster.node_identity_set[i] != b->cluster.node_identity_set[i] ||
-            strcmp(a->cluster.node_version[i], b->cluster.node_version[i]) != 0) {
+            strcmp(a->cluster.node_version[i], b->cluster.node_version[i]) != 0 ||
+            strcmp(a->cluster.node_upgrade[i], b->cluster.node_upgrade[i]) != 0) {
             return false;
         }
         if (a->cluster.node_identity_set[i] &&
@@ -883,7 +885,7 @@ static sim_status validate_cluster(const scn_config *c, const char *where, sim_e
                        cl->version);
     }
     for (uint32_t i = 0; i < SCN_NODES_MAX; i++) {
-        bool set = cl->node_identity_set[i] || cl->node_version[i][0] != '\0';
+        bool set = cl->node_identity_set[i] || cl->node_version[i][0] != '\0' || cl->node_upgrade[i][0] != '\0';
         if (set && !v3) {
             return INVALID("cluster.node_settings: a Nacos 3.0.3 setting; a %s cluster runs one release with no "
                            "identity check", cl->version);
@@ -896,6 +898,11 @@ static sim_status validate_cluster(const scn_config *c, const char *where, sim_e
             strcmp(cl->node_version[i], "3.0.3") != 0) {
             return INVALID("cluster.node_settings: node %u: expected version \"2.5.1\" or \"3.0.3\", got \"%s\"",
                            (unsigned)i, cl->node_version[i]);
+        }
+        if (cl->node_upgrade[i][0] != '\0' &&
+            (strcmp(cl->node_upgrade[i], "3.0.3") != 0 || strcmp(cl->node_version[i], "2.5.1") != 0)) {
+            return INVALID("cluster.node_settings: node %u: upgrade_to \"%s\" needs version \"2.5.1\" and "
+                           "upgrade_to \"3.0.3\"", (unsigned)i, cl->node_upgrade[i]);
         }
     }
     if ((cl->distro.v2.bugs >> DISTRO2_BUG_COUNT) != 0) return INVALID("cluster.bugs: an unknown defect");
@@ -1373,7 +1380,7 @@ static void print_cluster(FILE *out, const scn_cluster *cl)
     fputs("}\n  node_settings: [", out);
     bool first = true;
     for (uint32_t i = 0; i < cl->nodes; i++) {
-        if (!cl->node_identity_set[i] && cl->node_version[i][0] == '\0') continue;
+        if (!cl->node_identity_set[i] && cl->node_version[i][0] == '\0' && cl->node_upgrade[i][0] == '\0') continue;
         fprintf(out, "%s{node: %u", first ? "" : ", ", (unsigned)i);
         first = false;
         if (cl->node_identity_set[i]) {
@@ -1386,6 +1393,10 @@ static void print_cluster(FILE *out, const scn_cluster *cl)
         if (cl->node_version[i][0] != '\0') {
             fputs(", version: ", out);
             print_quoted(out, cl->node_version[i]);
+        }
+        if (cl->node_upgrade[i][0] != '\0') {
+            fputs(", upgrade_to: ", out);
+            print_quoted(out, cl->node_upgrade[i]);
         }
         fputc('}', out);
     }

@@ -174,6 +174,7 @@ typedef struct scn_cluster {
     bool node_identity_set[SCN_NODES_MAX];            /* node_settings[].identity given */
     scn_identity node_identity[SCN_NODES_MAX];
     char node_version[SCN_NODES_MAX][SCN_VERSION_BYTES]; /* "": the cluster's; else "2.5.1" or "3.0.3" */
+    char node_upgrade[SCN_NODES_MAX][SCN_VERSION_BYTES]; /* "": none; else the release from its first restart */
 } scn_cluster;
 
 typedef struct scn_link_override {   /* network.links[i]: directed from -> to */

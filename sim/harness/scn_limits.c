@@ -31,13 +31,19 @@ typedef struct timer_field {
 } timer_field;
 
 #define TIMER(name) { #name, offsetof(distro_config, name##_ns) }
+#define TIMER2(map, name) { map #name, offsetof(distro_config, v2.name##_ns) }
 static const timer_field distro_timers[] = {
     TIMER(task_tick),           TIMER(sync_retry_delay),     TIMER(load_retry_delay),
     TIMER(load_poll),           TIMER(server_status_interval), TIMER(verify_interval),
     TIMER(beat_check_interval), TIMER(health_sync_interval), TIMER(member_report_interval),
     /* client_beat_interval is workload.beat_interval, checked below. */
+    /* The 2.x periods (cluster.distro.v2.*, grpc.*). */
+    TIMER2("v2.", sync_retry_delay), TIMER2("v2.", verify_interval), TIMER2("v2.", load_retry_delay),
+    TIMER2("v2.", cleaner_interval), TIMER2("v2.", ejector_interval), TIMER2("v2.", redo_interval),
+    TIMER2("v2.", unhealthy_report_interval), { "grpc.connect_keep_alive", offsetof(distro_config, v2.rpc_keepalive_ns) },
 };
 #undef TIMER
+#undef TIMER2
 
 static double seconds(sim_time_ns ns) { return (double)ns / 1e9; }
 

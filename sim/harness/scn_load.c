@@ -1843,10 +1843,12 @@ static sim_status parse_identity(ctx *c, uint32_t m, scn_identity *out)
     return st;
 }
 
-/* cluster.node_settings: [{node: N, identity: {...}, version: "2.5.1"}]. */
+/* cluster.node_settings: [{node: N, identity: {...}, version: "2.5.1",
+ * upgrade_to: "3.0.3"}]: upgrade_to is the release the node runs from its
+ * first crash or restart on (a rolling upgrade). */
 static sim_status parse_node_settings(ctx *c, uint32_t seq)
 {
-    static const char *const keys[] = { "node", "identity", "version" };
+    static const char *const keys[] = { "node", "identity", "version", "upgrade_to" };
     scn_cluster *cl = &c->cfg->cluster;
     sim_status st = expect_kind(c, seq, YN_SEQUENCE, "a list such as [{node: 2, identity: {key: \"\", value: \"\"}}]");
     uint32_t i = 0;
@@ -1878,6 +1880,16 @@ static sim_status parse_node_settings(ctx *c, uint32_t seq)
             st = conv_version(c, vn, cl->node_version[node]);
             if (st == SIM_OK && strcmp(cl->node_version[node], "1.4.2") == 0) {
                 st = fail(c, vn, "expected \"2.5.1\" or \"3.0.3\" (a 1.4.2 server cannot join a 2.x cluster), got \"1.4.2\"");
+            }
+            path_pop(c, at);
+        }
+        uint32_t un = st == SIM_OK ? map_get(c, e, "upgrade_to") : NONE;
+        if (st == SIM_OK && un != NONE) {
+            size_t at = path_push(c, "upgrade_to");
+            st = conv_version(c, un, cl->node_upgrade[node]);
+            if (st == SIM_OK && (strcmp(cl->node_upgrade[node], "3.0.3") != 0 || strcmp(cl->node_version[node], "2.5.1") != 0)) {
+                st = fail(c, un, "expected \"3.0.3\", on a node whose version is \"2.5.1\" (an upgrade from 2.5.1 "
+                                 "to 3.0.3 at the node's first restart)");
             }
             path_pop(c, at);
         }
