@@ -159,12 +159,17 @@ static void msg_destroy(sim_payload *payload)
     if (msg->values != NULL) {
         for (uint32_t i = 0; i < msg->count; i++) distro_ilist_release(msg->values[i]);
     }
-    free(msg->keys);
-    free(msg->values);
-    free(msg->checksums);
-    free(msg->flags);
-    free(msg->revisions);
-    free(msg->services);
+    /* Most messages (a proxied beat and its answer) own no array: skip the
+     * six calls then. */
+    if (msg->keys != NULL || msg->values != NULL || msg->checksums != NULL || msg->flags != NULL ||
+        msg->revisions != NULL || msg->services != NULL) {
+        free(msg->keys);
+        free(msg->values);
+        free(msg->checksums);
+        free(msg->flags);
+        free(msg->revisions);
+        free(msg->services);
+    }
     distro_msg_pool *pool = msg->pool;
     pool->live--;
 #ifdef SIM_DEBUG

@@ -1421,6 +1421,122 @@ START_TEST(test_timer_scaled_by_drift)
 }
 END_TEST
 
+/* ========================================================================
+ * Prefetch hints (sim_set_prefetch)
+ * ======================================================================== */
+
+/* The hint may only read; the test records its calls in a table of its
+ * own, which is what a hint must not do in a model. */
+#define HINT_EVENTS 400u
+static struct {
+    unsigned hinted[HINT_EVENTS];    /* hint calls per event */
+    bool ran[HINT_EVENTS];
+    unsigned ran_unhinted;           /* events that ran before their hint */
+    const void *ctx_seen;
+} hint_log;
+
+static void hint_fire(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    (void)ctx;
+    ck_assert_uint_lt(arg, HINT_EVENTS);
+    hint_log.ran[arg] = true;
+    if (hint_log.hinted[arg] == 0) hint_log.ran_unhinted++;
+}
+
+static void hint_other(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    (void)ctx;
+    (void)arg;
+}
+
+static void hint_note(const void *ctx, uint64_t arg)
+{
+    ck_assert_uint_lt(arg, HINT_EVENTS);
+    ck_assert_msg(!hint_log.ran[arg], "the hint of event %llu came after it ran", (unsigned long long)arg);
+    hint_log.hinted[arg]++;
+    hint_log.ctx_seen = ctx;
+}
+
+/* 400 events 10 to 50 ms ahead, about ten to a calendar bucket (every one
+ * in the ring, so in a bucket's sorted run when it runs), every other one
+ * of a handler without a hint; returns the run's trace hash. */
+static uint64_t hint_run(bool with_hint)
+{
+    memset(&hint_log, 0, sizeof hint_log);
+    sim_config config = tst_config(5, 1);
+    sim_engine *sim = tst_engine(&config);
+    sim_error err;
+    if (with_hint) TST_OK(sim_set_prefetch(sim, hint_fire, hint_note, &err));
+    sim_rng rng = sim_rng_derive(5, SIM_STREAM_HARNESS(3));
+    static int token;
+    for (uint32_t i = 0; i < HINT_EVENTS; i++) {
+        sim_time_ns at = 10 * SIM_MS + sim_rng_below(&rng, 40000) * 1000;
+        TST_OK(sim_schedule_at(sim, at, SIM_KIND_USER, i % 2 == 0 ? hint_fire : hint_other, &token, i, NULL, &err));
+    }
+    ck_assert_int_eq(sim_run(sim), SIM_STOP_DRAINED);
+    if (with_hint) ck_assert_ptr_eq(hint_log.ctx_seen, &token);
+    uint64_t hash = sim_trace_hash(sim);
+    sim_engine_destroy(sim);
+    return hash;
+}
+
+/* Each event of a hinted handler gets its hint once, before it runs, with
+ * its own ctx and arg; other handlers' events get none; and the run is the
+ * same event for event as without hints. */
+START_TEST(test_prefetch_hint_before_each_event)
+{
+    uint64_t plain = hint_run(false);
+    for (uint32_t i = 0; i < HINT_EVENTS; i++) ck_assert_uint_eq(hint_log.hinted[i], 0);
+    uint64_t hinted = hint_run(true);
+    ck_assert_uint_eq(hinted, plain);
+    ck_assert_uint_eq(hint_log.ran_unhinted, 0);
+    for (uint32_t i = 0; i < HINT_EVENTS; i++) {
+        ck_assert_msg(hint_log.hinted[i] == (i % 2 == 0 ? 1u : 0u), "event %u: %u hint calls", i,
+                      hint_log.hinted[i]);
+    }
+}
+END_TEST
+
+static void hint_fn_0(sim_engine *sim, void *ctx, uint64_t arg) { (void)sim; (void)ctx; (void)arg; }
+static void hint_fn_1(sim_engine *sim, void *ctx, uint64_t arg) { (void)sim; (void)ctx; (void)arg; }
+static void hint_fn_2(sim_engine *sim, void *ctx, uint64_t arg) { (void)sim; (void)ctx; (void)arg; }
+static void hint_fn_3(sim_engine *sim, void *ctx, uint64_t arg) { (void)sim; (void)ctx; (void)arg; }
+static void hint_fn_4(sim_engine *sim, void *ctx, uint64_t arg) { (void)sim; (void)ctx; (void)arg; }
+static void hint_fn_5(sim_engine *sim, void *ctx, uint64_t arg) { (void)sim; (void)ctx; (void)arg; }
+static void hint_fn_6(sim_engine *sim, void *ctx, uint64_t arg) { (void)sim; (void)ctx; (void)arg; }
+static void hint_fn_7(sim_engine *sim, void *ctx, uint64_t arg) { (void)sim; (void)ctx; (void)arg; }
+
+/* SIM_PREFETCH_MAX handlers, then a limit error; setting one again
+ * replaces it, clearing frees its place, a NULL handler is refused; a
+ * cleared hint is no longer called. */
+START_TEST(test_prefetch_limits)
+{
+    _Static_assert(SIM_PREFETCH_MAX == 8, "the test registers eight handlers");
+    sim_event_fn *fns[8] = { hint_fn_0, hint_fn_1, hint_fn_2, hint_fn_3,
+                             hint_fn_4, hint_fn_5, hint_fn_6, hint_fn_7 };
+    sim_config config = tst_config(5, 1);
+    sim_engine *sim = tst_engine(&config);
+    sim_error err;
+    for (uint32_t i = 0; i < 8; i++) TST_OK(sim_set_prefetch(sim, fns[i], hint_note, &err));
+    TST_OK(sim_set_prefetch(sim, fns[3], hint_note, &err));   /* replaces: no new place */
+    ck_assert_int_eq(sim_set_prefetch(sim, hint_fire, hint_note, &err), SIM_ERR_LIMIT);
+    ck_assert_ptr_nonnull(strstr(err.message, "at most 8"));
+    ck_assert_int_eq(sim_set_prefetch(sim, NULL, hint_note, &err), SIM_ERR_INVALID);
+    TST_OK(sim_set_prefetch(sim, fns[5], NULL, &err));
+    TST_OK(sim_set_prefetch(sim, hint_fire, hint_note, &err));   /* the freed place */
+    TST_OK(sim_set_prefetch(sim, hint_fire, NULL, &err));
+    memset(&hint_log, 0, sizeof hint_log);
+    static int token;
+    TST_OK(sim_schedule_at(sim, 20 * SIM_MS, SIM_KIND_USER, hint_fire, &token, 0, NULL, &err));
+    ck_assert_int_eq(sim_run(sim), SIM_STOP_DRAINED);
+    ck_assert(hint_log.ran[0]);
+    ck_assert_uint_eq(hint_log.hinted[0], 0);
+    sim_engine_destroy(sim);
+}
+END_TEST
+
 /* ======================================================================== */
 
 static Suite *engine_suite(void)
@@ -1434,6 +1550,8 @@ static Suite *engine_suite(void)
     tcase_add_test(order, test_order_pool_growth);
     tcase_add_test(order, test_order_many_pending);
     tcase_add_test(order, test_order_crowded_bucket);
+    tcase_add_test(order, test_prefetch_hint_before_each_event);
+    tcase_add_test(order, test_prefetch_limits);
     suite_add_tcase(s, order);
 
     TCase *stop = tcase_create("stop");

@@ -293,6 +293,7 @@ static bool step(sim_engine *sim, sim_time_ns until_ns)
     for (;;) {
         const sim_heap_entry *head = sim__queue_peek(&sim->queue, sim->events);
         if (head == NULL || head->at_ns > until_ns) return false;
+        if (sim->prefetch_len > 0) prefetch_window(sim);
         sim_heap_entry top = sim__queue_pop(&sim->queue);
         sim_event *ev = &sim->events[top.index];
         SIM_ASSERT(top.at_ns >= sim->now_ns);          /* time never goes backwards */
@@ -315,7 +316,6 @@ static bool step(sim_engine *sim, sim_time_ns until_ns)
                 continue;
             }
         }
-        if (sim->prefetch_len > 0) prefetch_window(sim);
         trace_note(sim, &top, ev);
         sim->processed++;
         sim->running_seq = top.seq;

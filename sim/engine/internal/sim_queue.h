@@ -232,12 +232,15 @@ static inline const sim_heap_entry *sim__queue_advance(sim_queue *q, const sim_e
         q->ring_len -= q->run.len;
         q->ring_bits[slot / 64] &= ~(1ull << (slot % 64));
         /* The handlers will read these events soon: start the loads now,
-         * and those of the next bucket's array, written seconds ago. */
+         * and those of the next bucket's array, written seconds ago, with
+         * the free place after its entries, where events scheduled a
+         * millisecond ahead (a message's latency) go from now on. */
         for (uint32_t i = 0; i < q->run.len; i++) __builtin_prefetch(&events[q->run.v[i].index]);
         uint64_t after = sim__ring_next(q);
         if (after != UINT64_MAX) {
             const sim_entries *a = &q->ring[after & (SIM_Q_RING - 1)];
             for (uint32_t i = 0; i < a->len; i += 64 / sizeof *a->v) __builtin_prefetch(&a->v[i]);
+            if (a->len < a->cap) __builtin_prefetch(&a->v[a->len], 1);
         }
         sim__bucket_sort_run(q);
     }
