@@ -269,9 +269,9 @@ START_TEST(test_defaults)
     distro_config d = distro_config_defaults();
     size_t count = 0;
     const scn_distro_field *fields = scn_distro_fields(&count);
-    ck_assert_uint_eq(count, 62);   /* the table in scn_config.c: cpu_cores, the HTTP clients and JRaft included;
+    ck_assert_uint_eq(count, 63);   /* the table in scn_config.c: cpu_cores, the HTTP clients and JRaft included;
                                      * not client_beat_interval, which is workload.beat_interval; the 2.x
-                                     * v2.* (15) and 3.0.3 grpc.* (5) keys */
+                                     * v2.* (15) and 3.0.3 grpc.* (6) keys */
     for (size_t i = 0; i < count; i++) {
         const char *a = (const char *)&c.cluster.distro + fields[i].offset;
         const char *b = (const char *)&d + fields[i].offset;
