@@ -74,11 +74,15 @@ static const scn_distro_field scn_distro_table[] = {
     BOOLF(data_warmup),
     DUR(server_status_interval, 1),
     DUR(verify_interval, 1),
-    DUR(beat_check_interval, 1),
-    DUR(heartbeat_timeout, 1),
-    DUR(ip_delete_timeout, 1),
-    BOOLF(expire_instance),
-    BOOLF(health_check_enabled),
+    /* The beat check: 1.4.2's ClientBeatCheckTask and, for the IP-port
+     * clients of a 2.x cluster (distro2_ipport.c), ClientBeatCheckTaskV2,
+     * with the same defaults (an instance's preserved.* metadata, else
+     * these) and the same switches. */
+    DUR_ALL(beat_check_interval, 1),
+    DUR_ALL(heartbeat_timeout, 1),
+    DUR_ALL(ip_delete_timeout, 1),
+    BOOL_ALL(expire_instance),
+    BOOL_ALL(health_check_enabled),
     DUR(health_sync_initial, 0),
     DUR(health_sync_interval, 1),
     /* client_beat_interval is not a key: it is workload.beat_interval
