@@ -36,7 +36,10 @@
  * (DistroVerifyExecuteTask.java:52-63).  The client id's string hash is
  * stood for by the hash of the connection number's decimal string: this
  * model has no connection id strings.  A task that does not block takes
- * no time, so with no peer down the runs are the faithful model's. */
+ * no time, so with no peer down the runs are the faithful model's.  The
+ * queues are not bounded (Nacos bounds each at 32768 and then blocks the
+ * submitter, TaskExecuteWorker.java:41, 78-84), as the 1.4.2 model's are
+ * not: a dead peer's backlog grows by a verify round every 5 s. */
 #include "distro2_int.h"
 
 #include <stdio.h>

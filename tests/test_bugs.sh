@@ -34,6 +34,16 @@ while read -r bug file expectation; do
     [ "$named" = "$total" ] || fail "$file with $bug: $named of $total runs failed $expectation: $(grep failed: "$tmp/on" | head -3)"
 done < "$tmp/table"
 
+# Deterministic with a defect on: the same seed twice, the same trace.
+for file in $(cut -d' ' -f2 "$tmp/table"); do
+    bug=$(grep " $file " "$tmp/table" | cut -d' ' -f1)
+    for i in 1 2; do
+        "$bin" check "$src/scenarios/$file" --seeds 7-7 --set "cluster.bugs=[$bug]" 2>&1 |
+            sed -n 's/.* trace=\([0-9a-f]*\).*/\1/p' > "$tmp/trace$i"
+    done
+    [ -s "$tmp/trace1" ] && cmp -s "$tmp/trace1" "$tmp/trace2" || fail "$file with $bug: two runs of seed 7 differ"
+done
+
 # The effective scenario and run_params carry the list.
 scn="$src/scenarios/v2-s08-dead-peer-backlog.yaml"
 "$bin" run "$scn" --seeds 1-1 --set 'cluster.bugs=[nacos-8099, nacos-8594]' --db "$tmp/runs.db" > /dev/null 2>&1 || true
