@@ -12,14 +12,25 @@ top=$2
 seeds=${3:-1-4}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
+# The shortcuts are 1.4.2 model code (distro_memo.c, distro_health.c): a
+# 2.5.1 or 3.0.3 cluster never reads the key, so the scenarios that run
+# one (cluster.version in the file) are left out; they are the costliest
+# under the sanitizers (a 21,000-client registry among them).
+files=
+for f in "$top"/scenarios/*.yaml; do
+    "$bin" validate "$f" --print 2>/dev/null | grep -q '^  version: "1\.4\.2"$' && files="$files $f"
+done
+[ -n "$files" ] || { echo "FAIL: no 1.4.2 scenario in $top/scenarios"; exit 1; }
 # `run` exits 1 when an expectation fails; the comparison is what matters.
-"$bin" run "$top"/scenarios/*.yaml --seeds "$seeds" -j 2 >"$tmp/on" || true
-"$bin" run "$top"/scenarios/*.yaml --seeds "$seeds" -j 2 --set cluster.distro.shortcuts=false \
+# shellcheck disable=SC2086 # one argument per file
+"$bin" run $files --seeds "$seeds" -j 2 >"$tmp/on" || true
+# shellcheck disable=SC2086
+"$bin" run $files --seeds "$seeds" -j 2 --set cluster.distro.shortcuts=false \
     | sed 's/ --set cluster\.distro\.shortcuts=false//' >"$tmp/off" || true
 runs=$(grep -c ' trace=' "$tmp/on" || true)
 first=${seeds%-*}
 last=${seeds#*-}
-want=$(( $(ls "$top"/scenarios/*.yaml | wc -l) * (last - first + 1) ))
+want=$(( $(echo "$files" | wc -w) * (last - first + 1) ))
 if [ "$runs" -lt "$want" ]; then
     echo "FAIL: only $runs runs reported a trace"; cat "$tmp/on"; exit 1
 fi
