@@ -584,7 +584,13 @@ static sim_status tree_build(ctx *c, const char *text, size_t len)
         struct fy_event *ev = fy_parser_parse(fyp);
         if (ev == NULL) {
             st = syntax_error(c, &b, diag);
-            break;
+            /* libfyaml 0.7.12 can crash in fy_parser_destroy
+             * (fy_indent_vacuum_internal) after some parse errors
+             * (tests/scenarios-bad/libfyaml-destroy-after-error.yaml):
+             * the parser is left to the process, which exits 2 on this error
+             * (tests/lsan.supp names the leak). */
+            fy_diag_destroy(diag);
+            return st;
         }
         st = tree_event(c, &b, ev);
         fy_parser_event_free(fyp, ev);
