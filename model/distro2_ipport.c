@@ -291,20 +291,6 @@ static int32_t handle(distro_node *node, uint32_t conn, uint8_t op, bool with_bo
 
 /* --- DistroFilter by ip:port ------------------------------------------------------------ */
 
-static void proxy_done(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_status status, const sim_message *resp)
-{
-    (void)sim;
-    distro_node *node = ctx;
-    if (!node->running) return;
-    int32_t code = 500;                        /* the error message is relayed */
-    if (status == SIM_RPC_OK) {
-        code = ((const distro_msg *)resp->payload)->code;
-    } else {
-        distro_counters_of(node)->redirects_failed++;
-    }
-    distro_client_respond(node->cluster, node->id, (uint32_t)(arg >> 32), (uint32_t)arg, code);
-}
-
 void distro2_ipport_on_client_request(distro_node *node, uint32_t client, uint8_t op, bool with_body,
                                       uint32_t request_id)
 {
@@ -325,7 +311,7 @@ void distro2_ipport_on_client_request(distro_node *node, uint32_t client, uint8_
     msg->client = client;
     msg->op = op;
     msg->with_body = with_body;
-    distro_call(node, map_srv(node, conn), DISTRO_MSG_PROXY, PROXY_BYTES, msg, proxy_done,
+    distro_call(node, map_srv(node, conn), DISTRO_MSG_PROXY, PROXY_BYTES, msg, distro_filter_proxy_done,
                 ((uint64_t)client << 32) | request_id);
 }
 

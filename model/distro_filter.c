@@ -153,7 +153,7 @@ static int32_t handle(distro_node *node, uint32_t key, uint8_t op, const instanc
     return 500;
 }
 
-static void proxy_done(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_status status, const sim_message *resp)
+void distro_filter_proxy_done(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_status status, const sim_message *resp)
 {
     (void)sim;
     distro_node *node = ctx;
@@ -187,7 +187,8 @@ static void proxy(distro_node *node, uint32_t key, uint8_t op, const instance_re
     msg->op = op;
     msg->with_body = with_body;
     uint64_t arg = ((uint64_t)ref->client << 32) | request_id;
-    distro_call(node, distro_mapper_map_srv(node, key), DISTRO_MSG_PROXY, PROXY_BYTES, msg, proxy_done, arg);
+    distro_call(node, distro_mapper_map_srv(node, key), DISTRO_MSG_PROXY, PROXY_BYTES, msg, distro_filter_proxy_done,
+                arg);
 }
 
 /* Constants.DEFAULT_HEART_BEAT_INTERVAL (api/.../common/Constants.java:171). */

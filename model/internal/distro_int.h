@@ -590,6 +590,10 @@ void distro_health_on_instance_statuses(distro_node *node, const sim_message *ms
 void distro_filter_on_client_request(distro_node *node, uint32_t client, uint8_t op, bool with_body,
                                      uint32_t request_id);
 void distro_filter_on_proxy(distro_node *node, const sim_message *msg, distro_token token);
+/* A proxied write's answer (arg: client << 32 | request id), relayed to
+ * the client; also the 2.x IP-port clients' proxy (distro2_ipport.c). */
+void distro_filter_proxy_done(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_status status,
+                              const sim_message *resp);
 /* The clientBeatInterval of a beat reply with this code to `client`'s
  * instance, or 0 when the answer is an error (no reply body read). */
 sim_time_ns distro_filter_beat_reply_interval(const distro_cluster *c, uint32_t client, int32_t code);
