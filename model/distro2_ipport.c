@@ -19,6 +19,18 @@
  * proxies once to mapSrv, and a proxied request reaching a non-owner is
  * answered 400.
  *
+ * HTTP /v2/ns (and 3.0.3's /v3/client/ns) writes and beats are not routed
+ * (section 3.15): the filter is registered for the /v1/ns paths only
+ * (N/web/NamingConfig.java:31,49), and nothing else reads the @CanDistro
+ * of InstanceControllerV2 (:106-196, beat :363-402).  The node that
+ * receives one applies it as the owner would (the same
+ * InstanceOperatorClientImpl calls), owner or not.  On a non-owner the
+ * client exists only there: its ClientChangedEvent syncs nothing
+ * (DistroClientDataProcessor.java:131, distro2_on_client_event), the beat
+ * check skips it (the responsible interceptors below), verify leaves it
+ * out (getVerifyData :281), and it leaves only through the cleaner, 180 s
+ * after the last request there, with no DELETE.
+ *
  * Writes on the owner (N/core/InstanceOperatorClientImpl.java:102-122,
  * N/core/v2/service/impl/EphemeralClientOperationServiceImpl.java:57-118).
  * Register creates the client if absent, puts the publisher (healthy,
@@ -297,7 +309,9 @@ void distro2_ipport_on_client_request(distro_node *node, uint32_t client, uint8_
     distro_cluster *c = node->cluster;
     uint32_t conn = c->sdk[client].conn;
     SIM_ASSERT(distro2_conn_ipport(c, conn));
-    if (distro2_ipport_responsible(node, conn)) {
+    bool owner = distro2_ipport_responsible(node, conn);
+    if (owner || c->clients[client].http_v2) {
+        if (!owner) distro_counters_of(node)->v2_http_not_owner++;   /* /v2/ns: no DistroFilter */
         distro_client_respond(c, node->id, client, request_id, handle(node, conn, op, with_body));
         return;
     }

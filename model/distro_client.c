@@ -5,6 +5,9 @@
  * and, on any failure (refused, timed out, HTTP status other than 200),
  * tries the next one, round the list once.  The random start is drawn from
  * the client's own stream, so adding a client never changes another's.
+ * An HTTP /v2/ns client of a 2.x cluster (distro_client_spec.http_v2: a
+ * script or sidecar given one Nacos address) sends every request to one
+ * server, drawn once, and moves to the next only when a request fails.
  *
  * Beats.  BeatReactor sends the first beat one interval after the
  * registration is made, then one interval after each beat returns.  The
@@ -81,7 +84,10 @@ static void start_request(distro_cluster *c, uint32_t id, uint8_t op)
     cl->direct = false;
     cl->request_id = (cl->request_id + 1) & REQUEST_ID_MASK;
     cl->tries = 0;
-    cl->try_index = (uint32_t)sim_rng_below(&cl->rng, c->n);
+    /* A 1.x SDK starts each request at a random server; an HTTP /v2
+     * client at the server it last reached (on_response moves it past one
+     * that failed). */
+    if (!cl->http_v2) cl->try_index = (uint32_t)sim_rng_below(&cl->rng, c->n);
     call_server(c, id);
 }
 
@@ -368,6 +374,9 @@ sim_status distro_client_add(distro_cluster *c, const distro_client_spec *spec, 
     cl->manual = spec->manual;
     cl->rng = sim_rng_derive(sim_seed(c->sim), SIM_STREAM_HARNESS((1ull << 40) | id));
     cl->ipport = ipport;
+    cl->http_v2 = ipport && spec->http_v2;
+    /* An HTTP /v2 client's one server: its first pick (start_request). */
+    if (cl->http_v2) cl->try_index = (uint32_t)sim_rng_below(&cl->rng, c->n);
     if (c->config.version != DISTRO_VERSION_1_4_2) {
         /* A 2.x SDK over gRPC (distro2_sdk.c); a 1.x SDK has an SDK entry
          * without a connection, and its IP-port client (distro2_ipport.c). */

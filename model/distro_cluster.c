@@ -133,6 +133,7 @@ uint32_t distro_counters_list(const distro_counters *k, distro_counter_value *ou
         { "v2_ipport_clients_expired", k->v2_ipport_clients_expired },
         { "v2_starting_refused", k->v2_starting_refused },
         { "v2_sdk_health_failed", k->v2_sdk_health_failed },
+        { "v2_http_not_owner", k->v2_http_not_owner },
     };
     uint32_t n = (uint32_t)(sizeof all / sizeof all[0]);
     for (uint32_t i = 0; i < n && i < max && out != NULL; i++) out[i] = all[i];

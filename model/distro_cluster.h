@@ -88,6 +88,7 @@ typedef struct distro_counters {
     uint64_t v2_ipport_clients_expired;/* IP-port clients the cleaner removed (empty 30 s, or idle 180 s) */
     uint64_t v2_starting_refused;      /* gRPC requests this node answered "Server is starting" */
     uint64_t v2_sdk_health_failed;     /* SDK keep-alive health checks of this node that failed: the SDK left */
+    uint64_t v2_http_not_owner;        /* HTTP /v2/ns writes and beats applied here although another node owns ip:port */
 } distro_counters;
 
 /* What a reader saw (distro_observer.client_read).  A query reader's
@@ -224,6 +225,12 @@ typedef struct distro_client_spec {
      * IP-port client of the cluster (model/distro2_ipport.c), one instance.
      * Ignored by 1.4.2, whose clients are all 1.x. */
     bool v1_sdk;
+    /* 2.x only, with v1_sdk: the client writes and beats over HTTP /v2/ns
+     * (or 3.0.3's /v3/client/ns), which DistroFilter does not route: the
+     * node that receives a request applies it (distro2_ipport.c).  It
+     * sends every request to one server, its first pick, and moves to the
+     * next only when a request there fails. */
+    bool http_v2;
 } distro_client_spec;
 
 /* Adds a client process; it registers `start_delay_ns` from now, then

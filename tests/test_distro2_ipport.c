@@ -519,6 +519,86 @@ START_TEST(test_receiver_owning_in_its_view_rebroadcasts)
 }
 END_TEST
 
+
+/* An HTTP /v2/ns client (V1 of section 3.15): DistroFilter is registered
+ * for /v1/ns only (NamingConfig.java:31,49), so a register or beat
+ * reaching a node that does not own ip:port is applied there and goes no
+ * further: listed on that node alone, never synced, never beat-checked,
+ * removed only by the cleaner 180 s after its last request there, with no
+ * DELETE.  A client whose one server is the owner is replicated as a 1.x
+ * SDK's.  The 1.x SDK beside it, routed by the filter, is on every node. */
+START_TEST(test_http_v2_write_stays_on_the_node_it_reached)
+{
+    tst_world *w = v2_world(3, 21);
+    uint32_t cl[NIPS];
+    for (uint32_t i = 0; i < NIPS; i++) {
+        distro_client_spec spec = { .service = "svc-h", .ip = IPS[i], .port = 8080, .weight = 1.0, .v1_sdk = true,
+                                    .http_v2 = true };
+        sim_error err;
+        ck_assert_int_eq(distro_client_add(w->cluster, &spec, 40 * S, &cl[i], &err), SIM_OK);
+    }
+    uint32_t routed = v1_client(w, "svc-h", "10.9.1.1", 40 * S, false);
+    /* Each client's one server is a draw of its own stream; the test sets
+     * it, so that both cases are covered whatever the seed: the even
+     * clients reach their owner, the odd ones another node. */
+    tst_run_to(w, 39 * S);
+    for (uint32_t i = 0; i < NIPS; i++) {
+        w->cluster->clients[cl[i]].try_index = (owner_of(w, 0, IPS[i]) + (i % 2 == 0 ? 0 : 1 + i / 2 % 2)) % 3;
+    }
+    tst_run_to(w, 75 * S);   /* registered at 40 s, then 6 beats */
+    uint32_t strays = 0, homed = 0;
+    for (uint32_t i = 0; i < NIPS; i++) {
+        uint32_t id = id_of(w, cl[i]);
+        uint32_t home = w->cluster->clients[cl[i]].try_index;   /* its one server */
+        uint32_t owner = owner_of(w, 0, IPS[i]);
+        for (uint32_t n = 0; n < 3; n++) {
+            bool listed = distro_node_lists_client(w->cluster, n, cl[i]);
+            if (home == owner) {
+                ck_assert(listed);                                   /* the owner synced it */
+            } else {
+                ck_assert_int_eq(listed, n == home);                 /* the owner never hears of it */
+                if (n != home) ck_assert_ptr_null(client_on(w, n, id));
+                ck_assert_ptr_null(task_on(w, home, id, n));         /* no sync queued to anyone */
+            }
+        }
+        if (home == owner) homed++;
+        else strays++;
+    }
+    ck_assert_uint_eq(strays, NIPS / 2);   /* each kept its one server */
+    ck_assert_uint_eq(homed, NIPS / 2);
+    for (uint32_t n = 0; n < 3; n++) ck_assert(distro_node_lists_client(w->cluster, n, routed));
+
+    /* Every stray dies after its beat at 75 s; its node still lists it,
+     * healthy, long past the 15 s and 30 s of the beat check (no node
+     * checks it), until the cleaner finds it idle past 180 s. */
+    uint32_t stray = NIPS;
+    for (uint32_t i = 0; i < NIPS && stray == NIPS; i++) {
+        if (w->cluster->clients[cl[i]].try_index != owner_of(w, 0, IPS[i])) stray = i;
+    }
+    uint32_t home = w->cluster->clients[cl[stray]].try_index;
+    uint32_t id = id_of(w, cl[stray]);
+    tst_run_to(w, 75 * S + 100 * MS);
+    int64_t last = client_on(w, home, id)->last_renew_ms;
+    ck_assert_int_ge(last, 75000);
+    sim_error err;
+    ck_assert_int_eq(distro_client_kill(w->cluster, cl[stray], &err), SIM_OK);
+    uint64_t sent = distro_node_counters(w->cluster, home)->sync_batches_sent;
+    tst_run_to(w, (sim_time_ns)(last + 170000) * MS);
+    ck_assert(distro_node_lists_client(w->cluster, home, cl[stray]));
+    ck_assert(client_on(w, home, id)->healthy);
+    ck_assert_uint_eq(distro_node_counters(w->cluster, home)->instances_marked_unhealthy, 0);
+    sim_time_ns gone = run_until(w, home, id, is_gone, (sim_time_ns)(last + 190000) * MS);
+    ck_assert_int_gt((int64_t)(gone / MS), last + 180000);
+    ck_assert_int_le((int64_t)(gone / MS), last + 185000 + 10);
+    ck_assert(!distro_node_lists_client(w->cluster, home, cl[stray]));
+    ck_assert_uint_ge(distro_node_counters(w->cluster, home)->v2_ipport_clients_expired, 1);
+    ck_assert_uint_eq(distro_node_counters(w->cluster, home)->sync_batches_sent, sent);   /* no DELETE */
+    ck_assert_uint_gt(distro_node_counters(w->cluster, home)->v2_http_not_owner, 0);
+    ck_assert_ptr_null(sim_failure(w->sim));
+    tst_world_free(w);
+}
+END_TEST
+
 static Suite *distro2_ipport_suite(void)
 {
     Suite *s = suite_create("distro2_ipport");
@@ -534,6 +614,7 @@ static Suite *distro2_ipport_suite(void)
     tcase_add_test(tc, test_verify_renews_replica_heartbeats);
     tcase_add_test(tc, test_silent_client_expires_after_180s);
     tcase_add_test(tc, test_receiver_owning_in_its_view_rebroadcasts);
+    tcase_add_test(tc, test_http_v2_write_stays_on_the_node_it_reached);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -364,7 +364,8 @@ typedef struct distro_client {
     uint32_t request_id;         /* current request, to ignore stale replies */
     int32_t last_code;           /* the last HTTP code a server answered it (0: none) */
     uint32_t try_index;          /* NamingProxy.reqApi: next server to try */
-    uint32_t tries;
+    uint16_t tries;
+    bool http_v2;                /* 2.x: an HTTP /v2/ns client, not routed by DistroFilter (distro2_ipport.c) */
     uint32_t key;
     uint32_t port;
     const char *ip;              /* interned */

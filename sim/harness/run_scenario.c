@@ -143,6 +143,7 @@ static sim_status add_client(run_ctx *r, uint32_t service, sim_time_ns delay_ns,
         .weight = 1.0, .metadata = r->metadata, .beat_interval_ns = w->beat_interval_ns,
         /* workload.clients: which instances are 1.x SDKs, by their order of creation. */
         .v1_sdk = scn_clients_v1(w->clients, distro_client_count(r->cluster)),
+        .http_v2 = w->clients == SCN_CLIENTS_HTTP_V2,
     };
     return distro_client_add(r->cluster, &spec, delay_ns, NULL, err);
 }

@@ -241,6 +241,7 @@ const char *scn_clients_name(scn_clients clients)
     case SCN_CLIENTS_2X_SDK: return "2.x-sdk";
     case SCN_CLIENTS_1X_SDK: return "1.x-sdk";
     case SCN_CLIENTS_MIXED: return "mixed";
+    case SCN_CLIENTS_HTTP_V2: return "http-v2";
     }
     return "";
 }
@@ -966,9 +967,10 @@ static sim_status validate_rest(const scn_config *c, const char *where, sim_erro
         return INVALID("workload.start_at: %s is not before the end of the run (%s)", at, end);
     }
     if (w->metadata_count > SCN_METADATA_MAX) return INVALID("workload.metadata: too many entries");
-    if (w->clients > SCN_CLIENTS_MIXED) return INVALID("workload.clients: expected 2.x-sdk, 1.x-sdk or mixed");
-    if ((w->clients == SCN_CLIENTS_2X_SDK || w->clients == SCN_CLIENTS_MIXED) &&
-        strcmp(c->cluster.version, "1.4.2") == 0) {
+    if (w->clients > SCN_CLIENTS_HTTP_V2) {
+        return INVALID("workload.clients: expected 2.x-sdk, 1.x-sdk, mixed or http-v2");
+    }
+    if (scn_clients_need_v2(w->clients) && strcmp(c->cluster.version, "1.4.2") == 0) {
         return INVALID("workload.clients: %s needs cluster.version \"2.5.1\" (Nacos 1.4.2 serves 1.x SDK "
                        "clients only)", scn_clients_name(w->clients));
     }
@@ -1578,6 +1580,8 @@ static const scn_counter_info counters[] = {
                                    "not updated for 180 s" },
     { "v2_starting_refused", "2.x: gRPC requests (peer or SDK) answered \"Server is starting\" before the node had started" },
     { "v2_sdk_health_failed", "2.x: SDK keep-alive health checks of this server that failed 4 times: the SDK switched server" },
+    { "v2_http_not_owner", "2.x: HTTP /v2/ns writes and beats applied by a node that does not own the ip:port "
+                           "(DistroFilter does not route /v2/ns): peers never learn of them" },
 };
 
 const scn_counter_info *scn_counters(size_t *count)

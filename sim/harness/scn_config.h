@@ -236,23 +236,32 @@ typedef struct scn_reads {
 
 /* The kind of naming client each workload instance is (workload.clients).
  * DEFAULT (the key absent) is the version's own: 2.x SDKs on 2.5.1, 1.x
- * SDKs on 1.4.2.  1.4.2 serves 1.x clients only, so 2.x-sdk and mixed are
- * refused there. */
+ * SDKs on 1.4.2.  1.4.2 serves 1.x clients only, so 2.x-sdk, mixed and
+ * http-v2 are refused there. */
 typedef enum scn_clients {
     SCN_CLIENTS_DEFAULT,
     SCN_CLIENTS_2X_SDK,              /* "2.x-sdk": gRPC, a connection-based client */
     SCN_CLIENTS_1X_SDK,              /* "1.x-sdk": HTTP /v1/ns with beats, an IP-port client on 2.5.1 */
     SCN_CLIENTS_MIXED,               /* "mixed": even instances 2.x SDKs, odd ones 1.x SDKs */
+    SCN_CLIENTS_HTTP_V2,             /* "http-v2": HTTP /v2/ns writes and beats, not routed by DistroFilter */
 } scn_clients;
 
 /* Whether workload instance `index` is a 1.x SDK client under `clients` on
  * a 2.5.1 cluster. */
 static inline bool scn_clients_v1(scn_clients clients, uint32_t index)
 {
-    return clients == SCN_CLIENTS_1X_SDK || (clients == SCN_CLIENTS_MIXED && index % 2 == 1);
+    return clients == SCN_CLIENTS_1X_SDK || clients == SCN_CLIENTS_HTTP_V2 ||
+           (clients == SCN_CLIENTS_MIXED && index % 2 == 1);
 }
 
-/* "2.x-sdk", "1.x-sdk", "mixed"; "" for DEFAULT. */
+/* Whether the clients of a 1.4.2 cluster are refused: only 1.x SDKs talk
+ * to it. */
+static inline bool scn_clients_need_v2(scn_clients clients)
+{
+    return clients == SCN_CLIENTS_2X_SDK || clients == SCN_CLIENTS_MIXED || clients == SCN_CLIENTS_HTTP_V2;
+}
+
+/* "2.x-sdk", "1.x-sdk", "mixed", "http-v2"; "" for DEFAULT. */
 const char *scn_clients_name(scn_clients clients);
 
 typedef struct scn_workload {

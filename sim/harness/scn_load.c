@@ -1135,13 +1135,14 @@ static sim_status conv_transport(ctx *c, uint32_t n, scn_transport *out)
 static sim_status conv_clients(ctx *c, uint32_t n, scn_clients *out)
 {
     char got_buf[256];
-    static const scn_clients kinds[] = { SCN_CLIENTS_2X_SDK, SCN_CLIENTS_1X_SDK, SCN_CLIENTS_MIXED };
+    static const scn_clients kinds[] = { SCN_CLIENTS_2X_SDK, SCN_CLIENTS_1X_SDK, SCN_CLIENTS_MIXED,
+                                         SCN_CLIENTS_HTTP_V2 };
     for (size_t i = 0; node_at(c, n)->kind == YN_SCALAR && i < ARRAY_LEN(kinds); i++) {
         if (!scalar_is(c, n, scn_clients_name(kinds[i]))) continue;
         *out = kinds[i];
         return SIM_OK;
     }
-    return fail(c, n, "expected 2.x-sdk, 1.x-sdk or mixed, got %s", GOT(n));
+    return fail(c, n, "expected 2.x-sdk, 1.x-sdk, mixed or http-v2, got %s", GOT(n));
 }
 
 static sim_status conv_reads_sdk(ctx *c, uint32_t n, scn_reads_sdk *out)
@@ -1356,7 +1357,7 @@ typedef enum ftype {
     F_BOOL,          /* bool */
     F_RATE,          /* uint32_t per minute x1000 */
     F_LATENCY,       /* sim_latency */
-    F_CLIENTS,       /* scn_clients: 2.x-sdk, 1.x-sdk or mixed */
+    F_CLIENTS,       /* scn_clients: 2.x-sdk, 1.x-sdk, mixed or http-v2 */
     F_NESTED,        /* read by the section's own function */
 } ftype;
 
@@ -2143,7 +2144,7 @@ static sim_status parse_workload(ctx *c, uint32_t m)
         if (st != SIM_OK) return st;
     }
     if ((given & (1u << WORKLOAD_CLIENTS)) && strcmp(cfg->cluster.version, "1.4.2") == 0 &&
-        (cfg->workload.clients == SCN_CLIENTS_2X_SDK || cfg->workload.clients == SCN_CLIENTS_MIXED)) {
+        scn_clients_need_v2(cfg->workload.clients)) {
         size_t saved = path_push(c, "clients");
         st = fail(c, map_get(c, m, "clients"), "%s needs cluster.version \"2.5.1\" (Nacos 1.4.2 serves 1.x SDK "
                   "clients only)", scn_clients_name(cfg->workload.clients));
