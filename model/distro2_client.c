@@ -140,6 +140,42 @@ static void index_remove(distro_node *node, uint32_t key, uint32_t conn)
     }
 }
 
+/* Duplicate publishers (the harm FAULT-FAMILIES S15 names): a 2.x client
+ * id is its connection, so an SDK that reconnected is a second client id
+ * for the same instance, and where the old id's replica still lives (until
+ * its 180 s lease ends, or its DELETE arrives) the node holds two
+ * publishers of one ip:port.  Readers see one entry while both carry the
+ * same content (ServiceStorage collects instances into a set, and
+ * Instance.equals compares every field, api/…/Instance.java:198-210), but
+ * the old one outlives a deregistration of the new one.  Counted when a
+ * publisher joins another of the same SDK on this node.  Subscriber
+ * connections publish nothing, so every id counted here is a harness
+ * client's. */
+static void count_publishers(distro_node *node, uint32_t conn, bool added)
+{
+    distro2_node *v2 = node->v2;
+    uint32_t sdk = node->cluster->conns[conn].sdk;
+    if (sdk >= v2->sdk_pubs_cap) {
+        if (!added) return;
+        uint32_t cap = v2->sdk_pubs_cap == 0 ? 64 : v2->sdk_pubs_cap;
+        while (cap <= sdk) cap *= 2;
+        uint32_t *grown = realloc(v2->sdk_pubs, (size_t)cap * sizeof *grown);
+        if (grown == NULL) {
+            distro_fail_nomem(node->cluster, "publisher counts");
+            return;
+        }
+        memset(grown + v2->sdk_pubs_cap, 0, (size_t)(cap - v2->sdk_pubs_cap) * sizeof *grown);
+        v2->sdk_pubs = grown;
+        v2->sdk_pubs_cap = cap;
+    }
+    if (!added) {
+        SIM_ASSERT(v2->sdk_pubs[sdk] > 0);
+        v2->sdk_pubs[sdk]--;
+        return;
+    }
+    if (v2->sdk_pubs[sdk]++ > 0) distro_counters_of(node)->v2_duplicate_publishers++;
+}
+
 void distro2_client_publish(distro_node *node, uint32_t conn, uint32_t key)
 {
     distro2_node *v2 = node->v2;
@@ -148,6 +184,7 @@ void distro2_client_publish(distro_node *node, uint32_t conn, uint32_t key)
     uint32_t old = client->key;
     if (old == key) return;
     client->key = key;
+    if (old == DISTRO_NONE || key == DISTRO_NONE) count_publishers(node, conn, key != DISTRO_NONE);
     if (old != DISTRO_NONE) {
         index_remove(node, old, conn);
         service_rebuild(node, old);

@@ -92,6 +92,7 @@ void distro2_node_free(distro2_node *v2)
     free(v2->key_conns);
     free(v2->key_conns_len);
     free(v2->key_conns_cap);
+    free(v2->sdk_pubs);
     free(v2->clients);
     free(v2->tasks);
     free(v2->task_keys);

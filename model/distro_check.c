@@ -436,7 +436,8 @@ static sim_status check_misc(const distro_node *node, sim_error *err)
  * per key, exactly the present clients publishing it, once each; [v2-tasks]
  * a pending task names a peer other than self and an action, and the
  * task index maps (client, peer) to it, one entry per task; [v2-rpc] the
- * RPC clients' phases are in range; [v2-events] published events not yet
+ * RPC clients' phases are in range; [v2-dup] the per-SDK publisher
+ * counts (duplicate publishers) add up to the publishers; [v2-events] published events not yet
  * handled have their drain scheduled; [v2-push] distro2_push_consistent's
  * (the push tasks' count and tick, the subscriber index). */
 static sim_status check_v2(const distro_node *node, sim_error *err)
@@ -470,6 +471,13 @@ static sim_status check_v2(const distro_node *node, sim_error *err)
     if (indexed != published) {
         return broken(err, node->id, "v2-index", "%llu index entries for %llu publishers", (unsigned long long)indexed,
                       (unsigned long long)published);
+    }
+    /* [v2-dup] the per-SDK publisher counts add up to the publishers. */
+    uint64_t counted = 0;
+    for (uint32_t s = 0; s < v2->sdk_pubs_cap; s++) counted += v2->sdk_pubs[s];
+    if (counted != published) {
+        return broken(err, node->id, "v2-dup", "per-SDK counts add up to %llu for %llu publishers",
+                      (unsigned long long)counted, (unsigned long long)published);
     }
     uint32_t entries = 0;
     for (uint32_t i = 0; i < v2->task_index_cap; i++) {

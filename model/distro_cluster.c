@@ -134,6 +134,7 @@ uint32_t distro_counters_list(const distro_counters *k, distro_counter_value *ou
         { "v2_starting_refused", k->v2_starting_refused },
         { "v2_sdk_health_failed", k->v2_sdk_health_failed },
         { "v2_http_not_owner", k->v2_http_not_owner },
+        { "v2_duplicate_publishers", k->v2_duplicate_publishers },
     };
     uint32_t n = (uint32_t)(sizeof all / sizeof all[0]);
     for (uint32_t i = 0; i < n && i < max && out != NULL; i++) out[i] = all[i];

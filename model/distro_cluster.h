@@ -89,6 +89,7 @@ typedef struct distro_counters {
     uint64_t v2_starting_refused;      /* gRPC requests this node answered "Server is starting" */
     uint64_t v2_sdk_health_failed;     /* SDK keep-alive health checks of this node that failed: the SDK left */
     uint64_t v2_http_not_owner;        /* HTTP /v2/ns writes and beats applied here although another node owns ip:port */
+    uint64_t v2_duplicate_publishers;  /* publishers added here beside another client id of the same SDK (a reconnect) */
 } distro_counters;
 
 /* What a reader saw (distro_observer.client_read).  A query reader's

@@ -324,6 +324,101 @@ START_TEST(test_orphan_replicas_expire_after_lease)
 }
 END_TEST
 
+/* Section 3.7 and FAULT-FAMILIES S15's duplicate window: a client id is
+ * its connection, so the SDK that reconnected after its server died is a
+ * second publisher of the same instance wherever the old id's replica
+ * still lives.  Both carry the same content, so a reader sees one entry;
+ * but a clean deregistration removes only the new id, and the old replica
+ * keeps the instance listed until its lease ends (180 s after the last
+ * renewal, with no DELETE from anyone). */
+START_TEST(test_reconnect_leaves_duplicate_publisher)
+{
+    tst_world *w = v2_world(3, 15);
+    uint32_t cl = v2_client(w, "svc-dup", "10.1.0.15", LOADED + 12 * S);
+    uint32_t s = 0;
+    uint32_t conn = registered_at(w, cl, LOADED, &s);
+    uint32_t key = distro_client_key(w->cluster, cl);
+    tst_run_to(w, LOADED + 20 * S);
+    for (uint32_t n = 0; n < 3; n++) ck_assert_uint_eq(distro_node_counters(w->cluster, n)->v2_duplicate_publishers, 0);
+    sim_error err;
+    ck_assert_int_eq(sim_node_crash(w->sim, s, &err), SIM_OK);
+    tst_run_to(w, LOADED + 24 * S + 500 * MS);
+    uint32_t conn2 = conn_of(w, cl);
+    ck_assert_uint_ne(conn2, conn);
+    for (uint32_t n = 0; n < 3; n++) {
+        if (n == s) continue;
+        const distro2_client *old = client_on(w, n, conn), *now = client_on(w, n, conn2);
+        ck_assert_ptr_nonnull(old);
+        ck_assert_ptr_nonnull(now);
+        ck_assert_uint_eq(old->key, key);                      /* two client ids publish one instance */
+        ck_assert_uint_eq(now->key, key);
+        ck_assert_uint_eq(node_of(w, n)->v2->key_conns_len[key], 2);
+        ck_assert_uint_eq(distro_node_counters(w->cluster, n)->v2_duplicate_publishers, 1);
+    }
+    /* The app shuts down cleanly: its new id is deregistered and deleted
+     * everywhere, and the old replicas still list it. */
+    ck_assert_int_eq(distro_client_deregister(w->cluster, cl, &err), SIM_OK);
+    tst_run_to(w, LOADED + 60 * S);
+    for (uint32_t n = 0; n < 3; n++) {
+        if (n == s) continue;
+        ck_assert_ptr_null(client_on(w, n, conn2));
+        ck_assert_ptr_nonnull(client_on(w, n, conn));
+        ck_assert(distro_node_lists_client(w->cluster, n, cl));   /* listed, though deregistered */
+    }
+    tst_run_to(w, LOADED + 20 * S + 186 * S);
+    for (uint32_t n = 0; n < 3; n++) {
+        if (n == s) continue;
+        ck_assert_ptr_null(client_on(w, n, conn));
+        ck_assert(!distro_node_lists_client(w->cluster, n, cl));
+        ck_assert_uint_eq(distro_node_counters(w->cluster, n)->v2_duplicate_publishers, 1);   /* one window */
+    }
+    ck_assert_ptr_null(sim_failure(w->sim));
+    tst_world_free(w);
+}
+END_TEST
+
+/* FAULT-FAMILIES S01 (alibaba/nacos#15857, open upstream): the snapshot
+ * a node loads is applied to its own native clients too
+ * (DistroClientDataProcessor.handlerClientSyncData: syncClientConnected
+ * keeps the existing client, then upgradeClient removes every service
+ * absent from the snapshot's entry, :158-197).  When peers load from each
+ * other during a full restart, a peer's copy can hold a client of this node
+ * as it was before its latest registration; applying it removes that
+ * registration, and the ClientChangedEvent of a native client syncs the
+ * removal to every peer.  The SDK believes itself registered and has no
+ * reason to redo, so the instance is gone for good.  The model's clients
+ * register once per connection, so the straddle is set up here by hand:
+ * the snapshot entry of a connected client that had not registered yet. */
+START_TEST(test_snapshot_entry_strips_native_client_for_good)
+{
+    tst_world *w = v2_world(3, 16);
+    uint32_t cl = v2_client(w, "svc-s01", "10.1.0.16", LOADED + 12 * S);
+    uint32_t s = 0;
+    uint32_t conn = registered_at(w, cl, LOADED, &s);
+    tst_run_to(w, LOADED + 20 * S);
+    for (uint32_t n = 0; n < 3; n++) ck_assert(distro_node_lists_client(w->cluster, n, cl));
+    /* The snapshot path's apply (distro2_load.c) of the entry {conn, no
+     * publisher, revision 0}. */
+    distro2_apply_sync(node_of(w, s), conn, 0, DISTRO_NONE, true);
+    const distro2_client *own = client_on(w, s, conn);
+    ck_assert_ptr_nonnull(own);
+    ck_assert(own->native);                                     /* the same native client, upgraded */
+    ck_assert_uint_eq(own->key, DISTRO_NONE);
+    tst_run_to(w, LOADED + 20 * S + 10 * MS);                  /* the ClientEvent thread's turn (section 3.13) */
+    for (uint32_t n = 0; n < 3; n++) {
+        if (n != s) ck_assert_uint_eq(task_on(w, s, conn, n)->action, DISTRO2_CHANGE);   /* the removal, synced */
+    }
+    tst_run_to(w, LOADED + 22 * S);
+    for (uint32_t n = 0; n < 3; n++) ck_assert(!distro_node_lists_client(w->cluster, n, cl));
+    tst_run_to(w, LOADED + 120 * S);                            /* verify rounds, redo runs: nothing restores it */
+    ck_assert(distro_client_live(w->cluster, cl));
+    ck_assert_uint_eq(conn_of(w, cl), conn);
+    for (uint32_t n = 0; n < 3; n++) ck_assert(!distro_node_lists_client(w->cluster, n, cl));
+    ck_assert_ptr_null(sim_failure(w->sim));
+    tst_world_free(w);
+}
+END_TEST
+
 /* Section 3.7: a client whose host vanished is unregistered by its
  * server's ejector about 25-28 s after its last activity (20 s idle, then
  * a 5 s probe), and the DELETE follows to every peer. */
@@ -1195,6 +1290,8 @@ static Suite *distro2_model_suite(void)
     tcase_add_test(tc, test_verify_batch_repairs_each_failed_item);
     tcase_add_test(tc, test_batch_register_lists_every_instance);
     tcase_add_test(tc, test_orphan_replicas_expire_after_lease);
+    tcase_add_test(tc, test_reconnect_leaves_duplicate_publisher);
+    tcase_add_test(tc, test_snapshot_entry_strips_native_client_for_good);
     tcase_add_test(tc, test_dead_client_ejected);
     tcase_add_test(tc, test_load_gates_verify);
     tcase_add_test(tc, test_delay_task_merge);

@@ -1457,7 +1457,7 @@ START_TEST(test_counters_table)
     static const char text[] = "name: x\nexpect:\n  counters: [{name: sync_retries, max: 1}]\n";
     ck_assert_int_eq(scn_load_string("k.yaml", text, sizeof text - 1, &c, &err), SIM_ERR_SCENARIO);
     ck_assert_str_eq(tst_error(&err), "k.yaml:3:21: expect.counters[0].name: unknown counter \"sync_retries\" (did you "
-                                      "mean sync_keys_retried? `distrosim counters` lists all 43)");
+                                      "mean sync_keys_retried? `distrosim counters` lists all 44)");
 }
 END_TEST
 

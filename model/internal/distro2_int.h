@@ -128,6 +128,10 @@ struct distro2_node {
     uint32_t *key_conns_len;
     uint32_t *key_conns_cap;
     uint32_t keys_cap;
+    /* Per harness client (an SDK process), how many of its client ids
+     * publish its instance here: 2 or more is a duplicate window. */
+    uint32_t *sdk_pubs;
+    uint32_t sdk_pubs_cap;
     /* Delay-task engine: tasks in insertion order, and an index
      * (conn, target) -> slot + 1 (open addressing, backward-shift delete). */
     distro2_task *tasks;

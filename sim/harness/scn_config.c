@@ -1582,6 +1582,8 @@ static const scn_counter_info counters[] = {
     { "v2_sdk_health_failed", "2.x: SDK keep-alive health checks of this server that failed 4 times: the SDK switched server" },
     { "v2_http_not_owner", "2.x: HTTP /v2/ns writes and beats applied by a node that does not own the ip:port "
                            "(DistroFilter does not route /v2/ns): peers never learn of them" },
+    { "v2_duplicate_publishers", "2.x: publishers added beside another client id of the same SDK on that node: "
+                                 "the old connection's replica of a client that reconnected (a duplicate window)" },
 };
 
 const scn_counter_info *scn_counters(size_t *count)
