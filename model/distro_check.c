@@ -437,9 +437,10 @@ static sim_status check_misc(const distro_node *node, sim_error *err)
  * a pending task names a peer other than self and an action, and the
  * task index maps (client, peer) to it, one entry per task; [v2-rpc] the
  * RPC clients' phases are in range; [v2-dup] the per-SDK publisher
- * counts (duplicate publishers) add up to the publishers; [v2-events] published events not yet
- * handled have their drain scheduled; [v2-push] distro2_push_consistent's
- * (the push tasks' count and tick, the subscriber index). */
+ * counts (duplicate publishers) add up to the publishers; [v2-events]
+ * published events not yet handled have their drain scheduled; [v2-push]
+ * distro2_push_consistent's (the push tasks' count and tick, the
+ * subscriber index). */
 static sim_status check_v2(const distro_node *node, sim_error *err)
 {
     const distro_cluster *c = node->cluster;
