@@ -5,21 +5,12 @@
  * tables and name the Nacos 2.5.1 test class whose assertion each carries
  * over (NACOS-DISTRO.md section 7.2), or the section it checks.  Clients are
  * 1.x SDKs that register 12 s after the start and beat every 5 s. */
-#include "tst_world.h"
-
-#include "distro2_int.h"
+#include "tst_distro2.h"
 #include "distro2_revision.h"
 #include "distro_hash.h"
 
 #define S SIM_S
 #define MS SIM_MS
-
-static tst_world *v2_world(uint32_t nodes, uint64_t seed)
-{
-    distro_config c = distro_config_defaults();
-    c.version = DISTRO_VERSION_2_5_1;
-    return tst_world_new(nodes, seed, &c);
-}
 
 /* A 1.x SDK client of `service` (an IP-port client) that registers
  * `delay` from now, or a manual one (manual: driven by tst_request). */
@@ -31,33 +22,6 @@ static uint32_t v1_client(tst_world *w, const char *service, const char *ip, sim
     sim_error err;
     ck_assert_int_eq(distro_client_add(w->cluster, &spec, delay, &id, &err), SIM_OK);
     return id;
-}
-
-/* A 2.x SDK client (a connection client). */
-static uint32_t v2_client(tst_world *w, const char *service, const char *ip, sim_time_ns delay)
-{
-    distro_client_spec spec = { .service = service, .ip = ip, .port = 8080, .weight = 1.0 };
-    uint32_t id = 0;
-    sim_error err;
-    ck_assert_int_eq(distro_client_add(w->cluster, &spec, delay, &id, &err), SIM_OK);
-    return id;
-}
-
-static distro_node *node_of(tst_world *w, uint32_t n) { return &w->cluster->nodes[n]; }
-static uint32_t id_of(tst_world *w, uint32_t client) { return w->cluster->sdk[client].conn; }
-
-static distro2_client *client_on(tst_world *w, uint32_t n, uint32_t id)
-{
-    return node_of(w, n)->running ? distro2_client_get(node_of(w, n), id) : NULL;
-}
-
-static const distro2_task *task_on(tst_world *w, uint32_t n, uint32_t id, uint32_t target)
-{
-    const distro2_node *v2 = node_of(w, n)->v2;
-    for (uint32_t i = 0; i < v2->task_count; i++) {
-        if (v2->tasks[i].conn == id && v2->tasks[i].target == target) return &v2->tasks[i];
-    }
-    return NULL;
 }
 
 /* The owner of "ip:port" in node `n`'s view, computed here from the
@@ -97,7 +61,7 @@ START_TEST(test_owner_is_the_hash_of_ip_port)
     tst_run_to(w, 12 * S + 50 * MS);
     bool owners_seen[3] = { false, false, false };
     for (uint32_t i = 0; i < NIPS; i++) {
-        uint32_t id = id_of(w, cl[i]);
+        uint32_t id = conn_of(w, cl[i]);
         uint32_t owner = owner_of(w, 0, IPS[i]);
         owners_seen[owner] = true;
         for (uint32_t n = 0; n < 3; n++) {
@@ -118,7 +82,7 @@ START_TEST(test_owner_is_the_hash_of_ip_port)
     tst_run_to(w, 13 * S + 300 * MS);
     for (uint32_t i = 0; i < NIPS; i++) {
         for (uint32_t n = 0; n < 3; n++) {
-            distro2_client *c = client_on(w, n, id_of(w, cl[i]));
+            distro2_client *c = client_on(w, n, conn_of(w, cl[i]));
             ck_assert_ptr_nonnull(c);
             ck_assert_int_eq(c->revision, expected_revision("svc-a", IPS[i], true));
             ck_assert(distro_node_lists_client(w->cluster, n, cl[i]));
@@ -141,11 +105,11 @@ START_TEST(test_filter_proxies_to_the_owner)
     tst_request(w, cl, other, DISTRO_OP_REGISTER);
     tst_run_to(w, 12 * S + 50 * MS);
     ck_assert_uint_eq(distro_node_counters(w->cluster, other)->redirects_proxied, 1);
-    ck_assert_ptr_nonnull(client_on(w, owner, id_of(w, cl)));
-    ck_assert_ptr_null(client_on(w, other, id_of(w, cl)));
+    ck_assert_ptr_nonnull(client_on(w, owner, conn_of(w, cl)));
+    ck_assert_ptr_null(client_on(w, other, conn_of(w, cl)));
     ck_assert_int_eq(distro_client_last_code(w->cluster, cl), 200);
     tst_run_to(w, 13 * S + 300 * MS);
-    ck_assert_ptr_nonnull(client_on(w, other, id_of(w, cl)));   /* the owner's CHANGE */
+    ck_assert_ptr_nonnull(client_on(w, other, conn_of(w, cl)));   /* the owner's CHANGE */
     tst_world_free(w);
 }
 END_TEST
@@ -176,7 +140,7 @@ START_TEST(test_dead_client_unhealthy_then_removed)
 {
     tst_world *w = v2_world(3, 13);
     uint32_t cl = v1_client(w, "svc-c", IPS[1], 12 * S, false);
-    uint32_t id = id_of(w, cl);
+    uint32_t id = conn_of(w, cl);
     tst_run_to(w, 20 * S);
     uint32_t owner = owner_of(w, 0, IPS[1]);
     distro2_client *own = client_on(w, owner, id);
@@ -238,7 +202,7 @@ START_TEST(test_replica_does_not_beat_check)
 {
     tst_world *w = v2_world(3, 14);
     uint32_t cl = v1_client(w, "svc-d", IPS[2], 12 * S, false);
-    uint32_t id = id_of(w, cl);
+    uint32_t id = conn_of(w, cl);
     tst_run_to(w, 14 * S);
     uint32_t owner = owner_of(w, 0, IPS[2]);
     uint32_t replica = (owner + 1) % 3;
@@ -280,7 +244,7 @@ START_TEST(test_snapshot_load_rebroadcasts_owned_ipport_clients)
     ck_assert(loaded != SIM_TIME_NEVER);
     uint32_t owned = 0;
     for (uint32_t i = 0; i < NIPS; i++) {
-        uint32_t id = id_of(w, cl[i]);
+        uint32_t id = conn_of(w, cl[i]);
         ck_assert_ptr_nonnull(client_on(w, 2, id));
         bool mine = distro2_ipport_responsible(node_of(w, 2), id);
         owned += mine;
@@ -295,12 +259,12 @@ START_TEST(test_snapshot_load_rebroadcasts_owned_ipport_clients)
         }
     }
     ck_assert_uint_gt(owned, 0);
-    ck_assert_ptr_null(task_on(w, 2, id_of(w, sdk), 0));
-    ck_assert_ptr_null(task_on(w, 2, id_of(w, sdk), 1));
+    ck_assert_ptr_null(task_on(w, 2, conn_of(w, sdk), 0));
+    ck_assert_ptr_null(task_on(w, 2, conn_of(w, sdk), 1));
     uint64_t sent0 = distro_node_counters(w->cluster, 0)->sync_batches_sent;
     uint64_t sent1 = distro_node_counters(w->cluster, 1)->sync_batches_sent;
     tst_run_to(w, loaded + 2500 * MS);
-    for (uint32_t i = 0; i < NIPS; i++) ck_assert_ptr_null(task_on(w, 2, id_of(w, cl[i]), 0));
+    for (uint32_t i = 0; i < NIPS; i++) ck_assert_ptr_null(task_on(w, 2, conn_of(w, cl[i]), 0));
     /* The echo ends: equal content raises no event on the peers. */
     ck_assert_uint_eq(distro_node_counters(w->cluster, 0)->sync_batches_sent, sent0);
     ck_assert_uint_eq(distro_node_counters(w->cluster, 1)->sync_batches_sent, sent1);
@@ -317,7 +281,7 @@ START_TEST(test_empty_client_expires_after_30s)
 {
     tst_world *w = v2_world(3, 16);
     uint32_t cl = v1_client(w, "svc-f", IPS[3], 12 * S, false);
-    uint32_t id = id_of(w, cl);
+    uint32_t id = conn_of(w, cl);
     tst_run_to(w, 20 * S);
     uint32_t owner = owner_of(w, 0, IPS[3]);
     sim_error err;
@@ -348,7 +312,7 @@ START_TEST(test_lost_client_reregisters_on_20404)
 {
     tst_world *w = v2_world(3, 17);
     uint32_t cl = v1_client(w, "svc-g", IPS[4], 12 * S, false);
-    uint32_t id = id_of(w, cl);
+    uint32_t id = conn_of(w, cl);
     tst_run_to(w, 18 * S);
     uint32_t owner = owner_of(w, 0, IPS[4]);
     ck_assert(distro2_client_remove(node_of(w, owner), id));   /* its DELETE goes to the peers */
@@ -412,7 +376,7 @@ START_TEST(test_silent_client_expires_after_180s)
     c.expire_instance = false;
     tst_world *w = tst_world_new(3, 19, &c);
     uint32_t cl = v1_client(w, "svc-i", IPS[5], 12 * S, false);
-    uint32_t id = id_of(w, cl);
+    uint32_t id = conn_of(w, cl);
     tst_run_to(w, 100 * S);
     uint32_t dead = owner_of(w, 0, IPS[5]);
     sim_error err;
@@ -476,7 +440,7 @@ START_TEST(test_receiver_owning_in_its_view_rebroadcasts)
     ck_assert_uint_ne(pick, DISTRO_NONE);
     uint32_t third = 3 - owner - replica;
     uint32_t cl = v1_client(w, "svc-j", IPS[pick], 0, true);
-    uint32_t id = id_of(w, cl);
+    uint32_t id = conn_of(w, cl);
     tst_request(w, cl, owner, DISTRO_OP_REGISTER);
     tst_run_to(w, 20 * S);
     ck_assert_ptr_nonnull(client_on(w, replica, id));
@@ -548,7 +512,7 @@ START_TEST(test_http_v2_write_stays_on_the_node_it_reached)
     tst_run_to(w, 75 * S);   /* registered at 40 s, then 6 beats */
     uint32_t strays = 0, homed = 0;
     for (uint32_t i = 0; i < NIPS; i++) {
-        uint32_t id = id_of(w, cl[i]);
+        uint32_t id = conn_of(w, cl[i]);
         uint32_t home = w->cluster->clients[cl[i]].try_index;   /* its one server */
         uint32_t owner = owner_of(w, 0, IPS[i]);
         for (uint32_t n = 0; n < 3; n++) {
@@ -576,7 +540,7 @@ START_TEST(test_http_v2_write_stays_on_the_node_it_reached)
         if (w->cluster->clients[cl[i]].try_index != owner_of(w, 0, IPS[i])) stray = i;
     }
     uint32_t home = w->cluster->clients[cl[stray]].try_index;
-    uint32_t id = id_of(w, cl[stray]);
+    uint32_t id = conn_of(w, cl[stray]);
     tst_run_to(w, 75 * S + 100 * MS);
     int64_t last = client_on(w, home, id)->last_renew_ms;
     ck_assert_int_ge(last, 75000);

@@ -10,9 +10,7 @@
  * tests of verify, between two verify rounds (at 40 s and 45 s: a client
  * that exists at a round reaches the peers through verify first, FAIL then
  * ADD, before its CHANGE). */
-#include "tst_world.h"
-
-#include "distro2_int.h"
+#include "tst_distro2.h"
 #include "sim_selfcheck.h"
 
 #define S SIM_S
@@ -24,46 +22,7 @@
  * later. */
 #define LOADED (30 * S)
 
-static distro_config v2_config(void)
-{
-    distro_config c = distro_config_defaults();
-    c.version = DISTRO_VERSION_2_5_1;
-    return c;
-}
-
-static tst_world *v2_world(uint32_t nodes, uint64_t seed)
-{
-    distro_config c = v2_config();
-    return tst_world_new(nodes, seed, &c);
-}
-
-/* A 2.x SDK client of `service` that starts `delay` from now. */
-static uint32_t v2_client(tst_world *w, const char *service, const char *ip, sim_time_ns delay)
-{
-    distro_client_spec spec = { .service = service, .ip = ip, .port = 8080, .weight = 1.0 };
-    uint32_t id = 0;
-    sim_error err;
-    ck_assert_int_eq(distro_client_add(w->cluster, &spec, delay, &id, &err), SIM_OK);
-    return id;
-}
-
-static distro_node *node_of(tst_world *w, uint32_t n) { return &w->cluster->nodes[n]; }
-static uint32_t conn_of(tst_world *w, uint32_t client) { return w->cluster->sdk[client].conn; }
 static uint32_t server_of(tst_world *w, uint32_t conn) { return w->cluster->conns[conn].server; }
-
-static distro2_client *client_on(tst_world *w, uint32_t n, uint32_t conn)
-{
-    return node_of(w, n)->running ? distro2_client_get(node_of(w, n), conn) : NULL;
-}
-
-static const distro2_task *task_on(tst_world *w, uint32_t n, uint32_t conn, uint32_t target)
-{
-    const distro2_node *v2 = node_of(w, n)->v2;
-    for (uint32_t i = 0; i < v2->task_count; i++) {
-        if (v2->tasks[i].conn == conn && v2->tasks[i].target == target) return &v2->tasks[i];
-    }
-    return NULL;
-}
 
 /* The client registered at base + 12 s: its connection and the server
  * holding it. */
