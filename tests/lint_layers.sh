@@ -34,8 +34,9 @@ check sim/harness "stands below the command line" sim/cli
 # Internal headers: only their own library names them.  Two exceptions: the
 # white-box suite of the model's invariant check includes distro_int.h and
 # distro2_int.h, to break the model's state on purpose and see the check
-# report it, and the 2.x model's suites (test_distro2_model.c,
-# test_distro2_ipport.c, test_distro2_subscriber.c) include distro2_int.h,
+# report it, and the 2.x model's suites (test_distro2_model.c and
+# test_distro2_ipport.c through their shared tests/tst_distro2.h,
+# test_distro2_subscriber.c directly) include distro2_int.h,
 # to read and set the per-node client tables Nacos's own 2.x unit tests
 # assert on (and the 3.0.3 suite, InnerApiAuthEnabled's flag and the RPC
 # clients' phases).
@@ -46,9 +47,8 @@ for lib in sim/engine model reports; do
                    --include='*.[ch]' | grep -v "^$top/$lib/" |
                    grep -v "^$top/tests/test_distro_check\.c:[0-9]*:#include \"distro_int\.h\"" |
                    grep -v "^$top/tests/test_distro_check\.c:[0-9]*:#include \"distro2_int\.h\"" |
-                   grep -v "^$top/tests/test_distro2_model\.c:[0-9]*:#include \"distro2_int\.h\"" |
+                   grep -v "^$top/tests/tst_distro2\.h:[0-9]*:#include \"distro2_int\.h\"" |
                    grep -v "^$top/tests/test_distro3_model\.c:[0-9]*:#include \"distro2_int\.h\"" |
-                   grep -v "^$top/tests/test_distro2_ipport\.c:[0-9]*:#include \"distro2_int\.h\"" |
                    grep -v "^$top/tests/test_distro2_subscriber\.c:[0-9]*:#include \"distro2_int\.h\"" || true)
         if [ -n "$hits" ]; then
             echo "internal header $lib/internal/$h named outside $lib:"; echo "$hits"; status=1
