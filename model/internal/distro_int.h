@@ -590,6 +590,9 @@ void distro_health_on_instance_statuses(distro_node *node, const sim_message *ms
 void distro_filter_on_client_request(distro_node *node, uint32_t client, uint8_t op, bool with_body,
                                      uint32_t request_id);
 void distro_filter_on_proxy(distro_node *node, const sim_message *msg, distro_token token);
+/* The connection layer's hint for a request about to reach `server`
+ * (sim_conn_set_prefetch): a proxied 1.4.2 request's instance list. */
+void distro_filter_proxy_prefetch(const distro_cluster *c, uint32_t server, const distro_msg *msg);
 /* A proxied write's answer (arg: client << 32 | request id), relayed to
  * the client; also the 2.x IP-port clients' proxy (distro2_ipport.c). */
 void distro_filter_proxy_done(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_status status,

@@ -153,6 +153,8 @@ struct sim_conn_net {
     pool_rec *pools;
     uint32_t pools_len, pools_cap;
     sim_conn_stats stats;
+    sim_conn_prefetch_fn *prefetch;   /* the requests' hint (sim_conn_set_prefetch), or NULL */
+    const void *prefetch_ctx;
 };
 
 static const char *const outcome_names[SIM_CONN_OUTCOMES] = {
@@ -979,6 +981,30 @@ static void ev_arrive(sim_engine *sim, void *ctx, uint64_t arg)
     } else {
         sim_payload_release(response);
     }
+}
+
+/* ev_arrive's prefetch hint: a request about to reach its server hands
+ * its payload to the layer's hint, so that what the server's handler
+ * reads first (for a proxied beat, the owner's instance list) loads while
+ * the events before it run.  Reads only; a stale or other event is let
+ * be. */
+static void ev_arrive_prefetch(const void *ctx, uint64_t arg)
+{
+    const sim_conn_net *cn = ctx;
+    uint32_t ci = unpack_index(arg);
+    if (cn->prefetch == NULL || ci >= cn->conns_len) return;
+    const conn_rec *c = &cn->conns[ci];
+    if (c->epoch != unpack_tag(arg) || c->xfer != X_DATA || c->dir != 0 || c->payload == NULL) return;
+    cn->prefetch(cn->prefetch_ctx, c->server, c->payload);
+}
+
+sim_status sim_conn_set_prefetch(sim_conn_net *cn, sim_conn_prefetch_fn *fn, const void *ctx, sim_error *err)
+{
+    sim_status st = sim_set_prefetch(cn->sim, ev_arrive, fn != NULL ? ev_arrive_prefetch : NULL, err);
+    if (st != SIM_OK) return st;
+    cn->prefetch = fn;
+    cn->prefetch_ctx = ctx;
+    return SIM_OK;
 }
 
 /* The receiving process read its buffer at resume: the window opens and
