@@ -332,6 +332,16 @@ typedef struct distro_node {
     distro_memo *status_memo;    /* by source node */
     distro_msg *verify_last;     /* the last checksum message this node sent */
     distro_msg *status_last;     /* the last service-status message this node sent */
+    /* Sender memo (distro_memo.c): the memo_epoch at which the last verify
+     * round built a message equal to verify_last (0 with verify_last NULL:
+     * none), and its size; the same for the last service-status round,
+     * which can be sent again only when it had at most one namespace. */
+    uint64_t verify_last_epoch;
+    uint32_t verify_last_bytes;
+    bool status_round_valid;     /* the last round can be repeated at status_round_epoch */
+    bool status_round_sends;     /* ... and sent status_last (one namespace), else nothing */
+    uint32_t status_round_bytes;
+    uint64_t status_round_epoch;
     /* Scratch marks by key id (verify's "in the message" test). */
     uint32_t *stamp;
     uint32_t stamp_cap;
