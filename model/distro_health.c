@@ -374,22 +374,23 @@ static void service_reporter(sim_engine *sim, void *ctx, uint64_t arg)
         ns_count = 0;
     }
     uint32_t peer_count = ns_count > 0 ? distro_member_all_without_self(node, peers) : 0;
-    bool built = true;
-    uint32_t bytes = 0;
-    for (uint32_t i = 0; i < ns_count && built; i++) {
+    uint32_t sent = 0, bytes = 0;
+    for (uint32_t i = 0; i < ns_count; i++) {
         uint32_t count = 0;
         for (uint32_t j = 0; j < candidates; j++) {
             uint32_t k = owned_keys[j];
             if (node->datums[k].value->count > 0 && c->keys[k].ns == ns[i]) keys[count++] = k;
         }
-        built = send_status(node, keys, count, peers, peer_count, &bytes);
+        if (!send_status(node, keys, count, peers, peer_count, &bytes)) break;
+        sent++;
     }
-    /* With one namespace status_last now has this round's keys and
-     * checksums; with several it has only the last one's.  (After an
-     * allocation failure ns_count is 0 and the run has failed.) */
-    if (built && ns_count <= 1) {
+    /* A round that sent one message per namespace, of at most one: with
+     * one, status_last now has this round's keys and checksums (with
+     * several it would have only the last one's).  (After an allocation
+     * failure ns_count is 0 and the run has failed.) */
+    if (sent == ns_count && ns_count <= 1) {
         node->status_round_valid = true;
-        node->status_round_sends = ns_count == 1;
+        node->status_round_sends = sent == 1;
         node->status_round_bytes = bytes;
         node->status_round_epoch = node->memo_epoch;
     }
