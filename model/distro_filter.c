@@ -187,8 +187,27 @@ static void proxy(distro_node *node, uint32_t key, uint8_t op, const instance_re
     msg->op = op;
     msg->with_body = with_body;
     uint64_t arg = ((uint64_t)ref->client << 32) | request_id;
-    distro_call(node, distro_mapper_map_srv(node, key), DISTRO_MSG_PROXY, PROXY_BYTES, msg, distro_filter_proxy_done,
-                arg);
+    uint32_t target = distro_mapper_map_srv(node, key);
+    /* The owner reads its datum for this key when the request lands, a
+     * round trip from now, and its instance list through it: loading the
+     * datum now lets the arrival's hint (distro_filter_proxy_prefetch)
+     * find the list's address without a miss of its own. */
+    const distro_node *owner = &node->cluster->nodes[target];
+    if (key < owner->datums_cap) __builtin_prefetch(&owner->datums[key]);
+    distro_call(node, target, DISTRO_MSG_PROXY, PROXY_BYTES, msg, distro_filter_proxy_done, arg);
+}
+
+void distro_filter_proxy_prefetch(const distro_cluster *c, uint32_t server, const distro_msg *msg)
+{
+    /* The beat, register or deregister reads the list's header and its
+     * first instances (a service of a few instances: all of them). */
+    const distro_node *node = &c->nodes[server];
+    if (msg->type != DISTRO_MSG_PROXY || node->v2 != NULL || msg->key >= node->datums_cap) return;
+    const char *list = (const char *)node->datums[msg->key].value;
+    if (list == NULL) return;
+    const size_t span = sizeof(distro_ilist) + 2 * sizeof(distro_instance);
+    for (size_t off = 0; off < span; off += 64) __builtin_prefetch(list + off);
+    __builtin_prefetch(list + span - 1);
 }
 
 /* Constants.DEFAULT_HEART_BEAT_INTERVAL (api/.../common/Constants.java:171). */

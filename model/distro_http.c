@@ -238,12 +238,18 @@ static void conn_done(sim_engine *sim, void *ctx, uint64_t arg, const sim_conn_r
     fn(sim, node, model_arg, SIM_RPC_OK, &resp);
 }
 
+static void conn_prefetch(const void *ctx, sim_node_id server, const sim_payload *payload)
+{
+    distro_filter_proxy_prefetch(ctx, server, (const distro_msg *)payload);
+}
+
 sim_status distro_cluster_use_tcp(distro_cluster *c, const sim_conn_params *params, sim_error *err)
 {
     const char *where = "distro_cluster_use_tcp";
     if (c->conn != NULL) return sim_error_set(err, SIM_ERR_STATE, where, "the cluster already uses connections");
     c->conn = sim_conn_net_create(c->sim, params, err);
     if (c->conn == NULL) return err->status;
+    if (sim_conn_set_prefetch(c->conn, conn_prefetch, c, err) != SIM_OK) return err->status;
     c->pools = calloc((size_t)c->n * DISTRO_HTTP_CLIENTS, sizeof *c->pools);
     if (c->pools == NULL) return sim_error_set(err, SIM_ERR_NOMEM, where, "cannot allocate connection pools");
     for (uint32_t id = 0; id < c->n; id++) {

@@ -19,6 +19,16 @@
  *     same content id at the same epoch would find nothing again, and is
  *     skipped.
  *
+ * The sender's side of the same argument: a message's keys and checksums
+ * depend only on the sender's store and view (its owned keys, their lists'
+ * checksums, for the status channel the namespaces of its services), which
+ * is what memo_epoch follows.  So a round at the epoch of the sender's last
+ * round sends that round's message again (verify_run, service_reporter)
+ * instead of reading every owned key's datum and list to build the same
+ * bytes: 2,000 owned keys per node every 5 s, twice, were 8 % of the
+ * 1-hour tcp bench.  Messages are immutable once built, so sharing one
+ * between rounds is as sharing it between peers.
+ *
  * The message is still sent, delivered and answered, with its size, and
  * every outcome that does something is computed in full.  Turning the memo
  * off (distro_config.shortcuts = false) must not change a run: the test

@@ -77,15 +77,29 @@ static void verify_run(sim_engine *sim, void *ctx, uint64_t arg)
     distro_node *node = ctx;
     distro_cluster *c = node->cluster;
     uint32_t owned = 0;
-    uint32_t *owned_keys = distro_mapper_owned_keys(node, &owned);
-    if (owned > 0) {
-        uint32_t bytes = 0;
-        distro_msg *msg = distro_checksum_msg_new(node, DISTRO_MSG_CHECKSUM, owned_keys, owned, list_checksum, false,
-                                                  &node->verify_last, &bytes);
-        if (msg == NULL) {   /* the run has failed */
-            free(owned_keys);
-            return;
+    uint32_t *owned_keys = NULL;
+    distro_msg *msg = NULL;
+    uint32_t bytes = 0;
+    if (c->config.shortcuts && node->verify_last != NULL && node->verify_last_epoch == node->memo_epoch) {
+        /* Nothing the message depends on changed since the last round
+         * (sender memo, distro_memo.c): the same keys and checksums. */
+        msg = node->verify_last;
+        sim_payload_retain(&msg->base);
+        bytes = node->verify_last_bytes;
+    } else {
+        owned_keys = distro_mapper_owned_keys(node, &owned);
+        if (owned > 0) {
+            msg = distro_checksum_msg_new(node, DISTRO_MSG_CHECKSUM, owned_keys, owned, list_checksum, false,
+                                          &node->verify_last, &bytes);
+            if (msg == NULL) {   /* the run has failed */
+                free(owned_keys);
+                return;
+            }
+            node->verify_last_epoch = node->memo_epoch;   /* verify_last now has msg's keys and checksums */
+            node->verify_last_bytes = bytes;
         }
+    }
+    if (msg != NULL) {
         uint32_t *peers = malloc(c->n * sizeof *peers);
         uint32_t count = 0;
         if (peers == NULL) {

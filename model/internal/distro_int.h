@@ -332,6 +332,16 @@ typedef struct distro_node {
     distro_memo *status_memo;    /* by source node */
     distro_msg *verify_last;     /* the last checksum message this node sent */
     distro_msg *status_last;     /* the last service-status message this node sent */
+    /* Sender memo (distro_memo.c): the memo_epoch at which the last verify
+     * round built a message equal to verify_last (0 with verify_last NULL:
+     * none), and its size; the same for the last service-status round,
+     * which can be sent again only when it had at most one namespace. */
+    uint64_t verify_last_epoch;
+    uint32_t verify_last_bytes;
+    bool status_round_valid;     /* the last round can be repeated at status_round_epoch */
+    bool status_round_sends;     /* ... and sent status_last (one namespace), else nothing */
+    uint32_t status_round_bytes;
+    uint64_t status_round_epoch;
     /* Scratch marks by key id (verify's "in the message" test). */
     uint32_t *stamp;
     uint32_t stamp_cap;
@@ -591,6 +601,9 @@ void distro_health_on_instance_statuses(distro_node *node, const sim_message *ms
 void distro_filter_on_client_request(distro_node *node, uint32_t client, uint8_t op, bool with_body,
                                      uint32_t request_id);
 void distro_filter_on_proxy(distro_node *node, const sim_message *msg, distro_token token);
+/* The connection layer's hint for a request about to reach `server`
+ * (sim_conn_set_prefetch): a proxied 1.4.2 request's instance list. */
+void distro_filter_proxy_prefetch(const distro_cluster *c, uint32_t server, const distro_msg *msg);
 /* A proxied write's answer (arg: client << 32 | request id), relayed to
  * the client; also the 2.x IP-port clients' proxy (distro2_ipport.c). */
 void distro_filter_proxy_done(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_status status,

@@ -252,6 +252,16 @@ SIM_MUST_CHECK sim_status sim_conn_respond(sim_conn_net *cn, sim_conn_token toke
  * their servers learn of the death when they answer. */
 void sim_conn_process_died(sim_conn_net *cn, sim_node_id node);
 
+/* A prefetch hint for requests (sim_set_prefetch on this layer's
+ * arrivals): called with a request's server and payload (borrowed, not
+ * NULL) a few events before the request reaches the server's kernel, to
+ * start loading what the server's handler will read.  Like any hint it
+ * must only read memory and decide nothing.  One per layer; NULL `fn`
+ * removes it.  Errors: the engine's hint table is full. */
+typedef void sim_conn_prefetch_fn(const void *ctx, sim_node_id server, const sim_payload *payload);
+SIM_MUST_CHECK sim_status sim_conn_set_prefetch(sim_conn_net *cn, sim_conn_prefetch_fn *fn, const void *ctx,
+                                                sim_error *err);
+
 sim_conn_stats sim_conn_net_stats(const sim_conn_net *cn);
 
 /* Connections of the pool: leased or connecting, and idle. */
