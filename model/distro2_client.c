@@ -155,8 +155,13 @@ static void count_publishers(distro_node *node, uint32_t conn, bool added)
 {
     distro2_node *v2 = node->v2;
     uint32_t sdk = node->cluster->conns[conn].sdk;
+    if (!added) {
+        if (sdk >= v2->sdk_pubs_cap) return;   /* its add ran out of memory: the run has failed */
+        SIM_ASSERT(v2->sdk_pubs[sdk] > 0);
+        v2->sdk_pubs[sdk]--;
+        return;
+    }
     if (sdk >= v2->sdk_pubs_cap) {
-        if (!added) return;
         uint32_t cap = v2->sdk_pubs_cap == 0 ? 64 : v2->sdk_pubs_cap;
         while (cap <= sdk) cap *= 2;
         uint32_t *grown = realloc(v2->sdk_pubs, (size_t)cap * sizeof *grown);
@@ -167,11 +172,6 @@ static void count_publishers(distro_node *node, uint32_t conn, bool added)
         memset(grown + v2->sdk_pubs_cap, 0, (size_t)(cap - v2->sdk_pubs_cap) * sizeof *grown);
         v2->sdk_pubs = grown;
         v2->sdk_pubs_cap = cap;
-    }
-    if (!added) {
-        SIM_ASSERT(v2->sdk_pubs[sdk] > 0);
-        v2->sdk_pubs[sdk]--;
-        return;
     }
     if (v2->sdk_pubs[sdk]++ > 0) distro_counters_of(node)->v2_duplicate_publishers++;
 }

@@ -286,46 +286,21 @@ static void ignore_reply(sim_engine *sim, void *ctx, uint64_t arg, sim_rpc_statu
     (void)resp;
 }
 
-static void send_status_msg(distro_node *node, distro_msg *msg, uint32_t bytes, const uint32_t *peers,
-                            uint32_t peer_count)
+/* Sends one namespace's message to every other member. */
+static void send_status(distro_node *node, distro_msg *msg, uint32_t bytes)
 {
+    distro_cluster *c = node->cluster;
+    uint32_t *peers = malloc(c->n * sizeof *peers);
+    if (peers == NULL) {
+        distro_fail_nomem(c, "service reporter");
+        return;
+    }
+    uint32_t peer_count = distro_member_all_without_self(node, peers);
     for (uint32_t p = 0; p < peer_count; p++) {
         sim_payload_retain(&msg->base);
         distro_call(node, peers[p], DISTRO_MSG_SERVICE_STATUS, bytes, msg, ignore_reply, 0);
     }
-}
-
-/* Builds and sends one namespace's message; its size in *bytes_out.
- * False when out of memory (the run has failed). */
-static bool send_status(distro_node *node, const uint32_t *keys, uint32_t count, const uint32_t *peers,
-                        uint32_t peer_count, uint32_t *bytes_out)
-{
-    distro_msg *msg = distro_checksum_msg_new(node, DISTRO_MSG_SERVICE_STATUS, keys, count, service_checksum, true,
-                                              &node->status_last, bytes_out);
-    if (msg == NULL) return false;
-    send_status_msg(node, msg, *bytes_out, peers, peer_count);
-    distro_msg_unref(msg);
-    return true;
-}
-
-/* The sender memo (distro_memo.c): a round at the epoch of the last one,
- * which had at most one namespace, repeats it.  True when it did. */
-static bool service_report_again(distro_node *node)
-{
-    distro_cluster *c = node->cluster;
-    if (!c->config.shortcuts || !node->status_round_valid || node->status_round_epoch != node->memo_epoch) {
-        return false;
-    }
-    if (!node->status_round_sends) return true;   /* no service: nothing, as last time */
-    uint32_t *peers = malloc(c->n * sizeof *peers);
-    if (peers == NULL) {
-        distro_fail_nomem(c, "service reporter");
-        return true;
-    }
-    uint32_t peer_count = distro_member_all_without_self(node, peers);
-    send_status_msg(node, node->status_last, node->status_round_bytes, peers, peer_count);
     free(peers);
-    return true;
 }
 
 static void service_reporter(sim_engine *sim, void *ctx, uint64_t arg)
@@ -340,7 +315,12 @@ static void service_reporter(sim_engine *sim, void *ctx, uint64_t arg)
     distro_node *node = ctx;
     distro_cluster *c = node->cluster;
     distro_timer(node, c->config.health_sync_interval_ns, DISTRO_KIND_HEALTH_SYNC, service_reporter, 0);
-    if (service_report_again(node)) return;
+    if (c->config.shortcuts && node->status_round_valid && node->status_round_epoch == node->memo_epoch) {
+        /* The sender memo (distro_memo.c): the last round, which had at
+         * most one namespace, again. */
+        if (node->status_round_sends) send_status(node, node->status_last, node->status_round_bytes);
+        return;
+    }
     node->status_round_valid = false;
     const char *spaces[8];
     const char **ns = spaces;
@@ -367,13 +347,11 @@ static void service_reporter(sim_engine *sim, void *ctx, uint64_t arg)
     }
     uint32_t candidates = 0;
     uint32_t *owned_keys = ns_count > 0 ? distro_mapper_owned_keys(node, &candidates) : NULL;
-    uint32_t *peers = ns_count > 0 ? malloc(c->n * sizeof *peers) : NULL;
     uint32_t *keys = ns_count > 0 ? malloc(((size_t)candidates + 1) * sizeof *keys) : NULL;
-    if (ns_count > 0 && (owned_keys == NULL || peers == NULL || keys == NULL)) {
+    if (ns_count > 0 && (owned_keys == NULL || keys == NULL)) {
         if (owned_keys != NULL) distro_fail_nomem(c, "service reporter");   /* else reported by the mapper */
         ns_count = 0;
     }
-    uint32_t peer_count = ns_count > 0 ? distro_member_all_without_self(node, peers) : 0;
     uint32_t sent = 0, bytes = 0;
     for (uint32_t i = 0; i < ns_count; i++) {
         uint32_t count = 0;
@@ -381,7 +359,11 @@ static void service_reporter(sim_engine *sim, void *ctx, uint64_t arg)
             uint32_t k = owned_keys[j];
             if (node->datums[k].value->count > 0 && c->keys[k].ns == ns[i]) keys[count++] = k;
         }
-        if (!send_status(node, keys, count, peers, peer_count, &bytes)) break;
+        distro_msg *msg = distro_checksum_msg_new(node, DISTRO_MSG_SERVICE_STATUS, keys, count, service_checksum,
+                                                  true, &node->status_last, &bytes);
+        if (msg == NULL) break;   /* the run has failed */
+        send_status(node, msg, bytes);
+        distro_msg_unref(msg);
         sent++;
     }
     /* A round that sent one message per namespace, of at most one: with
@@ -395,7 +377,6 @@ static void service_reporter(sim_engine *sim, void *ctx, uint64_t arg)
         node->status_round_epoch = node->memo_epoch;
     }
     free(keys);
-    free(peers);
     free(owned_keys);
     if (ns != spaces) free(ns);
 }
