@@ -393,8 +393,9 @@ static sim_status check_view(const distro_node *node, sim_error *err)
 
 /* --- The rest of a running node ---------------------------------------------------- */
 
-/* [pending] The client requests in service name existing clients, and
- * only a running node serves any (a crash resets them). */
+/* [pending] The client requests in service name existing clients and
+ * were sent no later than now, and only a running node serves any (a
+ * crash resets them). */
 static sim_status check_pending(const distro_node *node, sim_error *err)
 {
     const distro_cluster *c = node->cluster;
@@ -404,9 +405,9 @@ static sim_status check_pending(const distro_node *node, sim_error *err)
     }
     for (uint32_t i = 0; i < node->pending_count; i++) {
         const distro_pending *p = &node->pending[i];
-        if (!p->live || p->client >= c->client_count) {
-            return broken(err, node->id, "pending", "request %u of client %u of %u (live=%d)", i, p->client,
-                          c->client_count, (int)p->live);
+        if (p->client >= c->client_count || p->sent_at_ns > sim_now(c->sim)) {
+            return broken(err, node->id, "pending", "request %u of client %u of %u sent at %llu ns", i, p->client,
+                          c->client_count, (unsigned long long)p->sent_at_ns);
         }
     }
     return SIM_OK;

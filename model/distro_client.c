@@ -28,7 +28,27 @@
  * resets the connections it was serving.  Server-to-server partitions do
  * not cut clients off.  The 1.x client's read timeout is 50 s: an answer
  * later than that counts as a timeout when it arrives, and a request sent
- * to a paused server arms a timer for it. */
+ * to a paused server arms a timer for it.
+ *
+ * One event per beat (not Nacos: a shortcut past an event).  A beat
+ * answered in time schedules the next one.  On a 1.4.2 cluster whose next
+ * server (the client's next random start, drawn on a copy of its stream)
+ * is up, that schedules the beat's arrival there, and the send runs inside
+ * it (beat_arrive): the beat_fire timer of the send instant is spared, a
+ * quarter of a steady cluster's events.  The send is exact while nothing
+ * it reads changes in between: the client (only the harness's calls change
+ * it), the server's state and its clock's drift.  Each such change undoes
+ * the merge first (unmerge): before the send instant the beat goes back to
+ * a beat_fire timer; from it on, the send is done then, for its instant,
+ * and the arrival stays.  The arrival is scheduled when the beat is, so
+ * its place among events of the same nanosecond is the one it keeps with
+ * merged_beats off (distro_config), where the send runs at its instant as
+ * an event of its own and checks for itself what the merge assumed: the
+ * runs agree on everything but their event count and trace hash
+ * (test_merged_beats_change_nothing, test_shortcuts_equivalence.sh).  A
+ * crash resets its pending requests in the order they were sent
+ * (distro_client_fail_pending), not the order they were recorded in,
+ * which a merged send changes. */
 #include "distro_int.h"
 #include "distro2_int.h"
 
@@ -40,6 +60,7 @@
 #define CODE_REFUSED (-1)
 
 enum { CLIENT_EVENT_REGISTER, CLIENT_EVENT_BEAT };
+
 
 static uint64_t pack(uint32_t client, uint32_t request_id, uint32_t extra)
 {
@@ -76,7 +97,8 @@ static sim_time_ns next_beat_delay(const distro_cluster *c, uint32_t id, int32_t
     return interval > 0 ? interval : c->clients[id].beat_interval_ns;
 }
 
-static void start_request(distro_cluster *c, uint32_t id, uint8_t op)
+/* NamingProxy.reqApi's start: a new request, at its first server. */
+static void begin_request(distro_cluster *c, uint32_t id, uint8_t op)
 {
     distro_client *cl = &c->clients[id];
     cl->op = op;
@@ -88,7 +110,133 @@ static void start_request(distro_cluster *c, uint32_t id, uint8_t op)
      * client at the server it last reached (on_response moves it past one
      * that failed). */
     if (!cl->http_v2) cl->try_index = (uint32_t)sim_rng_below(&cl->rng, c->n);
+}
+
+static void start_request(distro_cluster *c, uint32_t id, uint8_t op)
+{
+    begin_request(c, id, op);
     call_server(c, id);
+}
+
+/* The server begin_request's random start will pick next: the same draw,
+ * on a copy of the client's stream. */
+static uint32_t next_start(const distro_cluster *c, const distro_client *cl)
+{
+    sim_rng copy = cl->rng;
+    return (uint32_t)sim_rng_below(&copy, c->n);
+}
+
+static bool add_pending(distro_cluster *c, distro_node *node, uint32_t id, sim_time_ns sent_at_ns)
+{
+    if (!SIM_VEC_RESERVE(node->pending, node->pending_count, node->pending_cap, 1)) {
+        distro_fail_nomem(c, "client send");
+        return false;
+    }
+    node->pending[node->pending_count++] =
+        (distro_pending){ .client = id, .request_id = c->clients[id].request_id, .sent_at_ns = sent_at_ns };
+    return true;
+}
+
+/* The send half of a merged beat, for its instant (kept in sent_at_ns):
+ * beat_fire's and call_server's work when the server is up, as it was
+ * when the beat was merged. */
+static void merged_send(distro_cluster *c, uint32_t id)
+{
+    distro_client *cl = &c->clients[id];
+    sim_time_ns at = cl->sent_at_ns;
+    SIM_ASSERT(cl->beat_merged && cl->alive && cl->registered && !cl->in_request);
+    cl->beat_merged = false;
+    begin_request(c, id, DISTRO_OP_BEAT);
+    cl->sent_at_ns = at;
+    (void)add_pending(c, &c->nodes[cl->try_index], id, at);   /* false: the run has failed */
+}
+
+/* Something a merged beat's send reads is about to change (module notes).
+ * Before the send instant the beat goes back to a beat_fire timer; from it
+ * on, the send is done now, for its instant, and the arrival stays (a
+ * crash of the server has cancelled it, as it does a plain arrival). */
+static void unmerge(distro_cluster *c, uint32_t id)
+{
+    distro_client *cl = &c->clients[id];
+    if (!cl->beat_merged) return;
+    sim_time_ns now = sim_now(c->sim);
+    if (now < cl->sent_at_ns) {
+        (void)sim_cancel(c->sim, c->beats[id].arrival);   /* false when the server's crash cancelled it */
+        cl->beat_merged = false;
+        client_event(c, cl->sent_at_ns - now, DISTRO_KIND_CLIENT_TIMER, beat_fire, id);
+        return;
+    }
+    merged_send(c, id);
+}
+
+/* A merged beat's arrival on its server (module notes), with its send
+ * first unless that was done already. */
+static void beat_arrive(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    (void)sim;
+    distro_node *node = ctx;
+    distro_cluster *c = node->cluster;
+    uint32_t id = (uint32_t)(arg >> 32);
+    distro_client *cl = &c->clients[id];
+    if (cl->beat_merged) merged_send(c, id);
+    /* A beat carries the body until a server has answered one (finish);
+     * nothing answers this client before the beat arrives. */
+    distro_filter_on_client_request(node, id, DISTRO_OP_BEAT, !cl->beat_acked, c->beats[id].request_id);
+}
+
+/* With merged_beats off, the send of a merged beat runs at its instant as
+ * an event of its own, the reference the merged send is tested against:
+ * it checks for itself, as beat_fire would, what the merge assumed (the
+ * client beating and idle, the server up, its drift as it was), so a
+ * change that failed to undo the merge shows as a difference.  When one
+ * fails, the arrival is cancelled and beat_fire runs now.  An unmerged
+ * beat's send event runs for nothing. */
+static void beat_send_fire(sim_engine *sim, void *ctx, uint64_t arg)
+{
+    distro_cluster *c = ctx;
+    uint32_t id = (uint32_t)arg;
+    distro_client *cl = &c->clients[id];
+    sim_time_ns now = sim_now(sim);
+    if (!cl->beat_merged || cl->sent_at_ns != now) return;
+    uint32_t server = next_start(c, cl);
+    if (cl->alive && cl->registered && !cl->in_request && sim_node_state_get(sim, server) == SIM_NODE_UP &&
+        c->nodes[server].running &&
+        c->beats[id].arrive_at_ns == now + sim_node_true_delay(sim, server, c->client_latency_ns)) {
+        merged_send(c, id);
+        return;
+    }
+    (void)sim_cancel(sim, c->beats[id].arrival);
+    cl->beat_merged = false;
+    beat_fire(sim, c, id);
+}
+
+/* The next beat, `delay_ns` from now: a merged beat (module notes) when
+ * its server is up, else a beat_fire timer.  The arrival's argument
+ * carries the key, for the prefetch hint. */
+static void next_beat(distro_cluster *c, uint32_t id, sim_time_ns delay_ns)
+{
+    distro_client *cl = &c->clients[id];
+    uint32_t server = next_start(c, cl);
+    if (c->config.version != DISTRO_VERSION_1_4_2 || cl->http_v2 || sim_node_state_get(c->sim, server) != SIM_NODE_UP ||
+        !c->nodes[server].running) {
+        client_event(c, delay_ns, DISTRO_KIND_CLIENT_TIMER, beat_fire, id);
+        return;
+    }
+    sim_time_ns at = sim_now(c->sim) + delay_ns;
+    sim_time_ns arrive = at + sim_node_true_delay(c->sim, server, c->client_latency_ns);
+    distro_beat *b = &c->beats[id];
+    sim_error err;
+    sim_status st = sim_timer_start_at(c->sim, server, arrive, DISTRO_KIND_CLIENT_REQUEST, beat_arrive,
+                                       &c->nodes[server], ((uint64_t)id << 32) | cl->key, &b->arrival, &err);
+    if (st != SIM_OK) {
+        sim_fail(c->sim, &err);
+        return;
+    }
+    b->request_id = (cl->request_id + 1) & REQUEST_ID_MASK;   /* begin_request's, at the send */
+    b->arrive_at_ns = arrive;
+    cl->beat_merged = true;
+    cl->sent_at_ns = at;
+    if (!c->config.merged_beats) client_event(c, delay_ns, DISTRO_KIND_CLIENT_TIMER, beat_send_fire, id);
 }
 
 /* The request finished, for good or after every server failed. */
@@ -182,11 +330,7 @@ static void call_server(distro_cluster *c, uint32_t id)
         return;
     }
     distro_node *node = &c->nodes[server];
-    if (!SIM_VEC_RESERVE(node->pending, node->pending_count, node->pending_cap, 1)) {
-        distro_fail_nomem(c, "client send");
-        return;
-    }
-    node->pending[node->pending_count++] = (distro_pending){ .client = id, .request_id = cl->request_id, .live = true };
+    if (!add_pending(c, node, id, cl->sent_at_ns)) return;
     bool with_body = cl->op != DISTRO_OP_BEAT || !cl->beat_acked;
     uint64_t arg = pack(id, cl->request_id, (uint32_t)cl->op | (with_body ? 4u : 0u));
     distro_timer(node, c->client_latency_ns, DISTRO_KIND_CLIENT_REQUEST, server_receive, arg);
@@ -216,21 +360,42 @@ void distro_client_respond(distro_cluster *c, uint32_t server, uint32_t client, 
          * by beat_fire, as it would be by the arrival. */
         cl->in_request = false;
         cl->beat_acked = c->config.light_beat_enabled;
-        if (cl->registered) {
-            client_event(c, c->client_latency_ns + next_beat_delay(c, client, 200), DISTRO_KIND_CLIENT_TIMER,
-                         beat_fire, client);
-        }
+        if (cl->registered) next_beat(c, client, c->client_latency_ns + next_beat_delay(c, client, 200));
         return;
     }
     client_event(c, c->client_latency_ns, DISTRO_KIND_CLIENT_RESPONSE, on_response,
                  pack(client, request_id, code_index(code)));
 }
 
+void distro_client_node_changing(distro_node *node)
+{
+    distro_cluster *c = node->cluster;
+    for (uint32_t id = 0; id < c->client_count; id++) {
+        const distro_client *cl = &c->clients[id];
+        if (cl->beat_merged && next_start(c, cl) == node->id) unmerge(c, id);
+    }
+}
+
+static int pending_cmp(const void *a, const void *b)
+{
+    const distro_pending *x = a, *y = b;
+    if (x->sent_at_ns != y->sent_at_ns) return x->sent_at_ns < y->sent_at_ns ? -1 : 1;
+    if (x->client != y->client) return x->client < y->client ? -1 : 1;
+    return x->request_id < y->request_id ? -1 : x->request_id > y->request_id;
+}
+
 void distro_client_fail_pending(distro_node *node)
 {
-    /* The server's sockets close: every client it was serving sees a reset
-     * now, in the order the requests arrived. */
     distro_cluster *c = node->cluster;
+    /* Merged beats on their way here: those still to be sent go back to
+     * their timers, and those whose instant has come are sent and fail
+     * below with the rest. */
+    distro_client_node_changing(node);
+    /* The server's sockets close: every client it was serving sees a reset
+     * now, in the order the requests were sent (the order they were
+     * recorded in is not that: a merged beat is recorded at its arrival,
+     * and a removal moves the last entry into its place). */
+    if (node->pending_count > 1) qsort(node->pending, node->pending_count, sizeof *node->pending, pending_cmp);
     for (uint32_t i = 0; i < node->pending_count; i++) {
         const distro_pending *p = &node->pending[i];
         client_event(c, 0, DISTRO_KIND_CLIENT_RESPONSE, on_response,
@@ -276,10 +441,26 @@ static void server_receive_prefetch(const void *ctx, uint64_t arg)
     if (key < node->datums_cap) __builtin_prefetch(&node->datums[key]);
 }
 
+/* A merged beat reads its client (5 s cold, as a beat timer does), then
+ * what a request reaching its server does; its argument has the key. */
+static void beat_arrive_prefetch(const void *ctx, uint64_t arg)
+{
+    const distro_node *node = ctx;
+    const distro_cluster *c = node->cluster;
+    const char *cl = (const char *)&c->clients[(uint32_t)(arg >> 32)];
+    uint32_t key = (uint32_t)arg;
+    __builtin_prefetch(cl);
+    __builtin_prefetch(cl + sizeof(distro_client) / 2);
+    __builtin_prefetch(cl + sizeof(distro_client) - 1);
+    __builtin_prefetch(&c->key_hash[key]);
+    if (key < node->datums_cap) __builtin_prefetch(&node->datums[key]);
+}
+
 sim_status distro_client_set_prefetch(distro_cluster *c, sim_error *err)
 {
     sim_status st = sim_set_prefetch(c->sim, beat_fire, beat_fire_prefetch, err);
-    return st != SIM_OK ? st : sim_set_prefetch(c->sim, server_receive, server_receive_prefetch, err);
+    if (st == SIM_OK) st = sim_set_prefetch(c->sim, server_receive, server_receive_prefetch, err);
+    return st != SIM_OK ? st : sim_set_prefetch(c->sim, beat_arrive, beat_arrive_prefetch, err);
 }
 
 static void register_fire(sim_engine *sim, void *ctx, uint64_t arg)
@@ -324,6 +505,7 @@ sim_status distro_client_add(distro_cluster *c, const distro_client_spec *spec, 
     /* Room for the client and its metadata set first, so that running out
      * of memory leaves the cluster as it was. */
     if (!SIM_VEC_RESERVE_LINES(c->clients, c->client_count, c->client_cap, 1) ||   /* a client: two whole lines */
+        !SIM_VEC_RESERVE(c->beats, c->client_count, c->beats_cap, 1) ||
         !SIM_VEC_RESERVE(c->metadata_sets, c->metadata_sets_count, c->metadata_sets_cap, 1)) {
         return sim_error_set(err, SIM_ERR_NOMEM, "distro_client_add", "out of memory");
     }
@@ -402,6 +584,7 @@ sim_status distro_client_deregister(distro_cluster *c, uint32_t client, sim_erro
 {
     sim_status st = client_arg(c, client, "distro_client_deregister", err);
     if (st != SIM_OK) return st;
+    unmerge(c, client);
     distro_client *cl = &c->clients[client];
     if (c->config.version != DISTRO_VERSION_1_4_2 && !cl->ipport) {
         distro2_sdk_deregister(c, client);
@@ -418,6 +601,7 @@ sim_status distro_client_kill(distro_cluster *c, uint32_t client, sim_error *err
 {
     sim_status st = client_arg(c, client, "distro_client_kill", err);
     if (st != SIM_OK) return st;
+    unmerge(c, client);
     if (c->config.version != DISTRO_VERSION_1_4_2 && !c->clients[client].ipport) {
         distro2_sdk_kill(c, client);
         return SIM_OK;
@@ -460,6 +644,7 @@ sim_status distro_request(distro_cluster *c, uint32_t client, uint32_t server, d
     sim_status st = client_arg(c, client, "distro_request", err);
     if (st != SIM_OK) return st;
     if (server >= c->n) return sim_error_set(err, SIM_ERR_INVALID, "distro_request", "unknown server %u", server);
+    unmerge(c, client);
     distro_client *cl = &c->clients[client];
     cl->op = (uint8_t)op;
     cl->in_request = true;

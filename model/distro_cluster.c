@@ -507,10 +507,18 @@ void distro_dispatch_request(distro_node *node, const sim_message *msg, distro_t
     SIM_ASSERT(0 && "a response type arrived as a request");
 }
 
+static void node_changing(sim_engine *sim, sim_node_id id, void *ctx)
+{
+    (void)sim;
+    distro_cluster *c = ctx;
+    distro_client_node_changing(&c->nodes[id]);
+}
+
 static const sim_node_ops distro_node_ops = {
     .start = node_start,
     .crash = node_crash,
     .on_request = node_on_request,
+    .changing = node_changing,
 };
 
 /* --- Create / destroy ------------------------------------------------------------ */
@@ -627,6 +635,7 @@ void distro_cluster_destroy(distro_cluster *c)
     free(c->key_index);
     distro_reads_destroy(c);
     free(c->clients);
+    free(c->beats);
     free(c->conns);
     free(c->sdk);
     free(c->conf);

@@ -60,6 +60,7 @@ distro_config distro_config_defaults(void)
     c.raft_gate = true;
     c.raft_election_delay_ns = 5000 * SIM_MS;   /* RaftSysConstants.java:32, JRaftServer.java:175-176 */
     c.shortcuts = true;
+    c.merged_beats = true;
     c.version = DISTRO_VERSION_1_4_2;
     c.v2 = (distro2_config){
         .sync_delay_ns = 1000 * SIM_MS,              /* DistroConstants.DEFAULT_DATA_SYNC_DELAY_MILLISECONDS */

@@ -151,6 +151,11 @@ typedef struct distro_config {
      * already known (the receiver memo of distro_memo.c, the beat check's
      * deadline in distro_health.c).  Runs are the same either way. */
     bool shortcuts;                          /* true */
+    /* Not Nacos either: a 1.x client's beat is sent inside its arrival
+     * event, not at its own instant, when nothing the send reads can change
+     * in between (distro_client.c).  Runs are the same either way, but for
+     * their event count and trace hash. */
+    bool merged_beats;                       /* true */
 } distro_config;
 
 /* True when cluster.bugs selects defect `id`.  Pure. */

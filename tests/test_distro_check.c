@@ -518,6 +518,50 @@ START_TEST(test_broken_v2_state_is_reported)
 }
 END_TEST
 
+/* --- A crash's resets ------------------------------------------------------------ */
+
+/* A crashed server resets the client requests it was serving in the order
+ * they were sent, whatever order its record holds them in (a merged beat is
+ * recorded at its arrival, and an answered request's entry is refilled
+ * from the end): each client then retries the next server, which records
+ * the retries in the order the resets reached the clients. */
+START_TEST(test_crash_resets_requests_in_send_order)
+{
+    distro_config cfg = distro_config_defaults();
+    tst_world *w = tst_world_new(3, 31, &cfg);
+    run_ok(w, 10 * S);
+    distro_cluster *c = w->cluster;
+    distro_node *n2 = node_of_world(w, 2);
+    static const uint32_t sent_order[4] = { 2, 0, 3, 1 };   /* client i was sent sent_order[i]-th */
+    uint32_t ids[4];
+    for (uint32_t i = 0; i < 4; i++) {
+        char ip[32];
+        snprintf(ip, sizeof ip, "10.9.0.%u", i + 1);
+        ids[i] = tst_client(w, "svc-reset", ip, 8080);
+        distro_client *cl = &c->clients[ids[i]];
+        cl->op = DISTRO_OP_REGISTER;   /* a request in flight to node 2, not direct: it fails over */
+        cl->in_request = true;
+        cl->request_id = 5;
+        cl->try_index = 2;
+        cl->sent_at_ns = sim_now(w->sim) - (4 - sent_order[i]) * MS;
+        ck_assert(SIM_VEC_RESERVE(n2->pending, n2->pending_count, n2->pending_cap, 1));
+        n2->pending[n2->pending_count++] =
+            (distro_pending){ .client = ids[i], .request_id = 5, .sent_at_ns = cl->sent_at_ns };
+    }
+    sim_error err;
+    ck_assert_int_eq(sim_node_crash(w->sim, 2, &err), SIM_OK);
+    run_ok(w, sim_now(w->sim));   /* the resets, at the crash's instant; the retries are sent */
+    distro_node *n0 = node_of_world(w, 0);
+    ck_assert_uint_eq(n0->pending_count, 4);
+    for (uint32_t k = 0; k < 4; k++) {
+        uint32_t want = 0;
+        while (sent_order[want] != k) want++;
+        ck_assert_uint_eq(n0->pending[k].client, ids[want]);
+    }
+    tst_world_free(w);
+}
+END_TEST
+
 static Suite *check_suite(void)
 {
     Suite *s = suite_create("distro_check");
@@ -539,6 +583,9 @@ static Suite *check_suite(void)
     tcase_add_test(broken, test_broken_down_node_is_reported);
     tcase_add_test(broken, test_every_event_check_ends_the_run);
     suite_add_tcase(s, broken);
+    TCase *resets = tcase_create("resets");
+    tcase_add_test(resets, test_crash_resets_requests_in_send_order);
+    suite_add_tcase(s, resets);
     return s;
 }
 

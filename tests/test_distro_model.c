@@ -721,6 +721,98 @@ START_TEST(test_shortcuts_change_nothing)
 }
 END_TEST
 
+/* A merged beat (distro_client.c) runs its send inside its arrival, or
+ * when something it reads is about to change (a pause, a clock set or a
+ * crash of its server, a kill or deregistration of its client).  With
+ * merged_beats off each send runs at its own instant, as its own event:
+ * the runs must agree on everything observable at every second (what each
+ * node lists, each instance's lastBeat, every counter, each client's last
+ * answer), through all of those changes, with jittered latencies and with
+ * fixed ones (where events tie to the nanosecond), and the merged run must
+ * have fewer events. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static uint64_t merged_run(uint64_t seed, bool fixed_latency, bool merged, uint64_t *events)
+{
+    sim_error err;
+    sim_config sc = { .seed = seed, .node_count = 3 };
+    sim_engine *sim = sim_engine_create(&sc, &err);
+    ck_assert_ptr_nonnull(sim);
+    distro_config cfg = distro_config_defaults();
+    cfg.merged_beats = merged;
+    distro_cluster *c = distro_cluster_create(sim, &cfg, NULL, &err);
+    ck_assert_int_eq(distro_cluster_start_all(c, &err), SIM_OK);
+    sim_link_params link = sim_link_params_default();
+    if (fixed_latency) link.latency.base = (sim_dist){ .kind = SIM_DIST_CONSTANT, .a_ns = 1 * MS };
+    else link.latency.base = (sim_dist){ .kind = SIM_DIST_UNIFORM, .a_ns = 500 * SIM_US, .b_ns = 3 * MS };
+    ck_assert_int_eq(sim_net_set_default(sim, &link, &err), SIM_OK);
+    enum { CLIENTS = 24 };
+    uint32_t keys[CLIENTS];
+    for (uint32_t i = 0; i < CLIENTS; i++) {
+        char service[32], ip[32];
+        snprintf(service, sizeof service, "merged-%u", i % 7);
+        snprintf(ip, sizeof ip, "10.40.0.%u", i + 1);
+        distro_client_spec spec = { .service = service, .ip = ip, .port = 8080, .weight = 1.0 };
+        uint32_t id;
+        /* Fixed latencies and whole-millisecond starts: beats tie. */
+        ck_assert_int_eq(distro_client_add(c, &spec, (sim_time_ns)(i % 4) * 100 * MS, &id, &err), SIM_OK);
+        keys[i] = distro_client_key(c, id);
+    }
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (uint32_t t = 1; t <= 150; t++) {
+        (void)sim_run_until(sim, (sim_time_ns)t * S + 1700 * SIM_US);   /* mid-way between the beats */
+        switch (t) {
+        case 20: ck_assert_int_eq(sim_node_pause(sim, 2, 55 * S, &err), SIM_OK); break;   /* past the 50 s read timeout */
+        case 30: ck_assert_int_eq(sim_node_set_clock(sim, 0, 0, 150, &err), SIM_OK); break;
+        case 41: ck_assert_int_eq(distro_client_kill(c, 3, &err), SIM_OK); break;
+        case 43: ck_assert_int_eq(distro_client_deregister(c, 5, &err), SIM_OK); break;
+        case 50: ck_assert_int_eq(sim_node_restart(sim, 1, 3 * S, &err), SIM_OK); break;
+        case 90: ck_assert_int_eq(sim_node_crash(sim, 0, &err), SIM_OK); break;
+        case 100: ck_assert_int_eq(sim_node_start(sim, 0, 0, &err), SIM_OK); break;
+        default: break;
+        }
+        for (uint32_t n = 0; n < 3; n++) {
+            const distro_counters *k = distro_node_counters(c, n);
+            if (k != NULL) h = fnv(h, k, sizeof *k);
+            for (uint32_t i = 0; i < CLIENTS; i++) {
+                char ip[32];
+                snprintf(ip, sizeof ip, "10.40.0.%u", i + 1);
+                bool listed = distro_node_lists_client(c, n, i);
+                int64_t beat = distro_node_instance_last_beat_ms(c, n, keys[i], ip, 8080);
+                h = fnv(h, &listed, sizeof listed);
+                h = fnv(h, &beat, sizeof beat);
+            }
+        }
+        for (uint32_t i = 0; i < CLIENTS; i++) {
+            int32_t code = distro_client_last_code(c, i);
+            h = fnv(h, &code, sizeof code);
+        }
+    }
+    *events = sim_events_processed(sim);
+    distro_cluster_destroy(c);
+    sim_engine_destroy(sim);
+    return h;
+}
+
+START_TEST(test_merged_beats_change_nothing)
+{
+    bool fixed = _i % 2 == 1;
+    uint64_t seed = 90 + (uint64_t)_i;
+    uint64_t events_merged, events_plain;
+    uint64_t merged = merged_run(seed, fixed, true, &events_merged);
+    uint64_t plain = merged_run(seed, fixed, false, &events_plain);
+    ck_assert_uint_eq(merged, plain);
+    /* A beat whose server was up went as one event, not two: 22 clients
+     * beat about 30 times each in 150 s, and most of those beats merge. */
+    ck_assert_uint_lt(events_merged + 300, events_plain);
+}
+END_TEST
+
 /* A member-list change on one receiver alone: its sources' messages are
  * unchanged, and its store is not touched (no beat checks), but the keys
  * it now owns must abort their messages, as without the memo. */
@@ -853,6 +945,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_forwarding_goes_to_owner_in_forwarding_view);
     tcase_add_test(tc, test_model_run_is_deterministic);
     tcase_add_loop_test(tc, test_shortcuts_change_nothing, 0, 4);
+    tcase_add_loop_test(tc, test_merged_beats_change_nothing, 0, 4);
     tcase_add_test(tc, test_receiver_memo_follows_member_list_changes);
     tcase_add_test(tc, test_full_event_pool_fails_the_run_with_the_engine_message);
     tcase_add_test(tc, test_list_entries_hold_the_interned_strings);

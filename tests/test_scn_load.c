@@ -269,7 +269,7 @@ START_TEST(test_defaults)
     distro_config d = distro_config_defaults();
     size_t count = 0;
     const scn_distro_field *fields = scn_distro_fields(&count);
-    ck_assert_uint_eq(count, 63);   /* the table in scn_config.c: cpu_cores, the HTTP clients and JRaft included;
+    ck_assert_uint_eq(count, 64);   /* the table in scn_config.c: cpu_cores, the HTTP clients and JRaft included;
                                      * not client_beat_interval, which is workload.beat_interval; the 2.x
                                      * v2.* (15) and 3.0.3 grpc.* (6) keys */
     for (size_t i = 0; i < count; i++) {
@@ -532,6 +532,7 @@ START_TEST(test_every_key_values)
     ck_assert(!d->raft_gate);
     ck_assert_uint_eq(d->raft_election_delay_ns, 7 * SIM_S);
     ck_assert(!d->shortcuts);
+    ck_assert(!d->merged_beats);
     ck_assert(!d->members_start_down);
 
     const sim_link_params *n = &c.network.defaults;

@@ -47,7 +47,7 @@ typedef struct world {
     uint32_t small_bytes;
 } world;
 
-static const sim_node_ops no_ops = {NULL, NULL, NULL, NULL};
+static const sim_node_ops no_ops = {NULL, NULL, NULL, NULL, NULL};
 
 static void on_server(sim_engine *sim, sim_node_id server, void *ctx, sim_node_id client, uint32_t bytes,
                       uint64_t tag, sim_payload *payload, sim_conn_token token)
@@ -582,7 +582,7 @@ static void death_crash(sim_engine *sim, sim_node_id id, void *ctx)
     if (d->process_only) sim_conn_process_died(d->w.cn, id);
 }
 
-static const sim_node_ops death_ops = {NULL, death_crash, NULL, NULL};
+static const sim_node_ops death_ops = {NULL, death_crash, NULL, NULL, NULL};
 
 /* Crashes node 1 after a warm-up (an idle pooled connection to it) and
  * restarts it 1 s later; then node 0 calls it again. */

@@ -950,6 +950,60 @@ static void timer_at(sim_engine *sim, node_log *log, sim_node_id node, sim_time_
     TST_OK(sim_timer_start(sim, node, delay_ns, SIM_KIND_USER, log_timer, log, TIMER_ARG(node, label), id, &err));
 }
 
+/* sim_timer_start_at: an owned timer at a true instant, whatever the
+ * node's drift, that dies with the node's incarnation; not before now.
+ * ops->changing runs before a pause and before a clock set, with the node
+ * still as it was, and not for a crash (ops->crash is called). */
+static uint32_t changing_calls[LOG_NODES];
+static sim_node_state changing_state[LOG_NODES];
+static int32_t changing_local_ms[LOG_NODES];
+
+static void log_changing(sim_engine *sim, sim_node_id node, void *ctx)
+{
+    (void)ctx;
+    changing_calls[node]++;
+    changing_state[node] = sim_node_state_get(sim, node);
+    changing_local_ms[node] = (int32_t)(sim_node_now(sim, node) / SIM_MS);
+}
+
+START_TEST(test_timer_at_and_changing_hook)
+{
+    node_log log;
+    memset(changing_calls, 0, sizeof changing_calls);
+    sim_engine *sim = nodes_engine(&log, 2);
+    static const sim_node_ops ops = { .start = log_start, .crash = log_crash, .changing = log_changing };
+    sim_error err;
+    TST_OK(sim_node_attach(sim, 0, &ops, &log, &err));
+    TST_OK(sim_node_attach(sim, 1, &ops, &log, &err));
+    TST_ERR(sim_timer_start_at(sim, 0, SIM_MS, SIM_KIND_USER, log_timer, &log, 0, NULL, &err), SIM_ERR_STATE);
+    TST_OK(sim_node_start(sim, 0, 0, &err));
+    TST_OK(sim_node_start(sim, 1, 0, &err));
+    (void)sim_run_until(sim, 10 * SIM_MS);
+    TST_OK(sim_node_set_clock(sim, 0, 0, 100000, &err));   /* +10 %: local delays shrink, true instants do not */
+    ck_assert_uint_eq(changing_calls[0], 1);
+    ck_assert_int_eq(changing_local_ms[0], 10);
+    TST_ERR(sim_timer_start_at(sim, 0, 9 * SIM_MS, SIM_KIND_USER, log_timer, &log, 0, NULL, &err), SIM_ERR_INVALID);
+    TST_OK(sim_timer_start_at(sim, 0, 25 * SIM_MS, SIM_KIND_USER, log_timer, &log, TIMER_ARG(0, 1), NULL, &err));
+    TST_OK(sim_timer_start_at(sim, 1, 30 * SIM_MS, SIM_KIND_USER, log_timer, &log, TIMER_ARG(1, 2), NULL, &err));
+    TST_OK(sim_timer_start_at(sim, 1, 40 * SIM_MS, SIM_KIND_USER, log_timer, &log, TIMER_ARG(1, 3), NULL, &err));
+    ck_assert_uint_eq(sim_node_true_delay(sim, 0, 11 * SIM_MS), 10 * SIM_MS);
+    ck_assert_uint_eq(sim_node_true_delay(sim, 1, 11 * SIM_MS), 11 * SIM_MS);
+    TST_OK(sim_node_pause(sim, 1, 2 * SIM_MS, &err));
+    ck_assert_uint_eq(changing_calls[1], 1);
+    ck_assert_int_eq(changing_state[1], SIM_NODE_UP);   /* before the pause took effect */
+    (void)sim_run_until(sim, 35 * SIM_MS);
+    TST_OK(sim_node_crash(sim, 1, &err));
+    ck_assert_uint_eq(changing_calls[1], 1);          /* a crash calls crash, not changing */
+    (void)sim_run_until(sim, 50 * SIM_MS);
+    ck_assert_uint_eq(log.fired, 2);                  /* the 40 ms timer died with node 1's crash */
+    ck_assert_uint_eq(log.fired_arg[0], TIMER_ARG(0, 1));
+    ck_assert_uint_eq(log.fired_at_ns[0], 25 * SIM_MS);
+    ck_assert_uint_eq(log.fired_arg[1], TIMER_ARG(1, 2));
+    ck_assert_uint_eq(log.fired_at_ns[1], 30 * SIM_MS);
+    sim_engine_destroy(sim);
+}
+END_TEST
+
 START_TEST(test_node_start)
 {
     node_log log;
@@ -1590,6 +1644,7 @@ static Suite *engine_suite(void)
     tcase_add_test(nodes, test_pause_resume_instant_keeps_order);
     tcase_add_test(nodes, test_crash_during_pause_drops_backlog);
     tcase_add_test(nodes, test_cancel_in_pause_backlog);
+    tcase_add_test(nodes, test_timer_at_and_changing_hook);
     suite_add_tcase(s, nodes);
 
     TCase *clock = tcase_create("clock");

@@ -259,7 +259,7 @@ _Static_assert(sizeof(distro_datum) == 32, "two datums to a cache line");
 typedef struct distro_pending {
     uint32_t client;
     uint32_t request_id;
-    bool live;
+    sim_time_ns sent_at_ns;      /* the order a crash resets them in (distro_client_fail_pending) */
 } distro_pending;
 
 /* A receiver's note that the message with this content id found nothing
@@ -376,6 +376,7 @@ typedef struct distro_client {
     uint32_t try_index;          /* NamingProxy.reqApi: next server to try */
     uint16_t tries;
     bool http_v2;                /* 2.x: an HTTP /v2/ns client, not routed by DistroFilter (distro2_ipport.c) */
+    bool beat_merged;            /* its next beat is sent and received in one event (distro_client.c) */
     uint32_t key;
     uint32_t port;
     const char *ip;              /* interned */
@@ -391,6 +392,14 @@ typedef struct distro_client {
 } distro_client;
 
 _Static_assert(sizeof(distro_client) == 128, "a client is two cache lines");
+
+/* A client's merged beat (distro_client.c): the arrival's event and
+ * instant, and the request id the send gives it. */
+typedef struct distro_beat {
+    sim_event_id arrival;
+    sim_time_ns arrive_at_ns;
+    uint32_t request_id;
+} distro_beat;
 
 /* --- The cluster ------------------------------------------------------------ */
 
@@ -441,6 +450,8 @@ struct distro_cluster {
     distro_client *clients;
     uint32_t client_count;
     uint32_t client_cap;
+    distro_beat *beats;          /* per client: its merged beat (distro_client.c) */
+    uint32_t beats_cap;
     sim_time_ns client_latency_ns;
     uint64_t content_ids;        /* the last content id handed out (distro_memo.c) */
     uint64_t memo_hits;          /* comparisons skipped, for tests and benchmarks */
@@ -722,6 +733,9 @@ sim_status distro_reads_check(const distro_cluster *c, sim_error *err);
 void distro_client_respond(distro_cluster *c, uint32_t server, uint32_t client, uint32_t request_id,
                            int32_t code);
 void distro_client_fail_pending(distro_node *node);
+/* The node is about to pause or have its clock set: the merged beats on
+ * their way to it are undone (distro_client.c). */
+void distro_client_node_changing(distro_node *node);
 /* Registers the prefetch hints of a beat and a request reaching its server. */
 SIM_MUST_CHECK sim_status distro_client_set_prefetch(distro_cluster *c, sim_error *err);
 /* distro_check.c: the invariants of one node's state (each stated there),

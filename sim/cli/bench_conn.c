@@ -111,8 +111,8 @@ static void cr_on_request(sim_engine *sim, sim_node_id node, void *ctx, const si
 
 static int cr_run(uint32_t n, uint64_t requests, bool conn, cr_result *out)
 {
-    static const sim_node_ops ops_conn = {NULL, NULL, NULL, NULL};
-    static const sim_node_ops ops_rpc = {NULL, NULL, NULL, cr_on_request};
+    static const sim_node_ops ops_conn = {NULL, NULL, NULL, NULL, NULL};
+    static const sim_node_ops ops_rpc = {NULL, NULL, NULL, cr_on_request, NULL};
     cr_world w;
     memset(&w, 0, sizeof w);
     w.n = n;

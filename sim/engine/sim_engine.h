@@ -159,6 +159,11 @@ typedef struct sim_node_ops {
      * never (the caller then times out). */
     void (*on_request)(sim_engine *sim, sim_node_id node, void *ctx, const sim_message *msg,
                        sim_rpc_token token);
+    /* The node is about to pause, or to have its clock set: called before
+     * either takes effect, so a model that scheduled work on the node's
+     * behalf on the assumption that neither would happen can redo it.  A
+     * crash calls `crash` instead.  NULL: nothing to do. */
+    void (*changing)(sim_engine *sim, sim_node_id node, void *ctx);
 } sim_node_ops;
 
 /* Attaches a model to a node.  Keeps `ops` and `ctx`. */
@@ -191,6 +196,9 @@ SIM_MUST_CHECK sim_status sim_node_set_clock(sim_engine *sim, sim_node_id node, 
                                              int32_t drift_ppm, sim_error *err);
 /* The node's local clock reading now; what the model calls "now". */
 sim_time_ns sim_node_now(const sim_engine *sim, sim_node_id node);
+/* The true time a timer of `node` started now with `delay_ns` of local
+ * time takes (sim_timer_start's scaling by the node's drift). */
+sim_time_ns sim_node_true_delay(const sim_engine *sim, sim_node_id node, sim_time_ns delay_ns);
 
 /* Starts a timer of `node`, `delay_ns` in the node's local time (scaled by
  * its drift).  The node must be UP or PAUSED; the timer dies with the
@@ -198,6 +206,12 @@ sim_time_ns sim_node_now(const sim_engine *sim, sim_node_id node);
 SIM_MUST_CHECK sim_status sim_timer_start(sim_engine *sim, sim_node_id node, sim_time_ns delay_ns,
                                           uint16_t kind, sim_event_fn *fn, void *ctx, uint64_t arg,
                                           sim_event_id *id_out, sim_error *err);
+
+/* Starts a timer of `node` that fires at the true time `at_ns` (not
+ * before now); otherwise as sim_timer_start. */
+SIM_MUST_CHECK sim_status sim_timer_start_at(sim_engine *sim, sim_node_id node, sim_time_ns at_ns,
+                                             uint16_t kind, sim_event_fn *fn, void *ctx, uint64_t arg,
+                                             sim_event_id *id_out, sim_error *err);
 
 /* The node's private random stream, derived from (seed, node id) and
  * re-derived with the incarnation at each start. */

@@ -146,6 +146,7 @@ sim_status sim_node_pause(sim_engine *sim, sim_node_id id, sim_time_ns duration_
         return sim_error_set(err, SIM_ERR_STATE, "sim_node_pause", "node %u is %s, not up", id,
                              sim_node_state_name(node->state));
     }
+    if (node->ops != NULL && node->ops->changing != NULL) node->ops->changing(sim, id, node->ctx);
     uint64_t arg = ((uint64_t)node->incarnation << 32) | id;
     st = sim_schedule(sim, duration_ns, SIM_KIND_NODE_RESUME, node_resume_fire, NULL, arg, NULL, err);
     if (st != SIM_OK) return st;
@@ -215,6 +216,7 @@ sim_status sim_node_set_clock(sim_engine *sim, sim_node_id id, int64_t offset_ns
                              "offset %lld ns would put the clock before 0", (long long)offset_ns);
     }
     sim_node *node = &sim->nodes[id];
+    if (node->ops != NULL && node->ops->changing != NULL) node->ops->changing(sim, id, node->ctx);
     node->clock_base_true_ns = sim->now_ns;
     node->clock_base_local_ns = (sim_time_ns)local;
     node->drift_ppm = drift_ppm;
@@ -234,28 +236,53 @@ sim_time_ns sim_node_now(const sim_engine *sim, sim_node_id id)
     return (sim_time_ns)local;
 }
 
+sim_time_ns sim_node_true_delay(const sim_engine *sim, sim_node_id id, sim_time_ns delay_ns)
+{
+    SIM_ASSERT(id < sim->node_count);
+    const sim_node *node = &sim->nodes[id];
+    if (node->drift_ppm == 0) return delay_ns;
+    /* A local delay lasts delay * 10^6 / (10^6 + drift) in true time,
+     * rounded up so a timer never fires before its local deadline. */
+    s128 scaled = ((s128)delay_ns * 1000000 + (1000000 + node->drift_ppm) - 1) / (1000000 + node->drift_ppm);
+    return (sim_time_ns)scaled;
+}
+
+/* A timer of node `id` at the true time `at_ns`; `where` names the caller
+ * and `delay_ns` the local delay asked for (0 for sim_timer_start_at), for
+ * the errors. */
+static sim_status timer_at(sim_engine *sim, sim_node_id id, sim_time_ns at_ns, sim_time_ns delay_ns, uint16_t kind,
+                           sim_event_fn *fn, void *ctx, uint64_t arg, sim_event_id *id_out, const char *where,
+                           sim_error *err)
+{
+    sim_status st = check_node(sim, id, where, err);
+    if (st != SIM_OK) return st;
+    if (fn == NULL) return sim_error_set(err, SIM_ERR_INVALID, where, "handler is NULL");
+    if (sim->nodes[id].state == SIM_NODE_DOWN) return sim_error_set(err, SIM_ERR_STATE, where, "node %u is down", id);
+    if (at_ns == SIM_TIME_NEVER) {
+        return sim_error_set(err, SIM_ERR_INVALID, where, "delay %llu ns overflows the clock", (unsigned long long)delay_ns);
+    }
+    if (at_ns < sim->now_ns) {
+        return sim_error_set(err, SIM_ERR_INVALID, where, "time %llu ns is before now (%llu ns)",
+                             (unsigned long long)at_ns, (unsigned long long)sim->now_ns);
+    }
+    return sim__schedule(sim, at_ns, kind, fn, ctx, arg, id, SIM_EV_OWNED, id_out, err);
+}
+
 sim_status sim_timer_start(sim_engine *sim, sim_node_id id, sim_time_ns delay_ns, uint16_t kind,
                            sim_event_fn *fn, void *ctx, uint64_t arg, sim_event_id *id_out,
                            sim_error *err)
 {
-    sim_status st = check_node(sim, id, "sim_timer_start", err);
-    if (st != SIM_OK) return st;
-    if (fn == NULL) return sim_error_set(err, SIM_ERR_INVALID, "sim_timer_start", "handler is NULL");
-    const sim_node *node = &sim->nodes[id];
-    if (node->state == SIM_NODE_DOWN) {
-        return sim_error_set(err, SIM_ERR_STATE, "sim_timer_start", "node %u is down", id);
+    sim_time_ns at = SIM_TIME_NEVER;
+    if (id < sim->node_count) {
+        sim_time_ns true_delay = sim_node_true_delay(sim, id, delay_ns);
+        if (true_delay < SIM_TIME_NEVER - sim->now_ns) at = sim->now_ns + true_delay;
     }
-    /* A local delay lasts delay * 10^6 / (10^6 + drift) in true time,
-     * rounded up so a timer never fires before its local deadline. */
-    sim_time_ns true_delay = delay_ns;
-    if (node->drift_ppm != 0) {
-        s128 scaled = ((s128)delay_ns * 1000000 + (1000000 + node->drift_ppm) - 1) /
-                      (1000000 + node->drift_ppm);
-        true_delay = (sim_time_ns)scaled;
-    }
-    if (true_delay >= SIM_TIME_NEVER - sim->now_ns) {
-        return sim_error_set(err, SIM_ERR_INVALID, "sim_timer_start", "delay %llu ns overflows the clock",
-                             (unsigned long long)delay_ns);
-    }
-    return sim__schedule(sim, sim->now_ns + true_delay, kind, fn, ctx, arg, id, SIM_EV_OWNED, id_out, err);
+    return timer_at(sim, id, at, delay_ns, kind, fn, ctx, arg, id_out, "sim_timer_start", err);
+}
+
+sim_status sim_timer_start_at(sim_engine *sim, sim_node_id id, sim_time_ns at_ns, uint16_t kind,
+                              sim_event_fn *fn, void *ctx, uint64_t arg, sim_event_id *id_out,
+                              sim_error *err)
+{
+    return timer_at(sim, id, at_ns, 0, kind, fn, ctx, arg, id_out, "sim_timer_start_at", err);
 }

@@ -102,6 +102,7 @@ static const scn_distro_field scn_distro_table[] = {
     BOOLF(raft_gate),
     DUR(raft_election_delay, 1),
     BOOL_ALL(shortcuts),
+    BOOLF(merged_beats),
     /* cluster.distro.v2.*: DistroConstants, ClientConfig, ConnectionManager
      * and the SDK's redo (section 3; distro_config.h). */
     V2DUR(sync_delay, 0),
