@@ -48,21 +48,33 @@ static void local_delete_fire(sim_engine *sim, void *ctx, uint64_t arg);
 static int64_t deadline_ms(const distro_node *node, const distro_ilist *list)
 {
     const distro_config *cfg = &node->cluster->config;
+    int64_t beat_ms = (int64_t)(cfg->heartbeat_timeout_ns / SIM_MS);
+    int64_t delete_ms = (int64_t)(cfg->ip_delete_timeout_ns / SIM_MS);
     int64_t deadline = INT64_MAX;
     for (uint32_t i = 0; i < list->count; i++) {
         const distro_instance *in = &list->inst[i];
         if (in->marked) continue;
+        bool own = in->metadata_count > 0;   /* else the defaults, without the lookups */
         if (in->healthy) {
-            int64_t t = in->last_beat_ms + metadata_ms(in, "preserved.heart.beat.timeout", cfg->heartbeat_timeout_ns);
+            int64_t t = in->last_beat_ms +
+                        (own ? metadata_ms(in, "preserved.heart.beat.timeout", cfg->heartbeat_timeout_ns) : beat_ms);
             if (t < deadline) deadline = t;
         }
         if (cfg->expire_instance) {
-            int64_t t = in->last_beat_ms + metadata_ms(in, "preserved.ip.delete.timeout", cfg->ip_delete_timeout_ns);
+            int64_t t = in->last_beat_ms +
+                        (own ? metadata_ms(in, "preserved.ip.delete.timeout", cfg->ip_delete_timeout_ns) : delete_ms);
             if (t < deadline) deadline = t;
         }
     }
     return deadline;
 }
+
+/* A small list is read again on a beat, which has it in cache: the check's
+ * deadline then follows the beats, and a check of a service whose
+ * instances all beat never reads the list.  A larger list keeps the bound
+ * the last check or reset left (reading it per beat would cost more than
+ * the checks it spares). */
+#define DEADLINE_ON_BEAT_MAX 8u
 
 /* The check's timer is a chain of fixed delays from the Service's creation.
  * A run on a node that is not responsible returns at once and changes
@@ -209,6 +221,7 @@ void distro_health_on_beat(distro_node *node, uint32_t key, uint32_t client)
         /* A local clock stepped back moves lastBeat earlier: the check's
          * deadline may come sooner. */
         if (in->last_beat_ms < before) node->datums[key].check_after_ms = INT64_MIN;
+        else if (list->count <= DEADLINE_ON_BEAT_MAX) node->datums[key].check_after_ms = deadline_ms(node, list);
         return;
     }
     distro_ilist *next = distro_ilist_clone(list);

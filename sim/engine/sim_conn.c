@@ -100,6 +100,14 @@ typedef struct read_fifo {
     bool firing;                /* its handler runs: requests made meanwhile do not arm */
 } read_fifo;
 
+/* An idle connection, with what a lease looks for beside it, so that the
+ * search reads the pool's array and not every connection record. */
+typedef struct idle_rec {
+    uint32_t conn;
+    sim_node_id server;
+    sim_time_ns expires_at_ns;  /* the connection's (0: never) */
+} idle_rec;
+
 typedef struct pool_rec {
     sim_node_id client;
     uint32_t incarnation;
@@ -107,7 +115,7 @@ typedef struct pool_rec {
     uint32_t total;             /* connecting, busy and idle */
     sim_conn_pool_params p;
     uint32_t *route;            /* [node_count]: connections per destination */
-    uint32_t *idle;             /* idle connections, oldest first */
+    idle_rec *idle;             /* idle connections, oldest first */
     uint32_t idle_len, idle_cap;
     uint32_t *waiters;          /* requests waiting for a lease, FIFO */
     uint32_t waiters_len, waiters_cap;
@@ -611,7 +619,7 @@ static void conn_release(sim_conn_net *cn, uint32_t ci, bool reusable)
             return;
         }
         c->state = C_IDLE;
-        pl->idle[pl->idle_len++] = ci;
+        pl->idle[pl->idle_len++] = (idle_rec){ .conn = ci, .server = c->server, .expires_at_ns = c->expires_at_ns };
     } else {
         SIM_ASSERT(pl->total > 0 && pl->route[c->server] > 0);
         pl->total--;
@@ -1117,7 +1125,7 @@ static void ev_fin(sim_engine *sim, void *ctx, uint64_t arg)
     if (c->state == C_IDLE) {
         pool_rec *pl = &cn->pools[c->pool];
         for (uint32_t k = 0; k < pl->idle_len; k++) {
-            if (pl->idle[k] == ci) {
+            if (pl->idle[k].conn == ci) {
                 idle_close(cn, pl, k);
                 return;
             }
@@ -1276,7 +1284,7 @@ static void idle_remove_at(pool_rec *pl, uint32_t at)
 /* Closes idle connection idle[at]. */
 static void idle_close(sim_conn_net *cn, pool_rec *pl, uint32_t at)
 {
-    uint32_t ci = pl->idle[at];
+    uint32_t ci = pl->idle[at].conn;
     idle_remove_at(pl, at);
     pl->total--;
     pl->route[cn->conns[ci].server]--;
@@ -1294,10 +1302,10 @@ static bool try_lease(sim_conn_net *cn, uint32_t ri)
     sim_node_id dst = r->dst;
     /* The most recently released live idle connection of the route. */
     for (uint32_t k = pl->idle_len; k-- > 0;) {
-        uint32_t ci = pl->idle[k];
-        conn_rec *c = &cn->conns[ci];
-        if (c->server != dst) continue;
-        if (c->expires_at_ns != 0 && now >= c->expires_at_ns) {
+        const idle_rec *e = &pl->idle[k];
+        if (e->server != dst) continue;
+        uint32_t ci = e->conn;
+        if (e->expires_at_ns != 0 && now >= e->expires_at_ns) {
             idle_close(cn, pl, k);
             continue;
         }
@@ -1310,7 +1318,7 @@ static bool try_lease(sim_conn_net *cn, uint32_t ri)
     if (pl->route[dst] >= pl->p.max_per_route) return false;
     if (pl->total >= pl->p.max_total) {
         uint32_t k = 0;
-        while (k < pl->idle_len && cn->conns[pl->idle[k]].server == dst) k++;
+        while (k < pl->idle_len && pl->idle[k].server == dst) k++;
         if (k == pl->idle_len) return false;
         idle_close(cn, pl, k);   /* the oldest idle connection of another route */
     }
