@@ -151,6 +151,14 @@ static void merged_send(distro_cluster *c, uint32_t id)
     (void)add_pending(c, &c->nodes[cl->try_index], id, at);   /* false: the run has failed */
 }
 
+/* The send of a merged beat before its arrival, which then needs the
+ * request id it was given (requests may start in between). */
+static void send_early(distro_cluster *c, uint32_t id)
+{
+    merged_send(c, id);
+    c->beats[id].request_id = c->clients[id].request_id;
+}
+
 /* Something a merged beat's send reads is about to change (module notes).
  * Before the send instant the beat goes back to a beat_fire timer; from it
  * on, the send is done now, for its instant, and the arrival stays (a
@@ -166,7 +174,7 @@ static void unmerge(distro_cluster *c, uint32_t id)
         client_event(c, cl->sent_at_ns - now, DISTRO_KIND_CLIENT_TIMER, beat_fire, id);
         return;
     }
-    merged_send(c, id);
+    send_early(c, id);
 }
 
 /* A merged beat's arrival on its server (module notes), with its send
@@ -178,10 +186,16 @@ static void beat_arrive(sim_engine *sim, void *ctx, uint64_t arg)
     distro_cluster *c = node->cluster;
     uint32_t id = (uint32_t)(arg >> 32);
     distro_client *cl = &c->clients[id];
-    if (cl->beat_merged) merged_send(c, id);
+    uint32_t request_id;
+    if (cl->beat_merged) {
+        merged_send(c, id);
+        request_id = cl->request_id;
+    } else {
+        request_id = c->beats[id].request_id;   /* sent by unmerge; requests may have started since */
+    }
     /* A beat carries the body until a server has answered one (finish);
      * nothing answers this client before the beat arrives. */
-    distro_filter_on_client_request(node, id, DISTRO_OP_BEAT, !cl->beat_acked, c->beats[id].request_id);
+    distro_filter_on_client_request(node, id, DISTRO_OP_BEAT, !cl->beat_acked, request_id);
 }
 
 /* With merged_beats off, the send of a merged beat runs at its instant as
@@ -202,7 +216,7 @@ static void beat_send_fire(sim_engine *sim, void *ctx, uint64_t arg)
     if (cl->alive && cl->registered && !cl->in_request && sim_node_state_get(sim, server) == SIM_NODE_UP &&
         c->nodes[server].running &&
         c->beats[id].arrive_at_ns == now + sim_node_true_delay(sim, server, c->client_latency_ns)) {
-        merged_send(c, id);
+        send_early(c, id);
         return;
     }
     (void)sim_cancel(sim, c->beats[id].arrival);
@@ -232,8 +246,7 @@ static void next_beat(distro_cluster *c, uint32_t id, sim_time_ns delay_ns)
         sim_fail(c->sim, &err);
         return;
     }
-    b->request_id = (cl->request_id + 1) & REQUEST_ID_MASK;   /* begin_request's, at the send */
-    b->arrive_at_ns = arrive;
+    if (!c->config.merged_beats) b->arrive_at_ns = arrive;   /* what beat_send_fire checks */
     cl->beat_merged = true;
     cl->sent_at_ns = at;
     if (!c->config.merged_beats) client_event(c, delay_ns, DISTRO_KIND_CLIENT_TIMER, beat_send_fire, id);

@@ -393,8 +393,9 @@ typedef struct distro_client {
 
 _Static_assert(sizeof(distro_client) == 128, "a client is two cache lines");
 
-/* A client's merged beat (distro_client.c): the arrival's event and
- * instant, and the request id the send gives it. */
+/* A client's merged beat (distro_client.c): the arrival's event; the
+ * request id of a beat sent before its arrival (by unmerge); with
+ * merged_beats off, the arrival's instant. */
 typedef struct distro_beat {
     sim_event_id arrival;
     sim_time_ns arrive_at_ns;
