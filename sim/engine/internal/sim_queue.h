@@ -176,15 +176,24 @@ static inline uint32_t sim__ring_slot_next(const sim_queue *q, uint32_t from)
     return SIM_Q_RING;
 }
 
-/* The first non-empty ring bucket after the current one, or UINT64_MAX. */
-static inline uint64_t sim__ring_next(const sim_queue *q)
+/* The first non-empty ring bucket after `bucket` (the current one or a
+ * later one in the ring), or UINT64_MAX. */
+static inline uint64_t sim__ring_next_after(const sim_queue *q, uint64_t bucket)
 {
     if (q->ring_len == 0) return UINT64_MAX;
-    uint32_t start = (uint32_t)((q->cur_bucket + 1) & (SIM_Q_RING - 1));
+    uint32_t start = (uint32_t)((bucket + 1) & (SIM_Q_RING - 1));
     uint32_t slot = sim__ring_slot_next(q, start);
     if (slot == SIM_Q_RING) slot = sim__ring_slot_next(q, 0);   /* round the end of the array */
     SIM_ASSERT(slot < SIM_Q_RING);
-    return q->cur_bucket + 1 + ((slot - start) & (SIM_Q_RING - 1));
+    uint64_t found = bucket + 1 + ((slot - start) & (SIM_Q_RING - 1));
+    /* Past the ring's end, the slot holds a bucket before `bucket`. */
+    return found - q->cur_bucket < SIM_Q_RING ? found : UINT64_MAX;
+}
+
+/* The first non-empty ring bucket after the current one, or UINT64_MAX. */
+static inline uint64_t sim__ring_next(const sim_queue *q)
+{
+    return sim__ring_next_after(q, q->cur_bucket);
 }
 
 /* Sorts entries [i, n) of a bucket into place after the sorted [0, i). */
@@ -231,16 +240,25 @@ static inline const sim_heap_entry *sim__queue_advance(sim_queue *q, const sim_e
         *b = (sim_entries){ .v = NULL, .len = 0, .cap = 0 };
         q->ring_len -= q->run.len;
         q->ring_bits[slot / 64] &= ~(1ull << (slot % 64));
-        /* The handlers will read these events soon: start the loads now,
-         * and those of the next bucket's array, written seconds ago, with
-         * the free place after its entries, where events scheduled a
-         * millisecond ahead (a message's latency) go from now on. */
+        /* The handlers will read these events soon.  Their loads started
+         * a bucket ago, but for events scheduled since (recently written,
+         * so in cache): start those now.  Start the next bucket's too,
+         * scheduled seconds ago, through its array, loaded a bucket ago,
+         * and the free place after its entries, where events scheduled a
+         * millisecond ahead (a message's latency) go from now on; and load
+         * the array of the bucket after it, written seconds ago.  So the
+         * run loop finds an event's record loaded, not just asked for. */
         for (uint32_t i = 0; i < q->run.len; i++) __builtin_prefetch(&events[q->run.v[i].index]);
         uint64_t after = sim__ring_next(q);
         if (after != UINT64_MAX) {
             const sim_entries *a = &q->ring[after & (SIM_Q_RING - 1)];
-            for (uint32_t i = 0; i < a->len; i += 64 / sizeof *a->v) __builtin_prefetch(&a->v[i]);
+            for (uint32_t i = 0; i < a->len; i++) __builtin_prefetch(&events[a->v[i].index]);
             if (a->len < a->cap) __builtin_prefetch(&a->v[a->len], 1);
+            uint64_t later = sim__ring_next_after(q, after);
+            if (later != UINT64_MAX) {
+                const sim_entries *l = &q->ring[later & (SIM_Q_RING - 1)];
+                for (uint32_t i = 0; i < l->len; i += 64 / sizeof *l->v) __builtin_prefetch(&l->v[i]);
+            }
         }
         sim__bucket_sort_run(q);
     }
