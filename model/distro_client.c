@@ -137,6 +137,13 @@ static bool add_pending(distro_cluster *c, distro_node *node, uint32_t id, sim_t
     return true;
 }
 
+/* What a merged beat assumes of its server until its send: up, and its
+ * process running (next_beat; beat_send_fire checks it again). */
+static bool server_up(const distro_cluster *c, uint32_t server)
+{
+    return sim_node_state_get(c->sim, server) == SIM_NODE_UP && c->nodes[server].running;
+}
+
 /* The send half of a merged beat, for its instant (kept in sent_at_ns):
  * beat_fire's and call_server's work when the server is up, as it was
  * when the beat was merged. */
@@ -213,8 +220,7 @@ static void beat_send_fire(sim_engine *sim, void *ctx, uint64_t arg)
     sim_time_ns now = sim_now(sim);
     if (!cl->beat_merged || cl->sent_at_ns != now) return;
     uint32_t server = next_start(c, cl);
-    if (cl->alive && cl->registered && !cl->in_request && sim_node_state_get(sim, server) == SIM_NODE_UP &&
-        c->nodes[server].running &&
+    if (cl->alive && cl->registered && !cl->in_request && server_up(c, server) &&
         c->beats[id].arrive_at_ns == now + sim_node_true_delay(sim, server, c->client_latency_ns)) {
         send_early(c, id);
         return;
@@ -231,8 +237,7 @@ static void next_beat(distro_cluster *c, uint32_t id, sim_time_ns delay_ns)
 {
     distro_client *cl = &c->clients[id];
     uint32_t server = next_start(c, cl);
-    if (c->config.version != DISTRO_VERSION_1_4_2 || cl->http_v2 || sim_node_state_get(c->sim, server) != SIM_NODE_UP ||
-        !c->nodes[server].running) {
+    if (c->config.version != DISTRO_VERSION_1_4_2 || cl->http_v2 || !server_up(c, server)) {
         client_event(c, delay_ns, DISTRO_KIND_CLIENT_TIMER, beat_fire, id);
         return;
     }
@@ -246,10 +251,12 @@ static void next_beat(distro_cluster *c, uint32_t id, sim_time_ns delay_ns)
         sim_fail(c->sim, &err);
         return;
     }
-    if (!c->config.merged_beats) b->arrive_at_ns = arrive;   /* what beat_send_fire checks */
     cl->beat_merged = true;
     cl->sent_at_ns = at;
-    if (!c->config.merged_beats) client_event(c, delay_ns, DISTRO_KIND_CLIENT_TIMER, beat_send_fire, id);
+    if (!c->config.merged_beats) {
+        b->arrive_at_ns = arrive;   /* what beat_send_fire checks */
+        client_event(c, delay_ns, DISTRO_KIND_CLIENT_TIMER, beat_send_fire, id);
+    }
 }
 
 /* The request finished, for good or after every server failed. */
