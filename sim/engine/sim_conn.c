@@ -409,7 +409,10 @@ static void kernel_at(sim_conn_net *cn, uint32_t ci, sim_time_ns at_ns, sim_even
     sim_error e;
     sim_time_ns now = sim_now(cn->sim);
     if (at_ns < now) at_ns = now;
-    if (sim_schedule_at(cn->sim, at_ns, SIM_KIND_CONN_NET, fn, cn, pack(ci, c->epoch), NULL, &e) != SIM_OK) {
+    /* sim_schedule_at's checks hold: not in the past, and a latency added
+     * to the clock never reaches SIM_TIME_NEVER. */
+    SIM_ASSERT(at_ns < SIM_TIME_NEVER);
+    if (sim__schedule(cn->sim, at_ns, SIM_KIND_CONN_NET, fn, cn, pack(ci, c->epoch), SIM_NODE_NONE, 0, NULL, &e) != SIM_OK) {
         sim_fail(cn->sim, &e);
     }
 }
@@ -505,6 +508,7 @@ static void count_sent(sim_conn_net *cn, const conn_rec *c, uint32_t bytes)
  * the Perfetto export): delivered (reason < 0) or dropped. */
 static void trace_xfer(sim_conn_net *cn, const conn_rec *c, uint32_t bytes, int reason)
 {
+    if (!sim__tracing(cn->sim)) return;
     sim_message msg;
     memset(&msg, 0, sizeof msg);
     msg.src = c->dir == 0 ? c->client : c->server;

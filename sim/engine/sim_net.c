@@ -307,15 +307,14 @@ static sim_msg_stats *stats_of(sim_engine *sim, sim_node_id src, sim_node_id dst
     return &table[(size_t)src * sim->node_count + dst];
 }
 
-sim_msg_stats *sim__net_stats_slot(sim_engine *sim, sim_node_id src, sim_node_id dst, uint64_t type)
+sim_msg_stats *sim__net_stats_table(sim_engine *sim, uint16_t type)
 {
-    if (type >= SIM_MSG_TYPES_MAX || src >= sim->node_count || dst >= sim->node_count) return NULL;
     sim_error e;
-    if (stats_table(sim, (uint16_t)type, "sim_conn", &e) != SIM_OK) {
+    if (stats_table(sim, type, "sim_conn", &e) != SIM_OK) {
         sim_fail(sim, &e);
         return NULL;
     }
-    return stats_of(sim, src, dst, (uint16_t)type);
+    return sim->stats_by_type[type];
 }
 
 sim_msg_stats sim_net_stats(const sim_engine *sim, sim_node_id src, sim_node_id dst, uint16_t type)

@@ -135,7 +135,7 @@ struct sim_engine {
 
     sim_trace_fn *trace_fn;
     void *trace_ctx;
-    struct {
+    struct sim_prefetch_hint {
         sim_event_fn *fn;
         sim_prefetch_fn *prefetch;
     } prefetch[SIM_PREFETCH_MAX];   /* sim_set_prefetch's hints */
@@ -184,26 +184,68 @@ static inline void sim__slot_free(sim_engine *sim, uint32_t index)
     sim->events_live--;
 }
 
-/* Allocates and queues an event; the core of every schedule call. */
-SIM_MUST_CHECK sim_status sim__schedule(sim_engine *sim, sim_time_ns at_ns, uint16_t kind,
-                                        sim_event_fn *fn, void *ctx, uint64_t arg,
-                                        uint32_t node, uint8_t flags, sim_event_id *id_out,
-                                        sim_error *err);
+/* Grows the event pool: SIM_ERR_LIMIT at events_max, SIM_ERR_NOMEM. */
+SIM_MUST_CHECK sim_status sim__pool_grow(sim_engine *sim, sim_error *err);
+
+/* Allocates and queues an event; the core of every schedule call.  Inline:
+ * a large cluster's hour schedules tens of millions of events, and the
+ * callers (a node's timer, a delivery, a connection's segment) each pass
+ * most arguments as constants. */
+SIM_MUST_CHECK static inline sim_status sim__schedule(sim_engine *sim, sim_time_ns at_ns, uint16_t kind,
+                                                      sim_event_fn *fn, void *ctx, uint64_t arg,
+                                                      uint32_t node, uint8_t flags, sim_event_id *id_out,
+                                                      sim_error *err)
+{
+    if (sim->free_head == SIM_NO_INDEX) {
+        sim_status st = sim__pool_grow(sim, err);
+        if (st != SIM_OK) return st;
+    }
+    uint32_t index = sim->free_head;
+    sim_event *ev = &sim->events[index];
+    sim->free_head = ev->next;
+    sim->events_live++;
+    ev->fn = fn;
+    ev->ctx = ctx;
+    ev->arg = arg;
+    uint64_t seq = sim->seq_next++;
+    ev->node = node;
+    ev->incarnation = node == SIM_NODE_NONE ? 0 : sim->nodes[node].incarnation;
+    ev->kind = kind;
+    ev->flags = (uint8_t)(flags | SIM_EV_QUEUED);
+    ev->msg_kind = 0;
+    ev->next = SIM_NO_INDEX;
+    sim__queue_push(&sim->queue, (sim_heap_entry){ .at_ns = at_ns, .seq = seq, .index = index });
+    if (id_out != NULL) *id_out = (sim_event_id){ .index = index, .generation = ev->generation };
+    return SIM_OK;
+}
 
 /* Network hooks called by the engine. */
 SIM_MUST_CHECK sim_status sim__net_init(sim_engine *sim, sim_error *err);
 void sim__net_deinit(sim_engine *sim);
 void sim__net_on_crash(sim_engine *sim, sim_node_id node);
-/* The statistics of (src, dst, type), allocating the type's table: for the
- * connection layer, which counts its messages in the same tables.  NULL
- * (and the run failed) when out of memory; NULL for a type beyond the
- * table. */
 /* Reports a message of another layer (the connections of sim_conn.c) to the
  * trace hook, as delivered (msg->dropped < 0) or dropped, under the event
  * running now, with kind SIM_KIND_DELIVER and `node` as its receiver.
  * Does not touch the trace hash: the event itself is already in it. */
 void sim__trace_message(sim_engine *sim, sim_node_id node, const sim_message *msg);
-sim_msg_stats *sim__net_stats_slot(sim_engine *sim, sim_node_id src, sim_node_id dst, uint64_t type);
+/* Whether a trace hook listens: without one, a layer need not build the
+ * message it would report. */
+static inline bool sim__tracing(const sim_engine *sim) { return sim->trace_fn != NULL; }
+/* Allocates the statistics table of `type` (< SIM_MSG_TYPES_MAX): NULL,
+ * and the run failed, when out of memory. */
+sim_msg_stats *sim__net_stats_table(sim_engine *sim, uint16_t type);
+/* The statistics of (src, dst, type), allocating the type's table: for the
+ * connection layer, which counts its messages in the same tables.  NULL
+ * (and the run failed) when out of memory; NULL for a type beyond the
+ * table.  Inline: the layer counts each message twice, sent and
+ * delivered, and the table is there after the first. */
+static inline sim_msg_stats *sim__net_stats_slot(sim_engine *sim, sim_node_id src, sim_node_id dst, uint64_t type)
+{
+    if (type >= SIM_MSG_TYPES_MAX || src >= sim->node_count || dst >= sim->node_count) return NULL;
+    sim_msg_stats *table = sim->stats_by_type[type];
+    if (table == NULL && (table = sim__net_stats_table(sim, (uint16_t)type)) == NULL) return NULL;
+    return &table[(size_t)src * sim->node_count + dst];
+}
 /* A delivery event dropped from a pause backlog by a crash. */
 void sim__net_drop_backlogged(sim_engine *sim, const sim_event *ev);
 /* Runs a delivery: `ev` is a copy of the popped event, `top` its queue

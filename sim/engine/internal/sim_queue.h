@@ -281,12 +281,12 @@ static inline const sim_heap_entry *sim__queue_peek(sim_queue *q, const sim_even
     return sim__queue_advance(q, events);
 }
 
-/* Removes the entry sim__queue_peek returned. */
-static inline sim_heap_entry sim__queue_pop(sim_queue *q)
+/* Removes the entry sim__queue_peek returned, `head`, without deciding
+ * again where it came from. */
+static inline sim_heap_entry sim__queue_take(sim_queue *q, const sim_heap_entry *head)
 {
-    if (q->run_pos < q->run.len && (q->cur.len == 0 || sim__entry_before(&q->run.v[q->run_pos], &q->cur.v[0]))) {
-        return q->run.v[q->run_pos++];
-    }
+    if (q->run_pos < q->run.len && head == &q->run.v[q->run_pos]) return q->run.v[q->run_pos++];
+    SIM_ASSERT(q->cur.len > 0 && head == &q->cur.v[0]);
     return sim__heap_pop(&q->cur);
 }
 
