@@ -244,14 +244,17 @@ static void backlog_append(sim_engine *sim, sim_node *node, uint32_t index)
 static inline void prefetch_window(sim_engine *sim)
 {
     const sim_queue *q = &sim->queue;
+    uint32_t next = sim->hint_next;   /* a local: the compiler cannot tell the hints leave it be */
     if (q->cur_bucket != sim->hint_bucket) {
         sim->hint_bucket = q->cur_bucket;
-        sim->hint_next = q->run_pos;
+        sim->hint_next = next = q->run_pos;
     }
-    uint32_t end = q->run.len - q->run_pos > PREFETCH_WINDOW ? q->run_pos + PREFETCH_WINDOW : q->run.len;
-    for (; sim->hint_next < end; sim->hint_next++) {
-        const sim_event *ev = &sim->events[q->run.v[sim->hint_next].index];
-        for (uint32_t i = 0; i < sim->prefetch_len; i++) {
+    uint32_t end = q->run_pos + PREFETCH_WINDOW < q->run.len ? q->run_pos + PREFETCH_WINDOW : q->run.len;
+    if (next >= end) return;
+    const uint32_t len = sim->prefetch_len;
+    for (; next < end; next++) {
+        const sim_event *ev = &sim->events[q->run.v[next].index];
+        for (uint32_t i = 0; i < len; i++) {
             if (sim->prefetch[i].fn != ev->fn) continue;
             sim->prefetch[i].prefetch(ev->ctx, ev->arg);
             /* A hint found moves one place up, so the most frequent
@@ -265,6 +268,7 @@ static inline void prefetch_window(sim_engine *sim)
             break;
         }
     }
+    sim->hint_next = next;
 }
 
 /* Pops and runs the events with at_ns <= until_ns, in order, until none is
@@ -302,22 +306,25 @@ static void run_events(sim_engine *sim, sim_time_ns until_ns, uint64_t budget)
         trace_note(sim, &top, ev);
         sim->processed++;
         sim->running_seq = top.seq;
-        /* Copy out before freeing: the handler may grow (move) the pool. */
-        sim_event copy = *ev;
-        sim__slot_free(sim, top.index);
-        if (copy.fn == sim__net_deliver) {
+        /* Copy out before freeing: the handler may grow (move) the pool.
+         * A delivery needs the whole event, a handler only its call. */
+        sim_trace_record rec = { .at_ns = top.at_ns, .seq = top.seq, .node = ev->node,
+                                 .incarnation = ev->incarnation, .kind = ev->kind };
+        if (ev->fn == sim__net_deliver) {
+            sim_event copy = *ev;
+            sim__slot_free(sim, top.index);
             sim__net_deliver_event(sim, &copy, &top);
         } else {
-            copy.fn(sim, copy.ctx, copy.arg);
+            sim_event_fn *fn = ev->fn;
+            void *ctx = ev->ctx;
+            uint64_t arg = ev->arg;
+            sim__slot_free(sim, top.index);
+            fn(sim, ctx, arg);
         }
 #ifdef SIM_DEBUG
         sim_engine_check(sim);
 #endif
-        if (sim->check_fn != NULL && !sim->failed) {
-            sim_trace_record rec = { .at_ns = top.at_ns, .seq = top.seq, .node = copy.node,
-                                     .incarnation = copy.incarnation, .kind = copy.kind };
-            sim->check_fn(sim, sim->check_ctx, &rec);
-        }
+        if (sim->check_fn != NULL && !sim->failed) sim->check_fn(sim, sim->check_ctx, &rec);
     }
 }
 
