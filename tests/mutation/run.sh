@@ -34,7 +34,7 @@
 # test_distro_check (the model's invariants after every event) and
 # test_scn_swarm (the harness's swarm draws and nemesis reports) and
 # test_obs_convergence (what the observer counts as lost, zombie and
-# converged), then
+# converged), test_sim_engine (the engine's run loop, queue and timers), then
 # `distrosim check` of the CI scenario set (tag `ci`) over seeds 1-3.
 # (Today every mutant dies in the Check suites; the scenarios are a second
 # net for model edits the suites do not reach.)  The copy is configured once
@@ -232,6 +232,9 @@ if [ -f "$tree/tests/test_distro_check.c" ]; then suites="$suites test_distro_ch
 # model mutant dies in the suites above before it is reached.
 if [ -f "$tree/tests/test_scn_swarm.c" ]; then suites="$suites test_scn_swarm"; fi
 suites="$suites test_obs_convergence"
+# The engine's own suite (the run loop, the queue, timers, budgets): last,
+# so only a mutant every suite above let live spends its time.
+suites="$suites test_sim_engine"
 targets="$suites distrosim"
 # The CI scenario set: a folder in older trees, a tag in newer ones.
 if [ -d "$tree/scenarios/ci" ]; then ci_scenarios=scenarios/ci; else ci_scenarios="scenarios --tag ci"; fi
