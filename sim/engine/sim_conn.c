@@ -409,14 +409,7 @@ static void kernel_at(sim_conn_net *cn, uint32_t ci, sim_time_ns at_ns, sim_even
     sim_error e;
     sim_time_ns now = sim_now(cn->sim);
     if (at_ns < now) at_ns = now;
-    /* sim_schedule_at's checks, without its call: never in the past (just
-     * above), and an instant the clock can hold. */
-    if (at_ns == SIM_TIME_NEVER) {
-        (void)sim_error_set(&e, SIM_ERR_INVALID, "sim_schedule", "event time overflows");
-        sim_fail(cn->sim, &e);
-        return;
-    }
-    if (sim__schedule(cn->sim, at_ns, SIM_KIND_CONN_NET, fn, cn, pack(ci, c->epoch), SIM_NODE_NONE, 0, NULL, &e) != SIM_OK) {
+    if (sim_schedule_at(cn->sim, at_ns, SIM_KIND_CONN_NET, fn, cn, pack(ci, c->epoch), NULL, &e) != SIM_OK) {
         sim_fail(cn->sim, &e);
     }
 }
